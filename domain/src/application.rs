@@ -1,0 +1,16 @@
+//! The application for a scholarship: from the first draft to the award and beyond.
+//!
+//! `draft → submitted → eligible | ineligible → under_review → selected | reserve | unsuccessful`,
+//! `withdrawn` from any state before a decision, and `selected → awarded → alumni`.
+
+pub mod aggregate;
+pub mod commands;
+pub mod error;
+pub mod events;
+pub mod form;
+pub mod rules;
+
+pub use aggregate::{Application, ApplicationServices, StaffDirectory, Status};
+pub use commands::ApplicationCommand;
+pub use error::ApplicationError;
+pub use events::ApplicationEvent;

@@ -1,0 +1,599 @@
+//! The application aggregate: the state the rules need, and the rules that turn a command into events.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use cqrs_es::Aggregate;
+use cqrs_es::event_sink::EventSink;
+use serde::{Deserialize, Serialize};
+
+use super::commands::ApplicationCommand;
+use super::error::ApplicationError;
+use super::events::{ApplicationEvent, FieldChange, Scores};
+use super::form::{DraftChanges, Form, PersonalField};
+use super::rules::{
+    FieldProblem, check_draft_changes, eligibility_problems, missing_for_submission,
+};
+use crate::actor::{Actor, Authored, Role};
+use crate::cycle::CycleName;
+use crate::personal::Personal;
+
+/// Where an application stands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// No event yet: the stream does not exist.
+    #[default]
+    NotStarted,
+    Draft,
+    Submitted,
+    Eligible,
+    Ineligible,
+    UnderReview,
+    Selected,
+    Reserve,
+    Unsuccessful,
+    Awarded,
+    Alumni,
+    Withdrawn,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::NotStarted => "not_started",
+            Status::Draft => "draft",
+            Status::Submitted => "submitted",
+            Status::Eligible => "eligible",
+            Status::Ineligible => "ineligible",
+            Status::UnderReview => "under_review",
+            Status::Selected => "selected",
+            Status::Reserve => "reserve",
+            Status::Unsuccessful => "unsuccessful",
+            Status::Awarded => "awarded",
+            Status::Alumni => "alumni",
+            Status::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Status> {
+        [
+            Status::Draft,
+            Status::Submitted,
+            Status::Eligible,
+            Status::Ineligible,
+            Status::UnderReview,
+            Status::Selected,
+            Status::Reserve,
+            Status::Unsuccessful,
+            Status::Awarded,
+            Status::Alumni,
+            Status::Withdrawn,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == name)
+    }
+
+    /// A decision (selected, reserve, unsuccessful, and what follows) has been made, or eligibility refused.
+    pub fn is_decided(self) -> bool {
+        matches!(
+            self,
+            Status::Ineligible
+                | Status::Selected
+                | Status::Reserve
+                | Status::Unsuccessful
+                | Status::Awarded
+                | Status::Alumni
+        )
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.as_str().replace('_', " "))
+    }
+}
+
+/// The committee's decision on an application.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Selected,
+    Reserve,
+    Unsuccessful,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Selected => "selected",
+            Outcome::Reserve => "reserve",
+            Outcome::Unsuccessful => "unsuccessful",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Outcome> {
+        [Outcome::Selected, Outcome::Reserve, Outcome::Unsuccessful]
+            .into_iter()
+            .find(|outcome| outcome.as_str() == name)
+    }
+
+    fn status(self) -> Status {
+        match self {
+            Outcome::Selected => Status::Selected,
+            Outcome::Reserve => Status::Reserve,
+            Outcome::Unsuccessful => Status::Unsuccessful,
+        }
+    }
+}
+
+/// Who is on the staff, as the application needs to know it.
+#[async_trait]
+pub trait StaffDirectory: Send + Sync {
+    /// The role of a staff account, or `None` where there is no such account.
+    async fn role_of(&self, user_id: &str) -> Result<Option<Role>, String>;
+}
+
+/// What the application aggregate may ask of the world outside it.
+#[derive(Clone)]
+pub struct ApplicationServices {
+    pub staff: Arc<dyn StaffDirectory>,
+}
+
+/// The state of one application, as far as its rules need it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Application {
+    pub status: Status,
+    pub cycle: Option<CycleName>,
+    pub applicant_id: String,
+    pub form: Form,
+    pub assigned: BTreeSet<String>,
+    pub conflicted: BTreeSet<String>,
+    pub scored: BTreeMap<String, u32>,
+    /// Whether the application was ever submitted (a draft withdrawn unsubmitted never was).
+    pub submitted: bool,
+}
+
+type Command = Authored<ApplicationCommand>;
+
+impl Aggregate for Application {
+    const TYPE: &'static str = "Application";
+    type Command = Command;
+    type Event = ApplicationEvent;
+    type Error = ApplicationError;
+    type Services = ApplicationServices;
+
+    async fn handle(
+        &mut self,
+        command: Self::Command,
+        services: &Self::Services,
+        sink: &EventSink<Self>,
+    ) -> Result<(), Self::Error> {
+        let events = self.decide(command, services).await?;
+        for event in events {
+            sink.write(event, self).await;
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, event: Self::Event) {
+        match event {
+            ApplicationEvent::ApplicationStarted {
+                cycle,
+                applicant_id,
+            } => {
+                self.status = Status::Draft;
+                self.cycle = Some(cycle);
+                self.applicant_id = applicant_id;
+            }
+            ApplicationEvent::DraftSaved { changes, .. } => {
+                if let Personal::Known(changes) = changes {
+                    self.form.apply(&changes);
+                }
+            }
+            ApplicationEvent::ApplicationSubmitted { .. } => {
+                self.status = Status::Submitted;
+                self.submitted = true;
+            }
+            ApplicationEvent::ApplicationWithdrawn { .. } => self.status = Status::Withdrawn,
+            ApplicationEvent::PreferencesChanged { preferences, .. } => {
+                if let Personal::Known(preferences) = preferences {
+                    self.form.preferences = preferences;
+                }
+            }
+            ApplicationEvent::PersonalDataAmended { changes, .. } => {
+                for change in changes.into_known().unwrap_or_default() {
+                    self.form.personal.set(change.field, Some(change.new));
+                }
+            }
+            ApplicationEvent::EligibilityDetermined { eligible, .. } => {
+                self.status = if eligible {
+                    Status::Eligible
+                } else {
+                    Status::Ineligible
+                };
+            }
+            ApplicationEvent::CommitteeMemberAssigned { member_id } => {
+                self.status = Status::UnderReview;
+                self.assigned.insert(member_id);
+            }
+            ApplicationEvent::ConflictDeclared { member_id, .. } => {
+                self.scored.remove(&member_id);
+                self.conflicted.insert(member_id);
+            }
+            ApplicationEvent::ApplicationScored { member_id, scores } => {
+                let total = scores.known().map(Scores::total).unwrap_or_default();
+                self.scored.insert(member_id, total);
+            }
+            ApplicationEvent::DecisionRecorded { outcome } => self.status = outcome.status(),
+            ApplicationEvent::AwardMade { .. } => self.status = Status::Awarded,
+            ApplicationEvent::AwardCompleted { .. } => self.status = Status::Alumni,
+        }
+    }
+}
+
+impl Application {
+    /// The events a command produces, or the rule it breaks. Checks run in this order: the application
+    /// exists (and an applicant may only know of their own), the role may issue the command, then the
+    /// command's own rules.
+    async fn decide(
+        &self,
+        command: Command,
+        services: &ApplicationServices,
+    ) -> Result<Vec<ApplicationEvent>, ApplicationError> {
+        let Authored { by, at, command } = command;
+        if let ApplicationCommand::StartApplication { cycle } = command {
+            return self.start(&by, cycle);
+        }
+        self.visible_to(&by)?;
+        if !may_issue(by.role, &command) {
+            return Err(ApplicationError::Forbidden);
+        }
+        let action = command.action();
+        match command {
+            ApplicationCommand::StartApplication { .. } => Err(ApplicationError::AlreadyStarted),
+            ApplicationCommand::SaveDraft { changes } => self.save_draft(changes),
+            ApplicationCommand::SubmitApplication => self.submit(at),
+            ApplicationCommand::WithdrawApplication => self.withdraw(action),
+            ApplicationCommand::SetPreferences {
+                preferences,
+                reason,
+            } => {
+                if by.role == Role::Applicant && self.status != Status::Draft {
+                    return Err(ApplicationError::ApplicationSubmitted);
+                }
+                if self.status == Status::Withdrawn {
+                    return Err(self.invalid_state(action));
+                }
+                if preferences == self.form.preferences {
+                    return Ok(vec![]);
+                }
+                Ok(vec![ApplicationEvent::PreferencesChanged {
+                    preferences: preferences.into(),
+                    reason: clean_reason(reason).into(),
+                }])
+            }
+            ApplicationCommand::AmendPersonalData {
+                changes,
+                reason,
+                requested_by,
+            } => self.amend(changes, reason, requested_by),
+            ApplicationCommand::DetermineEligibility { eligible, reason } => {
+                self.require(Status::Submitted, action)?;
+                Ok(vec![ApplicationEvent::EligibilityDetermined {
+                    eligible,
+                    reason: reason.trim().to_string().into(),
+                }])
+            }
+            ApplicationCommand::AssignCommitteeMember { member_id } => {
+                self.assign(member_id, services, action).await
+            }
+            ApplicationCommand::DeclareConflict { reason } => {
+                self.require_assigned(&by)?;
+                if self.conflicted.contains(&by.user_id) {
+                    return Ok(vec![]);
+                }
+                self.require(Status::UnderReview, action)?;
+                Ok(vec![ApplicationEvent::ConflictDeclared {
+                    member_id: by.user_id,
+                    reason: reason.trim().to_string().into(),
+                }])
+            }
+            ApplicationCommand::ScoreApplication { scores } => {
+                self.require_assigned(&by)?;
+                if self.conflicted.contains(&by.user_id) {
+                    return Err(ApplicationError::ConflictOfInterest);
+                }
+                check_scores(&scores)?;
+                self.require(Status::UnderReview, action)?;
+                Ok(vec![ApplicationEvent::ApplicationScored {
+                    member_id: by.user_id,
+                    scores: scores.into(),
+                }])
+            }
+            ApplicationCommand::RecordDecision { outcome } => {
+                if !matches!(self.status, Status::UnderReview | Status::Reserve)
+                    || outcome.status() == self.status
+                {
+                    return Err(self.invalid_state(action));
+                }
+                Ok(vec![ApplicationEvent::DecisionRecorded { outcome }])
+            }
+            ApplicationCommand::MakeAward {
+                terms,
+                joint_sponsor_id,
+            } => {
+                if self.status != Status::Selected {
+                    return Err(ApplicationError::NotSelected {
+                        status: self.status,
+                    });
+                }
+                Ok(vec![ApplicationEvent::AwardMade {
+                    terms: terms.into(),
+                    joint_sponsor_id,
+                }])
+            }
+            ApplicationCommand::CompleteAward {
+                outcome,
+                completed_on,
+            } => {
+                if self.status != Status::Awarded {
+                    return Err(ApplicationError::NotAwarded {
+                        status: self.status,
+                    });
+                }
+                Ok(vec![ApplicationEvent::AwardCompleted {
+                    completed_on,
+                    outcome: outcome.trim().to_string().into(),
+                }])
+            }
+        }
+    }
+
+    fn start(
+        &self,
+        by: &Actor,
+        cycle: CycleName,
+    ) -> Result<Vec<ApplicationEvent>, ApplicationError> {
+        if by.role != Role::Applicant {
+            return Err(ApplicationError::Forbidden);
+        }
+        if self.status != Status::NotStarted {
+            return Err(ApplicationError::AlreadyStarted);
+        }
+        Ok(vec![ApplicationEvent::ApplicationStarted {
+            cycle,
+            applicant_id: by.user_id.clone(),
+        }])
+    }
+
+    /// An application exists for everyone who may see it; an applicant sees only their own.
+    fn visible_to(&self, by: &Actor) -> Result<(), ApplicationError> {
+        if self.status == Status::NotStarted {
+            return Err(ApplicationError::NotFound);
+        }
+        if by.role == Role::Applicant && by.user_id != self.applicant_id {
+            return Err(ApplicationError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Edits are free while the application is a draft, and refused after submission.
+    fn save_draft(&self, changes: DraftChanges) -> Result<Vec<ApplicationEvent>, ApplicationError> {
+        if self.status == Status::Withdrawn {
+            return Err(self.invalid_state("edit"));
+        }
+        if self.status != Status::Draft {
+            return Err(ApplicationError::ApplicationSubmitted);
+        }
+        let changes = check_draft_changes(&changes)
+            .map_err(|problems| ApplicationError::Invalid { problems })?;
+        if changes.is_empty() {
+            return Ok(vec![]);
+        }
+        Ok(vec![ApplicationEvent::DraftSaved {
+            sections: changes.sections(),
+            changes: changes.into(),
+        }])
+    }
+
+    /// Submission needs a complete form that meets the eligibility rules.
+    fn submit(
+        &self,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<ApplicationEvent>, ApplicationError> {
+        if self.status != Status::Draft {
+            return Err(if self.status == Status::Withdrawn {
+                self.invalid_state("submit")
+            } else {
+                ApplicationError::ApplicationSubmitted
+            });
+        }
+        let missing = missing_for_submission(&self.form);
+        if !missing.is_empty() {
+            return Err(ApplicationError::Incomplete { missing });
+        }
+        let reasons = eligibility_problems(&self.form, at.date_naive());
+        if !reasons.is_empty() {
+            return Err(ApplicationError::NotEligible { reasons });
+        }
+        Ok(vec![ApplicationEvent::ApplicationSubmitted {
+            submitted_at: at,
+        }])
+    }
+
+    /// An applicant may withdraw at any point before a decision.
+    fn withdraw(&self, action: &'static str) -> Result<Vec<ApplicationEvent>, ApplicationError> {
+        if self.status.is_decided() {
+            return Err(ApplicationError::DecisionMade);
+        }
+        if self.status == Status::Withdrawn {
+            return Err(self.invalid_state(action));
+        }
+        Ok(vec![ApplicationEvent::ApplicationWithdrawn {
+            previous_status: self.status,
+        }])
+    }
+
+    /// After submission only personal data can change, only through the Help Desk, and the old value is
+    /// kept in the log with who asked.
+    fn amend(
+        &self,
+        changes: Vec<(String, String)>,
+        reason: String,
+        requested_by: String,
+    ) -> Result<Vec<ApplicationEvent>, ApplicationError> {
+        if !self.submitted {
+            return Err(ApplicationError::NotSubmitted);
+        }
+        let not_amendable: Vec<String> = changes
+            .iter()
+            .filter(|(path, _)| PersonalField::from_path(path).is_none())
+            .map(|(path, _)| path.clone())
+            .collect();
+        if !not_amendable.is_empty() {
+            return Err(ApplicationError::NotAmendable {
+                fields: not_amendable,
+            });
+        }
+        let mut problems = Vec::new();
+        if changes.is_empty() {
+            problems.push(FieldProblem::new(
+                "changes",
+                "name at least one field to amend",
+            ));
+        }
+        let reason = reason.trim().to_string();
+        if reason.is_empty() {
+            problems.push(FieldProblem::new("reason", "say why the amendment is made"));
+        }
+        let mut amended: BTreeMap<PersonalField, FieldChange> = BTreeMap::new();
+        for (path, raw) in changes {
+            let Some(field) = PersonalField::from_path(&path) else {
+                continue;
+            };
+            match field.parse_value(&raw) {
+                Err(problem) => problems.push(FieldProblem::new(path, problem)),
+                Ok(new) => {
+                    let old = self.form.personal.get(field).cloned();
+                    if old.as_ref() != Some(&new) {
+                        amended.insert(field, FieldChange { field, old, new });
+                    } else {
+                        amended.remove(&field);
+                    }
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(ApplicationError::Invalid { problems });
+        }
+        if amended.is_empty() {
+            return Ok(vec![]);
+        }
+        let requested_by = match requested_by.trim() {
+            "" => "the applicant".to_string(),
+            who => who.to_string(),
+        };
+        Ok(vec![ApplicationEvent::PersonalDataAmended {
+            fields: amended.keys().copied().collect(),
+            changes: amended.into_values().collect::<Vec<_>>().into(),
+            reason: reason.into(),
+            requested_by: requested_by.into(),
+        }])
+    }
+
+    /// A programme officer assigns committee members to an eligible application, which puts it under review.
+    async fn assign(
+        &self,
+        member_id: String,
+        services: &ApplicationServices,
+        action: &'static str,
+    ) -> Result<Vec<ApplicationEvent>, ApplicationError> {
+        if !matches!(self.status, Status::Eligible | Status::UnderReview) {
+            return Err(self.invalid_state(action));
+        }
+        let role = services
+            .staff
+            .role_of(&member_id)
+            .await
+            .map_err(|_| ApplicationError::DirectoryUnavailable)?;
+        if role != Some(Role::CommitteeMember) {
+            return Err(ApplicationError::NotACommitteeMember);
+        }
+        if self.conflicted.contains(&member_id) {
+            return Err(ApplicationError::MemberConflicted);
+        }
+        if self.assigned.contains(&member_id) {
+            return Ok(vec![]);
+        }
+        Ok(vec![ApplicationEvent::CommitteeMemberAssigned {
+            member_id,
+        }])
+    }
+
+    /// A committee member acts only on the applications assigned to them.
+    fn require_assigned(&self, by: &Actor) -> Result<(), ApplicationError> {
+        if self.assigned.contains(&by.user_id) {
+            Ok(())
+        } else {
+            Err(ApplicationError::NotAssigned)
+        }
+    }
+
+    fn require(&self, status: Status, action: &'static str) -> Result<(), ApplicationError> {
+        if self.status == status {
+            Ok(())
+        } else {
+            Err(self.invalid_state(action))
+        }
+    }
+
+    fn invalid_state(&self, action: &'static str) -> ApplicationError {
+        ApplicationError::InvalidState {
+            action,
+            status: self.status,
+        }
+    }
+}
+
+/// Which role may issue which command. Applicants act on their own application; the Help Desk amends;
+/// programme officers run the case; committee members declare conflicts and score.
+pub fn may_issue(role: Role, command: &ApplicationCommand) -> bool {
+    use ApplicationCommand as C;
+    match command {
+        C::StartApplication { .. }
+        | C::SaveDraft { .. }
+        | C::SubmitApplication
+        | C::WithdrawApplication => role == Role::Applicant,
+        C::SetPreferences { .. } => matches!(role, Role::Applicant | Role::ProgrammeOfficer),
+        C::AmendPersonalData { .. } => role == Role::Helpdesk,
+        C::DetermineEligibility { .. }
+        | C::AssignCommitteeMember { .. }
+        | C::RecordDecision { .. }
+        | C::MakeAward { .. }
+        | C::CompleteAward { .. } => role == Role::ProgrammeOfficer,
+        C::DeclareConflict { .. } | C::ScoreApplication { .. } => role == Role::CommitteeMember,
+    }
+}
+
+/// Each criterion is marked 0 to 10.
+fn check_scores(scores: &Scores) -> Result<(), ApplicationError> {
+    for (criterion, mark) in [
+        ("leadership", scores.leadership),
+        ("networking", scores.networking),
+        ("study_plan", scores.study_plan),
+        ("career_plan", scores.career_plan),
+    ] {
+        if mark > Scores::MAX {
+            return Err(ApplicationError::ScoreOutOfRange { criterion });
+        }
+    }
+    Ok(())
+}
+
+fn clean_reason(reason: Option<String>) -> Option<String> {
+    reason
+        .map(|text| text.trim().to_string())
+        .filter(|text| !text.is_empty())
+}

@@ -1,0 +1,80 @@
+//! What people ask of an application. Each command arrives in an [`Authored`](crate::Authored) envelope
+//! that says who asked and when.
+
+use chrono::NaiveDate;
+
+use super::aggregate::Outcome;
+use super::events::{AwardTerms, Scores};
+use super::form::{DraftChanges, Preferences};
+use crate::cycle::CycleName;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ApplicationCommand {
+    /// An applicant starts an application in a cycle.
+    StartApplication {
+        cycle: CycleName,
+    },
+    /// The applicant saves part of the form ("save and come back later").
+    SaveDraft {
+        changes: DraftChanges,
+    },
+    SubmitApplication,
+    WithdrawApplication,
+    /// The applicant (while a draft) or a programme officer (at any time) sets the four opt-outs.
+    SetPreferences {
+        preferences: Preferences,
+        reason: Option<String>,
+    },
+    /// The Help Desk records, at the applicant's request, a change to personal data. `changes` maps contract
+    /// paths (`personal.email`) to new values; paths outside the personal details are refused.
+    AmendPersonalData {
+        changes: Vec<(String, String)>,
+        reason: String,
+        requested_by: String,
+    },
+    DetermineEligibility {
+        eligible: bool,
+        reason: String,
+    },
+    AssignCommitteeMember {
+        member_id: String,
+    },
+    DeclareConflict {
+        reason: String,
+    },
+    ScoreApplication {
+        scores: Scores,
+    },
+    RecordDecision {
+        outcome: Outcome,
+    },
+    MakeAward {
+        terms: AwardTerms,
+        joint_sponsor_id: Option<String>,
+    },
+    CompleteAward {
+        outcome: String,
+        completed_on: NaiveDate,
+    },
+}
+
+impl ApplicationCommand {
+    /// A short name for the command, used in refusals ("cannot submit an application that is withdrawn").
+    pub fn action(&self) -> &'static str {
+        match self {
+            ApplicationCommand::StartApplication { .. } => "start",
+            ApplicationCommand::SaveDraft { .. } => "edit",
+            ApplicationCommand::SubmitApplication => "submit",
+            ApplicationCommand::WithdrawApplication => "withdraw",
+            ApplicationCommand::SetPreferences { .. } => "change the preferences of",
+            ApplicationCommand::AmendPersonalData { .. } => "amend",
+            ApplicationCommand::DetermineEligibility { .. } => "determine the eligibility of",
+            ApplicationCommand::AssignCommitteeMember { .. } => "assign a committee member to",
+            ApplicationCommand::DeclareConflict { .. } => "declare a conflict on",
+            ApplicationCommand::ScoreApplication { .. } => "score",
+            ApplicationCommand::RecordDecision { .. } => "decide",
+            ApplicationCommand::MakeAward { .. } => "award",
+            ApplicationCommand::CompleteAward { .. } => "complete the award of",
+        }
+    }
+}

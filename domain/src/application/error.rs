@@ -1,0 +1,57 @@
+//! Every refusal of the application lifecycle, by name.
+
+use super::aggregate::Status;
+use super::rules::FieldProblem;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApplicationError {
+    /// The application does not exist, or the person asking may not know that it does (another applicant's).
+    #[error("no such application")]
+    NotFound,
+    /// The person's role may not do this.
+    #[error("your role may not do this")]
+    Forbidden,
+    #[error("this application has already been started")]
+    AlreadyStarted,
+    /// The applicant edits after submission.
+    #[error(
+        "the application has been submitted and can no longer be edited; to correct your personal details, contact the Help Desk"
+    )]
+    ApplicationSubmitted,
+    #[error("some values are not valid")]
+    Invalid { problems: Vec<FieldProblem> },
+    #[error("the application is not complete")]
+    Incomplete { missing: Vec<String> },
+    #[error("the application does not meet the eligibility rules: {}", reasons.join("; "))]
+    NotEligible { reasons: Vec<String> },
+    /// A Help Desk amendment names something other than personal data.
+    #[error("only personal data can be amended after submission")]
+    NotAmendable { fields: Vec<String> },
+    /// A Help Desk amendment on an application that is still a draft: the applicant edits it themselves.
+    #[error("the application is still a draft: the applicant can change it themselves")]
+    NotSubmitted,
+    #[error("cannot {action} an application that is {status}")]
+    InvalidState {
+        action: &'static str,
+        status: Status,
+    },
+    #[error("a decision has been made on this application, so it can no longer be withdrawn")]
+    DecisionMade,
+    #[error("that person is not a committee member")]
+    NotACommitteeMember,
+    #[error("you are not assigned to this application")]
+    NotAssigned,
+    #[error("you have declared a conflict of interest on this application")]
+    ConflictOfInterest,
+    #[error("that committee member has declared a conflict of interest on this application")]
+    MemberConflicted,
+    #[error("{criterion} must be a whole number from 0 to 10")]
+    ScoreOutOfRange { criterion: &'static str },
+    #[error("only a selected application can be awarded; this one is {status}")]
+    NotSelected { status: Status },
+    #[error("only an awarded application can do this; this one is {status}")]
+    NotAwarded { status: Status },
+    /// The list of staff could not be read; the command may be tried again.
+    #[error("the staff directory could not be read")]
+    DirectoryUnavailable,
+}

@@ -1,0 +1,136 @@
+//! What happens to an application. Personal data travels inside [`Personal`], sealed at rest under the
+//! application's own data key; ids, outcomes and the dates of the process stay in clear. Who did it and when
+//! travel with every event as metadata.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+use super::aggregate::{Outcome, Status};
+use super::form::{DraftChanges, PersonalField, Preferences, Section};
+use crate::cycle::CycleName;
+use crate::personal::Personal;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ApplicationEvent {
+    ApplicationStarted {
+        cycle: CycleName,
+        applicant_id: String,
+    },
+    DraftSaved {
+        sections: Vec<Section>,
+        changes: Personal<DraftChanges>,
+    },
+    ApplicationSubmitted {
+        submitted_at: DateTime<Utc>,
+    },
+    ApplicationWithdrawn {
+        previous_status: Status,
+    },
+    PreferencesChanged {
+        preferences: Personal<Preferences>,
+        reason: Personal<Option<String>>,
+    },
+    PersonalDataAmended {
+        fields: Vec<PersonalField>,
+        changes: Personal<Vec<FieldChange>>,
+        reason: Personal<String>,
+        requested_by: Personal<String>,
+    },
+    EligibilityDetermined {
+        eligible: bool,
+        reason: Personal<String>,
+    },
+    CommitteeMemberAssigned {
+        member_id: String,
+    },
+    ConflictDeclared {
+        member_id: String,
+        reason: Personal<String>,
+    },
+    ApplicationScored {
+        member_id: String,
+        scores: Personal<Scores>,
+    },
+    DecisionRecorded {
+        outcome: Outcome,
+    },
+    AwardMade {
+        terms: Personal<AwardTerms>,
+        joint_sponsor_id: Option<String>,
+    },
+    AwardCompleted {
+        completed_on: NaiveDate,
+        outcome: Personal<String>,
+    },
+}
+
+/// One amended personal field: the value before and after, both kept in the log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldChange {
+    pub field: PersonalField,
+    pub old: Option<String>,
+    pub new: String,
+}
+
+/// A committee member's marks, each a whole number from 0 to 10, and their comment.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scores {
+    pub leadership: u8,
+    pub networking: u8,
+    pub study_plan: u8,
+    pub career_plan: u8,
+    pub comment: String,
+}
+
+impl Scores {
+    /// The highest mark on any criterion.
+    pub const MAX: u8 = 10;
+
+    /// The four criteria summed: 0 to 40.
+    pub fn total(&self) -> u32 {
+        [
+            self.leadership,
+            self.networking,
+            self.study_plan,
+            self.career_plan,
+        ]
+        .iter()
+        .map(|mark| u32::from(*mark))
+        .sum()
+    }
+}
+
+/// What is awarded: where, what and at which level the scholar studies, and when the study starts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AwardTerms {
+    pub institution: String,
+    pub course: String,
+    pub level: String,
+    pub start_date: NaiveDate,
+}
+
+impl DomainEvent for ApplicationEvent {
+    fn event_type(&self) -> String {
+        let name = match self {
+            ApplicationEvent::ApplicationStarted { .. } => "ApplicationStarted",
+            ApplicationEvent::DraftSaved { .. } => "DraftSaved",
+            ApplicationEvent::ApplicationSubmitted { .. } => "ApplicationSubmitted",
+            ApplicationEvent::ApplicationWithdrawn { .. } => "ApplicationWithdrawn",
+            ApplicationEvent::PreferencesChanged { .. } => "PreferencesChanged",
+            ApplicationEvent::PersonalDataAmended { .. } => "PersonalDataAmended",
+            ApplicationEvent::EligibilityDetermined { .. } => "EligibilityDetermined",
+            ApplicationEvent::CommitteeMemberAssigned { .. } => "CommitteeMemberAssigned",
+            ApplicationEvent::ConflictDeclared { .. } => "ConflictDeclared",
+            ApplicationEvent::ApplicationScored { .. } => "ApplicationScored",
+            ApplicationEvent::DecisionRecorded { .. } => "DecisionRecorded",
+            ApplicationEvent::AwardMade { .. } => "AwardMade",
+            ApplicationEvent::AwardCompleted { .. } => "AwardCompleted",
+        };
+        name.to_string()
+    }
+
+    fn event_version(&self) -> String {
+        "1".to_string()
+    }
+}

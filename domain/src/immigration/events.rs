@@ -1,0 +1,38 @@
+//! What happens to an immigration record.
+
+use chrono::NaiveDate;
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+use crate::personal::Personal;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ImmigrationEvent {
+    ImmigrationRecordRecorded {
+        application_id: String,
+        applicant_id: String,
+        kind: String,
+        document: Personal<ImmigrationDocument>,
+    },
+}
+
+/// The personal part of the record: the document's reference and the day it was issued.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImmigrationDocument {
+    pub reference: String,
+    pub issued_on: NaiveDate,
+}
+
+impl DomainEvent for ImmigrationEvent {
+    fn event_type(&self) -> String {
+        match self {
+            ImmigrationEvent::ImmigrationRecordRecorded { .. } => {
+                "ImmigrationRecordRecorded".to_string()
+            }
+        }
+    }
+
+    fn event_version(&self) -> String {
+        "1".to_string()
+    }
+}

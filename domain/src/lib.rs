@@ -1,0 +1,15 @@
+//! The EtP Scholarships domain: aggregates, commands, events and the rules of the privacy policy.
+//!
+//! Nothing here does I/O. Each aggregate is a folder with `aggregate.rs` (state and the rules that decide
+//! which events a command produces), `commands.rs`, `events.rs` and `error.rs`. A rule of the policy is a
+//! named function or a named error variant, so it can be found by its name.
+
+pub mod actor;
+pub mod application;
+pub mod country;
+pub mod cycle;
+pub mod immigration;
+pub mod personal;
+
+pub use actor::{Actor, Authored, Role};
+pub use personal::Personal;

@@ -1,0 +1,2454 @@
+//! Given/when/then tests of the `Application` aggregate: every rule of the lifecycle in SPEC.md and
+//! CONTRACT.md (Applications), and every refusal a command can produce.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use cqrs_es::Aggregate;
+use cqrs_es::test::{AggregateTestExecutor, TestFramework};
+use serde_json::json;
+
+use domain::application::aggregate::Outcome;
+use domain::application::events::{AwardTerms, FieldChange, Scores};
+use domain::application::form::{
+    CourseChoice, DraftChanges, Essay, HistoryEntry, PersonalField, Preferences, PreferencesChange,
+    Referee, Section,
+};
+use domain::application::rules::FieldProblem;
+use domain::application::{
+    Application, ApplicationCommand as C, ApplicationError as E, ApplicationEvent as Ev,
+    ApplicationServices, StaffDirectory, Status,
+};
+use domain::cycle::CycleName;
+use domain::{Actor, Authored, Role};
+
+// ---------------------------------------------------------------------------------------------------------
+// Fixtures: people, the staff directory, the clock and the form.
+// ---------------------------------------------------------------------------------------------------------
+
+const APPLICANT: &str = "applicant-1";
+const OTHER_APPLICANT: &str = "applicant-2";
+const HELPDESK: &str = "helpdesk-1";
+const OFFICER: &str = "officer-1";
+const MEMBER: &str = "member-1";
+const SECOND_MEMBER: &str = "member-2";
+const UNASSIGNED_MEMBER: &str = "member-3";
+const INFORMATION_OFFICER: &str = "information-officer-1";
+const ADMIN: &str = "admin-1";
+
+/// An in-memory staff directory: the staff accounts of the fixtures, or a directory that cannot be read.
+struct FakeStaff {
+    roles: HashMap<String, Role>,
+    available: bool,
+}
+
+impl FakeStaff {
+    fn standard() -> Self {
+        let roles = [
+            (HELPDESK, Role::Helpdesk),
+            (OFFICER, Role::ProgrammeOfficer),
+            (MEMBER, Role::CommitteeMember),
+            (SECOND_MEMBER, Role::CommitteeMember),
+            (UNASSIGNED_MEMBER, Role::CommitteeMember),
+            (INFORMATION_OFFICER, Role::InformationOfficer),
+            (ADMIN, Role::Admin),
+        ]
+        .into_iter()
+        .map(|(id, role)| (id.to_string(), role))
+        .collect();
+        Self {
+            roles,
+            available: true,
+        }
+    }
+
+    fn unavailable() -> Self {
+        Self {
+            roles: HashMap::new(),
+            available: false,
+        }
+    }
+}
+
+#[async_trait]
+impl StaffDirectory for FakeStaff {
+    async fn role_of(&self, user_id: &str) -> Result<Option<Role>, String> {
+        if !self.available {
+            return Err("the test directory is offline".to_string());
+        }
+        Ok(self.roles.get(user_id).copied())
+    }
+}
+
+fn services() -> ApplicationServices {
+    ApplicationServices {
+        staff: Arc::new(FakeStaff::standard()),
+    }
+}
+
+fn given(events: Vec<Ev>) -> AggregateTestExecutor<Application> {
+    TestFramework::with(services()).given(events)
+}
+
+fn given_nothing() -> AggregateTestExecutor<Application> {
+    TestFramework::with(services()).given_no_previous_events()
+}
+
+/// The moment every command of these tests is issued.
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0)
+        .single()
+        .expect("a valid time")
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("a valid date")
+}
+
+fn by(actor: Actor, command: C) -> Authored<C> {
+    Authored::new(actor, now(), command)
+}
+
+fn applicant() -> Actor {
+    Actor::new(APPLICANT, Role::Applicant)
+}
+fn other_applicant() -> Actor {
+    Actor::new(OTHER_APPLICANT, Role::Applicant)
+}
+fn helpdesk() -> Actor {
+    Actor::new(HELPDESK, Role::Helpdesk)
+}
+fn officer() -> Actor {
+    Actor::new(OFFICER, Role::ProgrammeOfficer)
+}
+fn member() -> Actor {
+    Actor::new(MEMBER, Role::CommitteeMember)
+}
+fn second_member() -> Actor {
+    Actor::new(SECOND_MEMBER, Role::CommitteeMember)
+}
+fn unassigned_member() -> Actor {
+    Actor::new(UNASSIGNED_MEMBER, Role::CommitteeMember)
+}
+
+/// Someone of each role, the applicant being the owner and the committee member assigned (where assigned).
+fn someone_with(role: Role) -> Actor {
+    match role {
+        Role::Applicant => applicant(),
+        Role::Helpdesk => helpdesk(),
+        Role::ProgrammeOfficer => officer(),
+        Role::CommitteeMember => member(),
+        Role::InformationOfficer => Actor::new(INFORMATION_OFFICER, Role::InformationOfficer),
+        Role::Admin => Actor::new(ADMIN, Role::Admin),
+    }
+}
+
+fn cycle() -> CycleName {
+    CycleName::parse("2026-27").expect("a valid cycle")
+}
+
+fn entry(values: &[(&str, serde_json::Value)]) -> HistoryEntry {
+    values
+        .iter()
+        .map(|(key, value)| (key.to_string(), value.clone()))
+        .collect()
+}
+
+fn course(institution: &str, course: &str, level: &str) -> CourseChoice {
+    CourseChoice {
+        institution: institution.to_string(),
+        course: course.to_string(),
+        level: level.to_string(),
+    }
+}
+
+fn referee(name: &str, email: &str) -> Referee {
+    Referee {
+        name: name.to_string(),
+        email: email.to_string(),
+    }
+}
+
+fn personal(values: &[(PersonalField, Option<&str>)]) -> BTreeMap<PersonalField, Option<String>> {
+    values
+        .iter()
+        .map(|(field, value)| (*field, value.map(str::to_string)))
+        .collect()
+}
+
+fn essays(values: &[(Essay, Option<&str>)]) -> BTreeMap<Essay, Option<String>> {
+    values
+        .iter()
+        .map(|(essay, value)| (*essay, value.map(str::to_string)))
+        .collect()
+}
+
+fn words(n: usize) -> String {
+    vec!["word"; n].join(" ")
+}
+
+/// Everything a submission needs, already in canonical form.
+fn complete_changes() -> DraftChanges {
+    DraftChanges {
+        personal: personal(&[
+            (PersonalField::FullName, Some("Test Applicant One")),
+            (PersonalField::DateOfBirth, Some("1995-04-12")),
+            (PersonalField::Email, Some("applicant1@example.test")),
+            (PersonalField::Phone, Some("+000 0000 0001")),
+            (PersonalField::Address, Some("1 Test Street, Testville")),
+            (PersonalField::Nationality, Some("Kenya")),
+            (PersonalField::CountryOfResidence, Some("Kenya")),
+        ]),
+        education: Some(vec![entry(&[
+            ("institution", json!("Test University")),
+            ("qualification", json!("BSc Test Studies")),
+            ("year", json!(2018)),
+        ])]),
+        employment: None,
+        courses: Some(vec![course(
+            "Example University",
+            "MSc Test Policy",
+            "masters",
+        )]),
+        essays: essays(&[
+            (Essay::Leadership, Some("I led a test team of volunteers.")),
+            (
+                Essay::Networking,
+                Some("I keep in touch with a test network."),
+            ),
+            (Essay::StudyPlan, Some("I will study test policy.")),
+            (
+                Essay::CareerPlan,
+                Some("I will go back to a test ministry."),
+            ),
+        ]),
+        referees: Some(vec![
+            referee("Test Referee One", "referee1@example.test"),
+            referee("Test Referee Two", "referee2@example.test"),
+        ]),
+        preferences: None,
+    }
+}
+
+fn scores(leadership: u8, networking: u8, study_plan: u8, career_plan: u8) -> Scores {
+    Scores {
+        leadership,
+        networking,
+        study_plan,
+        career_plan,
+        comment: "A test comment".to_string(),
+    }
+}
+
+fn award_terms() -> AwardTerms {
+    AwardTerms {
+        institution: "Example University".to_string(),
+        course: "MSc Test Policy".to_string(),
+        level: "masters".to_string(),
+        start_date: date(2026, 9, 28),
+    }
+}
+
+fn all_opted_out() -> Preferences {
+    Preferences {
+        networking_opt_out: true,
+        alumni_email_opt_out: true,
+        alumni_book_opt_out: true,
+        images_opt_out: true,
+    }
+}
+
+fn only_images_opted_out() -> Preferences {
+    Preferences {
+        images_opt_out: true,
+        ..Preferences::default()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Events and histories.
+// ---------------------------------------------------------------------------------------------------------
+
+fn started() -> Ev {
+    Ev::ApplicationStarted {
+        cycle: cycle(),
+        applicant_id: APPLICANT.to_string(),
+    }
+}
+
+fn saved(changes: DraftChanges) -> Ev {
+    Ev::DraftSaved {
+        sections: changes.sections(),
+        changes: changes.into(),
+    }
+}
+
+fn submitted_event() -> Ev {
+    Ev::ApplicationSubmitted {
+        submitted_at: now() - chrono::Duration::days(10),
+    }
+}
+
+fn eligibility(eligible: bool) -> Ev {
+    Ev::EligibilityDetermined {
+        eligible,
+        reason: "checked against the test criteria".to_string().into(),
+    }
+}
+
+fn assigned(member_id: &str) -> Ev {
+    Ev::CommitteeMemberAssigned {
+        member_id: member_id.to_string(),
+    }
+}
+
+fn conflict(member_id: &str) -> Ev {
+    Ev::ConflictDeclared {
+        member_id: member_id.to_string(),
+        reason: "a test conflict".to_string().into(),
+    }
+}
+
+fn decision(outcome: Outcome) -> Ev {
+    Ev::DecisionRecorded { outcome }
+}
+
+fn award_made() -> Ev {
+    Ev::AwardMade {
+        terms: award_terms().into(),
+        joint_sponsor_id: None,
+    }
+}
+
+fn award_completed() -> Ev {
+    Ev::AwardCompleted {
+        completed_on: date(2027, 9, 30),
+        outcome: "Merit".to_string().into(),
+    }
+}
+
+fn withdrawn_from(previous_status: Status) -> Ev {
+    Ev::ApplicationWithdrawn { previous_status }
+}
+
+fn with(mut history: Vec<Ev>, more: impl IntoIterator<Item = Ev>) -> Vec<Ev> {
+    history.extend(more);
+    history
+}
+
+fn draft() -> Vec<Ev> {
+    vec![started()]
+}
+fn complete_draft() -> Vec<Ev> {
+    with(draft(), [saved(complete_changes())])
+}
+fn submitted() -> Vec<Ev> {
+    with(complete_draft(), [submitted_event()])
+}
+fn eligible() -> Vec<Ev> {
+    with(submitted(), [eligibility(true)])
+}
+fn ineligible() -> Vec<Ev> {
+    with(submitted(), [eligibility(false)])
+}
+/// Eligible, with `member-1` assigned.
+fn under_review() -> Vec<Ev> {
+    with(eligible(), [assigned(MEMBER)])
+}
+fn decided(outcome: Outcome) -> Vec<Ev> {
+    with(under_review(), [decision(outcome)])
+}
+fn awarded() -> Vec<Ev> {
+    with(decided(Outcome::Selected), [award_made()])
+}
+fn alumni() -> Vec<Ev> {
+    with(awarded(), [award_completed()])
+}
+fn withdrawn_draft() -> Vec<Ev> {
+    with(complete_draft(), [withdrawn_from(Status::Draft)])
+}
+fn withdrawn_after_submission() -> Vec<Ev> {
+    with(submitted(), [withdrawn_from(Status::Submitted)])
+}
+
+/// A history that leaves the application in each status (where the lifecycle can reach it).
+fn history_in(status: Status) -> Vec<Ev> {
+    match status {
+        Status::NotStarted => vec![],
+        Status::Draft => complete_draft(),
+        Status::Submitted => submitted(),
+        Status::Eligible => eligible(),
+        Status::Ineligible => ineligible(),
+        Status::UnderReview => under_review(),
+        Status::Selected => decided(Outcome::Selected),
+        Status::Reserve => decided(Outcome::Reserve),
+        Status::Unsuccessful => decided(Outcome::Unsuccessful),
+        Status::Awarded => awarded(),
+        Status::Alumni => alumni(),
+        Status::Withdrawn => withdrawn_after_submission(),
+    }
+}
+
+const EVERY_STATUS: [Status; 11] = [
+    Status::Draft,
+    Status::Submitted,
+    Status::Eligible,
+    Status::Ineligible,
+    Status::UnderReview,
+    Status::Selected,
+    Status::Reserve,
+    Status::Unsuccessful,
+    Status::Awarded,
+    Status::Alumni,
+    Status::Withdrawn,
+];
+
+fn fold(history: &[Ev]) -> Application {
+    let mut application = Application::default();
+    for event in history.iter().cloned() {
+        application.apply(event);
+    }
+    application
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The histories themselves are what they claim to be.
+// ---------------------------------------------------------------------------------------------------------
+
+#[test]
+fn each_fixture_history_leaves_the_application_in_the_status_it_is_named_after() {
+    assert_eq!(fold(&[]).status, Status::NotStarted);
+    for status in EVERY_STATUS {
+        assert_eq!(
+            fold(&history_in(status)).status,
+            status,
+            "history for {status:?}"
+        );
+    }
+    assert_eq!(fold(&withdrawn_draft()).status, Status::Withdrawn);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Starting an application.
+// ---------------------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn an_applicant_starts_a_draft_application_in_a_cycle() {
+    given_nothing()
+        .when_async(by(applicant(), C::StartApplication { cycle: cycle() }))
+        .await
+        .then_expect_events(vec![Ev::ApplicationStarted {
+            cycle: cycle(),
+            applicant_id: APPLICANT.to_string(),
+        }]);
+}
+
+#[tokio::test]
+async fn staff_cannot_start_an_application() {
+    for role in Role::ALL.into_iter().filter(|role| role.is_staff()) {
+        given_nothing()
+            .when_async(by(
+                someone_with(role),
+                C::StartApplication { cycle: cycle() },
+            ))
+            .await
+            .then_expect_error(E::Forbidden);
+    }
+}
+
+#[tokio::test]
+async fn an_application_cannot_be_started_twice() {
+    given(draft())
+        .when_async(by(applicant(), C::StartApplication { cycle: cycle() }))
+        .await
+        .then_expect_error(E::AlreadyStarted);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// An application that does not exist, or belongs to someone else.
+// ---------------------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_command_on_an_application_that_does_not_exist_is_not_found() {
+    let attempts = [
+        (applicant(), C::SubmitApplication),
+        (applicant(), C::WithdrawApplication),
+        (
+            applicant(),
+            C::SaveDraft {
+                changes: complete_changes(),
+            },
+        ),
+        (
+            officer(),
+            C::DetermineEligibility {
+                eligible: true,
+                reason: "test".to_string(),
+            },
+        ),
+        (
+            helpdesk(),
+            C::AmendPersonalData {
+                changes: vec![("personal.phone".to_string(), "+000 0000 0009".to_string())],
+                reason: "test".to_string(),
+                requested_by: "test".to_string(),
+            },
+        ),
+        (
+            member(),
+            C::DeclareConflict {
+                reason: "test".to_string(),
+            },
+        ),
+    ];
+    for (actor, command) in attempts {
+        given_nothing()
+            .when_async(by(actor, command))
+            .await
+            .then_expect_error(E::NotFound);
+    }
+}
+
+#[tokio::test]
+async fn another_applicant_is_told_the_application_does_not_exist() {
+    let attempts = [
+        C::SaveDraft {
+            changes: complete_changes(),
+        },
+        C::SubmitApplication,
+        C::WithdrawApplication,
+        C::SetPreferences {
+            preferences: all_opted_out(),
+            reason: None,
+        },
+    ];
+    for command in attempts {
+        given(complete_draft())
+            .when_async(by(other_applicant(), command))
+            .await
+            .then_expect_error(E::NotFound);
+    }
+}
+
+#[tokio::test]
+async fn another_applicant_issuing_a_staff_command_learns_nothing_either() {
+    given(submitted())
+        .when_async(by(
+            other_applicant(),
+            C::DetermineEligibility {
+                eligible: true,
+                reason: "test".to_string(),
+            },
+        ))
+        .await
+        .then_expect_error(E::NotFound);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Role permissions.
+// ---------------------------------------------------------------------------------------------------------
+
+/// Each command, a history in which its rightful issuer would succeed, and the roles that may issue it.
+fn permission_table() -> Vec<(&'static str, Vec<Ev>, C, Vec<Role>)> {
+    vec![
+        (
+            "save draft",
+            draft(),
+            C::SaveDraft {
+                changes: complete_changes(),
+            },
+            vec![Role::Applicant],
+        ),
+        (
+            "submit",
+            complete_draft(),
+            C::SubmitApplication,
+            vec![Role::Applicant],
+        ),
+        (
+            "withdraw",
+            submitted(),
+            C::WithdrawApplication,
+            vec![Role::Applicant],
+        ),
+        (
+            "set preferences",
+            complete_draft(),
+            C::SetPreferences {
+                preferences: all_opted_out(),
+                reason: None,
+            },
+            vec![Role::Applicant, Role::ProgrammeOfficer],
+        ),
+        (
+            "amend",
+            submitted(),
+            C::AmendPersonalData {
+                changes: vec![("personal.phone".to_string(), "+000 0000 0009".to_string())],
+                reason: "test".to_string(),
+                requested_by: "test".to_string(),
+            },
+            vec![Role::Helpdesk],
+        ),
+        (
+            "eligibility",
+            submitted(),
+            C::DetermineEligibility {
+                eligible: true,
+                reason: "test".to_string(),
+            },
+            vec![Role::ProgrammeOfficer],
+        ),
+        (
+            "assign",
+            eligible(),
+            C::AssignCommitteeMember {
+                member_id: SECOND_MEMBER.to_string(),
+            },
+            vec![Role::ProgrammeOfficer],
+        ),
+        (
+            "declare conflict",
+            under_review(),
+            C::DeclareConflict {
+                reason: "test".to_string(),
+            },
+            vec![Role::CommitteeMember],
+        ),
+        (
+            "score",
+            under_review(),
+            C::ScoreApplication {
+                scores: scores(5, 5, 5, 5),
+            },
+            vec![Role::CommitteeMember],
+        ),
+        (
+            "decide",
+            under_review(),
+            C::RecordDecision {
+                outcome: Outcome::Selected,
+            },
+            vec![Role::ProgrammeOfficer],
+        ),
+        (
+            "award",
+            decided(Outcome::Selected),
+            C::MakeAward {
+                terms: award_terms(),
+                joint_sponsor_id: None,
+            },
+            vec![Role::ProgrammeOfficer],
+        ),
+        (
+            "complete award",
+            awarded(),
+            C::CompleteAward {
+                outcome: "Merit".to_string(),
+                completed_on: date(2027, 9, 30),
+            },
+            vec![Role::ProgrammeOfficer],
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn every_role_that_may_not_issue_a_command_is_forbidden() {
+    for (name, history, command, allowed) in permission_table() {
+        for role in Role::ALL.into_iter().filter(|role| !allowed.contains(role)) {
+            let result = given(history.clone())
+                .when_async(by(someone_with(role), command.clone()))
+                .await
+                .inspect_result();
+            assert_eq!(result, Err(E::Forbidden), "{role} issuing {name}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_role_that_may_issue_a_command_gets_past_the_permission_check() {
+    for (name, history, command, allowed) in permission_table() {
+        for role in allowed {
+            let result = given(history.clone())
+                .when_async(by(someone_with(role), command.clone()))
+                .await
+                .inspect_result();
+            assert!(
+                matches!(&result, Ok(events) if events.len() == 1),
+                "{role} issuing {name}: {result:?}"
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Editing the draft.
+// ---------------------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn an_applicant_saves_a_complete_form_in_one_go() {
+    let changes = complete_changes();
+    given(draft())
+        .when_async(by(
+            applicant(),
+            C::SaveDraft {
+                changes: changes.clone(),
+            },
+        ))
+        .await
+        .then_expect_events(vec![Ev::DraftSaved {
+            sections: vec![
+                Section::Personal,
+                Section::Education,
+                Section::Courses,
+                Section::Essays,
+                Section::Referees,
+            ],
+            changes: changes.into(),
+        }]);
+}
+
+#[tokio::test]
+async fn a_saved_draft_is_recorded_in_canonical_form() {
+    let typed = DraftChanges {
+        personal: personal(&[
+            (PersonalField::FullName, Some("  Test Applicant One  ")),
+            (PersonalField::Nationality, Some(" kenya ")),
+            (PersonalField::CountryOfResidence, Some("UK")),
+        ]),
+        courses: Some(vec![course(
+            "  Example University ",
+            " MSc Test Policy",
+            "masters  ",
+        )]),
+        referees: Some(vec![referee(
+            " Test Referee One ",
+            " referee1@example.test ",
+        )]),
+        ..DraftChanges::default()
+    };
+    let canonical = DraftChanges {
+        personal: personal(&[
+            (PersonalField::FullName, Some("Test Applicant One")),
+            (PersonalField::Nationality, Some("Kenya")),
+            (PersonalField::CountryOfResidence, Some("United Kingdom")),
+        ]),
+        courses: Some(vec![course(
+            "Example University",
+            "MSc Test Policy",
+            "masters",
+        )]),
+        referees: Some(vec![referee("Test Referee One", "referee1@example.test")]),
+        ..DraftChanges::default()
+    };
+    given(draft())
+        .when_async(by(applicant(), C::SaveDraft { changes: typed }))
+        .await
+        .then_expect_events(vec![Ev::DraftSaved {
+            sections: vec![Section::Personal, Section::Courses, Section::Referees],
+            changes: canonical.into(),
+        }]);
+}
+
+#[tokio::test]
+async fn an_applicant_can_change_the_draft_again_and_again_until_submission() {
+    let changes = DraftChanges {
+        essays: essays(&[(Essay::Leadership, Some("A rewritten test essay."))]),
+        employment: Some(vec![entry(&[
+            ("employer", json!("Test Employer")),
+            ("current", json!(true)),
+        ])]),
+        preferences: Some(PreferencesChange {
+            images_opt_out: Some(true),
+            ..PreferencesChange::default()
+        }),
+        ..DraftChanges::default()
+    };
+    given(complete_draft())
+        .when_async(by(
+            applicant(),
+            C::SaveDraft {
+                changes: changes.clone(),
+            },
+        ))
+        .await
+        .then_expect_events(vec![Ev::DraftSaved {
+            sections: vec![Section::Employment, Section::Essays, Section::Preferences],
+            changes: changes.into(),
+        }]);
+}
+
+#[tokio::test]
+async fn an_applicant_can_clear_a_field_of_the_draft() {
+    let changes = DraftChanges {
+        personal: personal(&[(PersonalField::Phone, None)]),
+        essays: essays(&[(Essay::CareerPlan, None)]),
+        ..DraftChanges::default()
+    };
+    given(complete_draft())
+        .when_async(by(
+            applicant(),
+            C::SaveDraft {
+                changes: changes.clone(),
+            },
+        ))
+        .await
+        .then_expect_events(vec![Ev::DraftSaved {
+            sections: vec![Section::Personal, Section::Essays],
+            changes: changes.into(),
+        }]);
+}
+
+#[tokio::test]
+async fn saving_nothing_records_nothing() {
+    given(complete_draft())
+        .when_async(by(
+            applicant(),
+            C::SaveDraft {
+                changes: DraftChanges::default(),
+            },
+        ))
+        .await
+        .then_expect_events(vec![]);
+}
+
+#[tokio::test]
+async fn a_draft_may_hold_the_form_limits_exactly() {
+    let changes = DraftChanges {
+        courses: Some(vec![
+            course("Example University", "MSc One", "masters"),
+            course("Example University", "MSc Two", "masters"),
+            course("Example University", "MSc Three", "masters"),
+        ]),
+        essays: essays(&[(Essay::StudyPlan, Some(&words(500)))]),
+        ..DraftChanges::default()
+    };
+    given(draft())
+        .when_async(by(
+            applicant(),
+            C::SaveDraft {
+                changes: changes.clone(),
+            },
+        ))
+        .await
+        .then_expect_events(vec![Ev::DraftSaved {
+            sections: vec![Section::Courses, Section::Essays],
+            changes: changes.into(),
+        }]);
+}
+
+#[tokio::test]
+async fn invalid_personal_details_in_a_draft_are_refused_field_by_field() {
+    let long_phone = "1".repeat(501);
+    let changes = DraftChanges {
+        personal: personal(&[
+            (PersonalField::FullName, Some("   ")),
+            (PersonalField::DateOfBirth, Some("1995-13-40")),
+            (PersonalField::Email, Some("applicant1.example.test")),
+            (PersonalField::Phone, Some(&long_phone)),
+            (PersonalField::Address, Some("1 Test Street\u{7}")),
+            (PersonalField::Nationality, Some("Kenyan")),
+            (PersonalField::CountryOfResidence, Some("Atlantis")),
+        ]),
+        ..DraftChanges::default()
+    };
+    let country = "must be a country by its English short name, such as Kenya";
+    given(draft())
+        .when_async(by(applicant(), C::SaveDraft { changes }))
+        .await
+        .then_expect_error(E::Invalid {
+            problems: vec![
+                FieldProblem::new("personal.full_name", "must not be empty"),
+                FieldProblem::new(
+                    "personal.date_of_birth",
+                    "must be a date written YYYY-MM-DD",
+                ),
+                FieldProblem::new(
+                    "personal.email",
+                    "must be an email address, such as name@example.org",
+                ),
+                FieldProblem::new("personal.phone", "must be at most 500 characters"),
+                FieldProblem::new("personal.address", "must not contain control characters"),
+                FieldProblem::new("personal.nationality", country),
+                FieldProblem::new("personal.country_of_residence", country),
+            ],
+        });
+}
+
+#[tokio::test]
+async fn invalid_lists_and_essays_in_a_draft_are_all_reported_at_once() {
+    let too_many_entries = vec![entry(&[("institution", json!("Test School"))]); 21];
+    let too_many_values: HistoryEntry = (0..21)
+        .map(|i| (format!("value_{i:02}"), json!(i)))
+        .collect();
+    let changes = DraftChanges {
+        education: Some(too_many_entries),
+        employment: Some(vec![
+            too_many_values,
+            entry(&[("bad key", json!("x")), ("roles", json!(["a", "b"]))]),
+        ]),
+        courses: Some(vec![
+            course("Example University", &"c".repeat(501), "masters"),
+            course("Example University", "MSc Two", "masters"),
+            course("Example University", "MSc Three", "masters"),
+            course("Example University", "MSc Four", "masters"),
+        ]),
+        essays: essays(&[
+            (Essay::Leadership, Some(&words(501))),
+            (Essay::Networking, Some("a test essay\u{0}")),
+        ]),
+        referees: Some(vec![
+            referee("Test Referee One", "referee1@example.test"),
+            referee("Test Referee Two", "referee2-at-example.test"),
+            referee("Test Referee Three", "referee3@example.test"),
+        ]),
+        ..DraftChanges::default()
+    };
+    given(draft())
+        .when_async(by(applicant(), C::SaveDraft { changes }))
+        .await
+        .then_expect_error(E::Invalid {
+            problems: vec![
+                FieldProblem::new("education", "at most 20 entries"),
+                FieldProblem::new("employment[0]", "at most 20 named values"),
+                FieldProblem::new(
+                    "employment[1]",
+                    "names of values are letters, digits and underscores, at most 40",
+                ),
+                FieldProblem::new("employment[1].roles", "must be text, a number or yes/no"),
+                FieldProblem::new("courses", "at most 3 course choices"),
+                FieldProblem::new("courses[0].course", "must be at most 500 characters"),
+                FieldProblem::new("essays.leadership", "must be at most 500 words; it has 501"),
+                FieldProblem::new("essays.networking", "must not contain control characters"),
+                FieldProblem::new("referees", "name exactly 2 referees"),
+                FieldProblem::new(
+                    "referees[1].email",
+                    "must be an email address, such as name@example.org",
+                ),
+            ],
+        });
+}
+
+#[tokio::test]
+async fn an_applicant_cannot_edit_after_submission() {
+    for status in [Status::Submitted, Status::UnderReview, Status::Awarded] {
+        given(history_in(status))
+            .when_async(by(
+                applicant(),
+                C::SaveDraft {
+                    changes: DraftChanges {
+                        essays: essays(&[(Essay::Leadership, Some("A late change."))]),
+                        ..DraftChanges::default()
+                    },
+                },
+            ))
+            .await
+            .then_expect_error(E::ApplicationSubmitted);
+    }
+}
+
+#[tokio::test]
+async fn the_refusal_of_a_late_edit_tells_the_applicant_to_contact_the_help_desk() {
+    given(submitted())
+        .when_async(by(
+            applicant(),
+            C::SaveDraft {
+                changes: complete_changes(),
+            },
+        ))
+        .await
+        .then_expect_error_message(
+            "the application has been submitted and can no longer be edited; to correct your personal \
+             details, contact the Help Desk",
+        );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Submission: completeness and eligibility.
+// ---------------------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_complete_and_eligible_draft_is_submitted_at_the_time_of_the_command() {
+    given(complete_draft())
+        .when_async(by(applicant(), C::SubmitApplication))
+        .await
+        .then_expect_events(vec![Ev::ApplicationSubmitted {
+            submitted_at: now(),
+        }]);
+}
+
+#[tokio::test]
+async fn an_empty_draft_cannot_be_submitted_and_every_missing_path_is_listed_in_form_order() {
+    given(draft())
+        .when_async(by(applicant(), C::SubmitApplication))
+        .await
+        .then_expect_error(E::Incomplete {
+            missing: [
+                "personal.full_name",
+                "personal.date_of_birth",
+                "personal.email",
+                "personal.phone",
+                "personal.address",
+                "personal.nationality",
+                "personal.country_of_residence",
+                "education",
+                "courses",
+                "essays.leadership",
+                "essays.networking",
+                "essays.study_plan",
+                "essays.career_plan",
+                "referees[0]",
+                "referees[1]",
+            ]
+            .map(String::from)
+            .to_vec(),
+        });
+}
+
+#[tokio::test]
+async fn a_partly_filled_draft_lists_only_what_is_still_missing() {
+    let gaps = DraftChanges {
+        personal: personal(&[(PersonalField::Phone, None)]),
+        education: Some(vec![entry(&[
+            ("institution", json!("   ")),
+            ("year", json!(null)),
+        ])]),
+        courses: Some(vec![
+            course("Example University", "", "masters"),
+            course(" ", "MSc Test Two", ""),
+        ]),
+        essays: essays(&[(Essay::CareerPlan, Some("   "))]),
+        referees: Some(vec![referee("Test Referee One", "")]),
+        ..DraftChanges::default()
+    };
+    given(with(complete_draft(), [saved(gaps)]))
+        .when_async(by(applicant(), C::SubmitApplication))
+        .await
+        .then_expect_error(E::Incomplete {
+            missing: [
+                "personal.phone",
+                "education",
+                "courses[0].course",
+                "courses[1].institution",
+                "courses[1].level",
+                "essays.career_plan",
+                "referees[0].email",
+                "referees[1]",
+            ]
+            .map(String::from)
+            .to_vec(),
+        });
+}
+
+#[tokio::test]
+async fn a_referee_without_a_name_is_missing_at_submission() {
+    let gaps = DraftChanges {
+        referees: Some(vec![
+            referee("", "referee1@example.test"),
+            referee("Test Referee Two", "referee2@example.test"),
+        ]),
+        ..DraftChanges::default()
+    };
+    given(with(complete_draft(), [saved(gaps)]))
+        .when_async(by(applicant(), C::SubmitApplication))
+        .await
+        .then_expect_error(E::Incomplete {
+            missing: vec!["referees[0].name".to_string()],
+        });
+}
+
+#[tokio::test]
+async fn an_applicant_born_on_the_day_of_submission_or_later_is_not_eligible() {
+    for born in ["2026-03-02", "2030-01-01"] {
+        let changes = DraftChanges {
+            personal: personal(&[(PersonalField::DateOfBirth, Some(born))]),
+            ..DraftChanges::default()
+        };
+        given(with(complete_draft(), [saved(changes)]))
+            .when_async(by(applicant(), C::SubmitApplication))
+            .await
+            .then_expect_error(E::NotEligible {
+                reasons: vec!["the date of birth must be in the past".to_string()],
+            });
+    }
+}
+
+#[tokio::test]
+async fn completeness_is_checked_before_eligibility() {
+    let changes = DraftChanges {
+        personal: personal(&[
+            (PersonalField::DateOfBirth, Some("2030-01-01")),
+            (PersonalField::Phone, None),
+        ]),
+        ..DraftChanges::default()
+    };
+    given(with(complete_draft(), [saved(changes)]))
+        .when_async(by(applicant(), C::SubmitApplication))
+        .await
+        .then_expect_error(E::Incomplete {
+            missing: vec!["personal.phone".to_string()],
+        });
+}
+
+#[tokio::test]
+async fn a_submitted_application_cannot_be_submitted_again() {
+    for status in [Status::Submitted, Status::Eligible, Status::Selected] {
+        given(history_in(status))
+            .when_async(by(applicant(), C::SubmitApplication))
+            .await
+            .then_expect_error(E::ApplicationSubmitted);
+    }
+}
+
+#[tokio::test]
+async fn a_withdrawn_application_cannot_be_submitted() {
+    for history in [withdrawn_draft(), withdrawn_after_submission()] {
+        given(history)
+            .when_async(by(applicant(), C::SubmitApplication))
+            .await
+            .then_expect_error(E::InvalidState {
+                action: "submit",
+                status: Status::Withdrawn,
+            });
+    }
+}
+
+#[tokio::test]
+async fn the_refusal_names_the_action_and_the_status() {
+    given(withdrawn_draft())
+        .when_async(by(applicant(), C::SubmitApplication))
+        .await
+        .then_expect_error_message("cannot submit an application that is withdrawn");
+    given(submitted())
+        .when_async(by(
+            officer(),
+            C::RecordDecision {
+                outcome: Outcome::Selected,
+            },
+        ))
+        .await
+        .then_expect_error_message("cannot decide an application that is submitted");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Withdrawal.
+// ---------------------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn an_applicant_can_withdraw_at_any_point_before_a_decision() {
+    for status in [
+        Status::Draft,
+        Status::Submitted,
+        Status::Eligible,
+        Status::UnderReview,
+    ] {
+        given(history_in(status))
+            .when_async(by(applicant(), C::WithdrawApplication))
+            .await
+            .then_expect_events(vec![Ev::ApplicationWithdrawn {
+                previous_status: status,
+            }]);
+    }
+}
+
+#[tokio::test]
+async fn an_applicant_cannot_withdraw_after_a_decision() {
+    for status in [
+        Status::Ineligible,
+        Status::Selected,
+        Status::Reserve,
+        Status::Unsuccessful,
+        Status::Awarded,
+        Status::Alumni,
+    ] {
+        given(history_in(status))
+            .when_async(by(applicant(), C::WithdrawApplication))
+            .await
+            .then_expect_error(E::DecisionMade);
+    }
+}
+
+#[tokio::test]
+async fn an_application_cannot_be_withdrawn_twice() {
+    given(withdrawn_after_submission())
+        .when_async(by(applicant(), C::WithdrawApplication))
+        .await
+        .then_expect_error(E::InvalidState {
+            action: "withdraw",
+            status: Status::Withdrawn,
+        });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Preferences (opt-outs).
+// ---------------------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn the_applicant_sets_the_opt_outs_while_the_application_is_a_draft() {
+    given(complete_draft())
+        .when_async(by(
+            applicant(),
+            C::SetPreferences {
+                preferences: all_opted_out(),
+                reason: Some("   ".to_string()),
+            },
+        ))
+        .await
+        .then_expect_events(vec![Ev::PreferencesChanged {
+            preferences: all_opted_out().into(),
+            reason: None::<String>.into(),
+        }]);
+}
+
+#[tokio::test]
+async fn the_applicant_cannot_change_the_opt_outs_after_submission() {
+    for status in [
+        Status::Submitted,
+        Status::UnderReview,
+        Status::Awarded,
+        Status::Withdrawn,
+    ] {
+        given(history_in(status))
+            .when_async(by(
+                applicant(),
+                C::SetPreferences {
+                    preferences: all_opted_out(),
+                    reason: None,
+                },
+            ))
+            .await
+            .then_expect_error(E::ApplicationSubmitted);
+    }
+}
+
+#[tokio::test]
+async fn a_programme_officer_changes_the_opt_outs_at_any_time_and_the_reason_is_kept() {
+    for status in [
+        Status::Draft,
+        Status::Submitted,
+        Status::Eligible,
+        Status::Ineligible,
+        Status::UnderReview,
+        Status::Selected,
+        Status::Reserve,
+        Status::Unsuccessful,
+        Status::Awarded,
+        Status::Alumni,
+    ] {
+        given(history_in(status))
+            .when_async(by(
+                officer(),
+                C::SetPreferences {
+                    preferences: only_images_opted_out(),
+                    reason: Some("  scholar asked by email  ".to_string()),
+                },
+            ))
+            .await
+            .then_expect_events(vec![Ev::PreferencesChanged {
+                preferences: only_images_opted_out().into(),
+                reason: Some("scholar asked by email".to_string()).into(),
+            }]);
+    }
+}
+
+#[tokio::test]
+async fn the_opt_outs_of_a_withdrawn_application_cannot_be_changed() {
+    given(withdrawn_after_submission())
+        .when_async(by(
+            officer(),
+            C::SetPreferences {
+                preferences: all_opted_out(),
+                reason: None,
+            },
+        ))
+        .await
+        .then_expect_error(E::InvalidState {
+            action: "change the preferences of",
+            status: Status::Withdrawn,
+        });
+}
+
+#[tokio::test]
+async fn setting_the_opt_outs_they_already_have_records_nothing() {
+    // Opted out of images on the form itself, then the same opt-outs again.
+    let on_the_form = DraftChanges {
+        preferences: Some(PreferencesChange {
+            images_opt_out: Some(true),
+            ..PreferencesChange::default()
+        }),
+        ..DraftChanges::default()
+    };
+    let history = with(submitted(), [saved(on_the_form)]);
+    given(history)
+        .when_async(by(
+            officer(),
+            C::SetPreferences {
+                preferences: only_images_opted_out(),
+                reason: None,
+            },
+        ))
+        .await
+        .then_expect_events(vec![]);
+    given(awarded())
+        .when_async(by(
+            officer(),
+            C::SetPreferences {
+                preferences: Preferences::default(),
+                reason: None,
+            },
+        ))
+        .await
+        .then_expect_events(vec![]);
+}
+
+#[tokio::test]
+async fn a_later_preference_change_is_compared_with_the_last_one() {
+    let history = with(
+        awarded(),
+        [Ev::PreferencesChanged {
+            preferences: all_opted_out().into(),
+            reason: None::<String>.into(),
+        }],
+    );
+    given(history.clone())
+        .when_async(by(
+            officer(),
+            C::SetPreferences {
+                preferences: all_opted_out(),
+                reason: None,
+            },
+        ))
+        .await
+        .then_expect_events(vec![]);
+    given(history)
+        .when_async(by(
+            officer(),
+            C::SetPreferences {
+                preferences: Preferences::default(),
+                reason: Some("opted back in".to_string()),
+            },
+        ))
+        .await
+        .then_expect_events(vec![Ev::PreferencesChanged {
+            preferences: Preferences::default().into(),
+            reason: Some("opted back in".to_string()).into(),
+        }]);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Help Desk amendments of personal data.
+// ---------------------------------------------------------------------------------------------------------
+
+fn amend(changes: &[(&str, &str)], reason: &str, requested_by: &str) -> C {
+    C::AmendPersonalData {
+        changes: changes
+            .iter()
+            .map(|(path, value)| (path.to_string(), value.to_string()))
+            .collect(),
+        reason: reason.to_string(),
+        requested_by: requested_by.to_string(),
+    }
+}
+
+fn change(field: PersonalField, old: &str, new: &str) -> FieldChange {
+    FieldChange {
+        field,
+        old: Some(old.to_string()),
+        new: new.to_string(),
+    }
+}
+
+#[tokio::test]
+async fn the_help_desk_amends_personal_data_and_the_old_value_and_requester_are_kept() {
+    given(submitted())
+        .when_async(by(
+            helpdesk(),
+            amend(
+                &[("personal.email", "applicant1.new@example.test")],
+                "  new email provider  ",
+                "  Test Applicant One, by phone  ",
+            ),
+        ))
+        .await
+        .then_expect_events(vec![Ev::PersonalDataAmended {
+            fields: vec![PersonalField::Email],
+            changes: vec![change(
+                PersonalField::Email,
+                "applicant1@example.test",
+                "applicant1.new@example.test",
+            )]
+            .into(),
+            reason: "new email provider".to_string().into(),
+            requested_by: "Test Applicant One, by phone".to_string().into(),
+        }]);
+}
+
+#[tokio::test]
+async fn every_personal_field_can_be_amended_in_canonical_form_listed_in_form_order() {
+    given(submitted())
+        .when_async(by(
+            helpdesk(),
+            amend(
+                &[
+                    ("personal.country_of_residence", " uk "),
+                    ("personal.nationality", "ghana"),
+                    ("personal.address", "2 Test Road, Testville"),
+                    ("personal.phone", "+000 0000 0002"),
+                    ("personal.email", " applicant1.other@example.test "),
+                    ("personal.date_of_birth", "1995-04-13"),
+                    ("personal.full_name", "  Test Applicant Renamed "),
+                ],
+                "the applicant's request",
+                "Test Applicant One",
+            ),
+        ))
+        .await
+        .then_expect_events(vec![Ev::PersonalDataAmended {
+            fields: PersonalField::ALL.to_vec(),
+            changes: vec![
+                change(
+                    PersonalField::FullName,
+                    "Test Applicant One",
+                    "Test Applicant Renamed",
+                ),
+                change(PersonalField::DateOfBirth, "1995-04-12", "1995-04-13"),
+                change(
+                    PersonalField::Email,
+                    "applicant1@example.test",
+                    "applicant1.other@example.test",
+                ),
+                change(PersonalField::Phone, "+000 0000 0001", "+000 0000 0002"),
+                change(
+                    PersonalField::Address,
+                    "1 Test Street, Testville",
+                    "2 Test Road, Testville",
+                ),
+                change(PersonalField::Nationality, "Kenya", "Ghana"),
+                change(PersonalField::CountryOfResidence, "Kenya", "United Kingdom"),
+            ]
+            .into(),
+            reason: "the applicant's request".to_string().into(),
+            requested_by: "Test Applicant One".to_string().into(),
+        }]);
+}
+
+#[tokio::test]
+async fn an_amendment_with_no_named_requester_is_recorded_as_asked_by_the_applicant() {
+    given(submitted())
+        .when_async(by(
+            helpdesk(),
+            amend(&[("personal.phone", "+000 0000 0002")], "new phone", "   "),
+        ))
+        .await
+        .then_expect_events(vec![Ev::PersonalDataAmended {
+            fields: vec![PersonalField::Phone],
+            changes: vec![change(
+                PersonalField::Phone,
+                "+000 0000 0001",
+                "+000 0000 0002",
+            )]
+            .into(),
+            reason: "new phone".to_string().into(),
+            requested_by: "the applicant".to_string().into(),
+        }]);
+}
+
+#[tokio::test]
+async fn an_amendment_that_changes_nothing_records_nothing() {
+    given(submitted())
+        .when_async(by(
+            helpdesk(),
+            amend(
+                &[
+                    ("personal.email", " applicant1@example.test "),
+                    ("personal.nationality", "kenya"),
+                ],
+                "confirming details",
+                "Test Applicant One",
+            ),
+        ))
+        .await
+        .then_expect_events(vec![]);
+}
+
+#[tokio::test]
+async fn only_the_fields_that_really_change_are_listed_in_an_amendment() {
+    given(submitted())
+        .when_async(by(
+            helpdesk(),
+            amend(
+                &[
+                    ("personal.nationality", "KENYA"),
+                    ("personal.phone", "+000 0000 0002"),
+                ],
+                "new phone",
+                "Test Applicant One",
+            ),
+        ))
+        .await
+        .then_expect_events(vec![Ev::PersonalDataAmended {
+            fields: vec![PersonalField::Phone],
+            changes: vec![change(
+                PersonalField::Phone,
+                "+000 0000 0001",
+                "+000 0000 0002",
+            )]
+            .into(),
+            reason: "new phone".to_string().into(),
+            requested_by: "Test Applicant One".to_string().into(),
+        }]);
+}
+
+#[tokio::test]
+async fn when_a_field_is_named_twice_the_last_value_counts() {
+    given(submitted())
+        .when_async(by(
+            helpdesk(),
+            amend(
+                &[
+                    ("personal.phone", "+000 0000 0002"),
+                    ("personal.phone", "+000 0000 0001"),
+                ],
+                "changed their mind",
+                "Test Applicant One",
+            ),
+        ))
+        .await
+        .then_expect_events(vec![]);
+    given(submitted())
+        .when_async(by(
+            helpdesk(),
+            amend(
+                &[
+                    ("personal.phone", "+000 0000 0002"),
+                    ("personal.phone", "+000 0000 0003"),
+                ],
+                "changed their mind",
+                "Test Applicant One",
+            ),
+        ))
+        .await
+        .then_expect_events(vec![Ev::PersonalDataAmended {
+            fields: vec![PersonalField::Phone],
+            changes: vec![change(
+                PersonalField::Phone,
+                "+000 0000 0001",
+                "+000 0000 0003",
+            )]
+            .into(),
+            reason: "changed their mind".to_string().into(),
+            requested_by: "Test Applicant One".to_string().into(),
+        }]);
+}
+
+#[tokio::test]
+async fn a_second_amendment_keeps_the_value_of_the_first_as_its_old_value() {
+    let first = Ev::PersonalDataAmended {
+        fields: vec![PersonalField::Email],
+        changes: vec![change(
+            PersonalField::Email,
+            "applicant1@example.test",
+            "applicant1.second@example.test",
+        )]
+        .into(),
+        reason: "first change".to_string().into(),
+        requested_by: "Test Applicant One".to_string().into(),
+    };
+    given(with(submitted(), [first]))
+        .when_async(by(
+            helpdesk(),
+            amend(
+                &[("personal.email", "applicant1.third@example.test")],
+                "second change",
+                "Test Applicant One",
+            ),
+        ))
+        .await
+        .then_expect_events(vec![Ev::PersonalDataAmended {
+            fields: vec![PersonalField::Email],
+            changes: vec![change(
+                PersonalField::Email,
+                "applicant1.second@example.test",
+                "applicant1.third@example.test",
+            )]
+            .into(),
+            reason: "second change".to_string().into(),
+            requested_by: "Test Applicant One".to_string().into(),
+        }]);
+}
+
+#[tokio::test]
+async fn personal_data_can_be_amended_at_every_stage_after_submission() {
+    for status in [
+        Status::Submitted,
+        Status::Eligible,
+        Status::Ineligible,
+        Status::UnderReview,
+        Status::Selected,
+        Status::Reserve,
+        Status::Unsuccessful,
+        Status::Awarded,
+        Status::Alumni,
+        Status::Withdrawn,
+    ] {
+        given(history_in(status))
+            .when_async(by(
+                helpdesk(),
+                amend(
+                    &[("personal.address", "2 Test Road, Testville")],
+                    "moved",
+                    "Test Applicant One",
+                ),
+            ))
+            .await
+            .then_expect_events(vec![Ev::PersonalDataAmended {
+                fields: vec![PersonalField::Address],
+                changes: vec![change(
+                    PersonalField::Address,
+                    "1 Test Street, Testville",
+                    "2 Test Road, Testville",
+                )]
+                .into(),
+                reason: "moved".to_string().into(),
+                requested_by: "Test Applicant One".to_string().into(),
+            }]);
+    }
+}
+
+#[tokio::test]
+async fn an_amendment_that_touches_anything_but_personal_data_is_refused_listing_those_fields() {
+    given(submitted())
+        .when_async(by(
+            helpdesk(),
+            amend(
+                &[
+                    ("personal.email", "applicant1.new@example.test"),
+                    ("essays.leadership", "a better essay"),
+                    ("courses[0].institution", "Other Example University"),
+                    ("referees[0].email", "referee9@example.test"),
+                    ("education", "[]"),
+                    ("preferences.images_opt_out", "true"),
+                    ("personal.salary", "1"),
+                    ("full_name", "Test Applicant Renamed"),
+                ],
+                "the applicant's request",
+                "Test Applicant One",
+            ),
+        ))
+        .await
+        .then_expect_error(E::NotAmendable {
+            fields: [
+                "essays.leadership",
+                "courses[0].institution",
+                "referees[0].email",
+                "education",
+                "preferences.images_opt_out",
+                "personal.salary",
+                "full_name",
+            ]
+            .map(String::from)
+            .to_vec(),
+        });
+}
+
+#[tokio::test]
+async fn a_not_amendable_field_is_reported_before_invalid_values() {
+    given(submitted())
+        .when_async(by(
+            helpdesk(),
+            amend(
+                &[("personal.email", "not an email"), ("employment", "x")],
+                "",
+                "",
+            ),
+        ))
+        .await
+        .then_expect_error(E::NotAmendable {
+            fields: vec!["employment".to_string()],
+        });
+}
+
+#[tokio::test]
+async fn the_help_desk_cannot_amend_a_draft() {
+    for history in [draft(), complete_draft()] {
+        given(history)
+            .when_async(by(
+                helpdesk(),
+                amend(
+                    &[("personal.phone", "+000 0000 0002")],
+                    "new phone",
+                    "Test Applicant One",
+                ),
+            ))
+            .await
+            .then_expect_error(E::NotSubmitted);
+    }
+}
+
+#[tokio::test]
+async fn an_amendment_with_invalid_values_is_refused_naming_each_path() {
+    given(submitted())
+        .when_async(by(
+            helpdesk(),
+            amend(
+                &[
+                    ("personal.email", "applicant1-at-example.test"),
+                    ("personal.date_of_birth", "12/04/1995"),
+                    ("personal.nationality", "Kenyan"),
+                    ("personal.full_name", "   "),
+                ],
+                "the applicant's request",
+                "Test Applicant One",
+            ),
+        ))
+        .await
+        .then_expect_error(E::Invalid {
+            problems: vec![
+                FieldProblem::new(
+                    "personal.email",
+                    "must be an email address, such as name@example.org",
+                ),
+                FieldProblem::new(
+                    "personal.date_of_birth",
+                    "must be a date written YYYY-MM-DD",
+                ),
+                FieldProblem::new(
+                    "personal.nationality",
+                    "must be a country by its English short name, such as Kenya",
+                ),
+                FieldProblem::new("personal.full_name", "must not be empty"),
+            ],
+        });
+}
+
+#[tokio::test]
+async fn an_amendment_must_name_a_field_and_say_why() {
+    given(submitted())
+        .when_async(by(helpdesk(), amend(&[], "   ", "Test Applicant One")))
+        .await
+        .then_expect_error(E::Invalid {
+            problems: vec![
+                FieldProblem::new("changes", "name at least one field to amend"),
+                FieldProblem::new("reason", "say why the amendment is made"),
+            ],
+        });
+    given(submitted())
+        .when_async(by(
+            helpdesk(),
+            amend(
+                &[("personal.phone", "+000 0000 0002")],
+                "",
+                "Test Applicant One",
+            ),
+        ))
+        .await
+        .then_expect_error(E::Invalid {
+            problems: vec![FieldProblem::new("reason", "say why the amendment is made")],
+        });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Eligibility.
+// ---------------------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_programme_officer_finds_a_submitted_application_eligible() {
+    given(submitted())
+        .when_async(by(
+            officer(),
+            C::DetermineEligibility {
+                eligible: true,
+                reason: "  meets the test criteria ".to_string(),
+            },
+        ))
+        .await
+        .then_expect_events(vec![Ev::EligibilityDetermined {
+            eligible: true,
+            reason: "meets the test criteria".to_string().into(),
+        }]);
+}
+
+#[tokio::test]
+async fn a_programme_officer_finds_a_submitted_application_ineligible() {
+    given(submitted())
+        .when_async(by(
+            officer(),
+            C::DetermineEligibility {
+                eligible: false,
+                reason: "outside the test criteria".to_string(),
+            },
+        ))
+        .await
+        .then_expect_events(vec![Ev::EligibilityDetermined {
+            eligible: false,
+            reason: "outside the test criteria".to_string().into(),
+        }]);
+}
+
+#[tokio::test]
+async fn eligibility_is_determined_only_for_a_submitted_application() {
+    for status in EVERY_STATUS.into_iter().filter(|s| *s != Status::Submitted) {
+        given(history_in(status))
+            .when_async(by(
+                officer(),
+                C::DetermineEligibility {
+                    eligible: true,
+                    reason: "test".to_string(),
+                },
+            ))
+            .await
+            .then_expect_error(E::InvalidState {
+                action: "determine the eligibility of",
+                status,
+            });
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Committee assignment.
+// ---------------------------------------------------------------------------------------------------------
+
+fn assign(member_id: &str) -> C {
+    C::AssignCommitteeMember {
+        member_id: member_id.to_string(),
+    }
+}
+
+#[tokio::test]
+async fn assigning_a_committee_member_puts_an_eligible_application_under_review() {
+    given(eligible())
+        .when_async(by(officer(), assign(MEMBER)))
+        .await
+        .then_expect_events(vec![assigned(MEMBER)]);
+    let mut history = eligible();
+    history.push(assigned(MEMBER));
+    assert_eq!(fold(&history).status, Status::UnderReview);
+}
+
+#[tokio::test]
+async fn further_committee_members_can_be_assigned_while_under_review() {
+    given(under_review())
+        .when_async(by(officer(), assign(SECOND_MEMBER)))
+        .await
+        .then_expect_events(vec![assigned(SECOND_MEMBER)]);
+}
+
+#[tokio::test]
+async fn assigning_the_same_member_again_records_nothing() {
+    given(under_review())
+        .when_async(by(officer(), assign(MEMBER)))
+        .await
+        .then_expect_events(vec![]);
+}
+
+#[tokio::test]
+async fn only_a_committee_member_can_be_assigned() {
+    for someone in [
+        HELPDESK,
+        OFFICER,
+        INFORMATION_OFFICER,
+        ADMIN,
+        APPLICANT,
+        "nobody-9",
+    ] {
+        given(eligible())
+            .when_async(by(officer(), assign(someone)))
+            .await
+            .then_expect_error(E::NotACommitteeMember);
+    }
+}
+
+#[tokio::test]
+async fn a_member_who_declared_a_conflict_cannot_be_assigned_again() {
+    given(with(under_review(), [conflict(MEMBER)]))
+        .when_async(by(officer(), assign(MEMBER)))
+        .await
+        .then_expect_error(E::MemberConflicted);
+}
+
+#[tokio::test]
+async fn committee_members_are_assigned_only_while_eligible_or_under_review() {
+    for status in EVERY_STATUS
+        .into_iter()
+        .filter(|s| !matches!(s, Status::Eligible | Status::UnderReview))
+    {
+        given(history_in(status))
+            .when_async(by(officer(), assign(SECOND_MEMBER)))
+            .await
+            .then_expect_error(E::InvalidState {
+                action: "assign a committee member to",
+                status,
+            });
+    }
+}
+
+#[tokio::test]
+async fn an_unreadable_staff_directory_refuses_the_assignment_so_it_can_be_retried() {
+    TestFramework::<Application>::with(ApplicationServices {
+        staff: Arc::new(FakeStaff::unavailable()),
+    })
+    .given(eligible())
+    .when_async(by(officer(), assign(MEMBER)))
+    .await
+    .then_expect_error(E::DirectoryUnavailable);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Conflicts of interest.
+// ---------------------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn an_assigned_member_declares_a_conflict_of_interest() {
+    given(under_review())
+        .when_async(by(
+            member(),
+            C::DeclareConflict {
+                reason: "  a former test colleague ".to_string(),
+            },
+        ))
+        .await
+        .then_expect_events(vec![Ev::ConflictDeclared {
+            member_id: MEMBER.to_string(),
+            reason: "a former test colleague".to_string().into(),
+        }]);
+}
+
+#[tokio::test]
+async fn a_member_not_assigned_cannot_declare_a_conflict() {
+    given(under_review())
+        .when_async(by(
+            unassigned_member(),
+            C::DeclareConflict {
+                reason: "test".to_string(),
+            },
+        ))
+        .await
+        .then_expect_error(E::NotAssigned);
+}
+
+#[tokio::test]
+async fn declaring_the_same_conflict_again_records_nothing() {
+    given(with(under_review(), [conflict(MEMBER)]))
+        .when_async(by(
+            member(),
+            C::DeclareConflict {
+                reason: "again".to_string(),
+            },
+        ))
+        .await
+        .then_expect_events(vec![]);
+}
+
+#[tokio::test]
+async fn a_conflict_is_declared_only_while_under_review() {
+    for status in [
+        Status::Selected,
+        Status::Reserve,
+        Status::Unsuccessful,
+        Status::Awarded,
+    ] {
+        given(history_in(status))
+            .when_async(by(
+                member(),
+                C::DeclareConflict {
+                    reason: "test".to_string(),
+                },
+            ))
+            .await
+            .then_expect_error(E::InvalidState {
+                action: "declare a conflict on",
+                status,
+            });
+    }
+    given(with(under_review(), [withdrawn_from(Status::UnderReview)]))
+        .when_async(by(
+            member(),
+            C::DeclareConflict {
+                reason: "test".to_string(),
+            },
+        ))
+        .await
+        .then_expect_error(E::InvalidState {
+            action: "declare a conflict on",
+            status: Status::Withdrawn,
+        });
+}
+
+#[tokio::test]
+async fn a_conflict_withdraws_the_scores_the_member_had_given() {
+    let mut history = under_review();
+    history.push(Ev::ApplicationScored {
+        member_id: MEMBER.to_string(),
+        scores: scores(7, 7, 7, 7).into(),
+    });
+    assert_eq!(fold(&history).scored.get(MEMBER), Some(&28));
+    history.push(conflict(MEMBER));
+    let application = fold(&history);
+    assert_eq!(application.scored.get(MEMBER), None);
+    assert!(application.conflicted.contains(MEMBER));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Scoring.
+// ---------------------------------------------------------------------------------------------------------
+
+fn score(leadership: u8, networking: u8, study_plan: u8, career_plan: u8) -> C {
+    C::ScoreApplication {
+        scores: scores(leadership, networking, study_plan, career_plan),
+    }
+}
+
+#[tokio::test]
+async fn an_assigned_member_scores_the_application() {
+    given(under_review())
+        .when_async(by(member(), score(7, 6, 8, 9)))
+        .await
+        .then_expect_events(vec![Ev::ApplicationScored {
+            member_id: MEMBER.to_string(),
+            scores: scores(7, 6, 8, 9).into(),
+        }]);
+}
+
+#[tokio::test]
+async fn marks_of_zero_and_ten_are_within_the_range() {
+    for (marks, total) in [
+        ((0, 0, 0, 0), 0),
+        ((10, 10, 10, 10), 40),
+        ((0, 10, 0, 10), 20),
+    ] {
+        let (l, n, s, c) = marks;
+        given(under_review())
+            .when_async(by(member(), score(l, n, s, c)))
+            .await
+            .then_expect_events(vec![Ev::ApplicationScored {
+                member_id: MEMBER.to_string(),
+                scores: scores(l, n, s, c).into(),
+            }]);
+        assert_eq!(scores(l, n, s, c).total(), total);
+    }
+}
+
+#[tokio::test]
+async fn a_mark_above_ten_is_refused_naming_the_criterion() {
+    let cases = [
+        (score(11, 5, 5, 5), "leadership"),
+        (score(5, 11, 5, 5), "networking"),
+        (score(5, 5, 11, 5), "study_plan"),
+        (score(5, 5, 5, 255), "career_plan"),
+        (score(11, 11, 11, 11), "leadership"),
+    ];
+    for (command, criterion) in cases {
+        given(under_review())
+            .when_async(by(member(), command))
+            .await
+            .then_expect_error(E::ScoreOutOfRange { criterion });
+    }
+    given(under_review())
+        .when_async(by(member(), score(5, 5, 11, 5)))
+        .await
+        .then_expect_error_message("study_plan must be a whole number from 0 to 10");
+}
+
+#[tokio::test]
+async fn a_member_not_assigned_cannot_score() {
+    given(under_review())
+        .when_async(by(unassigned_member(), score(5, 5, 5, 5)))
+        .await
+        .then_expect_error(E::NotAssigned);
+    given(under_review())
+        .when_async(by(unassigned_member(), score(11, 5, 5, 5)))
+        .await
+        .then_expect_error(E::NotAssigned);
+}
+
+#[tokio::test]
+async fn a_member_who_declared_a_conflict_can_never_score() {
+    let history = with(under_review(), [assigned(SECOND_MEMBER), conflict(MEMBER)]);
+    given(history.clone())
+        .when_async(by(member(), score(5, 5, 5, 5)))
+        .await
+        .then_expect_error(E::ConflictOfInterest);
+    given(history.clone())
+        .when_async(by(member(), score(11, 5, 5, 5)))
+        .await
+        .then_expect_error(E::ConflictOfInterest);
+    // The other assigned member is not affected.
+    given(history)
+        .when_async(by(second_member(), score(5, 5, 5, 5)))
+        .await
+        .then_expect_events(vec![Ev::ApplicationScored {
+            member_id: SECOND_MEMBER.to_string(),
+            scores: scores(5, 5, 5, 5).into(),
+        }]);
+}
+
+#[tokio::test]
+async fn an_application_is_scored_only_while_under_review() {
+    for status in [
+        Status::Selected,
+        Status::Reserve,
+        Status::Unsuccessful,
+        Status::Awarded,
+        Status::Alumni,
+    ] {
+        given(history_in(status))
+            .when_async(by(member(), score(5, 5, 5, 5)))
+            .await
+            .then_expect_error(E::InvalidState {
+                action: "score",
+                status,
+            });
+    }
+    given(with(under_review(), [withdrawn_from(Status::UnderReview)]))
+        .when_async(by(member(), score(5, 5, 5, 5)))
+        .await
+        .then_expect_error(E::InvalidState {
+            action: "score",
+            status: Status::Withdrawn,
+        });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Decision.
+// ---------------------------------------------------------------------------------------------------------
+
+fn decide(outcome: Outcome) -> C {
+    C::RecordDecision { outcome }
+}
+
+#[tokio::test]
+async fn a_programme_officer_records_each_outcome_for_an_application_under_review() {
+    for (outcome, status) in [
+        (Outcome::Selected, Status::Selected),
+        (Outcome::Reserve, Status::Reserve),
+        (Outcome::Unsuccessful, Status::Unsuccessful),
+    ] {
+        given(under_review())
+            .when_async(by(officer(), decide(outcome)))
+            .await
+            .then_expect_events(vec![decision(outcome)]);
+        assert_eq!(
+            fold(&with(under_review(), [decision(outcome)])).status,
+            status
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_reserve_application_can_later_be_selected_or_turned_down() {
+    for outcome in [Outcome::Selected, Outcome::Unsuccessful] {
+        given(decided(Outcome::Reserve))
+            .when_async(by(officer(), decide(outcome)))
+            .await
+            .then_expect_events(vec![decision(outcome)]);
+    }
+}
+
+#[tokio::test]
+async fn a_reserve_application_cannot_be_put_on_the_reserve_list_again() {
+    given(decided(Outcome::Reserve))
+        .when_async(by(officer(), decide(Outcome::Reserve)))
+        .await
+        .then_expect_error(E::InvalidState {
+            action: "decide",
+            status: Status::Reserve,
+        });
+}
+
+#[tokio::test]
+async fn a_decision_is_refused_in_any_other_state() {
+    for status in EVERY_STATUS
+        .into_iter()
+        .filter(|s| !matches!(s, Status::UnderReview | Status::Reserve))
+    {
+        for outcome in [Outcome::Selected, Outcome::Reserve, Outcome::Unsuccessful] {
+            given(history_in(status))
+                .when_async(by(officer(), decide(outcome)))
+                .await
+                .then_expect_error(E::InvalidState {
+                    action: "decide",
+                    status,
+                });
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Award and its completion.
+// ---------------------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_selected_application_is_awarded_with_its_terms_and_joint_sponsor() {
+    given(decided(Outcome::Selected))
+        .when_async(by(
+            officer(),
+            C::MakeAward {
+                terms: award_terms(),
+                joint_sponsor_id: Some("sponsor-1".to_string()),
+            },
+        ))
+        .await
+        .then_expect_events(vec![Ev::AwardMade {
+            terms: award_terms().into(),
+            joint_sponsor_id: Some("sponsor-1".to_string()),
+        }]);
+    given(decided(Outcome::Selected))
+        .when_async(by(
+            officer(),
+            C::MakeAward {
+                terms: award_terms(),
+                joint_sponsor_id: None,
+            },
+        ))
+        .await
+        .then_expect_events(vec![award_made()]);
+}
+
+#[tokio::test]
+async fn an_application_that_is_not_selected_cannot_be_awarded() {
+    for status in EVERY_STATUS.into_iter().filter(|s| *s != Status::Selected) {
+        given(history_in(status))
+            .when_async(by(
+                officer(),
+                C::MakeAward {
+                    terms: award_terms(),
+                    joint_sponsor_id: None,
+                },
+            ))
+            .await
+            .then_expect_error(E::NotSelected { status });
+    }
+}
+
+#[tokio::test]
+async fn completing_an_award_makes_the_scholar_an_alumnus() {
+    given(awarded())
+        .when_async(by(
+            officer(),
+            C::CompleteAward {
+                outcome: "  Distinction ".to_string(),
+                completed_on: date(2027, 9, 30),
+            },
+        ))
+        .await
+        .then_expect_events(vec![Ev::AwardCompleted {
+            completed_on: date(2027, 9, 30),
+            outcome: "Distinction".to_string().into(),
+        }]);
+    assert_eq!(fold(&alumni()).status, Status::Alumni);
+}
+
+#[tokio::test]
+async fn only_an_awarded_application_can_be_completed() {
+    for status in EVERY_STATUS.into_iter().filter(|s| *s != Status::Awarded) {
+        given(history_in(status))
+            .when_async(by(
+                officer(),
+                C::CompleteAward {
+                    outcome: "Merit".to_string(),
+                    completed_on: date(2027, 9, 30),
+                },
+            ))
+            .await
+            .then_expect_error(E::NotAwarded { status });
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The whole lifecycle, command after command.
+// ---------------------------------------------------------------------------------------------------------
+
+async fn run(history: &mut Vec<Ev>, actor: Actor, command: C) -> Vec<Ev> {
+    let events = given(history.clone())
+        .when_async(by(actor, command))
+        .await
+        .inspect_result()
+        .unwrap_or_else(|error| panic!("refused: {error:?}"));
+    history.extend(events.clone());
+    events
+}
+
+#[tokio::test]
+async fn an_application_goes_from_draft_to_alumni_through_every_step() {
+    let mut history = Vec::new();
+    let mut statuses = Vec::new();
+    let steps = [
+        (applicant(), C::StartApplication { cycle: cycle() }),
+        (
+            applicant(),
+            C::SaveDraft {
+                changes: complete_changes(),
+            },
+        ),
+        (
+            applicant(),
+            C::SetPreferences {
+                preferences: only_images_opted_out(),
+                reason: None,
+            },
+        ),
+        (applicant(), C::SubmitApplication),
+        (
+            helpdesk(),
+            amend(
+                &[("personal.phone", "+000 0000 0002")],
+                "new phone",
+                "Test Applicant One",
+            ),
+        ),
+        (
+            officer(),
+            C::DetermineEligibility {
+                eligible: true,
+                reason: "meets the test criteria".to_string(),
+            },
+        ),
+        (officer(), assign(MEMBER)),
+        (officer(), assign(SECOND_MEMBER)),
+        (
+            second_member(),
+            C::DeclareConflict {
+                reason: "a test conflict".to_string(),
+            },
+        ),
+        (member(), score(8, 7, 9, 6)),
+        (officer(), decide(Outcome::Reserve)),
+        (officer(), decide(Outcome::Selected)),
+        (
+            officer(),
+            C::MakeAward {
+                terms: award_terms(),
+                joint_sponsor_id: None,
+            },
+        ),
+        (
+            officer(),
+            C::SetPreferences {
+                preferences: all_opted_out(),
+                reason: Some("scholar asked".to_string()),
+            },
+        ),
+        (
+            officer(),
+            C::CompleteAward {
+                outcome: "Merit".to_string(),
+                completed_on: date(2027, 9, 30),
+            },
+        ),
+    ];
+    for (actor, command) in steps {
+        let events = run(&mut history, actor, command).await;
+        assert_eq!(events.len(), 1, "each step records one event: {events:?}");
+        statuses.push(fold(&history).status);
+    }
+    assert_eq!(
+        statuses,
+        vec![
+            Status::Draft,
+            Status::Draft,
+            Status::Draft,
+            Status::Submitted,
+            Status::Submitted,
+            Status::Eligible,
+            Status::UnderReview,
+            Status::UnderReview,
+            Status::UnderReview,
+            Status::UnderReview,
+            Status::Reserve,
+            Status::Selected,
+            Status::Awarded,
+            Status::Awarded,
+            Status::Alumni,
+        ]
+    );
+    let application = fold(&history);
+    assert_eq!(application.applicant_id, APPLICANT);
+    assert_eq!(
+        application.form.personal.phone.as_deref(),
+        Some("+000 0000 0002")
+    );
+    assert_eq!(application.form.preferences, all_opted_out());
+    assert_eq!(application.scored.get(MEMBER), Some(&30));
+    assert!(application.conflicted.contains(SECOND_MEMBER));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Personal data travels sealed inside every event.
+// ---------------------------------------------------------------------------------------------------------
+
+/// The event as the store would see it once every `{"$personal": …}` value is sealed away.
+fn without_personal_values(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) if map.contains_key("$personal") => json!("<sealed>"),
+        serde_json::Value::Object(map) => map
+            .into_iter()
+            .map(|(key, value)| (key, without_personal_values(value)))
+            .collect::<serde_json::Map<_, _>>()
+            .into(),
+        serde_json::Value::Array(items) => items.into_iter().map(without_personal_values).collect(),
+        other => other,
+    }
+}
+
+#[test]
+fn no_personal_value_of_an_event_is_left_outside_the_personal_marker() {
+    let events = [
+        saved(complete_changes()),
+        Ev::PreferencesChanged {
+            preferences: all_opted_out().into(),
+            reason: Some("asked by Test Applicant One".to_string()).into(),
+        },
+        Ev::PersonalDataAmended {
+            fields: vec![PersonalField::Email],
+            changes: vec![change(
+                PersonalField::Email,
+                "applicant1@example.test",
+                "applicant1.new@example.test",
+            )]
+            .into(),
+            reason: "asked by Test Applicant One".to_string().into(),
+            requested_by: "Test Applicant One".to_string().into(),
+        },
+        eligibility(false),
+        conflict(MEMBER),
+        Ev::ApplicationScored {
+            member_id: MEMBER.to_string(),
+            scores: scores(7, 7, 7, 7).into(),
+        },
+        award_made(),
+        award_completed(),
+    ];
+    let plaintexts = [
+        "Test Applicant One",
+        "applicant1",
+        "1995-04-12",
+        "Test Street",
+        "Kenya",
+        "Test University",
+        "Example University",
+        "MSc Test Policy",
+        "test team",
+        "Test Referee",
+        "referee1@example.test",
+        "test criteria",
+        "a test conflict",
+        "A test comment",
+        "Merit",
+        "2026-09-28",
+    ];
+    for event in events {
+        let sealed = without_personal_values(serde_json::to_value(&event).expect("serializable"))
+            .to_string();
+        for plaintext in plaintexts {
+            assert!(
+                !sealed.contains(plaintext),
+                "{plaintext:?} is in clear in {sealed}"
+            );
+        }
+        let back: Ev = serde_json::from_value(serde_json::to_value(&event).expect("serializable"))
+            .expect("deserializable");
+        assert_eq!(back, event);
+    }
+}

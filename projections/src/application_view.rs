@@ -1,0 +1,371 @@
+//! The application as GET returns it: the form, where it stands, and the case's record so far.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use sqlx::types::Json;
+
+use domain::Personal;
+use domain::application::aggregate::Outcome;
+use domain::application::events::{AwardTerms, Scores};
+use domain::application::form::{Form, PersonalField};
+use domain::application::{ApplicationEvent, Status};
+
+use crate::{Conn, Db, ProjectionError, RecordedEvent, on_conn, on_pool};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApplicationView {
+    pub id: String,
+    pub cycle: String,
+    pub status: Status,
+    pub applicant_id: String,
+    pub form: Form,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    pub eligibility: Option<EligibilityView>,
+    pub committee: Vec<CommitteeMemberView>,
+    pub decision: Option<DecisionView>,
+    pub award: Option<AwardView>,
+    pub amendments: Vec<AmendmentView>,
+    pub preference_changes: Vec<PreferenceChangeView>,
+    /// The sequence number of the last event folded in.
+    pub version: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EligibilityView {
+    pub eligible: bool,
+    pub reason: Option<String>,
+    pub determined_by: String,
+    pub determined_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CommitteeMemberView {
+    pub member_id: String,
+    pub assigned_at: DateTime<Utc>,
+    pub conflict: Option<ConflictView>,
+    pub scores: Option<Scores>,
+    pub scored_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ConflictView {
+    pub reason: Option<String>,
+    pub declared_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DecisionView {
+    pub outcome: Outcome,
+    pub decided_by: String,
+    pub decided_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AwardView {
+    pub terms: Option<AwardTerms>,
+    pub joint_sponsor_id: Option<String>,
+    pub awarded_at: DateTime<Utc>,
+    pub completed_on: Option<NaiveDate>,
+    pub completion_outcome: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AmendmentView {
+    pub fields: Vec<PersonalField>,
+    pub reason: Option<String>,
+    pub requested_by: Option<String>,
+    pub recorded_by: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PreferenceChangeView {
+    pub reason: Option<String>,
+    pub changed_by: String,
+    pub at: DateTime<Utc>,
+}
+
+impl ApplicationView {
+    /// The view of a new application.
+    fn started(event: &RecordedEvent, cycle: &str, applicant_id: &str) -> Self {
+        Self {
+            id: event.aggregate_id.clone(),
+            cycle: cycle.to_string(),
+            status: Status::Draft,
+            applicant_id: applicant_id.to_string(),
+            form: Form::default(),
+            created_at: event.metadata.at,
+            updated_at: event.metadata.at,
+            submitted_at: None,
+            withdrawn_at: None,
+            eligibility: None,
+            committee: Vec::new(),
+            decision: None,
+            award: None,
+            amendments: Vec::new(),
+            preference_changes: Vec::new(),
+            version: event.sequence,
+        }
+    }
+
+    /// Folds one more event of this application into the view.
+    pub fn apply(&mut self, event: &RecordedEvent, payload: &ApplicationEvent) {
+        let at = event.metadata.at;
+        let by = event.metadata.actor_id.clone();
+        self.updated_at = at;
+        self.version = event.sequence;
+        match payload {
+            ApplicationEvent::ApplicationStarted { .. } => {}
+            ApplicationEvent::DraftSaved { changes, .. } => {
+                if let Personal::Known(changes) = changes {
+                    self.form.apply(changes);
+                }
+            }
+            ApplicationEvent::ApplicationSubmitted { submitted_at } => {
+                self.status = Status::Submitted;
+                self.submitted_at = Some(*submitted_at);
+            }
+            ApplicationEvent::ApplicationWithdrawn { .. } => {
+                self.status = Status::Withdrawn;
+                self.withdrawn_at = Some(at);
+            }
+            ApplicationEvent::PreferencesChanged {
+                preferences,
+                reason,
+            } => {
+                if let Personal::Known(preferences) = preferences {
+                    self.form.preferences = *preferences;
+                }
+                self.preference_changes.push(PreferenceChangeView {
+                    reason: reason.known().cloned().flatten(),
+                    changed_by: by,
+                    at,
+                });
+            }
+            ApplicationEvent::PersonalDataAmended {
+                fields,
+                changes,
+                reason,
+                requested_by,
+            } => {
+                for change in changes.known().into_iter().flatten() {
+                    self.form
+                        .personal
+                        .set(change.field, Some(change.new.clone()));
+                }
+                self.amendments.push(AmendmentView {
+                    fields: fields.clone(),
+                    reason: reason.known().cloned(),
+                    requested_by: requested_by.known().cloned(),
+                    recorded_by: by,
+                    at,
+                });
+            }
+            ApplicationEvent::EligibilityDetermined { eligible, reason } => {
+                self.status = if *eligible {
+                    Status::Eligible
+                } else {
+                    Status::Ineligible
+                };
+                self.eligibility = Some(EligibilityView {
+                    eligible: *eligible,
+                    reason: reason.known().cloned(),
+                    determined_by: by,
+                    determined_at: at,
+                });
+            }
+            ApplicationEvent::CommitteeMemberAssigned { member_id } => {
+                self.status = Status::UnderReview;
+                self.committee.push(CommitteeMemberView {
+                    member_id: member_id.clone(),
+                    assigned_at: at,
+                    conflict: None,
+                    scores: None,
+                    scored_at: None,
+                });
+            }
+            ApplicationEvent::ConflictDeclared { member_id, reason } => {
+                if let Some(member) = self.member(member_id) {
+                    member.conflict = Some(ConflictView {
+                        reason: reason.known().cloned(),
+                        declared_at: at,
+                    });
+                    member.scores = None;
+                    member.scored_at = None;
+                }
+            }
+            ApplicationEvent::ApplicationScored { member_id, scores } => {
+                if let Some(member) = self.member(member_id) {
+                    member.scores = scores.known().cloned();
+                    member.scored_at = Some(at);
+                }
+            }
+            ApplicationEvent::DecisionRecorded { outcome } => {
+                self.status = match outcome {
+                    Outcome::Selected => Status::Selected,
+                    Outcome::Reserve => Status::Reserve,
+                    Outcome::Unsuccessful => Status::Unsuccessful,
+                };
+                self.decision = Some(DecisionView {
+                    outcome: *outcome,
+                    decided_by: by,
+                    decided_at: at,
+                });
+            }
+            ApplicationEvent::AwardMade {
+                terms,
+                joint_sponsor_id,
+            } => {
+                self.status = Status::Awarded;
+                self.award = Some(AwardView {
+                    terms: terms.known().cloned(),
+                    joint_sponsor_id: joint_sponsor_id.clone(),
+                    awarded_at: at,
+                    completed_on: None,
+                    completion_outcome: None,
+                });
+            }
+            ApplicationEvent::AwardCompleted {
+                completed_on,
+                outcome,
+            } => {
+                self.status = Status::Alumni;
+                if let Some(award) = self.award.as_mut() {
+                    award.completed_on = Some(*completed_on);
+                    award.completion_outcome = outcome.known().cloned();
+                }
+            }
+        }
+    }
+
+    fn member(&mut self, member_id: &str) -> Option<&mut CommitteeMemberView> {
+        self.committee
+            .iter_mut()
+            .find(|member| member.member_id == member_id)
+    }
+
+    /// The mean of the committee's totals (0–40), over the members who scored and have no conflict.
+    pub fn mean_score(&self) -> Option<f64> {
+        let totals: Vec<f64> = self
+            .committee
+            .iter()
+            .filter(|member| member.conflict.is_none())
+            .filter_map(|member| member.scores.as_ref().map(|s| f64::from(s.total())))
+            .collect();
+        if totals.is_empty() {
+            None
+        } else {
+            Some(totals.iter().sum::<f64>() / totals.len() as f64)
+        }
+    }
+}
+
+pub(crate) async fn project(
+    conn: &mut Conn<'_>,
+    event: &RecordedEvent,
+    payload: &ApplicationEvent,
+) -> Result<(), ProjectionError> {
+    let mut view = match payload {
+        ApplicationEvent::ApplicationStarted {
+            cycle,
+            applicant_id,
+        } => ApplicationView::started(event, cycle.as_str(), applicant_id),
+        _ => match load_in(conn, &event.aggregate_id).await? {
+            Some(view) => view,
+            None => return Ok(()),
+        },
+    };
+    view.apply(event, payload);
+    save(
+        conn,
+        &view,
+        matches!(payload, ApplicationEvent::ApplicationStarted { .. }),
+    )
+    .await
+}
+
+pub(crate) async fn load_in(
+    conn: &mut Conn<'_>,
+    id: &str,
+) -> Result<Option<ApplicationView>, ProjectionError> {
+    const SQL: &str = "SELECT doc FROM application_views WHERE id = $1";
+    let row = on_conn!(conn, c => sqlx::query(SQL).bind(id).fetch_optional(&mut *c).await?
+        .map(|row| row.try_get::<Json<ApplicationView>, _>("doc")).transpose()?);
+    Ok(row.map(|Json(view)| view))
+}
+
+async fn save(
+    conn: &mut Conn<'_>,
+    view: &ApplicationView,
+    new: bool,
+) -> Result<(), ProjectionError> {
+    const INSERT: &str = "INSERT INTO application_views (id, applicant_id, cycle, version, doc) \
+                          VALUES ($1, $2, $3, $4, $5)";
+    const UPDATE: &str = "UPDATE application_views SET version = $1, doc = $2 WHERE id = $3";
+    let result = if new {
+        on_conn!(conn, c => sqlx::query(INSERT)
+            .bind(&view.id)
+            .bind(&view.applicant_id)
+            .bind(&view.cycle)
+            .bind(view.version)
+            .bind(Json(view))
+            .execute(&mut *c)
+            .await
+            .map(|done| done.rows_affected()))
+    } else {
+        on_conn!(conn, c => sqlx::query(UPDATE)
+            .bind(view.version)
+            .bind(Json(view))
+            .bind(&view.id)
+            .execute(&mut *c)
+            .await
+            .map(|done| done.rows_affected()))
+    };
+    match result {
+        Err(sqlx::Error::Database(error)) if new && error.is_unique_violation() => {
+            Err(ProjectionError::DuplicateApplication)
+        }
+        other => other.map(|_| ()).map_err(ProjectionError::from),
+    }
+}
+
+pub(crate) async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
+    on_conn!(conn, c => sqlx::query("DELETE FROM application_views").execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+/// Reads one application as it stands.
+pub async fn find(db: &Db, id: &str) -> Result<Option<ApplicationView>, sqlx::Error> {
+    const SQL: &str = "SELECT doc FROM application_views WHERE id = $1";
+    let row = on_pool!(db, p => sqlx::query(SQL).bind(id).fetch_optional(p).await?
+        .map(|row| row.try_get::<Json<ApplicationView>, _>("doc")).transpose()?);
+    Ok(row.map(|Json(view)| view))
+}
+
+/// The id of the applicant's application in a cycle, if they have one.
+pub async fn find_for_applicant(
+    db: &Db,
+    applicant_id: &str,
+    cycle: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    const SQL: &str = "SELECT id FROM application_views WHERE applicant_id = $1 AND cycle = $2";
+    on_pool!(db, p => sqlx::query_scalar(SQL).bind(applicant_id).bind(cycle).fetch_optional(p).await)
+}
+
+/// The applicant's applications, newest cycle first.
+pub async fn list_for_applicant(
+    db: &Db,
+    applicant_id: &str,
+) -> Result<Vec<ApplicationView>, sqlx::Error> {
+    const SQL: &str =
+        "SELECT doc FROM application_views WHERE applicant_id = $1 ORDER BY cycle DESC";
+    let rows = on_pool!(db, p => sqlx::query(SQL).bind(applicant_id).fetch_all(p).await?
+        .into_iter()
+        .map(|row| row.try_get::<Json<ApplicationView>, _>("doc"))
+        .collect::<Result<Vec<_>, _>>()?);
+    Ok(rows.into_iter().map(|Json(view)| view).collect())
+}

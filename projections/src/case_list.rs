@@ -1,0 +1,156 @@
+//! The programme officers' case list: one row per application with the columns they filter by, and the
+//! committee's assignments, so a member's own list is one indexed query.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::Row;
+
+use domain::application::ApplicationEvent;
+
+use crate::application_view::ApplicationView;
+use crate::{Conn, Db, ProjectionError, RecordedEvent, on_conn, on_pool};
+
+/// One row of the case list.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CaseSummary {
+    pub id: String,
+    pub cycle: String,
+    pub status: String,
+    pub full_name: Option<String>,
+    pub nationality: Option<String>,
+    pub country_of_residence: Option<String>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+    pub mean_score: Option<f64>,
+    pub scores: i64,
+}
+
+/// What the case list is filtered by; every filter is optional.
+#[derive(Clone, Debug, Default)]
+pub struct CaseFilter {
+    pub cycle: Option<String>,
+    pub status: Option<String>,
+    /// Matches the nationality or the country of residence.
+    pub country: Option<String>,
+    /// The lowest mean committee score (0–40) to list.
+    pub min_score: Option<f64>,
+    /// Only the applications assigned to this committee member (and not conflicted).
+    pub assigned_to: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+pub(crate) async fn project(
+    conn: &mut Conn<'_>,
+    event: &RecordedEvent,
+    payload: &ApplicationEvent,
+) -> Result<(), ProjectionError> {
+    // The application view is projected first, in the same transaction; the case list copies its columns.
+    let Some(view) = crate::application_view::load_in(conn, &event.aggregate_id).await? else {
+        return Ok(());
+    };
+    upsert(conn, &view).await?;
+    match payload {
+        ApplicationEvent::CommitteeMemberAssigned { member_id } => {
+            const SQL: &str = "INSERT INTO case_assignments (application_id, member_id, conflicted) \
+                               VALUES ($1, $2, FALSE) ON CONFLICT (application_id, member_id) DO NOTHING";
+            on_conn!(conn, c => sqlx::query(SQL).bind(&view.id).bind(member_id).execute(&mut *c).await?.rows_affected());
+        }
+        ApplicationEvent::ConflictDeclared { member_id, .. } => {
+            const SQL: &str = "UPDATE case_assignments SET conflicted = TRUE WHERE application_id = $1 AND member_id = $2";
+            on_conn!(conn, c => sqlx::query(SQL).bind(&view.id).bind(member_id).execute(&mut *c).await?.rows_affected());
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+async fn upsert(conn: &mut Conn<'_>, view: &ApplicationView) -> Result<(), ProjectionError> {
+    const SQL: &str = "INSERT INTO case_list (id, cycle, status, full_name, nationality, country_of_residence, \
+                       submitted_at, updated_at, mean_score, scores) \
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                       ON CONFLICT (id) DO UPDATE SET cycle = excluded.cycle, status = excluded.status, \
+                       full_name = excluded.full_name, nationality = excluded.nationality, \
+                       country_of_residence = excluded.country_of_residence, submitted_at = excluded.submitted_at, \
+                       updated_at = excluded.updated_at, mean_score = excluded.mean_score, scores = excluded.scores";
+    let scores = view
+        .committee
+        .iter()
+        .filter(|m| m.conflict.is_none() && m.scores.is_some())
+        .count() as i64;
+    on_conn!(conn, c => sqlx::query(SQL)
+        .bind(&view.id)
+        .bind(&view.cycle)
+        .bind(view.status.as_str())
+        .bind(&view.form.personal.full_name)
+        .bind(&view.form.personal.nationality)
+        .bind(&view.form.personal.country_of_residence)
+        .bind(view.submitted_at)
+        .bind(view.updated_at)
+        .bind(view.mean_score())
+        .bind(scores)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+pub(crate) async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
+    on_conn!(conn, c => {
+        sqlx::query("DELETE FROM case_assignments").execute(&mut *c).await?;
+        sqlx::query("DELETE FROM case_list").execute(&mut *c).await?.rows_affected()
+    });
+    Ok(())
+}
+
+/// The cases that pass the filter, most recently changed first, and how many pass it in all.
+pub async fn search(db: &Db, filter: &CaseFilter) -> Result<(Vec<CaseSummary>, i64), sqlx::Error> {
+    const WHERE: &str = " WHERE ($1 IS NULL OR cycle = $1) AND ($2 IS NULL OR status = $2) \
+        AND ($3 IS NULL OR nationality = $3 OR country_of_residence = $3) \
+        AND ($4 IS NULL OR mean_score >= $4) \
+        AND ($5 IS NULL OR id IN (SELECT application_id FROM case_assignments \
+                                  WHERE member_id = $5 AND conflicted = FALSE))";
+    let list = format!(
+        "SELECT id, cycle, status, full_name, nationality, country_of_residence, submitted_at, updated_at, \
+         mean_score, scores FROM case_list{WHERE} ORDER BY updated_at DESC, id LIMIT $6 OFFSET $7"
+    );
+    let count = format!("SELECT COUNT(*) FROM case_list{WHERE}");
+    on_pool!(db, p => {
+        let rows = sqlx::query(&list)
+            .bind(&filter.cycle)
+            .bind(&filter.status)
+            .bind(&filter.country)
+            .bind(filter.min_score)
+            .bind(&filter.assigned_to)
+            .bind(filter.limit)
+            .bind(filter.offset)
+            .fetch_all(p)
+            .await?;
+        let total: i64 = sqlx::query_scalar(&count)
+            .bind(&filter.cycle)
+            .bind(&filter.status)
+            .bind(&filter.country)
+            .bind(filter.min_score)
+            .bind(&filter.assigned_to)
+            .fetch_one(p)
+            .await?;
+        let cases = rows
+            .into_iter()
+            .map(|row| {
+                Ok(CaseSummary {
+                    id: row.try_get("id")?,
+                    cycle: row.try_get("cycle")?,
+                    status: row.try_get("status")?,
+                    full_name: row.try_get("full_name")?,
+                    nationality: row.try_get("nationality")?,
+                    country_of_residence: row.try_get("country_of_residence")?,
+                    submitted_at: row.try_get("submitted_at")?,
+                    updated_at: row.try_get("updated_at")?,
+                    mean_score: row.try_get("mean_score")?,
+                    scores: row.try_get("scores")?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        Ok((cases, total))
+    })
+}

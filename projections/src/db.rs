@@ -1,0 +1,61 @@
+//! The two stores: SQLite (the embedded default) and PostgreSQL (production, shared by many servers).
+//!
+//! Queries are written once, in SQL both understand (`$1` placeholders in order of appearance, `ON CONFLICT`
+//! upserts), and run on either driver through [`on_conn!`](crate::on_conn) and [`on_pool!`](crate::on_pool),
+//! which expand the same code once per driver so each gets its native types.
+
+use sqlx::{PgConnection, PgPool, SqliteConnection, SqlitePool};
+
+/// A pool of connections to one of the two stores.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// One connection (usually inside a transaction) to one of the two stores.
+pub enum Conn<'c> {
+    Sqlite(&'c mut SqliteConnection),
+    Postgres(&'c mut PgConnection),
+}
+
+impl Db {
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Db::Postgres(_))
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(pool) => pool.close().await,
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+/// Runs `$body` with `$c` bound to the connection, `&mut SqliteConnection` or `&mut PgConnection`.
+#[macro_export]
+macro_rules! on_conn {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::Conn::Sqlite(inner) => {
+                let $c = &mut **inner;
+                $body
+            }
+            $crate::db::Conn::Postgres(inner) => {
+                let $c = &mut **inner;
+                $body
+            }
+        }
+    };
+}
+
+/// Runs `$body` with `$p` bound to the pool, `&SqlitePool` or `&PgPool`.
+#[macro_export]
+macro_rules! on_pool {
+    ($db:expr, $p:ident => $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite($p) => $body,
+            $crate::db::Db::Postgres($p) => $body,
+        }
+    };
+}

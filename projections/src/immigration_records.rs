@@ -1,0 +1,76 @@
+//! Immigration records of each application, for programme officers. A destroyed record is deleted here.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use sqlx::Row;
+
+use domain::immigration::ImmigrationEvent;
+
+use crate::{Conn, Db, ProjectionError, RecordedEvent, on_conn, on_pool};
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ImmigrationRecordView {
+    pub record_id: String,
+    pub kind: String,
+    pub reference: String,
+    pub issued_on: NaiveDate,
+    pub recorded_at: DateTime<Utc>,
+}
+
+pub(crate) async fn project(
+    conn: &mut Conn<'_>,
+    event: &RecordedEvent,
+    payload: &ImmigrationEvent,
+) -> Result<(), ProjectionError> {
+    match payload {
+        ImmigrationEvent::ImmigrationRecordRecorded {
+            application_id,
+            kind,
+            document,
+            ..
+        } => {
+            // A record whose personal part is destroyed is not listed at all.
+            let Some(document) = document.known() else {
+                return Ok(());
+            };
+            const SQL: &str = "INSERT INTO immigration_records \
+                (record_id, application_id, kind, reference, issued_on, recorded_at) \
+                VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (record_id) DO NOTHING";
+            on_conn!(conn, c => sqlx::query(SQL)
+                .bind(&event.aggregate_id)
+                .bind(application_id)
+                .bind(kind)
+                .bind(&document.reference)
+                .bind(document.issued_on)
+                .bind(event.metadata.at)
+                .execute(&mut *c)
+                .await?
+                .rows_affected());
+        }
+    }
+    Ok(())
+}
+
+pub(crate) async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
+    on_conn!(conn, c => sqlx::query("DELETE FROM immigration_records").execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+/// The immigration records of one application, oldest first.
+pub async fn for_application(
+    db: &Db,
+    application_id: &str,
+) -> Result<Vec<ImmigrationRecordView>, sqlx::Error> {
+    const SQL: &str = "SELECT record_id, kind, reference, issued_on, recorded_at FROM immigration_records \
+                       WHERE application_id = $1 ORDER BY recorded_at, record_id";
+    on_pool!(db, p => sqlx::query(SQL).bind(application_id).fetch_all(p).await?
+        .into_iter()
+        .map(|row| Ok(ImmigrationRecordView {
+            record_id: row.try_get("record_id")?,
+            kind: row.try_get("kind")?,
+            reference: row.try_get("reference")?,
+            issued_on: row.try_get("issued_on")?,
+            recorded_at: row.try_get("recorded_at")?,
+        }))
+        .collect())
+}

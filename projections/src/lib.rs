@@ -1,0 +1,57 @@
+//! Read models of the EtP Scholarships event log, and the queries that read them.
+//!
+//! Every view here is a fold over events. The event store runs [`project`] inside the transaction that
+//! appends the events, so a view is never behind, ahead of, or different from a replay of the log; and
+//! `etp projections rebuild` runs the same code over the whole log in commit order. A projector that fails
+//! rolls back the command that caused it.
+
+pub mod application_view;
+pub mod case_list;
+pub mod db;
+pub mod immigration_records;
+pub mod recorded;
+
+pub use db::{Conn, Db};
+pub use recorded::{EventMetadata, RecordedEvent};
+
+use cqrs_es::Aggregate;
+use domain::application::{Application, ApplicationEvent};
+use domain::immigration::{ImmigrationEvent, ImmigrationRecord};
+
+/// Why a projection could not take an event.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    /// The applicant already has an application in this cycle (the view's unique index said so).
+    #[error("the applicant already has an application in this cycle")]
+    DuplicateApplication,
+    #[error("an event could not be read: {0}")]
+    Event(#[from] serde_json::Error),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Brings every view up to date with one event. Called once per event, in commit order, inside the
+/// transaction that recorded it (or inside a rebuild).
+pub async fn project(conn: &mut Conn<'_>, event: &RecordedEvent) -> Result<(), ProjectionError> {
+    match event.aggregate_type.as_str() {
+        Application::TYPE => {
+            let payload: ApplicationEvent = serde_json::from_value(event.payload.clone())?;
+            application_view::project(conn, event, &payload).await?;
+            case_list::project(conn, event, &payload).await?;
+        }
+        ImmigrationRecord::TYPE => {
+            let payload: ImmigrationEvent = serde_json::from_value(event.payload.clone())?;
+            immigration_records::project(conn, event, &payload).await?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Empties every view, before a rebuild replays the log into them.
+pub async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
+    application_view::reset(conn).await?;
+    case_list::reset(conn).await?;
+    immigration_records::reset(conn).await?;
+    Ok(())
+}

@@ -1,0 +1,201 @@
+//! Accounts: applicants register themselves; staff accounts are made only by `etp users add`.
+//!
+//! An email address identifies one account, compared without regard to case.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use domain::Role;
+use domain::application::StaffDirectory;
+use domain::application::form::parse_email;
+use projections::{Db, on_pool};
+
+use crate::auth;
+
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: String,
+    pub email: String,
+    pub full_name: String,
+    pub role: Role,
+    pub password_hash: String,
+    pub created_at: DateTime<Utc>,
+    pub last_sign_in_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("an account with this email address already exists")]
+    EmailTaken,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// What a new account needs, checked.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub email: String,
+    pub full_name: String,
+    pub role: Role,
+    pub password: String,
+}
+
+impl NewAccount {
+    /// Checks the parts of a new account: an email address, a name, and a password of 12 to 256 characters.
+    pub fn parse(
+        email: &str,
+        full_name: &str,
+        role: Role,
+        password: &str,
+    ) -> Result<NewAccount, Vec<(String, String)>> {
+        let mut problems = Vec::new();
+        let email = match parse_email(email) {
+            Ok(email) => email.to_lowercase(),
+            Err(problem) => {
+                problems.push(("email".to_string(), problem));
+                String::new()
+            }
+        };
+        let full_name = full_name.trim().to_string();
+        if full_name.is_empty()
+            || full_name.chars().count() > 200
+            || full_name.chars().any(char::is_control)
+        {
+            problems.push((
+                "full_name".to_string(),
+                "must be given, at most 200 characters".to_string(),
+            ));
+        }
+        let chars = password.chars().count();
+        if chars < auth::MIN_PASSWORD_CHARS {
+            problems.push((
+                "password".to_string(),
+                format!("must be at least {} characters", auth::MIN_PASSWORD_CHARS),
+            ));
+        } else if chars > auth::MAX_PASSWORD_CHARS {
+            problems.push((
+                "password".to_string(),
+                format!("must be at most {} characters", auth::MAX_PASSWORD_CHARS),
+            ));
+        }
+        if problems.is_empty() {
+            Ok(NewAccount {
+                email,
+                full_name,
+                role,
+                password: password.to_string(),
+            })
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+/// Creates an account and returns its id.
+pub async fn create(db: &Db, account: NewAccount) -> Result<String, AccountError> {
+    const SQL: &str = "INSERT INTO accounts (id, email, full_name, role, password_hash, created_at) \
+                       VALUES ($1, $2, $3, $4, $5, $6)";
+    if find_by_email(db, &account.email).await?.is_some() {
+        return Err(AccountError::EmailTaken);
+    }
+    let password = account.password.clone();
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .map_err(|_| AccountError::Invalid("the password could not be hashed".into()))?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let result = on_pool!(db, p => sqlx::query(SQL)
+        .bind(&id)
+        .bind(&account.email)
+        .bind(&account.full_name)
+        .bind(account.role.as_str())
+        .bind(&hash)
+        .bind(Utc::now())
+        .execute(p)
+        .await
+        .map(|done| done.rows_affected()));
+    match result {
+        Ok(_) => Ok(id),
+        Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+            Err(AccountError::EmailTaken)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+const COLUMNS: &str = "id, email, full_name, role, password_hash, created_at, last_sign_in_at";
+
+pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<Account>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM accounts WHERE email = $1");
+    let email = email.trim().to_lowercase();
+    on_pool!(db, p => sqlx::query(&sql).bind(&email).fetch_optional(p).await?
+        .map(|row| account_from(&row)).transpose())
+}
+
+pub async fn find(db: &Db, id: &str) -> Result<Option<Account>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM accounts WHERE id = $1");
+    on_pool!(db, p => sqlx::query(&sql).bind(id).fetch_optional(p).await?
+        .map(|row| account_from(&row)).transpose())
+}
+
+fn account_from<R: Row>(row: &R) -> Result<Account, sqlx::Error>
+where
+    for<'r> &'r str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> DateTime<Utc>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<DateTime<Utc>>: sqlx::Decode<'r, R::Database>,
+{
+    let role: String = row.try_get("role")?;
+    Ok(Account {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        full_name: row.try_get("full_name")?,
+        role: Role::parse(&role)
+            .ok_or_else(|| sqlx::Error::Decode(format!("unknown role {role}").into()))?,
+        password_hash: row.try_get("password_hash")?,
+        created_at: row.try_get("created_at")?,
+        last_sign_in_at: row.try_get("last_sign_in_at")?,
+    })
+}
+
+/// The account whose email and password these are, or `None`. Takes as long when the email is unknown.
+pub async fn sign_in(db: &Db, email: &str, password: &str) -> Result<Option<Account>, sqlx::Error> {
+    let account = find_by_email(db, email).await?;
+    let hash = account
+        .as_ref()
+        .map(|account| account.password_hash.clone())
+        .unwrap_or_else(|| auth::DECOY_HASH.clone());
+    let password = password.to_string();
+    let matches = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
+        .await
+        .unwrap_or(false);
+    let Some(account) = account.filter(|_| matches) else {
+        return Ok(None);
+    };
+    const SQL: &str = "UPDATE accounts SET last_sign_in_at = $1 WHERE id = $2";
+    on_pool!(db, p => sqlx::query(SQL).bind(Utc::now()).bind(&account.id).execute(p).await?.rows_affected());
+    Ok(Some(account))
+}
+
+/// The staff directory the application aggregate consults, read from the accounts table.
+pub struct AccountDirectory {
+    db: Db,
+}
+
+impl AccountDirectory {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait]
+impl StaffDirectory for AccountDirectory {
+    async fn role_of(&self, user_id: &str) -> Result<Option<Role>, String> {
+        find(&self.db, user_id)
+            .await
+            .map(|account| account.map(|account| account.role))
+            .map_err(|error| error.to_string())
+    }
+}

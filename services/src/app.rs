@@ -1,0 +1,116 @@
+//! The running service's state, and how a command is carried out.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use cqrs_es::persist::PersistedEventStore;
+use cqrs_es::{Aggregate, AggregateError, CqrsFramework};
+
+use domain::application::{Application, ApplicationCommand, ApplicationServices};
+use domain::immigration::{ImmigrationCommand, ImmigrationRecord};
+use domain::{Actor, Authored};
+use projections::{Db, EventMetadata};
+
+use crate::accounts::AccountDirectory;
+use crate::auth::TokenKeys;
+use crate::config::Config;
+use crate::crypto::MasterKey;
+use crate::http::error::ApiError;
+use crate::store::EventRepository;
+
+type Framework<A> = CqrsFramework<A, PersistedEventStore<EventRepository, A>>;
+
+/// How many times a command is tried when another command on the same stream commits first.
+const ATTEMPTS: usize = 3;
+
+/// Everything a request handler needs. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub repo: EventRepository,
+    pub tokens: TokenKeys,
+    applications: Arc<Framework<Application>>,
+    immigration: Arc<Framework<ImmigrationRecord>>,
+}
+
+impl AppState {
+    pub fn new(db: Db, master: MasterKey, jwt_secret: &[u8]) -> Self {
+        let repo = EventRepository::new(db.clone(), Arc::new(master));
+        let services = ApplicationServices {
+            staff: Arc::new(AccountDirectory::new(db.clone())),
+        };
+        let applications = CqrsFramework::new(
+            PersistedEventStore::new_event_store(repo.clone()),
+            vec![],
+            services,
+        );
+        let immigration = CqrsFramework::new(
+            PersistedEventStore::new_event_store(repo.clone()),
+            vec![],
+            (),
+        );
+        Self {
+            db,
+            repo,
+            tokens: TokenKeys::new(jwt_secret),
+            applications: Arc::new(applications),
+            immigration: Arc::new(immigration),
+        }
+    }
+
+    pub async fn from_config(config: &Config) -> anyhow::Result<Self> {
+        let db = crate::store::connect(&config.database_url).await?;
+        crate::store::migrate(&db).await?;
+        Ok(Self::new(
+            db,
+            config.master_key(),
+            config.jwt_secret.expose().as_bytes(),
+        ))
+    }
+
+    /// Carries out a command on an application. Another command committing first on the same application
+    /// makes this one run again on the new state, a few times, before it is refused with 409 `conflict`.
+    pub async fn execute_application(
+        &self,
+        id: &str,
+        by: &Actor,
+        command: ApplicationCommand,
+    ) -> Result<(), ApiError> {
+        execute(&self.applications, id, by, command).await
+    }
+
+    pub async fn execute_immigration(
+        &self,
+        id: &str,
+        by: &Actor,
+        command: ImmigrationCommand,
+    ) -> Result<(), ApiError> {
+        execute(&self.immigration, id, by, command).await
+    }
+}
+
+async fn execute<A, C>(
+    framework: &Framework<A>,
+    id: &str,
+    by: &Actor,
+    command: C,
+) -> Result<(), ApiError>
+where
+    A: Aggregate<Command = Authored<C>>,
+    A::Error: Into<ApiError>,
+    C: Clone,
+{
+    let mut attempt = 1;
+    loop {
+        let at = Utc::now();
+        let metadata = EventMetadata::new(by, at).to_map();
+        let authored = Authored::new(by.clone(), at, command.clone());
+        match framework
+            .execute_with_metadata(id, authored, metadata)
+            .await
+        {
+            Err(AggregateError::AggregateConflict) if attempt < ATTEMPTS => attempt += 1,
+            result => return result.map_err(ApiError::from),
+        }
+    }
+}

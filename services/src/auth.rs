@@ -1,0 +1,186 @@
+//! Sign-in: argon2id password hashes and signed JWT bearer tokens.
+//!
+//! Tokens are HS256 only (the algorithm is pinned, so a token naming another is refused), carry the role,
+//! and must have `exp`, `iss` and `aud`; a few seconds of clock skew are allowed.
+
+use std::sync::LazyLock;
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use chrono::{Duration, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use domain::{Actor, Role};
+
+pub const ISSUER: &str = "etp-scholarships";
+pub const AUDIENCE: &str = "etp-api";
+/// How long a token lasts.
+pub const TOKEN_LIFETIME: Duration = Duration::hours(8);
+const LEEWAY_SECONDS: u64 = 5;
+/// Passwords have at least this many characters.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+/// And at most this many, so hashing stays cheap.
+pub const MAX_PASSWORD_CHARS: usize = 256;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub role: Role,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// Signs and checks tokens with the key from `ETP_JWT_SECRET`.
+#[derive(Clone)]
+pub struct TokenKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+impl TokenKeys {
+    pub fn new(secret: &[u8]) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.leeway = LEEWAY_SECONDS;
+        validation.validate_exp = true;
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+        }
+    }
+
+    /// A token for a signed-in person, valid for [`TOKEN_LIFETIME`].
+    pub fn issue(&self, user_id: &str, role: Role) -> String {
+        let now = Utc::now();
+        let claims = Claims {
+            sub: user_id.to_string(),
+            role,
+            iss: ISSUER.to_string(),
+            aud: AUDIENCE.to_string(),
+            iat: now.timestamp(),
+            exp: (now + TOKEN_LIFETIME).timestamp(),
+        };
+        self.sign(&claims)
+    }
+
+    pub fn sign(&self, claims: &Claims) -> String {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+            .expect("HS256 signing of serializable claims does not fail")
+    }
+
+    /// The person a token stands for, or `None` for a token that is malformed, forged, expired or not ours.
+    pub fn verify(&self, token: &str) -> Option<Actor> {
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .ok()
+            .map(|data| Actor::new(data.claims.sub, data.claims.role))
+    }
+}
+
+/// An argon2id hash of a password, in PHC string form.
+pub fn hash_password(password: &str) -> String {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .expect("argon2 hashing with default parameters does not fail")
+        .to_string()
+}
+
+/// Whether a password matches a stored hash.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A hash that matches no password, checked when an email is unknown so that a sign-in takes as long
+/// whether or not the account exists.
+pub static DECOY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_password("no account has this password"));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> TokenKeys {
+        TokenKeys::new(&[7u8; 32])
+    }
+
+    #[test]
+    fn a_token_names_its_person_and_role() {
+        let keys = keys();
+        let token = keys.issue("u1", Role::Helpdesk);
+        assert_eq!(keys.verify(&token), Some(Actor::new("u1", Role::Helpdesk)));
+    }
+
+    #[test]
+    fn an_expired_token_is_refused() {
+        let keys = keys();
+        let now = Utc::now().timestamp();
+        let claims = Claims {
+            sub: "u1".into(),
+            role: Role::Admin,
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            iat: now - 3600,
+            exp: now - 60,
+        };
+        assert_eq!(keys.verify(&keys.sign(&claims)), None);
+    }
+
+    #[test]
+    fn a_token_for_another_audience_or_issuer_is_refused() {
+        let keys = keys();
+        let now = Utc::now().timestamp();
+        let mut claims = Claims {
+            sub: "u1".into(),
+            role: Role::Admin,
+            iss: ISSUER.into(),
+            aud: "someone-else".into(),
+            iat: now,
+            exp: now + 60,
+        };
+        assert_eq!(keys.verify(&keys.sign(&claims)), None);
+        claims.aud = AUDIENCE.into();
+        claims.iss = "someone-else".into();
+        assert_eq!(keys.verify(&keys.sign(&claims)), None);
+    }
+
+    #[test]
+    fn a_token_signed_with_another_key_is_refused() {
+        let token = TokenKeys::new(&[8u8; 32]).issue("u1", Role::Admin);
+        assert_eq!(keys().verify(&token), None);
+    }
+
+    #[test]
+    fn a_token_with_the_none_algorithm_is_refused() {
+        use base64::Engine;
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let now = Utc::now().timestamp();
+        let header = engine.encode(r#"{"alg":"none","typ":"JWT"}"#);
+        let body = engine.encode(format!(
+            r#"{{"sub":"u1","role":"admin","iss":"{ISSUER}","aud":"{AUDIENCE}","iat":{now},"exp":{}}}"#,
+            now + 60
+        ));
+        assert_eq!(keys().verify(&format!("{header}.{body}.")), None);
+    }
+
+    #[test]
+    fn passwords_verify_only_against_their_own_hash() {
+        let hash = hash_password("correct horse battery");
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", &hash));
+        assert!(!verify_password("wrong horse battery", &hash));
+        assert!(!verify_password("anything", "not a hash"));
+    }
+}

@@ -1,0 +1,222 @@
+//! Configuration, read once from the environment (the names are in CONTRACT.md) and passed down.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use rand::RngExt;
+
+use crate::crypto::MasterKey;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/etp.db";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+const SECRETS_FILE: &str = "etp-secrets.env";
+
+/// A secret that never prints.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub database_url: String,
+    pub jwt_secret: Secret,
+    pub master_key: Secret,
+}
+
+/// The settings as the environment gives them, before secrets are found or made.
+#[derive(Clone, Debug, Default)]
+pub struct Environment {
+    pub bind: Option<String>,
+    pub database_url: Option<String>,
+    pub jwt_secret: Option<String>,
+    pub master_key: Option<String>,
+}
+
+impl Environment {
+    pub fn from_process() -> Self {
+        let read = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+        Self {
+            bind: read("ETP_BIND"),
+            database_url: read("ETP_DATABASE_URL"),
+            jwt_secret: read("ETP_JWT_SECRET"),
+            master_key: read("ETP_MASTER_KEY"),
+        }
+    }
+}
+
+impl Config {
+    /// The configuration from the environment. On the SQLite store, secrets that are not set are read from
+    /// (or, the first time, written to) a file beside the database; on PostgreSQL they must be set.
+    pub fn load(env: Environment) -> anyhow::Result<Config> {
+        let bind: SocketAddr = env
+            .bind
+            .as_deref()
+            .unwrap_or(DEFAULT_BIND)
+            .parse()
+            .context("ETP_BIND must be an address and port, such as 127.0.0.1:8080")?;
+        let database_url = env
+            .database_url
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
+        let (jwt_secret, master_key) = match (env.jwt_secret, env.master_key) {
+            (Some(jwt), Some(master)) => (jwt, master),
+            (jwt, master) => {
+                let Some(folder) = sqlite_folder(&database_url) else {
+                    bail!(
+                        "ETP_JWT_SECRET and ETP_MASTER_KEY must be set when the store is PostgreSQL \
+                         (or an in-memory SQLite database)"
+                    );
+                };
+                let (stored_jwt, stored_master) = load_or_create_secrets(&folder)?;
+                (jwt.unwrap_or(stored_jwt), master.unwrap_or(stored_master))
+            }
+        };
+        if jwt_secret.len() < 32 {
+            bail!("ETP_JWT_SECRET must be at least 32 bytes long");
+        }
+        MasterKey::from_hex(&master_key).context("ETP_MASTER_KEY")?;
+        Ok(Config {
+            bind,
+            database_url,
+            jwt_secret: Secret::new(jwt_secret),
+            master_key: Secret::new(master_key),
+        })
+    }
+
+    pub fn master_key(&self) -> MasterKey {
+        MasterKey::from_hex(self.master_key.expose())
+            .expect("checked when the configuration was loaded")
+    }
+}
+
+/// The folder of an SQLite database file, or `None` for PostgreSQL and in-memory databases.
+fn sqlite_folder(url: &str) -> Option<PathBuf> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = path.split('?').next().unwrap_or(path);
+    if path.is_empty() || path.contains(":memory:") {
+        return None;
+    }
+    Some(
+        Path::new(path)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default(),
+    )
+}
+
+fn load_or_create_secrets(folder: &Path) -> anyhow::Result<(String, String)> {
+    let file = folder.join(SECRETS_FILE);
+    if file.exists() {
+        let text = std::fs::read_to_string(&file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        let value = |name: &str| {
+            text.lines()
+                .find_map(|line| line.strip_prefix(name)?.strip_prefix('='))
+                .map(str::to_string)
+                .with_context(|| format!("{} has no {name}", file.display()))
+        };
+        return Ok((value("ETP_JWT_SECRET")?, value("ETP_MASTER_KEY")?));
+    }
+    let mut bytes = [0u8; 48];
+    rand::rng().fill(&mut bytes);
+    let jwt = hex::encode(bytes);
+    let master = MasterKey::generate_hex();
+    if !folder.as_os_str().is_empty() {
+        std::fs::create_dir_all(folder)
+            .with_context(|| format!("cannot create {}", folder.display()))?;
+    }
+    write_private(
+        &file,
+        &format!("ETP_JWT_SECRET={jwt}\nETP_MASTER_KEY={master}\n"),
+    )?;
+    eprintln!(
+        "etp: ETP_JWT_SECRET and ETP_MASTER_KEY were not set; created them in {} (keep this file safe and \
+         out of backups of the database: it unlocks the personal data)",
+        file.display()
+    );
+    Ok((jwt, master))
+}
+
+fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(contents.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_without_secrets_is_refused() {
+        let env = Environment {
+            database_url: Some("postgres://localhost/etp".into()),
+            ..Environment::default()
+        };
+        assert!(Config::load(env).is_err());
+    }
+
+    #[test]
+    fn a_short_jwt_secret_is_refused() {
+        let env = Environment {
+            jwt_secret: Some("short".into()),
+            master_key: Some("ab".repeat(32)),
+            ..Environment::default()
+        };
+        assert!(Config::load(env).is_err());
+    }
+
+    #[test]
+    fn sqlite_secrets_are_created_once_and_then_reused() {
+        let folder = std::env::temp_dir().join(format!("etp-config-{}", uuid::Uuid::new_v4()));
+        let env = Environment {
+            database_url: Some(format!("sqlite://{}/etp.db", folder.display())),
+            ..Environment::default()
+        };
+        let first = Config::load(env.clone()).unwrap();
+        let second = Config::load(env).unwrap();
+        assert_eq!(first.jwt_secret.expose(), second.jwt_secret.expose());
+        assert_eq!(first.master_key.expose(), second.master_key.expose());
+        std::fs::remove_dir_all(folder).unwrap();
+    }
+
+    #[test]
+    fn the_folder_of_a_sqlite_url_is_found() {
+        assert_eq!(
+            sqlite_folder("sqlite://data/etp.db"),
+            Some(PathBuf::from("data"))
+        );
+        assert_eq!(sqlite_folder("sqlite:etp.db"), Some(PathBuf::from("")));
+        assert_eq!(sqlite_folder("sqlite::memory:"), None);
+        assert_eq!(sqlite_folder("postgres://x/y"), None);
+    }
+}

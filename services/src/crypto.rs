@@ -1,0 +1,273 @@
+//! Encryption of personal data at rest: one data key per stream, wrapped by the master key.
+//!
+//! Personal values in an event payload (marked by the domain's `Personal` wrapper) are gathered, sealed
+//! together with AES-256-GCM under the stream's data key, and replaced by their index. The associated data
+//! binds each ciphertext to its stream and sequence number, so a sealed payload cannot be moved to another
+//! event. Destroying a stream's data key leaves its personal data unreadable for good (crypto-shredding).
+
+use aes_gcm::aead::{Aead, Generate, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Key, Nonce};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde_json::{Map, Value};
+
+use domain::personal::{DESTROYED_TAG, PERSONAL_TAG};
+
+/// The key under which a payload carries its sealed personal values.
+pub const SEALED_FIELD: &str = "$sealed";
+const NONCE_LEN: usize = 12;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CryptoError {
+    #[error("the master key must be 64 hexadecimal digits")]
+    BadMasterKey,
+    #[error("a data key could not be unwrapped: wrong master key or damaged key")]
+    Unwrap,
+    #[error("sealed personal data could not be opened: wrong key or damaged data")]
+    Open,
+    #[error("sealed personal data is malformed")]
+    Malformed,
+}
+
+/// The key that wraps every data key (`ETP_MASTER_KEY`).
+#[derive(Clone)]
+pub struct MasterKey(Aes256Gcm);
+
+impl std::fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MasterKey(..)")
+    }
+}
+
+impl MasterKey {
+    pub fn from_hex(hex_digits: &str) -> Result<Self, CryptoError> {
+        let bytes = hex::decode(hex_digits.trim()).map_err(|_| CryptoError::BadMasterKey)?;
+        if bytes.len() != 32 {
+            return Err(CryptoError::BadMasterKey);
+        }
+        Aes256Gcm::new_from_slice(&bytes)
+            .map(MasterKey)
+            .map_err(|_| CryptoError::BadMasterKey)
+    }
+
+    /// A new random master key, as 64 hex digits.
+    pub fn generate_hex() -> String {
+        hex::encode(Key::<Aes256Gcm>::generate())
+    }
+
+    /// A new data key for a stream, and its wrapped form to store.
+    pub fn new_data_key(&self, stream: &str) -> (DataKey, Vec<u8>) {
+        let key = Key::<Aes256Gcm>::generate();
+        let wrapped = encrypt(&self.0, &key, wrap_aad(stream).as_bytes());
+        (DataKey(Aes256Gcm::new(&key)), wrapped)
+    }
+
+    pub fn unwrap_data_key(&self, stream: &str, wrapped: &[u8]) -> Result<DataKey, CryptoError> {
+        let key = decrypt(&self.0, wrapped, wrap_aad(stream).as_bytes())
+            .map_err(|_| CryptoError::Unwrap)?;
+        Aes256Gcm::new_from_slice(&key)
+            .map(DataKey)
+            .map_err(|_| CryptoError::Unwrap)
+    }
+}
+
+fn wrap_aad(stream: &str) -> String {
+    format!("etp-data-key:{stream}")
+}
+
+/// The key that seals one stream's personal data.
+pub struct DataKey(Aes256Gcm);
+
+fn encrypt(cipher: &Aes256Gcm, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
+    let nonce = Nonce::generate();
+    let sealed = cipher
+        .encrypt(
+            &nonce,
+            Payload {
+                msg: plaintext,
+                aad,
+            },
+        )
+        .expect("AES-GCM encryption of an in-memory buffer does not fail");
+    let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&sealed);
+    out
+}
+
+fn decrypt(cipher: &Aes256Gcm, sealed: &[u8], aad: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    if sealed.len() < NONCE_LEN {
+        return Err(CryptoError::Malformed);
+    }
+    let (nonce, body) = sealed.split_at(NONCE_LEN);
+    let nonce = Nonce::try_from(nonce).map_err(|_| CryptoError::Malformed)?;
+    cipher
+        .decrypt(&nonce, Payload { msg: body, aad })
+        .map_err(|_| CryptoError::Open)
+}
+
+/// The associated data of one event's sealed values: its stream and its place in the stream.
+pub fn event_aad(stream: &str, sequence: usize) -> String {
+    format!("etp-event:{stream}:{sequence}")
+}
+
+/// Whether a payload carries any personal value.
+pub fn has_personal_data(payload: &Value) -> bool {
+    match payload {
+        Value::Object(map) => {
+            map.len() == 1 && map.contains_key(PERSONAL_TAG) || map.values().any(has_personal_data)
+        }
+        Value::Array(items) => items.iter().any(has_personal_data),
+        _ => false,
+    }
+}
+
+/// Seals every personal value of a payload under the data key: the values are replaced by their index and
+/// stored, encrypted together, under [`SEALED_FIELD`].
+pub fn seal(payload: &Value, key: &DataKey, aad: &str) -> Value {
+    let mut values = Vec::new();
+    let mut sealed = payload.clone();
+    take_personal(&mut sealed, &mut values);
+    if values.is_empty() {
+        return sealed;
+    }
+    let plaintext = serde_json::to_vec(&values).expect("JSON values serialize");
+    let ciphertext = encrypt(&key.0, &plaintext, aad.as_bytes());
+    if let Value::Object(map) = &mut sealed {
+        map.insert(
+            SEALED_FIELD.to_string(),
+            Value::String(BASE64.encode(ciphertext)),
+        );
+    }
+    sealed
+}
+
+fn take_personal(value: &mut Value, values: &mut Vec<Value>) {
+    match value {
+        Value::Object(map) if map.len() == 1 && map.contains_key(PERSONAL_TAG) => {
+            let personal = map.remove(PERSONAL_TAG).unwrap_or(Value::Null);
+            map.insert(PERSONAL_TAG.to_string(), Value::from(values.len()));
+            values.push(personal);
+        }
+        Value::Object(map) => map.values_mut().for_each(|v| take_personal(v, values)),
+        Value::Array(items) => items.iter_mut().for_each(|v| take_personal(v, values)),
+        _ => {}
+    }
+}
+
+/// Opens a sealed payload. With no key (the stream's key was destroyed) every personal value reads as
+/// destroyed; the payload's clear facts are untouched.
+pub fn open(stored: &Value, key: Option<&DataKey>, aad: &str) -> Result<Value, CryptoError> {
+    let mut payload = stored.clone();
+    let sealed = match &mut payload {
+        Value::Object(map) => map.remove(SEALED_FIELD),
+        _ => None,
+    };
+    let Some(sealed) = sealed else {
+        return Ok(payload);
+    };
+    let values: Option<Vec<Value>> = match key {
+        None => None,
+        Some(key) => {
+            let bytes = sealed
+                .as_str()
+                .and_then(|text| BASE64.decode(text).ok())
+                .ok_or(CryptoError::Malformed)?;
+            let plaintext = decrypt(&key.0, &bytes, aad.as_bytes())?;
+            Some(serde_json::from_slice(&plaintext).map_err(|_| CryptoError::Malformed)?)
+        }
+    };
+    put_personal(&mut payload, values.as_deref())?;
+    Ok(payload)
+}
+
+fn put_personal(value: &mut Value, values: Option<&[Value]>) -> Result<(), CryptoError> {
+    match value {
+        Value::Object(map) if map.len() == 1 && map.contains_key(PERSONAL_TAG) => {
+            let index = map
+                .get(PERSONAL_TAG)
+                .and_then(Value::as_u64)
+                .ok_or(CryptoError::Malformed)? as usize;
+            *map = match values {
+                Some(values) => {
+                    let value = values.get(index).cloned().ok_or(CryptoError::Malformed)?;
+                    Map::from_iter([(PERSONAL_TAG.to_string(), value)])
+                }
+                None => Map::from_iter([(DESTROYED_TAG.to_string(), Value::Bool(true))]),
+            };
+            Ok(())
+        }
+        Value::Object(map) => map.values_mut().try_for_each(|v| put_personal(v, values)),
+        Value::Array(items) => items.iter_mut().try_for_each(|v| put_personal(v, values)),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn master() -> MasterKey {
+        MasterKey::from_hex(&MasterKey::generate_hex()).unwrap()
+    }
+
+    #[test]
+    fn sealing_hides_every_personal_value_and_opening_restores_them() {
+        let master = master();
+        let (key, _) = master.new_data_key("Application/a1");
+        let payload = json!({"DraftSaved": {"sections": ["personal"], "changes": {"$personal": {"full_name": "Marker Name"}}}});
+        let sealed = seal(&payload, &key, "aad");
+        assert!(!sealed.to_string().contains("Marker Name"));
+        assert_eq!(sealed["DraftSaved"]["sections"], json!(["personal"]));
+        assert_eq!(open(&sealed, Some(&key), "aad").unwrap(), payload);
+    }
+
+    #[test]
+    fn a_sealed_payload_does_not_open_under_another_events_place() {
+        let master = master();
+        let (key, _) = master.new_data_key("Application/a1");
+        let sealed = seal(
+            &json!({"E": {"x": {"$personal": "v"}}}),
+            &key,
+            "etp-event:A/1:1",
+        );
+        assert!(open(&sealed, Some(&key), "etp-event:A/1:2").is_err());
+    }
+
+    #[test]
+    fn without_its_key_a_payload_keeps_its_clear_facts_and_loses_its_personal_data() {
+        let master = master();
+        let (key, _) = master.new_data_key("Application/a1");
+        let sealed = seal(
+            &json!({"E": {"outcome": "unsuccessful", "x": {"$personal": "v"}}}),
+            &key,
+            "aad",
+        );
+        let opened = open(&sealed, None, "aad").unwrap();
+        assert_eq!(
+            opened,
+            json!({"E": {"outcome": "unsuccessful", "x": {"$destroyed": true}}})
+        );
+    }
+
+    #[test]
+    fn a_wrapped_data_key_unwraps_only_for_its_own_stream_and_master_key() {
+        let master = master();
+        let (_, wrapped) = master.new_data_key("Application/a1");
+        assert!(master.unwrap_data_key("Application/a1", &wrapped).is_ok());
+        assert!(master.unwrap_data_key("Application/a2", &wrapped).is_err());
+        assert!(
+            self::master()
+                .unwrap_data_key("Application/a1", &wrapped)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn a_master_key_is_exactly_64_hex_digits() {
+        assert!(MasterKey::from_hex(&"ab".repeat(32)).is_ok());
+        assert!(MasterKey::from_hex(&"ab".repeat(31)).is_err());
+        assert!(MasterKey::from_hex(&"zz".repeat(32)).is_err());
+    }
+}

@@ -1,0 +1,58 @@
+//! The HTTP service: the JSON API under `/api`, health, and the layers every request passes through.
+
+pub mod applications;
+pub mod auth_routes;
+pub mod error;
+pub mod extract;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::app::AppState;
+use error::ApiError;
+
+/// The largest request body accepted: a whole application form is well under this.
+pub const BODY_LIMIT: usize = 256 * 1024;
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The whole service, ready to serve. Tests drive this same router.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(auth_routes::router())
+        .merge(applications::router())
+        .fallback(api_not_found);
+    Router::new()
+        .route("/healthz", get(healthz))
+        .nest("/api", api)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http())
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn api_not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "there is no such route")
+}
+
+/// A panic is a bug of ours: the client gets our error shape, the log gets the fact (not the payload).
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    ApiError::internal("a request handler panicked").into_response()
+}

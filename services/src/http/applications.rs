@@ -1,0 +1,432 @@
+//! The Applications section of CONTRACT.md: every route of the lifecycle.
+
+pub mod wire;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use domain::application::aggregate::Outcome;
+use domain::application::{ApplicationCommand, Status};
+use domain::cycle::CycleName;
+use domain::immigration::ImmigrationCommand;
+use domain::{Actor, Role};
+use projections::application_view::{self, ApplicationView};
+use projections::case_list::{self, CaseFilter};
+use projections::immigration_records;
+
+use super::error::{ApiError, duplicate_application};
+use super::extract::{ApiJson, AuthUser};
+use crate::app::AppState;
+use wire::{
+    AmendmentBody, ApplicationPatch, AssignmentBody, Audience, AwardBody, CompletionBody,
+    ConflictBody, CreateBody, DecisionBody, EligibilityBody, ImmigrationBody, PreferencesBody,
+    ScoresBody, render,
+};
+
+/// Staff who see whole cases: everyone but applicants and committee members.
+const CASE_STAFF: [Role; 4] = [
+    Role::Helpdesk,
+    Role::ProgrammeOfficer,
+    Role::InformationOfficer,
+    Role::Admin,
+];
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/applications", post(create).get(list))
+        .route("/applications/{id}", get(show).patch(edit))
+        .route("/applications/{id}/submit", post(submit))
+        .route("/applications/{id}/withdraw", post(withdraw))
+        .route("/applications/{id}/preferences", put(set_preferences))
+        .route("/applications/{id}/amendments", post(amend))
+        .route("/applications/{id}/eligibility", post(eligibility))
+        .route("/applications/{id}/assignments", post(assign))
+        .route("/applications/{id}/conflicts", post(declare_conflict))
+        .route("/applications/{id}/scores", post(score))
+        .route("/applications/{id}/decision", post(decide))
+        .route("/applications/{id}/award", post(award))
+        .route("/applications/{id}/award/complete", post(complete_award))
+        .route(
+            "/applications/{id}/immigration-records",
+            post(record_immigration).get(list_immigration),
+        )
+        .route("/applications/{id}/history", get(history))
+}
+
+/// What of an application this person may see, or 404 where they may not know of it.
+fn audience(actor: &Actor, view: &ApplicationView) -> Result<Audience, ApiError> {
+    match actor.role {
+        Role::Applicant if view.applicant_id == actor.user_id => Ok(Audience::Owner),
+        Role::Applicant => Err(ApiError::not_found()),
+        Role::CommitteeMember => {
+            let assigned = view
+                .committee
+                .iter()
+                .any(|member| member.member_id == actor.user_id && member.conflict.is_none());
+            if assigned {
+                Ok(Audience::Committee {
+                    member_id: actor.user_id.clone(),
+                })
+            } else {
+                Err(ApiError::not_found())
+            }
+        }
+        _ => Ok(Audience::Staff),
+    }
+}
+
+async fn load(state: &AppState, id: &str) -> Result<ApplicationView, ApiError> {
+    application_view::find(&state.db, id)
+        .await?
+        .ok_or_else(ApiError::not_found)
+}
+
+/// The application as it now stands, as this person may see it.
+async fn current(state: &AppState, id: &str, actor: &Actor) -> Result<Json<Value>, ApiError> {
+    let view = load(state, id).await?;
+    let audience = audience(actor, &view)?;
+    Ok(Json(render(&view, &audience)))
+}
+
+/// Carries out a command and answers with the application as it now stands.
+async fn run(
+    state: &AppState,
+    id: &str,
+    actor: &Actor,
+    command: ApplicationCommand,
+) -> Result<Json<Value>, ApiError> {
+    state.execute_application(id, actor, command).await?;
+    current(state, id, actor).await
+}
+
+async fn create(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(body): ApiJson<CreateBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let actor = user.require(&[Role::Applicant])?;
+    let cycle = CycleName::parse(body.cycle.trim())
+        .map_err(|problem| ApiError::invalid_field("cycle", &problem))?;
+    if application_view::find_for_applicant(&state.db, &actor.user_id, cycle.as_str())
+        .await?
+        .is_some()
+    {
+        return Err(duplicate_application());
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    state
+        .execute_application(&id, actor, ApplicationCommand::StartApplication { cycle })
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("/api/applications/{id}"))],
+        Json(json!({ "id": id, "status": Status::Draft.as_str() })),
+    ))
+}
+
+#[derive(Deserialize)]
+struct ListQuery {
+    cycle: Option<String>,
+    status: Option<String>,
+    country: Option<String>,
+    min_score: Option<f64>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+/// Applicants get their own applications; committee members the ones assigned to them; other staff the
+/// case list, filtered by cycle, status, country and lowest mean score.
+async fn list(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    if actor.role == Role::Applicant {
+        let views = application_view::list_for_applicant(&state.db, &actor.user_id).await?;
+        let items: Vec<Value> = views
+            .iter()
+            .map(|view| render(view, &Audience::Owner))
+            .collect();
+        return Ok(Json(json!({ "items": items, "total": items.len() })));
+    }
+    let limit = query.limit.unwrap_or(50).clamp(1, 500);
+    let offset = query.offset.unwrap_or(0).max(0);
+    let filter = CaseFilter {
+        cycle: query.cycle.filter(|c| !c.is_empty()),
+        status: query.status.filter(|s| !s.is_empty()),
+        country: query.country.filter(|c| !c.is_empty()),
+        min_score: query.min_score,
+        assigned_to: (actor.role == Role::CommitteeMember).then(|| actor.user_id.clone()),
+        limit,
+        offset,
+    };
+    let (cases, total) = case_list::search(&state.db, &filter).await?;
+    Ok(Json(
+        json!({ "items": cases, "total": total, "limit": limit, "offset": offset }),
+    ))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    current(&state, &id, &actor).await
+}
+
+async fn edit(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    Path(id): Path<String>,
+    ApiJson(patch): ApiJson<ApplicationPatch>,
+) -> Result<Json<Value>, ApiError> {
+    let changes = patch
+        .into_changes()
+        .map_err(|problems| ApiError::invalid("some values are not valid", problems))?;
+    run(
+        &state,
+        &id,
+        &actor,
+        ApplicationCommand::SaveDraft { changes },
+    )
+    .await
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    run(&state, &id, &actor, ApplicationCommand::SubmitApplication).await
+}
+
+async fn withdraw(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    run(&state, &id, &actor, ApplicationCommand::WithdrawApplication).await
+}
+
+async fn set_preferences(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PreferencesBody>,
+) -> Result<Json<Value>, ApiError> {
+    let command = ApplicationCommand::SetPreferences {
+        preferences: body.preferences(),
+        reason: body.reason,
+    };
+    run(&state, &id, &actor, command).await
+}
+
+async fn amend(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AmendmentBody>,
+) -> Result<Json<Value>, ApiError> {
+    let changes = body
+        .changes()
+        .map_err(|problems| ApiError::invalid("some values are not valid", problems))?;
+    let command = ApplicationCommand::AmendPersonalData {
+        changes,
+        reason: body.reason,
+        requested_by: body.requested_by,
+    };
+    let Json(mut application) = run(&state, &id, &actor, command).await?;
+    // The recipients who were sent a value that changed. Disclosures are not yet recorded, so no recipient
+    // holds an old value and the list is empty.
+    if let Value::Object(map) = &mut application {
+        map.insert("notify_recipients".into(), json!([]));
+    }
+    Ok(Json(application))
+}
+
+async fn eligibility(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<EligibilityBody>,
+) -> Result<Json<Value>, ApiError> {
+    let command = ApplicationCommand::DetermineEligibility {
+        eligible: body.eligible,
+        reason: body.reason,
+    };
+    run(&state, &id, &actor, command).await
+}
+
+async fn assign(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AssignmentBody>,
+) -> Result<Json<Value>, ApiError> {
+    let command = ApplicationCommand::AssignCommitteeMember {
+        member_id: body.committee_member_id.trim().to_string(),
+    };
+    run(&state, &id, &actor, command).await
+}
+
+async fn declare_conflict(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ConflictBody>,
+) -> Result<Json<Value>, ApiError> {
+    let command = ApplicationCommand::DeclareConflict {
+        reason: body.reason,
+    };
+    state.execute_application(&id, &actor, command).await?;
+    Ok(Json(
+        json!({ "application_id": id, "conflict_declared": true }),
+    ))
+}
+
+async fn score(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ScoresBody>,
+) -> Result<Json<Value>, ApiError> {
+    let scores = body.scores();
+    let total = scores.total();
+    state
+        .execute_application(
+            &id,
+            &actor,
+            ApplicationCommand::ScoreApplication {
+                scores: scores.clone(),
+            },
+        )
+        .await?;
+    Ok(Json(
+        json!({ "application_id": id, "scores": scores, "total": total }),
+    ))
+}
+
+async fn decide(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<DecisionBody>,
+) -> Result<Json<Value>, ApiError> {
+    let outcome = Outcome::parse(body.outcome.trim()).ok_or_else(|| {
+        ApiError::invalid_field("outcome", "must be selected, reserve or unsuccessful")
+    })?;
+    run(
+        &state,
+        &id,
+        &actor,
+        ApplicationCommand::RecordDecision { outcome },
+    )
+    .await
+}
+
+async fn award(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AwardBody>,
+) -> Result<Json<Value>, ApiError> {
+    let terms = body
+        .terms()
+        .map_err(|problems| ApiError::invalid("some values are not valid", problems))?;
+    let joint_sponsor_id = body
+        .joint_sponsor_id
+        .map(|id| id.trim().to_string())
+        .filter(|id| !id.is_empty());
+    let command = ApplicationCommand::MakeAward {
+        terms,
+        joint_sponsor_id,
+    };
+    run(&state, &id, &actor, command).await
+}
+
+async fn complete_award(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<CompletionBody>,
+) -> Result<Json<Value>, ApiError> {
+    let (outcome, completed_on) = body
+        .parse()
+        .map_err(|problems| ApiError::invalid("some values are not valid", problems))?;
+    let command = ApplicationCommand::CompleteAward {
+        outcome,
+        completed_on,
+    };
+    run(&state, &id, &actor, command).await
+}
+
+async fn record_immigration(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ImmigrationBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let actor = user.require(&[Role::ProgrammeOfficer])?;
+    let view = load(&state, &id).await?;
+    let mut problems = Vec::new();
+    let issued_on = wire::parse_date("issued_on", &body.issued_on, &mut problems)
+        .ok_or_else(|| ApiError::invalid("some values are not valid", problems))?;
+    let record_id = uuid::Uuid::now_v7().to_string();
+    let command = ImmigrationCommand::RecordImmigrationDocument {
+        application_id: view.id.clone(),
+        applicant_id: view.applicant_id.clone(),
+        application_status: view.status,
+        kind: body.kind,
+        reference: body.reference,
+        issued_on,
+    };
+    state
+        .execute_immigration(&record_id, actor, command)
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "record_id": record_id }))))
+}
+
+async fn list_immigration(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    user.require(&[Role::ProgrammeOfficer])?;
+    load(&state, &id).await?;
+    let records = immigration_records::for_application(&state.db, &id).await?;
+    Ok(Json(json!(records)))
+}
+
+async fn history(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    user.require(&CASE_STAFF)?;
+    load(&state, &id).await?;
+    let entries = state
+        .repo
+        .history(
+            <domain::application::Application as cqrs_es::Aggregate>::TYPE,
+            &id,
+        )
+        .await?;
+    let entries: Vec<Value> = entries
+        .into_iter()
+        .map(|entry| {
+            json!({
+                "sequence": entry.sequence,
+                "type": entry.event_type,
+                "at": entry.metadata.at,
+                "actor": entry.metadata.actor_id,
+                "actor_role": entry.metadata.actor_role.as_str(),
+            })
+        })
+        .collect();
+    Ok(Json(json!(entries)))
+}

@@ -1,0 +1,248 @@
+//! The one error type of the HTTP API, mapped to a status and a JSON body in one place.
+//!
+//! A client sees `{"error": code, "message": sentence}` and the named extra fields; the cause of a failure
+//! on our side is logged once, here, and never sent.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use cqrs_es::AggregateError;
+use serde_json::{Map, Value, json};
+
+use domain::application::ApplicationError;
+use domain::application::rules::FieldProblem;
+use domain::immigration::ImmigrationError;
+use projections::ProjectionError;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub extra: Map<String, Value>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            extra: Map::new(),
+        }
+    }
+
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.extra.insert(key.to_string(), value.into());
+        self
+    }
+
+    /// 401: no token, or a token that is malformed, forged or expired.
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "sign in first: send a valid token as Authorization: Bearer <token>",
+        )
+    }
+
+    /// 403: the person's role may not do this.
+    pub fn forbidden() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "your role may not do this",
+        )
+    }
+
+    /// 404: no such thing, or not one the person may know of.
+    pub fn not_found() -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "there is no such resource",
+        )
+    }
+
+    /// 422: values that break the rules of the form, each with its path.
+    pub fn invalid(message: impl Into<String>, problems: Vec<FieldProblem>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message).with(
+            "problems",
+            serde_json::to_value(problems).unwrap_or_default(),
+        )
+    }
+
+    pub fn invalid_field(path: &str, problem: &str) -> Self {
+        Self::invalid(
+            format!("{path} {problem}"),
+            vec![FieldProblem::new(path, problem)],
+        )
+    }
+
+    /// 409: another change to the same record was committed first.
+    pub fn conflict() -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "someone else changed this at the same moment; reload it and try again",
+        )
+    }
+
+    /// 503: the store is busy or unreachable; the request may be tried again.
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the service is busy; please try again in a moment",
+        )
+    }
+
+    /// 500: a failure on our side. The cause is logged here and not sent.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(cause = %cause, "request failed");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "something went wrong on our side; it has been logged",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = Map::new();
+        body.insert("error".into(), json!(self.code));
+        body.insert("message".into(), json!(self.message));
+        body.extend(self.extra);
+        (self.status, Json(Value::Object(body))).into_response()
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                tracing::warn!(cause = %error, "store unavailable");
+                ApiError::unavailable()
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(error: crate::store::StoreError) -> Self {
+        match error {
+            crate::store::StoreError::Database(error) => error.into(),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<ApplicationError> for ApiError {
+    fn from(error: ApplicationError) -> Self {
+        use ApplicationError as E;
+        let message = error.to_string();
+        let status = |status, code| ApiError::new(status, code, message.clone());
+        match error {
+            E::NotFound => ApiError::not_found(),
+            E::Forbidden => ApiError::forbidden(),
+            E::AlreadyStarted => ApiError::conflict(),
+            E::ApplicationSubmitted => status(StatusCode::CONFLICT, "application_submitted"),
+            E::Invalid { problems } => ApiError::invalid(message, problems),
+            E::Incomplete { missing } => {
+                status(StatusCode::UNPROCESSABLE_ENTITY, "incomplete").with("missing", missing)
+            }
+            E::NotEligible { reasons } => {
+                status(StatusCode::UNPROCESSABLE_ENTITY, "not_eligible").with("reasons", reasons)
+            }
+            E::NotAmendable { fields } => {
+                status(StatusCode::UNPROCESSABLE_ENTITY, "not_amendable").with("fields", fields)
+            }
+            E::NotSubmitted => status(StatusCode::CONFLICT, "not_submitted"),
+            E::InvalidState {
+                status: current, ..
+            } => status(StatusCode::CONFLICT, "invalid_state").with("status", current.as_str()),
+            E::DecisionMade => status(StatusCode::CONFLICT, "decision_made"),
+            E::NotACommitteeMember => {
+                status(StatusCode::UNPROCESSABLE_ENTITY, "not_a_committee_member")
+            }
+            E::NotAssigned => status(StatusCode::FORBIDDEN, "not_assigned"),
+            E::ConflictOfInterest => status(StatusCode::FORBIDDEN, "conflict_of_interest"),
+            E::MemberConflicted => status(StatusCode::CONFLICT, "member_conflicted"),
+            E::ScoreOutOfRange { criterion } => ApiError::invalid(
+                message,
+                vec![FieldProblem::new(
+                    criterion,
+                    "must be a whole number from 0 to 10",
+                )],
+            ),
+            E::NotSelected { status: current } => {
+                status(StatusCode::CONFLICT, "not_selected").with("status", current.as_str())
+            }
+            E::NotAwarded { status: current } => {
+                status(StatusCode::CONFLICT, "not_awarded").with("status", current.as_str())
+            }
+            E::DirectoryUnavailable => ApiError::unavailable(),
+        }
+    }
+}
+
+impl From<ImmigrationError> for ApiError {
+    fn from(error: ImmigrationError) -> Self {
+        let message = error.to_string();
+        match error {
+            ImmigrationError::Forbidden => ApiError::forbidden(),
+            ImmigrationError::AlreadyRecorded => ApiError::conflict(),
+            ImmigrationError::NotAwarded { status } => {
+                ApiError::new(StatusCode::CONFLICT, "not_awarded", message)
+                    .with("status", status.as_str())
+            }
+            ImmigrationError::Invalid { problems } => ApiError::invalid(message, problems),
+        }
+    }
+}
+
+impl<E> From<AggregateError<E>> for ApiError
+where
+    E: std::error::Error + Into<ApiError>,
+{
+    fn from(error: AggregateError<E>) -> Self {
+        match error {
+            AggregateError::UserError(error) => error.into(),
+            AggregateError::AggregateConflict => ApiError::conflict(),
+            AggregateError::DatabaseConnectionError(cause) => {
+                tracing::warn!(cause = %cause, "store unavailable");
+                ApiError::unavailable()
+            }
+            AggregateError::UnexpectedError(cause) => from_store_failure(cause),
+            AggregateError::DeserializationError(cause) => ApiError::internal(cause),
+        }
+    }
+}
+
+/// A failure inside the store's transaction. A projection that refused the event is a rule of ours
+/// (one application per applicant per cycle); anything else is a failure on our side.
+fn from_store_failure(cause: Box<dyn std::error::Error + Send + Sync>) -> ApiError {
+    if let Some(crate::store::StoreError::Projection(ProjectionError::DuplicateApplication)) =
+        cause.downcast_ref::<crate::store::StoreError>()
+    {
+        return duplicate_application();
+    }
+    if let Some(crate::store::StoreError::Database(
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_),
+    )) = cause.downcast_ref::<crate::store::StoreError>()
+    {
+        return ApiError::unavailable();
+    }
+    ApiError::internal(cause)
+}
+
+/// 409: one application per applicant per cycle.
+pub fn duplicate_application() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "duplicate_application",
+        "you already have an application in this cycle",
+    )
+}

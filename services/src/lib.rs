@@ -1,0 +1,10 @@
+//! The `etp` service: HTTP API, CLI, the two stores and the encryption of personal data.
+
+pub mod accounts;
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod http;
+pub mod store;

@@ -1,0 +1,421 @@
+//! The event store: cqrs-es's `PersistedEventRepository` over our own tables, on SQLite or PostgreSQL.
+//!
+//! One repository serves both stores (docs/decisions/0001-event-repository.md says why it is ours): it seals
+//! personal data under each stream's data key before it reaches the table, and it runs the projectors on the
+//! same connection, in the same transaction, as the events it appends, so a view is never out of step with
+//! the log. Two commands on one stream race on the primary key `(aggregate_type, aggregate_id, sequence)`:
+//! the loser's transaction rolls back whole and cqrs-es reports `AggregateConflict`.
+
+pub mod open;
+pub mod rebuild;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use cqrs_es::Aggregate;
+use cqrs_es::persist::{
+    PersistedEventRepository, PersistenceError, ReplayStream, SerializedEvent, SerializedSnapshot,
+};
+use serde_json::Value;
+use sqlx::Row;
+use sqlx::types::Json;
+
+use projections::{Conn, Db, EventMetadata, ProjectionError, RecordedEvent, on_conn, on_pool};
+
+use crate::crypto::{self, DataKey, MasterKey};
+
+pub use open::{connect, migrate};
+
+/// The event repository shared by every aggregate.
+#[derive(Clone)]
+pub struct EventRepository {
+    db: Db,
+    master: Arc<MasterKey>,
+}
+
+/// Why the store could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Crypto(#[from] crypto::CryptoError),
+    #[error(transparent)]
+    Projection(#[from] ProjectionError),
+    #[error("a stored event could not be read: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl From<StoreError> for PersistenceError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                PersistenceError::OptimisticLockError
+            }
+            StoreError::Database(
+                error @ (sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed),
+            ) => PersistenceError::ConnectionError(Box::new(error)),
+            StoreError::Json(error) => PersistenceError::DeserializationError(Box::new(error)),
+            other => PersistenceError::UnknownError(Box::new(other)),
+        }
+    }
+}
+
+/// The name of a stream, as keys and associated data use it.
+pub fn stream_name(aggregate_type: &str, aggregate_id: &str) -> String {
+    format!("{aggregate_type}/{aggregate_id}")
+}
+
+/// One row of the events table, its payload still sealed.
+struct StoredRow {
+    aggregate_type: String,
+    aggregate_id: String,
+    sequence: i64,
+    event_type: String,
+    event_version: String,
+    payload: Value,
+    metadata: Value,
+}
+
+impl StoredRow {
+    fn from_row<R: Row>(row: &R) -> Result<Self, sqlx::Error>
+    where
+        for<'r> &'r str: sqlx::ColumnIndex<R>,
+        for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+        for<'r> Json<Value>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    {
+        Ok(Self {
+            aggregate_type: row.try_get("aggregate_type")?,
+            aggregate_id: row.try_get("aggregate_id")?,
+            sequence: row.try_get("sequence")?,
+            event_type: row.try_get("event_type")?,
+            event_version: row.try_get("event_version")?,
+            payload: row.try_get::<Json<Value>, _>("payload")?.0,
+            metadata: row.try_get::<Json<Value>, _>("metadata")?.0,
+        })
+    }
+}
+
+const STREAM_SQL: &str = "SELECT aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata \
+     FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence > $3 ORDER BY sequence";
+const KEY_SQL: &str =
+    "SELECT wrapped_key FROM stream_keys WHERE aggregate_type = $1 AND aggregate_id = $2";
+const INSERT_KEY_SQL: &str = "INSERT INTO stream_keys (aggregate_type, aggregate_id, wrapped_key, created_at) VALUES ($1, $2, $3, $4)";
+
+impl EventRepository {
+    pub fn new(db: Db, master: Arc<MasterKey>) -> Self {
+        Self { db, master }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    pub fn master(&self) -> &MasterKey {
+        &self.master
+    }
+
+    /// The events of one stream after `after` (0 for all), opened.
+    async fn read_stream(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        after: usize,
+    ) -> Result<Vec<SerializedEvent>, StoreError> {
+        let after = after as i64;
+        let rows: Vec<StoredRow> = on_pool!(&self.db, p => sqlx::query(STREAM_SQL)
+            .bind(aggregate_type)
+            .bind(aggregate_id)
+            .bind(after)
+            .fetch_all(p)
+            .await?
+            .iter()
+            .map(StoredRow::from_row)
+            .collect::<Result<_, _>>()?);
+        let needs_key = rows
+            .iter()
+            .any(|row| row.payload.get(crypto::SEALED_FIELD).is_some());
+        let key = if needs_key {
+            let wrapped: Option<Vec<u8>> = on_pool!(&self.db, p => sqlx::query_scalar(KEY_SQL)
+                .bind(aggregate_type)
+                .bind(aggregate_id)
+                .fetch_optional(p)
+                .await?);
+            self.unwrap_key(aggregate_type, aggregate_id, wrapped)?
+        } else {
+            None
+        };
+        rows.into_iter()
+            .map(|row| self.open_row(row, key.as_ref()))
+            .collect()
+    }
+
+    fn unwrap_key(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        wrapped: Option<Vec<u8>>,
+    ) -> Result<Option<DataKey>, StoreError> {
+        wrapped
+            .map(|wrapped| {
+                self.master
+                    .unwrap_data_key(&stream_name(aggregate_type, aggregate_id), &wrapped)
+            })
+            .transpose()
+            .map_err(StoreError::from)
+    }
+
+    fn open_row(
+        &self,
+        row: StoredRow,
+        key: Option<&DataKey>,
+    ) -> Result<SerializedEvent, StoreError> {
+        let stream = stream_name(&row.aggregate_type, &row.aggregate_id);
+        let aad = crypto::event_aad(&stream, row.sequence as usize);
+        let payload = crypto::open(&row.payload, key, &aad)?;
+        Ok(SerializedEvent {
+            aggregate_id: row.aggregate_id,
+            sequence: row.sequence as usize,
+            aggregate_type: row.aggregate_type,
+            event_type: row.event_type,
+            event_version: row.event_version,
+            payload,
+            metadata: row.metadata,
+        })
+    }
+
+    /// Appends a command's events and brings every view up to date, in one transaction.
+    async fn append(&self, events: &[SerializedEvent]) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        match &self.db {
+            Db::Sqlite(pool) => {
+                // IMMEDIATE takes the write lock at once, so two writers queue instead of failing mid-way.
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                self.append_on(&mut Conn::Sqlite(&mut tx), events).await?;
+                tx.commit().await?;
+            }
+            Db::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                self.append_on(&mut Conn::Postgres(&mut tx), events).await?;
+                tx.commit().await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn append_on(
+        &self,
+        conn: &mut Conn<'_>,
+        events: &[SerializedEvent],
+    ) -> Result<(), StoreError> {
+        let mut keys: HashMap<String, DataKey> = HashMap::new();
+        for event in events {
+            let stream = stream_name(&event.aggregate_type, &event.aggregate_id);
+            let stored_payload = if crypto::has_personal_data(&event.payload) {
+                if !keys.contains_key(&stream) {
+                    let key = self.key_for_writing(conn, event).await?;
+                    keys.insert(stream.clone(), key);
+                }
+                let aad = crypto::event_aad(&stream, event.sequence);
+                crypto::seal(&event.payload, &keys[&stream], &aad)
+            } else {
+                event.payload.clone()
+            };
+            insert_event(conn, event, &stored_payload).await?;
+            let metadata = EventMetadata::from_json(&event.metadata).ok_or_else(|| {
+                StoreError::Json(serde::de::Error::custom(
+                    "event metadata lacks actor or time",
+                ))
+            })?;
+            let recorded = RecordedEvent {
+                aggregate_type: event.aggregate_type.clone(),
+                aggregate_id: event.aggregate_id.clone(),
+                sequence: event.sequence as i64,
+                event_type: event.event_type.clone(),
+                payload: event.payload.clone(),
+                metadata,
+            };
+            projections::project(conn, &recorded).await?;
+        }
+        Ok(())
+    }
+
+    /// The stream's data key, made and stored (wrapped) the first time the stream holds personal data.
+    async fn key_for_writing(
+        &self,
+        conn: &mut Conn<'_>,
+        event: &SerializedEvent,
+    ) -> Result<DataKey, StoreError> {
+        let wrapped: Option<Vec<u8>> = on_conn!(conn, c => sqlx::query_scalar(KEY_SQL)
+            .bind(&event.aggregate_type)
+            .bind(&event.aggregate_id)
+            .fetch_optional(&mut *c)
+            .await?);
+        if let Some(key) = self.unwrap_key(&event.aggregate_type, &event.aggregate_id, wrapped)? {
+            return Ok(key);
+        }
+        let (key, wrapped) = self
+            .master
+            .new_data_key(&stream_name(&event.aggregate_type, &event.aggregate_id));
+        let now = chrono::Utc::now();
+        on_conn!(conn, c => sqlx::query(INSERT_KEY_SQL)
+            .bind(&event.aggregate_type)
+            .bind(&event.aggregate_id)
+            .bind(wrapped)
+            .bind(now)
+            .execute(&mut *c)
+            .await?
+            .rows_affected());
+        Ok(key)
+    }
+
+    /// The events of every stream of one aggregate type, stream by stream, opened. (Rebuilds read the log in
+    /// commit order through [`rebuild`] instead.)
+    async fn read_all(&self, aggregate_type: &str) -> Result<Vec<SerializedEvent>, StoreError> {
+        const IDS: &str = "SELECT DISTINCT aggregate_id FROM events WHERE aggregate_type = $1";
+        let ids: Vec<String> = on_pool!(&self.db, p => sqlx::query_scalar(IDS).bind(aggregate_type).fetch_all(p).await?);
+        let mut all = Vec::new();
+        for id in ids {
+            all.extend(self.read_stream(aggregate_type, &id, 0).await?);
+        }
+        Ok(all)
+    }
+
+    /// One stream's history: who did what, when, without any payload.
+    pub async fn history(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<Vec<HistoryEntry>, StoreError> {
+        const SQL: &str = "SELECT sequence, event_type, metadata FROM events \
+                           WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence";
+        let rows: Vec<(i64, String, Json<Value>)> = on_pool!(&self.db, p => sqlx::query_as(SQL)
+            .bind(aggregate_type)
+            .bind(aggregate_id)
+            .fetch_all(p)
+            .await?);
+        Ok(rows
+            .into_iter()
+            .filter_map(|(sequence, event_type, Json(metadata))| {
+                EventMetadata::from_json(&metadata).map(|metadata| HistoryEntry {
+                    sequence,
+                    event_type,
+                    metadata,
+                })
+            })
+            .collect())
+    }
+}
+
+/// One line of a stream's history.
+#[derive(Clone, Debug)]
+pub struct HistoryEntry {
+    pub sequence: i64,
+    pub event_type: String,
+    pub metadata: EventMetadata,
+}
+
+async fn insert_event(
+    conn: &mut Conn<'_>,
+    event: &SerializedEvent,
+    payload: &Value,
+) -> Result<(), StoreError> {
+    match conn {
+        Conn::Sqlite(c) => {
+            const SQL: &str = "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
+                event_version, payload, metadata, recorded_at, global_position) \
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, (SELECT COALESCE(MAX(global_position), 0) + 1 FROM events))";
+            sqlx::query(SQL)
+                .bind(&event.aggregate_type)
+                .bind(&event.aggregate_id)
+                .bind(event.sequence as i64)
+                .bind(&event.event_type)
+                .bind(&event.event_version)
+                .bind(Json(payload))
+                .bind(Json(&event.metadata))
+                .bind(chrono::Utc::now())
+                .execute(&mut **c)
+                .await?;
+        }
+        Conn::Postgres(c) => {
+            const SQL: &str = "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
+                event_version, payload, metadata) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+            sqlx::query(SQL)
+                .bind(&event.aggregate_type)
+                .bind(&event.aggregate_id)
+                .bind(event.sequence as i64)
+                .bind(&event.event_type)
+                .bind(&event.event_version)
+                .bind(Json(payload))
+                .bind(Json(&event.metadata))
+                .execute(&mut **c)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+impl PersistedEventRepository for EventRepository {
+    async fn get_events<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<Vec<SerializedEvent>, PersistenceError> {
+        Ok(self.read_stream(A::TYPE, aggregate_id, 0).await?)
+    }
+
+    async fn get_last_events<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+        last_sequence: usize,
+    ) -> Result<Vec<SerializedEvent>, PersistenceError> {
+        Ok(self
+            .read_stream(A::TYPE, aggregate_id, last_sequence)
+            .await?)
+    }
+
+    /// Snapshots are not kept: cqrs-es 0.5's snapshot stores apply events twice (FACTS.md), so every load
+    /// replays the stream.
+    async fn get_snapshot<A: Aggregate>(
+        &self,
+        _aggregate_id: &str,
+    ) -> Result<Option<SerializedSnapshot>, PersistenceError> {
+        Ok(None)
+    }
+
+    async fn persist<A: Aggregate>(
+        &self,
+        events: &[SerializedEvent],
+        _snapshot_update: Option<(String, Value, usize)>,
+    ) -> Result<(), PersistenceError> {
+        Ok(self.append(events).await?)
+    }
+
+    async fn stream_events<A: Aggregate>(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<ReplayStream, PersistenceError> {
+        let events = self.read_stream(A::TYPE, aggregate_id, 0).await?;
+        Ok(replay(events))
+    }
+
+    async fn stream_all_events<A: Aggregate>(&self) -> Result<ReplayStream, PersistenceError> {
+        let events = self.read_all(A::TYPE).await?;
+        Ok(replay(events))
+    }
+}
+
+/// A replay stream fed from events already read.
+fn replay(events: Vec<SerializedEvent>) -> ReplayStream {
+    let (mut feed, stream) = ReplayStream::new(events.len().max(1));
+    tokio::spawn(async move {
+        for event in events {
+            if feed.push(Ok(event)).await.is_err() {
+                break;
+            }
+        }
+    });
+    stream
+}
