@@ -1,0 +1,423 @@
+//! The test harness: a fresh store per test (a temporary SQLite file, or a new PostgreSQL database), the
+//! real router served on a free port, and one helper per endpoint.
+
+use std::sync::Arc;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use domain::Role;
+use projections::Db;
+use services::accounts::{self, NewAccount};
+use services::app::AppState;
+use services::crypto::MasterKey;
+
+/// The stores the behaviour suite runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub const PASSWORD: &str = "a long test password";
+
+/// Where the PostgreSQL tests make their databases. They never skip: without a server they fail.
+pub fn postgres_admin_url() -> String {
+    std::env::var("ETP_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+/// Keeps a test's store alive, and removes it afterwards.
+enum StoreGuard {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, database: String },
+}
+
+impl Drop for StoreGuard {
+    fn drop(&mut self) {
+        if let StoreGuard::Postgres {
+            admin_url,
+            database,
+        } = self
+        {
+            let admin_url = admin_url.clone();
+            let database = database.clone();
+            // Drop runs outside any runtime we may block: use a thread with its own.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
+                if let Ok(runtime) = runtime {
+                    runtime.block_on(async {
+                        if let Ok(pool) = sqlx::PgPool::connect(&admin_url).await {
+                            let _ = sqlx::query(&format!(
+                                "DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"
+                            ))
+                            .execute(&pool)
+                            .await;
+                        }
+                    });
+                }
+            })
+            .join();
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub backend: Backend,
+    pub database_url: String,
+    pub master_key: String,
+    pub jwt_secret: String,
+    pub state: AppState,
+    pub client: reqwest::Client,
+    server: tokio::task::JoinHandle<()>,
+    _guard: Arc<StoreGuard>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// A new store of the given kind with the service running on it.
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    let (database_url, guard) = match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("a temporary folder");
+            let url = format!("sqlite://{}/etp.db", dir.path().display());
+            (url, StoreGuard::Sqlite(dir))
+        }
+        Backend::Postgres => {
+            let admin_url = postgres_admin_url();
+            let database = format!("etp_test_{}", uuid::Uuid::new_v4().simple());
+            let admin = sqlx::PgPool::connect(&admin_url).await.unwrap_or_else(|error| {
+                panic!(
+                    "the PostgreSQL tests need a server at {admin_url} (set ETP_TEST_POSTGRES_URL): {error}"
+                )
+            });
+            sqlx::query(&format!("CREATE DATABASE \"{database}\""))
+                .execute(&admin)
+                .await
+                .expect("create a test database");
+            admin.close().await;
+            let url = match admin_url.rsplit_once('/') {
+                Some((server, _)) => format!("{server}/{database}"),
+                None => panic!("ETP_TEST_POSTGRES_URL must name a database"),
+            };
+            (
+                url,
+                StoreGuard::Postgres {
+                    admin_url,
+                    database,
+                },
+            )
+        }
+    };
+    let master_key = MasterKey::generate_hex();
+    let jwt_secret = format!("test-secret-{}", uuid::Uuid::new_v4().simple());
+    let db = services::store::connect(&database_url)
+        .await
+        .expect("connect to the test store");
+    services::store::migrate(&db)
+        .await
+        .expect("migrate the test store");
+    let state = AppState::new(
+        db,
+        MasterKey::from_hex(&master_key).unwrap(),
+        jwt_secret.as_bytes(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a free port");
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let router = services::http::router(state.clone());
+    let server = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .await
+            .expect("the test server runs");
+    });
+    TestApp {
+        address,
+        backend,
+        database_url,
+        master_key,
+        jwt_secret,
+        state,
+        client: reqwest::Client::new(),
+        server,
+        _guard: Arc::new(guard),
+    }
+}
+
+/// A signed-in person.
+#[derive(Clone, Debug)]
+pub struct User {
+    pub id: String,
+    pub token: String,
+    pub email: String,
+}
+
+impl TestApp {
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    /// Sends a request with an optional token and JSON body; answers the status and the JSON body
+    /// (`Value::Null` when the body is not JSON).
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.address));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request
+            .send()
+            .await
+            .expect("the request reaches the server");
+        let status = response.status();
+        let text = response.text().await.expect("a response body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str, user: &User) -> (StatusCode, Value) {
+        self.request(Method::GET, path, Some(&user.token), None)
+            .await
+    }
+
+    pub async fn post(&self, path: &str, user: &User, body: Value) -> (StatusCode, Value) {
+        self.request(Method::POST, path, Some(&user.token), Some(body))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, user: &User, body: Value) -> (StatusCode, Value) {
+        self.request(Method::PATCH, path, Some(&user.token), Some(body))
+            .await
+    }
+
+    pub async fn put(&self, path: &str, user: &User, body: Value) -> (StatusCode, Value) {
+        self.request(Method::PUT, path, Some(&user.token), Some(body))
+            .await
+    }
+
+    pub async fn register(&self, email: &str, full_name: &str) -> (StatusCode, Value) {
+        let body = json!({ "email": email, "password": PASSWORD, "full_name": full_name });
+        self.request(Method::POST, "/api/auth/register", None, Some(body))
+            .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> (StatusCode, Value) {
+        let body = json!({ "email": email, "password": password });
+        self.request(Method::POST, "/api/auth/login", None, Some(body))
+            .await
+    }
+
+    /// A new applicant, registered and signed in.
+    pub async fn applicant(&self) -> User {
+        let email = format!("applicant-{}@example.test", uuid::Uuid::new_v4().simple());
+        let (status, body) = self.register(&email, "Test Applicant").await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        self.sign_in(&email).await
+    }
+
+    /// A new staff account of the role, as `etp users add` makes it, signed in.
+    pub async fn staff(&self, role: Role) -> User {
+        let email = format!(
+            "{}-{}@example.test",
+            role.as_str(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let account =
+            NewAccount::parse(&email, "Test Staff", role, PASSWORD).expect("a valid account");
+        accounts::create(self.db(), account)
+            .await
+            .expect("create a staff account");
+        self.sign_in(&email).await
+    }
+
+    pub async fn sign_in(&self, email: &str) -> User {
+        let (status, body) = self.login(email, PASSWORD).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        User {
+            id: body["user_id"].as_str().unwrap().to_string(),
+            token: body["token"].as_str().unwrap().to_string(),
+            email: email.to_string(),
+        }
+    }
+
+    /// A new draft application of the applicant, in cycle 2026-27.
+    pub async fn draft(&self, applicant: &User) -> String {
+        let (status, body) = self
+            .post(
+                "/api/applications",
+                applicant,
+                json!({ "cycle": "2026-27" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["id"].as_str().unwrap().to_string()
+    }
+
+    /// A draft with every section filled in.
+    pub async fn complete_draft(&self, applicant: &User) -> String {
+        let id = self.draft(applicant).await;
+        let (status, body) = self
+            .patch(
+                &format!("/api/applications/{id}"),
+                applicant,
+                complete_form(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        id
+    }
+
+    /// A complete application, submitted.
+    pub async fn submitted(&self, applicant: &User) -> String {
+        let id = self.complete_draft(applicant).await;
+        let (status, body) = self
+            .post(
+                &format!("/api/applications/{id}/submit"),
+                applicant,
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        id
+    }
+
+    /// A submitted application taken through eligibility and assignment to the member: under review.
+    pub async fn under_review(&self, officer: &User, member: &User) -> String {
+        let applicant = self.applicant().await;
+        let id = self.submitted(&applicant).await;
+        self.expect_ok(
+            self.post(
+                &format!("/api/applications/{id}/eligibility"),
+                officer,
+                json!({"eligible": true, "reason": "meets the rules"}),
+            )
+            .await,
+        );
+        self.expect_ok(
+            self.post(
+                &format!("/api/applications/{id}/assignments"),
+                officer,
+                json!({"committee_member_id": member.id}),
+            )
+            .await,
+        );
+        id
+    }
+
+    /// An application taken to the decision `outcome`.
+    pub async fn decided(&self, officer: &User, outcome: &str) -> String {
+        let member = self.staff(Role::CommitteeMember).await;
+        let id = self.under_review(officer, &member).await;
+        self.expect_ok(
+            self.post(
+                &format!("/api/applications/{id}/scores"),
+                &member,
+                scores(7),
+            )
+            .await,
+        );
+        self.expect_ok(
+            self.post(
+                &format!("/api/applications/{id}/decision"),
+                officer,
+                json!({"outcome": outcome}),
+            )
+            .await,
+        );
+        id
+    }
+
+    /// An application selected and awarded.
+    pub async fn awarded(&self, officer: &User) -> String {
+        let id = self.decided(officer, "selected").await;
+        self.expect_ok(
+            self.post(
+                &format!("/api/applications/{id}/award"),
+                officer,
+                award_terms(),
+            )
+            .await,
+        );
+        id
+    }
+
+    pub fn expect_ok(&self, (status, body): (StatusCode, Value)) -> Value {
+        assert!(
+            status.is_success(),
+            "expected success, got {status}: {body}"
+        );
+        body
+    }
+}
+
+/// Every section of the form, filled in with test data.
+pub fn complete_form() -> Value {
+    json!({
+        "personal": {
+            "full_name": "Test Applicant Marker",
+            "date_of_birth": "1998-04-12",
+            "email": "applicant.marker@example.test",
+            "phone": "+000 0000 0000",
+            "address": "1 Test Street, Testtown",
+            "nationality": "Kenya",
+            "country_of_residence": "Kenya"
+        },
+        "education": [{"institution": "Test University", "qualification": "BSc", "subject": "Physics", "year": 2020}],
+        "employment": [{"employer": "Test Employer", "role": "Analyst", "from": "2020-09"}],
+        "courses": [{"institution": "Test Institute", "course": "MSc Data Science", "level": "masters"}],
+        "essays": {
+            "leadership": "I led a study group of twelve.",
+            "networking": "I organised a regional meetup.",
+            "study_plan": "I will study data science.",
+            "career_plan": "I will work in public health analytics."
+        },
+        "referees": [
+            {"name": "Test Referee One", "email": "referee1@example.test"},
+            {"name": "Test Referee Two", "email": "referee2@example.test"}
+        ]
+    })
+}
+
+pub fn scores(mark: i64) -> Value {
+    json!({"leadership": mark, "networking": mark, "study_plan": mark, "career_plan": mark, "comment": "clear plan"})
+}
+
+pub fn award_terms() -> Value {
+    json!({"institution": "Test Institute", "course": "MSc Data Science", "level": "masters", "start_date": "2027-09-20"})
+}
+
+/// Runs each named test on SQLite and on PostgreSQL, by the same code: `name::sqlite`, `name::postgres`.
+#[macro_export]
+macro_rules! on_both_stores {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$name($crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await).await;
+                }
+            }
+        )*
+    };
+}

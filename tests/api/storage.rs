@@ -1,0 +1,358 @@
+//! What the stores keep: personal data sealed at rest, nothing lost under concurrent commands, views equal to
+//! a replay of the log, and everything still there after a restart.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use futures::future::join_all;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sqlx::Row;
+
+use crate::helpers::{Backend, PASSWORD, TestApp, User, complete_form, scores};
+use crate::on_both_stores;
+use domain::Role;
+use projections::{Db, on_pool};
+
+on_both_stores!(
+    the_events_table_holds_no_personal_data_in_clear,
+    parallel_edits_of_one_application_lose_nothing,
+    a_rebuild_from_the_log_gives_the_same_views,
+);
+
+/// Every row of the events table as text, as someone reading the database file would see it.
+async fn raw_events(db: &Db) -> Vec<String> {
+    const SQL: &str = "SELECT aggregate_id, event_type, CAST(payload AS TEXT) AS payload, \
+                       CAST(metadata AS TEXT) AS metadata FROM events";
+    on_pool!(db, p => sqlx::query(SQL).fetch_all(p).await.unwrap().iter().map(|row| {
+        format!(
+            "{} {} {} {}",
+            row.get::<String, _>("aggregate_id"),
+            row.get::<String, _>("event_type"),
+            row.get::<String, _>("payload"),
+            row.get::<String, _>("metadata"),
+        )
+    }).collect())
+}
+
+async fn the_events_table_holds_no_personal_data_in_clear(app: TestApp) {
+    let applicant = app.applicant().await;
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let helpdesk = app.staff(Role::Helpdesk).await;
+    let member = app.staff(Role::CommitteeMember).await;
+    let id = app.complete_draft(&applicant).await;
+    app.expect_ok(
+        app.post(
+            &format!("/api/applications/{id}/submit"),
+            &applicant,
+            json!({}),
+        )
+        .await,
+    );
+    let amendment = json!({
+        "changes": {"personal.full_name": "Amended Marker Name", "personal.email": "amended.marker@example.test"},
+        "reason": "Marker reason given by phone"
+    });
+    app.expect_ok(
+        app.post(
+            &format!("/api/applications/{id}/amendments"),
+            &helpdesk,
+            amendment,
+        )
+        .await,
+    );
+    app.expect_ok(
+        app.post(
+            &format!("/api/applications/{id}/eligibility"),
+            &officer,
+            json!({"eligible": true, "reason": "Marker eligibility note"}),
+        )
+        .await,
+    );
+    app.expect_ok(
+        app.post(
+            &format!("/api/applications/{id}/assignments"),
+            &officer,
+            json!({"committee_member_id": member.id}),
+        )
+        .await,
+    );
+    let mut marks = scores(8);
+    marks["comment"] = json!("Marker committee opinion");
+    app.expect_ok(
+        app.post(&format!("/api/applications/{id}/scores"), &member, marks)
+            .await,
+    );
+
+    let (_, view) = app.get(&format!("/api/applications/{id}"), &officer).await;
+    assert_eq!(
+        view["personal"]["full_name"], "Amended Marker Name",
+        "the service reads the data back"
+    );
+
+    let rows = raw_events(app.db()).await;
+    assert!(rows.len() >= 7, "all the events are there: {}", rows.len());
+    let markers = [
+        "Test Applicant Marker",
+        "applicant.marker@example.test",
+        "Amended Marker Name",
+        "amended.marker@example.test",
+        "Marker reason",
+        "Marker eligibility",
+        "Marker committee opinion",
+        "Test Referee One",
+        "referee1@example.test",
+        "1 Test Street",
+        "1998-04-12",
+        "I led a study group",
+    ];
+    for row in &rows {
+        for marker in markers {
+            assert!(
+                !row.contains(marker),
+                "{marker:?} is in clear in the events table: {row}"
+            );
+        }
+    }
+    assert!(
+        rows.iter().any(|row| row.contains("$sealed")),
+        "personal data is sealed, not dropped"
+    );
+}
+
+async fn parallel_edits_of_one_application_lose_nothing(app: TestApp) {
+    let applicant = app.applicant().await;
+    let id = app.draft(&applicant).await;
+    let path = format!("/api/applications/{id}");
+    let edits = (0..24).map(|i| {
+        let app = &app;
+        let applicant = &applicant;
+        let path = &path;
+        async move {
+            let body = json!({"essays": {"leadership": format!("edit number {i}")}, "personal": {"phone": format!("+000 {i}")}});
+            app.patch(path, applicant, body).await
+        }
+    });
+    let results = join_all(edits).await;
+    let mut succeeded = 0;
+    for (status, body) in &results {
+        assert!(
+            *status == StatusCode::OK || *status == StatusCode::CONFLICT,
+            "a parallel edit ended in {status}: {body}"
+        );
+        if *status == StatusCode::CONFLICT {
+            assert_eq!(body["error"], "conflict");
+        } else {
+            succeeded += 1;
+        }
+    }
+
+    let sequences: Vec<i64> = on_pool!(app.db(), p => sqlx::query_scalar(
+        "SELECT sequence FROM events WHERE aggregate_id = $1 ORDER BY sequence")
+        .bind(&id).fetch_all(p).await.unwrap());
+    let expected: Vec<i64> = (1..=sequences.len() as i64).collect();
+    assert_eq!(sequences, expected, "sequence numbers are contiguous");
+    assert_eq!(
+        sequences.len(),
+        succeeded + 1,
+        "one event per acknowledged edit, after the start"
+    );
+
+    let (_, before) = app.get(&path, &applicant).await;
+    assert_eq!(before["version"], json!(sequences.len()));
+    app.state.repo.rebuild_projections().await.unwrap();
+    let (_, after) = app.get(&path, &applicant).await;
+    assert_eq!(before, after, "the view equals a replay of the log");
+}
+
+async fn a_rebuild_from_the_log_gives_the_same_views(app: TestApp) {
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let awarded = app.awarded(&officer).await;
+    let applicant = app.applicant().await;
+    let draft = app.complete_draft(&applicant).await;
+    app.expect_ok(
+        app.post(
+            &format!("/api/applications/{awarded}/immigration-records"),
+            &officer,
+            json!({"kind": "visa", "reference": "TEST-REF-1", "issued_on": "2026-01-05"}),
+        )
+        .await,
+    );
+
+    let before = snapshot(&app, &officer, &awarded, &draft).await;
+    assert_eq!(before.0["status"], "awarded");
+    assert_eq!(before.2["total"], 2);
+    assert_eq!(before.3.as_array().map(Vec::len), Some(1));
+    let report = app.state.repo.rebuild_projections().await.unwrap();
+    assert!(report.events >= 9, "replayed {report:?}");
+    let after = snapshot(&app, &officer, &awarded, &draft).await;
+    assert_eq!(before, after);
+}
+
+/// What officers see of two applications, the case list and the immigration records.
+async fn snapshot(
+    app: &TestApp,
+    officer: &User,
+    awarded: &str,
+    draft: &str,
+) -> (Value, Value, Value, Value) {
+    let (_, a) = app
+        .get(&format!("/api/applications/{awarded}"), officer)
+        .await;
+    let (_, d) = app
+        .get(&format!("/api/applications/{draft}"), officer)
+        .await;
+    let (_, list) = app.get("/api/applications?cycle=2026-27", officer).await;
+    let (_, records) = app
+        .get(
+            &format!("/api/applications/{awarded}/immigration-records"),
+            officer,
+        )
+        .await;
+    (a, d, list, records)
+}
+
+/// Starts the real binary on a store, waits until it answers.
+fn start_server(database_url: &str, port: u16) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_etp"))
+        .arg("serve")
+        .env("ETP_BIND", format!("127.0.0.1:{port}"))
+        .env("ETP_DATABASE_URL", database_url)
+        .env_remove("ETP_JWT_SECRET")
+        .env_remove("ETP_MASTER_KEY")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start etp serve")
+}
+
+async fn wait_until_up(client: &reqwest::Client, base: &str) {
+    for _ in 0..200 {
+        if let Ok(response) = client.get(format!("{base}/healthz")).send().await
+            && response.status() == StatusCode::OK
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("etp serve did not come up at {base}");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test]
+async fn everything_is_still_there_after_the_server_is_stopped_and_started_on_the_same_sqlite_file()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/etp.db", dir.path().display());
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+
+    let mut server = start_server(&url, port);
+    wait_until_up(&client, &base).await;
+    let register =
+        json!({"email": "restart@example.test", "password": PASSWORD, "full_name": "Test Restart"});
+    let response = client
+        .post(format!("{base}/api/auth/register"))
+        .json(&register)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let login = json!({"email": "restart@example.test", "password": PASSWORD});
+    let token: Value = client
+        .post(format!("{base}/api/auth/login"))
+        .json(&login)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["token"].as_str().unwrap().to_string();
+    let created: Value = client
+        .post(format!("{base}/api/applications"))
+        .bearer_auth(&token)
+        .json(&json!({"cycle": "2026-27"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_string();
+    let saved = client
+        .patch(format!("{base}/api/applications/{id}"))
+        .bearer_auth(&token)
+        .json(&complete_form())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), StatusCode::OK);
+    // Stopped hard, as by a crash: what was acknowledged must survive.
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(
+        dir.path().join("etp-secrets.env").exists(),
+        "the secrets were made beside the database"
+    );
+
+    let mut server = start_server(&url, port);
+    wait_until_up(&client, &base).await;
+    let again: Value = client
+        .post(format!("{base}/api/auth/login"))
+        .json(&login)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = again["token"]
+        .as_str()
+        .expect("the account survived the restart")
+        .to_string();
+    let view: Value = client
+        .get(format!("{base}/api/applications/{id}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert_eq!(view["personal"]["full_name"], "Test Applicant Marker");
+    assert_eq!(
+        view["essays"]["leadership"],
+        "I led a study group of twelve."
+    );
+    assert_eq!(view["referees"][1]["name"], "Test Referee Two");
+    assert_eq!(view["status"], "draft");
+}
+
+#[tokio::test]
+async fn the_sqlite_store_is_durable_by_default() {
+    let app = crate::helpers::spawn_app(Backend::Sqlite).await;
+    let Db::Sqlite(pool) = app.db() else {
+        unreachable!()
+    };
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    assert_eq!(synchronous, 2, "synchronous=FULL");
+}
