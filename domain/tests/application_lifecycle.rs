@@ -2452,3 +2452,57 @@ fn no_personal_value_of_an_event_is_left_outside_the_personal_marker() {
         assert_eq!(back, event);
     }
 }
+
+#[tokio::test]
+async fn a_draft_withdrawn_without_being_submitted_cannot_be_amended_by_the_help_desk() {
+    given(withdrawn_draft())
+        .when_async(by(
+            helpdesk(),
+            C::AmendPersonalData {
+                changes: vec![("personal.phone".to_string(), "+000 0000 0009".to_string())],
+                reason: "asked by phone".to_string(),
+                requested_by: "the applicant".to_string(),
+            },
+        ))
+        .await
+        .then_expect_error(E::NotSubmitted);
+}
+
+#[tokio::test]
+async fn an_application_withdrawn_after_submission_can_still_be_amended() {
+    let result = given(withdrawn_after_submission())
+        .when_async(by(
+            helpdesk(),
+            C::AmendPersonalData {
+                changes: vec![("personal.phone".to_string(), "+000 0000 0009".to_string())],
+                reason: "asked by phone".to_string(),
+                requested_by: "the applicant".to_string(),
+            },
+        ))
+        .await
+        .inspect_result();
+    let events = result.expect("the amendment is recorded");
+    assert!(matches!(
+        events.as_slice(),
+        [Ev::PersonalDataAmended { .. }]
+    ));
+}
+
+#[tokio::test]
+async fn a_withdrawn_draft_cannot_be_edited_and_says_it_is_withdrawn() {
+    given(withdrawn_draft())
+        .when_async(by(
+            applicant(),
+            C::SaveDraft {
+                changes: DraftChanges {
+                    essays: essays(&[(Essay::Leadership, Some("more"))]),
+                    ..DraftChanges::default()
+                },
+            },
+        ))
+        .await
+        .then_expect_error(E::InvalidState {
+            action: "edit",
+            status: Status::Withdrawn,
+        });
+}

@@ -243,29 +243,41 @@ impl EventRepository {
         Ok(())
     }
 
+    /// The stream's data key as the connection sees it, or `None` where the stream has none (yet, or any more).
+    async fn key_on(
+        &self,
+        conn: &mut Conn<'_>,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<Option<DataKey>, StoreError> {
+        let wrapped: Option<Vec<u8>> = on_conn!(conn, c => sqlx::query_scalar(KEY_SQL)
+            .bind(aggregate_type)
+            .bind(aggregate_id)
+            .fetch_optional(&mut *c)
+            .await?);
+        self.unwrap_key(aggregate_type, aggregate_id, wrapped)
+    }
+
     /// The stream's data key, made and stored (wrapped) the first time the stream holds personal data.
     async fn key_for_writing(
         &self,
         conn: &mut Conn<'_>,
         event: &SerializedEvent,
     ) -> Result<DataKey, StoreError> {
-        let wrapped: Option<Vec<u8>> = on_conn!(conn, c => sqlx::query_scalar(KEY_SQL)
-            .bind(&event.aggregate_type)
-            .bind(&event.aggregate_id)
-            .fetch_optional(&mut *c)
-            .await?);
-        if let Some(key) = self.unwrap_key(&event.aggregate_type, &event.aggregate_id, wrapped)? {
+        if let Some(key) = self
+            .key_on(conn, &event.aggregate_type, &event.aggregate_id)
+            .await?
+        {
             return Ok(key);
         }
         let (key, wrapped) = self
             .master
             .new_data_key(&stream_name(&event.aggregate_type, &event.aggregate_id));
-        let now = chrono::Utc::now();
         on_conn!(conn, c => sqlx::query(INSERT_KEY_SQL)
             .bind(&event.aggregate_type)
             .bind(&event.aggregate_id)
             .bind(wrapped)
-            .bind(now)
+            .bind(chrono::Utc::now())
             .execute(&mut *c)
             .await?
             .rows_affected());

@@ -81,9 +81,7 @@ impl EventRepository {
                 cursor = position;
                 let stream = stream_name(&aggregate_type, &aggregate_id);
                 if !keys.contains_key(&stream) {
-                    let key = self
-                        .stream_key_on(conn, &aggregate_type, &aggregate_id)
-                        .await?;
+                    let key = self.key_on(conn, &aggregate_type, &aggregate_id).await?;
                     keys.insert(stream.clone(), key);
                     report.streams += 1;
                 }
@@ -107,19 +105,5 @@ impl EventRepository {
             }
         }
         Ok(report)
-    }
-
-    async fn stream_key_on(
-        &self,
-        conn: &mut Conn<'_>,
-        aggregate_type: &str,
-        aggregate_id: &str,
-    ) -> Result<Option<DataKey>, StoreError> {
-        let wrapped: Option<Vec<u8>> = on_conn!(conn, c => sqlx::query_scalar(super::KEY_SQL)
-            .bind(aggregate_type)
-            .bind(aggregate_id)
-            .fetch_optional(&mut *c)
-            .await?);
-        self.unwrap_key(aggregate_type, aggregate_id, wrapped)
     }
 }
