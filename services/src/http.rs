@@ -29,7 +29,8 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(auth_routes::router())
         .merge(applications::router())
-        .fallback(api_not_found);
+        .fallback(api_not_found)
+        .method_not_allowed_fallback(method_not_allowed);
     Router::new()
         .route("/healthz", get(healthz))
         .nest("/api", api)
@@ -46,6 +47,14 @@ pub fn router(state: AppState) -> Router {
 
 async fn healthz() -> &'static str {
     "ok"
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method",
+    )
 }
 
 async fn api_not_found() -> ApiError {

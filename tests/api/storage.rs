@@ -18,6 +18,7 @@ on_both_stores!(
     the_events_table_holds_no_personal_data_in_clear,
     parallel_edits_of_one_application_lose_nothing,
     a_rebuild_from_the_log_gives_the_same_views,
+    two_servers_on_one_store_keep_the_views_equal_to_a_replay,
 );
 
 /// Every row of the events table as text, as someone reading the database file would see it.
@@ -355,4 +356,70 @@ async fn the_sqlite_store_is_durable_by_default() {
         .unwrap();
     assert_eq!(mode, "wal");
     assert_eq!(synchronous, 2, "synchronous=FULL");
+}
+
+/// A second server process on the same store, as a deployment with several `etp serve` would have.
+async fn second_server(app: &TestApp) -> String {
+    let db = services::store::connect(&app.database_url).await.unwrap();
+    let master = services::crypto::MasterKey::from_hex(&app.master_key).unwrap();
+    let state = services::app::AppState::new(db, master, app.jwt_secret.as_bytes());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(listener, services::http::router(state))
+            .await
+            .unwrap();
+    });
+    address
+}
+
+async fn two_servers_on_one_store_keep_the_views_equal_to_a_replay(app: TestApp) {
+    let second = second_server(&app).await;
+    let applicants = [app.applicant().await, app.applicant().await];
+    let mut ids = Vec::new();
+    for applicant in &applicants {
+        ids.push(app.draft(applicant).await);
+    }
+    let edits = (0..32).map(|i| {
+        let app = &app;
+        let base = if i % 2 == 0 { app.address.clone() } else { second.clone() };
+        let who = i % 2;
+        let applicant = &applicants[who];
+        let id = ids[who].clone();
+        async move {
+            let body = json!({"essays": {"study_plan": format!("plan {i}")}, "employment": [{"employer": format!("Test Employer {i}")}]});
+            let response = app
+                .client
+                .patch(format!("{base}/api/applications/{id}"))
+                .bearer_auth(&applicant.token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            response.status()
+        }
+    });
+    for status in join_all(edits).await {
+        assert!(
+            status == StatusCode::OK || status == StatusCode::CONFLICT,
+            "{status}"
+        );
+    }
+    let mut before = Vec::new();
+    for (applicant, id) in applicants.iter().zip(&ids) {
+        let (_, view) = app.get(&format!("/api/applications/{id}"), applicant).await;
+        let events: i64 = on_pool!(app.db(), p => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM events WHERE aggregate_id = $1").bind(id).fetch_one(p).await.unwrap());
+        assert_eq!(
+            view["version"],
+            json!(events),
+            "the view has folded every committed event"
+        );
+        before.push(view);
+    }
+    app.state.repo.rebuild_projections().await.unwrap();
+    for ((applicant, id), before) in applicants.iter().zip(&ids).zip(before) {
+        let (_, after) = app.get(&format!("/api/applications/{id}"), applicant).await;
+        assert_eq!(before, after, "the view equals a replay of the log");
+    }
 }

@@ -2,7 +2,7 @@
 
 pub mod wire;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
@@ -20,7 +20,7 @@ use projections::case_list::{self, CaseFilter};
 use projections::immigration_records;
 
 use super::error::{ApiError, duplicate_application};
-use super::extract::{ApiJson, AuthUser};
+use super::extract::{ApiJson, ApiQuery, AuthUser};
 use crate::app::AppState;
 use wire::{
     AmendmentBody, ApplicationPatch, AssignmentBody, Audience, AwardBody, CompletionBody,
@@ -144,7 +144,7 @@ struct ListQuery {
 async fn list(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
-    Query(query): Query<ListQuery>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     if actor.role == Role::Applicant {
         let views = application_view::list_for_applicant(&state.db, &actor.user_id).await?;
