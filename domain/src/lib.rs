@@ -10,6 +10,7 @@ pub mod country;
 pub mod cycle;
 pub mod immigration;
 pub mod personal;
+pub mod retention;
 
 pub use actor::{Actor, Authored, Role};
 pub use personal::Personal;

@@ -47,6 +47,7 @@ CREATE TABLE case_list (
     cycle                TEXT             NOT NULL,
     status               TEXT             NOT NULL,
     full_name            TEXT,
+    email                TEXT,
     nationality          TEXT,
     country_of_residence TEXT,
     submitted_at         TIMESTAMPTZ,

@@ -46,6 +46,7 @@ CREATE TABLE case_list (
     cycle                TEXT    NOT NULL,
     status               TEXT    NOT NULL,
     full_name            TEXT,
+    email                TEXT,
     nationality          TEXT,
     country_of_residence TEXT,
     submitted_at         TEXT,

@@ -17,6 +17,7 @@ pub struct CaseSummary {
     pub cycle: String,
     pub status: String,
     pub full_name: Option<String>,
+    pub email: Option<String>,
     pub nationality: Option<String>,
     pub country_of_residence: Option<String>,
     pub submitted_at: Option<DateTime<Utc>>,
@@ -32,6 +33,8 @@ pub struct CaseFilter {
     pub status: Option<String>,
     /// Matches the nationality or the country of residence.
     pub country: Option<String>,
+    /// Matches the application id exactly, or part of the applicant's name or email address.
+    pub text: Option<String>,
     /// The lowest mean committee score (0–40) to list.
     pub min_score: Option<f64>,
     /// Only the applications assigned to this committee member (and not conflicted).
@@ -66,11 +69,11 @@ pub(crate) async fn project(
 }
 
 async fn upsert(conn: &mut Conn<'_>, view: &ApplicationView) -> Result<(), ProjectionError> {
-    const SQL: &str = "INSERT INTO case_list (id, cycle, status, full_name, nationality, country_of_residence, \
+    const SQL: &str = "INSERT INTO case_list (id, cycle, status, full_name, email, nationality, country_of_residence, \
                        submitted_at, updated_at, mean_score, scores) \
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
                        ON CONFLICT (id) DO UPDATE SET cycle = excluded.cycle, status = excluded.status, \
-                       full_name = excluded.full_name, nationality = excluded.nationality, \
+                       full_name = excluded.full_name, email = excluded.email, nationality = excluded.nationality, \
                        country_of_residence = excluded.country_of_residence, submitted_at = excluded.submitted_at, \
                        updated_at = excluded.updated_at, mean_score = excluded.mean_score, scores = excluded.scores";
     let scores = view
@@ -83,6 +86,7 @@ async fn upsert(conn: &mut Conn<'_>, view: &ApplicationView) -> Result<(), Proje
         .bind(&view.cycle)
         .bind(view.status.as_str())
         .bind(&view.form.personal.full_name)
+        .bind(view.form.personal.email.as_ref().map(|email| email.to_lowercase()))
         .bind(&view.form.personal.nationality)
         .bind(&view.form.personal.country_of_residence)
         .bind(view.submitted_at)
@@ -109,12 +113,21 @@ pub async fn search(db: &Db, filter: &CaseFilter) -> Result<(Vec<CaseSummary>, i
         AND ($3 IS NULL OR nationality = $3 OR country_of_residence = $3) \
         AND ($4 IS NULL OR mean_score >= $4) \
         AND ($5 IS NULL OR id IN (SELECT application_id FROM case_assignments \
-                                  WHERE member_id = $5 AND conflicted = FALSE))";
+                                  WHERE member_id = $5 AND conflicted = FALSE)) \
+        AND ($6 IS NULL OR id = $6 OR LOWER(full_name) LIKE $7 OR email LIKE $7)";
     let list = format!(
-        "SELECT id, cycle, status, full_name, nationality, country_of_residence, submitted_at, updated_at, \
-         mean_score, scores FROM case_list{WHERE} ORDER BY updated_at DESC, id LIMIT $6 OFFSET $7"
+        "SELECT id, cycle, status, full_name, email, nationality, country_of_residence, submitted_at, updated_at, \
+         mean_score, scores FROM case_list{WHERE} ORDER BY updated_at DESC, id LIMIT $8 OFFSET $9"
     );
     let count = format!("SELECT COUNT(*) FROM case_list{WHERE}");
+    let text = filter
+        .text
+        .as_ref()
+        .map(|text| text.trim().to_lowercase())
+        .filter(|text| !text.is_empty());
+    let pattern = text
+        .as_ref()
+        .map(|text| format!("%{}%", text.replace(['%', '_'], "")));
     on_pool!(db, p => {
         let rows = sqlx::query(&list)
             .bind(&filter.cycle)
@@ -122,6 +135,8 @@ pub async fn search(db: &Db, filter: &CaseFilter) -> Result<(Vec<CaseSummary>, i
             .bind(&filter.country)
             .bind(filter.min_score)
             .bind(&filter.assigned_to)
+            .bind(&text)
+            .bind(&pattern)
             .bind(filter.limit)
             .bind(filter.offset)
             .fetch_all(p)
@@ -132,6 +147,8 @@ pub async fn search(db: &Db, filter: &CaseFilter) -> Result<(Vec<CaseSummary>, i
             .bind(&filter.country)
             .bind(filter.min_score)
             .bind(&filter.assigned_to)
+            .bind(&text)
+            .bind(&pattern)
             .fetch_one(p)
             .await?;
         let cases = rows
@@ -142,6 +159,7 @@ pub async fn search(db: &Db, filter: &CaseFilter) -> Result<(Vec<CaseSummary>, i
                     cycle: row.try_get("cycle")?,
                     status: row.try_get("status")?,
                     full_name: row.try_get("full_name")?,
+                    email: row.try_get("email")?,
                     nationality: row.try_get("nationality")?,
                     country_of_residence: row.try_get("country_of_residence")?,
                     submitted_at: row.try_get("submitted_at")?,

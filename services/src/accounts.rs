@@ -160,6 +160,15 @@ where
     })
 }
 
+/// The accounts of one role, by name.
+pub async fn with_role(db: &Db, role: Role) -> Result<Vec<Account>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM accounts WHERE role = $1 ORDER BY full_name, id");
+    on_pool!(db, p => sqlx::query(&sql).bind(role.as_str()).fetch_all(p).await?
+        .iter()
+        .map(account_from)
+        .collect())
+}
+
 /// The account whose email and password these are, or `None`. Takes as long when the email is unknown.
 pub async fn sign_in(db: &Db, email: &str, password: &str) -> Result<Option<Account>, sqlx::Error> {
     let account = find_by_email(db, email).await?;

@@ -29,6 +29,8 @@ pub struct AppState {
     pub db: Db,
     pub repo: EventRepository,
     pub tokens: TokenKeys,
+    /// Whether cookies are marked Secure (the service is reached over HTTPS).
+    pub secure_cookies: bool,
     applications: Arc<Framework<Application>>,
     immigration: Arc<Framework<ImmigrationRecord>>,
 }
@@ -53,6 +55,7 @@ impl AppState {
             db,
             repo,
             tokens: TokenKeys::new(jwt_secret),
+            secure_cookies: false,
             applications: Arc::new(applications),
             immigration: Arc::new(immigration),
         }
@@ -61,11 +64,13 @@ impl AppState {
     pub async fn from_config(config: &Config) -> anyhow::Result<Self> {
         let db = crate::store::connect(&config.database_url).await?;
         crate::store::migrate(&db).await?;
-        Ok(Self::new(
+        let mut state = Self::new(
             db,
             config.master_key(),
             config.jwt_secret.expose().as_bytes(),
-        ))
+        );
+        state.secure_cookies = config.secure_cookies;
+        Ok(state)
     }
 
     /// Carries out a command on an application. Another command committing first on the same application

@@ -39,6 +39,8 @@ pub struct Config {
     pub database_url: String,
     pub jwt_secret: Secret,
     pub master_key: Secret,
+    /// Mark cookies Secure: set `ETP_SECURE_COOKIES=true` when the service is reached over HTTPS.
+    pub secure_cookies: bool,
 }
 
 /// The settings as the environment gives them, before secrets are found or made.
@@ -48,6 +50,7 @@ pub struct Environment {
     pub database_url: Option<String>,
     pub jwt_secret: Option<String>,
     pub master_key: Option<String>,
+    pub secure_cookies: Option<String>,
 }
 
 impl Environment {
@@ -58,6 +61,7 @@ impl Environment {
             database_url: read("ETP_DATABASE_URL"),
             jwt_secret: read("ETP_JWT_SECRET"),
             master_key: read("ETP_MASTER_KEY"),
+            secure_cookies: read("ETP_SECURE_COOKIES"),
         }
     }
 }
@@ -97,6 +101,7 @@ impl Config {
             database_url,
             jwt_secret: Secret::new(jwt_secret),
             master_key: Secret::new(master_key),
+            secure_cookies: matches!(env.secure_cookies.as_deref(), Some("true" | "1" | "yes")),
         })
     }
 

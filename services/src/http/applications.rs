@@ -135,6 +135,8 @@ struct ListQuery {
     status: Option<String>,
     country: Option<String>,
     min_score: Option<f64>,
+    /// An application id, or part of a name or email address.
+    q: Option<String>,
     limit: Option<i64>,
     offset: Option<i64>,
 }
@@ -161,6 +163,7 @@ async fn list(
         status: query.status.filter(|s| !s.is_empty()),
         country: query.country.filter(|c| !c.is_empty()),
         min_score: query.min_score,
+        text: query.q,
         assigned_to: (actor.role == Role::CommitteeMember).then(|| actor.user_id.clone()),
         limit,
         offset,

@@ -1,0 +1,136 @@
+//! How long each kind of record is kept: the retention schedule of the policy, as data.
+//!
+//! "If your application is unsuccessful your application will be held for two years and then destroyed";
+//! "application data will be stored for a limited period of no more than 24 months"; "records held about
+//! you for immigration purposes will be held for a period of two years only"; a successful application and
+//! award are "held for the EtP indefinitely".
+
+/// The kinds of record the schedule covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RecordKind {
+    /// An application found ineligible, decided unsuccessful, or withdrawn.
+    UnsuccessfulApplication,
+    /// A draft never submitted.
+    UnsubmittedDraft,
+    ImmigrationRecord,
+    /// An applicant's account once none of their applications is kept any longer.
+    ApplicantAccount,
+    /// A successful application and its award.
+    Award,
+}
+
+/// How long a record is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keep {
+    Months(u32),
+    Forever,
+}
+
+/// One line of the schedule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetentionRule {
+    pub kind: RecordKind,
+    pub keep: Keep,
+    /// The event from which the period runs, in words.
+    pub counted_from: &'static str,
+    /// The record, in words an applicant understands.
+    pub describes: &'static str,
+}
+
+/// The schedule, in the order the privacy notice lists it.
+pub const SCHEDULE: [RetentionRule; 5] = [
+    RetentionRule {
+        kind: RecordKind::UnsuccessfulApplication,
+        keep: Keep::Months(24),
+        counted_from: "the decision, or the withdrawal",
+        describes: "An unsuccessful, ineligible or withdrawn application",
+    },
+    RetentionRule {
+        kind: RecordKind::UnsubmittedDraft,
+        keep: Keep::Months(24),
+        counted_from: "its last change",
+        describes: "An application never submitted",
+    },
+    RetentionRule {
+        kind: RecordKind::ImmigrationRecord,
+        keep: Keep::Months(24),
+        counted_from: "the day it was recorded, even for an award",
+        describes: "A record held for immigration purposes",
+    },
+    RetentionRule {
+        kind: RecordKind::ApplicantAccount,
+        keep: Keep::Months(24),
+        counted_from: "the last sign-in",
+        describes: "An applicant's account with no application still kept",
+    },
+    RetentionRule {
+        kind: RecordKind::Award,
+        keep: Keep::Forever,
+        counted_from: "the award",
+        describes: "A successful application and the award",
+    },
+];
+
+impl RetentionRule {
+    /// The rule for a kind of record.
+    pub fn for_kind(kind: RecordKind) -> &'static RetentionRule {
+        SCHEDULE
+            .iter()
+            .find(|rule| rule.kind == kind)
+            .expect("every kind of record has a rule")
+    }
+
+    /// The period in words: "2 years from the decision, or the withdrawal", "indefinitely".
+    pub fn period_in_words(&self) -> String {
+        match self.keep {
+            Keep::Forever => "Indefinitely".to_string(),
+            Keep::Months(months) if months % 12 == 0 => {
+                format!(
+                    "{} years from {}, then destroyed",
+                    months / 12,
+                    self.counted_from
+                )
+            }
+            Keep::Months(months) => {
+                format!("{months} months from {}, then destroyed", self.counted_from)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn awards_are_kept_for_ever_and_everything_else_for_two_years() {
+        assert_eq!(
+            RetentionRule::for_kind(RecordKind::Award).keep,
+            Keep::Forever
+        );
+        for kind in [
+            RecordKind::UnsuccessfulApplication,
+            RecordKind::UnsubmittedDraft,
+            RecordKind::ImmigrationRecord,
+            RecordKind::ApplicantAccount,
+        ] {
+            assert_eq!(
+                RetentionRule::for_kind(kind).keep,
+                Keep::Months(24),
+                "{kind:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn periods_read_as_sentences() {
+        assert_eq!(
+            RetentionRule::for_kind(RecordKind::ImmigrationRecord).period_in_words(),
+            "2 years from the day it was recorded, even for an award, then destroyed"
+        );
+        assert_eq!(
+            RetentionRule::for_kind(RecordKind::Award).period_in_words(),
+            "Indefinitely"
+        );
+    }
+}

@@ -1,0 +1,315 @@
+//! The web pages: server-rendered HTML for every role, on the same commands and views as the API.
+//!
+//! Every page is a Handlebars template (`services/templates/`, embedded in the binary) inside one layout;
+//! values are HTML-escaped by Handlebars and no template uses the triple-stash. Forms post
+//! `application/x-www-form-urlencoded` with a CSRF token; the session is an HttpOnly cookie.
+
+pub mod applicant;
+pub mod committee;
+pub mod public;
+pub mod requests;
+pub mod session;
+pub mod staff;
+pub mod templates;
+
+use axum::Router;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use domain::Role;
+
+use crate::app::AppState;
+use crate::http::error::ApiError;
+pub use session::{MaybeSession, Session};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(public::router())
+        .merge(applicant::router())
+        .merge(staff::router())
+        .merge(committee::router())
+        .merge(requests::router())
+        .merge(templates::assets_router())
+}
+
+/// One entry of the error summary at the top of a page, linking to its field.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct ErrorItem {
+    pub href: String,
+    pub message: String,
+}
+
+impl ErrorItem {
+    /// An error about a field of this page.
+    pub fn new(path: &str, message: impl Into<String>) -> Self {
+        Self {
+            href: format!("#{}", field_id(path)),
+            message: message.into(),
+        }
+    }
+
+    /// An error about a field on another page.
+    pub fn elsewhere(href: String, message: impl Into<String>) -> Self {
+        Self {
+            href,
+            message: message.into(),
+        }
+    }
+}
+
+/// The HTML id of a field named by its contract path: `courses[0].level` → `courses_0_level`.
+pub fn field_id(path: &str) -> String {
+    path.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
+/// A page to render: its template, title and data, and what the layout needs.
+pub struct Page<'a> {
+    pub template: &'static str,
+    pub title: String,
+    pub data: Value,
+    pub session: Option<&'a Session>,
+    pub errors: Vec<ErrorItem>,
+    pub notice: Option<String>,
+    pub status: StatusCode,
+    /// The CSRF token of a form shown before sign-in.
+    pub anonymous_csrf: Option<String>,
+}
+
+impl<'a> Page<'a> {
+    pub fn new(
+        template: &'static str,
+        title: impl Into<String>,
+        session: Option<&'a Session>,
+    ) -> Self {
+        Self {
+            template,
+            title: title.into(),
+            data: json!({}),
+            session,
+            errors: Vec::new(),
+            notice: None,
+            status: StatusCode::OK,
+            anonymous_csrf: None,
+        }
+    }
+
+    pub fn data(mut self, data: Value) -> Self {
+        self.data = data;
+        self
+    }
+
+    pub fn errors(mut self, errors: Vec<ErrorItem>) -> Self {
+        self.errors = errors;
+        self
+    }
+
+    pub fn notice(mut self, notice: Option<String>) -> Self {
+        self.notice = notice;
+        self
+    }
+
+    pub fn status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
+    fn context(&self) -> Value {
+        let mut context = match &self.data {
+            Value::Object(map) => map.clone(),
+            _ => Map::new(),
+        };
+        context.insert("title".into(), json!(self.title));
+        if let Some(session) = self.session {
+            context.insert("user".into(), user_context(session));
+            context.insert("csrf_token".into(), json!(session.csrf_token));
+        } else if let Some(token) = &self.anonymous_csrf {
+            context.insert("csrf_token".into(), json!(token));
+        }
+        if !self.errors.is_empty() {
+            context.insert("error_summary".into(), json!(self.errors));
+        }
+        if let Some(notice) = &self.notice {
+            context.insert("notice".into(), json!(notice));
+        }
+        Value::Object(context)
+    }
+}
+
+impl IntoResponse for Page<'_> {
+    fn into_response(self) -> Response {
+        match templates::render(self.template, &self.context()) {
+            Ok(html) => (self.status, Html(html)).into_response(),
+            Err(error) => {
+                tracing::error!(template = self.template, cause = %error, "a page could not be rendered");
+                PageError::Internal.into_response()
+            }
+        }
+    }
+}
+
+/// Where each role starts, and what it finds in the menu.
+pub fn navigation(role: Role) -> Vec<(&'static str, &'static str)> {
+    match role {
+        Role::Applicant => vec![("/applications", "Your applications")],
+        Role::Helpdesk | Role::ProgrammeOfficer | Role::Admin => vec![("/cases", "Cases")],
+        Role::CommitteeMember => vec![("/committee", "Your assignments")],
+        Role::InformationOfficer => vec![("/requests", "Requests"), ("/cases", "Cases")],
+    }
+}
+
+fn user_context(session: &Session) -> Value {
+    let nav = navigation(session.actor.role);
+    json!({
+        "role": session.actor.role.as_str(),
+        "home": nav.first().map(|(href, _)| *href).unwrap_or("/"),
+        "nav": nav.iter().map(|(href, label)| json!({"href": href, "label": label})).collect::<Vec<_>>(),
+    })
+}
+
+/// Why a page could not be shown. Each renders a page that says what to do next.
+#[derive(Debug)]
+pub enum PageError {
+    /// Not signed in (or the session ended): go to the sign-in page, and come back after.
+    SignIn {
+        next: String,
+    },
+    /// A form whose CSRF token is missing or wrong.
+    Csrf,
+    Forbidden,
+    NotFound,
+    Unavailable,
+    Internal,
+}
+
+impl From<sqlx::Error> for PageError {
+    fn from(error: sqlx::Error) -> Self {
+        match ApiError::from(error).status {
+            StatusCode::SERVICE_UNAVAILABLE => PageError::Unavailable,
+            _ => PageError::Internal,
+        }
+    }
+}
+
+impl From<ApiError> for PageError {
+    fn from(error: ApiError) -> Self {
+        match error.status {
+            StatusCode::NOT_FOUND => PageError::NotFound,
+            StatusCode::FORBIDDEN => PageError::Forbidden,
+            StatusCode::SERVICE_UNAVAILABLE => PageError::Unavailable,
+            StatusCode::UNAUTHORIZED => PageError::SignIn { next: "/".into() },
+            _ => PageError::Internal,
+        }
+    }
+}
+
+/// Only a path on this site may follow sign-in, never another site.
+pub fn safe_next(next: &str) -> Option<&str> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.contains("://");
+    ok.then_some(next)
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, heading, message, next_step) = match self {
+            PageError::SignIn { next } => {
+                let target = match safe_next(&next) {
+                    Some(next) if next != "/" => format!("/login?next={}", encode_query(next)),
+                    _ => "/login".to_string(),
+                };
+                return Redirect::to(&target).into_response();
+            }
+            PageError::Csrf => (
+                StatusCode::FORBIDDEN,
+                "This form has expired",
+                "For your security the form could not be accepted. Go back, reload the page and try again.",
+                None,
+            ),
+            PageError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "You cannot see this page",
+                "Your account does not give access to this page.",
+                Some(("/", "Go to the start page")),
+            ),
+            PageError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Page not found",
+                "There is nothing here. If you typed the address, check it is correct.",
+                Some(("/", "Go to the start page")),
+            ),
+            PageError::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Sorry, the service is busy",
+                "Please try again in a few minutes. Anything you saved is kept.",
+                None,
+            ),
+            PageError::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Sorry, something went wrong",
+                "Please try again later. Anything you saved is kept.",
+                None,
+            ),
+        };
+        let data = json!({
+            "heading": heading,
+            "message": message,
+            "next_step": next_step.map(|(href, label)| json!({"href": href, "label": label})),
+        });
+        let context = json!({ "title": heading, "heading": data["heading"], "message": data["message"], "next_step": data["next_step"] });
+        match templates::render("error", &context) {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(_) => (status, heading).into_response(),
+        }
+    }
+}
+
+/// Percent-encodes a value for a query string.
+pub fn encode_query(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A 303 to another page, optionally setting cookies.
+pub fn see_other(location: &str, cookies: &[String]) -> Response {
+    let mut response = Redirect::to(location).into_response();
+    for cookie in cookies {
+        if let Ok(value) = HeaderValue::from_str(cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_ids_are_made_from_contract_paths() {
+        assert_eq!(field_id("personal.full_name"), "personal_full_name");
+        assert_eq!(field_id("courses[0].level"), "courses_0_level");
+        assert_eq!(field_id("referees[1]"), "referees_1");
+    }
+
+    #[test]
+    fn only_paths_on_this_site_may_follow_sign_in() {
+        assert_eq!(safe_next("/applications/1"), Some("/applications/1"));
+        assert_eq!(safe_next("//evil.example"), None);
+        assert_eq!(safe_next("https://evil.example"), None);
+        assert_eq!(safe_next("/\\evil.example"), None);
+    }
+}

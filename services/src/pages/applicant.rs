@@ -1,0 +1,893 @@
+//! The applicant's pages: their applications, the form section by section with "save and come back later",
+//! check your answers, submission, and after it a read-only copy with the status and a timeline.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::{Datelike, Utc};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use domain::Role;
+use domain::application::form::{
+    CourseChoice, DraftChanges, ESSAY_WORD_LIMIT, Essay, HistoryEntry, PersonalField,
+    PreferencesChange, Referee, word_count,
+};
+use domain::application::{ApplicationCommand, Status};
+use domain::cycle::CycleName;
+use projections::application_view::{self, ApplicationView};
+
+use super::session::field;
+use super::{ErrorItem, Page, PageError, Session, field_id, see_other};
+use crate::app::AppState;
+use crate::http::error::ApiError;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/applications", get(list).post(start))
+        .route("/applications/{id}", get(show).post(save))
+        .route("/applications/{id}/check", get(check))
+        .route("/applications/{id}/submit", post(submit))
+        .route("/applications/{id}/withdraw", post(withdraw))
+}
+
+/// The sections of the form, in order: their slug in the address and their title.
+pub const SECTIONS: [(&str, &str); 7] = [
+    ("personal", "Personal details"),
+    ("education", "Education"),
+    ("employment", "Employment"),
+    ("courses", "Course choices"),
+    ("essays", "Essays"),
+    ("referees", "Referees"),
+    ("preferences", "Your choices about your information"),
+];
+
+const EDUCATION_ROWS: usize = 3;
+const EMPLOYMENT_ROWS: usize = 3;
+const COURSE_ROWS: usize = 3;
+const REFEREE_ROWS: usize = 2;
+const EDUCATION_KEYS: [(&str, &str); 4] = [
+    ("institution", "School, college or university"),
+    ("qualification", "Qualification"),
+    ("subject", "Subject"),
+    ("year", "Year completed"),
+];
+const EMPLOYMENT_KEYS: [(&str, &str); 4] = [
+    ("employer", "Employer"),
+    ("role", "Job title"),
+    ("from", "From (month and year)"),
+    ("to", "To (month and year, or blank if current)"),
+];
+
+fn personal_label(field: PersonalField) -> &'static str {
+    match field {
+        PersonalField::FullName => "Full name",
+        PersonalField::DateOfBirth => "Date of birth",
+        PersonalField::Email => "Email address",
+        PersonalField::Phone => "Phone number",
+        PersonalField::Address => "Postal address",
+        PersonalField::Nationality => "Nationality (country of citizenship)",
+        PersonalField::CountryOfResidence => "Country of residence",
+    }
+}
+
+fn essay_label(essay: Essay) -> &'static str {
+    match essay {
+        Essay::Leadership => "Leadership",
+        Essay::Networking => "Networking",
+        Essay::StudyPlan => "Study plan",
+        Essay::CareerPlan => "Career plan",
+    }
+}
+
+fn essay_hint(essay: Essay) -> &'static str {
+    match essay {
+        Essay::Leadership => "Tell us about a time you led others and what came of it.",
+        Essay::Networking => "How you build and use professional relationships.",
+        Essay::StudyPlan => "What you will study, where, and why.",
+        Essay::CareerPlan => "What you will do after your studies, and how the scholarship helps.",
+    }
+}
+
+const PREFERENCE_LABELS: [(&str, &str); 4] = [
+    (
+        "networking_opt_out",
+        "Do not share my details with other EtP Scholars",
+    ),
+    (
+        "alumni_email_opt_out",
+        "Do not give my email address to future scholars (EtP Scholars Networking Scheme)",
+    ),
+    (
+        "alumni_book_opt_out",
+        "Do not include me in the Alumni Open Book, online or in print",
+    ),
+    (
+        "images_opt_out",
+        "Do not publish images, photographs or videos in which I appear",
+    ),
+];
+
+/// A human label for any contract path of the form.
+pub fn label_for(path: &str) -> String {
+    if let Some(field) = PersonalField::from_path(path) {
+        return personal_label(field).to_string();
+    }
+    if let Some(name) = path.strip_prefix("essays.")
+        && let Some(essay) = Essay::from_name(name)
+    {
+        return format!("{} essay", essay_label(essay));
+    }
+    let (list, rest) = path.split_once('[').unwrap_or((path, ""));
+    let index: Option<usize> = rest.split(']').next().and_then(|i| i.parse().ok());
+    let key = rest.split_once("].").map(|(_, key)| key);
+    let (noun, keys): (&str, &[(&str, &str)]) = match list {
+        "education" => ("Qualification", &EDUCATION_KEYS),
+        "employment" => ("Job", &EMPLOYMENT_KEYS),
+        "courses" => (
+            "Course choice",
+            &[
+                ("institution", "Institution"),
+                ("course", "Course"),
+                ("level", "Level of study"),
+            ],
+        ),
+        "referees" => ("Referee", &[("name", "Name"), ("email", "Email address")]),
+        _ => return path.to_string(),
+    };
+    match (index, key) {
+        (None, _) => match list {
+            "education" => "At least one qualification".to_string(),
+            "courses" => "At least one course choice".to_string(),
+            _ => noun.to_string(),
+        },
+        (Some(i), None) => format!("{noun} {}", i + 1),
+        (Some(i), Some(key)) => {
+            let label = keys
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, l)| *l)
+                .unwrap_or(key);
+            format!("{noun} {}: {}", i + 1, label.to_lowercase())
+        }
+    }
+}
+
+/// The section a contract path belongs to.
+fn section_of(path: &str) -> &'static str {
+    let head = path.split(['.', '[']).next().unwrap_or(path);
+    SECTIONS
+        .iter()
+        .map(|(slug, _)| *slug)
+        .find(|slug| *slug == head)
+        .unwrap_or("personal")
+}
+
+/// Applicants only; the view of their own application, or 404.
+async fn own_application(
+    state: &AppState,
+    session: &Session,
+    id: &str,
+) -> Result<ApplicationView, PageError> {
+    session.require(&[Role::Applicant])?;
+    let view = application_view::find(&state.db, id)
+        .await?
+        .ok_or(PageError::NotFound)?;
+    if view.applicant_id != session.actor.user_id {
+        return Err(PageError::NotFound);
+    }
+    Ok(view)
+}
+
+/// The cycles an applicant may start an application in: this one and the next.
+fn open_cycles() -> Vec<String> {
+    let today = Utc::now().date_naive();
+    let first = if today.month() >= 9 {
+        today.year()
+    } else {
+        today.year() - 1
+    };
+    (first..=first + 1)
+        .map(|year| format!("{year}-{:02}", (year + 1) % 100))
+        .collect()
+}
+
+pub(crate) fn status_text(status: Status) -> &'static str {
+    match status {
+        Status::NotStarted | Status::Draft => "Not submitted yet",
+        Status::Submitted => "Submitted: we are checking that you are eligible",
+        Status::Eligible => "Eligible: waiting for the committee",
+        Status::Ineligible => "Not eligible",
+        Status::UnderReview => "Being reviewed by the committee",
+        Status::Selected => "Selected for an award",
+        Status::Reserve => "On the reserve list",
+        Status::Unsuccessful => "Unsuccessful",
+        Status::Awarded => "Awarded",
+        Status::Alumni => "Award completed",
+        Status::Withdrawn => "Withdrawn",
+    }
+}
+
+async fn list(State(state): State<AppState>, session: Session) -> Result<Response, PageError> {
+    session.require(&[Role::Applicant])?;
+    let views = application_view::list_for_applicant(&state.db, &session.actor.user_id).await?;
+    let applications: Vec<Value> = views
+        .iter()
+        .map(|view| {
+            json!({
+                "id": view.id,
+                "cycle": view.cycle,
+                "status": status_text(view.status),
+                "draft": view.status == Status::Draft,
+            })
+        })
+        .collect();
+    let taken: Vec<&str> = views.iter().map(|view| view.cycle.as_str()).collect();
+    let cycles: Vec<String> = open_cycles()
+        .into_iter()
+        .filter(|c| !taken.contains(&c.as_str()))
+        .collect();
+    Ok(
+        Page::new("applications", "Your applications", Some(&session))
+            .data(json!({ "applications": applications, "cycles": cycles }))
+            .into_response(),
+    )
+}
+
+async fn start(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    session.check_csrf(&form)?;
+    let actor = session.require(&[Role::Applicant])?;
+    let cycle = field(&form, "cycle")
+        .and_then(|raw| CycleName::parse(raw.trim()).ok())
+        .ok_or(PageError::NotFound)?;
+    if let Some(existing) =
+        application_view::find_for_applicant(&state.db, &actor.user_id, cycle.as_str()).await?
+    {
+        return Ok(see_other(&format!("/applications/{existing}"), &[]));
+    }
+    let id = uuid::Uuid::now_v7().to_string();
+    state
+        .execute_application(&id, actor, ApplicationCommand::StartApplication { cycle })
+        .await?;
+    Ok(see_other(&format!("/applications/{id}"), &[]))
+}
+
+#[derive(Deserialize)]
+struct ShowQuery {
+    section: Option<String>,
+    saved: Option<String>,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Query(query): Query<ShowQuery>,
+) -> Result<Response, PageError> {
+    let view = own_application(&state, &session, &id).await?;
+    if view.status != Status::Draft {
+        return submitted_page(&state, &session, &view).await;
+    }
+    let notice = query
+        .saved
+        .map(|_| "Your answers have been saved.".to_string());
+    match query.section.as_deref() {
+        None => Ok(overview(&session, &view, notice).into_response()),
+        Some(slug) => {
+            let title = SECTIONS
+                .iter()
+                .find(|(s, _)| *s == slug)
+                .ok_or(PageError::NotFound)?
+                .1;
+            let form = form_json(&view);
+            let groups = section_groups(slug, &|path| value_at(&form, path), &Map::new());
+            Ok(
+                section_page(&session, &view, slug, title, groups, Vec::new(), notice)
+                    .into_response(),
+            )
+        }
+    }
+}
+
+fn overview<'a>(session: &'a Session, view: &ApplicationView, notice: Option<String>) -> Page<'a> {
+    let missing = domain::application::rules::missing_for_submission(&view.form);
+    let sections: Vec<Value> = SECTIONS
+        .iter()
+        .map(|(slug, title)| {
+            let optional = *slug == "employment" || *slug == "preferences";
+            let complete = !optional && !missing.iter().any(|path| section_of(path) == *slug);
+            json!({"slug": slug, "title": title, "complete": complete, "optional": optional})
+        })
+        .collect();
+    Page::new("application_overview", "Your application", Some(session))
+        .data(json!({
+            "application": {"id": view.id, "cycle": view.cycle},
+            "sections": sections,
+            "ready": missing.is_empty(),
+        }))
+        .notice(notice)
+}
+
+fn section_page<'a>(
+    session: &'a Session,
+    view: &ApplicationView,
+    slug: &str,
+    title: &str,
+    groups: Vec<Value>,
+    errors: Vec<ErrorItem>,
+    notice: Option<String>,
+) -> Page<'a> {
+    Page::new("section", title.to_string(), Some(session))
+        .data(json!({
+            "application": {"id": view.id, "cycle": view.cycle},
+            "section": {"slug": slug, "title": title},
+            "groups": groups,
+            "essays": slug == "essays",
+        }))
+        .errors(errors)
+        .notice(notice)
+}
+
+/// The form as JSON, so a contract path can be read off it.
+fn form_json(view: &ApplicationView) -> Value {
+    serde_json::to_value(&view.form).unwrap_or_default()
+}
+
+/// The value at a contract path (`personal.email`, `courses[1].level`) as text, if any.
+fn value_at(form: &Value, path: &str) -> Option<String> {
+    let mut current = form;
+    for part in path.split('.') {
+        let (name, index) = match part.split_once('[') {
+            Some((name, rest)) => (name, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (part, None),
+        };
+        current = current.get(name)?;
+        if let Some(i) = index {
+            current = current.get(i)?;
+        }
+    }
+    match current {
+        Value::Null => None,
+        Value::String(text) => Some(text.clone()),
+        Value::Bool(flag) => Some(flag.to_string()),
+        other => Some(other.to_string()),
+    }
+}
+
+fn text_field(
+    path: &str,
+    label: &str,
+    value: Option<String>,
+    errors: &Map<String, Value>,
+) -> Value {
+    json!({
+        "id": field_id(path),
+        "name": path,
+        "label": label,
+        "value": value,
+        "error": errors.get(path),
+    })
+}
+
+/// The fields of a section, grouped, with their values and errors.
+fn section_groups(
+    slug: &str,
+    value: &dyn Fn(&str) -> Option<String>,
+    errors: &Map<String, Value>,
+) -> Vec<Value> {
+    let rows = |count: usize, prefix: &str, noun: &str, keys: &[(&str, &str)]| -> Vec<Value> {
+        (0..count)
+            .map(|i| {
+                let fields: Vec<Value> = keys
+                    .iter()
+                    .map(|(key, label)| {
+                        let path = format!("{prefix}[{i}].{key}");
+                        text_field(&path, label, value(&path), errors)
+                    })
+                    .collect();
+                json!({"legend": format!("{noun} {}", i + 1), "fields": fields})
+            })
+            .collect()
+    };
+    match slug {
+        "personal" => {
+            let fields: Vec<Value> = PersonalField::ALL
+                .iter()
+                .map(|field| {
+                    let path = field.path();
+                    let mut spec = text_field(&path, personal_label(*field), value(&path), errors);
+                    let (kind, hint, autocomplete) = match field {
+                        PersonalField::FullName => {
+                            ("text", "As it appears on your passport.", "name")
+                        }
+                        PersonalField::DateOfBirth => ("date", "For example, 1998-04-27.", "bday"),
+                        PersonalField::Email => ("email", "We will write to you here.", "email"),
+                        PersonalField::Phone => ("tel", "Include the country code.", "tel"),
+                        PersonalField::Address => {
+                            ("text", "Where we can send letters.", "street-address")
+                        }
+                        PersonalField::Nationality => (
+                            "text",
+                            "The country you are a citizen of, such as Kenya.",
+                            "country-name",
+                        ),
+                        PersonalField::CountryOfResidence => {
+                            ("text", "The country you live in now.", "country-name")
+                        }
+                    };
+                    spec["type"] = json!(kind);
+                    spec["hint"] = json!(hint);
+                    spec["autocomplete"] = json!(autocomplete);
+                    spec
+                })
+                .collect();
+            vec![json!({"fields": fields})]
+        }
+        "education" => rows(
+            EDUCATION_ROWS,
+            "education",
+            "Qualification",
+            &EDUCATION_KEYS,
+        ),
+        "employment" => rows(EMPLOYMENT_ROWS, "employment", "Job", &EMPLOYMENT_KEYS),
+        "courses" => rows(
+            COURSE_ROWS,
+            "courses",
+            "Course choice",
+            &[
+                ("institution", "Institution"),
+                ("course", "Course"),
+                ("level", "Level of study (for example masters or doctoral)"),
+            ],
+        ),
+        "referees" => rows(
+            REFEREE_ROWS,
+            "referees",
+            "Referee",
+            &[("name", "Full name"), ("email", "Email address")],
+        ),
+        "essays" => {
+            let fields: Vec<Value> = Essay::ALL
+                .iter()
+                .map(|essay| {
+                    let path = format!("essays.{}", essay.name());
+                    let mut spec = text_field(
+                        &path,
+                        &format!("{} essay", essay_label(*essay)),
+                        value(&path),
+                        errors,
+                    );
+                    spec["textarea"] = json!(true);
+                    spec["hint"] = json!(essay_hint(*essay));
+                    spec["word_limit"] = json!(ESSAY_WORD_LIMIT);
+                    spec
+                })
+                .collect();
+            vec![json!({"fields": fields})]
+        }
+        "preferences" => {
+            let fields: Vec<Value> = PREFERENCE_LABELS
+                .iter()
+                .map(|(key, label)| {
+                    let path = format!("preferences.{key}");
+                    json!({
+                        "id": field_id(&path),
+                        "name": path,
+                        "label": label,
+                        "checkbox": true,
+                        "checked": value(&path).as_deref() == Some("true"),
+                    })
+                })
+                .collect();
+            vec![json!({
+                "legend": "You can change these at any time before you submit; after that, through your Programme Officer.",
+                "fields": fields,
+            })]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The change a posted section makes. Every field of the section is posted, so an empty one clears it.
+fn changes_from(slug: &str, form: &[(String, String)]) -> Option<DraftChanges> {
+    let text = |name: &str| {
+        field(form, name)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let mut changes = DraftChanges::default();
+    let entries = |prefix: &str, count: usize, keys: &[(&str, &str)]| -> Vec<HistoryEntry> {
+        (0..count)
+            .filter_map(|i| {
+                let entry: HistoryEntry = keys
+                    .iter()
+                    .filter_map(|(key, _)| {
+                        text(&format!("{prefix}[{i}].{key}")).map(|v| (key.to_string(), json!(v)))
+                    })
+                    .collect();
+                (!entry.is_empty()).then_some(entry)
+            })
+            .collect()
+    };
+    match slug {
+        "personal" => {
+            for field in PersonalField::ALL {
+                changes.personal.insert(field, text(&field.path()));
+            }
+        }
+        "education" => {
+            changes.education = Some(entries("education", EDUCATION_ROWS, &EDUCATION_KEYS))
+        }
+        "employment" => {
+            changes.employment = Some(entries("employment", EMPLOYMENT_ROWS, &EMPLOYMENT_KEYS))
+        }
+        "courses" => {
+            changes.courses = Some(
+                (0..COURSE_ROWS)
+                    .map(|i| CourseChoice {
+                        institution: text(&format!("courses[{i}].institution")).unwrap_or_default(),
+                        course: text(&format!("courses[{i}].course")).unwrap_or_default(),
+                        level: text(&format!("courses[{i}].level")).unwrap_or_default(),
+                    })
+                    .filter(|c| {
+                        !(c.institution.is_empty() && c.course.is_empty() && c.level.is_empty())
+                    })
+                    .collect(),
+            )
+        }
+        "essays" => {
+            for essay in Essay::ALL {
+                changes
+                    .essays
+                    .insert(essay, text(&format!("essays.{}", essay.name())));
+            }
+        }
+        "referees" => {
+            changes.referees = Some(
+                (0..REFEREE_ROWS)
+                    .map(|i| Referee {
+                        name: text(&format!("referees[{i}].name")).unwrap_or_default(),
+                        email: text(&format!("referees[{i}].email")).unwrap_or_default(),
+                    })
+                    .filter(|r| !(r.name.is_empty() && r.email.is_empty()))
+                    .collect(),
+            )
+        }
+        "preferences" => {
+            let flag = |key: &str| Some(field(form, &format!("preferences.{key}")).is_some());
+            changes.preferences = Some(PreferencesChange {
+                networking_opt_out: flag("networking_opt_out"),
+                alumni_email_opt_out: flag("alumni_email_opt_out"),
+                alumni_book_opt_out: flag("alumni_book_opt_out"),
+                images_opt_out: flag("images_opt_out"),
+            });
+        }
+        _ => return None,
+    }
+    Some(changes)
+}
+
+/// Saves a posted section, then goes on to the next one (or back to the overview); a section with problems
+/// is shown again with the applicant's values and what to correct.
+async fn save(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    session.check_csrf(&form)?;
+    let view = own_application(&state, &session, &id).await?;
+    let slug = field(&form, "section").unwrap_or_default().to_string();
+    let (index, title) = SECTIONS
+        .iter()
+        .enumerate()
+        .find(|(_, (s, _))| *s == slug)
+        .map(|(i, (_, title))| (i, *title))
+        .ok_or(PageError::NotFound)?;
+    let changes = changes_from(&slug, &form).ok_or(PageError::NotFound)?;
+    match state
+        .execute_application(
+            &id,
+            &session.actor,
+            ApplicationCommand::SaveDraft { changes },
+        )
+        .await
+    {
+        Ok(()) => {
+            let next = match field(&form, "action") {
+                Some("exit") => format!("/applications/{id}?saved=1"),
+                _ => match SECTIONS.get(index + 1) {
+                    Some((next, _)) => format!("/applications/{id}?section={next}&saved=1"),
+                    None => format!("/applications/{id}/check"),
+                },
+            };
+            Ok(see_other(&next, &[]))
+        }
+        Err(error) if error.code == "invalid" => {
+            let problems = problems_of(&error);
+            let by_path: Map<String, Value> = problems
+                .iter()
+                .map(|(path, problem)| {
+                    (
+                        path.clone(),
+                        json!(format!("{} {problem}", label_for(path))),
+                    )
+                })
+                .collect();
+            let errors: Vec<ErrorItem> = problems
+                .iter()
+                .map(|(path, problem)| {
+                    ErrorItem::new(path, format!("{} {problem}", label_for(path)))
+                })
+                .collect();
+            let posted = |path: &str| {
+                if path.starts_with("preferences.") {
+                    Some(field(&form, path).is_some().to_string())
+                } else {
+                    field(&form, path).map(str::to_string)
+                }
+            };
+            let groups = section_groups(&slug, &posted, &by_path);
+            Ok(section_page(&session, &view, &slug, title, groups, errors, None).into_response())
+        }
+        Err(error) if error.code == "application_submitted" => {
+            Ok(see_other(&format!("/applications/{id}"), &[]))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// The paths and problems of a 422 `invalid` refusal.
+pub(crate) fn problems_of(error: &ApiError) -> Vec<(String, String)> {
+    error
+        .extra
+        .get("problems")
+        .and_then(Value::as_array)
+        .map(|problems| {
+            problems
+                .iter()
+                .filter_map(|p| {
+                    Some((
+                        p["path"].as_str()?.to_string(),
+                        p["problem"].as_str()?.to_string(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every answer of the form, section by section, as label and value.
+pub(crate) fn answers(view: &ApplicationView, with_change_links: bool) -> Vec<Value> {
+    let form = form_json(view);
+    SECTIONS
+        .iter()
+        .map(|(slug, title)| {
+            let groups = section_groups(slug, &|path| value_at(&form, path), &Map::new());
+            let rows: Vec<Value> = groups
+                .iter()
+                .flat_map(|group| group["fields"].as_array().cloned().unwrap_or_default())
+                .filter_map(|spec| {
+                    let label = spec["label"].as_str()?.to_string();
+                    let value = if spec["checkbox"] == json!(true) {
+                        Some(if spec["checked"] == json!(true) { "Yes".to_string() } else { "No".to_string() })
+                    } else {
+                        spec["value"].as_str().map(str::to_string)
+                    };
+                    let value = value?;
+                    let words = (spec["textarea"] == json!(true)).then(|| word_count(&value));
+                    Some(json!({"label": label, "value": value, "words": words, "id": spec["id"]}))
+                })
+                .collect();
+            json!({
+                "slug": slug,
+                "title": title,
+                "rows": rows,
+                "change": with_change_links.then(|| format!("/applications/{}?section={slug}", view.id)),
+            })
+        })
+        .collect()
+}
+
+async fn check(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let view = own_application(&state, &session, &id).await?;
+    if view.status != Status::Draft {
+        return Ok(see_other(&format!("/applications/{id}"), &[]));
+    }
+    Ok(check_page(&session, &view, Vec::new(), StatusCode::OK).into_response())
+}
+
+fn check_page<'a>(
+    session: &'a Session,
+    view: &ApplicationView,
+    errors: Vec<ErrorItem>,
+    status: StatusCode,
+) -> Page<'a> {
+    Page::new(
+        "check",
+        "Check your answers before submitting",
+        Some(session),
+    )
+    .data(json!({
+        "application": {"id": view.id, "cycle": view.cycle},
+        "sections": answers(view, true),
+    }))
+    .errors(errors)
+    .status(status)
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    session.check_csrf(&form)?;
+    let view = own_application(&state, &session, &id).await?;
+    match state
+        .execute_application(&id, &session.actor, ApplicationCommand::SubmitApplication)
+        .await
+    {
+        Ok(()) => Ok(see_other(&format!("/applications/{id}"), &[])),
+        Err(error) if error.code == "incomplete" => {
+            let missing: Vec<String> = error
+                .extra
+                .get("missing")
+                .and_then(Value::as_array)
+                .map(|paths| {
+                    paths
+                        .iter()
+                        .filter_map(|p| p.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let errors = missing
+                .iter()
+                .map(|path| {
+                    let href = format!(
+                        "/applications/{id}?section={}#{}",
+                        section_of(path),
+                        field_id(path)
+                    );
+                    ErrorItem::elsewhere(href, format!("{} is missing", label_for(path)))
+                })
+                .collect();
+            Ok(
+                check_page(&session, &view, errors, StatusCode::UNPROCESSABLE_ENTITY)
+                    .into_response(),
+            )
+        }
+        Err(error) if error.code == "not_eligible" => {
+            let reasons: Vec<ErrorItem> = error
+                .extra
+                .get("reasons")
+                .and_then(Value::as_array)
+                .map(|reasons| {
+                    reasons
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(|reason| {
+                            ErrorItem::elsewhere(
+                                format!("/applications/{id}?section=personal"),
+                                capitalise(reason),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            Ok(
+                check_page(&session, &view, reasons, StatusCode::UNPROCESSABLE_ENTITY)
+                    .into_response(),
+            )
+        }
+        Err(error) if error.code == "application_submitted" => {
+            Ok(see_other(&format!("/applications/{id}"), &[]))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+async fn withdraw(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    session.check_csrf(&form)?;
+    own_application(&state, &session, &id).await?;
+    if field(&form, "confirm").is_none() {
+        return Ok(see_other(
+            &format!("/applications/{id}?confirm_withdraw=1"),
+            &[],
+        ));
+    }
+    match state
+        .execute_application(&id, &session.actor, ApplicationCommand::WithdrawApplication)
+        .await
+    {
+        Ok(()) => Ok(see_other(&format!("/applications/{id}"), &[])),
+        Err(error) if error.status == StatusCode::CONFLICT => {
+            Ok(see_other(&format!("/applications/{id}"), &[]))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// What the applicant sees of each step of their application's history.
+pub(crate) fn timeline_entry(event_type: &str) -> Option<&'static str> {
+    Some(match event_type {
+        "ApplicationStarted" => "You started your application",
+        "ApplicationSubmitted" => "You submitted your application",
+        "ApplicationWithdrawn" => "The application was withdrawn",
+        "PersonalDataAmended" => "The Help Desk amended your personal details at your request",
+        "PreferencesChanged" => "Your choices about your information were changed",
+        "EligibilityDetermined" => "We checked your eligibility",
+        "CommitteeMemberAssigned" => "The committee began its review",
+        "DecisionRecorded" => "A decision was made",
+        "AwardMade" => "Your award was made",
+        "AwardCompleted" => "Your award was completed",
+        _ => return None,
+    })
+}
+
+async fn submitted_page(
+    state: &AppState,
+    session: &Session,
+    view: &ApplicationView,
+) -> Result<Response, PageError> {
+    let history = state
+        .repo
+        .history(
+            <domain::application::Application as cqrs_es::Aggregate>::TYPE,
+            &view.id,
+        )
+        .await
+        .map_err(ApiError::from)?;
+    let mut timeline: Vec<Value> = Vec::new();
+    for entry in history {
+        if let Some(text) = timeline_entry(&entry.event_type) {
+            // The committee's review is one step, however many members take part.
+            if timeline
+                .last()
+                .is_some_and(|last| last["text"] == json!(text))
+            {
+                continue;
+            }
+            timeline.push(
+                json!({"text": text, "at": entry.metadata.at.format("%-d %B %Y").to_string()}),
+            );
+        }
+    }
+    let can_withdraw = !view.status.is_decided() && view.status != Status::Withdrawn;
+    Ok(
+        Page::new("application_submitted", "Your application", Some(session))
+            .data(json!({
+                "application": {"id": view.id, "cycle": view.cycle},
+                "status": status_text(view.status),
+                "submitted_at": view.submitted_at.map(|at| at.format("%-d %B %Y").to_string()),
+                "timeline": timeline,
+                "sections": answers(view, false),
+                "can_withdraw": can_withdraw,
+            }))
+            .into_response(),
+    )
+}

@@ -1,0 +1,265 @@
+//! The committee's pages: the applications assigned to a member, each with the scoring form and the
+//! declaration of a conflict of interest. A member never sees the preferences, immigration records or
+//! disclosures, nor an application they are not assigned to or have declared a conflict on.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use domain::Role;
+use domain::application::events::Scores;
+use domain::application::{ApplicationCommand, Status};
+use projections::application_view::{self, ApplicationView};
+use projections::case_list::{self, CaseFilter};
+
+use super::applicant::{answers, problems_of};
+use super::session::field;
+use super::{ErrorItem, Page, PageError, Session, see_other};
+use crate::app::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/committee", get(assignments))
+        .route("/committee/{id}", get(application))
+        .route("/committee/{id}/scores", post(score))
+        .route("/committee/{id}/conflicts", post(declare_conflict))
+}
+
+const CRITERIA: [(&str, &str); 4] = [
+    ("leadership", "Leadership"),
+    ("networking", "Networking"),
+    ("study_plan", "Study plan"),
+    ("career_plan", "Career plan"),
+];
+
+async fn assignments(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Response, PageError> {
+    let member = session.require(&[Role::CommitteeMember])?;
+    let filter = CaseFilter {
+        assigned_to: Some(member.user_id.clone()),
+        limit: 500,
+        ..CaseFilter::default()
+    };
+    let (cases, _) = case_list::search(&state.db, &filter).await?;
+    let mut rows = Vec::new();
+    for case in &cases {
+        let scored = application_view::find(&state.db, &case.id)
+            .await?
+            .is_some_and(|view| own_scores(&view, &member.user_id).is_some());
+        rows.push(json!({
+            "id": case.id,
+            "name": case.full_name,
+            "cycle": case.cycle,
+            "status": Status::parse(&case.status).map(|s| s.to_string()),
+            "scored": scored,
+        }));
+    }
+    Ok(Page::new("committee", "Your assignments", Some(&session))
+        .data(json!({ "cases": rows }))
+        .into_response())
+}
+
+fn own_scores<'a>(view: &'a ApplicationView, member_id: &str) -> Option<&'a Scores> {
+    view.committee
+        .iter()
+        .find(|m| m.member_id == member_id)
+        .and_then(|m| m.scores.as_ref())
+}
+
+/// The application, if this member is assigned to it and has no conflict; otherwise it does not exist for them.
+async fn assigned(
+    state: &AppState,
+    session: &Session,
+    id: &str,
+) -> Result<ApplicationView, PageError> {
+    let member = session.require(&[Role::CommitteeMember])?;
+    let view = application_view::find(&state.db, id)
+        .await?
+        .ok_or(PageError::NotFound)?;
+    let open = view
+        .committee
+        .iter()
+        .any(|m| m.member_id == member.user_id && m.conflict.is_none());
+    if open {
+        Ok(view)
+    } else {
+        Err(PageError::NotFound)
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct Done {
+    done: Option<String>,
+}
+
+async fn application(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Query(done): Query<Done>,
+) -> Result<Response, PageError> {
+    let view = assigned(&state, &session, &id).await?;
+    let notice = done
+        .done
+        .map(|_| "Your scores have been saved.".to_string());
+    Ok(application_page(
+        &session,
+        &view,
+        None,
+        Vec::new(),
+        notice,
+        StatusCode::OK,
+    ))
+}
+
+fn application_page(
+    session: &Session,
+    view: &ApplicationView,
+    posted: Option<&[(String, String)]>,
+    errors: Vec<ErrorItem>,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let own = own_scores(view, &session.actor.user_id);
+    let criteria: Vec<Value> = CRITERIA
+        .iter()
+        .map(|(key, label)| {
+            let current = match posted {
+                Some(form) => field(form, key).and_then(|v| v.parse::<u8>().ok()),
+                None => own.map(|s| match *key {
+                    "leadership" => s.leadership,
+                    "networking" => s.networking,
+                    "study_plan" => s.study_plan,
+                    _ => s.career_plan,
+                }),
+            };
+            let options: Vec<Value> = (0..=10)
+                .map(|mark| json!({"value": mark, "selected": current == Some(mark)}))
+                .collect();
+            json!({"key": key, "id": format!("scores_{key}"), "label": label, "options": options})
+        })
+        .collect();
+    let comment = match posted {
+        Some(form) => field(form, "comment").map(str::to_string),
+        None => own.map(|s| s.comment.clone()),
+    };
+    // Preferences are the applicant's own business, not the committee's.
+    let sections: Vec<Value> = answers(view, false)
+        .into_iter()
+        .filter(|section| section["slug"] != json!("preferences"))
+        .collect();
+    Page::new(
+        "committee_application",
+        "Score an application",
+        Some(session),
+    )
+    .data(json!({
+        "application": {"id": view.id, "cycle": view.cycle, "name": view.form.personal.full_name},
+        "sections": sections,
+        "criteria": criteria,
+        "comment": comment,
+        "scored": own.is_some(),
+        "can_score": view.status == Status::UnderReview,
+    }))
+    .errors(errors)
+    .notice(notice)
+    .status(status)
+    .into_response()
+}
+
+async fn score(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    session.check_csrf(&form)?;
+    let view = assigned(&state, &session, &id).await?;
+    let mut errors = Vec::new();
+    let mut marks = [0u8; 4];
+    for (i, (key, label)) in CRITERIA.iter().enumerate() {
+        match field(&form, key).and_then(|v| v.trim().parse::<u8>().ok()) {
+            Some(mark) if mark <= Scores::MAX => marks[i] = mark,
+            _ => errors.push(ErrorItem::new(
+                &format!("scores_{key}"),
+                format!("Give {label} a mark from 0 to 10"),
+            )),
+        }
+    }
+    if !errors.is_empty() {
+        return Ok(application_page(
+            &session,
+            &view,
+            Some(&form),
+            errors,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
+    }
+    let scores = Scores {
+        leadership: marks[0],
+        networking: marks[1],
+        study_plan: marks[2],
+        career_plan: marks[3],
+        comment: field(&form, "comment")
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
+    };
+    match state
+        .execute_application(
+            &id,
+            &session.actor,
+            ApplicationCommand::ScoreApplication { scores },
+        )
+        .await
+    {
+        Ok(()) => Ok(see_other(&format!("/committee/{id}?done=scores"), &[])),
+        Err(error)
+            if error.status == StatusCode::UNPROCESSABLE_ENTITY
+                || error.status == StatusCode::CONFLICT =>
+        {
+            let mut errors: Vec<ErrorItem> = problems_of(&error)
+                .into_iter()
+                .map(|(path, problem)| ErrorItem::new(&format!("scores_{path}"), problem))
+                .collect();
+            if errors.is_empty() {
+                errors.push(ErrorItem::new("scores", error.message.clone()));
+            }
+            Ok(application_page(
+                &session,
+                &view,
+                Some(&form),
+                errors,
+                None,
+                error.status,
+            ))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+async fn declare_conflict(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    session.check_csrf(&form)?;
+    assigned(&state, &session, &id).await?;
+    let reason = field(&form, "reason").unwrap_or_default().to_string();
+    state
+        .execute_application(
+            &id,
+            &session.actor,
+            ApplicationCommand::DeclareConflict { reason },
+        )
+        .await?;
+    Ok(see_other("/committee?conflict=1", &[]))
+}

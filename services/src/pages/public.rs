@@ -1,0 +1,207 @@
+//! Pages anyone may see: the start page, the privacy notice, registration, sign-in and sign-out.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{AppendHeaders, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use serde_json::json;
+
+use domain::Role;
+use domain::retention::SCHEDULE;
+
+use super::session::{self, check_anonymous_csrf, field};
+use super::{ErrorItem, MaybeSession, Page, PageError, Session, navigation, safe_next, see_other};
+use crate::accounts::{self, AccountError, NewAccount};
+use crate::app::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/privacy", get(privacy))
+        .route("/register", get(register_page).post(register))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+}
+
+async fn home(MaybeSession(session): MaybeSession) -> Response {
+    Page::new("home", "Apply for an EtP Scholarship", session.as_ref()).into_response()
+}
+
+async fn privacy(MaybeSession(session): MaybeSession) -> Response {
+    let retention: Vec<_> = SCHEDULE
+        .iter()
+        .map(|rule| json!({"record": rule.describes, "period": rule.period_in_words()}))
+        .collect();
+    Page::new("privacy", "Privacy notice", session.as_ref())
+        .data(json!({ "retention": retention }))
+        .into_response()
+}
+
+/// The CSRF token of a form shown before sign-in: the browser's, or a new one set with the page.
+fn anonymous_token(state: &AppState, headers: &HeaderMap) -> (String, Option<String>) {
+    match session::read_cookie(headers, session::ANONYMOUS_CSRF_COOKIE) {
+        Some(token) => (token, None),
+        None => {
+            let token = session::random_token();
+            let cookie = session::anonymous_csrf_cookie(&token, state.secure_cookies);
+            (token, Some(cookie))
+        }
+    }
+}
+
+/// An anonymous form page, with its CSRF cookie where the browser has none yet.
+fn anonymous_page(state: &AppState, headers: &HeaderMap, mut page: Page<'_>) -> Response {
+    let (token, cookie) = anonymous_token(state, headers);
+    page.anonymous_csrf = Some(token);
+    let cookies: Vec<(header::HeaderName, String)> = cookie
+        .into_iter()
+        .map(|cookie| (header::SET_COOKIE, cookie))
+        .collect();
+    (AppendHeaders(cookies), page).into_response()
+}
+
+async fn register_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    MaybeSession(session): MaybeSession,
+) -> Response {
+    if let Some(session) = session {
+        return see_other(home_of(&session), &[]);
+    }
+    anonymous_page(
+        &state,
+        &headers,
+        Page::new("register", "Register to apply", None).data(json!({"values": {}, "errors": {}})),
+    )
+}
+
+async fn register(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    check_anonymous_csrf(&headers, &form)?;
+    let email = field(&form, "email").unwrap_or_default();
+    let full_name = field(&form, "full_name").unwrap_or_default();
+    let password = field(&form, "password").unwrap_or_default();
+    let values = json!({"email": email, "full_name": full_name});
+    let problems = match NewAccount::parse(email, full_name, Role::Applicant, password) {
+        Ok(account) => match accounts::create(&state.db, account).await {
+            Ok(user_id) => {
+                let actor = domain::Actor::new(user_id, Role::Applicant);
+                let token = session::start(&state.db, &actor).await?;
+                let cookie = session::session_cookie(&token, state.secure_cookies);
+                return Ok(see_other("/applications", &[cookie]));
+            }
+            Err(AccountError::EmailTaken) => vec![(
+                "email".to_string(),
+                "An account with this email address already exists: sign in instead".to_string(),
+            )],
+            Err(AccountError::Database(error)) => return Err(error.into()),
+            Err(AccountError::Invalid(_)) => return Err(PageError::Internal),
+        },
+        Err(problems) => problems
+            .into_iter()
+            .map(|(field, problem)| (field.clone(), format!("{} {problem}", field_label(&field))))
+            .collect(),
+    };
+    let errors: Vec<ErrorItem> = problems
+        .iter()
+        .map(|(field, message)| ErrorItem::new(field, message.clone()))
+        .collect();
+    let by_field: serde_json::Map<String, serde_json::Value> = problems
+        .into_iter()
+        .map(|(field, message)| (field, json!(message)))
+        .collect();
+    let page = Page::new("register", "Register to apply", None)
+        .data(json!({"values": values, "errors": by_field}))
+        .errors(errors)
+        .status(StatusCode::UNPROCESSABLE_ENTITY);
+    Ok(anonymous_page(&state, &headers, page))
+}
+
+fn field_label(field: &str) -> &'static str {
+    match field {
+        "email" => "Email address",
+        "full_name" => "Full name",
+        "password" => "Password",
+        _ => "This field",
+    }
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    next: Option<String>,
+    signed_out: Option<String>,
+}
+
+async fn login_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    MaybeSession(session): MaybeSession,
+    Query(query): Query<LoginQuery>,
+) -> Response {
+    if let Some(session) = session {
+        return see_other(home_of(&session), &[]);
+    }
+    let next = query
+        .next
+        .as_deref()
+        .and_then(safe_next)
+        .map(str::to_string);
+    let notice = query.signed_out.map(|_| "You have signed out.".to_string());
+    let page = Page::new("login", "Sign in", None)
+        .data(json!({"values": {}, "errors": {}, "next": next}))
+        .notice(notice);
+    anonymous_page(&state, &headers, page)
+}
+
+async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    check_anonymous_csrf(&headers, &form)?;
+    let email = field(&form, "email").unwrap_or_default();
+    let password = field(&form, "password").unwrap_or_default();
+    let next = field(&form, "next").and_then(safe_next).map(str::to_string);
+    if let Some(account) = accounts::sign_in(&state.db, email, password).await? {
+        let actor = domain::Actor::new(account.id, account.role);
+        let token = session::start(&state.db, &actor).await?;
+        let cookie = session::session_cookie(&token, state.secure_cookies);
+        let home = navigation(actor.role)
+            .first()
+            .map(|(href, _)| *href)
+            .unwrap_or("/");
+        return Ok(see_other(next.as_deref().unwrap_or(home), &[cookie]));
+    }
+    let message = "Enter the email address and password of your account";
+    let page = Page::new("login", "Sign in", None)
+        .data(json!({"values": {"email": email}, "errors": {"email": message}, "next": next}))
+        .errors(vec![ErrorItem::new("email", message)])
+        .status(StatusCode::UNAUTHORIZED);
+    Ok(anonymous_page(&state, &headers, page))
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    session.check_csrf(&form)?;
+    session::end(&state.db, &session).await?;
+    Ok(see_other(
+        "/login?signed_out=1",
+        &[session::clear_session_cookie(state.secure_cookies)],
+    ))
+}
+
+/// The page a signed-in person starts from.
+pub fn home_of(session: &Session) -> &'static str {
+    navigation(session.actor.role)
+        .first()
+        .map(|(href, _)| *href)
+        .unwrap_or("/")
+}

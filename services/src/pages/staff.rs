@@ -1,0 +1,612 @@
+//! The case desk: the case list with its filters, one case with all its data and its history, and the
+//! actions of the lifecycle for programme officers and the Help Desk.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use domain::application::aggregate::Outcome;
+use domain::application::events::AwardTerms;
+use domain::application::form::{PersonalField, Preferences};
+use domain::application::{ApplicationCommand, Status};
+use domain::immigration::ImmigrationCommand;
+use domain::{Actor, Role};
+use projections::application_view::{self, ApplicationView};
+use projections::case_list::{self, CaseFilter};
+use projections::immigration_records;
+
+use super::applicant::{answers, label_for, problems_of, status_text};
+use super::session::field;
+use super::{ErrorItem, Page, PageError, Session, encode_query, see_other};
+use crate::accounts;
+use crate::app::AppState;
+use crate::http::error::ApiError;
+
+/// Staff who work the case desk.
+pub const CASE_DESK: [Role; 4] = [
+    Role::Helpdesk,
+    Role::ProgrammeOfficer,
+    Role::InformationOfficer,
+    Role::Admin,
+];
+const PAGE_SIZE: i64 = 50;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/cases", get(cases))
+        .route("/cases/{id}", get(case))
+        .route("/cases/{id}/{action}", post(act))
+}
+
+fn time(at: DateTime<Utc>) -> String {
+    at.format("%-d %b %Y %H:%M UTC").to_string()
+}
+
+fn date(at: Option<DateTime<Utc>>) -> Option<String> {
+    at.map(|at| at.format("%-d %b %Y").to_string())
+}
+
+const STATUSES: [Status; 11] = [
+    Status::Draft,
+    Status::Submitted,
+    Status::Eligible,
+    Status::Ineligible,
+    Status::UnderReview,
+    Status::Selected,
+    Status::Reserve,
+    Status::Unsuccessful,
+    Status::Awarded,
+    Status::Alumni,
+    Status::Withdrawn,
+];
+
+#[derive(Deserialize, Default)]
+struct CasesQuery {
+    cycle: Option<String>,
+    status: Option<String>,
+    country: Option<String>,
+    min_score: Option<String>,
+    q: Option<String>,
+    page: Option<i64>,
+}
+
+async fn cases(
+    State(state): State<AppState>,
+    session: Session,
+    Query(query): Query<CasesQuery>,
+) -> Result<Response, PageError> {
+    session.require(&CASE_DESK)?;
+    let clean = |value: &Option<String>| {
+        value
+            .as_ref()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let page = query.page.unwrap_or(1).max(1);
+    let min_score = clean(&query.min_score).and_then(|v| v.parse::<f64>().ok());
+    let filter = CaseFilter {
+        cycle: clean(&query.cycle),
+        status: clean(&query.status),
+        country: clean(&query.country),
+        min_score,
+        text: clean(&query.q),
+        assigned_to: None,
+        limit: PAGE_SIZE,
+        offset: (page - 1) * PAGE_SIZE,
+    };
+    let (rows, total) = case_list::search(&state.db, &filter).await?;
+    let rows: Vec<Value> = rows
+        .iter()
+        .map(|case| {
+            json!({
+                "id": case.id,
+                "name": case.full_name.clone().unwrap_or_else(|| "(no name yet)".to_string()),
+                "cycle": case.cycle,
+                "status": Status::parse(&case.status).map(|s| s.to_string()).unwrap_or_else(|| case.status.clone()),
+                "country": case.country_of_residence,
+                "submitted": date(case.submitted_at),
+                "mean_score": case.mean_score.map(|m| format!("{m:.1}")),
+            })
+        })
+        .collect();
+    let statuses: Vec<Value> = STATUSES
+        .iter()
+        .map(|s| json!({"value": s.as_str(), "label": s.to_string(), "selected": filter.status.as_deref() == Some(s.as_str())}))
+        .collect();
+    let keep = format!(
+        "cycle={}&status={}&country={}&min_score={}&q={}",
+        encode_query(filter.cycle.as_deref().unwrap_or("")),
+        encode_query(filter.status.as_deref().unwrap_or("")),
+        encode_query(filter.country.as_deref().unwrap_or("")),
+        encode_query(&clean(&query.min_score).unwrap_or_default()),
+        encode_query(filter.text.as_deref().unwrap_or("")),
+    );
+    let pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
+    Ok(Page::new("cases", "Cases", Some(&session))
+        .data(json!({
+            "filter": {
+                "cycle": filter.cycle, "country": filter.country, "q": filter.text,
+                "min_score": clean(&query.min_score),
+            },
+            "statuses": statuses,
+            "cases": rows,
+            "total": total,
+            "previous": (page > 1).then(|| format!("/cases?{keep}&page={}", page - 1)),
+            "next": (page < pages).then(|| format!("/cases?{keep}&page={}", page + 1)),
+            "page": page,
+            "pages": pages.max(1),
+        }))
+        .into_response())
+}
+
+#[derive(Deserialize, Default)]
+struct CaseQuery {
+    done: Option<String>,
+}
+
+async fn case(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+    Query(query): Query<CaseQuery>,
+) -> Result<Response, PageError> {
+    session.require(&CASE_DESK)?;
+    let view = application_view::find(&state.db, &id)
+        .await?
+        .ok_or(PageError::NotFound)?;
+    let notice = query
+        .done
+        .map(|done| format!("Done: {}.", done.replace('-', " ")));
+    case_page(&state, &session, &view, Vec::new(), notice, StatusCode::OK).await
+}
+
+/// The names of the people who acted on a case, by account id.
+async fn names(
+    state: &AppState,
+    ids: impl Iterator<Item = String>,
+) -> Result<HashMap<String, String>, PageError> {
+    let mut names = HashMap::new();
+    for id in ids {
+        if names.contains_key(&id) {
+            continue;
+        }
+        let name = accounts::find(&state.db, &id)
+            .await?
+            .map(|account| account.full_name)
+            .unwrap_or_else(|| "a former account".to_string());
+        names.insert(id, name);
+    }
+    Ok(names)
+}
+
+fn event_description(event_type: &str) -> &str {
+    match event_type {
+        "ApplicationStarted" => "Application started",
+        "DraftSaved" => "Draft saved",
+        "ApplicationSubmitted" => "Application submitted",
+        "ApplicationWithdrawn" => "Application withdrawn",
+        "PreferencesChanged" => "Preferences changed",
+        "PersonalDataAmended" => "Personal data amended",
+        "EligibilityDetermined" => "Eligibility determined",
+        "CommitteeMemberAssigned" => "Committee member assigned",
+        "ConflictDeclared" => "Conflict of interest declared",
+        "ApplicationScored" => "Scored",
+        "DecisionRecorded" => "Decision recorded",
+        "AwardMade" => "Award made",
+        "AwardCompleted" => "Award completed",
+        other => other,
+    }
+}
+
+async fn case_page(
+    state: &AppState,
+    session: &Session,
+    view: &ApplicationView,
+    errors: Vec<ErrorItem>,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let role = session.actor.role;
+    let history = state
+        .repo
+        .history(
+            <domain::application::Application as cqrs_es::Aggregate>::TYPE,
+            &view.id,
+        )
+        .await
+        .map_err(ApiError::from)?;
+    let mut people: Vec<String> = history
+        .iter()
+        .map(|entry| entry.metadata.actor_id.clone())
+        .collect();
+    people.extend(view.committee.iter().map(|m| m.member_id.clone()));
+    let members = if role == Role::ProgrammeOfficer {
+        accounts::with_role(&state.db, Role::CommitteeMember).await?
+    } else {
+        Vec::new()
+    };
+    let names = names(state, people.into_iter()).await?;
+    let name = |id: &str| {
+        names
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| "a former account".to_string())
+    };
+
+    let timeline: Vec<Value> = history
+        .iter()
+        .rev()
+        .map(|entry| {
+            json!({
+                "at": time(entry.metadata.at),
+                "what": event_description(&entry.event_type),
+                "who": name(&entry.metadata.actor_id),
+                "role": entry.metadata.actor_role.to_string().replace('_', " "),
+            })
+        })
+        .collect();
+    let committee: Vec<Value> = view
+        .committee
+        .iter()
+        .map(|member| {
+            json!({
+                "name": name(&member.member_id),
+                "conflict": member.conflict.as_ref().map(|c| c.reason.clone().unwrap_or_default()),
+                "scores": member.scores,
+                "total": member.scores.as_ref().map(|s| s.total()),
+            })
+        })
+        .collect();
+    let amendments: Vec<Value> = view
+        .amendments
+        .iter()
+        .map(|amendment| {
+            json!({
+                "fields": amendment.fields.iter().map(|f| label_for(&f.path())).collect::<Vec<_>>().join(", "),
+                "reason": amendment.reason,
+                "requested_by": amendment.requested_by,
+                "by": name(&amendment.recorded_by),
+                "at": time(amendment.at),
+            })
+        })
+        .collect();
+    let immigration = if role == Role::ProgrammeOfficer {
+        immigration_records::for_application(&state.db, &view.id).await?
+    } else {
+        Vec::new()
+    };
+    let personal: Vec<Value> = PersonalField::ALL
+        .iter()
+        .map(|field| {
+            json!({
+                "id": super::field_id(&format!("amendments_{}", field.path())),
+                "name": field.path(),
+                "label": label_for(&field.path()),
+                "value": view.form.personal.get(*field),
+            })
+        })
+        .collect();
+    let po = role == Role::ProgrammeOfficer;
+    let actions = json!({
+        "eligibility": po && view.status == Status::Submitted,
+        "assign": (po && matches!(view.status, Status::Eligible | Status::UnderReview)).then(|| {
+            members
+                .iter()
+                .filter(|m| !view.committee.iter().any(|c| c.member_id == m.id))
+                .map(|m| json!({"id": m.id, "name": m.full_name}))
+                .collect::<Vec<_>>()
+        }),
+        "decision": po && matches!(view.status, Status::UnderReview | Status::Reserve),
+        "award": po && view.status == Status::Selected,
+        "complete": po && view.status == Status::Awarded,
+        "immigration": po && view.status == Status::Awarded,
+        "preferences": (po && view.status != Status::Withdrawn).then_some(view.form.preferences),
+        "amend": (role == Role::Helpdesk && view.submitted_at.is_some()).then_some(personal),
+    });
+    let award = view.award.as_ref().map(|award| {
+        json!({
+            "terms": award.terms,
+            "joint_sponsor_id": award.joint_sponsor_id,
+            "awarded_at": time(award.awarded_at),
+            "completed_on": award.completed_on,
+            "outcome": award.completion_outcome,
+        })
+    });
+    Ok(Page::new("case", format!("Case {}", short_id(&view.id)), Some(session))
+        .data(json!({
+            "application": {
+                "id": view.id,
+                "short_id": short_id(&view.id),
+                "cycle": view.cycle,
+                "status": view.status.to_string(),
+                "status_text": status_text(view.status),
+                "name": view.form.personal.full_name,
+                "submitted": date(view.submitted_at),
+            },
+            "sections": answers(view, false),
+            "eligibility": view.eligibility.as_ref().map(|e| json!({
+                "eligible": e.eligible, "reason": e.reason, "by": name(&e.determined_by), "at": time(e.determined_at),
+            })),
+            "committee": committee,
+            "mean_score": view.mean_score().map(|m| format!("{m:.1}")),
+            "decision": view.decision.as_ref().map(|d| json!({
+                "outcome": d.outcome.as_str(), "by": name(&d.decided_by), "at": time(d.decided_at),
+            })),
+            "award": award,
+            "amendments": amendments,
+            "immigration": immigration,
+            "show_immigration": po,
+            "timeline": timeline,
+            "actions": actions,
+        }))
+        .errors(errors)
+        .notice(notice)
+        .status(status)
+        .into_response())
+}
+
+fn short_id(id: &str) -> String {
+    id.chars()
+        .rev()
+        .take(8)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect()
+}
+
+/// One action of the lifecycle, posted from the case page. A refusal shows the case again with the reason.
+async fn act(
+    State(state): State<AppState>,
+    session: Session,
+    Path((id, action)): Path<(String, String)>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    session.check_csrf(&form)?;
+    session.require(&CASE_DESK)?;
+    let view = application_view::find(&state.db, &id)
+        .await?
+        .ok_or(PageError::NotFound)?;
+    let actor = session.actor.clone();
+    let result = match parse_action(&action, &form, &view) {
+        Err(errors) => Err(errors),
+        Ok(Command::Application(command)) => state
+            .execute_application(&id, &actor, command)
+            .await
+            .map_err(|error| refusal(&action, error)),
+        Ok(Command::Immigration(command)) => {
+            let record_id = uuid::Uuid::now_v7().to_string();
+            record_immigration(&state, &actor, &record_id, command, &action).await
+        }
+    };
+    match result {
+        Ok(()) => Ok(see_other(&format!("/cases/{id}?done={action}"), &[])),
+        Err(Refused::Shown(errors, status)) => {
+            let view = application_view::find(&state.db, &id)
+                .await?
+                .ok_or(PageError::NotFound)?;
+            case_page(&state, &session, &view, errors, None, status).await
+        }
+        Err(Refused::Page(error)) => Err(error),
+    }
+}
+
+async fn record_immigration(
+    state: &AppState,
+    actor: &Actor,
+    record_id: &str,
+    command: ImmigrationCommand,
+    action: &str,
+) -> Result<(), Refused> {
+    state
+        .execute_immigration(record_id, actor, command)
+        .await
+        .map_err(|error| refusal(action, error))
+}
+
+enum Command {
+    Application(ApplicationCommand),
+    Immigration(ImmigrationCommand),
+}
+
+enum Refused {
+    Shown(Vec<ErrorItem>, StatusCode),
+    Page(PageError),
+}
+
+/// A refusal of the rules, shown on the case page; anything else is an error page.
+fn refusal(action: &str, error: ApiError) -> Refused {
+    match error.status {
+        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT => {
+            let problems = problems_of(&error);
+            let mut errors: Vec<ErrorItem> = problems
+                .iter()
+                .map(|(path, problem)| {
+                    ErrorItem::new(
+                        &format!("{action}_{path}"),
+                        format!("{} {problem}", label_for(path)),
+                    )
+                })
+                .collect();
+            if let Some(fields) = error.extra.get("fields").and_then(Value::as_array) {
+                let fields: Vec<String> = fields
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(label_for)
+                    .collect();
+                errors.push(ErrorItem::new(
+                    action,
+                    format!("{}: {}", error.message, fields.join(", ")),
+                ));
+            }
+            if errors.is_empty() {
+                errors.push(ErrorItem::new(action, capitalised(&error.message)));
+            }
+            Refused::Shown(errors, error.status)
+        }
+        _ => Refused::Page(error.into()),
+    }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+fn text(form: &[(String, String)], name: &str) -> String {
+    field(form, name).unwrap_or_default().trim().to_string()
+}
+
+fn parse_date(
+    form: &[(String, String)],
+    name: &str,
+    action: &str,
+    errors: &mut Vec<ErrorItem>,
+) -> Option<NaiveDate> {
+    let parsed = NaiveDate::parse_from_str(&text(form, name), "%Y-%m-%d").ok();
+    if parsed.is_none() {
+        errors.push(ErrorItem::new(
+            &format!("{action}_{name}"),
+            "Enter a date written YYYY-MM-DD",
+        ));
+    }
+    parsed
+}
+
+fn parse_action(
+    action: &str,
+    form: &[(String, String)],
+    view: &ApplicationView,
+) -> Result<Command, Refused> {
+    let mut errors = Vec::new();
+    let command = match action {
+        "eligibility" => match field(form, "eligible") {
+            Some(answer) => Command::Application(ApplicationCommand::DetermineEligibility {
+                eligible: answer == "yes",
+                reason: text(form, "reason"),
+            }),
+            None => {
+                errors.push(ErrorItem::new(
+                    "eligibility_eligible",
+                    "Say whether the applicant is eligible",
+                ));
+                return Err(Refused::Shown(errors, StatusCode::UNPROCESSABLE_ENTITY));
+            }
+        },
+        "assignments" => Command::Application(ApplicationCommand::AssignCommitteeMember {
+            member_id: text(form, "committee_member_id"),
+        }),
+        "decision" => match Outcome::parse(&text(form, "outcome")) {
+            Some(outcome) => Command::Application(ApplicationCommand::RecordDecision { outcome }),
+            None => {
+                errors.push(ErrorItem::new(
+                    "decision_outcome",
+                    "Choose selected, reserve or unsuccessful",
+                ));
+                return Err(Refused::Shown(errors, StatusCode::UNPROCESSABLE_ENTITY));
+            }
+        },
+        "award" => {
+            let start_date = parse_date(form, "start_date", action, &mut errors);
+            let terms = [
+                ("institution", "Institution"),
+                ("course", "Course"),
+                ("level", "Level of study"),
+            ]
+            .map(|(name, label)| {
+                let value = text(form, name);
+                if value.is_empty() {
+                    errors.push(ErrorItem::new(
+                        &format!("award_{name}"),
+                        format!("Enter the {}", label.to_lowercase()),
+                    ));
+                }
+                value
+            });
+            let Some(start_date) = start_date.filter(|_| errors.is_empty()) else {
+                return Err(Refused::Shown(errors, StatusCode::UNPROCESSABLE_ENTITY));
+            };
+            let [institution, course, level] = terms;
+            let sponsor = text(form, "joint_sponsor_id");
+            Command::Application(ApplicationCommand::MakeAward {
+                terms: AwardTerms {
+                    institution,
+                    course,
+                    level,
+                    start_date,
+                },
+                joint_sponsor_id: (!sponsor.is_empty()).then_some(sponsor),
+            })
+        }
+        "complete" => {
+            let completed_on = parse_date(form, "completed_on", action, &mut errors);
+            let outcome = text(form, "outcome");
+            if outcome.is_empty() {
+                errors.push(ErrorItem::new(
+                    "complete_outcome",
+                    "Enter the degree outcome",
+                ));
+            }
+            let Some(completed_on) = completed_on.filter(|_| errors.is_empty()) else {
+                return Err(Refused::Shown(errors, StatusCode::UNPROCESSABLE_ENTITY));
+            };
+            Command::Application(ApplicationCommand::CompleteAward {
+                outcome,
+                completed_on,
+            })
+        }
+        "preferences" => {
+            let flag = |name: &str| field(form, name).is_some();
+            Command::Application(ApplicationCommand::SetPreferences {
+                preferences: Preferences {
+                    networking_opt_out: flag("networking_opt_out"),
+                    alumni_email_opt_out: flag("alumni_email_opt_out"),
+                    alumni_book_opt_out: flag("alumni_book_opt_out"),
+                    images_opt_out: flag("images_opt_out"),
+                },
+                reason: Some(text(form, "reason")),
+            })
+        }
+        "immigration-records" => {
+            let Some(issued_on) = parse_date(form, "issued_on", action, &mut errors) else {
+                return Err(Refused::Shown(errors, StatusCode::UNPROCESSABLE_ENTITY));
+            };
+            Command::Immigration(ImmigrationCommand::RecordImmigrationDocument {
+                application_id: view.id.clone(),
+                applicant_id: view.applicant_id.clone(),
+                application_status: view.status,
+                kind: text(form, "kind"),
+                reference: text(form, "reference"),
+                issued_on,
+            })
+        }
+        "amendments" => {
+            // Only the fields whose value changes are sent; the others stay as they are.
+            let changes: Vec<(String, String)> = PersonalField::ALL
+                .iter()
+                .filter_map(|f| {
+                    let posted = text(form, &f.path());
+                    (view.form.personal.get(*f).map(String::as_str) != Some(posted.as_str()))
+                        .then(|| (f.path(), posted))
+                })
+                .collect();
+            Command::Application(ApplicationCommand::AmendPersonalData {
+                changes,
+                reason: text(form, "reason"),
+                requested_by: text(form, "requested_by"),
+            })
+        }
+        _ => return Err(Refused::Page(PageError::NotFound)),
+    };
+    Ok(command)
+}
