@@ -130,6 +130,16 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;
     tracing::info!(address = %listener.local_addr()?, "serving");
+    let db = state.db.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
+        loop {
+            every.tick().await;
+            if let Err(error) = crate::pages::session::sweep(&db).await {
+                tracing::warn!(cause = %error, "ended sessions could not be removed");
+            }
+        }
+    });
     axum::serve(listener, crate::http::router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await

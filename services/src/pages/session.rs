@@ -126,6 +126,18 @@ async fn end_by_hash(db: &Db, token_hash: &str) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+/// Removes every session that has ended, by either clock. The server runs this every few minutes.
+pub async fn sweep(db: &Db) -> Result<u64, sqlx::Error> {
+    const SQL: &str = "DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2";
+    let now = Utc::now();
+    on_pool!(db, p => Ok(sqlx::query(SQL)
+        .bind(now)
+        .bind(now - IDLE_TIMEOUT)
+        .execute(p)
+        .await?
+        .rows_affected()))
+}
+
 /// The value of a cookie the browser sent.
 pub fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
