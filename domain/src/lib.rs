@@ -10,7 +10,9 @@ pub mod country;
 pub mod cycle;
 pub mod immigration;
 pub mod personal;
+pub mod recipient;
 pub mod retention;
+pub mod sharing;
 
 pub use actor::{Actor, Authored, Role};
 pub use personal::Personal;

@@ -10,6 +10,7 @@ use domain::application::aggregate::Outcome;
 use domain::application::events::{AwardTerms, Scores};
 use domain::application::form::{Form, PersonalField};
 use domain::application::{ApplicationEvent, Status};
+use domain::recipient::RecipientKind;
 
 use crate::{Conn, Db, ProjectionError, RecordedEvent, on_conn, on_pool};
 
@@ -30,8 +31,54 @@ pub struct ApplicationView {
     pub award: Option<AwardView>,
     pub amendments: Vec<AmendmentView>,
     pub preference_changes: Vec<PreferenceChangeView>,
+    #[serde(default)]
+    pub disclosures: Vec<DisclosureView>,
+    #[serde(default)]
+    pub refused_disclosures: Vec<RefusedDisclosureView>,
+    #[serde(default)]
+    pub rectification_notices: Vec<RectificationNoticeView>,
     /// The sequence number of the last event folded in.
     pub version: i64,
+}
+
+/// A disclosure made: to whom, what, why and when.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DisclosureView {
+    pub disclosure_id: String,
+    pub recipient_id: String,
+    pub recipient_name: String,
+    pub kind: RecipientKind,
+    pub purpose: Option<String>,
+    pub fields: Vec<String>,
+    pub disclosed_by: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A disclosure asked for and refused by the sharing rule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RefusedDisclosureView {
+    pub disclosure_id: String,
+    pub recipient_id: String,
+    pub recipient_name: String,
+    pub kind: RecipientKind,
+    pub purpose: Option<String>,
+    pub fields: Vec<String>,
+    pub reason: String,
+    pub asked_by: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A recipient to be told of a correction to data they were sent; open until an officer marks it done.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RectificationNoticeView {
+    pub recipient_id: String,
+    pub recipient_name: String,
+    pub fields: Vec<String>,
+    pub raised_at: DateTime<Utc>,
+    /// The version of the application at which the correction was made.
+    pub raised_in_version: i64,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub sent_by: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -108,6 +155,9 @@ impl ApplicationView {
             award: None,
             amendments: Vec::new(),
             preference_changes: Vec::new(),
+            disclosures: Vec::new(),
+            refused_disclosures: Vec::new(),
+            rectification_notices: Vec::new(),
             version: event.sequence,
         }
     }
@@ -239,6 +289,66 @@ impl ApplicationView {
                     award.completion_outcome = outcome.known().cloned();
                 }
             }
+            ApplicationEvent::DataDisclosed {
+                disclosure_id,
+                recipient_id,
+                recipient_name,
+                recipient_kind,
+                fields,
+                purpose,
+                ..
+            } => self.disclosures.push(DisclosureView {
+                disclosure_id: disclosure_id.clone(),
+                recipient_id: recipient_id.clone(),
+                recipient_name: recipient_name.clone(),
+                kind: *recipient_kind,
+                purpose: purpose.known().cloned(),
+                fields: fields.clone(),
+                disclosed_by: by,
+                at,
+            }),
+            ApplicationEvent::DisclosureRefused {
+                disclosure_id,
+                recipient_id,
+                recipient_name,
+                recipient_kind,
+                fields,
+                purpose,
+                reason,
+            } => self.refused_disclosures.push(RefusedDisclosureView {
+                disclosure_id: disclosure_id.clone(),
+                recipient_id: recipient_id.clone(),
+                recipient_name: recipient_name.clone(),
+                kind: *recipient_kind,
+                purpose: purpose.known().cloned(),
+                fields: fields.clone(),
+                reason: reason.clone(),
+                asked_by: by,
+                at,
+            }),
+            ApplicationEvent::RectificationNoticeDue {
+                recipient_id,
+                recipient_name,
+                fields,
+            } => self.rectification_notices.push(RectificationNoticeView {
+                recipient_id: recipient_id.clone(),
+                recipient_name: recipient_name.clone(),
+                fields: fields.clone(),
+                raised_at: at,
+                raised_in_version: event.sequence,
+                sent_at: None,
+                sent_by: None,
+            }),
+            ApplicationEvent::RectificationNoticeSent { recipient_id } => {
+                for notice in self
+                    .rectification_notices
+                    .iter_mut()
+                    .filter(|n| &n.recipient_id == recipient_id && n.sent_at.is_none())
+                {
+                    notice.sent_at = Some(at);
+                    notice.sent_by = Some(by.clone());
+                }
+            }
         }
     }
 
@@ -340,6 +450,9 @@ pub(crate) async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
 
 /// Reads one application as it stands.
 pub async fn find(db: &Db, id: &str) -> Result<Option<ApplicationView>, sqlx::Error> {
+    if !crate::db::is_plausible_id(id) {
+        return Ok(None);
+    }
     const SQL: &str = "SELECT doc FROM application_views WHERE id = $1";
     let row = on_pool!(db, p => sqlx::query(SQL).bind(id).fetch_optional(p).await?
         .map(|row| row.try_get::<Json<ApplicationView>, _>("doc")).transpose()?);

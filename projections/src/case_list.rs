@@ -8,7 +8,7 @@ use sqlx::Row;
 use domain::application::ApplicationEvent;
 
 use crate::application_view::ApplicationView;
-use crate::{Conn, Db, ProjectionError, RecordedEvent, on_conn, on_pool};
+use crate::{Conn, Db, ProjectionError, on_conn, on_pool};
 
 /// One row of the case list.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -45,14 +45,10 @@ pub struct CaseFilter {
 
 pub(crate) async fn project(
     conn: &mut Conn<'_>,
-    event: &RecordedEvent,
+    view: &ApplicationView,
     payload: &ApplicationEvent,
 ) -> Result<(), ProjectionError> {
-    // The application view is projected first, in the same transaction; the case list copies its columns.
-    let Some(view) = crate::application_view::load_in(conn, &event.aggregate_id).await? else {
-        return Ok(());
-    };
-    upsert(conn, &view).await?;
+    upsert(conn, view).await?;
     match payload {
         ApplicationEvent::CommitteeMemberAssigned { member_id } => {
             const SQL: &str = "INSERT INTO case_assignments (application_id, member_id, conflicted) \
@@ -120,9 +116,14 @@ pub async fn search(db: &Db, filter: &CaseFilter) -> Result<(Vec<CaseSummary>, i
          mean_score, scores FROM case_list{WHERE} ORDER BY updated_at DESC, id LIMIT $8 OFFSET $9"
     );
     let count = format!("SELECT COUNT(*) FROM case_list{WHERE}");
-    let text = filter
-        .text
-        .as_ref()
+    let clean = |value: &Option<String>| value.as_deref().map(crate::db::clean_text);
+    let (cycle, status, country, assigned_to) = (
+        clean(&filter.cycle),
+        clean(&filter.status),
+        clean(&filter.country),
+        clean(&filter.assigned_to),
+    );
+    let text = clean(&filter.text)
         .map(|text| text.trim().to_lowercase())
         .filter(|text| !text.is_empty());
     let pattern = text
@@ -130,11 +131,11 @@ pub async fn search(db: &Db, filter: &CaseFilter) -> Result<(Vec<CaseSummary>, i
         .map(|text| format!("%{}%", text.replace(['%', '_'], "")));
     on_pool!(db, p => {
         let rows = sqlx::query(&list)
-            .bind(&filter.cycle)
-            .bind(&filter.status)
-            .bind(&filter.country)
+            .bind(&cycle)
+            .bind(&status)
+            .bind(&country)
             .bind(filter.min_score)
-            .bind(&filter.assigned_to)
+            .bind(&assigned_to)
             .bind(&text)
             .bind(&pattern)
             .bind(filter.limit)
@@ -142,11 +143,11 @@ pub async fn search(db: &Db, filter: &CaseFilter) -> Result<(Vec<CaseSummary>, i
             .fetch_all(p)
             .await?;
         let total: i64 = sqlx::query_scalar(&count)
-            .bind(&filter.cycle)
-            .bind(&filter.status)
-            .bind(&filter.country)
+            .bind(&cycle)
+            .bind(&status)
+            .bind(&country)
             .bind(filter.min_score)
-            .bind(&filter.assigned_to)
+            .bind(&assigned_to)
             .bind(&text)
             .bind(&pattern)
             .fetch_one(p)

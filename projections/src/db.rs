@@ -32,6 +32,22 @@ impl Db {
     }
 }
 
+/// Whether a string can be the id of anything we store: ids are UUIDs, so letters, digits and hyphens,
+/// at most 64 of them. Anything else (a NUL, a path fragment, megabytes of text) is no id and is not
+/// looked up.
+pub fn is_plausible_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// Text a person typed into a filter, without the NUL character no database column can hold.
+pub fn clean_text(text: &str) -> String {
+    text.replace('\0', "")
+}
+
 /// Runs `$body` with `$c` bound to the connection, `&mut SqliteConnection` or `&mut PgConnection`.
 #[macro_export]
 macro_rules! on_conn {

@@ -9,6 +9,8 @@ pub mod application_view;
 pub mod case_list;
 pub mod db;
 pub mod immigration_records;
+pub mod publishing;
+pub mod recipients;
 pub mod recorded;
 
 pub use db::{Conn, Db};
@@ -17,6 +19,7 @@ pub use recorded::{EventMetadata, RecordedEvent};
 use cqrs_es::Aggregate;
 use domain::application::{Application, ApplicationEvent};
 use domain::immigration::{ImmigrationEvent, ImmigrationRecord};
+use domain::recipient::{Recipient, RecipientEvent};
 
 /// Why a projection could not take an event.
 #[derive(Debug, thiserror::Error)]
@@ -37,11 +40,19 @@ pub async fn project(conn: &mut Conn<'_>, event: &RecordedEvent) -> Result<(), P
         Application::TYPE => {
             let payload: ApplicationEvent = serde_json::from_value(event.payload.clone())?;
             application_view::project(conn, event, &payload).await?;
-            case_list::project(conn, event, &payload).await?;
+            // The lists below copy from the application's view, projected just above in this transaction.
+            if let Some(view) = application_view::load_in(conn, &event.aggregate_id).await? {
+                case_list::project(conn, &view, &payload).await?;
+                publishing::project(conn, &view).await?;
+            }
         }
         ImmigrationRecord::TYPE => {
             let payload: ImmigrationEvent = serde_json::from_value(event.payload.clone())?;
             immigration_records::project(conn, event, &payload).await?;
+        }
+        Recipient::TYPE => {
+            let payload: RecipientEvent = serde_json::from_value(event.payload.clone())?;
+            recipients::project(conn, event, &payload).await?;
         }
         _ => {}
     }
@@ -53,5 +64,7 @@ pub async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
     application_view::reset(conn).await?;
     case_list::reset(conn).await?;
     immigration_records::reset(conn).await?;
+    publishing::reset(conn).await?;
+    recipients::reset(conn).await?;
     Ok(())
 }

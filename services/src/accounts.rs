@@ -129,12 +129,15 @@ const COLUMNS: &str = "id, email, full_name, role, password_hash, created_at, la
 
 pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<Account>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM accounts WHERE email = $1");
-    let email = email.trim().to_lowercase();
+    let email = projections::db::clean_text(email).trim().to_lowercase();
     on_pool!(db, p => sqlx::query(&sql).bind(&email).fetch_optional(p).await?
         .map(|row| account_from(&row)).transpose())
 }
 
 pub async fn find(db: &Db, id: &str) -> Result<Option<Account>, sqlx::Error> {
+    if !projections::db::is_plausible_id(id) {
+        return Ok(None);
+    }
     let sql = format!("SELECT {COLUMNS} FROM accounts WHERE id = $1");
     on_pool!(db, p => sqlx::query(&sql).bind(id).fetch_optional(p).await?
         .map(|row| account_from(&row)).transpose())

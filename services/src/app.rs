@@ -8,6 +8,7 @@ use cqrs_es::{Aggregate, AggregateError, CqrsFramework};
 
 use domain::application::{Application, ApplicationCommand, ApplicationServices};
 use domain::immigration::{ImmigrationCommand, ImmigrationRecord};
+use domain::recipient::{Recipient, RecipientCommand};
 use domain::{Actor, Authored};
 use projections::{Db, EventMetadata};
 
@@ -33,6 +34,7 @@ pub struct AppState {
     pub secure_cookies: bool,
     applications: Arc<Framework<Application>>,
     immigration: Arc<Framework<ImmigrationRecord>>,
+    recipients: Arc<Framework<Recipient>>,
 }
 
 impl AppState {
@@ -51,6 +53,11 @@ impl AppState {
             vec![],
             (),
         );
+        let recipients = CqrsFramework::new(
+            PersistedEventStore::new_event_store(repo.clone()),
+            vec![],
+            (),
+        );
         Self {
             db,
             repo,
@@ -58,6 +65,7 @@ impl AppState {
             secure_cookies: false,
             applications: Arc::new(applications),
             immigration: Arc::new(immigration),
+            recipients: Arc::new(recipients),
         }
     }
 
@@ -82,6 +90,15 @@ impl AppState {
         command: ApplicationCommand,
     ) -> Result<(), ApiError> {
         execute(&self.applications, id, by, command).await
+    }
+
+    pub async fn execute_recipient(
+        &self,
+        id: &str,
+        by: &Actor,
+        command: RecipientCommand,
+    ) -> Result<(), ApiError> {
+        execute(&self.recipients, id, by, command).await
     }
 
     pub async fn execute_immigration(

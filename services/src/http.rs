@@ -4,6 +4,8 @@ pub mod applications;
 pub mod auth_routes;
 pub mod error;
 pub mod extract;
+pub mod publishing;
+pub mod sharing;
 
 use std::time::Duration;
 
@@ -30,6 +32,8 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(auth_routes::router())
         .merge(applications::router())
+        .merge(sharing::router())
+        .merge(publishing::router())
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()
@@ -73,8 +77,13 @@ pub fn router(state: AppState) -> Router {
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
      img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
-async fn page_not_found() -> crate::pages::PageError {
-    crate::pages::PageError::NotFound
+/// An unknown address: JSON under `/api`, a page anywhere else.
+async fn page_not_found(uri: axum::http::Uri) -> Response {
+    if uri.path() == "/api" || uri.path().starts_with("/api/") {
+        api_not_found().await.into_response()
+    } else {
+        crate::pages::PageError::NotFound.into_response()
+    }
 }
 
 async fn healthz() -> &'static str {

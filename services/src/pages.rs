@@ -12,10 +12,13 @@ pub mod session;
 pub mod staff;
 pub mod templates;
 
-use axum::Router;
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Form, Router};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 use domain::Role;
@@ -180,6 +183,8 @@ pub enum PageError {
     },
     /// A form whose CSRF token is missing or wrong.
     Csrf,
+    /// A form, path or query that cannot be read at all.
+    BadRequest,
     Forbidden,
     NotFound,
     Unavailable,
@@ -232,6 +237,12 @@ impl IntoResponse for PageError {
                 "For your security the form could not be accepted. Go back, reload the page and try again.",
                 None,
             ),
+            PageError::BadRequest => (
+                StatusCode::BAD_REQUEST,
+                "Sorry, that could not be read",
+                "Go back and try again.",
+                Some(("/", "Go to the start page")),
+            ),
             PageError::Forbidden => (
                 StatusCode::FORBIDDEN,
                 "You cannot see this page",
@@ -267,6 +278,61 @@ impl IntoResponse for PageError {
             Ok(html) => (status, Html(html)).into_response(),
             Err(_) => (status, heading).into_response(),
         }
+    }
+}
+
+/// A posted form: its fields in order, with any NUL character (which no browser sends and no database
+/// column can hold) taken out.
+pub struct PageForm(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequest<S> for PageForm {
+    type Rejection = PageError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let Form(fields) = Form::<Vec<(String, String)>>::from_request(req, state)
+            .await
+            .map_err(|_| PageError::BadRequest)?;
+        let clean = |text: String| {
+            if text.contains('\0') {
+                text.replace('\0', "")
+            } else {
+                text
+            }
+        };
+        Ok(PageForm(
+            fields
+                .into_iter()
+                .map(|(k, v)| (clean(k), clean(v)))
+                .collect(),
+        ))
+    }
+}
+
+/// A value from a page's path; one that cannot be read names no page.
+pub struct PagePath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for PagePath<T> {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(value)| PagePath(value))
+            .map_err(|_| PageError::NotFound)
+    }
+}
+
+/// A page's query string; one that cannot be read is a bad request.
+pub struct PageQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for PageQuery<T> {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(value)| PageQuery(value))
+            .map_err(|_| PageError::BadRequest)
     }
 }
 

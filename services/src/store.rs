@@ -123,6 +123,10 @@ impl EventRepository {
         aggregate_id: &str,
         after: usize,
     ) -> Result<Vec<SerializedEvent>, StoreError> {
+        // Only ids we could have issued are looked up; anything else is a stream with no events.
+        if !projections::db::is_plausible_id(aggregate_id) {
+            return Ok(Vec::new());
+        }
         let after = after as i64;
         let rows: Vec<StoredRow> = on_pool!(&self.db, p => sqlx::query(STREAM_SQL)
             .bind(aggregate_type)
@@ -302,6 +306,9 @@ impl EventRepository {
         aggregate_type: &str,
         aggregate_id: &str,
     ) -> Result<Vec<HistoryEntry>, StoreError> {
+        if !projections::db::is_plausible_id(aggregate_id) {
+            return Ok(Vec::new());
+        }
         const SQL: &str = "SELECT sequence, event_type, metadata FROM events \
                            WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence";
         let rows: Vec<(i64, String, Json<Value>)> = on_pool!(&self.db, p => sqlx::query_as(SQL)

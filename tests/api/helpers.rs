@@ -126,13 +126,16 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         .expect("migrate the test store");
     let state = AppState::new(
         db,
-        MasterKey::from_hex(&master_key).unwrap(),
+        MasterKey::from_hex(&master_key).expect("a valid master key"),
         jwt_secret.as_bytes(),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a free port");
-    let address = format!("http://{}", listener.local_addr().unwrap());
+    let address = format!(
+        "http://{}",
+        listener.local_addr().expect("the bound address")
+    );
     let router = services::http::router(state.clone());
     let server = tokio::spawn(async move {
         axum::serve(listener, router)
@@ -251,8 +254,8 @@ impl TestApp {
         let (status, body) = self.login(email, PASSWORD).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         User {
-            id: body["user_id"].as_str().unwrap().to_string(),
-            token: body["token"].as_str().unwrap().to_string(),
+            id: body["user_id"].as_str().expect("a user id").to_string(),
+            token: body["token"].as_str().expect("a token").to_string(),
             email: email.to_string(),
         }
     }
@@ -267,7 +270,7 @@ impl TestApp {
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
-        body["id"].as_str().unwrap().to_string()
+        body["id"].as_str().expect("an application id").to_string()
     }
 
     /// A draft with every section filled in.
@@ -358,6 +361,70 @@ impl TestApp {
         id
     }
 
+    /// The applicant's complete application, submitted, found eligible and assigned to the member.
+    pub async fn under_review_for(
+        &self,
+        applicant: &User,
+        officer: &User,
+        member: &User,
+    ) -> String {
+        let id = self.submitted(applicant).await;
+        self.expect_ok(
+            self.post(
+                &format!("/api/applications/{id}/eligibility"),
+                officer,
+                json!({"eligible": true, "reason": "meets the rules"}),
+            )
+            .await,
+        );
+        self.expect_ok(
+            self.post(
+                &format!("/api/applications/{id}/assignments"),
+                officer,
+                json!({"committee_member_id": member.id}),
+            )
+            .await,
+        );
+        id
+    }
+
+    /// The applicant's application taken to the decision `outcome`, scored by a new committee member.
+    pub async fn decided_for(&self, applicant: &User, officer: &User, outcome: &str) -> String {
+        let member = self.staff(Role::CommitteeMember).await;
+        let id = self.under_review_for(applicant, officer, &member).await;
+        self.expect_ok(
+            self.post(
+                &format!("/api/applications/{id}/scores"),
+                &member,
+                scores(7),
+            )
+            .await,
+        );
+        self.expect_ok(
+            self.post(
+                &format!("/api/applications/{id}/decision"),
+                officer,
+                json!({"outcome": outcome}),
+            )
+            .await,
+        );
+        id
+    }
+
+    /// The applicant's application selected and awarded.
+    pub async fn awarded_for(&self, applicant: &User, officer: &User) -> String {
+        let id = self.decided_for(applicant, officer, "selected").await;
+        self.expect_ok(
+            self.post(
+                &format!("/api/applications/{id}/award"),
+                officer,
+                award_terms(),
+            )
+            .await,
+        );
+        id
+    }
+
     pub fn expect_ok(&self, (status, body): (StatusCode, Value)) -> Value {
         assert!(
             status.is_success(),
@@ -404,16 +471,19 @@ pub fn award_terms() -> Value {
 }
 
 /// Runs each named test on SQLite and on PostgreSQL, by the same code: `name::sqlite`, `name::postgres`.
+/// An attribute before a name (such as `#[ignore = "…"]`) is put on both of its tests.
 #[macro_export]
 macro_rules! on_both_stores {
-    ($($name:ident),* $(,)?) => {
+    ($($(#[$attribute:meta])* $name:ident),* $(,)?) => {
         $(
             mod $name {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                $(#[$attribute])*
                 async fn sqlite() {
                     super::$name($crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await).await;
                 }
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                $(#[$attribute])*
                 async fn postgres() {
                     super::$name($crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await).await;
                 }

@@ -1,7 +1,12 @@
 //! Black-box tests of `etp`: the real router over HTTP (and the real binary where a test needs a process),
 //! each behaviour on SQLite and on PostgreSQL by the same code.
 
+#![allow(clippy::unwrap_used, reason = "a test fails by panicking")]
+
 mod helpers;
 
+mod applications;
 mod auth;
+mod cli;
+mod robustness;
 mod storage;

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::commands::ApplicationCommand;
 use super::error::ApplicationError;
-use super::events::{ApplicationEvent, FieldChange, Scores};
+use super::events::{ApplicationEvent, AwardTerms, FieldChange, Scores};
 use super::form::{DraftChanges, Form, PersonalField};
 use super::rules::{
     FieldProblem, check_draft_changes, eligibility_problems, missing_for_submission,
@@ -18,6 +18,25 @@ use super::rules::{
 use crate::actor::{Actor, Authored, Role};
 use crate::cycle::CycleName;
 use crate::personal::Personal;
+use crate::sharing::{RecipientFacts, SubjectFacts, may_disclose};
+
+/// The fields of an application that may be disclosed to a recipient, by contract path.
+pub const DISCLOSABLE_FIELDS: [&str; 14] = [
+    "personal.full_name",
+    "personal.date_of_birth",
+    "personal.email",
+    "personal.phone",
+    "personal.address",
+    "personal.nationality",
+    "personal.country_of_residence",
+    "cycle",
+    "status",
+    "courses",
+    "award.institution",
+    "award.course",
+    "award.level",
+    "award.start_date",
+];
 
 /// Where an application stands.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -153,6 +172,12 @@ pub struct Application {
     pub scored: BTreeMap<String, u32>,
     /// Whether the application was ever submitted (a draft withdrawn unsubmitted never was).
     pub submitted: bool,
+    pub award: Option<AwardTerms>,
+    pub joint_sponsor_id: Option<String>,
+    /// The fields each recipient has been sent, by recipient id, with the recipient's name.
+    pub disclosed: BTreeMap<String, (String, BTreeSet<String>)>,
+    /// Recipients who are still to be told of a correction.
+    pub notices_due: BTreeSet<String>,
 }
 
 type Command = Authored<ApplicationCommand>;
@@ -227,8 +252,34 @@ impl Aggregate for Application {
                 self.scored.insert(member_id, total);
             }
             ApplicationEvent::DecisionRecorded { outcome } => self.status = outcome.status(),
-            ApplicationEvent::AwardMade { .. } => self.status = Status::Awarded,
+            ApplicationEvent::AwardMade {
+                terms,
+                joint_sponsor_id,
+            } => {
+                self.status = Status::Awarded;
+                self.award = terms.into_known();
+                self.joint_sponsor_id = joint_sponsor_id;
+            }
             ApplicationEvent::AwardCompleted { .. } => self.status = Status::Alumni,
+            ApplicationEvent::DataDisclosed {
+                recipient_id,
+                recipient_name,
+                fields,
+                ..
+            } => {
+                let entry = self
+                    .disclosed
+                    .entry(recipient_id)
+                    .or_insert_with(|| (recipient_name, BTreeSet::new()));
+                entry.1.extend(fields);
+            }
+            ApplicationEvent::DisclosureRefused { .. } => {}
+            ApplicationEvent::RectificationNoticeDue { recipient_id, .. } => {
+                self.notices_due.insert(recipient_id);
+            }
+            ApplicationEvent::RectificationNoticeSent { recipient_id } => {
+                self.notices_due.remove(&recipient_id);
+            }
         }
     }
 }
@@ -348,6 +399,124 @@ impl Application {
                     outcome: outcome.trim().to_string().into(),
                 }])
             }
+            ApplicationCommand::DiscloseData {
+                disclosure_id,
+                recipient,
+                purpose,
+                fields,
+            } => self.disclose(disclosure_id, recipient, purpose, fields, action),
+            ApplicationCommand::MarkRectificationNoticeSent { recipient_id } => {
+                if !self.notices_due.contains(&recipient_id) {
+                    return Err(ApplicationError::NoNoticeDue);
+                }
+                Ok(vec![ApplicationEvent::RectificationNoticeSent {
+                    recipient_id,
+                }])
+            }
+        }
+    }
+
+    /// Personal data leaves only to a recipient the policy allows for this person; anything else is refused
+    /// and the refusal recorded. Only the fields of [`DISCLOSABLE_FIELDS`] can be sent.
+    fn disclose(
+        &self,
+        disclosure_id: String,
+        recipient: RecipientFacts,
+        purpose: String,
+        fields: Vec<String>,
+        action: &'static str,
+    ) -> Result<Vec<ApplicationEvent>, ApplicationError> {
+        if matches!(self.status, Status::Draft | Status::Withdrawn) {
+            return Err(self.invalid_state(action));
+        }
+        let mut problems = Vec::new();
+        let purpose = purpose.trim().to_string();
+        if purpose.is_empty() || purpose.chars().count() > 500 {
+            problems.push(FieldProblem::new(
+                "purpose",
+                "say why, in at most 500 characters",
+            ));
+        }
+        if fields.is_empty() {
+            problems.push(FieldProblem::new(
+                "fields",
+                "name at least one field to disclose",
+            ));
+        }
+        let mut chosen: Vec<String> = Vec::new();
+        for field in fields {
+            if !DISCLOSABLE_FIELDS.contains(&field.as_str()) {
+                problems.push(FieldProblem::new(
+                    field,
+                    "is not a field that can be disclosed",
+                ));
+            } else if !chosen.contains(&field) {
+                chosen.push(field);
+            }
+        }
+        if !problems.is_empty() {
+            return Err(ApplicationError::Invalid { problems });
+        }
+        let subject = SubjectFacts {
+            country_of_residence: self.form.personal.country_of_residence.as_deref(),
+            nationality: self.form.personal.nationality.as_deref(),
+            joint_sponsor_id: self.joint_sponsor_id.as_deref(),
+        };
+        Ok(vec![match may_disclose(&recipient, subject) {
+            Ok(()) => {
+                let values = chosen
+                    .iter()
+                    .map(|field| {
+                        (
+                            field.clone(),
+                            self.disclosable_value(field).unwrap_or_default(),
+                        )
+                    })
+                    .collect();
+                ApplicationEvent::DataDisclosed {
+                    disclosure_id,
+                    recipient_id: recipient.id,
+                    recipient_name: recipient.name,
+                    recipient_kind: recipient.kind,
+                    fields: chosen,
+                    purpose: purpose.into(),
+                    values: Personal::Known(values),
+                }
+            }
+            Err(refusal) => ApplicationEvent::DisclosureRefused {
+                disclosure_id,
+                recipient_id: recipient.id,
+                recipient_name: recipient.name,
+                recipient_kind: recipient.kind,
+                fields: chosen,
+                purpose: purpose.into(),
+                reason: refusal.to_string(),
+            },
+        }])
+    }
+
+    /// The value a disclosable field has now, as sent.
+    fn disclosable_value(&self, path: &str) -> Option<String> {
+        if let Some(field) = PersonalField::from_path(path) {
+            return self.form.personal.get(field).cloned();
+        }
+        let award = self.award.as_ref();
+        match path {
+            "cycle" => self.cycle.as_ref().map(|c| c.to_string()),
+            "status" => Some(self.status.as_str().to_string()),
+            "courses" => Some(
+                self.form
+                    .courses
+                    .iter()
+                    .map(|c| format!("{} at {} ({})", c.course, c.institution, c.level))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            "award.institution" => award.map(|a| a.institution.clone()),
+            "award.course" => award.map(|a| a.course.clone()),
+            "award.level" => award.map(|a| a.level.clone()),
+            "award.start_date" => award.map(|a| a.start_date.to_string()),
+            _ => None,
         }
     }
 
@@ -495,12 +664,25 @@ impl Application {
             "" => "the applicant".to_string(),
             who => who.to_string(),
         };
-        Ok(vec![ApplicationEvent::PersonalDataAmended {
+        let changed: BTreeSet<String> = amended.keys().map(|field| field.path()).collect();
+        let mut events = vec![ApplicationEvent::PersonalDataAmended {
             fields: amended.keys().copied().collect(),
             changes: amended.into_values().collect::<Vec<_>>().into(),
             reason: reason.into(),
             requested_by: requested_by.into(),
-        }])
+        }];
+        // Whoever was sent a value that has now changed must be told of the correction.
+        for (recipient_id, (recipient_name, sent)) in &self.disclosed {
+            let fields: Vec<String> = sent.intersection(&changed).cloned().collect();
+            if !fields.is_empty() {
+                events.push(ApplicationEvent::RectificationNoticeDue {
+                    recipient_id: recipient_id.clone(),
+                    recipient_name: recipient_name.clone(),
+                    fields,
+                });
+            }
+        }
+        Ok(events)
     }
 
     /// A programme officer assigns committee members to an eligible application, which puts it under review.
@@ -574,6 +756,9 @@ pub fn may_issue(role: Role, command: &ApplicationCommand) -> bool {
         | C::MakeAward { .. }
         | C::CompleteAward { .. } => role == Role::ProgrammeOfficer,
         C::DeclareConflict { .. } | C::ScoreApplication { .. } => role == Role::CommitteeMember,
+        C::DiscloseData { .. } | C::MarkRectificationNoticeSent { .. } => {
+            role == Role::ProgrammeOfficer
+        }
     }
 }
 

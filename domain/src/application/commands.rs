@@ -7,6 +7,7 @@ use super::aggregate::Outcome;
 use super::events::{AwardTerms, Scores};
 use super::form::{DraftChanges, Preferences};
 use crate::cycle::CycleName;
+use crate::sharing::RecipientFacts;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum ApplicationCommand {
@@ -56,6 +57,18 @@ pub enum ApplicationCommand {
         outcome: String,
         completed_on: NaiveDate,
     },
+    /// A programme officer sends chosen fields to a registered recipient, for a stated purpose. Whether the
+    /// policy allows it is decided here; a refusal is recorded too.
+    DiscloseData {
+        disclosure_id: String,
+        recipient: RecipientFacts,
+        purpose: String,
+        fields: Vec<String>,
+    },
+    /// A programme officer has told a recipient of the corrections they were due.
+    MarkRectificationNoticeSent {
+        recipient_id: String,
+    },
 }
 
 impl ApplicationCommand {
@@ -75,6 +88,10 @@ impl ApplicationCommand {
             ApplicationCommand::RecordDecision { .. } => "decide",
             ApplicationCommand::MakeAward { .. } => "award",
             ApplicationCommand::CompleteAward { .. } => "complete the award of",
+            ApplicationCommand::DiscloseData { .. } => "disclose data of",
+            ApplicationCommand::MarkRectificationNoticeSent { .. } => {
+                "record a rectification notice for"
+            }
         }
     }
 }

@@ -51,6 +51,8 @@ pub enum ApplicationError {
     NotSelected { status: Status },
     #[error("only an awarded application can do this; this one is {status}")]
     NotAwarded { status: Status },
+    #[error("no correction is waiting to be passed on to that recipient")]
+    NoNoticeDue,
     /// The list of staff could not be read; the command may be tried again.
     #[error("the staff directory could not be read")]
     DirectoryUnavailable,

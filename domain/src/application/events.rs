@@ -2,6 +2,8 @@
 //! application's own data key; ids, outcomes and the dates of the process stay in clear. Who did it and when
 //! travel with every event as metadata.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
@@ -10,6 +12,7 @@ use super::aggregate::{Outcome, Status};
 use super::form::{DraftChanges, PersonalField, Preferences, Section};
 use crate::cycle::CycleName;
 use crate::personal::Personal;
+use crate::recipient::RecipientKind;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ApplicationEvent {
@@ -62,6 +65,37 @@ pub enum ApplicationEvent {
     AwardCompleted {
         completed_on: NaiveDate,
         outcome: Personal<String>,
+    },
+    /// Chosen fields were sent to a registered recipient the policy allows, for a stated purpose. The values
+    /// sent are kept, so a later correction can be passed on.
+    DataDisclosed {
+        disclosure_id: String,
+        recipient_id: String,
+        recipient_name: String,
+        recipient_kind: RecipientKind,
+        fields: Vec<String>,
+        purpose: Personal<String>,
+        values: Personal<BTreeMap<String, String>>,
+    },
+    /// A disclosure the policy does not allow was asked for, and refused.
+    DisclosureRefused {
+        disclosure_id: String,
+        recipient_id: String,
+        recipient_name: String,
+        recipient_kind: RecipientKind,
+        fields: Vec<String>,
+        purpose: Personal<String>,
+        reason: String,
+    },
+    /// Personal data a recipient was sent has been amended: they must be told of the correction.
+    RectificationNoticeDue {
+        recipient_id: String,
+        recipient_name: String,
+        fields: Vec<String>,
+    },
+    /// A programme officer told the recipient of the correction.
+    RectificationNoticeSent {
+        recipient_id: String,
     },
 }
 
@@ -126,6 +160,10 @@ impl DomainEvent for ApplicationEvent {
             ApplicationEvent::DecisionRecorded { .. } => "DecisionRecorded",
             ApplicationEvent::AwardMade { .. } => "AwardMade",
             ApplicationEvent::AwardCompleted { .. } => "AwardCompleted",
+            ApplicationEvent::DataDisclosed { .. } => "DataDisclosed",
+            ApplicationEvent::DisclosureRefused { .. } => "DisclosureRefused",
+            ApplicationEvent::RectificationNoticeDue { .. } => "RectificationNoticeDue",
+            ApplicationEvent::RectificationNoticeSent { .. } => "RectificationNoticeSent",
         };
         name.to_string()
     }

@@ -2,7 +2,7 @@
 
 pub mod wire;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post, put};
@@ -20,7 +20,7 @@ use projections::case_list::{self, CaseFilter};
 use projections::immigration_records;
 
 use super::error::{ApiError, duplicate_application};
-use super::extract::{ApiJson, ApiQuery, AuthUser};
+use super::extract::{ApiJson, ApiPath, ApiQuery, AuthUser};
 use crate::app::AppState;
 use wire::{
     AmendmentBody, ApplicationPatch, AssignmentBody, Audience, AwardBody, CompletionBody,
@@ -177,7 +177,7 @@ async fn list(
 async fn show(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     current(&state, &id, &actor).await
 }
@@ -185,7 +185,7 @@ async fn show(
 async fn edit(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(patch): ApiJson<ApplicationPatch>,
 ) -> Result<Json<Value>, ApiError> {
     let changes = patch
@@ -203,7 +203,7 @@ async fn edit(
 async fn submit(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     run(&state, &id, &actor, ApplicationCommand::SubmitApplication).await
 }
@@ -211,7 +211,7 @@ async fn submit(
 async fn withdraw(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     run(&state, &id, &actor, ApplicationCommand::WithdrawApplication).await
 }
@@ -219,7 +219,7 @@ async fn withdraw(
 async fn set_preferences(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<PreferencesBody>,
 ) -> Result<Json<Value>, ApiError> {
     let command = ApplicationCommand::SetPreferences {
@@ -232,7 +232,7 @@ async fn set_preferences(
 async fn amend(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<AmendmentBody>,
 ) -> Result<Json<Value>, ApiError> {
     let changes = body
@@ -243,11 +243,15 @@ async fn amend(
         reason: body.reason,
         requested_by: body.requested_by,
     };
-    let Json(mut application) = run(&state, &id, &actor, command).await?;
-    // The recipients who were sent a value that changed. Disclosures are not yet recorded, so no recipient
-    // holds an old value and the list is empty.
+    let before = load(&state, &id).await?.version;
+    state.execute_application(&id, &actor, command).await?;
+    let view = load(&state, &id).await?;
+    let mut application = render(&view, &audience(&actor, &view)?);
     if let Value::Object(map) = &mut application {
-        map.insert("notify_recipients".into(), json!([]));
+        map.insert(
+            "notify_recipients".into(),
+            super::sharing::recipients_to_notify(&view, before),
+        );
     }
     Ok(Json(application))
 }
@@ -255,7 +259,7 @@ async fn amend(
 async fn eligibility(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<EligibilityBody>,
 ) -> Result<Json<Value>, ApiError> {
     let command = ApplicationCommand::DetermineEligibility {
@@ -268,7 +272,7 @@ async fn eligibility(
 async fn assign(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<AssignmentBody>,
 ) -> Result<Json<Value>, ApiError> {
     let command = ApplicationCommand::AssignCommitteeMember {
@@ -280,7 +284,7 @@ async fn assign(
 async fn declare_conflict(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ConflictBody>,
 ) -> Result<Json<Value>, ApiError> {
     let command = ApplicationCommand::DeclareConflict {
@@ -295,7 +299,7 @@ async fn declare_conflict(
 async fn score(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ScoresBody>,
 ) -> Result<Json<Value>, ApiError> {
     let scores = body.scores();
@@ -317,7 +321,7 @@ async fn score(
 async fn decide(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<DecisionBody>,
 ) -> Result<Json<Value>, ApiError> {
     let outcome = Outcome::parse(body.outcome.trim()).ok_or_else(|| {
@@ -335,7 +339,7 @@ async fn decide(
 async fn award(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<AwardBody>,
 ) -> Result<Json<Value>, ApiError> {
     let terms = body
@@ -355,7 +359,7 @@ async fn award(
 async fn complete_award(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<CompletionBody>,
 ) -> Result<Json<Value>, ApiError> {
     let (outcome, completed_on) = body
@@ -371,7 +375,7 @@ async fn complete_award(
 async fn record_immigration(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ImmigrationBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let actor = user.require(&[Role::ProgrammeOfficer])?;
@@ -397,7 +401,7 @@ async fn record_immigration(
 async fn list_immigration(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     user.require(&[Role::ProgrammeOfficer])?;
     load(&state, &id).await?;
@@ -408,7 +412,7 @@ async fn list_immigration(
 async fn history(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     user.require(&CASE_STAFF)?;
     load(&state, &id).await?;

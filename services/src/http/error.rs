@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 use domain::application::ApplicationError;
 use domain::application::rules::FieldProblem;
 use domain::immigration::ImmigrationError;
+use domain::recipient::RecipientError;
 use projections::ProjectionError;
 
 #[derive(Debug)]
@@ -183,6 +184,7 @@ impl From<ApplicationError> for ApiError {
             E::NotAwarded { status: current } => {
                 status(StatusCode::CONFLICT, "not_awarded").with("status", current.as_str())
             }
+            E::NoNoticeDue => status(StatusCode::CONFLICT, "no_notice_due"),
             E::DirectoryUnavailable => ApiError::unavailable(),
         }
     }
@@ -199,6 +201,23 @@ impl From<ImmigrationError> for ApiError {
                     .with("status", status.as_str())
             }
             ImmigrationError::Invalid { problems } => ApiError::invalid(message, problems),
+        }
+    }
+}
+
+impl From<RecipientError> for ApiError {
+    fn from(error: RecipientError) -> Self {
+        let message = error.to_string();
+        match error {
+            RecipientError::Forbidden => ApiError::forbidden(),
+            RecipientError::AlreadyRegistered => ApiError::conflict(),
+            RecipientError::InvalidName => ApiError::invalid(
+                message,
+                vec![FieldProblem::new(
+                    "name",
+                    "must be given, at most 200 characters",
+                )],
+            ),
         }
     }
 }

@@ -24,10 +24,85 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !is_json(req.headers()) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the request body as JSON, with Content-Type: application/json",
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    payload_too_large()
+                } else {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "bad_request",
+                        rejection.body_text(),
+                    )
+                }
+            })?;
+        if contains_nul(&bytes) {
+            return Err(ApiError::invalid_field(
+                "body",
+                "text must not contain the NUL character",
+            ));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
+    }
+}
+
+/// Whether the request says its body is JSON (`application/json`, or a `+json` type).
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .map(|value| {
+            value
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .is_some_and(|mime| {
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+}
+
+/// Whether a JSON text holds the escape of the NUL character (`\u0000`) inside a string: no database
+/// column can store it, so it is refused at the door.
+fn contains_nul(json: &[u8]) -> bool {
+    json.windows(6).enumerate().any(|(i, window)| {
+        window.eq_ignore_ascii_case(b"\\u0000") && {
+            let backslashes = json[..=i].iter().rev().take_while(|b| **b == b'\\').count();
+            backslashes % 2 == 1
+        }
+    })
+}
+
+/// A value from the path. One that cannot be read (not UTF-8, not the expected type) names nothing:
+/// 404 `not_found`.
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| ApiPath(value))
+            .map_err(|_| ApiError::not_found())
     }
 }
 
@@ -133,5 +208,21 @@ where
                     format!("the query string is not valid: {}", rejection.body_text()),
                 )
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::contains_nul;
+
+    #[test]
+    fn the_nul_escape_is_found_only_where_it_is_one() {
+        assert!(contains_nul(br#"{"a": "x\u0000y"}"#));
+        assert!(
+            !contains_nul(br#"{"a": "\\u0000"}"#),
+            "an escaped backslash followed by u0000 is text"
+        );
+        assert!(contains_nul(br#"{"a": "\\\u0000"}"#));
+        assert!(!contains_nul(br#"{"a": "u0000"}"#));
     }
 }

@@ -1,11 +1,11 @@
 //! The applicant's pages: their applications, the form section by section with "save and come back later",
 //! check your answers, submission, and after it a read-only copy with the status and a timeline.
 
-use axum::extract::{Path, Query, State};
+use axum::Router;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use chrono::{Datelike, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -20,7 +20,9 @@ use domain::cycle::CycleName;
 use projections::application_view::{self, ApplicationView};
 
 use super::session::field;
-use super::{ErrorItem, Page, PageError, Session, field_id, see_other};
+use super::{
+    ErrorItem, Page, PageError, PageForm, PagePath, PageQuery, Session, field_id, see_other,
+};
 use crate::app::AppState;
 use crate::http::error::ApiError;
 
@@ -239,7 +241,7 @@ async fn list(State(state): State<AppState>, session: Session) -> Result<Respons
 async fn start(
     State(state): State<AppState>,
     session: Session,
-    Form(form): Form<Vec<(String, String)>>,
+    PageForm(form): PageForm,
 ) -> Result<Response, PageError> {
     session.check_csrf(&form)?;
     let actor = session.require(&[Role::Applicant])?;
@@ -267,8 +269,8 @@ struct ShowQuery {
 async fn show(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<String>,
-    Query(query): Query<ShowQuery>,
+    PagePath(id): PagePath<String>,
+    PageQuery(query): PageQuery<ShowQuery>,
 ) -> Result<Response, PageError> {
     let view = own_application(&state, &session, &id).await?;
     if view.status != Status::Draft {
@@ -579,8 +581,8 @@ fn changes_from(slug: &str, form: &[(String, String)]) -> Option<DraftChanges> {
 async fn save(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<String>,
-    Form(form): Form<Vec<(String, String)>>,
+    PagePath(id): PagePath<String>,
+    PageForm(form): PageForm,
 ) -> Result<Response, PageError> {
     session.check_csrf(&form)?;
     let view = own_application(&state, &session, &id).await?;
@@ -699,7 +701,7 @@ pub(crate) fn answers(view: &ApplicationView, with_change_links: bool) -> Vec<Va
 async fn check(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<String>,
 ) -> Result<Response, PageError> {
     let view = own_application(&state, &session, &id).await?;
     if view.status != Status::Draft {
@@ -730,8 +732,8 @@ fn check_page<'a>(
 async fn submit(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<String>,
-    Form(form): Form<Vec<(String, String)>>,
+    PagePath(id): PagePath<String>,
+    PageForm(form): PageForm,
 ) -> Result<Response, PageError> {
     session.check_csrf(&form)?;
     let view = own_application(&state, &session, &id).await?;
@@ -801,8 +803,8 @@ async fn submit(
 async fn withdraw(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<String>,
-    Form(form): Form<Vec<(String, String)>>,
+    PagePath(id): PagePath<String>,
+    PageForm(form): PageForm,
 ) -> Result<Response, PageError> {
     session.check_csrf(&form)?;
     own_application(&state, &session, &id).await?;

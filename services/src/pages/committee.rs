@@ -2,11 +2,11 @@
 //! declaration of a conflict of interest. A member never sees the preferences, immigration records or
 //! disclosures, nor an application they are not assigned to or have declared a conflict on.
 
-use axum::extract::{Path, Query, State};
+use axum::Router;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -18,7 +18,7 @@ use projections::case_list::{self, CaseFilter};
 
 use super::applicant::{answers, problems_of};
 use super::session::field;
-use super::{ErrorItem, Page, PageError, Session, see_other};
+use super::{ErrorItem, Page, PageError, PageForm, PagePath, PageQuery, Session, see_other};
 use crate::app::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -101,8 +101,8 @@ struct Done {
 async fn application(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<String>,
-    Query(done): Query<Done>,
+    PagePath(id): PagePath<String>,
+    PageQuery(done): PageQuery<Done>,
 ) -> Result<Response, PageError> {
     let view = assigned(&state, &session, &id).await?;
     let notice = done
@@ -176,8 +176,8 @@ fn application_page(
 async fn score(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<String>,
-    Form(form): Form<Vec<(String, String)>>,
+    PagePath(id): PagePath<String>,
+    PageForm(form): PageForm,
 ) -> Result<Response, PageError> {
     session.check_csrf(&form)?;
     let view = assigned(&state, &session, &id).await?;
@@ -248,8 +248,8 @@ async fn score(
 async fn declare_conflict(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<String>,
-    Form(form): Form<Vec<(String, String)>>,
+    PagePath(id): PagePath<String>,
+    PageForm(form): PageForm,
 ) -> Result<Response, PageError> {
     session.check_csrf(&form)?;
     assigned(&state, &session, &id).await?;

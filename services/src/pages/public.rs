@@ -1,10 +1,10 @@
 //! Pages anyone may see: the start page, the privacy notice, registration, sign-in and sign-out.
 
-use axum::extract::{Query, State};
+use axum::Router;
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{AppendHeaders, IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -12,7 +12,10 @@ use domain::Role;
 use domain::retention::SCHEDULE;
 
 use super::session::{self, check_anonymous_csrf, field};
-use super::{ErrorItem, MaybeSession, Page, PageError, Session, navigation, safe_next, see_other};
+use super::{
+    ErrorItem, MaybeSession, Page, PageError, PageForm, PageQuery, Session, navigation, safe_next,
+    see_other,
+};
 use crate::accounts::{self, AccountError, NewAccount};
 use crate::app::AppState;
 
@@ -80,7 +83,7 @@ async fn register_page(
 async fn register(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
+    PageForm(form): PageForm,
 ) -> Result<Response, PageError> {
     check_anonymous_csrf(&headers, &form)?;
     let email = field(&form, "email").unwrap_or_default();
@@ -141,7 +144,7 @@ async fn login_page(
     State(state): State<AppState>,
     headers: HeaderMap,
     MaybeSession(session): MaybeSession,
-    Query(query): Query<LoginQuery>,
+    PageQuery(query): PageQuery<LoginQuery>,
 ) -> Response {
     if let Some(session) = session {
         return see_other(home_of(&session), &[]);
@@ -161,7 +164,7 @@ async fn login_page(
 async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<Vec<(String, String)>>,
+    PageForm(form): PageForm,
 ) -> Result<Response, PageError> {
     check_anonymous_csrf(&headers, &form)?;
     let email = field(&form, "email").unwrap_or_default();
@@ -188,7 +191,7 @@ async fn login(
 async fn logout(
     State(state): State<AppState>,
     session: Session,
-    Form(form): Form<Vec<(String, String)>>,
+    PageForm(form): PageForm,
 ) -> Result<Response, PageError> {
     session.check_csrf(&form)?;
     session::end(&state.db, &session).await?;

@@ -5,14 +5,14 @@
 //! page says so and points to what the officer can already do.
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
 
 use domain::Role;
 
-use super::{Page, PageError, Session};
+use super::{Page, PageError, PagePath, Session};
 use crate::app::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -31,7 +31,7 @@ async fn requests(State(_state): State<AppState>, session: Session) -> Result<Re
     )
 }
 
-async fn request(session: Session, Path(_id): Path<String>) -> Result<Response, PageError> {
+async fn request(session: Session, PagePath(_id): PagePath<String>) -> Result<Response, PageError> {
     session.require(&[Role::InformationOfficer])?;
     Err(PageError::NotFound)
 }

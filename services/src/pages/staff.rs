@@ -3,11 +3,11 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::Router;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -24,7 +24,9 @@ use projections::immigration_records;
 
 use super::applicant::{answers, label_for, problems_of, status_text};
 use super::session::field;
-use super::{ErrorItem, Page, PageError, Session, encode_query, see_other};
+use super::{
+    ErrorItem, Page, PageError, PageForm, PagePath, PageQuery, Session, encode_query, see_other,
+};
 use crate::accounts;
 use crate::app::AppState;
 use crate::http::error::ApiError;
@@ -80,7 +82,7 @@ struct CasesQuery {
 async fn cases(
     State(state): State<AppState>,
     session: Session,
-    Query(query): Query<CasesQuery>,
+    PageQuery(query): PageQuery<CasesQuery>,
 ) -> Result<Response, PageError> {
     session.require(&CASE_DESK)?;
     let clean = |value: &Option<String>| {
@@ -154,8 +156,8 @@ struct CaseQuery {
 async fn case(
     State(state): State<AppState>,
     session: Session,
-    Path(id): Path<String>,
-    Query(query): Query<CaseQuery>,
+    PagePath(id): PagePath<String>,
+    PageQuery(query): PageQuery<CaseQuery>,
 ) -> Result<Response, PageError> {
     session.require(&CASE_DESK)?;
     let view = application_view::find(&state.db, &id)
@@ -366,8 +368,8 @@ fn short_id(id: &str) -> String {
 async fn act(
     State(state): State<AppState>,
     session: Session,
-    Path((id, action)): Path<(String, String)>,
-    Form(form): Form<Vec<(String, String)>>,
+    PagePath((id, action)): PagePath<(String, String)>,
+    PageForm(form): PageForm,
 ) -> Result<Response, PageError> {
     session.check_csrf(&form)?;
     session.require(&CASE_DESK)?;

@@ -373,6 +373,10 @@ pub fn render(view: &ApplicationView, audience: &Audience) -> Value {
             map.insert("award".into(), award(view));
             map.insert("amendments".into(), json!(view.amendments));
             map.insert("preference_changes".into(), json!(view.preference_changes));
+            map.insert(
+                "rectification_notices".into(),
+                json!(view.rectification_notices),
+            );
         }
     }
     body

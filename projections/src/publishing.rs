@@ -1,0 +1,185 @@
+//! The lists the programme publishes or shares, each enforcing one opt-out of the policy by construction:
+//!
+//! | list | who is on it | opt-out that keeps a person off |
+//! | --- | --- | --- |
+//! | scholar directory | current award holders | `networking_opt_out` |
+//! | alumni networking scheme | alumni, with their email | `alumni_email_opt_out` |
+//! | Alumni Open Book | alumni: name, subject, institution, level, outcome, year, country | `alumni_book_opt_out` |
+//! | image consents | award holders and alumni | `images_opt_out` |
+//!
+//! Each list is a table holding only the fields it shows. Its rows for an application are replaced in the
+//! transaction of every event of that application, so a change of preference takes effect in the same
+//! request that records it, and a rebuild from the log gives the same lists.
+
+use chrono::Datelike;
+use serde::Serialize;
+use sqlx::Row;
+
+use domain::application::Status;
+
+use crate::application_view::ApplicationView;
+use crate::{Conn, Db, ProjectionError, on_conn, on_pool};
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DirectoryEntry {
+    pub application_id: String,
+    pub full_name: String,
+    pub institution: String,
+    pub course: String,
+    pub country: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NetworkingEntry {
+    pub application_id: String,
+    pub full_name: String,
+    pub email: String,
+    pub institution: String,
+    pub course: String,
+    pub country: String,
+}
+
+/// An Alumni Open Book entry: what the policy allows to be published, and no contact data.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OpenBookEntry {
+    pub full_name: String,
+    pub subject: String,
+    pub institution: String,
+    pub level: String,
+    pub outcome: String,
+    pub year: i64,
+    pub country: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MediaConsent {
+    pub application_id: String,
+    pub full_name: String,
+}
+
+const TABLES: [&str; 4] = [
+    "scholar_directory",
+    "alumni_networking",
+    "alumni_open_book",
+    "media_consents",
+];
+
+/// Replaces the application's rows in every list with what its view now allows.
+pub(crate) async fn project(
+    conn: &mut Conn<'_>,
+    view: &ApplicationView,
+) -> Result<(), ProjectionError> {
+    for table in TABLES {
+        let sql = format!("DELETE FROM {table} WHERE application_id = $1");
+        on_conn!(conn, c => sqlx::query(&sql).bind(&view.id).execute(&mut *c).await?.rows_affected());
+    }
+    let personal = &view.form.personal;
+    let preferences = view.form.preferences;
+    let (Some(full_name), Some(award)) = (personal.full_name.as_ref(), view.award.as_ref()) else {
+        return Ok(());
+    };
+    let Some(terms) = award.terms.as_ref() else {
+        return Ok(());
+    };
+    let country = personal.nationality.clone().unwrap_or_default();
+    let holder = view.status == Status::Awarded;
+    let alumnus = view.status == Status::Alumni;
+
+    if holder && !preferences.networking_opt_out {
+        const SQL: &str = "INSERT INTO scholar_directory (application_id, full_name, institution, course, country) \
+                           VALUES ($1, $2, $3, $4, $5)";
+        on_conn!(conn, c => sqlx::query(SQL)
+            .bind(&view.id).bind(full_name).bind(&terms.institution).bind(&terms.course).bind(&country)
+            .execute(&mut *c).await?.rows_affected());
+    }
+    if alumnus
+        && !preferences.alumni_email_opt_out
+        && let Some(email) = personal.email.as_ref()
+    {
+        const SQL: &str = "INSERT INTO alumni_networking (application_id, full_name, email, institution, course, country) \
+                           VALUES ($1, $2, $3, $4, $5, $6)";
+        on_conn!(conn, c => sqlx::query(SQL)
+            .bind(&view.id).bind(full_name).bind(email).bind(&terms.institution).bind(&terms.course).bind(&country)
+            .execute(&mut *c).await?.rows_affected());
+    }
+    if alumnus && !preferences.alumni_book_opt_out {
+        const SQL: &str = "INSERT INTO alumni_open_book \
+                           (application_id, full_name, subject, institution, level, outcome, year, country) \
+                           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+        on_conn!(conn, c => sqlx::query(SQL)
+            .bind(&view.id)
+            .bind(full_name)
+            .bind(&terms.course)
+            .bind(&terms.institution)
+            .bind(&terms.level)
+            .bind(award.completion_outcome.clone().unwrap_or_default())
+            .bind(i64::from(award.awarded_at.year()))
+            .bind(&country)
+            .execute(&mut *c).await?.rows_affected());
+    }
+    if (holder || alumnus) && !preferences.images_opt_out {
+        const SQL: &str = "INSERT INTO media_consents (application_id, full_name) VALUES ($1, $2)";
+        on_conn!(conn, c => sqlx::query(SQL).bind(&view.id).bind(full_name).execute(&mut *c).await?.rows_affected());
+    }
+    Ok(())
+}
+
+pub(crate) async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
+    for table in TABLES {
+        let sql = format!("DELETE FROM {table}");
+        on_conn!(conn, c => sqlx::query(&sql).execute(&mut *c).await?.rows_affected());
+    }
+    Ok(())
+}
+
+/// The scholar directory: current award holders who share their details with other scholars.
+pub async fn scholar_directory(db: &Db) -> Result<Vec<DirectoryEntry>, sqlx::Error> {
+    const SQL: &str = "SELECT application_id, full_name, institution, course, country FROM scholar_directory \
+                       ORDER BY full_name, application_id";
+    on_pool!(db, p => sqlx::query(SQL).fetch_all(p).await?.iter().map(|row| Ok(DirectoryEntry {
+        application_id: row.try_get("application_id")?,
+        full_name: row.try_get("full_name")?,
+        institution: row.try_get("institution")?,
+        course: row.try_get("course")?,
+        country: row.try_get("country")?,
+    })).collect())
+}
+
+/// The alumni networking scheme: alumni who let future scholars have their email.
+pub async fn networking_scheme(db: &Db) -> Result<Vec<NetworkingEntry>, sqlx::Error> {
+    const SQL: &str = "SELECT application_id, full_name, email, institution, course, country FROM alumni_networking \
+                       ORDER BY full_name, application_id";
+    on_pool!(db, p => sqlx::query(SQL).fetch_all(p).await?.iter().map(|row| Ok(NetworkingEntry {
+        application_id: row.try_get("application_id")?,
+        full_name: row.try_get("full_name")?,
+        email: row.try_get("email")?,
+        institution: row.try_get("institution")?,
+        course: row.try_get("course")?,
+        country: row.try_get("country")?,
+    })).collect())
+}
+
+/// The Alumni Open Book, newest year first.
+pub async fn open_book(db: &Db) -> Result<Vec<OpenBookEntry>, sqlx::Error> {
+    const SQL: &str = "SELECT full_name, subject, institution, level, outcome, year, country FROM alumni_open_book \
+                       ORDER BY year DESC, full_name, application_id";
+    on_pool!(db, p => sqlx::query(SQL).fetch_all(p).await?.iter().map(|row| Ok(OpenBookEntry {
+        full_name: row.try_get("full_name")?,
+        subject: row.try_get("subject")?,
+        institution: row.try_get("institution")?,
+        level: row.try_get("level")?,
+        outcome: row.try_get("outcome")?,
+        year: row.try_get("year")?,
+        country: row.try_get("country")?,
+    })).collect())
+}
+
+/// Award holders and alumni whose images may be published.
+pub async fn media_consents(db: &Db) -> Result<Vec<MediaConsent>, sqlx::Error> {
+    const SQL: &str =
+        "SELECT application_id, full_name FROM media_consents ORDER BY full_name, application_id";
+    on_pool!(db, p => sqlx::query(SQL).fetch_all(p).await?.iter().map(|row| Ok(MediaConsent {
+        application_id: row.try_get("application_id")?,
+        full_name: row.try_get("full_name")?,
+    })).collect())
+}

@@ -1,0 +1,192 @@
+//! The Sharing section of CONTRACT.md: the register of recipients, disclosures and their log, and the
+//! corrections owed to recipients who hold data that has since been amended.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use domain::Role;
+use domain::application::ApplicationCommand;
+use domain::country::Country;
+use domain::recipient::{RecipientCommand, RecipientKind};
+use projections::application_view::{self, ApplicationView};
+use projections::recipients;
+
+use super::error::ApiError;
+use super::extract::{ApiJson, ApiPath, AuthUser};
+use crate::app::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/recipients", post(register).get(list))
+        .route(
+            "/applications/{id}/disclosures",
+            post(disclose).get(disclosures),
+        )
+        .route(
+            "/applications/{id}/rectification-notices/{recipient_id}",
+            post(mark_notice_sent),
+        )
+}
+
+#[derive(Deserialize)]
+struct RecipientBody {
+    name: String,
+    kind: String,
+    country: String,
+}
+
+async fn register(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(body): ApiJson<RecipientBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let actor = user.require(&[Role::Admin])?;
+    let kind = RecipientKind::parse(body.kind.trim()).ok_or_else(|| {
+        ApiError::invalid_field(
+            "kind",
+            "must be british_mission, study_country_embassy, home_country_mission or joint_sponsor",
+        )
+    })?;
+    let country = Country::parse(&body.country).ok_or_else(|| {
+        ApiError::invalid_field("country", "must be a country by its English short name")
+    })?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let command = RecipientCommand::RegisterRecipient {
+        name: body.name,
+        kind,
+        country,
+    };
+    state.execute_recipient(&id, actor, command).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+}
+
+async fn list(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, ApiError> {
+    user.require(&[
+        Role::Admin,
+        Role::ProgrammeOfficer,
+        Role::InformationOfficer,
+    ])?;
+    Ok(Json(json!(recipients::list(&state.db).await?)))
+}
+
+#[derive(Deserialize)]
+struct DisclosureBody {
+    recipient_id: String,
+    purpose: String,
+    fields: Vec<String>,
+}
+
+async fn load(state: &AppState, id: &str) -> Result<ApplicationView, ApiError> {
+    application_view::find(&state.db, id)
+        .await?
+        .ok_or_else(ApiError::not_found)
+}
+
+/// A programme officer discloses chosen fields to a registered recipient. The sharing rule decides; a
+/// refusal is recorded on the application and answered 403 `sharing_not_permitted` with the reason.
+async fn disclose(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<DisclosureBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let actor = user.require(&[Role::ProgrammeOfficer])?;
+    load(&state, &id).await?;
+    let recipient = recipients::find(&state.db, body.recipient_id.trim())
+        .await?
+        .and_then(|recipient| recipient.facts())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "there is no such recipient in the register",
+            )
+        })?;
+    let disclosure_id = uuid::Uuid::now_v7().to_string();
+    let command = ApplicationCommand::DiscloseData {
+        disclosure_id: disclosure_id.clone(),
+        recipient,
+        purpose: body.purpose,
+        fields: body.fields,
+    };
+    state.execute_application(&id, actor, command).await?;
+    let view = load(&state, &id).await?;
+    if let Some(refused) = view
+        .refused_disclosures
+        .iter()
+        .find(|r| r.disclosure_id == disclosure_id)
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "sharing_not_permitted",
+            format!("sharing is not permitted: {}", refused.reason),
+        )
+        .with("reason", refused.reason.clone()));
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "disclosure_id": disclosure_id })),
+    ))
+}
+
+/// The disclosure log of one application.
+async fn disclosures(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    user.require(&[Role::ProgrammeOfficer, Role::InformationOfficer])?;
+    let view = load(&state, &id).await?;
+    let log: Vec<Value> = view
+        .disclosures
+        .iter()
+        .map(|d| {
+            json!({
+                "disclosure_id": d.disclosure_id,
+                "recipient_id": d.recipient_id,
+                "recipient_name": d.recipient_name,
+                "kind": d.kind,
+                "purpose": d.purpose,
+                "fields": d.fields,
+                "at": d.at,
+                "disclosed_by": d.disclosed_by,
+            })
+        })
+        .collect();
+    Ok(Json(json!(log)))
+}
+
+/// A programme officer has told the recipient of the corrections they were owed.
+async fn mark_notice_sent(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    ApiPath((id, recipient_id)): ApiPath<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let command = ApplicationCommand::MarkRectificationNoticeSent { recipient_id };
+    state.execute_application(&id, &actor, command).await?;
+    let view = load(&state, &id).await?;
+    Ok(Json(
+        json!({ "rectification_notices": view.rectification_notices }),
+    ))
+}
+
+/// The recipients who were sent a value that an amendment just changed: those whose correction notices
+/// were raised after `version`.
+pub fn recipients_to_notify(view: &ApplicationView, version: i64) -> Value {
+    json!(
+        view.rectification_notices
+            .iter()
+            .filter(|notice| notice.raised_in_version > version)
+            .map(|notice| json!({
+                "recipient_id": notice.recipient_id,
+                "recipient_name": notice.recipient_name,
+                "fields": notice.fields,
+            }))
+            .collect::<Vec<_>>()
+    )
+}

@@ -1,0 +1,782 @@
+//! The `etp` command line, run as the real binary: the commands of CONTRACT.md's "Running" section, the
+//! secrets it makes or insists on, and the staff accounts it creates (and refuses to create).
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::postgres_admin_url;
+
+const STAFF_PASSWORD: &str = "a long staff test password";
+const STAFF_ROLES: [&str; 5] = [
+    "helpdesk",
+    "programme_officer",
+    "committee_member",
+    "information_officer",
+    "admin",
+];
+
+/// The binary with a clean environment: only the store (and whatever `env` adds) is set, and it runs in
+/// `dir`, so a default `data/` folder could never land in the source tree.
+fn etp(dir: &Path, database_url: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_etp"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env("ETP_DATABASE_URL", database_url)
+        .env_remove("ETP_JWT_SECRET")
+        .env_remove("ETP_MASTER_KEY")
+        .env_remove("ETP_BIND")
+        .env("RUST_LOG", "warn");
+    command
+}
+
+/// Runs a command to the end, with `stdin` as its standard input (nothing when `None`).
+fn run(mut command: Command, stdin: Option<&str>) -> Output {
+    command
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().expect("start etp");
+    if let Some(text) = stdin {
+        let mut pipe = child.stdin.take().expect("a stdin pipe");
+        pipe.write_all(text.as_bytes()).expect("write the password");
+    }
+    child.wait_with_output().expect("etp ends")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// `echo PASSWORD | etp users add --email E --role R --password-stdin`.
+fn users_add(dir: &Path, database_url: &str, email: &str, role: &str, password: &str) -> Output {
+    let command = etp(
+        dir,
+        database_url,
+        &[
+            "users",
+            "add",
+            "--email",
+            email,
+            "--role",
+            role,
+            "--password-stdin",
+        ],
+    );
+    run(command, Some(&format!("{password}\n")))
+}
+
+#[track_caller]
+fn assert_success(output: &Output, what: &str) {
+    assert!(
+        output.status.success(),
+        "{what} exits 0, got {:?}\nstdout: {}\nstderr: {}",
+        output.status.code(),
+        stdout(output),
+        stderr(output)
+    );
+}
+
+#[track_caller]
+fn assert_refused(output: &Output, what: &str) -> String {
+    assert!(
+        !output.status.success(),
+        "{what} must be refused with a non-zero exit\nstdout: {}\nstderr: {}",
+        stdout(output),
+        stderr(output)
+    );
+    assert!(
+        output.status.code().is_some(),
+        "{what} exits, it is not killed by a signal (a panic that aborts)"
+    );
+    let message = stderr(output);
+    assert!(
+        !message.contains("panicked"),
+        "{what} is refused with a message, not a panic: {message}"
+    );
+    message
+}
+
+fn sqlite_url(dir: &Path) -> String {
+    format!("sqlite://{}/etp.db", dir.display())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("its address")
+        .port()
+}
+
+/// `etp serve` on a free port of the store; stopped (killed) when dropped.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    async fn start(dir: &Path, database_url: &str, secrets: Option<(&str, &str)>) -> Server {
+        let port = free_port();
+        let mut command = etp(dir, database_url, &["serve"]);
+        command
+            .env("ETP_BIND", format!("127.0.0.1:{port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if let Some((jwt, master)) = secrets {
+            command
+                .env("ETP_JWT_SECRET", jwt)
+                .env("ETP_MASTER_KEY", master);
+        }
+        let mut server = Server {
+            child: command.spawn().expect("start etp serve"),
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let client = reqwest::Client::new();
+        for _ in 0..200 {
+            if let Ok(response) = client.get(format!("{}/healthz", server.base)).send().await
+                && response.status() == StatusCode::OK
+            {
+                return server;
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                panic!("etp serve stopped at once: {status}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("etp serve did not come up at {}", server.base);
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = reqwest::Client::new().request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status();
+        let text = response.text().await.expect("a body");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn login(&self, email: &str, password: &str) -> (StatusCode, Value) {
+        let body = json!({"email": email, "password": password});
+        self.send(reqwest::Method::POST, "/api/auth/login", None, Some(body))
+            .await
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A new, empty PostgreSQL database, dropped (with any connections to it) when the guard is dropped.
+struct PostgresDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl PostgresDatabase {
+    async fn create() -> PostgresDatabase {
+        let admin_url = postgres_admin_url();
+        let name = format!("etp_cli_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = sqlx::PgPool::connect(&admin_url)
+            .await
+            .unwrap_or_else(|error| {
+                panic!("the PostgreSQL tests need a server at {admin_url} (set ETP_TEST_POSTGRES_URL): {error}")
+            });
+        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+            .execute(&admin)
+            .await
+            .expect("create a test database");
+        admin.close().await;
+        let url = match admin_url.rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{name}"),
+            None => panic!("ETP_TEST_POSTGRES_URL must name a database"),
+        };
+        PostgresDatabase {
+            admin_url,
+            name,
+            url,
+        }
+    }
+}
+
+impl Drop for PostgresDatabase {
+    fn drop(&mut self) {
+        let admin_url = self.admin_url.clone();
+        let name = self.name.clone();
+        // Drop may run inside a runtime that must not be blocked: use a thread with its own.
+        let _ = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            runtime.block_on(async {
+                if let Ok(pool) = sqlx::PgPool::connect(&admin_url).await {
+                    let _ =
+                        sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                            .execute(&pool)
+                            .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+#[test]
+fn the_help_lists_the_server_and_the_administrative_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(etp(dir.path(), &sqlite_url(dir.path()), &["--help"]), None);
+    assert_success(&output, "etp --help");
+    let help = stdout(&output);
+    for command in ["serve", "migrate", "users", "projections"] {
+        assert!(
+            help.lines()
+                .any(|line| line.trim_start().starts_with(command)),
+            "etp --help lists {command}:\n{help}"
+        );
+    }
+
+    let output = run(
+        etp(dir.path(), &sqlite_url(dir.path()), &["users", "--help"]),
+        None,
+    );
+    assert_success(&output, "etp users --help");
+    let help = stdout(&output);
+    assert!(
+        help.lines()
+            .any(|line| line.trim_start().starts_with("add")),
+        "etp users --help lists add:\n{help}"
+    );
+    assert!(
+        !dir.path().join("etp.db").exists(),
+        "asking for help touches no store"
+    );
+}
+
+#[test]
+#[ignore = "bug: CONTRACT.md \"Running\" names `etp retention sweep` and `etp demo seed` and says `etp --help` lists them all; services/src/cli.rs has neither command"]
+fn the_help_lists_every_command_the_contract_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = run(etp(dir.path(), &sqlite_url(dir.path()), &["--help"]), None);
+    assert_success(&output, "etp --help");
+    let help = stdout(&output);
+    for command in [
+        "serve",
+        "migrate",
+        "users",
+        "retention",
+        "projections",
+        "demo",
+    ] {
+        assert!(
+            help.lines()
+                .any(|line| line.trim_start().starts_with(command)),
+            "etp --help lists {command}:\n{help}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_staff_account_added_on_a_fresh_sqlite_store_can_sign_in_through_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(dir.path());
+    let secrets = dir.path().join("etp-secrets.env");
+    assert!(!secrets.exists());
+
+    let output = users_add(
+        dir.path(),
+        &url,
+        "officer.cli@example.test",
+        "programme_officer",
+        STAFF_PASSWORD,
+    );
+    assert_success(&output, "etp users add");
+    let message = stderr(&output);
+    assert!(
+        message.contains("ETP_JWT_SECRET")
+            && message.contains("ETP_MASTER_KEY")
+            && message.contains("etp-secrets.env"),
+        "stderr says the secrets were created and where: {message}"
+    );
+    assert!(secrets.exists(), "the secrets are beside the database");
+    assert!(dir.path().join("etp.db").exists(), "the store was created");
+    let text = std::fs::read_to_string(&secrets).unwrap();
+    for name in ["ETP_JWT_SECRET=", "ETP_MASTER_KEY="] {
+        let value = text
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .unwrap_or_else(|| panic!("the secrets file has {name}"));
+        assert!(value.len() >= 32, "{name} is a real secret");
+        assert!(
+            !message.contains(value) && !stdout(&output).contains(value),
+            "the secrets themselves are never printed"
+        );
+    }
+    let user_id = stdout(&output).trim().to_string();
+    assert!(!user_id.is_empty(), "the new account's id is printed");
+
+    let server = Server::start(dir.path(), &url, None).await;
+    let (status, body) = server
+        .login("officer.cli@example.test", STAFF_PASSWORD)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["role"], "programme_officer");
+    assert_eq!(body["user_id"], user_id.as_str());
+    assert!(body["token"].as_str().is_some_and(|t| !t.is_empty()));
+
+    let (status, body) = server
+        .login("officer.cli@example.test", &format!("{STAFF_PASSWORD}\n"))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the newline of `echo` is not part of the password: {body}"
+    );
+}
+
+#[tokio::test]
+async fn on_postgres_the_commands_work_with_the_secrets_set_and_refuse_to_start_without_them() {
+    let database = PostgresDatabase::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let jwt = format!("cli-test-jwt-secret-{}", uuid::Uuid::new_v4().simple());
+    let master = services::crypto::MasterKey::generate_hex();
+    let with_secrets = |args: &[&str]| {
+        let mut command = etp(dir.path(), &database.url, args);
+        command
+            .env("ETP_JWT_SECRET", &jwt)
+            .env("ETP_MASTER_KEY", &master);
+        command
+    };
+
+    let output = run(with_secrets(&["migrate"]), None);
+    assert_success(&output, "etp migrate on PostgreSQL");
+    let output = run(with_secrets(&["migrate"]), None);
+    assert_success(&output, "etp migrate on PostgreSQL, again");
+
+    let output = run(
+        with_secrets(&[
+            "users",
+            "add",
+            "--email",
+            "officer.pg@example.test",
+            "--role",
+            "programme_officer",
+            "--password-stdin",
+        ]),
+        Some(&format!("{STAFF_PASSWORD}\n")),
+    );
+    assert_success(&output, "etp users add on PostgreSQL");
+    assert!(
+        !dir.path().join("etp-secrets.env").exists(),
+        "no secrets file is made when the secrets are set"
+    );
+
+    let server = Server::start(dir.path(), &database.url, Some((&jwt, &master))).await;
+    let (status, body) = server
+        .login("officer.pg@example.test", STAFF_PASSWORD)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["role"], "programme_officer");
+    drop(server);
+
+    let refusals = [
+        ("serve", None, None),
+        ("migrate", None, None),
+        ("serve", Some(jwt.as_str()), None),
+        ("serve", None, Some(master.as_str())),
+    ];
+    for (command, jwt, master) in refusals {
+        let mut command_line = etp(dir.path(), &database.url, &[command]);
+        command_line.env("ETP_BIND", format!("127.0.0.1:{}", free_port()));
+        if let Some(jwt) = jwt {
+            command_line.env("ETP_JWT_SECRET", jwt);
+        }
+        if let Some(master) = master {
+            command_line.env("ETP_MASTER_KEY", master);
+        }
+        let what = format!(
+            "etp {command} on PostgreSQL with ETP_JWT_SECRET {} and ETP_MASTER_KEY {}",
+            if jwt.is_some() { "set" } else { "unset" },
+            if master.is_some() { "set" } else { "unset" },
+        );
+        let message = assert_refused(&run(command_line, None), &what);
+        assert!(
+            message.contains("ETP_MASTER_KEY") || message.contains("ETP_JWT_SECRET"),
+            "{what}: the message names the missing secret: {message}"
+        );
+    }
+    assert!(
+        !dir.path().join("etp-secrets.env").exists(),
+        "no secrets file is made for PostgreSQL"
+    );
+}
+
+#[tokio::test]
+async fn a_short_jwt_secret_or_a_bad_master_key_is_refused_at_start() {
+    let database = PostgresDatabase::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let good_master = services::crypto::MasterKey::generate_hex();
+    let good_jwt = "a jwt secret of at least thirty-two bytes".to_string();
+    for (jwt, master, named) in [
+        (
+            "thirty-one bytes is too short..",
+            good_master.as_str(),
+            "ETP_JWT_SECRET",
+        ),
+        (good_jwt.as_str(), "not hex at all", "ETP_MASTER_KEY"),
+        (good_jwt.as_str(), "abcd", "ETP_MASTER_KEY"),
+    ] {
+        let mut command = etp(dir.path(), &database.url, &["migrate"]);
+        command
+            .env("ETP_JWT_SECRET", jwt)
+            .env("ETP_MASTER_KEY", master);
+        let message = assert_refused(&run(command, None), &format!("a bad {named}"));
+        assert!(
+            message.contains(named),
+            "the message names {named}: {message}"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_role_is_refused_with_the_roles_there_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(dir.path());
+    let output = users_add(
+        dir.path(),
+        &url,
+        "someone@example.test",
+        "superuser",
+        STAFF_PASSWORD,
+    );
+    let message = assert_refused(&output, "an unknown role");
+    for role in STAFF_ROLES {
+        assert!(
+            message.contains(role),
+            "the message names {role}: {message}"
+        );
+    }
+}
+
+#[test]
+fn the_applicant_role_is_refused_because_applicants_register_themselves() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(dir.path());
+    let output = users_add(
+        dir.path(),
+        &url,
+        "applicant.cli@example.test",
+        "applicant",
+        STAFF_PASSWORD,
+    );
+    let message = assert_refused(&output, "the applicant role");
+    assert!(
+        message.contains("programme_officer"),
+        "the message names the staff roles: {message}"
+    );
+    let output = users_add(
+        dir.path(),
+        &url,
+        "applicant.cli@example.test",
+        "helpdesk",
+        STAFF_PASSWORD,
+    );
+    assert_success(
+        &output,
+        "the same email with a staff role, as nothing was made",
+    );
+}
+
+#[test]
+fn a_password_under_twelve_characters_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(dir.path());
+    let output = users_add(
+        dir.path(),
+        &url,
+        "short@example.test",
+        "admin",
+        "elevenchars",
+    );
+    let message = assert_refused(&output, "an eleven-character password");
+    assert!(
+        message.contains("password"),
+        "the message says why: {message}"
+    );
+
+    let output = users_add(dir.path(), &url, "short@example.test", "admin", "");
+    assert_refused(&output, "an empty password");
+
+    let output = users_add(
+        dir.path(),
+        &url,
+        "short@example.test",
+        "admin",
+        "twelve chars",
+    );
+    assert_success(&output, "a twelve-character password, the email still free");
+}
+
+#[test]
+fn a_bad_email_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(dir.path());
+    for email in [
+        "not-an-email",
+        "two@@example.test",
+        "",
+        "spaces in@example.test",
+    ] {
+        let output = users_add(dir.path(), &url, email, "helpdesk", STAFF_PASSWORD);
+        let message = assert_refused(&output, &format!("the email {email:?}"));
+        assert!(message.contains("email"), "the message says why: {message}");
+    }
+}
+
+#[test]
+fn the_same_email_cannot_be_added_twice_whatever_its_case() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(dir.path());
+    let first = users_add(
+        dir.path(),
+        &url,
+        "twice@example.test",
+        "helpdesk",
+        STAFF_PASSWORD,
+    );
+    assert_success(&first, "the first account");
+    let second = users_add(
+        dir.path(),
+        &url,
+        "twice@example.test",
+        "admin",
+        STAFF_PASSWORD,
+    );
+    let message = assert_refused(&second, "the same email again");
+    assert!(
+        message.contains("already exists"),
+        "the message says why: {message}"
+    );
+    let third = users_add(
+        dir.path(),
+        &url,
+        "TWICE@Example.test",
+        "admin",
+        STAFF_PASSWORD,
+    );
+    assert_refused(&third, "the same email in capitals");
+}
+
+#[test]
+fn users_add_without_password_stdin_is_refused_and_never_reads_a_password_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(dir.path());
+    let command = etp(
+        dir.path(),
+        &url,
+        &[
+            "users",
+            "add",
+            "--email",
+            "nostdin@example.test",
+            "--role",
+            "helpdesk",
+        ],
+    );
+    let message = assert_refused(
+        &run(command, Some(STAFF_PASSWORD)),
+        "users add without --password-stdin",
+    );
+    assert!(
+        message.contains("--password-stdin"),
+        "the message names the missing flag: {message}"
+    );
+    let command = etp(
+        dir.path(),
+        &url,
+        &[
+            "users",
+            "add",
+            "--email",
+            "nostdin@example.test",
+            "--role",
+            "helpdesk",
+            "--password",
+            STAFF_PASSWORD,
+        ],
+    );
+    assert_refused(&run(command, None), "a password on the command line");
+    let output = users_add(
+        dir.path(),
+        &url,
+        "nostdin@example.test",
+        "helpdesk",
+        STAFF_PASSWORD,
+    );
+    assert_success(&output, "the email is still free");
+}
+
+#[test]
+fn migrate_can_run_twice_on_the_same_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(dir.path());
+    let first = run(etp(dir.path(), &url, &["migrate"]), None);
+    assert_success(&first, "the first etp migrate");
+    assert!(dir.path().join("etp.db").exists(), "the store was created");
+    let second = run(etp(dir.path(), &url, &["migrate"]), None);
+    assert_success(&second, "the second etp migrate");
+    let output = users_add(
+        dir.path(),
+        &url,
+        "after.migrate@example.test",
+        "admin",
+        STAFF_PASSWORD,
+    );
+    assert_success(&output, "a store migrated twice still works");
+}
+
+#[tokio::test]
+async fn projections_rebuild_replays_every_event_and_the_views_come_back_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(dir.path());
+    assert_success(
+        &users_add(
+            dir.path(),
+            &url,
+            "officer.rebuild@example.test",
+            "programme_officer",
+            STAFF_PASSWORD,
+        ),
+        "etp users add",
+    );
+
+    let server = Server::start(dir.path(), &url, None).await;
+    let register = json!({"email": "rebuild.applicant@example.test", "password": STAFF_PASSWORD, "full_name": "Test Rebuild Applicant"});
+    let (status, body) = server
+        .send(
+            reqwest::Method::POST,
+            "/api/auth/register",
+            None,
+            Some(register),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, applicant) = server
+        .login("rebuild.applicant@example.test", STAFF_PASSWORD)
+        .await;
+    let applicant = applicant["token"].as_str().expect("a token").to_string();
+    let (_, officer) = server
+        .login("officer.rebuild@example.test", STAFF_PASSWORD)
+        .await;
+    let officer = officer["token"].as_str().expect("a token").to_string();
+    let (status, created) = server
+        .send(
+            reqwest::Method::POST,
+            "/api/applications",
+            Some(&applicant),
+            Some(json!({"cycle": "2026-27"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().expect("an id").to_string();
+    let path = format!("/api/applications/{id}");
+    let (status, body) = server
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            Some(&applicant),
+            Some(crate::helpers::complete_form()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = server
+        .send(
+            reqwest::Method::POST,
+            &format!("{path}/submit"),
+            Some(&applicant),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, before) = server
+        .send(reqwest::Method::GET, &path, Some(&officer), None)
+        .await;
+    let (_, history) = server
+        .send(
+            reqwest::Method::GET,
+            &format!("{path}/history"),
+            Some(&officer),
+            None,
+        )
+        .await;
+    let events = history.as_array().expect("a history").len();
+    assert_eq!(events, 3, "started, saved, submitted: {history}");
+    drop(server);
+
+    let output = run(etp(dir.path(), &url, &["projections", "rebuild"]), None);
+    assert_success(&output, "etp projections rebuild");
+    let printed = stdout(&output);
+    assert!(
+        printed.contains(&format!("{events} events")),
+        "it prints how many events it replayed ({events}): {printed}"
+    );
+    let again = run(etp(dir.path(), &url, &["projections", "rebuild"]), None);
+    assert_success(&again, "a second etp projections rebuild");
+    assert_eq!(stdout(&again), printed, "a rebuild replays the same log");
+
+    let server = Server::start(dir.path(), &url, None).await;
+    let (_, officer) = server
+        .login("officer.rebuild@example.test", STAFF_PASSWORD)
+        .await;
+    let officer = officer["token"].as_str().expect("a token").to_string();
+    let (status, after) = server
+        .send(reqwest::Method::GET, &path, Some(&officer), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{after}");
+    assert_eq!(before, after, "the rebuilt view equals the one before");
+    assert_eq!(after["status"], "submitted");
+}
+
+#[test]
+fn projections_rebuild_on_an_empty_store_replays_nothing_and_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(dir.path());
+    let output = run(etp(dir.path(), &url, &["projections", "rebuild"]), None);
+    assert_success(&output, "etp projections rebuild on an empty store");
+    assert!(
+        stdout(&output).contains("0 events"),
+        "it says it replayed nothing: {}",
+        stdout(&output)
+    );
+}
