@@ -110,7 +110,7 @@ pub async fn search(db: &Db, filter: &CaseFilter) -> Result<(Vec<CaseSummary>, i
         AND ($4 IS NULL OR mean_score >= $4) \
         AND ($5 IS NULL OR id IN (SELECT application_id FROM case_assignments \
                                   WHERE member_id = $5 AND conflicted = FALSE)) \
-        AND ($6 IS NULL OR id = $6 OR LOWER(full_name) LIKE $7 OR email LIKE $7)";
+        AND ($6 IS NULL OR id = $6 OR LOWER(full_name) LIKE $7 ESCAPE '\\' OR email LIKE $7 ESCAPE '\\')";
     let list = format!(
         "SELECT id, cycle, status, full_name, email, nationality, country_of_residence, submitted_at, updated_at, \
          mean_score, scores FROM case_list{WHERE} ORDER BY updated_at DESC, id LIMIT $8 OFFSET $9"
@@ -126,9 +126,14 @@ pub async fn search(db: &Db, filter: &CaseFilter) -> Result<(Vec<CaseSummary>, i
     let text = clean(&filter.text)
         .map(|text| text.trim().to_lowercase())
         .filter(|text| !text.is_empty());
-    let pattern = text
-        .as_ref()
-        .map(|text| format!("%{}%", text.replace(['%', '_'], "")));
+    // The typed text is matched literally: LIKE's wildcards in it are escaped.
+    let pattern = text.as_ref().map(|text| {
+        let escaped = text
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("%{escaped}%")
+    });
     on_pool!(db, p => {
         let rows = sqlx::query(&list)
             .bind(&cycle)

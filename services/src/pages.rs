@@ -185,6 +185,11 @@ pub enum PageError {
     Csrf,
     /// A form, path or query that cannot be read at all.
     BadRequest,
+    /// The rules refused what was asked (the application changed meanwhile, say); the sentence says why.
+    Refused {
+        status: StatusCode,
+        message: String,
+    },
     Forbidden,
     NotFound,
     Unavailable,
@@ -207,6 +212,10 @@ impl From<ApiError> for PageError {
             StatusCode::FORBIDDEN => PageError::Forbidden,
             StatusCode::SERVICE_UNAVAILABLE => PageError::Unavailable,
             StatusCode::UNAUTHORIZED => PageError::SignIn { next: "/".into() },
+            StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY => PageError::Refused {
+                status: error.status,
+                message: error.message,
+            },
             _ => PageError::Internal,
         }
     }
@@ -223,7 +232,17 @@ pub fn safe_next(next: &str) -> Option<&str> {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
+        let refused_message;
         let (status, heading, message, next_step) = match self {
+            PageError::Refused { status, message } => {
+                refused_message = format!("{}.", capitalise(&message));
+                (
+                    status,
+                    "That could not be done",
+                    refused_message.as_str(),
+                    Some(("/", "Go to the start page")),
+                )
+            }
             PageError::SignIn { next } => {
                 let target = match safe_next(&next) {
                     Some(next) if next != "/" => format!("/login?next={}", encode_query(next)),
@@ -333,6 +352,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for PageQuery<T> {
             .await
             .map(|Query(value)| PageQuery(value))
             .map_err(|_| PageError::BadRequest)
+    }
+}
+
+/// A sentence with its first letter made a capital.
+pub fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 

@@ -7,6 +7,8 @@ mod helpers;
 
 mod applications;
 mod auth;
+mod browser;
 mod cli;
+mod pages;
 mod robustness;
 mod storage;

@@ -21,7 +21,8 @@ use projections::application_view::{self, ApplicationView};
 
 use super::session::field;
 use super::{
-    ErrorItem, Page, PageError, PageForm, PagePath, PageQuery, Session, field_id, see_other,
+    ErrorItem, Page, PageError, PageForm, PagePath, PageQuery, Session, capitalise, field_id,
+    see_other,
 };
 use crate::app::AppState;
 use crate::http::error::ApiError;
@@ -408,7 +409,11 @@ fn section_groups(
                         PersonalField::FullName => {
                             ("text", "As it appears on your passport.", "name")
                         }
-                        PersonalField::DateOfBirth => ("date", "For example, 1998-04-27.", "bday"),
+                        PersonalField::DateOfBirth => (
+                            "date",
+                            "Year, month and day, for example 1998-04-27.",
+                            "bday",
+                        ),
                         PersonalField::Email => ("email", "We will write to you here.", "email"),
                         PersonalField::Phone => ("tel", "Include the country code.", "tel"),
                         PersonalField::Address => {
@@ -639,7 +644,8 @@ async fn save(
             let groups = section_groups(&slug, &posted, &by_path);
             Ok(section_page(&session, &view, &slug, title, groups, errors, None).into_response())
         }
-        Err(error) if error.code == "application_submitted" => {
+        // The application moved on meanwhile (submitted, withdrawn): show it as it now stands.
+        Err(error) if error.status == StatusCode::CONFLICT => {
             Ok(see_other(&format!("/applications/{id}"), &[]))
         }
         Err(error) => Err(error.into()),
@@ -675,9 +681,21 @@ pub(crate) fn answers(view: &ApplicationView, with_change_links: bool) -> Vec<Va
             let groups = section_groups(slug, &|path| value_at(&form, path), &Map::new());
             let rows: Vec<Value> = groups
                 .iter()
-                .flat_map(|group| group["fields"].as_array().cloned().unwrap_or_default())
-                .filter_map(|spec| {
-                    let label = spec["label"].as_str()?.to_string();
+                .flat_map(|group| {
+                    // Rows of a list say which entry they belong to: "Referee 2: email address".
+                    let legend = group["legend"].as_str().filter(|_| *slug != "preferences").map(str::to_string);
+                    group["fields"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(move |spec| (legend.clone(), spec))
+                })
+                .filter_map(|(legend, spec)| {
+                    let label = match legend {
+                        Some(legend) => format!("{legend}: {}", spec["label"].as_str()?.to_lowercase()),
+                        None => spec["label"].as_str()?.to_string(),
+                    };
                     let value = if spec["checkbox"] == json!(true) {
                         Some(if spec["checked"] == json!(true) { "Yes".to_string() } else { "No".to_string() })
                     } else {
@@ -693,6 +711,7 @@ pub(crate) fn answers(view: &ApplicationView, with_change_links: bool) -> Vec<Va
                 "title": title,
                 "rows": rows,
                 "change": with_change_links.then(|| format!("/applications/{}?section={slug}", view.id)),
+                "change_label": lowercase_first(title),
             })
         })
         .collect()
@@ -760,7 +779,7 @@ async fn submit(
                     let href = format!(
                         "/applications/{id}?section={}#{}",
                         section_of(path),
-                        field_id(path)
+                        field_id(&anchor_for(path))
                     );
                     ErrorItem::elsewhere(href, format!("{} is missing", label_for(path)))
                 })
@@ -793,7 +812,8 @@ async fn submit(
                     .into_response(),
             )
         }
-        Err(error) if error.code == "application_submitted" => {
+        // The application moved on meanwhile (submitted, withdrawn): show it as it now stands.
+        Err(error) if error.status == StatusCode::CONFLICT => {
             Ok(see_other(&format!("/applications/{id}"), &[]))
         }
         Err(error) => Err(error.into()),
@@ -826,11 +846,22 @@ async fn withdraw(
     }
 }
 
-fn capitalise(text: &str) -> String {
+fn lowercase_first(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
+        Some(first) => first.to_lowercase().chain(chars).collect(),
         None => String::new(),
+    }
+}
+
+/// Where on its section's page a missing item is answered: a list that is empty, or an entry that is
+/// missing, is answered in the first field of its entry.
+fn anchor_for(path: &str) -> String {
+    match path {
+        "education" => "education[0].institution".to_string(),
+        "courses" => "courses[0].institution".to_string(),
+        _ if path.ends_with(']') && path.starts_with("referees[") => format!("{path}.name"),
+        _ => path.to_string(),
     }
 }
 

@@ -449,20 +449,12 @@ fn refusal(action: &str, error: ApiError) -> Refused {
                 ));
             }
             if errors.is_empty() {
-                errors.push(ErrorItem::new(action, capitalised(&error.message)));
+                errors.push(ErrorItem::new(action, super::capitalise(&error.message)));
             }
             Refused::Shown(errors, error.status)
         }
         _ => Refused::Page(error.into()),
     }
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 fn text(form: &[(String, String)], name: &str) -> String {

@@ -1,0 +1,1016 @@
+//! The pages in a real browser: headless Chromium, driven over WebDriver by chromedriver, with JavaScript on.
+//!
+//! Each test starts its own chromedriver on a free port (which starts Chromium with a fresh profile in a
+//! temporary folder) and stops both when it ends, whether it passes or not. They need Debian's `chromium`
+//! and `chromium-driver` (`/usr/bin/chromium`, `/usr/bin/chromedriver`), which `.ci/run` installs; without
+//! them they fail, they never skip.
+//!
+//! With `ETP_SCREENSHOTS=docs/screenshots` (a folder; a relative one is taken from the workspace root) the
+//! tests also save full-page PNG screenshots of the main pages there.
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, PASSWORD, spawn_app};
+use domain::Role;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+/// The window the pages are seen in (and the width of the screenshots).
+const WIDTH: u32 = 1200;
+const HEIGHT: u32 = 900;
+/// How long a page may take to appear after a click.
+const PATIENCE: Duration = Duration::from_secs(15);
+/// The tallest screenshot taken, in CSS pixels.
+const MAX_SCREENSHOT_HEIGHT: u32 = 6000;
+
+/// A chromedriver process of this test, and the profile folder of the Chromium it starts. Dropping it ends
+/// the browser session, then chromedriver and anything left in its process group.
+struct Chromedriver {
+    child: Child,
+    port: u16,
+    session_id: Option<String>,
+    log: PathBuf,
+    folder: tempfile::TempDir,
+}
+
+impl Chromedriver {
+    /// Starts chromedriver on a free port and waits until it answers.
+    async fn start() -> Chromedriver {
+        for program in [CHROMEDRIVER, CHROMIUM] {
+            assert!(
+                Path::new(program).exists(),
+                "the browser tests need {program}: install Debian's chromium and chromium-driver \
+                 (`apt-get install -y chromium chromium-driver`; .ci/run does it)"
+            );
+        }
+        let mut last_failure = String::new();
+        // A port found free may be taken before chromedriver binds it: try again on another.
+        for _ in 0..3 {
+            let folder = tempfile::tempdir().expect("a temporary folder for the browser");
+            let log = folder.path().join("chromedriver.log");
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|listener| listener.local_addr())
+                .expect("a free port for chromedriver")
+                .port();
+            let log_file = std::fs::File::create(&log).expect("a log file for chromedriver");
+            let child = Command::new(CHROMEDRIVER)
+                .arg(format!("--port={port}"))
+                // Chromium's language sets how date fields take typed dates: month, day, year in en-US.
+                .env("LANG", "en_US.UTF-8")
+                .env("LANGUAGE", "en_US")
+                .env_remove("LC_ALL")
+                .env_remove("LC_MESSAGES")
+                .stdin(Stdio::null())
+                .stdout(log_file.try_clone().expect("the chromedriver log"))
+                .stderr(log_file)
+                .process_group(0)
+                .spawn()
+                .unwrap_or_else(|error| panic!("cannot start {CHROMEDRIVER}: {error}"));
+            let mut driver = Chromedriver {
+                child,
+                port,
+                session_id: None,
+                log,
+                folder,
+            };
+            match driver.wait_until_ready().await {
+                Ok(()) => return driver,
+                Err(failure) => last_failure = failure,
+            }
+        }
+        panic!("chromedriver did not start: {last_failure}");
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    async fn wait_until_ready(&mut self) -> Result<(), String> {
+        let started = Instant::now();
+        let status = format!("{}/status", self.url());
+        while started.elapsed() < Duration::from_secs(20) {
+            if let Ok(Some(code)) = self.child.try_wait() {
+                return Err(format!("it exited with {code}: {}", self.log_text()));
+            }
+            if let Ok(response) = reqwest::get(&status).await
+                && let Ok(body) = response.json::<Value>().await
+                && body["value"]["ready"] == json!(true)
+            {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err(format!(
+            "it did not answer at {status} within 20 s: {}",
+            self.log_text()
+        ))
+    }
+
+    /// Ends the browser session by plain HTTP (Drop cannot await), so that chromedriver closes Chromium.
+    fn delete_session(&mut self) {
+        use std::io::{Read, Write};
+        let Some(id) = self.session_id.take() else {
+            return;
+        };
+        let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
+            return;
+        };
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+        let request = format!(
+            "DELETE /session/{id} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+            self.port
+        );
+        if stream.write_all(request.as_bytes()).is_ok() {
+            let _ = stream.read_to_end(&mut Vec::new());
+        }
+    }
+}
+
+impl Drop for Chromedriver {
+    fn drop(&mut self) {
+        self.delete_session();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // Anything chromedriver started and left behind is in its process group.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// Chromium, on the pages of one running service.
+struct Browser {
+    client: Client,
+    base: String,
+    driver: Chromedriver,
+}
+
+impl Browser {
+    async fn start(base: &str) -> Browser {
+        let mut driver = Chromedriver::start().await;
+        let profile = driver.folder.path().join("profile");
+        let args = [
+            "--headless".to_string(),
+            "--no-sandbox".to_string(),
+            "--disable-gpu".to_string(),
+            "--disable-background-networking".to_string(),
+            "--disable-quic".to_string(),
+            "--no-first-run".to_string(),
+            "--disable-component-update".to_string(),
+            "--disable-sync".to_string(),
+            format!("--user-data-dir={}", profile.display()),
+        ];
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("browserName".into(), json!("chrome"));
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            json!({ "binary": CHROMIUM, "args": args }),
+        );
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = ClientBuilder::new(connector)
+            .capabilities(capabilities)
+            .connect(&driver.url())
+            .await
+            .unwrap_or_else(|error| {
+                panic!(
+                    "chromedriver could not start {CHROMIUM}: {error}\n{}",
+                    driver.log_text()
+                )
+            });
+        driver.session_id = client.session_id().await.expect("the WebDriver session id");
+        client
+            .set_window_size(WIDTH, HEIGHT)
+            .await
+            .expect("set the window size");
+        Browser {
+            client,
+            base: base.to_string(),
+            driver,
+        }
+    }
+
+    /// Closes the browser; chromedriver is stopped when the browser is dropped.
+    async fn finish(mut self) {
+        if self.client.clone().close().await.is_ok() {
+            self.driver.session_id = None;
+        }
+    }
+
+    async fn goto(&self, path: &str) {
+        let url = format!("{}{path}", self.base);
+        self.client
+            .goto(&url)
+            .await
+            .unwrap_or_else(|error| panic!("cannot open {url}: {error}"));
+    }
+
+    /// Where the browser is: path and query, such as `/applications/1?section=essays`.
+    async fn location(&self) -> String {
+        let url = self
+            .client
+            .current_url()
+            .await
+            .expect("the current address");
+        match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_string(),
+        }
+    }
+
+    /// Where the browser is and what the page says, for failure messages.
+    async fn describe(&self) -> String {
+        let location = self.location().await;
+        let body = match self.client.find(Locator::Css("main")).await {
+            Ok(main) => main.text().await.unwrap_or_default(),
+            Err(_) => self.client.source().await.unwrap_or_default(),
+        };
+        let body: String = body.chars().take(1500).collect();
+        format!("at {location}, the page says:\n{body}")
+    }
+
+    async fn find(&self, css: &str) -> Element {
+        match self.client.find(Locator::Css(css)).await {
+            Ok(element) => element,
+            Err(error) => panic!("no element `{css}` ({error}) {}", self.describe().await),
+        }
+    }
+
+    async fn find_all(&self, css: &str) -> Vec<Element> {
+        self.client
+            .find_all(Locator::Css(css))
+            .await
+            .unwrap_or_else(|error| panic!("cannot look for `{css}`: {error}"))
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.find(css)
+            .await
+            .text()
+            .await
+            .unwrap_or_else(|error| panic!("cannot read the text of `{css}`: {error}"))
+    }
+
+    /// The element's text as written in the page, before CSS (such as `text-transform`) changes it.
+    async fn text_content(&self, css: &str) -> String {
+        self.find(css)
+            .await
+            .prop("textContent")
+            .await
+            .unwrap_or_else(|error| panic!("cannot read the text of `{css}`: {error}"))
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    }
+
+    async fn heading(&self) -> String {
+        self.text("h1").await
+    }
+
+    async fn click(&self, css: &str) {
+        let element = self.find(css).await;
+        if let Err(error) = element.click().await {
+            panic!("cannot click `{css}` ({error}) {}", self.describe().await);
+        }
+    }
+
+    async fn click_link(&self, text: &str) {
+        let link = match self.client.find(Locator::LinkText(text)).await {
+            Ok(link) => link,
+            Err(error) => panic!("no link \"{text}\" ({error}) {}", self.describe().await),
+        };
+        if let Err(error) = link.click().await {
+            panic!(
+                "cannot follow \"{text}\" ({error}) {}",
+                self.describe().await
+            );
+        }
+    }
+
+    /// Types into the field with this id, replacing what it held.
+    async fn fill(&self, id: &str, value: &str) {
+        let field = self.find(&format!("#{id}")).await;
+        field
+            .clear()
+            .await
+            .unwrap_or_else(|error| panic!("cannot clear #{id}: {error}"));
+        field
+            .send_keys(value)
+            .await
+            .unwrap_or_else(|error| panic!("cannot type into #{id}: {error}"));
+    }
+
+    async fn value(&self, id: &str) -> String {
+        self.find(&format!("#{id}"))
+            .await
+            .prop("value")
+            .await
+            .unwrap_or_else(|error| panic!("cannot read #{id}: {error}"))
+            .unwrap_or_default()
+    }
+
+    /// Waits until the address starts with `prefix`, and the page has loaded.
+    async fn wait_for_location(&self, prefix: &str) -> String {
+        self.wait_for_address(prefix, |location| location.starts_with(prefix))
+            .await
+    }
+
+    /// Waits until the address is `expected` exactly, and the page has loaded.
+    async fn wait_for_exact_location(&self, expected: &str) -> String {
+        self.wait_for_address(expected, |location| location == expected)
+            .await
+    }
+
+    async fn wait_for_address(&self, wanted: &str, reached: impl Fn(&str) -> bool) -> String {
+        let started = Instant::now();
+        loop {
+            let location = self.location().await;
+            let ready = self
+                .client
+                .execute("return document.readyState", Vec::new())
+                .await
+                .ok();
+            if reached(&location) && ready == Some(json!("complete")) {
+                return location;
+            }
+            if started.elapsed() > PATIENCE {
+                panic!(
+                    "expected to reach {wanted} within {PATIENCE:?}; {}",
+                    self.describe().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until the element's text is `expected`.
+    async fn wait_for_text(&self, css: &str, expected: &str) {
+        let started = Instant::now();
+        loop {
+            let text = self.text(css).await;
+            if text == expected {
+                return;
+            }
+            if started.elapsed() > PATIENCE {
+                panic!("`{css}` says \"{text}\", not \"{expected}\"");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The error summary's links: their text and where they go. Empty when the page has no summary.
+    async fn error_summary(&self) -> Vec<(String, String)> {
+        let mut items = Vec::new();
+        for link in self.find_all(".error-summary a").await {
+            let text = link.text().await.expect("the text of an error link");
+            let href = link
+                .attr("href")
+                .await
+                .expect("the href of an error link")
+                .unwrap_or_default();
+            items.push((text, href));
+        }
+        items
+    }
+
+    /// Signs in through the sign-in page; answers where it lands.
+    async fn sign_in(&self, email: &str, home: &str) -> String {
+        self.goto("/login").await;
+        assert_eq!(self.heading().await, "Sign in");
+        self.fill("email", email).await;
+        self.fill("password", PASSWORD).await;
+        self.click("main form button[type=submit]").await;
+        self.wait_for_location(home).await
+    }
+
+    /// Saves a full-page PNG of what the browser shows, when `ETP_SCREENSHOTS` names a folder.
+    async fn screenshot(&self, name: &str) {
+        let Some(folder) = screenshot_folder() else {
+            return;
+        };
+        // The field just typed into would show its focus ring; a focused error summary keeps its own.
+        let size = self
+            .client
+            .execute(
+                "var active = document.activeElement; \
+                 if (active && /^(INPUT|TEXTAREA|SELECT)$/.test(active.tagName)) { active.blur(); } \
+                 return [Math.ceil(document.documentElement.scrollHeight), \
+                 window.outerHeight - window.innerHeight];",
+                Vec::new(),
+            )
+            .await
+            .expect("measure the page");
+        let page_height = size[0].as_u64().unwrap_or(u64::from(HEIGHT)) as u32;
+        let chrome = size[1].as_u64().unwrap_or(0) as u32;
+        let height = page_height.clamp(HEIGHT, MAX_SCREENSHOT_HEIGHT);
+        self.client
+            .set_window_size(WIDTH, height + chrome)
+            .await
+            .expect("make the window as tall as the page");
+        let png = self.client.screenshot().await.expect("a screenshot");
+        self.client
+            .set_window_size(WIDTH, HEIGHT)
+            .await
+            .expect("set the window size back");
+        let path = folder.join(format!("{name}.png"));
+        std::fs::write(&path, png)
+            .unwrap_or_else(|error| panic!("cannot write {}: {error}", path.display()));
+    }
+}
+
+/// The folder named by `ETP_SCREENSHOTS`, made if need be; a relative one is taken from the workspace root
+/// (tests run in `services/`).
+fn screenshot_folder() -> Option<PathBuf> {
+    let raw = std::env::var_os("ETP_SCREENSHOTS").filter(|value| !value.is_empty())?;
+    let path = PathBuf::from(raw);
+    let path = if path.is_absolute() {
+        path
+    } else {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("the workspace root")
+            .join(path)
+    };
+    std::fs::create_dir_all(&path)
+        .unwrap_or_else(|error| panic!("cannot make {}: {error}", path.display()));
+    Some(path)
+}
+
+fn application_id(location: &str) -> String {
+    location
+        .trim_start_matches("/applications/")
+        .split(['?', '/', '#'])
+        .next()
+        .filter(|id| !id.is_empty())
+        .unwrap_or_else(|| panic!("no application id in {location}"))
+        .to_string()
+}
+
+/// Words of test text: `count` of them.
+fn words(count: usize) -> String {
+    vec!["test"; count].join(" ")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_applicant_registers_fills_in_every_section_and_submits() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let browser = Browser::start(&app.address).await;
+    let email = format!("browser-{}@example.test", uuid::Uuid::new_v4().simple());
+
+    // The start page leads to registration.
+    browser.goto("/").await;
+    assert_eq!(browser.heading().await, "EtP Scholarships");
+    browser.screenshot("01-start").await;
+    browser.click_link("Register to apply").await;
+    browser.wait_for_location("/register").await;
+    assert_eq!(browser.heading().await, "Register to apply");
+    browser.fill("full_name", "Test Browser Applicant").await;
+    browser.fill("email", &email).await;
+    browser.fill("password", PASSWORD).await;
+    browser.screenshot("02-register").await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for_location("/applications").await;
+    assert_eq!(browser.heading().await, "Your applications");
+    assert!(
+        browser
+            .text("main")
+            .await
+            .contains("You have not started an application yet."),
+        "{}",
+        browser.describe().await
+    );
+
+    // Start an application: the overview of its sections.
+    browser
+        .click("form[action='/applications'] button[type=submit]")
+        .await;
+    let location = browser.wait_for_location("/applications/").await;
+    let id = application_id(&location);
+    assert_eq!(browser.heading().await, "Your application");
+
+    // Personal details.
+    browser.click_link("Personal details").await;
+    browser
+        .wait_for_location(&format!("/applications/{id}?section=personal"))
+        .await;
+    assert_eq!(browser.heading().await, "Personal details");
+    browser
+        .fill("personal_full_name", "Test Browser Applicant")
+        .await;
+    // A date field takes the digits in the browser's order (en-US: month, day, year).
+    browser.fill("personal_date_of_birth", "04121998").await;
+    assert_eq!(
+        browser.value("personal_date_of_birth").await,
+        "1998-04-12",
+        "the date of birth field did not take the typed date"
+    );
+    browser
+        .fill("personal_email", "test.browser.applicant@example.test")
+        .await;
+    browser.fill("personal_phone", "+000 0000 0000").await;
+    browser
+        .fill("personal_address", "1 Test Street, Testtown")
+        .await;
+    browser.fill("personal_nationality", "Kenya").await;
+    browser.fill("personal_country_of_residence", "Kenya").await;
+    browser.screenshot("03-application-personal-details").await;
+    browser.click("button[value=continue]").await;
+
+    // Education.
+    browser
+        .wait_for_location(&format!("/applications/{id}?section=education&saved=1"))
+        .await;
+    assert_eq!(browser.heading().await, "Education");
+    assert_eq!(
+        browser.text(".notice").await,
+        "Your answers have been saved."
+    );
+    browser
+        .fill("education_0_institution", "Test University")
+        .await;
+    browser.fill("education_0_qualification", "BSc").await;
+    browser.fill("education_0_subject", "Test Physics").await;
+    browser.fill("education_0_year", "2020").await;
+    browser.click("button[value=continue]").await;
+
+    // Employment.
+    browser
+        .wait_for_location(&format!("/applications/{id}?section=employment"))
+        .await;
+    assert_eq!(browser.heading().await, "Employment");
+    browser
+        .fill("employment_0_employer", "Test Employer Ltd")
+        .await;
+    browser.fill("employment_0_role", "Test Analyst").await;
+    browser.fill("employment_0_from", "2020-09").await;
+    browser.click("button[value=continue]").await;
+
+    // Course choices, then "save and come back later".
+    browser
+        .wait_for_location(&format!("/applications/{id}?section=courses"))
+        .await;
+    assert_eq!(browser.heading().await, "Course choices");
+    browser
+        .fill("courses_0_institution", "Test Institute")
+        .await;
+    browser
+        .fill("courses_0_course", "MSc Test Data Science")
+        .await;
+    browser.fill("courses_0_level", "masters").await;
+    browser.click("button[value=exit]").await;
+    browser
+        .wait_for_location(&format!("/applications/{id}?saved=1"))
+        .await;
+    assert_eq!(browser.heading().await, "Your application");
+    for (slug, tag) in [
+        ("personal", "Completed"),
+        ("education", "Completed"),
+        ("employment", "Optional"),
+        ("courses", "Completed"),
+        ("essays", "To do"),
+        ("referees", "To do"),
+        ("preferences", "Optional"),
+    ] {
+        assert_eq!(
+            browser.text_content(&format!("#status-{slug}")).await,
+            tag,
+            "the overview's tag of {slug}"
+        );
+    }
+    browser.screenshot("04-application-overview").await;
+
+    // Submitting with essays and referees missing lists them, each a link to its field.
+    browser.click_link("Check your answers and submit").await;
+    browser
+        .wait_for_location(&format!("/applications/{id}/check"))
+        .await;
+    browser.click("form[action$='/submit'] button").await;
+    browser
+        .wait_for_location(&format!("/applications/{id}/submit"))
+        .await;
+    let title = browser.client.title().await.expect("the page title");
+    assert!(title.starts_with("Error: "), "title: {title}");
+    assert_eq!(
+        browser.text(".error-summary h2").await,
+        "There is a problem"
+    );
+    let section = |slug: &str, field: &str| format!("/applications/{id}?section={slug}#{field}");
+    assert_eq!(
+        browser.error_summary().await,
+        vec![
+            (
+                "Leadership essay is missing".to_string(),
+                section("essays", "essays_leadership")
+            ),
+            (
+                "Networking essay is missing".to_string(),
+                section("essays", "essays_networking")
+            ),
+            (
+                "Study plan essay is missing".to_string(),
+                section("essays", "essays_study_plan")
+            ),
+            (
+                "Career plan essay is missing".to_string(),
+                section("essays", "essays_career_plan")
+            ),
+            (
+                "Referee 1 is missing".to_string(),
+                section("referees", "referees_0_name")
+            ),
+            (
+                "Referee 2 is missing".to_string(),
+                section("referees", "referees_1_name")
+            ),
+        ],
+        "the error summary of an incomplete submission"
+    );
+    browser.screenshot("05-check-answers-with-errors").await;
+
+    // The first link leads to the essays.
+    browser.click_link("Leadership essay is missing").await;
+    browser
+        .wait_for_location(&format!("/applications/{id}?section=essays"))
+        .await;
+    assert_eq!(browser.heading().await, "Essays");
+    let essays = [
+        ("essays_leadership", "I led a test study group of twelve."),
+        ("essays_networking", "I organised a regional test meetup."),
+        ("essays_study_plan", "I will study test data science."),
+        (
+            "essays_career_plan",
+            "I will work in public health analytics.",
+        ),
+    ];
+    for (field, text) in essays {
+        browser.fill(field, text).await;
+    }
+    browser
+        .wait_for_text("#essays_leadership-count", "You have 492 words remaining")
+        .await;
+    browser.screenshot("06-application-essays").await;
+    browser.click("button[value=continue]").await;
+
+    // Referees.
+    browser
+        .wait_for_location(&format!("/applications/{id}?section=referees"))
+        .await;
+    assert_eq!(browser.heading().await, "Referees");
+    browser.fill("referees_0_name", "Test Referee One").await;
+    browser
+        .fill("referees_0_email", "referee.one@example.test")
+        .await;
+    browser.fill("referees_1_name", "Test Referee Two").await;
+    browser
+        .fill("referees_1_email", "referee.two@example.test")
+        .await;
+    browser.click("button[value=continue]").await;
+
+    // Choices about their information: the last section leads to the check page.
+    browser
+        .wait_for_location(&format!("/applications/{id}?section=preferences"))
+        .await;
+    assert_eq!(
+        browser.heading().await,
+        "Your choices about your information"
+    );
+    browser.click("#preferences_images_opt_out").await;
+    browser.click("button[value=continue]").await;
+    browser
+        .wait_for_location(&format!("/applications/{id}/check"))
+        .await;
+
+    // Check your answers: every answer is there, and nothing is missing.
+    assert_eq!(
+        browser.heading().await,
+        "Check your answers before submitting"
+    );
+    assert!(browser.error_summary().await.is_empty());
+    let main = browser.text("main").await;
+    for expected in [
+        "Test Browser Applicant",
+        "1998-04-12",
+        "test.browser.applicant@example.test",
+        "+000 0000 0000",
+        "1 Test Street, Testtown",
+        "Kenya",
+        "Test University",
+        "Test Physics",
+        "2020",
+        "Test Employer Ltd",
+        "Test Analyst",
+        "2020-09",
+        "Test Institute",
+        "MSc Test Data Science",
+        "masters",
+        "I led a test study group of twelve. (8 words)",
+        "I will work in public health analytics.",
+        "Test Referee One",
+        "referee.two@example.test",
+    ] {
+        assert!(
+            main.contains(expected),
+            "the check page does not show \"{expected}\":\n{main}"
+        );
+    }
+    let images = browser
+        .find_all(".summary-row")
+        .await
+        .into_iter()
+        .collect::<Vec<_>>();
+    let mut images_answer = None;
+    for row in images {
+        let text = row.text().await.expect("a summary row");
+        if text.starts_with("Do not publish images") {
+            images_answer = Some(text);
+        }
+    }
+    assert_eq!(
+        images_answer.as_deref().map(|text| text.ends_with("Yes")),
+        Some(true),
+        "the images opt-out shows as chosen: {images_answer:?}"
+    );
+    browser.screenshot("07-check-answers").await;
+
+    // Submit: the status, and how to correct personal details from now on.
+    browser.click("form[action$='/submit'] button").await;
+    browser
+        .wait_for_exact_location(&format!("/applications/{id}"))
+        .await;
+    let status = browser.text("#status").await;
+    assert!(
+        status.starts_with("Submitted"),
+        "the status after submitting: {status}"
+    );
+    assert_eq!(status, "Submitted: we are checking that you are eligible");
+    let inset = browser.text(".inset").await;
+    assert!(
+        inset.contains("contact the Help Desk, who will make the amendment for you"),
+        "the Help Desk sentence: {inset}"
+    );
+    assert!(
+        browser
+            .text(".timeline")
+            .await
+            .contains("You submitted your application")
+    );
+    assert!(
+        browser.find_all("button[value=continue]").await.is_empty(),
+        "a submitted application shows no form to edit"
+    );
+    browser.screenshot("08-application-submitted").await;
+
+    // The list shows it too.
+    browser.goto("/applications").await;
+    assert!(
+        browser
+            .text("table")
+            .await
+            .contains("Submitted: we are checking that you are eligible")
+    );
+
+    browser.goto("/privacy").await;
+    assert_eq!(browser.heading().await, "Privacy notice");
+    browser.screenshot("14-privacy").await;
+
+    browser.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_word_count_follows_typing_in_an_essay() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let applicant = app.applicant().await;
+    let browser = Browser::start(&app.address).await;
+    browser.sign_in(&applicant.email, "/applications").await;
+    browser
+        .click("form[action='/applications'] button[type=submit]")
+        .await;
+    let id = application_id(&browser.wait_for_location("/applications/").await);
+    browser
+        .goto(&format!("/applications/{id}?section=essays"))
+        .await;
+    assert_eq!(browser.heading().await, "Essays");
+
+    // Without JavaScript the page says "Up to 500 words."; the script replaces it as soon as it runs.
+    let count = "#essays_leadership-count";
+    browser
+        .wait_for_text(count, "You have 500 words remaining")
+        .await;
+    browser
+        .find("#essays_leadership")
+        .await
+        .send_keys("I led a test team")
+        .await
+        .expect("type into the essay");
+    browser
+        .wait_for_text(count, "You have 495 words remaining")
+        .await;
+    browser
+        .find("#essays_leadership")
+        .await
+        .send_keys(" of six")
+        .await
+        .expect("type into the essay");
+    browser
+        .wait_for_text(count, "You have 493 words remaining")
+        .await;
+
+    // Near the limit: the script puts 498 words in, then the applicant types on.
+    let essay = browser.find("#essays_leadership").await;
+    browser
+        .client
+        .execute(
+            "arguments[0].value = arguments[1];",
+            vec![
+                serde_json::to_value(&essay).expect("the essay element"),
+                json!(words(498)),
+            ],
+        )
+        .await
+        .expect("fill the essay");
+    essay.send_keys(" one").await.expect("type a word");
+    browser
+        .wait_for_text(count, "You have 1 word remaining")
+        .await;
+    essay.send_keys(" two").await.expect("type a word");
+    browser
+        .wait_for_text(count, "You have 0 words remaining")
+        .await;
+    let class = browser
+        .find(count)
+        .await
+        .attr("class")
+        .await
+        .expect("the class of the count");
+    assert!(
+        !class.unwrap_or_default().contains("word-count-over"),
+        "at the limit the count is not an error"
+    );
+    essay.send_keys(" three").await.expect("type a word");
+    browser
+        .wait_for_text(count, "You have 1 word too many")
+        .await;
+    let class = browser
+        .find(count)
+        .await
+        .attr("class")
+        .await
+        .expect("the class of the count")
+        .unwrap_or_default();
+    assert!(
+        class.contains("word-count-over"),
+        "over the limit the count shows as an error: {class}"
+    );
+
+    browser.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_programme_officer_finds_the_case_and_records_eligibility() {
+    let app = spawn_app(Backend::Sqlite).await;
+    // A submitted application ("Test Applicant Marker"), and another applicant's draft.
+    let applicant = app.applicant().await;
+    let id = app.submitted(&applicant).await;
+    let other = app.applicant().await;
+    app.draft(&other).await;
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let member = app.staff(Role::CommitteeMember).await;
+    let browser = Browser::start(&app.address).await;
+
+    // Sign in: the officer starts at the case list.
+    browser.sign_in(&officer.email, "/cases").await;
+    assert_eq!(browser.heading().await, "Cases");
+    assert!(browser.text("main").await.contains("2 cases."));
+    browser.screenshot("09-cases").await;
+
+    // Filter to the submitted ones, and open the case.
+    browser
+        .find("#status")
+        .await
+        .select_by_value("submitted")
+        .await
+        .expect("choose a status");
+    browser.fill("q", "Marker").await;
+    browser.click("form.filters button[type=submit]").await;
+    browser.wait_for_location("/cases?").await;
+    assert!(
+        browser.text("main").await.contains("1 case."),
+        "{}",
+        browser.describe().await
+    );
+    browser.click_link("Test Applicant Marker").await;
+    browser.wait_for_location(&format!("/cases/{id}")).await;
+    assert_eq!(browser.heading().await, "Test Applicant Marker");
+    assert_eq!(browser.text("#status").await, "submitted");
+    browser.screenshot("10-case").await;
+
+    // Recording eligibility without an answer says what is missing.
+    browser.fill("eligibility_reason", "Test reason").await;
+    browser.click("#eligibility button[type=submit]").await;
+    browser
+        .wait_for_location(&format!("/cases/{id}/eligibility"))
+        .await;
+    assert_eq!(
+        browser.error_summary().await,
+        vec![(
+            "Say whether the applicant is eligible".to_string(),
+            "#eligibility_eligible".to_string()
+        )]
+    );
+    assert_eq!(browser.text("#status").await, "submitted");
+
+    // Eligible: the status changes and the history shows who did it.
+    browser.click("#eligible-yes").await;
+    browser
+        .fill("eligibility_reason", "Meets the test criteria")
+        .await;
+    browser.click("#eligibility button[type=submit]").await;
+    browser
+        .wait_for_location(&format!("/cases/{id}?done=eligibility"))
+        .await;
+    assert_eq!(browser.text(".notice").await, "Done: eligibility.");
+    assert_eq!(browser.text("#status").await, "eligible");
+    let history = browser.find_all("ol.timeline li").await;
+    let latest = history
+        .first()
+        .expect("a history entry")
+        .text()
+        .await
+        .expect("the latest history entry");
+    assert!(
+        latest.ends_with("Eligibility determined — Test Staff (programme officer)"),
+        "the latest history entry: {latest}"
+    );
+    assert!(
+        browser
+            .text("main")
+            .await
+            .contains("Eligible: Meets the test criteria")
+    );
+    assert!(
+        browser.find_all("#eligibility").await.is_empty(),
+        "eligibility cannot be recorded twice"
+    );
+
+    // Assign the committee member through the page.
+    browser
+        .find("#assignments")
+        .await
+        .select_by_value(&member.id)
+        .await
+        .expect("choose the committee member");
+    browser
+        .click("form[action$='/assignments'] button[type=submit]")
+        .await;
+    browser
+        .wait_for_location(&format!("/cases/{id}?done=assignments"))
+        .await;
+    assert_eq!(browser.text("#status").await, "under review");
+    browser.screenshot("11-case-under-review").await;
+
+    // The member signs in, sees the assignment and scores it.
+    browser.click("form[action='/logout'] button").await;
+    browser.wait_for_location("/login?signed_out=1").await;
+    assert_eq!(browser.text(".notice").await, "You have signed out.");
+    browser.sign_in(&member.email, "/committee").await;
+    assert_eq!(browser.heading().await, "Your assignments");
+    browser.screenshot("12-committee").await;
+    browser.click_link("Test Applicant Marker").await;
+    browser.wait_for_location(&format!("/committee/{id}")).await;
+    for (criterion, mark) in [
+        ("leadership", "7"),
+        ("networking", "6"),
+        ("study_plan", "8"),
+        ("career_plan", "7"),
+    ] {
+        browser
+            .find(&format!("#scores_{criterion}"))
+            .await
+            .select_by_value(mark)
+            .await
+            .expect("choose a mark");
+    }
+    browser.fill("scores_comment", "A clear test plan.").await;
+    browser.screenshot("13-committee-application").await;
+    browser.click("#scores button[type=submit]").await;
+    browser
+        .wait_for_location(&format!("/committee/{id}?done=scores"))
+        .await;
+    assert_eq!(
+        browser.text(".notice").await,
+        "Your scores have been saved."
+    );
+
+    browser.finish().await;
+}
