@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -159,6 +159,17 @@ async fn disclosures(
         })
         .collect();
     Ok(Json(json!(log)))
+}
+
+/// The disclosures asked for and refused on one application, with the reason of each.
+async fn refusals(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    user.require(&[Role::ProgrammeOfficer, Role::InformationOfficer])?;
+    let view = load(&state, &id).await?;
+    Ok(Json(json!(view.refused_disclosures)))
 }
 
 /// A programme officer has told the recipient of the corrections they were owed.
