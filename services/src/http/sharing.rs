@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
             "/applications/{id}/disclosures",
             post(disclose).get(disclosures),
         )
+        .route("/applications/{id}/disclosure-refusals", get(refusals))
         .route(
             "/applications/{id}/rectification-notices/{recipient_id}",
             post(mark_notice_sent),
