@@ -9,6 +9,7 @@ pub mod committee;
 pub mod public;
 pub mod requests;
 pub mod session;
+pub mod sharing;
 pub mod staff;
 pub mod templates;
 
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
         .merge(staff::router())
         .merge(committee::router())
         .merge(requests::router())
+        .merge(sharing::router())
         .merge(templates::assets_router())
 }
 
@@ -159,7 +161,10 @@ impl IntoResponse for Page<'_> {
 pub fn navigation(role: Role) -> Vec<(&'static str, &'static str)> {
     match role {
         Role::Applicant => vec![("/applications", "Your applications")],
-        Role::Helpdesk | Role::ProgrammeOfficer | Role::Admin => vec![("/cases", "Cases")],
+        Role::Helpdesk => vec![("/cases", "Cases")],
+        Role::ProgrammeOfficer | Role::Admin => {
+            vec![("/cases", "Cases"), ("/recipients", "Recipients")]
+        }
         Role::CommitteeMember => vec![("/committee", "Your assignments")],
         Role::InformationOfficer => vec![("/requests", "Requests"), ("/cases", "Cases")],
     }

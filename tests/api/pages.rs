@@ -2487,3 +2487,340 @@ fn the_form_reader_posts_what_a_browser_would_post() {
         "&lt; '' &nope; &"
     );
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Sharing and publishing on the case desk.
+// ---------------------------------------------------------------------------------------------------------
+
+on_both_stores!(
+    the_register_of_recipients_is_kept_by_administrators_and_read_by_officers,
+    a_programme_officer_discloses_from_the_case_page_and_a_refusal_is_shown_with_its_reason,
+    a_correction_of_disclosed_data_is_an_open_task_until_the_officer_marks_the_recipient_told,
+    the_alumni_open_book_is_printed_and_exported_dated_and_without_those_who_opted_out,
+);
+
+/// Registers a recipient through the admin's page; answers its id, read from the register.
+async fn register_recipient(
+    app: &TestApp,
+    admin: &mut Browser,
+    name: &str,
+    kind: &str,
+    country: &str,
+) -> String {
+    let page = admin.get("/recipients").await;
+    let form = page
+        .form("/recipients")
+        .set("name", name)
+        .set("kind", kind)
+        .set("country", country);
+    let answer = admin.submit(&form).await;
+    assert_eq!(answer.location(), "/recipients?done=1");
+    projections::recipients::list(app.db())
+        .await
+        .expect("the register")
+        .into_iter()
+        .find(|recipient| recipient.name == name)
+        .expect("the recipient is registered")
+        .id
+}
+
+async fn the_register_of_recipients_is_kept_by_administrators_and_read_by_officers(app: TestApp) {
+    let admin_user = staff_named(&app, Role::Admin, "Test Admin").await;
+    let mut admin = sign_in(&app, &admin_user.email).await;
+    register_recipient(
+        &app,
+        &mut admin,
+        "Test British High Commission Nairobi",
+        "british_mission",
+        "Kenya",
+    )
+    .await;
+
+    let page = admin.get("/recipients").await;
+    assert!(page.text().contains("Test British High Commission Nairobi"));
+    let refused = admin
+        .submit(
+            &page
+                .form("/recipients")
+                .set("name", "Test Nowhere")
+                .set("kind", "friend")
+                .set("country", "Kenyan"),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let links = refused.error_links();
+    assert!(links.contains(&"#recipient_kind".to_string()), "{links:?}");
+    assert!(
+        links.contains(&"#recipient_country".to_string()),
+        "{links:?}"
+    );
+    assert_eq!(
+        projections::recipients::list(app.db()).await.unwrap().len(),
+        1,
+        "nothing was registered"
+    );
+
+    let officer_user = staff_named(&app, Role::ProgrammeOfficer, "Test Officer").await;
+    let mut officer = sign_in(&app, &officer_user.email).await;
+    let page = officer.get("/recipients").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("Test British High Commission Nairobi"));
+    assert!(
+        !page.has_form("/recipients"),
+        "only administrators register recipients"
+    );
+    let token = page.csrf_token();
+    let posted = officer
+        .post(
+            "/recipients",
+            &pairs(&[
+                ("csrf_token", &token),
+                ("name", "Test X"),
+                ("kind", "joint_sponsor"),
+                ("country", "Kenya"),
+            ]),
+        )
+        .await;
+    assert_eq!(posted.status, StatusCode::FORBIDDEN);
+
+    let helpdesk_user = staff_named(&app, Role::Helpdesk, "Test Helpdesk").await;
+    let mut helpdesk = sign_in(&app, &helpdesk_user.email).await;
+    assert_eq!(
+        helpdesk.get("/recipients").await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+/// A submitted application of an applicant living in Kenya, a national of Kenya (the fixture's values).
+async fn submitted_case(app: &TestApp) -> String {
+    let applicant = app.applicant().await;
+    app.submitted(&applicant).await
+}
+
+fn disclosure_form(page: &Answer, id: &str, recipient_id: &str, fields: &[&str]) -> Form {
+    let mut form = page
+        .form(&format!("/cases/{id}/disclosures"))
+        .set("recipient_id", recipient_id)
+        .set("purpose", "Test visa letter");
+    for field in fields {
+        form.fields.push(("fields".to_string(), field.to_string()));
+    }
+    form
+}
+
+async fn a_programme_officer_discloses_from_the_case_page_and_a_refusal_is_shown_with_its_reason(
+    app: TestApp,
+) {
+    let admin_user = staff_named(&app, Role::Admin, "Test Admin").await;
+    let mut admin = sign_in(&app, &admin_user.email).await;
+    let nairobi = register_recipient(
+        &app,
+        &mut admin,
+        "Test British High Commission Nairobi",
+        "british_mission",
+        "Kenya",
+    )
+    .await;
+    let abuja = register_recipient(
+        &app,
+        &mut admin,
+        "Test British High Commission Abuja",
+        "british_mission",
+        "Nigeria",
+    )
+    .await;
+    let id = submitted_case(&app).await;
+
+    let officer_user = staff_named(&app, Role::ProgrammeOfficer, "Test Officer").await;
+    let mut officer = sign_in(&app, &officer_user.email).await;
+    let page = officer.get(&format!("/cases/{id}")).await;
+    let answer = officer
+        .submit(&disclosure_form(
+            &page,
+            &id,
+            &nairobi,
+            &["personal.full_name", "personal.email"],
+        ))
+        .await;
+    assert_eq!(answer.location(), format!("/cases/{id}?done=disclosures"));
+    let page = officer.get(&format!("/cases/{id}")).await;
+    let text = page.text();
+    assert!(
+        text.contains("Test British High Commission Nairobi (British Embassy or High Commission)"),
+        "the log shows it"
+    );
+    assert!(text.contains("Full name, Email address"));
+
+    let refused = officer
+        .submit(&disclosure_form(&page, &id, &abuja, &["personal.email"]))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let text = refused.text();
+    assert!(
+        text.contains("Sharing is not permitted"),
+        "{}",
+        excerpt(&refused.body)
+    );
+    assert!(
+        text.contains("Nigeria") && text.contains("Kenya"),
+        "the reason names the countries"
+    );
+    assert!(
+        text.contains("Disclosures refused"),
+        "the refusal is recorded and listed"
+    );
+
+    let (_, log) = app
+        .get(
+            &format!("/api/applications/{id}/disclosures"),
+            &officer_user,
+        )
+        .await;
+    assert_eq!(
+        log.as_array().map(Vec::len),
+        Some(1),
+        "only the allowed disclosure was made: {log}"
+    );
+    let (_, refusals) = app
+        .get(
+            &format!("/api/applications/{id}/disclosure-refusals"),
+            &officer_user,
+        )
+        .await;
+    assert_eq!(refusals.as_array().map(Vec::len), Some(1), "{refusals}");
+
+    let helpdesk_user = staff_named(&app, Role::Helpdesk, "Test Helpdesk").await;
+    let mut helpdesk = sign_in(&app, &helpdesk_user.email).await;
+    let page = helpdesk.get(&format!("/cases/{id}")).await;
+    assert!(
+        !page.has_form(&format!("/cases/{id}/disclosures")),
+        "only officers disclose"
+    );
+    assert!(
+        !page.text().contains("Test British High Commission Nairobi"),
+        "nor see the disclosure log"
+    );
+}
+
+async fn a_correction_of_disclosed_data_is_an_open_task_until_the_officer_marks_the_recipient_told(
+    app: TestApp,
+) {
+    let admin_user = staff_named(&app, Role::Admin, "Test Admin").await;
+    let mut admin = sign_in(&app, &admin_user.email).await;
+    let nairobi = register_recipient(
+        &app,
+        &mut admin,
+        "Test British High Commission Nairobi",
+        "british_mission",
+        "Kenya",
+    )
+    .await;
+    let id = submitted_case(&app).await;
+    let officer_user = staff_named(&app, Role::ProgrammeOfficer, "Test Officer").await;
+    let mut officer = sign_in(&app, &officer_user.email).await;
+    let page = officer.get(&format!("/cases/{id}")).await;
+    officer
+        .submit(&disclosure_form(&page, &id, &nairobi, &["personal.email"]))
+        .await
+        .location();
+
+    let helpdesk_user = staff_named(&app, Role::Helpdesk, "Test Helpdesk").await;
+    let mut helpdesk = sign_in(&app, &helpdesk_user.email).await;
+    let page = helpdesk.get(&format!("/cases/{id}")).await;
+    let form = page
+        .form(&format!("/cases/{id}/amendments"))
+        .set("personal.email", "corrected.address@example.test")
+        .set("reason", "Test: the applicant wrote to correct it");
+    assert_eq!(
+        helpdesk.submit(&form).await.location(),
+        format!("/cases/{id}?done=amendments")
+    );
+
+    let page = officer.get(&format!("/cases/{id}")).await;
+    assert!(page.text().contains("Corrections to pass on"));
+    let form = page.form(&format!("/cases/{id}/rectification-notices"));
+    assert_eq!(form.value("recipient_id"), Some(nairobi.as_str()));
+    assert_eq!(
+        officer.submit(&form).await.location(),
+        format!("/cases/{id}?done=rectification-notices")
+    );
+    let page = officer.get(&format!("/cases/{id}")).await;
+    assert!(
+        !page.has_form(&format!("/cases/{id}/rectification-notices")),
+        "the task is done"
+    );
+    let (_, view) = app
+        .get(&format!("/api/applications/{id}"), &officer_user)
+        .await;
+    assert!(
+        view["rectification_notices"][0]["sent_at"].is_string(),
+        "{view}"
+    );
+}
+
+async fn the_alumni_open_book_is_printed_and_exported_dated_and_without_those_who_opted_out(
+    app: TestApp,
+) {
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let helpdesk = app.staff(Role::Helpdesk).await;
+    let mut alumni = Vec::new();
+    for name in ["Test Alumna Listed", "Test Alumnus Unlisted"] {
+        let id = app.awarded(&officer).await;
+        app.expect_ok(app.post(&format!("/api/applications/{id}/amendments"), &helpdesk,
+            serde_json::json!({"changes": {"personal.full_name": name}, "reason": "Test: a new name"})).await);
+        app.expect_ok(
+            app.post(
+                &format!("/api/applications/{id}/award/complete"),
+                &officer,
+                serde_json::json!({"outcome": "Test Distinction", "completed_on": "2026-07-01"}),
+            )
+            .await,
+        );
+        alumni.push(id);
+    }
+    let opt_out = serde_json::json!({"networking_opt_out": false, "alumni_email_opt_out": false,
+        "alumni_book_opt_out": true, "images_opt_out": false, "reason": "Test: asked by email"});
+    app.expect_ok(
+        app.put(
+            &format!("/api/applications/{}/preferences", alumni[1]),
+            &officer,
+            opt_out,
+        )
+        .await,
+    );
+
+    let mut visitor = Browser::new(&app);
+    let page = visitor.get("/alumni/open-book").await;
+    assert_eq!(page.status, StatusCode::OK, "the Open Book is public");
+    let text = page.text();
+    let today = chrono::Utc::now().date_naive();
+    assert!(
+        text.contains(&format!("as at {}", today.format("%-d %B %Y"))),
+        "the print edition names its date"
+    );
+    assert!(text.contains("Test Alumna Listed"));
+    assert!(
+        !text.contains("Test Alumnus Unlisted"),
+        "an alumnus who opted out is not printed"
+    );
+    assert!(!text.contains("@example.test"), "no contact data");
+
+    let csv = visitor.get("/alumni/open-book.csv").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.header("content-type").starts_with("text/csv"));
+    assert!(
+        csv.header("content-disposition")
+            .contains(&format!("alumni-open-book-{today}.csv"))
+    );
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(lines[0], format!("Alumni Open Book as at {today}"));
+    assert_eq!(
+        lines[1],
+        "name,subject,institution,level,outcome,year,country"
+    );
+    assert_eq!(lines.len(), 3, "one alumna: {lines:?}");
+    assert!(lines[2].starts_with(
+        "Test Alumna Listed,MSc Data Science,Test Institute,masters,Test Distinction,"
+    ));
+    assert!(lines[2].ends_with(",Kenya"));
+}

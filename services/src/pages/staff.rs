@@ -12,6 +12,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use domain::application::aggregate::DISCLOSABLE_FIELDS;
 use domain::application::aggregate::Outcome;
 use domain::application::events::AwardTerms;
 use domain::application::form::{PersonalField, Preferences};
@@ -20,7 +21,7 @@ use domain::immigration::ImmigrationCommand;
 use domain::{Actor, Role};
 use projections::application_view::{self, ApplicationView};
 use projections::case_list::{self, CaseFilter};
-use projections::immigration_records;
+use projections::{immigration_records, recipients};
 
 use super::applicant::{answers, label_for, problems_of, status_text};
 use super::session::field;
@@ -296,6 +297,52 @@ async fn case_page(
         })
         .collect();
     let po = role == Role::ProgrammeOfficer;
+    let sees_disclosures = po || role == Role::InformationOfficer;
+    let register = if po {
+        recipients::list(&state.db).await?
+    } else {
+        Vec::new()
+    };
+    let disclosures: Vec<Value> = view
+        .disclosures
+        .iter()
+        .map(|d| {
+            json!({
+                "at": time(d.at),
+                "recipient": d.recipient_name,
+                "kind": d.kind.describe(),
+                "purpose": d.purpose,
+                "fields": d.fields.iter().map(|f| disclosable_label(f)).collect::<Vec<_>>().join(", "),
+                "by": name(&d.disclosed_by),
+            })
+        })
+        .collect();
+    let refusals: Vec<Value> = view
+        .refused_disclosures
+        .iter()
+        .map(|r| {
+            json!({
+                "at": time(r.at),
+                "recipient": r.recipient_name,
+                "reason": r.reason,
+                "by": name(&r.asked_by),
+            })
+        })
+        .collect();
+    let notices: Vec<Value> = view
+        .rectification_notices
+        .iter()
+        .map(|n| {
+            json!({
+                "recipient_id": n.recipient_id,
+                "recipient": n.recipient_name,
+                "fields": n.fields.iter().map(|f| disclosable_label(f)).collect::<Vec<_>>().join(", "),
+                "raised_at": time(n.raised_at),
+                "sent_at": n.sent_at.map(time),
+                "open": n.sent_at.is_none(),
+            })
+        })
+        .collect();
     let actions = json!({
         "eligibility": po && view.status == Status::Submitted,
         "assign": (po && matches!(view.status, Status::Eligible | Status::UnderReview)).then(|| {
@@ -311,6 +358,15 @@ async fn case_page(
         "immigration": po && view.status == Status::Awarded,
         "preferences": (po && view.status != Status::Withdrawn).then_some(view.form.preferences),
         "amend": (role == Role::Helpdesk && view.submitted_at.is_some()).then_some(personal),
+        "disclose": (po && !matches!(view.status, Status::Draft | Status::Withdrawn)).then(|| json!({
+            "disclosure_id": uuid::Uuid::now_v7().to_string(),
+            "recipients": register.iter().map(|r| json!({
+                "id": r.id, "label": format!("{} ({}, {})", r.name, r.kind.describe(), r.country),
+            })).collect::<Vec<_>>(),
+            "fields": DISCLOSABLE_FIELDS.iter().map(|f| json!({
+                "value": f, "label": disclosable_label(f), "id": super::field_id(&format!("disclose_{f}")),
+            })).collect::<Vec<_>>(),
+        })),
     });
     let award = view.award.as_ref().map(|award| {
         json!({
@@ -345,6 +401,11 @@ async fn case_page(
             "amendments": amendments,
             "immigration": immigration,
             "show_immigration": po,
+            "sees_disclosures": sees_disclosures,
+            "disclosures": disclosures,
+            "refusals": refusals,
+            "notices": notices,
+            "can_mark_notices": po,
             "timeline": timeline,
             "actions": actions,
         }))
@@ -352,6 +413,20 @@ async fn case_page(
         .notice(notice)
         .status(status)
         .into_response())
+}
+
+/// A disclosable field in words.
+fn disclosable_label(path: &str) -> String {
+    match path {
+        "cycle" => "Cycle".to_string(),
+        "status" => "Status".to_string(),
+        "courses" => "Course choices".to_string(),
+        "award.institution" => "Award: institution".to_string(),
+        "award.course" => "Award: course".to_string(),
+        "award.level" => "Award: level".to_string(),
+        "award.start_date" => "Award: start date".to_string(),
+        other => label_for(other),
+    }
 }
 
 fn short_id(id: &str) -> String {
@@ -377,7 +452,12 @@ async fn act(
         .await?
         .ok_or(PageError::NotFound)?;
     let actor = session.actor.clone();
-    let result = match parse_action(&action, &form, &view) {
+    let parsed = if action == "disclosures" {
+        disclosure_command(&state, &form).await?
+    } else {
+        parse_action(&action, &form, &view)
+    };
+    let result = match parsed {
         Err(errors) => Err(errors),
         Ok(Command::Application(command)) => state
             .execute_application(&id, &actor, command)
@@ -387,6 +467,10 @@ async fn act(
             let record_id = uuid::Uuid::now_v7().to_string();
             record_immigration(&state, &actor, &record_id, command, &action).await
         }
+    };
+    let result = match (result, &parsed_disclosure_id(&form, &action)) {
+        (Ok(()), Some(disclosure_id)) => refused_disclosure(&state, &id, disclosure_id).await?,
+        (result, _) => result,
     };
     match result {
         Ok(()) => Ok(see_other(&format!("/cases/{id}?done={action}"), &[])),
@@ -398,6 +482,80 @@ async fn act(
         }
         Err(Refused::Page(error)) => Err(error),
     }
+}
+
+/// The id a disclosure form was given when it was shown, so the outcome can be found afterwards.
+fn parsed_disclosure_id(form: &[(String, String)], action: &str) -> Option<String> {
+    (action == "disclosures")
+        .then(|| field(form, "disclosure_id").map(str::to_string))
+        .flatten()
+        .filter(|id| projections::db::is_plausible_id(id))
+}
+
+/// A disclosure the sharing rule refused is recorded as such; the officer is shown why.
+async fn refused_disclosure(
+    state: &AppState,
+    id: &str,
+    disclosure_id: &str,
+) -> Result<Result<(), Refused>, PageError> {
+    let view = application_view::find(&state.db, id)
+        .await?
+        .ok_or(PageError::NotFound)?;
+    Ok(
+        match view
+            .refused_disclosures
+            .iter()
+            .find(|r| r.disclosure_id == disclosure_id)
+        {
+            Some(refused) => Err(Refused::Shown(
+                vec![ErrorItem::new(
+                    "disclosures",
+                    format!(
+                        "Sharing is not permitted: {}. The refusal has been recorded.",
+                        refused.reason
+                    ),
+                )],
+                StatusCode::FORBIDDEN,
+            )),
+            None => Ok(()),
+        },
+    )
+}
+
+/// A disclosure posted from the case page: the recipient, the purpose and the fields ticked.
+async fn disclosure_command(
+    state: &AppState,
+    form: &[(String, String)],
+) -> Result<Result<Command, Refused>, PageError> {
+    let recipient = match recipients::find(&state.db, &text(form, "recipient_id"))
+        .await?
+        .and_then(|r| r.facts())
+    {
+        Some(recipient) => recipient,
+        None => {
+            return Ok(Err(Refused::Shown(
+                vec![ErrorItem::new(
+                    "disclosures_recipient",
+                    "Choose a recipient from the register",
+                )],
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )));
+        }
+    };
+    let Some(disclosure_id) = parsed_disclosure_id(form, "disclosures") else {
+        return Err(PageError::BadRequest);
+    };
+    let fields: Vec<String> = form
+        .iter()
+        .filter(|(key, _)| key == "fields")
+        .map(|(_, value)| value.clone())
+        .collect();
+    Ok(Ok(Command::Application(ApplicationCommand::DiscloseData {
+        disclosure_id,
+        recipient,
+        purpose: text(form, "purpose"),
+        fields,
+    })))
 }
 
 async fn record_immigration(
@@ -582,6 +740,11 @@ fn parse_action(
                 kind: text(form, "kind"),
                 reference: text(form, "reference"),
                 issued_on,
+            })
+        }
+        "rectification-notices" => {
+            Command::Application(ApplicationCommand::MarkRectificationNoticeSent {
+                recipient_id: text(form, "recipient_id"),
             })
         }
         "amendments" => {
