@@ -34,6 +34,22 @@ pub enum Command {
     /// Manage the read models.
     #[command(subcommand)]
     Projections(ProjectionsCommand),
+    /// Demonstration data.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Fill the store with made-up applications at every stage, through the ordinary commands.
+    Seed {
+        /// How many applications.
+        #[arg(long, default_value_t = 100)]
+        applications: usize,
+        /// The cycle they are in.
+        #[arg(long, default_value = "2026-27")]
+        cycle: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,6 +92,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             name,
             password_stdin: _,
         }) => add_user(&config, &email, &role, name.as_deref()).await,
+        Command::Demo(DemoCommand::Seed {
+            applications,
+            cycle,
+        }) => {
+            let state = AppState::from_config(&config).await?;
+            let started = std::time::Instant::now();
+            let made = crate::demo::seed(&state, applications, &cycle).await?;
+            println!(
+                "seeded {made} made-up applications in cycle {cycle} in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
         Command::Projections(ProjectionsCommand::Rebuild) => {
             let state = AppState::from_config(&config).await?;
             let report = state.repo.rebuild_projections().await?;

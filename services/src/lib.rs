@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod crypto;
+pub mod demo;
 pub mod http;
 pub mod pages;
 pub mod store;

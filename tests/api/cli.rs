@@ -780,3 +780,48 @@ fn projections_rebuild_on_an_empty_store_replays_nothing_and_succeeds() {
         stdout(&output)
     );
 }
+
+#[tokio::test]
+async fn demo_seed_makes_made_up_applications_at_every_stage_through_the_ordinary_commands() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let url = sqlite_url(dir.path());
+    let output = run(
+        etp(dir.path(), &url, &["demo", "seed", "--applications", "16"]),
+        None,
+    );
+    assert_success(&output, "etp demo seed");
+    assert!(
+        stdout(&output).contains("seeded 16 made-up applications"),
+        "{}",
+        stdout(&output)
+    );
+
+    let db = services::store::connect(&url)
+        .await
+        .expect("the seeded store");
+    let statuses: Vec<(String, i64)> = projections::on_pool!(&db, p => sqlx::query_as(
+        "SELECT status, COUNT(*) FROM case_list GROUP BY status ORDER BY status")
+        .fetch_all(p).await.expect("the case list"));
+    let expected: Vec<(String, i64)> = [
+        "alumni",
+        "awarded",
+        "draft",
+        "eligible",
+        "reserve",
+        "submitted",
+        "under_review",
+        "unsuccessful",
+    ]
+    .iter()
+    .map(|status| (status.to_string(), 2))
+    .collect();
+    assert_eq!(statuses, expected, "two applications at each stage");
+    let names: Vec<String> = projections::on_pool!(&db, p => sqlx::query_scalar(
+        "SELECT full_name FROM case_list ORDER BY full_name").fetch_all(p).await.expect("names"));
+    assert!(
+        names.iter().all(|name| name.starts_with("Demo Applicant ")),
+        "{names:?}"
+    );
+    let rebuilt = run(etp(dir.path(), &url, &["projections", "rebuild"]), None);
+    assert_success(&rebuilt, "a rebuild of the seeded store");
+}
