@@ -5,8 +5,18 @@
 //! you for immigration purposes will be held for a period of two years only"; a successful application and
 //! award are "held for the EtP indefinitely".
 
+use chrono::{Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::application::Status;
+
+/// The type of the event, on every aggregate, that records the destruction of a stream's personal data.
+/// The event store erases the stream's data key in the transaction that appends it.
+pub const PERSONAL_DATA_DESTROYED: &str = "PersonalDataDestroyed";
+
 /// The kinds of record the schedule covers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum RecordKind {
     /// An application found ineligible, decided unsuccessful, or withdrawn.
     UnsuccessfulApplication,
@@ -71,7 +81,54 @@ pub const SCHEDULE: [RetentionRule; 5] = [
     },
 ];
 
+impl RecordKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::UnsuccessfulApplication => "unsuccessful_application",
+            RecordKind::UnsubmittedDraft => "unsubmitted_draft",
+            RecordKind::ImmigrationRecord => "immigration_record",
+            RecordKind::ApplicantAccount => "applicant_account",
+            RecordKind::Award => "award",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<RecordKind> {
+        SCHEDULE
+            .iter()
+            .map(|rule| rule.kind)
+            .find(|kind| kind.as_str() == name)
+    }
+
+    /// The kind of record an application is, for retention, while it has this status: `None` while it is
+    /// still being decided (its clock has not started).
+    pub fn of_application(status: Status) -> Option<RecordKind> {
+        match status {
+            Status::Draft => Some(RecordKind::UnsubmittedDraft),
+            Status::Ineligible | Status::Unsuccessful | Status::Withdrawn => {
+                Some(RecordKind::UnsuccessfulApplication)
+            }
+            Status::Awarded | Status::Alumni => Some(RecordKind::Award),
+            Status::NotStarted
+            | Status::Submitted
+            | Status::Eligible
+            | Status::UnderReview
+            | Status::Selected
+            | Status::Reserve => None,
+        }
+    }
+}
+
 impl RetentionRule {
+    /// The day a record kept under this rule falls due for destruction, counted from `from` (the day of the
+    /// event the rule names): the same day of the month, the period later (the last day of the month where
+    /// that month is shorter). `None` for records kept for ever.
+    pub fn falls_due(&self, from: NaiveDate) -> Option<NaiveDate> {
+        match self.keep {
+            Keep::Forever => None,
+            Keep::Months(months) => from.checked_add_months(Months::new(months)),
+        }
+    }
+
     /// The rule for a kind of record.
     pub fn for_kind(kind: RecordKind) -> &'static RetentionRule {
         SCHEDULE
@@ -120,6 +177,42 @@ mod tests {
                 "{kind:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_record_falls_due_the_same_day_two_years_later() {
+        let rule = RetentionRule::for_kind(RecordKind::UnsuccessfulApplication);
+        let from = NaiveDate::from_ymd_opt(2024, 3, 15).unwrap();
+        assert_eq!(rule.falls_due(from), NaiveDate::from_ymd_opt(2026, 3, 15));
+        let leap = NaiveDate::from_ymd_opt(2024, 2, 29).unwrap();
+        assert_eq!(rule.falls_due(leap), NaiveDate::from_ymd_opt(2026, 2, 28));
+        assert_eq!(
+            RetentionRule::for_kind(RecordKind::Award).falls_due(from),
+            None
+        );
+    }
+
+    #[test]
+    fn an_application_is_kept_under_the_rule_of_its_status() {
+        assert_eq!(
+            RecordKind::of_application(Status::Draft),
+            Some(RecordKind::UnsubmittedDraft)
+        );
+        for status in [Status::Ineligible, Status::Unsuccessful, Status::Withdrawn] {
+            assert_eq!(
+                RecordKind::of_application(status),
+                Some(RecordKind::UnsuccessfulApplication)
+            );
+        }
+        assert_eq!(
+            RecordKind::of_application(Status::Alumni),
+            Some(RecordKind::Award)
+        );
+        assert_eq!(RecordKind::of_application(Status::UnderReview), None);
+        assert_eq!(
+            RecordKind::parse("immigration_record"),
+            Some(RecordKind::ImmigrationRecord)
+        );
     }
 
     #[test]

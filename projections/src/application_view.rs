@@ -339,6 +339,8 @@ impl ApplicationView {
                 sent_at: None,
                 sent_by: None,
             }),
+            // The view itself is deleted when its personal data is destroyed.
+            ApplicationEvent::PersonalDataDestroyed { .. } => {}
             ApplicationEvent::RectificationNoticeSent { recipient_id } => {
                 for notice in self
                     .rectification_notices
@@ -441,6 +443,13 @@ async fn save(
         }
         other => other.map(|_| ()).map_err(ProjectionError::from),
     }
+}
+
+/// Deletes the view of one application.
+pub(crate) async fn forget(conn: &mut Conn<'_>, id: &str) -> Result<(), ProjectionError> {
+    on_conn!(conn, c => sqlx::query("DELETE FROM application_views WHERE id = $1")
+        .bind(id).execute(&mut *c).await?.rows_affected());
+    Ok(())
 }
 
 pub(crate) async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {

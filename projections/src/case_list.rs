@@ -95,6 +95,15 @@ async fn upsert(conn: &mut Conn<'_>, view: &ApplicationView) -> Result<(), Proje
     Ok(())
 }
 
+/// Deletes an application from the case list and its assignments.
+pub(crate) async fn forget(conn: &mut Conn<'_>, id: &str) -> Result<(), ProjectionError> {
+    on_conn!(conn, c => {
+        sqlx::query("DELETE FROM case_assignments WHERE application_id = $1").bind(id).execute(&mut *c).await?;
+        sqlx::query("DELETE FROM case_list WHERE id = $1").bind(id).execute(&mut *c).await?.rows_affected()
+    });
+    Ok(())
+}
+
 pub(crate) async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
     on_conn!(conn, c => {
         sqlx::query("DELETE FROM case_assignments").execute(&mut *c).await?;

@@ -47,6 +47,10 @@ pub(crate) async fn project(
                 .await?
                 .rows_affected());
         }
+        ImmigrationEvent::PersonalDataDestroyed { .. } => {
+            const SQL: &str = "DELETE FROM immigration_records WHERE record_id = $1";
+            on_conn!(conn, c => sqlx::query(SQL).bind(&event.aggregate_id).execute(&mut *c).await?.rows_affected());
+        }
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ pub mod immigration_records;
 pub mod publishing;
 pub mod recipients;
 pub mod recorded;
+pub mod retention;
 
 pub use db::{Conn, Db};
 pub use recorded::{EventMetadata, RecordedEvent};
@@ -39,16 +40,28 @@ pub async fn project(conn: &mut Conn<'_>, event: &RecordedEvent) -> Result<(), P
     match event.aggregate_type.as_str() {
         Application::TYPE => {
             let payload: ApplicationEvent = serde_json::from_value(event.payload.clone())?;
+            if let ApplicationEvent::PersonalDataDestroyed { rule, destroyed_on } = payload {
+                return destroy_application(conn, event, rule, destroyed_on).await;
+            }
             application_view::project(conn, event, &payload).await?;
             // The lists below copy from the application's view, projected just above in this transaction.
             if let Some(view) = application_view::load_in(conn, &event.aggregate_id).await? {
                 case_list::project(conn, &view, &payload).await?;
                 publishing::project(conn, &view).await?;
+                retention::project_application(conn, &view).await?;
             }
         }
         ImmigrationRecord::TYPE => {
             let payload: ImmigrationEvent = serde_json::from_value(event.payload.clone())?;
             immigration_records::project(conn, event, &payload).await?;
+            match payload {
+                ImmigrationEvent::ImmigrationRecordRecorded { .. } => {
+                    retention::project_immigration_record(conn, event).await?
+                }
+                ImmigrationEvent::PersonalDataDestroyed { rule, destroyed_on } => {
+                    retention::project_destroyed(conn, event, rule, destroyed_on).await?
+                }
+            }
         }
         Recipient::TYPE => {
             let payload: RecipientEvent = serde_json::from_value(event.payload.clone())?;
@@ -59,6 +72,20 @@ pub async fn project(conn: &mut Conn<'_>, event: &RecordedEvent) -> Result<(), P
     Ok(())
 }
 
+/// An application whose personal data is destroyed leaves every view that held it; the fact that it was
+/// destroyed, and under which rule, stays.
+async fn destroy_application(
+    conn: &mut Conn<'_>,
+    event: &RecordedEvent,
+    rule: domain::retention::RecordKind,
+    destroyed_on: chrono::NaiveDate,
+) -> Result<(), ProjectionError> {
+    application_view::forget(conn, &event.aggregate_id).await?;
+    case_list::forget(conn, &event.aggregate_id).await?;
+    publishing::forget(conn, &event.aggregate_id).await?;
+    retention::project_destroyed(conn, event, rule, destroyed_on).await
+}
+
 /// Empties every view, before a rebuild replays the log into them.
 pub async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
     application_view::reset(conn).await?;
@@ -66,5 +93,6 @@ pub async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
     immigration_records::reset(conn).await?;
     publishing::reset(conn).await?;
     recipients::reset(conn).await?;
+    retention::reset(conn).await?;
     Ok(())
 }

@@ -64,15 +64,21 @@ const TABLES: [&str; 4] = [
     "media_consents",
 ];
 
+/// Takes an application off every list.
+pub(crate) async fn forget(conn: &mut Conn<'_>, id: &str) -> Result<(), ProjectionError> {
+    for table in TABLES {
+        let sql = format!("DELETE FROM {table} WHERE application_id = $1");
+        on_conn!(conn, c => sqlx::query(&sql).bind(id).execute(&mut *c).await?.rows_affected());
+    }
+    Ok(())
+}
+
 /// Replaces the application's rows in every list with what its view now allows.
 pub(crate) async fn project(
     conn: &mut Conn<'_>,
     view: &ApplicationView,
 ) -> Result<(), ProjectionError> {
-    for table in TABLES {
-        let sql = format!("DELETE FROM {table} WHERE application_id = $1");
-        on_conn!(conn, c => sqlx::query(&sql).bind(&view.id).execute(&mut *c).await?.rows_affected());
-    }
+    forget(conn, &view.id).await?;
     let personal = &view.form.personal;
     let preferences = view.form.preferences;
     let (Some(full_name), Some(award)) = (personal.full_name.as_ref(), view.award.as_ref()) else {

@@ -211,3 +211,41 @@ impl StaffDirectory for AccountDirectory {
             .map_err(|error| error.to_string())
     }
 }
+
+/// Applicant accounts left with no application that is still kept, whose last sign-in (or creation, if
+/// they never signed in) was on or before `last_active_on`. Read through the index on last activity.
+pub async fn applicants_inactive_since(
+    db: &Db,
+    last_active_on: chrono::NaiveDate,
+) -> Result<Vec<String>, sqlx::Error> {
+    const SQL: &str = "SELECT id FROM accounts WHERE role = 'applicant' \
+                       AND COALESCE(last_sign_in_at, created_at) < $1 \
+                       AND NOT EXISTS (SELECT 1 FROM application_views v WHERE v.applicant_id = accounts.id) \
+                       ORDER BY id";
+    let before = last_active_on
+        .succ_opt()
+        .unwrap_or(last_active_on)
+        .and_time(chrono::NaiveTime::MIN)
+        .and_utc();
+    on_pool!(db, p => sqlx::query_scalar(SQL).bind(before).fetch_all(p).await)
+}
+
+/// Deletes an account and its sessions, and records that it was destroyed, in one transaction.
+pub async fn destroy(
+    db: &Db,
+    id: &str,
+    destroyed_on: chrono::NaiveDate,
+) -> Result<(), sqlx::Error> {
+    const SESSIONS: &str = "DELETE FROM sessions WHERE user_id = $1";
+    const ACCOUNT: &str = "DELETE FROM accounts WHERE id = $1";
+    const LEDGER: &str = "INSERT INTO destroyed_streams (aggregate_type, aggregate_id, rule, destroyed_on, destroyed_at) \
+                          VALUES ('Account', $1, 'applicant_account', $2, $3) \
+                          ON CONFLICT (aggregate_type, aggregate_id) DO NOTHING";
+    on_pool!(db, p => {
+        let mut tx = p.begin().await?;
+        sqlx::query(SESSIONS).bind(id).execute(&mut *tx).await?;
+        sqlx::query(ACCOUNT).bind(id).execute(&mut *tx).await?;
+        sqlx::query(LEDGER).bind(id).bind(destroyed_on).bind(Utc::now()).execute(&mut *tx).await?;
+        tx.commit().await
+    })
+}

@@ -1,6 +1,6 @@
 //! The `etp` command line: the server and the administrative commands around it.
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -37,6 +37,28 @@ pub enum Command {
     /// Demonstration data.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Retention: destroy what the schedule says is due.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Destroy every record due by the day (today unless --as-of), except those under a hold; print one line
+    /// per record and a summary. Running it again on the same day destroys nothing more.
+    Sweep {
+        /// The day to sweep as of (YYYY-MM-DD).
+        #[arg(long, value_parser = parse_day)]
+        as_of: Option<chrono::NaiveDate>,
+        /// Say what would be destroyed, and destroy nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+fn parse_day(text: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("{text:?} is not a date written YYYY-MM-DD"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -114,7 +136,69 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Retention(RetentionCommand::Sweep { as_of, dry_run }) => {
+            let state = AppState::from_config(&config).await?;
+            let ledger = crate::retention::Ledger::new(&config.retention_ledger);
+            let as_of = as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            sweep_from_the_command_line(&state, &ledger, as_of, dry_run).await
+        }
     }
+}
+
+/// `etp retention sweep`: one line per record, a summary, and a progress bar on a terminal.
+async fn sweep_from_the_command_line(
+    state: &AppState,
+    ledger: &crate::retention::Ledger,
+    as_of: chrono::NaiveDate,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} records due")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let progress = |done: usize, total: usize| {
+        if let Some(bar) = &bar {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+    };
+    let report = crate::retention::sweep(state, ledger, as_of, dry_run, &progress).await?;
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let verb = if dry_run {
+        "would destroy"
+    } else {
+        "destroyed"
+    };
+    for line in &report.reapplied {
+        println!(
+            "re-destroyed {} {} ({}), from the ledger",
+            line.aggregate_type, line.aggregate_id, line.rule
+        );
+    }
+    for line in &report.destroyed {
+        println!(
+            "{verb} {} {} ({}, due {})",
+            line.aggregate_type, line.aggregate_id, line.rule, line.due_on
+        );
+    }
+    for line in &report.held {
+        println!(
+            "held {} {} ({}, due {}): {}",
+            line.aggregate_type,
+            line.aggregate_id,
+            line.rule,
+            line.due_on,
+            line.held_because.as_deref().unwrap_or_default()
+        );
+    }
+    println!("{}", report.summary());
+    Ok(())
 }
 
 async fn add_user(
@@ -159,6 +243,10 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;
     tracing::info!(address = %listener.local_addr()?, "serving");
+    tokio::spawn(daily_sweep(
+        state.clone(),
+        crate::retention::Ledger::new(&config.retention_ledger),
+    ));
     let db = state.db.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
@@ -173,6 +261,52 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the server stopped")
+}
+
+/// The server sweeps once a day on its own. Where several servers share one PostgreSQL database, one of
+/// them sweeps: the others find the advisory lock taken and wait for the next day.
+async fn daily_sweep(state: AppState, ledger: crate::retention::Ledger) {
+    const SWEEP_LOCK: i64 = 0x4554_5052_4554; // "ETPRET"
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(24 * 60 * 60));
+    loop {
+        every.tick().await;
+        let today = chrono::Utc::now().date_naive();
+        let lock = match &state.db {
+            projections::Db::Postgres(pool) => match pool.acquire().await {
+                Ok(mut conn) => {
+                    let taken: Result<bool, _> =
+                        sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                            .bind(SWEEP_LOCK)
+                            .fetch_one(&mut *conn)
+                            .await;
+                    if !matches!(taken, Ok(true)) {
+                        continue;
+                    }
+                    Some(conn)
+                }
+                Err(error) => {
+                    tracing::warn!(cause = %error, "the daily retention sweep could not start");
+                    continue;
+                }
+            },
+            projections::Db::Sqlite(_) => None,
+        };
+        match crate::retention::sweep(&state, &ledger, today, false, &|_, _| {}).await {
+            Ok(report) => tracing::info!(
+                destroyed = report.destroyed.len(),
+                held = report.held.len(),
+                reapplied = report.reapplied.len(),
+                "retention sweep"
+            ),
+            Err(error) => tracing::error!(cause = %error, "the daily retention sweep failed"),
+        }
+        if let Some(mut conn) = lock {
+            let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(SWEEP_LOCK)
+                .execute(&mut *conn)
+                .await;
+        }
+    }
 }
 
 async fn shutdown_signal() {

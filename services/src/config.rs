@@ -41,6 +41,8 @@ pub struct Config {
     pub master_key: Secret,
     /// Mark cookies Secure: set `ETP_SECURE_COOKIES=true` when the service is reached over HTTPS.
     pub secure_cookies: bool,
+    /// The ledger of destroyed streams (`ETP_RETENTION_LEDGER`), kept apart from the database's backups.
+    pub retention_ledger: std::path::PathBuf,
 }
 
 /// The settings as the environment gives them, before secrets are found or made.
@@ -51,6 +53,7 @@ pub struct Environment {
     pub jwt_secret: Option<String>,
     pub master_key: Option<String>,
     pub secure_cookies: Option<String>,
+    pub retention_ledger: Option<String>,
 }
 
 impl Environment {
@@ -62,6 +65,7 @@ impl Environment {
             jwt_secret: read("ETP_JWT_SECRET"),
             master_key: read("ETP_MASTER_KEY"),
             secure_cookies: read("ETP_SECURE_COOKIES"),
+            retention_ledger: read("ETP_RETENTION_LEDGER"),
         }
     }
 }
@@ -98,10 +102,14 @@ impl Config {
         MasterKey::from_hex(&master_key).context("ETP_MASTER_KEY")?;
         Ok(Config {
             bind,
-            database_url,
             jwt_secret: Secret::new(jwt_secret),
             master_key: Secret::new(master_key),
             secure_cookies: matches!(env.secure_cookies.as_deref(), Some("true" | "1" | "yes")),
+            retention_ledger: crate::retention::ledger_path(
+                &database_url,
+                env.retention_ledger.as_deref(),
+            ),
+            database_url,
         })
     }
 

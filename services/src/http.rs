@@ -5,6 +5,7 @@ pub mod auth_routes;
 pub mod error;
 pub mod extract;
 pub mod publishing;
+pub mod retention;
 pub mod sharing;
 
 use std::time::Duration;
@@ -34,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .merge(applications::router())
         .merge(sharing::router())
         .merge(publishing::router())
+        .merge(retention::router())
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()

@@ -9,4 +9,5 @@ pub mod crypto;
 pub mod demo;
 pub mod http;
 pub mod pages;
+pub mod retention;
 pub mod store;

@@ -8,6 +8,7 @@ pub mod applicant;
 pub mod committee;
 pub mod public;
 pub mod requests;
+pub mod retention;
 pub mod session;
 pub mod sharing;
 pub mod staff;
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .merge(committee::router())
         .merge(requests::router())
         .merge(sharing::router())
+        .merge(retention::router())
         .merge(templates::assets_router())
 }
 
@@ -166,7 +168,11 @@ pub fn navigation(role: Role) -> Vec<(&'static str, &'static str)> {
             vec![("/cases", "Cases"), ("/recipients", "Recipients")]
         }
         Role::CommitteeMember => vec![("/committee", "Your assignments")],
-        Role::InformationOfficer => vec![("/requests", "Requests"), ("/cases", "Cases")],
+        Role::InformationOfficer => vec![
+            ("/requests", "Requests"),
+            ("/retention", "Retention"),
+            ("/cases", "Cases"),
+        ],
     }
 }
 
@@ -358,6 +364,25 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for PageQuery<T> {
             .map(|Query(value)| PageQuery(value))
             .map_err(|_| PageError::BadRequest)
     }
+}
+
+/// The view of an application for a page: a page saying so where its personal data was destroyed (410),
+/// the not-found page where there is none.
+pub async fn application_or_gone(
+    db: &projections::Db,
+    id: &str,
+) -> Result<projections::application_view::ApplicationView, PageError> {
+    if let Some(view) = projections::application_view::find(db, id).await? {
+        return Ok(view);
+    }
+    if projections::retention::is_destroyed(db, "Application", id).await? {
+        return Err(PageError::Refused {
+            status: StatusCode::GONE,
+            message: "this application's personal data was destroyed under the retention schedule"
+                .into(),
+        });
+    }
+    Err(PageError::NotFound)
 }
 
 /// A sentence with its first letter made a capital.

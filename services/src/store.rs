@@ -23,6 +23,7 @@ use sqlx::types::Json;
 use projections::{Conn, Db, EventMetadata, ProjectionError, RecordedEvent, on_conn, on_pool};
 
 use crate::crypto::{self, DataKey, MasterKey};
+use domain::retention::PERSONAL_DATA_DESTROYED;
 
 pub use open::{connect, migrate};
 
@@ -243,6 +244,12 @@ impl EventRepository {
                 metadata,
             };
             projections::project(conn, &recorded).await?;
+            if event.event_type == PERSONAL_DATA_DESTROYED {
+                // Erasing the key is what destroys the stream's personal data: every value sealed under it,
+                // in every event, can no longer be read.
+                keys.remove(&stream);
+                erase_key(conn, &event.aggregate_type, &event.aggregate_id).await?;
+            }
         }
         Ok(())
     }
@@ -335,6 +342,16 @@ pub struct HistoryEntry {
     pub sequence: i64,
     pub event_type: String,
     pub metadata: EventMetadata,
+}
+
+async fn erase_key(
+    conn: &mut Conn<'_>,
+    aggregate_type: &str,
+    aggregate_id: &str,
+) -> Result<(), StoreError> {
+    const SQL: &str = "DELETE FROM stream_keys WHERE aggregate_type = $1 AND aggregate_id = $2";
+    on_conn!(conn, c => sqlx::query(SQL).bind(aggregate_type).bind(aggregate_id).execute(&mut *c).await?.rows_affected());
+    Ok(())
 }
 
 async fn insert_event(

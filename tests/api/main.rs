@@ -11,4 +11,5 @@ mod browser;
 mod cli;
 mod pages;
 mod robustness;
+mod sharing;
 mod storage;

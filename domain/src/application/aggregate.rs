@@ -18,6 +18,7 @@ use super::rules::{
 use crate::actor::{Actor, Authored, Role};
 use crate::cycle::CycleName;
 use crate::personal::Personal;
+use crate::retention::RecordKind;
 use crate::sharing::{RecipientFacts, SubjectFacts, may_disclose};
 
 /// The fields of an application that may be disclosed to a recipient, by contract path.
@@ -178,6 +179,8 @@ pub struct Application {
     pub disclosed: BTreeMap<String, (String, BTreeSet<String>)>,
     /// Recipients who are still to be told of a correction.
     pub notices_due: BTreeSet<String>,
+    /// The personal data has been destroyed.
+    pub destroyed: bool,
 }
 
 type Command = Authored<ApplicationCommand>;
@@ -279,6 +282,13 @@ impl Aggregate for Application {
             }
             ApplicationEvent::RectificationNoticeSent { recipient_id } => {
                 self.notices_due.remove(&recipient_id);
+            }
+            ApplicationEvent::PersonalDataDestroyed { .. } => {
+                self.destroyed = true;
+                self.form = Form::default();
+                self.disclosed.clear();
+                self.notices_due.clear();
+                self.award = None;
             }
         }
     }
@@ -405,6 +415,20 @@ impl Application {
                 purpose,
                 fields,
             } => self.disclose(disclosure_id, recipient, purpose, fields, action),
+            ApplicationCommand::DestroyPersonalData { rule, destroyed_on } => {
+                if RecordKind::of_application(self.status) != Some(rule)
+                    || rule == RecordKind::Award
+                {
+                    return Err(ApplicationError::RuleDoesNotApply {
+                        rule: rule.as_str(),
+                        status: self.status,
+                    });
+                }
+                Ok(vec![ApplicationEvent::PersonalDataDestroyed {
+                    rule,
+                    destroyed_on,
+                }])
+            }
             ApplicationCommand::MarkRectificationNoticeSent { recipient_id } => {
                 if !self.notices_due.contains(&recipient_id) {
                     return Err(ApplicationError::NoNoticeDue);
@@ -541,6 +565,9 @@ impl Application {
     fn visible_to(&self, by: &Actor) -> Result<(), ApplicationError> {
         if self.status == Status::NotStarted {
             return Err(ApplicationError::NotFound);
+        }
+        if self.destroyed {
+            return Err(ApplicationError::Destroyed);
         }
         if by.role == Role::Applicant && by.user_id != self.applicant_id {
             return Err(ApplicationError::NotFound);
@@ -740,7 +767,8 @@ impl Application {
 }
 
 /// Which role may issue which command. Applicants act on their own application; the Help Desk amends;
-/// programme officers run the case; committee members declare conflicts and score.
+/// programme officers run the case; committee members declare conflicts and score; information officers
+/// run retention.
 pub fn may_issue(role: Role, command: &ApplicationCommand) -> bool {
     use ApplicationCommand as C;
     match command {
@@ -759,6 +787,7 @@ pub fn may_issue(role: Role, command: &ApplicationCommand) -> bool {
         C::DiscloseData { .. } | C::MarkRectificationNoticeSent { .. } => {
             role == Role::ProgrammeOfficer
         }
+        C::DestroyPersonalData { .. } => role == Role::InformationOfficer,
     }
 }
 

@@ -7,6 +7,7 @@ use super::aggregate::Outcome;
 use super::events::{AwardTerms, Scores};
 use super::form::{DraftChanges, Preferences};
 use crate::cycle::CycleName;
+use crate::retention::RecordKind;
 use crate::sharing::RecipientFacts;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -69,6 +70,12 @@ pub enum ApplicationCommand {
     MarkRectificationNoticeSent {
         recipient_id: String,
     },
+    /// The retention sweep (or an approved erasure) destroys the application's personal data. The caller
+    /// has found it due under `rule`; the rule must fit what the application now is.
+    DestroyPersonalData {
+        rule: RecordKind,
+        destroyed_on: NaiveDate,
+    },
 }
 
 impl ApplicationCommand {
@@ -92,6 +99,7 @@ impl ApplicationCommand {
             ApplicationCommand::MarkRectificationNoticeSent { .. } => {
                 "record a rectification notice for"
             }
+            ApplicationCommand::DestroyPersonalData { .. } => "destroy",
         }
     }
 }

@@ -53,6 +53,13 @@ pub enum ApplicationError {
     NotAwarded { status: Status },
     #[error("no correction is waiting to be passed on to that recipient")]
     NoNoticeDue,
+    /// The application's personal data has been destroyed; nothing more can be done with it.
+    #[error("this application's personal data has been destroyed under the retention schedule")]
+    Destroyed,
+    /// The retention rule named does not apply to the application as it now stands (an award is kept for
+    /// ever; an application still being decided has not started its clock).
+    #[error("the {rule} rule does not apply to an application that is {status}")]
+    RuleDoesNotApply { rule: &'static str, status: Status },
     /// The list of staff could not be read; the command may be tried again.
     #[error("the staff directory could not be read")]
     DirectoryUnavailable,

@@ -13,6 +13,7 @@ use super::form::{DraftChanges, PersonalField, Preferences, Section};
 use crate::cycle::CycleName;
 use crate::personal::Personal;
 use crate::recipient::RecipientKind;
+use crate::retention::{PERSONAL_DATA_DESTROYED, RecordKind};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ApplicationEvent {
@@ -97,6 +98,12 @@ pub enum ApplicationEvent {
     RectificationNoticeSent {
         recipient_id: String,
     },
+    /// The application's personal data was destroyed (its data key erased) under a rule of the retention
+    /// schedule or an approved erasure. It carries no personal data.
+    PersonalDataDestroyed {
+        rule: RecordKind,
+        destroyed_on: NaiveDate,
+    },
 }
 
 /// One amended personal field: the value before and after, both kept in the log.
@@ -164,6 +171,7 @@ impl DomainEvent for ApplicationEvent {
             ApplicationEvent::DisclosureRefused { .. } => "DisclosureRefused",
             ApplicationEvent::RectificationNoticeDue { .. } => "RectificationNoticeDue",
             ApplicationEvent::RectificationNoticeSent { .. } => "RectificationNoticeSent",
+            ApplicationEvent::PersonalDataDestroyed { .. } => PERSONAL_DATA_DESTROYED,
         };
         name.to_string()
     }

@@ -11,10 +11,12 @@ use crate::actor::{Authored, Role};
 use crate::application::Status;
 use crate::application::form::MAX_TEXT_CHARS;
 use crate::application::rules::FieldProblem;
+use crate::retention::RecordKind;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ImmigrationRecord {
     pub application_id: Option<String>,
+    pub destroyed: bool,
 }
 
 /// Kinds of immigration document are short names such as `visa`, `cas` or `residence_permit`.
@@ -39,6 +41,23 @@ impl Aggregate for ImmigrationRecord {
         _services: &Self::Services,
         sink: &EventSink<Self>,
     ) -> Result<(), Self::Error> {
+        if self.destroyed {
+            return Err(ImmigrationError::Destroyed);
+        }
+        if let ImmigrationCommand::DestroyPersonalData { destroyed_on } = command.command {
+            if command.by.role != Role::InformationOfficer {
+                return Err(ImmigrationError::Forbidden);
+            }
+            if self.application_id.is_none() {
+                return Err(ImmigrationError::NotFound);
+            }
+            let event = ImmigrationEvent::PersonalDataDestroyed {
+                rule: RecordKind::ImmigrationRecord,
+                destroyed_on,
+            };
+            sink.write(event, self).await;
+            return Ok(());
+        }
         if command.by.role != Role::ProgrammeOfficer {
             return Err(ImmigrationError::Forbidden);
         }
@@ -49,7 +68,10 @@ impl Aggregate for ImmigrationRecord {
             kind,
             reference,
             issued_on,
-        } = command.command;
+        } = command.command
+        else {
+            return Err(ImmigrationError::Forbidden);
+        };
         if self.application_id.is_some() {
             return Err(ImmigrationError::AlreadyRecorded);
         }
@@ -98,6 +120,7 @@ impl Aggregate for ImmigrationRecord {
             ImmigrationEvent::ImmigrationRecordRecorded { application_id, .. } => {
                 self.application_id = Some(application_id);
             }
+            ImmigrationEvent::PersonalDataDestroyed { .. } => self.destroyed = true,
         }
     }
 }

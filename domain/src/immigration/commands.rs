@@ -16,4 +16,6 @@ pub enum ImmigrationCommand {
         reference: String,
         issued_on: NaiveDate,
     },
+    /// The retention sweep destroys the record's personal data, found due by the caller.
+    DestroyPersonalData { destroyed_on: NaiveDate },
 }

@@ -12,6 +12,10 @@ pub enum ImmigrationError {
     /// Immigration records are held only for scholars whose award is current.
     #[error("immigration records are kept only for awarded scholars; this application is {status}")]
     NotAwarded { status: Status },
+    #[error("no such immigration record")]
+    NotFound,
+    #[error("this immigration record has been destroyed under the retention schedule")]
+    Destroyed,
     #[error("some values are not valid")]
     Invalid { problems: Vec<FieldProblem> },
 }

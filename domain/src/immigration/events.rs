@@ -5,6 +5,7 @@ use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use crate::personal::Personal;
+use crate::retention::{PERSONAL_DATA_DESTROYED, RecordKind};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ImmigrationEvent {
@@ -13,6 +14,11 @@ pub enum ImmigrationEvent {
         applicant_id: String,
         kind: String,
         document: Personal<ImmigrationDocument>,
+    },
+    /// The record's personal data was destroyed (its data key erased): two years after it was recorded.
+    PersonalDataDestroyed {
+        rule: RecordKind,
+        destroyed_on: NaiveDate,
     },
 }
 
@@ -29,6 +35,7 @@ impl DomainEvent for ImmigrationEvent {
             ImmigrationEvent::ImmigrationRecordRecorded { .. } => {
                 "ImmigrationRecordRecorded".to_string()
             }
+            ImmigrationEvent::PersonalDataDestroyed { .. } => PERSONAL_DATA_DESTROYED.to_string(),
         }
     }
 

@@ -80,10 +80,15 @@ fn audience(actor: &Actor, view: &ApplicationView) -> Result<Audience, ApiError>
     }
 }
 
+/// The application's view; 410 `destroyed` where its personal data was destroyed, 404 where there is none.
 async fn load(state: &AppState, id: &str) -> Result<ApplicationView, ApiError> {
-    application_view::find(&state.db, id)
-        .await?
-        .ok_or_else(ApiError::not_found)
+    if let Some(view) = application_view::find(&state.db, id).await? {
+        return Ok(view);
+    }
+    if projections::retention::is_destroyed(&state.db, "Application", id).await? {
+        return Err(ApiError::destroyed());
+    }
+    Err(ApiError::not_found())
 }
 
 /// The application as it now stands, as this person may see it.

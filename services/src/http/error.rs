@@ -65,6 +65,15 @@ impl ApiError {
         )
     }
 
+    /// 410: the personal data was destroyed under the retention schedule.
+    pub fn destroyed() -> Self {
+        Self::new(
+            StatusCode::GONE,
+            "destroyed",
+            "this record's personal data was destroyed under the retention schedule",
+        )
+    }
+
     /// 422: values that break the rules of the form, each with its path.
     pub fn invalid(message: impl Into<String>, problems: Vec<FieldProblem>) -> Self {
         Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message).with(
@@ -185,6 +194,12 @@ impl From<ApplicationError> for ApiError {
                 status(StatusCode::CONFLICT, "not_awarded").with("status", current.as_str())
             }
             E::NoNoticeDue => status(StatusCode::CONFLICT, "no_notice_due"),
+            E::Destroyed => ApiError::destroyed(),
+            E::RuleDoesNotApply {
+                status: current, ..
+            } => {
+                status(StatusCode::CONFLICT, "rule_does_not_apply").with("status", current.as_str())
+            }
             E::DirectoryUnavailable => ApiError::unavailable(),
         }
     }
@@ -195,6 +210,8 @@ impl From<ImmigrationError> for ApiError {
         let message = error.to_string();
         match error {
             ImmigrationError::Forbidden => ApiError::forbidden(),
+            ImmigrationError::NotFound => ApiError::not_found(),
+            ImmigrationError::Destroyed => ApiError::destroyed(),
             ImmigrationError::AlreadyRecorded => ApiError::conflict(),
             ImmigrationError::NotAwarded { status } => {
                 ApiError::new(StatusCode::CONFLICT, "not_awarded", message)

@@ -175,9 +175,7 @@ async fn own_application(
     id: &str,
 ) -> Result<ApplicationView, PageError> {
     session.require(&[Role::Applicant])?;
-    let view = application_view::find(&state.db, id)
-        .await?
-        .ok_or(PageError::NotFound)?;
+    let view = super::application_or_gone(&state.db, id).await?;
     if view.applicant_id != session.actor.user_id {
         return Err(PageError::NotFound);
     }

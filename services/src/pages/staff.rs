@@ -19,7 +19,7 @@ use domain::application::form::{PersonalField, Preferences};
 use domain::application::{ApplicationCommand, Status};
 use domain::immigration::ImmigrationCommand;
 use domain::{Actor, Role};
-use projections::application_view::{self, ApplicationView};
+use projections::application_view::ApplicationView;
 use projections::case_list::{self, CaseFilter};
 use projections::{immigration_records, recipients};
 
@@ -161,9 +161,7 @@ async fn case(
     PageQuery(query): PageQuery<CaseQuery>,
 ) -> Result<Response, PageError> {
     session.require(&CASE_DESK)?;
-    let view = application_view::find(&state.db, &id)
-        .await?
-        .ok_or(PageError::NotFound)?;
+    let view = super::application_or_gone(&state.db, &id).await?;
     let notice = query
         .done
         .map(|done| format!("Done: {}.", done.replace('-', " ")));
@@ -448,9 +446,7 @@ async fn act(
 ) -> Result<Response, PageError> {
     session.check_csrf(&form)?;
     session.require(&CASE_DESK)?;
-    let view = application_view::find(&state.db, &id)
-        .await?
-        .ok_or(PageError::NotFound)?;
+    let view = super::application_or_gone(&state.db, &id).await?;
     let actor = session.actor.clone();
     let parsed = if action == "disclosures" {
         disclosure_command(&state, &form).await?
@@ -475,9 +471,7 @@ async fn act(
     match result {
         Ok(()) => Ok(see_other(&format!("/cases/{id}?done={action}"), &[])),
         Err(Refused::Shown(errors, status)) => {
-            let view = application_view::find(&state.db, &id)
-                .await?
-                .ok_or(PageError::NotFound)?;
+            let view = super::application_or_gone(&state.db, &id).await?;
             case_page(&state, &session, &view, errors, None, status).await
         }
         Err(Refused::Page(error)) => Err(error),
@@ -498,9 +492,7 @@ async fn refused_disclosure(
     id: &str,
     disclosure_id: &str,
 ) -> Result<Result<(), Refused>, PageError> {
-    let view = application_view::find(&state.db, id)
-        .await?
-        .ok_or(PageError::NotFound)?;
+    let view = super::application_or_gone(&state.db, id).await?;
     Ok(
         match view
             .refused_disclosures

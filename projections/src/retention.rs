@@ -1,0 +1,253 @@
+//! When each stream falls due under the retention schedule, which streams were destroyed, and which are
+//! held. The schedule row of an application follows its status: a draft falls due 24 months after its last
+//! change; an ineligible, unsuccessful or withdrawn application two years after that decision or the
+//! withdrawal; an award never (no row). An immigration record falls due two years after it was recorded.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use sqlx::Row;
+
+use domain::application::Status;
+use domain::retention::{RecordKind, RetentionRule};
+
+use crate::application_view::ApplicationView;
+use crate::{Conn, Db, ProjectionError, RecordedEvent, on_conn, on_pool};
+
+/// A stream that falls due.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DueRecord {
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub rule: RecordKind,
+    pub due_on: NaiveDate,
+}
+
+/// A stream whose personal data was destroyed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DestroyedRecord {
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub rule: String,
+    pub destroyed_on: NaiveDate,
+    pub destroyed_at: DateTime<Utc>,
+}
+
+/// A hold that keeps a stream from being destroyed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Hold {
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub reason: String,
+    pub placed_by: String,
+    pub placed_at: DateTime<Utc>,
+}
+
+/// The day the application's clock started, under the rule its status puts it under.
+fn application_clock(view: &ApplicationView) -> Option<(RecordKind, NaiveDate)> {
+    let rule = RecordKind::of_application(view.status)?;
+    let from = match view.status {
+        Status::Draft => Some(view.updated_at),
+        Status::Ineligible => view.eligibility.as_ref().map(|e| e.determined_at),
+        Status::Unsuccessful => view.decision.as_ref().map(|d| d.decided_at),
+        Status::Withdrawn => view.withdrawn_at,
+        _ => None,
+    }?;
+    Some((rule, from.date_naive()))
+}
+
+async fn schedule(
+    conn: &mut Conn<'_>,
+    aggregate_type: &str,
+    aggregate_id: &str,
+    due: Option<(RecordKind, NaiveDate)>,
+) -> Result<(), ProjectionError> {
+    match due {
+        None => {
+            const SQL: &str =
+                "DELETE FROM retention_schedule WHERE aggregate_type = $1 AND aggregate_id = $2";
+            on_conn!(conn, c => sqlx::query(SQL).bind(aggregate_type).bind(aggregate_id)
+                .execute(&mut *c).await?.rows_affected());
+        }
+        Some((rule, due_on)) => {
+            const SQL: &str = "INSERT INTO retention_schedule (aggregate_type, aggregate_id, rule, due_on) \
+                               VALUES ($1, $2, $3, $4) ON CONFLICT (aggregate_type, aggregate_id) \
+                               DO UPDATE SET rule = excluded.rule, due_on = excluded.due_on";
+            on_conn!(conn, c => sqlx::query(SQL).bind(aggregate_type).bind(aggregate_id)
+                .bind(rule.as_str()).bind(due_on).execute(&mut *c).await?.rows_affected());
+        }
+    }
+    Ok(())
+}
+
+/// Keeps the application's row of the schedule in step with its view.
+pub(crate) async fn project_application(
+    conn: &mut Conn<'_>,
+    view: &ApplicationView,
+) -> Result<(), ProjectionError> {
+    let due = application_clock(view).and_then(|(rule, from)| {
+        RetentionRule::for_kind(rule)
+            .falls_due(from)
+            .map(|due| (rule, due))
+    });
+    schedule(conn, "Application", &view.id, due).await
+}
+
+/// An immigration record falls due two years after it was recorded.
+pub(crate) async fn project_immigration_record(
+    conn: &mut Conn<'_>,
+    event: &RecordedEvent,
+) -> Result<(), ProjectionError> {
+    let rule = RecordKind::ImmigrationRecord;
+    let due = RetentionRule::for_kind(rule)
+        .falls_due(event.metadata.at.date_naive())
+        .map(|due| (rule, due));
+    schedule(conn, &event.aggregate_type, &event.aggregate_id, due).await
+}
+
+/// A destroyed stream leaves the schedule and enters the list of destroyed streams.
+pub(crate) async fn project_destroyed(
+    conn: &mut Conn<'_>,
+    event: &RecordedEvent,
+    rule: RecordKind,
+    destroyed_on: NaiveDate,
+) -> Result<(), ProjectionError> {
+    schedule(conn, &event.aggregate_type, &event.aggregate_id, None).await?;
+    const SQL: &str = "INSERT INTO destroyed_streams (aggregate_type, aggregate_id, rule, destroyed_on, destroyed_at) \
+                       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (aggregate_type, aggregate_id) DO NOTHING";
+    on_conn!(conn, c => sqlx::query(SQL)
+        .bind(&event.aggregate_type)
+        .bind(&event.aggregate_id)
+        .bind(rule.as_str())
+        .bind(destroyed_on)
+        .bind(event.metadata.at)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+pub(crate) async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
+    on_conn!(conn, c => {
+        sqlx::query("DELETE FROM retention_schedule").execute(&mut *c).await?;
+        // Accounts are not event streams: their line of the list is kept, not replayed.
+        sqlx::query("DELETE FROM destroyed_streams WHERE aggregate_type <> 'Account'")
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+    });
+    Ok(())
+}
+
+fn due_from<R: Row>(row: &R) -> Result<DueRecord, sqlx::Error>
+where
+    for<'r> &'r str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> NaiveDate: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let rule: String = row.try_get("rule")?;
+    Ok(DueRecord {
+        aggregate_type: row.try_get("aggregate_type")?,
+        aggregate_id: row.try_get("aggregate_id")?,
+        rule: RecordKind::parse(&rule)
+            .ok_or_else(|| sqlx::Error::Decode(format!("unknown rule {rule}").into()))?,
+        due_on: row.try_get("due_on")?,
+    })
+}
+
+/// Every stream due on or before the day, oldest first. Reads only the rows due.
+pub async fn due_by(db: &Db, as_of: NaiveDate) -> Result<Vec<DueRecord>, sqlx::Error> {
+    const SQL: &str = "SELECT aggregate_type, aggregate_id, rule, due_on FROM retention_schedule \
+                       WHERE due_on <= $1 ORDER BY due_on, aggregate_type, aggregate_id";
+    on_pool!(db, p => sqlx::query(SQL).bind(as_of).fetch_all(p).await?.iter().map(due_from).collect())
+}
+
+/// The streams falling due after the day, soonest first, at most `limit`.
+pub async fn upcoming(
+    db: &Db,
+    after: NaiveDate,
+    limit: i64,
+) -> Result<Vec<DueRecord>, sqlx::Error> {
+    const SQL: &str = "SELECT aggregate_type, aggregate_id, rule, due_on FROM retention_schedule \
+                       WHERE due_on > $1 ORDER BY due_on, aggregate_type, aggregate_id LIMIT $2";
+    on_pool!(db, p => sqlx::query(SQL).bind(after).bind(limit).fetch_all(p).await?.iter().map(due_from).collect())
+}
+
+/// When a stream falls due, if it is on the schedule.
+pub async fn due_on(
+    db: &Db,
+    aggregate_type: &str,
+    aggregate_id: &str,
+) -> Result<Option<NaiveDate>, sqlx::Error> {
+    const SQL: &str =
+        "SELECT due_on FROM retention_schedule WHERE aggregate_type = $1 AND aggregate_id = $2";
+    on_pool!(db, p => sqlx::query_scalar(SQL).bind(aggregate_type).bind(aggregate_id).fetch_optional(p).await)
+}
+
+/// Whether a stream's personal data has been destroyed.
+pub async fn is_destroyed(
+    db: &Db,
+    aggregate_type: &str,
+    aggregate_id: &str,
+) -> Result<bool, sqlx::Error> {
+    if !crate::db::is_plausible_id(aggregate_id) {
+        return Ok(false);
+    }
+    const SQL: &str =
+        "SELECT COUNT(*) FROM destroyed_streams WHERE aggregate_type = $1 AND aggregate_id = $2";
+    let count: i64 = on_pool!(db, p => sqlx::query_scalar(SQL).bind(aggregate_type).bind(aggregate_id).fetch_one(p).await?);
+    Ok(count > 0)
+}
+
+/// The streams destroyed, newest first, at most `limit`.
+pub async fn destroyed(db: &Db, limit: i64) -> Result<Vec<DestroyedRecord>, sqlx::Error> {
+    const SQL: &str = "SELECT aggregate_type, aggregate_id, rule, destroyed_on, destroyed_at FROM destroyed_streams \
+                       ORDER BY destroyed_at DESC, aggregate_id LIMIT $1";
+    on_pool!(db, p => sqlx::query(SQL).bind(limit).fetch_all(p).await?.iter().map(|row| Ok(DestroyedRecord {
+        aggregate_type: row.try_get("aggregate_type")?,
+        aggregate_id: row.try_get("aggregate_id")?,
+        rule: row.try_get("rule")?,
+        destroyed_on: row.try_get("destroyed_on")?,
+        destroyed_at: row.try_get("destroyed_at")?,
+    })).collect())
+}
+
+/// Every hold that stands.
+pub async fn holds(db: &Db) -> Result<Vec<Hold>, sqlx::Error> {
+    const SQL: &str = "SELECT aggregate_type, aggregate_id, reason, placed_by, placed_at FROM retention_holds \
+                       ORDER BY placed_at, aggregate_id";
+    on_pool!(db, p => sqlx::query(SQL).fetch_all(p).await?.iter().map(|row| Ok(Hold {
+        aggregate_type: row.try_get("aggregate_type")?,
+        aggregate_id: row.try_get("aggregate_id")?,
+        reason: row.try_get("reason")?,
+        placed_by: row.try_get("placed_by")?,
+        placed_at: row.try_get("placed_at")?,
+    })).collect())
+}
+
+/// Places a hold on a stream (again: the reason is replaced).
+pub async fn place_hold(
+    db: &Db,
+    aggregate_type: &str,
+    aggregate_id: &str,
+    reason: &str,
+    placed_by: &str,
+) -> Result<(), sqlx::Error> {
+    const SQL: &str = "INSERT INTO retention_holds (aggregate_type, aggregate_id, reason, placed_by, placed_at) \
+                       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (aggregate_type, aggregate_id) \
+                       DO UPDATE SET reason = excluded.reason, placed_by = excluded.placed_by, placed_at = excluded.placed_at";
+    on_pool!(db, p => sqlx::query(SQL).bind(aggregate_type).bind(aggregate_id).bind(reason).bind(placed_by)
+        .bind(Utc::now()).execute(p).await?.rows_affected());
+    Ok(())
+}
+
+/// Lifts a hold; answers whether there was one.
+pub async fn lift_hold(
+    db: &Db,
+    aggregate_type: &str,
+    aggregate_id: &str,
+) -> Result<bool, sqlx::Error> {
+    const SQL: &str = "DELETE FROM retention_holds WHERE aggregate_type = $1 AND aggregate_id = $2";
+    let lifted = on_pool!(db, p => sqlx::query(SQL).bind(aggregate_type).bind(aggregate_id)
+        .execute(p).await?.rows_affected());
+    Ok(lifted > 0)
+}

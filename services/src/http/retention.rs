@@ -1,0 +1,87 @@
+//! Retention for the information officer: what falls due when, what was destroyed, what is held; and the
+//! legal holds that keep a record from being destroyed.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use domain::Role;
+use projections::retention;
+
+use super::error::ApiError;
+use super::extract::{ApiJson, ApiPath, AuthUser};
+use crate::app::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/retention", get(overview)).route(
+        "/applications/{id}/hold",
+        post(place_hold).delete(lift_hold),
+    )
+}
+
+async fn overview(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, ApiError> {
+    user.require(&[Role::InformationOfficer])?;
+    let today = Utc::now().date_naive();
+    Ok(Json(json!({
+        "as_of": today,
+        "overdue": retention::due_by(&state.db, today).await?,
+        "upcoming": retention::upcoming(&state.db, today, 200).await?,
+        "held": retention::holds(&state.db).await?,
+        "destroyed": retention::destroyed(&state.db, 200).await?,
+    })))
+}
+
+#[derive(Deserialize)]
+struct HoldBody {
+    reason: String,
+}
+
+/// A legal hold: the application is not destroyed, whatever the schedule says, until the hold is lifted.
+async fn place_hold(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<HoldBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let actor = user.require(&[Role::InformationOfficer])?;
+    let reason = body.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 500 {
+        return Err(ApiError::invalid_field(
+            "reason",
+            "say why, in at most 500 characters",
+        ));
+    }
+    if projections::application_view::find(&state.db, &id)
+        .await?
+        .is_none()
+    {
+        return Err(
+            if retention::is_destroyed(&state.db, "Application", &id).await? {
+                ApiError::destroyed()
+            } else {
+                ApiError::not_found()
+            },
+        );
+    }
+    retention::place_hold(&state.db, "Application", &id, reason, &actor.user_id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "application_id": id, "held": true })),
+    ))
+}
+
+async fn lift_hold(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    user.require(&[Role::InformationOfficer])?;
+    if !retention::lift_hold(&state.db, "Application", &id).await? {
+        return Err(ApiError::not_found());
+    }
+    Ok(Json(json!({ "application_id": id, "held": false })))
+}
