@@ -32,7 +32,8 @@ pub struct SubjectFacts<'a> {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum SharingRefusal {
     #[error(
-        "a {kind} may receive data only of people living in {country}; this person lives in {residence}"
+        "{} {kind} may receive data only of people living in {country}; this person lives in {residence}",
+        indefinite_article(.kind)
     )]
     MissionNotInCountryOfResidence {
         kind: String,
@@ -48,6 +49,14 @@ pub enum SharingRefusal {
     NotTheirSponsor { sponsor: String },
     #[error("the application does not say where the person lives or what their nationality is")]
     SubjectCountryUnknown,
+}
+
+/// "a" or "an", as the next word wants.
+fn indefinite_article(word: &str) -> &'static str {
+    match word.chars().next().map(|c| c.to_ascii_lowercase()) {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
+        _ => "a",
+    }
 }
 
 /// The one sharing rule: may this recipient receive this person's data?

@@ -60,6 +60,21 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status an application can have, in the order of the lifecycle.
+    pub const ALL: [Status; 11] = [
+        Status::Draft,
+        Status::Submitted,
+        Status::Eligible,
+        Status::Ineligible,
+        Status::UnderReview,
+        Status::Selected,
+        Status::Reserve,
+        Status::Unsuccessful,
+        Status::Awarded,
+        Status::Alumni,
+        Status::Withdrawn,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::NotStarted => "not_started",
@@ -78,21 +93,9 @@ impl Status {
     }
 
     pub fn parse(name: &str) -> Option<Status> {
-        [
-            Status::Draft,
-            Status::Submitted,
-            Status::Eligible,
-            Status::Ineligible,
-            Status::UnderReview,
-            Status::Selected,
-            Status::Reserve,
-            Status::Unsuccessful,
-            Status::Awarded,
-            Status::Alumni,
-            Status::Withdrawn,
-        ]
-        .into_iter()
-        .find(|status| status.as_str() == name)
+        Status::ALL
+            .into_iter()
+            .find(|status| status.as_str() == name)
     }
 
     /// A decision (selected, reserve, unsuccessful, and what follows) has been made, or eligibility refused.

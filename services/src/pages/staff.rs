@@ -56,20 +56,6 @@ fn date(at: Option<DateTime<Utc>>) -> Option<String> {
     at.map(|at| at.format("%-d %b %Y").to_string())
 }
 
-const STATUSES: [Status; 11] = [
-    Status::Draft,
-    Status::Submitted,
-    Status::Eligible,
-    Status::Ineligible,
-    Status::UnderReview,
-    Status::Selected,
-    Status::Reserve,
-    Status::Unsuccessful,
-    Status::Awarded,
-    Status::Alumni,
-    Status::Withdrawn,
-];
-
 #[derive(Deserialize, Default)]
 struct CasesQuery {
     cycle: Option<String>,
@@ -119,7 +105,7 @@ async fn cases(
             })
         })
         .collect();
-    let statuses: Vec<Value> = STATUSES
+    let statuses: Vec<Value> = Status::ALL
         .iter()
         .map(|s| json!({"value": s.as_str(), "label": s.to_string(), "selected": filter.status.as_deref() == Some(s.as_str())}))
         .collect();

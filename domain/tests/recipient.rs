@@ -1,0 +1,262 @@
+//! Given/when/then tests of the `Recipient` aggregate: an administrator registers each organisation that
+//! personal data may be disclosed to, once, under a clean name; every refusal is covered.
+
+use chrono::{DateTime, TimeZone, Utc};
+use cqrs_es::Aggregate;
+use cqrs_es::test::{AggregateTestExecutor, TestFramework};
+
+use domain::country::Country;
+use domain::recipient::{
+    Recipient, RecipientCommand, RecipientError as E, RecipientEvent as Ev, RecipientKind,
+};
+use domain::{Actor, Authored, Role};
+
+/// The moment every command of these tests is issued.
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0)
+        .single()
+        .expect("a valid time")
+}
+
+fn someone_with(role: Role) -> Actor {
+    let id = match role {
+        Role::Applicant => "applicant-1",
+        Role::Helpdesk => "helpdesk-1",
+        Role::ProgrammeOfficer => "officer-1",
+        Role::CommitteeMember => "member-1",
+        Role::InformationOfficer => "information-officer-1",
+        Role::Admin => "admin-1",
+    };
+    Actor::new(id, role)
+}
+
+fn admin() -> Actor {
+    someone_with(Role::Admin)
+}
+
+fn by(actor: Actor, command: RecipientCommand) -> Authored<RecipientCommand> {
+    Authored::new(actor, now(), command)
+}
+
+fn given(events: Vec<Ev>) -> AggregateTestExecutor<Recipient> {
+    TestFramework::with(()).given(events)
+}
+
+fn given_nothing() -> AggregateTestExecutor<Recipient> {
+    TestFramework::with(()).given_no_previous_events()
+}
+
+fn kenya() -> Country {
+    Country::parse("Kenya").expect("a country the register knows")
+}
+
+fn register(name: &str, kind: RecipientKind) -> RecipientCommand {
+    RecipientCommand::RegisterRecipient {
+        name: name.to_string(),
+        kind,
+        country: kenya(),
+    }
+}
+
+fn registered(name: &str, kind: RecipientKind) -> Ev {
+    Ev::RecipientRegistered {
+        name: name.to_string(),
+        kind,
+        country: kenya(),
+    }
+}
+
+fn already_registered() -> Vec<Ev> {
+    vec![registered(
+        "Test British High Commission",
+        RecipientKind::BritishMission,
+    )]
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Registering.
+// ---------------------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn an_admin_registers_a_recipient_under_its_name_without_surrounding_spaces() {
+    given_nothing()
+        .when_async(by(
+            admin(),
+            register(
+                "  Test British High Commission \t",
+                RecipientKind::BritishMission,
+            ),
+        ))
+        .await
+        .then_expect_events(vec![registered(
+            "Test British High Commission",
+            RecipientKind::BritishMission,
+        )]);
+}
+
+#[tokio::test]
+async fn an_admin_can_register_each_kind_of_recipient_the_policy_names() {
+    for kind in RecipientKind::ALL {
+        given_nothing()
+            .when_async(by(admin(), register("Test Recipient", kind)))
+            .await
+            .then_expect_events(vec![registered("Test Recipient", kind)]);
+    }
+}
+
+#[tokio::test]
+async fn the_country_is_recorded_as_given() {
+    let ghana = Country::parse("ghana").expect("a country the register knows");
+    given_nothing()
+        .when_async(by(
+            admin(),
+            RecipientCommand::RegisterRecipient {
+                name: "Test High Commission of Ghana".to_string(),
+                kind: RecipientKind::HomeCountryMission,
+                country: ghana.clone(),
+            },
+        ))
+        .await
+        .then_expect_events(vec![Ev::RecipientRegistered {
+            name: "Test High Commission of Ghana".to_string(),
+            kind: RecipientKind::HomeCountryMission,
+            country: ghana,
+        }]);
+}
+
+#[test]
+fn a_registered_recipient_keeps_its_name_kind_and_country() {
+    let mut recipient = Recipient::default();
+    for event in already_registered() {
+        recipient.apply(event);
+    }
+    assert_eq!(
+        recipient.registered,
+        Some((
+            "Test British High Commission".to_string(),
+            RecipientKind::BritishMission,
+            kenya(),
+        ))
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Refusals.
+// ---------------------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn every_role_but_admin_is_forbidden_to_register_a_recipient() {
+    for role in Role::ALL.into_iter().filter(|role| *role != Role::Admin) {
+        let result = given_nothing()
+            .when_async(by(
+                someone_with(role),
+                register("Test Recipient", RecipientKind::JointSponsor),
+            ))
+            .await
+            .inspect_result();
+        assert_eq!(result, Err(E::Forbidden), "{role}");
+    }
+}
+
+#[tokio::test]
+async fn a_recipient_cannot_be_registered_twice() {
+    given(already_registered())
+        .when_async(by(
+            admin(),
+            register(
+                "Test British High Commission",
+                RecipientKind::BritishMission,
+            ),
+        ))
+        .await
+        .then_expect_error(E::AlreadyRegistered);
+}
+
+#[tokio::test]
+async fn a_registered_recipient_cannot_be_registered_again_under_another_name_or_kind() {
+    given(already_registered())
+        .when_async(by(
+            admin(),
+            register("Test Sponsor Foundation", RecipientKind::JointSponsor),
+        ))
+        .await
+        .then_expect_error(E::AlreadyRegistered);
+}
+
+#[tokio::test]
+async fn the_role_is_checked_before_anything_else() {
+    given(already_registered())
+        .when_async(by(
+            someone_with(Role::ProgrammeOfficer),
+            register("", RecipientKind::BritishMission),
+        ))
+        .await
+        .then_expect_error(E::Forbidden);
+}
+
+#[tokio::test]
+async fn a_second_registration_is_refused_as_such_whatever_its_name() {
+    given(already_registered())
+        .when_async(by(admin(), register("", RecipientKind::BritishMission)))
+        .await
+        .then_expect_error(E::AlreadyRegistered);
+}
+
+#[tokio::test]
+async fn an_empty_or_blank_name_is_refused() {
+    for name in ["", "   ", "\t\n "] {
+        given_nothing()
+            .when_async(by(admin(), register(name, RecipientKind::BritishMission)))
+            .await
+            .then_expect_error(E::InvalidName);
+    }
+}
+
+#[tokio::test]
+async fn a_name_of_two_hundred_characters_is_accepted() {
+    let name = "é".repeat(200);
+    given_nothing()
+        .when_async(by(admin(), register(&name, RecipientKind::JointSponsor)))
+        .await
+        .then_expect_events(vec![registered(&name, RecipientKind::JointSponsor)]);
+}
+
+#[tokio::test]
+async fn a_name_over_two_hundred_characters_is_refused() {
+    given_nothing()
+        .when_async(by(
+            admin(),
+            register(&"é".repeat(201), RecipientKind::JointSponsor),
+        ))
+        .await
+        .then_expect_error(E::InvalidName);
+}
+
+#[tokio::test]
+async fn the_length_limit_applies_to_the_name_once_trimmed() {
+    let name = "a".repeat(200);
+    given_nothing()
+        .when_async(by(
+            admin(),
+            register(&format!("   {name}   "), RecipientKind::JointSponsor),
+        ))
+        .await
+        .then_expect_events(vec![registered(&name, RecipientKind::JointSponsor)]);
+}
+
+#[tokio::test]
+async fn a_name_with_a_control_character_inside_is_refused() {
+    for name in [
+        "Test\nSponsor",
+        "Test\tSponsor",
+        "Test\u{7}Sponsor",
+        "Test\u{0}Sponsor",
+        "Test\u{1b}[31mSponsor",
+    ] {
+        let result = given_nothing()
+            .when_async(by(admin(), register(name, RecipientKind::JointSponsor)))
+            .await
+            .inspect_result();
+        assert_eq!(result, Err(E::InvalidName), "{name:?}");
+    }
+}
