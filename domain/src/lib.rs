@@ -6,6 +6,7 @@
 
 pub mod actor;
 pub mod application;
+pub mod calendar;
 pub mod country;
 pub mod cycle;
 pub mod immigration;
