@@ -6,6 +6,7 @@
 //! rolls back the command that caused it.
 
 pub mod application_view;
+pub mod calendar;
 pub mod case_list;
 pub mod db;
 pub mod immigration_records;

@@ -2,6 +2,7 @@
 
 pub mod applications;
 pub mod auth_routes;
+pub mod calendar;
 pub mod error;
 pub mod extract;
 pub mod publishing;
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sharing::router())
         .merge(publishing::router())
         .merge(retention::router())
+        .merge(calendar::router())
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()

@@ -8,6 +8,7 @@ mod helpers;
 mod applications;
 mod auth;
 mod browser;
+mod calendar;
 mod cli;
 mod pages;
 mod robustness;
