@@ -12,6 +12,7 @@ pub mod cycle;
 pub mod immigration;
 pub mod personal;
 pub mod recipient;
+pub mod request;
 pub mod retention;
 pub mod sharing;
 

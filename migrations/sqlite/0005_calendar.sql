@@ -7,3 +7,15 @@ CREATE TABLE added_holidays (
     added_at TEXT NOT NULL,
     PRIMARY KEY (date, region)
 );
+
+-- Information requests as the desk lists them. Their deadlines are counted when read, in the calendar as
+-- it then stands, so a day proclaimed later moves every open request.
+CREATE TABLE information_requests (
+    id          TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    received_on TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    doc         TEXT NOT NULL
+);
+CREATE INDEX information_requests_by_status ON information_requests (status, received_on);

@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod case_list;
 pub mod db;
 pub mod immigration_records;
+pub mod information_requests;
 pub mod publishing;
 pub mod recipients;
 pub mod recorded;
@@ -22,6 +23,7 @@ use cqrs_es::Aggregate;
 use domain::application::{Application, ApplicationEvent};
 use domain::immigration::{ImmigrationEvent, ImmigrationRecord};
 use domain::recipient::{Recipient, RecipientEvent};
+use domain::request::{InformationRequest, RequestEvent};
 
 /// Why a projection could not take an event.
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +66,10 @@ pub async fn project(conn: &mut Conn<'_>, event: &RecordedEvent) -> Result<(), P
                 }
             }
         }
+        InformationRequest::TYPE => {
+            let payload: RequestEvent = serde_json::from_value(event.payload.clone())?;
+            information_requests::project(conn, event, &payload).await?;
+        }
         Recipient::TYPE => {
             let payload: RecipientEvent = serde_json::from_value(event.payload.clone())?;
             recipients::project(conn, event, &payload).await?;
@@ -95,5 +101,6 @@ pub async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
     publishing::reset(conn).await?;
     recipients::reset(conn).await?;
     retention::reset(conn).await?;
+    information_requests::reset(conn).await?;
     Ok(())
 }

@@ -9,6 +9,7 @@ use cqrs_es::{Aggregate, AggregateError, CqrsFramework};
 use domain::application::{Application, ApplicationCommand, ApplicationServices};
 use domain::immigration::{ImmigrationCommand, ImmigrationRecord};
 use domain::recipient::{Recipient, RecipientCommand};
+use domain::request::{InformationRequest, RequestCommand};
 use domain::{Actor, Authored};
 use projections::{Db, EventMetadata};
 
@@ -35,6 +36,7 @@ pub struct AppState {
     applications: Arc<Framework<Application>>,
     immigration: Arc<Framework<ImmigrationRecord>>,
     recipients: Arc<Framework<Recipient>>,
+    requests: Arc<Framework<InformationRequest>>,
 }
 
 impl AppState {
@@ -58,6 +60,11 @@ impl AppState {
             vec![],
             (),
         );
+        let requests = CqrsFramework::new(
+            PersistedEventStore::new_event_store(repo.clone()),
+            vec![],
+            (),
+        );
         Self {
             db,
             repo,
@@ -66,6 +73,7 @@ impl AppState {
             applications: Arc::new(applications),
             immigration: Arc::new(immigration),
             recipients: Arc::new(recipients),
+            requests: Arc::new(requests),
         }
     }
 
@@ -99,6 +107,15 @@ impl AppState {
         command: RecipientCommand,
     ) -> Result<(), ApiError> {
         execute(&self.recipients, id, by, command).await
+    }
+
+    pub async fn execute_request(
+        &self,
+        id: &str,
+        by: &Actor,
+        command: RequestCommand,
+    ) -> Result<(), ApiError> {
+        execute(&self.requests, id, by, command).await
     }
 
     pub async fn execute_immigration(

@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod error;
 pub mod extract;
 pub mod publishing;
+pub mod requests;
 pub mod retention;
 pub mod sharing;
 
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .merge(publishing::router())
         .merge(retention::router())
         .merge(calendar::router())
+        .merge(requests::router())
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()

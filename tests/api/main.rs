@@ -11,6 +11,7 @@ mod browser;
 mod calendar;
 mod cli;
 mod pages;
+mod requests;
 mod robustness;
 mod sharing;
 mod storage;

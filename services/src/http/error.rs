@@ -13,6 +13,7 @@ use domain::application::ApplicationError;
 use domain::application::rules::FieldProblem;
 use domain::immigration::ImmigrationError;
 use domain::recipient::RecipientError;
+use domain::request::RequestError;
 use projections::ProjectionError;
 
 #[derive(Debug)]
@@ -235,6 +236,30 @@ impl From<RecipientError> for ApiError {
                     "must be given, at most 200 characters",
                 )],
             ),
+        }
+    }
+}
+
+impl From<RequestError> for ApiError {
+    fn from(error: RequestError) -> Self {
+        let message = error.to_string();
+        match error {
+            RequestError::Forbidden => ApiError::forbidden(),
+            RequestError::NotFound => ApiError::not_found(),
+            RequestError::AlreadyLogged => ApiError::conflict(),
+            RequestError::Invalid { problems } => ApiError::invalid(message, problems),
+            RequestError::ClockAlreadyStopped => {
+                ApiError::new(StatusCode::CONFLICT, "clock_stopped", message)
+            }
+            RequestError::ClockNotStopped => {
+                ApiError::new(StatusCode::CONFLICT, "clock_not_stopped", message)
+            }
+            RequestError::ReasonNotAllowed { .. } | RequestError::ExtensionNotAllowed { .. } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
+            }
+            RequestError::AlreadyExtended => {
+                ApiError::new(StatusCode::CONFLICT, "already_extended", message)
+            }
         }
     }
 }

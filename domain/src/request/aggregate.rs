@@ -1,0 +1,292 @@
+//! The information request aggregate.
+
+use chrono::NaiveDate;
+use cqrs_es::Aggregate;
+use cqrs_es::event_sink::EventSink;
+use serde::{Deserialize, Serialize};
+
+use super::commands::RequestCommand;
+use super::deadlines::{ClockReason, ClockStop, Extension};
+use super::error::RequestError;
+use super::events::RequestEvent;
+use crate::actor::{Authored, Role};
+use crate::application::form::parse_email;
+use crate::application::rules::FieldProblem;
+
+/// The kinds of request the information officer logs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestKind {
+    Foi,
+    Sar,
+    Rectification,
+    Erasure,
+    Restriction,
+    Objection,
+    Portability,
+}
+
+impl RequestKind {
+    pub const ALL: [RequestKind; 7] = [
+        RequestKind::Foi,
+        RequestKind::Sar,
+        RequestKind::Rectification,
+        RequestKind::Erasure,
+        RequestKind::Restriction,
+        RequestKind::Objection,
+        RequestKind::Portability,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestKind::Foi => "foi",
+            RequestKind::Sar => "sar",
+            RequestKind::Rectification => "rectification",
+            RequestKind::Erasure => "erasure",
+            RequestKind::Restriction => "restriction",
+            RequestKind::Objection => "objection",
+            RequestKind::Portability => "portability",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<RequestKind> {
+        RequestKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == name)
+    }
+
+    /// FOI requests run on FOIA's clock; every other kind on the data subject's (one calendar month).
+    pub fn is_foi(self) -> bool {
+        self == RequestKind::Foi
+    }
+
+    /// The reasons this kind's clock may be stopped for.
+    pub fn allows(self, reason: ClockReason) -> bool {
+        match reason {
+            ClockReason::Fee => self.is_foi(),
+            ClockReason::Clarification => true,
+            ClockReason::Identity => !self.is_foi(),
+        }
+    }
+}
+
+/// Where a request stands.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestStatus {
+    #[default]
+    NotLogged,
+    Open,
+    ClockStopped,
+}
+
+impl RequestStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestStatus::NotLogged => "not_logged",
+            RequestStatus::Open => "open",
+            RequestStatus::ClockStopped => "clock_stopped",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct InformationRequest {
+    pub kind: Option<RequestKind>,
+    pub received_on: Option<NaiveDate>,
+    pub status: RequestStatus,
+    pub stops: Vec<ClockStop>,
+    pub extension: Option<Extension>,
+}
+
+fn note_problem(field: &str, text: &str, required: bool, problems: &mut Vec<FieldProblem>) {
+    let chars = text.trim().chars().count();
+    if (required && chars == 0) || chars > 2000 || text.contains('\0') {
+        problems.push(FieldProblem::new(
+            field,
+            "must be given, at most 2000 characters",
+        ));
+    }
+}
+
+impl Aggregate for InformationRequest {
+    const TYPE: &'static str = "InformationRequest";
+    type Command = Authored<RequestCommand>;
+    type Event = RequestEvent;
+    type Error = RequestError;
+    type Services = ();
+
+    async fn handle(
+        &mut self,
+        command: Self::Command,
+        _services: &Self::Services,
+        sink: &EventSink<Self>,
+    ) -> Result<(), Self::Error> {
+        if command.by.role != Role::InformationOfficer {
+            return Err(RequestError::Forbidden);
+        }
+        let today = command.at.date_naive();
+        let event = match command.command {
+            RequestCommand::LogRequest {
+                kind,
+                received_on,
+                requester,
+                subject_email,
+                description,
+            } => {
+                if self.status != RequestStatus::NotLogged {
+                    return Err(RequestError::AlreadyLogged);
+                }
+                let mut problems = Vec::new();
+                if received_on > today {
+                    problems.push(FieldProblem::new(
+                        "received_on",
+                        "must not be in the future",
+                    ));
+                }
+                note_problem("requester.name", &requester.name, true, &mut problems);
+                let requester_email = parse_email(&requester.email).unwrap_or_else(|problem| {
+                    problems.push(FieldProblem::new("requester.email", problem));
+                    String::new()
+                });
+                let subject_email = subject_email
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|e| !e.is_empty())
+                    .map(|email| {
+                        parse_email(email).unwrap_or_else(|problem| {
+                            problems.push(FieldProblem::new("subject_email", problem));
+                            String::new()
+                        })
+                    });
+                note_problem("description", &description, true, &mut problems);
+                if !problems.is_empty() {
+                    return Err(RequestError::Invalid { problems });
+                }
+                RequestEvent::RequestLogged {
+                    kind,
+                    received_on,
+                    requester: super::events::Requester {
+                        name: requester.name.trim().to_string(),
+                        email: requester_email,
+                    }
+                    .into(),
+                    subject_email: subject_email.into(),
+                    description: description.trim().to_string().into(),
+                }
+            }
+            RequestCommand::StopClock { on, reason, note } => {
+                let kind = self.kind.ok_or(RequestError::NotFound)?;
+                if self.status == RequestStatus::ClockStopped {
+                    return Err(RequestError::ClockAlreadyStopped);
+                }
+                if !kind.allows(reason) {
+                    return Err(RequestError::ReasonNotAllowed {
+                        kind: kind.in_words(),
+                        reason: reason.as_str(),
+                    });
+                }
+                let mut problems = Vec::new();
+                let earliest = self
+                    .stops
+                    .last()
+                    .and_then(|s| s.resumed_on)
+                    .or(self.received_on);
+                if earliest.is_some_and(|earliest| on < earliest) || on > today {
+                    problems.push(FieldProblem::new(
+                        "on",
+                        "must be between the receipt (or the last resumption) and today",
+                    ));
+                }
+                note_problem("note", &note, false, &mut problems);
+                if !problems.is_empty() {
+                    return Err(RequestError::Invalid { problems });
+                }
+                RequestEvent::ClockStopped {
+                    on,
+                    reason,
+                    note: note.trim().to_string().into(),
+                }
+            }
+            RequestCommand::ResumeClock { on, note } => {
+                self.kind.ok_or(RequestError::NotFound)?;
+                let Some(stopped_on) = self
+                    .stops
+                    .last()
+                    .filter(|s| s.resumed_on.is_none())
+                    .map(|s| s.stopped_on)
+                else {
+                    return Err(RequestError::ClockNotStopped);
+                };
+                let mut problems = Vec::new();
+                if on < stopped_on || on > today {
+                    problems.push(FieldProblem::new(
+                        "on",
+                        "must be between the day the clock stopped and today",
+                    ));
+                }
+                note_problem("note", &note, false, &mut problems);
+                if !problems.is_empty() {
+                    return Err(RequestError::Invalid { problems });
+                }
+                RequestEvent::ClockResumed {
+                    on,
+                    note: note.trim().to_string().into(),
+                }
+            }
+            RequestCommand::ExtendDeadline { extension, reason } => {
+                let kind = self.kind.ok_or(RequestError::NotFound)?;
+                if self.extension.is_some() {
+                    return Err(RequestError::AlreadyExtended);
+                }
+                let allowed = match extension {
+                    Extension::PublicInterestTest => kind.is_foi(),
+                    Extension::Complex { months } => !kind.is_foi() && (1..=2).contains(&months),
+                };
+                if !allowed {
+                    return Err(RequestError::ExtensionNotAllowed {
+                        kind: kind.in_words(),
+                    });
+                }
+                let mut problems = Vec::new();
+                note_problem("reason", &reason, true, &mut problems);
+                if !problems.is_empty() {
+                    return Err(RequestError::Invalid { problems });
+                }
+                RequestEvent::DeadlineExtended {
+                    extension,
+                    reason: reason.trim().to_string().into(),
+                }
+            }
+        };
+        sink.write(event, self).await;
+        Ok(())
+    }
+
+    fn apply(&mut self, event: Self::Event) {
+        match event {
+            RequestEvent::RequestLogged {
+                kind, received_on, ..
+            } => {
+                self.kind = Some(kind);
+                self.received_on = Some(received_on);
+                self.status = RequestStatus::Open;
+            }
+            RequestEvent::ClockStopped { on, reason, .. } => {
+                self.stops.push(ClockStop {
+                    stopped_on: on,
+                    resumed_on: None,
+                    reason,
+                });
+                self.status = RequestStatus::ClockStopped;
+            }
+            RequestEvent::ClockResumed { on, .. } => {
+                if let Some(stop) = self.stops.last_mut() {
+                    stop.resumed_on = Some(on);
+                }
+                self.status = RequestStatus::Open;
+            }
+            RequestEvent::DeadlineExtended { extension, .. } => self.extension = Some(extension),
+        }
+    }
+}

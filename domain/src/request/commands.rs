@@ -1,0 +1,31 @@
+//! What the information officer asks of a request.
+
+use chrono::NaiveDate;
+
+use super::aggregate::RequestKind;
+use super::deadlines::{ClockReason, Extension};
+use super::events::Requester;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum RequestCommand {
+    LogRequest {
+        kind: RequestKind,
+        received_on: NaiveDate,
+        requester: Requester,
+        subject_email: Option<String>,
+        description: String,
+    },
+    StopClock {
+        on: NaiveDate,
+        reason: ClockReason,
+        note: String,
+    },
+    ResumeClock {
+        on: NaiveDate,
+        note: String,
+    },
+    ExtendDeadline {
+        extension: Extension,
+        reason: String,
+    },
+}

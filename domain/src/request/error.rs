@@ -1,0 +1,44 @@
+//! Every refusal of an information request, by name.
+
+use super::aggregate::RequestKind;
+use crate::application::rules::FieldProblem;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    #[error("your role may not do this")]
+    Forbidden,
+    #[error("no such request")]
+    NotFound,
+    #[error("this request has already been logged")]
+    AlreadyLogged,
+    #[error("some values are not valid")]
+    Invalid { problems: Vec<FieldProblem> },
+    #[error("the clock of this request is already stopped")]
+    ClockAlreadyStopped,
+    #[error("the clock of this request is not stopped")]
+    ClockNotStopped,
+    #[error("the clock of {kind} request cannot be stopped for {reason}")]
+    ReasonNotAllowed {
+        kind: &'static str,
+        reason: &'static str,
+    },
+    #[error("this request's time limit has already been extended")]
+    AlreadyExtended,
+    #[error("that extension does not apply to {kind} request")]
+    ExtensionNotAllowed { kind: &'static str },
+}
+
+impl RequestKind {
+    /// The kind with its article, for sentences: "an FOI", "a subject access".
+    pub fn in_words(self) -> &'static str {
+        match self {
+            RequestKind::Foi => "an FOI",
+            RequestKind::Sar => "a subject access",
+            RequestKind::Rectification => "a rectification",
+            RequestKind::Erasure => "an erasure",
+            RequestKind::Restriction => "a restriction",
+            RequestKind::Objection => "an objection",
+            RequestKind::Portability => "a portability",
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! What happens to an information request. The requester's details and the request's words are personal
+//! data, sealed at rest; dates, kinds and reasons stay in clear.
+
+use chrono::NaiveDate;
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+use super::aggregate::RequestKind;
+use super::deadlines::{ClockReason, Extension};
+use crate::personal::Personal;
+
+/// Who made the request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requester {
+    pub name: String,
+    pub email: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum RequestEvent {
+    RequestLogged {
+        kind: RequestKind,
+        received_on: NaiveDate,
+        requester: Personal<Requester>,
+        /// Whose personal data the request is about (subject access and the other rights), by email.
+        subject_email: Personal<Option<String>>,
+        description: Personal<String>,
+    },
+    ClockStopped {
+        on: NaiveDate,
+        reason: ClockReason,
+        note: Personal<String>,
+    },
+    ClockResumed {
+        on: NaiveDate,
+        note: Personal<String>,
+    },
+    DeadlineExtended {
+        extension: Extension,
+        reason: Personal<String>,
+    },
+}
+
+impl DomainEvent for RequestEvent {
+    fn event_type(&self) -> String {
+        match self {
+            RequestEvent::RequestLogged { .. } => "RequestLogged",
+            RequestEvent::ClockStopped { .. } => "ClockStopped",
+            RequestEvent::ClockResumed { .. } => "ClockResumed",
+            RequestEvent::DeadlineExtended { .. } => "DeadlineExtended",
+        }
+        .to_string()
+    }
+
+    fn event_version(&self) -> String {
+        "1".to_string()
+    }
+}

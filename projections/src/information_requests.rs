@@ -1,0 +1,187 @@
+//! Information requests as the information officer's desk shows them.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use sqlx::types::Json;
+
+use domain::calendar::WorkingDays;
+use domain::request::{
+    ClockReason, ClockStop, Deadlines, Extension, RequestEvent, RequestKind, Requester, deadlines,
+};
+
+use crate::{Conn, Db, ProjectionError, RecordedEvent, on_conn, on_pool};
+
+/// One change of the clock, as the request's history shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockEntry {
+    pub action: String,
+    pub on: NaiveDate,
+    pub reason: Option<ClockReason>,
+    pub note: Option<String>,
+    pub by: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RequestView {
+    pub id: String,
+    pub kind: RequestKind,
+    pub received_on: NaiveDate,
+    pub requester: Option<Requester>,
+    pub subject_email: Option<String>,
+    pub description: Option<String>,
+    pub stops: Vec<ClockStop>,
+    pub clock: Vec<ClockEntry>,
+    pub extension: Option<Extension>,
+    pub extension_reason: Option<String>,
+    pub logged_by: String,
+    pub logged_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+impl RequestView {
+    pub fn clock_stopped(&self) -> bool {
+        self.stops
+            .last()
+            .is_some_and(|stop| stop.resumed_on.is_none())
+    }
+
+    pub fn status(&self) -> &'static str {
+        if self.clock_stopped() {
+            "clock_stopped"
+        } else {
+            "open"
+        }
+    }
+
+    /// The request's deadlines in the calendar given, counted as of `today`.
+    pub fn deadlines(&self, calendar: &WorkingDays, today: NaiveDate) -> Deadlines {
+        deadlines(
+            self.kind.is_foi(),
+            self.received_on,
+            &self.stops,
+            self.extension,
+            calendar,
+            today,
+        )
+    }
+}
+
+pub(crate) async fn project(
+    conn: &mut Conn<'_>,
+    event: &RecordedEvent,
+    payload: &RequestEvent,
+) -> Result<(), ProjectionError> {
+    let at = event.metadata.at;
+    let by = event.metadata.actor_id.clone();
+    let mut view = match payload {
+        RequestEvent::RequestLogged {
+            kind,
+            received_on,
+            requester,
+            subject_email,
+            description,
+        } => RequestView {
+            id: event.aggregate_id.clone(),
+            kind: *kind,
+            received_on: *received_on,
+            requester: requester.known().cloned(),
+            subject_email: subject_email.known().cloned().flatten(),
+            description: description.known().cloned(),
+            stops: Vec::new(),
+            clock: Vec::new(),
+            extension: None,
+            extension_reason: None,
+            logged_by: by.clone(),
+            logged_at: at,
+            version: event.sequence,
+        },
+        _ => match load_in(conn, &event.aggregate_id).await? {
+            Some(view) => view,
+            None => return Ok(()),
+        },
+    };
+    view.version = event.sequence;
+    match payload {
+        RequestEvent::RequestLogged { .. } => {}
+        RequestEvent::ClockStopped { on, reason, note } => {
+            view.stops.push(ClockStop {
+                stopped_on: *on,
+                resumed_on: None,
+                reason: *reason,
+            });
+            view.clock.push(ClockEntry {
+                action: "stop".into(),
+                on: *on,
+                reason: Some(*reason),
+                note: note.known().cloned(),
+                by,
+                at,
+            });
+        }
+        RequestEvent::ClockResumed { on, note } => {
+            if let Some(stop) = view.stops.last_mut() {
+                stop.resumed_on = Some(*on);
+            }
+            view.clock.push(ClockEntry {
+                action: "resume".into(),
+                on: *on,
+                reason: None,
+                note: note.known().cloned(),
+                by,
+                at,
+            });
+        }
+        RequestEvent::DeadlineExtended { extension, reason } => {
+            view.extension = Some(*extension);
+            view.extension_reason = reason.known().cloned();
+        }
+    }
+    const SQL: &str = "INSERT INTO information_requests (id, kind, status, received_on, version, doc) \
+                       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
+                       version = excluded.version, doc = excluded.doc";
+    on_conn!(conn, c => sqlx::query(SQL)
+        .bind(&view.id)
+        .bind(view.kind.as_str())
+        .bind(view.status())
+        .bind(view.received_on)
+        .bind(view.version)
+        .bind(Json(&view))
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+async fn load_in(conn: &mut Conn<'_>, id: &str) -> Result<Option<RequestView>, ProjectionError> {
+    const SQL: &str = "SELECT doc FROM information_requests WHERE id = $1";
+    let row = on_conn!(conn, c => sqlx::query(SQL).bind(id).fetch_optional(&mut *c).await?
+        .map(|row| row.try_get::<Json<RequestView>, _>("doc")).transpose()?);
+    Ok(row.map(|Json(view)| view))
+}
+
+pub(crate) async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
+    on_conn!(conn, c => sqlx::query("DELETE FROM information_requests").execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn find(db: &Db, id: &str) -> Result<Option<RequestView>, sqlx::Error> {
+    if !crate::db::is_plausible_id(id) {
+        return Ok(None);
+    }
+    const SQL: &str = "SELECT doc FROM information_requests WHERE id = $1";
+    let row = on_pool!(db, p => sqlx::query(SQL).bind(id).fetch_optional(p).await?
+        .map(|row| row.try_get::<Json<RequestView>, _>("doc")).transpose()?);
+    Ok(row.map(|Json(view)| view))
+}
+
+/// Every request on the desk.
+pub async fn all(db: &Db) -> Result<Vec<RequestView>, sqlx::Error> {
+    const SQL: &str = "SELECT doc FROM information_requests ORDER BY received_on, id";
+    let rows = on_pool!(db, p => sqlx::query(SQL).fetch_all(p).await?
+        .into_iter()
+        .map(|row| row.try_get::<Json<RequestView>, _>("doc"))
+        .collect::<Result<Vec<_>, _>>()?);
+    Ok(rows.into_iter().map(|Json(view)| view).collect())
+}

@@ -1,0 +1,226 @@
+//! The Information requests section of CONTRACT.md: logging requests, their clock and extensions, and the
+//! list the information officer works from, overdue first.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{NaiveDate, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use domain::Role;
+use domain::calendar::WorkingDays;
+use domain::request::{ClockReason, Extension, RequestCommand, RequestKind, Requester};
+use projections::information_requests::{self, RequestView};
+
+use super::error::ApiError;
+use super::extract::{ApiJson, ApiPath, AuthUser};
+use crate::app::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/information-requests", post(log).get(list))
+        .route("/information-requests/{id}", get(show))
+        .route("/information-requests/{id}/clock", post(clock))
+        .route("/information-requests/{id}/extension", post(extend))
+}
+
+#[derive(Deserialize)]
+struct RequesterBody {
+    name: String,
+    email: String,
+}
+
+#[derive(Deserialize)]
+struct LogBody {
+    kind: String,
+    received_on: String,
+    requester: RequesterBody,
+    subject_email: Option<String>,
+    #[serde(default)]
+    description: String,
+}
+
+fn parse_day(field: &str, raw: &str) -> Result<NaiveDate, ApiError> {
+    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+        .map_err(|_| ApiError::invalid_field(field, "must be a date written YYYY-MM-DD"))
+}
+
+/// The request as the contract shows it, with its deadlines counted now in the calendar as it stands.
+pub fn render(view: &RequestView, calendar: &WorkingDays, today: NaiveDate) -> Value {
+    let deadlines = view.deadlines(calendar, today);
+    json!({
+        "id": view.id,
+        "kind": view.kind.as_str(),
+        "status": view.status(),
+        "received_on": view.received_on,
+        "due_on": deadlines.due_on,
+        "statutory_due_on": deadlines.statutory_due_on,
+        "clock_stopped": view.clock_stopped(),
+        "overdue": deadlines.due_on < today,
+        "requester": view.requester,
+        "subject_email": view.subject_email,
+        "description": view.description,
+        "clock": view.clock,
+        "extension": view.extension,
+        "extension_reason": view.extension_reason,
+    })
+}
+
+async fn current(state: &AppState, id: &str) -> Result<Value, ApiError> {
+    let view = information_requests::find(&state.db, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let calendar = projections::calendar::working_days(&state.db).await?;
+    Ok(render(&view, &calendar, Utc::now().date_naive()))
+}
+
+async fn log(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(body): ApiJson<LogBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let actor = user.require(&[Role::InformationOfficer])?;
+    let kind = RequestKind::parse(body.kind.trim()).ok_or_else(|| {
+        ApiError::invalid_field(
+            "kind",
+            "must be foi, sar, rectification, erasure, restriction, objection or portability",
+        )
+    })?;
+    let received_on = parse_day("received_on", &body.received_on)?;
+    let id = uuid::Uuid::now_v7().to_string();
+    let command = RequestCommand::LogRequest {
+        kind,
+        received_on,
+        requester: Requester {
+            name: body.requester.name,
+            email: body.requester.email,
+        },
+        subject_email: body.subject_email,
+        description: body.description,
+    };
+    state.execute_request(&id, actor, command).await?;
+    let request = current(&state, &id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            json!({"id": id, "due_on": request["due_on"], "statutory_due_on": request["statutory_due_on"]}),
+        ),
+    ))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    user.require(&[Role::InformationOfficer])?;
+    Ok(Json(current(&state, &id).await?))
+}
+
+/// Every request, overdue first, then by the day it is due.
+pub async fn ordered(state: &AppState) -> Result<Vec<Value>, ApiError> {
+    let calendar = projections::calendar::working_days(&state.db).await?;
+    let today = Utc::now().date_naive();
+    let mut requests: Vec<Value> = information_requests::all(&state.db)
+        .await?
+        .iter()
+        .map(|view| render(view, &calendar, today))
+        .collect();
+    requests.sort_by_key(|r| {
+        (
+            r["overdue"] != json!(true),
+            r["due_on"].as_str().unwrap_or_default().to_string(),
+            r["id"].as_str().unwrap_or_default().to_string(),
+        )
+    });
+    Ok(requests)
+}
+
+async fn list(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, ApiError> {
+    user.require(&[Role::InformationOfficer])?;
+    Ok(Json(json!(ordered(&state).await?)))
+}
+
+#[derive(Deserialize)]
+struct ClockBody {
+    action: String,
+    on: String,
+    reason: Option<String>,
+    #[serde(default)]
+    note: String,
+}
+
+async fn clock(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<ClockBody>,
+) -> Result<Json<Value>, ApiError> {
+    let actor = user.require(&[Role::InformationOfficer])?;
+    information_requests::find(&state.db, &id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let on = parse_day("on", &body.on)?;
+    let command = match body.action.trim() {
+        "stop" => RequestCommand::StopClock {
+            on,
+            reason: body
+                .reason
+                .as_deref()
+                .and_then(|r| ClockReason::parse(r.trim()))
+                .ok_or_else(|| {
+                    ApiError::invalid_field("reason", "must be fee, clarification or identity")
+                })?,
+            note: body.note,
+        },
+        "resume" => RequestCommand::ResumeClock {
+            on,
+            note: body.note,
+        },
+        _ => return Err(ApiError::invalid_field("action", "must be stop or resume")),
+    };
+    state.execute_request(&id, actor, command).await?;
+    Ok(Json(current(&state, &id).await?))
+}
+
+#[derive(Deserialize)]
+struct ExtensionBody {
+    extension: String,
+    months: Option<u32>,
+    #[serde(default)]
+    reason: String,
+}
+
+/// FOI: the public interest test (a further 20 working days); SAR and other rights: a complex request (one
+/// or two further months).
+async fn extend(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<ExtensionBody>,
+) -> Result<Json<Value>, ApiError> {
+    let actor = user.require(&[Role::InformationOfficer])?;
+    information_requests::find(&state.db, &id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let extension = match body.extension.trim() {
+        "public_interest_test" => Extension::PublicInterestTest,
+        "complex" => Extension::Complex {
+            months: body.months.unwrap_or(2),
+        },
+        _ => {
+            return Err(ApiError::invalid_field(
+                "extension",
+                "must be public_interest_test or complex",
+            ));
+        }
+    };
+    let command = RequestCommand::ExtendDeadline {
+        extension,
+        reason: body.reason,
+    };
+    state.execute_request(&id, actor, command).await?;
+    Ok(Json(current(&state, &id).await?))
+}

@@ -1,0 +1,391 @@
+//! Information requests: logging them with their two dates, the clock stopped and resumed with the effect
+//! the law gives each reason, extensions, a proclaimed day moving an open request, and the desk's order.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, User};
+use crate::on_both_stores;
+use domain::Role;
+
+on_both_stores!(
+    an_information_officer_logs_a_request_and_sees_both_dates,
+    a_request_with_bad_details_or_from_another_role_is_refused,
+    each_reason_for_stopping_the_clock_moves_the_dates_as_the_law_says,
+    the_clock_cannot_be_stopped_twice_resumed_when_running_or_for_a_reason_the_kind_does_not_allow,
+    extensions_move_the_dates_once,
+    a_newly_proclaimed_holiday_moves_an_open_requests_dates,
+    the_desk_lists_overdue_requests_first_then_by_due_date,
+);
+
+fn request(kind: &str, received_on: &str) -> Value {
+    json!({
+        "kind": kind,
+        "received_on": received_on,
+        "requester": {"name": "Test Requester", "email": "requester@example.test"},
+        "subject_email": "subject@example.test",
+        "description": "Test: all data held about me",
+    })
+}
+
+async fn log(app: &TestApp, officer: &User, kind: &str, received_on: &str) -> Value {
+    let (status, body) = app
+        .post(
+            "/api/information-requests",
+            officer,
+            request(kind, received_on),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body
+}
+
+async fn clock(app: &TestApp, officer: &User, id: &Value, body: Value) -> (StatusCode, Value) {
+    app.post(
+        &format!("/api/information-requests/{}/clock", id.as_str().unwrap()),
+        officer,
+        body,
+    )
+    .await
+}
+
+async fn an_information_officer_logs_a_request_and_sees_both_dates(app: TestApp) {
+    let officer = app.staff(Role::InformationOfficer).await;
+    let foi = log(&app, &officer, "foi", "2025-04-14").await;
+    assert_eq!(foi["due_on"], "2025-05-15");
+    assert_eq!(foi["statutory_due_on"], "2025-05-15");
+    let sar = log(&app, &officer, "sar", "2025-01-31").await;
+    assert_eq!(sar["statutory_due_on"], "2025-02-28");
+    assert_eq!(sar["due_on"], "2025-02-28");
+    let (status, shown) = app
+        .get(
+            &format!("/api/information-requests/{}", sar["id"].as_str().unwrap()),
+            &officer,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    for key in [
+        "id",
+        "kind",
+        "status",
+        "received_on",
+        "due_on",
+        "statutory_due_on",
+        "clock_stopped",
+    ] {
+        assert!(shown.get(key).is_some(), "{key} in {shown}");
+    }
+    assert_eq!(shown["kind"], "sar");
+    assert_eq!(shown["status"], "open");
+    assert_eq!(shown["clock_stopped"], false);
+    let (status, _) = app
+        .get("/api/information-requests/no-such-request", &officer)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+async fn a_request_with_bad_details_or_from_another_role_is_refused(app: TestApp) {
+    let officer = app.staff(Role::InformationOfficer).await;
+    let tomorrow = (chrono::Utc::now().date_naive() + chrono::Duration::days(1)).to_string();
+    for (body, path) in [
+        (request("foi", &tomorrow), "received_on"),
+        (request("gossip", "2025-01-06"), "kind"),
+        (request("foi", "2025-02-30"), "received_on"),
+    ] {
+        let (status, answer) = app.post("/api/information-requests", &officer, body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+        assert_eq!(answer["error"], "invalid");
+        assert_eq!(answer["problems"][0]["path"], path);
+    }
+    let mut bad_email = request("sar", "2025-01-06");
+    bad_email["requester"]["email"] = json!("not an email");
+    let (status, _) = app
+        .post("/api/information-requests", &officer, bad_email)
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    for role in [Role::ProgrammeOfficer, Role::Helpdesk, Role::Admin] {
+        let user = app.staff(role).await;
+        let (status, _) = app
+            .post(
+                "/api/information-requests",
+                &user,
+                request("foi", "2025-01-06"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{role}");
+        assert_eq!(
+            app.get("/api/information-requests", &user).await.0,
+            StatusCode::FORBIDDEN
+        );
+    }
+}
+
+async fn each_reason_for_stopping_the_clock_moves_the_dates_as_the_law_says(app: TestApp) {
+    let officer = app.staff(Role::InformationOfficer).await;
+    // FOI, fee: the days stopped, both included, do not count.
+    let fee = log(&app, &officer, "foi", "2025-06-02").await;
+    assert_eq!(fee["due_on"], "2025-06-30");
+    let (status, stopped) = clock(
+        &app,
+        &officer,
+        &fee["id"],
+        json!({"action": "stop", "on": "2025-06-09", "reason": "fee", "note": "fees notice sent"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{stopped}");
+    assert_eq!(stopped["clock_stopped"], true);
+    let (_, resumed) = clock(
+        &app,
+        &officer,
+        &fee["id"],
+        json!({"action": "resume", "on": "2025-06-13", "note": "fee paid"}),
+    )
+    .await;
+    assert_eq!(resumed["due_on"], "2025-07-07");
+    assert_eq!(resumed["clock_stopped"], false);
+    assert_eq!(resumed["clock"].as_array().map(Vec::len), Some(2));
+
+    // FOI, clarification: the day it arrives is the new day of receipt.
+    let clarified = log(&app, &officer, "foi", "2025-06-02").await;
+    clock(
+        &app,
+        &officer,
+        &clarified["id"],
+        json!({"action": "stop", "on": "2025-06-03", "reason": "clarification", "note": "asked"}),
+    )
+    .await;
+    let (_, after) = clock(
+        &app,
+        &officer,
+        &clarified["id"],
+        json!({"action": "resume", "on": "2025-06-10", "note": "answered"}),
+    )
+    .await;
+    assert_eq!(after["due_on"], "2025-07-08");
+
+    // SAR, identity: the day it resumes is the new day of receipt, for both dates.
+    let identity = log(&app, &officer, "sar", "2025-06-02").await;
+    clock(
+        &app,
+        &officer,
+        &identity["id"],
+        json!({"action": "stop", "on": "2025-06-02", "reason": "identity", "note": "ID asked"}),
+    )
+    .await;
+    let (_, after) = clock(
+        &app,
+        &officer,
+        &identity["id"],
+        json!({"action": "resume", "on": "2025-06-16", "note": "ID seen"}),
+    )
+    .await;
+    assert_eq!(after["statutory_due_on"], "2025-07-16");
+    assert_eq!(
+        after["due_on"], "2025-07-15",
+        "20 working days; 14 July is the Boyne holiday held in Northern Ireland"
+    );
+
+    // SAR, clarification: the days stopped do not count; the statutory date moves by as many calendar days.
+    let sar = log(&app, &officer, "sar", "2025-06-02").await;
+    clock(
+        &app,
+        &officer,
+        &sar["id"],
+        json!({"action": "stop", "on": "2025-06-09", "reason": "clarification", "note": "asked"}),
+    )
+    .await;
+    let (_, after) = clock(
+        &app,
+        &officer,
+        &sar["id"],
+        json!({"action": "resume", "on": "2025-06-13", "note": "answered"}),
+    )
+    .await;
+    assert_eq!(after["statutory_due_on"], "2025-07-07");
+    assert_eq!(after["due_on"], "2025-07-07");
+}
+
+async fn the_clock_cannot_be_stopped_twice_resumed_when_running_or_for_a_reason_the_kind_does_not_allow(
+    app: TestApp,
+) {
+    let officer = app.staff(Role::InformationOfficer).await;
+    let foi = log(&app, &officer, "foi", "2025-06-02").await;
+    let (status, body) = clock(
+        &app,
+        &officer,
+        &foi["id"],
+        json!({"action": "resume", "on": "2025-06-03", "note": ""}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["error"], "clock_not_stopped");
+    let (status, body) = clock(
+        &app,
+        &officer,
+        &foi["id"],
+        json!({"action": "stop", "on": "2025-06-03", "reason": "identity", "note": ""}),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an FOI request is not stopped for identity: {body}"
+    );
+    let (status, _) = clock(
+        &app,
+        &officer,
+        &foi["id"],
+        json!({"action": "stop", "on": "2025-05-30", "reason": "fee", "note": ""}),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "not before the receipt"
+    );
+    assert_eq!(
+        clock(
+            &app,
+            &officer,
+            &foi["id"],
+            json!({"action": "stop", "on": "2025-06-03", "reason": "fee", "note": ""})
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+    let (status, body) = clock(
+        &app,
+        &officer,
+        &foi["id"],
+        json!({"action": "stop", "on": "2025-06-04", "reason": "fee", "note": ""}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["error"], "clock_stopped");
+    let (status, _) = clock(
+        &app,
+        &officer,
+        &foi["id"],
+        json!({"action": "pause", "on": "2025-06-04"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let sar = log(&app, &officer, "sar", "2025-06-02").await;
+    let (status, _) = clock(
+        &app,
+        &officer,
+        &sar["id"],
+        json!({"action": "stop", "on": "2025-06-03", "reason": "fee", "note": ""}),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "no fee stops a subject access request"
+    );
+}
+
+async fn extensions_move_the_dates_once(app: TestApp) {
+    let officer = app.staff(Role::InformationOfficer).await;
+    let foi = log(&app, &officer, "foi", "2025-06-02").await;
+    let path = format!(
+        "/api/information-requests/{}/extension",
+        foi["id"].as_str().unwrap()
+    );
+    let (status, extended) = app.post(&path, &officer, json!({"extension": "public_interest_test", "reason": "Test: weighing the public interest"})).await;
+    assert_eq!(status, StatusCode::OK, "{extended}");
+    assert_eq!(
+        extended["due_on"], "2025-07-29",
+        "20 more working days after 30 June, 14 July not one"
+    );
+    let (status, body) = app
+        .post(
+            &path,
+            &officer,
+            json!({"extension": "public_interest_test", "reason": "again"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["error"], "already_extended");
+    let sar = log(&app, &officer, "sar", "2025-06-02").await;
+    let path = format!(
+        "/api/information-requests/{}/extension",
+        sar["id"].as_str().unwrap()
+    );
+    let (status, _) = app
+        .post(
+            &path,
+            &officer,
+            json!({"extension": "public_interest_test", "reason": "x"}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the public interest test is FOI's"
+    );
+    let (status, extended) = app
+        .post(
+            &path,
+            &officer,
+            json!({"extension": "complex", "months": 2, "reason": "Test: many records"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(extended["statutory_due_on"], "2025-09-02");
+}
+
+async fn a_newly_proclaimed_holiday_moves_an_open_requests_dates(app: TestApp) {
+    let officer = app.staff(Role::InformationOfficer).await;
+    let today = chrono::Utc::now().date_naive();
+    let received = today.to_string();
+    let logged = log(&app, &officer, "foi", &received).await;
+    let due: chrono::NaiveDate = logged["due_on"].as_str().unwrap().parse().unwrap();
+    // Proclaim a holiday on a working day before the due date: the due date moves one working day later.
+    let mut day = today + chrono::Duration::days(1);
+    while matches!(
+        chrono::Datelike::weekday(&day),
+        chrono::Weekday::Sat | chrono::Weekday::Sun
+    ) {
+        day += chrono::Duration::days(1);
+    }
+    let (status, _) = app
+        .post(
+            "/api/calendar/holidays",
+            &officer,
+            json!({"date": day.to_string(), "region": "scotland", "name": "Test proclaimed day"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, moved) = app
+        .get(
+            &format!(
+                "/api/information-requests/{}",
+                logged["id"].as_str().unwrap()
+            ),
+            &officer,
+        )
+        .await;
+    let moved: chrono::NaiveDate = moved["due_on"].as_str().unwrap().parse().unwrap();
+    assert!(moved > due, "{moved} is after {due}");
+}
+
+async fn the_desk_lists_overdue_requests_first_then_by_due_date(app: TestApp) {
+    let officer = app.staff(Role::InformationOfficer).await;
+    let today = chrono::Utc::now().date_naive();
+    let recent = log(&app, &officer, "foi", &today.to_string()).await;
+    let older = log(
+        &app,
+        &officer,
+        "sar",
+        &(today - chrono::Duration::days(3)).to_string(),
+    )
+    .await;
+    let overdue = log(&app, &officer, "foi", "2025-01-06").await;
+    let (status, list) = app.get("/api/information-requests", &officer).await;
+    assert_eq!(status, StatusCode::OK);
+    let ids: Vec<&Value> = list.as_array().unwrap().iter().map(|r| &r["id"]).collect();
+    assert_eq!(ids, vec![&overdue["id"], &older["id"], &recent["id"]]);
+    assert_eq!(list[0]["overdue"], true);
+}
