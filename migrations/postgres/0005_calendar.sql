@@ -14,8 +14,15 @@ CREATE TABLE information_requests (
     id          TEXT PRIMARY KEY,
     kind        TEXT NOT NULL,
     status      TEXT NOT NULL,
+    requester_email TEXT NOT NULL,
+    subject_email   TEXT,
     received_on DATE NOT NULL,
     version     BIGINT NOT NULL,
     doc         JSONB NOT NULL
 );
 CREATE INDEX information_requests_by_status ON information_requests (status, received_on);
+-- A subject access request finds everything about a person through these indexes, not by reading the log.
+CREATE INDEX information_requests_by_requester ON information_requests (requester_email);
+CREATE INDEX information_requests_by_subject ON information_requests (subject_email);
+CREATE INDEX case_list_by_email ON case_list (email);
+CREATE INDEX immigration_records_by_application_and_time ON immigration_records (application_id, recorded_at);

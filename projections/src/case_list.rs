@@ -187,3 +187,10 @@ pub async fn search(db: &Db, filter: &CaseFilter) -> Result<(Vec<CaseSummary>, i
         Ok((cases, total))
     })
 }
+
+/// The applications whose personal details give this email address.
+pub async fn with_email(db: &Db, email: &str) -> Result<Vec<String>, sqlx::Error> {
+    const SQL: &str = "SELECT id FROM case_list WHERE email = $1 ORDER BY id";
+    let email = crate::db::clean_text(email).trim().to_lowercase();
+    on_pool!(db, p => sqlx::query_scalar(SQL).bind(&email).fetch_all(p).await)
+}

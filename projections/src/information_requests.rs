@@ -35,6 +35,10 @@ pub struct RequestView {
     pub clock: Vec<ClockEntry>,
     pub extension: Option<Extension>,
     pub extension_reason: Option<String>,
+    #[serde(default)]
+    pub responded_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub response: Option<serde_json::Value>,
     pub logged_by: String,
     pub logged_at: DateTime<Utc>,
     pub version: i64,
@@ -48,7 +52,9 @@ impl RequestView {
     }
 
     pub fn status(&self) -> &'static str {
-        if self.clock_stopped() {
+        if self.responded_on.is_some() {
+            "responded"
+        } else if self.clock_stopped() {
             "clock_stopped"
         } else {
             "open"
@@ -93,6 +99,8 @@ pub(crate) async fn project(
             clock: Vec::new(),
             extension: None,
             extension_reason: None,
+            responded_on: None,
+            response: None,
             logged_by: by.clone(),
             logged_at: at,
             version: event.sequence,
@@ -137,14 +145,30 @@ pub(crate) async fn project(
             view.extension = Some(*extension);
             view.extension_reason = reason.known().cloned();
         }
+        RequestEvent::ResponseIssued {
+            issued_on,
+            response,
+        } => {
+            view.responded_on = Some(*issued_on);
+            view.response = response.known().cloned();
+        }
     }
-    const SQL: &str = "INSERT INTO information_requests (id, kind, status, received_on, version, doc) \
-                       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
+    const SQL: &str = "INSERT INTO information_requests \
+                       (id, kind, status, requester_email, subject_email, received_on, version, doc) \
+                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
                        version = excluded.version, doc = excluded.doc";
+    let requester_email = view
+        .requester
+        .as_ref()
+        .map(|r| r.email.to_lowercase())
+        .unwrap_or_default();
+    let subject_email = view.subject_email.as_ref().map(|e| e.to_lowercase());
     on_conn!(conn, c => sqlx::query(SQL)
         .bind(&view.id)
         .bind(view.kind.as_str())
         .bind(view.status())
+        .bind(&requester_email)
+        .bind(&subject_email)
         .bind(view.received_on)
         .bind(view.version)
         .bind(Json(&view))
@@ -180,6 +204,18 @@ pub async fn find(db: &Db, id: &str) -> Result<Option<RequestView>, sqlx::Error>
 pub async fn all(db: &Db) -> Result<Vec<RequestView>, sqlx::Error> {
     const SQL: &str = "SELECT doc FROM information_requests ORDER BY received_on, id";
     let rows = on_pool!(db, p => sqlx::query(SQL).fetch_all(p).await?
+        .into_iter()
+        .map(|row| row.try_get::<Json<RequestView>, _>("doc"))
+        .collect::<Result<Vec<_>, _>>()?);
+    Ok(rows.into_iter().map(|Json(view)| view).collect())
+}
+
+/// The requests a person made, or that are about them, by email address.
+pub async fn about(db: &Db, email: &str) -> Result<Vec<RequestView>, sqlx::Error> {
+    const SQL: &str = "SELECT doc FROM information_requests WHERE requester_email = $1 OR subject_email = $1 \
+                       ORDER BY received_on, id";
+    let email = crate::db::clean_text(email).trim().to_lowercase();
+    let rows = on_pool!(db, p => sqlx::query(SQL).bind(&email).fetch_all(p).await?
         .into_iter()
         .map(|row| row.try_get::<Json<RequestView>, _>("doc"))
         .collect::<Result<Vec<_>, _>>()?);

@@ -9,5 +9,6 @@ pub mod crypto;
 pub mod demo;
 pub mod http;
 pub mod pages;
+pub mod responses;
 pub mod retention;
 pub mod store;

@@ -12,6 +12,7 @@ mod calendar;
 mod cli;
 mod pages;
 mod requests;
+mod responses;
 mod robustness;
 mod sharing;
 mod storage;

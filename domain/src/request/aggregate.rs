@@ -78,6 +78,7 @@ pub enum RequestStatus {
     NotLogged,
     Open,
     ClockStopped,
+    Responded,
 }
 
 impl RequestStatus {
@@ -86,6 +87,7 @@ impl RequestStatus {
             RequestStatus::NotLogged => "not_logged",
             RequestStatus::Open => "open",
             RequestStatus::ClockStopped => "clock_stopped",
+            RequestStatus::Responded => "responded",
         }
     }
 }
@@ -126,6 +128,11 @@ impl Aggregate for InformationRequest {
             return Err(RequestError::Forbidden);
         }
         let today = command.at.date_naive();
+        if self.status == RequestStatus::Responded
+            && !matches!(command.command, RequestCommand::LogRequest { .. })
+        {
+            return Err(RequestError::AlreadyAnswered);
+        }
         let event = match command.command {
             RequestCommand::LogRequest {
                 kind,
@@ -234,6 +241,13 @@ impl Aggregate for InformationRequest {
                     note: note.trim().to_string().into(),
                 }
             }
+            RequestCommand::IssueResponse { response } => {
+                self.kind.ok_or(RequestError::NotFound)?;
+                RequestEvent::ResponseIssued {
+                    issued_on: today,
+                    response: response.into(),
+                }
+            }
             RequestCommand::ExtendDeadline { extension, reason } => {
                 let kind = self.kind.ok_or(RequestError::NotFound)?;
                 if self.extension.is_some() {
@@ -287,6 +301,7 @@ impl Aggregate for InformationRequest {
                 self.status = RequestStatus::Open;
             }
             RequestEvent::DeadlineExtended { extension, .. } => self.extension = Some(extension),
+            RequestEvent::ResponseIssued { .. } => self.status = RequestStatus::Responded,
         }
     }
 }

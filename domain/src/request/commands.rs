@@ -28,4 +28,8 @@ pub enum RequestCommand {
         extension: Extension,
         reason: String,
     },
+    /// The response produced by the system is issued and kept with the request.
+    IssueResponse {
+        response: serde_json::Value,
+    },
 }

@@ -24,6 +24,8 @@ pub enum RequestError {
     },
     #[error("this request's time limit has already been extended")]
     AlreadyExtended,
+    #[error("this request has already been answered")]
+    AlreadyAnswered,
     #[error("that extension does not apply to {kind} request")]
     ExtensionNotAllowed { kind: &'static str },
 }

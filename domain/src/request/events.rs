@@ -39,6 +39,11 @@ pub enum RequestEvent {
         extension: Extension,
         reason: Personal<String>,
     },
+    /// The response was produced and sent; it is kept with the request.
+    ResponseIssued {
+        issued_on: NaiveDate,
+        response: Personal<serde_json::Value>,
+    },
 }
 
 impl DomainEvent for RequestEvent {
@@ -48,6 +53,7 @@ impl DomainEvent for RequestEvent {
             RequestEvent::ClockStopped { .. } => "ClockStopped",
             RequestEvent::ClockResumed { .. } => "ClockResumed",
             RequestEvent::DeadlineExtended { .. } => "DeadlineExtended",
+            RequestEvent::ResponseIssued { .. } => "ResponseIssued",
         }
         .to_string()
     }

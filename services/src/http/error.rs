@@ -260,6 +260,9 @@ impl From<RequestError> for ApiError {
             RequestError::AlreadyExtended => {
                 ApiError::new(StatusCode::CONFLICT, "already_extended", message)
             }
+            RequestError::AlreadyAnswered => {
+                ApiError::new(StatusCode::CONFLICT, "already_answered", message)
+            }
         }
     }
 }

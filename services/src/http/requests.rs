@@ -24,6 +24,10 @@ pub fn router() -> Router<AppState> {
         .route("/information-requests/{id}", get(show))
         .route("/information-requests/{id}/clock", post(clock))
         .route("/information-requests/{id}/extension", post(extend))
+        .route(
+            "/information-requests/{id}/response",
+            post(respond).get(response),
+        )
 }
 
 #[derive(Deserialize)]
@@ -58,13 +62,14 @@ pub fn render(view: &RequestView, calendar: &WorkingDays, today: NaiveDate) -> V
         "due_on": deadlines.due_on,
         "statutory_due_on": deadlines.statutory_due_on,
         "clock_stopped": view.clock_stopped(),
-        "overdue": deadlines.due_on < today,
+        "overdue": view.responded_on.is_none() && deadlines.due_on < today,
         "requester": view.requester,
         "subject_email": view.subject_email,
         "description": view.description,
         "clock": view.clock,
         "extension": view.extension,
         "extension_reason": view.extension_reason,
+        "responded_on": view.responded_on,
     })
 }
 
@@ -223,4 +228,67 @@ async fn extend(
     };
     state.execute_request(&id, actor, command).await?;
     Ok(Json(current(&state, &id).await?))
+}
+
+/// The system produces the response from what it holds, and keeps it with the request.
+async fn respond(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let actor = user.require(&[Role::InformationOfficer])?;
+    let view = information_requests::find(&state.db, &id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let response =
+        crate::responses::produce(&state, view.kind, view.subject_email.as_deref()).await?;
+    state
+        .execute_request(&id, actor, RequestCommand::IssueResponse { response })
+        .await?;
+    Ok((StatusCode::CREATED, Json(current(&state, &id).await?)))
+}
+
+#[derive(Deserialize)]
+struct FormatQuery {
+    format: Option<String>,
+}
+
+/// The response kept with the request: JSON (machine-readable, for portability) or the HTML letter.
+async fn response(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    super::extract::ApiQuery(query): super::extract::ApiQuery<FormatQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    user.require(&[Role::InformationOfficer])?;
+    let view = information_requests::find(&state.db, &id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let response = view.response.clone().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no response has been produced for this request yet",
+        )
+    })?;
+    match query.format.as_deref().unwrap_or("json") {
+        "json" => Ok(Json(response).into_response()),
+        "html" => {
+            let template = if view.kind.is_foi() {
+                "foi_letter"
+            } else {
+                "sar_letter"
+            };
+            let letter = json!({
+                "request": {"id": view.id, "kind": view.kind.as_str(), "received_on": view.received_on,
+                            "responded_on": view.responded_on, "requester": view.requester},
+                "response": response,
+            });
+            let html =
+                crate::pages::templates::render(template, &letter).map_err(ApiError::internal)?;
+            Ok(axum::response::Html(html).into_response())
+        }
+        _ => Err(ApiError::invalid_field("format", "must be json or html")),
+    }
 }

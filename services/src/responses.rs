@@ -1,0 +1,292 @@
+//! The responses the system produces for information requests.
+//!
+//! A subject access response (UK GDPR Art 15) gathers every stream about the subject through indexes — their
+//! account by email, their applications by applicant and by the email in their personal details, each
+//! application's immigration records, the requests they made — never by reading the whole log. It says
+//! what is held and why, where it came from, who received it, how long it is kept and what the subject may
+//! do, and gives a copy of the data with third parties redacted: referees' details, committee members'
+//! identities (their opinions about the subject are the subject's data and stay). An FOI response never
+//! releases personal data: it gives statistics with small numbers suppressed under s.40(2).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+use cqrs_es::persist::PersistedEventRepository;
+use serde_json::{Value, json};
+
+use domain::application::{Application, ApplicationEvent};
+use domain::retention::{RecordKind, RetentionRule};
+use projections::application_view::{self, ApplicationView};
+use projections::{case_list, immigration_records, information_requests, retention};
+
+use crate::accounts;
+use crate::app::AppState;
+use crate::http::error::ApiError;
+
+/// What is redacted in place of third parties' details.
+pub const REDACTED: &str = "[withheld: third-party information]";
+
+/// The purposes of processing, as the policy states them.
+const PURPOSES: [&str; 5] = [
+    "to verify that you are entitled to an EtP Scholarship",
+    "to assess your application with the EtP Scholarships Committee",
+    "to contact you with the outcome of your application",
+    "to administer your scholarship if you are successful",
+    "to collate statistics from which no one can be identified",
+];
+
+const RIGHTS: [&str; 6] = [
+    "to have inaccurate personal data corrected (rectification)",
+    "to have personal data erased where there is no longer a reason to keep it",
+    "to have processing restricted while a question about it is settled",
+    "to object to processing",
+    "to receive the data you gave us in a machine-readable form (portability)",
+    "to complain to the Information Commissioner's Office",
+];
+
+fn retention_of(view: &ApplicationView, due_on: Option<NaiveDate>) -> Value {
+    let kind = RecordKind::of_application(view.status);
+    let rule = kind.map(RetentionRule::for_kind);
+    json!({
+        "record": format!("application {} ({})", view.id, view.cycle),
+        "rule": rule.map(|r| r.period_in_words()).unwrap_or_else(|| "kept while the application is decided, then under the rule for its outcome".into()),
+        "destroyed_on": due_on,
+    })
+}
+
+/// The subject's copy of one application, with third parties redacted.
+async fn application_record(state: &AppState, view: &ApplicationView) -> Result<Value, ApiError> {
+    let events = state
+        .repo
+        .get_events::<Application>(&view.id)
+        .await
+        .map_err(ApiError::internal)?;
+    let mut amendments = Vec::new();
+    for event in events {
+        if let Ok(ApplicationEvent::PersonalDataAmended {
+            changes, reason, ..
+        }) = serde_json::from_value(event.payload)
+        {
+            amendments.push(json!({
+                "changes": changes.known(),
+                "reason": reason.known(),
+                "recorded_at": event.metadata.get("at"),
+            }));
+        }
+    }
+    let mut members: BTreeMap<&str, usize> = BTreeMap::new();
+    let opinions: Vec<Value> = view
+        .committee
+        .iter()
+        .map(|member| {
+            let next = members.len() + 1;
+            let number = *members.entry(member.member_id.as_str()).or_insert(next);
+            json!({
+                "committee_member": format!("Committee member {number}"),
+                "declared_a_conflict_of_interest": member.conflict.is_some(),
+                "scores": member.scores,
+            })
+        })
+        .collect();
+    let referees: Vec<Value> = view
+        .form
+        .referees
+        .iter()
+        .map(|_| json!({"name": REDACTED, "email": REDACTED}))
+        .collect();
+    Ok(json!({
+        "id": view.id,
+        "cycle": view.cycle,
+        "status": view.status.as_str(),
+        "personal": view.form.personal,
+        "education": view.form.education,
+        "employment": view.form.employment,
+        "courses": view.form.courses,
+        "essays": view.form.essays,
+        "referees": referees,
+        "preferences": view.form.preferences,
+        "submitted_at": view.submitted_at,
+        "eligibility": view.eligibility.as_ref().map(|e| json!({"eligible": e.eligible, "reason": e.reason, "at": e.determined_at})),
+        "committee_opinions": opinions,
+        "decision": view.decision.as_ref().map(|d| json!({"outcome": d.outcome.as_str(), "at": d.decided_at})),
+        "award": view.award,
+        "amendments": amendments,
+        "disclosures": view.disclosures.iter().map(|d| json!({
+            "recipient": d.recipient_name, "kind": d.kind, "purpose": d.purpose, "fields": d.fields, "at": d.at,
+        })).collect::<Vec<_>>(),
+    }))
+}
+
+/// The subject access response for the person with this email address.
+pub async fn subject_access(state: &AppState, email: &str) -> Result<Value, ApiError> {
+    let db = &state.db;
+    let email = email.trim().to_lowercase();
+    let account = accounts::find_by_email(db, &email).await?;
+    let mut ids: BTreeSet<String> = case_list::with_email(db, &email)
+        .await?
+        .into_iter()
+        .collect();
+    if let Some(account) = &account {
+        for view in application_view::list_for_applicant(db, &account.id).await? {
+            ids.insert(view.id);
+        }
+    }
+    let mut applications = Vec::new();
+    let mut immigration = Vec::new();
+    let mut recipients = Vec::new();
+    let mut retention_periods = Vec::new();
+    let mut names = BTreeSet::new();
+    for id in &ids {
+        let Some(view) = application_view::find(db, id).await? else {
+            continue;
+        };
+        if let Some(name) = &view.form.personal.full_name {
+            names.insert(name.clone());
+        }
+        for record in immigration_records::for_application(db, id).await? {
+            let rule = RetentionRule::for_kind(RecordKind::ImmigrationRecord);
+            retention_periods.push(json!({
+                "record": format!("immigration record {}", record.record_id),
+                "rule": rule.period_in_words(),
+                "destroyed_on": rule.falls_due(record.recorded_at.date_naive()),
+            }));
+            immigration.push(json!(record));
+        }
+        for disclosure in &view.disclosures {
+            recipients.push(json!({
+                "recipient": disclosure.recipient_name,
+                "kind": disclosure.kind.describe(),
+                "purpose": disclosure.purpose,
+                "fields": disclosure.fields,
+                "at": disclosure.at,
+            }));
+        }
+        retention_periods.push(retention_of(
+            &view,
+            retention::due_on(db, "Application", id).await?,
+        ));
+        applications.push(application_record(state, &view).await?);
+    }
+    let requests: Vec<Value> = information_requests::about(db, &email)
+        .await?
+        .iter()
+        .map(|r| json!({"id": r.id, "kind": r.kind.as_str(), "received_on": r.received_on, "description": r.description}))
+        .collect();
+    if let Some(account) = &account {
+        names.insert(account.full_name.clone());
+        retention_periods.push(json!({
+            "record": "your account",
+            "rule": RetentionRule::for_kind(RecordKind::ApplicantAccount).period_in_words(),
+            "destroyed_on": Value::Null,
+        }));
+    }
+    let categories: Vec<&str> = [
+        (account.is_some(), "account: name, email address, sign-in history"),
+        (!applications.is_empty(), "identity and contact details"),
+        (!applications.is_empty(), "education and employment history, course choices and essays"),
+        (!applications.is_empty(), "your choices about your information (preferences)"),
+        (!applications.is_empty(), "the assessment of your application: eligibility, the committee's opinions, the decision"),
+        (applications.iter().any(|a| !a["award"].is_null()), "your award"),
+        (!immigration.is_empty(), "records held for immigration purposes"),
+        (!recipients.is_empty(), "disclosures of your data to embassies and sponsors"),
+        (!requests.is_empty(), "the information requests you made"),
+    ]
+    .into_iter()
+    .filter_map(|(held, category)| held.then_some(category))
+    .collect();
+    Ok(json!({
+        "subject": {"email": email, "names": names},
+        "purposes": PURPOSES,
+        "categories": categories,
+        "recipients": recipients,
+        "retention": retention_periods,
+        "source": "you, through the online application form; EtP staff, who assess your application and administer awards; the EtP Scholarships Committee, whose members score applications",
+        "rights": RIGHTS,
+        "automated_decision_making": "none: every decision about you is taken by people",
+        "records": {
+            "account": account.as_ref().map(|a| json!({
+                "email": a.email, "full_name": a.full_name, "registered_at": a.created_at, "last_sign_in_at": a.last_sign_in_at,
+            })),
+            "applications": applications,
+            "immigration_records": immigration,
+            "requests": requests,
+        },
+    }))
+}
+
+/// Counts under this many are withheld: they could identify people (FOIA s.40(2)).
+pub const SUPPRESS_BELOW: i64 = 5;
+
+fn suppressed(count: i64) -> Value {
+    if count == 0 {
+        json!(0)
+    } else if count < SUPPRESS_BELOW {
+        json!("fewer than 5")
+    } else {
+        json!(count)
+    }
+}
+
+/// The FOI response: statistics of applications and awards by cycle and country, from the case list.
+pub async fn freedom_of_information(state: &AppState) -> Result<Value, ApiError> {
+    let filter = case_list::CaseFilter {
+        limit: i64::MAX,
+        ..case_list::CaseFilter::default()
+    };
+    let (cases, _) = case_list::search(&state.db, &filter).await?;
+    let mut counts: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
+    for case in cases.iter().filter(|c| c.status != "draft") {
+        let country = case
+            .country_of_residence
+            .clone()
+            .unwrap_or_else(|| "not stated".into());
+        let entry = counts.entry((case.cycle.clone(), country)).or_default();
+        entry.0 += 1;
+        if matches!(case.status.as_str(), "awarded" | "alumni") {
+            entry.1 += 1;
+        }
+    }
+    let rows: Vec<Value> = counts
+        .into_iter()
+        .map(|((cycle, country), (applications, awards))| {
+            json!({"cycle": cycle, "country": country, "applications": suppressed(applications), "awards": suppressed(awards)})
+        })
+        .collect();
+    Ok(json!({
+        "statistics": rows,
+        "exemptions": [{
+            "section": "s.40(2) Freedom of Information Act 2000",
+            "why": "numbers from 1 to 4 are withheld because, with other information, they could identify the people counted; releasing their personal data would breach the data protection principles",
+        }],
+        "personal_data": "none",
+    }))
+}
+
+/// The response of a request of this kind, produced now.
+pub async fn produce(
+    state: &AppState,
+    kind: domain::request::RequestKind,
+    subject_email: Option<&str>,
+) -> Result<Value, ApiError> {
+    use domain::request::RequestKind as K;
+    match kind {
+        K::Foi => freedom_of_information(state).await,
+        K::Sar | K::Portability => {
+            let email = subject_email.ok_or_else(|| {
+                ApiError::invalid_field(
+                    "subject_email",
+                    "a subject access request names whose data it asks for",
+                )
+            })?;
+            subject_access(state, email).await
+        }
+        other => Err(ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            format!(
+                "{} request is answered by its own action on the case, not by a produced response",
+                other.in_words()
+            ),
+        )),
+    }
+}
