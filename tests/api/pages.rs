@@ -2824,3 +2824,93 @@ async fn the_alumni_open_book_is_printed_and_exported_dated_and_without_those_wh
     ));
     assert!(lines[2].ends_with(",Kenya"));
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// The information officer's desk.
+// ---------------------------------------------------------------------------------------------------------
+
+on_both_stores!(
+    the_information_officer_logs_a_request_stops_its_clock_and_produces_the_response_from_the_desk,
+);
+
+async fn the_information_officer_logs_a_request_stops_its_clock_and_produces_the_response_from_the_desk(
+    app: TestApp,
+) {
+    let applicant = app.applicant().await;
+    app.submitted(&applicant).await;
+    let officer_user =
+        staff_named(&app, Role::InformationOfficer, "Test Information Officer").await;
+    let mut officer = sign_in(&app, &officer_user.email).await;
+
+    let page = officer.get("/requests").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let form = page
+        .form("/requests")
+        .set("kind", "sar")
+        .set("received_on", "2025-06-02")
+        .set("requester_name", "Test Requester")
+        .set("requester_email", &applicant.email)
+        .set("subject_email", &applicant.email)
+        .set("description", "Test: everything about me");
+    let answer = officer.submit(&form).await;
+    let location = answer.location().to_string();
+    assert!(location.starts_with("/requests/"), "{location}");
+
+    let page = officer.get(&location).await;
+    let text = page.text();
+    assert!(
+        text.contains("2025-07-02"),
+        "the statutory date is shown: {}",
+        excerpt(&page.body)
+    );
+    let form = page
+        .form(&format!("{location}/clock"))
+        .set("reason", "clarification")
+        .set("on", "2025-06-09")
+        .set("note", "Test: which cycle?");
+    assert!(
+        officer
+            .submit(&form)
+            .await
+            .location()
+            .starts_with(&location)
+    );
+    let page = officer.get(&location).await;
+    assert!(page.text().contains("The clock is stopped"));
+    let form = page
+        .form(&format!("{location}/clock"))
+        .set("on", "2025-06-13");
+    officer.submit(&form).await.location();
+    let page = officer.get(&location).await;
+    assert!(
+        page.text().contains("2025-07-07"),
+        "the statutory date moved by the five days stopped"
+    );
+
+    let answer = officer
+        .submit(&page.form(&format!("{location}/response")))
+        .await;
+    assert!(answer.location().starts_with(&location));
+    let page = officer.get(&location).await;
+    assert!(page.text().contains("Answered on"));
+    let letter = officer.get(&format!("{location}/letter")).await;
+    assert_eq!(letter.status, StatusCode::OK);
+    assert!(letter.text().contains("Your subject access request"));
+    assert!(
+        letter.text().contains("Test Applicant Marker"),
+        "the subject's data is in the letter"
+    );
+    let json = officer.get(&format!("{location}/response.json")).await;
+    assert!(json.header("content-disposition").contains("attachment"));
+    let parsed: Value = serde_json::from_str(&json.body).expect("JSON");
+    assert_eq!(
+        parsed["records"]["applications"][0]["personal"]["full_name"],
+        "Test Applicant Marker"
+    );
+
+    let mut applicant_browser = sign_in(&app, &applicant.email).await;
+    assert_eq!(
+        applicant_browser.get(&location).await.status,
+        StatusCode::FORBIDDEN
+    );
+}

@@ -1,48 +1,428 @@
 //! The information officer's desk: FOI, subject access and other rights requests, ordered by due date with
-//! overdue ones first, and one request with its clock.
+//! overdue ones first; one request with its clock, the actions on it, and the response the system produces,
+//! to read and to download; and the proclaimed bank holidays the deadlines are counted around.
 
 use axum::Router;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use chrono::Utc;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{NaiveDate, Utc};
+use serde::Deserialize;
 use serde_json::json;
 
 use domain::Role;
-use projections::information_requests;
+use domain::calendar::{BankHoliday, Region};
+use domain::request::{ClockReason, Extension, RequestCommand, RequestKind, Requester};
+use projections::information_requests::{self, RequestView};
 
-use super::{Page, PageError, PagePath, Session};
+use super::session::field;
+use super::{ErrorItem, Page, PageError, PageForm, PagePath, PageQuery, Session, see_other};
 use crate::app::AppState;
+use crate::http::error::ApiError;
 use crate::http::requests::{ordered, render};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/requests", get(requests))
+        .route("/requests", get(requests).post(log))
+        .route("/requests/holidays", post(add_holiday))
         .route("/requests/{id}", get(request))
+        .route("/requests/{id}/clock", post(clock))
+        .route("/requests/{id}/extension", post(extend))
+        .route("/requests/{id}/response", post(respond))
+        .route("/requests/{id}/response.json", get(response_json))
+        .route("/requests/{id}/letter", get(letter))
 }
 
-async fn requests(State(state): State<AppState>, session: Session) -> Result<Response, PageError> {
+#[derive(Deserialize, Default)]
+struct Notice {
+    done: Option<String>,
+}
+
+async fn requests(
+    State(state): State<AppState>,
+    session: Session,
+    PageQuery(notice): PageQuery<Notice>,
+) -> Result<Response, PageError> {
     session.require(&[Role::InformationOfficer])?;
-    let requests = ordered(&state).await?;
-    Ok(
-        Page::new("requests", "Information requests", Some(&session))
-            .data(json!({ "requests": requests }))
-            .into_response(),
+    desk(
+        &state,
+        &session,
+        Vec::new(),
+        notice.done.map(|done| format!("Done: {done}.")),
+        StatusCode::OK,
     )
+    .await
+}
+
+async fn desk(
+    state: &AppState,
+    session: &Session,
+    errors: Vec<ErrorItem>,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let requests = ordered(state).await?;
+    let kinds: Vec<_> = RequestKind::ALL
+        .iter()
+        .map(|k| json!({"value": k.as_str()}))
+        .collect();
+    let regions: Vec<_> = Region::ALL
+        .iter()
+        .map(|r| json!({"value": r.as_str()}))
+        .collect();
+    Ok(Page::new("requests", "Information requests", Some(session))
+        .data(json!({
+            "requests": requests,
+            "kinds": kinds,
+            "regions": regions,
+            "today": Utc::now().date_naive().to_string(),
+        }))
+        .errors(errors)
+        .notice(notice)
+        .status(status)
+        .into_response())
+}
+
+/// A refusal of the rules, shown on the page it came from; anything else is an error page.
+fn shown(error: ApiError) -> Result<Vec<ErrorItem>, PageError> {
+    match error.status {
+        StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT => {
+            let mut items: Vec<ErrorItem> = error
+                .extra
+                .get("problems")
+                .and_then(|p| p.as_array())
+                .map(|problems| {
+                    problems
+                        .iter()
+                        .filter_map(|p| {
+                            let path = p["path"].as_str()?;
+                            Some(ErrorItem::new(
+                                &format!("request_{path}"),
+                                format!(
+                                    "{} {}",
+                                    path.replace(['.', '_'], " "),
+                                    p["problem"].as_str()?
+                                ),
+                            ))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            if items.is_empty() {
+                items.push(ErrorItem::new("request", super::capitalise(&error.message)));
+            }
+            Ok(items)
+        }
+        _ => Err(error.into()),
+    }
+}
+
+fn day(form: &[(String, String)], name: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(field(form, name).unwrap_or_default().trim(), "%Y-%m-%d").ok()
+}
+
+async fn log(
+    State(state): State<AppState>,
+    session: Session,
+    PageForm(form): PageForm,
+) -> Result<Response, PageError> {
+    session.check_csrf(&form)?;
+    let actor = session.require(&[Role::InformationOfficer])?.clone();
+    let (Some(kind), Some(received_on)) = (
+        RequestKind::parse(field(&form, "kind").unwrap_or_default()),
+        day(&form, "received_on"),
+    ) else {
+        let errors = vec![ErrorItem::new(
+            "request_received_on",
+            "Choose the kind and enter the day it was received, as YYYY-MM-DD",
+        )];
+        return desk(
+            &state,
+            &session,
+            errors,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    let id = uuid::Uuid::now_v7().to_string();
+    let command = RequestCommand::LogRequest {
+        kind,
+        received_on,
+        requester: Requester {
+            name: field(&form, "requester_name")
+                .unwrap_or_default()
+                .to_string(),
+            email: field(&form, "requester_email")
+                .unwrap_or_default()
+                .to_string(),
+        },
+        subject_email: field(&form, "subject_email").map(str::to_string),
+        description: field(&form, "description").unwrap_or_default().to_string(),
+    };
+    match state.execute_request(&id, &actor, command).await {
+        Ok(()) => Ok(see_other(&format!("/requests/{id}"), &[])),
+        Err(error) => {
+            let errors = shown(error)?;
+            desk(
+                &state,
+                &session,
+                errors,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+async fn add_holiday(
+    State(state): State<AppState>,
+    session: Session,
+    PageForm(form): PageForm,
+) -> Result<Response, PageError> {
+    session.check_csrf(&form)?;
+    let actor = session.require(&[Role::InformationOfficer])?;
+    let name = field(&form, "name").unwrap_or_default().trim().to_string();
+    match (
+        day(&form, "date"),
+        Region::parse(field(&form, "region").unwrap_or_default()),
+    ) {
+        (Some(date), Some(region)) if !name.is_empty() && name.chars().count() <= 200 => {
+            projections::calendar::add_holiday(
+                &state.db,
+                &BankHoliday { date, region, name },
+                &actor.user_id,
+            )
+            .await?;
+            Ok(see_other(
+                "/requests?done=the%20bank%20holiday%20was%20added",
+                &[],
+            ))
+        }
+        _ => {
+            let errors = vec![ErrorItem::new(
+                "holiday_date",
+                "Enter the day as YYYY-MM-DD, choose the region and give the holiday's name",
+            )];
+            desk(
+                &state,
+                &session,
+                errors,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
+}
+
+async fn load(state: &AppState, session: &Session, id: &str) -> Result<RequestView, PageError> {
+    session.require(&[Role::InformationOfficer])?;
+    information_requests::find(&state.db, id)
+        .await?
+        .ok_or(PageError::NotFound)
+}
+
+async fn request_page(
+    state: &AppState,
+    session: &Session,
+    view: &RequestView,
+    errors: Vec<ErrorItem>,
+    notice: Option<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let calendar = projections::calendar::working_days(&state.db).await?;
+    let request = render(view, &calendar, Utc::now().date_naive());
+    let reasons: Vec<_> = [
+        ClockReason::Fee,
+        ClockReason::Clarification,
+        ClockReason::Identity,
+    ]
+    .into_iter()
+    .filter(|r| view.kind.allows(*r))
+    .map(|r| json!({"value": r.as_str()}))
+    .collect();
+    Ok(Page::new("request", "Information request", Some(session))
+        .data(json!({
+            "request": request,
+            "reasons": reasons,
+            "open": view.responded_on.is_none(),
+            "can_extend": view.responded_on.is_none() && view.extension.is_none(),
+            "foi": view.kind.is_foi(),
+            "answerable": matches!(view.kind, RequestKind::Foi | RequestKind::Sar | RequestKind::Portability),
+            "today": Utc::now().date_naive().to_string(),
+        }))
+        .errors(errors)
+        .notice(notice)
+        .status(status)
+        .into_response())
 }
 
 async fn request(
     State(state): State<AppState>,
     session: Session,
     PagePath(id): PagePath<String>,
+    PageQuery(notice): PageQuery<Notice>,
 ) -> Result<Response, PageError> {
-    session.require(&[Role::InformationOfficer])?;
-    let view = information_requests::find(&state.db, &id)
-        .await?
-        .ok_or(PageError::NotFound)?;
-    let calendar = projections::calendar::working_days(&state.db).await?;
-    let request = render(&view, &calendar, Utc::now().date_naive());
-    Ok(Page::new("request", "Information request", Some(&session))
-        .data(json!({ "request": request }))
+    let view = load(&state, &session, &id).await?;
+    request_page(
+        &state,
+        &session,
+        &view,
+        Vec::new(),
+        notice.done.map(|d| format!("Done: {d}.")),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Runs an action on a request; a refusal is shown on its page.
+async fn act(
+    state: &AppState,
+    session: &Session,
+    id: &str,
+    command: Result<RequestCommand, Vec<ErrorItem>>,
+    done: &str,
+) -> Result<Response, PageError> {
+    let errors = match command {
+        Ok(command) => match state.execute_request(id, &session.actor, command).await {
+            Ok(()) => {
+                return Ok(see_other(
+                    &format!("/requests/{id}?done={}", super::encode_query(done)),
+                    &[],
+                ));
+            }
+            Err(error) => shown(error)?,
+        },
+        Err(errors) => errors,
+    };
+    let view = load(state, session, id).await?;
+    request_page(
+        state,
+        session,
+        &view,
+        errors,
+        None,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
+async fn clock(
+    State(state): State<AppState>,
+    session: Session,
+    PagePath(id): PagePath<String>,
+    PageForm(form): PageForm,
+) -> Result<Response, PageError> {
+    session.check_csrf(&form)?;
+    load(&state, &session, &id).await?;
+    let note = field(&form, "note").unwrap_or_default().to_string();
+    let command = match (field(&form, "action"), day(&form, "on")) {
+        (_, None) => Err(vec![ErrorItem::new(
+            "request_on",
+            "Enter the day as YYYY-MM-DD",
+        )]),
+        (Some("stop"), Some(on)) => {
+            match ClockReason::parse(field(&form, "reason").unwrap_or_default()) {
+                Some(reason) => Ok(RequestCommand::StopClock { on, reason, note }),
+                None => Err(vec![ErrorItem::new(
+                    "request_reason",
+                    "Choose why the clock stops",
+                )]),
+            }
+        }
+        (Some("resume"), Some(on)) => Ok(RequestCommand::ResumeClock { on, note }),
+        _ => Err(vec![ErrorItem::new(
+            "request",
+            "Choose whether the clock stops or resumes",
+        )]),
+    };
+    act(&state, &session, &id, command, "the clock was changed").await
+}
+
+async fn extend(
+    State(state): State<AppState>,
+    session: Session,
+    PagePath(id): PagePath<String>,
+    PageForm(form): PageForm,
+) -> Result<Response, PageError> {
+    session.check_csrf(&form)?;
+    let view = load(&state, &session, &id).await?;
+    let extension = if view.kind.is_foi() {
+        Extension::PublicInterestTest
+    } else {
+        Extension::Complex {
+            months: field(&form, "months")
+                .and_then(|m| m.parse().ok())
+                .unwrap_or(2),
+        }
+    };
+    let reason = field(&form, "reason").unwrap_or_default().to_string();
+    act(
+        &state,
+        &session,
+        &id,
+        Ok(RequestCommand::ExtendDeadline { extension, reason }),
+        "the time limit was extended",
+    )
+    .await
+}
+
+async fn respond(
+    State(state): State<AppState>,
+    session: Session,
+    PagePath(id): PagePath<String>,
+    PageForm(form): PageForm,
+) -> Result<Response, PageError> {
+    session.check_csrf(&form)?;
+    let view = load(&state, &session, &id).await?;
+    let command =
+        match crate::responses::produce(&state, view.kind, view.subject_email.as_deref()).await {
+            Ok(response) => Ok(RequestCommand::IssueResponse { response }),
+            Err(error) => Err(shown(error)?),
+        };
+    act(&state, &session, &id, command, "the response was produced").await
+}
+
+async fn response_json(
+    State(state): State<AppState>,
+    session: Session,
+    PagePath(id): PagePath<String>,
+) -> Result<Response, PageError> {
+    let view = load(&state, &session, &id).await?;
+    let response = view.response.ok_or(PageError::NotFound)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"response-{id}.json\""),
+            ),
+        ],
+        serde_json::to_string_pretty(&response).unwrap_or_default(),
+    )
         .into_response())
+}
+
+async fn letter(
+    State(state): State<AppState>,
+    session: Session,
+    PagePath(id): PagePath<String>,
+) -> Result<Response, PageError> {
+    let view = load(&state, &session, &id).await?;
+    let response = view.response.clone().ok_or(PageError::NotFound)?;
+    let template = if view.kind.is_foi() {
+        "foi_letter"
+    } else {
+        "sar_letter"
+    };
+    let data = json!({
+        "request": {"id": view.id, "kind": view.kind.as_str(), "received_on": view.received_on,
+                    "responded_on": view.responded_on, "requester": view.requester},
+        "response": response,
+    });
+    let html = super::templates::render(template, &data).map_err(|_| PageError::Internal)?;
+    Ok(Html(html).into_response())
 }
