@@ -230,6 +230,22 @@ pub async fn applicants_inactive_since(
     on_pool!(db, p => sqlx::query_scalar(SQL).bind(before).fetch_all(p).await)
 }
 
+/// Applicant accounts whose last sign-in (or creation) was on or before `last_active_on`, whatever their
+/// applications: what a dry run of the sweep starts from.
+pub async fn applicants_inactive_since_with_applications(
+    db: &Db,
+    last_active_on: chrono::NaiveDate,
+) -> Result<Vec<String>, sqlx::Error> {
+    const SQL: &str = "SELECT id FROM accounts WHERE role = 'applicant' \
+                       AND COALESCE(last_sign_in_at, created_at) < $1 ORDER BY id";
+    let before = last_active_on
+        .succ_opt()
+        .unwrap_or(last_active_on)
+        .and_time(chrono::NaiveTime::MIN)
+        .and_utc();
+    on_pool!(db, p => sqlx::query_scalar(SQL).bind(before).fetch_all(p).await)
+}
+
 /// Deletes an account and its sessions, and records that it was destroyed, in one transaction.
 pub async fn destroy(
     db: &Db,

@@ -246,10 +246,35 @@ pub async fn sweep(
         }
         progress(done + 1, total);
     }
-    // Applicant accounts: two years after the last sign-in, once no application of theirs is kept.
+    // Applicant accounts: two years after the last sign-in, once no application of theirs is kept. A dry
+    // run counts as gone the applications it would have destroyed.
     let rule = RecordKind::ApplicantAccount;
     if let Some(last_active_on) = as_of.checked_sub_months(Months::new(24)) {
-        for id in accounts::applicants_inactive_since(&state.db, last_active_on).await? {
+        let inactive = if dry_run {
+            let destroyed: std::collections::BTreeSet<&str> = report
+                .destroyed
+                .iter()
+                .filter(|line| line.aggregate_type == "Application")
+                .map(|line| line.aggregate_id.as_str())
+                .collect();
+            let mut ids = Vec::new();
+            for id in
+                accounts::applicants_inactive_since_with_applications(&state.db, last_active_on)
+                    .await?
+            {
+                let kept = projections::application_view::list_for_applicant(&state.db, &id)
+                    .await?
+                    .into_iter()
+                    .any(|view| !destroyed.contains(view.id.as_str()));
+                if !kept {
+                    ids.push(id);
+                }
+            }
+            ids
+        } else {
+            accounts::applicants_inactive_since(&state.db, last_active_on).await?
+        };
+        for id in inactive {
             let line = SweepLine {
                 aggregate_type: "Account".to_string(),
                 aggregate_id: id.clone(),

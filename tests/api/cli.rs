@@ -285,7 +285,6 @@ fn the_help_lists_the_server_and_the_administrative_commands() {
 }
 
 #[test]
-#[ignore = "bug: CONTRACT.md \"Running\" names `etp retention sweep` and `etp demo seed` and says `etp --help` lists them all; services/src/cli.rs has neither command"]
 fn the_help_lists_every_command_the_contract_names() {
     let dir = tempfile::tempdir().unwrap();
     let output = run(etp(dir.path(), &sqlite_url(dir.path()), &["--help"]), None);

@@ -118,6 +118,80 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     };
     let master_key = MasterKey::generate_hex();
     let jwt_secret = format!("test-secret-{}", uuid::Uuid::new_v4().simple());
+    serve(backend, database_url, guard, master_key, jwt_secret).await
+}
+
+/// A store a test made by restoring a backup: a folder holding `etp.db`, or a database on the test's
+/// PostgreSQL server (made with [`new_postgres_database`]). It is removed with the app started on it.
+pub enum RestoredStore {
+    Sqlite(tempfile::TempDir),
+    Postgres { database: String },
+}
+
+/// A new, empty database on the test's PostgreSQL server: its name and URL. Give it to
+/// [`TestApp::on_restored_store`] (which removes it afterwards) once something is restored into it.
+pub async fn new_postgres_database() -> (String, String) {
+    let admin_url = postgres_admin_url();
+    let database = format!("etp_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(&admin_url)
+        .await
+        .expect("the PostgreSQL test server");
+    sqlx::query(&format!("CREATE DATABASE \"{database}\""))
+        .execute(&admin)
+        .await
+        .expect("create a test database");
+    admin.close().await;
+    let url = match admin_url.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{database}"),
+        None => panic!("ETP_TEST_POSTGRES_URL must name a database"),
+    };
+    (database, url)
+}
+
+impl TestApp {
+    /// The service started on a restored backup of this app's store, with the same secrets (the master key
+    /// that wraps the data keys, and the JWT secret, so the tokens of this app work there too).
+    pub async fn on_restored_store(&self, store: RestoredStore) -> TestApp {
+        let (backend, database_url, guard) = match store {
+            RestoredStore::Sqlite(dir) => {
+                let url = format!("sqlite://{}/etp.db", dir.path().display());
+                (Backend::Sqlite, url, StoreGuard::Sqlite(dir))
+            }
+            RestoredStore::Postgres { database } => {
+                let admin_url = postgres_admin_url();
+                let url = match admin_url.rsplit_once('/') {
+                    Some((server, _)) => format!("{server}/{database}"),
+                    None => panic!("ETP_TEST_POSTGRES_URL must name a database"),
+                };
+                (
+                    Backend::Postgres,
+                    url,
+                    StoreGuard::Postgres {
+                        admin_url,
+                        database,
+                    },
+                )
+            }
+        };
+        serve(
+            backend,
+            database_url,
+            guard,
+            self.master_key.clone(),
+            self.jwt_secret.clone(),
+        )
+        .await
+    }
+}
+
+/// The real router served on a free port, on the store, with these secrets.
+async fn serve(
+    backend: Backend,
+    database_url: String,
+    guard: StoreGuard,
+    master_key: String,
+    jwt_secret: String,
+) -> TestApp {
     let db = services::store::connect(&database_url)
         .await
         .expect("connect to the test store");

@@ -13,6 +13,7 @@ mod cli;
 mod pages;
 mod requests;
 mod responses;
+mod retention;
 mod robustness;
 mod sharing;
 mod storage;

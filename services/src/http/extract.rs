@@ -168,11 +168,15 @@ impl FromRequestParts<AppState> for AuthUser {
         if !scheme.eq_ignore_ascii_case("bearer") {
             return Err(ApiError::unauthenticated());
         }
-        state
+        let actor = state
             .tokens
             .verify(token.trim())
-            .map(AuthUser)
-            .ok_or_else(ApiError::unauthenticated)
+            .ok_or_else(ApiError::unauthenticated)?;
+        // A token outlives nothing: once its account is gone (destroyed, or removed), it opens nothing.
+        match crate::accounts::find(&state.db, &actor.user_id).await? {
+            Some(account) if account.role == actor.role => Ok(AuthUser(actor)),
+            _ => Err(ApiError::unauthenticated()),
+        }
     }
 }
 
