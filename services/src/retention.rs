@@ -197,6 +197,41 @@ async fn reapply_ledger(state: &AppState, ledger: &Ledger) -> anyhow::Result<Vec
     Ok(reapplied)
 }
 
+/// Everything about the subject of a request still open (a subject access or other rights request) is held
+/// until it is answered: the subject's account, applications and immigration records, found through the
+/// same indexes the response uses. The cost follows the open requests, not the store.
+async fn request_holds(state: &AppState) -> anyhow::Result<BTreeMap<(String, String), String>> {
+    let mut held = BTreeMap::new();
+    let db = &state.db;
+    for request in projections::information_requests::open_with_subject(db).await? {
+        let Some(email) = request.subject_email.as_deref() else {
+            continue;
+        };
+        let reason = format!(
+            "open {} request {} about this person",
+            request.kind.as_str(),
+            request.id
+        );
+        let mut applications: Vec<String> = projections::case_list::with_email(db, email).await?;
+        if let Some(account) = accounts::find_by_email(db, email).await? {
+            for view in projections::application_view::list_for_applicant(db, &account.id).await? {
+                applications.push(view.id);
+            }
+            held.insert(("Account".to_string(), account.id), reason.clone());
+        }
+        for id in applications {
+            for record in projections::immigration_records::for_application(db, &id).await? {
+                held.insert(
+                    ("ImmigrationRecord".to_string(), record.record_id),
+                    reason.clone(),
+                );
+            }
+            held.insert(("Application".to_string(), id), reason.clone());
+        }
+    }
+    Ok(held)
+}
+
 /// Sweeps the store as of a day. Idempotent: a second sweep on the same day destroys nothing more.
 /// `progress` is told how many records are due and each one done.
 pub async fn sweep(
@@ -214,11 +249,12 @@ pub async fn sweep(
     if !dry_run {
         report.reapplied = reapply_ledger(state, ledger).await?;
     }
-    let holds: BTreeMap<(String, String), String> = retention::holds(&state.db)
+    let mut holds: BTreeMap<(String, String), String> = retention::holds(&state.db)
         .await?
         .into_iter()
         .map(|hold| ((hold.aggregate_type, hold.aggregate_id), hold.reason))
         .collect();
+    holds.extend(request_holds(state).await?);
     let due = retention::due_by(&state.db, as_of).await?;
     let total = due.len();
     for (done, record) in due.iter().enumerate() {

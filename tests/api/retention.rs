@@ -35,6 +35,7 @@ on_both_stores!(
     a_backup_restored_from_before_a_sweep_is_destroyed_again_from_the_ledger,
     the_sweep_command_prints_each_record_and_a_summary_and_a_second_run_destroys_nothing,
     a_dry_run_names_the_accounts_the_sweep_would_destroy_with_their_last_application,
+    an_open_request_about_a_person_holds_their_records_until_it_is_answered,
 );
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1868,5 +1869,56 @@ async fn the_sweep_command_prints_each_record_and_a_summary_and_a_second_run_des
     assert_eq!(
         std::fs::read_to_string(dir.path().join("destroyed-streams.ledger")).unwrap(),
         ledger
+    );
+}
+
+async fn an_open_request_about_a_person_holds_their_records_until_it_is_answered(app: TestApp) {
+    let owner = app.applicant().await;
+    let information = app.staff(Role::InformationOfficer).await;
+    let id = withdrawn(&app, &owner).await;
+    let (status, request) = app
+        .post(
+            "/api/information-requests",
+            &information,
+            json!({
+                "kind": "sar", "received_on": today().to_string(),
+                "requester": {"name": "Test Requester", "email": owner.email},
+                "subject_email": owner.email, "description": "Test: everything held about me",
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{request}");
+    let sweeper = Sweeper::new();
+    let report = sweeper.sweep(&app, due()).await;
+    let held = line_of(&report.held, "Application", &id)
+        .unwrap_or_else(|| panic!("the application is held while the request is open: {report:?}"));
+    assert!(
+        held.held_because
+            .as_deref()
+            .is_some_and(|why| why.contains("open sar request")),
+        "{held:?}"
+    );
+    assert!(
+        ids(&report.destroyed, "Application").is_empty(),
+        "{report:?}"
+    );
+    assert!(
+        ids(&report.destroyed, "Account").is_empty(),
+        "the subject's account is held too: {report:?}"
+    );
+
+    let request_id = request["id"].as_str().unwrap();
+    let (status, _) = app
+        .post(
+            &format!("/api/information-requests/{request_id}/response"),
+            &information,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let report = sweeper.sweep(&app, due()).await;
+    assert!(
+        ids(&report.destroyed, "Application").contains(&id),
+        "answered, the request holds nothing: {report:?}"
     );
 }
