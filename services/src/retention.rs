@@ -7,7 +7,8 @@
 //! (`store.rs`, `projections::destroy_application`). The sweep reads only the rows due (the schedule's
 //! index on `due_on`), so its cost follows what expires, not the size of the store. Afterwards the freed
 //! pages are scrubbed: SQLite overwrites deleted content (`secure_delete`) and its WAL is checkpointed and
-//! truncated; PostgreSQL rewrites the tables that held keys or personal data (`VACUUM FULL`).
+//! truncated; PostgreSQL writes anew the tables that held keys or personal data (copied aside, truncated,
+//! copied back).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -379,11 +380,26 @@ pub async fn scrub(db: &Db) -> anyhow::Result<()> {
             anyhow::bail!("the SQLite WAL could not be truncated: the database stayed busy")
         }
         Db::Postgres(pool) => {
-            // VACUUM FULL writes each table anew, without its dead rows, and drops the old files.
+            // Each table is written anew with only its live rows, and its old files are dropped. Not VACUUM
+            // FULL: it copies the deleted rows that another session's open snapshot could still see.
+            // TRUNCATE waits for every session reading the table and leaves no old row version behind.
             for table in TABLES_WITH_PERSONAL_DATA {
-                sqlx::query(&format!("VACUUM FULL {table}"))
-                    .execute(pool)
+                let mut tx = pool.begin().await?;
+                sqlx::query(&format!("LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
+                    .execute(&mut *tx)
                     .await?;
+                sqlx::query(&format!(
+                    "CREATE TEMP TABLE etp_kept ON COMMIT DROP AS SELECT * FROM {table}"
+                ))
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(&format!("TRUNCATE {table}"))
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(&format!("INSERT INTO {table} SELECT * FROM etp_kept"))
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
             }
             Ok(())
         }

@@ -1510,9 +1510,6 @@ async fn no_marker_nor_key_of_a_destroyed_stream_is_left_in_any_file_of_the_stor
 /// store (a second `etp serve`, a report, autovacuum) was in a transaction during the sweep, as it often is
 /// in production: the rows the sweep deleted must not survive in the files once that session ends.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "open: with another session in a transaction during the sweep, the current relation files of a \
-            table rewritten by the scrub (TRUNCATE and copy back) still hold a tuple of a destroyed stream in some \
-            runs (a different table each run); not reproduced by the same statements in psql. Under investigation"]
 async fn on_postgresql_no_row_of_a_destroyed_stream_is_left_in_the_relation_files_though_a_session_was_reading()
  {
     let app = crate::helpers::spawn_app(Backend::Postgres).await;
@@ -1561,7 +1558,6 @@ async fn on_postgresql_no_row_of_a_destroyed_stream_is_left_in_the_relation_file
         .unwrap();
     sqlx::query("SELECT 1").execute(&mut reader).await.unwrap();
     let report = Sweeper::new().sweep(&app, due()).await;
-
     sqlx::query("COMMIT").execute(&mut reader).await.unwrap();
     assert!(
         ids(&report.destroyed, "Application").contains(&id),
