@@ -290,3 +290,21 @@ pub async fn produce(
         )),
     }
 }
+
+/// The letter of a request's response, rendered from its template (values escaped).
+pub fn letter(
+    view: &projections::information_requests::RequestView,
+    response: &Value,
+) -> Result<String, handlebars::RenderError> {
+    let template = if view.kind.is_foi() {
+        "foi_letter"
+    } else {
+        "sar_letter"
+    };
+    let data = json!({
+        "request": {"id": view.id, "kind": view.kind.as_str(), "received_on": view.received_on,
+                    "responded_on": view.responded_on, "requester": view.requester},
+        "response": response,
+    });
+    crate::pages::templates::render(template, &data)
+}

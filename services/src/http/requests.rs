@@ -275,18 +275,7 @@ async fn response(
     match query.format.as_deref().unwrap_or("json") {
         "json" => Ok(Json(response).into_response()),
         "html" => {
-            let template = if view.kind.is_foi() {
-                "foi_letter"
-            } else {
-                "sar_letter"
-            };
-            let letter = json!({
-                "request": {"id": view.id, "kind": view.kind.as_str(), "received_on": view.received_on,
-                            "responded_on": view.responded_on, "requester": view.requester},
-                "response": response,
-            });
-            let html =
-                crate::pages::templates::render(template, &letter).map_err(ApiError::internal)?;
+            let html = crate::responses::letter(&view, &response).map_err(ApiError::internal)?;
             Ok(axum::response::Html(html).into_response())
         }
         _ => Err(ApiError::invalid_field("format", "must be json or html")),

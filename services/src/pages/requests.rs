@@ -413,16 +413,6 @@ async fn letter(
 ) -> Result<Response, PageError> {
     let view = load(&state, &session, &id).await?;
     let response = view.response.clone().ok_or(PageError::NotFound)?;
-    let template = if view.kind.is_foi() {
-        "foi_letter"
-    } else {
-        "sar_letter"
-    };
-    let data = json!({
-        "request": {"id": view.id, "kind": view.kind.as_str(), "received_on": view.received_on,
-                    "responded_on": view.responded_on, "requester": view.requester},
-        "response": response,
-    });
-    let html = super::templates::render(template, &data).map_err(|_| PageError::Internal)?;
+    let html = crate::responses::letter(&view, &response).map_err(|_| PageError::Internal)?;
     Ok(Html(html).into_response())
 }
