@@ -40,6 +40,20 @@ pub enum Command {
     /// Retention: destroy what the schedule says is due.
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// Measurements of the store as it is.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Time the subject access response for applicants of the store (a demo store, say): its cost must follow
+    /// the subject's own records, not the size of the store.
+    Sar {
+        /// How many subjects to answer for.
+        #[arg(long, default_value_t = 20)]
+        subjects: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -134,6 +148,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "rebuilt the views from {} events of {} streams",
                 report.events, report.streams
             );
+            Ok(())
+        }
+        Command::Bench(BenchCommand::Sar { subjects }) => {
+            let state = AppState::from_config(&config).await?;
+            let report = crate::responses::bench_subject_access(&state, subjects).await?;
+            println!("{report}");
             Ok(())
         }
         Command::Retention(RetentionCommand::Sweep { as_of, dry_run }) => {

@@ -824,3 +824,32 @@ async fn demo_seed_makes_made_up_applications_at_every_stage_through_the_ordinar
     let rebuilt = run(etp(dir.path(), &url, &["projections", "rebuild"]), None);
     assert_success(&rebuilt, "a rebuild of the seeded store");
 }
+
+#[tokio::test]
+async fn bench_sar_answers_for_applicants_of_a_seeded_store_and_reports_the_times() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let url = sqlite_url(dir.path());
+    assert_success(
+        &run(
+            etp(dir.path(), &url, &["demo", "seed", "--applications", "8"]),
+            None,
+        ),
+        "etp demo seed",
+    );
+    let output = run(
+        etp(dir.path(), &url, &["bench", "sar", "--subjects", "5"]),
+        None,
+    );
+    assert_success(&output, "etp bench sar");
+    let text = stdout(&output);
+    assert!(
+        text.starts_with("subject access for 5 subjects in a store of 8 applications: median "),
+        "{text}"
+    );
+    let empty = tempfile::tempdir().expect("a temporary folder");
+    let refused = run(
+        etp(empty.path(), &sqlite_url(empty.path()), &["bench", "sar"]),
+        None,
+    );
+    assert_refused(&refused, "etp bench sar on an empty store");
+}
