@@ -2506,3 +2506,84 @@ async fn a_withdrawn_draft_cannot_be_edited_and_says_it_is_withdrawn() {
             status: Status::Withdrawn,
         });
 }
+
+fn restricted_after_submission() -> Vec<Ev> {
+    with(
+        submitted(),
+        [Ev::ProcessingRestricted {
+            request_id: None,
+            reason: "accuracy contested".to_string().into(),
+        }],
+    )
+}
+
+#[tokio::test]
+async fn an_information_officer_restricts_processing_with_a_reason() {
+    given(submitted())
+        .when_async(by(
+            someone_with(Role::InformationOfficer),
+            C::RestrictProcessing {
+                request_id: Some("request-1".to_string()),
+                reason: " accuracy contested ".to_string(),
+            },
+        ))
+        .await
+        .then_expect_events(vec![Ev::ProcessingRestricted {
+            request_id: Some("request-1".to_string()),
+            reason: "accuracy contested".to_string().into(),
+        }]);
+}
+
+#[tokio::test]
+async fn a_restricted_case_is_not_assessed_but_can_be_corrected() {
+    given(restricted_after_submission())
+        .when_async(by(
+            officer(),
+            C::DetermineEligibility {
+                eligible: true,
+                reason: "meets the rules".to_string(),
+            },
+        ))
+        .await
+        .then_expect_error(E::Restricted {
+            action: "determine the eligibility of",
+        });
+    let events = given(restricted_after_submission())
+        .when_async(by(
+            helpdesk(),
+            C::AmendPersonalData {
+                changes: vec![("personal.phone".to_string(), "+000 0000 0009".to_string())],
+                reason: "corrected".to_string(),
+                requested_by: "the applicant".to_string(),
+            },
+        ))
+        .await
+        .inspect_result()
+        .expect("a correction is not halted by the restriction");
+    assert!(matches!(
+        events.as_slice(),
+        [Ev::PersonalDataAmended { .. }]
+    ));
+}
+
+#[tokio::test]
+async fn a_restriction_is_lifted_once_and_only_by_an_information_officer() {
+    given(restricted_after_submission())
+        .when_async(by(
+            officer(),
+            C::LiftRestriction {
+                reason: "x".to_string(),
+            },
+        ))
+        .await
+        .then_expect_error(E::Forbidden);
+    given(submitted())
+        .when_async(by(
+            someone_with(Role::InformationOfficer),
+            C::LiftRestriction {
+                reason: "x".to_string(),
+            },
+        ))
+        .await
+        .then_expect_error(E::NotRestricted);
+}

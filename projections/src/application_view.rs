@@ -37,8 +37,20 @@ pub struct ApplicationView {
     pub refused_disclosures: Vec<RefusedDisclosureView>,
     #[serde(default)]
     pub rectification_notices: Vec<RectificationNoticeView>,
+    /// Processing is restricted at the applicant's request, and why.
+    #[serde(default)]
+    pub restriction: Option<RestrictionView>,
     /// The sequence number of the last event folded in.
     pub version: i64,
+}
+
+/// A restriction of processing in force.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RestrictionView {
+    pub request_id: Option<String>,
+    pub reason: Option<String>,
+    pub restricted_by: String,
+    pub since: DateTime<Utc>,
 }
 
 /// A disclosure made: to whom, what, why and when.
@@ -158,6 +170,7 @@ impl ApplicationView {
             disclosures: Vec::new(),
             refused_disclosures: Vec::new(),
             rectification_notices: Vec::new(),
+            restriction: None,
             version: event.sequence,
         }
     }
@@ -341,6 +354,15 @@ impl ApplicationView {
             }),
             // The view itself is deleted when its personal data is destroyed.
             ApplicationEvent::PersonalDataDestroyed { .. } => {}
+            ApplicationEvent::ProcessingRestricted { request_id, reason } => {
+                self.restriction = Some(RestrictionView {
+                    request_id: request_id.clone(),
+                    reason: reason.known().cloned(),
+                    restricted_by: by.clone(),
+                    since: at,
+                });
+            }
+            ApplicationEvent::RestrictionLifted { .. } => self.restriction = None,
             ApplicationEvent::RectificationNoticeSent { recipient_id } => {
                 for notice in self
                     .rectification_notices

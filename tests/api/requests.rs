@@ -16,6 +16,7 @@ on_both_stores!(
     extensions_move_the_dates_once,
     a_newly_proclaimed_holiday_moves_an_open_requests_dates,
     the_desk_lists_overdue_requests_first_then_by_due_date,
+    a_restricted_case_does_not_move_until_the_restriction_is_lifted,
 );
 
 fn request(kind: &str, received_on: &str) -> Value {
@@ -388,4 +389,102 @@ async fn the_desk_lists_overdue_requests_first_then_by_due_date(app: TestApp) {
     let ids: Vec<&Value> = list.as_array().unwrap().iter().map(|r| &r["id"]).collect();
     assert_eq!(ids, vec![&overdue["id"], &older["id"], &recent["id"]]);
     assert_eq!(list[0]["overdue"], true);
+}
+
+async fn a_restricted_case_does_not_move_until_the_restriction_is_lifted(app: TestApp) {
+    let information = app.staff(Role::InformationOfficer).await;
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let helpdesk = app.staff(Role::Helpdesk).await;
+    let applicant = app.applicant().await;
+    let id = app.submitted(&applicant).await;
+    let restrict = json!({"reason": "Test: the applicant contests the accuracy of their data"});
+    for user in [&officer, &helpdesk, &applicant] {
+        let (status, _) = app
+            .post(
+                &format!("/api/applications/{id}/restriction"),
+                user,
+                restrict.clone(),
+            )
+            .await;
+        assert_ne!(
+            status,
+            StatusCode::OK,
+            "only an information officer restricts processing"
+        );
+    }
+    let (status, body) = app
+        .post(
+            &format!("/api/applications/{id}/restriction"),
+            &information,
+            restrict,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, view) = app.get(&format!("/api/applications/{id}"), &officer).await;
+    assert!(
+        view["restriction"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("contests")),
+        "{view}"
+    );
+
+    let (status, body) = app
+        .post(
+            &format!("/api/applications/{id}/eligibility"),
+            &officer,
+            json!({"eligible": true, "reason": "x"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["error"], "restricted");
+    let preferences = json!({"networking_opt_out": true, "alumni_email_opt_out": false, "alumni_book_opt_out": false, "images_opt_out": false});
+    assert_eq!(
+        app.put(
+            &format!("/api/applications/{id}/preferences"),
+            &officer,
+            preferences
+        )
+        .await
+        .0,
+        StatusCode::CONFLICT
+    );
+    let amendment = json!({"changes": {"personal.phone": "+000 5555 5555"}, "reason": "Test: corrected while restricted"});
+    assert_eq!(
+        app.post(
+            &format!("/api/applications/{id}/amendments"),
+            &helpdesk,
+            amendment
+        )
+        .await
+        .0,
+        StatusCode::OK,
+        "the data can still be corrected"
+    );
+
+    let lift = json!({"reason": "Test: accuracy confirmed"});
+    let (status, _) = app
+        .post(
+            &format!("/api/applications/{id}/restriction/lift"),
+            &information,
+            lift.clone(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body) = app
+        .post(
+            &format!("/api/applications/{id}/restriction/lift"),
+            &information,
+            lift,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["error"], "not_restricted");
+    let (status, _) = app
+        .post(
+            &format!("/api/applications/{id}/eligibility"),
+            &officer,
+            json!({"eligible": true, "reason": "x"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "the case moves again");
 }

@@ -184,6 +184,9 @@ pub struct Application {
     pub notices_due: BTreeSet<String>,
     /// The personal data has been destroyed.
     pub destroyed: bool,
+    /// Processing is restricted at the subject's request.
+    #[serde(default)]
+    pub restricted: bool,
 }
 
 type Command = Authored<ApplicationCommand>;
@@ -286,6 +289,8 @@ impl Aggregate for Application {
             ApplicationEvent::RectificationNoticeSent { recipient_id } => {
                 self.notices_due.remove(&recipient_id);
             }
+            ApplicationEvent::ProcessingRestricted { .. } => self.restricted = true,
+            ApplicationEvent::RestrictionLifted { .. } => self.restricted = false,
             ApplicationEvent::PersonalDataDestroyed { .. } => {
                 self.destroyed = true;
                 self.form = Form::default();
@@ -315,6 +320,9 @@ impl Application {
             return Err(ApplicationError::Forbidden);
         }
         let action = command.action();
+        if self.restricted && halted_by_restriction(&command) {
+            return Err(ApplicationError::Restricted { action });
+        }
         match command {
             ApplicationCommand::StartApplication { .. } => Err(ApplicationError::AlreadyStarted),
             ApplicationCommand::SaveDraft { changes } => self.save_draft(changes),
@@ -430,6 +438,32 @@ impl Application {
                 Ok(vec![ApplicationEvent::PersonalDataDestroyed {
                     rule,
                     destroyed_on,
+                }])
+            }
+            ApplicationCommand::RestrictProcessing { request_id, reason } => {
+                if self.restricted {
+                    return Ok(vec![]);
+                }
+                let reason = reason.trim().to_string();
+                if reason.is_empty() {
+                    return Err(ApplicationError::Invalid {
+                        problems: vec![FieldProblem::new(
+                            "reason",
+                            "say why processing is restricted",
+                        )],
+                    });
+                }
+                Ok(vec![ApplicationEvent::ProcessingRestricted {
+                    request_id,
+                    reason: reason.into(),
+                }])
+            }
+            ApplicationCommand::LiftRestriction { reason } => {
+                if !self.restricted {
+                    return Err(ApplicationError::NotRestricted);
+                }
+                Ok(vec![ApplicationEvent::RestrictionLifted {
+                    reason: reason.trim().to_string().into(),
                 }])
             }
             ApplicationCommand::MarkRectificationNoticeSent { recipient_id } => {
@@ -790,8 +824,30 @@ pub fn may_issue(role: Role, command: &ApplicationCommand) -> bool {
         C::DiscloseData { .. } | C::MarkRectificationNoticeSent { .. } => {
             role == Role::ProgrammeOfficer
         }
-        C::DestroyPersonalData { .. } => role == Role::InformationOfficer,
+        C::DestroyPersonalData { .. }
+        | C::RestrictProcessing { .. }
+        | C::LiftRestriction { .. } => role == Role::InformationOfficer,
     }
+}
+
+/// While processing is restricted the case does not move: no assessment, decision, award, disclosure or
+/// change of preferences. The data can still be corrected (rectification), the application withdrawn, the
+/// restriction lifted and, on erasure or retention, the data destroyed.
+pub fn halted_by_restriction(command: &ApplicationCommand) -> bool {
+    use ApplicationCommand as C;
+    matches!(
+        command,
+        C::SaveDraft { .. }
+            | C::SubmitApplication
+            | C::SetPreferences { .. }
+            | C::DetermineEligibility { .. }
+            | C::AssignCommitteeMember { .. }
+            | C::ScoreApplication { .. }
+            | C::RecordDecision { .. }
+            | C::MakeAward { .. }
+            | C::CompleteAward { .. }
+            | C::DiscloseData { .. }
+    )
 }
 
 /// Each criterion is marked 0 to 10.

@@ -76,6 +76,14 @@ pub enum ApplicationCommand {
         rule: RecordKind,
         destroyed_on: NaiveDate,
     },
+    /// The information officer restricts processing at the subject's request.
+    RestrictProcessing {
+        request_id: Option<String>,
+        reason: String,
+    },
+    LiftRestriction {
+        reason: String,
+    },
 }
 
 impl ApplicationCommand {
@@ -100,6 +108,8 @@ impl ApplicationCommand {
                 "record a rectification notice for"
             }
             ApplicationCommand::DestroyPersonalData { .. } => "destroy",
+            ApplicationCommand::RestrictProcessing { .. } => "restrict",
+            ApplicationCommand::LiftRestriction { .. } => "lift the restriction of",
         }
     }
 }

@@ -53,6 +53,13 @@ pub enum ApplicationError {
     NotAwarded { status: Status },
     #[error("no correction is waiting to be passed on to that recipient")]
     NoNoticeDue,
+    /// Processing is restricted at the subject's request: the case does not move until it is lifted.
+    #[error(
+        "processing of this application is restricted at the applicant's request; it cannot {action} until the restriction is lifted"
+    )]
+    Restricted { action: &'static str },
+    #[error("processing of this application is not restricted")]
+    NotRestricted,
     /// The application's personal data has been destroyed; nothing more can be done with it.
     #[error("this application's personal data has been destroyed under the retention schedule")]
     Destroyed,

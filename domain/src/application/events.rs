@@ -104,6 +104,15 @@ pub enum ApplicationEvent {
         rule: RecordKind,
         destroyed_on: NaiveDate,
     },
+    /// Processing is restricted at the data subject's request (UK GDPR Art 18): the data is kept, but the
+    /// case does not move until the restriction is lifted.
+    ProcessingRestricted {
+        request_id: Option<String>,
+        reason: Personal<String>,
+    },
+    RestrictionLifted {
+        reason: Personal<String>,
+    },
 }
 
 /// One amended personal field: the value before and after, both kept in the log.
@@ -172,6 +181,8 @@ impl DomainEvent for ApplicationEvent {
             ApplicationEvent::RectificationNoticeDue { .. } => "RectificationNoticeDue",
             ApplicationEvent::RectificationNoticeSent { .. } => "RectificationNoticeSent",
             ApplicationEvent::PersonalDataDestroyed { .. } => PERSONAL_DATA_DESTROYED,
+            ApplicationEvent::ProcessingRestricted { .. } => "ProcessingRestricted",
+            ApplicationEvent::RestrictionLifted { .. } => "RestrictionLifted",
         };
         name.to_string()
     }

@@ -196,6 +196,8 @@ impl From<ApplicationError> for ApiError {
             }
             E::NoNoticeDue => status(StatusCode::CONFLICT, "no_notice_due"),
             E::Destroyed => ApiError::destroyed(),
+            E::Restricted { .. } => status(StatusCode::CONFLICT, "restricted"),
+            E::NotRestricted => status(StatusCode::CONFLICT, "not_restricted"),
             E::RuleDoesNotApply {
                 status: current, ..
             } => {

@@ -17,10 +17,17 @@ use super::extract::{ApiJson, ApiPath, AuthUser};
 use crate::app::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/retention", get(overview)).route(
-        "/applications/{id}/hold",
-        post(place_hold).delete(lift_hold),
-    )
+    Router::new()
+        .route("/retention", get(overview))
+        .route(
+            "/applications/{id}/hold",
+            post(place_hold).delete(lift_hold),
+        )
+        .route("/applications/{id}/restriction", post(restrict))
+        .route(
+            "/applications/{id}/restriction/lift",
+            post(lift_restriction),
+        )
 }
 
 async fn overview(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, ApiError> {
@@ -84,4 +91,45 @@ async fn lift_hold(
         return Err(ApiError::not_found());
     }
     Ok(Json(json!({ "application_id": id, "held": false })))
+}
+
+#[derive(Deserialize)]
+struct RestrictionBody {
+    reason: String,
+    /// The restriction request this answers, if any.
+    request_id: Option<String>,
+}
+
+/// Processing is restricted at the applicant's request: the case does not move until it is lifted.
+async fn restrict(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<RestrictionBody>,
+) -> Result<Json<Value>, ApiError> {
+    let command = domain::application::ApplicationCommand::RestrictProcessing {
+        request_id: body.request_id,
+        reason: body.reason,
+    };
+    state.execute_application(&id, &actor, command).await?;
+    Ok(Json(json!({ "application_id": id, "restricted": true })))
+}
+
+#[derive(Deserialize)]
+struct LiftBody {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn lift_restriction(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<LiftBody>,
+) -> Result<Json<Value>, ApiError> {
+    let command = domain::application::ApplicationCommand::LiftRestriction {
+        reason: body.reason,
+    };
+    state.execute_application(&id, &actor, command).await?;
+    Ok(Json(json!({ "application_id": id, "restricted": false })))
 }

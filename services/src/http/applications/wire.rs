@@ -377,6 +377,7 @@ pub fn render(view: &ApplicationView, audience: &Audience) -> Value {
                 "rectification_notices".into(),
                 json!(view.rectification_notices),
             );
+            map.insert("restriction".into(), json!(view.restriction));
         }
     }
     body
