@@ -27,6 +27,9 @@ pub enum RecordKind {
     ApplicantAccount,
     /// A successful application and its award.
     Award,
+    /// Any application whose erasure an information officer approved (UK GDPR Art 17). Not on the schedule:
+    /// erasure is asked for, not reached by time.
+    ErasedOnRequest,
 }
 
 /// How long a record is kept.
@@ -89,14 +92,21 @@ impl RecordKind {
             RecordKind::ImmigrationRecord => "immigration_record",
             RecordKind::ApplicantAccount => "applicant_account",
             RecordKind::Award => "award",
+            RecordKind::ErasedOnRequest => "erasure_request",
         }
     }
 
     pub fn parse(name: &str) -> Option<RecordKind> {
-        SCHEDULE
-            .iter()
-            .map(|rule| rule.kind)
-            .find(|kind| kind.as_str() == name)
+        [
+            RecordKind::UnsuccessfulApplication,
+            RecordKind::UnsubmittedDraft,
+            RecordKind::ImmigrationRecord,
+            RecordKind::ApplicantAccount,
+            RecordKind::Award,
+            RecordKind::ErasedOnRequest,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == name)
     }
 
     /// The kind of record an application is, for retention, while it has this status: `None` while it is

@@ -12,6 +12,15 @@ use domain::request::{
 
 use crate::{Conn, Db, ProjectionError, RecordedEvent, on_conn, on_pool};
 
+/// The decision on an erasure request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErasureDecision {
+    pub approved: bool,
+    pub reason: Option<String>,
+    pub decided_by: String,
+    pub decided_at: DateTime<Utc>,
+}
+
 /// One change of the clock, as the request's history shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClockEntry {
@@ -39,6 +48,9 @@ pub struct RequestView {
     pub responded_on: Option<NaiveDate>,
     #[serde(default)]
     pub response: Option<serde_json::Value>,
+    /// For an erasure request: the decision and its reason.
+    #[serde(default)]
+    pub erasure: Option<ErasureDecision>,
     pub logged_by: String,
     pub logged_at: DateTime<Utc>,
     pub version: i64,
@@ -101,6 +113,7 @@ pub(crate) async fn project(
             extension_reason: None,
             responded_on: None,
             response: None,
+            erasure: None,
             logged_by: by.clone(),
             logged_at: at,
             version: event.sequence,
@@ -144,6 +157,14 @@ pub(crate) async fn project(
         RequestEvent::DeadlineExtended { extension, reason } => {
             view.extension = Some(*extension);
             view.extension_reason = reason.known().cloned();
+        }
+        RequestEvent::ErasureDecided { approved, reason } => {
+            view.erasure = Some(ErasureDecision {
+                approved: *approved,
+                reason: reason.known().cloned(),
+                decided_by: by,
+                decided_at: at,
+            });
         }
         RequestEvent::ResponseIssued {
             issued_on,

@@ -33,6 +33,8 @@ pub struct AppState {
     pub tokens: TokenKeys,
     /// Whether cookies are marked Secure (the service is reached over HTTPS).
     pub secure_cookies: bool,
+    /// Where destructions are also written, outside the database (`ETP_RETENTION_LEDGER`).
+    pub retention_ledger: Option<std::path::PathBuf>,
     applications: Arc<Framework<Application>>,
     immigration: Arc<Framework<ImmigrationRecord>>,
     recipients: Arc<Framework<Recipient>>,
@@ -70,6 +72,7 @@ impl AppState {
             repo,
             tokens: TokenKeys::new(jwt_secret),
             secure_cookies: false,
+            retention_ledger: None,
             applications: Arc::new(applications),
             immigration: Arc::new(immigration),
             recipients: Arc::new(recipients),
@@ -86,6 +89,7 @@ impl AppState {
             config.jwt_secret.expose().as_bytes(),
         );
         state.secure_cookies = config.secure_cookies;
+        state.retention_ledger = Some(config.retention_ledger.clone());
         Ok(state)
     }
 

@@ -422,3 +422,94 @@ pub fn ledger_path(database_url: &str, configured: Option<&str>) -> PathBuf {
         None => PathBuf::from("destroyed-streams.ledger"),
     }
 }
+
+/// Carries out an approved erasure request: every application of the subject is destroyed as retention
+/// destroys it, except where a ground to keep it applies (an award is held indefinitely under the policy;
+/// immigration records are kept for their two years), and their account too once nothing of theirs is kept.
+/// Answers what was erased and what was kept, and why.
+pub async fn erase(
+    state: &AppState,
+    email: &str,
+    today: NaiveDate,
+) -> anyhow::Result<serde_json::Value> {
+    let db = &state.db;
+    let ledger = state.retention_ledger.as_ref().map(Ledger::new);
+    let mut ids: std::collections::BTreeSet<String> = projections::case_list::with_email(db, email)
+        .await?
+        .into_iter()
+        .collect();
+    let account = accounts::find_by_email(db, email).await?;
+    if let Some(account) = &account {
+        for view in projections::application_view::list_for_applicant(db, &account.id).await? {
+            ids.insert(view.id);
+        }
+    }
+    let legal_holds: BTreeMap<(String, String), String> = retention::holds(db)
+        .await?
+        .into_iter()
+        .map(|hold| ((hold.aggregate_type, hold.aggregate_id), hold.reason))
+        .collect();
+    let mut erased = Vec::new();
+    let mut kept = Vec::new();
+    for id in ids {
+        let Some(view) = projections::application_view::find(db, &id).await? else {
+            continue;
+        };
+        if let Some(reason) = legal_holds.get(&("Application".to_string(), id.clone())) {
+            kept.push(serde_json::json!({
+                "record": format!("application {id} ({})", view.cycle),
+                "ground": format!("a legal hold: {reason}"),
+            }));
+            continue;
+        }
+        if matches!(
+            view.status,
+            domain::application::Status::Awarded | domain::application::Status::Alumni
+        ) {
+            kept.push(serde_json::json!({
+                "record": format!("application {id} ({})", view.cycle),
+                "ground": "an award is held indefinitely under the privacy policy, to administer it and for the record of scholars",
+            }));
+            continue;
+        }
+        let record = DueRecord {
+            aggregate_type: "Application".to_string(),
+            aggregate_id: id.clone(),
+            rule: RecordKind::ErasedOnRequest,
+            due_on: today,
+        };
+        if destroy(state, &record, today).await? {
+            if let Some(ledger) = &ledger {
+                ledger.append(&LedgerLine {
+                    aggregate_type: "Application".to_string(),
+                    aggregate_id: id.clone(),
+                    rule: RecordKind::ErasedOnRequest.as_str().to_string(),
+                    destroyed_on: today,
+                })?;
+            }
+            erased
+                .push(serde_json::json!({"record": format!("application {id} ({})", view.cycle)}));
+        }
+    }
+    if let Some(account) = account {
+        let still_kept = !projections::application_view::list_for_applicant(db, &account.id)
+            .await?
+            .is_empty();
+        if still_kept {
+            kept.push(serde_json::json!({"record": "your account", "ground": "it gives you access to the award we keep"}));
+        } else {
+            accounts::destroy(db, &account.id, today).await?;
+            if let Some(ledger) = &ledger {
+                ledger.append(&LedgerLine {
+                    aggregate_type: "Account".to_string(),
+                    aggregate_id: account.id.clone(),
+                    rule: RecordKind::ErasedOnRequest.as_str().to_string(),
+                    destroyed_on: today,
+                })?;
+            }
+            erased.push(serde_json::json!({"record": "your account"}));
+        }
+    }
+    scrub(db).await?;
+    Ok(serde_json::json!({"erasure": "approved", "erased": erased, "kept": kept}))
+}

@@ -17,6 +17,8 @@ on_both_stores!(
     a_newly_proclaimed_holiday_moves_an_open_requests_dates,
     the_desk_lists_overdue_requests_first_then_by_due_date,
     a_restricted_case_does_not_move_until_the_restriction_is_lifted,
+    an_approved_erasure_destroys_what_has_no_ground_to_be_kept_and_says_so,
+    a_refused_erasure_is_answered_with_the_reason_and_destroys_nothing,
 );
 
 fn request(kind: &str, received_on: &str) -> Value {
@@ -487,4 +489,156 @@ async fn a_restricted_case_does_not_move_until_the_restriction_is_lifted(app: Te
         )
         .await;
     assert_eq!(status, StatusCode::OK, "the case moves again");
+}
+
+async fn erasure_request(app: &TestApp, officer: &User, email: &str) -> String {
+    let (status, body) = app
+        .post(
+            "/api/information-requests",
+            officer,
+            json!({
+                "kind": "erasure", "received_on": chrono::Utc::now().date_naive().to_string(),
+                "requester": {"name": "Test Subject", "email": email},
+                "subject_email": email, "description": "Test: erase my data",
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["id"].as_str().unwrap().to_string()
+}
+
+async fn an_approved_erasure_destroys_what_has_no_ground_to_be_kept_and_says_so(app: TestApp) {
+    let information = app.staff(Role::InformationOfficer).await;
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let applicant = app.applicant().await;
+    let id = app.submitted(&applicant).await;
+    let request = erasure_request(&app, &information, &applicant.email).await;
+    let path = format!("/api/information-requests/{request}/erasure");
+    let (status, decided) = app
+        .post(
+            &path,
+            &information,
+            json!({"approve": true, "reason": "Test: no ground to keep"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{decided}");
+    assert_eq!(decided["status"], "responded");
+    assert_eq!(decided["erasure"]["approved"], true);
+    let (status, body) = app.get(&format!("/api/applications/{id}"), &officer).await;
+    assert_eq!(status, StatusCode::GONE, "{body}");
+    let (status, _) = app.login(&applicant.email, crate::helpers::PASSWORD).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the account went with the last application"
+    );
+    let (_, response) = app
+        .get(
+            &format!("/api/information-requests/{request}/response?format=json"),
+            &information,
+        )
+        .await;
+    assert_eq!(response["erasure"], "approved");
+    assert_eq!(
+        response["erased"].as_array().map(Vec::len),
+        Some(2),
+        "{response}"
+    );
+    let (status, body) = app
+        .post(
+            &path,
+            &information,
+            json!({"approve": true, "reason": "again"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+
+    // An award is kept: there is a ground to keep it.
+    let awarded = app.applicant().await;
+    let award = app.awarded_for(&awarded, &officer).await;
+    let request = erasure_request(&app, &information, &awarded.email).await;
+    let (status, _) = app
+        .post(
+            &format!("/api/information-requests/{request}/erasure"),
+            &information,
+            json!({"approve": true, "reason": "Test"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        app.get(&format!("/api/applications/{award}"), &officer)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let (_, response) = app
+        .get(
+            &format!("/api/information-requests/{request}/response?format=json"),
+            &information,
+        )
+        .await;
+    assert!(
+        response["kept"][0]["ground"]
+            .as_str()
+            .is_some_and(|g| g.contains("award")),
+        "{response}"
+    );
+}
+
+async fn a_refused_erasure_is_answered_with_the_reason_and_destroys_nothing(app: TestApp) {
+    let information = app.staff(Role::InformationOfficer).await;
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let applicant = app.applicant().await;
+    let id = app.submitted(&applicant).await;
+    let request = erasure_request(&app, &information, &applicant.email).await;
+    let (status, decided) = app
+        .post(
+            &format!("/api/information-requests/{request}/erasure"),
+            &information,
+            json!({"approve": false, "reason": "Test: the application is being assessed"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{decided}");
+    assert_eq!(decided["erasure"]["approved"], false);
+    assert_eq!(
+        app.get(&format!("/api/applications/{id}"), &officer)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let (_, response) = app
+        .get(
+            &format!("/api/information-requests/{request}/response?format=json"),
+            &information,
+        )
+        .await;
+    assert_eq!(response["erasure"], "refused");
+    assert_eq!(
+        response["reason"],
+        "Test: the application is being assessed"
+    );
+    let foi = log(&app, &information, "foi", "2025-06-02").await;
+    let (status, _) = app
+        .post(
+            &format!(
+                "/api/information-requests/{}/erasure",
+                foi["id"].as_str().unwrap()
+            ),
+            &information,
+            json!({"approve": true, "reason": "x"}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "only an erasure request is decided so"
+    );
+    let (status, _) = app
+        .post(
+            &format!("/api/information-requests/{request}/erasure"),
+            &officer,
+            json!({"approve": true, "reason": "x"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
 }

@@ -427,9 +427,15 @@ impl Application {
                 fields,
             } => self.disclose(disclosure_id, recipient, purpose, fields, action),
             ApplicationCommand::DestroyPersonalData { rule, destroyed_on } => {
-                if RecordKind::of_application(self.status) != Some(rule)
-                    || rule == RecordKind::Award
-                {
+                let fits = match rule {
+                    // An award is kept for ever: there is a ground to keep it, whatever is asked.
+                    RecordKind::Award => false,
+                    RecordKind::ErasedOnRequest => {
+                        !matches!(self.status, Status::Awarded | Status::Alumni)
+                    }
+                    other => RecordKind::of_application(self.status) == Some(other),
+                };
+                if !fits {
                     return Err(ApplicationError::RuleDoesNotApply {
                         rule: rule.as_str(),
                         status: self.status,

@@ -99,6 +99,8 @@ pub struct InformationRequest {
     pub status: RequestStatus,
     pub stops: Vec<ClockStop>,
     pub extension: Option<Extension>,
+    /// For an erasure request: whether it was approved, once decided.
+    pub erasure_approved: Option<bool>,
 }
 
 fn note_problem(field: &str, text: &str, required: bool, problems: &mut Vec<FieldProblem>) {
@@ -241,6 +243,24 @@ impl Aggregate for InformationRequest {
                     note: note.trim().to_string().into(),
                 }
             }
+            RequestCommand::DecideErasure { approve, reason } => {
+                let kind = self.kind.ok_or(RequestError::NotFound)?;
+                if kind != RequestKind::Erasure {
+                    return Err(RequestError::NotAnErasureRequest);
+                }
+                if self.erasure_approved.is_some() {
+                    return Err(RequestError::AlreadyDecided);
+                }
+                let mut problems = Vec::new();
+                note_problem("reason", &reason, true, &mut problems);
+                if !problems.is_empty() {
+                    return Err(RequestError::Invalid { problems });
+                }
+                RequestEvent::ErasureDecided {
+                    approved: approve,
+                    reason: reason.trim().to_string().into(),
+                }
+            }
             RequestCommand::IssueResponse { response } => {
                 self.kind.ok_or(RequestError::NotFound)?;
                 RequestEvent::ResponseIssued {
@@ -302,6 +322,7 @@ impl Aggregate for InformationRequest {
             }
             RequestEvent::DeadlineExtended { extension, .. } => self.extension = Some(extension),
             RequestEvent::ResponseIssued { .. } => self.status = RequestStatus::Responded,
+            RequestEvent::ErasureDecided { approved, .. } => self.erasure_approved = Some(approved),
         }
     }
 }

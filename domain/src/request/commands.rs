@@ -28,6 +28,11 @@ pub enum RequestCommand {
         extension: Extension,
         reason: String,
     },
+    /// An erasure request is approved or refused, with the reason.
+    DecideErasure {
+        approve: bool,
+        reason: String,
+    },
     /// The response produced by the system is issued and kept with the request.
     IssueResponse {
         response: serde_json::Value,

@@ -24,6 +24,10 @@ pub enum RequestError {
     },
     #[error("this request's time limit has already been extended")]
     AlreadyExtended,
+    #[error("only an erasure request is approved or refused")]
+    NotAnErasureRequest,
+    #[error("this erasure request has already been decided")]
+    AlreadyDecided,
     #[error("this request has already been answered")]
     AlreadyAnswered,
     #[error("that extension does not apply to {kind} request")]

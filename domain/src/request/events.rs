@@ -39,6 +39,11 @@ pub enum RequestEvent {
         extension: Extension,
         reason: Personal<String>,
     },
+    /// An information officer decided an erasure request, with the reason.
+    ErasureDecided {
+        approved: bool,
+        reason: Personal<String>,
+    },
     /// The response was produced and sent; it is kept with the request.
     ResponseIssued {
         issued_on: NaiveDate,
@@ -54,6 +59,7 @@ impl DomainEvent for RequestEvent {
             RequestEvent::ClockResumed { .. } => "ClockResumed",
             RequestEvent::DeadlineExtended { .. } => "DeadlineExtended",
             RequestEvent::ResponseIssued { .. } => "ResponseIssued",
+            RequestEvent::ErasureDecided { .. } => "ErasureDecided",
         }
         .to_string()
     }

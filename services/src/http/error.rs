@@ -262,6 +262,12 @@ impl From<RequestError> for ApiError {
             RequestError::AlreadyExtended => {
                 ApiError::new(StatusCode::CONFLICT, "already_extended", message)
             }
+            RequestError::NotAnErasureRequest => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
+            }
+            RequestError::AlreadyDecided => {
+                ApiError::new(StatusCode::CONFLICT, "already_decided", message)
+            }
             RequestError::AlreadyAnswered => {
                 ApiError::new(StatusCode::CONFLICT, "already_answered", message)
             }

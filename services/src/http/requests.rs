@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/information-requests/{id}", get(show))
         .route("/information-requests/{id}/clock", post(clock))
         .route("/information-requests/{id}/extension", post(extend))
+        .route("/information-requests/{id}/erasure", post(decide_erasure))
         .route(
             "/information-requests/{id}/response",
             post(respond).get(response),
@@ -70,6 +71,7 @@ pub fn render(view: &RequestView, calendar: &WorkingDays, today: NaiveDate) -> V
         "extension": view.extension,
         "extension_reason": view.extension_reason,
         "responded_on": view.responded_on,
+        "erasure": view.erasure,
     })
 }
 
@@ -280,4 +282,49 @@ async fn response(
         }
         _ => Err(ApiError::invalid_field("format", "must be json or html")),
     }
+}
+
+#[derive(Deserialize)]
+struct ErasureBody {
+    approve: bool,
+    #[serde(default)]
+    reason: String,
+}
+
+/// An information officer approves or refuses an erasure request, with the reason. Approved, the subject's
+/// records are destroyed as retention destroys them, except where a ground to keep them applies; either way
+/// the request is answered with what was done.
+async fn decide_erasure(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<ErasureBody>,
+) -> Result<Json<Value>, ApiError> {
+    let actor = user.require(&[Role::InformationOfficer])?;
+    let view = information_requests::find(&state.db, &id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let reason = body.reason.clone();
+    let command = RequestCommand::DecideErasure {
+        approve: body.approve,
+        reason: body.reason,
+    };
+    state.execute_request(&id, actor, command).await?;
+    let response = if body.approve {
+        let email = view.subject_email.as_deref().ok_or_else(|| {
+            ApiError::invalid_field(
+                "subject_email",
+                "an erasure request names whose data is to be erased",
+            )
+        })?;
+        crate::retention::erase(&state, email, Utc::now().date_naive())
+            .await
+            .map_err(ApiError::internal)?
+    } else {
+        json!({"erasure": "refused", "reason": reason.trim()})
+    };
+    state
+        .execute_request(&id, actor, RequestCommand::IssueResponse { response })
+        .await?;
+    Ok(Json(current(&state, &id).await?))
 }
