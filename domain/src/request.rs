@@ -11,9 +11,11 @@ pub mod commands;
 pub mod deadlines;
 pub mod error;
 pub mod events;
+pub mod rights;
 
 pub use aggregate::{InformationRequest, RequestKind, RequestStatus};
 pub use commands::RequestCommand;
 pub use deadlines::{ClockReason, ClockStop, Deadlines, Extension, deadlines};
 pub use error::RequestError;
 pub use events::{RequestEvent, Requester};
+pub use rights::{ObjectedUse, opt_outs_for};

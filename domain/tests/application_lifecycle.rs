@@ -590,7 +590,16 @@ fn permission_table() -> Vec<(&'static str, Vec<Ev>, C, Vec<Role>)> {
                 reason: "test".to_string(),
                 requested_by: "test".to_string(),
             },
-            vec![Role::Helpdesk],
+            vec![Role::Helpdesk, Role::InformationOfficer],
+        ),
+        (
+            "honour objection",
+            submitted(),
+            C::HonourObjection {
+                request_id: "request-1".to_string(),
+                opt_outs: domain::request::opt_outs_for(&[domain::request::ObjectedUse::Images]),
+            },
+            vec![Role::InformationOfficer],
         ),
         (
             "eligibility",
@@ -2586,4 +2595,128 @@ async fn a_restriction_is_lifted_once_and_only_by_an_information_officer() {
         ))
         .await
         .then_expect_error(E::NotRestricted);
+}
+
+#[tokio::test]
+async fn an_upheld_objection_opts_out_of_the_uses_named_even_while_restricted() {
+    let opt_outs = domain::request::opt_outs_for(&[
+        domain::request::ObjectedUse::Images,
+        domain::request::ObjectedUse::AlumniBook,
+    ]);
+    for history in [submitted(), restricted_after_submission()] {
+        given(history)
+            .when_async(by(
+                someone_with(Role::InformationOfficer),
+                C::HonourObjection {
+                    request_id: "request-7".to_string(),
+                    opt_outs,
+                },
+            ))
+            .await
+            .then_expect_events(vec![Ev::PreferencesChanged {
+                preferences: Preferences {
+                    alumni_book_opt_out: true,
+                    images_opt_out: true,
+                    ..Preferences::default()
+                }
+                .into(),
+                reason: Some("objection upheld (information request request-7)".to_string()).into(),
+            }]);
+    }
+}
+
+#[tokio::test]
+async fn an_objection_only_opts_out_and_only_an_information_officer_honours_it() {
+    let opted_in_again = PreferencesChange {
+        images_opt_out: Some(false),
+        networking_opt_out: Some(true),
+        ..PreferencesChange::default()
+    };
+    given(with(
+        submitted(),
+        [Ev::PreferencesChanged {
+            preferences: only_images_opted_out().into(),
+            reason: None::<String>.into(),
+        }],
+    ))
+    .when_async(by(
+        someone_with(Role::InformationOfficer),
+        C::HonourObjection {
+            request_id: "request-8".to_string(),
+            opt_outs: opted_in_again,
+        },
+    ))
+    .await
+    .then_expect_events(vec![Ev::PreferencesChanged {
+        preferences: Preferences {
+            images_opt_out: true,
+            networking_opt_out: true,
+            ..Preferences::default()
+        }
+        .into(),
+        reason: Some("objection upheld (information request request-8)".to_string()).into(),
+    }]);
+    given(with(
+        submitted(),
+        [Ev::PreferencesChanged {
+            preferences: only_images_opted_out().into(),
+            reason: None::<String>.into(),
+        }],
+    ))
+    .when_async(by(
+        someone_with(Role::InformationOfficer),
+        C::HonourObjection {
+            request_id: "request-9".to_string(),
+            opt_outs: domain::request::opt_outs_for(&[domain::request::ObjectedUse::Images]),
+        },
+    ))
+    .await
+    .then_expect_events(vec![]);
+    for actor in [officer(), helpdesk(), applicant()] {
+        given(submitted())
+            .when_async(by(
+                actor,
+                C::HonourObjection {
+                    request_id: "request-10".to_string(),
+                    opt_outs: domain::request::opt_outs_for(&[
+                        domain::request::ObjectedUse::Networking,
+                    ]),
+                },
+            ))
+            .await
+            .then_expect_error(E::Forbidden);
+    }
+}
+
+#[tokio::test]
+async fn an_information_officer_corrects_personal_data_through_the_amendment_path() {
+    let events = given(submitted())
+        .when_async(by(
+            someone_with(Role::InformationOfficer),
+            C::AmendPersonalData {
+                changes: vec![("personal.phone".to_string(), "+000 0000 0042".to_string())],
+                reason: "rectification request".to_string(),
+                requested_by: "the data subject".to_string(),
+            },
+        ))
+        .await
+        .inspect_result()
+        .expect("an information officer may correct personal data");
+    assert!(matches!(
+        events.as_slice(),
+        [Ev::PersonalDataAmended { .. }]
+    ));
+    given(submitted())
+        .when_async(by(
+            someone_with(Role::InformationOfficer),
+            C::AmendPersonalData {
+                changes: vec![("essays.leadership".to_string(), "new words".to_string())],
+                reason: "rectification request".to_string(),
+                requested_by: "the data subject".to_string(),
+            },
+        ))
+        .await
+        .then_expect_error(E::NotAmendable {
+            fields: vec!["essays.leadership".to_string()],
+        });
 }

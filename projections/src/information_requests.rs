@@ -7,7 +7,8 @@ use sqlx::types::Json;
 
 use domain::calendar::WorkingDays;
 use domain::request::{
-    ClockReason, ClockStop, Deadlines, Extension, RequestEvent, RequestKind, Requester, deadlines,
+    ClockReason, ClockStop, Deadlines, Extension, ObjectedUse, RequestEvent, RequestKind,
+    Requester, deadlines,
 };
 
 use crate::{Conn, Db, ProjectionError, RecordedEvent, on_conn, on_pool};
@@ -17,6 +18,24 @@ use crate::{Conn, Db, ProjectionError, RecordedEvent, on_conn, on_pool};
 pub struct ErasureDecision {
     pub approved: bool,
     pub reason: Option<String>,
+    pub decided_by: String,
+    pub decided_at: DateTime<Utc>,
+}
+
+/// The decision on a rectification, restriction or objection request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RightDecision {
+    /// Rectified, restricted or upheld.
+    pub granted: bool,
+    pub reason: Option<String>,
+    /// Rectification: the application corrected and the fields that changed.
+    #[serde(default)]
+    pub application_id: Option<String>,
+    #[serde(default)]
+    pub fields: Vec<String>,
+    /// Objection: the uses objected to.
+    #[serde(default)]
+    pub uses: Vec<ObjectedUse>,
     pub decided_by: String,
     pub decided_at: DateTime<Utc>,
 }
@@ -51,12 +70,27 @@ pub struct RequestView {
     /// For an erasure request: the decision and its reason.
     #[serde(default)]
     pub erasure: Option<ErasureDecision>,
+    /// For a rectification, restriction or objection request: the decision.
+    #[serde(default)]
+    pub rectification: Option<RightDecision>,
+    #[serde(default)]
+    pub restriction: Option<RightDecision>,
+    #[serde(default)]
+    pub objection: Option<RightDecision>,
     pub logged_by: String,
     pub logged_at: DateTime<Utc>,
     pub version: i64,
 }
 
 impl RequestView {
+    /// Whether the right the request asks for has been decided (granted or refused).
+    pub fn decided(&self) -> bool {
+        self.erasure.is_some()
+            || self.rectification.is_some()
+            || self.restriction.is_some()
+            || self.objection.is_some()
+    }
+
     pub fn clock_stopped(&self) -> bool {
         self.stops
             .last()
@@ -114,6 +148,9 @@ pub(crate) async fn project(
             responded_on: None,
             response: None,
             erasure: None,
+            rectification: None,
+            restriction: None,
+            objection: None,
             logged_by: by.clone(),
             logged_at: at,
             version: event.sequence,
@@ -162,6 +199,48 @@ pub(crate) async fn project(
             view.erasure = Some(ErasureDecision {
                 approved: *approved,
                 reason: reason.known().cloned(),
+                decided_by: by,
+                decided_at: at,
+            });
+        }
+        RequestEvent::RectificationDecided {
+            rectified,
+            application_id,
+            fields,
+            reason,
+        } => {
+            view.rectification = Some(RightDecision {
+                granted: *rectified,
+                reason: reason.known().cloned(),
+                application_id: application_id.clone(),
+                fields: fields.clone(),
+                uses: Vec::new(),
+                decided_by: by,
+                decided_at: at,
+            });
+        }
+        RequestEvent::RestrictionDecided { restricted, reason } => {
+            view.restriction = Some(RightDecision {
+                granted: *restricted,
+                reason: reason.known().cloned(),
+                application_id: None,
+                fields: Vec::new(),
+                uses: Vec::new(),
+                decided_by: by,
+                decided_at: at,
+            });
+        }
+        RequestEvent::ObjectionDecided {
+            upheld,
+            uses,
+            reason,
+        } => {
+            view.objection = Some(RightDecision {
+                granted: *upheld,
+                reason: reason.known().cloned(),
+                application_id: None,
+                fields: Vec::new(),
+                uses: uses.clone(),
                 decided_by: by,
                 decided_at: at,
             });

@@ -11,4 +11,5 @@ pub mod http;
 pub mod pages;
 pub mod responses;
 pub mod retention;
+pub mod rights;
 pub mod store;

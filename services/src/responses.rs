@@ -296,10 +296,11 @@ pub fn letter(
     view: &projections::information_requests::RequestView,
     response: &Value,
 ) -> Result<String, handlebars::RenderError> {
-    let template = if view.kind.is_foi() {
-        "foi_letter"
-    } else {
-        "sar_letter"
+    use domain::request::RequestKind as K;
+    let template = match view.kind {
+        K::Foi => "foi_letter",
+        K::Sar | K::Portability => "sar_letter",
+        K::Rectification | K::Erasure | K::Restriction | K::Objection => "rights_letter",
     };
     let data = json!({
         "request": {"id": view.id, "kind": view.kind.as_str(), "received_on": view.received_on,

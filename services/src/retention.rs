@@ -434,16 +434,8 @@ pub async fn erase(
 ) -> anyhow::Result<serde_json::Value> {
     let db = &state.db;
     let ledger = state.retention_ledger.as_ref().map(Ledger::new);
-    let mut ids: std::collections::BTreeSet<String> = projections::case_list::with_email(db, email)
-        .await?
-        .into_iter()
-        .collect();
+    let ids = crate::rights::subject_applications(db, email).await?;
     let account = accounts::find_by_email(db, email).await?;
-    if let Some(account) = &account {
-        for view in projections::application_view::list_for_applicant(db, &account.id).await? {
-            ids.insert(view.id);
-        }
-    }
     let legal_holds: BTreeMap<(String, String), String> = retention::holds(db)
         .await?
         .into_iter()

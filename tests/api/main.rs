@@ -14,6 +14,7 @@ mod pages;
 mod requests;
 mod responses;
 mod retention;
+mod rights;
 mod robustness;
 mod sharing;
 mod storage;

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::commands::ApplicationCommand;
 use super::error::ApplicationError;
 use super::events::{ApplicationEvent, AwardTerms, FieldChange, Scores};
-use super::form::{DraftChanges, Form, PersonalField};
+use super::form::{DraftChanges, Form, PersonalField, PreferencesChange};
 use super::rules::{
     FieldProblem, check_draft_changes, eligibility_problems, missing_for_submission,
 };
@@ -464,6 +464,30 @@ impl Application {
                     reason: reason.into(),
                 }])
             }
+            ApplicationCommand::HonourObjection {
+                request_id,
+                opt_outs,
+            } => {
+                // An objection only ever opts out: a flag it names false is not a choice it can make.
+                let only_out = |flag: Option<bool>| flag.filter(|out| *out);
+                let opt_outs = PreferencesChange {
+                    networking_opt_out: only_out(opt_outs.networking_opt_out),
+                    alumni_email_opt_out: only_out(opt_outs.alumni_email_opt_out),
+                    alumni_book_opt_out: only_out(opt_outs.alumni_book_opt_out),
+                    images_opt_out: only_out(opt_outs.images_opt_out),
+                };
+                let preferences = self.form.preferences.with(&opt_outs);
+                if preferences == self.form.preferences {
+                    return Ok(vec![]);
+                }
+                Ok(vec![ApplicationEvent::PreferencesChanged {
+                    preferences: preferences.into(),
+                    reason: Some(format!(
+                        "objection upheld (information request {request_id})"
+                    ))
+                    .into(),
+                }])
+            }
             ApplicationCommand::LiftRestriction { reason } => {
                 if !self.restricted {
                     return Err(ApplicationError::NotRestricted);
@@ -820,7 +844,7 @@ pub fn may_issue(role: Role, command: &ApplicationCommand) -> bool {
         | C::SubmitApplication
         | C::WithdrawApplication => role == Role::Applicant,
         C::SetPreferences { .. } => matches!(role, Role::Applicant | Role::ProgrammeOfficer),
-        C::AmendPersonalData { .. } => role == Role::Helpdesk,
+        C::AmendPersonalData { .. } => matches!(role, Role::Helpdesk | Role::InformationOfficer),
         C::DetermineEligibility { .. }
         | C::AssignCommitteeMember { .. }
         | C::RecordDecision { .. }
@@ -832,7 +856,8 @@ pub fn may_issue(role: Role, command: &ApplicationCommand) -> bool {
         }
         C::DestroyPersonalData { .. }
         | C::RestrictProcessing { .. }
-        | C::LiftRestriction { .. } => role == Role::InformationOfficer,
+        | C::LiftRestriction { .. }
+        | C::HonourObjection { .. } => role == Role::InformationOfficer,
     }
 }
 

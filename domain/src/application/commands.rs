@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 
 use super::aggregate::Outcome;
 use super::events::{AwardTerms, Scores};
-use super::form::{DraftChanges, Preferences};
+use super::form::{DraftChanges, Preferences, PreferencesChange};
 use crate::cycle::CycleName;
 use crate::retention::RecordKind;
 use crate::sharing::RecipientFacts;
@@ -27,8 +27,9 @@ pub enum ApplicationCommand {
         preferences: Preferences,
         reason: Option<String>,
     },
-    /// The Help Desk records, at the applicant's request, a change to personal data. `changes` maps contract
-    /// paths (`personal.email`) to new values; paths outside the personal details are refused.
+    /// The Help Desk records, at the applicant's request, a change to personal data; an information officer
+    /// does the same to grant a rectification request. `changes` maps contract paths (`personal.email`) to
+    /// new values; paths outside the personal details are refused.
     AmendPersonalData {
         changes: Vec<(String, String)>,
         reason: String,
@@ -84,6 +85,13 @@ pub enum ApplicationCommand {
     LiftRestriction {
         reason: String,
     },
+    /// The information officer upheld an objection (request `request_id`): the uses objected to stop, by
+    /// setting the opt-outs that match them. Unlike a change of preferences it is not halted by a
+    /// restriction, since it only narrows what is done with the data.
+    HonourObjection {
+        request_id: String,
+        opt_outs: PreferencesChange,
+    },
 }
 
 impl ApplicationCommand {
@@ -110,6 +118,7 @@ impl ApplicationCommand {
             ApplicationCommand::DestroyPersonalData { .. } => "destroy",
             ApplicationCommand::RestrictProcessing { .. } => "restrict",
             ApplicationCommand::LiftRestriction { .. } => "lift the restriction of",
+            ApplicationCommand::HonourObjection { .. } => "honour an objection on",
         }
     }
 }

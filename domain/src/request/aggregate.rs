@@ -9,6 +9,7 @@ use super::commands::RequestCommand;
 use super::deadlines::{ClockReason, ClockStop, Extension};
 use super::error::RequestError;
 use super::events::RequestEvent;
+use super::rights::ObjectedUse;
 use crate::actor::{Authored, Role};
 use crate::application::form::parse_email;
 use crate::application::rules::FieldProblem;
@@ -99,8 +100,9 @@ pub struct InformationRequest {
     pub status: RequestStatus,
     pub stops: Vec<ClockStop>,
     pub extension: Option<Extension>,
-    /// For an erasure request: whether it was approved, once decided.
-    pub erasure_approved: Option<bool>,
+    /// For a request of a right the officer decides (rectification, erasure, restriction, objection):
+    /// whether it was granted, once decided.
+    pub decided: Option<bool>,
 }
 
 fn note_problem(field: &str, text: &str, required: bool, problems: &mut Vec<FieldProblem>) {
@@ -110,6 +112,29 @@ fn note_problem(field: &str, text: &str, required: bool, problems: &mut Vec<Fiel
             field,
             "must be given, at most 2000 characters",
         ));
+    }
+}
+
+impl InformationRequest {
+    /// The checks every decision on a right shares: the request is of the kind the decision is for, it has
+    /// not been decided, and the reason is given. Returns the reason, trimmed.
+    fn decision(&self, expected: RequestKind, reason: &str) -> Result<String, RequestError> {
+        let kind = self.kind.ok_or(RequestError::NotFound)?;
+        if kind != expected {
+            return Err(RequestError::WrongKind {
+                expected: expected.in_words(),
+                kind: kind.in_words(),
+            });
+        }
+        if self.decided.is_some() {
+            return Err(RequestError::AlreadyDecided);
+        }
+        let mut problems = Vec::new();
+        note_problem("reason", reason, true, &mut problems);
+        if !problems.is_empty() {
+            return Err(RequestError::Invalid { problems });
+        }
+        Ok(reason.trim().to_string())
     }
 }
 
@@ -244,21 +269,63 @@ impl Aggregate for InformationRequest {
                 }
             }
             RequestCommand::DecideErasure { approve, reason } => {
-                let kind = self.kind.ok_or(RequestError::NotFound)?;
-                if kind != RequestKind::Erasure {
-                    return Err(RequestError::NotAnErasureRequest);
-                }
-                if self.erasure_approved.is_some() {
-                    return Err(RequestError::AlreadyDecided);
-                }
-                let mut problems = Vec::new();
-                note_problem("reason", &reason, true, &mut problems);
-                if !problems.is_empty() {
-                    return Err(RequestError::Invalid { problems });
-                }
+                let reason = self.decision(RequestKind::Erasure, &reason)?;
                 RequestEvent::ErasureDecided {
                     approved: approve,
-                    reason: reason.trim().to_string().into(),
+                    reason: reason.into(),
+                }
+            }
+            RequestCommand::DecideRectification {
+                rectify,
+                application_id,
+                fields,
+                reason,
+            } => {
+                let reason = self.decision(RequestKind::Rectification, &reason)?;
+                let application_id = application_id.filter(|_| rectify);
+                if rectify && application_id.is_none() {
+                    return Err(RequestError::Invalid {
+                        problems: vec![FieldProblem::new(
+                            "application_id",
+                            "name the application whose data was corrected",
+                        )],
+                    });
+                }
+                RequestEvent::RectificationDecided {
+                    rectified: rectify,
+                    fields: if rectify { fields } else { Vec::new() },
+                    application_id,
+                    reason: reason.into(),
+                }
+            }
+            RequestCommand::DecideRestriction { restrict, reason } => {
+                let reason = self.decision(RequestKind::Restriction, &reason)?;
+                RequestEvent::RestrictionDecided {
+                    restricted: restrict,
+                    reason: reason.into(),
+                }
+            }
+            RequestCommand::DecideObjection {
+                uphold,
+                uses,
+                reason,
+            } => {
+                let reason = self.decision(RequestKind::Objection, &reason)?;
+                let mut uses: Vec<ObjectedUse> = uses;
+                uses.sort();
+                uses.dedup();
+                if uses.is_empty() {
+                    return Err(RequestError::Invalid {
+                        problems: vec![FieldProblem::new(
+                            "uses",
+                            "name at least one use objected to: networking, alumni_email, alumni_book or images",
+                        )],
+                    });
+                }
+                RequestEvent::ObjectionDecided {
+                    upheld: uphold,
+                    uses,
+                    reason: reason.into(),
                 }
             }
             RequestCommand::IssueResponse { response } => {
@@ -322,7 +389,10 @@ impl Aggregate for InformationRequest {
             }
             RequestEvent::DeadlineExtended { extension, .. } => self.extension = Some(extension),
             RequestEvent::ResponseIssued { .. } => self.status = RequestStatus::Responded,
-            RequestEvent::ErasureDecided { approved, .. } => self.erasure_approved = Some(approved),
+            RequestEvent::ErasureDecided { approved, .. } => self.decided = Some(approved),
+            RequestEvent::RectificationDecided { rectified, .. } => self.decided = Some(rectified),
+            RequestEvent::RestrictionDecided { restricted, .. } => self.decided = Some(restricted),
+            RequestEvent::ObjectionDecided { upheld, .. } => self.decided = Some(upheld),
         }
     }
 }

@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use super::aggregate::RequestKind;
 use super::deadlines::{ClockReason, Extension};
 use super::events::Requester;
+use super::rights::ObjectedUse;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum RequestCommand {
@@ -31,6 +32,26 @@ pub enum RequestCommand {
     /// An erasure request is approved or refused, with the reason.
     DecideErasure {
         approve: bool,
+        reason: String,
+    },
+    /// A rectification request is granted (the named fields of the subject's application were corrected
+    /// through the amendment path) or refused, with the reason.
+    DecideRectification {
+        rectify: bool,
+        application_id: Option<String>,
+        fields: Vec<String>,
+        reason: String,
+    },
+    /// A restriction request is granted (the subject's cases are frozen) or refused, with the reason.
+    DecideRestriction {
+        restrict: bool,
+        reason: String,
+    },
+    /// An objection is upheld (the uses objected to stop) or not (the compelling grounds to go on), with the
+    /// reason.
+    DecideObjection {
+        uphold: bool,
+        uses: Vec<ObjectedUse>,
         reason: String,
     },
     /// The response produced by the system is issued and kept with the request.

@@ -24,9 +24,12 @@ pub enum RequestError {
     },
     #[error("this request's time limit has already been extended")]
     AlreadyExtended,
-    #[error("only an erasure request is approved or refused")]
-    NotAnErasureRequest,
-    #[error("this erasure request has already been decided")]
+    #[error("only {expected} request is decided so; this is {kind} request")]
+    WrongKind {
+        expected: &'static str,
+        kind: &'static str,
+    },
+    #[error("this request has already been decided")]
     AlreadyDecided,
     #[error("this request has already been answered")]
     AlreadyAnswered,

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::aggregate::RequestKind;
 use super::deadlines::{ClockReason, Extension};
+use super::rights::ObjectedUse;
 use crate::personal::Personal;
 
 /// Who made the request.
@@ -44,6 +45,25 @@ pub enum RequestEvent {
         approved: bool,
         reason: Personal<String>,
     },
+    /// An information officer decided a rectification request: granted, the fields named were corrected on
+    /// the application through the amendment path; refused, the reason says why.
+    RectificationDecided {
+        rectified: bool,
+        application_id: Option<String>,
+        fields: Vec<String>,
+        reason: Personal<String>,
+    },
+    /// An information officer decided a restriction request.
+    RestrictionDecided {
+        restricted: bool,
+        reason: Personal<String>,
+    },
+    /// An information officer decided an objection: upheld, the uses named stop.
+    ObjectionDecided {
+        upheld: bool,
+        uses: Vec<ObjectedUse>,
+        reason: Personal<String>,
+    },
     /// The response was produced and sent; it is kept with the request.
     ResponseIssued {
         issued_on: NaiveDate,
@@ -60,6 +80,9 @@ impl DomainEvent for RequestEvent {
             RequestEvent::DeadlineExtended { .. } => "DeadlineExtended",
             RequestEvent::ResponseIssued { .. } => "ResponseIssued",
             RequestEvent::ErasureDecided { .. } => "ErasureDecided",
+            RequestEvent::RectificationDecided { .. } => "RectificationDecided",
+            RequestEvent::RestrictionDecided { .. } => "RestrictionDecided",
+            RequestEvent::ObjectionDecided { .. } => "ObjectionDecided",
         }
         .to_string()
     }

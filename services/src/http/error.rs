@@ -262,7 +262,7 @@ impl From<RequestError> for ApiError {
             RequestError::AlreadyExtended => {
                 ApiError::new(StatusCode::CONFLICT, "already_extended", message)
             }
-            RequestError::NotAnErasureRequest => {
+            RequestError::WrongKind { .. } => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
             }
             RequestError::AlreadyDecided => {

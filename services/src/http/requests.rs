@@ -26,6 +26,18 @@ pub fn router() -> Router<AppState> {
         .route("/information-requests/{id}/extension", post(extend))
         .route("/information-requests/{id}/erasure", post(decide_erasure))
         .route(
+            "/information-requests/{id}/rectification",
+            post(decide_rectification),
+        )
+        .route(
+            "/information-requests/{id}/restriction",
+            post(decide_restriction),
+        )
+        .route(
+            "/information-requests/{id}/objection",
+            post(decide_objection),
+        )
+        .route(
             "/information-requests/{id}/response",
             post(respond).get(response),
         )
@@ -72,6 +84,9 @@ pub fn render(view: &RequestView, calendar: &WorkingDays, today: NaiveDate) -> V
         "extension_reason": view.extension_reason,
         "responded_on": view.responded_on,
         "erasure": view.erasure,
+        "rectification": view.rectification,
+        "restriction": view.restriction,
+        "objection": view.objection,
     })
 }
 
@@ -301,30 +316,107 @@ async fn decide_erasure(
     ApiJson(body): ApiJson<ErasureBody>,
 ) -> Result<Json<Value>, ApiError> {
     let actor = user.require(&[Role::InformationOfficer])?;
-    let view = information_requests::find(&state.db, &id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let reason = body.reason.clone();
-    let command = RequestCommand::DecideErasure {
-        approve: body.approve,
+    crate::rights::decide_erasure(&state, actor, &id, body.approve, &body.reason).await?;
+    Ok(Json(current(&state, &id).await?))
+}
+
+#[derive(Deserialize)]
+struct RectificationBody {
+    rectify: bool,
+    application_id: Option<String>,
+    #[serde(default)]
+    changes: serde_json::Map<String, Value>,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Rectification: the subject's application is corrected through the amendment path and the recipients who
+/// hold an old value are listed to be told; or the request is refused, with the reason.
+async fn decide_rectification(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<RectificationBody>,
+) -> Result<Json<Value>, ApiError> {
+    let actor = user.require(&[Role::InformationOfficer])?;
+    let mut changes = Vec::new();
+    for (path, value) in body.changes {
+        match value {
+            Value::String(text) => changes.push((path, text)),
+            _ => return Err(ApiError::invalid_field(&path, "must be text")),
+        }
+    }
+    if body.rectify && changes.is_empty() {
+        return Err(ApiError::invalid_field(
+            "changes",
+            "name at least one field to correct and its corrected value",
+        ));
+    }
+    let decision = crate::rights::Rectification {
+        rectify: body.rectify,
+        application_id: body.application_id,
+        changes,
         reason: body.reason,
     };
-    state.execute_request(&id, actor, command).await?;
-    let response = if body.approve {
-        let email = view.subject_email.as_deref().ok_or_else(|| {
-            ApiError::invalid_field(
-                "subject_email",
-                "an erasure request names whose data is to be erased",
-            )
-        })?;
-        crate::retention::erase(&state, email, Utc::now().date_naive())
-            .await
-            .map_err(ApiError::internal)?
-    } else {
-        json!({"erasure": "refused", "reason": reason.trim()})
-    };
-    state
-        .execute_request(&id, actor, RequestCommand::IssueResponse { response })
-        .await?;
+    crate::rights::decide_rectification(&state, actor, &id, decision).await?;
+    Ok(Json(current(&state, &id).await?))
+}
+
+#[derive(Deserialize)]
+struct RestrictionBody {
+    restrict: bool,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Restriction: every case of the subject is frozen until it is lifted; or the request is refused.
+async fn decide_restriction(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<RestrictionBody>,
+) -> Result<Json<Value>, ApiError> {
+    let actor = user.require(&[Role::InformationOfficer])?;
+    crate::rights::decide_restriction(&state, actor, &id, body.restrict, &body.reason).await?;
+    Ok(Json(current(&state, &id).await?))
+}
+
+#[derive(Deserialize)]
+struct ObjectionBody {
+    uphold: bool,
+    #[serde(default)]
+    uses: Vec<String>,
+    #[serde(default)]
+    reason: String,
+}
+
+/// The uses an objection names, each one of the policy's opt-outs.
+pub fn parse_uses<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<domain::request::ObjectedUse>, ApiError> {
+    names
+        .into_iter()
+        .map(|name| {
+            domain::request::ObjectedUse::parse(name.trim()).ok_or_else(|| {
+                ApiError::invalid_field(
+                    "uses",
+                    "must each be networking, alumni_email, alumni_book or images",
+                )
+            })
+        })
+        .collect()
+}
+
+/// Objection: upheld, the uses objected to stop on every case of the subject; not upheld, the reason gives
+/// the compelling grounds to go on.
+async fn decide_objection(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<ObjectionBody>,
+) -> Result<Json<Value>, ApiError> {
+    let actor = user.require(&[Role::InformationOfficer])?;
+    let uses = parse_uses(body.uses.iter().map(String::as_str))?;
+    crate::rights::decide_objection(&state, actor, &id, body.uphold, uses, &body.reason).await?;
     Ok(Json(current(&state, &id).await?))
 }

@@ -1,0 +1,211 @@
+//! Given/when/then tests of the decisions an information officer takes on the rights of data subjects:
+//! each is taken once, on a request of its own kind, with a reason.
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use cqrs_es::test::{AggregateTestExecutor, TestFramework};
+
+use domain::request::{
+    InformationRequest, ObjectedUse, RequestCommand as C, RequestError as E, RequestEvent as Ev,
+    RequestKind, Requester,
+};
+use domain::{Actor, Authored, Role};
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0)
+        .single()
+        .expect("a valid time")
+}
+
+fn officer() -> Actor {
+    Actor::new("information-officer-1", Role::InformationOfficer)
+}
+
+fn by(actor: Actor, command: C) -> Authored<C> {
+    Authored::new(actor, now(), command)
+}
+
+fn logged(kind: RequestKind) -> Ev {
+    Ev::RequestLogged {
+        kind,
+        received_on: NaiveDate::from_ymd_opt(2026, 2, 20).expect("a date"),
+        requester: Requester {
+            name: "Test Requester".into(),
+            email: "requester@example.test".into(),
+        }
+        .into(),
+        subject_email: Some("subject@example.test".to_string()).into(),
+        description: "Test request".to_string().into(),
+    }
+}
+
+fn given(events: Vec<Ev>) -> AggregateTestExecutor<InformationRequest> {
+    TestFramework::with(()).given(events)
+}
+
+fn objection(uphold: bool, uses: Vec<ObjectedUse>, reason: &str) -> C {
+    C::DecideObjection {
+        uphold,
+        uses,
+        reason: reason.to_string(),
+    }
+}
+
+#[tokio::test]
+async fn an_objection_is_upheld_with_the_uses_named_once_each() {
+    given(vec![logged(RequestKind::Objection)])
+        .when_async(by(
+            officer(),
+            objection(
+                true,
+                vec![
+                    ObjectedUse::Images,
+                    ObjectedUse::Networking,
+                    ObjectedUse::Images,
+                ],
+                " no compelling grounds ",
+            ),
+        ))
+        .await
+        .then_expect_events(vec![Ev::ObjectionDecided {
+            upheld: true,
+            uses: vec![ObjectedUse::Networking, ObjectedUse::Images],
+            reason: "no compelling grounds".to_string().into(),
+        }]);
+}
+
+#[tokio::test]
+async fn an_objection_names_a_use_and_a_reason_and_is_decided_once() {
+    given(vec![logged(RequestKind::Objection)])
+        .when_async(by(officer(), objection(true, vec![], "x")))
+        .await
+        .then_expect_error_message("some values are not valid");
+    given(vec![logged(RequestKind::Objection)])
+        .when_async(by(
+            officer(),
+            objection(false, vec![ObjectedUse::Images], "  "),
+        ))
+        .await
+        .then_expect_error_message("some values are not valid");
+    given(vec![
+        logged(RequestKind::Objection),
+        Ev::ObjectionDecided {
+            upheld: false,
+            uses: vec![ObjectedUse::Images],
+            reason: "compelling grounds".to_string().into(),
+        },
+    ])
+    .when_async(by(
+        officer(),
+        objection(true, vec![ObjectedUse::Images], "x"),
+    ))
+    .await
+    .then_expect_error(E::AlreadyDecided);
+}
+
+#[tokio::test]
+async fn each_decision_is_taken_only_on_a_request_of_its_kind() {
+    let decisions = [
+        (
+            RequestKind::Erasure,
+            C::DecideErasure {
+                approve: true,
+                reason: "x".into(),
+            },
+        ),
+        (
+            RequestKind::Rectification,
+            C::DecideRectification {
+                rectify: false,
+                application_id: None,
+                fields: vec![],
+                reason: "x".into(),
+            },
+        ),
+        (
+            RequestKind::Restriction,
+            C::DecideRestriction {
+                restrict: true,
+                reason: "x".into(),
+            },
+        ),
+        (
+            RequestKind::Objection,
+            objection(true, vec![ObjectedUse::AlumniEmail], "x"),
+        ),
+    ];
+    for (kind, decision) in &decisions {
+        for other in RequestKind::ALL.into_iter().filter(|k| k != kind) {
+            given(vec![logged(other)])
+                .when_async(by(officer(), decision.clone()))
+                .await
+                .then_expect_error(E::WrongKind {
+                    expected: kind.in_words(),
+                    kind: other.in_words(),
+                });
+        }
+        given(vec![logged(*kind)])
+            .when_async(by(
+                Actor::new("programme-officer-1", Role::ProgrammeOfficer),
+                decision.clone(),
+            ))
+            .await
+            .then_expect_error(E::Forbidden);
+        given(vec![])
+            .when_async(by(officer(), decision.clone()))
+            .await
+            .then_expect_error(E::NotFound);
+    }
+}
+
+#[tokio::test]
+async fn a_granted_rectification_names_the_application_corrected_and_a_refusal_names_none() {
+    given(vec![logged(RequestKind::Rectification)])
+        .when_async(by(
+            officer(),
+            C::DecideRectification {
+                rectify: true,
+                application_id: None,
+                fields: vec!["personal.phone".into()],
+                reason: "x".into(),
+            },
+        ))
+        .await
+        .then_expect_error_message("some values are not valid");
+    given(vec![logged(RequestKind::Rectification)])
+        .when_async(by(
+            officer(),
+            C::DecideRectification {
+                rectify: false,
+                application_id: Some("application-1".into()),
+                fields: vec!["personal.phone".into()],
+                reason: "the data is accurate".into(),
+            },
+        ))
+        .await
+        .then_expect_events(vec![Ev::RectificationDecided {
+            rectified: false,
+            application_id: None,
+            fields: vec![],
+            reason: "the data is accurate".to_string().into(),
+        }]);
+}
+
+#[tokio::test]
+async fn an_answered_request_takes_no_decision() {
+    given(vec![
+        logged(RequestKind::Restriction),
+        Ev::ResponseIssued {
+            issued_on: NaiveDate::from_ymd_opt(2026, 3, 1).expect("a date"),
+            response: serde_json::json!({}).into(),
+        },
+    ])
+    .when_async(by(
+        officer(),
+        C::DecideRestriction {
+            restrict: true,
+            reason: "x".into(),
+        },
+    ))
+    .await
+    .then_expect_error(E::AlreadyAnswered);
+}

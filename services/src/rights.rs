@@ -1,0 +1,385 @@
+//! Carrying out the rights requests an information officer decides — rectification, erasure, restriction
+//! and objection — for the API and the requests desk alike.
+//!
+//! Each follows the same course: the request is checked to be of the right kind and still unanswered; the
+//! decision is recorded on the request (the domain checks it: once, with a reason); what it grants is done
+//! to the subject's cases through their own commands (an amendment, a restriction, the opt-outs, the
+//! destruction retention does); and the response saying what was done is issued and kept with the request.
+//! Rectification is the one exception to that order: the correction is made first, so that a value the
+//! amendment path refuses leaves nothing recorded.
+//!
+//! A decision recorded but not yet answered (the service stopped between the two) is carried out again
+//! from what was recorded when the officer next acts on the request: every step is idempotent.
+
+use std::collections::BTreeSet;
+
+use chrono::Utc;
+use serde_json::{Value, json};
+
+use domain::Actor;
+use domain::application::ApplicationCommand;
+use domain::application::form::PersonalField;
+use domain::request::{ObjectedUse, RequestCommand, RequestError, RequestKind, opt_outs_for};
+use projections::Db;
+use projections::application_view::{self, ApplicationView};
+use projections::information_requests::{self, RequestView};
+
+use crate::accounts;
+use crate::app::AppState;
+use crate::http::error::ApiError;
+
+/// Every application held about the person with this email address: those whose personal details give it,
+/// and those of the account registered with it. Read through indexes, never by scanning the log.
+pub async fn subject_applications(db: &Db, email: &str) -> Result<BTreeSet<String>, sqlx::Error> {
+    let mut ids: BTreeSet<String> = projections::case_list::with_email(db, email)
+        .await?
+        .into_iter()
+        .collect();
+    if let Some(account) = accounts::find_by_email(db, email).await? {
+        for view in application_view::list_for_applicant(db, &account.id).await? {
+            ids.insert(view.id);
+        }
+    }
+    Ok(ids)
+}
+
+/// The subject's applications as they now stand, in id order.
+async fn subject_cases(db: &Db, email: &str) -> Result<Vec<ApplicationView>, ApiError> {
+    let mut views = Vec::new();
+    for id in subject_applications(db, email).await? {
+        if let Some(view) = application_view::find(db, &id).await? {
+            views.push(view);
+        }
+    }
+    Ok(views)
+}
+
+fn record_name(view: &ApplicationView) -> String {
+    format!("application {} ({})", view.id, view.cycle)
+}
+
+/// The request, if it is of this kind and not yet answered.
+async fn open_request(
+    state: &AppState,
+    id: &str,
+    expected: RequestKind,
+) -> Result<RequestView, ApiError> {
+    let view = information_requests::find(&state.db, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    if view.kind != expected {
+        return Err(RequestError::WrongKind {
+            expected: expected.in_words(),
+            kind: view.kind.in_words(),
+        }
+        .into());
+    }
+    if view.responded_on.is_some() {
+        return Err(RequestError::AlreadyAnswered.into());
+    }
+    Ok(view)
+}
+
+/// The email address of the person the request is about; a right granted needs one.
+fn subject_of(view: &RequestView) -> Result<String, ApiError> {
+    view.subject_email.clone().ok_or_else(|| {
+        ApiError::invalid_field(
+            "subject_email",
+            &format!(
+                "{} request names whose data it is about; log the request again with the subject's email",
+                view.kind.in_words()
+            ),
+        )
+    })
+}
+
+async fn answer(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    response: Value,
+) -> Result<(), ApiError> {
+    state
+        .execute_request(id, actor, RequestCommand::IssueResponse { response })
+        .await
+}
+
+/// Erasure (Art 17): approved, the subject's records are destroyed as retention destroys them, except an
+/// award or a record under a legal hold; refused, the response gives the reason.
+pub async fn decide_erasure(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    approve: bool,
+    reason: &str,
+) -> Result<(), ApiError> {
+    let view = open_request(state, id, RequestKind::Erasure).await?;
+    let (approved, reason) = match &view.erasure {
+        Some(decided) => (decided.approved, decided.reason.clone().unwrap_or_default()),
+        None => {
+            if approve {
+                subject_of(&view)?;
+            }
+            let command = RequestCommand::DecideErasure {
+                approve,
+                reason: reason.to_string(),
+            };
+            state.execute_request(id, actor, command).await?;
+            (approve, reason.trim().to_string())
+        }
+    };
+    let response = if approved {
+        crate::retention::erase(state, &subject_of(&view)?, Utc::now().date_naive())
+            .await
+            .map_err(ApiError::internal)?
+    } else {
+        json!({"erasure": "refused", "reason": reason})
+    };
+    answer(state, actor, id, response).await
+}
+
+/// What the officer decided on a rectification request.
+pub struct Rectification {
+    pub rectify: bool,
+    pub application_id: Option<String>,
+    /// Contract paths (`personal.phone`) and their corrected values.
+    pub changes: Vec<(String, String)>,
+    pub reason: String,
+}
+
+/// Rectification (Art 16): the subject's application is corrected through the Help Desk's amendment path —
+/// the same fields amendable, the same checks — and each recipient who was sent an old value is listed to
+/// be told (the case desk shows the notices until they are sent). Refused, the response gives the reason
+/// and says the subject may have their view recorded.
+pub async fn decide_rectification(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    decision: Rectification,
+) -> Result<(), ApiError> {
+    let view = open_request(state, id, RequestKind::Rectification).await?;
+    if let Some(decided) = &view.rectification {
+        // Recorded but not answered: answer from what was recorded.
+        let response = match &decided.application_id {
+            Some(application_id) if decided.granted => {
+                let case = application_view::find(&state.db, application_id).await?;
+                let told = case
+                    .as_ref()
+                    .map(|case| recipients_holding(case, &decided.fields))
+                    .unwrap_or_default();
+                rectified(
+                    application_id,
+                    &decided.fields,
+                    told,
+                    decided.reason.as_deref(),
+                )
+            }
+            _ => refused_rectification(decided.reason.as_deref().unwrap_or_default()),
+        };
+        return answer(state, actor, id, response).await;
+    }
+    if !decision.rectify {
+        let command = RequestCommand::DecideRectification {
+            rectify: false,
+            application_id: None,
+            fields: Vec::new(),
+            reason: decision.reason.clone(),
+        };
+        state.execute_request(id, actor, command).await?;
+        return answer(
+            state,
+            actor,
+            id,
+            refused_rectification(decision.reason.trim()),
+        )
+        .await;
+    }
+    let email = subject_of(&view)?;
+    let application_id = decision
+        .application_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .ok_or_else(|| {
+            ApiError::invalid_field("application_id", "choose the application to correct")
+        })?
+        .to_string();
+    if !subject_applications(&state.db, &email)
+        .await?
+        .contains(&application_id)
+    {
+        return Err(ApiError::invalid_field(
+            "application_id",
+            "is not an application of the person this request is about",
+        ));
+    }
+    if decision.reason.trim().is_empty() {
+        return Err(ApiError::invalid_field(
+            "reason",
+            "say why the data is corrected",
+        ));
+    }
+    let before = application_view::find(&state.db, &application_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let amendment = ApplicationCommand::AmendPersonalData {
+        changes: decision.changes.clone(),
+        reason: format!("rectification request {id}: {}", decision.reason.trim()),
+        requested_by: "the data subject, by a rectification request".to_string(),
+    };
+    state
+        .execute_application(&application_id, actor, amendment)
+        .await?;
+    let after = application_view::find(&state.db, &application_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let fields: Vec<String> = PersonalField::ALL
+        .into_iter()
+        .filter(|field| before.form.personal.get(*field) != after.form.personal.get(*field))
+        .map(PersonalField::path)
+        .collect();
+    let told = crate::http::sharing::recipients_to_notify(&after, before.version);
+    let command = RequestCommand::DecideRectification {
+        rectify: true,
+        application_id: Some(application_id.clone()),
+        fields: fields.clone(),
+        reason: decision.reason.clone(),
+    };
+    state.execute_request(id, actor, command).await?;
+    let response = rectified(&application_id, &fields, told, Some(decision.reason.trim()));
+    answer(state, actor, id, response).await
+}
+
+/// The recipients still to be told of a correction to any of these fields.
+fn recipients_holding(case: &ApplicationView, fields: &[String]) -> Value {
+    json!(
+        case.rectification_notices
+            .iter()
+            .filter(|notice| notice.fields.iter().any(|f| fields.contains(f)))
+            .map(|notice| json!({
+                "recipient_id": notice.recipient_id,
+                "recipient_name": notice.recipient_name,
+                "fields": notice.fields,
+            }))
+            .collect::<Vec<_>>()
+    )
+}
+
+fn rectified(application_id: &str, fields: &[String], told: Value, reason: Option<&str>) -> Value {
+    json!({
+        "rectification": "made",
+        "application_id": application_id,
+        "fields": fields,
+        "recipients_told": told,
+        "reason": reason,
+    })
+}
+
+fn refused_rectification(reason: &str) -> Value {
+    json!({
+        "rectification": "refused",
+        "reason": reason,
+        "your_view": "if you still consider the data inaccurate, send us a statement saying so and we will keep it with your record",
+    })
+}
+
+/// Restriction (Art 18): granted, every case of the subject is frozen — no assessment, decision, award,
+/// disclosure or change of preferences — until an information officer lifts it; refused, the reason.
+pub async fn decide_restriction(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    restrict: bool,
+    reason: &str,
+) -> Result<(), ApiError> {
+    let view = open_request(state, id, RequestKind::Restriction).await?;
+    let (granted, reason) = match &view.restriction {
+        Some(decided) => (decided.granted, decided.reason.clone().unwrap_or_default()),
+        None => {
+            if restrict {
+                subject_of(&view)?;
+            }
+            let command = RequestCommand::DecideRestriction {
+                restrict,
+                reason: reason.to_string(),
+            };
+            state.execute_request(id, actor, command).await?;
+            (restrict, reason.trim().to_string())
+        }
+    };
+    let response = if granted {
+        let mut restricted = Vec::new();
+        for case in subject_cases(&state.db, &subject_of(&view)?).await? {
+            let command = ApplicationCommand::RestrictProcessing {
+                request_id: Some(id.to_string()),
+                reason: reason.clone(),
+            };
+            state.execute_application(&case.id, actor, command).await?;
+            restricted.push(json!({"record": record_name(&case)}));
+        }
+        json!({
+            "restriction": "applied",
+            "restricted": restricted,
+            "reason": reason,
+            "until": "we will tell you before the restriction is lifted",
+        })
+    } else {
+        json!({"restriction": "refused", "reason": reason})
+    };
+    answer(state, actor, id, response).await
+}
+
+/// Objection (Art 21): upheld, the uses objected to stop on every case of the subject — each is one of the
+/// policy's opt-outs, and the publishing lists drop the subject in the same transaction; not upheld, the
+/// reason gives the compelling grounds to go on.
+pub async fn decide_objection(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    uphold: bool,
+    uses: Vec<ObjectedUse>,
+    reason: &str,
+) -> Result<(), ApiError> {
+    let view = open_request(state, id, RequestKind::Objection).await?;
+    let (upheld, uses, reason) = match &view.objection {
+        Some(decided) => (
+            decided.granted,
+            decided.uses.clone(),
+            decided.reason.clone().unwrap_or_default(),
+        ),
+        None => {
+            if uphold {
+                subject_of(&view)?;
+            }
+            let command = RequestCommand::DecideObjection {
+                uphold,
+                uses: uses.clone(),
+                reason: reason.to_string(),
+            };
+            state.execute_request(id, actor, command).await?;
+            let mut uses = uses;
+            uses.sort();
+            uses.dedup();
+            (uphold, uses, reason.trim().to_string())
+        }
+    };
+    let described: Vec<Value> = uses
+        .iter()
+        .map(|u| json!({"use": u.as_str(), "described": u.describe()}))
+        .collect();
+    let response = if upheld {
+        let mut stopped = Vec::new();
+        for case in subject_cases(&state.db, &subject_of(&view)?).await? {
+            let command = ApplicationCommand::HonourObjection {
+                request_id: id.to_string(),
+                opt_outs: opt_outs_for(&uses),
+            };
+            state.execute_application(&case.id, actor, command).await?;
+            stopped.push(json!({"record": record_name(&case)}));
+        }
+        json!({"objection": "upheld", "uses": described, "applications": stopped, "reason": reason})
+    } else {
+        json!({"objection": "not_upheld", "uses": described, "reason": reason})
+    };
+    answer(state, actor, id, response).await
+}
