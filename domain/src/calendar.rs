@@ -48,6 +48,38 @@ pub struct BankHoliday {
     pub name: String,
 }
 
+/// The years the calendar answers for: the bank-holiday data starts in 2015, and the rules reach 2100.
+pub const FIRST_YEAR: i32 = 2015;
+pub const LAST_YEAR: i32 = 2100;
+
+impl BankHoliday {
+    /// A day an officer adds because it was proclaimed (a one-off or moved bank holiday), checked: a day in
+    /// the years the calendar answers for, a region of the UK, and a name of at most 200 characters. A
+    /// refusal names the field and what is wrong with it.
+    pub fn proclaimed(
+        date: NaiveDate,
+        region: &str,
+        name: &str,
+    ) -> Result<BankHoliday, (&'static str, &'static str)> {
+        if !(FIRST_YEAR..=LAST_YEAR).contains(&date.year()) {
+            return Err(("date", "must be from 2015 to 2100"));
+        }
+        let region = Region::parse(region.trim()).ok_or((
+            "region",
+            "must be england-and-wales, scotland or northern-ireland",
+        ))?;
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+            return Err(("name", "must be given, at most 200 characters"));
+        }
+        Ok(BankHoliday {
+            date,
+            region,
+            name: name.to_string(),
+        })
+    }
+}
+
 const ALL_REGIONS: &[Region] = &[
     Region::EnglandAndWales,
     Region::Scotland,

@@ -11,6 +11,7 @@ pub mod commands;
 pub mod deadlines;
 pub mod error;
 pub mod events;
+pub mod exemptions;
 pub mod rights;
 
 pub use aggregate::{InformationRequest, RequestKind, RequestStatus};
@@ -18,4 +19,5 @@ pub use commands::RequestCommand;
 pub use deadlines::{ClockReason, ClockStop, Deadlines, Extension, deadlines};
 pub use error::RequestError;
 pub use events::{RequestEvent, Requester};
+pub use exemptions::FoiGround;
 pub use rights::{ObjectedUse, opt_outs_for};

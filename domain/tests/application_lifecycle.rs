@@ -590,7 +590,17 @@ fn permission_table() -> Vec<(&'static str, Vec<Ev>, C, Vec<Role>)> {
                 reason: "test".to_string(),
                 requested_by: "test".to_string(),
             },
-            vec![Role::Helpdesk, Role::InformationOfficer],
+            vec![Role::Helpdesk],
+        ),
+        (
+            "rectify",
+            submitted(),
+            C::RectifyPersonalData {
+                request_id: "request-1".to_string(),
+                changes: vec![("personal.phone".to_string(), "+000 0000 0009".to_string())],
+                reason: "test".to_string(),
+            },
+            vec![Role::InformationOfficer],
         ),
         (
             "honour objection",
@@ -2693,30 +2703,62 @@ async fn an_information_officer_corrects_personal_data_through_the_amendment_pat
     let events = given(submitted())
         .when_async(by(
             someone_with(Role::InformationOfficer),
-            C::AmendPersonalData {
+            C::RectifyPersonalData {
+                request_id: "request-3".to_string(),
                 changes: vec![("personal.phone".to_string(), "+000 0000 0042".to_string())],
-                reason: "rectification request".to_string(),
-                requested_by: "the data subject".to_string(),
+                reason: " mistyped ".to_string(),
             },
         ))
         .await
         .inspect_result()
-        .expect("an information officer may correct personal data");
-    assert!(matches!(
-        events.as_slice(),
-        [Ev::PersonalDataAmended { .. }]
-    ));
-    given(submitted())
-        .when_async(by(
-            someone_with(Role::InformationOfficer),
-            C::AmendPersonalData {
-                changes: vec![("essays.leadership".to_string(), "new words".to_string())],
-                reason: "rectification request".to_string(),
-                requested_by: "the data subject".to_string(),
+        .expect("an information officer may rectify personal data");
+    let [
+        Ev::PersonalDataAmended {
+            fields,
+            reason,
+            requested_by,
+            ..
+        },
+    ] = events.as_slice()
+    else {
+        panic!("one amendment: {events:?}");
+    };
+    assert_eq!(fields, &vec![PersonalField::Phone]);
+    assert_eq!(
+        reason.known().map(String::as_str),
+        Some("rectification request request-3: mistyped")
+    );
+    assert_eq!(
+        requested_by.known().map(String::as_str),
+        Some("the data subject, by a rectification request")
+    );
+    for (changes, expected) in [
+        (
+            vec![("essays.leadership".to_string(), "new words".to_string())],
+            E::NotAmendable {
+                fields: vec!["essays.leadership".to_string()],
             },
-        ))
-        .await
-        .then_expect_error(E::NotAmendable {
-            fields: vec!["essays.leadership".to_string()],
-        });
+        ),
+        (
+            vec![("personal.phone".to_string(), "+000 0000 0042".to_string())],
+            E::NotSubmitted,
+        ),
+    ] {
+        let history = if matches!(expected, E::NotSubmitted) {
+            vec![started()]
+        } else {
+            submitted()
+        };
+        given(history)
+            .when_async(by(
+                someone_with(Role::InformationOfficer),
+                C::RectifyPersonalData {
+                    request_id: "request-4".to_string(),
+                    changes,
+                    reason: "x".to_string(),
+                },
+            ))
+            .await
+            .then_expect_error(expected);
+    }
 }

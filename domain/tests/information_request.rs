@@ -209,3 +209,46 @@ async fn an_answered_request_takes_no_decision() {
     .await
     .then_expect_error(E::AlreadyAnswered);
 }
+
+#[tokio::test]
+async fn an_foi_refusal_on_a_qualified_exemption_gives_the_public_interest_and_others_do_not_keep_one()
+ {
+    use domain::request::FoiGround;
+    let refuse = |ground, public_interest: Option<&str>| C::RefuseFoi {
+        ground,
+        reason: "why it applies".to_string(),
+        public_interest: public_interest.map(str::to_string),
+    };
+    for ground in FoiGround::ALL.into_iter().filter(|g| g.is_qualified()) {
+        given(vec![logged(RequestKind::Foi)])
+            .when_async(by(officer(), refuse(ground, Some("  "))))
+            .await
+            .then_expect_error_message("some values are not valid");
+        given(vec![logged(RequestKind::Foi)])
+            .when_async(by(officer(), refuse(ground, Some(" outweighed "))))
+            .await
+            .then_expect_events(vec![Ev::FoiRefused {
+                ground,
+                reason: "why it applies".to_string().into(),
+                public_interest: Some("outweighed".to_string()).into(),
+            }]);
+    }
+    given(vec![logged(RequestKind::Foi)])
+        .when_async(by(
+            officer(),
+            refuse(FoiGround::PersonalData, Some("not needed")),
+        ))
+        .await
+        .then_expect_events(vec![Ev::FoiRefused {
+            ground: FoiGround::PersonalData,
+            reason: "why it applies".to_string().into(),
+            public_interest: None::<String>.into(),
+        }]);
+    given(vec![logged(RequestKind::Sar)])
+        .when_async(by(officer(), refuse(FoiGround::Vexatious, None)))
+        .await
+        .then_expect_error(E::WrongKind {
+            expected: "an FOI",
+            kind: "a subject access",
+        });
+}

@@ -7,8 +7,8 @@ use sqlx::types::Json;
 
 use domain::calendar::WorkingDays;
 use domain::request::{
-    ClockReason, ClockStop, Deadlines, Extension, ObjectedUse, RequestEvent, RequestKind,
-    Requester, deadlines,
+    ClockReason, ClockStop, Deadlines, Extension, FoiGround, ObjectedUse, RequestEvent,
+    RequestKind, Requester, deadlines,
 };
 
 use crate::{Conn, Db, ProjectionError, RecordedEvent, on_conn, on_pool};
@@ -36,6 +36,17 @@ pub struct RightDecision {
     /// Objection: the uses objected to.
     #[serde(default)]
     pub uses: Vec<ObjectedUse>,
+    pub decided_by: String,
+    pub decided_at: DateTime<Utc>,
+}
+
+/// The refusal of an FOI request: the ground, why it applies and, for a qualified exemption, the public
+/// interest reasons.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoiRefusal {
+    pub ground: FoiGround,
+    pub reason: Option<String>,
+    pub public_interest: Option<String>,
     pub decided_by: String,
     pub decided_at: DateTime<Utc>,
 }
@@ -77,6 +88,9 @@ pub struct RequestView {
     pub restriction: Option<RightDecision>,
     #[serde(default)]
     pub objection: Option<RightDecision>,
+    /// For an FOI request that was refused.
+    #[serde(default)]
+    pub refusal: Option<FoiRefusal>,
     pub logged_by: String,
     pub logged_at: DateTime<Utc>,
     pub version: i64,
@@ -89,6 +103,7 @@ impl RequestView {
             || self.rectification.is_some()
             || self.restriction.is_some()
             || self.objection.is_some()
+            || self.refusal.is_some()
     }
 
     pub fn clock_stopped(&self) -> bool {
@@ -151,6 +166,7 @@ pub(crate) async fn project(
             rectification: None,
             restriction: None,
             objection: None,
+            refusal: None,
             logged_by: by.clone(),
             logged_at: at,
             version: event.sequence,
@@ -241,6 +257,19 @@ pub(crate) async fn project(
                 application_id: None,
                 fields: Vec::new(),
                 uses: uses.clone(),
+                decided_by: by,
+                decided_at: at,
+            });
+        }
+        RequestEvent::FoiRefused {
+            ground,
+            reason,
+            public_interest,
+        } => {
+            view.refusal = Some(FoiRefusal {
+                ground: *ground,
+                reason: reason.known().cloned(),
+                public_interest: public_interest.known().cloned().flatten(),
                 decided_by: by,
                 decided_at: at,
             });

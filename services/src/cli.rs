@@ -40,6 +40,9 @@ pub enum Command {
     /// Retention: destroy what the schedule says is due.
     #[command(subcommand)]
     Retention(RetentionCommand),
+    /// The working-day calendar the deadlines of information requests are counted in.
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
     /// Measurements of the store as it is.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -53,6 +56,27 @@ pub enum BenchCommand {
         /// How many subjects to answer for.
         #[arg(long, default_value_t = 20)]
         subjects: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CalendarCommand {
+    /// Add a day proclaimed a bank holiday (a one-off or moved day); the dates of open requests move.
+    Add {
+        /// The day (YYYY-MM-DD).
+        #[arg(long, value_parser = parse_day)]
+        date: chrono::NaiveDate,
+        /// england-and-wales, scotland or northern-ireland.
+        #[arg(long)]
+        region: String,
+        /// The holiday's name, as proclaimed.
+        #[arg(long)]
+        name: String,
+    },
+    /// List the bank holidays of a year in every part of the UK, the added ones marked.
+    List {
+        #[arg(long)]
+        year: i32,
     },
 }
 
@@ -150,6 +174,39 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Calendar(CalendarCommand::Add { date, region, name }) => {
+            let holiday = domain::calendar::BankHoliday::proclaimed(date, &region, &name)
+                .map_err(|(field, problem)| anyhow::anyhow!("{field} {problem}"))?;
+            let state = AppState::from_config(&config).await?;
+            let added =
+                projections::calendar::add_holiday(&state.db, &holiday, "the command line").await?;
+            if added {
+                println!(
+                    "added {} in {}: {}",
+                    holiday.date,
+                    holiday.region.as_str(),
+                    holiday.name
+                );
+            } else {
+                println!(
+                    "{} in {} was already a holiday: nothing changed",
+                    holiday.date,
+                    holiday.region.as_str()
+                );
+            }
+            moved_requests(&state).await
+        }
+        Command::Calendar(CalendarCommand::List { year }) => {
+            if !(domain::calendar::FIRST_YEAR..=domain::calendar::LAST_YEAR).contains(&year) {
+                bail!("the year must be from 2015 to 2100");
+            }
+            let state = AppState::from_config(&config).await?;
+            let calendar = projections::calendar::working_days(&state.db).await?;
+            for day in calendar.holidays(year) {
+                println!("{}\t{}\t{}", day.date, day.region.as_str(), day.name);
+            }
+            Ok(())
+        }
         Command::Bench(BenchCommand::Sar { subjects }) => {
             let state = AppState::from_config(&config).await?;
             let report = crate::responses::bench_subject_access(&state, subjects).await?;
@@ -163,6 +220,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             sweep_from_the_command_line(&state, &ledger, as_of, dry_run).await
         }
     }
+}
+
+/// After a change to the calendar: each open request and the dates it is now due.
+async fn moved_requests(state: &AppState) -> anyhow::Result<()> {
+    let requests = crate::http::requests::ordered(state)
+        .await
+        .map_err(|error| anyhow::anyhow!("{}", error.message))?;
+    for request in requests.iter().filter(|r| r["status"] != "responded") {
+        println!(
+            "request {} ({}): due {}, statutory {}",
+            request["id"].as_str().unwrap_or_default(),
+            request["kind"].as_str().unwrap_or_default(),
+            request["due_on"].as_str().unwrap_or_default(),
+            request["statutory_due_on"].as_str().unwrap_or_default(),
+        );
+    }
+    Ok(())
 }
 
 /// `etp retention sweep`: one line per record, a summary, and a progress bar on a terminal.

@@ -298,6 +298,7 @@ pub fn letter(
 ) -> Result<String, handlebars::RenderError> {
     use domain::request::RequestKind as K;
     let template = match view.kind {
+        K::Foi if response.get("refusal").is_some() => "foi_refusal",
         K::Foi => "foi_letter",
         K::Sar | K::Portability => "sar_letter",
         K::Rectification | K::Erasure | K::Restriction | K::Objection => "rights_letter",

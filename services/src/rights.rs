@@ -19,7 +19,9 @@ use serde_json::{Value, json};
 use domain::Actor;
 use domain::application::ApplicationCommand;
 use domain::application::form::PersonalField;
-use domain::request::{ObjectedUse, RequestCommand, RequestError, RequestKind, opt_outs_for};
+use domain::request::{
+    FoiGround, ObjectedUse, RequestCommand, RequestError, RequestKind, exemptions, opt_outs_for,
+};
 use projections::Db;
 use projections::application_view::{self, ApplicationView};
 use projections::information_requests::{self, RequestView};
@@ -222,10 +224,10 @@ pub async fn decide_rectification(
     let before = application_view::find(&state.db, &application_id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let amendment = ApplicationCommand::AmendPersonalData {
+    let amendment = ApplicationCommand::RectifyPersonalData {
+        request_id: id.to_string(),
         changes: decision.changes.clone(),
-        reason: format!("rectification request {id}: {}", decision.reason.trim()),
-        requested_by: "the data subject, by a rectification request".to_string(),
+        reason: decision.reason.clone(),
     };
     state
         .execute_application(&application_id, actor, amendment)
@@ -381,5 +383,52 @@ pub async fn decide_objection(
     } else {
         json!({"objection": "not_upheld", "uses": described, "reason": reason})
     };
+    answer(state, actor, id, response).await
+}
+
+/// An FOI refusal (FOIA s.17): the notice names the section relied on and why it applies, gives the public
+/// interest reasons for a qualified exemption, advice on narrowing a request refused for cost (s.16), and
+/// the requester's right to a review and to complain. It carries no personal data.
+pub async fn refuse_foi(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    ground: FoiGround,
+    reason: &str,
+    public_interest: Option<String>,
+) -> Result<(), ApiError> {
+    let view = open_request(state, id, RequestKind::Foi).await?;
+    let (ground, reason, public_interest) = match &view.refusal {
+        Some(refused) => (
+            refused.ground,
+            refused.reason.clone().unwrap_or_default(),
+            refused.public_interest.clone(),
+        ),
+        None => {
+            let command = RequestCommand::RefuseFoi {
+                ground,
+                reason: reason.to_string(),
+                public_interest: public_interest.clone(),
+            };
+            state.execute_request(id, actor, command).await?;
+            let public_interest = public_interest
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty() && ground.is_qualified());
+            (ground, reason.trim().to_string(), public_interest)
+        }
+    };
+    let response = json!({
+        "refusal": {
+            "ground": ground.as_str(),
+            "section": ground.section(),
+            "provision": ground.describe(),
+            "why": reason,
+            "public_interest": public_interest,
+            "advice": (ground == FoiGround::CostLimit).then_some(exemptions::NARROWING_ADVICE),
+        },
+        "internal_review": exemptions::INTERNAL_REVIEW,
+        "complaint": exemptions::COMPLAINT,
+        "personal_data": "none",
+    });
     answer(state, actor, id, response).await
 }

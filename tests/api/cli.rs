@@ -853,3 +853,163 @@ async fn bench_sar_answers_for_applicants_of_a_seeded_store_and_reports_the_time
     );
     assert_refused(&refused, "etp bench sar on an empty store");
 }
+
+#[tokio::test]
+async fn calendar_add_proclaims_a_day_and_the_open_requests_dates_move() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let url = sqlite_url(dir.path());
+    let email = "information.cli@example.test";
+    assert_success(
+        &users_add(
+            dir.path(),
+            &url,
+            email,
+            "information_officer",
+            STAFF_PASSWORD,
+        ),
+        "etp users add",
+    );
+    let server = Server::start(dir.path(), &url, None).await;
+    let (_, login) = server.login(email, STAFF_PASSWORD).await;
+    let token = login["token"].as_str().expect("a token").to_string();
+    let body = json!({
+        "kind": "foi", "received_on": "2026-11-02",
+        "requester": {"name": "Test Requester", "email": "requester@example.test"},
+        "description": "Test: statistics",
+    });
+    let (status, logged) = server
+        .send(
+            reqwest::Method::POST,
+            "/api/information-requests",
+            Some(&token),
+            Some(body),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{logged}");
+    assert_eq!(
+        logged["due_on"], "2026-12-01",
+        "St Andrew's Day, 30 November, is not a working day: {logged}"
+    );
+    let id = logged["id"].as_str().unwrap().to_string();
+
+    let output = run(
+        etp(
+            dir.path(),
+            &url,
+            &[
+                "calendar",
+                "add",
+                "--date",
+                "2026-11-10",
+                "--region",
+                "scotland",
+                "--name",
+                "Test Proclaimed Day",
+            ],
+        ),
+        None,
+    );
+    assert_success(&output, "etp calendar add");
+    let text = stdout(&output);
+    assert!(
+        text.contains("added 2026-11-10 in scotland: Test Proclaimed Day"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("request {id} (foi): due 2026-12-02")),
+        "the open request's new date is printed: {text}"
+    );
+    let (_, shown) = server
+        .send(
+            reqwest::Method::GET,
+            &format!("/api/information-requests/{id}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        shown["due_on"], "2026-12-02",
+        "the server counts in the calendar as it now stands"
+    );
+
+    let again = run(
+        etp(
+            dir.path(),
+            &url,
+            &[
+                "calendar",
+                "add",
+                "--date",
+                "2026-11-10",
+                "--region",
+                "scotland",
+                "--name",
+                "Again",
+            ],
+        ),
+        None,
+    );
+    assert_success(&again, "adding the same day twice");
+    assert!(stdout(&again).contains("already a holiday"));
+    let listed = run(
+        etp(dir.path(), &url, &["calendar", "list", "--year", "2026"]),
+        None,
+    );
+    assert_success(&listed, "etp calendar list");
+    assert!(stdout(&listed).contains("2026-11-10\tscotland\tTest Proclaimed Day"));
+    assert!(stdout(&listed).contains("2026-12-25\tengland-and-wales"));
+
+    for (args, what) in [
+        (
+            vec!["--date", "2026-11-11", "--region", "wales", "--name", "x"],
+            "a region that is not one of the three",
+        ),
+        (
+            vec![
+                "--date",
+                "11/11/2026",
+                "--region",
+                "scotland",
+                "--name",
+                "x",
+            ],
+            "a date not written YYYY-MM-DD",
+        ),
+        (
+            vec![
+                "--date",
+                "2026-11-11",
+                "--region",
+                "scotland",
+                "--name",
+                " ",
+            ],
+            "no name",
+        ),
+        (
+            vec![
+                "--date",
+                "2014-11-11",
+                "--region",
+                "scotland",
+                "--name",
+                "x",
+            ],
+            "a year before the calendar",
+        ),
+    ] {
+        let mut full = vec!["calendar", "add"];
+        full.extend(args);
+        let message = assert_refused(&run(etp(dir.path(), &url, &full), None), what);
+        assert!(!message.is_empty(), "{what}: a message says why");
+    }
+    let (_, shown) = server
+        .send(
+            reqwest::Method::GET,
+            &format!("/api/information-requests/{id}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(shown["due_on"], "2026-12-02", "nothing refused was added");
+}

@@ -2831,6 +2831,7 @@ async fn the_alumni_open_book_is_printed_and_exported_dated_and_without_those_wh
 
 on_both_stores!(
     the_information_officer_logs_a_request_stops_its_clock_and_produces_the_response_from_the_desk,
+    the_information_officer_decides_rights_requests_from_the_desk,
 );
 
 async fn the_information_officer_logs_a_request_stops_its_clock_and_produces_the_response_from_the_desk(
@@ -2912,5 +2913,146 @@ async fn the_information_officer_logs_a_request_stops_its_clock_and_produces_the
     assert_eq!(
         applicant_browser.get(&location).await.status,
         StatusCode::FORBIDDEN
+    );
+}
+
+/// Logs a request of `kind` about `subject` from the desk and answers the request's page address.
+async fn log_from_the_desk(officer: &mut Browser, kind: &str, subject: &str) -> String {
+    let page = officer.get("/requests").await;
+    let form = page
+        .form("/requests")
+        .set("kind", kind)
+        .set("received_on", &chrono::Utc::now().date_naive().to_string())
+        .set("requester_name", "Test Requester")
+        .set("requester_email", subject)
+        .set("subject_email", subject)
+        .set("description", "Test: a rights request");
+    let location = officer.submit(&form).await.location().to_string();
+    assert!(location.starts_with("/requests/"), "{location}");
+    location
+}
+
+async fn the_information_officer_decides_rights_requests_from_the_desk(app: TestApp) {
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let scholar = app.applicant().await;
+    let id = app.awarded_for(&scholar, &officer).await;
+    let information = staff_named(&app, Role::InformationOfficer, "Test Information Officer").await;
+    let mut desk = sign_in(&app, &information.email).await;
+
+    // Rectification: a decision without a choice is shown on the page; a correction goes through.
+    let location = log_from_the_desk(&mut desk, "rectification", &scholar.email).await;
+    let page = desk.get(&location).await;
+    let action = format!("{location}/rectification");
+    let unchosen = desk
+        .submit(
+            &page
+                .form(&action)
+                .set("personal.phone", "+000 7777 8888")
+                .set("reason", "Test"),
+        )
+        .await;
+    assert_eq!(unchosen.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        unchosen.text().contains("grant the request or refuse it"),
+        "{}",
+        excerpt(&unchosen.body)
+    );
+    let form = page
+        .form(&action)
+        .set("decision", "rectify")
+        .set("personal.phone", "+000 7777 8888")
+        .set("reason", "Test: mistyped number");
+    assert_eq!(
+        form.value("application_id"),
+        Some(id.as_str()),
+        "the subject's application is offered"
+    );
+    assert!(desk.submit(&form).await.location().starts_with(&location));
+    let page = desk.get(&location).await;
+    assert!(
+        page.text().contains("Answered on"),
+        "{}",
+        excerpt(&page.body)
+    );
+    assert!(!page.has_form(&action), "decided once");
+    let (_, view) = app.get(&format!("/api/applications/{id}"), &officer).await;
+    assert_eq!(view["personal"]["phone"], "+000 7777 8888");
+    let letter = desk.get(&format!("{location}/letter")).await;
+    assert!(
+        letter
+            .text()
+            .contains("Your request to correct your personal data")
+    );
+
+    // Objection: the uses ticked stop.
+    let location = log_from_the_desk(&mut desk, "objection", &scholar.email).await;
+    let page = desk.get(&location).await;
+    let mut form = page
+        .form(&format!("{location}/objection"))
+        .set("decision", "uphold")
+        .set("uses", "alumni_book")
+        .set("reason", "Test: no compelling grounds");
+    form.fields.push(("uses".to_string(), "images".to_string()));
+    assert!(desk.submit(&form).await.location().starts_with(&location));
+    let (_, view) = app.get(&format!("/api/applications/{id}"), &officer).await;
+    assert_eq!(view["preferences"]["alumni_book_opt_out"], true);
+    assert_eq!(view["preferences"]["images_opt_out"], true);
+    assert_eq!(view["preferences"]["networking_opt_out"], false);
+
+    // Restriction: refused without a reason, then granted; the case is frozen.
+    let location = log_from_the_desk(&mut desk, "restriction", &scholar.email).await;
+    let page = desk.get(&location).await;
+    let action = format!("{location}/restriction");
+    let refused = desk
+        .submit(&page.form(&action).set("decision", "restrict"))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let form = page
+        .form(&action)
+        .set("decision", "restrict")
+        .set("reason", "Test: accuracy contested");
+    assert!(desk.submit(&form).await.location().starts_with(&location));
+    let (_, view) = app.get(&format!("/api/applications/{id}"), &officer).await;
+    assert!(!view["restriction"].is_null(), "{view}");
+
+    // Erasure: refused with the reason; the award stays.
+    let location = log_from_the_desk(&mut desk, "erasure", &scholar.email).await;
+    let page = desk.get(&location).await;
+    let form = page
+        .form(&format!("{location}/erasure"))
+        .set("decision", "refuse")
+        .set("reason", "Test: the award is kept");
+    assert!(desk.submit(&form).await.location().starts_with(&location));
+    let page = desk.get(&location).await;
+    assert!(
+        page.text().contains("Refused: Test: the award is kept"),
+        "{}",
+        excerpt(&page.body)
+    );
+
+    // An FOI refusal: the notice names the section.
+    let location = log_from_the_desk(&mut desk, "foi", "requester@example.test").await;
+    let page = desk.get(&location).await;
+    let form = page
+        .form(&format!("{location}/refusal"))
+        .set("ground", "vexatious")
+        .set("reason", "Test: the same request for the tenth time");
+    assert!(desk.submit(&form).await.location().starts_with(&location));
+    let letter = desk.get(&format!("{location}/letter")).await;
+    assert!(
+        letter
+            .text()
+            .contains("s.14(1) Freedom of Information Act 2000")
+    );
+    assert!(
+        letter
+            .text()
+            .contains("the same request for the tenth time")
+    );
+    assert_eq!(
+        app.get(&format!("/api/applications/{id}"), &officer)
+            .await
+            .0,
+        StatusCode::OK
     );
 }

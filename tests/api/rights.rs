@@ -17,6 +17,7 @@ on_both_stores!(
     a_restriction_needs_a_subject_and_a_refusal_freezes_nothing,
     an_upheld_objection_takes_the_subject_off_the_uses_objected_to,
     an_objection_not_upheld_changes_nothing_and_bad_uses_are_refused,
+    an_foi_refusal_names_the_section_why_and_for_a_qualified_exemption_the_public_interest,
 );
 
 /// Logs a request of `kind` about the person with `email` (or about no one), received today.
@@ -534,4 +535,122 @@ async fn an_objection_not_upheld_changes_nothing_and_bad_uses_are_refused(app: T
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{again}");
+}
+
+async fn an_foi_refusal_names_the_section_why_and_for_a_qualified_exemption_the_public_interest(
+    app: TestApp,
+) {
+    let information = app.staff(Role::InformationOfficer).await;
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let foi = logged(&app, &information, "foi", None).await;
+    let refusals = [
+        (
+            json!({"ground": "commercial_interests", "reason": "Test: the sponsor's contract terms"}),
+            "a qualified exemption without the public interest reasons",
+        ),
+        (
+            json!({"ground": "section_99", "reason": "Test"}),
+            "a ground the Act does not have",
+        ),
+        (json!({"ground": "vexatious", "reason": "  "}), "no reason"),
+    ];
+    for (body, what) in refusals {
+        let (status, refused) = app.post(&at(&foi, "refusal"), &information, body).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{what}: {refused}"
+        );
+    }
+    let (status, _) = app
+        .post(
+            &at(&foi, "refusal"),
+            &officer,
+            json!({"ground": "vexatious", "reason": "Test"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let sar = logged(&app, &information, "sar", Some("subject@example.test")).await;
+    let (status, _) = app
+        .post(
+            &at(&sar, "refusal"),
+            &information,
+            json!({"ground": "vexatious", "reason": "Test"}),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "only an FOI request is refused so"
+    );
+
+    let (status, refused) = app
+        .post(
+            &at(&foi, "refusal"),
+            &information,
+            json!({
+                "ground": "commercial_interests",
+                "reason": "Test: the figures are the sponsor's <b>prices</b>",
+                "public_interest": "Test: openness about spending is served by the published totals",
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{refused}");
+    assert_eq!(refused["status"], "responded");
+    assert_eq!(refused["refusal"]["ground"], "commercial_interests");
+    let notice = response(&app, &information, &foi).await;
+    assert_eq!(
+        notice["refusal"]["section"],
+        "s.43(2) Freedom of Information Act 2000"
+    );
+    assert!(
+        notice["internal_review"]
+            .as_str()
+            .is_some_and(|t| t.contains("review"))
+    );
+    assert!(
+        notice["complaint"]
+            .as_str()
+            .is_some_and(|t| t.contains("Information Commissioner"))
+    );
+    let html = letter(&app, &information, &foi).await;
+    assert!(html.contains("refusal notice"), "{html}");
+    assert!(html.contains("s.43(2) Freedom of Information Act 2000"));
+    assert!(
+        html.contains("sponsor&#x27;s &lt;b&gt;prices&lt;/b&gt;")
+            || html.contains("sponsor's &lt;b&gt;prices&lt;/b&gt;"),
+        "{html}"
+    );
+    assert!(html.contains("openness about spending"));
+    let (status, _) = app
+        .post(
+            &at(&foi, "refusal"),
+            &information,
+            json!({"ground": "vexatious", "reason": "Test"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+
+    // For cost: no public interest test, and advice on narrowing the request.
+    let costly = logged(&app, &information, "foi", None).await;
+    let (status, _) = app
+        .post(
+            &at(&costly, "refusal"),
+            &information,
+            json!({"ground": "cost_limit", "reason": "Test: every file since 2015", "public_interest": "ignored"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let notice = response(&app, &information, &costly).await;
+    assert!(notice["refusal"]["public_interest"].is_null(), "{notice}");
+    assert!(
+        notice["refusal"]["advice"]
+            .as_str()
+            .is_some_and(|a| a.contains("narrow"))
+    );
+    assert!(
+        letter(&app, &information, &costly)
+            .await
+            .contains("s.12 Freedom of Information Act 2000")
+    );
 }

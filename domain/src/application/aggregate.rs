@@ -351,6 +351,21 @@ impl Application {
                 reason,
                 requested_by,
             } => self.amend(changes, reason, requested_by),
+            ApplicationCommand::RectifyPersonalData {
+                request_id,
+                changes,
+                reason,
+            } => {
+                let reason = match reason.trim() {
+                    "" => String::new(),
+                    reason => format!("rectification request {request_id}: {reason}"),
+                };
+                self.amend(
+                    changes,
+                    reason,
+                    "the data subject, by a rectification request".to_string(),
+                )
+            }
             ApplicationCommand::DetermineEligibility { eligible, reason } => {
                 self.require(Status::Submitted, action)?;
                 Ok(vec![ApplicationEvent::EligibilityDetermined {
@@ -844,7 +859,7 @@ pub fn may_issue(role: Role, command: &ApplicationCommand) -> bool {
         | C::SubmitApplication
         | C::WithdrawApplication => role == Role::Applicant,
         C::SetPreferences { .. } => matches!(role, Role::Applicant | Role::ProgrammeOfficer),
-        C::AmendPersonalData { .. } => matches!(role, Role::Helpdesk | Role::InformationOfficer),
+        C::AmendPersonalData { .. } => role == Role::Helpdesk,
         C::DetermineEligibility { .. }
         | C::AssignCommitteeMember { .. }
         | C::RecordDecision { .. }
@@ -857,7 +872,8 @@ pub fn may_issue(role: Role, command: &ApplicationCommand) -> bool {
         C::DestroyPersonalData { .. }
         | C::RestrictProcessing { .. }
         | C::LiftRestriction { .. }
-        | C::HonourObjection { .. } => role == Role::InformationOfficer,
+        | C::HonourObjection { .. }
+        | C::RectifyPersonalData { .. } => role == Role::InformationOfficer,
     }
 }
 

@@ -27,9 +27,8 @@ pub enum ApplicationCommand {
         preferences: Preferences,
         reason: Option<String>,
     },
-    /// The Help Desk records, at the applicant's request, a change to personal data; an information officer
-    /// does the same to grant a rectification request. `changes` maps contract paths (`personal.email`) to
-    /// new values; paths outside the personal details are refused.
+    /// The Help Desk records, at the applicant's request, a change to personal data. `changes` maps contract
+    /// paths (`personal.email`) to new values; paths outside the personal details are refused.
     AmendPersonalData {
         changes: Vec<(String, String)>,
         reason: String,
@@ -85,6 +84,13 @@ pub enum ApplicationCommand {
     LiftRestriction {
         reason: String,
     },
+    /// The information officer grants a rectification request (`request_id`, UK GDPR Art 16) by the same
+    /// path as a Help Desk amendment: the same fields, the same checks, the same notices to recipients.
+    RectifyPersonalData {
+        request_id: String,
+        changes: Vec<(String, String)>,
+        reason: String,
+    },
     /// The information officer upheld an objection (request `request_id`): the uses objected to stop, by
     /// setting the opt-outs that match them. Unlike a change of preferences it is not halted by a
     /// restriction, since it only narrows what is done with the data.
@@ -119,6 +125,7 @@ impl ApplicationCommand {
             ApplicationCommand::RestrictProcessing { .. } => "restrict",
             ApplicationCommand::LiftRestriction { .. } => "lift the restriction of",
             ApplicationCommand::HonourObjection { .. } => "honour an objection on",
+            ApplicationCommand::RectifyPersonalData { .. } => "rectify",
         }
     }
 }

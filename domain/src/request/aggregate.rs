@@ -328,6 +328,35 @@ impl Aggregate for InformationRequest {
                     reason: reason.into(),
                 }
             }
+            RequestCommand::RefuseFoi {
+                ground,
+                reason,
+                public_interest,
+            } => {
+                let reason = self.decision(RequestKind::Foi, &reason)?;
+                let public_interest = public_interest
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_string);
+                let mut problems = Vec::new();
+                if ground.is_qualified() {
+                    note_problem(
+                        "public_interest",
+                        public_interest.as_deref().unwrap_or_default(),
+                        true,
+                        &mut problems,
+                    );
+                }
+                if !problems.is_empty() {
+                    return Err(RequestError::Invalid { problems });
+                }
+                RequestEvent::FoiRefused {
+                    ground,
+                    reason: reason.into(),
+                    public_interest: public_interest.filter(|_| ground.is_qualified()).into(),
+                }
+            }
             RequestCommand::IssueResponse { response } => {
                 self.kind.ok_or(RequestError::NotFound)?;
                 RequestEvent::ResponseIssued {
@@ -393,6 +422,7 @@ impl Aggregate for InformationRequest {
             RequestEvent::RectificationDecided { rectified, .. } => self.decided = Some(rectified),
             RequestEvent::RestrictionDecided { restricted, .. } => self.decided = Some(restricted),
             RequestEvent::ObjectionDecided { upheld, .. } => self.decided = Some(upheld),
+            RequestEvent::FoiRefused { .. } => self.decided = Some(false),
         }
     }
 }

@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use super::aggregate::RequestKind;
 use super::deadlines::{ClockReason, Extension};
 use super::events::Requester;
+use super::exemptions::FoiGround;
 use super::rights::ObjectedUse;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -53,6 +54,13 @@ pub enum RequestCommand {
         uphold: bool,
         uses: Vec<ObjectedUse>,
         reason: String,
+    },
+    /// An FOI request is refused on a ground of the Act, with why it applies and, for a qualified
+    /// exemption, the public interest reasons.
+    RefuseFoi {
+        ground: FoiGround,
+        reason: String,
+        public_interest: Option<String>,
     },
     /// The response produced by the system is issued and kept with the request.
     IssueResponse {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::aggregate::RequestKind;
 use super::deadlines::{ClockReason, Extension};
+use super::exemptions::FoiGround;
 use super::rights::ObjectedUse;
 use crate::personal::Personal;
 
@@ -64,6 +65,12 @@ pub enum RequestEvent {
         uses: Vec<ObjectedUse>,
         reason: Personal<String>,
     },
+    /// An FOI request was refused on a ground of the Act; the refusal notice is the response.
+    FoiRefused {
+        ground: FoiGround,
+        reason: Personal<String>,
+        public_interest: Personal<Option<String>>,
+    },
     /// The response was produced and sent; it is kept with the request.
     ResponseIssued {
         issued_on: NaiveDate,
@@ -83,6 +90,7 @@ impl DomainEvent for RequestEvent {
             RequestEvent::RectificationDecided { .. } => "RectificationDecided",
             RequestEvent::RestrictionDecided { .. } => "RestrictionDecided",
             RequestEvent::ObjectionDecided { .. } => "ObjectionDecided",
+            RequestEvent::FoiRefused { .. } => "FoiRefused",
         }
         .to_string()
     }

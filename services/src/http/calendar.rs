@@ -10,17 +10,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use domain::Role;
-use domain::calendar::{BankHoliday, Region};
+use domain::calendar::{BankHoliday, FIRST_YEAR, LAST_YEAR};
 use projections::calendar;
 
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery, AuthUser};
 use crate::app::AppState;
-
-/// The first year the calendar answers for.
-const FIRST_YEAR: i32 = 2015;
-/// The last year it answers for: far enough for any request, near enough to stay cheap.
-const LAST_YEAR: i32 = 2100;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -77,22 +72,8 @@ async fn add_holiday(
     let actor = user.require(&[Role::InformationOfficer, Role::Admin])?;
     let date = NaiveDate::parse_from_str(body.date.trim(), "%Y-%m-%d")
         .map_err(|_| ApiError::invalid_field("date", "must be a date written YYYY-MM-DD"))?;
-    parse_year(Some(&date.year().to_string()))
-        .map_err(|_| ApiError::invalid_field("date", "must be from 2015 to 2100"))?;
-    let region = Region::parse(body.region.trim()).ok_or_else(|| {
-        ApiError::invalid_field(
-            "region",
-            "must be england-and-wales, scotland or northern-ireland",
-        )
-    })?;
-    let name = body.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err(ApiError::invalid_field(
-            "name",
-            "must be given, at most 200 characters",
-        ));
-    }
-    let holiday = BankHoliday { date, region, name };
+    let holiday = BankHoliday::proclaimed(date, &body.region, &body.name)
+        .map_err(|(field, problem)| ApiError::invalid_field(field, problem))?;
     let added = calendar::add_holiday(&state.db, &holiday, &actor.user_id).await?;
     Ok((
         if added {

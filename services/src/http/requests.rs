@@ -37,6 +37,7 @@ pub fn router() -> Router<AppState> {
             "/information-requests/{id}/objection",
             post(decide_objection),
         )
+        .route("/information-requests/{id}/refusal", post(refuse))
         .route(
             "/information-requests/{id}/response",
             post(respond).get(response),
@@ -87,6 +88,7 @@ pub fn render(view: &RequestView, calendar: &WorkingDays, today: NaiveDate) -> V
         "rectification": view.rectification,
         "restriction": view.restriction,
         "objection": view.objection,
+        "refusal": view.refusal,
     })
 }
 
@@ -418,5 +420,45 @@ async fn decide_objection(
     let actor = user.require(&[Role::InformationOfficer])?;
     let uses = parse_uses(body.uses.iter().map(String::as_str))?;
     crate::rights::decide_objection(&state, actor, &id, body.uphold, uses, &body.reason).await?;
+    Ok(Json(current(&state, &id).await?))
+}
+
+#[derive(Deserialize)]
+struct RefusalBody {
+    ground: String,
+    #[serde(default)]
+    reason: String,
+    public_interest: Option<String>,
+}
+
+/// The grounds an FOI request may be refused on, by name.
+pub fn parse_ground(name: &str) -> Result<domain::request::FoiGround, ApiError> {
+    domain::request::FoiGround::parse(name.trim()).ok_or_else(|| {
+        ApiError::invalid_field(
+            "ground",
+            "must be cost_limit, vexatious, accessible_elsewhere, future_publication, public_affairs, personal_data, confidence or commercial_interests",
+        )
+    })
+}
+
+/// An FOI request is refused: the refusal notice naming the section, why it applies and, for a qualified
+/// exemption, the public interest reasons, is the response.
+async fn refuse(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<RefusalBody>,
+) -> Result<Json<Value>, ApiError> {
+    let actor = user.require(&[Role::InformationOfficer])?;
+    let ground = parse_ground(&body.ground)?;
+    crate::rights::refuse_foi(
+        &state,
+        actor,
+        &id,
+        ground,
+        &body.reason,
+        body.public_interest,
+    )
+    .await?;
     Ok(Json(current(&state, &id).await?))
 }

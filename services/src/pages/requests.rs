@@ -12,8 +12,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use domain::Role;
+use domain::application::form::PersonalField;
 use domain::calendar::{BankHoliday, Region};
-use domain::request::{ClockReason, Extension, RequestCommand, RequestKind, Requester};
+use domain::request::{
+    ClockReason, Extension, FoiGround, ObjectedUse, RequestCommand, RequestKind, Requester,
+};
 use projections::information_requests::{self, RequestView};
 
 use super::session::field;
@@ -30,6 +33,11 @@ pub fn router() -> Router<AppState> {
         .route("/requests/{id}/clock", post(clock))
         .route("/requests/{id}/extension", post(extend))
         .route("/requests/{id}/response", post(respond))
+        .route("/requests/{id}/erasure", post(erasure))
+        .route("/requests/{id}/rectification", post(rectification))
+        .route("/requests/{id}/restriction", post(restriction))
+        .route("/requests/{id}/objection", post(objection))
+        .route("/requests/{id}/refusal", post(refusal))
         .route("/requests/{id}/response.json", get(response_json))
         .route("/requests/{id}/letter", get(letter))
 }
@@ -184,27 +192,25 @@ async fn add_holiday(
 ) -> Result<Response, PageError> {
     session.check_csrf(&form)?;
     let actor = session.require(&[Role::InformationOfficer])?;
-    let name = field(&form, "name").unwrap_or_default().trim().to_string();
-    match (
-        day(&form, "date"),
-        Region::parse(field(&form, "region").unwrap_or_default()),
-    ) {
-        (Some(date), Some(region)) if !name.is_empty() && name.chars().count() <= 200 => {
-            projections::calendar::add_holiday(
-                &state.db,
-                &BankHoliday { date, region, name },
-                &actor.user_id,
-            )
-            .await?;
+    let holiday = day(&form, "date").ok_or(("date", "")).and_then(|date| {
+        BankHoliday::proclaimed(
+            date,
+            field(&form, "region").unwrap_or_default(),
+            field(&form, "name").unwrap_or_default(),
+        )
+    });
+    match holiday {
+        Ok(holiday) => {
+            projections::calendar::add_holiday(&state.db, &holiday, &actor.user_id).await?;
             Ok(see_other(
                 "/requests?done=the%20bank%20holiday%20was%20added",
                 &[],
             ))
         }
-        _ => {
+        Err(_) => {
             let errors = vec![ErrorItem::new(
                 "holiday_date",
-                "Enter the day as YYYY-MM-DD, choose the region and give the holiday's name",
+                "Enter the day as YYYY-MM-DD (2015 to 2100), choose the region and give the holiday's name",
             )];
             desk(
                 &state,
@@ -244,9 +250,57 @@ async fn request_page(
     .filter(|r| view.kind.allows(*r))
     .map(|r| json!({"value": r.as_str()}))
     .collect();
+    let open = view.responded_on.is_none();
+    // The subject's applications, for choosing the one a rectification corrects.
+    let cases: Vec<_> = match (&view.subject_email, view.kind) {
+        (Some(email), RequestKind::Rectification) if open => {
+            let mut cases = Vec::new();
+            for id in crate::rights::subject_applications(&state.db, email).await? {
+                if let Some(case) = projections::application_view::find(&state.db, &id).await? {
+                    cases.push(json!({
+                        "id": case.id,
+                        "label": format!("{} · {} · {}", case.cycle, case.status.as_str(), case.id),
+                    }));
+                }
+            }
+            cases
+        }
+        _ => Vec::new(),
+    };
+    let personal: Vec<_> = PersonalField::ALL
+        .iter()
+        .map(|field| {
+            json!({
+                "id": super::field_id(&format!("rectification_{}", field.path())),
+                "name": field.path(),
+                "label": super::applicant::label_for(&field.path()),
+            })
+        })
+        .collect();
+    let uses: Vec<_> = ObjectedUse::ALL
+        .iter()
+        .map(|u| json!({"value": u.as_str(), "label": super::capitalise(u.describe()), "id": format!("objection_{}", u.as_str())}))
+        .collect();
+    let decide = open && !view.decided();
     Ok(Page::new("request", "Information request", Some(session))
         .data(json!({
             "request": request,
+            "decide": {
+                "erasure": decide && view.kind == RequestKind::Erasure,
+                "rectification": (decide && view.kind == RequestKind::Rectification).then_some(json!({"cases": cases, "personal": personal})),
+                "restriction": decide && view.kind == RequestKind::Restriction,
+                "objection": (decide && view.kind == RequestKind::Objection).then_some(uses),
+                "refusal": (decide && view.kind == RequestKind::Foi).then(|| {
+                    FoiGround::ALL
+                        .iter()
+                        .map(|g| json!({
+                            "value": g.as_str(),
+                            "label": format!("{}: {}", g.section(), g.describe()),
+                            "qualified": g.is_qualified(),
+                        }))
+                        .collect::<Vec<_>>()
+                }),
+            },
             "reasons": reasons,
             "open": view.responded_on.is_none(),
             "can_extend": view.responded_on.is_none() && view.extension.is_none(),
@@ -415,4 +469,201 @@ async fn letter(
     let response = view.response.clone().ok_or(PageError::NotFound)?;
     let html = crate::responses::letter(&view, &response).map_err(|_| PageError::Internal)?;
     Ok(Html(html).into_response())
+}
+
+/// After a decision on a right: back to the request with what was done, or its page with the refusal.
+async fn decided(
+    state: &AppState,
+    session: &Session,
+    id: &str,
+    outcome: Result<(), ApiError>,
+    done: &str,
+) -> Result<Response, PageError> {
+    let errors = match outcome {
+        Ok(()) => {
+            return Ok(see_other(
+                &format!("/requests/{id}?done={}", super::encode_query(done)),
+                &[],
+            ));
+        }
+        Err(error) => shown(error)?,
+    };
+    let view = load(state, session, id).await?;
+    request_page(
+        state,
+        session,
+        &view,
+        errors,
+        None,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
+/// Whether the officer chose to grant (`grant`) or to refuse (`refuse`); anything else is no choice.
+fn choice(form: &[(String, String)], grant: &str) -> Result<bool, ApiError> {
+    match field(form, "decision") {
+        Some(choice) if choice == grant => Ok(true),
+        Some("refuse") => Ok(false),
+        _ => Err(ApiError::invalid_field(
+            "decision",
+            "must be chosen: grant the request or refuse it",
+        )),
+    }
+}
+
+async fn erasure(
+    State(state): State<AppState>,
+    session: Session,
+    PagePath(id): PagePath<String>,
+    PageForm(form): PageForm,
+) -> Result<Response, PageError> {
+    session.check_csrf(&form)?;
+    load(&state, &session, &id).await?;
+    let reason = field(&form, "reason").unwrap_or_default();
+    let outcome = match choice(&form, "approve") {
+        Ok(approve) => {
+            crate::rights::decide_erasure(&state, &session.actor, &id, approve, reason).await
+        }
+        Err(error) => Err(error),
+    };
+    decided(
+        &state,
+        &session,
+        &id,
+        outcome,
+        "the erasure request was decided and answered",
+    )
+    .await
+}
+
+async fn rectification(
+    State(state): State<AppState>,
+    session: Session,
+    PagePath(id): PagePath<String>,
+    PageForm(form): PageForm,
+) -> Result<Response, PageError> {
+    session.check_csrf(&form)?;
+    load(&state, &session, &id).await?;
+    let changes: Vec<(String, String)> = PersonalField::ALL
+        .iter()
+        .filter_map(|f| {
+            let value = field(&form, &f.path())?.trim();
+            (!value.is_empty()).then(|| (f.path(), value.to_string()))
+        })
+        .collect();
+    let outcome = match choice(&form, "rectify") {
+        Ok(true) if changes.is_empty() => Err(ApiError::invalid_field(
+            "changes",
+            "must name at least one corrected value",
+        )),
+        Ok(rectify) => {
+            let decision = crate::rights::Rectification {
+                rectify,
+                application_id: field(&form, "application_id").map(str::to_string),
+                changes,
+                reason: field(&form, "reason").unwrap_or_default().to_string(),
+            };
+            crate::rights::decide_rectification(&state, &session.actor, &id, decision).await
+        }
+        Err(error) => Err(error),
+    };
+    decided(
+        &state,
+        &session,
+        &id,
+        outcome,
+        "the rectification request was decided and answered",
+    )
+    .await
+}
+
+async fn restriction(
+    State(state): State<AppState>,
+    session: Session,
+    PagePath(id): PagePath<String>,
+    PageForm(form): PageForm,
+) -> Result<Response, PageError> {
+    session.check_csrf(&form)?;
+    load(&state, &session, &id).await?;
+    let reason = field(&form, "reason").unwrap_or_default();
+    let outcome = match choice(&form, "restrict") {
+        Ok(restrict) => {
+            crate::rights::decide_restriction(&state, &session.actor, &id, restrict, reason).await
+        }
+        Err(error) => Err(error),
+    };
+    decided(
+        &state,
+        &session,
+        &id,
+        outcome,
+        "the restriction request was decided and answered",
+    )
+    .await
+}
+
+async fn objection(
+    State(state): State<AppState>,
+    session: Session,
+    PagePath(id): PagePath<String>,
+    PageForm(form): PageForm,
+) -> Result<Response, PageError> {
+    session.check_csrf(&form)?;
+    load(&state, &session, &id).await?;
+    let reason = field(&form, "reason").unwrap_or_default();
+    let named = form
+        .iter()
+        .filter(|(name, _)| name == "uses")
+        .map(|(_, value)| value.as_str());
+    let outcome = match (
+        choice(&form, "uphold"),
+        crate::http::requests::parse_uses(named),
+    ) {
+        (Ok(uphold), Ok(uses)) => {
+            crate::rights::decide_objection(&state, &session.actor, &id, uphold, uses, reason).await
+        }
+        (Err(error), _) | (_, Err(error)) => Err(error),
+    };
+    decided(
+        &state,
+        &session,
+        &id,
+        outcome,
+        "the objection was decided and answered",
+    )
+    .await
+}
+
+async fn refusal(
+    State(state): State<AppState>,
+    session: Session,
+    PagePath(id): PagePath<String>,
+    PageForm(form): PageForm,
+) -> Result<Response, PageError> {
+    session.check_csrf(&form)?;
+    load(&state, &session, &id).await?;
+    let outcome =
+        match crate::http::requests::parse_ground(field(&form, "ground").unwrap_or_default()) {
+            Ok(ground) => {
+                crate::rights::refuse_foi(
+                    &state,
+                    &session.actor,
+                    &id,
+                    ground,
+                    field(&form, "reason").unwrap_or_default(),
+                    field(&form, "public_interest").map(str::to_string),
+                )
+                .await
+            }
+            Err(error) => Err(error),
+        };
+    decided(
+        &state,
+        &session,
+        &id,
+        outcome,
+        "the refusal notice was issued",
+    )
+    .await
 }
