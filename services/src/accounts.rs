@@ -96,8 +96,6 @@ impl NewAccount {
 
 /// Creates an account and returns its id.
 pub async fn create(db: &Db, account: NewAccount) -> Result<String, AccountError> {
-    const SQL: &str = "INSERT INTO accounts (id, email, full_name, role, password_hash, created_at) \
-                       VALUES ($1, $2, $3, $4, $5, $6)";
     if find_by_email(db, &account.email).await?.is_some() {
         return Err(AccountError::EmailTaken);
     }
@@ -105,13 +103,25 @@ pub async fn create(db: &Db, account: NewAccount) -> Result<String, AccountError
     let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
         .await
         .map_err(|_| AccountError::Invalid("the password could not be hashed".into()))?;
+    create_hashed(db, &account, &hash).await
+}
+
+/// Creates an account whose password was hashed already: many accounts made at once with one password
+/// (the demonstration store's, which is random and never shown) are hashed once.
+pub async fn create_hashed(
+    db: &Db,
+    account: &NewAccount,
+    hash: &str,
+) -> Result<String, AccountError> {
+    const SQL: &str = "INSERT INTO accounts (id, email, full_name, role, password_hash, created_at) \
+                       VALUES ($1, $2, $3, $4, $5, $6)";
     let id = uuid::Uuid::now_v7().to_string();
     let result = on_pool!(db, p => sqlx::query(SQL)
         .bind(&id)
         .bind(&account.email)
         .bind(&account.full_name)
         .bind(account.role.as_str())
-        .bind(&hash)
+        .bind(hash)
         .bind(Utc::now())
         .execute(p)
         .await

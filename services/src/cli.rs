@@ -158,11 +158,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }) => {
             let state = AppState::from_config(&config).await?;
             let started = std::time::Instant::now();
-            let made = crate::demo::seed(&state, applications, &cycle).await?;
+            let bar = std::io::stderr().is_terminal().then(|| {
+                let bar = indicatif::ProgressBar::new(applications as u64);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{bar:40} {pos}/{len} applications, {per_sec}, {eta} left",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                bar
+            });
+            let progress = |done: usize, _total: usize| {
+                if let Some(bar) = &bar {
+                    bar.set_position(done as u64);
+                }
+            };
+            let report = crate::demo::seed(&state, applications, &cycle, &progress).await?;
+            if let Some(bar) = &bar {
+                bar.finish_and_clear();
+            }
             println!(
-                "seeded {made} made-up applications in cycle {cycle} in {:.1} s",
+                "seeded {} made-up applications in cycle {cycle} in {:.1} s",
+                report.applications,
                 started.elapsed().as_secs_f64()
             );
+            println!("{}", report.summary());
             Ok(())
         }
         Command::Projections(ProjectionsCommand::Rebuild) => {

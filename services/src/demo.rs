@@ -1,114 +1,440 @@
 //! `etp demo seed --applications N`: a store filled with made-up applications at every stage, through the
 //! same commands people use, for trying the service out and for measuring it.
 //!
-//! Every person it makes is plainly fictional ("Demo Applicant 0042", addresses at example.test), and every
-//! account gets a random password that is not shown: the data is for looking at through staff accounts made
-//! with `etp users add`.
+//! Every person it makes is plainly fictional ("Demo Applicant 000042", addresses at example.test). The
+//! store looks like a programme's busy year: applicants from many countries (some living away from their
+//! own), every status of the lifecycle in plausible proportions (most applications are unsuccessful), two or
+//! three committee members scoring each reviewed application, awards (some with a joint sponsor), alumni,
+//! opt-outs, Help Desk amendments, disclosures to the British mission of the scholar's country of residence,
+//! immigration records, and FOI and subject access requests, some answered.
+//!
+//! Accounts get one random password, hashed once and never shown: the data is for looking at through staff
+//! accounts made with `etp users add`, and hashing ten thousand passwords one by one would be most of the
+//! seeding's time.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Context;
-use chrono::NaiveDate;
+use chrono::{Duration, NaiveDate, Utc};
 use tokio::sync::Semaphore;
 
 use domain::application::ApplicationCommand;
 use domain::application::aggregate::Outcome;
 use domain::application::events::{AwardTerms, Scores};
-use domain::application::form::{CourseChoice, DraftChanges, Essay, PersonalField, Referee};
+use domain::application::form::{
+    CourseChoice, DraftChanges, Essay, PersonalField, Preferences, Referee,
+};
+use domain::country::Country;
 use domain::cycle::CycleName;
+use domain::immigration::ImmigrationCommand;
+use domain::recipient::{RecipientCommand, RecipientKind};
+use domain::request::{ClockReason, RequestCommand, RequestKind, Requester};
+use domain::sharing::RecipientFacts;
 use domain::{Actor, Role};
 
 use crate::accounts::{self, NewAccount};
 use crate::app::AppState;
 use crate::pages::session::random_token;
 
-const COUNTRIES: [&str; 10] = [
-    "Kenya",
-    "Nigeria",
-    "India",
-    "Ghana",
-    "Pakistan",
-    "Bangladesh",
-    "Uganda",
-    "Brazil",
-    "Indonesia",
-    "Jamaica",
+/// Where applicants come from, with a weight each: the programme draws most from a few countries and some
+/// from many.
+const COUNTRIES: [(&str, usize); 30] = [
+    ("India", 12),
+    ("Nigeria", 10),
+    ("Kenya", 8),
+    ("Pakistan", 7),
+    ("Bangladesh", 6),
+    ("Ghana", 6),
+    ("Indonesia", 5),
+    ("Brazil", 4),
+    ("Philippines", 4),
+    ("Vietnam", 4),
+    ("Uganda", 3),
+    ("Tanzania", 3),
+    ("Ethiopia", 3),
+    ("Egypt", 3),
+    ("Mexico", 3),
+    ("Colombia", 2),
+    ("Peru", 2),
+    ("Nepal", 2),
+    ("Sri Lanka", 2),
+    ("Malaysia", 2),
+    ("Jamaica", 2),
+    ("Zambia", 2),
+    ("Rwanda", 2),
+    ("Myanmar (Burma)", 1),
+    ("Mongolia", 1),
+    ("Fiji", 1),
+    ("Ukraine", 1),
+    ("Jordan", 1),
+    ("Morocco", 1),
+    ("Senegal", 1),
 ];
-const STAGES: usize = 8;
 
-/// How far each seeded application goes, by its number: draft, submitted, eligible, under review and scored,
-/// unsuccessful, reserve, awarded, alumni.
-fn stage(n: usize) -> usize {
-    n % STAGES
+const SUBJECTS: [&str; 6] = [
+    "Physics",
+    "Economics",
+    "Public Health",
+    "Civil Engineering",
+    "Law",
+    "Computer Science",
+];
+const COURSES: [(&str, &str, &str); 6] = [
+    (
+        "Demo Institute of Technology",
+        "MSc Data Science",
+        "masters",
+    ),
+    ("Demo University", "MA Development Studies", "masters"),
+    ("Demo School of Medicine", "MPH Global Health", "masters"),
+    ("Demo University", "LLM International Law", "masters"),
+    ("Demo College", "MSc Sustainable Energy", "masters"),
+    (
+        "Demo Institute of Technology",
+        "PhD Climate Science",
+        "doctorate",
+    ),
+];
+
+/// How far a seeded application goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Stage {
+    Draft,
+    Withdrawn,
+    Submitted,
+    Ineligible,
+    Eligible,
+    UnderReview,
+    Unsuccessful,
+    Reserve,
+    Selected,
+    Awarded,
+    Alumni,
 }
 
-async fn account(state: &AppState, role: Role, label: &str) -> anyhow::Result<Actor> {
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Draft => "draft",
+            Stage::Withdrawn => "withdrawn",
+            Stage::Submitted => "submitted",
+            Stage::Ineligible => "ineligible",
+            Stage::Eligible => "eligible",
+            Stage::UnderReview => "under_review",
+            Stage::Unsuccessful => "unsuccessful",
+            Stage::Reserve => "reserve",
+            Stage::Selected => "selected",
+            Stage::Awarded => "awarded",
+            Stage::Alumni => "alumni",
+        }
+    }
+}
+
+/// The stages of fifty applications in turn: every stage once in the first eleven, so that even a small
+/// store has each, then in the proportions of a year (of fifty: 4 drafts, 2 withdrawn, 4 awaiting
+/// eligibility, 3 ineligible, 2 eligible, 5 under review, 15 unsuccessful, 3 reserve, 2 selected, 5 awarded,
+/// 5 alumni).
+const PLAN: [Stage; 50] = {
+    use Stage::*;
+    [
+        Draft,
+        Withdrawn,
+        Submitted,
+        Ineligible,
+        Eligible,
+        UnderReview,
+        Unsuccessful,
+        Reserve,
+        Selected,
+        Awarded,
+        Alumni,
+        Unsuccessful,
+        Unsuccessful,
+        Draft,
+        UnderReview,
+        Unsuccessful,
+        Awarded,
+        Submitted,
+        Unsuccessful,
+        Alumni,
+        Ineligible,
+        Unsuccessful,
+        Draft,
+        UnderReview,
+        Unsuccessful,
+        Awarded,
+        Reserve,
+        Unsuccessful,
+        Submitted,
+        Alumni,
+        Unsuccessful,
+        Eligible,
+        UnderReview,
+        Unsuccessful,
+        Awarded,
+        Ineligible,
+        Unsuccessful,
+        Withdrawn,
+        Alumni,
+        Draft,
+        Unsuccessful,
+        Reserve,
+        Submitted,
+        Unsuccessful,
+        UnderReview,
+        Awarded,
+        Selected,
+        Unsuccessful,
+        Alumni,
+        Unsuccessful,
+    ]
+};
+
+/// The stage of the `n`th application (from 1).
+pub fn stage(n: usize) -> Stage {
+    PLAN[(n - 1) % PLAN.len()]
+}
+
+/// A number from `n` that looks random but is the same every run, for choosing among options.
+fn pick(n: usize, salt: usize) -> usize {
+    let mut x = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ (salt as u64).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x ^= x >> 31;
+    x = x.wrapping_mul(0x94D0_49BB_1331_11EB);
+    (x ^ (x >> 29)) as usize
+}
+
+fn country(n: usize, salt: usize) -> &'static str {
+    let total: usize = COUNTRIES.iter().map(|(_, w)| w).sum();
+    let mut at = pick(n, salt) % total;
+    for (name, weight) in COUNTRIES {
+        if at < weight {
+            return name;
+        }
+        at -= weight;
+    }
+    COUNTRIES[0].0
+}
+
+/// What was made, for the report.
+#[derive(Debug, Default)]
+pub struct SeedReport {
+    pub applications: usize,
+    pub by_stage: BTreeMap<&'static str, usize>,
+    pub disclosures: usize,
+    pub immigration_records: usize,
+    pub amendments: usize,
+    pub requests: usize,
+}
+
+impl SeedReport {
+    pub fn summary(&self) -> String {
+        let stages: Vec<String> = self
+            .by_stage
+            .iter()
+            .map(|(stage, count)| format!("{count} {stage}"))
+            .collect();
+        format!(
+            "{}; {} disclosures, {} immigration records, {} amendments, {} information requests",
+            stages.join(", "),
+            self.disclosures,
+            self.immigration_records,
+            self.amendments,
+            self.requests
+        )
+    }
+}
+
+/// The people who act on the seeded applications.
+struct Staff {
+    officer: Actor,
+    helpdesk: Actor,
+    information: Actor,
+    members: Vec<Actor>,
+    /// The British mission registered in each country, by country.
+    missions: BTreeMap<&'static str, RecipientFacts>,
+    sponsors: Vec<String>,
+    /// The hash every demo account's password shares.
+    password_hash: String,
+}
+
+async fn account(
+    state: &AppState,
+    hash: &str,
+    role: Role,
+    label: &str,
+    name: &str,
+) -> anyhow::Result<Actor> {
     let email = format!("demo-{label}-{}@example.test", &random_token()[..12]);
-    let name = format!("Demo {}", label.replace('-', " "));
-    let account = NewAccount::parse(&email, &name, role, &random_token())
+    let account = NewAccount::parse(&email, name, role, &random_token())
         .map_err(|problems| anyhow::anyhow!("a demo account is not valid: {problems:?}"))?;
-    let id = accounts::create(&state.db, account).await?;
+    let id = accounts::create_hashed(&state.db, &account, hash).await?;
     Ok(Actor::new(id, role))
 }
 
+async fn staff(state: &AppState) -> anyhow::Result<Staff> {
+    let password = random_token();
+    let password_hash = tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
+        .await
+        .context("hashing the demo password")?;
+    let hash = password_hash.as_str();
+    let officer = account(
+        state,
+        hash,
+        Role::ProgrammeOfficer,
+        "officer",
+        "Demo Programme Officer",
+    )
+    .await?;
+    let helpdesk = account(state, hash, Role::Helpdesk, "helpdesk", "Demo Help Desk").await?;
+    let information = account(
+        state,
+        hash,
+        Role::InformationOfficer,
+        "information",
+        "Demo Information Officer",
+    )
+    .await?;
+    let admin = account(state, hash, Role::Admin, "admin", "Demo Administrator").await?;
+    let mut members = Vec::new();
+    for i in 1..=6 {
+        members.push(
+            account(
+                state,
+                hash,
+                Role::CommitteeMember,
+                &format!("member-{i}"),
+                &format!("Demo Committee Member {i}"),
+            )
+            .await?,
+        );
+    }
+    let mut missions = BTreeMap::new();
+    for (name, _) in COUNTRIES {
+        let country = Country::parse(name).with_context(|| format!("{name} is a country"))?;
+        let id = uuid::Uuid::now_v7().to_string();
+        let recipient = RecipientCommand::RegisterRecipient {
+            name: format!("Demo British Mission, {name}"),
+            kind: RecipientKind::BritishMission,
+            country: country.clone(),
+        };
+        state
+            .execute_recipient(&id, &admin, recipient)
+            .await
+            .map_err(|e| anyhow::anyhow!("registering a demo recipient: {}", e.message))?;
+        missions.insert(
+            name,
+            RecipientFacts {
+                id,
+                name: format!("Demo British Mission, {name}"),
+                kind: RecipientKind::BritishMission,
+                country,
+            },
+        );
+    }
+    let mut sponsors = Vec::new();
+    for i in 1..=2 {
+        let id = uuid::Uuid::now_v7().to_string();
+        let recipient = RecipientCommand::RegisterRecipient {
+            name: format!("Demo Joint Sponsor {i}"),
+            kind: RecipientKind::JointSponsor,
+            country: Country::parse("United Kingdom").context("the United Kingdom is a country")?,
+        };
+        state
+            .execute_recipient(&id, &admin, recipient)
+            .await
+            .map_err(|e| anyhow::anyhow!("registering a demo sponsor: {}", e.message))?;
+        sponsors.push(id);
+    }
+    Ok(Staff {
+        officer,
+        helpdesk,
+        information,
+        members,
+        missions,
+        sponsors,
+        password_hash,
+    })
+}
+
 fn form(n: usize) -> DraftChanges {
-    let country = COUNTRIES[n % COUNTRIES.len()].to_string();
+    let nationality = country(n, 1);
+    // One applicant in ten lives away from their own country.
+    let residence = if pick(n, 2) % 10 == 0 {
+        country(n, 3)
+    } else {
+        nationality
+    };
     let mut changes = DraftChanges::default();
     let personal = [
-        (PersonalField::FullName, format!("Demo Applicant {n:04}")),
+        (PersonalField::FullName, format!("Demo Applicant {n:06}")),
         (
             PersonalField::DateOfBirth,
-            format!("{}-0{}-1{}", 1985 + n % 15, 1 + n % 9, n % 10),
+            format!(
+                "{}-{:02}-{:02}",
+                1980 + pick(n, 4) % 22,
+                1 + pick(n, 5) % 12,
+                1 + pick(n, 6) % 28
+            ),
         ),
         (
             PersonalField::Email,
-            format!("demo-applicant-{n:04}@example.test"),
+            format!("demo-applicant-{n:06}@example.test"),
         ),
         (PersonalField::Phone, format!("+000 {n:08}")),
         (
             PersonalField::Address,
             format!("{n} Demo Street, Demo Town"),
         ),
-        (PersonalField::Nationality, country.clone()),
-        (PersonalField::CountryOfResidence, country),
+        (PersonalField::Nationality, nationality.to_string()),
+        (PersonalField::CountryOfResidence, residence.to_string()),
     ];
     for (field, value) in personal {
         changes.personal.insert(field, Some(value));
     }
-    let entry = |pairs: &[(&str, &str)]| {
+    let entry = |pairs: &[(&str, String)]| {
         pairs
             .iter()
             .map(|(k, v)| (k.to_string(), serde_json::json!(v)))
             .collect()
     };
+    let graduated = 2012 + pick(n, 7) % 12;
     changes.education = Some(vec![entry(&[
-        ("institution", "Demo University"),
-        ("qualification", "BSc"),
-        (
-            "subject",
-            ["Physics", "Economics", "Public Health", "Engineering"][n % 4],
-        ),
-        ("year", "2019"),
+        ("institution", "Demo National University".to_string()),
+        ("qualification", "BSc".to_string()),
+        ("subject", SUBJECTS[pick(n, 8) % SUBJECTS.len()].to_string()),
+        ("year", graduated.to_string()),
     ])]);
     changes.employment = Some(vec![entry(&[
-        ("employer", "Demo Organisation"),
-        ("role", "Analyst"),
+        ("employer", "Demo Organisation".to_string()),
+        (
+            "role",
+            ["Analyst", "Engineer", "Teacher", "Officer"][pick(n, 9) % 4].to_string(),
+        ),
+        ("from", format!("{}-09", graduated + 1)),
     ])]);
-    changes.courses = Some(vec![CourseChoice {
-        institution: "Demo Institute".into(),
-        course: [
-            "MSc Data Science",
-            "MA Development Studies",
-            "MPH Global Health",
-        ][n % 3]
-            .into(),
-        level: "masters".into(),
-    }]);
+    let first = pick(n, 10) % COURSES.len();
+    let choices = 1 + pick(n, 11) % 3;
+    changes.courses = Some(
+        (0..choices)
+            .map(|i| {
+                let (institution, course, level) = COURSES[(first + i) % COURSES.len()];
+                CourseChoice {
+                    institution: institution.into(),
+                    course: course.into(),
+                    level: level.into(),
+                }
+            })
+            .collect(),
+    );
     for essay in Essay::ALL {
         changes.essays.insert(
             essay,
             Some(format!(
-                "This is a made-up {} essay for demonstration number {n}.",
+                "This is a made-up {} essay for demonstration number {n}. It says what a real one would \
+                 say in a few sentences, so that the pages and the responses have something to show.",
                 essay.name()
             )),
         );
@@ -126,65 +452,83 @@ fn form(n: usize) -> DraftChanges {
     changes
 }
 
-/// Seeds `count` applications in the cycle, with a programme officer and three committee members to act.
-pub async fn seed(state: &AppState, count: usize, cycle: &str) -> anyhow::Result<usize> {
+/// What one application added to the report.
+#[derive(Default)]
+struct Made {
+    disclosures: usize,
+    immigration_records: usize,
+    amendments: usize,
+    requests: usize,
+}
+
+/// Seeds `count` applications in the cycle; `progress` is told how many are done after each.
+pub async fn seed(
+    state: &AppState,
+    count: usize,
+    cycle: &str,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> anyhow::Result<SeedReport> {
     let cycle = CycleName::parse(cycle).map_err(|problem| anyhow::anyhow!(problem))?;
-    let officer = account(state, Role::ProgrammeOfficer, "programme-officer").await?;
-    let mut members = Vec::new();
-    for i in 1..=3 {
-        members.push(
-            account(
-                state,
-                Role::CommitteeMember,
-                &format!("committee-member-{i}"),
-            )
-            .await?,
-        );
-    }
-    let members = Arc::new(members);
-    let limit = Arc::new(Semaphore::new(if state.db.is_postgres() { 8 } else { 2 }));
-    let mut tasks = Vec::with_capacity(count);
+    let staff = Arc::new(staff(state).await?);
+    let limit = Arc::new(Semaphore::new(if state.db.is_postgres() { 8 } else { 3 }));
+    let done = Arc::new(AtomicUsize::new(0));
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut report = SeedReport::default();
+    let finished = |report: &mut SeedReport, made: Made| {
+        report.disclosures += made.disclosures;
+        report.immigration_records += made.immigration_records;
+        report.amendments += made.amendments;
+        report.requests += made.requests;
+        progress(done.fetch_add(1, Ordering::Relaxed) + 1, count);
+    };
     for n in 1..=count {
-        let state = state.clone();
-        let officer = officer.clone();
-        let members = Arc::clone(&members);
-        let cycle = cycle.clone();
         let permit = Arc::clone(&limit)
             .acquire_owned()
             .await
             .context("the seeding was stopped")?;
-        tasks.push(tokio::spawn(async move {
-            let result = seed_one(&state, n, cycle, &officer, &members).await;
+        let state = state.clone();
+        let staff = Arc::clone(&staff);
+        let cycle = cycle.clone();
+        tasks.spawn(async move {
+            let result = seed_one(&state, n, cycle, &staff).await;
             drop(permit);
             result
-        }));
+        });
+        *report.by_stage.entry(stage(n).as_str()).or_default() += 1;
+        while let Some(joined) = tasks.try_join_next() {
+            finished(&mut report, joined.context("a seeding task stopped")??);
+        }
     }
-    for task in tasks {
-        task.await.context("a seeding task stopped")??;
+    while let Some(joined) = tasks.join_next().await {
+        finished(&mut report, joined.context("a seeding task stopped")??);
     }
-    Ok(count)
+    report.applications = count;
+    Ok(report)
 }
 
 async fn seed_one(
     state: &AppState,
     n: usize,
     cycle: CycleName,
-    officer: &Actor,
-    members: &[Actor],
-) -> anyhow::Result<()> {
-    let applicant = account(state, Role::Applicant, &format!("applicant-{n:04}")).await?;
+    staff: &Staff,
+) -> anyhow::Result<Made> {
+    let mut made = Made::default();
+    let applicant = account(
+        state,
+        &staff.password_hash,
+        Role::Applicant,
+        &format!("applicant-{n:06}"),
+        &format!("Demo Applicant {n:06}"),
+    )
+    .await?;
     let id = uuid::Uuid::now_v7().to_string();
-    let run = |by: &Actor, command: ApplicationCommand| {
-        let by = by.clone();
-        let id = id.clone();
-        async move {
-            state
-                .execute_application(&id, &by, command)
-                .await
-                .map_err(|error| {
-                    anyhow::anyhow!("demo application {n}: {} ({})", error.message, error.code)
-                })
-        }
+    let run = async |by: &Actor, command: ApplicationCommand| {
+        state
+            .execute_application(&id, by, command)
+            .await
+            .map_err(|error| {
+                anyhow::anyhow!("demo application {n}: {} ({})", error.message, error.code)
+            })
     };
     let start_year = cycle.first_year();
     run(&applicant, ApplicationCommand::StartApplication { cycle }).await?;
@@ -193,76 +537,248 @@ async fn seed_one(
         ApplicationCommand::SaveDraft { changes: form(n) },
     )
     .await?;
+    // About one applicant in six opts out of something.
+    if pick(n, 12) % 6 == 0 {
+        let preferences = Preferences {
+            networking_opt_out: pick(n, 13) % 2 == 0,
+            alumni_email_opt_out: pick(n, 14) % 2 == 0,
+            alumni_book_opt_out: pick(n, 15) % 3 == 0,
+            images_opt_out: true,
+        };
+        run(
+            &applicant,
+            ApplicationCommand::SetPreferences {
+                preferences,
+                reason: None,
+            },
+        )
+        .await?;
+    }
     let stage = stage(n);
-    if stage == 0 {
-        return Ok(());
+    if stage == Stage::Draft {
+        return Ok(made);
+    }
+    if stage == Stage::Withdrawn && pick(n, 25) % 2 == 0 {
+        run(&applicant, ApplicationCommand::WithdrawApplication).await?;
+        return Ok(made);
     }
     run(&applicant, ApplicationCommand::SubmitApplication).await?;
-    if stage == 1 {
-        return Ok(());
+    if stage == Stage::Withdrawn {
+        run(&applicant, ApplicationCommand::WithdrawApplication).await?;
+        return Ok(made);
     }
+    // One submitted application in twenty-five has its phone number corrected through the Help Desk.
+    if pick(n, 16) % 25 == 0 {
+        run(
+            &staff.helpdesk,
+            ApplicationCommand::AmendPersonalData {
+                changes: vec![("personal.phone".into(), format!("+000 9{n:07}"))],
+                reason: "the applicant gave a new number by phone".into(),
+                requested_by: "the applicant".into(),
+            },
+        )
+        .await?;
+        made.amendments += 1;
+    }
+    let email = format!("demo-applicant-{n:06}@example.test");
+    made.requests += information_requests(state, n, &email, staff).await?;
+    if stage == Stage::Submitted {
+        return Ok(made);
+    }
+    let eligible = stage != Stage::Ineligible;
     run(
-        officer,
+        &staff.officer,
         ApplicationCommand::DetermineEligibility {
-            eligible: true,
-            reason: "meets the published criteria".into(),
+            eligible,
+            reason: if eligible {
+                "meets the published criteria".into()
+            } else {
+                "fewer than two years of work experience".into()
+            },
         },
     )
     .await?;
-    if stage == 2 {
-        return Ok(());
+    if matches!(stage, Stage::Ineligible | Stage::Eligible) {
+        return Ok(made);
     }
-    for (i, member) in members.iter().enumerate() {
+    // Two or three members each, spread evenly over the committee.
+    let reviewers = 2 + pick(n, 17) % 2;
+    for i in 0..reviewers {
+        let member = &staff.members[(n + i * 2) % staff.members.len()];
         run(
-            officer,
+            &staff.officer,
             ApplicationCommand::AssignCommitteeMember {
                 member_id: member.user_id.clone(),
             },
         )
         .await?;
-        let mark = ((n + i * 3) % 11) as u8;
+        // Under review: the last member has not scored yet.
+        if stage == Stage::UnderReview && i + 1 == reviewers {
+            continue;
+        }
+        let base = match stage {
+            Stage::Unsuccessful => 2,
+            Stage::Reserve => 5,
+            _ => 7,
+        };
+        let mark = |salt: usize| (base + pick(n, salt + i * 7) % 4).min(10) as u8;
         let scores = Scores {
-            leadership: mark,
-            networking: (mark + 2) % 11,
-            study_plan: (mark + 5) % 11,
-            career_plan: (mark + 7) % 11,
-            comment: "a made-up opinion".into(),
+            leadership: mark(20),
+            networking: mark(21),
+            study_plan: mark(22),
+            career_plan: mark(23),
+            comment: "a made-up opinion of the application".into(),
         };
         run(member, ApplicationCommand::ScoreApplication { scores }).await?;
     }
     let outcome = match stage {
-        3 => return Ok(()),
-        4 => Outcome::Unsuccessful,
-        5 => Outcome::Reserve,
+        Stage::UnderReview => return Ok(made),
+        Stage::Unsuccessful => Outcome::Unsuccessful,
+        Stage::Reserve => Outcome::Reserve,
         _ => Outcome::Selected,
     };
-    run(officer, ApplicationCommand::RecordDecision { outcome }).await?;
-    if stage < 6 {
-        return Ok(());
+    run(
+        &staff.officer,
+        ApplicationCommand::RecordDecision { outcome },
+    )
+    .await?;
+    if matches!(
+        stage,
+        Stage::Unsuccessful | Stage::Reserve | Stage::Selected
+    ) {
+        return Ok(made);
     }
+    let (institution, course, level) = COURSES[pick(n, 10) % COURSES.len()];
     let terms = AwardTerms {
-        institution: "Demo Institute".into(),
-        course: "MSc Data Science".into(),
-        level: "masters".into(),
+        institution: institution.into(),
+        course: course.into(),
+        level: level.into(),
         start_date: NaiveDate::from_ymd_opt(start_year, 9, 20).unwrap_or_default(),
     };
+    let joint_sponsor_id =
+        (pick(n, 18) % 4 == 0).then(|| staff.sponsors[n % staff.sponsors.len()].clone());
     run(
-        officer,
+        &staff.officer,
         ApplicationCommand::MakeAward {
             terms,
-            joint_sponsor_id: None,
+            joint_sponsor_id,
         },
     )
     .await?;
-    if stage == 6 {
-        return Ok(());
+    // The scholar's details go to the British mission where they live, for their visa.
+    let residence = form(n)
+        .personal
+        .get(&PersonalField::CountryOfResidence)
+        .cloned()
+        .flatten()
+        .unwrap_or_default();
+    if let Some(mission) = staff.missions.get(residence.as_str()) {
+        run(
+            &staff.officer,
+            ApplicationCommand::DiscloseData {
+                disclosure_id: uuid::Uuid::now_v7().to_string(),
+                recipient: mission.clone(),
+                purpose: "a letter supporting the scholar's visa application".into(),
+                fields: vec![
+                    "personal.full_name".into(),
+                    "personal.date_of_birth".into(),
+                    "award.institution".into(),
+                    "award.start_date".into(),
+                ],
+            },
+        )
+        .await?;
+        made.disclosures += 1;
+    }
+    let applicant_id = applicant.user_id.clone();
+    let issued_on = (Utc::now().date_naive() - Duration::days((pick(n, 19) % 90) as i64))
+        .min(NaiveDate::from_ymd_opt(start_year, 8, 1).unwrap_or_default());
+    let record = ImmigrationCommand::RecordImmigrationDocument {
+        application_id: id.clone(),
+        applicant_id,
+        application_status: domain::application::Status::Awarded,
+        kind: "visa".into(),
+        reference: format!("DEMO-VISA-{n:06}"),
+        issued_on,
+    };
+    state
+        .execute_immigration(&uuid::Uuid::now_v7().to_string(), &staff.officer, record)
+        .await
+        .map_err(|error| anyhow::anyhow!("demo immigration record {n}: {}", error.message))?;
+    made.immigration_records += 1;
+    if stage == Stage::Awarded {
+        return Ok(made);
     }
     run(
-        officer,
+        &staff.officer,
         ApplicationCommand::CompleteAward {
-            outcome: "Merit".into(),
+            outcome: ["Distinction", "Merit", "Pass"][pick(n, 24) % 3].into(),
             completed_on: NaiveDate::from_ymd_opt(start_year + 1, 9, 30).unwrap_or_default(),
         },
     )
-    .await
+    .await?;
+    Ok(made)
+}
+
+/// For one application in forty, a subject access request by its applicant; for one in a hundred, an FOI
+/// request for statistics. Received over the last weeks; some answered, some with the clock stopped.
+async fn information_requests(
+    state: &AppState,
+    n: usize,
+    email: &str,
+    staff: &Staff,
+) -> anyhow::Result<usize> {
+    let mut made = 0;
+    let today = Utc::now().date_naive();
+    let plan = [
+        (pick(n, 30) % 40 == 0, RequestKind::Sar),
+        (pick(n, 31) % 100 == 0, RequestKind::Foi),
+    ];
+    for (wanted, kind) in plan {
+        if !wanted {
+            continue;
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        let received_on = today - Duration::days((pick(n, 32) % 35) as i64);
+        let run = async |command: RequestCommand| {
+            state
+                .execute_request(&id, &staff.information, command)
+                .await
+                .map_err(|error| anyhow::anyhow!("demo request {n}: {}", error.message))
+        };
+        run(RequestCommand::LogRequest {
+            kind,
+            received_on,
+            requester: Requester {
+                name: format!("Demo Applicant {n:06}"),
+                email: email.to_string(),
+            },
+            subject_email: (kind == RequestKind::Sar).then(|| email.to_string()),
+            description: if kind == RequestKind::Sar {
+                "a copy of all the personal data you hold about me".into()
+            } else {
+                "the number of applications and awards by country".into()
+            },
+        })
+        .await?;
+        made += 1;
+        match pick(n, 33) % 3 {
+            0 => {
+                let response = crate::responses::produce(state, kind, Some(email))
+                    .await
+                    .map_err(|error| anyhow::anyhow!("demo response {n}: {}", error.message))?;
+                run(RequestCommand::IssueResponse { response }).await?;
+            }
+            1 if received_on < today => {
+                run(RequestCommand::StopClock {
+                    on: received_on + Duration::days(1).min(today - received_on),
+                    reason: ClockReason::Clarification,
+                    note: "asked which cycle the request is about".into(),
+                })
+                .await?;
+            }
+            _ => {}
+        }
+    }
+    Ok(made)
 }

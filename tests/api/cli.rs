@@ -785,15 +785,12 @@ async fn demo_seed_makes_made_up_applications_at_every_stage_through_the_ordinar
     let dir = tempfile::tempdir().expect("a temporary folder");
     let url = sqlite_url(dir.path());
     let output = run(
-        etp(dir.path(), &url, &["demo", "seed", "--applications", "16"]),
+        etp(dir.path(), &url, &["demo", "seed", "--applications", "60"]),
         None,
     );
     assert_success(&output, "etp demo seed");
-    assert!(
-        stdout(&output).contains("seeded 16 made-up applications"),
-        "{}",
-        stdout(&output)
-    );
+    let text = stdout(&output);
+    assert!(text.contains("seeded 60 made-up applications"), "{text}");
 
     let db = services::store::connect(&url)
         .await
@@ -801,25 +798,52 @@ async fn demo_seed_makes_made_up_applications_at_every_stage_through_the_ordinar
     let statuses: Vec<(String, i64)> = projections::on_pool!(&db, p => sqlx::query_as(
         "SELECT status, COUNT(*) FROM case_list GROUP BY status ORDER BY status")
         .fetch_all(p).await.expect("the case list"));
-    let expected: Vec<(String, i64)> = [
+    let statuses: std::collections::BTreeMap<String, i64> = statuses.into_iter().collect();
+    for status in [
         "alumni",
         "awarded",
         "draft",
         "eligible",
+        "ineligible",
         "reserve",
+        "selected",
         "submitted",
         "under_review",
         "unsuccessful",
-    ]
-    .iter()
-    .map(|status| (status.to_string(), 2))
-    .collect();
-    assert_eq!(statuses, expected, "two applications at each stage");
+        "withdrawn",
+    ] {
+        assert!(
+            statuses.get(status).is_some_and(|n| *n > 0),
+            "every stage of the lifecycle is there, {status} too: {statuses:?}"
+        );
+    }
+    assert_eq!(statuses.values().sum::<i64>(), 60);
+    let unsuccessful = statuses["unsuccessful"];
+    assert!(
+        statuses
+            .iter()
+            .all(|(status, n)| status == "unsuccessful" || *n < unsuccessful),
+        "most applications are unsuccessful, as in a real year: {statuses:?}"
+    );
+    let countries: i64 = projections::on_pool!(&db, p => sqlx::query_scalar(
+        "SELECT COUNT(DISTINCT country_of_residence) FROM case_list").fetch_one(p).await.expect("countries"));
+    assert!(
+        countries >= 10,
+        "applicants from many countries: {countries}"
+    );
     let names: Vec<String> = projections::on_pool!(&db, p => sqlx::query_scalar(
         "SELECT full_name FROM case_list ORDER BY full_name").fetch_all(p).await.expect("names"));
     assert!(
         names.iter().all(|name| name.starts_with("Demo Applicant ")),
         "{names:?}"
+    );
+    let records: i64 = projections::on_pool!(&db, p => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM immigration_records").fetch_one(p).await.expect("records"));
+    let scholars = statuses["awarded"] + statuses["alumni"];
+    assert_eq!(records, scholars, "an immigration record for each scholar");
+    assert!(
+        text.contains(&format!("{scholars} disclosures")),
+        "each scholar's details went to the mission where they live: {text}"
     );
     let rebuilt = run(etp(dir.path(), &url, &["projections", "rebuild"]), None);
     assert_success(&rebuilt, "a rebuild of the seeded store");
