@@ -362,7 +362,7 @@ async fn staff(state: &AppState) -> anyhow::Result<Staff> {
 fn form(n: usize) -> DraftChanges {
     let nationality = country(n, 1);
     // One applicant in ten lives away from their own country.
-    let residence = if pick(n, 2) % 10 == 0 {
+    let residence = if pick(n, 2).is_multiple_of(10) {
         country(n, 3)
     } else {
         nationality
@@ -538,11 +538,11 @@ async fn seed_one(
     )
     .await?;
     // About one applicant in six opts out of something.
-    if pick(n, 12) % 6 == 0 {
+    if pick(n, 12).is_multiple_of(6) {
         let preferences = Preferences {
-            networking_opt_out: pick(n, 13) % 2 == 0,
-            alumni_email_opt_out: pick(n, 14) % 2 == 0,
-            alumni_book_opt_out: pick(n, 15) % 3 == 0,
+            networking_opt_out: pick(n, 13).is_multiple_of(2),
+            alumni_email_opt_out: pick(n, 14).is_multiple_of(2),
+            alumni_book_opt_out: pick(n, 15).is_multiple_of(3),
             images_opt_out: true,
         };
         run(
@@ -558,7 +558,7 @@ async fn seed_one(
     if stage == Stage::Draft {
         return Ok(made);
     }
-    if stage == Stage::Withdrawn && pick(n, 25) % 2 == 0 {
+    if stage == Stage::Withdrawn && pick(n, 25).is_multiple_of(2) {
         run(&applicant, ApplicationCommand::WithdrawApplication).await?;
         return Ok(made);
     }
@@ -568,7 +568,7 @@ async fn seed_one(
         return Ok(made);
     }
     // One submitted application in twenty-five has its phone number corrected through the Help Desk.
-    if pick(n, 16) % 25 == 0 {
+    if pick(n, 16).is_multiple_of(25) {
         run(
             &staff.helpdesk,
             ApplicationCommand::AmendPersonalData {
@@ -656,7 +656,7 @@ async fn seed_one(
         start_date: NaiveDate::from_ymd_opt(start_year, 9, 20).unwrap_or_default(),
     };
     let joint_sponsor_id =
-        (pick(n, 18) % 4 == 0).then(|| staff.sponsors[n % staff.sponsors.len()].clone());
+        (pick(n, 18).is_multiple_of(4)).then(|| staff.sponsors[n % staff.sponsors.len()].clone());
     run(
         &staff.officer,
         ApplicationCommand::MakeAward {
@@ -731,8 +731,8 @@ async fn information_requests(
     let mut made = 0;
     let today = Utc::now().date_naive();
     let plan = [
-        (pick(n, 30) % 40 == 0, RequestKind::Sar),
-        (pick(n, 31) % 100 == 0, RequestKind::Foi),
+        (pick(n, 30).is_multiple_of(40), RequestKind::Sar),
+        (pick(n, 31).is_multiple_of(100), RequestKind::Foi),
     ];
     for (wanted, kind) in plan {
         if !wanted {
