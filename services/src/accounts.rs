@@ -100,9 +100,9 @@ pub async fn create(db: &Db, account: NewAccount) -> Result<String, AccountError
         return Err(AccountError::EmailTaken);
     }
     let password = account.password.clone();
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
+    let hash = auth::hashed(password)
         .await
-        .map_err(|_| AccountError::Invalid("the password could not be hashed".into()))?;
+        .ok_or_else(|| AccountError::Invalid("the password could not be hashed".into()))?;
     create_hashed(db, &account, &hash).await
 }
 
@@ -190,9 +190,7 @@ pub async fn sign_in(db: &Db, email: &str, password: &str) -> Result<Option<Acco
         .map(|account| account.password_hash.clone())
         .unwrap_or_else(|| auth::DECOY_HASH.clone());
     let password = password.to_string();
-    let matches = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
-        .await
-        .unwrap_or(false);
+    let matches = auth::verified(password, hash).await;
     let Some(account) = account.filter(|_| matches) else {
         return Ok(None);
     };

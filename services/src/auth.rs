@@ -84,6 +84,74 @@ impl TokenKeys {
     }
 }
 
+/// Password hashing runs on a few threads of its own, as many as the machine has cores (at most four), and
+/// waits its turn there. Each argon2id hash fills 19 MiB; on threads of their own those blocks are reused
+/// by the same few threads instead of being left behind by the many of the blocking pool (the allocator
+/// keeps freed blocks per thread, and a burst of sign-ins held the server near 2 GB resident where it now
+/// stays under a hundred MB: docs/benchmarks.md). A burst of sign-ins also queues here instead of taking
+/// every core from the commands being served.
+struct Hashers {
+    jobs: std::sync::Mutex<std::sync::mpsc::Sender<Job>>,
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+static HASHERS: LazyLock<Hashers> = LazyLock::new(|| {
+    let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 4);
+    for i in 0..threads {
+        let queue = std::sync::Arc::clone(&queue);
+        let spawned = std::thread::Builder::new()
+            .name(format!("etp-password-{i}"))
+            .spawn(move || {
+                loop {
+                    let job = match queue.lock() {
+                        Ok(queue) => queue.recv(),
+                        Err(_) => return,
+                    };
+                    match job {
+                        Ok(job) => job(),
+                        Err(_) => return,
+                    }
+                }
+            });
+        if spawned.is_err() {
+            tracing::error!("could not start a password hashing thread");
+        }
+    }
+    Hashers {
+        jobs: std::sync::Mutex::new(jobs),
+    }
+});
+
+/// Runs `work` on the password threads and answers its result (`None` if they are gone).
+async fn on_password_threads<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let (answer, answered) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move || {
+        let _ = answer.send(work());
+    });
+    HASHERS.jobs.lock().ok()?.send(job).ok()?;
+    answered.await.ok()
+}
+
+/// [`hash_password`] on the password threads.
+pub async fn hashed(password: String) -> Option<String> {
+    on_password_threads(move || hash_password(&password)).await
+}
+
+/// [`verify_password`] on the password threads; a failure to run is a mismatch.
+pub async fn verified(password: String, hash: String) -> bool {
+    on_password_threads(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false)
+}
+
 /// An argon2id hash of a password, in PHC string form.
 pub fn hash_password(password: &str) -> String {
     Argon2::default()

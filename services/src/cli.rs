@@ -50,6 +50,22 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
+    /// Drive a server of this store over HTTP from concurrent clients — draft edits, one application, the
+    /// case list — and measure the database's own single-row INSERT rate beside it, and the server's peak
+    /// memory (docs/benchmarks.md).
+    Http {
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Seconds of draft edits (reads run half as long each, and the raw limit as long).
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+        /// Drafts each client edits in turn.
+        #[arg(long, default_value_t = 10)]
+        drafts: usize,
+        /// The cycle the drafts are in.
+        #[arg(long, default_value = "2027-28")]
+        cycle: String,
+    },
     /// Time the subject access response for applicants of the store (a demo store, say): its cost must follow
     /// the subject's own records, not the size of the store.
     Sar {
@@ -225,6 +241,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             for day in calendar.holidays(year) {
                 println!("{}\t{}\t{}", day.date, day.region.as_str(), day.name);
             }
+            Ok(())
+        }
+        Command::Bench(BenchCommand::Http {
+            clients,
+            seconds,
+            drafts,
+            cycle,
+        }) => {
+            anyhow::ensure!(
+                clients > 0 && drafts > 0 && seconds > 0,
+                "clients, seconds and drafts must each be at least 1"
+            );
+            let bench = crate::bench::HttpBench {
+                clients,
+                seconds,
+                drafts_per_client: drafts,
+                cycle,
+            };
+            let report = crate::bench::http(&config, &bench).await?;
+            print!("{}", report.text());
             Ok(())
         }
         Command::Bench(BenchCommand::Sar { subjects }) => {

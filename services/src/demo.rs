@@ -276,7 +276,7 @@ async fn account(
 
 async fn staff(state: &AppState) -> anyhow::Result<Staff> {
     let password = random_token();
-    let password_hash = tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
+    let password_hash = crate::auth::hashed(password)
         .await
         .context("hashing the demo password")?;
     let hash = password_hash.as_str();

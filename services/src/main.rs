@@ -3,6 +3,12 @@
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc, not the system allocator: glibc's raises its threshold for returning large blocks to the system
+/// after the first 19 MiB password hash is freed, so every later hash's block stayed resident and a burst
+/// of sign-ins left the server holding hundreds of MB (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()

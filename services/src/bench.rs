@@ -1,0 +1,635 @@
+//! `etp bench http`: the service under load, measured beside the raw speed of the same database in the same
+//! run.
+//!
+//! It starts `etp serve` as a child process on the configured store (so the server's own memory can be
+//! read), makes applicants with drafts through the API, then drives it from `clients` concurrent
+//! connections:
+//!
+//! 1. draft edits (`PATCH /api/applications/{id}`: token, load, validate, seal, append, project), each
+//!    client working through its own drafts in turn — commands per second, p50, p99, errors;
+//! 2. reads of one application (`GET /api/applications/{id}`) by its owner;
+//! 3. reads of the case list (`GET /api/applications`, fifty to a page) by a programme officer;
+//!
+//! then reads the server's peak resident memory (`VmHWM`), and measures the database's own limit with the
+//! same number of clients: on PostgreSQL, `pgbench` running single-row durable INSERTs into a table shaped
+//! like `events`; on SQLite, single-row durable INSERTs (WAL, `synchronous=FULL`) into such a table in a
+//! scratch file beside the store. Nothing here is asserted: the figures go to `docs/benchmarks.md`.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+
+use crate::accounts::{self, NewAccount};
+use crate::config::Config;
+use domain::Role;
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct HttpBench {
+    pub clients: usize,
+    pub seconds: u64,
+    /// Drafts each client edits in turn.
+    pub drafts_per_client: usize,
+    pub cycle: String,
+}
+
+/// The figures of one phase.
+#[derive(Clone, Debug)]
+pub struct Phase {
+    pub name: &'static str,
+    pub requests: usize,
+    pub errors: usize,
+    pub elapsed: Duration,
+    pub p50: Duration,
+    pub p99: Duration,
+}
+
+impl Phase {
+    pub fn per_second(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn line(&self) -> String {
+        format!(
+            "{:<28} {:>9.0}/s  p50 {:>6.1} ms  p99 {:>6.1} ms  {} requests, {} errors",
+            self.name,
+            self.per_second(),
+            ms(self.p50),
+            ms(self.p99),
+            self.requests,
+            self.errors
+        )
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let at = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[at]
+}
+
+/// The server under test: a child `etp serve`, stopped when dropped.
+struct Server {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Server {
+    async fn start() -> anyhow::Result<Server> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let exe = std::env::current_exe().context("the path of etp")?;
+        let child = std::process::Command::new(exe)
+            .arg("serve")
+            .env("ETP_BIND", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("starting etp serve")?;
+        let mut server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
+        let client = reqwest::Client::new();
+        for _ in 0..600 {
+            if let Ok(answer) = client.get(format!("{}/healthz", server.base)).send().await
+                && answer.status().is_success()
+            {
+                return Ok(server);
+            }
+            if let Some(status) = server.child.try_wait()? {
+                bail!("etp serve stopped at once: {status}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bail!("etp serve did not answer at {}", server.base)
+    }
+
+    /// The peak resident memory of the server so far, in MiB (Linux).
+    fn peak_memory_mib(&self) -> Option<f64> {
+        memory_mib(self.child.id(), "VmHWM:")
+    }
+}
+
+/// A memory figure of `/proc/PID/status` (`VmHWM:` the peak resident set, `VmRSS:` the resident set now),
+/// in MiB.
+fn memory_mib(pid: u32, field: &str) -> Option<f64> {
+    {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let kib: f64 = status
+            .lines()
+            .find_map(|line| line.strip_prefix(field))?
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()?;
+        Some(kib / 1024.0)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn send(request: reqwest::RequestBuilder) -> anyhow::Result<(reqwest::StatusCode, Value)> {
+    let answer = request.send().await?;
+    let status = answer.status();
+    let body = answer.json().await.unwrap_or(Value::Null);
+    Ok((status, body))
+}
+
+/// An applicant with a draft: their token and the draft's id.
+#[derive(Clone)]
+struct Draft {
+    token: String,
+    id: String,
+}
+
+async fn make_draft(
+    client: &reqwest::Client,
+    base: &str,
+    run: &str,
+    i: usize,
+    cycle: &str,
+) -> anyhow::Result<Draft> {
+    let email = format!("bench-{run}-{i:05}@example.test");
+    let password = "a bench password, not a secret";
+    let (status, body) = send(
+        client.post(format!("{base}/api/auth/register")).json(
+            &json!({"email": email, "password": password, "full_name": format!("Bench Applicant {i:05}")}),
+        ),
+    )
+    .await?;
+    anyhow::ensure!(
+        status.is_success(),
+        "registering a bench applicant: {status} {body}"
+    );
+    let (status, body) = send(
+        client
+            .post(format!("{base}/api/auth/login"))
+            .json(&json!({"email": email, "password": password})),
+    )
+    .await?;
+    anyhow::ensure!(
+        status.is_success(),
+        "signing in a bench applicant: {status} {body}"
+    );
+    let token = body["token"].as_str().context("a token")?.to_string();
+    let (status, body) = send(
+        client
+            .post(format!("{base}/api/applications"))
+            .bearer_auth(&token)
+            .json(&json!({"cycle": cycle})),
+    )
+    .await?;
+    anyhow::ensure!(
+        status.is_success(),
+        "starting a bench draft: {status} {body}"
+    );
+    let id = body["id"].as_str().context("an id")?.to_string();
+    Ok(Draft { token, id })
+}
+
+/// Runs `clients` loops of `one` for `seconds`, each loop given its client number and a counter.
+async fn phase<F, Fut>(name: &'static str, clients: usize, seconds: u64, one: F) -> Phase
+where
+    F: Fn(usize, usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let one = Arc::new(one);
+    let started = Instant::now();
+    let until = started + Duration::from_secs(seconds);
+    let mut tasks = tokio::task::JoinSet::new();
+    for c in 0..clients {
+        let one = Arc::clone(&one);
+        tasks.spawn(async move {
+            let mut times = Vec::new();
+            let mut errors = 0;
+            let mut k = 0;
+            while Instant::now() < until {
+                let at = Instant::now();
+                if !one(c, k).await {
+                    errors += 1;
+                }
+                times.push(at.elapsed());
+                k += 1;
+            }
+            (times, errors)
+        });
+    }
+    let mut times = Vec::new();
+    let mut errors = 0;
+    while let Some(Ok((t, e))) = tasks.join_next().await {
+        times.extend(t);
+        errors += e;
+    }
+    let elapsed = started.elapsed();
+    times.sort();
+    Phase {
+        name,
+        requests: times.len(),
+        errors,
+        elapsed,
+        p50: percentile(&times, 0.50),
+        p99: percentile(&times, 0.99),
+    }
+}
+
+/// The report of `etp bench http`.
+pub struct HttpReport {
+    pub store: &'static str,
+    pub phases: Vec<Phase>,
+    pub raw_inserts_per_second: f64,
+    pub raw_method: String,
+    pub peak_memory_mib: Option<f64>,
+    /// The largest resident set seen while the draft edits ran.
+    pub edit_memory_mib: Option<f64>,
+    pub applications_in_store: i64,
+}
+
+impl HttpReport {
+    pub fn text(&self) -> String {
+        let mut out = format!(
+            "store: {} ({} applications before the run)\n",
+            self.store, self.applications_in_store
+        );
+        for phase in &self.phases {
+            out.push_str(&phase.line());
+            out.push('\n');
+        }
+        out.push_str(&format!(
+            "raw limit: {:.0} single-row durable INSERTs/s ({})\n",
+            self.raw_inserts_per_second, self.raw_method
+        ));
+        if let Some(edits) = self.phases.first() {
+            out.push_str(&format!(
+                "draft edits / raw limit: {:.2}\n",
+                edits.per_second() / self.raw_inserts_per_second
+            ));
+        }
+        match (self.edit_memory_mib, self.peak_memory_mib) {
+            (Some(edits), Some(peak)) => out.push_str(&format!(
+                "server memory: at most {edits:.0} MiB resident during the draft edits; peak of the whole run {peak:.0} MiB (VmHWM, sign-ups' password hashing included)\n"
+            )),
+            _ => out.push_str("server memory: not readable on this system\n"),
+        }
+        out
+    }
+}
+
+pub async fn http(config: &Config, bench: &HttpBench) -> anyhow::Result<HttpReport> {
+    let db = crate::store::connect(&config.database_url).await?;
+    crate::store::migrate(&db).await?;
+    let applications_in_store: i64 = projections::on_pool!(&db, p =>
+        sqlx::query_scalar("SELECT COUNT(*) FROM case_list").fetch_one(p).await)?;
+    let run = crate::pages::session::random_token()[..8].to_lowercase();
+    let officer_email = format!("bench-officer-{run}@example.test");
+    let officer_password = crate::pages::session::random_token();
+    let officer = NewAccount::parse(
+        &officer_email,
+        "Bench Programme Officer",
+        Role::ProgrammeOfficer,
+        &officer_password,
+    )
+    .map_err(|problems| anyhow::anyhow!("the bench officer: {problems:?}"))?;
+    accounts::create(&db, officer).await?;
+
+    let server = Server::start().await?;
+    let base = server.base.clone();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(bench.clients * 2)
+        .build()?;
+
+    eprintln!(
+        "etp bench: making {} applicants with drafts",
+        bench.clients * bench.drafts_per_client
+    );
+    let mut drafts = Vec::new();
+    let total = bench.clients * bench.drafts_per_client;
+    let mut made = tokio::task::JoinSet::new();
+    let limit = Arc::new(tokio::sync::Semaphore::new(bench.clients));
+    for i in 0..total {
+        let client = client.clone();
+        let base = base.clone();
+        let run = run.clone();
+        let cycle = bench.cycle.clone();
+        let permit = Arc::clone(&limit).acquire_owned().await?;
+        made.spawn(async move {
+            let draft = make_draft(&client, &base, &run, i, &cycle).await;
+            drop(permit);
+            draft
+        });
+    }
+    while let Some(draft) = made.join_next().await {
+        drafts.push(draft??);
+    }
+    let drafts = Arc::new(drafts);
+    let (_, login) = send(
+        client
+            .post(format!("{base}/api/auth/login"))
+            .json(&json!({"email": officer_email, "password": officer_password})),
+    )
+    .await?;
+    let officer_token = login["token"]
+        .as_str()
+        .context("the bench officer's token")?
+        .to_string();
+
+    let mut phases = Vec::new();
+    eprintln!("etp bench: draft edits for {} s", bench.seconds);
+    let pid = server.child.id();
+    let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let sampler = {
+        let sampling = Arc::clone(&sampling);
+        tokio::spawn(async move {
+            let mut most: Option<f64> = None;
+            while sampling.load(std::sync::atomic::Ordering::Relaxed) {
+                if let Some(now) = memory_mib(pid, "VmRSS:") {
+                    most = Some(most.map_or(now, |m: f64| m.max(now)));
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            most
+        })
+    };
+    {
+        let (client, base, drafts) = (client.clone(), base.clone(), Arc::clone(&drafts));
+        let per = bench.drafts_per_client;
+        phases.push(
+            phase(
+                "draft edits (PATCH)",
+                bench.clients,
+                bench.seconds,
+                move |c, k| {
+                    let draft = drafts[c * per + k % per].clone();
+                    let request = client
+                        .patch(format!("{base}/api/applications/{}", draft.id))
+                        .bearer_auth(&draft.token)
+                        .json(&json!({"personal": {"phone": format!("+000 {c:02}{k:08}")}}));
+                    async move { matches!(request.send().await, Ok(a) if a.status().is_success()) }
+                },
+            )
+            .await,
+        );
+    }
+    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+    let edit_memory_mib = sampler.await.ok().flatten();
+    let read_seconds = (bench.seconds / 2).max(1);
+    eprintln!("etp bench: reads for {} s each", read_seconds);
+    {
+        let (client, base, drafts) = (client.clone(), base.clone(), Arc::clone(&drafts));
+        let per = bench.drafts_per_client;
+        phases.push(
+            phase(
+                "one application (GET)",
+                bench.clients,
+                read_seconds,
+                move |c, k| {
+                    let draft = drafts[c * per + k % per].clone();
+                    let request = client
+                        .get(format!("{base}/api/applications/{}", draft.id))
+                        .bearer_auth(&draft.token);
+                    async move {
+                        match request.send().await {
+                            Ok(answer) if answer.status().is_success() => {
+                                answer.bytes().await.is_ok()
+                            }
+                            _ => false,
+                        }
+                    }
+                },
+            )
+            .await,
+        );
+    }
+    {
+        let (client, base) = (client.clone(), base.clone());
+        let token = officer_token.clone();
+        phases.push(
+            phase(
+                "case list, 50 a page (GET)",
+                bench.clients,
+                read_seconds,
+                move |_, k| {
+                    let request = client
+                        .get(format!(
+                            "{base}/api/applications?limit=50&offset={}",
+                            (k % 20) * 50
+                        ))
+                        .bearer_auth(&token);
+                    async move {
+                        match request.send().await {
+                            Ok(answer) if answer.status().is_success() => {
+                                answer.bytes().await.is_ok()
+                            }
+                            _ => false,
+                        }
+                    }
+                },
+            )
+            .await,
+        );
+    }
+    let peak_memory_mib = server.peak_memory_mib();
+    drop(server);
+
+    eprintln!(
+        "etp bench: the database's own limit for {} s",
+        bench.seconds
+    );
+    let (raw_inserts_per_second, raw_method, store) = if db.is_postgres() {
+        let rate = pgbench_inserts(&config.database_url, bench.clients, bench.seconds)?;
+        (
+            rate,
+            format!("pgbench, {} clients, events-shaped table", bench.clients),
+            "PostgreSQL",
+        )
+    } else {
+        let folder = sqlite_folder(&config.database_url)?;
+        let rate = sqlite_inserts(&folder, bench.clients, bench.seconds).await?;
+        (
+            rate,
+            format!(
+                "{} tasks, WAL, synchronous=FULL, events-shaped table",
+                bench.clients
+            ),
+            "SQLite",
+        )
+    };
+    Ok(HttpReport {
+        store,
+        phases,
+        raw_inserts_per_second,
+        raw_method,
+        peak_memory_mib,
+        edit_memory_mib,
+        applications_in_store,
+    })
+}
+
+/// An events-shaped row's payload and metadata, about the size of a sealed draft edit.
+const PAYLOAD: &str = r#"{"DraftSaved":{"changes":{"personal":{"phone":{"$sealed":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0-P0BBQkNERUZHSElKS0xNTk9QUVJT"}}}}}"#;
+const METADATA: &str = r#"{"actor_id":"01900000-0000-7000-8000-000000000000","actor_role":"applicant","at":"2026-12-02T10:00:00Z"}"#;
+
+/// `pgbench` with `clients` clients for `seconds`: one durable single-row INSERT per transaction into an
+/// events-shaped table made for the purpose and dropped after.
+fn pgbench_inserts(url: &str, clients: usize, seconds: u64) -> anyhow::Result<f64> {
+    let psql = |sql: &str| -> anyhow::Result<()> {
+        let status = std::process::Command::new("psql")
+            .args(["-q", "-v", "ON_ERROR_STOP=1", "-c", sql, url])
+            .stdout(Stdio::null())
+            .status()
+            .context("running psql (install the PostgreSQL client)")?;
+        anyhow::ensure!(status.success(), "psql failed: {sql}");
+        Ok(())
+    };
+    psql(
+        "DROP TABLE IF EXISTS bench_raw_events; CREATE TABLE bench_raw_events (\
+         aggregate_type TEXT NOT NULL, aggregate_id TEXT NOT NULL, sequence BIGINT NOT NULL, \
+         event_type TEXT NOT NULL, event_version TEXT NOT NULL, payload JSONB NOT NULL, metadata JSONB NOT NULL, \
+         global_position BIGSERIAL NOT NULL UNIQUE, \
+         tx BIGINT NOT NULL DEFAULT (pg_current_xact_id()::TEXT::BIGINT), \
+         recorded_at TIMESTAMPTZ NOT NULL DEFAULT now(), \
+         PRIMARY KEY (aggregate_type, aggregate_id, sequence)); \
+         CREATE INDEX ON bench_raw_events (tx, global_position);",
+    )?;
+    let script = tempfile_path("etp-pgbench", "sql");
+    std::fs::write(
+        &script,
+        format!(
+            "\\set n random(1, 2000000000)\n\
+             INSERT INTO bench_raw_events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
+             VALUES ('Application', 'bench-' || :client_id || '-' || :n, 1, 'DraftSaved', '1', '{PAYLOAD}', '{METADATA}') \
+             ON CONFLICT DO NOTHING;\n"
+        ),
+    )?;
+    let output = std::process::Command::new("pgbench")
+        .args([
+            "-n",
+            "-c",
+            &clients.to_string(),
+            "-j",
+            "2",
+            "-T",
+            &seconds.to_string(),
+            "-f",
+        ])
+        .arg(&script)
+        .arg(url)
+        .output()
+        .context("running pgbench (install the PostgreSQL client)")?;
+    let _ = std::fs::remove_file(&script);
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    psql("DROP TABLE IF EXISTS bench_raw_events;")?;
+    anyhow::ensure!(
+        output.status.success(),
+        "pgbench failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    text.lines()
+        .find_map(|line| {
+            let rest = line.strip_prefix("tps = ")?;
+            rest.split_whitespace().next()?.parse().ok()
+        })
+        .with_context(|| format!("no tps in pgbench's output: {text}"))
+}
+
+fn tempfile_path(stem: &str, extension: &str) -> PathBuf {
+    std::env::temp_dir().join(format!(
+        "{stem}-{}.{extension}",
+        crate::pages::session::random_token()[..10].to_lowercase()
+    ))
+}
+
+fn sqlite_folder(url: &str) -> anyhow::Result<PathBuf> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .context("an SQLite URL")?;
+    let path = path.split('?').next().unwrap_or(path);
+    Ok(Path::new(path)
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(".")))
+}
+
+/// Single-row durable INSERTs from `clients` tasks into an events-shaped table of a scratch SQLite file
+/// beside the store (the same disk), with the store's settings.
+async fn sqlite_inserts(folder: &Path, clients: usize, seconds: u64) -> anyhow::Result<f64> {
+    use sqlx::sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+    };
+    let file = folder.join(format!(
+        "bench-raw-{}.db",
+        crate::pages::session::random_token()[..10].to_lowercase()
+    ));
+    let options = SqliteConnectOptions::new()
+        .filename(&file)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(Duration::from_secs(10));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await?;
+    sqlx::query(
+        "CREATE TABLE bench_raw_events (aggregate_type TEXT NOT NULL, aggregate_id TEXT NOT NULL, \
+         sequence INTEGER NOT NULL, event_type TEXT NOT NULL, event_version TEXT NOT NULL, payload TEXT NOT NULL, \
+         metadata TEXT NOT NULL, global_position INTEGER NOT NULL UNIQUE, recorded_at TEXT NOT NULL, \
+         PRIMARY KEY (aggregate_type, aggregate_id, sequence))",
+    )
+    .execute(&pool)
+    .await?;
+    let started = Instant::now();
+    let until = started + Duration::from_secs(seconds);
+    let mut tasks = tokio::task::JoinSet::new();
+    for c in 0..clients {
+        let pool = pool.clone();
+        tasks.spawn(async move {
+            let mut done = 0usize;
+            while Instant::now() < until {
+                let inserted = sqlx::query(
+                    "INSERT INTO bench_raw_events VALUES ('Application', $1, 1, 'DraftSaved', '1', $2, $3, \
+                     (SELECT COALESCE(MAX(global_position), 0) + 1 FROM bench_raw_events), datetime('now'))",
+                )
+                .bind(format!("bench-{c}-{done}"))
+                .bind(PAYLOAD)
+                .bind(METADATA)
+                .execute(&pool)
+                .await;
+                if inserted.is_ok() {
+                    done += 1;
+                }
+            }
+            done
+        });
+    }
+    let mut rows = 0;
+    while let Some(Ok(done)) = tasks.join_next().await {
+        rows += done;
+    }
+    let rate = rows as f64 / started.elapsed().as_secs_f64();
+    pool.close().await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+    }
+    Ok(rate)
+}
