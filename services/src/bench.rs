@@ -467,7 +467,7 @@ pub async fn http(config: &Config, bench: &HttpBench) -> anyhow::Result<HttpRepo
         (
             rate,
             format!(
-                "{} tasks, WAL, synchronous=FULL, events-shaped table",
+                "{} tasks taking turns, WAL, synchronous=FULL, events-shaped table",
                 bench.clients
             ),
             "SQLite",
@@ -601,11 +601,15 @@ async fn sqlite_inserts(folder: &Path, clients: usize, seconds: u64) -> anyhow::
     let started = Instant::now();
     let until = started + Duration::from_secs(seconds);
     let mut tasks = tokio::task::JoinSet::new();
+    // Writers take turns in the process, as the store's do, rather than polling SQLite's lock.
+    let turn = Arc::new(tokio::sync::Mutex::new(()));
     for c in 0..clients {
         let pool = pool.clone();
+        let turn = Arc::clone(&turn);
         tasks.spawn(async move {
             let mut done = 0usize;
             while Instant::now() < until {
+                let _turn = turn.lock().await;
                 let inserted = sqlx::query(
                     "INSERT INTO bench_raw_events VALUES ('Application', $1, 1, 'DraftSaved', '1', $2, $3, \
                      (SELECT COALESCE(MAX(global_position), 0) + 1 FROM bench_raw_events), datetime('now'))",

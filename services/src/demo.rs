@@ -472,6 +472,10 @@ pub async fn seed(
     let staff = Arc::new(staff(state).await?);
     let limit = Arc::new(Semaphore::new(if state.db.is_postgres() { 8 } else { 3 }));
     let done = Arc::new(AtomicUsize::new(0));
+    // Seeding a store again goes on from its last number, so that no two made-up people share a name.
+    let before: i64 = projections::on_pool!(&state.db, p =>
+        sqlx::query_scalar("SELECT COUNT(*) FROM case_list").fetch_one(p).await)?;
+    let first = usize::try_from(before).unwrap_or(0) + 1;
     let mut tasks = tokio::task::JoinSet::new();
     let mut report = SeedReport::default();
     let finished = |report: &mut SeedReport, made: Made| {
@@ -481,7 +485,7 @@ pub async fn seed(
         report.requests += made.requests;
         progress(done.fetch_add(1, Ordering::Relaxed) + 1, count);
     };
-    for n in 1..=count {
+    for n in first..first + count {
         let permit = Arc::clone(&limit)
             .acquire_owned()
             .await

@@ -1037,3 +1037,60 @@ async fn calendar_add_proclaims_a_day_and_the_open_requests_dates_move() {
         .await;
     assert_eq!(shown["due_on"], "2026-12-02", "nothing refused was added");
 }
+
+#[tokio::test]
+async fn bench_http_drives_a_server_of_the_store_and_reports_beside_the_raw_limit() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let url = sqlite_url(dir.path());
+    assert_success(
+        &run(
+            etp(dir.path(), &url, &["demo", "seed", "--applications", "12"]),
+            None,
+        ),
+        "etp demo seed",
+    );
+    let output = run(
+        etp(
+            dir.path(),
+            &url,
+            &[
+                "bench",
+                "http",
+                "--clients",
+                "2",
+                "--seconds",
+                "1",
+                "--drafts",
+                "2",
+            ],
+        ),
+        None,
+    );
+    assert_success(&output, "etp bench http");
+    let text = stdout(&output);
+    assert!(
+        text.starts_with("store: SQLite (12 applications before the run)"),
+        "{text}"
+    );
+    for line in [
+        "draft edits (PATCH)",
+        "one application (GET)",
+        "case list, 50 a page (GET)",
+        "raw limit: ",
+        "draft edits / raw limit: ",
+        "server memory: ",
+    ] {
+        assert!(text.contains(line), "{line:?} in {text}");
+    }
+    assert!(
+        text.lines()
+            .filter(|l| l.contains("(PATCH)") || l.contains("(GET)"))
+            .all(|l| l.ends_with(", 0 errors")),
+        "no request failed: {text}"
+    );
+    let refused = run(
+        etp(dir.path(), &url, &["bench", "http", "--clients", "0"]),
+        None,
+    );
+    assert_refused(&refused, "etp bench http with no clients");
+}

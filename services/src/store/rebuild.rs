@@ -25,6 +25,7 @@ pub struct RebuildReport {
 
 impl EventRepository {
     pub async fn rebuild_projections(&self) -> Result<RebuildReport, StoreError> {
+        let _turn = self.sqlite_writer_turn().await;
         match self.db() {
             Db::Sqlite(pool) => {
                 let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
