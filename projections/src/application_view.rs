@@ -398,28 +398,29 @@ impl ApplicationView {
     }
 }
 
+/// Brings the application's view up to date with one event, and gives the view as it was before the event
+/// (`None` for a new application) and as it is now; `None` when the application has no view (destroyed).
 pub(crate) async fn project(
     conn: &mut Conn<'_>,
     event: &RecordedEvent,
     payload: &ApplicationEvent,
-) -> Result<(), ProjectionError> {
-    let mut view = match payload {
+) -> Result<Option<(Option<ApplicationView>, ApplicationView)>, ProjectionError> {
+    let (before, mut view) = match payload {
         ApplicationEvent::ApplicationStarted {
             cycle,
             applicant_id,
-        } => ApplicationView::started(event, cycle.as_str(), applicant_id),
+        } => (
+            None,
+            ApplicationView::started(event, cycle.as_str(), applicant_id),
+        ),
         _ => match load_in(conn, &event.aggregate_id).await? {
-            Some(view) => view,
-            None => return Ok(()),
+            Some(view) => (Some(view.clone()), view),
+            None => return Ok(None),
         },
     };
     view.apply(event, payload);
-    save(
-        conn,
-        &view,
-        matches!(payload, ApplicationEvent::ApplicationStarted { .. }),
-    )
-    .await
+    save(conn, &view, before.is_none()).await?;
+    Ok(Some((before, view)))
 }
 
 pub(crate) async fn load_in(

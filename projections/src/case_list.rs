@@ -43,12 +43,18 @@ pub struct CaseFilter {
     pub offset: i64,
 }
 
+/// Keeps the application's row in step with its view (written only when a column changes) and records the
+/// committee's assignments.
 pub(crate) async fn project(
     conn: &mut Conn<'_>,
+    before: Option<&ApplicationView>,
     view: &ApplicationView,
     payload: &ApplicationEvent,
 ) -> Result<(), ProjectionError> {
-    upsert(conn, view).await?;
+    let row = CaseSummary::of(view);
+    if before.map(CaseSummary::of).as_ref() != Some(&row) {
+        upsert(conn, &row).await?;
+    }
     match payload {
         ApplicationEvent::CommitteeMemberAssigned { member_id } => {
             const SQL: &str = "INSERT INTO case_assignments (application_id, member_id, conflicted) \
@@ -64,7 +70,36 @@ pub(crate) async fn project(
     Ok(())
 }
 
-async fn upsert(conn: &mut Conn<'_>, view: &ApplicationView) -> Result<(), ProjectionError> {
+impl CaseSummary {
+    /// The row the case list holds for an application's view.
+    fn of(view: &ApplicationView) -> Self {
+        let scores = view
+            .committee
+            .iter()
+            .filter(|m| m.conflict.is_none() && m.scores.is_some())
+            .count() as i64;
+        Self {
+            id: view.id.clone(),
+            cycle: view.cycle.clone(),
+            status: view.status.as_str().to_owned(),
+            full_name: view.form.personal.full_name.clone(),
+            email: view
+                .form
+                .personal
+                .email
+                .as_ref()
+                .map(|email| email.to_lowercase()),
+            nationality: view.form.personal.nationality.clone(),
+            country_of_residence: view.form.personal.country_of_residence.clone(),
+            submitted_at: view.submitted_at,
+            updated_at: view.updated_at,
+            mean_score: view.mean_score(),
+            scores,
+        }
+    }
+}
+
+async fn upsert(conn: &mut Conn<'_>, row: &CaseSummary) -> Result<(), ProjectionError> {
     const SQL: &str = "INSERT INTO case_list (id, cycle, status, full_name, email, nationality, country_of_residence, \
                        submitted_at, updated_at, mean_score, scores) \
                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
@@ -72,23 +107,18 @@ async fn upsert(conn: &mut Conn<'_>, view: &ApplicationView) -> Result<(), Proje
                        full_name = excluded.full_name, email = excluded.email, nationality = excluded.nationality, \
                        country_of_residence = excluded.country_of_residence, submitted_at = excluded.submitted_at, \
                        updated_at = excluded.updated_at, mean_score = excluded.mean_score, scores = excluded.scores";
-    let scores = view
-        .committee
-        .iter()
-        .filter(|m| m.conflict.is_none() && m.scores.is_some())
-        .count() as i64;
     on_conn!(conn, c => sqlx::query(SQL)
-        .bind(&view.id)
-        .bind(&view.cycle)
-        .bind(view.status.as_str())
-        .bind(&view.form.personal.full_name)
-        .bind(view.form.personal.email.as_ref().map(|email| email.to_lowercase()))
-        .bind(&view.form.personal.nationality)
-        .bind(&view.form.personal.country_of_residence)
-        .bind(view.submitted_at)
-        .bind(view.updated_at)
-        .bind(view.mean_score())
-        .bind(scores)
+        .bind(&row.id)
+        .bind(&row.cycle)
+        .bind(&row.status)
+        .bind(&row.full_name)
+        .bind(&row.email)
+        .bind(&row.nationality)
+        .bind(&row.country_of_residence)
+        .bind(row.submitted_at)
+        .bind(row.updated_at)
+        .bind(row.mean_score)
+        .bind(row.scores)
         .execute(&mut *c)
         .await?
         .rows_affected());

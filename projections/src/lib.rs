@@ -46,12 +46,13 @@ pub async fn project(conn: &mut Conn<'_>, event: &RecordedEvent) -> Result<(), P
             if let ApplicationEvent::PersonalDataDestroyed { rule, destroyed_on } = payload {
                 return destroy_application(conn, event, rule, destroyed_on).await;
             }
-            application_view::project(conn, event, &payload).await?;
-            // The lists below copy from the application's view, projected just above in this transaction.
-            if let Some(view) = application_view::load_in(conn, &event.aggregate_id).await? {
-                case_list::project(conn, &view, &payload).await?;
-                publishing::project(conn, &view).await?;
-                retention::project_application(conn, &view).await?;
+            // The lists below copy from the application's view, projected first in this transaction; each
+            // writes only where its rows differ between the view before the event and after it.
+            if let Some((before, view)) = application_view::project(conn, event, &payload).await? {
+                let before = before.as_ref();
+                case_list::project(conn, before, &view, &payload).await?;
+                publishing::project(conn, before, &view).await?;
+                retention::project_application(conn, before, &view).await?;
             }
         }
         ImmigrationRecord::TYPE => {

@@ -67,65 +67,135 @@ const TABLES: [&str; 4] = [
 /// Takes an application off every list.
 pub(crate) async fn forget(conn: &mut Conn<'_>, id: &str) -> Result<(), ProjectionError> {
     for table in TABLES {
-        let sql = format!("DELETE FROM {table} WHERE application_id = $1");
-        on_conn!(conn, c => sqlx::query(&sql).bind(id).execute(&mut *c).await?.rows_affected());
+        delete_from(conn, table, id).await?;
     }
     Ok(())
 }
 
-/// Replaces the application's rows in every list with what its view now allows.
+/// The rows one application's view puts on each list.
+#[derive(Debug, Default, PartialEq)]
+struct Listings {
+    directory: Option<DirectoryEntry>,
+    networking: Option<NetworkingEntry>,
+    open_book: Option<OpenBookEntry>,
+    media: Option<MediaConsent>,
+}
+
+impl Listings {
+    fn of(view: &ApplicationView) -> Self {
+        let personal = &view.form.personal;
+        let preferences = view.form.preferences;
+        let (Some(full_name), Some(award)) = (personal.full_name.as_ref(), view.award.as_ref())
+        else {
+            return Self::default();
+        };
+        let Some(terms) = award.terms.as_ref() else {
+            return Self::default();
+        };
+        let country = personal.nationality.clone().unwrap_or_default();
+        let holder = view.status == Status::Awarded;
+        let alumnus = view.status == Status::Alumni;
+        Self {
+            directory: (holder && !preferences.networking_opt_out).then(|| DirectoryEntry {
+                application_id: view.id.clone(),
+                full_name: full_name.clone(),
+                institution: terms.institution.clone(),
+                course: terms.course.clone(),
+                country: country.clone(),
+            }),
+            networking: personal
+                .email
+                .as_ref()
+                .filter(|_| alumnus && !preferences.alumni_email_opt_out)
+                .map(|email| NetworkingEntry {
+                    application_id: view.id.clone(),
+                    full_name: full_name.clone(),
+                    email: email.clone(),
+                    institution: terms.institution.clone(),
+                    course: terms.course.clone(),
+                    country: country.clone(),
+                }),
+            open_book: (alumnus && !preferences.alumni_book_opt_out).then(|| OpenBookEntry {
+                full_name: full_name.clone(),
+                subject: terms.course.clone(),
+                institution: terms.institution.clone(),
+                level: terms.level.clone(),
+                outcome: award.completion_outcome.clone().unwrap_or_default(),
+                year: i64::from(award.awarded_at.year()),
+                country: country.clone(),
+            }),
+            media: ((holder || alumnus) && !preferences.images_opt_out).then(|| MediaConsent {
+                application_id: view.id.clone(),
+                full_name: full_name.clone(),
+            }),
+        }
+    }
+}
+
+async fn delete_from(conn: &mut Conn<'_>, table: &str, id: &str) -> Result<(), ProjectionError> {
+    let sql = format!("DELETE FROM {table} WHERE application_id = $1");
+    on_conn!(conn, c => sqlx::query(&sql).bind(id).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+/// Brings the application's rows in every list to what its view now allows, writing only the lists whose
+/// rows differ from what the view before the event put there.
 pub(crate) async fn project(
     conn: &mut Conn<'_>,
+    before: Option<&ApplicationView>,
     view: &ApplicationView,
 ) -> Result<(), ProjectionError> {
-    forget(conn, &view.id).await?;
-    let personal = &view.form.personal;
-    let preferences = view.form.preferences;
-    let (Some(full_name), Some(award)) = (personal.full_name.as_ref(), view.award.as_ref()) else {
+    let was = before.map(Listings::of).unwrap_or_default();
+    let now = Listings::of(view);
+    if was == now {
         return Ok(());
-    };
-    let Some(terms) = award.terms.as_ref() else {
-        return Ok(());
-    };
-    let country = personal.nationality.clone().unwrap_or_default();
-    let holder = view.status == Status::Awarded;
-    let alumnus = view.status == Status::Alumni;
-
-    if holder && !preferences.networking_opt_out {
-        const SQL: &str = "INSERT INTO scholar_directory (application_id, full_name, institution, course, country) \
-                           VALUES ($1, $2, $3, $4, $5)";
-        on_conn!(conn, c => sqlx::query(SQL)
-            .bind(&view.id).bind(full_name).bind(&terms.institution).bind(&terms.course).bind(&country)
-            .execute(&mut *c).await?.rows_affected());
     }
-    if alumnus
-        && !preferences.alumni_email_opt_out
-        && let Some(email) = personal.email.as_ref()
-    {
-        const SQL: &str = "INSERT INTO alumni_networking (application_id, full_name, email, institution, course, country) \
-                           VALUES ($1, $2, $3, $4, $5, $6)";
-        on_conn!(conn, c => sqlx::query(SQL)
-            .bind(&view.id).bind(full_name).bind(email).bind(&terms.institution).bind(&terms.course).bind(&country)
-            .execute(&mut *c).await?.rows_affected());
+    let id = view.id.as_str();
+    if was.directory != now.directory {
+        delete_from(conn, TABLES[0], id).await?;
+        if let Some(e) = &now.directory {
+            const SQL: &str = "INSERT INTO scholar_directory (application_id, full_name, institution, course, country) \
+                               VALUES ($1, $2, $3, $4, $5)";
+            on_conn!(conn, c => sqlx::query(SQL)
+                .bind(id).bind(&e.full_name).bind(&e.institution).bind(&e.course).bind(&e.country)
+                .execute(&mut *c).await?.rows_affected());
+        }
     }
-    if alumnus && !preferences.alumni_book_opt_out {
-        const SQL: &str = "INSERT INTO alumni_open_book \
-                           (application_id, full_name, subject, institution, level, outcome, year, country) \
-                           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-        on_conn!(conn, c => sqlx::query(SQL)
-            .bind(&view.id)
-            .bind(full_name)
-            .bind(&terms.course)
-            .bind(&terms.institution)
-            .bind(&terms.level)
-            .bind(award.completion_outcome.clone().unwrap_or_default())
-            .bind(i64::from(award.awarded_at.year()))
-            .bind(&country)
-            .execute(&mut *c).await?.rows_affected());
+    if was.networking != now.networking {
+        delete_from(conn, TABLES[1], id).await?;
+        if let Some(e) = &now.networking {
+            const SQL: &str = "INSERT INTO alumni_networking (application_id, full_name, email, institution, course, country) \
+                               VALUES ($1, $2, $3, $4, $5, $6)";
+            on_conn!(conn, c => sqlx::query(SQL)
+                .bind(id).bind(&e.full_name).bind(&e.email).bind(&e.institution).bind(&e.course).bind(&e.country)
+                .execute(&mut *c).await?.rows_affected());
+        }
     }
-    if (holder || alumnus) && !preferences.images_opt_out {
-        const SQL: &str = "INSERT INTO media_consents (application_id, full_name) VALUES ($1, $2)";
-        on_conn!(conn, c => sqlx::query(SQL).bind(&view.id).bind(full_name).execute(&mut *c).await?.rows_affected());
+    if was.open_book != now.open_book {
+        delete_from(conn, TABLES[2], id).await?;
+        if let Some(e) = &now.open_book {
+            const SQL: &str = "INSERT INTO alumni_open_book \
+                               (application_id, full_name, subject, institution, level, outcome, year, country) \
+                               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+            on_conn!(conn, c => sqlx::query(SQL)
+                .bind(id)
+                .bind(&e.full_name)
+                .bind(&e.subject)
+                .bind(&e.institution)
+                .bind(&e.level)
+                .bind(&e.outcome)
+                .bind(e.year)
+                .bind(&e.country)
+                .execute(&mut *c).await?.rows_affected());
+        }
+    }
+    if was.media != now.media {
+        delete_from(conn, TABLES[3], id).await?;
+        if let Some(e) = &now.media {
+            const SQL: &str =
+                "INSERT INTO media_consents (application_id, full_name) VALUES ($1, $2)";
+            on_conn!(conn, c => sqlx::query(SQL).bind(id).bind(&e.full_name).execute(&mut *c).await?.rows_affected());
+        }
     }
     Ok(())
 }

@@ -79,17 +79,26 @@ async fn schedule(
     Ok(())
 }
 
-/// Keeps the application's row of the schedule in step with its view.
+/// Keeps the application's row of the schedule in step with its view (written only when the due day or rule
+/// changes; a new application has no row yet).
 pub(crate) async fn project_application(
     conn: &mut Conn<'_>,
+    before: Option<&ApplicationView>,
     view: &ApplicationView,
 ) -> Result<(), ProjectionError> {
-    let due = application_clock(view).and_then(|(rule, from)| {
+    let due = application_due(view);
+    if before.map_or(due.is_none(), |before| application_due(before) == due) {
+        return Ok(());
+    }
+    schedule(conn, "Application", &view.id, due).await
+}
+
+fn application_due(view: &ApplicationView) -> Option<(RecordKind, NaiveDate)> {
+    application_clock(view).and_then(|(rule, from)| {
         RetentionRule::for_kind(rule)
             .falls_due(from)
             .map(|due| (rule, due))
-    });
-    schedule(conn, "Application", &view.id, due).await
+    })
 }
 
 /// An immigration record falls due two years after it was recorded.
@@ -159,6 +168,17 @@ pub async fn due_by(db: &Db, as_of: NaiveDate) -> Result<Vec<DueRecord>, sqlx::E
     const SQL: &str = "SELECT aggregate_type, aggregate_id, rule, due_on FROM retention_schedule \
                        WHERE due_on <= $1 ORDER BY due_on, aggregate_type, aggregate_id";
     on_pool!(db, p => sqlx::query(SQL).bind(as_of).fetch_all(p).await?.iter().map(due_from).collect())
+}
+
+/// The first `limit` streams due on or before the day, oldest first.
+pub async fn due_by_at_most(
+    db: &Db,
+    as_of: NaiveDate,
+    limit: i64,
+) -> Result<Vec<DueRecord>, sqlx::Error> {
+    const SQL: &str = "SELECT aggregate_type, aggregate_id, rule, due_on FROM retention_schedule \
+                       WHERE due_on <= $1 ORDER BY due_on, aggregate_type, aggregate_id LIMIT $2";
+    on_pool!(db, p => sqlx::query(SQL).bind(as_of).bind(limit).fetch_all(p).await?.iter().map(due_from).collect())
 }
 
 /// The streams falling due after the day, soonest first, at most `limit`.

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::{Aggregate, AggregateError, CqrsFramework};
 
 use domain::application::{Application, ApplicationCommand, ApplicationServices};
@@ -19,8 +18,9 @@ use crate::config::Config;
 use crate::crypto::MasterKey;
 use crate::http::error::ApiError;
 use crate::store::EventRepository;
+use crate::store::cached::CachedEventStore;
 
-type Framework<A> = CqrsFramework<A, PersistedEventStore<EventRepository, A>>;
+type Framework<A> = CqrsFramework<A, CachedEventStore<A>>;
 
 /// How many times a command is tried when another command on the same stream commits first.
 const ATTEMPTS: usize = 3;
@@ -47,26 +47,11 @@ impl AppState {
         let services = ApplicationServices {
             staff: Arc::new(AccountDirectory::new(db.clone())),
         };
-        let applications = CqrsFramework::new(
-            PersistedEventStore::new_event_store(repo.clone()),
-            vec![],
-            services,
-        );
-        let immigration = CqrsFramework::new(
-            PersistedEventStore::new_event_store(repo.clone()),
-            vec![],
-            (),
-        );
-        let recipients = CqrsFramework::new(
-            PersistedEventStore::new_event_store(repo.clone()),
-            vec![],
-            (),
-        );
-        let requests = CqrsFramework::new(
-            PersistedEventStore::new_event_store(repo.clone()),
-            vec![],
-            (),
-        );
+        let applications =
+            CqrsFramework::new(CachedEventStore::new(repo.clone()), vec![], services);
+        let immigration = CqrsFramework::new(CachedEventStore::new(repo.clone()), vec![], ());
+        let recipients = CqrsFramework::new(CachedEventStore::new(repo.clone()), vec![], ());
+        let requests = CqrsFramework::new(CachedEventStore::new(repo.clone()), vec![], ());
         Self {
             db,
             repo,
@@ -139,7 +124,7 @@ async fn execute<A, C>(
     command: C,
 ) -> Result<(), ApiError>
 where
-    A: Aggregate<Command = Authored<C>>,
+    A: Aggregate<Command = Authored<C>> + Clone,
     A::Error: Into<ApiError>,
     C: Clone,
 {

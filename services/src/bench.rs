@@ -637,3 +637,164 @@ async fn sqlite_inserts(folder: &Path, clients: usize, seconds: u64) -> anyhow::
     }
     Ok(rate)
 }
+
+/// `etp bench rebuild`: the views rebuilt from the log, beside the database's own rate of batched INSERTs of
+/// as many events-shaped rows into a scratch table, in one transaction as the rebuild is.
+pub async fn rebuild(config: &Config) -> anyhow::Result<String> {
+    let state = crate::app::AppState::from_config(config).await?;
+    let started = Instant::now();
+    let report = state.repo.rebuild_projections().await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let rate = report.events as f64 / seconds;
+    let rows = (report.events as usize).clamp(10_000, 200_000);
+    let (raw, method) = match &state.db {
+        projections::Db::Postgres(pool) => (
+            postgres_batched_inserts(pool, rows).await?,
+            "multi-row INSERTs of 500 rows, one transaction, events-shaped table",
+        ),
+        projections::Db::Sqlite(_) => (
+            sqlite_batched_inserts(&sqlite_folder(&config.database_url)?, rows).await?,
+            "multi-row INSERTs of 500 rows, one transaction, events-shaped table, scratch file beside the store",
+        ),
+    };
+    Ok(format!(
+        "rebuild: {} events of {} streams in {seconds:.1} s: {rate:.0} events/s\n\
+         raw limit: {raw:.0} rows/s ({method}, {rows} rows)\n\
+         rebuild / raw limit: {:.2}\n",
+        report.events,
+        report.streams,
+        rate / raw
+    ))
+}
+
+const BATCH: usize = 500;
+
+async fn postgres_batched_inserts(pool: &sqlx::PgPool, rows: usize) -> anyhow::Result<f64> {
+    sqlx::query("DROP TABLE IF EXISTS bench_batched_events")
+        .execute(pool)
+        .await?;
+    sqlx::query(
+        "CREATE TABLE bench_batched_events (aggregate_type TEXT NOT NULL, aggregate_id TEXT NOT NULL, \
+         sequence BIGINT NOT NULL, event_type TEXT NOT NULL, event_version TEXT NOT NULL, payload JSONB NOT NULL, \
+         metadata JSONB NOT NULL, global_position BIGSERIAL NOT NULL UNIQUE, \
+         recorded_at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (aggregate_type, aggregate_id, sequence))",
+    )
+    .execute(pool)
+    .await?;
+    let started = Instant::now();
+    let mut tx = pool.begin().await?;
+    for start in (0..rows).step_by(BATCH) {
+        let mut insert = sqlx::QueryBuilder::<sqlx::Postgres>::new(
+            "INSERT INTO bench_batched_events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
+             payload, metadata) ",
+        );
+        insert.push_values(start..(start + BATCH).min(rows), |mut row, n| {
+            row.push_bind("Application")
+                .push_bind(format!("bench-{n}"))
+                .push_bind(1_i64)
+                .push_bind("DraftSaved")
+                .push_bind("1")
+                .push_bind(sqlx::types::Json(
+                    serde_json::from_str::<Value>(PAYLOAD).unwrap_or_default(),
+                ))
+                .push_bind(sqlx::types::Json(
+                    serde_json::from_str::<Value>(METADATA).unwrap_or_default(),
+                ));
+        });
+        insert.build().execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    let rate = rows as f64 / started.elapsed().as_secs_f64();
+    sqlx::query("DROP TABLE bench_batched_events")
+        .execute(pool)
+        .await?;
+    Ok(rate)
+}
+
+async fn sqlite_batched_inserts(folder: &Path, rows: usize) -> anyhow::Result<f64> {
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+    use sqlx::{ConnectOptions, Connection};
+    let file = folder.join(format!(
+        "bench-batched-{}.db",
+        crate::pages::session::random_token()[..10].to_lowercase()
+    ));
+    let mut conn = SqliteConnectOptions::new()
+        .filename(&file)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .connect()
+        .await?;
+    sqlx::query(
+        "CREATE TABLE bench_batched_events (aggregate_type TEXT NOT NULL, aggregate_id TEXT NOT NULL, \
+         sequence INTEGER NOT NULL, event_type TEXT NOT NULL, event_version TEXT NOT NULL, payload TEXT NOT NULL, \
+         metadata TEXT NOT NULL, global_position INTEGER NOT NULL UNIQUE, recorded_at TEXT NOT NULL, \
+         PRIMARY KEY (aggregate_type, aggregate_id, sequence))",
+    )
+    .execute(&mut conn)
+    .await?;
+    let started = Instant::now();
+    let mut tx = conn.begin().await?;
+    for start in (0..rows).step_by(BATCH) {
+        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO bench_batched_events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
+             payload, metadata, global_position, recorded_at) ",
+        );
+        insert.push_values(start..(start + BATCH).min(rows), |mut row, n| {
+            row.push_bind("Application")
+                .push_bind(format!("bench-{n}"))
+                .push_bind(1_i64)
+                .push_bind("DraftSaved")
+                .push_bind("1")
+                .push_bind(PAYLOAD)
+                .push_bind(METADATA)
+                .push_bind(n as i64 + 1)
+                .push_bind("2026-12-02T10:00:00Z");
+        });
+        insert.build().execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    let rate = rows as f64 / started.elapsed().as_secs_f64();
+    conn.close().await?;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+    }
+    Ok(rate)
+}
+
+/// `etp bench retention`: a sweep of at most `due` due streams as of a day, timed, with the store's size
+/// beside it; and the scrub it ends with timed on its own (on PostgreSQL its cost follows the size of the
+/// tables holding personal data). It destroys what it sweeps: run it on a copy of a store.
+pub async fn retention(
+    config: &Config,
+    due: usize,
+    as_of: chrono::NaiveDate,
+) -> anyhow::Result<String> {
+    let state = crate::app::AppState::from_config(config).await?;
+    let streams: i64 = projections::on_pool!(&state.db, p => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT DISTINCT aggregate_type, aggregate_id FROM events) AS s",
+    ).fetch_one(p).await?);
+    let due_now = projections::retention::due_by(&state.db, as_of)
+        .await?
+        .len();
+    let ledger = crate::retention::Ledger::new(&config.retention_ledger);
+    let started = Instant::now();
+    let report =
+        crate::retention::sweep_at_most(&state, &ledger, as_of, false, Some(due), &|_, _| {})
+            .await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let scrub_started = Instant::now();
+    crate::retention::scrub(&state.db).await?;
+    let scrub = scrub_started.elapsed().as_secs_f64();
+    Ok(format!(
+        "retention sweep as of {as_of}: {} destroyed ({} of them accounts) of {due_now} streams due, \
+         in a store of {streams} streams: {seconds:.2} s, {:.1} ms a record; the scrub alone {scrub:.2} s\n",
+        report.destroyed.len(),
+        report
+            .destroyed
+            .iter()
+            .filter(|line| line.aggregate_type == "Account")
+            .count(),
+        seconds * 1000.0 / report.destroyed.len().max(1) as f64,
+    ))
+}

@@ -73,6 +73,19 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 20)]
         subjects: usize,
     },
+    /// Rebuild the views from the log, timed, beside the database's own batched INSERT rate.
+    Rebuild,
+    /// Sweep at most `due` due streams, timed, with the store's size beside it. It destroys what it sweeps:
+    /// run it on a copy of a store.
+    Retention {
+        /// How many due streams to sweep.
+        #[arg(long, default_value_t = 1000)]
+        due: usize,
+        /// The day to sweep as of (YYYY-MM-DD); by default 25 months from today, when every draft and
+        /// decided unsuccessful application seeded today is due.
+        #[arg(long, value_parser = parse_day)]
+        as_of: Option<chrono::NaiveDate>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -107,6 +120,9 @@ pub enum RetentionCommand {
         /// Say what would be destroyed, and destroy nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Take at most this many of the due records, the oldest first (the next sweep goes on from there).
+        #[arg(long)]
+        limit: Option<usize>,
     },
 }
 
@@ -263,17 +279,35 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", report.text());
             Ok(())
         }
+        Command::Bench(BenchCommand::Rebuild) => {
+            print!("{}", crate::bench::rebuild(&config).await?);
+            Ok(())
+        }
+        Command::Bench(BenchCommand::Retention { due, as_of }) => {
+            let as_of = as_of.unwrap_or_else(|| {
+                let today = chrono::Utc::now().date_naive();
+                today
+                    .checked_add_months(chrono::Months::new(25))
+                    .unwrap_or(today)
+            });
+            print!("{}", crate::bench::retention(&config, due, as_of).await?);
+            Ok(())
+        }
         Command::Bench(BenchCommand::Sar { subjects }) => {
             let state = AppState::from_config(&config).await?;
             let report = crate::responses::bench_subject_access(&state, subjects).await?;
             println!("{report}");
             Ok(())
         }
-        Command::Retention(RetentionCommand::Sweep { as_of, dry_run }) => {
+        Command::Retention(RetentionCommand::Sweep {
+            as_of,
+            dry_run,
+            limit,
+        }) => {
             let state = AppState::from_config(&config).await?;
             let ledger = crate::retention::Ledger::new(&config.retention_ledger);
             let as_of = as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
-            sweep_from_the_command_line(&state, &ledger, as_of, dry_run).await
+            sweep_from_the_command_line(&state, &ledger, as_of, dry_run, limit).await
         }
     }
 }
@@ -301,6 +335,7 @@ async fn sweep_from_the_command_line(
     ledger: &crate::retention::Ledger,
     as_of: chrono::NaiveDate,
     dry_run: bool,
+    limit: Option<usize>,
 ) -> anyhow::Result<()> {
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(0);
@@ -316,7 +351,8 @@ async fn sweep_from_the_command_line(
             bar.set_position(done as u64);
         }
     };
-    let report = crate::retention::sweep(state, ledger, as_of, dry_run, &progress).await?;
+    let report =
+        crate::retention::sweep_at_most(state, ledger, as_of, dry_run, limit, &progress).await?;
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }

@@ -242,6 +242,19 @@ pub async fn sweep(
     dry_run: bool,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> anyhow::Result<SweepReport> {
+    sweep_at_most(state, ledger, as_of, dry_run, None, progress).await
+}
+
+/// A sweep that takes at most `limit` of the due streams (the oldest first), so a large backlog can be
+/// worked through in parts; the next sweep goes on where this one stopped.
+pub async fn sweep_at_most(
+    state: &AppState,
+    ledger: &Ledger,
+    as_of: NaiveDate,
+    dry_run: bool,
+    limit: Option<usize>,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> anyhow::Result<SweepReport> {
     let mut report = SweepReport {
         as_of: Some(as_of),
         dry_run,
@@ -256,7 +269,13 @@ pub async fn sweep(
         .map(|hold| ((hold.aggregate_type, hold.aggregate_id), hold.reason))
         .collect();
     holds.extend(request_holds(state).await?);
-    let due = retention::due_by(&state.db, as_of).await?;
+    let due = match limit {
+        Some(limit) => {
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            retention::due_by_at_most(&state.db, as_of, limit).await?
+        }
+        None => retention::due_by(&state.db, as_of).await?,
+    };
     let total = due.len();
     for (done, record) in due.iter().enumerate() {
         let line = SweepLine {

@@ -6,6 +6,9 @@
 //! the log. Two commands on one stream race on the primary key `(aggregate_type, aggregate_id, sequence)`:
 //! the loser's transaction rolls back whole and cqrs-es reports `AggregateConflict`.
 
+pub mod cached;
+mod group;
+pub mod keys;
 pub mod open;
 pub mod rebuild;
 
@@ -37,6 +40,10 @@ pub struct EventRepository {
     /// time), which put a third of a second on the slowest commands under load; waiting here is a queue
     /// with no sleeping. Other processes on the same file still meet the database's own lock.
     writer: Arc<tokio::sync::Mutex<()>>,
+    /// The keys of streams this process read or wrote last, so an append need not look its key up again.
+    known_keys: keys::KnownKeys,
+    /// On SQLite, the queue of this process's group commit (see `group`), started by the first append.
+    group: Arc<std::sync::OnceLock<group::Queue>>,
 }
 
 /// Why the store could not do what was asked.
@@ -50,6 +57,12 @@ pub enum StoreError {
     Projection(#[from] ProjectionError),
     #[error("a stored event could not be read: {0}")]
     Json(#[from] serde_json::Error),
+    /// The group commit this append was in failed; nothing of it was kept.
+    #[error("the commit of a group of appends failed")]
+    GroupFailed,
+    /// The writer of the group commits is gone (the service is stopping).
+    #[error("the store's writer has stopped")]
+    WriterStopped,
 }
 
 impl From<StoreError> for PersistenceError {
@@ -61,6 +74,9 @@ impl From<StoreError> for PersistenceError {
             StoreError::Database(
                 error @ (sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed),
             ) => PersistenceError::ConnectionError(Box::new(error)),
+            error @ (StoreError::GroupFailed | StoreError::WriterStopped) => {
+                PersistenceError::ConnectionError(Box::new(error))
+            }
             StoreError::Json(error) => PersistenceError::DeserializationError(Box::new(error)),
             other => PersistenceError::UnknownError(Box::new(other)),
         }
@@ -103,7 +119,9 @@ impl StoredRow {
     }
 }
 
-const STREAM_SQL: &str = "SELECT aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata \
+/// A stream's events with its wrapped key on every row (one look-up: an uncorrelated subquery runs once).
+const STREAM_SQL: &str = "SELECT aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, \
+     (SELECT wrapped_key FROM stream_keys k WHERE k.aggregate_type = $1 AND k.aggregate_id = $2) AS wrapped_key \
      FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence > $3 ORDER BY sequence";
 const KEY_SQL: &str =
     "SELECT wrapped_key FROM stream_keys WHERE aggregate_type = $1 AND aggregate_id = $2";
@@ -115,6 +133,8 @@ impl EventRepository {
             db,
             master,
             writer: Arc::new(tokio::sync::Mutex::new(())),
+            known_keys: keys::KnownKeys::default(),
+            group: Arc::new(std::sync::OnceLock::new()),
         }
     }
 
@@ -124,6 +144,15 @@ impl EventRepository {
 
     pub fn master(&self) -> &MasterKey {
         &self.master
+    }
+
+    /// The repository the group-commit writer works with: the same database, keys and turn, but no queue of
+    /// its own (so the writer ends when the last repository that could send to it is gone).
+    fn for_group(&self) -> Self {
+        Self {
+            group: Arc::new(std::sync::OnceLock::new()),
+            ..self.clone()
+        }
     }
 
     /// This process's turn to write to an SQLite store (see `writer`); on PostgreSQL, nothing to wait for.
@@ -145,31 +174,29 @@ impl EventRepository {
         if !projections::db::is_plausible_id(aggregate_id) {
             return Ok(Vec::new());
         }
-        let after = after as i64;
-        let rows: Vec<StoredRow> = on_pool!(&self.db, p => sqlx::query(STREAM_SQL)
+        let rows: Vec<(StoredRow, Option<Vec<u8>>)> = on_pool!(&self.db, p => sqlx::query(STREAM_SQL)
             .bind(aggregate_type)
             .bind(aggregate_id)
-            .bind(after)
+            .bind(after as i64)
             .fetch_all(p)
             .await?
             .iter()
-            .map(StoredRow::from_row)
+            .map(|row| Ok::<_, sqlx::Error>((StoredRow::from_row(row)?, row.try_get("wrapped_key")?)))
             .collect::<Result<_, _>>()?);
-        let needs_key = rows
-            .iter()
-            .any(|row| row.payload.get(crypto::SEALED_FIELD).is_some());
-        let key = if needs_key {
-            let wrapped: Option<Vec<u8>> = on_pool!(&self.db, p => sqlx::query_scalar(KEY_SQL)
-                .bind(aggregate_type)
-                .bind(aggregate_id)
-                .fetch_optional(p)
-                .await?);
-            self.unwrap_key(aggregate_type, aggregate_id, wrapped)?
-        } else {
-            None
+        let Some((last, wrapped)) = rows.last() else {
+            return Ok(Vec::new());
         };
+        let last = last.sequence as usize;
+        let key = self
+            .unwrap_key(aggregate_type, aggregate_id, wrapped.clone())?
+            .map(Arc::new);
+        self.known_keys.remember(
+            &stream_name(aggregate_type, aggregate_id),
+            last,
+            key.clone(),
+        );
         rows.into_iter()
-            .map(|row| self.open_row(row, key.as_ref()))
+            .map(|(row, _)| self.open_row(row, key.as_deref()))
             .collect()
     }
 
@@ -212,38 +239,67 @@ impl EventRepository {
         if events.is_empty() {
             return Ok(());
         }
-        match &self.db {
-            Db::Sqlite(pool) => {
-                let _turn = self.writer.lock().await;
-                // IMMEDIATE takes the write lock at once, so two writers queue instead of failing mid-way.
-                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                self.append_on(&mut Conn::Sqlite(&mut tx), events).await?;
-                tx.commit().await?;
+        // What this process knows of each stream's key as of the sequence before the batch's first event.
+        let mut known: HashMap<String, Option<Arc<DataKey>>> = HashMap::new();
+        for event in events {
+            let stream = stream_name(&event.aggregate_type, &event.aggregate_id);
+            if !known.contains_key(&stream)
+                && let Some(key) = self.known_keys.for_append(&stream, event.sequence)
+            {
+                known.insert(stream, key);
+            }
+        }
+        let outcome = match &self.db {
+            Db::Sqlite(_) => {
+                let queue = self.group.get_or_init(|| group::start(self.for_group()));
+                let (done, back) = queue.append(events.to_vec(), known).await;
+                known = back;
+                done
             }
             Db::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
-                self.append_on(&mut Conn::Postgres(&mut tx), events).await?;
-                tx.commit().await?;
+                let done = self
+                    .append_on(&mut Conn::Postgres(&mut tx), events, &mut known)
+                    .await;
+                match done {
+                    Ok(()) => tx.commit().await.map_err(StoreError::from),
+                    Err(error) => Err(error),
+                }
+            }
+        };
+        let mut last: HashMap<String, usize> = HashMap::new();
+        for event in events {
+            last.insert(
+                stream_name(&event.aggregate_type, &event.aggregate_id),
+                event.sequence,
+            );
+        }
+        for (stream, sequence) in last {
+            match (&outcome, known.remove(&stream)) {
+                (Ok(()), Some(key)) => self.known_keys.remember(&stream, sequence, key),
+                _ => self.known_keys.forget(&stream),
             }
         }
-        Ok(())
+        outcome
     }
 
     async fn append_on(
         &self,
         conn: &mut Conn<'_>,
         events: &[SerializedEvent],
+        known: &mut HashMap<String, Option<Arc<DataKey>>>,
     ) -> Result<(), StoreError> {
-        let mut keys: HashMap<String, DataKey> = HashMap::new();
         for event in events {
             let stream = stream_name(&event.aggregate_type, &event.aggregate_id);
             let stored_payload = if crypto::has_personal_data(&event.payload) {
-                if !keys.contains_key(&stream) {
-                    let key = self.key_for_writing(conn, event).await?;
-                    keys.insert(stream.clone(), key);
-                }
+                let key = match known.get(&stream) {
+                    Some(Some(key)) => Arc::clone(key),
+                    Some(None) => Arc::new(self.new_key(conn, event).await?),
+                    None => Arc::new(self.key_for_writing(conn, event).await?),
+                };
+                known.insert(stream.clone(), Some(Arc::clone(&key)));
                 let aad = crypto::event_aad(&stream, event.sequence);
-                crypto::seal(&event.payload, &keys[&stream], &aad)
+                crypto::seal(&event.payload, &key, &aad)
             } else {
                 event.payload.clone()
             };
@@ -265,7 +321,7 @@ impl EventRepository {
             if event.event_type == PERSONAL_DATA_DESTROYED {
                 // Erasing the key is what destroys the stream's personal data: every value sealed under it,
                 // in every event, can no longer be read.
-                keys.remove(&stream);
+                known.insert(stream, None);
                 erase_key(conn, &event.aggregate_type, &event.aggregate_id).await?;
             }
         }
@@ -299,6 +355,16 @@ impl EventRepository {
         {
             return Ok(key);
         }
+        self.new_key(conn, event).await
+    }
+
+    /// Makes the stream's data key and stores it, wrapped. Another writer making one at the same time loses
+    /// on the table's primary key, as a conflict.
+    async fn new_key(
+        &self,
+        conn: &mut Conn<'_>,
+        event: &SerializedEvent,
+    ) -> Result<DataKey, StoreError> {
         let (key, wrapped) = self
             .master
             .new_data_key(&stream_name(&event.aggregate_type, &event.aggregate_id));

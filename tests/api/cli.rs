@@ -1094,3 +1094,223 @@ async fn bench_http_drives_a_server_of_the_store_and_reports_beside_the_raw_limi
     );
     assert_refused(&refused, "etp bench http with no clients");
 }
+
+/// Two `etp serve` processes on one PostgreSQL database, both taking edits to the same drafts at once: every
+/// acknowledged edit is in the log exactly once, both servers answer with the same applications, a server
+/// that did not see a change refuses what the change forbids, and the views are what a rebuild of the log
+/// makes of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_on_one_postgres_database_under_load_give_the_results_of_one() {
+    let database = PostgresDatabase::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let jwt = format!("cli-test-jwt-secret-{}", uuid::Uuid::new_v4().simple());
+    let master = services::crypto::MasterKey::generate_hex();
+    let with_secrets = |args: &[&str]| {
+        let mut command = etp(dir.path(), &database.url, args);
+        command
+            .env("ETP_JWT_SECRET", &jwt)
+            .env("ETP_MASTER_KEY", &master);
+        command
+    };
+    assert_success(&run(with_secrets(&["migrate"]), None), "etp migrate");
+    let officer_email = "officer.two.servers@example.test";
+    let output = run(
+        with_secrets(&[
+            "users",
+            "add",
+            "--email",
+            officer_email,
+            "--role",
+            "programme_officer",
+            "--password-stdin",
+        ]),
+        Some(&format!("{STAFF_PASSWORD}\n")),
+    );
+    assert_success(&output, "etp users add");
+    let secrets = Some((jwt.as_str(), master.as_str()));
+    let servers = std::sync::Arc::new([
+        Server::start(dir.path(), &database.url, secrets).await,
+        Server::start(dir.path(), &database.url, secrets).await,
+    ]);
+
+    // Applicants sign up on either server; each starts a draft.
+    const APPLICANTS: usize = 6;
+    let mut drafts = Vec::new();
+    for n in 0..APPLICANTS {
+        let server = &servers[n % 2];
+        let email = format!("two.servers.{n}@example.test");
+        let register = json!({"email": email, "password": STAFF_PASSWORD, "full_name": format!("Test Two Servers {n}")});
+        let (status, body) = server
+            .send(
+                reqwest::Method::POST,
+                "/api/auth/register",
+                None,
+                Some(register),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (_, login) = server.login(&email, STAFF_PASSWORD).await;
+        let token = login["token"].as_str().expect("a token").to_string();
+        let (status, created) = server
+            .send(
+                reqwest::Method::POST,
+                "/api/applications",
+                Some(&token),
+                Some(json!({"cycle": "2026-27"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        drafts.push((token, created["id"].as_str().expect("an id").to_string()));
+    }
+    let drafts = std::sync::Arc::new(drafts);
+
+    // Four writers per draft, two on each server, edit at once. The store resolves each race between the
+    // servers: the loser runs again on the new state, and after a few lost races is refused 409 `conflict`,
+    // so every edit is either acknowledged (and kept) or refused (and not kept).
+    const EDITS: usize = 15;
+    let mut writers = tokio::task::JoinSet::new();
+    for writer in 0..APPLICANTS * 4 {
+        let (servers, drafts) = (servers.clone(), drafts.clone());
+        writers.spawn(async move {
+            let draft = writer % APPLICANTS;
+            let (token, id) = &drafts[draft];
+            let server = &servers[writer % 2];
+            let mut kept = 0;
+            for edit in 0..EDITS {
+                let body =
+                    json!({"personal": {"address": format!("{writer} Test Road, edit {edit}")}});
+                let (status, answer) = server
+                    .send(
+                        reqwest::Method::PATCH,
+                        &format!("/api/applications/{id}"),
+                        Some(token),
+                        Some(body),
+                    )
+                    .await;
+                match status {
+                    StatusCode::OK => kept += 1,
+                    StatusCode::CONFLICT => assert_eq!(answer["error"], "conflict", "{answer}"),
+                    other => panic!("edit {edit} of writer {writer}: {other} {answer}"),
+                }
+            }
+            (draft, kept)
+        });
+    }
+    let mut acknowledged = [0usize; APPLICANTS];
+    while let Some(done) = writers.join_next().await {
+        let (draft, kept) = done.expect("a writer finishes");
+        acknowledged[draft] += kept;
+    }
+    assert!(
+        acknowledged.iter().sum::<usize>() >= APPLICANTS * 4 * EDITS / 2,
+        "most edits are acknowledged: {acknowledged:?}"
+    );
+
+    let (_, officer) = servers[0].login(officer_email, STAFF_PASSWORD).await;
+    let officer = officer["token"].as_str().expect("a token").to_string();
+    let mut seen = Vec::new();
+    for ((_, id), acknowledged) in drafts.iter().zip(acknowledged) {
+        let path = format!("/api/applications/{id}");
+        let (status, on_first) = servers[0]
+            .send(reqwest::Method::GET, &path, Some(&officer), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{on_first}");
+        let (_, on_second) = servers[1]
+            .send(reqwest::Method::GET, &path, Some(&officer), None)
+            .await;
+        assert_eq!(
+            on_first, on_second,
+            "both servers show the same application"
+        );
+        let (_, history) = servers[1]
+            .send(
+                reqwest::Method::GET,
+                &format!("{path}/history"),
+                Some(&officer),
+                None,
+            )
+            .await;
+        let events = history.as_array().expect("a history");
+        assert_eq!(
+            events.len(),
+            1 + acknowledged,
+            "the start and every acknowledged edit, once each: {history}"
+        );
+        let sequences: Vec<i64> = events
+            .iter()
+            .map(|event| event["sequence"].as_i64().expect("a sequence"))
+            .collect();
+        assert_eq!(
+            sequences,
+            (1..=(1 + acknowledged) as i64).collect::<Vec<_>>()
+        );
+        seen.push((path, on_first));
+    }
+
+    // A change made through one server is seen by the other at once, whatever it remembered: the draft is
+    // withdrawn through the second server, and the first (which edited it last) refuses a further edit.
+    let (token, id) = &drafts[0];
+    let path = format!("/api/applications/{id}");
+    let (status, body) = servers[0]
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            Some(token),
+            Some(json!({"personal": {"address": "1 Last Edit Road"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = servers[1]
+        .send(
+            reqwest::Method::POST,
+            &format!("{path}/withdraw"),
+            Some(token),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = servers[0]
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            Some(token),
+            Some(json!({"personal": {"address": "2 Too Late Road"}})),
+        )
+        .await;
+    assert!(
+        status.is_client_error(),
+        "an edit after the withdrawal is refused by the other server: {status} {body}"
+    );
+    let (_, withdrawn) = servers[0]
+        .send(reqwest::Method::GET, &path, Some(&officer), None)
+        .await;
+    assert_eq!(withdrawn["status"], "withdrawn", "{withdrawn}");
+    seen[0].1 = withdrawn;
+
+    // The views the two servers kept up are the views a rebuild makes from the log.
+    let output = run(with_secrets(&["projections", "rebuild"]), None);
+    assert_success(&output, "etp projections rebuild");
+    for (path, before) in &seen {
+        let (_, after) = servers[1]
+            .send(reqwest::Method::GET, path, Some(&officer), None)
+            .await;
+        assert_eq!(
+            &after, before,
+            "the view of {path} is what the log makes of it"
+        );
+    }
+    let (status, list) = servers[0]
+        .send(
+            reqwest::Method::GET,
+            "/api/applications?cycle=2026-27",
+            Some(&officer),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    assert_eq!(
+        list["items"].as_array().map(Vec::len),
+        Some(APPLICANTS),
+        "the case list has each application once: {list}"
+    );
+}

@@ -1,0 +1,138 @@
+//! Aggregates kept in memory between commands, so a command on a long stream reads only the events since this
+//! process last handled it instead of the whole stream.
+//!
+//! This is a snapshot kept in the process, not in the database (cqrs-es 0.5's snapshot stores apply events
+//! twice: FACTS.md). It cannot go stale: a kept aggregate remembers the sequence it stands at, and every load
+//! reads the events after that sequence from the store, whoever wrote them (another request, another process,
+//! a retention sweep), before the command sees the state. A command decided on a state that another commit
+//! overtook still fails on the events' primary key, as without the cache. Kept aggregates hold personal data,
+//! so they are few and expire after a short time; a stream whose personal data is destroyed is kept, if at
+//! all, in its destroyed state, because the destruction is itself an event applied on the next load.
+
+use std::collections::HashMap;
+use std::num::NonZeroUsize;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use cqrs_es::persist::{EventStoreAggregateContext, PersistedEventRepository, PersistedEventStore};
+use cqrs_es::{Aggregate, AggregateError, EventEnvelope, EventStore};
+use lru::LruCache;
+
+use super::EventRepository;
+
+/// How many aggregates of one type are kept.
+const CAPACITY: usize = 2048;
+/// How long an aggregate is kept after its last command.
+const KEEP_FOR: Duration = Duration::from_secs(120);
+
+struct Kept<A> {
+    aggregate: A,
+    sequence: usize,
+    at: Instant,
+}
+
+/// cqrs-es's event store with the aggregates of recent commands kept in memory.
+pub struct CachedEventStore<A: Aggregate> {
+    inner: PersistedEventStore<EventRepository, A>,
+    repo: EventRepository,
+    kept: Mutex<LruCache<String, Kept<A>>>,
+}
+
+impl<A: Aggregate + Clone> CachedEventStore<A> {
+    pub fn new(repo: EventRepository) -> Self {
+        Self {
+            inner: PersistedEventStore::new_event_store(repo.clone()),
+            repo,
+            kept: Mutex::new(LruCache::new(
+                NonZeroUsize::new(CAPACITY).expect("capacity is not zero"),
+            )),
+        }
+    }
+
+    fn kept(&self) -> std::sync::MutexGuard<'_, LruCache<String, Kept<A>>> {
+        // Every use of the cache is one call, so a panic elsewhere cannot leave it half-changed.
+        self.kept
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A copy of the kept aggregate and its sequence, if it is kept and fresh.
+    fn take_copy(&self, aggregate_id: &str) -> Option<(A, usize)> {
+        let mut kept = self.kept();
+        let entry = kept.get(aggregate_id)?;
+        if entry.at.elapsed() > KEEP_FOR {
+            kept.pop(aggregate_id);
+            return None;
+        }
+        Some((entry.aggregate.clone(), entry.sequence))
+    }
+}
+
+impl<A: Aggregate + Clone> EventStore<A> for CachedEventStore<A> {
+    type AC = EventStoreAggregateContext<A>;
+
+    async fn load_events(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<Vec<EventEnvelope<A>>, AggregateError<A::Error>> {
+        self.inner.load_events(aggregate_id).await
+    }
+
+    async fn load_aggregate(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<EventStoreAggregateContext<A>, AggregateError<A::Error>> {
+        let Some((mut aggregate, mut sequence)) = self.take_copy(aggregate_id) else {
+            return self.inner.load_aggregate(aggregate_id).await;
+        };
+        let newer = self
+            .repo
+            .get_last_events::<A>(aggregate_id, sequence)
+            .await?;
+        for event in newer {
+            let payload: A::Event = serde_json::from_value(event.payload)
+                .map_err(|error| AggregateError::DeserializationError(Box::new(error)))?;
+            aggregate.apply(payload);
+            sequence = event.sequence;
+        }
+        Ok(EventStoreAggregateContext {
+            aggregate_id: aggregate_id.to_owned(),
+            aggregate,
+            current_sequence: sequence,
+            current_snapshot: None,
+        })
+    }
+
+    async fn commit(
+        &self,
+        events: Vec<A::Event>,
+        context: EventStoreAggregateContext<A>,
+        metadata: HashMap<String, String>,
+    ) -> Result<Vec<EventEnvelope<A>>, AggregateError<A::Error>> {
+        let aggregate_id = context.aggregate_id.clone();
+        // The command's events are already applied to the context's aggregate (cqrs-es's sink applies each
+        // as it is written), so after a commit it is the state at the new sequence.
+        let after = (
+            context.aggregate.clone(),
+            context.current_sequence + events.len(),
+        );
+        match self.inner.commit(events, context, metadata).await {
+            Ok(committed) => {
+                let (aggregate, sequence) = after;
+                self.kept().put(
+                    aggregate_id,
+                    Kept {
+                        aggregate,
+                        sequence,
+                        at: Instant::now(),
+                    },
+                );
+                Ok(committed)
+            }
+            Err(error) => {
+                self.kept().pop(&aggregate_id);
+                Err(error)
+            }
+        }
+    }
+}
