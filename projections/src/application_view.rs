@@ -150,7 +150,7 @@ pub struct PreferenceChangeView {
 
 impl ApplicationView {
     /// The view of a new application.
-    fn started(event: &RecordedEvent, cycle: &str, applicant_id: &str) -> Self {
+    pub(crate) fn started(event: &RecordedEvent, cycle: &str, applicant_id: &str) -> Self {
         Self {
             id: event.aggregate_id.clone(),
             cycle: cycle.to_string(),
@@ -466,6 +466,32 @@ async fn save(
         }
         other => other.map(|_| ()).map_err(ProjectionError::from),
     }
+}
+
+/// How many rows a rebuild writes in one statement.
+pub(crate) const ROWS_A_STATEMENT: usize = 200;
+
+/// Inserts the views of many applications (a rebuild), many to a statement.
+pub(crate) async fn insert_many(
+    conn: &mut Conn<'_>,
+    views: &[&ApplicationView],
+) -> Result<(), ProjectionError> {
+    for chunk in views.chunks(ROWS_A_STATEMENT) {
+        on_conn!(conn, c => {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO application_views (id, applicant_id, cycle, version, doc) ",
+            );
+            insert.push_values(chunk, |mut row, view| {
+                row.push_bind(&view.id)
+                    .push_bind(&view.applicant_id)
+                    .push_bind(&view.cycle)
+                    .push_bind(view.version)
+                    .push_bind(Json(*view));
+            });
+            insert.build().execute(&mut *c).await?.rows_affected()
+        });
+    }
+    Ok(())
 }
 
 /// Deletes the view of one application.

@@ -99,6 +99,56 @@ impl CaseSummary {
     }
 }
 
+/// Inserts the rows of many applications (a rebuild), many to a statement.
+pub(crate) async fn insert_many(
+    conn: &mut Conn<'_>,
+    views: &[&ApplicationView],
+) -> Result<(), ProjectionError> {
+    for chunk in views.chunks(crate::application_view::ROWS_A_STATEMENT) {
+        let rows: Vec<CaseSummary> = chunk.iter().map(|view| CaseSummary::of(view)).collect();
+        on_conn!(conn, c => {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO case_list (id, cycle, status, full_name, email, nationality, country_of_residence, \
+                 submitted_at, updated_at, mean_score, scores) ",
+            );
+            insert.push_values(&rows, |mut b, row| {
+                b.push_bind(&row.id)
+                    .push_bind(&row.cycle)
+                    .push_bind(&row.status)
+                    .push_bind(&row.full_name)
+                    .push_bind(&row.email)
+                    .push_bind(&row.nationality)
+                    .push_bind(&row.country_of_residence)
+                    .push_bind(row.submitted_at)
+                    .push_bind(row.updated_at)
+                    .push_bind(row.mean_score)
+                    .push_bind(row.scores);
+            });
+            insert.build().execute(&mut *c).await?.rows_affected()
+        });
+    }
+    Ok(())
+}
+
+/// Inserts committee assignments (application, member, conflicted) of many applications (a rebuild).
+pub(crate) async fn insert_assignments(
+    conn: &mut Conn<'_>,
+    assignments: &[(&str, &str, bool)],
+) -> Result<(), ProjectionError> {
+    for chunk in assignments.chunks(crate::application_view::ROWS_A_STATEMENT) {
+        on_conn!(conn, c => {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO case_assignments (application_id, member_id, conflicted) ",
+            );
+            insert.push_values(chunk, |mut b, (application, member, conflicted)| {
+                b.push_bind(*application).push_bind(*member).push_bind(*conflicted);
+            });
+            insert.build().execute(&mut *c).await?.rows_affected()
+        });
+    }
+    Ok(())
+}
+
 async fn upsert(conn: &mut Conn<'_>, row: &CaseSummary) -> Result<(), ProjectionError> {
     const SQL: &str = "INSERT INTO case_list (id, cycle, status, full_name, email, nationality, country_of_residence, \
                        submitted_at, updated_at, mean_score, scores) \

@@ -12,6 +12,7 @@ pub mod db;
 pub mod immigration_records;
 pub mod information_requests;
 pub mod publishing;
+pub mod rebuild;
 pub mod recipients;
 pub mod recorded;
 pub mod retention;

@@ -93,6 +93,29 @@ pub(crate) async fn project_application(
     schedule(conn, "Application", &view.id, due).await
 }
 
+/// Enters many applications in the schedule (a rebuild), many to a statement; those not due are left out.
+pub(crate) async fn schedule_applications(
+    conn: &mut Conn<'_>,
+    views: &[&ApplicationView],
+) -> Result<(), ProjectionError> {
+    let due: Vec<(&str, RecordKind, NaiveDate)> = views
+        .iter()
+        .filter_map(|view| application_due(view).map(|(rule, on)| (view.id.as_str(), rule, on)))
+        .collect();
+    for chunk in due.chunks(crate::application_view::ROWS_A_STATEMENT) {
+        on_conn!(conn, c => {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO retention_schedule (aggregate_type, aggregate_id, rule, due_on) ",
+            );
+            insert.push_values(chunk, |mut b, (id, rule, due_on)| {
+                b.push_bind("Application").push_bind(*id).push_bind(rule.as_str()).push_bind(*due_on);
+            });
+            insert.build().execute(&mut *c).await?.rows_affected()
+        });
+    }
+    Ok(())
+}
+
 fn application_due(view: &ApplicationView) -> Option<(RecordKind, NaiveDate)> {
     application_clock(view).and_then(|(rule, from)| {
         RetentionRule::for_kind(rule)
@@ -121,14 +144,34 @@ pub(crate) async fn project_destroyed(
     destroyed_on: NaiveDate,
 ) -> Result<(), ProjectionError> {
     schedule(conn, &event.aggregate_type, &event.aggregate_id, None).await?;
+    record_destroyed(
+        conn,
+        &event.aggregate_type,
+        &event.aggregate_id,
+        rule,
+        destroyed_on,
+        event.metadata.at,
+    )
+    .await
+}
+
+/// Enters a stream in the list of destroyed streams (the first destruction counts).
+pub(crate) async fn record_destroyed(
+    conn: &mut Conn<'_>,
+    aggregate_type: &str,
+    aggregate_id: &str,
+    rule: RecordKind,
+    destroyed_on: NaiveDate,
+    at: DateTime<Utc>,
+) -> Result<(), ProjectionError> {
     const SQL: &str = "INSERT INTO destroyed_streams (aggregate_type, aggregate_id, rule, destroyed_on, destroyed_at) \
                        VALUES ($1, $2, $3, $4, $5) ON CONFLICT (aggregate_type, aggregate_id) DO NOTHING";
     on_conn!(conn, c => sqlx::query(SQL)
-        .bind(&event.aggregate_type)
-        .bind(&event.aggregate_id)
+        .bind(aggregate_type)
+        .bind(aggregate_id)
         .bind(rule.as_str())
         .bind(destroyed_on)
-        .bind(event.metadata.at)
+        .bind(at)
         .execute(&mut *c)
         .await?
         .rows_affected());

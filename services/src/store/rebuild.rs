@@ -9,7 +9,8 @@ use serde_json::Value;
 use sqlx::Row;
 use sqlx::types::Json;
 
-use projections::{Conn, Db, EventMetadata, RecordedEvent, on_conn};
+use projections::rebuild::ApplicationStream;
+use projections::{Conn, Db, EventMetadata, RecordedEvent};
 
 use super::{EventRepository, StoreError, stream_name};
 use crate::crypto::{self, DataKey};
@@ -38,6 +39,11 @@ impl EventRepository {
                 sqlx::query("LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE")
                     .execute(&mut *tx)
                     .await?;
+                // Fresh statistics, so the pages below walk the primary key instead of sorting the log once a
+                // page (a store just loaded has none yet).
+                sqlx::query("ANALYZE events, stream_keys")
+                    .execute(&mut *tx)
+                    .await?;
                 let report = self.replay_all(&mut Conn::Postgres(&mut tx)).await?;
                 tx.commit().await?;
                 Ok(report)
@@ -46,65 +52,230 @@ impl EventRepository {
     }
 
     async fn replay_all(&self, conn: &mut Conn<'_>) -> Result<RebuildReport, StoreError> {
-        const SQL: &str = "SELECT global_position, aggregate_type, aggregate_id, sequence, event_type, payload, metadata \
-             FROM events WHERE global_position > $1 ORDER BY global_position LIMIT $2";
         projections::reset(conn).await?;
-        let mut keys: HashMap<String, Option<DataKey>> = HashMap::new();
         let mut report = RebuildReport::default();
+        self.replay_in_commit_order(conn, &mut report).await?;
+        self.replay_applications(conn, &mut report).await?;
+        Ok(report)
+    }
+
+    /// Every stream but the applications', event by event in commit order, through the projectors commands
+    /// use.
+    async fn replay_in_commit_order(
+        &self,
+        conn: &mut Conn<'_>,
+        report: &mut RebuildReport,
+    ) -> Result<(), StoreError> {
+        const SQL: &str = "SELECT e.global_position, e.aggregate_type, e.aggregate_id, e.sequence, e.event_type, \
+             e.payload, e.metadata, (SELECT k.wrapped_key FROM stream_keys k \
+             WHERE k.aggregate_type = e.aggregate_type AND k.aggregate_id = e.aggregate_id) AS wrapped_key \
+             FROM events e WHERE e.aggregate_type <> 'Application' AND e.global_position > $1 \
+             ORDER BY e.global_position LIMIT $2";
+        let mut keys: HashMap<String, Option<DataKey>> = HashMap::new();
         let mut cursor = 0_i64;
         loop {
-            let rows: Vec<(i64, String, String, i64, String, Value, Value)> = on_conn!(conn, c => {
-                sqlx::query(SQL)
-                    .bind(cursor)
-                    .bind(PAGE)
-                    .fetch_all(&mut *c)
-                    .await?
-                    .iter()
-                    .map(|row| -> Result<_, sqlx::Error> {
-                        Ok((
-                            row.try_get("global_position")?,
-                            row.try_get("aggregate_type")?,
-                            row.try_get("aggregate_id")?,
-                            row.try_get("sequence")?,
-                            row.try_get("event_type")?,
-                            row.try_get::<Json<Value>, _>("payload")?.0,
-                            row.try_get::<Json<Value>, _>("metadata")?.0,
-                        ))
-                    })
-                    .collect::<Result<Vec<_>, _>>()?
-            });
+            let rows = page(conn, SQL, |q| q.bind(cursor)).await?;
             if rows.is_empty() {
                 break;
             }
-            for (position, aggregate_type, aggregate_id, sequence, event_type, payload, metadata) in
-                rows
-            {
-                cursor = position;
-                let stream = stream_name(&aggregate_type, &aggregate_id);
+            for row in rows {
+                cursor = row.position;
+                let stream = stream_name(&row.aggregate_type, &row.aggregate_id);
                 if !keys.contains_key(&stream) {
-                    let key = self.key_on(conn, &aggregate_type, &aggregate_id).await?;
+                    let key = self.unwrap_key(
+                        &row.aggregate_type,
+                        &row.aggregate_id,
+                        row.wrapped_key.clone(),
+                    )?;
                     keys.insert(stream.clone(), key);
                     report.streams += 1;
                 }
-                let aad = crypto::event_aad(&stream, sequence as usize);
-                let payload = crypto::open(&payload, keys[&stream].as_ref(), &aad)?;
-                let metadata = EventMetadata::from_json(&metadata).ok_or_else(|| {
-                    StoreError::Json(serde::de::Error::custom(
-                        "event metadata lacks actor or time",
-                    ))
-                })?;
-                let event = RecordedEvent {
-                    aggregate_type,
-                    aggregate_id,
-                    sequence,
-                    event_type,
-                    payload,
-                    metadata,
-                };
+                let event = opened(row, &stream, keys[&stream].as_ref())?;
                 projections::project(conn, &event).await?;
                 report.events += 1;
             }
         }
-        Ok(report)
+        Ok(())
     }
+
+    /// The applications' streams one after another, each folded in memory (`projections::rebuild`), their
+    /// views written many to a statement.
+    async fn replay_applications(
+        &self,
+        conn: &mut Conn<'_>,
+        report: &mut RebuildReport,
+    ) -> Result<(), StoreError> {
+        // In the order of the events' primary key, so each page is a walk along it from where the last ended,
+        // and each stream's key looked up by its own primary key.
+        const SQL: &str = "SELECT e.global_position, e.aggregate_type, e.aggregate_id, e.sequence, e.event_type, \
+             e.payload, e.metadata, (SELECT k.wrapped_key FROM stream_keys k \
+             WHERE k.aggregate_type = e.aggregate_type AND k.aggregate_id = e.aggregate_id) AS wrapped_key \
+             FROM events e WHERE e.aggregate_type = 'Application' \
+             AND (e.aggregate_type, e.aggregate_id, e.sequence) > ('Application', $1, $2) \
+             ORDER BY e.aggregate_type, e.aggregate_id, e.sequence LIMIT $3";
+        let mut done: Vec<ApplicationStream> = Vec::new();
+        let mut current: Option<(ApplicationStream, Option<DataKey>)> = None;
+        let (mut after_id, mut after_sequence) = (String::new(), 0_i64);
+        loop {
+            let rows = page(conn, SQL, |q| q.bind(after_id.clone()).bind(after_sequence)).await?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in rows {
+                after_id.clone_from(&row.aggregate_id);
+                after_sequence = row.sequence;
+                if current
+                    .as_ref()
+                    .is_none_or(|(s, _)| s.id() != row.aggregate_id)
+                {
+                    let key = self.unwrap_key(
+                        &row.aggregate_type,
+                        &row.aggregate_id,
+                        row.wrapped_key.clone(),
+                    )?;
+                    if let Some((stream, _)) =
+                        current.replace((ApplicationStream::new(&row.aggregate_id), key))
+                    {
+                        done.push(stream);
+                    }
+                    report.streams += 1;
+                }
+                let Some((stream, key)) = current.as_mut() else {
+                    unreachable!("a stream was just started")
+                };
+                let name = stream_name(&row.aggregate_type, &row.aggregate_id);
+                let event = opened(row, &name, key.as_ref())?;
+                stream.apply(&event)?;
+                report.events += 1;
+            }
+            if done.len() >= STREAMS_A_WRITE {
+                projections::rebuild::write_application_streams(conn, &done).await?;
+                done.clear();
+            }
+        }
+        done.extend(current.map(|(stream, _)| stream));
+        projections::rebuild::write_application_streams(conn, &done).await?;
+        Ok(())
+    }
+}
+
+/// How many folded application streams are written together.
+const STREAMS_A_WRITE: usize = 1000;
+
+/// One row of the log, sealed, with its stream's wrapped key.
+struct LogRow {
+    position: i64,
+    aggregate_type: String,
+    aggregate_id: String,
+    sequence: i64,
+    event_type: String,
+    payload: Value,
+    metadata: Value,
+    wrapped_key: Option<Vec<u8>>,
+}
+
+/// One page of the log: `sql` with the binds `bind` adds, then the page size.
+async fn page<F>(conn: &mut Conn<'_>, sql: &str, bind: F) -> Result<Vec<LogRow>, StoreError>
+where
+    F: for<'q> Fn(QueryOf<'q>) -> QueryOf<'q>,
+{
+    let rows = match conn {
+        Conn::Sqlite(c) => {
+            let query = bind(QueryOf::Sqlite(sqlx::query(sql))).sqlite().bind(PAGE);
+            query
+                .fetch_all(&mut **c)
+                .await?
+                .iter()
+                .map(log_row)
+                .collect::<Result<Vec<_>, _>>()?
+        }
+        Conn::Postgres(c) => {
+            let query = bind(QueryOf::Postgres(sqlx::query(sql)))
+                .postgres()
+                .bind(PAGE);
+            query
+                .fetch_all(&mut **c)
+                .await?
+                .iter()
+                .map(log_row)
+                .collect::<Result<Vec<_>, _>>()?
+        }
+    };
+    Ok(rows)
+}
+
+fn log_row<R: Row>(row: &R) -> Result<LogRow, sqlx::Error>
+where
+    for<'r> &'r str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Json<Value>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<Vec<u8>>: sqlx::Decode<'r, R::Database>,
+    Vec<u8>: sqlx::Type<R::Database>,
+{
+    Ok(LogRow {
+        position: row.try_get("global_position")?,
+        aggregate_type: row.try_get("aggregate_type")?,
+        aggregate_id: row.try_get("aggregate_id")?,
+        sequence: row.try_get("sequence")?,
+        event_type: row.try_get("event_type")?,
+        payload: row.try_get::<Json<Value>, _>("payload")?.0,
+        metadata: row.try_get::<Json<Value>, _>("metadata")?.0,
+        wrapped_key: row.try_get("wrapped_key")?,
+    })
+}
+
+/// A query on either driver, before its binds.
+enum QueryOf<'q> {
+    Sqlite(sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>),
+    Postgres(sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>),
+}
+
+impl<'q> QueryOf<'q> {
+    fn bind<T>(self, value: T) -> Self
+    where
+        T: 'q
+            + sqlx::Encode<'q, sqlx::Sqlite>
+            + sqlx::Type<sqlx::Sqlite>
+            + sqlx::Encode<'q, sqlx::Postgres>
+            + sqlx::Type<sqlx::Postgres>,
+    {
+        match self {
+            QueryOf::Sqlite(q) => QueryOf::Sqlite(q.bind(value)),
+            QueryOf::Postgres(q) => QueryOf::Postgres(q.bind(value)),
+        }
+    }
+
+    fn sqlite(self) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+        match self {
+            QueryOf::Sqlite(q) => q,
+            QueryOf::Postgres(_) => unreachable!("an SQLite query"),
+        }
+    }
+
+    fn postgres(self) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+        match self {
+            QueryOf::Postgres(q) => q,
+            QueryOf::Sqlite(_) => unreachable!("a PostgreSQL query"),
+        }
+    }
+}
+
+/// A row of the log opened with its stream's key.
+fn opened(row: LogRow, stream: &str, key: Option<&DataKey>) -> Result<RecordedEvent, StoreError> {
+    let aad = crypto::event_aad(stream, row.sequence as usize);
+    let payload = crypto::open(&row.payload, key, &aad)?;
+    let metadata = EventMetadata::from_json(&row.metadata).ok_or_else(|| {
+        StoreError::Json(serde::de::Error::custom(
+            "event metadata lacks actor or time",
+        ))
+    })?;
+    Ok(RecordedEvent {
+        aggregate_type: row.aggregate_type,
+        aggregate_id: row.aggregate_id,
+        sequence: row.sequence,
+        event_type: row.event_type,
+        payload,
+        metadata,
+    })
 }
