@@ -68,10 +68,10 @@ impl ApplicationStream {
         };
         view.apply(event, &payload);
         match payload {
-            ApplicationEvent::CommitteeMemberAssigned { member_id } => {
-                if !self.assignments.iter().any(|(m, _)| *m == member_id) {
-                    self.assignments.push((member_id, false));
-                }
+            ApplicationEvent::CommitteeMemberAssigned { member_id }
+                if !self.assignments.iter().any(|(m, _)| *m == member_id) =>
+            {
+                self.assignments.push((member_id, false));
             }
             ApplicationEvent::ConflictDeclared { member_id, .. } => {
                 if let Some((_, conflicted)) =
