@@ -25,6 +25,7 @@ use domain::application::{Application, ApplicationEvent};
 use domain::immigration::{ImmigrationEvent, ImmigrationRecord};
 use domain::recipient::{Recipient, RecipientEvent};
 use domain::request::{InformationRequest, RequestEvent};
+use serde::Deserialize;
 
 /// Why a projection could not take an event.
 #[derive(Debug, thiserror::Error)]
@@ -43,7 +44,7 @@ pub enum ProjectionError {
 pub async fn project(conn: &mut Conn<'_>, event: &RecordedEvent) -> Result<(), ProjectionError> {
     match event.aggregate_type.as_str() {
         Application::TYPE => {
-            let payload: ApplicationEvent = serde_json::from_value(event.payload.clone())?;
+            let payload = ApplicationEvent::deserialize(&event.payload)?;
             if let ApplicationEvent::PersonalDataDestroyed { rule, destroyed_on } = payload {
                 return destroy_application(conn, event, rule, destroyed_on).await;
             }
@@ -57,7 +58,7 @@ pub async fn project(conn: &mut Conn<'_>, event: &RecordedEvent) -> Result<(), P
             }
         }
         ImmigrationRecord::TYPE => {
-            let payload: ImmigrationEvent = serde_json::from_value(event.payload.clone())?;
+            let payload = ImmigrationEvent::deserialize(&event.payload)?;
             immigration_records::project(conn, event, &payload).await?;
             match payload {
                 ImmigrationEvent::ImmigrationRecordRecorded { .. } => {
@@ -69,11 +70,11 @@ pub async fn project(conn: &mut Conn<'_>, event: &RecordedEvent) -> Result<(), P
             }
         }
         InformationRequest::TYPE => {
-            let payload: RequestEvent = serde_json::from_value(event.payload.clone())?;
+            let payload = RequestEvent::deserialize(&event.payload)?;
             information_requests::project(conn, event, &payload).await?;
         }
         Recipient::TYPE => {
-            let payload: RecipientEvent = serde_json::from_value(event.payload.clone())?;
+            let payload = RecipientEvent::deserialize(&event.payload)?;
             recipients::project(conn, event, &payload).await?;
         }
         _ => {}

@@ -200,6 +200,82 @@ pub(crate) async fn project(
     Ok(())
 }
 
+/// Puts many applications on the lists their views allow (a rebuild, on emptied lists), many rows to a
+/// statement.
+pub(crate) async fn insert_many(
+    conn: &mut Conn<'_>,
+    views: &[&ApplicationView],
+) -> Result<(), ProjectionError> {
+    let listings: Vec<(&str, Listings)> = views
+        .iter()
+        .map(|view| (view.id.as_str(), Listings::of(view)))
+        .filter(|(_, listed)| *listed != Listings::default())
+        .collect();
+    let rows = crate::application_view::ROWS_A_STATEMENT;
+    let directory: Vec<&DirectoryEntry> = listings
+        .iter()
+        .filter_map(|(_, l)| l.directory.as_ref())
+        .collect();
+    for chunk in directory.chunks(rows) {
+        on_conn!(conn, c => {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO scholar_directory (application_id, full_name, institution, course, country) ",
+            );
+            insert.push_values(chunk, |mut b, e| {
+                b.push_bind(&e.application_id).push_bind(&e.full_name).push_bind(&e.institution)
+                    .push_bind(&e.course).push_bind(&e.country);
+            });
+            insert.build().execute(&mut *c).await?.rows_affected()
+        });
+    }
+    let networking: Vec<&NetworkingEntry> = listings
+        .iter()
+        .filter_map(|(_, l)| l.networking.as_ref())
+        .collect();
+    for chunk in networking.chunks(rows) {
+        on_conn!(conn, c => {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO alumni_networking (application_id, full_name, email, institution, course, country) ",
+            );
+            insert.push_values(chunk, |mut b, e| {
+                b.push_bind(&e.application_id).push_bind(&e.full_name).push_bind(&e.email)
+                    .push_bind(&e.institution).push_bind(&e.course).push_bind(&e.country);
+            });
+            insert.build().execute(&mut *c).await?.rows_affected()
+        });
+    }
+    let open_book: Vec<(&str, &OpenBookEntry)> = listings
+        .iter()
+        .filter_map(|(id, l)| l.open_book.as_ref().map(|e| (*id, e)))
+        .collect();
+    for chunk in open_book.chunks(rows) {
+        on_conn!(conn, c => {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO alumni_open_book (application_id, full_name, subject, institution, level, outcome, year, country) ",
+            );
+            insert.push_values(chunk, |mut b, (id, e)| {
+                b.push_bind(*id).push_bind(&e.full_name).push_bind(&e.subject).push_bind(&e.institution)
+                    .push_bind(&e.level).push_bind(&e.outcome).push_bind(e.year).push_bind(&e.country);
+            });
+            insert.build().execute(&mut *c).await?.rows_affected()
+        });
+    }
+    let media: Vec<&MediaConsent> = listings
+        .iter()
+        .filter_map(|(_, l)| l.media.as_ref())
+        .collect();
+    for chunk in media.chunks(rows) {
+        on_conn!(conn, c => {
+            let mut insert = sqlx::QueryBuilder::new("INSERT INTO media_consents (application_id, full_name) ");
+            insert.push_values(chunk, |mut b, e| {
+                b.push_bind(&e.application_id).push_bind(&e.full_name);
+            });
+            insert.build().execute(&mut *c).await?.rows_affected()
+        });
+    }
+    Ok(())
+}
+
 pub(crate) async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
     for table in TABLES {
         let sql = format!("DELETE FROM {table}");

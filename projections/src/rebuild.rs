@@ -9,6 +9,7 @@
 //! event-by-event projection leaves (the rebuild tests compare the two).
 
 use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
 
 use domain::application::ApplicationEvent;
 use domain::retention::RecordKind;
@@ -42,7 +43,7 @@ impl ApplicationStream {
 
     /// Takes the stream's next event.
     pub fn apply(&mut self, event: &RecordedEvent) -> Result<(), ProjectionError> {
-        let payload: ApplicationEvent = serde_json::from_value(event.payload.clone())?;
+        let payload = ApplicationEvent::deserialize(&event.payload)?;
         match &payload {
             ApplicationEvent::PersonalDataDestroyed { rule, destroyed_on } => {
                 self.view = None;
@@ -86,8 +87,9 @@ impl ApplicationStream {
     }
 }
 
-/// Writes the views of folded streams: the application views, case list rows, assignments and schedule many
-/// rows to a statement; the published lists and destructions, which fewer streams have, one by one.
+/// Writes the views of folded streams into emptied views: the application views, case list rows,
+/// assignments, schedule and published lists many rows to a statement; destructions, which few streams have,
+/// one by one.
 pub async fn write_application_streams(
     conn: &mut Conn<'_>,
     streams: &[ApplicationStream],
@@ -106,9 +108,7 @@ pub async fn write_application_streams(
         .collect();
     case_list::insert_assignments(conn, &assignments).await?;
     retention::schedule_applications(conn, &views).await?;
-    for view in &views {
-        publishing::project(conn, None, view).await?;
-    }
+    publishing::insert_many(conn, &views).await?;
     for stream in streams {
         if let Some((rule, destroyed_on, at)) = stream.destroyed {
             retention::record_destroyed(conn, "Application", &stream.id, rule, destroyed_on, at)

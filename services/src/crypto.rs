@@ -157,8 +157,8 @@ fn take_personal(value: &mut Value, values: &mut Vec<Value>) {
 
 /// Opens a sealed payload. With no key (the stream's key was destroyed) every personal value reads as
 /// destroyed; the payload's clear facts are untouched.
-pub fn open(stored: &Value, key: Option<&DataKey>, aad: &str) -> Result<Value, CryptoError> {
-    let mut payload = stored.clone();
+pub fn open(stored: Value, key: Option<&DataKey>, aad: &str) -> Result<Value, CryptoError> {
+    let mut payload = stored;
     let sealed = match &mut payload {
         Value::Object(map) => map.remove(SEALED_FIELD),
         _ => None,
@@ -220,7 +220,7 @@ mod tests {
         let sealed = seal(&payload, &key, "aad");
         assert!(!sealed.to_string().contains("Marker Name"));
         assert_eq!(sealed["DraftSaved"]["sections"], json!(["personal"]));
-        assert_eq!(open(&sealed, Some(&key), "aad").unwrap(), payload);
+        assert_eq!(open(sealed.clone(), Some(&key), "aad").unwrap(), payload);
     }
 
     #[test]
@@ -232,7 +232,7 @@ mod tests {
             &key,
             "etp-event:A/1:1",
         );
-        assert!(open(&sealed, Some(&key), "etp-event:A/1:2").is_err());
+        assert!(open(sealed.clone(), Some(&key), "etp-event:A/1:2").is_err());
     }
 
     #[test]
@@ -244,7 +244,7 @@ mod tests {
             &key,
             "aad",
         );
-        let opened = open(&sealed, None, "aad").unwrap();
+        let opened = open(sealed.clone(), None, "aad").unwrap();
         assert_eq!(
             opened,
             json!({"E": {"outcome": "unsuccessful", "x": {"$destroyed": true}}})

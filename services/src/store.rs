@@ -222,7 +222,7 @@ impl EventRepository {
     ) -> Result<SerializedEvent, StoreError> {
         let stream = stream_name(&row.aggregate_type, &row.aggregate_id);
         let aad = crypto::event_aad(&stream, row.sequence as usize);
-        let payload = crypto::open(&row.payload, key, &aad)?;
+        let payload = crypto::open(row.payload, key, &aad)?;
         Ok(SerializedEvent {
             aggregate_id: row.aggregate_id,
             sequence: row.sequence as usize,

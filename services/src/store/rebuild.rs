@@ -52,10 +52,20 @@ impl EventRepository {
     }
 
     async fn replay_all(&self, conn: &mut Conn<'_>) -> Result<RebuildReport, StoreError> {
+        let started = std::time::Instant::now();
         projections::reset(conn).await?;
+        let emptied = started.elapsed();
         let mut report = RebuildReport::default();
         self.replay_in_commit_order(conn, &mut report).await?;
+        let others = started.elapsed() - emptied;
         self.replay_applications(conn, &mut report).await?;
+        tracing::info!(
+            emptied_ms = emptied.as_millis() as u64,
+            other_streams_ms = others.as_millis() as u64,
+            applications_ms = (started.elapsed() - emptied - others).as_millis() as u64,
+            events = report.events,
+            "views rebuilt"
+        );
         Ok(report)
     }
 
@@ -105,19 +115,25 @@ impl EventRepository {
         conn: &mut Conn<'_>,
         report: &mut RebuildReport,
     ) -> Result<(), StoreError> {
-        // In the order of the events' primary key, so each page is a walk along it from where the last ended,
-        // and each stream's key looked up by its own primary key.
+        // In the order of the events' primary key, so each page is a walk along it from where the last ended
+        // (written as a range on `aggregate_id` that both databases seek to; SQLite does not seek on a row
+        // value, and scanned from the first application for every page), each stream's key looked up by its
+        // own primary key.
         const SQL: &str = "SELECT e.global_position, e.aggregate_type, e.aggregate_id, e.sequence, e.event_type, \
              e.payload, e.metadata, (SELECT k.wrapped_key FROM stream_keys k \
              WHERE k.aggregate_type = e.aggregate_type AND k.aggregate_id = e.aggregate_id) AS wrapped_key \
              FROM events e WHERE e.aggregate_type = 'Application' \
-             AND (e.aggregate_type, e.aggregate_id, e.sequence) > ('Application', $1, $2) \
+             AND e.aggregate_id >= $1 AND (e.aggregate_id > $1 OR e.sequence > $2) \
              ORDER BY e.aggregate_type, e.aggregate_id, e.sequence LIMIT $3";
         let mut done: Vec<ApplicationStream> = Vec::new();
         let mut current: Option<(ApplicationStream, Option<DataKey>)> = None;
         let (mut after_id, mut after_sequence) = (String::new(), 0_i64);
+        let (mut reading, mut writing) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
+        let started = std::time::Instant::now();
         loop {
+            let t = std::time::Instant::now();
             let rows = page(conn, SQL, |q| q.bind(after_id.clone()).bind(after_sequence)).await?;
+            reading += t.elapsed();
             if rows.is_empty() {
                 break;
             }
@@ -149,12 +165,22 @@ impl EventRepository {
                 report.events += 1;
             }
             if done.len() >= STREAMS_A_WRITE {
+                let t = std::time::Instant::now();
                 projections::rebuild::write_application_streams(conn, &done).await?;
+                writing += t.elapsed();
                 done.clear();
             }
         }
         done.extend(current.map(|(stream, _)| stream));
+        let t = std::time::Instant::now();
         projections::rebuild::write_application_streams(conn, &done).await?;
+        writing += t.elapsed();
+        tracing::info!(
+            reading_ms = reading.as_millis() as u64,
+            writing_ms = writing.as_millis() as u64,
+            folding_ms = (started.elapsed() - reading - writing).as_millis() as u64,
+            "application streams replayed"
+        );
         Ok(())
     }
 }
@@ -264,7 +290,7 @@ impl<'q> QueryOf<'q> {
 /// A row of the log opened with its stream's key.
 fn opened(row: LogRow, stream: &str, key: Option<&DataKey>) -> Result<RecordedEvent, StoreError> {
     let aad = crypto::event_aad(stream, row.sequence as usize);
-    let payload = crypto::open(&row.payload, key, &aad)?;
+    let payload = crypto::open(row.payload, key, &aad)?;
     let metadata = EventMetadata::from_json(&row.metadata).ok_or_else(|| {
         StoreError::Json(serde::de::Error::custom(
             "event metadata lacks actor or time",
