@@ -40,13 +40,19 @@ pub enum ProjectionError {
 }
 
 /// Brings every view up to date with one event. Called once per event, in commit order, inside the
-/// transaction that recorded it (or inside a rebuild).
-pub async fn project(conn: &mut Conn<'_>, event: &RecordedEvent) -> Result<(), ProjectionError> {
+/// transaction that recorded it (or inside a rebuild). Gives the application's view as the event left it,
+/// for an event of an application that still has one, so a command can answer with it without reading it
+/// back.
+pub async fn project(
+    conn: &mut Conn<'_>,
+    event: &RecordedEvent,
+) -> Result<Option<application_view::ApplicationView>, ProjectionError> {
     match event.aggregate_type.as_str() {
         Application::TYPE => {
             let payload = ApplicationEvent::deserialize(&event.payload)?;
             if let ApplicationEvent::PersonalDataDestroyed { rule, destroyed_on } = payload {
-                return destroy_application(conn, event, rule, destroyed_on).await;
+                destroy_application(conn, event, rule, destroyed_on).await?;
+                return Ok(None);
             }
             // The lists below copy from the application's view, projected first in this transaction; each
             // writes only where its rows differ between the view before the event and after it.
@@ -55,6 +61,7 @@ pub async fn project(conn: &mut Conn<'_>, event: &RecordedEvent) -> Result<(), P
                 case_list::project(conn, before, &view, &payload).await?;
                 publishing::project(conn, before, &view).await?;
                 retention::project_application(conn, before, &view).await?;
+                return Ok(Some(view));
             }
         }
         ImmigrationRecord::TYPE => {
@@ -79,7 +86,7 @@ pub async fn project(conn: &mut Conn<'_>, event: &RecordedEvent) -> Result<(), P
         }
         _ => {}
     }
-    Ok(())
+    Ok(None)
 }
 
 /// An application whose personal data is destroyed leaves every view that held it; the fact that it was

@@ -23,6 +23,7 @@ use serde_json::Value;
 use sqlx::Row;
 use sqlx::types::Json;
 
+use projections::application_view::ApplicationView;
 use projections::{Conn, Db, EventMetadata, ProjectionError, RecordedEvent, on_conn, on_pool};
 
 use crate::crypto::{self, DataKey, MasterKey};
@@ -234,10 +235,11 @@ impl EventRepository {
         })
     }
 
-    /// Appends a command's events and brings every view up to date, in one transaction.
-    async fn append(&self, events: &[SerializedEvent]) -> Result<(), StoreError> {
+    /// Appends a command's events and brings every view up to date, in one transaction; gives the
+    /// application views the events left.
+    async fn append(&self, events: &[SerializedEvent]) -> Result<Vec<ApplicationView>, StoreError> {
         if events.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         // What this process knows of each stream's key as of the sequence before the batch's first event.
         let mut known: HashMap<String, Option<Arc<DataKey>>> = HashMap::new();
@@ -262,7 +264,7 @@ impl EventRepository {
                     .append_on(&mut Conn::Postgres(&mut tx), events, &mut known)
                     .await;
                 match done {
-                    Ok(()) => tx.commit().await.map_err(StoreError::from),
+                    Ok(views) => tx.commit().await.map(|()| views).map_err(StoreError::from),
                     Err(error) => Err(error),
                 }
             }
@@ -276,7 +278,7 @@ impl EventRepository {
         }
         for (stream, sequence) in last {
             match (&outcome, known.remove(&stream)) {
-                (Ok(()), Some(key)) => self.known_keys.remember(&stream, sequence, key),
+                (Ok(_), Some(key)) => self.known_keys.remember(&stream, sequence, key),
                 _ => self.known_keys.forget(&stream),
             }
         }
@@ -288,7 +290,8 @@ impl EventRepository {
         conn: &mut Conn<'_>,
         events: &[SerializedEvent],
         known: &mut HashMap<String, Option<Arc<DataKey>>>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<ApplicationView>, StoreError> {
+        let mut views: Vec<ApplicationView> = Vec::new();
         for event in events {
             let stream = stream_name(&event.aggregate_type, &event.aggregate_id);
             let stored_payload = if crypto::has_personal_data(&event.payload) {
@@ -317,7 +320,10 @@ impl EventRepository {
                 payload: event.payload.clone(),
                 metadata,
             };
-            projections::project(conn, &recorded).await?;
+            if let Some(view) = projections::project(conn, &recorded).await? {
+                views.retain(|kept| kept.id != view.id);
+                views.push(view);
+            }
             if event.event_type == PERSONAL_DATA_DESTROYED {
                 // Erasing the key is what destroys the stream's personal data: every value sealed under it,
                 // in every event, can no longer be read.
@@ -325,7 +331,7 @@ impl EventRepository {
                 erase_key(conn, &event.aggregate_type, &event.aggregate_id).await?;
             }
         }
-        Ok(())
+        Ok(views)
     }
 
     /// The stream's data key as the connection sees it, or `None` where the stream has none (yet, or any more).
@@ -420,6 +426,25 @@ impl EventRepository {
     }
 }
 
+tokio::task_local! {
+    /// The application views the commands of this task left, while `with_projected` collects them.
+    static PROJECTED: std::cell::RefCell<Vec<ApplicationView>>;
+}
+
+/// Runs a command and gives, beside its outcome, the application views its events left (one a stream, as
+/// committed), so the answer need not read them back.
+pub async fn with_projected<F: std::future::Future>(
+    command: F,
+) -> (F::Output, Vec<ApplicationView>) {
+    PROJECTED
+        .scope(std::cell::RefCell::new(Vec::new()), async {
+            let outcome = command.await;
+            let views = PROJECTED.with(|projected| projected.take());
+            (outcome, views)
+        })
+        .await
+}
+
 /// One line of a stream's history.
 #[derive(Clone, Debug)]
 pub struct HistoryEntry {
@@ -510,7 +535,10 @@ impl PersistedEventRepository for EventRepository {
         events: &[SerializedEvent],
         _snapshot_update: Option<(String, Value, usize)>,
     ) -> Result<(), PersistenceError> {
-        Ok(self.append(events).await?)
+        let views = self.append(events).await?;
+        // Handed to the command's caller when it asked (`with_projected`); otherwise dropped.
+        let _ = PROJECTED.try_with(|projected| projected.borrow_mut().extend(views));
+        Ok(())
     }
 
     async fn stream_events<A: Aggregate>(

@@ -105,8 +105,17 @@ async fn run(
     actor: &Actor,
     command: ApplicationCommand,
 ) -> Result<Json<Value>, ApiError> {
-    state.execute_application(id, actor, command).await?;
-    current(state, id, actor).await
+    let (done, views) =
+        crate::store::with_projected(state.execute_application(id, actor, command)).await;
+    done?;
+    // The view the command's own events left, as committed; a command that recorded nothing reads it.
+    match views.into_iter().find(|view| view.id == id) {
+        Some(view) => {
+            let audience = audience(actor, &view)?;
+            Ok(Json(render(&view, &audience)))
+        }
+        None => current(state, id, actor).await,
+    }
 }
 
 async fn create(

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use cqrs_es::persist::SerializedEvent;
 use tokio::sync::{mpsc, oneshot};
 
+use projections::application_view::ApplicationView;
 use projections::{Conn, Db};
 
 use super::{EventRepository, StoreError};
@@ -29,7 +30,7 @@ pub type KnownKeys = HashMap<String, Option<Arc<DataKey>>>;
 struct Job {
     events: Vec<SerializedEvent>,
     known: KnownKeys,
-    reply: oneshot::Sender<(Result<(), StoreError>, KnownKeys)>,
+    reply: oneshot::Sender<(Result<Vec<ApplicationView>, StoreError>, KnownKeys)>,
 }
 
 /// Where this process's appends queue for the writer.
@@ -48,7 +49,7 @@ impl Queue {
         &self,
         events: Vec<SerializedEvent>,
         known: KnownKeys,
-    ) -> (Result<(), StoreError>, KnownKeys) {
+    ) -> (Result<Vec<ApplicationView>, StoreError>, KnownKeys) {
         let (reply, answer) = oneshot::channel();
         let job = Job {
             events,
@@ -77,7 +78,8 @@ async fn commit_group(repo: &EventRepository, mut jobs: Vec<Job>) {
     let Db::Sqlite(pool) = repo.db() else {
         unreachable!("only an SQLite store commits in groups")
     };
-    let mut outcomes: Vec<Result<(), StoreError>> = Vec::with_capacity(jobs.len());
+    let mut outcomes: Vec<Result<Vec<ApplicationView>, StoreError>> =
+        Vec::with_capacity(jobs.len());
     let committed = async {
         // IMMEDIATE takes the write lock at once, so another process's writer queues instead of failing.
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
