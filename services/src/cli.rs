@@ -11,6 +11,33 @@ use crate::accounts::{self, AccountError, NewAccount};
 use crate::app::AppState;
 use crate::config::{Config, Environment};
 
+/// Writes a line to standard output. A reader that went away (`etp … | head`) ends the command quietly, as
+/// it ends any command-line tool, instead of a panic; any other failure to write is an error.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let written = writeln!(std::io::stdout().lock(), $($arg)*);
+        crate::cli::written(written)?;
+    }};
+}
+
+/// `out!` without the line's end.
+macro_rules! out_part {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let written = write!(std::io::stdout().lock(), $($arg)*);
+        crate::cli::written(written)?;
+    }};
+}
+
+/// What `out!` does with the outcome of a write.
+fn written(outcome: std::io::Result<()>) -> anyhow::Result<()> {
+    match outcome {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        other => Ok(other?),
+    }
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "etp",
@@ -209,20 +236,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(bar) = &bar {
                 bar.finish_and_clear();
             }
-            println!(
+            out!(
                 "seeded {} made-up applications in cycle {cycle} in {:.1} s",
                 report.applications,
                 started.elapsed().as_secs_f64()
             );
-            println!("{}", report.summary());
+            out!("{}", report.summary());
             Ok(())
         }
         Command::Projections(ProjectionsCommand::Rebuild) => {
             let state = AppState::from_config(&config).await?;
             let report = state.repo.rebuild_projections().await?;
-            println!(
+            out!(
                 "rebuilt the views from {} events of {} streams",
-                report.events, report.streams
+                report.events,
+                report.streams
             );
             Ok(())
         }
@@ -233,14 +261,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let added =
                 projections::calendar::add_holiday(&state.db, &holiday, "the command line").await?;
             if added {
-                println!(
+                out!(
                     "added {} in {}: {}",
                     holiday.date,
                     holiday.region.as_str(),
                     holiday.name
                 );
             } else {
-                println!(
+                out!(
                     "{} in {} was already a holiday: nothing changed",
                     holiday.date,
                     holiday.region.as_str()
@@ -255,7 +283,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let state = AppState::from_config(&config).await?;
             let calendar = projections::calendar::working_days(&state.db).await?;
             for day in calendar.holidays(year) {
-                println!("{}\t{}\t{}", day.date, day.region.as_str(), day.name);
+                out!("{}\t{}\t{}", day.date, day.region.as_str(), day.name);
             }
             Ok(())
         }
@@ -276,11 +304,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 cycle,
             };
             let report = crate::bench::http(&config, &bench).await?;
-            print!("{}", report.text());
+            out_part!("{}", report.text());
             Ok(())
         }
         Command::Bench(BenchCommand::Rebuild) => {
-            print!("{}", crate::bench::rebuild(&config).await?);
+            out_part!("{}", crate::bench::rebuild(&config).await?);
             Ok(())
         }
         Command::Bench(BenchCommand::Retention { due, as_of }) => {
@@ -290,13 +318,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     .checked_add_months(chrono::Months::new(25))
                     .unwrap_or(today)
             });
-            print!("{}", crate::bench::retention(&config, due, as_of).await?);
+            out_part!("{}", crate::bench::retention(&config, due, as_of).await?);
             Ok(())
         }
         Command::Bench(BenchCommand::Sar { subjects }) => {
             let state = AppState::from_config(&config).await?;
             let report = crate::responses::bench_subject_access(&state, subjects).await?;
-            println!("{report}");
+            out!("{report}");
             Ok(())
         }
         Command::Retention(RetentionCommand::Sweep {
@@ -318,7 +346,7 @@ async fn moved_requests(state: &AppState) -> anyhow::Result<()> {
         .await
         .map_err(|error| anyhow::anyhow!("{}", error.message))?;
     for request in requests.iter().filter(|r| r["status"] != "responded") {
-        println!(
+        out!(
             "request {} ({}): due {}, statutory {}",
             request["id"].as_str().unwrap_or_default(),
             request["kind"].as_str().unwrap_or_default(),
@@ -362,19 +390,24 @@ async fn sweep_from_the_command_line(
         "destroyed"
     };
     for line in &report.reapplied {
-        println!(
+        out!(
             "re-destroyed {} {} ({}), from the ledger",
-            line.aggregate_type, line.aggregate_id, line.rule
+            line.aggregate_type,
+            line.aggregate_id,
+            line.rule
         );
     }
     for line in &report.destroyed {
-        println!(
+        out!(
             "{verb} {} {} ({}, due {})",
-            line.aggregate_type, line.aggregate_id, line.rule, line.due_on
+            line.aggregate_type,
+            line.aggregate_id,
+            line.rule,
+            line.due_on
         );
     }
     for line in &report.held {
-        println!(
+        out!(
             "held {} {} ({}, due {}): {}",
             line.aggregate_type,
             line.aggregate_id,
@@ -383,7 +416,7 @@ async fn sweep_from_the_command_line(
             line.held_because.as_deref().unwrap_or_default()
         );
     }
-    println!("{}", report.summary());
+    out!("{}", report.summary());
     Ok(())
 }
 
@@ -414,7 +447,7 @@ async fn add_user(
     let state = AppState::from_config(config).await?;
     match accounts::create(&state.db, account).await {
         Ok(id) => {
-            println!("{id}");
+            out!("{id}");
             eprintln!("etp: created a {role} account");
             Ok(())
         }

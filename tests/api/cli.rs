@@ -1314,3 +1314,26 @@ async fn two_servers_on_one_postgres_database_under_load_give_the_results_of_one
         "the case list has each application once: {list}"
     );
 }
+
+/// `etp … | head`: a reader that stops reading ends the command quietly, with no panic.
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = sqlite_url(dir.path());
+    assert_success(
+        &run(etp(dir.path(), &url, &["migrate"]), None),
+        "etp migrate",
+    );
+    let mut child = etp(dir.path(), &url, &["calendar", "list", "--year", "2027"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start etp calendar list");
+    // The reading end is closed before the command writes its first line.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("etp ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "no panic: {stderr}");
+    assert!(output.status.success(), "{:?}: {stderr}", output.status);
+}
