@@ -1,6 +1,11 @@
 //! The application as GET returns it: the form, where it stands, and the case's record so far.
 
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use chrono::{DateTime, NaiveDate, Utc};
+use lru::LruCache;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::types::Json;
@@ -398,13 +403,84 @@ impl ApplicationView {
     }
 }
 
+/// Application views as this process last committed them, so the next event of a stream need not read its
+/// view back.
+///
+/// A view is remembered only after the transaction that wrote it committed (the store calls `remember`), and
+/// used only for the event right after it (its version is the event's sequence less one). A view's version
+/// is the sequence of the last event folded into it, written in that event's transaction, so the view in the
+/// table then has the same version and, folded by the same code from the same events, the same content; the
+/// update is made on that condition (`version = …`) all the same, and falls back to reading the row when it
+/// does not hold. Views hold personal data: few are kept, briefly, and a destroyed stream's is forgotten.
+#[derive(Clone)]
+pub struct CommittedViews(Arc<Mutex<LruCache<String, (ApplicationView, Instant)>>>);
+
+/// How many views are kept, and for how long.
+const KEPT_VIEWS: usize = 2048;
+const KEEP_VIEWS_FOR: Duration = Duration::from_secs(120);
+
+impl Default for CommittedViews {
+    fn default() -> Self {
+        Self(Arc::new(Mutex::new(LruCache::new(
+            NonZeroUsize::new(KEPT_VIEWS).expect("capacity is not zero"),
+        ))))
+    }
+}
+
+impl CommittedViews {
+    /// Views just committed.
+    pub fn remember(&self, views: &[ApplicationView]) {
+        let mut kept = self.lock();
+        for view in views {
+            kept.put(view.id.clone(), (view.clone(), Instant::now()));
+        }
+    }
+
+    /// Forgets one view (its stream was destroyed).
+    pub fn forget(&self, id: &str) {
+        self.lock().pop(id);
+    }
+
+    /// Forgets every view (the views were rebuilt).
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
+    /// The committed view the event with `sequence` follows, if it is kept.
+    fn before(&self, id: &str, sequence: i64) -> Option<ApplicationView> {
+        let mut kept = self.lock();
+        let (view, at) = kept.get(id)?;
+        if at.elapsed() > KEEP_VIEWS_FOR {
+            kept.pop(id);
+            return None;
+        }
+        (view.version + 1 == sequence).then(|| view.clone())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<String, (ApplicationView, Instant)>> {
+        // Every use is one call on the cache, so a panic elsewhere cannot leave it half-changed.
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
 /// Brings the application's view up to date with one event, and gives the view as it was before the event
 /// (`None` for a new application) and as it is now; `None` when the application has no view (destroyed).
 pub(crate) async fn project(
     conn: &mut Conn<'_>,
     event: &RecordedEvent,
     payload: &ApplicationEvent,
+    committed: &CommittedViews,
 ) -> Result<Option<(Option<ApplicationView>, ApplicationView)>, ProjectionError> {
+    if let Some(before) = committed.before(&event.aggregate_id, event.sequence) {
+        let mut view = before.clone();
+        view.apply(event, payload);
+        if update_from(conn, &view, before.version).await? {
+            return Ok(Some((Some(before), view)));
+        }
+        committed.forget(&event.aggregate_id);
+    }
     let (before, mut view) = match payload {
         ApplicationEvent::ApplicationStarted {
             cycle,
@@ -421,6 +497,25 @@ pub(crate) async fn project(
     view.apply(event, payload);
     save(conn, &view, before.is_none()).await?;
     Ok(Some((before, view)))
+}
+
+/// Updates the view if the table still holds the version it was folded from; whether it did.
+async fn update_from(
+    conn: &mut Conn<'_>,
+    view: &ApplicationView,
+    version: i64,
+) -> Result<bool, ProjectionError> {
+    const UPDATE: &str =
+        "UPDATE application_views SET version = $1, doc = $2 WHERE id = $3 AND version = $4";
+    let updated = on_conn!(conn, c => sqlx::query(UPDATE)
+        .bind(view.version)
+        .bind(Json(view))
+        .bind(&view.id)
+        .bind(version)
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(updated == 1)
 }
 
 pub(crate) async fn load_in(

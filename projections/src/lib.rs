@@ -46,17 +46,21 @@ pub enum ProjectionError {
 pub async fn project(
     conn: &mut Conn<'_>,
     event: &RecordedEvent,
+    committed: &application_view::CommittedViews,
 ) -> Result<Option<application_view::ApplicationView>, ProjectionError> {
     match event.aggregate_type.as_str() {
         Application::TYPE => {
             let payload = ApplicationEvent::deserialize(&event.payload)?;
             if let ApplicationEvent::PersonalDataDestroyed { rule, destroyed_on } = payload {
+                committed.forget(&event.aggregate_id);
                 destroy_application(conn, event, rule, destroyed_on).await?;
                 return Ok(None);
             }
             // The lists below copy from the application's view, projected first in this transaction; each
             // writes only where its rows differ between the view before the event and after it.
-            if let Some((before, view)) = application_view::project(conn, event, &payload).await? {
+            if let Some((before, view)) =
+                application_view::project(conn, event, &payload, committed).await?
+            {
                 let before = before.as_ref();
                 case_list::project(conn, before, &view, &payload).await?;
                 publishing::project(conn, before, &view).await?;

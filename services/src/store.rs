@@ -43,6 +43,8 @@ pub struct EventRepository {
     writer: Arc<tokio::sync::Mutex<()>>,
     /// The keys of streams this process read or wrote last, so an append need not look its key up again.
     known_keys: keys::KnownKeys,
+    /// Application views as this process last committed them (see `CommittedViews`).
+    committed_views: projections::application_view::CommittedViews,
     /// On SQLite, the queue of this process's group commit (see `group`), started by the first append.
     group: Arc<std::sync::OnceLock<group::Queue>>,
 }
@@ -135,6 +137,7 @@ impl EventRepository {
             master,
             writer: Arc::new(tokio::sync::Mutex::new(())),
             known_keys: keys::KnownKeys::default(),
+            committed_views: Default::default(),
             group: Arc::new(std::sync::OnceLock::new()),
         }
     }
@@ -276,6 +279,9 @@ impl EventRepository {
                 event.sequence,
             );
         }
+        if let Ok(views) = &outcome {
+            self.committed_views.remember(views);
+        }
         for (stream, sequence) in last {
             match (&outcome, known.remove(&stream)) {
                 (Ok(_), Some(key)) => self.known_keys.remember(&stream, sequence, key),
@@ -320,7 +326,8 @@ impl EventRepository {
                 payload: event.payload.clone(),
                 metadata,
             };
-            if let Some(view) = projections::project(conn, &recorded).await? {
+            if let Some(view) = projections::project(conn, &recorded, &self.committed_views).await?
+            {
                 views.retain(|kept| kept.id != view.id);
                 views.push(view);
             }

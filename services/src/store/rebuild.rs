@@ -53,6 +53,7 @@ impl EventRepository {
 
     async fn replay_all(&self, conn: &mut Conn<'_>) -> Result<RebuildReport, StoreError> {
         let started = std::time::Instant::now();
+        self.committed_views.clear();
         projections::reset(conn).await?;
         let emptied = started.elapsed();
         let mut report = RebuildReport::default();
@@ -101,7 +102,7 @@ impl EventRepository {
                     report.streams += 1;
                 }
                 let event = opened(row, &stream, keys[&stream].as_ref())?;
-                projections::project(conn, &event).await?;
+                projections::project(conn, &event, &self.committed_views).await?;
                 report.events += 1;
             }
         }
