@@ -5,6 +5,7 @@
 //! `etp projections rebuild` runs the same code over the whole log in commit order. A projector that fails
 //! rolls back the command that caused it.
 
+pub mod access_log;
 pub mod application_view;
 pub mod calendar;
 pub mod case_list;
@@ -102,6 +103,7 @@ async fn destroy_application(
     destroyed_on: chrono::NaiveDate,
 ) -> Result<(), ProjectionError> {
     application_view::forget(conn, &event.aggregate_id).await?;
+    access_log::forget(conn, &event.aggregate_id).await?;
     case_list::forget(conn, &event.aggregate_id).await?;
     publishing::forget(conn, &event.aggregate_id).await?;
     retention::project_destroyed(conn, event, rule, destroyed_on).await

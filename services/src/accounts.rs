@@ -22,6 +22,8 @@ pub struct Account {
     pub password_hash: String,
     pub created_at: DateTime<Utc>,
     pub last_sign_in_at: Option<DateTime<Utc>>,
+    /// Moves on at every password change; tokens issued at an earlier version open nothing.
+    pub credentials_version: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -135,7 +137,8 @@ pub async fn create_hashed(
     }
 }
 
-const COLUMNS: &str = "id, email, full_name, role, password_hash, created_at, last_sign_in_at";
+const COLUMNS: &str =
+    "id, email, full_name, role, password_hash, created_at, last_sign_in_at, credentials_version";
 
 pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<Account>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM accounts WHERE email = $1");
@@ -159,6 +162,7 @@ where
     for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> DateTime<Utc>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
     for<'r> Option<DateTime<Utc>>: sqlx::Decode<'r, R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
 {
     let role: String = row.try_get("role")?;
     Ok(Account {
@@ -170,6 +174,7 @@ where
         password_hash: row.try_get("password_hash")?,
         created_at: row.try_get("created_at")?,
         last_sign_in_at: row.try_get("last_sign_in_at")?,
+        credentials_version: row.try_get("credentials_version")?,
     })
 }
 
@@ -197,6 +202,93 @@ pub async fn sign_in(db: &Db, email: &str, password: &str) -> Result<Option<Acco
     const SQL: &str = "UPDATE accounts SET last_sign_in_at = $1 WHERE id = $2";
     on_pool!(db, p => sqlx::query(SQL).bind(Utc::now()).bind(&account.id).execute(p).await?.rows_affected());
     Ok(Some(account))
+}
+
+/// Whether a verified token still opens its account: the account's role, and whether the token is
+/// current (issued at the account's credentials version, not signed out). `None` when the account is gone.
+/// One query, on every authenticated request.
+pub async fn token_standing(
+    db: &Db,
+    user_id: &str,
+    jti: &str,
+) -> Result<Option<(Role, i64, bool)>, sqlx::Error> {
+    if !projections::db::is_plausible_id(user_id) {
+        return Ok(None);
+    }
+    const SQL: &str = "SELECT role, credentials_version, \
+                       EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = $2) AS revoked \
+                       FROM accounts WHERE id = $1";
+    let row: Option<(String, i64, bool)> =
+        on_pool!(db, p => sqlx::query_as(SQL).bind(user_id).bind(jti).fetch_optional(p).await?);
+    Ok(row.and_then(|(role, version, revoked)| {
+        Role::parse(&role).map(|role| (role, version, revoked))
+    }))
+}
+
+/// Signs a token out: it opens nothing from now on, on every instance. Kept until it would have expired.
+pub async fn revoke_token(
+    db: &Db,
+    jti: &str,
+    expires_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    const SQL: &str = "INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) \
+                       ON CONFLICT (jti) DO NOTHING";
+    on_pool!(db, p => sqlx::query(SQL).bind(jti).bind(expires_at).execute(p).await?.rows_affected());
+    Ok(())
+}
+
+/// Forgets revoked tokens that have expired anyway.
+pub async fn sweep_revoked_tokens(db: &Db) -> Result<u64, sqlx::Error> {
+    const SQL: &str = "DELETE FROM revoked_tokens WHERE expires_at <= $1";
+    on_pool!(db, p => sqlx::query(SQL).bind(Utc::now()).execute(p).await.map(|done| done.rows_affected()))
+}
+
+/// Why a password could not be changed.
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordChangeError {
+    #[error("the current password is not right")]
+    WrongPassword,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Changes an account's password, given the current one. Every token and every browser session of the
+/// account ends with it, in the same transaction: whoever knew the old password is signed out everywhere.
+pub async fn change_password(
+    db: &Db,
+    user_id: &str,
+    current: &str,
+    new: &str,
+) -> Result<(), PasswordChangeError> {
+    let chars = new.chars().count();
+    if !(auth::MIN_PASSWORD_CHARS..=auth::MAX_PASSWORD_CHARS).contains(&chars) {
+        return Err(PasswordChangeError::Invalid(format!(
+            "the new password must be {} to {} characters",
+            auth::MIN_PASSWORD_CHARS,
+            auth::MAX_PASSWORD_CHARS
+        )));
+    }
+    let account = find(db, user_id)
+        .await?
+        .ok_or(PasswordChangeError::WrongPassword)?;
+    if !auth::verified(current.to_string(), account.password_hash.clone()).await {
+        return Err(PasswordChangeError::WrongPassword);
+    }
+    let hash = auth::hashed(new.to_string())
+        .await
+        .ok_or_else(|| PasswordChangeError::Invalid("the password could not be hashed".into()))?;
+    const ACCOUNT: &str = "UPDATE accounts SET password_hash = $1, \
+                           credentials_version = credentials_version + 1 WHERE id = $2";
+    const SESSIONS: &str = "DELETE FROM sessions WHERE user_id = $1";
+    on_pool!(db, p => {
+        let mut tx = p.begin().await?;
+        sqlx::query(ACCOUNT).bind(&hash).bind(user_id).execute(&mut *tx).await?;
+        sqlx::query(SESSIONS).bind(user_id).execute(&mut *tx).await?;
+        tx.commit().await?;
+    });
+    Ok(())
 }
 
 /// The staff directory the application aggregate consults, read from the accounts table.

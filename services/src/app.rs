@@ -31,6 +31,8 @@ pub struct AppState {
     pub db: Db,
     pub repo: EventRepository,
     pub tokens: TokenKeys,
+    /// The back-off of failed sign-ins.
+    pub throttle: crate::throttle::Throttle,
     /// Whether cookies are marked Secure (the service is reached over HTTPS).
     pub secure_cookies: bool,
     /// Where destructions are also written, outside the database (`ETP_RETENTION_LEDGER`).
@@ -56,6 +58,7 @@ impl AppState {
             db,
             repo,
             tokens: TokenKeys::new(jwt_secret),
+            throttle: crate::throttle::Throttle::new(jwt_secret),
             secure_cookies: false,
             retention_ledger: None,
             applications: Arc::new(applications),

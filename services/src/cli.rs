@@ -474,12 +474,21 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             if let Err(error) = crate::pages::session::sweep(&db).await {
                 tracing::warn!(cause = %error, "ended sessions could not be removed");
             }
+            if let Err(error) = crate::accounts::sweep_revoked_tokens(&db).await {
+                tracing::warn!(cause = %error, "expired revoked tokens could not be removed");
+            }
+            if let Err(error) = crate::throttle::sweep(&db).await {
+                tracing::warn!(cause = %error, "old failed sign-ins could not be removed");
+            }
         }
     });
-    axum::serve(listener, crate::http::router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the server stopped")
+    axum::serve(
+        listener,
+        crate::http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("the server stopped")
 }
 
 /// The server sweeps once a day on its own. Where several servers share one PostgreSQL database, one of

@@ -768,9 +768,10 @@ async fn information_requests(
         made += 1;
         match pick(n, 33) % 3 {
             0 => {
-                let response = crate::responses::produce(state, kind, Some(email))
-                    .await
-                    .map_err(|error| anyhow::anyhow!("demo response {n}: {}", error.message))?;
+                let response =
+                    crate::responses::produce(state, kind, Some(email), &staff.information)
+                        .await
+                        .map_err(|error| anyhow::anyhow!("demo response {n}: {}", error.message))?;
                 run(RequestCommand::IssueResponse { response }).await?;
             }
             1 if received_on < today => {

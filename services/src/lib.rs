@@ -14,3 +14,4 @@ pub mod responses;
 pub mod retention;
 pub mod rights;
 pub mod store;
+pub mod throttle;

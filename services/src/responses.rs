@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use domain::application::{Application, ApplicationEvent};
 use domain::retention::{RecordKind, RetentionRule};
 use projections::application_view::{self, ApplicationView};
-use projections::{case_list, immigration_records, information_requests, retention};
+use projections::{access_log, case_list, immigration_records, information_requests, retention};
 
 use crate::accounts;
 use crate::app::AppState;
@@ -167,6 +167,20 @@ pub async fn subject_access(state: &AppState, email: &str) -> Result<Value, ApiE
         ));
         applications.push(application_record(state, &view).await?);
     }
+    // Who read the subject's applications: recorded reads, by role (staff are not named to the subject).
+    let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let reads: Vec<Value> = access_log::of_applications(db, &id_refs)
+        .await?
+        .into_iter()
+        .map(|read| {
+            json!({
+                "application_id": read.application_id,
+                "at": read.at,
+                "reader_role": read.reader_role,
+                "through": read.through,
+            })
+        })
+        .collect();
     let requests: Vec<Value> = information_requests::about(db, &email)
         .await?
         .iter()
@@ -189,6 +203,7 @@ pub async fn subject_access(state: &AppState, email: &str) -> Result<Value, ApiE
         (applications.iter().any(|a| !a["award"].is_null()), "your award"),
         (!immigration.is_empty(), "records held for immigration purposes"),
         (!recipients.is_empty(), "disclosures of your data to embassies and sponsors"),
+        (!reads.is_empty(), "a record of each time EtP staff read your application"),
         (!requests.is_empty(), "the information requests you made"),
     ]
     .into_iter()
@@ -209,6 +224,7 @@ pub async fn subject_access(state: &AppState, email: &str) -> Result<Value, ApiE
             })),
             "applications": applications,
             "immigration_records": immigration,
+            "reads_of_your_data": reads,
             "requests": requests,
         },
     }))
@@ -263,10 +279,12 @@ pub async fn freedom_of_information(state: &AppState) -> Result<Value, ApiError>
 }
 
 /// The response of a request of this kind, produced now.
+/// A subject access response reads the subject's applications: the read is recorded, for `reader`.
 pub async fn produce(
     state: &AppState,
     kind: domain::request::RequestKind,
     subject_email: Option<&str>,
+    reader: &domain::Actor,
 ) -> Result<Value, ApiError> {
     use domain::request::RequestKind as K;
     match kind {
@@ -278,7 +296,21 @@ pub async fn produce(
                     "a subject access request names whose data it asks for",
                 )
             })?;
-            subject_access(state, email).await
+            let response = subject_access(state, email).await?;
+            let ids: Vec<&str> = response["records"]["applications"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|application| application["id"].as_str())
+                .collect();
+            access_log::record(
+                &state.db,
+                &ids,
+                reader,
+                access_log::Through::SubjectAccessResponse,
+            )
+            .await?;
+            Ok(response)
         }
         other => Err(ApiError::new(
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,

@@ -212,9 +212,12 @@ async fn serve(
     );
     let router = services::http::router(state.clone());
     let server = tokio::spawn(async move {
-        axum::serve(listener, router)
-            .await
-            .expect("the test server runs");
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        .expect("the test server runs");
     });
     TestApp {
         address,

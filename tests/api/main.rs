@@ -16,5 +16,6 @@ mod responses;
 mod retention;
 mod rights;
 mod robustness;
+mod security;
 mod sharing;
 mod storage;

@@ -16,6 +16,7 @@ use services::accounts::{self, NewAccount};
 
 on_both_stores!(
     registering_through_the_page_signs_the_applicant_in_with_an_http_only_same_site_cookie,
+    a_password_change_signs_every_browser_out_and_a_shut_sign_in_page_says_when_to_come_back,
     signing_out_ends_the_session_and_signing_in_again_goes_to_the_home_page,
     each_role_signs_in_to_its_own_home_page,
     a_section_saved_through_its_form_is_shown_again_on_the_page,
@@ -3054,5 +3055,54 @@ async fn the_information_officer_decides_rights_requests_from_the_desk(app: Test
             .await
             .0,
         StatusCode::OK
+    );
+}
+
+async fn a_password_change_signs_every_browser_out_and_a_shut_sign_in_page_says_when_to_come_back(
+    app: TestApp,
+) {
+    let person = app.applicant().await;
+    let (mut browser, home) = sign_in_at(&app, &person.email).await;
+    assert_eq!(browser.get(&home).await.status, StatusCode::OK);
+    let (status, body) = app
+        .post(
+            "/api/auth/password",
+            &person,
+            serde_json::json!({"current_password": PASSWORD, "new_password": "another long password"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let answer = browser.get(&home).await;
+    assert_eq!(
+        answer.location(),
+        format!("/login?next={home}"),
+        "the browser signed in with the old password is signed out"
+    );
+
+    let mut stranger = Browser::new(&app);
+    let free = services::throttle::ACCOUNT_FREE_FAILURES;
+    for _ in 0..=free {
+        let page = stranger.get("/login").await;
+        let form = page
+            .form("/login")
+            .set("email", &person.email)
+            .set("password", "not the password at all");
+        assert_eq!(
+            stranger.submit(&form).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let page = stranger.get("/login").await;
+    let form = page
+        .form("/login")
+        .set("email", &person.email)
+        .set("password", "another long password");
+    let answer = stranger.submit(&form).await;
+    assert_eq!(answer.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(answer.headers["retry-after"], "1");
+    assert!(
+        answer.body.contains("try again in 1 second"),
+        "{}",
+        excerpt(&answer.body)
     );
 }

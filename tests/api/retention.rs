@@ -499,6 +499,13 @@ async fn unsuccessful_ineligible_and_withdrawn_applications_are_destroyed_two_ye
             assert_eq!(view["status"], *what, "{view}");
         }
         assert!(listed.contains(id), "the {what} application is listed");
+        assert!(
+            !projections::access_log::of_application(app.db(), id)
+                .await
+                .unwrap()
+                .is_empty(),
+            "the officer's reads of the {what} application are recorded"
+        );
     }
 
     let report = sweeper.sweep(&app, due()).await;
@@ -518,6 +525,17 @@ async fn unsuccessful_ineligible_and_withdrawn_applications_are_destroyed_two_ye
         every_command_is_gone(&app, id, owner).await;
         assert!(!listed.contains(id), "the case list no longer lists it");
         assert!(!own_list(&app, owner).await.contains(id));
+        gone(
+            app.get(&at(id, "/reads"), &information).await,
+            "the reads of a destroyed application",
+        );
+        assert!(
+            projections::access_log::of_application(app.db(), id)
+                .await
+                .unwrap()
+                .is_empty(),
+            "the record of who read the {what} application is destroyed with it"
+        );
         assert_listed_destroyed(
             &schedule,
             "Application",

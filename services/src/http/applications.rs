@@ -15,6 +15,7 @@ use domain::application::{ApplicationCommand, Status};
 use domain::cycle::CycleName;
 use domain::immigration::ImmigrationCommand;
 use domain::{Actor, Role};
+use projections::access_log::{self, Through};
 use projections::application_view::{self, ApplicationView};
 use projections::case_list::{self, CaseFilter};
 use projections::immigration_records;
@@ -56,6 +57,7 @@ pub fn router() -> Router<AppState> {
             post(record_immigration).get(list_immigration),
         )
         .route("/applications/{id}/history", get(history))
+        .route("/applications/{id}/reads", get(reads))
 }
 
 /// What of an application this person may see, or 404 where they may not know of it.
@@ -94,8 +96,19 @@ async fn load(state: &AppState, id: &str) -> Result<ApplicationView, ApiError> {
 /// The application as it now stands, as this person may see it.
 async fn current(state: &AppState, id: &str, actor: &Actor) -> Result<Json<Value>, ApiError> {
     let view = load(state, id).await?;
-    let audience = audience(actor, &view)?;
-    Ok(Json(render(&view, &audience)))
+    shown(state, &view, actor).await
+}
+
+/// The application as this person may see it; a read by staff is recorded first (`access_log`), and
+/// nothing is shown when it cannot be.
+async fn shown(
+    state: &AppState,
+    view: &ApplicationView,
+    actor: &Actor,
+) -> Result<Json<Value>, ApiError> {
+    let audience = audience(actor, view)?;
+    access_log::record(&state.db, &[view.id.as_str()], actor, Through::Api).await?;
+    Ok(Json(render(view, &audience)))
 }
 
 /// Carries out a command and answers with the application as it now stands.
@@ -110,10 +123,7 @@ async fn run(
     done?;
     // The view the command's own events left, as committed; a command that recorded nothing reads it.
     match views.into_iter().find(|view| view.id == id) {
-        Some(view) => {
-            let audience = audience(actor, &view)?;
-            Ok(Json(render(&view, &audience)))
-        }
+        Some(view) => shown(state, &view, actor).await,
         None => current(state, id, actor).await,
     }
 }
@@ -417,10 +427,41 @@ async fn list_immigration(
     user: AuthUser,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
-    user.require(&[Role::ProgrammeOfficer])?;
+    let actor = user.require(&[Role::ProgrammeOfficer])?;
     load(&state, &id).await?;
     let records = immigration_records::for_application(&state.db, &id).await?;
+    access_log::record(
+        &state.db,
+        &[id.as_str()],
+        actor,
+        Through::ImmigrationRecords,
+    )
+    .await?;
     Ok(Json(json!(records)))
+}
+
+/// Who read the application's personal data, oldest first: for the information officer.
+async fn reads(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    user.require(&[Role::InformationOfficer])?;
+    load(&state, &id).await?;
+    let reads: Vec<Value> = access_log::of_application(&state.db, &id)
+        .await?
+        .into_iter()
+        .map(|read| {
+            json!({
+                "at": read.at,
+                "reader_id": read.reader_id,
+                "reader_name": read.reader_name,
+                "reader_role": read.reader_role,
+                "through": read.through,
+            })
+        })
+        .collect();
+    Ok(Json(json!(reads)))
 }
 
 async fn history(

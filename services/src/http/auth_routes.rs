@@ -1,4 +1,4 @@
-//! Registration and sign-in.
+//! Registration, sign-in, sign-out and password changes.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -11,14 +11,17 @@ use domain::Role;
 use domain::application::rules::FieldProblem;
 
 use super::error::ApiError;
-use super::extract::ApiJson;
-use crate::accounts::{self, AccountError, NewAccount};
+use super::extract::{ApiJson, BearerToken, peer_address};
+use crate::accounts::{self, AccountError, NewAccount, PasswordChangeError};
 use crate::app::AppState;
+use crate::throttle::SignIn;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/auth/register", post(register))
         .route("/auth/login", post(login))
+        .route("/auth/logout", post(logout))
+        .route("/auth/password", post(change_password))
 }
 
 #[derive(Deserialize)]
@@ -66,22 +69,92 @@ struct LoginBody {
 
 async fn login(
     State(state): State<AppState>,
+    extensions: axum::http::Extensions,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let account = accounts::sign_in(&state.db, &body.email, &body.password)
+    let address = peer_address(&extensions);
+    let account = match state
+        .throttle
+        .sign_in(&state.db, &body.email, &body.password, address)
         .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_credentials",
-                "the email address or password is not right",
-            )
-        })?;
-    let token = state.tokens.issue(&account.id, account.role);
+    {
+        SignIn::Accepted(account) => account,
+        SignIn::Refused => return Err(invalid_credentials()),
+        SignIn::Blocked { retry_after } => return Err(too_many_attempts(retry_after)),
+    };
+    let token = state
+        .tokens
+        .issue(&account.id, account.role, account.credentials_version);
     Ok(Json(json!({
         "token": token,
         "role": account.role.as_str(),
         "user_id": account.id,
         "expires_in": crate::auth::TOKEN_LIFETIME.num_seconds(),
     })))
+}
+
+/// The same answer whether the email is unknown or the password wrong.
+fn invalid_credentials() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+        "the email address or password is not right",
+    )
+}
+
+/// 429 with `Retry-After`: too many failed sign-ins for this email address or from this network.
+pub fn too_many_attempts(retry_after: u64) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        format!(
+            "too many failed sign-ins; try again in {}",
+            crate::throttle::seconds(retry_after)
+        ),
+    )
+    .with("retry_after", retry_after)
+}
+
+/// Signs this token out, on every instance: it opens nothing from now on. 204.
+async fn logout(
+    State(state): State<AppState>,
+    BearerToken(token): BearerToken,
+) -> Result<StatusCode, ApiError> {
+    let expires_at =
+        chrono::DateTime::from_timestamp(token.expires_at, 0).unwrap_or_else(chrono::Utc::now);
+    accounts::revoke_token(&state.db, &token.jti, expires_at).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct PasswordBody {
+    current_password: String,
+    new_password: String,
+}
+
+/// Changes the signed-in person's password, given the current one. Every token and browser session of the
+/// account ends, this one included: sign in again with the new password. 204.
+async fn change_password(
+    State(state): State<AppState>,
+    BearerToken(token): BearerToken,
+    ApiJson(body): ApiJson<PasswordBody>,
+) -> Result<StatusCode, ApiError> {
+    match accounts::change_password(
+        &state.db,
+        &token.actor.user_id,
+        &body.current_password,
+        &body.new_password,
+    )
+    .await
+    {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(PasswordChangeError::WrongPassword) => Err(ApiError::invalid_field(
+            "current_password",
+            "the current password is not right",
+        )),
+        Err(PasswordChangeError::Invalid(problem)) => {
+            Err(ApiError::invalid_field("new_password", &problem))
+        }
+        Err(PasswordChangeError::Database(error)) => Err(error.into()),
+    }
 }

@@ -147,10 +147,28 @@ pub fn payload_too_large() -> ApiError {
     )
 }
 
-/// The person a valid bearer token stands for. Anything else is refused with 401 `unauthenticated`.
+/// The person a valid bearer token stands for. Anything else is refused with 401 `unauthenticated`: no
+/// token, a malformed, forged or expired one, one signed out, one issued before the account's password
+/// changed, or one whose account is gone or has another role now.
 pub struct AuthUser(pub Actor);
 
 impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        BearerToken::from_request_parts(parts, state)
+            .await
+            .map(|token| AuthUser(token.0.actor))
+    }
+}
+
+/// A current bearer token, with what it says (its id and expiry, for signing out).
+pub struct BearerToken(pub crate::auth::Verified);
+
+impl FromRequestParts<AppState> for BearerToken {
     type Rejection = ApiError;
 
     async fn from_request_parts(
@@ -168,16 +186,28 @@ impl FromRequestParts<AppState> for AuthUser {
         if !scheme.eq_ignore_ascii_case("bearer") {
             return Err(ApiError::unauthenticated());
         }
-        let actor = state
+        let verified = state
             .tokens
             .verify(token.trim())
             .ok_or_else(ApiError::unauthenticated)?;
-        // A token outlives nothing: once its account is gone (destroyed, or removed), it opens nothing.
-        match crate::accounts::find(&state.db, &actor.user_id).await? {
-            Some(account) if account.role == actor.role => Ok(AuthUser(actor)),
+        match crate::accounts::token_standing(&state.db, &verified.actor.user_id, &verified.jti)
+            .await?
+        {
+            Some((role, version, revoked))
+                if role == verified.actor.role && version == verified.version && !revoked =>
+            {
+                Ok(BearerToken(verified))
+            }
             _ => Err(ApiError::unauthenticated()),
         }
     }
+}
+
+/// The network address a request came from, where the server knows it.
+pub fn peer_address(parts_extensions: &axum::http::Extensions) -> Option<std::net::IpAddr> {
+    parts_extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip())
 }
 
 impl AuthUser {

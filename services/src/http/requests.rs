@@ -260,7 +260,7 @@ async fn respond(
         .await?
         .ok_or_else(ApiError::not_found)?;
     let response =
-        crate::responses::produce(&state, view.kind, view.subject_email.as_deref()).await?;
+        crate::responses::produce(&state, view.kind, view.subject_email.as_deref(), actor).await?;
     state
         .execute_request(&id, actor, RequestCommand::IssueResponse { response })
         .await?;

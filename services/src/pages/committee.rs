@@ -87,6 +87,13 @@ async fn assigned(
         .iter()
         .any(|m| m.member_id == member.user_id && m.conflict.is_none());
     if open {
+        projections::access_log::record(
+            &state.db,
+            &[view.id.as_str()],
+            &session.actor,
+            projections::access_log::Through::CommitteePage,
+        )
+        .await?;
         Ok(view)
     } else {
         Err(PageError::NotFound)

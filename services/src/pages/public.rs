@@ -18,6 +18,7 @@ use super::{
 };
 use crate::accounts::{self, AccountError, NewAccount};
 use crate::app::AppState;
+use crate::throttle::SignIn;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -164,13 +165,35 @@ async fn login_page(
 async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
+    extensions: axum::http::Extensions,
     PageForm(form): PageForm,
 ) -> Result<Response, PageError> {
     check_anonymous_csrf(&headers, &form)?;
     let email = field(&form, "email").unwrap_or_default();
     let password = field(&form, "password").unwrap_or_default();
     let next = field(&form, "next").and_then(safe_next).map(str::to_string);
-    if let Some(account) = accounts::sign_in(&state.db, email, password).await? {
+    let address = crate::http::extract::peer_address(&extensions);
+    let outcome = state
+        .throttle
+        .sign_in(&state.db, email, password, address)
+        .await?;
+    if let SignIn::Blocked { retry_after } = outcome {
+        let message = format!(
+            "Too many failed sign-ins for this account or from this network: try again in {}",
+            crate::throttle::seconds(retry_after)
+        );
+        let page = Page::new("login", "Sign in", None)
+            .data(json!({"values": {"email": email}, "errors": {"email": message}, "next": next}))
+            .errors(vec![ErrorItem::new("email", message.clone())])
+            .status(StatusCode::TOO_MANY_REQUESTS);
+        let mut response = anonymous_page(&state, &headers, page);
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from(retry_after),
+        );
+        return Ok(response);
+    }
+    if let SignIn::Accepted(account) = outcome {
         let actor = domain::Actor::new(account.id, account.role);
         let token = session::start(&state.db, &actor).await?;
         let cookie = session::session_cookie(&token, state.secure_cookies);

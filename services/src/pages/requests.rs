@@ -432,11 +432,17 @@ async fn respond(
 ) -> Result<Response, PageError> {
     session.check_csrf(&form)?;
     let view = load(&state, &session, &id).await?;
-    let command =
-        match crate::responses::produce(&state, view.kind, view.subject_email.as_deref()).await {
-            Ok(response) => Ok(RequestCommand::IssueResponse { response }),
-            Err(error) => Err(shown(error)?),
-        };
+    let produced = crate::responses::produce(
+        &state,
+        view.kind,
+        view.subject_email.as_deref(),
+        &session.actor,
+    )
+    .await;
+    let command = match produced {
+        Ok(response) => Ok(RequestCommand::IssueResponse { response }),
+        Err(error) => Err(shown(error)?),
+    };
     act(&state, &session, &id, command, "the response was produced").await
 }
 

@@ -201,6 +201,13 @@ async fn case_page(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let role = session.actor.role;
+    projections::access_log::record(
+        &state.db,
+        &[view.id.as_str()],
+        &session.actor,
+        projections::access_log::Through::CasePage,
+    )
+    .await?;
     let history = state
         .repo
         .history(
