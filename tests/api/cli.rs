@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::postgres_admin_url;
 
-const STAFF_PASSWORD: &str = "a long staff test password";
+pub(crate) const STAFF_PASSWORD: &str = "a long staff test password";
 const STAFF_ROLES: [&str; 5] = [
     "helpdesk",
     "programme_officer",
@@ -22,7 +22,7 @@ const STAFF_ROLES: [&str; 5] = [
 
 /// The binary with a clean environment: only the store (and whatever `env` adds) is set, and it runs in
 /// `dir`, so a default `data/` folder could never land in the source tree.
-fn etp(dir: &Path, database_url: &str, args: &[&str]) -> Command {
+pub(crate) fn etp(dir: &Path, database_url: &str, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_etp"));
     command
         .args(args)
@@ -36,7 +36,7 @@ fn etp(dir: &Path, database_url: &str, args: &[&str]) -> Command {
 }
 
 /// Runs a command to the end, with `stdin` as its standard input (nothing when `None`).
-fn run(mut command: Command, stdin: Option<&str>) -> Output {
+pub(crate) fn run(mut command: Command, stdin: Option<&str>) -> Output {
     command
         .stdin(if stdin.is_some() {
             Stdio::piped()
@@ -69,7 +69,13 @@ fn stderr(output: &Output) -> String {
 }
 
 /// `echo PASSWORD | etp users add --email E --role R --password-stdin`.
-fn users_add(dir: &Path, database_url: &str, email: &str, role: &str, password: &str) -> Output {
+pub(crate) fn users_add(
+    dir: &Path,
+    database_url: &str,
+    email: &str,
+    role: &str,
+    password: &str,
+) -> Output {
     let command = etp(
         dir,
         database_url,
@@ -87,7 +93,7 @@ fn users_add(dir: &Path, database_url: &str, email: &str, role: &str, password: 
 }
 
 #[track_caller]
-fn assert_success(output: &Output, what: &str) {
+pub(crate) fn assert_success(output: &Output, what: &str) {
     assert!(
         output.status.success(),
         "{what} exits 0, got {:?}\nstdout: {}\nstderr: {}",
@@ -117,11 +123,11 @@ fn assert_refused(output: &Output, what: &str) -> String {
     message
 }
 
-fn sqlite_url(dir: &Path) -> String {
+pub(crate) fn sqlite_url(dir: &Path) -> String {
     format!("sqlite://{}/etp.db", dir.display())
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .expect("a free port")
         .local_addr()
@@ -130,13 +136,27 @@ fn free_port() -> u16 {
 }
 
 /// `etp serve` on a free port of the store; stopped (killed) when dropped.
-struct Server {
-    child: Child,
-    base: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) base: String,
 }
 
 impl Server {
-    async fn start(dir: &Path, database_url: &str, secrets: Option<(&str, &str)>) -> Server {
+    pub(crate) async fn start(
+        dir: &Path,
+        database_url: &str,
+        secrets: Option<(&str, &str)>,
+    ) -> Server {
+        Self::start_logging(dir, database_url, secrets, None).await
+    }
+
+    /// As `start`, with the server's log (stdout and stderr) written to `log.0` at the filter `log.1`.
+    pub(crate) async fn start_logging(
+        dir: &Path,
+        database_url: &str,
+        secrets: Option<(&str, &str)>,
+        log: Option<(&Path, &str)>,
+    ) -> Server {
         let port = free_port();
         let mut command = etp(dir, database_url, &["serve"]);
         command
@@ -144,6 +164,13 @@ impl Server {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
+        if let Some((path, filter)) = log {
+            let file = std::fs::File::create(path).expect("create the log file");
+            command
+                .env("RUST_LOG", filter)
+                .stdout(file.try_clone().expect("the log file"))
+                .stderr(file);
+        }
         if let Some((jwt, master)) = secrets {
             command
                 .env("ETP_JWT_SECRET", jwt)
@@ -168,7 +195,7 @@ impl Server {
         panic!("etp serve did not come up at {}", server.base);
     }
 
-    async fn send(
+    pub(crate) async fn send(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -188,7 +215,7 @@ impl Server {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
-    async fn login(&self, email: &str, password: &str) -> (StatusCode, Value) {
+    pub(crate) async fn login(&self, email: &str, password: &str) -> (StatusCode, Value) {
         let body = json!({"email": email, "password": password});
         self.send(reqwest::Method::POST, "/api/auth/login", None, Some(body))
             .await
@@ -203,14 +230,14 @@ impl Drop for Server {
 }
 
 /// A new, empty PostgreSQL database, dropped (with any connections to it) when the guard is dropped.
-struct PostgresDatabase {
+pub(crate) struct PostgresDatabase {
     admin_url: String,
     name: String,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl PostgresDatabase {
-    async fn create() -> PostgresDatabase {
+    pub(crate) async fn create() -> PostgresDatabase {
         let admin_url = postgres_admin_url();
         let name = format!("etp_cli_test_{}", uuid::Uuid::new_v4().simple());
         let admin = sqlx::PgPool::connect(&admin_url)

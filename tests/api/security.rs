@@ -178,3 +178,360 @@ async fn a_subject_access_response_says_when_staff_read_the_subjects_data(app: T
         information.id.as_str()
     );
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// No personal data in the logs
+
+mod no_personal_data_in_the_logs {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = crate::cli::sqlite_url(dir.path());
+        super::a_whole_scenario_leaves_no_marker_of_personal_data_in_the_servers_log(
+            dir.path(),
+            &url,
+        )
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let dir = tempfile::tempdir().unwrap();
+        let database = crate::cli::PostgresDatabase::create().await;
+        super::a_whole_scenario_leaves_no_marker_of_personal_data_in_the_servers_log(
+            dir.path(),
+            &database.url,
+        )
+        .await;
+    }
+}
+
+/// A string that appears nowhere but where the test put it: `mkq` (no English word has it), a tag, a number.
+fn marker(tag: &str) -> String {
+    format!("mkq{tag}7x")
+}
+
+async fn a_whole_scenario_leaves_no_marker_of_personal_data_in_the_servers_log(
+    dir: &std::path::Path,
+    url: &str,
+) {
+    use crate::cli::{Server, assert_success, etp, run};
+    use reqwest::Method;
+
+    const JWT: &str = "a jwt secret for the log test of at least 32 bytes";
+    const MASTER: &str = "4c6f672074657374206d6173746572206b6579206f662033322062797465732e";
+    let password = marker("password");
+    let mut staff = Vec::new();
+    for role in [
+        "programme_officer",
+        "committee_member",
+        "helpdesk",
+        "information_officer",
+        "admin",
+    ] {
+        let email = format!("{}@example.test", marker(&format!("staff{}", staff.len())));
+        let mut command = etp(
+            dir,
+            url,
+            &[
+                "users",
+                "add",
+                "--email",
+                &email,
+                "--role",
+                role,
+                "--name",
+                &marker(&format!("staffname{}", staff.len())),
+                "--password-stdin",
+            ],
+        );
+        command
+            .env("ETP_JWT_SECRET", JWT)
+            .env("ETP_MASTER_KEY", MASTER);
+        assert_success(&run(command, Some(&format!("{password}\n"))), "users add");
+        staff.push(email);
+    }
+    let log = dir.join("server.log");
+    // The most an operator would turn on to look into a problem: every event of ours and of the stack.
+    let server = Server::start_logging(
+        dir,
+        url,
+        Some((JWT, MASTER)),
+        Some((&log, "trace,handlebars=trace,hyper=trace")),
+    )
+    .await;
+    let token = async |email: &str, password: &str| -> String {
+        let (status, body) = server.login(email, password).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["token"].as_str().unwrap().to_string()
+    };
+    let officer = token(&staff[0], &password).await;
+    let member = token(&staff[1], &password).await;
+    let helpdesk = token(&staff[2], &password).await;
+    let information = token(&staff[3], &password).await;
+    let admin = token(&staff[4], &password).await;
+    let member_id = server
+        .login(&staff[1], &password)
+        .await
+        .1
+        .get("user_id")
+        .and_then(Value::as_str)
+        .unwrap()
+        .to_string();
+    let send = async |method: Method, path: &str, token: Option<&str>, body: Option<Value>| {
+        let (status, answer) = server.send(method, path, token, body).await;
+        assert!(!status.is_server_error(), "{path}: {status} {answer}");
+        (status, answer)
+    };
+
+    let applicant_email = format!("{}@example.test", marker("applicantemail"));
+    let (status, _) = send(
+        Method::POST,
+        "/api/auth/register",
+        None,
+        Some(json!({"email": applicant_email, "password": password, "full_name": marker("accountname")})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = send(
+        Method::POST,
+        "/api/auth/register",
+        None,
+        Some(json!({"email": applicant_email, "password": password, "full_name": marker("again")})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, _) = server
+        .login(&applicant_email, &marker("wrongpassword"))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = server
+        .login(
+            &format!("{}@example.test", marker("unknownemail")),
+            &password,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let applicant = token(&applicant_email, &password).await;
+
+    let (status, body) = send(
+        Method::POST,
+        "/api/applications",
+        Some(&applicant),
+        Some(json!({"cycle": "2026-27"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["id"].as_str().unwrap().to_string();
+    let at = |action: &str| format!("/api/applications/{id}{action}");
+    let form = json!({
+        "personal": {
+            "full_name": marker("fullname"),
+            "date_of_birth": "1971-03-17",
+            "email": format!("{}@example.test", marker("formemail")),
+            "phone": format!("+000 {}", marker("phone")),
+            "address": marker("address"),
+            "nationality": "Kenya",
+            "country_of_residence": "Kenya"
+        },
+        "education": [{"institution": marker("school"), "qualification": marker("degree"), "subject": marker("subject"), "year": 2020}],
+        "employment": [{"employer": marker("employer"), "role": marker("jobtitle"), "from": "2020-09"}],
+        "courses": [{"institution": marker("university"), "course": marker("course"), "level": "masters"}],
+        "essays": {
+            "leadership": marker("leadership"),
+            "networking": marker("networking"),
+            "study_plan": marker("studyplan"),
+            "career_plan": marker("careerplan")
+        },
+        "referees": [
+            {"name": marker("refereeone"), "email": format!("{}@example.test", marker("refereeoneemail"))},
+            {"name": marker("refereetwo"), "email": format!("{}@example.test", marker("refereetwoemail"))}
+        ]
+    });
+    let (status, body) = send(Method::PATCH, &at(""), Some(&applicant), Some(form)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = send(
+        Method::PATCH,
+        &at(""),
+        Some(&applicant),
+        Some(json!({"personal": {"email": marker("notanemail"), "date_of_birth": marker("notadate")}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = send(
+        Method::PATCH,
+        &at(""),
+        Some(&applicant),
+        Some(json!({"personal": {"full_name": 7}, "essays": marker("wrongtype")})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _) = send(Method::POST, &at("/submit"), Some(&applicant), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = send(
+        Method::GET,
+        &format!("/api/applications?q={}", marker("fullname")),
+        Some(&officer),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    for (token, action, body) in [
+        (
+            &officer,
+            "/eligibility",
+            json!({"eligible": true, "reason": marker("eligibility")}),
+        ),
+        (
+            &officer,
+            "/assignments",
+            json!({"committee_member_id": member_id}),
+        ),
+        (
+            &member,
+            "/scores",
+            json!({"leadership": 8, "networking": 8, "study_plan": 8, "career_plan": 8, "comment": marker("scorecomment")}),
+        ),
+        (&officer, "/decision", json!({"outcome": "selected"})),
+        (
+            &officer,
+            "/award",
+            json!({"institution": marker("awardinstitution"), "course": marker("awardcourse"), "level": "masters", "start_date": "2027-09-20"}),
+        ),
+        (
+            &helpdesk,
+            "/amendments",
+            json!({"changes": {"personal.phone": format!("+000 {}", marker("newphone"))}, "reason": marker("amendreason")}),
+        ),
+    ] {
+        let (status, body) = send(Method::POST, &at(action), Some(token), Some(body)).await;
+        assert_eq!(status, StatusCode::OK, "{action}: {body}");
+    }
+    let (status, body) = send(
+        Method::POST,
+        &at("/immigration-records"),
+        Some(&officer),
+        Some(json!({"kind": "visa", "reference": marker("visareference"), "issued_on": "2026-08-01"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = send(
+        Method::POST,
+        "/api/recipients",
+        Some(&admin),
+        Some(json!({"name": marker("embassy"), "kind": "british_mission", "country": "Kenya"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let recipient = body["id"].as_str().unwrap().to_string();
+    let (status, body) = send(
+        Method::POST,
+        &at("/disclosures"),
+        Some(&officer),
+        Some(json!({"recipient_id": recipient, "purpose": marker("purpose"), "fields": ["personal.full_name"]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    for path in [
+        at(""),
+        at("/immigration-records"),
+        at("/history"),
+        at("/disclosures"),
+    ] {
+        let (status, _) = send(Method::GET, &path, Some(&officer), None).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+    }
+
+    let (status, body) = send(
+        Method::POST,
+        "/api/information-requests",
+        Some(&information),
+        Some(json!({
+            "kind": "sar", "received_on": chrono::Utc::now().date_naive().to_string(),
+            "requester": {"name": marker("requester"), "email": applicant_email},
+            "subject_email": applicant_email, "description": marker("description"),
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let request = body["id"].as_str().unwrap().to_string();
+    let (status, _) = send(
+        Method::POST,
+        &format!("/api/information-requests/{request}/response"),
+        Some(&information),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    for format in ["json", "html"] {
+        let response = reqwest::Client::new()
+            .get(format!(
+                "{}/api/information-requests/{request}/response?format={format}",
+                server.base
+            ))
+            .bearer_auth(&information)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(
+            response.text().await.unwrap().contains(&marker("fullname")),
+            "the response itself holds the data"
+        );
+    }
+    let (status, _) = send(
+        Method::POST,
+        "/api/auth/password",
+        Some(&applicant),
+        Some(json!({"current_password": password, "new_password": marker("newpassword")})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    // The pages too: a sign-in form posted with the markers (refused: it carries no CSRF token).
+    let response = reqwest::Client::new()
+        .post(format!("{}/login", server.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "email={}&password={}",
+            applicant_email.replace('@', "%40"),
+            marker("pagepassword")
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_client_error());
+    drop(server);
+
+    let text = std::fs::read_to_string(&log).unwrap().to_lowercase();
+    assert!(
+        text.contains("/api/applications/{id}/amendments"),
+        "the log holds the requests, by route: {} bytes",
+        text.len()
+    );
+    let found: Vec<&str> = text
+        .match_indices("mkq")
+        .map(|(at, _)| {
+            let end = text[at..]
+                .find(|c: char| !c.is_ascii_alphanumeric())
+                .map_or(text.len(), |n| at + n);
+            &text[at..end]
+        })
+        .collect();
+    let lines: Vec<String> = text
+        .lines()
+        .filter(|line| line.contains("mkq"))
+        .take(8)
+        .map(|line| {
+            let start = line.find("mkq").unwrap_or(0).saturating_sub(200);
+            line.chars().skip(start).take(320).collect()
+        })
+        .collect();
+    assert!(
+        found.is_empty(),
+        "the server's log holds personal data: {found:?}, in lines such as {lines:#?}"
+    );
+    assert!(
+        !text.contains("1971-03-17"),
+        "the date of birth is in the log"
+    );
+}
