@@ -92,7 +92,14 @@ pub async fn of_application(db: &Db, application_id: &str) -> Result<Vec<Read>, 
 }
 
 /// application_id, at, reader_id, reader_name, reader_role, through.
-type ReadRow = (String, DateTime<Utc>, String, Option<String>, String, String);
+type ReadRow = (
+    String,
+    DateTime<Utc>,
+    String,
+    Option<String>,
+    String,
+    String,
+);
 
 /// The reads of several applications (a subject's), oldest first.
 pub async fn of_applications(db: &Db, application_ids: &[&str]) -> Result<Vec<Read>, sqlx::Error> {
