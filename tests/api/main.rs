@@ -10,6 +10,8 @@ mod auth;
 mod browser;
 mod calendar;
 mod cli;
+mod crash;
+mod matrix;
 mod pages;
 mod requests;
 mod responses;

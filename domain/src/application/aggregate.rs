@@ -297,15 +297,18 @@ impl Aggregate for Application {
                 self.disclosed.clear();
                 self.notices_due.clear();
                 self.award = None;
+                // The committee's marks are personal data too: a reload reads them as destroyed.
+                self.scored.clear();
             }
         }
     }
 }
 
 impl Application {
-    /// The events a command produces, or the rule it breaks. Checks run in this order: the application
-    /// exists (and an applicant may only know of their own), the role may issue the command, then the
-    /// command's own rules.
+    /// The events a command produces, or the rule it breaks. Checks run in this order: the role may issue
+    /// the command (a role that may not is refused before anything about the application is looked at, so
+    /// the refusal tells nothing of it), the application exists (and an applicant may only know of their
+    /// own), then the command's own rules.
     async fn decide(
         &self,
         command: Command,
@@ -315,10 +318,10 @@ impl Application {
         if let ApplicationCommand::StartApplication { cycle } = command {
             return self.start(&by, cycle);
         }
-        self.visible_to(&by)?;
         if !may_issue(by.role, &command) {
             return Err(ApplicationError::Forbidden);
         }
+        self.visible_to(&by)?;
         let action = command.action();
         if self.restricted && halted_by_restriction(&command) {
             return Err(ApplicationError::Restricted { action });
@@ -916,4 +919,48 @@ fn clean_reason(reason: Option<String>) -> Option<String> {
     reason
         .map(|text| text.trim().to_string())
         .filter(|text| !text.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The events of an application assessed by one committee member, with these marks, then destroyed.
+    fn assessed_then_destroyed(scores: Personal<Scores>) -> Application {
+        let mut application = Application::default();
+        for event in [
+            ApplicationEvent::CommitteeMemberAssigned {
+                member_id: "member-1".to_string(),
+            },
+            ApplicationEvent::ApplicationScored {
+                member_id: "member-1".to_string(),
+                scores,
+            },
+            ApplicationEvent::PersonalDataDestroyed {
+                rule: RecordKind::ErasedOnRequest,
+                destroyed_on: chrono::NaiveDate::from_ymd_opt(2028, 6, 1).expect("a date"),
+            },
+        ] {
+            application.apply(event);
+        }
+        application
+    }
+
+    /// Regression: destruction kept each member's total, worked out from the sealed marks, in the live
+    /// aggregate (and so in the in-process cache), while a reload of the stream, whose marks then read as
+    /// destroyed, gave 0. The destroyed application now keeps no marks, live or reloaded.
+    #[test]
+    fn a_destroyed_application_keeps_no_marks_and_reloads_as_it_was_left() {
+        let marks = Scores {
+            leadership: 7,
+            networking: 8,
+            study_plan: 6,
+            career_plan: 9,
+            comment: "a strong plan".to_string(),
+        };
+        let live = assessed_then_destroyed(Personal::Known(marks));
+        let reloaded = assessed_then_destroyed(Personal::Destroyed);
+        assert!(live.scored.is_empty(), "{:?}", live.scored);
+        assert_eq!(live, reloaded);
+    }
 }
