@@ -532,18 +532,22 @@ async fn another_applicant_is_told_the_application_does_not_exist() {
     }
 }
 
+/// A role that may not issue a command is refused before the application is looked at: another applicant
+/// gets the same answer whether the application exists or not, so learns nothing of it.
 #[tokio::test]
 async fn another_applicant_issuing_a_staff_command_learns_nothing_either() {
+    let command = || C::DetermineEligibility {
+        eligible: true,
+        reason: "test".to_string(),
+    };
     given(submitted())
-        .when_async(by(
-            other_applicant(),
-            C::DetermineEligibility {
-                eligible: true,
-                reason: "test".to_string(),
-            },
-        ))
+        .when_async(by(other_applicant(), command()))
         .await
-        .then_expect_error(E::NotFound);
+        .then_expect_error(E::Forbidden);
+    given_nothing()
+        .when_async(by(other_applicant(), command()))
+        .await
+        .then_expect_error(E::Forbidden);
 }
 
 // ---------------------------------------------------------------------------------------------------------
