@@ -1144,15 +1144,24 @@ async fn every_role_but_programme_officer_is_forbidden_to_disclose() {
     }
 }
 
+/// A disclosure is a programme officer's: another applicant is refused for the role before the application
+/// is looked at, the same answer whether it exists or not, so they learn nothing of it.
 #[tokio::test]
-async fn another_applicant_asking_for_a_disclosure_is_told_the_application_does_not_exist() {
+async fn another_applicant_asking_for_a_disclosure_is_refused_for_the_role_and_learns_nothing() {
     given(awarded())
         .when_async(by(
             other_applicant(),
             disclose(british_mission(), &["personal.email"]),
         ))
         .await
-        .then_expect_error(E::NotFound);
+        .then_expect_error(E::Forbidden);
+    given_nothing()
+        .when_async(by(
+            other_applicant(),
+            disclose(british_mission(), &["personal.email"]),
+        ))
+        .await
+        .then_expect_error(E::Forbidden);
 }
 
 #[tokio::test]
@@ -1506,12 +1515,18 @@ async fn every_role_but_programme_officer_is_forbidden_to_record_a_notice() {
     }
 }
 
+/// Recording a notice is a programme officer's: another applicant is refused for the role, the same answer
+/// whether the application exists or not.
 #[tokio::test]
-async fn another_applicant_recording_a_notice_is_told_the_application_does_not_exist() {
+async fn another_applicant_recording_a_notice_is_refused_for_the_role_and_learns_nothing() {
     given(notice_due_to_british_mission())
         .when_async(by(other_applicant(), mark_notice_sent(&british_mission())))
         .await
-        .then_expect_error(E::NotFound);
+        .then_expect_error(E::Forbidden);
+    given_nothing()
+        .when_async(by(other_applicant(), mark_notice_sent(&british_mission())))
+        .await
+        .then_expect_error(E::Forbidden);
 }
 
 #[test]

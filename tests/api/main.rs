@@ -11,6 +11,7 @@ mod browser;
 mod calendar;
 mod cli;
 mod crash;
+mod fuzzing;
 mod matrix;
 mod pages;
 mod requests;

@@ -500,7 +500,7 @@ fn section_groups(
 }
 
 /// The change a posted section makes. Every field of the section is posted, so an empty one clears it.
-fn changes_from(slug: &str, form: &[(String, String)]) -> Option<DraftChanges> {
+pub fn changes_from(slug: &str, form: &[(String, String)]) -> Option<DraftChanges> {
     let text = |name: &str| {
         field(form, name)
             .map(str::trim)
