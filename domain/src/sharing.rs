@@ -28,11 +28,13 @@ pub struct SubjectFacts<'a> {
     pub joint_sponsor_id: Option<&'a str>,
 }
 
-/// Why a disclosure is refused.
+/// Why a disclosure is refused. The sentence is recorded in clear with the refusal, and outlives the
+/// application's personal data: it names the recipient's side of the rule and never the person's country.
+/// The officer who was refused has the case in front of them.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum SharingRefusal {
     #[error(
-        "{} {kind} may receive data only of people living in {country}; this person lives in {residence}",
+        "{} {kind} may receive data only of people living in {country}, and this person does not live there",
         indefinite_article(.kind)
     )]
     MissionNotInCountryOfResidence {
@@ -40,7 +42,7 @@ pub enum SharingRefusal {
         country: String,
         residence: String,
     },
-    #[error("this mission represents {country}; this person is a national of {nationality}")]
+    #[error("this mission represents {country}, and this person is not a national of it")]
     MissionNotOfNationality {
         country: String,
         nationality: String,

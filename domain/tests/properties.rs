@@ -1800,16 +1800,14 @@ fn run_application(steps: &[Step]) -> Result<Application, TestCaseError> {
 
     // Personal data travels only inside the personal-data marker: once shredded, none of the personal
     // details, essays or referees the applicant ever gave is left anywhere in the log.
-    //
-    // One known exception, checked strictly by the ignored test below: the reason of a refused disclosure
-    // is kept in clear and names the person's country of residence or nationality. Mending it changes the
-    // event (the reason sealed as personal data), its projection and the API's refusal log, so only that
-    // reason, and only a country in it, is let through here.
+    // A refusal's reason names the recipient's country (the register's, not the person's), which may
+    // happen to be the same as one the person gave: only there may it appear.
     for (path, text, personal) in left_in_clear(&journal.log, &personal_seen) {
-        let known_exception =
-            path.ends_with("DisclosureRefused/reason") && Country::parse(&personal).is_some();
+        let the_recipients_country = path.ends_with("DisclosureRefused/reason")
+            && (text.contains(&format!("represents {personal}, and this person is not"))
+                || text.contains(&format!("living in {personal}, and this person does not")));
         prop_assert!(
-            known_exception,
+            the_recipients_country,
             "{personal:?} is left in clear at {path}: {text:?}"
         );
     }
@@ -1887,13 +1885,10 @@ fn onward_steps_alone_carry_an_application_from_draft_to_alumni() {
     assert!(application.award.is_some());
 }
 
-/// Known issue, kept strict here and ignored until it is mended: a refused disclosure records its reason
-/// in clear, outside the personal-data marker, and the reason names the person's country of residence
-/// (or nationality). Once the application's data key is erased the log still says where they lived.
-/// Mending it seals the reason as personal data, which changes `ApplicationEvent::DisclosureRefused`, the
-/// projection of refused disclosures and the API's refusal log.
+/// A refused disclosure records its reason in clear, outside the personal-data marker: the reason names
+/// the recipient's side of the rule and never the person's country, so once the application's data key is
+/// erased the log does not say where they lived.
 #[test]
-#[ignore = "known issue: DisclosureRefused.reason names the person's country in clear"]
 fn a_refused_disclosure_leaves_no_personal_data_in_clear() {
     let runtime = runtime();
     let services = ApplicationServices {
