@@ -17,6 +17,7 @@ use services::accounts::{self, NewAccount};
 on_both_stores!(
     registering_through_the_page_signs_the_applicant_in_with_an_http_only_same_site_cookie,
     a_password_change_signs_every_browser_out_and_a_shut_sign_in_page_says_when_to_come_back,
+    a_person_changes_their_password_on_the_account_page_and_signs_in_with_the_new_one,
     signing_out_ends_the_session_and_signing_in_again_goes_to_the_home_page,
     each_role_signs_in_to_its_own_home_page,
     a_section_saved_through_its_form_is_shown_again_on_the_page,
@@ -3104,5 +3105,53 @@ async fn a_password_change_signs_every_browser_out_and_a_shut_sign_in_page_says_
         answer.body.contains("try again in 1 second"),
         "{}",
         excerpt(&answer.body)
+    );
+}
+
+async fn a_person_changes_their_password_on_the_account_page_and_signs_in_with_the_new_one(
+    app: TestApp,
+) {
+    let person = app.applicant().await;
+    let (mut browser, home) = sign_in_at(&app, &person.email).await;
+    let (mut other_device, _) = sign_in_at(&app, &person.email).await;
+    let page = browser.get("/account").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let form = page
+        .form("/account/password")
+        .set("current_password", "not the password at all")
+        .set("new_password", "another long password");
+    let answer = browser.submit(&form).await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(answer.body.contains("The current password is not right"));
+    let form = answer
+        .form("/account/password")
+        .set("current_password", PASSWORD)
+        .set("new_password", "short");
+    let answer = browser.submit(&form).await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(answer.body.contains("12"), "{}", excerpt(&answer.body));
+
+    let page = browser.get("/account").await;
+    let form = page
+        .form("/account/password")
+        .set("current_password", PASSWORD)
+        .set("new_password", "another long password");
+    let answer = browser.submit(&form).await;
+    assert_eq!(answer.location(), "/login?password_changed=1");
+    assert_eq!(
+        other_device.get(&home).await.location(),
+        format!("/login?next={home}"),
+        "the other device is signed out too"
+    );
+    let page = browser.get("/login?password_changed=1").await;
+    assert!(page.body.contains("sign in with the new one"));
+    let form = page
+        .form("/login")
+        .set("email", &person.email)
+        .set("password", "another long password");
+    assert_eq!(browser.submit(&form).await.location(), home);
+    assert_eq!(
+        app.login(&person.email, PASSWORD).await.0,
+        StatusCode::UNAUTHORIZED
     );
 }

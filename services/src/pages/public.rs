@@ -27,6 +27,52 @@ pub fn router() -> Router<AppState> {
         .route("/register", get(register_page).post(register))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
+        .route("/account", get(account))
+        .route("/account/password", post(change_password))
+}
+
+async fn account(session: Session) -> Response {
+    Page::new("account", "Your account", Some(&session))
+        .data(json!({"errors": {}}))
+        .into_response()
+}
+
+/// Changes the password, given the current one; every session and token of the account ends, this one
+/// too, and the person signs in again with the new password.
+async fn change_password(
+    State(state): State<AppState>,
+    session: Session,
+    PageForm(form): PageForm,
+) -> Result<Response, PageError> {
+    session.check_csrf(&form)?;
+    let current = field(&form, "current_password").unwrap_or_default();
+    let new = field(&form, "new_password").unwrap_or_default();
+    let (path, message) =
+        match accounts::change_password(&state.db, &session.actor.user_id, current, new).await {
+            Ok(()) => {
+                return Ok(see_other(
+                    "/login?password_changed=1",
+                    &[session::clear_session_cookie(state.secure_cookies)],
+                ));
+            }
+            Err(accounts::PasswordChangeError::WrongPassword) => (
+                "current_password",
+                "The current password is not right".to_string(),
+            ),
+            Err(accounts::PasswordChangeError::Invalid(problem)) => ("new_password", {
+                let mut text = problem;
+                if let Some(first) = text.get_mut(0..1) {
+                    first.make_ascii_uppercase();
+                }
+                text
+            }),
+            Err(accounts::PasswordChangeError::Database(error)) => return Err(error.into()),
+        };
+    Ok(Page::new("account", "Your account", Some(&session))
+        .data(json!({"errors": {path: message.clone()}}))
+        .errors(vec![ErrorItem::new(path, message)])
+        .status(StatusCode::UNPROCESSABLE_ENTITY)
+        .into_response())
 }
 
 async fn home(MaybeSession(session): MaybeSession) -> Response {
@@ -139,6 +185,7 @@ fn field_label(field: &str) -> &'static str {
 struct LoginQuery {
     next: Option<String>,
     signed_out: Option<String>,
+    password_changed: Option<String>,
 }
 
 async fn login_page(
@@ -155,7 +202,13 @@ async fn login_page(
         .as_deref()
         .and_then(safe_next)
         .map(str::to_string);
-    let notice = query.signed_out.map(|_| "You have signed out.".to_string());
+    let notice = match (query.signed_out, query.password_changed) {
+        (_, Some(_)) => {
+            Some("Your password has been changed: sign in with the new one.".to_string())
+        }
+        (Some(_), None) => Some("You have signed out.".to_string()),
+        (None, None) => None,
+    };
     let page = Page::new("login", "Sign in", None)
         .data(json!({"values": {}, "errors": {}, "next": next}))
         .notice(notice);
