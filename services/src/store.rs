@@ -29,7 +29,7 @@ use projections::{Conn, Db, EventMetadata, ProjectionError, RecordedEvent, on_co
 use crate::crypto::{self, DataKey, MasterKey};
 use domain::retention::PERSONAL_DATA_DESTROYED;
 
-pub use open::{connect, migrate};
+pub use open::{connect, is_unavailable, migrate};
 
 /// The event repository shared by every aggregate.
 #[derive(Clone)]
@@ -68,18 +68,26 @@ pub enum StoreError {
     WriterStopped,
 }
 
+impl StoreError {
+    /// Whether the store was out of reach (see [`is_unavailable`]), the database failure on the log or on a
+    /// view alike, or the group commit failed: nothing was kept, and the command may be tried again.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Database(error)
+            | StoreError::Projection(ProjectionError::Database(error)) => is_unavailable(error),
+            StoreError::GroupFailed | StoreError::WriterStopped => true,
+            _ => false,
+        }
+    }
+}
+
 impl From<StoreError> for PersistenceError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
                 PersistenceError::OptimisticLockError
             }
-            StoreError::Database(
-                error @ (sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed),
-            ) => PersistenceError::ConnectionError(Box::new(error)),
-            error @ (StoreError::GroupFailed | StoreError::WriterStopped) => {
-                PersistenceError::ConnectionError(Box::new(error))
-            }
+            error if error.is_unavailable() => PersistenceError::ConnectionError(Box::new(error)),
             StoreError::Json(error) => PersistenceError::DeserializationError(Box::new(error)),
             other => PersistenceError::UnknownError(Box::new(other)),
         }

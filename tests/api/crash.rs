@@ -85,6 +85,20 @@ impl Store {
         Server::start(self.dir.path(), &self.url, self.secrets()).await
     }
 
+    /// As `serve`, the server's warnings and errors written to the file `name` in the store's folder, and
+    /// shown if the test fails.
+    async fn serve_logging(&self, name: &str) -> (Server, ShownOnFailure) {
+        let log = self.dir.path().join(name);
+        let server = Server::start_logging(
+            self.dir.path(),
+            &self.url,
+            self.secrets(),
+            Some((&log, "warn")),
+        )
+        .await;
+        (server, ShownOnFailure(log))
+    }
+
     /// `etp projections rebuild`, with no server running.
     fn rebuild_views(&self) {
         let output = run(self.command(&["projections", "rebuild"]), None);
@@ -96,6 +110,24 @@ impl Store {
         services::store::connect(&self.url)
             .await
             .expect("the test opens the store")
+    }
+}
+
+/// A log file printed (its last lines) when the test fails while this is alive.
+struct ShownOnFailure(PathBuf);
+
+impl Drop for ShownOnFailure {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let text = std::fs::read_to_string(&self.0).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().collect();
+            let tail = &lines[lines.len().saturating_sub(60)..];
+            eprintln!(
+                "--- the last lines of {} ---\n{}",
+                self.0.display(),
+                tail.join("\n")
+            );
+        }
     }
 }
 
@@ -247,6 +279,13 @@ fn change_request(
 // What must hold of the store after a crash.
 // ---------------------------------------------------------------------------------------------------------
 
+fn store_kind(db: &Db) -> &'static str {
+    match db {
+        Db::Sqlite(_) => "SQLite",
+        Db::Postgres(_) => "PostgreSQL",
+    }
+}
+
 /// Every stream's events, `(aggregate type, aggregate id)` to `(sequence, event type)` in sequence order.
 async fn event_log(db: &Db) -> BTreeMap<(String, String), Vec<(i64, String)>> {
     const SQL: &str = "SELECT aggregate_type, aggregate_id, sequence, event_type FROM events \
@@ -311,6 +350,7 @@ async fn assert_every_acknowledged_change_is_kept_once(
     let log = event_log(db).await;
     assert_every_stream_is_numbered_from_one_without_gaps(&log);
     let mut seen = Vec::new();
+    let mut kept = 0;
     for (n, (applicant, ledger)) in applicants.iter().zip(ledgers).enumerate() {
         let body = shown(server, applicant).await;
         let essay = body["essays"]["leadership"].as_str();
@@ -370,8 +410,14 @@ async fn assert_every_acknowledged_change_is_kept_once(
             counted, expected,
             "each kept change is in the log once, and nothing else is: {context}"
         );
+        kept += usize::from(kept_in_flight);
         seen.push(body);
     }
+    eprintln!(
+        "{}: {kept} of the {} changes in flight at the crash were kept",
+        store_kind(db),
+        ledgers.iter().filter(|l| l.in_flight.is_some()).count()
+    );
     seen
 }
 
@@ -535,7 +581,7 @@ async fn edit_until_the_server_goes(
 /// started again on the same store. Every acknowledged change is there once, the change cut off is there
 /// once or not at all, every stream is numbered without gaps, and the views are a replay of the log.
 async fn an_acknowledged_change_survives_the_server_being_killed(store: Store) {
-    let mut server = store.serve().await;
+    let (mut server, _under_load_log) = store.serve_logging("under-load.log").await;
     let applicants = applicants(&server, "kill", CLIENTS).await;
 
     let acknowledged: Vec<Arc<AtomicUsize>> = (0..CLIENTS)
@@ -581,12 +627,17 @@ async fn an_acknowledged_change_survives_the_server_being_killed(store: Store) {
     let in_flight = ledgers.iter().filter(|l| l.in_flight.is_some()).count();
     let total: usize = ledgers.iter().map(|l| l.acknowledged.len()).sum();
     eprintln!(
-        "killed after {:.1} s: {total} changes acknowledged, {in_flight} in flight, {} reads",
+        "{}: killed after {:.1} s: {total} changes acknowledged, {in_flight} in flight, {} reads",
+        if store.url.starts_with("sqlite:") {
+            "SQLite"
+        } else {
+            "PostgreSQL"
+        },
         started.elapsed().as_secs_f64(),
         ledgers.iter().map(|l| l.reads).sum::<usize>()
     );
 
-    let server = store.serve().await;
+    let (server, _restarted_log) = store.serve_logging("restarted.log").await;
     let db = store.open().await;
     let seen =
         assert_every_acknowledged_change_is_kept_once(&server, &db, &applicants, &ledgers).await;
@@ -761,7 +812,7 @@ fn id(args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
 
-/// Where the database is, as the applicants' clients see it.
+/// The phases of the outage, as the applicants' clients see them. The database is up.
 const UP: u8 = 0;
 /// `pg_ctl -m immediate stop` is running: a request may meet the database up or gone.
 const STOPPING: u8 = 1;
@@ -769,6 +820,15 @@ const STOPPING: u8 = 1;
 const DOWN: u8 = 2;
 /// The clients stop; the database is started again.
 const OVER: u8 = 3;
+
+fn phase_name(phase: u8) -> &'static str {
+    match phase {
+        UP => "the database was up",
+        STOPPING => "the database was stopping",
+        DOWN => "the database was down",
+        _ => "the outage was over",
+    }
+}
 
 /// What one applicant saw through the outage.
 #[derive(Debug, Default)]
@@ -789,6 +849,7 @@ async fn edit_through_the_outage(
     applicant: Applicant,
     phase: Arc<AtomicU8>,
     acknowledged: Arc<AtomicUsize>,
+    refused: Arc<AtomicUsize>,
 ) -> Outage {
     let client = http_client();
     let mut outage = Outage::default();
@@ -822,7 +883,10 @@ async fn edit_through_the_outage(
                 (Some(change), request)
             }
         };
-        let what = format!("applicant {n}, request {step} ({change:?}), sent while {sent_in}");
+        let what = format!(
+            "applicant {n}, request {step} ({change:?}), sent while {}",
+            phase_name(sent_in)
+        );
         let sent = Instant::now();
         let response = request
             .send()
@@ -874,6 +938,7 @@ async fn edit_through_the_outage(
         );
         if sent_in == DOWN {
             outage.refused += 1;
+            refused.fetch_add(1, Ordering::SeqCst);
             outage.slowest = outage.slowest.max(took);
         } else if let Some(change) = change {
             // Sent while the database was stopping: it may have committed before the answer was lost.
@@ -888,21 +953,24 @@ async fn edit_through_the_outage(
 /// a hang; when it is started again the service recovers by itself, and every change acknowledged before the
 /// outage is there, once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn when_postgres_crashes_under_load_requests_are_refused_with_503_and_the_service_recovers_by_itself()
- {
+async fn postgres_crashing_under_load_is_answered_503_and_the_service_recovers_by_itself() {
     let cluster = PrivatePostgres::create();
     let store = Store::at(
         tempfile::tempdir().expect("a temporary folder"),
         cluster.url(),
         None,
     );
-    let server = store.serve().await;
+    let (server, _server_log) = store.serve_logging("serve.log").await;
+    let _database_log = ShownOnFailure(cluster.log());
     let applicants = applicants(&server, "outage", CLIENTS).await;
 
     let phase = Arc::new(AtomicU8::new(UP));
-    let acknowledged: Vec<Arc<AtomicUsize>> = (0..CLIENTS)
-        .map(|_| Arc::new(AtomicUsize::new(0)))
-        .collect();
+    let counters = || -> Vec<Arc<AtomicUsize>> {
+        (0..CLIENTS)
+            .map(|_| Arc::new(AtomicUsize::new(0)))
+            .collect()
+    };
+    let (acknowledged, refused) = (counters(), counters());
     let clients: Vec<_> = applicants
         .iter()
         .enumerate()
@@ -913,6 +981,7 @@ async fn when_postgres_crashes_under_load_requests_are_refused_with_503_and_the_
                 applicant.clone(),
                 phase.clone(),
                 acknowledged[n].clone(),
+                refused[n].clone(),
             ))
         })
         .collect();
@@ -926,12 +995,25 @@ async fn when_postgres_crashes_under_load_requests_are_refused_with_503_and_the_
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 
-    // The database crashes under the load, and stays down for a couple of seconds.
+    // The database crashes under the load, and stays down until every applicant has been refused a few
+    // requests sent while it was down.
     phase.store(STOPPING, Ordering::SeqCst);
     cluster.stop_immediately();
     phase.store(DOWN, Ordering::SeqCst);
     let down = Instant::now();
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    while down.elapsed() < Duration::from_secs(1)
+        || refused.iter().any(|count| count.load(Ordering::SeqCst) < 2)
+    {
+        assert!(
+            down.elapsed() < PATIENCE,
+            "requests during the outage are not answered: {:?} refused",
+            refused
+                .iter()
+                .map(|count| count.load(Ordering::SeqCst))
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     phase.store(OVER, Ordering::SeqCst);
     let mut outages = Vec::new();
     for client in clients {
@@ -958,10 +1040,12 @@ async fn when_postgres_crashes_under_load_requests_are_refused_with_503_and_the_
         "every applicant was answered while the database was down: {:?}",
         outages.iter().map(|o| o.refused).collect::<Vec<_>>()
     );
-    // The pool waits at most its acquire timeout for a connection; far less than the request timeout.
+    // A request waits for a connection at most the pool's acquire timeout (a few seconds), then is refused:
+    // it does not hang until the request timeout. The bound is generous; the point is the order of size.
+    let bound = services::store::open::POSTGRES_ACQUIRE_TIMEOUT + Duration::from_secs(4);
     assert!(
-        slowest < Duration::from_secs(10),
-        "a request during the outage is refused at once, not after {slowest:?}"
+        slowest < bound,
+        "a request during the outage is refused within {bound:?}, not after {slowest:?}"
     );
 
     // The database comes back; the same server, never restarted, signs in and takes an edit by itself.
@@ -1012,7 +1096,13 @@ async fn when_postgres_crashes_under_load_requests_are_refused_with_503_and_the_
     let log = event_log(&db).await;
     assert_every_stream_is_numbered_from_one_without_gaps(&log);
     projections::on_pool!(&db, p => p.close().await);
+    let mut seen = Vec::new();
+    for applicant in &applicants {
+        seen.push(shown(&server, applicant).await);
+    }
     drop(server);
+    // What the database recovered after the crash is consistent: the views are a replay of the log.
+    assert_the_views_are_a_replay_of_the_log(&store, &applicants, &seen).await;
     drop(store);
     drop(cluster);
 }
@@ -1074,7 +1164,7 @@ async fn on_sigterm_the_server_answers_the_requests_in_flight_exits_0_and_takes_
             let response = request
                 .send()
                 .await
-                .unwrap_or_else(|error| panic!("{what}: answered despite the SIGTERM: {error}"));
+                .unwrap_or_else(|error| panic!("{what}: no answer after the SIGTERM: {error}"));
             let status = response.status();
             let body: Value = response
                 .json()

@@ -145,12 +145,11 @@ impl IntoResponse for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
-        match error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                tracing::warn!(cause = %error, "store unavailable");
-                ApiError::unavailable()
-            }
-            other => ApiError::internal(other),
+        if crate::store::is_unavailable(&error) {
+            tracing::warn!(cause = %error, "store unavailable");
+            ApiError::unavailable()
+        } else {
+            ApiError::internal(error)
         }
     }
 }
@@ -159,6 +158,10 @@ impl From<crate::store::StoreError> for ApiError {
     fn from(error: crate::store::StoreError) -> Self {
         match error {
             crate::store::StoreError::Database(error) => error.into(),
+            error if error.is_unavailable() => {
+                tracing::warn!(cause = %error, "store unavailable");
+                ApiError::unavailable()
+            }
             other => ApiError::internal(other),
         }
     }
@@ -315,10 +318,10 @@ fn from_store_failure(cause: Box<dyn std::error::Error + Send + Sync>) -> ApiErr
     {
         return duplicate_application();
     }
-    if let Some(crate::store::StoreError::Database(
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_),
-    )) = cause.downcast_ref::<crate::store::StoreError>()
+    if let Some(error) = cause.downcast_ref::<crate::store::StoreError>()
+        && error.is_unavailable()
     {
+        tracing::warn!(cause = %error, "store unavailable");
         return ApiError::unavailable();
     }
     ApiError::internal(cause)

@@ -12,6 +12,30 @@ use projections::Db;
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
+/// The longest a request waits for a PostgreSQL connection before it is refused with 503 and `Retry-After`.
+/// While the database is down (restarting, failed over) the pool keeps trying to connect until this runs
+/// out, so it is how long every request hangs in an outage: two seconds, not the ten it was
+/// (tests/api/crash.rs). A request under ordinary load never waits anything like it for one of 16
+/// connections, and one that would is better told to come back than held.
+pub const POSTGRES_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long `etp` waits at start for a PostgreSQL server that is not taking connections yet.
+const POSTGRES_START_PATIENCE: Duration = Duration::from_secs(10);
+
+/// Whether a database failure means the store is out of reach for the moment — every connection busy, the
+/// connection lost, the server stopping or starting — rather than a fault of ours: the request is refused
+/// with 503 and may be tried again. PostgreSQL's connection exceptions are class 08; 57P01, 57P02 and 57P03
+/// are its refusals while it shuts down (by an administrator or after a crash) or starts up.
+pub fn is_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(error) => error.code().is_some_and(|code| {
+            code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+        }),
+        _ => false,
+    }
+}
+
 /// Connects to the store a URL names: `sqlite://path` (the file and its folder are created when missing)
 /// or `postgres://…`.
 pub async fn connect(url: &str) -> anyhow::Result<Db> {
@@ -20,10 +44,20 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
             .context("ETP_DATABASE_URL is not a valid PostgreSQL URL")?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
-            .await
-            .context("cannot connect to PostgreSQL at ETP_DATABASE_URL")?;
+            .acquire_timeout(POSTGRES_ACQUIRE_TIMEOUT)
+            .connect_lazy_with(options);
+        // At start the database may itself be starting: wait for it as long as ever, not one acquire timeout.
+        let started = std::time::Instant::now();
+        loop {
+            match pool.acquire().await {
+                Ok(_) => break,
+                Err(error)
+                    if is_unavailable(&error) && started.elapsed() < POSTGRES_START_PATIENCE => {}
+                Err(error) => {
+                    return Err(error).context("cannot connect to PostgreSQL at ETP_DATABASE_URL");
+                }
+            }
+        }
         Ok(Db::Postgres(pool))
     } else if url.starts_with("sqlite:") {
         let options = SqliteConnectOptions::from_str(url)
