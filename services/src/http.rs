@@ -5,6 +5,7 @@ pub mod auth_routes;
 pub mod calendar;
 pub mod error;
 pub mod extract;
+pub mod openapi;
 pub mod publishing;
 pub mod requests;
 pub mod retention;
@@ -41,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .merge(retention::router())
         .merge(calendar::router())
         .merge(requests::router())
+        .route("/openapi.json", get(openapi::serve))
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()

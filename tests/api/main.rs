@@ -13,6 +13,8 @@ mod cli;
 mod crash;
 mod fuzzing;
 mod matrix;
+mod openapi;
+mod page_matrix;
 mod pages;
 mod requests;
 mod responses;

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{PASSWORD, TestApp, User, award_terms, scores};
 use crate::on_both_stores;
+use crate::openapi::Document;
 use domain::Role;
 
 on_both_stores!(every_route_answers_everyone_with_the_status_the_contract_gives);
@@ -166,6 +167,15 @@ impl Route {
     }
 }
 
+/// Every route the matrix calls, as (method, path template): the routes of CONTRACT.md and the others of
+/// the API. The OpenAPI test checks each is documented.
+pub fn route_list() -> Vec<(Method, &'static str)> {
+    routes()
+        .into_iter()
+        .map(|route| (route.method, route.path))
+        .collect()
+}
+
 fn routes() -> Vec<Route> {
     use Caller::*;
     use Method as M;
@@ -187,6 +197,8 @@ fn routes() -> Vec<Route> {
         "description": "Test: statistics",
     });
     vec![
+        // The OpenAPI document
+        route(M::GET, "/api/openapi.json", Case::None).public(200),
         // Auth
         route(M::POST, "/api/auth/register", Case::None)
             .body(json!({"email": "{unique}@example.test", "password": PASSWORD, "full_name": "Test Person"}))
@@ -451,6 +463,7 @@ async fn every_route_answers_everyone_with_the_status_the_contract_gives(app: Te
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let recipient = body["id"].as_str().unwrap().to_string();
+    let document = Document::fetch(&app).await;
 
     let mut wrong = Vec::new();
     let mut calls = 0;
@@ -518,6 +531,13 @@ async fn every_route_answers_everyone_with_the_status_the_contract_gives(app: Te
                     status.as_u16(),
                     answer.to_string().chars().take(160).collect::<String>()
                 ));
+            }
+            // The answer is one the OpenAPI document describes.
+            let json = (!answer.is_null()).then_some(&answer);
+            if let Err(problem) =
+                document.conforms(&route.method, route.path, status.as_u16(), json)
+            {
+                wrong.push(format!("as {caller:?}: {problem}"));
             }
         }
     }

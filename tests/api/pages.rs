@@ -33,6 +33,7 @@ on_both_stores!(
     every_page_carries_the_security_headers_and_no_inline_script_or_style,
     an_applicant_withdraws_through_the_page_and_a_stale_form_then_answers_a_page_not_an_error,
     a_conflict_declared_after_the_decision_answers_a_page_not_an_error,
+    a_form_posted_without_a_session_signs_in_and_comes_back_to_the_page_it_was_on,
 );
 
 // ---------------------------------------------------------------------------------------------------------
@@ -3154,4 +3155,53 @@ async fn a_person_changes_their_password_on_the_account_page_and_signs_in_with_t
         app.login(&person.email, PASSWORD).await.0,
         StatusCode::UNAUTHORIZED
     );
+}
+
+/// A session that ran out while a form was open: the post is sent to sign in, and after it the browser comes
+/// back to the page the form was on (never to the address the form posts to, which is no page), or home
+/// where the form's page is not one of this site's.
+async fn a_form_posted_without_a_session_signs_in_and_comes_back_to_the_page_it_was_on(
+    app: TestApp,
+) {
+    let client = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let host = app.address.trim_start_matches("http://").to_string();
+    let post = |referer: Option<String>| {
+        let mut request = client
+            .post(format!(
+                "{}/applications/0196f0c1-0000-7000-8000-000000000000/submit",
+                app.address
+            ))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("csrf=expired");
+        if let Some(referer) = referer {
+            request = request.header("referer", referer);
+        }
+        request.send()
+    };
+    let location =
+        |answer: &reqwest::Response| answer.headers()["location"].to_str().unwrap().to_string();
+
+    let answer = post(Some(format!(
+        "http://{host}/applications/0196f0c1-0000-7000-8000-000000000000"
+    )))
+    .await
+    .unwrap();
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        location(&answer),
+        "/login?next=/applications/0196f0c1-0000-7000-8000-000000000000"
+    );
+
+    // Another site's page, or none: home after signing in.
+    for referer in [
+        Some("http://elsewhere.example.test/applications/x".to_string()),
+        None,
+    ] {
+        let answer = post(referer).await.unwrap();
+        assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&answer), "/login");
+    }
 }

@@ -20,13 +20,13 @@ use projections::application_view::{self, ApplicationView};
 use projections::case_list::{self, CaseFilter};
 use projections::immigration_records;
 
-use super::error::{ApiError, duplicate_application};
+use super::error::{ApiError, ErrorBody, duplicate_application};
 use super::extract::{ApiJson, ApiPath, ApiQuery, AuthUser};
 use crate::app::AppState;
 use wire::{
     AmendmentBody, ApplicationPatch, AssignmentBody, Audience, AwardBody, CompletionBody,
     ConflictBody, CreateBody, DecisionBody, EligibilityBody, ImmigrationBody, PreferencesBody,
-    ScoresBody, render,
+    ScoresBody, render, schema,
 };
 
 /// Staff who see whole cases: everyone but applicants and committee members.
@@ -36,6 +36,30 @@ const CASE_STAFF: [Role; 4] = [
     Role::InformationOfficer,
     Role::Admin,
 ];
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    create,
+    list,
+    show,
+    edit,
+    submit,
+    withdraw,
+    set_preferences,
+    amend,
+    eligibility,
+    assign,
+    declare_conflict,
+    score,
+    decide,
+    award,
+    complete_award,
+    record_immigration,
+    list_immigration,
+    history,
+    reads,
+))]
+pub struct Doc;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -128,6 +152,18 @@ async fn run(
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/applications",
+    tag = "applications",
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "Started, as a draft", body = schema::Started),
+        (status = 403, description = "forbidden: only applicants start applications", body = ErrorBody),
+        (status = 409, description = "duplicate_application: one per applicant per cycle; cycle_closed: the cycle is not open", body = ErrorBody),
+    ),
+    description = "Who: applicant.",
+)]
 async fn create(
     State(state): State<AppState>,
     user: AuthUser,
@@ -153,20 +189,37 @@ async fn create(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only this cycle: `2026-27`.
     cycle: Option<String>,
+    /// Only this status: `submitted`, `under_review`, ...
     status: Option<String>,
+    /// The nationality or the country of residence.
     country: Option<String>,
+    /// The lowest mean committee score, 0–40.
     min_score: Option<f64>,
     /// An application id, or part of a name or email address.
     q: Option<String>,
+    /// At most this many, 1–500 (50 unless given).
     limit: Option<i64>,
     offset: Option<i64>,
 }
 
 /// Applicants get their own applications; committee members the ones assigned to them; other staff the
 /// case list, filtered by cycle, status, country and lowest mean score.
+#[utoipa::path(
+    get,
+    operation_id = "list_applications",
+    path = "/applications",
+    tag = "applications",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "The applications", body = schema::ApplicationList),
+    ),
+    description = "Who: applicants (their own), committee members (assigned to them), other staff (the case list).",
+)]
 async fn list(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
@@ -198,6 +251,19 @@ async fn list(
     ))
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "show_application",
+    path = "/applications/{id}",
+    tag = "applications",
+    params(("id" = String, Path, description = "The application id")),
+    responses(
+        (status = 200, description = "The application", body = schema::Application),
+        (status = 404, description = "not_found: no such application, or not one of yours", body = ErrorBody),
+        (status = 410, description = "destroyed: its personal data was destroyed under the retention schedule", body = ErrorBody),
+    ),
+    description = "Who: the owner, an assigned committee member, other staff.",
+)]
 async fn show(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
@@ -206,6 +272,21 @@ async fn show(
     current(&state, &id, &actor).await
 }
 
+#[utoipa::path(
+    patch,
+    path = "/applications/{id}",
+    tag = "applications",
+    params(("id" = String, Path, description = "The application id")),
+    request_body = ApplicationPatch,
+    responses(
+        (status = 200, description = "The application, saved", body = schema::Application),
+        (status = 403, description = "forbidden: your role may not do this", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "application_submitted: only the Help Desk can change it now; conflict: changed at the same moment, reload", body = ErrorBody),
+        (status = 410, description = "destroyed", body = ErrorBody),
+    ),
+    description = "Who: the owner, while a draft.",
+)]
 async fn edit(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
@@ -224,6 +305,21 @@ async fn edit(
     .await
 }
 
+#[utoipa::path(
+    post,
+    path = "/applications/{id}/submit",
+    tag = "applications",
+    params(("id" = String, Path, description = "The application id")),
+    responses(
+        (status = 200, description = "Submitted", body = schema::Application),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "invalid_state: not a draft; cycle_closed", body = ErrorBody),
+        (status = 410, description = "destroyed", body = ErrorBody),
+        (status = 422, description = "incomplete: `missing` lists the paths still to fill in; not_eligible: `reasons` lists the screening rules not met", body = ErrorBody),
+    ),
+    description = "Who: the owner.",
+)]
 async fn submit(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
@@ -232,6 +328,20 @@ async fn submit(
     run(&state, &id, &actor, ApplicationCommand::SubmitApplication).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/applications/{id}/withdraw",
+    tag = "applications",
+    params(("id" = String, Path, description = "The application id")),
+    responses(
+        (status = 200, description = "Withdrawn", body = schema::Application),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "decision_made: too late to withdraw", body = ErrorBody),
+        (status = 410, description = "destroyed", body = ErrorBody),
+    ),
+    description = "Who: the owner.",
+)]
 async fn withdraw(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
@@ -240,6 +350,21 @@ async fn withdraw(
     run(&state, &id, &actor, ApplicationCommand::WithdrawApplication).await
 }
 
+#[utoipa::path(
+    put,
+    path = "/applications/{id}/preferences",
+    tag = "applications",
+    params(("id" = String, Path, description = "The application id")),
+    request_body = PreferencesBody,
+    responses(
+        (status = 200, description = "The preferences, recorded", body = schema::Application),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "application_submitted: ask a programme officer", body = ErrorBody),
+        (status = 410, description = "destroyed", body = ErrorBody),
+    ),
+    description = "Who: the owner while a draft; a programme officer at any time.",
+)]
 async fn set_preferences(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
@@ -253,6 +378,22 @@ async fn set_preferences(
     run(&state, &id, &actor, command).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/applications/{id}/amendments",
+    tag = "applications",
+    params(("id" = String, Path, description = "The application id")),
+    request_body = AmendmentBody,
+    responses(
+        (status = 200, description = "Amended; `notify_recipients` names who was sent a value that changed", body = schema::Application),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "not_submitted: a draft is changed by its applicant", body = ErrorBody),
+        (status = 410, description = "destroyed", body = ErrorBody),
+        (status = 422, description = "not_amendable: `fields` lists the paths that are not personal data", body = ErrorBody),
+    ),
+    description = "Who: helpdesk.",
+)]
 async fn amend(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
@@ -280,6 +421,21 @@ async fn amend(
     Ok(Json(application))
 }
 
+#[utoipa::path(
+    post,
+    path = "/applications/{id}/eligibility",
+    tag = "committee",
+    params(("id" = String, Path, description = "The application id")),
+    request_body = EligibilityBody,
+    responses(
+        (status = 200, description = "Recorded", body = schema::Application),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "invalid_state", body = ErrorBody),
+        (status = 410, description = "destroyed", body = ErrorBody),
+    ),
+    description = "Who: programme_officer.",
+)]
 async fn eligibility(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
@@ -293,6 +449,22 @@ async fn eligibility(
     run(&state, &id, &actor, command).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/applications/{id}/assignments",
+    tag = "committee",
+    params(("id" = String, Path, description = "The application id")),
+    request_body = AssignmentBody,
+    responses(
+        (status = 200, description = "Assigned", body = schema::Application),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "invalid_state; member_conflicted: the member declared a conflict", body = ErrorBody),
+        (status = 410, description = "destroyed", body = ErrorBody),
+        (status = 422, description = "not_a_committee_member", body = ErrorBody),
+    ),
+    description = "Who: programme_officer.",
+)]
 async fn assign(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
@@ -305,6 +477,21 @@ async fn assign(
     run(&state, &id, &actor, command).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/applications/{id}/conflicts",
+    tag = "committee",
+    params(("id" = String, Path, description = "The application id")),
+    request_body = ConflictBody,
+    responses(
+        (status = 200, description = "Declared: the member no longer sees the application", body = schema::ConflictDeclared),
+        (status = 403, description = "forbidden; not_assigned", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "invalid_state", body = ErrorBody),
+        (status = 410, description = "destroyed", body = ErrorBody),
+    ),
+    description = "Who: the assigned committee member.",
+)]
 async fn declare_conflict(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
@@ -320,6 +507,22 @@ async fn declare_conflict(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/applications/{id}/scores",
+    tag = "committee",
+    params(("id" = String, Path, description = "The application id")),
+    request_body = ScoresBody,
+    responses(
+        (status = 200, description = "Recorded", body = schema::Scored),
+        (status = 403, description = "forbidden; not_assigned; conflict_of_interest", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "invalid_state", body = ErrorBody),
+        (status = 410, description = "destroyed", body = ErrorBody),
+        (status = 422, description = "invalid: a mark outside 0–10", body = ErrorBody),
+    ),
+    description = "Who: the assigned committee member, without a conflict.",
+)]
 async fn score(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
@@ -342,6 +545,21 @@ async fn score(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/applications/{id}/decision",
+    tag = "applications",
+    params(("id" = String, Path, description = "The application id")),
+    request_body = DecisionBody,
+    responses(
+        (status = 200, description = "Decided", body = schema::Application),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "invalid_state", body = ErrorBody),
+        (status = 410, description = "destroyed", body = ErrorBody),
+    ),
+    description = "Who: programme_officer.",
+)]
 async fn decide(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
@@ -360,6 +578,21 @@ async fn decide(
     .await
 }
 
+#[utoipa::path(
+    post,
+    path = "/applications/{id}/award",
+    tag = "applications",
+    params(("id" = String, Path, description = "The application id")),
+    request_body = AwardBody,
+    responses(
+        (status = 200, description = "Awarded", body = schema::Application),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found; no such joint sponsor", body = ErrorBody),
+        (status = 409, description = "invalid_state: not selected", body = ErrorBody),
+        (status = 410, description = "destroyed", body = ErrorBody),
+    ),
+    description = "Who: programme_officer.",
+)]
 async fn award(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
@@ -380,6 +613,21 @@ async fn award(
     run(&state, &id, &actor, command).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/applications/{id}/award/complete",
+    tag = "applications",
+    params(("id" = String, Path, description = "The application id")),
+    request_body = CompletionBody,
+    responses(
+        (status = 200, description = "Completed: an alumnus", body = schema::Application),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "invalid_state: not awarded", body = ErrorBody),
+        (status = 410, description = "destroyed", body = ErrorBody),
+    ),
+    description = "Who: programme_officer.",
+)]
 async fn complete_award(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
@@ -396,6 +644,21 @@ async fn complete_award(
     run(&state, &id, &actor, command).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/applications/{id}/immigration-records",
+    tag = "applications",
+    params(("id" = String, Path, description = "The application id")),
+    request_body = ImmigrationBody,
+    responses(
+        (status = 201, description = "Recorded", body = schema::RecordCreated),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "invalid_state: not awarded", body = ErrorBody),
+        (status = 410, description = "destroyed", body = ErrorBody),
+    ),
+    description = "Who: programme_officer.",
+)]
 async fn record_immigration(
     State(state): State<AppState>,
     user: AuthUser,
@@ -422,6 +685,19 @@ async fn record_immigration(
     Ok((StatusCode::CREATED, Json(json!({ "record_id": record_id }))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/applications/{id}/immigration-records",
+    tag = "applications",
+    params(("id" = String, Path, description = "The application id")),
+    responses(
+        (status = 200, description = "The records still kept", body = Vec<schema::ImmigrationRecord>),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 410, description = "destroyed", body = ErrorBody),
+    ),
+    description = "Who: programme_officer.",
+)]
 async fn list_immigration(
     State(state): State<AppState>,
     user: AuthUser,
@@ -441,6 +717,19 @@ async fn list_immigration(
 }
 
 /// Who read the application's personal data, oldest first: for the information officer.
+#[utoipa::path(
+    get,
+    path = "/applications/{id}/reads",
+    tag = "applications",
+    params(("id" = String, Path, description = "The application id")),
+    responses(
+        (status = 200, description = "Who read its personal data, oldest first", body = Vec<schema::Read>),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 410, description = "destroyed", body = ErrorBody),
+    ),
+    description = "Who: information_officer.",
+)]
 async fn reads(
     State(state): State<AppState>,
     user: AuthUser,
@@ -464,6 +753,19 @@ async fn reads(
     Ok(Json(json!(reads)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/applications/{id}/history",
+    tag = "applications",
+    params(("id" = String, Path, description = "The application id")),
+    responses(
+        (status = 200, description = "Every event, oldest first", body = Vec<schema::HistoryItem>),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 410, description = "destroyed", body = ErrorBody),
+    ),
+    description = "Who: staff but committee members.",
+)]
 async fn history(
     State(state): State<AppState>,
     user: AuthUser,

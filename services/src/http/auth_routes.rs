@@ -10,11 +10,15 @@ use serde_json::{Value, json};
 use domain::Role;
 use domain::application::rules::FieldProblem;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, BearerToken, peer_address};
 use crate::accounts::{self, AccountError, NewAccount, PasswordChangeError};
 use crate::app::AppState;
 use crate::throttle::SignIn;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(register, login, logout, change_password))]
+pub struct Doc;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -24,14 +28,38 @@ pub fn router() -> Router<AppState> {
         .route("/auth/password", post(change_password))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct RegisterBody {
+    #[schema(format = Email, max_length = 254)]
     email: String,
+    /// 12 to 256 characters.
+    #[schema(min_length = 12, max_length = 256)]
     password: String,
+    #[schema(pattern = "\\S", max_length = 200)]
     full_name: String,
 }
 
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct Registered {
+    user_id: String,
+}
+
 /// An applicant registers. Staff accounts are never made here.
+#[utoipa::path(
+    post,
+    operation_id = "register",
+    path = "/auth/register",
+    description = "Who: anyone, without a token; the account made is an applicant's.",
+    tag = "auth",
+    security(()),
+    request_body = RegisterBody,
+    responses(
+        (status = 201, description = "The applicant's account", body = Registered),
+        (status = 409, description = "email_taken: sign in instead", body = ErrorBody),
+        (status = 422, description = "invalid: a password under 12 characters, an email address that is not one", body = ErrorBody),
+    ),
+)]
 async fn register(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<RegisterBody>,
@@ -61,12 +89,37 @@ async fn register(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct LoginBody {
     email: String,
     password: String,
 }
 
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct SignedIn {
+    /// Send it as `Authorization: Bearer <token>`.
+    token: String,
+    role: super::openapi::RoleName,
+    user_id: String,
+    /// Seconds until the token expires.
+    expires_in: i64,
+}
+
+/// Signs in with an email address and password: a token for the API.
+#[utoipa::path(
+    post,
+    path = "/auth/login",
+    description = "Who: anyone, without a token.",
+    tag = "auth",
+    security(()),
+    request_body = LoginBody,
+    responses(
+        (status = 200, description = "Signed in", body = SignedIn),
+        (status = 401, description = "invalid_credentials: the same answer whether the email is unknown or the password wrong", body = ErrorBody),
+        (status = 429, description = "too_many_attempts: too many failed sign-ins for this email or network; `retry_after` seconds, also in `Retry-After`", body = ErrorBody),
+    ),
+)]
 async fn login(
     State(state): State<AppState>,
     extensions: axum::http::Extensions,
@@ -116,6 +169,13 @@ pub fn too_many_attempts(retry_after: u64) -> ApiError {
 }
 
 /// Signs this token out, on every instance: it opens nothing from now on. 204.
+#[utoipa::path(
+    post,
+    path = "/auth/logout",
+    description = "Who: anyone signed in.",
+    tag = "auth",
+    responses((status = 204, description = "Signed out")),
+)]
 async fn logout(
     State(state): State<AppState>,
     BearerToken(token): BearerToken,
@@ -126,7 +186,7 @@ async fn logout(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct PasswordBody {
     current_password: String,
     new_password: String,
@@ -134,6 +194,17 @@ struct PasswordBody {
 
 /// Changes the signed-in person's password, given the current one. Every token and browser session of the
 /// account ends, this one included: sign in again with the new password. 204.
+#[utoipa::path(
+    post,
+    path = "/auth/password",
+    description = "Who: anyone signed in.",
+    tag = "auth",
+    request_body = PasswordBody,
+    responses(
+        (status = 204, description = "Changed; every token and session of the account has ended"),
+        (status = 422, description = "invalid: the current password is not right, or the new one is under 12 characters", body = ErrorBody),
+    ),
+)]
 async fn change_password(
     State(state): State<AppState>,
     BearerToken(token): BearerToken,

@@ -13,9 +13,13 @@ use domain::Role;
 use domain::calendar::{BankHoliday, FIRST_YEAR, LAST_YEAR};
 use projections::calendar;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, AuthUser};
 use crate::app::AppState;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(holidays, add_holiday, due_dates,))]
+pub struct Doc;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -23,8 +27,11 @@ pub fn router() -> Router<AppState> {
         .route("/calendar/due-dates", get(due_dates))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct YearQuery {
+    /// 2015 to 2100; this year unless given.
+    #[param(pattern = "^(201[5-9]|20[2-9][0-9]|2100)$")]
     year: Option<String>,
 }
 
@@ -42,7 +49,53 @@ fn parse_year(raw: Option<&str>) -> Result<i32, ApiError> {
     Ok(year)
 }
 
+/// What this module answers, as the OpenAPI document gives it.
+mod schema {
+    #![allow(dead_code)]
+
+    use chrono::NaiveDate;
+    use utoipa::ToSchema;
+
+    #[derive(ToSchema)]
+    pub struct Holiday {
+        date: NaiveDate,
+        /// `england-and-wales`, `scotland` or `northern-ireland`.
+        region: String,
+        name: String,
+    }
+
+    #[derive(ToSchema)]
+    pub struct HolidayAdded {
+        date: NaiveDate,
+        region: String,
+        name: String,
+        /// False where the day was already a holiday there.
+        added: bool,
+    }
+
+    #[derive(ToSchema)]
+    pub struct DueDates {
+        kind: String,
+        received_on: NaiveDate,
+        /// The EtP target: the 20th UK working day after receipt.
+        due_on: NaiveDate,
+        /// The law's limit: the same as `due_on` for FOI, one calendar month for a SAR.
+        statutory_due_on: NaiveDate,
+    }
+}
+
 /// The bank holidays of a year in every part of the UK (anyone may ask).
+#[utoipa::path(
+    get,
+    path = "/calendar/holidays",
+    tag = "calendar",
+    security(()),
+    params(YearQuery),
+    responses(
+        (status = 200, description = "The bank holidays of every UK region", body = Vec<schema::Holiday>),
+    ),
+    description = "Who: anyone, without a token.",
+)]
 async fn holidays(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<YearQuery>,
@@ -56,14 +109,29 @@ async fn holidays(
     Ok(Json(json!(days)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct HolidayBody {
+    /// YYYY-MM-DD.
+    #[schema(format = Date)]
     date: String,
+    /// `england-and-wales`, `scotland` or `northern-ireland`.
     region: String,
     name: String,
 }
 
 /// An officer adds a bank holiday proclaimed at short notice; the deadlines of open requests move with it.
+#[utoipa::path(
+    post,
+    path = "/calendar/holidays",
+    tag = "calendar",
+    request_body = HolidayBody,
+    responses(
+        (status = 201, description = "Added; the dates of open requests moved", body = schema::HolidayAdded),
+        (status = 200, description = "Already a holiday there", body = schema::HolidayAdded),
+        (status = 403, description = "forbidden", body = ErrorBody),
+    ),
+    description = "Who: information_officer, admin.",
+)]
 async fn add_holiday(
     State(state): State<AppState>,
     user: AuthUser,
@@ -87,14 +155,30 @@ async fn add_holiday(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct DueQuery {
+    /// `foi` or `sar`.
+    #[param(required = true, value_type = String, pattern = "^(foi|sar)$")]
     kind: Option<String>,
+    /// YYYY-MM-DD, from 2015 to 2099.
+    #[param(required = true, value_type = String, format = Date, pattern = "^20(1[5-9]|[2-9][0-9])-")]
     received_on: Option<String>,
 }
 
 /// The deadlines of a request received on a day (a public calculator): FOI, the 20th working day after;
 /// SAR, the EtP target of 20 working days and the statutory calendar month.
+#[utoipa::path(
+    get,
+    path = "/calendar/due-dates",
+    tag = "calendar",
+    security(()),
+    params(DueQuery),
+    responses(
+        (status = 200, description = "The deadlines", body = schema::DueDates),
+    ),
+    description = "Who: anyone, without a token (a public deadline calculator).",
+)]
 async fn due_dates(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<DueQuery>,

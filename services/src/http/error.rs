@@ -16,6 +16,17 @@ use domain::recipient::RecipientError;
 use domain::request::RequestError;
 use projections::ProjectionError;
 
+/// Every refusal's body, as the OpenAPI document describes it: a code, a sentence, and where the refusal
+/// names them, the fields it is about (`problems`, `missing`, `fields`, `reason`, `retry_after`, ...).
+#[derive(utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    /// A short code a program can act on: `invalid`, `not_found`, `application_submitted`, ...
+    pub error: String,
+    /// What went wrong and what to do next, in a sentence for people.
+    pub message: String,
+}
+
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,

@@ -10,9 +10,13 @@ use domain::application::Status;
 use domain::{Actor, Role};
 use projections::{application_view, publishing};
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::extract::AuthUser;
 use crate::app::AppState;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(directory, networking_scheme, open_book, media_consents,))]
+pub struct Doc;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -20,6 +24,53 @@ pub fn router() -> Router<AppState> {
         .route("/alumni/networking-scheme", get(networking_scheme))
         .route("/alumni/open-book", get(open_book))
         .route("/media/consents", get(media_consents))
+}
+
+/// The lists, as the OpenAPI document gives them.
+mod schema {
+    #![allow(dead_code)]
+
+    use utoipa::ToSchema;
+
+    /// A current scholar who did not opt out of networking.
+    #[derive(ToSchema)]
+    pub struct Scholar {
+        application_id: String,
+        full_name: String,
+        institution: String,
+        course: String,
+        country: String,
+    }
+
+    /// An alumnus who did not opt out of the alumni emails.
+    #[derive(ToSchema)]
+    pub struct NetworkingMember {
+        application_id: String,
+        full_name: String,
+        email: String,
+        institution: String,
+        course: String,
+        country: String,
+    }
+
+    /// An alumnus who did not opt out of the Alumni Open Book.
+    #[derive(ToSchema)]
+    pub struct OpenBookEntry {
+        full_name: String,
+        subject: String,
+        institution: String,
+        level: String,
+        outcome: String,
+        year: i64,
+        country: String,
+    }
+
+    /// An award holder or alumnus who did not opt out of images.
+    #[derive(ToSchema)]
+    pub struct Consent {
+        application_id: String,
+        full_name: String,
+    }
 }
 
 /// Programme officers, and scholars whose award is current (the lists are for networking among scholars).
@@ -38,6 +89,16 @@ async fn officer_or_current_scholar(state: &AppState, actor: &Actor) -> Result<(
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/scholars/directory",
+    tag = "publishing",
+    responses(
+        (status = 200, description = "Current scholars, without those who opted out of networking", body = Vec<schema::Scholar>),
+        (status = 403, description = "forbidden", body = ErrorBody),
+    ),
+    description = "Who: programme_officer; applicants whose award is current.",
+)]
 async fn directory(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
@@ -46,6 +107,16 @@ async fn directory(
     Ok(Json(json!(publishing::scholar_directory(&state.db).await?)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/alumni/networking-scheme",
+    tag = "publishing",
+    responses(
+        (status = 200, description = "Alumni, without those who opted out of alumni emails", body = Vec<schema::NetworkingMember>),
+        (status = 403, description = "forbidden", body = ErrorBody),
+    ),
+    description = "Who: programme_officer; applicants whose award is current.",
+)]
 async fn networking_scheme(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
@@ -55,10 +126,30 @@ async fn networking_scheme(
 }
 
 /// The Alumni Open Book is public.
+#[utoipa::path(
+    get,
+    path = "/alumni/open-book",
+    tag = "publishing",
+    security(()),
+    responses(
+        (status = 200, description = "Alumni, without those who opted out of the book", body = Vec<schema::OpenBookEntry>),
+    ),
+    description = "Who: anyone, without a token.",
+)]
 async fn open_book(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(publishing::open_book(&state.db).await?)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/media/consents",
+    tag = "publishing",
+    responses(
+        (status = 200, description = "Award holders and alumni, without those who opted out of images", body = Vec<schema::Consent>),
+        (status = 403, description = "forbidden", body = ErrorBody),
+    ),
+    description = "Who: programme_officer.",
+)]
 async fn media_consents(
     State(state): State<AppState>,
     user: AuthUser,

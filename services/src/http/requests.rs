@@ -14,9 +14,26 @@ use domain::calendar::WorkingDays;
 use domain::request::{ClockReason, Extension, RequestCommand, RequestKind, Requester};
 use projections::information_requests::{self, RequestView};
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, AuthUser};
 use crate::app::AppState;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    log,
+    list,
+    show,
+    clock,
+    extend,
+    respond,
+    response,
+    decide_erasure,
+    decide_rectification,
+    decide_restriction,
+    decide_objection,
+    refuse,
+))]
+pub struct Doc;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -44,20 +61,90 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct RequesterBody {
     name: String,
     email: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct LogBody {
+    /// `foi`, `sar`, `rectification`, `erasure`, `restriction`, `objection` or `portability`.
     kind: String,
+    /// YYYY-MM-DD, not in the future.
+    #[schema(format = Date)]
     received_on: String,
     requester: RequesterBody,
+    /// The data subject's email address, where the requester asks on their behalf or the request is
+    /// about their records.
     subject_email: Option<String>,
     #[serde(default)]
     description: String,
+}
+
+/// What this module answers, as the OpenAPI document gives it.
+mod schema {
+    #![allow(dead_code)]
+
+    use chrono::NaiveDate;
+    use serde_json::Value;
+    use utoipa::ToSchema;
+
+    #[derive(ToSchema)]
+    pub struct Logged {
+        id: String,
+        due_on: NaiveDate,
+        statutory_due_on: NaiveDate,
+    }
+
+    /// An information request, its deadlines counted in the calendar as it stands today.
+    #[derive(ToSchema)]
+    pub struct InformationRequest {
+        id: String,
+        kind: String,
+        /// `open`, `answered`, ...
+        status: String,
+        received_on: NaiveDate,
+        due_on: NaiveDate,
+        statutory_due_on: NaiveDate,
+        clock_stopped: bool,
+        overdue: bool,
+        requester: Value,
+        subject_email: Option<String>,
+        description: String,
+        clock: Value,
+        extension: Value,
+        extension_reason: Value,
+        responded_on: Option<NaiveDate>,
+        erasure: Value,
+        rectification: Value,
+        restriction: Value,
+        objection: Value,
+        refusal: Value,
+    }
+
+    /// The response to a subject access request (for FOI and the other rights, their own answer).
+    #[derive(ToSchema)]
+    pub struct Response {
+        #[schema(required = false)]
+        subject: Value,
+        #[schema(required = false)]
+        purposes: Value,
+        #[schema(required = false)]
+        categories: Value,
+        #[schema(required = false)]
+        recipients: Value,
+        #[schema(required = false)]
+        retention: Value,
+        #[schema(required = false)]
+        source: Value,
+        #[schema(required = false)]
+        rights: Value,
+        #[schema(required = false)]
+        automated_decision_making: Value,
+        #[schema(required = false)]
+        records: Value,
+    }
 }
 
 fn parse_day(field: &str, raw: &str) -> Result<NaiveDate, ApiError> {
@@ -100,6 +187,19 @@ async fn current(state: &AppState, id: &str) -> Result<Value, ApiError> {
     Ok(render(&view, &calendar, Utc::now().date_naive()))
 }
 
+#[utoipa::path(
+    post,
+    operation_id = "log_information_request",
+    path = "/information-requests",
+    tag = "information requests",
+    request_body = LogBody,
+    responses(
+        (status = 201, description = "Logged, with its deadlines", body = schema::Logged),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 422, description = "invalid: an unknown kind, a date in the future", body = ErrorBody),
+    ),
+    description = "Who: information_officer.",
+)]
 async fn log(
     State(state): State<AppState>,
     user: AuthUser,
@@ -134,6 +234,19 @@ async fn log(
     ))
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "show_information_request",
+    path = "/information-requests/{id}",
+    tag = "information requests",
+    params(("id" = String, Path, description = "The information request id")),
+    responses(
+        (status = 200, description = "The request", body = schema::InformationRequest),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+    ),
+    description = "Who: information_officer.",
+)]
 async fn show(
     State(state): State<AppState>,
     user: AuthUser,
@@ -162,20 +275,49 @@ pub async fn ordered(state: &AppState) -> Result<Vec<Value>, ApiError> {
     Ok(requests)
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "list_information_requests",
+    path = "/information-requests",
+    tag = "information requests",
+    responses(
+        (status = 200, description = "Every request, overdue first, then by due_on", body = Vec<schema::InformationRequest>),
+        (status = 403, description = "forbidden", body = ErrorBody),
+    ),
+    description = "Who: information_officer.",
+)]
 async fn list(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, ApiError> {
     user.require(&[Role::InformationOfficer])?;
     Ok(Json(json!(ordered(&state).await?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ClockBody {
+    /// `stop` or `resume`.
     action: String,
+    /// YYYY-MM-DD.
+    #[schema(format = Date)]
     on: String,
+    /// When stopping: `fee`, `clarification` or `identity`.
     reason: Option<String>,
     #[serde(default)]
     note: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/information-requests/{id}/clock",
+    tag = "information requests",
+    params(("id" = String, Path, description = "The information request id")),
+    request_body = ClockBody,
+    responses(
+        (status = 200, description = "The request with its moved dates", body = schema::InformationRequest),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "invalid_state: the clock is already stopped, or not stopped; answered", body = ErrorBody),
+    ),
+    description = "Who: information_officer.",
+)]
 async fn clock(
     State(state): State<AppState>,
     user: AuthUser,
@@ -209,9 +351,11 @@ async fn clock(
     Ok(Json(current(&state, &id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ExtensionBody {
+    /// `public_interest_test` (FOI) or `complex` (SAR and the other rights).
     extension: String,
+    /// For `complex`: one or two further months (two unless given).
     months: Option<u32>,
     #[serde(default)]
     reason: String,
@@ -219,6 +363,20 @@ struct ExtensionBody {
 
 /// FOI: the public interest test (a further 20 working days); SAR and other rights: a complex request (one
 /// or two further months).
+#[utoipa::path(
+    post,
+    path = "/information-requests/{id}/extension",
+    tag = "information requests",
+    params(("id" = String, Path, description = "The information request id")),
+    request_body = ExtensionBody,
+    responses(
+        (status = 200, description = "Extended", body = schema::InformationRequest),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "invalid_state: already extended, or answered; the extension does not apply to this kind", body = ErrorBody),
+    ),
+    description = "Who: information_officer.",
+)]
 async fn extend(
     State(state): State<AppState>,
     user: AuthUser,
@@ -250,6 +408,20 @@ async fn extend(
 }
 
 /// The system produces the response from what it holds, and keeps it with the request.
+#[utoipa::path(
+    post,
+    operation_id = "produce_response",
+    path = "/information-requests/{id}/response",
+    tag = "information requests",
+    params(("id" = String, Path, description = "The information request id")),
+    responses(
+        (status = 201, description = "The response, produced from what the system holds and kept with the request", body = schema::InformationRequest),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "invalid_state: already answered, or the clock is stopped", body = ErrorBody),
+    ),
+    description = "Who: information_officer.",
+)]
 async fn respond(
     State(state): State<AppState>,
     user: AuthUser,
@@ -267,12 +439,27 @@ async fn respond(
     Ok((StatusCode::CREATED, Json(current(&state, &id).await?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct FormatQuery {
+    /// `json` (the default) or `html`.
     format: Option<String>,
 }
 
 /// The response kept with the request: JSON (machine-readable, for portability) or the HTML letter.
+#[utoipa::path(
+    get,
+    operation_id = "show_response",
+    path = "/information-requests/{id}/response",
+    tag = "information requests",
+    params(("id" = String, Path, description = "The information request id"), FormatQuery),
+    responses(
+        (status = 200, description = "The response: JSON, or with format=html the letter", content((schema::Response = "application/json"), (String = "text/html"))),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found: no such request, or no response produced yet", body = ErrorBody),
+    ),
+    description = "Who: information_officer.",
+)]
 async fn response(
     State(state): State<AppState>,
     user: AuthUser,
@@ -301,7 +488,7 @@ async fn response(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ErasureBody {
     approve: bool,
     #[serde(default)]
@@ -311,6 +498,20 @@ struct ErasureBody {
 /// An information officer approves or refuses an erasure request, with the reason. Approved, the subject's
 /// records are destroyed as retention destroys them, except where a ground to keep them applies; either way
 /// the request is answered with what was done.
+#[utoipa::path(
+    post,
+    path = "/information-requests/{id}/erasure",
+    tag = "information requests",
+    params(("id" = String, Path, description = "The information request id")),
+    request_body = ErasureBody,
+    responses(
+        (status = 200, description = "Decided and answered", body = schema::InformationRequest),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "invalid_state: not an erasure request, or answered", body = ErrorBody),
+    ),
+    description = "Who: information_officer.",
+)]
 async fn decide_erasure(
     State(state): State<AppState>,
     user: AuthUser,
@@ -322,11 +523,13 @@ async fn decide_erasure(
     Ok(Json(current(&state, &id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct RectificationBody {
     rectify: bool,
     application_id: Option<String>,
+    /// Contract paths of personal fields and their corrected values.
     #[serde(default)]
+    #[schema(value_type = HashMap<String, String>)]
     changes: serde_json::Map<String, Value>,
     #[serde(default)]
     reason: String,
@@ -334,6 +537,20 @@ struct RectificationBody {
 
 /// Rectification: the subject's application is corrected through the amendment path and the recipients who
 /// hold an old value are listed to be told; or the request is refused, with the reason.
+#[utoipa::path(
+    post,
+    path = "/information-requests/{id}/rectification",
+    tag = "information requests",
+    params(("id" = String, Path, description = "The information request id")),
+    request_body = RectificationBody,
+    responses(
+        (status = 200, description = "Decided and answered", body = schema::InformationRequest),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "invalid_state: not a rectification request, or answered", body = ErrorBody),
+    ),
+    description = "Who: information_officer.",
+)]
 async fn decide_rectification(
     State(state): State<AppState>,
     user: AuthUser,
@@ -364,28 +581,43 @@ async fn decide_rectification(
     Ok(Json(current(&state, &id).await?))
 }
 
-#[derive(Deserialize)]
-struct RestrictionBody {
+#[derive(Deserialize, utoipa::ToSchema)]
+struct RestrictionDecisionBody {
     restrict: bool,
     #[serde(default)]
     reason: String,
 }
 
 /// Restriction: every case of the subject is frozen until it is lifted; or the request is refused.
+#[utoipa::path(
+    post,
+    path = "/information-requests/{id}/restriction",
+    tag = "information requests",
+    params(("id" = String, Path, description = "The information request id")),
+    request_body = RestrictionDecisionBody,
+    responses(
+        (status = 200, description = "Decided and answered", body = schema::InformationRequest),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "invalid_state: not a restriction request, or answered", body = ErrorBody),
+    ),
+    description = "Who: information_officer.",
+)]
 async fn decide_restriction(
     State(state): State<AppState>,
     user: AuthUser,
     ApiPath(id): ApiPath<String>,
-    ApiJson(body): ApiJson<RestrictionBody>,
+    ApiJson(body): ApiJson<RestrictionDecisionBody>,
 ) -> Result<Json<Value>, ApiError> {
     let actor = user.require(&[Role::InformationOfficer])?;
     crate::rights::decide_restriction(&state, actor, &id, body.restrict, &body.reason).await?;
     Ok(Json(current(&state, &id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ObjectionBody {
     uphold: bool,
+    /// `networking`, `alumni_email`, `alumni_book` or `images`.
     #[serde(default)]
     uses: Vec<String>,
     #[serde(default)]
@@ -411,6 +643,20 @@ pub fn parse_uses<'a>(
 
 /// Objection: upheld, the uses objected to stop on every case of the subject; not upheld, the reason gives
 /// the compelling grounds to go on.
+#[utoipa::path(
+    post,
+    path = "/information-requests/{id}/objection",
+    tag = "information requests",
+    params(("id" = String, Path, description = "The information request id")),
+    request_body = ObjectionBody,
+    responses(
+        (status = 200, description = "Decided and answered", body = schema::InformationRequest),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "invalid_state: not an objection, or answered", body = ErrorBody),
+    ),
+    description = "Who: information_officer.",
+)]
 async fn decide_objection(
     State(state): State<AppState>,
     user: AuthUser,
@@ -423,8 +669,10 @@ async fn decide_objection(
     Ok(Json(current(&state, &id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct RefusalBody {
+    /// `cost_limit`, `vexatious`, `accessible_elsewhere`, `future_publication`, `public_affairs`,
+    /// `personal_data`, `confidence` or `commercial_interests`.
     ground: String,
     #[serde(default)]
     reason: String,
@@ -443,6 +691,20 @@ pub fn parse_ground(name: &str) -> Result<domain::request::FoiGround, ApiError> 
 
 /// An FOI request is refused: the refusal notice naming the section, why it applies and, for a qualified
 /// exemption, the public interest reasons, is the response.
+#[utoipa::path(
+    post,
+    path = "/information-requests/{id}/refusal",
+    tag = "information requests",
+    params(("id" = String, Path, description = "The information request id")),
+    request_body = RefusalBody,
+    responses(
+        (status = 200, description = "Refused; the refusal notice is the response", body = schema::InformationRequest),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "invalid_state: not an FOI request, or answered", body = ErrorBody),
+    ),
+    description = "Who: information_officer.",
+)]
 async fn refuse(
     State(state): State<AppState>,
     user: AuthUser,

@@ -12,9 +12,13 @@ use serde_json::{Value, json};
 use domain::Role;
 use projections::retention;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, AuthUser};
 use crate::app::AppState;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(overview, place_hold, lift_hold, restrict, lift_restriction,))]
+pub struct Doc;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -30,6 +34,51 @@ pub fn router() -> Router<AppState> {
         )
 }
 
+/// What this module answers, as the OpenAPI document gives it.
+mod schema {
+    #![allow(dead_code)]
+
+    use chrono::NaiveDate;
+    use serde_json::Value;
+    use utoipa::ToSchema;
+
+    /// The retention schedule as of today.
+    #[derive(ToSchema)]
+    pub struct Overview {
+        as_of: NaiveDate,
+        /// Records past their date, to be destroyed by the next sweep (unless held).
+        overdue: Vec<Value>,
+        /// The next records to fall due, soonest first.
+        upcoming: Vec<Value>,
+        /// Records under a legal hold.
+        held: Vec<Value>,
+        /// The latest records destroyed, from the ledger.
+        destroyed: Vec<Value>,
+    }
+
+    #[derive(ToSchema)]
+    pub struct Hold {
+        application_id: String,
+        held: bool,
+    }
+
+    #[derive(ToSchema)]
+    pub struct Restriction {
+        application_id: String,
+        restricted: bool,
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/retention",
+    tag = "retention",
+    responses(
+        (status = 200, description = "The schedule", body = schema::Overview),
+        (status = 403, description = "forbidden", body = ErrorBody),
+    ),
+    description = "Who: information_officer.",
+)]
 async fn overview(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, ApiError> {
     user.require(&[Role::InformationOfficer])?;
     let today = Utc::now().date_naive();
@@ -42,12 +91,26 @@ async fn overview(State(state): State<AppState>, user: AuthUser) -> Result<Json<
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct HoldBody {
     reason: String,
 }
 
 /// A legal hold: the application is not destroyed, whatever the schedule says, until the hold is lifted.
+#[utoipa::path(
+    post,
+    path = "/applications/{id}/hold",
+    tag = "retention",
+    params(("id" = String, Path, description = "The application id")),
+    request_body = HoldBody,
+    responses(
+        (status = 201, description = "Held", body = schema::Hold),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 410, description = "destroyed", body = ErrorBody),
+    ),
+    description = "Who: information_officer.",
+)]
 async fn place_hold(
     State(state): State<AppState>,
     user: AuthUser,
@@ -81,6 +144,18 @@ async fn place_hold(
     ))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/applications/{id}/hold",
+    tag = "retention",
+    params(("id" = String, Path, description = "The application id")),
+    responses(
+        (status = 200, description = "Lifted", body = schema::Hold),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found: no hold on it", body = ErrorBody),
+    ),
+    description = "Who: information_officer.",
+)]
 async fn lift_hold(
     State(state): State<AppState>,
     user: AuthUser,
@@ -93,7 +168,7 @@ async fn lift_hold(
     Ok(Json(json!({ "application_id": id, "held": false })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct RestrictionBody {
     reason: String,
     /// The restriction request this answers, if any.
@@ -101,6 +176,21 @@ struct RestrictionBody {
 }
 
 /// Processing is restricted at the applicant's request: the case does not move until it is lifted.
+#[utoipa::path(
+    post,
+    path = "/applications/{id}/restriction",
+    tag = "retention",
+    params(("id" = String, Path, description = "The application id")),
+    request_body = RestrictionBody,
+    responses(
+        (status = 200, description = "Restricted: the case does not move until lifted", body = schema::Restriction),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "invalid_state: already restricted", body = ErrorBody),
+        (status = 410, description = "destroyed", body = ErrorBody),
+    ),
+    description = "Who: information_officer.",
+)]
 async fn restrict(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
@@ -115,12 +205,27 @@ async fn restrict(
     Ok(Json(json!({ "application_id": id, "restricted": true })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct LiftBody {
     #[serde(default)]
     reason: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/applications/{id}/restriction/lift",
+    tag = "retention",
+    params(("id" = String, Path, description = "The application id")),
+    request_body = LiftBody,
+    responses(
+        (status = 200, description = "Lifted", body = schema::Restriction),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "invalid_state: not restricted", body = ErrorBody),
+        (status = 410, description = "destroyed", body = ErrorBody),
+    ),
+    description = "Who: information_officer.",
+)]
 async fn lift_restriction(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,

@@ -16,9 +16,13 @@ use domain::recipient::{RecipientCommand, RecipientKind};
 use projections::application_view::{self, ApplicationView};
 use projections::recipients;
 
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, AuthUser};
 use crate::app::AppState;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(register, list, disclose, disclosures, refusals, mark_notice_sent,))]
+pub struct Doc;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -34,13 +38,29 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct RecipientBody {
     name: String,
+    /// `british_mission`, `study_country_embassy`, `home_country_mission` or `joint_sponsor`.
     kind: String,
+    /// Where the mission stands, or the nation it represents (a home country mission), by its English short
+    /// name.
     country: String,
 }
 
+#[utoipa::path(
+    post,
+    operation_id = "register_recipient",
+    path = "/recipients",
+    tag = "sharing",
+    request_body = RecipientBody,
+    responses(
+        (status = 201, description = "Registered", body = schema::RecipientRegistered),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 422, description = "invalid: an unknown kind or country", body = ErrorBody),
+    ),
+    description = "Who: admin.",
+)]
 async fn register(
     State(state): State<AppState>,
     user: AuthUser,
@@ -66,6 +86,17 @@ async fn register(
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }
 
+#[utoipa::path(
+    get,
+    operation_id = "list_recipients",
+    path = "/recipients",
+    tag = "sharing",
+    responses(
+        (status = 200, description = "The register of recipients", body = Vec<Object>),
+        (status = 403, description = "forbidden", body = ErrorBody),
+    ),
+    description = "Who: admin, programme_officer, information_officer.",
+)]
 async fn list(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, ApiError> {
     user.require(&[
         Role::Admin,
@@ -75,10 +106,11 @@ async fn list(State(state): State<AppState>, user: AuthUser) -> Result<Json<Valu
     Ok(Json(json!(recipients::list(&state.db).await?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct DisclosureBody {
     recipient_id: String,
     purpose: String,
+    /// Contract paths of the fields to disclose: `personal.full_name`, ...
     fields: Vec<String>,
 }
 
@@ -90,6 +122,21 @@ async fn load(state: &AppState, id: &str) -> Result<ApplicationView, ApiError> {
 
 /// A programme officer discloses chosen fields to a registered recipient. The sharing rule decides; a
 /// refusal is recorded on the application and answered 403 `sharing_not_permitted` with the reason.
+#[utoipa::path(
+    post,
+    path = "/applications/{id}/disclosures",
+    tag = "sharing",
+    params(("id" = String, Path, description = "The application id")),
+    request_body = DisclosureBody,
+    responses(
+        (status = 201, description = "Disclosed and logged", body = schema::Disclosed),
+        (status = 403, description = "forbidden; sharing_not_permitted: `reason` says why; the refusal is recorded", body = ErrorBody),
+        (status = 404, description = "not_found: no such application or recipient", body = ErrorBody),
+        (status = 409, description = "invalid_state", body = ErrorBody),
+        (status = 410, description = "destroyed", body = ErrorBody),
+    ),
+    description = "Who: programme_officer.",
+)]
 async fn disclose(
     State(state): State<AppState>,
     user: AuthUser,
@@ -136,6 +183,18 @@ async fn disclose(
 }
 
 /// The disclosure log of one application.
+#[utoipa::path(
+    get,
+    path = "/applications/{id}/disclosures",
+    tag = "sharing",
+    params(("id" = String, Path, description = "The application id")),
+    responses(
+        (status = 200, description = "The disclosure log", body = Vec<schema::Disclosure>),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+    ),
+    description = "Who: programme_officer, information_officer.",
+)]
 async fn disclosures(
     State(state): State<AppState>,
     user: AuthUser,
@@ -163,6 +222,18 @@ async fn disclosures(
 }
 
 /// The disclosures asked for and refused on one application, with the reason of each.
+#[utoipa::path(
+    get,
+    path = "/applications/{id}/disclosure-refusals",
+    tag = "sharing",
+    params(("id" = String, Path, description = "The application id")),
+    responses(
+        (status = 200, description = "The disclosures refused, each with its reason", body = Vec<Object>),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+    ),
+    description = "Who: programme_officer, information_officer.",
+)]
 async fn refusals(
     State(state): State<AppState>,
     user: AuthUser,
@@ -174,6 +245,20 @@ async fn refusals(
 }
 
 /// A programme officer has told the recipient of the corrections they were owed.
+#[utoipa::path(
+    post,
+    path = "/applications/{id}/rectification-notices/{recipient_id}",
+    tag = "sharing",
+    params(("id" = String, Path, description = "The application id"), ("recipient_id" = String, Path, description = "The recipient told")),
+    responses(
+        (status = 200, description = "Marked sent", body = schema::Notices),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found: no such application, or no notice owed to that recipient", body = ErrorBody),
+        (status = 409, description = "invalid_state", body = ErrorBody),
+        (status = 410, description = "destroyed", body = ErrorBody),
+    ),
+    description = "Who: programme_officer.",
+)]
 async fn mark_notice_sent(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
@@ -185,6 +270,44 @@ async fn mark_notice_sent(
     Ok(Json(
         json!({ "rectification_notices": view.rectification_notices }),
     ))
+}
+
+/// What this module answers, as the OpenAPI document gives it.
+mod schema {
+    #![allow(dead_code)]
+
+    use chrono::{DateTime, Utc};
+    use serde_json::Value;
+    use utoipa::ToSchema;
+
+    #[derive(ToSchema)]
+    pub struct RecipientRegistered {
+        id: String,
+    }
+
+    #[derive(ToSchema)]
+    pub struct Disclosed {
+        disclosure_id: String,
+    }
+
+    /// A disclosure made: to whom, what, why and when.
+    #[derive(ToSchema)]
+    pub struct Disclosure {
+        disclosure_id: String,
+        recipient_id: String,
+        recipient_name: String,
+        kind: String,
+        purpose: String,
+        fields: Vec<String>,
+        at: DateTime<Utc>,
+        disclosed_by: String,
+    }
+
+    #[derive(ToSchema)]
+    pub struct Notices {
+        /// The corrections owed to each recipient, and whether they were sent.
+        rectification_notices: Vec<Value>,
+    }
 }
 
 /// The recipients who were sent a value that an amendment just changed: those whose correction notices

@@ -7,9 +7,9 @@
 //! own (`etp_csrf`, SameSite=Strict).
 
 use axum::extract::FromRequestParts;
-use axum::http::HeaderMap;
 use axum::http::header::COOKIE;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method};
 use chrono::{DateTime, Duration, Utc};
 use rand::RngExt;
 use sha2::{Digest, Sha256};
@@ -225,6 +225,21 @@ pub fn check_anonymous_csrf(
     }
 }
 
+/// The path of the page a form was posted from, where the browser says it was a page of this site.
+fn page_of_form(headers: &HeaderMap) -> Option<String> {
+    let referer: axum::http::Uri = headers
+        .get(axum::http::header::REFERER)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()?;
+    let host = headers.get(axum::http::header::HOST)?.to_str().ok()?;
+    if referer.authority()?.as_str() != host {
+        return None;
+    }
+    super::safe_next(referer.path()).map(str::to_string)
+}
+
 impl FromRequestParts<AppState> for Session {
     type Rejection = PageError;
 
@@ -232,7 +247,14 @@ impl FromRequestParts<AppState> for Session {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let next = parts.uri.path().to_string();
+        // After sign-in the browser comes back with a GET: to the page it asked for, but never to the
+        // address a form was posted to, which is no page. A form goes back to the page it was on (the
+        // `Referer` of this site), or else to the person's home page.
+        let next = if parts.method == Method::GET || parts.method == Method::HEAD {
+            parts.uri.path().to_string()
+        } else {
+            page_of_form(&parts.headers).unwrap_or_else(|| "/".to_string())
+        };
         let Some(token) = read_cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(PageError::SignIn { next });
         };

@@ -14,19 +14,28 @@ use domain::application::rules::FieldProblem;
 use projections::application_view::ApplicationView;
 
 /// A partial application: any of the sections, each as in the application body.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicationPatch {
+    /// The fields given are set; an empty string or `null` clears one.
+    #[schema(value_type = Option<schema::PersonalSection>)]
     personal: Option<Map<String, Value>>,
+    /// The whole list, replacing what was there.
+    #[schema(value_type = Option<Vec<Object>>)]
     education: Option<Vec<Map<String, Value>>>,
+    /// The whole list, replacing what was there.
+    #[schema(value_type = Option<Vec<Object>>)]
     employment: Option<Vec<Map<String, Value>>>,
+    /// One to three at submission; the whole list, replacing what was there.
     courses: Option<Vec<CourseBody>>,
+    /// The essays given are set; an empty string or `null` clears one.
+    #[schema(value_type = Option<schema::EssaysSection>)]
     essays: Option<Map<String, Value>>,
     referees: Option<Vec<RefereeBody>>,
     preferences: Option<PreferencesPatchBody>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CourseBody {
     #[serde(default)]
@@ -37,7 +46,7 @@ struct CourseBody {
     level: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RefereeBody {
     #[serde(default)]
@@ -46,7 +55,7 @@ struct RefereeBody {
     email: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PreferencesPatchBody {
     networking_opt_out: Option<bool>,
@@ -133,7 +142,7 @@ impl ApplicationPatch {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PreferencesBody {
     pub networking_opt_out: bool,
@@ -154,8 +163,10 @@ impl PreferencesBody {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct AmendmentBody {
+    /// Contract paths of personal fields and their new values: `{"personal.email": "..."}`.
+    #[schema(value_type = HashMap<String, String>)]
     pub changes: Map<String, Value>,
     #[serde(default)]
     pub reason: String,
@@ -182,29 +193,33 @@ impl AmendmentBody {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct EligibilityBody {
     pub eligible: bool,
     #[serde(default)]
     pub reason: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct AssignmentBody {
     pub committee_member_id: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ConflictBody {
     #[serde(default)]
     pub reason: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ScoresBody {
+    #[schema(minimum = 0, maximum = 10)]
     pub leadership: i64,
+    #[schema(minimum = 0, maximum = 10)]
     pub networking: i64,
+    #[schema(minimum = 0, maximum = 10)]
     pub study_plan: i64,
+    #[schema(minimum = 0, maximum = 10)]
     pub career_plan: i64,
     #[serde(default)]
     pub comment: String,
@@ -225,17 +240,21 @@ impl ScoresBody {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct DecisionBody {
+    /// `selected`, `reserve` or `unsuccessful`.
     pub outcome: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct AwardBody {
     pub institution: String,
     pub course: String,
     pub level: String,
+    /// YYYY-MM-DD.
+    #[schema(format = Date)]
     pub start_date: String,
+    /// The recipient id of a joint sponsor of the award, to whom it may then be disclosed.
     pub joint_sponsor_id: Option<String>,
 }
 
@@ -277,9 +296,11 @@ impl AwardBody {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CompletionBody {
     pub outcome: String,
+    /// YYYY-MM-DD.
+    #[schema(format = Date)]
     pub completed_on: String,
 }
 
@@ -295,15 +316,19 @@ impl CompletionBody {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ImmigrationBody {
     pub kind: String,
     pub reference: String,
+    /// YYYY-MM-DD.
+    #[schema(format = Date)]
     pub issued_on: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CreateBody {
+    /// Two consecutive years: `2026-27`.
+    #[schema(example = "2026-27")]
     pub cycle: String,
 }
 
@@ -400,4 +425,203 @@ fn award(view: &ApplicationView) -> Value {
             })
         })
         .unwrap_or(Value::Null)
+}
+
+/// The shapes the OpenAPI document gives for what this module answers. They describe the JSON that `render`
+/// and the handlers build; `tests/api/openapi.rs` checks real answers against them.
+pub mod schema {
+    #![allow(dead_code)]
+
+    use chrono::{DateTime, NaiveDate, Utc};
+    use serde_json::Value;
+    use utoipa::ToSchema;
+
+    /// Where an application is in its lifecycle.
+    #[derive(ToSchema)]
+    #[schema(rename_all = "snake_case")]
+    pub enum StatusName {
+        Draft,
+        Submitted,
+        Eligible,
+        Ineligible,
+        UnderReview,
+        Selected,
+        Reserve,
+        Unsuccessful,
+        Awarded,
+        Alumni,
+        Withdrawn,
+    }
+
+    /// The personal section; a field not yet filled in is `null`.
+    #[derive(ToSchema)]
+    pub struct PersonalSection {
+        full_name: Option<String>,
+        /// YYYY-MM-DD.
+        date_of_birth: Option<String>,
+        email: Option<String>,
+        phone: Option<String>,
+        address: Option<String>,
+        nationality: Option<String>,
+        country_of_residence: Option<String>,
+    }
+
+    /// The four essays, each 1–500 words at submission; one not yet written is `null`.
+    #[derive(ToSchema)]
+    pub struct EssaysSection {
+        leadership: Option<String>,
+        networking: Option<String>,
+        study_plan: Option<String>,
+        career_plan: Option<String>,
+    }
+
+    #[derive(ToSchema)]
+    pub struct Course {
+        institution: String,
+        course: String,
+        level: String,
+    }
+
+    #[derive(ToSchema)]
+    pub struct RefereeEntry {
+        name: String,
+        email: String,
+    }
+
+    /// The applicant's opt-outs, which the published lists obey.
+    #[derive(ToSchema)]
+    pub struct PreferencesSection {
+        networking_opt_out: bool,
+        alumni_email_opt_out: bool,
+        alumni_book_opt_out: bool,
+        images_opt_out: bool,
+    }
+
+    /// An application, as the person asking may see it. The owner and staff get every section; an
+    /// assigned committee member gets it without `preferences` and with only their own marks; staff also
+    /// get the case's eligibility, committee, decision, award, amendments and restriction.
+    #[derive(ToSchema)]
+    pub struct Application {
+        id: String,
+        cycle: String,
+        status: StatusName,
+        applicant_id: String,
+        personal: PersonalSection,
+        /// Each entry as the applicant gave it (institution, subject, dates ...).
+        education: Vec<Value>,
+        /// Each entry as the applicant gave it (employer, role, dates ...).
+        employment: Vec<Value>,
+        courses: Vec<Course>,
+        essays: EssaysSection,
+        referees: Vec<RefereeEntry>,
+        #[schema(required = false)]
+        preferences: PreferencesSection,
+        submitted_at: Option<DateTime<Utc>>,
+        /// `selected`, `reserve` or `unsuccessful` once decided.
+        decision: Option<String>,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+        /// The sequence number of the last event folded in.
+        version: i64,
+        #[schema(required = false)]
+        withdrawn_at: Option<DateTime<Utc>>,
+        #[schema(required = false)]
+        award: Option<Value>,
+        #[schema(required = false)]
+        eligibility: Option<Value>,
+        #[schema(required = false)]
+        committee: Option<Vec<Value>>,
+        /// The mean of the members' totals (0–40).
+        #[schema(required = false)]
+        mean_score: Option<f64>,
+        #[schema(required = false)]
+        decision_detail: Option<Value>,
+        #[schema(required = false)]
+        amendments: Option<Vec<Value>>,
+        #[schema(required = false)]
+        preference_changes: Option<Vec<Value>>,
+        #[schema(required = false)]
+        rectification_notices: Option<Vec<Value>>,
+        #[schema(required = false)]
+        restriction: Option<Value>,
+        /// After an amendment: the recipients who were sent a value that changed, to be told.
+        #[schema(required = false)]
+        notify_recipients: Option<Vec<NotifyRecipient>>,
+    }
+
+    #[derive(ToSchema)]
+    pub struct NotifyRecipient {
+        recipient_id: String,
+        recipient_name: String,
+        fields: Vec<String>,
+    }
+
+    /// A new application.
+    #[derive(ToSchema)]
+    pub struct Started {
+        id: String,
+        status: StatusName,
+    }
+
+    /// An applicant's own applications, or a page of the case list for staff (filtered and paged).
+    #[derive(ToSchema)]
+    pub struct ApplicationList {
+        /// Applications for an applicant; case summaries for staff.
+        items: Vec<Value>,
+        total: i64,
+        #[schema(required = false)]
+        limit: i64,
+        #[schema(required = false)]
+        offset: i64,
+    }
+
+    #[derive(ToSchema)]
+    pub struct ConflictDeclared {
+        application_id: String,
+        conflict_declared: bool,
+    }
+
+    #[derive(ToSchema)]
+    pub struct Scored {
+        application_id: String,
+        /// The four marks and the comment, as recorded.
+        scores: Value,
+        /// The four marks summed, 0–40.
+        total: i64,
+    }
+
+    #[derive(ToSchema)]
+    pub struct RecordCreated {
+        record_id: String,
+    }
+
+    /// An immigration record of an award holder; destroyed ones are absent.
+    #[derive(ToSchema)]
+    pub struct ImmigrationRecord {
+        record_id: String,
+        kind: String,
+        reference: String,
+        issued_on: NaiveDate,
+    }
+
+    /// One event of the case's history: what happened, when, and who did it.
+    #[derive(ToSchema)]
+    pub struct HistoryItem {
+        sequence: i64,
+        r#type: String,
+        at: DateTime<Utc>,
+        actor: String,
+        actor_role: String,
+    }
+
+    /// One read of the application's personal data by staff.
+    #[derive(ToSchema)]
+    pub struct Read {
+        at: DateTime<Utc>,
+        reader_id: String,
+        reader_name: Option<String>,
+        reader_role: String,
+        /// The route or page it was read through: `api`, `case_page`, `committee_page`, ...
+        through: String,
+    }
 }
