@@ -62,6 +62,7 @@ fn draft() -> Application {
 fn carry_out(application: &Application, by: Actor, command: ApplicationCommand) -> Application {
     let services = ApplicationServices {
         staff: Arc::new(NoStaff),
+        cycles: Arc::new(domain::cycle::OpenAllYear),
     };
     let mut after = application.clone();
     let (outcome, events) = futures::executor::block_on(async {

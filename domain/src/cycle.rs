@@ -1,6 +1,14 @@
-//! Application cycles, named `YYYY-YY` (`2026-27`).
+//! Application cycles, named `YYYY-YY` (`2026-27`), and their terms: when a cycle takes applications,
+//! whether its committee reviews blind, and who is eligible. An administrator sets the terms; a cycle whose
+//! terms were never set is open all year, without blind review, to every nationality.
+
+pub mod aggregate;
 
 use serde::{Deserialize, Serialize};
+
+pub use aggregate::{
+    Cycle, CycleCommand, CycleError, CycleEvent, CycleTerms, CycleTermsSource, OpenAllYear,
+};
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]

@@ -11,6 +11,7 @@ pub mod country;
 pub mod cycle;
 pub mod immigration;
 pub mod personal;
+pub mod ranking;
 pub mod recipient;
 pub mod request;
 pub mod retention;

@@ -85,6 +85,7 @@ impl StaffDirectory for FakeStaff {
 fn services() -> ApplicationServices {
     ApplicationServices {
         staff: Arc::new(FakeStaff::standard()),
+        cycles: Arc::new(domain::cycle::OpenAllYear),
     }
 }
 
@@ -1911,6 +1912,7 @@ async fn committee_members_are_assigned_only_while_eligible_or_under_review() {
 async fn an_unreadable_staff_directory_refuses_the_assignment_so_it_can_be_retried() {
     TestFramework::<Application>::with(ApplicationServices {
         staff: Arc::new(FakeStaff::unavailable()),
+        cycles: Arc::new(domain::cycle::OpenAllYear),
     })
     .given(eligible())
     .when_async(by(officer(), assign(MEMBER)))
@@ -1952,7 +1954,7 @@ async fn a_member_not_assigned_cannot_declare_a_conflict() {
 }
 
 #[tokio::test]
-async fn declaring_the_same_conflict_again_records_nothing() {
+async fn declaring_the_same_conflict_again_is_refused_as_already_made_and_records_nothing() {
     given(with(under_review(), [conflict(MEMBER)]))
         .when_async(by(
             member(),
@@ -1961,7 +1963,7 @@ async fn declaring_the_same_conflict_again_records_nothing() {
             },
         ))
         .await
-        .then_expect_events(vec![]);
+        .then_expect_error(E::ConflictOfInterest);
 }
 
 #[tokio::test]
@@ -2765,4 +2767,107 @@ async fn an_information_officer_corrects_personal_data_through_the_amendment_pat
             .await
             .then_expect_error(expected);
     }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Cycle terms: `cycle_is_open`, `nationality_is_eligible`.
+// ---------------------------------------------------------------------------------------------------------
+
+/// A cycle whose terms an administrator set.
+struct Terms(domain::cycle::CycleTerms);
+
+#[async_trait]
+impl domain::cycle::CycleTermsSource for Terms {
+    async fn terms_of(
+        &self,
+        _cycle: &CycleName,
+    ) -> Result<Option<domain::cycle::CycleTerms>, String> {
+        Ok(Some(self.0.clone()))
+    }
+}
+
+fn under_terms(
+    opens_on: NaiveDate,
+    closes_on: NaiveDate,
+    nationalities: &[&str],
+) -> ApplicationServices {
+    let eligible = (!nationalities.is_empty()).then(|| {
+        nationalities
+            .iter()
+            .map(|name| domain::country::Country::parse(name).expect("a country"))
+            .collect()
+    });
+    ApplicationServices {
+        staff: Arc::new(FakeStaff::standard()),
+        cycles: Arc::new(Terms(domain::cycle::CycleTerms {
+            opens_on,
+            closes_on,
+            blind_review: false,
+            eligible_nationalities: eligible,
+        })),
+    }
+}
+
+#[tokio::test]
+async fn a_cycle_takes_applications_only_between_its_dates() {
+    // The commands of these tests are issued on 2 March 2026.
+    let closed = E::CycleClosed {
+        cycle: "2026-27".to_string(),
+        opens_on: date(2026, 3, 3),
+        closes_on: date(2026, 5, 1),
+    };
+    TestFramework::<Application>::with(under_terms(date(2026, 3, 3), date(2026, 5, 1), &[]))
+        .given_no_previous_events()
+        .when_async(by(applicant(), C::StartApplication { cycle: cycle() }))
+        .await
+        .then_expect_error(closed.clone());
+    TestFramework::<Application>::with(under_terms(date(2026, 3, 3), date(2026, 5, 1), &[]))
+        .given(complete_draft())
+        .when_async(by(applicant(), C::SubmitApplication))
+        .await
+        .then_expect_error(closed);
+    // Open on its first and on its last day.
+    for (opens_on, closes_on) in [
+        (date(2026, 3, 2), date(2026, 5, 1)),
+        (date(2026, 1, 1), date(2026, 3, 2)),
+    ] {
+        TestFramework::<Application>::with(under_terms(opens_on, closes_on, &[]))
+            .given(complete_draft())
+            .when_async(by(applicant(), C::SubmitApplication))
+            .await
+            .then_expect_events(vec![Ev::ApplicationSubmitted {
+                submitted_at: now(),
+            }]);
+    }
+}
+
+#[tokio::test]
+async fn only_the_cycles_eligible_nationalities_are_submitted() {
+    let open = (date(2026, 1, 1), date(2026, 12, 31));
+    TestFramework::<Application>::with(under_terms(open.0, open.1, &["Nepal"]))
+        .given(complete_draft())
+        .when_async(by(applicant(), C::SubmitApplication))
+        .await
+        .then_expect_error(E::NotEligible {
+            reasons: vec!["your nationality is not one of those eligible in this cycle".into()],
+        });
+    let nationality = complete_draft()
+        .iter()
+        .find_map(|event| match event {
+            Ev::DraftSaved { changes, .. } => changes.known().and_then(|c| {
+                c.personal
+                    .get(&PersonalField::Nationality)
+                    .cloned()
+                    .flatten()
+            }),
+            _ => None,
+        })
+        .expect("the complete draft names a nationality");
+    TestFramework::<Application>::with(under_terms(open.0, open.1, &["Nepal", &nationality]))
+        .given(complete_draft())
+        .when_async(by(applicant(), C::SubmitApplication))
+        .await
+        .then_expect_events(vec![Ev::ApplicationSubmitted {
+            submitted_at: now(),
+        }]);
 }

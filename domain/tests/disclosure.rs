@@ -59,6 +59,7 @@ impl StaffDirectory for NoStaff {
 fn services() -> ApplicationServices {
     ApplicationServices {
         staff: Arc::new(NoStaff),
+        cycles: Arc::new(domain::cycle::OpenAllYear),
     }
 }
 

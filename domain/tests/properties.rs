@@ -1730,6 +1730,7 @@ fn run_application(steps: &[Step]) -> Result<Application, TestCaseError> {
     let staff = Arc::new(StaffList::of_the_programme());
     let services = ApplicationServices {
         staff: staff.clone(),
+        cycles: Arc::new(domain::cycle::OpenAllYear),
     };
     let mut journal: Journal<Application> = Journal::new();
     let mut clock = moment(2026, 1, 5, 9);
@@ -1893,6 +1894,7 @@ fn a_refused_disclosure_leaves_no_personal_data_in_clear() {
     let runtime = runtime();
     let services = ApplicationServices {
         staff: Arc::new(StaffList::of_the_programme()),
+        cycles: Arc::new(domain::cycle::OpenAllYear),
     };
     let mut application = Application::default();
     let mut log = Vec::new();

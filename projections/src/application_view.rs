@@ -602,6 +602,34 @@ pub(crate) async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
 }
 
 /// Reads one application as it stands.
+/// The view that one application's events leave, folded in memory (nothing is read or written): what
+/// time travel shows of the application as it stood after the last of them. `None` before it was started
+/// or once its personal data was destroyed.
+pub fn replay(events: &[RecordedEvent]) -> Result<Option<ApplicationView>, ProjectionError> {
+    let mut view: Option<ApplicationView> = None;
+    for event in events {
+        let payload = ApplicationEvent::deserialize(&event.payload)?;
+        match &payload {
+            ApplicationEvent::ApplicationStarted {
+                cycle,
+                applicant_id,
+            } => {
+                view = Some(ApplicationView::started(
+                    event,
+                    cycle.as_str(),
+                    applicant_id,
+                ));
+            }
+            ApplicationEvent::PersonalDataDestroyed { .. } => return Ok(None),
+            _ => {}
+        }
+        if let Some(view) = view.as_mut() {
+            view.apply(event, &payload);
+        }
+    }
+    Ok(view)
+}
+
 pub async fn find(db: &Db, id: &str) -> Result<Option<ApplicationView>, sqlx::Error> {
     if !crate::db::is_plausible_id(id) {
         return Ok(None);

@@ -351,6 +351,17 @@ pub async fn about(db: &Db, email: &str) -> Result<Vec<RequestView>, sqlx::Error
     Ok(rows.into_iter().map(|Json(view)| view).collect())
 }
 
+/// The requests not yet answered, of every kind (the figures of `GET /metrics` count them by their dates).
+pub async fn open(db: &Db) -> Result<Vec<RequestView>, sqlx::Error> {
+    const SQL: &str =
+        "SELECT doc FROM information_requests WHERE status <> 'responded' ORDER BY received_on, id";
+    let rows = on_pool!(db, p => sqlx::query(SQL).fetch_all(p).await?
+        .into_iter()
+        .map(|row| row.try_get::<Json<RequestView>, _>("doc"))
+        .collect::<Result<Vec<_>, _>>()?);
+    Ok(rows.into_iter().map(|Json(view)| view).collect())
+}
+
 /// The requests not yet answered that name whose data they are about.
 pub async fn open_with_subject(db: &Db) -> Result<Vec<RequestView>, sqlx::Error> {
     const SQL: &str = "SELECT doc FROM information_requests WHERE status <> 'responded' AND subject_email IS NOT NULL \

@@ -9,6 +9,8 @@ pub mod access_log;
 pub mod application_view;
 pub mod calendar;
 pub mod case_list;
+pub mod committee_scores;
+pub mod cycles;
 pub mod db;
 pub mod immigration_records;
 pub mod information_requests;
@@ -23,6 +25,7 @@ pub use recorded::{EventMetadata, RecordedEvent};
 
 use cqrs_es::Aggregate;
 use domain::application::{Application, ApplicationEvent};
+use domain::cycle::{Cycle, CycleEvent};
 use domain::immigration::{ImmigrationEvent, ImmigrationRecord};
 use domain::recipient::{Recipient, RecipientEvent};
 use domain::request::{InformationRequest, RequestEvent};
@@ -64,6 +67,7 @@ pub async fn project(
             {
                 let before = before.as_ref();
                 case_list::project(conn, before, &view, &payload).await?;
+                committee_scores::project(conn, before, &view).await?;
                 publishing::project(conn, before, &view).await?;
                 retention::project_application(conn, before, &view).await?;
                 return Ok(Some(view));
@@ -89,6 +93,10 @@ pub async fn project(
             let payload = RecipientEvent::deserialize(&event.payload)?;
             recipients::project(conn, event, &payload).await?;
         }
+        Cycle::TYPE => {
+            let payload = CycleEvent::deserialize(&event.payload)?;
+            cycles::project(conn, event, &payload).await?;
+        }
         _ => {}
     }
     Ok(None)
@@ -105,6 +113,7 @@ async fn destroy_application(
     application_view::forget(conn, &event.aggregate_id).await?;
     access_log::forget(conn, &event.aggregate_id).await?;
     case_list::forget(conn, &event.aggregate_id).await?;
+    committee_scores::forget(conn, &event.aggregate_id).await?;
     publishing::forget(conn, &event.aggregate_id).await?;
     retention::project_destroyed(conn, event, rule, destroyed_on).await
 }
@@ -113,6 +122,8 @@ async fn destroy_application(
 pub async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
     application_view::reset(conn).await?;
     case_list::reset(conn).await?;
+    committee_scores::reset(conn).await?;
+    cycles::reset(conn).await?;
     immigration_records::reset(conn).await?;
     publishing::reset(conn).await?;
     recipients::reset(conn).await?;

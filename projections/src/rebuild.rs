@@ -2,11 +2,11 @@
 //! hold, then the views of many streams written together.
 //!
 //! Every table an application feeds is a function of its view as it stands after its last event (the case
-//! list row, the published lists, the retention schedule), except the committee's assignments, which are
-//! folded here event by event as `case_list` records them, and the fact of a destruction, which the first
-//! `PersonalDataDestroyed` records. An application's views depend on nothing outside its own stream, so the
-//! streams can be replayed one after another rather than in commit order, and what this writes is what the
-//! event-by-event projection leaves (the rebuild tests compare the two).
+//! list row, the committee's totals, the published lists, the retention schedule), except the committee's
+//! assignments, which are folded here event by event as `case_list` records them, and the fact of a
+//! destruction, which the first `PersonalDataDestroyed` records. An application's views depend on nothing
+//! outside its own stream, so the streams can be replayed one after another rather than in commit order, and
+//! what this writes is what the event-by-event projection leaves (the rebuild tests compare the two).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
@@ -15,7 +15,9 @@ use domain::application::ApplicationEvent;
 use domain::retention::RecordKind;
 
 use crate::application_view::{self, ApplicationView};
-use crate::{Conn, ProjectionError, RecordedEvent, case_list, publishing, retention};
+use crate::{
+    Conn, ProjectionError, RecordedEvent, case_list, committee_scores, publishing, retention,
+};
 
 /// One application stream, folded.
 #[derive(Debug)]
@@ -107,6 +109,7 @@ pub async fn write_application_streams(
         })
         .collect();
     case_list::insert_assignments(conn, &assignments).await?;
+    committee_scores::insert_many(conn, &views).await?;
     retention::schedule_applications(conn, &views).await?;
     publishing::insert_many(conn, &views).await?;
     for stream in streams {

@@ -6,6 +6,7 @@ use chrono::Utc;
 use cqrs_es::{Aggregate, AggregateError, CqrsFramework};
 
 use domain::application::{Application, ApplicationCommand, ApplicationServices};
+use domain::cycle::{Cycle, CycleCommand};
 use domain::immigration::{ImmigrationCommand, ImmigrationRecord};
 use domain::recipient::{Recipient, RecipientCommand};
 use domain::request::{InformationRequest, RequestCommand};
@@ -17,6 +18,7 @@ use crate::auth::TokenKeys;
 use crate::config::Config;
 use crate::crypto::MasterKey;
 use crate::http::error::ApiError;
+use crate::metrics::CommandOutcome;
 use crate::store::EventRepository;
 use crate::store::cached::CachedEventStore;
 
@@ -37,10 +39,13 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Where destructions are also written, outside the database (`ETP_RETENTION_LEDGER`).
     pub retention_ledger: Option<std::path::PathBuf>,
+    /// What `GET /metrics` publishes of this process, and who may read it.
+    pub metrics: Arc<crate::metrics::Metrics>,
     applications: Arc<Framework<Application>>,
     immigration: Arc<Framework<ImmigrationRecord>>,
     recipients: Arc<Framework<Recipient>>,
     requests: Arc<Framework<InformationRequest>>,
+    cycles: Arc<Framework<Cycle>>,
 }
 
 impl AppState {
@@ -48,12 +53,14 @@ impl AppState {
         let repo = EventRepository::new(db.clone(), Arc::new(master));
         let services = ApplicationServices {
             staff: Arc::new(AccountDirectory::new(db.clone())),
+            cycles: Arc::new(projections::cycles::CycleCalendar::new(db.clone())),
         };
         let applications =
             CqrsFramework::new(CachedEventStore::new(repo.clone()), vec![], services);
         let immigration = CqrsFramework::new(CachedEventStore::new(repo.clone()), vec![], ());
         let recipients = CqrsFramework::new(CachedEventStore::new(repo.clone()), vec![], ());
         let requests = CqrsFramework::new(CachedEventStore::new(repo.clone()), vec![], ());
+        let cycles = CqrsFramework::new(CachedEventStore::new(repo.clone()), vec![], ());
         Self {
             db,
             repo,
@@ -61,10 +68,12 @@ impl AppState {
             throttle: crate::throttle::Throttle::new(jwt_secret),
             secure_cookies: false,
             retention_ledger: None,
+            metrics: Arc::new(crate::metrics::Metrics::new(None)),
             applications: Arc::new(applications),
             immigration: Arc::new(immigration),
             recipients: Arc::new(recipients),
             requests: Arc::new(requests),
+            cycles: Arc::new(cycles),
         }
     }
 
@@ -78,6 +87,7 @@ impl AppState {
         );
         state.secure_cookies = config.secure_cookies;
         state.retention_ledger = Some(config.retention_ledger.clone());
+        state.metrics = Arc::new(crate::metrics::Metrics::new(config.metrics_token.clone()));
         Ok(state)
     }
 
@@ -89,7 +99,7 @@ impl AppState {
         by: &Actor,
         command: ApplicationCommand,
     ) -> Result<(), ApiError> {
-        execute(&self.applications, id, by, command).await
+        execute(&self.metrics, &self.applications, id, by, command).await
     }
 
     pub async fn execute_recipient(
@@ -98,7 +108,7 @@ impl AppState {
         by: &Actor,
         command: RecipientCommand,
     ) -> Result<(), ApiError> {
-        execute(&self.recipients, id, by, command).await
+        execute(&self.metrics, &self.recipients, id, by, command).await
     }
 
     pub async fn execute_request(
@@ -107,7 +117,14 @@ impl AppState {
         by: &Actor,
         command: RequestCommand,
     ) -> Result<(), ApiError> {
-        execute(&self.requests, id, by, command).await
+        execute(&self.metrics, &self.requests, id, by, command).await
+    }
+
+    /// Sets a cycle's terms; the stream is the cycle's name.
+    pub async fn execute_cycle(&self, by: &Actor, command: CycleCommand) -> Result<(), ApiError> {
+        let CycleCommand::SetTerms { cycle, .. } = &command;
+        let id = cycle.to_string();
+        execute(&self.metrics, &self.cycles, &id, by, command).await
     }
 
     pub async fn execute_immigration(
@@ -116,11 +133,12 @@ impl AppState {
         by: &Actor,
         command: ImmigrationCommand,
     ) -> Result<(), ApiError> {
-        execute(&self.immigration, id, by, command).await
+        execute(&self.metrics, &self.immigration, id, by, command).await
     }
 }
 
 async fn execute<A, C>(
+    metrics: &crate::metrics::Metrics,
     framework: &Framework<A>,
     id: &str,
     by: &Actor,
@@ -140,8 +158,27 @@ where
             .execute_with_metadata(id, authored, metadata)
             .await
         {
-            Err(AggregateError::AggregateConflict) if attempt < ATTEMPTS => attempt += 1,
-            result => return result.map_err(ApiError::from),
+            Err(AggregateError::AggregateConflict) if attempt < ATTEMPTS => {
+                metrics.conflict(A::TYPE);
+                attempt += 1;
+            }
+            result => {
+                let outcome = match &result {
+                    Ok(()) => CommandOutcome::Accepted,
+                    Err(AggregateError::AggregateConflict) => {
+                        metrics.conflict(A::TYPE);
+                        CommandOutcome::Conflict
+                    }
+                    Err(_) => CommandOutcome::Refused,
+                };
+                let result = result.map_err(ApiError::from);
+                let outcome = match &result {
+                    Err(error) if error.status.is_server_error() => CommandOutcome::Failed,
+                    _ => outcome,
+                };
+                metrics.command(A::TYPE, outcome);
+                return result;
+            }
         }
     }
 }

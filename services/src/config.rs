@@ -12,6 +12,8 @@ use crate::crypto::MasterKey;
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/etp.db";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 const SECRETS_FILE: &str = "etp-secrets.env";
+/// The shortest `ETP_METRICS_TOKEN` accepted.
+const MIN_METRICS_TOKEN: usize = 16;
 
 /// A secret that never prints.
 #[derive(Clone)]
@@ -43,6 +45,9 @@ pub struct Config {
     pub secure_cookies: bool,
     /// The ledger of destroyed streams (`ETP_RETENTION_LEDGER`), kept apart from the database's backups.
     pub retention_ledger: std::path::PathBuf,
+    /// The token a scrape of `GET /metrics` must send as `Authorization: Bearer …` (`ETP_METRICS_TOKEN`);
+    /// `None` leaves `/metrics` open (it holds no personal data).
+    pub metrics_token: Option<Secret>,
 }
 
 /// The settings as the environment gives them, before secrets are found or made.
@@ -54,6 +59,7 @@ pub struct Environment {
     pub master_key: Option<String>,
     pub secure_cookies: Option<String>,
     pub retention_ledger: Option<String>,
+    pub metrics_token: Option<String>,
 }
 
 impl Environment {
@@ -66,6 +72,7 @@ impl Environment {
             master_key: read("ETP_MASTER_KEY"),
             secure_cookies: read("ETP_SECURE_COOKIES"),
             retention_ledger: read("ETP_RETENTION_LEDGER"),
+            metrics_token: read("ETP_METRICS_TOKEN"),
         }
     }
 }
@@ -100,6 +107,13 @@ impl Config {
             bail!("ETP_JWT_SECRET must be at least 32 bytes long");
         }
         MasterKey::from_hex(&master_key).context("ETP_MASTER_KEY")?;
+        if env
+            .metrics_token
+            .as_ref()
+            .is_some_and(|token| token.trim().len() < MIN_METRICS_TOKEN)
+        {
+            bail!("ETP_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN} characters long");
+        }
         Ok(Config {
             bind,
             jwt_secret: Secret::new(jwt_secret),
@@ -109,6 +123,7 @@ impl Config {
                 &database_url,
                 env.retention_ledger.as_deref(),
             ),
+            metrics_token: env.metrics_token.map(|token| Secret::new(token.trim())),
             database_url,
         })
     }
@@ -196,6 +211,22 @@ mod tests {
             ..Environment::default()
         };
         assert!(Config::load(env).is_err());
+    }
+
+    #[test]
+    fn a_short_metrics_token_is_refused_and_a_long_one_kept() {
+        let env = |token: &str| Environment {
+            jwt_secret: Some("j".repeat(32)),
+            master_key: Some("ab".repeat(32)),
+            metrics_token: Some(token.into()),
+            ..Environment::default()
+        };
+        assert!(Config::load(env("short")).is_err());
+        let config = Config::load(env("a token long enough to scrape")).unwrap();
+        assert_eq!(
+            config.metrics_token.map(|token| token.expose().to_string()),
+            Some("a token long enough to scrape".to_string())
+        );
     }
 
     #[test]

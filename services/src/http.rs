@@ -3,6 +3,7 @@
 pub mod applications;
 pub mod auth_routes;
 pub mod calendar;
+pub mod cycles;
 pub mod error;
 pub mod extract;
 pub mod openapi;
@@ -41,16 +42,18 @@ pub fn router(state: AppState) -> Router {
         .merge(publishing::router())
         .merge(retention::router())
         .merge(calendar::router())
+        .merge(cycles::router())
         .merge(requests::router())
         .route("/openapi.json", get(openapi::serve))
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(crate::metrics::serve))
         .nest("/api", api)
         .merge(crate::pages::router())
         .fallback(page_not_found)
-        .with_state(state)
+        .with_state(state.clone())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
@@ -81,6 +84,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::metrics::record,
+        ))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 

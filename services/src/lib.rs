@@ -9,6 +9,7 @@ pub mod config;
 pub mod crypto;
 pub mod demo;
 pub mod http;
+pub mod metrics;
 pub mod pages;
 pub mod responses;
 pub mod retention;
@@ -30,4 +31,40 @@ pub fn log_filter(mut filter: tracing_subscriber::EnvFilter) -> tracing_subscrib
         }
     }
     filter
+}
+
+/// How `etp` writes its log (`ETP_LOG_FORMAT`): lines for a person to read (the default), or one JSON object
+/// per line for a log collector, with the fields of the request span (method, route template, request id).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl LogFormat {
+    /// The format `ETP_LOG_FORMAT` names: unset, empty or `text` for text, `json` for JSON.
+    pub fn parse(value: Option<&str>) -> Result<LogFormat, String> {
+        match value.map(str::trim) {
+            None | Some("" | "text") => Ok(LogFormat::Text),
+            Some("json") => Ok(LogFormat::Json),
+            Some(_) => Err("ETP_LOG_FORMAT must be text or json".to_string()),
+        }
+    }
+
+    pub fn from_env() -> Result<LogFormat, String> {
+        Self::parse(std::env::var("ETP_LOG_FORMAT").ok().as_deref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LogFormat;
+
+    #[test]
+    fn the_log_format_is_text_unless_json_is_asked_for() {
+        assert_eq!(LogFormat::parse(None), Ok(LogFormat::Text));
+        assert_eq!(LogFormat::parse(Some("text")), Ok(LogFormat::Text));
+        assert_eq!(LogFormat::parse(Some("json")), Ok(LogFormat::Json));
+        assert!(LogFormat::parse(Some("yaml")).is_err());
+    }
 }

@@ -246,8 +246,24 @@ pub async fn sweep(
 }
 
 /// A sweep that takes at most `limit` of the due streams (the oldest first), so a large backlog can be
-/// worked through in parts; the next sweep goes on where this one stopped.
+/// worked through in parts; the next sweep goes on where this one stopped. A sweep that is not a dry run
+/// is counted in the process's metrics, with what it destroyed.
 pub async fn sweep_at_most(
+    state: &AppState,
+    ledger: &Ledger,
+    as_of: NaiveDate,
+    dry_run: bool,
+    limit: Option<usize>,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> anyhow::Result<SweepReport> {
+    let outcome = sweep_due(state, ledger, as_of, dry_run, limit, progress).await;
+    if !dry_run {
+        state.metrics.sweep_ended(outcome.as_ref().ok());
+    }
+    outcome
+}
+
+async fn sweep_due(
     state: &AppState,
     ledger: &Ledger,
     as_of: NaiveDate,
@@ -366,11 +382,12 @@ pub async fn sweep_at_most(
 }
 
 /// The tables whose rows hold data keys or personal data.
-const TABLES_WITH_PERSONAL_DATA: [&str; 12] = [
+const TABLES_WITH_PERSONAL_DATA: [&str; 13] = [
     "stream_keys",
     "application_views",
     "case_list",
     "case_assignments",
+    "committee_scores",
     "immigration_records",
     "scholar_directory",
     "alumni_networking",

@@ -412,6 +412,37 @@ impl EventRepository {
         Ok(all)
     }
 
+    /// An application as it stood at a moment: its stream read back, opened, and folded only as far as the
+    /// last event recorded at or before `as_of`, in memory, as the view's projector folds it. `None` where
+    /// the application did not exist yet (or does not at all).
+    pub async fn application_as_of(
+        &self,
+        aggregate_id: &str,
+        as_of: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<ApplicationView>, StoreError> {
+        const TYPE: &str = "Application";
+        let events = self.read_stream(TYPE, aggregate_id, 0).await?;
+        let mut recorded = Vec::new();
+        for event in events {
+            // Metadata that cannot be read is an event of no moment: it is not shown as of any.
+            let Some(metadata) = EventMetadata::from_json(&event.metadata) else {
+                continue;
+            };
+            if metadata.at > as_of {
+                break;
+            }
+            recorded.push(projections::RecordedEvent {
+                aggregate_type: event.aggregate_type,
+                aggregate_id: event.aggregate_id,
+                sequence: event.sequence as i64,
+                event_type: event.event_type,
+                payload: event.payload,
+                metadata,
+            });
+        }
+        Ok(projections::application_view::replay(&recorded)?)
+    }
+
     /// One stream's history: who did what, when, without any payload.
     pub async fn history(
         &self,

@@ -31,6 +31,8 @@ pub(crate) fn etp(dir: &Path, database_url: &str, args: &[&str]) -> Command {
         .env_remove("ETP_JWT_SECRET")
         .env_remove("ETP_MASTER_KEY")
         .env_remove("ETP_BIND")
+        .env_remove("ETP_LOG_FORMAT")
+        .env_remove("ETP_METRICS_TOKEN")
         .env("RUST_LOG", "warn");
     command
 }
@@ -157,8 +159,20 @@ impl Server {
         secrets: Option<(&str, &str)>,
         log: Option<(&Path, &str)>,
     ) -> Server {
+        Self::start_with(dir, database_url, secrets, log, &[]).await
+    }
+
+    /// As `start_logging`, with more variables set in the server's environment.
+    pub(crate) async fn start_with(
+        dir: &Path,
+        database_url: &str,
+        secrets: Option<(&str, &str)>,
+        log: Option<(&Path, &str)>,
+        env: &[(&str, &str)],
+    ) -> Server {
         let port = free_port();
         let mut command = etp(dir, database_url, &["serve"]);
+        command.envs(env.iter().copied());
         command
             .env("ETP_BIND", format!("127.0.0.1:{port}"))
             .stdin(Stdio::null())

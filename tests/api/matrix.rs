@@ -76,7 +76,7 @@ enum Request {
 struct Route {
     method: Method,
     /// `{id}` is the case, `{request}` the information request, `{recipient}` a registered recipient,
-    /// `{unique}` a fresh string per call.
+    /// `{cycle}` a cycle other than the cases' (2027-28), `{unique}` a fresh string per call.
     path: &'static str,
     body: Option<Value>,
     case: Case,
@@ -176,6 +176,15 @@ pub fn route_list() -> Vec<(Method, &'static str)> {
         .collect()
 }
 
+/// Every route the matrix calls with the body it sends (its placeholders as written: `{id}`, `{member_id}`,
+/// `{recipient}`, `{unique}`, ...).
+pub fn route_calls() -> Vec<(Method, &'static str, Option<Value>)> {
+    routes()
+        .into_iter()
+        .map(|route| (route.method, route.path, route.body))
+        .collect()
+}
+
 fn routes() -> Vec<Route> {
     use Caller::*;
     use Method as M;
@@ -221,6 +230,9 @@ fn routes() -> Vec<Route> {
         route(M::GET, "/api/applications/{id}", Case::UnderReview)
             .allow(&[Owner, Helpdesk, Officer, Member, Information, Admin], 200)
             .refuse(&[OtherMember], 404),
+        // Time travel is for the staff who see whole cases.
+        route(M::GET, "/api/applications/{id}?as_of=2099-01-01T00:00:00Z", Case::UnderReview)
+            .allow(&case_staff, 200),
         route(M::PATCH, "/api/applications/{id}", Case::Draft)
             .body(json!({"essays": {"leadership": "Test: an essay."}}))
             .allow(&[Owner], 200),
@@ -277,6 +289,12 @@ fn routes() -> Vec<Route> {
             .after(Information, M::POST, "/api/applications/{id}/restriction", json!({"reason": "Test: accuracy contested"}))
             .body(json!({"reason": "Test: settled"}))
             .allow(&[Information], 200),
+        // Cycles and selection (another cycle than the cases', always open)
+        route(M::PUT, "/api/cycles/{cycle}", Case::None)
+            .body(json!({"opens_on": "2026-01-01", "closes_on": "2028-12-31", "blind_review": false}))
+            .allow(&[Admin], 200),
+        route(M::GET, "/api/cycles/{cycle}", Case::None).allow(&STAFF, 200),
+        route(M::GET, "/api/cycles/{cycle}/ranking", Case::None).allow(&[Officer], 200),
         // Sharing
         route(M::POST, "/api/recipients", Case::None)
             .body(json!({"name": "Test Mission", "kind": "british_mission", "country": "Kenya"}))
@@ -497,6 +515,7 @@ async fn every_route_answers_everyone_with_the_status_the_contract_gives(app: Te
                 path = path.replace("{request}", request_id);
             }
             path = path.replace("{recipient}", &recipient);
+            path = path.replace("{cycle}", "2027-28");
             let body = route.body.as_ref().map(|body| {
                 day = day.succ_opt().unwrap();
                 let text = body

@@ -41,17 +41,17 @@ on_both_stores!(
 // ---------------------------------------------------------------------------------------------------------
 
 /// A browser: its own cookie jar, redirects not followed.
-struct Browser {
+pub(crate) struct Browser {
     address: String,
     client: reqwest::Client,
     cookies: BTreeMap<String, String>,
 }
 
 /// What the browser received for one request.
-struct Answer {
-    status: StatusCode,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
     headers: HeaderMap,
-    body: String,
+    pub(crate) body: String,
 }
 
 /// A form as the browser would post it: what the page fills in, hidden fields included.
@@ -76,7 +76,7 @@ impl Browser {
         }
     }
 
-    async fn get(&mut self, path: &str) -> Answer {
+    pub(crate) async fn get(&mut self, path: &str) -> Answer {
         let request = self.client.get(format!("{}{path}", self.address));
         self.send(request).await
     }
@@ -507,7 +507,7 @@ async fn sign_in_at(app: &TestApp, email: &str) -> (Browser, String) {
     (browser, home)
 }
 
-async fn sign_in(app: &TestApp, email: &str) -> Browser {
+pub(crate) async fn sign_in(app: &TestApp, email: &str) -> Browser {
     sign_in_at(app, email).await.0
 }
 

@@ -190,6 +190,7 @@ mod no_personal_data_in_the_logs {
         super::a_whole_scenario_leaves_no_marker_of_personal_data_in_the_servers_log(
             dir.path(),
             &url,
+            super::LogFormat::Text,
         )
         .await;
     }
@@ -201,9 +202,97 @@ mod no_personal_data_in_the_logs {
         super::a_whole_scenario_leaves_no_marker_of_personal_data_in_the_servers_log(
             dir.path(),
             &database.url,
+            super::LogFormat::Text,
         )
         .await;
     }
+}
+
+/// The same scenario with `ETP_LOG_FORMAT=json`: every line of the log is a JSON object, each line logged
+/// while a request was answered carries that request's id and route template, and none holds personal data.
+mod no_personal_data_in_the_json_logs {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = crate::cli::sqlite_url(dir.path());
+        super::a_whole_scenario_leaves_no_marker_of_personal_data_in_the_servers_log(
+            dir.path(),
+            &url,
+            super::LogFormat::Json,
+        )
+        .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let dir = tempfile::tempdir().unwrap();
+        let database = crate::cli::PostgresDatabase::create().await;
+        super::a_whole_scenario_leaves_no_marker_of_personal_data_in_the_servers_log(
+            dir.path(),
+            &database.url,
+            super::LogFormat::Json,
+        )
+        .await;
+    }
+}
+
+/// The log format the server is started with (`ETP_LOG_FORMAT`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Every line of a JSON log is an object; a line logged inside a request's span carries the request's id
+/// (a UUID) and the route template. Answers how many lines were a request's.
+fn every_line_is_json_and_a_requests_line_names_its_request(log: &str) -> usize {
+    let mut request_lines = 0;
+    for (number, line) in log
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let object: Value = serde_json::from_str(line).unwrap_or_else(|error| {
+            panic!(
+                "line {} of the log is not JSON ({error}): {line}",
+                number + 1
+            )
+        });
+        assert!(
+            object.is_object(),
+            "line {} is not an object: {line}",
+            number + 1
+        );
+        for field in ["timestamp", "level", "target"] {
+            assert!(
+                object.get(field).is_some(),
+                "line {} has no {field}: {line}",
+                number + 1
+            );
+        }
+        let spans = object["spans"].as_array().cloned().unwrap_or_default();
+        if let Some(request) = spans.iter().find(|span| span["name"] == "request") {
+            request_lines += 1;
+            let id = request["request_id"].as_str().unwrap_or_default();
+            assert!(
+                uuid::Uuid::parse_str(id).is_ok(),
+                "line {} is a request's but carries no request id: {line}",
+                number + 1
+            );
+            assert!(
+                request["route"]
+                    .as_str()
+                    .is_some_and(|route| route.starts_with('/') || route == "unmatched"),
+                "line {} is a request's but names no route template: {line}",
+                number + 1
+            );
+            assert_eq!(
+                object["span"]["request_id"], request["request_id"],
+                "{line}"
+            );
+        }
+    }
+    request_lines
 }
 
 /// A string that appears nowhere but where the test put it: `mkq` (no English word has it), a tag, a number.
@@ -214,6 +303,7 @@ fn marker(tag: &str) -> String {
 async fn a_whole_scenario_leaves_no_marker_of_personal_data_in_the_servers_log(
     dir: &std::path::Path,
     url: &str,
+    format: LogFormat,
 ) {
     use crate::cli::{Server, assert_success, etp, run};
     use reqwest::Method;
@@ -253,11 +343,16 @@ async fn a_whole_scenario_leaves_no_marker_of_personal_data_in_the_servers_log(
     }
     let log = dir.join("server.log");
     // The most an operator would turn on to look into a problem: every event of ours and of the stack.
-    let server = Server::start_logging(
+    let env: &[(&str, &str)] = match format {
+        LogFormat::Text => &[],
+        LogFormat::Json => &[("ETP_LOG_FORMAT", "json")],
+    };
+    let server = Server::start_with(
         dir,
         url,
         Some((JWT, MASTER)),
         Some((&log, "trace,handlebars=trace,hyper=trace")),
+        env,
     )
     .await;
     let token = async |email: &str, password: &str| -> String {
@@ -502,7 +597,15 @@ async fn a_whole_scenario_leaves_no_marker_of_personal_data_in_the_servers_log(
     assert!(response.status().is_client_error());
     drop(server);
 
-    let text = std::fs::read_to_string(&log).unwrap().to_lowercase();
+    let text = std::fs::read_to_string(&log).unwrap();
+    if format == LogFormat::Json {
+        let request_lines = every_line_is_json_and_a_requests_line_names_its_request(&text);
+        assert!(
+            request_lines > 100,
+            "the requests' lines carry their span: {request_lines} of them"
+        );
+    }
+    let text = text.to_lowercase();
     assert!(
         text.contains("/api/applications/{id}/amendments"),
         "the log holds the requests, by route: {} bytes",

@@ -192,10 +192,11 @@ async fn a_rebuild_from_the_log_gives_the_same_views(app: TestApp) {
 }
 
 /// The tables the projections write (everything but the log, its keys, and what is not an event stream).
-const VIEW_TABLES: [&str; 13] = [
+const VIEW_TABLES: [&str; 14] = [
     "application_views",
     "case_list",
     "case_assignments",
+    "committee_scores",
     "immigration_records",
     "recipients",
     "scholar_directory",
@@ -268,6 +269,7 @@ async fn a_rebuild_of_a_seeded_programme_leaves_every_view_as_the_commands_left_
     for table in [
         "application_views",
         "case_assignments",
+        "committee_scores",
         "scholar_directory",
         "alumni_open_book",
         "retention_schedule",

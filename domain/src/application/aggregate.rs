@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use chrono::NaiveDate;
 use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
@@ -16,7 +17,7 @@ use super::rules::{
     FieldProblem, check_draft_changes, eligibility_problems, missing_for_submission,
 };
 use crate::actor::{Actor, Authored, Role};
-use crate::cycle::CycleName;
+use crate::cycle::{CycleName, CycleTerms, CycleTermsSource};
 use crate::personal::Personal;
 use crate::retention::RecordKind;
 use crate::sharing::{RecipientFacts, SubjectFacts, may_disclose};
@@ -151,6 +152,23 @@ impl Outcome {
     }
 }
 
+/// `cycle_is_open`: an application is started and submitted only while its cycle takes applications (a
+/// cycle whose terms were never set always does).
+fn cycle_is_open(
+    cycle: &CycleName,
+    terms: Option<&CycleTerms>,
+    today: NaiveDate,
+) -> Result<(), ApplicationError> {
+    match terms {
+        Some(terms) if !terms.is_open_on(today) => Err(ApplicationError::CycleClosed {
+            cycle: cycle.to_string(),
+            opens_on: terms.opens_on,
+            closes_on: terms.closes_on,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Who is on the staff, as the application needs to know it.
 #[async_trait]
 pub trait StaffDirectory: Send + Sync {
@@ -162,6 +180,18 @@ pub trait StaffDirectory: Send + Sync {
 #[derive(Clone)]
 pub struct ApplicationServices {
     pub staff: Arc<dyn StaffDirectory>,
+    /// The terms of each cycle: when it is open, and who is eligible.
+    pub cycles: Arc<dyn CycleTermsSource>,
+}
+
+impl ApplicationServices {
+    /// The cycle's terms, where an administrator set them.
+    async fn terms_of(&self, cycle: &CycleName) -> Result<Option<CycleTerms>, ApplicationError> {
+        self.cycles
+            .terms_of(cycle)
+            .await
+            .map_err(ApplicationError::CycleTermsUnavailable)
+    }
 }
 
 /// The state of one application, as far as its rules need it.
@@ -316,7 +346,12 @@ impl Application {
     ) -> Result<Vec<ApplicationEvent>, ApplicationError> {
         let Authored { by, at, command } = command;
         if let ApplicationCommand::StartApplication { cycle } = command {
-            return self.start(&by, cycle);
+            let terms = if by.role == Role::Applicant {
+                services.terms_of(&cycle).await?
+            } else {
+                None
+            };
+            return self.start(&by, cycle, terms.as_ref(), at.date_naive());
         }
         if !may_issue(by.role, &command) {
             return Err(ApplicationError::Forbidden);
@@ -329,7 +364,13 @@ impl Application {
         match command {
             ApplicationCommand::StartApplication { .. } => Err(ApplicationError::AlreadyStarted),
             ApplicationCommand::SaveDraft { changes } => self.save_draft(changes),
-            ApplicationCommand::SubmitApplication => self.submit(at),
+            ApplicationCommand::SubmitApplication => {
+                let terms = match &self.cycle {
+                    Some(cycle) if self.status == Status::Draft => services.terms_of(cycle).await?,
+                    _ => None,
+                };
+                self.submit(at, terms.as_ref())
+            }
             ApplicationCommand::WithdrawApplication => self.withdraw(action),
             ApplicationCommand::SetPreferences {
                 preferences,
@@ -381,8 +422,10 @@ impl Application {
             }
             ApplicationCommand::DeclareConflict { reason } => {
                 self.require_assigned(&by)?;
+                // Once declared, the application is closed to the member everywhere, this route too: a
+                // declaration sent again (its answer lost, say) is told it is already made.
                 if self.conflicted.contains(&by.user_id) {
-                    return Ok(vec![]);
+                    return Err(ApplicationError::ConflictOfInterest);
                 }
                 self.require(Status::UnderReview, action)?;
                 Ok(vec![ApplicationEvent::ConflictDeclared {
@@ -633,6 +676,8 @@ impl Application {
         &self,
         by: &Actor,
         cycle: CycleName,
+        terms: Option<&CycleTerms>,
+        today: NaiveDate,
     ) -> Result<Vec<ApplicationEvent>, ApplicationError> {
         if by.role != Role::Applicant {
             return Err(ApplicationError::Forbidden);
@@ -640,6 +685,7 @@ impl Application {
         if self.status != Status::NotStarted {
             return Err(ApplicationError::AlreadyStarted);
         }
+        cycle_is_open(&cycle, terms, today)?;
         Ok(vec![ApplicationEvent::ApplicationStarted {
             cycle,
             applicant_id: by.user_id.clone(),
@@ -683,6 +729,7 @@ impl Application {
     fn submit(
         &self,
         at: chrono::DateTime<chrono::Utc>,
+        terms: Option<&CycleTerms>,
     ) -> Result<Vec<ApplicationEvent>, ApplicationError> {
         if self.status != Status::Draft {
             return Err(if self.status == Status::Withdrawn {
@@ -691,11 +738,19 @@ impl Application {
                 ApplicationError::ApplicationSubmitted
             });
         }
+        if let Some(cycle) = &self.cycle {
+            cycle_is_open(cycle, terms, at.date_naive())?;
+        }
         let missing = missing_for_submission(&self.form);
         if !missing.is_empty() {
             return Err(ApplicationError::Incomplete { missing });
         }
-        let reasons = eligibility_problems(&self.form, at.date_naive());
+        let mut reasons = eligibility_problems(&self.form, at.date_naive());
+        if let Some(terms) = terms
+            && !terms.admits_nationality(self.form.personal.nationality.as_deref())
+        {
+            reasons.push("your nationality is not one of those eligible in this cycle".to_string());
+        }
         if !reasons.is_empty() {
             return Err(ApplicationError::NotEligible { reasons });
         }

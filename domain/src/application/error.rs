@@ -20,6 +20,16 @@ pub enum ApplicationError {
     ApplicationSubmitted,
     #[error("some values are not valid")]
     Invalid { problems: Vec<FieldProblem> },
+    /// `cycle_is_open`: the cycle does not take applications today.
+    #[error("the {cycle} cycle is not open: it takes applications from {opens_on} to {closes_on}")]
+    CycleClosed {
+        cycle: String,
+        opens_on: chrono::NaiveDate,
+        closes_on: chrono::NaiveDate,
+    },
+    /// The cycle's terms could not be read; the command may be tried again.
+    #[error("the cycle's terms could not be read: {0}")]
+    CycleTermsUnavailable(String),
     #[error("the application is not complete")]
     Incomplete { missing: Vec<String> },
     #[error("the application does not meet the eligibility rules: {}", reasons.join("; "))]

@@ -97,6 +97,7 @@ fn audience(actor: &Actor, view: &ApplicationView) -> Result<Audience, ApiError>
             if assigned {
                 Ok(Audience::Committee {
                     member_id: actor.user_id.clone(),
+                    blind: false,
                 })
             } else {
                 Err(ApiError::not_found())
@@ -130,7 +131,10 @@ async fn shown(
     view: &ApplicationView,
     actor: &Actor,
 ) -> Result<Json<Value>, ApiError> {
-    let audience = audience(actor, view)?;
+    let mut audience = audience(actor, view)?;
+    if let Audience::Committee { blind, .. } = &mut audience {
+        *blind = projections::cycles::is_blind(&state.db, &view.cycle).await?;
+    }
     access_log::record(&state.db, &[view.id.as_str()], actor, Through::Api).await?;
     Ok(Json(render(view, &audience)))
 }
@@ -245,10 +249,28 @@ async fn list(
         limit,
         offset,
     };
-    let (cases, total) = case_list::search(&state.db, &filter).await?;
+    let (mut cases, total) = case_list::search(&state.db, &filter).await?;
+    // Under blind review a committee member's list names no applicant.
+    if actor.role == Role::CommitteeMember {
+        for case in &mut cases {
+            if projections::cycles::is_blind(&state.db, &case.cycle).await? {
+                case.full_name = None;
+                case.email = None;
+            }
+        }
+    }
     Ok(Json(
         json!({ "items": cases, "total": total, "limit": limit, "offset": offset }),
     ))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ShowQuery {
+    /// An RFC 3339 time (`2026-05-01T12:00:00Z`): the application as it stood at that moment, replayed
+    /// from the log. Staff but committee members only.
+    #[param(value_type = Option<String>, format = DateTime)]
+    as_of: Option<String>,
 }
 
 #[utoipa::path(
@@ -256,10 +278,11 @@ async fn list(
     operation_id = "show_application",
     path = "/applications/{id}",
     tag = "applications",
-    params(("id" = String, Path, description = "The application id")),
+    params(("id" = String, Path, description = "The application id"), ShowQuery),
     responses(
-        (status = 200, description = "The application", body = schema::Application),
-        (status = 404, description = "not_found: no such application, or not one of yours", body = ErrorBody),
+        (status = 200, description = "The application (with as_of: as it stood then, and `as_of` in the body)", body = schema::Application),
+        (status = 403, description = "forbidden: as_of is for the staff who see whole cases", body = ErrorBody),
+        (status = 404, description = "not_found: no such application, or not one of yours; with as_of, not yet started then", body = ErrorBody),
         (status = 410, description = "destroyed: its personal data was destroyed under the retention schedule", body = ErrorBody),
     ),
     description = "Who: the owner, an assigned committee member, other staff.",
@@ -268,8 +291,49 @@ async fn show(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
     ApiPath(id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<ShowQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    current(&state, &id, &actor).await
+    match query.as_of {
+        None => current(&state, &id, &actor).await,
+        Some(raw) => as_it_stood(&state, &id, &actor, &raw).await,
+    }
+}
+
+/// Time travel: the application as it stood at a moment, folded from its events up to then (never the
+/// view of today with parts hidden). For staff who see whole cases; the read is recorded like any other.
+async fn as_it_stood(
+    state: &AppState,
+    id: &str,
+    actor: &Actor,
+    raw: &str,
+) -> Result<Json<Value>, ApiError> {
+    if !CASE_STAFF.contains(&actor.role) {
+        return Err(ApiError::forbidden());
+    }
+    let as_of = chrono::DateTime::parse_from_rfc3339(raw.trim())
+        .map_err(|_| {
+            ApiError::invalid_field("as_of", "must be a time written like 2026-05-01T12:00:00Z")
+        })?
+        .with_timezone(&chrono::Utc);
+    // Today's standing first: an application that is gone (or never was) is answered as such.
+    load(state, id).await?;
+    let view = state
+        .repo
+        .application_as_of(id, as_of)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "the application had not been started at that time",
+            )
+        })?;
+    access_log::record(&state.db, &[view.id.as_str()], actor, Through::Api).await?;
+    let mut body = render(&view, &Audience::Staff);
+    if let Value::Object(map) = &mut body {
+        map.insert("as_of".into(), json!(as_of));
+    }
+    Ok(Json(body))
 }
 
 #[utoipa::path(

@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 
 use domain::application::ApplicationError;
 use domain::application::rules::FieldProblem;
+use domain::cycle::CycleError;
 use domain::immigration::ImmigrationError;
 use domain::recipient::RecipientError;
 use domain::request::RequestError;
@@ -192,6 +193,17 @@ impl From<ApplicationError> for ApiError {
             E::Incomplete { missing } => {
                 status(StatusCode::UNPROCESSABLE_ENTITY, "incomplete").with("missing", missing)
             }
+            E::CycleClosed {
+                opens_on,
+                closes_on,
+                ..
+            } => status(StatusCode::CONFLICT, "cycle_closed")
+                .with("opens_on", opens_on.to_string())
+                .with("closes_on", closes_on.to_string()),
+            E::CycleTermsUnavailable(cause) => {
+                tracing::warn!(cause = %cause, "cycle terms unavailable");
+                ApiError::unavailable()
+            }
             E::NotEligible { reasons } => {
                 status(StatusCode::UNPROCESSABLE_ENTITY, "not_eligible").with("reasons", reasons)
             }
@@ -266,6 +278,21 @@ impl From<RecipientError> for ApiError {
                     "must be given, at most 200 characters",
                 )],
             ),
+        }
+    }
+}
+
+impl From<CycleError> for ApiError {
+    fn from(error: CycleError) -> Self {
+        let message = error.to_string();
+        let field = |path: &str| {
+            ApiError::invalid(message.clone(), vec![FieldProblem::new(path, &message)])
+        };
+        match error {
+            CycleError::Forbidden => ApiError::forbidden(),
+            CycleError::ClosesBeforeItOpens => field("closes_on"),
+            CycleError::DatesOutsideTheCycle => field("opens_on"),
+            CycleError::NoEligibleNationality => field("eligible_nationalities"),
         }
     }
 }

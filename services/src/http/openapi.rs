@@ -38,6 +38,7 @@ use utoipa::{Modify, OpenApi};
         (path = "/api", api = super::retention::Doc),
         (path = "/api", api = super::calendar::Doc),
         (path = "/api", api = super::requests::Doc),
+        (path = "/api", api = super::cycles::Doc),
         (path = "/api", api = Service),
     ),
     components(schemas(super::error::ErrorBody)),
@@ -46,7 +47,8 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "auth", description = "Registration, sign-in, sign-out and passwords"),
         (name = "applications", description = "The application's lifecycle, from draft to alumni"),
-        (name = "committee", description = "Assignments, conflicts of interest and scores"),
+        (name = "committee", description = "Assignments, conflicts of interest, scores and rankings"),
+        (name = "cycles", description = "When each cycle takes applications, blind review, eligibility"),
         (name = "sharing", description = "Recipients, disclosures and rectification notices"),
         (name = "publishing", description = "The lists the programme publishes, preferences applied"),
         (name = "retention", description = "The retention schedule, holds and restrictions"),
@@ -218,6 +220,7 @@ mod tests {
             ("retention", super::super::retention::Doc::openapi()),
             ("calendar", super::super::calendar::Doc::openapi()),
             ("requests", super::super::requests::Doc::openapi()),
+            ("cycles", super::super::cycles::Doc::openapi()),
         ];
         let mut seen: BTreeMap<String, (&str, String)> = BTreeMap::new();
         for (module, doc) in &modules {

@@ -52,9 +52,10 @@ async fn assignments(
         let scored = application_view::find(&state.db, &case.id)
             .await?
             .is_some_and(|view| own_scores(&view, &member.user_id).is_some());
+        let blind = projections::cycles::is_blind(&state.db, &case.cycle).await?;
         rows.push(json!({
             "id": case.id,
-            "name": case.full_name,
+            "name": if blind { None } else { case.full_name.as_ref() },
             "cycle": case.cycle,
             "status": Status::parse(&case.status).map(|s| s.to_string()),
             "scored": scored,
@@ -118,6 +119,7 @@ async fn application(
     Ok(application_page(
         &session,
         &view,
+        projections::cycles::is_blind(&state.db, &view.cycle).await?,
         None,
         Vec::new(),
         notice,
@@ -128,6 +130,7 @@ async fn application(
 fn application_page(
     session: &Session,
     view: &ApplicationView,
+    blind: bool,
     posted: Option<&[(String, String)]>,
     errors: Vec<ErrorItem>,
     notice: Option<String>,
@@ -156,18 +159,29 @@ fn application_page(
         Some(form) => field(form, "comment").map(str::to_string),
         None => own.map(|s| s.comment.clone()),
     };
-    // Preferences are the applicant's own business, not the committee's.
+    // Preferences are the applicant's own business, not the committee's; under blind review the committee
+    // sees neither who the applicant is nor who their referees are.
+    let hidden: &[&str] = if blind {
+        &["preferences", "personal", "referees"]
+    } else {
+        &["preferences"]
+    };
     let sections: Vec<Value> = answers(view, false)
         .into_iter()
-        .filter(|section| section["slug"] != json!("preferences"))
+        .filter(|section| !hidden.iter().any(|slug| section["slug"] == json!(slug)))
         .collect();
+    let name = if blind {
+        None
+    } else {
+        view.form.personal.full_name.as_deref()
+    };
     Page::new(
         "committee_application",
         "Score an application",
         Some(session),
     )
     .data(json!({
-        "application": {"id": view.id, "cycle": view.cycle, "name": view.form.personal.full_name},
+        "application": {"id": view.id, "cycle": view.cycle, "name": name},
         "sections": sections,
         "criteria": criteria,
         "comment": comment,
@@ -203,6 +217,7 @@ async fn score(
         return Ok(application_page(
             &session,
             &view,
+            projections::cycles::is_blind(&state.db, &view.cycle).await?,
             Some(&form),
             errors,
             None,
@@ -242,6 +257,7 @@ async fn score(
             Ok(application_page(
                 &session,
                 &view,
+                projections::cycles::is_blind(&state.db, &view.cycle).await?,
                 Some(&form),
                 errors,
                 None,

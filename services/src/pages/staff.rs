@@ -138,6 +138,21 @@ async fn cases(
 #[derive(Deserialize, Default)]
 struct CaseQuery {
     done: Option<String>,
+    /// Time travel: the case as it stood at this moment (UTC), `2026-05-01T12:00` as a browser's
+    /// date-and-time field sends it, or RFC 3339.
+    as_of: Option<String>,
+}
+
+/// A moment as the time-travel field gives it (taken as UTC), or in RFC 3339.
+fn parse_moment(raw: &str) -> Option<DateTime<Utc>> {
+    let raw = raw.trim();
+    if let Ok(at) = DateTime::parse_from_rfc3339(raw) {
+        return Some(at.with_timezone(&Utc));
+    }
+    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+        .iter()
+        .find_map(|format| chrono::NaiveDateTime::parse_from_str(raw, format).ok())
+        .map(|at| at.and_utc())
 }
 
 async fn case(
@@ -151,7 +166,69 @@ async fn case(
     let notice = query
         .done
         .map(|done| format!("Done: {}.", done.replace('-', " ")));
-    case_page(&state, &session, &view, Vec::new(), notice, StatusCode::OK).await
+    let Some(raw) = query.as_of.filter(|raw| !raw.trim().is_empty()) else {
+        return case_page(
+            &state,
+            &session,
+            &view,
+            Vec::new(),
+            notice,
+            StatusCode::OK,
+            None,
+        )
+        .await;
+    };
+    let Some(as_of) = parse_moment(&raw) else {
+        let errors = vec![ErrorItem::new(
+            "as_of",
+            "Give a date and time, such as 2026-05-01 12:00",
+        )];
+        return case_page(
+            &state,
+            &session,
+            &view,
+            errors,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+        )
+        .await;
+    };
+    match state
+        .repo
+        .application_as_of(&view.id, as_of)
+        .await
+        .map_err(ApiError::from)?
+    {
+        Some(past) => {
+            case_page(
+                &state,
+                &session,
+                &past,
+                Vec::new(),
+                None,
+                StatusCode::OK,
+                Some(as_of),
+            )
+            .await
+        }
+        None => {
+            let notice = format!(
+                "The application had not been started on {}; this is the case as it stands today.",
+                time(as_of)
+            );
+            case_page(
+                &state,
+                &session,
+                &view,
+                Vec::new(),
+                Some(notice),
+                StatusCode::OK,
+                None,
+            )
+            .await
+        }
+    }
 }
 
 /// The names of the people who acted on a case, by account id.
@@ -199,6 +276,7 @@ async fn case_page(
     errors: Vec<ErrorItem>,
     notice: Option<String>,
     status: StatusCode,
+    as_of: Option<DateTime<Utc>>,
 ) -> Result<Response, PageError> {
     let role = session.actor.role;
     projections::access_log::record(
@@ -236,6 +314,7 @@ async fn case_page(
 
     let timeline: Vec<Value> = history
         .iter()
+        .filter(|entry| as_of.is_none_or(|as_of| entry.metadata.at <= as_of))
         .rev()
         .map(|entry| {
             json!({
@@ -334,6 +413,9 @@ async fn case_page(
             })
         })
         .collect();
+    // The past is read, not acted on: no action is offered on a case shown as it stood.
+    let acting = as_of.is_none();
+    let po = po && acting;
     let actions = json!({
         "eligibility": po && view.status == Status::Submitted,
         "assign": (po && matches!(view.status, Status::Eligible | Status::UnderReview)).then(|| {
@@ -348,7 +430,7 @@ async fn case_page(
         "complete": po && view.status == Status::Awarded,
         "immigration": po && view.status == Status::Awarded,
         "preferences": (po && view.status != Status::Withdrawn).then_some(view.form.preferences),
-        "amend": (role == Role::Helpdesk && view.submitted_at.is_some()).then_some(personal),
+        "amend": (acting && role == Role::Helpdesk && view.submitted_at.is_some()).then_some(personal),
         "disclose": (po && !matches!(view.status, Status::Draft | Status::Withdrawn)).then(|| json!({
             "disclosure_id": uuid::Uuid::now_v7().to_string(),
             "recipients": register.iter().map(|r| json!({
@@ -399,6 +481,12 @@ async fn case_page(
             "can_mark_notices": po,
             "timeline": timeline,
             "actions": actions,
+            "as_of": as_of.map(time),
+            // A member who declared a conflict no longer counts: the officer is asked to assign another.
+            "reassign": po
+                && matches!(view.status, Status::Eligible | Status::UnderReview)
+                && view.committee.iter().any(|member| member.conflict.is_some()),
+            "as_of_value": as_of.map(|at| at.format("%Y-%m-%dT%H:%M").to_string()),
         }))
         .errors(errors)
         .notice(notice)
@@ -465,7 +553,7 @@ async fn act(
         Ok(()) => Ok(see_other(&format!("/cases/{id}?done={action}"), &[])),
         Err(Refused::Shown(errors, status)) => {
             let view = super::application_or_gone(&state.db, &id).await?;
-            case_page(&state, &session, &view, errors, None, status).await
+            case_page(&state, &session, &view, errors, None, status, None).await
         }
         Err(Refused::Page(error)) => Err(error),
     }

@@ -337,8 +337,9 @@ pub struct CreateBody {
 pub enum Audience {
     /// The applicant: their whole form and its progress.
     Owner,
-    /// An assigned committee member: the form without the preferences, and only their own marks.
-    Committee { member_id: String },
+    /// An assigned committee member: the form without the preferences, and only their own marks; in a cycle
+    /// with blind review, without the personal section and the referees either.
+    Committee { member_id: String, blind: bool },
     /// Programme officers, the Help Desk, information officers, administrators: the whole case.
     Staff,
 }
@@ -380,8 +381,12 @@ pub fn render(view: &ApplicationView, audience: &Audience) -> Value {
             map.insert("withdrawn_at".into(), json!(view.withdrawn_at));
             map.insert("award".into(), award(view));
         }
-        Audience::Committee { member_id } => {
+        Audience::Committee { member_id, blind } => {
             map.remove("preferences");
+            if *blind {
+                map.remove("personal");
+                map.remove("referees");
+            }
             let own: Vec<&_> = view
                 .committee
                 .iter()
@@ -506,6 +511,8 @@ pub mod schema {
         cycle: String,
         status: StatusName,
         applicant_id: String,
+        /// Absent for a committee member in a cycle with blind review.
+        #[schema(required = false)]
         personal: PersonalSection,
         /// Each entry as the applicant gave it (institution, subject, dates ...).
         education: Vec<Value>,
@@ -513,6 +520,8 @@ pub mod schema {
         employment: Vec<Value>,
         courses: Vec<Course>,
         essays: EssaysSection,
+        /// Absent for a committee member in a cycle with blind review.
+        #[schema(required = false)]
         referees: Vec<RefereeEntry>,
         #[schema(required = false)]
         preferences: PreferencesSection,
@@ -544,6 +553,9 @@ pub mod schema {
         rectification_notices: Option<Vec<Value>>,
         #[schema(required = false)]
         restriction: Option<Value>,
+        /// With `?as_of=`: the moment the application is shown as it stood.
+        #[schema(required = false)]
+        as_of: Option<DateTime<Utc>>,
         /// After an amendment: the recipients who were sent a value that changed, to be told.
         #[schema(required = false)]
         notify_recipients: Option<Vec<NotifyRecipient>>,
