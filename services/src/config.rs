@@ -9,6 +9,19 @@ use rand::RngExt;
 
 use crate::crypto::MasterKey;
 
+/// Every environment variable `etp` reads. The README's Configuration table gives each its default and
+/// meaning; `tests/api/configuration.rs` checks the table, this list and the code against each other.
+pub const VARIABLES: [&str; 8] = [
+    "ETP_BIND",
+    "ETP_DATABASE_URL",
+    "ETP_JWT_SECRET",
+    "ETP_MASTER_KEY",
+    "ETP_SECURE_COOKIES",
+    "ETP_RETENTION_LEDGER",
+    "ETP_METRICS_TOKEN",
+    "ETP_LOG_FORMAT",
+];
+
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/etp.db";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 const SECRETS_FILE: &str = "etp-secrets.env";

@@ -10,6 +10,7 @@ mod auth;
 mod browser;
 mod calendar;
 mod cli;
+mod configuration;
 mod conflicts;
 mod crash;
 mod cycles;
