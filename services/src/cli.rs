@@ -73,6 +73,22 @@ pub enum Command {
     /// Measurements of the store as it is.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Write a consistent copy of the store to a new file (SQLite: VACUUM INTO; PostgreSQL: pg_dump).
+    Backup {
+        /// The file to write; it must not exist yet.
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Put the store back from a backup, then destroy again every stream the ledger of destroyed streams
+    /// names. Stop the servers first.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: std::path::PathBuf,
+        /// Replace a store that already holds data (SQLite: moved aside; PostgreSQL: dropped).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -319,6 +335,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     .unwrap_or(today)
             });
             out_part!("{}", crate::bench::retention(&config, due, as_of).await?);
+            Ok(())
+        }
+        Command::Backup { to } => {
+            crate::backup::backup(&config, &to).await?;
+            out!("backed up the store to {}", to.display());
+            Ok(())
+        }
+        Command::Restore { from, force } => {
+            let restored = crate::backup::restore(&config, &from, force).await?;
+            if let Some(aside) = &restored.moved_aside {
+                out!("moved the store that was there to {}", aside.display());
+            }
+            out!(
+                "restored the store from {}; destroyed again from the ledger: {} streams",
+                from.display(),
+                restored.redestroyed
+            );
             Ok(())
         }
         Command::Bench(BenchCommand::Sar { subjects }) => {

@@ -7,6 +7,7 @@ mod helpers;
 
 mod applications;
 mod auth;
+mod backup;
 mod browser;
 mod calendar;
 mod cli;
