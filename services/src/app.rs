@@ -39,6 +39,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Where destructions are also written, outside the database (`ETP_RETENTION_LEDGER`).
     pub retention_ledger: Option<std::path::PathBuf>,
+    /// The reverse proxies whose `X-Forwarded-For` is believed (`ETP_TRUSTED_PROXIES`).
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     /// What `GET /metrics` publishes of this process, and who may read it.
     pub metrics: Arc<crate::metrics::Metrics>,
     applications: Arc<Framework<Application>>,
@@ -68,6 +70,7 @@ impl AppState {
             throttle: crate::throttle::Throttle::new(jwt_secret),
             secure_cookies: false,
             retention_ledger: None,
+            trusted_proxies: Arc::new(Vec::new()),
             metrics: Arc::new(crate::metrics::Metrics::new(None)),
             applications: Arc::new(applications),
             immigration: Arc::new(immigration),
@@ -87,6 +90,7 @@ impl AppState {
         );
         state.secure_cookies = config.secure_cookies;
         state.retention_ledger = Some(config.retention_ledger.clone());
+        state.trusted_proxies = Arc::new(config.trusted_proxies.clone());
         state.metrics = Arc::new(crate::metrics::Metrics::new(config.metrics_token.clone()));
         Ok(state)
     }

@@ -11,7 +11,7 @@ use crate::crypto::MasterKey;
 
 /// Every environment variable `etp` reads. The README's Configuration table gives each its default and
 /// meaning; `tests/api/configuration.rs` checks the table, this list and the code against each other.
-pub const VARIABLES: [&str; 8] = [
+pub const VARIABLES: [&str; 9] = [
     "ETP_BIND",
     "ETP_DATABASE_URL",
     "ETP_JWT_SECRET",
@@ -20,6 +20,7 @@ pub const VARIABLES: [&str; 8] = [
     "ETP_RETENTION_LEDGER",
     "ETP_METRICS_TOKEN",
     "ETP_LOG_FORMAT",
+    "ETP_TRUSTED_PROXIES",
 ];
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/etp.db";
@@ -61,6 +62,9 @@ pub struct Config {
     /// The token a scrape of `GET /metrics` must send as `Authorization: Bearer …` (`ETP_METRICS_TOKEN`);
     /// `None` leaves `/metrics` open (it holds no personal data).
     pub metrics_token: Option<Secret>,
+    /// The reverse proxies whose `X-Forwarded-For` names the client (`ETP_TRUSTED_PROXIES`): addresses or
+    /// networks. Empty: the client is the connection's peer.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// The settings as the environment gives them, before secrets are found or made.
@@ -73,6 +77,7 @@ pub struct Environment {
     pub secure_cookies: Option<String>,
     pub retention_ledger: Option<String>,
     pub metrics_token: Option<String>,
+    pub trusted_proxies: Option<String>,
 }
 
 impl Environment {
@@ -86,6 +91,7 @@ impl Environment {
             secure_cookies: read("ETP_SECURE_COOKIES"),
             retention_ledger: read("ETP_RETENTION_LEDGER"),
             metrics_token: read("ETP_METRICS_TOKEN"),
+            trusted_proxies: read("ETP_TRUSTED_PROXIES"),
         }
     }
 }
@@ -127,8 +133,13 @@ impl Config {
         {
             bail!("ETP_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN} characters long");
         }
+        let trusted_proxies = match env.trusted_proxies.as_deref() {
+            Some(raw) => parse_trusted_proxies(raw)?,
+            None => Vec::new(),
+        };
         Ok(Config {
             bind,
+            trusted_proxies,
             jwt_secret: Secret::new(jwt_secret),
             master_key: Secret::new(master_key),
             secure_cookies: matches!(env.secure_cookies.as_deref(), Some("true" | "1" | "yes")),
@@ -145,6 +156,22 @@ impl Config {
         MasterKey::from_hex(self.master_key.expose())
             .expect("checked when the configuration was loaded")
     }
+}
+
+/// `ETP_TRUSTED_PROXIES`: addresses (`10.0.0.5`) and networks (`10.0.0.0/24`), separated by commas.
+pub fn parse_trusted_proxies(raw: &str) -> anyhow::Result<Vec<ipnet::IpNet>> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    anyhow::anyhow!("ETP_TRUSTED_PROXIES: {entry:?} is not an address or a network")
+                })
+        })
+        .collect()
 }
 
 /// The folder of an SQLite database file, or `None` for PostgreSQL and in-memory databases.

@@ -21,6 +21,7 @@ mod metrics;
 mod openapi;
 mod page_matrix;
 mod pages;
+mod proxy;
 mod ranking;
 mod requests;
 mod responses;

@@ -11,7 +11,7 @@ use domain::Role;
 use domain::application::rules::FieldProblem;
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{ApiJson, BearerToken, peer_address};
+use super::extract::{ApiJson, BearerToken, client_address};
 use crate::accounts::{self, AccountError, NewAccount, PasswordChangeError};
 use crate::app::AppState;
 use crate::throttle::SignIn;
@@ -122,10 +122,11 @@ struct SignedIn {
 )]
 async fn login(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
     extensions: axum::http::Extensions,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let address = peer_address(&extensions);
+    let address = client_address(&state.trusted_proxies, &headers, &extensions);
     let account = match state
         .throttle
         .sign_in(&state.db, &body.email, &body.password, address)

@@ -210,6 +210,36 @@ pub fn peer_address(parts_extensions: &axum::http::Extensions) -> Option<std::ne
         .map(|info| info.0.ip())
 }
 
+/// The client a request comes from: the connection's peer, unless the peer is a trusted reverse proxy
+/// (`ETP_TRUSTED_PROXIES`); then the nearest address in `X-Forwarded-For` that is not itself a trusted proxy
+/// (read from the right, as each proxy appends the address it was reached from; what is left of that is
+/// the client's own say and not believed).
+pub fn client_address(
+    trusted: &[ipnet::IpNet],
+    headers: &axum::http::HeaderMap,
+    extensions: &axum::http::Extensions,
+) -> Option<std::net::IpAddr> {
+    let peer = peer_address(extensions)?;
+    let is_trusted = |address: &std::net::IpAddr| trusted.iter().any(|net| net.contains(address));
+    if !is_trusted(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<std::net::IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map_while(|entry| entry.trim().parse().ok())
+        .collect();
+    Some(
+        forwarded
+            .into_iter()
+            .rev()
+            .find(|address| !is_trusted(address))
+            .unwrap_or(peer),
+    )
+}
+
 impl AuthUser {
     /// Refuses with 403 unless the person has one of the roles.
     pub fn require(&self, roles: &[Role]) -> Result<&Actor, ApiError> {
@@ -258,5 +288,79 @@ mod tests {
         );
         assert!(contains_nul(br#"{"a": "\\\u0000"}"#));
         assert!(!contains_nul(br#"{"a": "u0000"}"#));
+    }
+}
+
+#[cfg(test)]
+mod client_address_tests {
+    use std::net::{IpAddr, SocketAddr};
+
+    use axum::extract::ConnectInfo;
+    use axum::http::{Extensions, HeaderMap, HeaderValue};
+
+    use super::client_address;
+    use crate::config::parse_trusted_proxies;
+
+    fn from(peer: &str, forwarded: &[&str]) -> (HeaderMap, Extensions) {
+        let mut extensions = Extensions::new();
+        let peer: IpAddr = peer.parse().unwrap();
+        extensions.insert(ConnectInfo(SocketAddr::new(peer, 40000)));
+        let mut headers = HeaderMap::new();
+        for value in forwarded {
+            headers.append("x-forwarded-for", HeaderValue::from_str(value).unwrap());
+        }
+        (headers, extensions)
+    }
+
+    fn client(trusted: &str, peer: &str, forwarded: &[&str]) -> String {
+        let trusted = parse_trusted_proxies(trusted).unwrap();
+        let (headers, extensions) = from(peer, forwarded);
+        client_address(&trusted, &headers, &extensions)
+            .unwrap()
+            .to_string()
+    }
+
+    #[test]
+    fn without_trusted_proxies_the_peer_is_the_client_whatever_the_header_says() {
+        assert_eq!(client("", "198.51.100.4", &["203.0.113.7"]), "198.51.100.4");
+    }
+
+    #[test]
+    fn a_trusted_proxy_names_the_client_the_nearest_untrusted_address_from_the_right() {
+        assert_eq!(
+            client("10.0.0.5", "10.0.0.5", &["203.0.113.7"]),
+            "203.0.113.7"
+        );
+        // What the client wrote itself, left of what the proxy saw, is not believed.
+        assert_eq!(
+            client("10.0.0.5", "10.0.0.5", &["192.0.2.1, 203.0.113.7"]),
+            "203.0.113.7"
+        );
+        // Proxies behind proxies, in a trusted network; one header line per hop.
+        assert_eq!(
+            client("10.0.0.0/24", "10.0.0.5", &["203.0.113.7", "10.0.0.9"]),
+            "203.0.113.7"
+        );
+        // No header, or nothing readable in it: the proxy itself.
+        assert_eq!(client("10.0.0.5", "10.0.0.5", &[]), "10.0.0.5");
+        assert_eq!(
+            client("10.0.0.5", "10.0.0.5", &["not an address"]),
+            "10.0.0.5"
+        );
+        // A peer that is not a trusted proxy is the client, even with the header.
+        assert_eq!(client("10.0.0.5", "10.0.0.6", &["203.0.113.7"]), "10.0.0.6");
+    }
+
+    #[test]
+    fn the_setting_takes_addresses_and_networks_and_refuses_anything_else() {
+        assert_eq!(
+            parse_trusted_proxies("10.0.0.5, 10.0.1.0/24 ,::1")
+                .unwrap()
+                .len(),
+            3
+        );
+        assert!(parse_trusted_proxies("").unwrap().is_empty());
+        assert!(parse_trusted_proxies("10.0.0.300").is_err());
+        assert!(parse_trusted_proxies("proxy.example.test").is_err());
     }
 }

@@ -225,7 +225,8 @@ async fn login(
     let email = field(&form, "email").unwrap_or_default();
     let password = field(&form, "password").unwrap_or_default();
     let next = field(&form, "next").and_then(safe_next).map(str::to_string);
-    let address = crate::http::extract::peer_address(&extensions);
+    let address =
+        crate::http::extract::client_address(&state.trusted_proxies, &headers, &extensions);
     let outcome = state
         .throttle
         .sign_in(&state.db, email, password, address)
