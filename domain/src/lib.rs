@@ -9,6 +9,7 @@ pub mod application;
 pub mod calendar;
 pub mod country;
 pub mod cycle;
+pub mod evolution;
 pub mod immigration;
 pub mod personal;
 pub mod ranking;

@@ -235,7 +235,8 @@ impl EventRepository {
         let stream = stream_name(&row.aggregate_type, &row.aggregate_id);
         let aad = crypto::event_aad(&stream, row.sequence as usize);
         let payload = crypto::open(row.payload, key, &aad)?;
-        Ok(SerializedEvent {
+        // An event stored in an older shape of its type is brought to today's before anyone reads it.
+        Ok(domain::evolution::upcast(SerializedEvent {
             aggregate_id: row.aggregate_id,
             sequence: row.sequence as usize,
             aggregate_type: row.aggregate_type,
@@ -243,7 +244,7 @@ impl EventRepository {
             event_version: row.event_version,
             payload,
             metadata: row.metadata,
-        })
+        }))
     }
 
     /// Appends a command's events and brings every view up to date, in one transaction; gives the

@@ -84,6 +84,11 @@ impl Drop for TestApp {
 
 /// A new store of the given kind with the service running on it.
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with_master_key(backend, MasterKey::generate_hex()).await
+}
+
+/// A new store of the given kind with the service running on it, its data keys wrapped by `master_key`.
+pub async fn spawn_app_with_master_key(backend: Backend, master_key: String) -> TestApp {
     let (database_url, guard) = match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("a temporary folder");
@@ -116,7 +121,6 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
             )
         }
     };
-    let master_key = MasterKey::generate_hex();
     let jwt_secret = format!("test-secret-{}", uuid::Uuid::new_v4().simple());
     serve(backend, database_url, guard, master_key, jwt_secret).await
 }

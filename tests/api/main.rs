@@ -15,6 +15,7 @@ mod configuration;
 mod conflicts;
 mod crash;
 mod cycles;
+mod event_corpus;
 mod fuzzing;
 mod matrix;
 mod metrics;

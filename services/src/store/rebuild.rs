@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use cqrs_es::persist::SerializedEvent;
 use serde_json::Value;
 use sqlx::Row;
 use sqlx::types::Json;
@@ -78,7 +79,7 @@ impl EventRepository {
         report: &mut RebuildReport,
     ) -> Result<(), StoreError> {
         const SQL: &str = "SELECT e.global_position, e.aggregate_type, e.aggregate_id, e.sequence, e.event_type, \
-             e.payload, e.metadata, (SELECT k.wrapped_key FROM stream_keys k \
+             e.event_version, e.payload, e.metadata, (SELECT k.wrapped_key FROM stream_keys k \
              WHERE k.aggregate_type = e.aggregate_type AND k.aggregate_id = e.aggregate_id) AS wrapped_key \
              FROM events e WHERE e.aggregate_type <> 'Application' AND e.global_position > $1 \
              ORDER BY e.global_position LIMIT $2";
@@ -121,7 +122,7 @@ impl EventRepository {
         // value, and scanned from the first application for every page), each stream's key looked up by its
         // own primary key.
         const SQL: &str = "SELECT e.global_position, e.aggregate_type, e.aggregate_id, e.sequence, e.event_type, \
-             e.payload, e.metadata, (SELECT k.wrapped_key FROM stream_keys k \
+             e.event_version, e.payload, e.metadata, (SELECT k.wrapped_key FROM stream_keys k \
              WHERE k.aggregate_type = e.aggregate_type AND k.aggregate_id = e.aggregate_id) AS wrapped_key \
              FROM events e WHERE e.aggregate_type = 'Application' \
              AND e.aggregate_id >= $1 AND (e.aggregate_id > $1 OR e.sequence > $2) \
@@ -196,6 +197,7 @@ struct LogRow {
     aggregate_id: String,
     sequence: i64,
     event_type: String,
+    event_version: String,
     payload: Value,
     metadata: Value,
     wrapped_key: Option<Vec<u8>>,
@@ -246,6 +248,7 @@ where
         aggregate_id: row.try_get("aggregate_id")?,
         sequence: row.try_get("sequence")?,
         event_type: row.try_get("event_type")?,
+        event_version: row.try_get("event_version")?,
         payload: row.try_get::<Json<Value>, _>("payload")?.0,
         metadata: row.try_get::<Json<Value>, _>("metadata")?.0,
         wrapped_key: row.try_get("wrapped_key")?,
@@ -297,12 +300,22 @@ fn opened(row: LogRow, stream: &str, key: Option<&DataKey>) -> Result<RecordedEv
             "event metadata lacks actor or time",
         ))
     })?;
-    Ok(RecordedEvent {
-        aggregate_type: row.aggregate_type,
+    // An event stored in an older shape of its type is brought to today's, as the store does for commands.
+    let event = domain::evolution::upcast(SerializedEvent {
         aggregate_id: row.aggregate_id,
-        sequence: row.sequence,
+        sequence: row.sequence as usize,
+        aggregate_type: row.aggregate_type,
         event_type: row.event_type,
+        event_version: row.event_version,
         payload,
+        metadata: row.metadata,
+    });
+    Ok(RecordedEvent {
+        aggregate_type: event.aggregate_type,
+        aggregate_id: event.aggregate_id,
+        sequence: row.sequence,
+        event_type: event.event_type,
+        payload: event.payload,
         metadata,
     })
 }

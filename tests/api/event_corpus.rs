@@ -1,0 +1,758 @@
+//! The golden corpus of stored events, `tests/fixtures/events/`: one stored example of every version of every
+//! event type ever shipped, sealed as the store seals them under a fixed test master key. Awards are kept for
+//! ever, so what was written years ago must still load into today's aggregates and projections.
+//!
+//! - `every_version_of_every_event_type_has_a_stored_example` opens every stored event, brings it to today's
+//!   shape through the upcasters (`domain::evolution`) and reads it as today's event type. It fails when an
+//!   event type has no example (a new type), when a type's version has none (a new version), when an old
+//!   version no longer reads (a shape was edited without a new version and an upcaster), and when today's
+//!   code would write an example differently from how it was stored (a shipped shape was edited).
+//! - `the_corpus_loads_into_todays_aggregates_and_projections` puts the corpus into a fresh store, on SQLite
+//!   and on PostgreSQL, rebuilds every view from it, loads every stream into its aggregate, and reads the
+//!   results back through the API.
+//! - `write_missing_corpus_entries` (ignored; run by hand) writes the examples below that have no file yet.
+//!   A file once written is never changed.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use chrono::{DateTime, Duration, Utc};
+use cqrs_es::persist::{PersistedEventStore, SerializedEvent};
+use cqrs_es::{Aggregate, DomainEvent, EventStore};
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use domain::application::{Application, ApplicationEvent};
+use domain::cycle::{Cycle, CycleEvent};
+use domain::evolution::{event_types_of, parse_version, upcast};
+use domain::immigration::{ImmigrationEvent, ImmigrationRecord};
+use domain::recipient::{Recipient, RecipientEvent};
+use domain::request::{InformationRequest, RequestEvent};
+use domain::retention::PERSONAL_DATA_DESTROYED;
+use domain::{Actor, Role};
+use projections::{Db, EventMetadata};
+use services::crypto::{self, MasterKey};
+use services::store::{EventRepository, stream_name};
+
+use crate::helpers::{Backend, TestApp, spawn_app_with_master_key};
+
+/// The master key the corpus is sealed under. A key for these tests only: it guards nothing real.
+const CORPUS_MASTER_KEY: &str = "6574702d676f6c64656e2d636f727075732d746573742d6b65792d6f6e6c7921";
+
+/// One stream as the store holds it: its rows, their payloads sealed, and its data key wrapped.
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredStream {
+    /// What the stream shows, for the reader of the corpus.
+    about: String,
+    /// The day the example was written (by the code of that day).
+    written_on: String,
+    aggregate_type: String,
+    aggregate_id: String,
+    /// The stream's data key wrapped by the corpus master key, in base64; `null` where the stream holds no
+    /// personal data or its key was destroyed.
+    wrapped_key: Option<String>,
+    events: Vec<StoredEvent>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredEvent {
+    sequence: usize,
+    event_type: String,
+    event_version: String,
+    payload: Value,
+    metadata: Value,
+}
+
+fn corpus_folder() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/events")
+}
+
+fn master() -> MasterKey {
+    MasterKey::from_hex(CORPUS_MASTER_KEY).unwrap()
+}
+
+/// Every stream of the corpus, by file name, in the order of their names.
+fn corpus() -> Vec<(String, StoredStream)> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus_folder())
+        .expect("the corpus folder tests/fixtures/events")
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let stream = serde_json::from_str(&text)
+                .unwrap_or_else(|error| panic!("{name} is not a stored stream: {error}"));
+            (name, stream)
+        })
+        .collect()
+}
+
+/// A stored stream's events opened with its key (as the store opens them), before any upcasting.
+fn opened(stream: &StoredStream) -> Vec<SerializedEvent> {
+    let name = stream_name(&stream.aggregate_type, &stream.aggregate_id);
+    let key = stream.wrapped_key.as_ref().map(|wrapped| {
+        master()
+            .unwrap_data_key(&name, &BASE64.decode(wrapped).unwrap())
+            .unwrap_or_else(|error| panic!("the key of {name}: {error}"))
+    });
+    stream
+        .events
+        .iter()
+        .map(|event| SerializedEvent {
+            aggregate_id: stream.aggregate_id.clone(),
+            sequence: event.sequence,
+            aggregate_type: stream.aggregate_type.clone(),
+            event_type: event.event_type.clone(),
+            event_version: event.event_version.clone(),
+            payload: crypto::open(
+                event.payload.clone(),
+                key.as_ref(),
+                &crypto::event_aad(&name, event.sequence),
+            )
+            .unwrap_or_else(|error| panic!("{name} #{}: {error}", event.sequence)),
+            metadata: event.metadata.clone(),
+        })
+        .collect()
+}
+
+/// An event read as today's type: its type, its version, and how today's code writes it.
+type Reading = Result<(String, String, Value), String>;
+
+fn read_as<E: DomainEvent + Serialize + DeserializeOwned>(payload: &Value) -> Reading {
+    let event: E = serde_json::from_value(payload.clone()).map_err(|error| error.to_string())?;
+    let written = serde_json::to_value(&event).map_err(|error| error.to_string())?;
+    Ok((event.event_type(), event.event_version(), written))
+}
+
+/// Every aggregate's event types, as today's code knows them, and how to read one of its events.
+struct EventsOf {
+    aggregate_type: &'static str,
+    types: &'static [&'static str],
+    read: fn(&Value) -> Reading,
+}
+
+fn every_aggregate() -> Vec<EventsOf> {
+    vec![
+        EventsOf {
+            aggregate_type: Application::TYPE,
+            types: event_types_of::<ApplicationEvent>(),
+            read: read_as::<ApplicationEvent>,
+        },
+        EventsOf {
+            aggregate_type: Cycle::TYPE,
+            types: event_types_of::<CycleEvent>(),
+            read: read_as::<CycleEvent>,
+        },
+        EventsOf {
+            aggregate_type: ImmigrationRecord::TYPE,
+            types: event_types_of::<ImmigrationEvent>(),
+            read: read_as::<ImmigrationEvent>,
+        },
+        EventsOf {
+            aggregate_type: Recipient::TYPE,
+            types: event_types_of::<RecipientEvent>(),
+            read: read_as::<RecipientEvent>,
+        },
+        EventsOf {
+            aggregate_type: InformationRequest::TYPE,
+            types: event_types_of::<RequestEvent>(),
+            read: read_as::<RequestEvent>,
+        },
+    ]
+}
+
+const HOW_TO_ADD: &str = "add an example stream holding it to `examples()` in tests/api/event_corpus.rs \
+     (under a new name) and run `cargo test -p services --test api event_corpus::write_missing_corpus_entries -- --ignored`";
+
+#[test]
+fn every_version_of_every_event_type_has_a_stored_example() {
+    let aggregates = every_aggregate();
+    let mut problems: Vec<String> = Vec::new();
+    // (aggregate type, event type) -> the versions stored, and today's version.
+    let mut stored: BTreeMap<(String, String), BTreeSet<u32>> = BTreeMap::new();
+    let mut current: BTreeMap<(String, String), u32> = BTreeMap::new();
+    for (file, stream) in corpus() {
+        let Some(of) = aggregates
+            .iter()
+            .find(|of| of.aggregate_type == stream.aggregate_type)
+        else {
+            problems.push(format!(
+                "{file}: no aggregate is called {}",
+                stream.aggregate_type
+            ));
+            continue;
+        };
+        for event in opened(&stream) {
+            let at = format!("{file} #{} {}", event.sequence, event.event_type);
+            let Some(version) = parse_version(&event.event_version) else {
+                problems.push(format!(
+                    "{at}: version {:?} is not a number",
+                    event.event_version
+                ));
+                continue;
+            };
+            stored
+                .entry((stream.aggregate_type.clone(), event.event_type.clone()))
+                .or_default()
+                .insert(version);
+            let today = upcast(event);
+            match (of.read)(&today.payload) {
+                Err(error) => problems.push(format!(
+                    "{at} v{version} no longer reads as today's event ({error}): a shipped shape was edited; \
+                     put it back and make a new version with an upcaster (domain/src/evolution.rs)"
+                )),
+                Ok((event_type, event_version, written)) => {
+                    if event_type != today.event_type {
+                        problems.push(format!("{at}: reads as {event_type}"));
+                    }
+                    if event_version != today.event_version {
+                        problems.push(format!(
+                            "{at} v{version} is upcast to v{} but today's type is v{event_version}: an upcaster \
+                             is missing from domain/src/evolution.rs",
+                            today.event_version
+                        ));
+                    }
+                    if written != today.payload {
+                        problems.push(format!(
+                            "{at} v{version}: today's code writes it differently from how it was stored, so \
+                             its shape was edited without a new version.\n  stored (upcast): {}\n  today:  {written}",
+                            today.payload
+                        ));
+                    }
+                    if let Some(version) = parse_version(&event_version) {
+                        current.insert((stream.aggregate_type.clone(), event_type), version);
+                    }
+                }
+            }
+        }
+    }
+    for of in &aggregates {
+        for event_type in of.types {
+            let key = (of.aggregate_type.to_string(), event_type.to_string());
+            let Some(today) = current.get(&key) else {
+                problems.push(format!(
+                    "{}::{event_type} has no stored example: {HOW_TO_ADD}",
+                    of.aggregate_type
+                ));
+                continue;
+            };
+            for version in 1..=*today {
+                if !stored
+                    .get(&key)
+                    .is_some_and(|found| found.contains(&version))
+                {
+                    problems.push(format!(
+                        "{}::{event_type} v{version} has no stored example: {HOW_TO_ADD}",
+                        of.aggregate_type
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "the event corpus:\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn no_two_aggregates_share_an_event_type_name() {
+    // Upcasters are found by the event type's name alone (cqrs-es's `EventUpcaster`), so a name means one type.
+    let mut seen: HashMap<&str, &str> = HashMap::new();
+    for of in every_aggregate() {
+        for event_type in of.types {
+            if let Some(other) = seen.insert(event_type, of.aggregate_type) {
+                // Both aggregates' destructions are the one retention event, of one shape.
+                assert_eq!(
+                    *event_type, PERSONAL_DATA_DESTROYED,
+                    "{event_type} is an event of {other} and of {}",
+                    of.aggregate_type
+                );
+            }
+        }
+    }
+}
+
+async fn load<A: Aggregate>(repo: &EventRepository, id: &str) -> usize {
+    let store = PersistedEventStore::<EventRepository, A>::new_event_store(repo.clone());
+    let context = store
+        .load_aggregate(id)
+        .await
+        .unwrap_or_else(|error| panic!("{}/{id} loads: {error}", A::TYPE));
+    context.current_sequence
+}
+
+/// The corpus put into a store as its rows, exactly as stored.
+async fn put_corpus(app: &TestApp, streams: &[(String, StoredStream)]) {
+    let mut position = 0_i64;
+    let now = Utc::now();
+    for (_, stream) in streams {
+        if let Some(wrapped) = &stream.wrapped_key {
+            let wrapped = BASE64.decode(wrapped).unwrap();
+            const KEY: &str = "INSERT INTO stream_keys (aggregate_type, aggregate_id, wrapped_key, created_at) \
+                               VALUES ($1, $2, $3, $4)";
+            match app.db() {
+                Db::Sqlite(pool) => {
+                    sqlx::query(KEY)
+                        .bind(&stream.aggregate_type)
+                        .bind(&stream.aggregate_id)
+                        .bind(wrapped)
+                        .bind(now)
+                        .execute(pool)
+                        .await
+                        .unwrap();
+                }
+                Db::Postgres(pool) => {
+                    sqlx::query(KEY)
+                        .bind(&stream.aggregate_type)
+                        .bind(&stream.aggregate_id)
+                        .bind(wrapped)
+                        .bind(now)
+                        .execute(pool)
+                        .await
+                        .unwrap();
+                }
+            }
+        }
+        for event in &stream.events {
+            position += 1;
+            let payload = sqlx::types::Json(&event.payload);
+            let metadata = sqlx::types::Json(&event.metadata);
+            match app.db() {
+                Db::Sqlite(pool) => {
+                    sqlx::query(
+                        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
+                         payload, metadata, recorded_at, global_position) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(&stream.aggregate_type)
+                    .bind(&stream.aggregate_id)
+                    .bind(event.sequence as i64)
+                    .bind(&event.event_type)
+                    .bind(&event.event_version)
+                    .bind(payload)
+                    .bind(metadata)
+                    .bind(now)
+                    .bind(position)
+                    .execute(pool)
+                    .await
+                    .unwrap();
+                }
+                Db::Postgres(pool) => {
+                    sqlx::query(
+                        "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
+                         payload, metadata) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(&stream.aggregate_type)
+                    .bind(&stream.aggregate_id)
+                    .bind(event.sequence as i64)
+                    .bind(&event.event_type)
+                    .bind(&event.event_version)
+                    .bind(payload)
+                    .bind(metadata)
+                    .execute(pool)
+                    .await
+                    .unwrap();
+                }
+            }
+        }
+    }
+}
+
+async fn the_corpus_loads_into_todays_aggregates_and_projections(app: TestApp) {
+    let streams = corpus();
+    put_corpus(&app, &streams).await;
+
+    let report = app.state.repo.rebuild_projections().await.unwrap();
+    let events: usize = streams.iter().map(|(_, s)| s.events.len()).sum();
+    assert_eq!(
+        report.events as usize, events,
+        "every stored event replayed"
+    );
+    assert_eq!(report.streams as usize, streams.len());
+
+    for (file, stream) in &streams {
+        let id = stream.aggregate_id.as_str();
+        let repo = &app.state.repo;
+        let at = match stream.aggregate_type.as_str() {
+            Application::TYPE => load::<Application>(repo, id).await,
+            Cycle::TYPE => load::<Cycle>(repo, id).await,
+            ImmigrationRecord::TYPE => load::<ImmigrationRecord>(repo, id).await,
+            Recipient::TYPE => load::<Recipient>(repo, id).await,
+            InformationRequest::TYPE => load::<InformationRequest>(repo, id).await,
+            other => panic!("{file}: no aggregate is called {other}"),
+        };
+        assert_eq!(
+            at,
+            stream.events.last().unwrap().sequence,
+            "{file}: the aggregate stands at its last event"
+        );
+    }
+
+    // The views read back as today's API gives them.
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let (status, alumna) = app
+        .get(&format!("/api/applications/{AWARDED}"), &officer)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{alumna}");
+    assert_eq!(alumna["status"], "alumni", "{alumna}");
+    assert_eq!(alumna["personal"]["full_name"], "Corpus Example Scholar");
+    assert_eq!(
+        alumna["personal"]["email"],
+        "scholar.corrected@example.test"
+    );
+    let (status, withdrawn) = app
+        .get(&format!("/api/applications/{WITHDRAWN}"), &officer)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::GONE,
+        "a stream destroyed by retention stays destroyed: {withdrawn}"
+    );
+    assert_eq!(withdrawn["error"], "destroyed");
+    assert!(
+        !withdrawn.to_string().contains("Corpus Example Withdrawn"),
+        "a destroyed stream's personal data stays destroyed: {withdrawn}"
+    );
+    let (status, cases) = app.get("/api/applications", &officer).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(cases.to_string().contains(AWARDED), "{cases}");
+
+    let information = app.staff(Role::InformationOfficer).await;
+    let (status, sar) = app
+        .get(&format!("/api/information-requests/{SAR}"), &information)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{sar}");
+    assert_eq!(sar["kind"], "sar", "{sar}");
+
+    let admin = app.staff(Role::Admin).await;
+    let (status, terms) = app.get("/api/cycles/2026-27", &admin).await;
+    assert_eq!(status, StatusCode::OK, "{terms}");
+    assert_eq!(terms["blind_review"], true, "{terms}");
+    assert_eq!(terms["eligible_nationalities"], json!(["Ghana", "Kenya"]));
+
+    // A command on a stream of stored events, decided by today's code on the state they load into.
+    let (status, changed) = app
+        .put(
+            "/api/cycles/2026-27",
+            &admin,
+            json!({"opens_on": "2026-08-01", "closes_on": "2026-12-31", "blind_review": false}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(changed["closes_on"], "2026-12-31");
+    assert_eq!(
+        load::<Cycle>(&app.state.repo, "2026-27").await,
+        2,
+        "the new terms follow the stored event"
+    );
+}
+
+/// The corpus opens only under its own master key, so these run on a store made with it.
+mod the_corpus_loads_into_todays_aggregates_and_projections {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let app = spawn_app_with_master_key(Backend::Sqlite, CORPUS_MASTER_KEY.to_string()).await;
+        super::the_corpus_loads_into_todays_aggregates_and_projections(app).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        let app = spawn_app_with_master_key(Backend::Postgres, CORPUS_MASTER_KEY.to_string()).await;
+        super::the_corpus_loads_into_todays_aggregates_and_projections(app).await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The examples the corpus files were written from. A file, once written, is the truth and is never
+// rewritten: when a shape changes, leave the old example's file alone, and add a new example stream holding
+// the new version under a new name.
+
+const AWARDED: &str = "01938a00-0000-7000-8000-00000000a001";
+const WITHDRAWN: &str = "01938a00-0000-7000-8000-00000000a002";
+const SAR: &str = "01938a00-0000-7000-8000-00000000c001";
+
+struct Example {
+    name: String,
+    about: String,
+    aggregate_type: &'static str,
+    aggregate_id: String,
+    events: Vec<(&'static str, Role, Value)>,
+}
+
+const APPLICANT: &str = "01938a00-0000-7000-8000-0000000000a1";
+const OFFICER: &str = "01938a00-0000-7000-8000-0000000000b1";
+const MEMBER: &str = "01938a00-0000-7000-8000-0000000000b2";
+const OTHER_MEMBER: &str = "01938a00-0000-7000-8000-0000000000b3";
+const HELPDESK: &str = "01938a00-0000-7000-8000-0000000000b4";
+const INFORMATION: &str = "01938a00-0000-7000-8000-0000000000b5";
+const ADMIN: &str = "01938a00-0000-7000-8000-0000000000b6";
+const SYSTEM: &str = "system";
+const MISSION: &str = "01938a00-0000-7000-8000-00000000e001";
+
+fn personal(value: Value) -> Value {
+    json!({ "$personal": value })
+}
+
+fn request(kind: &str, id_suffix: u32, mut decisions: Vec<(&'static str, Role, Value)>) -> Example {
+    let mut events = vec![(
+        INFORMATION,
+        Role::InformationOfficer,
+        json!({"RequestLogged": {
+            "kind": kind,
+            "received_on": "2026-11-02",
+            "requester": personal(json!({"name": "Corpus Example Requester", "email": "requester@example.test"})),
+            "subject_email": personal(json!("scholar@example.test")),
+            "description": personal(json!("Every record held about me.")),
+        }}),
+    )];
+    events.append(&mut decisions);
+    Example {
+        name: format!("request-{kind}"),
+        about: format!("an information request ({kind}) and its decisions"),
+        aggregate_type: InformationRequest::TYPE,
+        aggregate_id: format!("01938a00-0000-7000-8000-00000000c{id_suffix:03}"),
+        events,
+    }
+}
+
+fn examples() -> Vec<Example> {
+    let form = json!({
+        "personal": {
+            "full_name": "Corpus Example Scholar",
+            "date_of_birth": "1990-01-01",
+            "email": "scholar@example.test",
+            "phone": "+000 0000 0001",
+            "address": "1 Example Street, Exampletown",
+            "nationality": "Kenya",
+            "country_of_residence": "Kenya"
+        },
+        "education": [{"institution": "Example University", "qualification": "BSc", "subject": "Physics", "year": 2012}],
+        "employment": [{"employer": "Example Employer", "role": "Analyst", "from": "2013-09"}],
+        "courses": [{"institution": "Example Institute", "course": "MSc Example Studies", "level": "masters"}],
+        "essays": {
+            "leadership": "An example essay.",
+            "networking": "An example essay.",
+            "study_plan": "An example essay.",
+            "career_plan": "An example essay."
+        },
+        "referees": [{"name": "Corpus Example Referee", "email": "referee@example.test"}]
+    });
+    let sections = json!([
+        "personal",
+        "education",
+        "employment",
+        "courses",
+        "essays",
+        "referees"
+    ]);
+    vec![
+        Example {
+            name: "application-awarded".to_string(),
+            about: "an application from start to alumni, with every staff action on the way".to_string(),
+            aggregate_type: Application::TYPE,
+            aggregate_id: AWARDED.to_string(),
+            events: vec![
+                (APPLICANT, Role::Applicant, json!({"ApplicationStarted": {"cycle": "2026-27", "applicant_id": APPLICANT}})),
+                (APPLICANT, Role::Applicant, json!({"DraftSaved": {"sections": sections, "changes": personal(form.clone())}})),
+                (APPLICANT, Role::Applicant, json!({"PreferencesChanged": {
+                    "preferences": personal(json!({"networking_opt_out": false, "alumni_email_opt_out": true, "alumni_book_opt_out": false, "images_opt_out": true})),
+                    "reason": personal(Value::Null),
+                }})),
+                (APPLICANT, Role::Applicant, json!({"ApplicationSubmitted": {"submitted_at": "2026-11-01T12:00:00Z"}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"EligibilityDetermined": {"eligible": true, "reason": personal(json!("Meets every criterion."))}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"CommitteeMemberAssigned": {"member_id": MEMBER}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"CommitteeMemberAssigned": {"member_id": OTHER_MEMBER}})),
+                (OTHER_MEMBER, Role::CommitteeMember, json!({"ConflictDeclared": {"member_id": OTHER_MEMBER, "reason": personal(json!("A former colleague."))}})),
+                (MEMBER, Role::CommitteeMember, json!({"ApplicationScored": {"member_id": MEMBER, "scores": personal(json!({
+                    "leadership": 8, "networking": 7, "study_plan": 9, "career_plan": 8, "comment": "A clear plan."
+                }))}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"DecisionRecorded": {"outcome": "selected"}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"AwardMade": {"terms": personal(json!({
+                    "institution": "Example Institute", "course": "MSc Example Studies", "level": "masters", "start_date": "2027-09-20"
+                })), "joint_sponsor_id": null}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"DataDisclosed": {
+                    "disclosure_id": "01938a00-0000-7000-8000-00000000d001",
+                    "recipient_id": MISSION,
+                    "recipient_name": "Example Mission",
+                    "recipient_kind": "british_mission",
+                    "fields": ["personal.full_name", "personal.email"],
+                    "purpose": personal(json!("Visa support.")),
+                    "values": personal(json!({"personal.full_name": "Corpus Example Scholar", "personal.email": "scholar@example.test"})),
+                }})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"DisclosureRefused": {
+                    "disclosure_id": "01938a00-0000-7000-8000-00000000d002",
+                    "recipient_id": MISSION,
+                    "recipient_name": "Example Mission",
+                    "recipient_kind": "british_mission",
+                    "fields": ["essays.leadership"],
+                    "purpose": personal(json!("Publicity.")),
+                    "reason": "the policy shares only what the recipient needs",
+                }})),
+                (HELPDESK, Role::Helpdesk, json!({"PersonalDataAmended": {
+                    "fields": ["email"],
+                    "changes": personal(json!([{"field": "email", "old": "scholar@example.test", "new": "scholar.corrected@example.test"}])),
+                    "reason": personal(json!("The applicant asked by telephone.")),
+                    "requested_by": personal(json!("The applicant.")),
+                }})),
+                (SYSTEM, Role::Helpdesk, json!({"RectificationNoticeDue": {"recipient_id": MISSION, "recipient_name": "Example Mission", "fields": ["personal.email"]}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"RectificationNoticeSent": {"recipient_id": MISSION}})),
+                (INFORMATION, Role::InformationOfficer, json!({"ProcessingRestricted": {"request_id": "01938a00-0000-7000-8000-00000000c005", "reason": personal(json!("Accuracy contested."))}})),
+                (INFORMATION, Role::InformationOfficer, json!({"RestrictionLifted": {"reason": personal(json!("Accuracy confirmed."))}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"AwardCompleted": {"completed_on": "2028-09-30", "outcome": personal(json!("Completed with distinction."))}})),
+            ],
+        },
+        Example {
+            name: "application-withdrawn-destroyed".to_string(),
+            about: "an application withdrawn, then destroyed under the retention schedule: its key is gone".to_string(),
+            aggregate_type: Application::TYPE,
+            aggregate_id: WITHDRAWN.to_string(),
+            events: vec![
+                (APPLICANT, Role::Applicant, json!({"ApplicationStarted": {"cycle": "2026-27", "applicant_id": APPLICANT}})),
+                (APPLICANT, Role::Applicant, json!({"DraftSaved": {"sections": ["personal"], "changes": personal(json!({"personal": {"full_name": "Corpus Example Withdrawn"}}))}})),
+                (APPLICANT, Role::Applicant, json!({"ApplicationWithdrawn": {"previous_status": "draft"}})),
+                (SYSTEM, Role::Admin, json!({"PersonalDataDestroyed": {"rule": "unsuccessful_application", "destroyed_on": "2028-12-01"}})),
+            ],
+        },
+        Example {
+            name: "cycle-terms".to_string(),
+            about: "a cycle's terms, set by an administrator".to_string(),
+            aggregate_type: Cycle::TYPE,
+            aggregate_id: "2026-27".to_string(),
+            events: vec![(ADMIN, Role::Admin, json!({"CycleTermsSet": {"cycle": "2026-27", "terms": {
+                "opens_on": "2026-08-01", "closes_on": "2026-11-30", "blind_review": true,
+                "eligible_nationalities": ["Ghana", "Kenya"]
+            }}}))],
+        },
+        Example {
+            name: "immigration-record".to_string(),
+            about: "an immigration record kept for an award".to_string(),
+            aggregate_type: ImmigrationRecord::TYPE,
+            aggregate_id: "01938a00-0000-7000-8000-00000000f001".to_string(),
+            events: vec![(OFFICER, Role::ProgrammeOfficer, json!({"ImmigrationRecordRecorded": {
+                "application_id": AWARDED, "applicant_id": APPLICANT, "kind": "visa",
+                "document": personal(json!({"reference": "EXAMPLE-0001", "issued_on": "2027-07-01"})),
+            }}))],
+        },
+        Example {
+            name: "immigration-record-destroyed".to_string(),
+            about: "an immigration record destroyed two years after it was recorded".to_string(),
+            aggregate_type: ImmigrationRecord::TYPE,
+            aggregate_id: "01938a00-0000-7000-8000-00000000f002".to_string(),
+            events: vec![
+                (OFFICER, Role::ProgrammeOfficer, json!({"ImmigrationRecordRecorded": {
+                    "application_id": AWARDED, "applicant_id": APPLICANT, "kind": "visa",
+                    "document": personal(json!({"reference": "EXAMPLE-0002", "issued_on": "2024-07-01"})),
+                }})),
+                (SYSTEM, Role::Admin, json!({"PersonalDataDestroyed": {"rule": "immigration_record", "destroyed_on": "2026-07-02"}})),
+            ],
+        },
+        Example {
+            name: "recipient".to_string(),
+            about: "a recipient of the register".to_string(),
+            aggregate_type: Recipient::TYPE,
+            aggregate_id: MISSION.to_string(),
+            events: vec![(OFFICER, Role::ProgrammeOfficer, json!({"RecipientRegistered": {
+                "name": "Example Mission", "kind": "british_mission", "country": "Kenya"
+            }}))],
+        },
+        request("sar", 1, vec![
+            (INFORMATION, Role::InformationOfficer, json!({"ClockStopped": {"on": "2026-11-03", "reason": "identity", "note": personal(json!("Identity asked for."))}})),
+            (INFORMATION, Role::InformationOfficer, json!({"ClockResumed": {"on": "2026-11-05", "note": personal(json!("Identity confirmed."))}})),
+            (INFORMATION, Role::InformationOfficer, json!({"DeadlineExtended": {"extension": {"kind": "complex", "months": 1}, "reason": personal(json!("Many records."))}})),
+            (INFORMATION, Role::InformationOfficer, json!({"ResponseIssued": {"issued_on": "2026-11-20", "response": personal(json!({"letter": "An example response."}))}})),
+        ]),
+        request("foi", 2, vec![
+            (INFORMATION, Role::InformationOfficer, json!({"DeadlineExtended": {"extension": {"kind": "public_interest_test"}, "reason": personal(json!("The public interest is weighed."))}})),
+            (INFORMATION, Role::InformationOfficer, json!({"FoiRefused": {"ground": "cost_limit", "reason": personal(json!("Beyond the cost limit.")), "public_interest": personal(Value::Null)}})),
+        ]),
+        request("erasure", 3, vec![
+            (INFORMATION, Role::InformationOfficer, json!({"ErasureDecided": {"approved": false, "reason": personal(json!("An award is kept for ever."))}})),
+        ]),
+        request("rectification", 4, vec![
+            (INFORMATION, Role::InformationOfficer, json!({"RectificationDecided": {"rectified": true, "application_id": AWARDED, "fields": ["personal.email"], "reason": personal(json!("Corrected."))}})),
+        ]),
+        request("restriction", 5, vec![
+            (INFORMATION, Role::InformationOfficer, json!({"RestrictionDecided": {"restricted": true, "reason": personal(json!("Accuracy contested."))}})),
+        ]),
+        request("objection", 6, vec![
+            (INFORMATION, Role::InformationOfficer, json!({"ObjectionDecided": {"upheld": true, "uses": ["alumni_book"], "reason": personal(json!("Upheld."))}})),
+        ]),
+    ]
+}
+
+/// An example sealed as the store seals it: each payload as today's code writes it, its personal values
+/// sealed under the stream's new data key, the key dropped where the stream's data was destroyed.
+fn sealed(example: &Example, written_on: DateTime<Utc>) -> StoredStream {
+    let reader = every_aggregate()
+        .into_iter()
+        .find(|of| of.aggregate_type == example.aggregate_type)
+        .unwrap_or_else(|| panic!("no aggregate is called {}", example.aggregate_type));
+    let name = stream_name(example.aggregate_type, &example.aggregate_id);
+    let (key, wrapped) = master().new_data_key(&name);
+    let mut holds_personal_data = false;
+    let mut destroyed = false;
+    let events = example
+        .events
+        .iter()
+        .enumerate()
+        .map(|(index, (actor_id, role, payload))| {
+            let sequence = index + 1;
+            let (event_type, event_version, written) = (reader.read)(payload)
+                .unwrap_or_else(|error| panic!("{} #{sequence}: {error}", example.name));
+            let at = written_on + Duration::hours(index as i64);
+            let actor = Actor {
+                user_id: actor_id.to_string(),
+                role: *role,
+            };
+            let metadata = serde_json::to_value(EventMetadata::new(&actor, at).to_map()).unwrap();
+            destroyed |= event_type == PERSONAL_DATA_DESTROYED;
+            let payload = if crypto::has_personal_data(&written) {
+                holds_personal_data = true;
+                crypto::seal(&written, &key, &crypto::event_aad(&name, sequence))
+            } else {
+                written
+            };
+            StoredEvent {
+                sequence,
+                event_type,
+                event_version,
+                payload,
+                metadata,
+            }
+        })
+        .collect();
+    StoredStream {
+        about: example.about.clone(),
+        written_on: written_on.date_naive().to_string(),
+        aggregate_type: example.aggregate_type.to_string(),
+        aggregate_id: example.aggregate_id.clone(),
+        wrapped_key: (holds_personal_data && !destroyed).then(|| BASE64.encode(wrapped)),
+        events,
+    }
+}
+
+#[test]
+#[ignore = "writes the corpus files that do not exist yet; run by hand after adding an example"]
+fn write_missing_corpus_entries() {
+    let written_on = Utc::now();
+    for example in examples() {
+        let path = corpus_folder().join(format!("{}.json", example.name));
+        if path.exists() {
+            continue;
+        }
+        let stream = sealed(&example, written_on);
+        std::fs::write(&path, serde_json::to_string_pretty(&stream).unwrap() + "\n").unwrap();
+        println!("wrote {}", path.display());
+    }
+}
