@@ -8,9 +8,11 @@ pub mod commands;
 pub mod error;
 pub mod events;
 pub mod form;
+pub mod letters;
 pub mod rules;
 
 pub use aggregate::{Application, ApplicationServices, StaffDirectory, Status};
 pub use commands::ApplicationCommand;
 pub use error::ApplicationError;
 pub use events::ApplicationEvent;
+pub use letters::LetterKind;

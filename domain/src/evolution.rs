@@ -33,7 +33,46 @@ pub struct Upcaster {
 }
 
 /// Every step of every event type's history, oldest first within a type.
-pub static UPCASTERS: &[Upcaster] = &[];
+pub static UPCASTERS: &[Upcaster] = &[
+    Upcaster {
+        event_type: "CycleTermsSet",
+        from: 1,
+        change: "the eligible nationalities moved into `terms.screening`, beside the screening rules added \
+                 then (none of which a cycle set before had)",
+        upcast: cycle_terms_set_v1_to_v2,
+    },
+    Upcaster {
+        event_type: "DecisionRecorded",
+        from: 1,
+        change: "`reserve_position` added: a reserve's place on the reserve list when decided from the \
+                 ranking; a decision of version 1 has none",
+        upcast: decision_recorded_v1_to_v2,
+    },
+];
+
+/// `DecisionRecorded` 1 → 2: no decision of version 1 gave a place on the reserve list.
+fn decision_recorded_v1_to_v2(mut fields: Map<String, Value>) -> Map<String, Value> {
+    fields.entry("reserve_position").or_insert(Value::Null);
+    fields
+}
+
+/// `CycleTermsSet` 1 → 2: `terms.eligible_nationalities` became `terms.screening.eligible_nationalities`; the
+/// other rules of the screening did not exist, so a cycle of version 1 asks for none of them.
+fn cycle_terms_set_v1_to_v2(mut fields: Map<String, Value>) -> Map<String, Value> {
+    if let Some(Value::Object(terms)) = fields.get_mut("terms") {
+        let nationalities = terms
+            .remove("eligible_nationalities")
+            .unwrap_or(Value::Null);
+        let screening = serde_json::json!({
+            "eligible_nationalities": nationalities,
+            "undergraduate_degree": false,
+            "minimum_work_years": null,
+            "return_home_commitment": false,
+        });
+        terms.insert("screening".to_string(), screening);
+    }
+    fields
+}
 
 impl Upcaster {
     pub fn to(&self) -> u32 {
@@ -182,6 +221,32 @@ mod tests {
             upcast.payload,
             json!({"Thing": {"new": {"$personal": "x"}, "kept": 1}})
         );
+    }
+
+    #[test]
+    fn a_cycle_of_version_1_keeps_its_nationalities_and_asks_for_nothing_new() {
+        let stored = SerializedEvent {
+            aggregate_id: "2026-27".to_string(),
+            sequence: 1,
+            aggregate_type: "Cycle".to_string(),
+            event_type: "CycleTermsSet".to_string(),
+            event_version: "1".to_string(),
+            payload: json!({"CycleTermsSet": {"cycle": "2026-27", "terms": {
+                "opens_on": "2026-08-01", "closes_on": "2026-11-30", "blind_review": true,
+                "eligible_nationalities": ["Ghana", "Kenya"]
+            }}}),
+            metadata: json!({}),
+        };
+        let today = upcast(stored);
+        assert_eq!(today.event_version, "2");
+        let CycleEvent::CycleTermsSet { terms, .. } =
+            serde_json::from_value(today.payload).unwrap();
+        assert!(terms.blind_review);
+        assert!(terms.screening.admits_nationality(Some("Kenya")));
+        assert!(!terms.screening.admits_nationality(Some("Togo")));
+        assert!(!terms.screening.undergraduate_degree);
+        assert_eq!(terms.screening.minimum_work_years, None);
+        assert!(!terms.screening.return_home_commitment);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 pub mod actor;
 pub mod application;
+pub mod assignment;
 pub mod calendar;
 pub mod country;
 pub mod cycle;
@@ -16,6 +17,7 @@ pub mod ranking;
 pub mod recipient;
 pub mod request;
 pub mod retention;
+pub mod screening;
 pub mod sharing;
 
 pub use actor::{Actor, Authored, Role};

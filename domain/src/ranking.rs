@@ -41,6 +41,8 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
+use crate::application::aggregate::Outcome;
+
 /// Members' totals for one application further apart than this (in points of the 0–40 scale) are a
 /// disagreement.
 pub const DISAGREEMENT_THRESHOLD: u32 = 10;
@@ -239,6 +241,70 @@ pub fn by_country(mut ranking: Vec<RankedApplication>) -> Vec<RankedApplication>
         .then(a.country_rank.cmp(&b.country_rank))
     });
     ranking
+}
+
+/// What a batch of decisions from the ranking decides.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Quotas {
+    /// How many to select.
+    pub selected: u32,
+    /// How many to put on the reserve list after them.
+    pub reserve: u32,
+    /// Every ranked application after those is unsuccessful.
+    pub unsuccessful_rest: bool,
+    /// An application whose members disagree is left for the officer to decide on its own.
+    pub hold_disagreements: bool,
+}
+
+/// One decision of a batch, and where the ranking put the application.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlannedDecision {
+    pub application_id: String,
+    pub outcome: Outcome,
+    pub rank: u32,
+    /// For a reserve: its place on the cycle's reserve list (1 first).
+    pub reserve_position: Option<u32>,
+}
+
+/// `plan_decisions`: the decisions of a batch, down the ranking, best first. Only the applications still
+/// awaiting a decision (`awaiting`) are decided; the others keep their place in the ranking but take no one's
+/// quota. The first `selected` are selected; the next `reserve` go on the reserve list in ranking order,
+/// after the `reserves_already` places it has; with `unsuccessful_rest` every one after them is
+/// unsuccessful. With `hold_disagreements`, an application whose members disagree is passed over (left for
+/// the officer) and the next one takes its place.
+pub fn plan_decisions(
+    ranking: &[RankedApplication],
+    awaiting: impl Fn(&str) -> bool,
+    quotas: &Quotas,
+    reserves_already: u32,
+) -> Vec<PlannedDecision> {
+    let mut decisions = Vec::new();
+    let (mut selected, mut reserve) = (0_u32, 0_u32);
+    for application in ranking {
+        if !awaiting(&application.application_id)
+            || (quotas.hold_disagreements && application.disagreement)
+        {
+            continue;
+        }
+        let (outcome, reserve_position) = if selected < quotas.selected {
+            selected += 1;
+            (Outcome::Selected, None)
+        } else if reserve < quotas.reserve {
+            reserve += 1;
+            (Outcome::Reserve, Some(reserves_already + reserve))
+        } else if quotas.unsuccessful_rest {
+            (Outcome::Unsuccessful, None)
+        } else {
+            break;
+        };
+        decisions.push(PlannedDecision {
+            application_id: application.application_id.clone(),
+            outcome,
+            rank: application.rank,
+            reserve_position,
+        });
+    }
+    decisions
 }
 
 /// The order of the rule: the higher normalised mean, then the higher raw mean, then more members, then the
@@ -541,5 +607,105 @@ mod tests {
                 prop_assert_eq!(entry.rank as usize, place + 1);
             }
         }
+    }
+
+    fn ranked(ids_and_disagreement: &[(&str, bool)]) -> Vec<RankedApplication> {
+        ids_and_disagreement
+            .iter()
+            .enumerate()
+            .map(|(i, (id, disagreement))| RankedApplication {
+                application_id: id.to_string(),
+                raw_mean: 40.0 - i as f64,
+                normalised_mean: 40.0 - i as f64,
+                rank: i as u32 + 1,
+                members: 2,
+                disagreement: *disagreement,
+                country: None,
+                country_rank: i as u32 + 1,
+            })
+            .collect()
+    }
+
+    fn outcomes(plan: &[PlannedDecision]) -> Vec<(String, Outcome, Option<u32>)> {
+        plan.iter()
+            .map(|d| (d.application_id.clone(), d.outcome, d.reserve_position))
+            .collect()
+    }
+
+    #[test]
+    fn a_batch_selects_then_reserves_in_ranking_order_then_declines_the_rest() {
+        let ranking = ranked(&[
+            ("a", false),
+            ("b", false),
+            ("c", false),
+            ("d", false),
+            ("e", false),
+        ]);
+        let quotas = Quotas {
+            selected: 2,
+            reserve: 2,
+            unsuccessful_rest: true,
+            hold_disagreements: false,
+        };
+        let plan = plan_decisions(&ranking, |_| true, &quotas, 0);
+        assert_eq!(
+            outcomes(&plan),
+            vec![
+                ("a".into(), Outcome::Selected, None),
+                ("b".into(), Outcome::Selected, None),
+                ("c".into(), Outcome::Reserve, Some(1)),
+                ("d".into(), Outcome::Reserve, Some(2)),
+                ("e".into(), Outcome::Unsuccessful, None),
+            ]
+        );
+        assert_eq!(plan[4].rank, 5);
+    }
+
+    #[test]
+    fn those_already_decided_take_no_quota_and_the_reserve_list_goes_on_from_its_end() {
+        let ranking = ranked(&[("a", false), ("b", false), ("c", false), ("d", false)]);
+        let quotas = Quotas {
+            selected: 1,
+            reserve: 1,
+            ..Quotas::default()
+        };
+        let plan = plan_decisions(&ranking, |id| id != "a", &quotas, 3);
+        assert_eq!(
+            outcomes(&plan),
+            vec![
+                ("b".into(), Outcome::Selected, None),
+                ("c".into(), Outcome::Reserve, Some(4)),
+            ]
+        );
+    }
+
+    #[test]
+    fn without_the_rest_declined_a_batch_stops_at_its_quotas() {
+        let ranking = ranked(&[("a", false), ("b", false), ("c", false)]);
+        let quotas = Quotas {
+            selected: 1,
+            ..Quotas::default()
+        };
+        assert_eq!(plan_decisions(&ranking, |_| true, &quotas, 0).len(), 1);
+        let none = plan_decisions(&ranking, |_| true, &Quotas::default(), 0);
+        assert!(none.is_empty());
+    }
+
+    #[test]
+    fn a_disagreement_held_is_passed_over_and_the_next_takes_its_place() {
+        let ranking = ranked(&[("a", true), ("b", false), ("c", false)]);
+        let quotas = Quotas {
+            selected: 1,
+            reserve: 0,
+            unsuccessful_rest: true,
+            hold_disagreements: true,
+        };
+        assert_eq!(
+            outcomes(&plan_decisions(&ranking, |_| true, &quotas, 0)),
+            vec![
+                ("b".into(), Outcome::Selected, None),
+                ("c".into(), Outcome::Unsuccessful, None),
+            ]
+        );
     }
 }

@@ -22,6 +22,7 @@ use domain::application::{
     ApplicationServices, StaffDirectory, Status,
 };
 use domain::cycle::CycleName;
+use domain::screening::{ScreeningFailure, ScreeningRule, ScreeningRules};
 use domain::{Actor, Authored, Role};
 
 // ---------------------------------------------------------------------------------------------------------
@@ -230,6 +231,7 @@ fn complete_changes() -> DraftChanges {
             referee("Test Referee Two", "referee2@example.test"),
         ]),
         preferences: None,
+        return_home: None,
     }
 }
 
@@ -313,7 +315,10 @@ fn conflict(member_id: &str) -> Ev {
 }
 
 fn decision(outcome: Outcome) -> Ev {
-    Ev::DecisionRecorded { outcome }
+    Ev::DecisionRecorded {
+        outcome,
+        reserve_position: None,
+    }
 }
 
 fn award_made() -> Ev {
@@ -654,6 +659,7 @@ fn permission_table() -> Vec<(&'static str, Vec<Ev>, C, Vec<Role>)> {
             under_review(),
             C::RecordDecision {
                 outcome: Outcome::Selected,
+                reserve_position: None,
             },
             vec![Role::ProgrammeOfficer],
         ),
@@ -1095,6 +1101,7 @@ async fn an_applicant_born_on_the_day_of_submission_or_later_is_not_eligible() {
             .await
             .then_expect_error(E::NotEligible {
                 reasons: vec!["the date of birth must be in the past".to_string()],
+                failures: vec![],
             });
     }
 }
@@ -1150,6 +1157,7 @@ async fn the_refusal_names_the_action_and_the_status() {
             officer(),
             C::RecordDecision {
                 outcome: Outcome::Selected,
+                reserve_position: None,
             },
         ))
         .await
@@ -2140,7 +2148,10 @@ async fn an_application_is_scored_only_while_under_review() {
 // ---------------------------------------------------------------------------------------------------------
 
 fn decide(outcome: Outcome) -> C {
-    C::RecordDecision { outcome }
+    C::RecordDecision {
+        outcome,
+        reserve_position: None,
+    }
 }
 
 #[tokio::test]
@@ -2797,13 +2808,28 @@ fn under_terms(
             .map(|name| domain::country::Country::parse(name).expect("a country"))
             .collect()
     });
+    under_screening(
+        opens_on,
+        closes_on,
+        ScreeningRules {
+            eligible_nationalities: eligible,
+            ..ScreeningRules::default()
+        },
+    )
+}
+
+fn under_screening(
+    opens_on: NaiveDate,
+    closes_on: NaiveDate,
+    screening: ScreeningRules,
+) -> ApplicationServices {
     ApplicationServices {
         staff: Arc::new(FakeStaff::standard()),
         cycles: Arc::new(Terms(domain::cycle::CycleTerms {
             opens_on,
             closes_on,
             blind_review: false,
-            eligible_nationalities: eligible,
+            screening,
         })),
     }
 }
@@ -2850,6 +2876,10 @@ async fn only_the_cycles_eligible_nationalities_are_submitted() {
         .await
         .then_expect_error(E::NotEligible {
             reasons: vec!["your nationality is not one of those eligible in this cycle".into()],
+            failures: vec![ScreeningFailure {
+                rule: ScreeningRule::EligibleNationality,
+                message: "your nationality is not one of those eligible in this cycle".into(),
+            }],
         });
     let nationality = complete_draft()
         .iter()
@@ -2870,4 +2900,163 @@ async fn only_the_cycles_eligible_nationalities_are_submitted() {
         .then_expect_events(vec![Ev::ApplicationSubmitted {
             submitted_at: now(),
         }]);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Screening at submission: `screen`, `undergraduate_degree`, `work_experience`, `return_home_commitment`,
+// and the officer's override.
+// ---------------------------------------------------------------------------------------------------------
+
+fn every_rule() -> ScreeningRules {
+    ScreeningRules {
+        eligible_nationalities: Some(
+            [domain::country::Country::parse("Nepal").expect("a country")].into(),
+        ),
+        undergraduate_degree: true,
+        minimum_work_years: Some(2),
+        return_home_commitment: true,
+    }
+}
+
+async fn screened_failures(services: ApplicationServices, history: Vec<Ev>) -> Vec<ScreeningRule> {
+    let result = TestFramework::<Application>::with(services)
+        .given(history)
+        .when_async(by(applicant(), C::SubmitApplication))
+        .await
+        .inspect_result();
+    match result {
+        Err(E::NotEligible { failures, .. }) => failures.into_iter().map(|f| f.rule).collect(),
+        other => panic!("expected a screening refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn submission_names_every_rule_of_the_screening_the_form_does_not_meet() {
+    let open = (date(2026, 1, 1), date(2026, 12, 31));
+    // The complete draft is from Kenya, with a BSc, no employment and no commitment to return home.
+    assert_eq!(
+        screened_failures(
+            under_screening(open.0, open.1, every_rule()),
+            complete_draft()
+        )
+        .await,
+        vec![
+            ScreeningRule::EligibleNationality,
+            ScreeningRule::WorkExperience,
+            ScreeningRule::ReturnHomeCommitment,
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_form_that_meets_the_screening_is_submitted() {
+    let open = (date(2026, 1, 1), date(2026, 12, 31));
+    let mut rules = every_rule();
+    rules.eligible_nationalities =
+        Some([domain::country::Country::parse("Kenya").expect("a country")].into());
+    let meets = DraftChanges {
+        employment: Some(vec![
+            entry(&[
+                ("employer", json!("Test Employer")),
+                ("from", json!("2022-01")),
+                ("to", json!("2023-06")),
+            ]),
+            entry(&[
+                ("employer", json!("Test Employer Two")),
+                ("from", json!("2023-07")),
+            ]),
+        ]),
+        return_home: Some(true),
+        ..DraftChanges::default()
+    };
+    TestFramework::<Application>::with(under_screening(open.0, open.1, rules))
+        .given(with(complete_draft(), [saved(meets)]))
+        .when_async(by(applicant(), C::SubmitApplication))
+        .await
+        .then_expect_events(vec![Ev::ApplicationSubmitted {
+            submitted_at: now(),
+        }]);
+}
+
+#[tokio::test]
+async fn a_programme_officer_waives_rules_with_a_reason_and_submission_then_passes() {
+    let open = (date(2026, 1, 1), date(2026, 12, 31));
+    let waive = C::OverrideScreening {
+        rules: vec![
+            ScreeningRule::WorkExperience,
+            ScreeningRule::EligibleNationality,
+        ],
+        reason: "  Refugee status recognised by the programme board.  ".to_string(),
+    };
+    let overridden = Ev::ScreeningOverridden {
+        rules: vec![
+            ScreeningRule::EligibleNationality,
+            ScreeningRule::WorkExperience,
+        ],
+        reason: "Refugee status recognised by the programme board."
+            .to_string()
+            .into(),
+    };
+    given(complete_draft())
+        .when_async(by(officer(), waive))
+        .await
+        .then_expect_events(vec![overridden.clone()]);
+    // Only the rule not waived is still reported.
+    assert_eq!(
+        screened_failures(
+            under_screening(open.0, open.1, every_rule()),
+            with(complete_draft(), [overridden.clone()])
+        )
+        .await,
+        vec![ScreeningRule::ReturnHomeCommitment]
+    );
+    let committed = DraftChanges {
+        return_home: Some(true),
+        ..DraftChanges::default()
+    };
+    TestFramework::<Application>::with(under_screening(open.0, open.1, every_rule()))
+        .given(with(complete_draft(), [overridden, saved(committed)]))
+        .when_async(by(applicant(), C::SubmitApplication))
+        .await
+        .then_expect_events(vec![Ev::ApplicationSubmitted {
+            submitted_at: now(),
+        }]);
+}
+
+#[tokio::test]
+async fn only_a_programme_officer_overrides_and_only_a_draft_with_rules_and_a_reason() {
+    let waive = |reason: &str, rules: Vec<ScreeningRule>| C::OverrideScreening {
+        rules,
+        reason: reason.to_string(),
+    };
+    for actor in [applicant(), helpdesk(), member(), someone_with(Role::Admin)] {
+        given(complete_draft())
+            .when_async(by(
+                actor,
+                waive("a reason", vec![ScreeningRule::WorkExperience]),
+            ))
+            .await
+            .then_expect_error(E::Forbidden);
+    }
+    given(complete_draft())
+        .when_async(by(
+            officer(),
+            waive("  ", vec![ScreeningRule::WorkExperience]),
+        ))
+        .await
+        .then_expect_error(E::OverrideIncomplete);
+    given(complete_draft())
+        .when_async(by(officer(), waive("a reason", vec![])))
+        .await
+        .then_expect_error(E::OverrideIncomplete);
+    given(submitted())
+        .when_async(by(
+            officer(),
+            waive("a reason", vec![ScreeningRule::WorkExperience]),
+        ))
+        .await
+        .then_expect_error(E::InvalidState {
+            action: "override the screening of",
+            status: Status::Submitted,
+        });
 }

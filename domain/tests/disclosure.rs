@@ -322,7 +322,13 @@ fn under_review() -> Vec<Ev> {
     )
 }
 fn decided(outcome: Outcome) -> Vec<Ev> {
-    with(under_review(), [Ev::DecisionRecorded { outcome }])
+    with(
+        under_review(),
+        [Ev::DecisionRecorded {
+            outcome,
+            reserve_position: None,
+        }],
+    )
 }
 fn selected() -> Vec<Ev> {
     decided(Outcome::Selected)

@@ -41,6 +41,7 @@ use domain::application::form::{
     CourseChoice, DraftChanges, Essay, HistoryEntry, PersonalField, Preferences, PreferencesChange,
     Referee,
 };
+use domain::application::letters::LetterKind;
 use domain::application::rules::missing_for_submission;
 use domain::application::{
     Application, ApplicationCommand, ApplicationError, ApplicationEvent, ApplicationServices,
@@ -525,6 +526,7 @@ fn some_draft_changes() -> impl Strategy<Value = DraftChanges> {
                     essays,
                     referees,
                     preferences,
+                    return_home: None,
                 }
             },
         )
@@ -592,6 +594,7 @@ fn a_complete_form() -> impl Strategy<Value = DraftChanges> {
                     },
                 ]),
                 preferences,
+                return_home: None,
             }
         })
 }
@@ -769,7 +772,10 @@ fn any_application_command() -> BoxedStrategy<ApplicationCommand> {
         2 => someone_to_assign().prop_map(|member_id| C::AssignCommitteeMember { member_id }),
         2 => some_text().prop_map(|reason| C::DeclareConflict { reason }),
         2 => some_scores().prop_map(|scores| C::ScoreApplication { scores }),
-        2 => an_outcome().prop_map(|outcome| C::RecordDecision { outcome }),
+        2 => an_outcome().prop_map(|outcome| C::RecordDecision {
+            outcome,
+            reserve_position: None,
+        }),
         2 => (award_terms(), a_sponsor()).prop_map(|(terms, joint_sponsor_id)| C::MakeAward {
             terms,
             joint_sponsor_id,
@@ -805,6 +811,24 @@ fn any_application_command() -> BoxedStrategy<ApplicationCommand> {
                 opt_outs,
             }
         }),
+        2 => (select(LetterKind::ALL.to_vec()), any::<bool>()).prop_map(|(kind, by_email)| {
+            C::IssueLetter {
+                letter_id: "letter-1".to_string(),
+                kind,
+                subject: "Your application".to_string(),
+                body: "<p>Dear applicant,</p>".to_string(),
+                by_email,
+            }
+        }),
+        1 => proptest::option::of(some_text()).prop_map(|failure| match failure {
+            None => C::RecordLetterEmailed {
+                letter_id: "letter-1".to_string(),
+            },
+            Some(reason) => C::RecordLetterEmailFailed {
+                letter_id: "letter-1".to_string(),
+                reason,
+            },
+        }),
     ]
     .boxed()
 }
@@ -826,7 +850,11 @@ fn whose_job(command: &ApplicationCommand, member: &Actor) -> Actor {
         | C::MakeAward { .. }
         | C::CompleteAward { .. }
         | C::DiscloseData { .. }
-        | C::MarkRectificationNoticeSent { .. } => Actor::new(OFFICER, Role::ProgrammeOfficer),
+        | C::MarkRectificationNoticeSent { .. }
+        | C::IssueLetter { .. }
+        | C::RecordLetterEmailed { .. }
+        | C::RecordLetterEmailFailed { .. }
+        | C::OverrideScreening { .. } => Actor::new(OFFICER, Role::ProgrammeOfficer),
         C::DeclareConflict { .. } | C::ScoreApplication { .. } => member.clone(),
         C::DestroyPersonalData { .. }
         | C::RestrictProcessing { .. }
@@ -999,6 +1027,7 @@ impl Onward {
         }
         let decide = C::RecordDecision {
             outcome: self.outcome,
+            reserve_position: None,
         };
         // A member already on the committee, where there is one, scores or declares a conflict.
         let committee: Vec<&String> = application.assigned.iter().collect();
@@ -1430,7 +1459,11 @@ fn application_step_holds(
             | Ev::AwardCompleted { .. }
             | Ev::DataDisclosed { .. }
             | Ev::DisclosureRefused { .. }
-            | Ev::RectificationNoticeSent { .. } => by_role(&[Role::ProgrammeOfficer]),
+            | Ev::RectificationNoticeSent { .. }
+            | Ev::LetterIssued { .. }
+            | Ev::LetterEmailed { .. }
+            | Ev::LetterEmailFailed { .. }
+            | Ev::ScreeningOverridden { .. } => by_role(&[Role::ProgrammeOfficer]),
             Ev::ConflictDeclared { member_id, .. } | Ev::ApplicationScored { member_id, .. } => {
                 actor.role == Role::CommitteeMember && member_id == &actor.user_id
             }
@@ -1685,6 +1718,17 @@ fn application_step_holds(
                     | RecordKind::ApplicantAccount => false,
                 };
                 prop_assert!(fits, "{:?} destroyed under {:?}", before.status, rule);
+            }
+            // A letter tells of the outcome the application has, once; its email is recorded only for a
+            // letter that was issued.
+            Ev::LetterIssued {
+                letter_id, kind, ..
+            } => {
+                prop_assert_eq!(kind.tells_of(), before.status);
+                prop_assert!(!before.letters.contains(letter_id));
+            }
+            Ev::LetterEmailed { letter_id } | Ev::LetterEmailFailed { letter_id, .. } => {
+                prop_assert!(before.letters.contains(letter_id));
             }
             // A restriction is put on once and lifted only when it is on.
             Ev::ProcessingRestricted { .. } => prop_assert!(!before.restricted),

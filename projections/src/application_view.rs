@@ -1,5 +1,6 @@
 //! The application as GET returns it: the form, where it stands, and the case's record so far.
 
+use domain::screening::ScreeningRule;
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -14,6 +15,7 @@ use domain::Personal;
 use domain::application::aggregate::Outcome;
 use domain::application::events::{AwardTerms, Scores};
 use domain::application::form::{Form, PersonalField};
+use domain::application::letters::LetterKind;
 use domain::application::{ApplicationEvent, Status};
 use domain::recipient::RecipientKind;
 
@@ -45,6 +47,12 @@ pub struct ApplicationView {
     /// Processing is restricted at the applicant's request, and why.
     #[serde(default)]
     pub restriction: Option<RestrictionView>,
+    /// The letters issued to the applicant, oldest first.
+    #[serde(default)]
+    pub letters: Vec<LetterView>,
+    /// The rules of the cycle's screening programme officers waived, oldest first.
+    #[serde(default)]
+    pub screening_overrides: Vec<ScreeningOverrideView>,
     /// The sequence number of the last event folded in.
     pub version: i64,
 }
@@ -56,6 +64,62 @@ pub struct RestrictionView {
     pub reason: Option<String>,
     pub restricted_by: String,
     pub since: DateTime<Utc>,
+}
+
+/// A letter issued to the applicant, and what became of its email.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LetterView {
+    pub letter_id: String,
+    pub kind: LetterKind,
+    /// `None` once the personal data is destroyed.
+    pub subject: Option<String>,
+    /// The letter as sent, an HTML document; `None` once the personal data is destroyed.
+    pub body: Option<String>,
+    pub issued_by: String,
+    pub issued_at: DateTime<Utc>,
+    /// It was to be emailed (a mail server was configured when it was issued).
+    pub by_email: bool,
+    pub emailed_at: Option<DateTime<Utc>>,
+    /// Why the email failed, in words that name no one, and when.
+    pub email_failure: Option<(String, DateTime<Utc>)>,
+}
+
+/// Where a letter's email stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LetterEmail {
+    /// No mail server was configured: the letter is shown with the application, not emailed.
+    NotSent,
+    /// Being sent.
+    Pending,
+    /// The mail server took it.
+    Sent,
+    /// The mail server could not be reached or refused it.
+    Failed,
+}
+
+impl LetterEmail {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LetterEmail::NotSent => "not_sent",
+            LetterEmail::Pending => "pending",
+            LetterEmail::Sent => "sent",
+            LetterEmail::Failed => "failed",
+        }
+    }
+}
+
+impl LetterView {
+    /// Where its email stands: the last outcome recorded wins (a letter sent again after a failure).
+    pub fn email(&self) -> LetterEmail {
+        match (&self.emailed_at, &self.email_failure) {
+            _ if !self.by_email => LetterEmail::NotSent,
+            (Some(sent), Some((_, failed))) if failed > sent => LetterEmail::Failed,
+            (Some(_), _) => LetterEmail::Sent,
+            (None, Some(_)) => LetterEmail::Failed,
+            (None, None) => LetterEmail::Pending,
+        }
+    }
 }
 
 /// A disclosure made: to whom, what, why and when.
@@ -98,6 +162,16 @@ pub struct RectificationNoticeView {
     pub sent_by: Option<String>,
 }
 
+/// Rules of the cycle's screening a programme officer waived for the application, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScreeningOverrideView {
+    pub rules: Vec<ScreeningRule>,
+    /// `None` once the personal data is destroyed.
+    pub reason: Option<String>,
+    pub overridden_by: String,
+    pub overridden_at: DateTime<Utc>,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EligibilityView {
     pub eligible: bool,
@@ -124,6 +198,9 @@ pub struct ConflictView {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DecisionView {
     pub outcome: Outcome,
+    /// A reserve's place on the cycle's reserve list, when the decision came from the ranking.
+    #[serde(default)]
+    pub reserve_position: Option<u32>,
     pub decided_by: String,
     pub decided_at: DateTime<Utc>,
 }
@@ -176,6 +253,8 @@ impl ApplicationView {
             refused_disclosures: Vec::new(),
             rectification_notices: Vec::new(),
             restriction: None,
+            letters: Vec::new(),
+            screening_overrides: Vec::new(),
             version: event.sequence,
         }
     }
@@ -188,6 +267,14 @@ impl ApplicationView {
         self.version = event.sequence;
         match payload {
             ApplicationEvent::ApplicationStarted { .. } => {}
+            ApplicationEvent::ScreeningOverridden { rules, reason } => {
+                self.screening_overrides.push(ScreeningOverrideView {
+                    rules: rules.clone(),
+                    reason: reason.known().cloned(),
+                    overridden_by: by,
+                    overridden_at: at,
+                });
+            }
             ApplicationEvent::DraftSaved { changes, .. } => {
                 if let Personal::Known(changes) = changes {
                     self.form.apply(changes);
@@ -272,7 +359,10 @@ impl ApplicationView {
                     member.scored_at = Some(at);
                 }
             }
-            ApplicationEvent::DecisionRecorded { outcome } => {
+            ApplicationEvent::DecisionRecorded {
+                outcome,
+                reserve_position,
+            } => {
                 self.status = match outcome {
                     Outcome::Selected => Status::Selected,
                     Outcome::Reserve => Status::Reserve,
@@ -280,6 +370,7 @@ impl ApplicationView {
                 };
                 self.decision = Some(DecisionView {
                     outcome: *outcome,
+                    reserve_position: *reserve_position,
                     decided_by: by,
                     decided_at: at,
                 });
@@ -368,6 +459,33 @@ impl ApplicationView {
                 });
             }
             ApplicationEvent::RestrictionLifted { .. } => self.restriction = None,
+            ApplicationEvent::LetterIssued {
+                letter_id,
+                kind,
+                subject,
+                body,
+                by_email,
+            } => self.letters.push(LetterView {
+                letter_id: letter_id.clone(),
+                kind: *kind,
+                subject: subject.known().cloned(),
+                body: body.known().cloned(),
+                issued_by: by,
+                issued_at: at,
+                by_email: *by_email,
+                emailed_at: None,
+                email_failure: None,
+            }),
+            ApplicationEvent::LetterEmailed { letter_id } => {
+                if let Some(letter) = self.letter(letter_id) {
+                    letter.emailed_at = Some(at);
+                }
+            }
+            ApplicationEvent::LetterEmailFailed { letter_id, reason } => {
+                if let Some(letter) = self.letter(letter_id) {
+                    letter.email_failure = Some((reason.clone(), at));
+                }
+            }
             ApplicationEvent::RectificationNoticeSent { recipient_id } => {
                 for notice in self
                     .rectification_notices
@@ -379,6 +497,12 @@ impl ApplicationView {
                 }
             }
         }
+    }
+
+    fn letter(&mut self, letter_id: &str) -> Option<&mut LetterView> {
+        self.letters
+            .iter_mut()
+            .find(|letter| letter.letter_id == letter_id)
     }
 
     fn member(&mut self, member_id: &str) -> Option<&mut CommitteeMemberView> {

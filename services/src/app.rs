@@ -5,7 +5,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use cqrs_es::{Aggregate, AggregateError, CqrsFramework};
 
-use domain::application::{Application, ApplicationCommand, ApplicationServices};
+use domain::application::{Application, ApplicationCommand, ApplicationServices, LetterKind};
 use domain::cycle::{Cycle, CycleCommand};
 use domain::immigration::{ImmigrationCommand, ImmigrationRecord};
 use domain::recipient::{Recipient, RecipientCommand};
@@ -43,6 +43,8 @@ pub struct AppState {
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     /// What `GET /metrics` publishes of this process, and who may read it.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The mail server the outcome letters are emailed through (`ETP_SMTP_URL`); `None`: not emailed.
+    pub mailer: Option<Arc<crate::letters::Mailer>>,
     applications: Arc<Framework<Application>>,
     immigration: Arc<Framework<ImmigrationRecord>>,
     recipients: Arc<Framework<Recipient>>,
@@ -72,6 +74,7 @@ impl AppState {
             retention_ledger: None,
             trusted_proxies: Arc::new(Vec::new()),
             metrics: Arc::new(crate::metrics::Metrics::new(None)),
+            mailer: None,
             applications: Arc::new(applications),
             immigration: Arc::new(immigration),
             recipients: Arc::new(recipients),
@@ -92,12 +95,31 @@ impl AppState {
         state.retention_ledger = Some(config.retention_ledger.clone());
         state.trusted_proxies = Arc::new(config.trusted_proxies.clone());
         state.metrics = Arc::new(crate::metrics::Metrics::new(config.metrics_token.clone()));
+        if let Some(mail) = &config.mail {
+            state.mailer = Some(Arc::new(crate::letters::Mailer::new(mail)?));
+        }
         Ok(state)
     }
 
     /// Carries out a command on an application. Another command committing first on the same application
     /// makes this one run again on the new state, a few times, before it is refused with 409 `conflict`.
+    /// A decision or an award is then told to the applicant by letter (`letters.rs`).
     pub async fn execute_application(
+        &self,
+        id: &str,
+        by: &Actor,
+        command: ApplicationCommand,
+    ) -> Result<(), ApiError> {
+        let letter = LetterKind::due_after(&command);
+        self.record_application(id, by, command).await?;
+        if let Some(kind) = letter {
+            crate::letters::after(self, id, by, kind).await;
+        }
+        Ok(())
+    }
+
+    /// Carries out a command on an application, and nothing after it.
+    pub(crate) async fn record_application(
         &self,
         id: &str,
         by: &Actor,

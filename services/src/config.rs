@@ -11,7 +11,7 @@ use crate::crypto::MasterKey;
 
 /// Every environment variable `etp` reads. The README's Configuration table gives each its default and
 /// meaning; `tests/api/configuration.rs` checks the table, this list and the code against each other.
-pub const VARIABLES: [&str; 9] = [
+pub const VARIABLES: [&str; 11] = [
     "ETP_BIND",
     "ETP_DATABASE_URL",
     "ETP_JWT_SECRET",
@@ -21,6 +21,8 @@ pub const VARIABLES: [&str; 9] = [
     "ETP_METRICS_TOKEN",
     "ETP_LOG_FORMAT",
     "ETP_TRUSTED_PROXIES",
+    "ETP_SMTP_URL",
+    "ETP_MAIL_FROM",
 ];
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/etp.db";
@@ -65,6 +67,19 @@ pub struct Config {
     /// The reverse proxies whose `X-Forwarded-For` names the client (`ETP_TRUSTED_PROXIES`): addresses or
     /// networks. Empty: the client is the connection's peer.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Where outcome letters are emailed from (`ETP_SMTP_URL`, `ETP_MAIL_FROM`); `None`: letters are kept
+    /// and shown with the application, not emailed.
+    pub mail: Option<MailSettings>,
+}
+
+/// The mail server that sends the outcome letters, and the address they come from.
+#[derive(Clone, Debug)]
+pub struct MailSettings {
+    /// `smtp://host:port` (plain), `smtp://host:587?tls=required` (STARTTLS) or `smtps://host` (TLS); it
+    /// may carry a user name and password, so it never prints.
+    pub smtp_url: Secret,
+    /// `EtP Scholarships <letters@example.org>` or a bare address.
+    pub from: String,
 }
 
 /// The settings as the environment gives them, before secrets are found or made.
@@ -78,6 +93,8 @@ pub struct Environment {
     pub retention_ledger: Option<String>,
     pub metrics_token: Option<String>,
     pub trusted_proxies: Option<String>,
+    pub smtp_url: Option<String>,
+    pub mail_from: Option<String>,
 }
 
 impl Environment {
@@ -92,6 +109,8 @@ impl Environment {
             retention_ledger: read("ETP_RETENTION_LEDGER"),
             metrics_token: read("ETP_METRICS_TOKEN"),
             trusted_proxies: read("ETP_TRUSTED_PROXIES"),
+            smtp_url: read("ETP_SMTP_URL"),
+            mail_from: read("ETP_MAIL_FROM"),
         }
     }
 }
@@ -137,9 +156,22 @@ impl Config {
             Some(raw) => parse_trusted_proxies(raw)?,
             None => Vec::new(),
         };
+        let mail = match (env.smtp_url, env.mail_from) {
+            (None, None) => None,
+            (Some(smtp_url), Some(from)) => {
+                let settings = MailSettings {
+                    smtp_url: Secret::new(smtp_url.trim()),
+                    from: from.trim().to_string(),
+                };
+                crate::letters::Mailer::new(&settings)?;
+                Some(settings)
+            }
+            _ => bail!("ETP_SMTP_URL and ETP_MAIL_FROM are set together, or neither"),
+        };
         Ok(Config {
             bind,
             trusted_proxies,
+            mail,
             jwt_secret: Secret::new(jwt_secret),
             master_key: Secret::new(master_key),
             secure_cookies: matches!(env.secure_cookies.as_deref(), Some("true" | "1" | "yes")),
@@ -266,6 +298,33 @@ mod tests {
         assert_eq!(
             config.metrics_token.map(|token| token.expose().to_string()),
             Some("a token long enough to scrape".to_string())
+        );
+    }
+
+    #[test]
+    fn mail_is_configured_whole_or_not_at_all() {
+        let env = |smtp: Option<&str>, from: Option<&str>| Environment {
+            jwt_secret: Some("j".repeat(32)),
+            master_key: Some("ab".repeat(32)),
+            smtp_url: smtp.map(str::to_string),
+            mail_from: from.map(str::to_string),
+            ..Environment::default()
+        };
+        assert!(Config::load(env(None, None)).unwrap().mail.is_none());
+        assert!(Config::load(env(Some("smtp://127.0.0.1:2525"), None)).is_err());
+        assert!(Config::load(env(None, Some("letters@example.test"))).is_err());
+        assert!(Config::load(env(Some("smtp://127.0.0.1:2525"), Some("not an address"))).is_err());
+        assert!(Config::load(env(Some("ftp://127.0.0.1"), Some("letters@example.test"))).is_err());
+        let config = Config::load(env(
+            Some("smtp://127.0.0.1:2525"),
+            Some("EtP Scholarships <letters@example.test>"),
+        ))
+        .unwrap();
+        let mail = config.mail.unwrap();
+        assert_eq!(mail.from, "EtP Scholarships <letters@example.test>");
+        assert!(
+            !format!("{mail:?}").contains("2525"),
+            "the URL never prints"
         );
     }
 

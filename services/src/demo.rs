@@ -643,7 +643,10 @@ async fn seed_one(
     };
     run(
         &staff.officer,
-        ApplicationCommand::RecordDecision { outcome },
+        ApplicationCommand::RecordDecision {
+            outcome,
+            reserve_position: None,
+        },
     )
     .await?;
     if matches!(

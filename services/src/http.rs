@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod cycles;
 pub mod error;
 pub mod extract;
+pub mod letters;
 pub mod openapi;
 pub mod publishing;
 pub mod requests;
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(auth_routes::router())
         .merge(applications::router())
+        .merge(letters::router())
         .merge(sharing::router())
         .merge(publishing::router())
         .merge(retention::router())

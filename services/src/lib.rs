@@ -10,6 +10,7 @@ pub mod config;
 pub mod crypto;
 pub mod demo;
 pub mod http;
+pub mod letters;
 pub mod metrics;
 pub mod pages;
 pub mod responses;

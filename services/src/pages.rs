@@ -6,6 +6,7 @@
 
 pub mod applicant;
 pub mod committee;
+pub mod letters;
 pub mod public;
 pub mod requests;
 pub mod retention;

@@ -114,6 +114,7 @@ async fn application_record(state: &AppState, view: &ApplicationView) -> Result<
         "disclosures": view.disclosures.iter().map(|d| json!({
             "recipient": d.recipient_name, "kind": d.kind, "purpose": d.purpose, "fields": d.fields, "at": d.at,
         })).collect::<Vec<_>>(),
+        "letters": view.letters.iter().map(crate::http::letters::render_letter).collect::<Vec<_>>(),
     }))
 }
 

@@ -1810,7 +1810,8 @@ async fn the_history_lists_every_event_in_order_with_its_actor(app: TestApp) {
     );
     app.expect_ok(app.post(&at(&id, "/award"), &officer, award_terms()).await);
 
-    let expected: [(&str, &User); 10] = [
+    // The decision and the award are each told to the applicant by a letter, issued by the same officer.
+    let expected: [(&str, &User); 12] = [
         ("ApplicationStarted", &applicant),
         ("DraftSaved", &applicant),
         ("ApplicationSubmitted", &applicant),
@@ -1820,7 +1821,9 @@ async fn the_history_lists_every_event_in_order_with_its_actor(app: TestApp) {
         ("CommitteeMemberAssigned", &officer),
         ("ApplicationScored", &member),
         ("DecisionRecorded", &officer),
+        ("LetterIssued", &officer),
         ("AwardMade", &officer),
+        ("LetterIssued", &officer),
     ];
     for reader in [&officer, &helpdesk] {
         let history = answered(app.get(&at(&id, "/history"), reader).await, StatusCode::OK);

@@ -264,6 +264,40 @@ fn every_version_of_every_event_type_has_a_stored_example() {
     );
 }
 
+/// The corpus's files and their SHA-256, one line each: a file once written is never changed or removed.
+const MANIFEST: &str = "SHA256SUMS";
+
+fn digest(path: &std::path::Path) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(std::fs::read(path).unwrap()))
+}
+
+#[test]
+fn no_stored_example_was_changed_or_removed() {
+    let manifest = std::fs::read_to_string(corpus_folder().join(MANIFEST)).unwrap();
+    let mut listed = BTreeSet::new();
+    for line in manifest.lines().filter(|line| !line.trim().is_empty()) {
+        let (sum, file) = line.split_once("  ").expect("a line is `<sha256>  <file>`");
+        let path = corpus_folder().join(file);
+        assert!(
+            path.exists(),
+            "{file} was removed from the corpus: put it back"
+        );
+        assert_eq!(
+            digest(&path),
+            sum,
+            "{file} was changed: a stored example is what an earlier version wrote, and is never edited"
+        );
+        listed.insert(file.to_string());
+    }
+    for (file, _) in corpus() {
+        assert!(
+            listed.contains(&file),
+            "{file} is not in {MANIFEST}: write corpus files with write_missing_corpus_entries"
+        );
+    }
+}
+
 #[test]
 fn no_two_aggregates_share_an_event_type_name() {
     // Upcasters are found by the event type's name alone (cqrs-es's `EventUpcaster`), so a name means one type.
@@ -439,6 +473,42 @@ async fn the_corpus_loads_into_todays_aggregates_and_projections(app: TestApp) {
     assert_eq!(terms["blind_review"], true, "{terms}");
     assert_eq!(terms["eligible_nationalities"], json!(["Ghana", "Kenya"]));
 
+    // Both shapes of the cycle's terms read as today's: the first through its upcaster.
+    let (_, screened) = app.get("/api/cycles/2027-28", &admin).await;
+    assert_eq!(screened["minimum_work_years"], json!(2), "{screened}");
+    assert_eq!(terms["screening_rules"], json!(["eligible_nationality"]));
+    let (status, overridden) = app
+        .get(&format!("/api/applications/{SCREENED}"), &officer)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{overridden}");
+    assert_eq!(overridden["return_home"], json!(true));
+    assert_eq!(
+        overridden["screening_overrides"][0]["rules"],
+        json!(["work_experience"])
+    );
+
+    // The decision of version 1 reads with no place on the reserve list; version 2's keeps its place, and its
+    // letter reads back with what became of its email.
+    assert_eq!(alumna["decision"], json!("selected"));
+    let (status, reserve) = app
+        .get(&format!("/api/applications/{RESERVE}"), &officer)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{reserve}");
+    assert_eq!(
+        reserve["decision_detail"]["reserve_position"],
+        json!(1),
+        "{reserve}"
+    );
+    let (status, letters) = app
+        .get(&format!("/api/applications/{RESERVE}/letters"), &officer)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{letters}");
+    assert_eq!(letters.as_array().map(Vec::len), Some(1), "{letters}");
+    assert_eq!(
+        letters[0]["subject"],
+        json!("Your application: reserve list")
+    );
+
     // A command on a stream of stored events, decided by today's code on the state they load into.
     let (status, changed) = app
         .put(
@@ -476,11 +546,15 @@ mod the_corpus_loads_into_todays_aggregates_and_projections {
 // ---------------------------------------------------------------------------------------------------------
 // The examples the corpus files were written from. A file, once written, is the truth and is never
 // rewritten: when a shape changes, leave the old example's file alone, and add a new example stream holding
-// the new version under a new name.
+// the new version under a new name. An example whose file exists is kept here as the record of what was
+// written, in the shape of its day (`cycle-terms` is CycleTermsSet 1), and is not read again.
 
 const AWARDED: &str = "01938a00-0000-7000-8000-00000000a001";
 const WITHDRAWN: &str = "01938a00-0000-7000-8000-00000000a002";
 const SAR: &str = "01938a00-0000-7000-8000-00000000c001";
+const SCREENED: &str = "01938a00-0000-7000-8000-00000000a003";
+const RESERVE: &str = "01938a00-0000-7000-8000-00000000a004";
+const MAILER: &str = "mailer";
 
 struct Example {
     name: String,
@@ -491,6 +565,7 @@ struct Example {
 }
 
 const APPLICANT: &str = "01938a00-0000-7000-8000-0000000000a1";
+const OTHER_APPLICANT: &str = "01938a00-0000-7000-8000-0000000000a2";
 const OFFICER: &str = "01938a00-0000-7000-8000-0000000000b1";
 const MEMBER: &str = "01938a00-0000-7000-8000-0000000000b2";
 const OTHER_MEMBER: &str = "01938a00-0000-7000-8000-0000000000b3";
@@ -635,6 +710,73 @@ fn examples() -> Vec<Example> {
             }}}))],
         },
         Example {
+            name: "cycle-terms-v2".to_string(),
+            about: "a cycle's terms with every rule of the screening (CycleTermsSet 2)".to_string(),
+            aggregate_type: Cycle::TYPE,
+            aggregate_id: "2027-28".to_string(),
+            events: vec![(ADMIN, Role::Admin, json!({"CycleTermsSet": {"cycle": "2027-28", "terms": {
+                "opens_on": "2027-08-01", "closes_on": "2027-11-30", "blind_review": false,
+                "screening": {
+                    "eligible_nationalities": ["Ghana", "Kenya"],
+                    "undergraduate_degree": true,
+                    "minimum_work_years": 2,
+                    "return_home_commitment": true
+                }
+            }}}))],
+        },
+        Example {
+            name: "application-screening-overridden".to_string(),
+            about: "a draft whose screening a programme officer overrode, then submitted".to_string(),
+            aggregate_type: Application::TYPE,
+            aggregate_id: SCREENED.to_string(),
+            events: vec![
+                (APPLICANT, Role::Applicant, json!({"ApplicationStarted": {"cycle": "2027-28", "applicant_id": APPLICANT}})),
+                (APPLICANT, Role::Applicant, json!({"DraftSaved": {"sections": [
+                    "personal", "education", "employment", "courses", "essays", "referees", "commitment"
+                ], "changes": personal({
+                    let mut form = form.clone();
+                    form["return_home"] = json!(true);
+                    form
+                })}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"ScreeningOverridden": {
+                    "rules": ["work_experience"],
+                    "reason": personal(json!("A career break the rules did not foresee.")),
+                }})),
+                (APPLICANT, Role::Applicant, json!({"ApplicationSubmitted": {"submitted_at": "2027-09-01T12:00:00Z"}})),
+            ],
+        },
+        Example {
+            name: "application-reserve-lettered".to_string(),
+            about: "a reserve decided from the ranking (DecisionRecorded 2), told by letter, its email failing \
+                    once and then sent"
+                .to_string(),
+            aggregate_type: Application::TYPE,
+            aggregate_id: RESERVE.to_string(),
+            events: vec![
+                (OTHER_APPLICANT, Role::Applicant, json!({"ApplicationStarted": {"cycle": "2027-28", "applicant_id": OTHER_APPLICANT}})),
+                (OTHER_APPLICANT, Role::Applicant, json!({"DraftSaved": {"sections": sections, "changes": personal(form.clone())}})),
+                (OTHER_APPLICANT, Role::Applicant, json!({"ApplicationSubmitted": {"submitted_at": "2027-09-01T12:00:00Z"}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"EligibilityDetermined": {"eligible": true, "reason": personal(json!("Meets every criterion."))}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"CommitteeMemberAssigned": {"member_id": MEMBER}})),
+                (MEMBER, Role::CommitteeMember, json!({"ApplicationScored": {"member_id": MEMBER, "scores": personal(json!({
+                    "leadership": 6, "networking": 6, "study_plan": 7, "career_plan": 6, "comment": "Sound."
+                }))}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"DecisionRecorded": {"outcome": "reserve", "reserve_position": 1}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"LetterIssued": {
+                    "letter_id": "01938a00-0000-7000-8000-00000000b101",
+                    "kind": "reserve",
+                    "subject": personal(json!("Your application: reserve list")),
+                    "body": personal(json!("<!DOCTYPE html><html><body><p>An example letter.</p></body></html>")),
+                    "by_email": true,
+                }})),
+                (MAILER, Role::ProgrammeOfficer, json!({"LetterEmailFailed": {
+                    "letter_id": "01938a00-0000-7000-8000-00000000b101",
+                    "reason": "the mail server refused the message (reply 451)",
+                }})),
+                (MAILER, Role::ProgrammeOfficer, json!({"LetterEmailed": {"letter_id": "01938a00-0000-7000-8000-00000000b101"}})),
+            ],
+        },
+        Example {
             name: "immigration-record".to_string(),
             about: "an immigration record kept for an award".to_string(),
             aggregate_type: ImmigrationRecord::TYPE,
@@ -753,6 +895,10 @@ fn write_missing_corpus_entries() {
         }
         let stream = sealed(&example, written_on);
         std::fs::write(&path, serde_json::to_string_pretty(&stream).unwrap() + "\n").unwrap();
+        let manifest = corpus_folder().join(MANIFEST);
+        let mut listed = std::fs::read_to_string(&manifest).unwrap_or_default();
+        listed.push_str(&format!("{}  {}.json\n", digest(&path), example.name));
+        std::fs::write(&manifest, listed).unwrap();
         println!("wrote {}", path.display());
     }
 }

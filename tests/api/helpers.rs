@@ -12,6 +12,8 @@ use services::accounts::{self, NewAccount};
 use services::app::AppState;
 use services::crypto::MasterKey;
 
+pub mod smtp;
+
 /// The stores the behaviour suite runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -196,17 +198,61 @@ async fn serve(
     master_key: String,
     jwt_secret: String,
 ) -> TestApp {
+    serve_with(
+        backend,
+        database_url,
+        Arc::new(guard),
+        master_key,
+        jwt_secret,
+        None,
+    )
+    .await
+}
+
+impl TestApp {
+    /// The service started again on this app's store, with the same secrets, emailing its outcome letters
+    /// through the mail server at `smtp_url` (as `ETP_SMTP_URL` and `ETP_MAIL_FROM` would have it).
+    pub async fn with_mail_server(self, smtp_url: &str) -> TestApp {
+        let settings = services::config::MailSettings {
+            smtp_url: services::config::Secret::new(smtp_url),
+            from: MAIL_FROM.to_string(),
+        };
+        let mailer = services::letters::Mailer::new(&settings).expect("a valid mail server");
+        serve_with(
+            self.backend,
+            self.database_url.clone(),
+            self._guard.clone(),
+            self.master_key.clone(),
+            self.jwt_secret.clone(),
+            Some(Arc::new(mailer)),
+        )
+        .await
+    }
+}
+
+/// Who the letters' emails come from in the tests.
+pub const MAIL_FROM: &str = "EtP Scholarships <letters@example.test>";
+
+async fn serve_with(
+    backend: Backend,
+    database_url: String,
+    guard: Arc<StoreGuard>,
+    master_key: String,
+    jwt_secret: String,
+    mailer: Option<Arc<services::letters::Mailer>>,
+) -> TestApp {
     let db = services::store::connect(&database_url)
         .await
         .expect("connect to the test store");
     services::store::migrate(&db)
         .await
         .expect("migrate the test store");
-    let state = AppState::new(
+    let mut state = AppState::new(
         db,
         MasterKey::from_hex(&master_key).expect("a valid master key"),
         jwt_secret.as_bytes(),
     );
+    state.mailer = mailer;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a free port");
@@ -232,7 +278,7 @@ async fn serve(
         state,
         client: reqwest::Client::new(),
         server,
-        _guard: Arc::new(guard),
+        _guard: guard,
     }
 }
 

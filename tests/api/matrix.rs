@@ -247,6 +247,9 @@ fn routes() -> Vec<Route> {
         route(M::POST, "/api/applications/{id}/eligibility", Case::Submitted)
             .body(json!({"eligible": true, "reason": "meets the rules"}))
             .allow(&[Officer], 200),
+        route(M::POST, "/api/applications/{id}/screening-override", Case::Draft)
+            .body(json!({"rules": ["work_experience"], "reason": "Test: a career break the rules did not foresee"}))
+            .allow(&[Officer], 200),
         route(M::POST, "/api/applications/{id}/assignments", Case::Eligible)
             .body(json!({"committee_member_id": "{member_id}"}))
             .allow(&[Officer], 200),
@@ -274,6 +277,9 @@ fn routes() -> Vec<Route> {
             .allow(&case_staff, 200),
         route(M::GET, "/api/applications/{id}/reads", Case::UnderReview)
             .allow(&[Information], 200),
+        // The letters the decision and the award were told by: the owner and the case staff.
+        route(M::GET, "/api/applications/{id}/letters", Case::Awarded)
+            .allow(&[Owner, Helpdesk, Officer, Information, Admin], 200),
         // Retention
         route(M::GET, "/api/retention", Case::None).allow(&[Information], 200),
         route(M::POST, "/api/applications/{id}/hold", Case::Submitted)
@@ -295,6 +301,13 @@ fn routes() -> Vec<Route> {
             .allow(&[Admin], 200),
         route(M::GET, "/api/cycles/{cycle}", Case::None).allow(&STAFF, 200),
         route(M::GET, "/api/cycles/{cycle}/ranking", Case::None).allow(&[Officer], 200),
+        route(M::POST, "/api/cycles/{cycle}/decisions", Case::None)
+            .body(json!({"selected": 1, "reserve": 1, "dry_run": true}))
+            .allow(&[Officer], 200),
+        route(M::GET, "/api/cycles/{cycle}/reserve", Case::None).allow(&[Officer], 200),
+        route(M::POST, "/api/cycles/{cycle}/assignments", Case::None)
+            .body(json!({"members_per_application": 2, "dry_run": true}))
+            .allow(&[Officer], 200),
         // Sharing
         route(M::POST, "/api/recipients", Case::None)
             .body(json!({"name": "Test Mission", "kind": "british_mission", "country": "Kenya"}))

@@ -30,7 +30,7 @@ use domain::Role;
 on_both_stores!(every_page_answers_everyone_as_their_role_allows);
 
 /// Every page route the router registers: method and path as written in `.route(…)`.
-const PAGE_ROUTES: [(&str, &str); 43] = [
+const PAGE_ROUTES: [(&str, &str); 45] = [
     // public.rs
     ("GET", "/"),
     ("GET", "/privacy"),
@@ -49,10 +49,12 @@ const PAGE_ROUTES: [(&str, &str); 43] = [
     ("GET", "/applications/{id}/check"),
     ("POST", "/applications/{id}/submit"),
     ("POST", "/applications/{id}/withdraw"),
+    ("GET", "/applications/{id}/letters/{number}"),
     // staff.rs
     ("GET", "/cases"),
     ("GET", "/cases/{id}"),
     ("POST", "/cases/{id}/{action}"),
+    ("GET", "/cases/{id}/letters/{number}"),
     // committee.rs
     ("GET", "/committee"),
     ("GET", "/committee/{id}"),
@@ -407,11 +409,15 @@ fn rows() -> Vec<Row> {
         post("/applications/{id}/withdraw", Case::Submitted)
             .form(&[("confirm", "yes")])
             .allow(&[Owner], To("/applications/{id}")),
+        // The letter the decision was told by, and one there is not.
+        get("/applications/{id}/letters/1", Case::Selected).allow(&[Owner], Page(200)),
+        get("/applications/{id}/letters/2", Case::Selected).allow(&[Owner], NotFound),
         // The case desk.
         get("/cases", Case::Submitted).allow(&CASE_DESK, Page(200)),
         get("/cases?status=submitted&q=Marker", Case::Submitted).allow(&CASE_DESK, Page(200)),
         get("/cases/{id}", Case::UnderReview).allow(&CASE_DESK, Page(200)),
         get("/cases/{missing}", Case::None).allow(&CASE_DESK, NotFound),
+        get("/cases/{id}/letters/1", Case::Selected).allow(&CASE_DESK, Page(200)),
         post("/cases/{id}/eligibility", Case::Submitted)
             .form(&[("eligible", "yes"), ("reason", "meets the rules")])
             .allow(&[Officer], To("/cases/{id}?done=eligibility")),

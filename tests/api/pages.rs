@@ -21,6 +21,7 @@ on_both_stores!(
     signing_out_ends_the_session_and_signing_in_again_goes_to_the_home_page,
     each_role_signs_in_to_its_own_home_page,
     a_section_saved_through_its_form_is_shown_again_on_the_page,
+    the_commitment_to_return_home_is_ticked_and_unticked_on_the_course_choices_page,
     an_invalid_value_answers_the_section_again_with_a_summary_linking_to_the_field,
     submitting_an_incomplete_application_lists_every_missing_item_as_a_link,
     a_complete_application_submitted_through_the_pages_becomes_read_only,
@@ -29,6 +30,7 @@ on_both_stores!(
     each_staff_role_sees_its_own_pages_and_is_refused_the_others,
     the_help_desk_amends_personal_details_through_the_case_page_and_nothing_else,
     a_programme_officer_and_a_committee_member_take_an_application_through_review,
+    a_programme_officer_waives_screening_rules_on_the_case_page_with_a_reason,
     script_markup_in_every_text_field_is_shown_escaped_on_every_page_that_shows_it,
     every_page_carries_the_security_headers_and_no_inline_script_or_style,
     an_applicant_withdraws_through_the_page_and_a_stale_form_then_answers_a_page_not_an_error,
@@ -989,6 +991,48 @@ async fn a_section_saved_through_its_form_is_shown_again_on_the_page(app: TestAp
     );
 }
 
+async fn the_commitment_to_return_home_is_ticked_and_unticked_on_the_course_choices_page(
+    app: TestApp,
+) {
+    let (mut browser, email) = register(&app).await;
+    let id = start_application(&mut browser).await;
+    let page = browser
+        .get(&format!("/applications/{id}?section=courses"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.text()
+            .contains("I commit to return to my home country for at least 2 years after my award"),
+        "{}",
+        excerpt(&page.body)
+    );
+    let form = page
+        .form(&format!("/applications/{id}"))
+        .set("return_home", "yes")
+        .set("action", "exit");
+    let answer = browser.submit(&form).await;
+    assert_eq!(answer.location(), format!("/applications/{id}?saved=1"));
+    assert_eq!(
+        api_application(&app, &email, &id).await["return_home"],
+        true
+    );
+    let page = browser
+        .get(&format!("/applications/{id}?section=courses"))
+        .await;
+    let form = page.form(&format!("/applications/{id}"));
+    assert_eq!(form.value("return_home"), Some("yes"), "shown ticked");
+
+    // Unticked and saved again: the applicant no longer commits.
+    let answer = browser
+        .submit(&form.without("return_home").set("action", "exit"))
+        .await;
+    assert_eq!(answer.location(), format!("/applications/{id}?saved=1"));
+    assert_eq!(
+        api_application(&app, &email, &id).await["return_home"],
+        false
+    );
+}
+
 async fn an_invalid_value_answers_the_section_again_with_a_summary_linking_to_the_field(
     app: TestApp,
 ) {
@@ -1699,6 +1743,64 @@ async fn the_help_desk_amends_personal_details_through_the_case_page_and_nothing
             .await
             .has_form(&format!("/cases/{draft}/amendments"))
     );
+}
+
+async fn a_programme_officer_waives_screening_rules_on_the_case_page_with_a_reason(app: TestApp) {
+    let applicant = app.applicant().await;
+    let id = app.complete_draft(&applicant).await;
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let mut po = sign_in(&app, &officer.email).await;
+    let page = po.get(&format!("/cases/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", excerpt(&page.body));
+    let form = page.form(&format!("/cases/{id}/screening-override"));
+
+    // Without a rule or a reason, the page says what is missing and nothing is recorded.
+    let refused = po.submit(&form.clone().set("reason", "")).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let text = refused.text();
+    assert!(
+        text.contains("Choose the rules to waive"),
+        "{}",
+        excerpt(&refused.body)
+    );
+    assert!(text.contains("Give the reason for the override"));
+
+    let answer = po
+        .submit(
+            &form
+                .set("rules", "work_experience")
+                .set("reason", "A career break the rules did not foresee"),
+        )
+        .await;
+    assert_eq!(
+        answer.location(),
+        format!("/cases/{id}?done=screening-override")
+    );
+    let page = po.get(answer.location()).await;
+    let text = page.text();
+    assert!(
+        text.contains("Enough work experience waived: A career break the rules did not foresee"),
+        "{}",
+        excerpt(&page.body)
+    );
+    assert!(text.contains("Screening rules waived"), "in the history");
+    let view = app.expect_ok(app.get(&format!("/api/applications/{id}"), &officer).await);
+    assert_eq!(
+        view["screening_overrides"][0]["rules"],
+        serde_json::json!(["work_experience"])
+    );
+
+    // Once submitted there is nothing left to screen: the form is gone.
+    app.expect_ok(
+        app.post(
+            &format!("/api/applications/{id}/submit"),
+            &applicant,
+            serde_json::json!({}),
+        )
+        .await,
+    );
+    let page = po.get(&format!("/cases/{id}")).await;
+    assert!(!page.has_form(&format!("/cases/{id}/screening-override")));
 }
 
 async fn a_programme_officer_and_a_committee_member_take_an_application_through_review(

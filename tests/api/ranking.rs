@@ -18,7 +18,7 @@ on_both_stores!(
 
 /// An application in `cycle` by a new applicant of `nationality` (living in Kenya whatever their nationality,
 /// so the country is seen to be the nationality), submitted, found eligible and assigned to the members.
-async fn application_assigned_to(
+pub(crate) async fn application_assigned_to(
     app: &TestApp,
     officer: &User,
     cycle: &str,
@@ -70,7 +70,7 @@ async fn application_assigned_to(
 }
 
 /// The member marks every criterion `mark`: a total of four times that.
-async fn score(app: &TestApp, member: &User, id: &str, mark: i64) {
+pub(crate) async fn score(app: &TestApp, member: &User, id: &str, mark: i64) {
     app.expect_ok(
         app.post(
             &format!("/api/applications/{id}/scores"),

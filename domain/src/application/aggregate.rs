@@ -1,5 +1,6 @@
 //! The application aggregate: the state the rules need, and the rules that turn a command into events.
 
+use crate::screening::ScreeningRule;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -217,6 +218,12 @@ pub struct Application {
     /// Processing is restricted at the subject's request.
     #[serde(default)]
     pub restricted: bool,
+    /// The ids of the letters issued to the applicant.
+    #[serde(default)]
+    pub letters: BTreeSet<String>,
+    /// The rules of the cycle's screening a programme officer waived for this application.
+    #[serde(default)]
+    pub waived: BTreeSet<ScreeningRule>,
 }
 
 type Command = Authored<ApplicationCommand>;
@@ -290,7 +297,7 @@ impl Aggregate for Application {
                 let total = scores.known().map(Scores::total).unwrap_or_default();
                 self.scored.insert(member_id, total);
             }
-            ApplicationEvent::DecisionRecorded { outcome } => self.status = outcome.status(),
+            ApplicationEvent::DecisionRecorded { outcome, .. } => self.status = outcome.status(),
             ApplicationEvent::AwardMade {
                 terms,
                 joint_sponsor_id,
@@ -321,6 +328,12 @@ impl Aggregate for Application {
             }
             ApplicationEvent::ProcessingRestricted { .. } => self.restricted = true,
             ApplicationEvent::RestrictionLifted { .. } => self.restricted = false,
+            ApplicationEvent::LetterIssued { letter_id, .. } => {
+                self.letters.insert(letter_id);
+            }
+            ApplicationEvent::LetterEmailed { .. } | ApplicationEvent::LetterEmailFailed { .. } => {
+            }
+            ApplicationEvent::ScreeningOverridden { rules, .. } => self.waived.extend(rules),
             ApplicationEvent::PersonalDataDestroyed { .. } => {
                 self.destroyed = true;
                 self.form = Form::default();
@@ -445,13 +458,20 @@ impl Application {
                     scores: scores.into(),
                 }])
             }
-            ApplicationCommand::RecordDecision { outcome } => {
+            ApplicationCommand::RecordDecision {
+                outcome,
+                reserve_position,
+            } => {
                 if !matches!(self.status, Status::UnderReview | Status::Reserve)
                     || outcome.status() == self.status
                 {
                     return Err(self.invalid_state(action));
                 }
-                Ok(vec![ApplicationEvent::DecisionRecorded { outcome }])
+                reserve_position_fits(outcome, reserve_position)?;
+                Ok(vec![ApplicationEvent::DecisionRecorded {
+                    outcome,
+                    reserve_position,
+                }])
             }
             ApplicationCommand::MakeAward {
                 terms,
@@ -556,6 +576,31 @@ impl Application {
                 Ok(vec![ApplicationEvent::RestrictionLifted {
                     reason: reason.trim().to_string().into(),
                 }])
+            }
+            ApplicationCommand::OverrideScreening { rules, reason } => {
+                self.require(Status::Draft, action)?;
+                let reason = reason.trim().to_string();
+                let rules: BTreeSet<ScreeningRule> = rules.into_iter().collect();
+                if rules.is_empty() || reason.is_empty() {
+                    return Err(ApplicationError::OverrideIncomplete);
+                }
+                Ok(vec![ApplicationEvent::ScreeningOverridden {
+                    rules: rules.into_iter().collect(),
+                    reason: reason.into(),
+                }])
+            }
+            ApplicationCommand::IssueLetter {
+                letter_id,
+                kind,
+                subject,
+                body,
+                by_email,
+            } => self.issue_letter(letter_id, kind, subject, body, by_email),
+            ApplicationCommand::RecordLetterEmailed { letter_id } => {
+                self.record_letter_email(letter_id, None)
+            }
+            ApplicationCommand::RecordLetterEmailFailed { letter_id, reason } => {
+                self.record_letter_email(letter_id, Some(reason))
             }
             ApplicationCommand::MarkRectificationNoticeSent { recipient_id } => {
                 if !self.notices_due.contains(&recipient_id) {
@@ -746,13 +791,16 @@ impl Application {
             return Err(ApplicationError::Incomplete { missing });
         }
         let mut reasons = eligibility_problems(&self.form, at.date_naive());
-        if let Some(terms) = terms
-            && !terms.admits_nationality(self.form.personal.nationality.as_deref())
-        {
-            reasons.push("your nationality is not one of those eligible in this cycle".to_string());
-        }
+        let failures = terms
+            .map(|terms| {
+                terms
+                    .screening
+                    .screen(&self.form, at.date_naive(), &self.waived)
+            })
+            .unwrap_or_default();
+        reasons.extend(failures.iter().map(|failure| failure.message.clone()));
         if !reasons.is_empty() {
-            return Err(ApplicationError::NotEligible { reasons });
+            return Err(ApplicationError::NotEligible { reasons, failures });
         }
         Ok(vec![ApplicationEvent::ApplicationSubmitted {
             submitted_at: at,
@@ -922,11 +970,16 @@ pub fn may_issue(role: Role, command: &ApplicationCommand) -> bool {
         | C::AssignCommitteeMember { .. }
         | C::RecordDecision { .. }
         | C::MakeAward { .. }
-        | C::CompleteAward { .. } => role == Role::ProgrammeOfficer,
+        | C::CompleteAward { .. }
+        | C::OverrideScreening { .. } => role == Role::ProgrammeOfficer,
         C::DeclareConflict { .. } | C::ScoreApplication { .. } => role == Role::CommitteeMember,
         C::DiscloseData { .. } | C::MarkRectificationNoticeSent { .. } => {
             role == Role::ProgrammeOfficer
         }
+        // The letter follows the officer's decision or award; its email is recorded by the service.
+        C::IssueLetter { .. }
+        | C::RecordLetterEmailed { .. }
+        | C::RecordLetterEmailFailed { .. } => role == Role::ProgrammeOfficer,
         C::DestroyPersonalData { .. }
         | C::RestrictProcessing { .. }
         | C::LiftRestriction { .. }
@@ -974,6 +1027,15 @@ fn clean_reason(reason: Option<String>) -> Option<String> {
     reason
         .map(|text| text.trim().to_string())
         .filter(|text| !text.is_empty())
+}
+
+/// `reserve_position_fits`: only a reserve has a place on the reserve list, and places count from 1.
+fn reserve_position_fits(outcome: Outcome, position: Option<u32>) -> Result<(), ApplicationError> {
+    match position {
+        Some(0) => Err(ApplicationError::ReservePosition),
+        Some(_) if outcome != Outcome::Reserve => Err(ApplicationError::ReservePosition),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]

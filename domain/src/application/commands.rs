@@ -1,11 +1,13 @@
 //! What people ask of an application. Each command arrives in an [`Authored`](crate::Authored) envelope
 //! that says who asked and when.
 
+use crate::screening::ScreeningRule;
 use chrono::NaiveDate;
 
 use super::aggregate::Outcome;
 use super::events::{AwardTerms, Scores};
 use super::form::{DraftChanges, Preferences, PreferencesChange};
+use super::letters::LetterKind;
 use crate::cycle::CycleName;
 use crate::retention::RecordKind;
 use crate::sharing::RecipientFacts;
@@ -47,8 +49,11 @@ pub enum ApplicationCommand {
     ScoreApplication {
         scores: Scores,
     },
+    /// `reserve_position`: where a reserve stands on the cycle's reserve list (1 first), when the decision
+    /// comes from the ranking (`ranking::plan_decisions`); `None` for a decision taken on its own.
     RecordDecision {
         outcome: Outcome,
+        reserve_position: Option<u32>,
     },
     MakeAward {
         terms: AwardTerms,
@@ -98,6 +103,30 @@ pub enum ApplicationCommand {
         request_id: String,
         opt_outs: PreferencesChange,
     },
+    /// A programme officer waives rules of the cycle's screening for this draft, with a reason (a case the
+    /// rules did not foresee); the applicant can then submit without meeting them.
+    OverrideScreening {
+        rules: Vec<ScreeningRule>,
+        reason: String,
+    },
+    /// Once an outcome is recorded, the letter that tells the applicant of it (rendered by the service from
+    /// the programme's template) is issued; it must fit the outcome. `by_email`: it is also to be emailed.
+    IssueLetter {
+        letter_id: String,
+        kind: LetterKind,
+        subject: String,
+        body: String,
+        by_email: bool,
+    },
+    /// The mail server took the letter for the applicant's email address.
+    RecordLetterEmailed {
+        letter_id: String,
+    },
+    /// The letter could not be emailed, for a reason that names no one.
+    RecordLetterEmailFailed {
+        letter_id: String,
+        reason: String,
+    },
 }
 
 impl ApplicationCommand {
@@ -126,6 +155,12 @@ impl ApplicationCommand {
             ApplicationCommand::LiftRestriction { .. } => "lift the restriction of",
             ApplicationCommand::HonourObjection { .. } => "honour an objection on",
             ApplicationCommand::RectifyPersonalData { .. } => "rectify",
+            ApplicationCommand::IssueLetter { .. } => "issue a letter on",
+            ApplicationCommand::OverrideScreening { .. } => "override the screening of",
+            ApplicationCommand::RecordLetterEmailed { .. }
+            | ApplicationCommand::RecordLetterEmailFailed { .. } => {
+                "record the email of a letter on"
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Every refusal of the application lifecycle, by name.
 
 use super::aggregate::Status;
+use super::letters::LetterKind;
 use super::rules::FieldProblem;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,8 +33,18 @@ pub enum ApplicationError {
     CycleTermsUnavailable(String),
     #[error("the application is not complete")]
     Incomplete { missing: Vec<String> },
+    /// `reasons`: every rule not met, as sentences; `failures`: those of the cycle's screening, by name.
     #[error("the application does not meet the eligibility rules: {}", reasons.join("; "))]
-    NotEligible { reasons: Vec<String> },
+    NotEligible {
+        reasons: Vec<String>,
+        failures: Vec<crate::screening::ScreeningFailure>,
+    },
+    /// A place on the reserve list given to a decision that is not reserve, or place 0.
+    #[error("only a reserve has a place on the reserve list, counted from 1")]
+    ReservePosition,
+    /// An override of the screening names no rule, or gives no reason.
+    #[error("name at least one rule of the screening to waive, and the reason")]
+    OverrideIncomplete,
     /// A Help Desk amendment names something other than personal data.
     #[error("only personal data can be amended after submission")]
     NotAmendable { fields: Vec<String> },
@@ -77,6 +88,14 @@ pub enum ApplicationError {
     /// ever; an application still being decided has not started its clock).
     #[error("the {rule} rule does not apply to an application that is {status}")]
     RuleDoesNotApply { rule: &'static str, status: Status },
+    /// `letter_fits_outcome`: the letter would tell of an outcome the application does not have.
+    #[error(
+        "the {kind} letter does not fit an application that is {status}: a letter tells of the outcome recorded"
+    )]
+    LetterDoesNotFit { kind: LetterKind, status: Status },
+    /// No letter with that id was issued on this application.
+    #[error("no such letter was issued on this application")]
+    NoSuchLetter,
     /// The list of staff could not be read; the command may be tried again.
     #[error("the staff directory could not be read")]
     DirectoryUnavailable,

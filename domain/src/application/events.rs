@@ -10,10 +10,12 @@ use serde::{Deserialize, Serialize};
 
 use super::aggregate::{Outcome, Status};
 use super::form::{DraftChanges, PersonalField, Preferences, Section};
+use super::letters::LetterKind;
 use crate::cycle::CycleName;
 use crate::personal::Personal;
 use crate::recipient::RecipientKind;
 use crate::retention::{PERSONAL_DATA_DESTROYED, RecordKind};
+use crate::screening::ScreeningRule;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum ApplicationEvent {
@@ -56,8 +58,11 @@ pub enum ApplicationEvent {
         member_id: String,
         scores: Personal<Scores>,
     },
+    /// Version 2 added `reserve_position` (a reserve's place on the cycle's reserve list, when the decision
+    /// came from the ranking); version 1's decisions have none.
     DecisionRecorded {
         outcome: Outcome,
+        reserve_position: Option<u32>,
     },
     AwardMade {
         terms: Personal<AwardTerms>,
@@ -112,6 +117,32 @@ pub enum ApplicationEvent {
     },
     RestrictionLifted {
         reason: Personal<String>,
+    },
+    /// A letter telling the applicant of the outcome was issued: its subject and body as sent, sealed with
+    /// the rest of the application's personal data. `by_email`: it is to be sent to the applicant's email
+    /// address (a mail server was configured when it was issued); either way it is shown with the case.
+    LetterIssued {
+        letter_id: String,
+        kind: LetterKind,
+        subject: Personal<String>,
+        body: Personal<String>,
+        #[serde(default)]
+        by_email: bool,
+    },
+    /// A programme officer waived rules of the cycle's screening for this application, with the reason;
+    /// submission no longer checks them.
+    ScreeningOverridden {
+        rules: Vec<ScreeningRule>,
+        reason: Personal<String>,
+    },
+    /// The mail server took the letter for the applicant's email address.
+    LetterEmailed {
+        letter_id: String,
+    },
+    /// The letter could not be emailed; the reason names no one. The letter is still kept and shown.
+    LetterEmailFailed {
+        letter_id: String,
+        reason: String,
     },
 }
 
@@ -183,11 +214,19 @@ impl DomainEvent for ApplicationEvent {
             ApplicationEvent::PersonalDataDestroyed { .. } => PERSONAL_DATA_DESTROYED,
             ApplicationEvent::ProcessingRestricted { .. } => "ProcessingRestricted",
             ApplicationEvent::RestrictionLifted { .. } => "RestrictionLifted",
+            ApplicationEvent::LetterIssued { .. } => "LetterIssued",
+            ApplicationEvent::ScreeningOverridden { .. } => "ScreeningOverridden",
+            ApplicationEvent::LetterEmailed { .. } => "LetterEmailed",
+            ApplicationEvent::LetterEmailFailed { .. } => "LetterEmailFailed",
         };
         name.to_string()
     }
 
     fn event_version(&self) -> String {
-        "1".to_string()
+        match self {
+            ApplicationEvent::DecisionRecorded { .. } => "2",
+            _ => "1",
+        }
+        .to_string()
     }
 }

@@ -295,6 +295,8 @@ pub enum Section {
     Essays,
     Referees,
     Preferences,
+    /// The commitment to return home after the award.
+    Commitment,
 }
 
 /// What one save of the draft changes. A section that is `None` is left as it was; within `personal` and
@@ -315,6 +317,10 @@ pub struct DraftChanges {
     pub referees: Option<Vec<Referee>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preferences: Option<PreferencesChange>,
+    /// The commitment to return home for two years after the award (a cycle's screening may ask for it).
+    /// Absent from every change saved before it existed, and from those that leave it alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_home: Option<bool>,
 }
 
 impl DraftChanges {
@@ -342,6 +348,9 @@ impl DraftChanges {
         if self.preferences.is_some() {
             sections.push(Section::Preferences);
         }
+        if self.return_home.is_some() {
+            sections.push(Section::Commitment);
+        }
         sections
     }
 
@@ -360,6 +369,9 @@ pub struct Form {
     pub essays: Essays,
     pub referees: Vec<Referee>,
     pub preferences: Preferences,
+    /// Whether the applicant commits to return home for two years after the award; `None` until answered.
+    #[serde(default)]
+    pub return_home: Option<bool>,
 }
 
 impl Form {
@@ -385,6 +397,9 @@ impl Form {
         }
         if let Some(preferences) = &changes.preferences {
             self.preferences = self.preferences.with(preferences);
+        }
+        if let Some(return_home) = changes.return_home {
+            self.return_home = Some(return_home);
         }
     }
 }

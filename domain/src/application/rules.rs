@@ -250,3 +250,17 @@ pub fn eligibility_problems(form: &Form, today: NaiveDate) -> Vec<String> {
     }
     problems
 }
+
+/// `letter_fits_outcome`: an outcome letter tells the applicant of the outcome recorded and of no other, so
+/// it is issued only while the application stands at that outcome: a selected, reserve or unsuccessful
+/// letter after that decision, an award letter once the award is made.
+pub fn letter_fits_outcome(
+    kind: super::letters::LetterKind,
+    status: super::aggregate::Status,
+) -> Result<(), super::error::ApplicationError> {
+    if kind.tells_of() == status {
+        Ok(())
+    } else {
+        Err(super::error::ApplicationError::LetterDoesNotFit { kind, status })
+    }
+}

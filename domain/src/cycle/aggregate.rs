@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::CycleName;
 use crate::actor::{Authored, Role};
-use crate::country::Country;
+use crate::screening::ScreeningRules;
 
 /// When a cycle takes applications, how its committee reviews, and who may apply.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,25 +21,14 @@ pub struct CycleTerms {
     pub closes_on: NaiveDate,
     /// Committee members see no name, contact details, date of birth, photo or referees.
     pub blind_review: bool,
-    /// The nationalities that may apply; `None` where every nationality may.
-    pub eligible_nationalities: Option<BTreeSet<Country>>,
+    /// The eligibility rules checked at submission (who may apply, and what they must have).
+    pub screening: ScreeningRules,
 }
 
 impl CycleTerms {
     /// `cycle_is_open`: applications are started and submitted from `opens_on` to `closes_on`, both included.
     pub fn is_open_on(&self, day: NaiveDate) -> bool {
         self.opens_on <= day && day <= self.closes_on
-    }
-
-    /// `nationality_is_eligible`: where the cycle names its eligible nationalities, the applicant's must be
-    /// one of them.
-    pub fn admits_nationality(&self, nationality: Option<&str>) -> bool {
-        match &self.eligible_nationalities {
-            None => true,
-            Some(eligible) => nationality
-                .and_then(Country::parse)
-                .is_some_and(|country| eligible.contains(&country)),
-        }
     }
 }
 
@@ -80,7 +69,10 @@ impl DomainEvent for CycleEvent {
     }
 
     fn event_version(&self) -> String {
-        "1".to_string()
+        match self {
+            // 2: the eligible nationalities moved into `terms.screening`, beside the other screening rules.
+            CycleEvent::CycleTermsSet { .. } => "2".to_string(),
+        }
     }
 }
 
@@ -95,7 +87,12 @@ pub enum CycleError {
     DatesOutsideTheCycle,
     #[error("name at least one eligible nationality, or none to admit every nationality")]
     NoEligibleNationality,
+    #[error("the years of work experience asked for must be a whole number from 0 to 40")]
+    WorkYearsOutOfRange,
 }
+
+/// The most years of work experience a cycle may ask for.
+pub const MAX_WORK_YEARS: u32 = 40;
 
 /// One cycle: the terms it runs under.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -131,11 +128,19 @@ impl Aggregate for Cycle {
             return Err(CycleError::DatesOutsideTheCycle);
         }
         if terms
+            .screening
             .eligible_nationalities
             .as_ref()
             .is_some_and(BTreeSet::is_empty)
         {
             return Err(CycleError::NoEligibleNationality);
+        }
+        if terms
+            .screening
+            .minimum_work_years
+            .is_some_and(|years| years > MAX_WORK_YEARS)
+        {
+            return Err(CycleError::WorkYearsOutOfRange);
         }
         // Setting the terms the cycle already has records nothing (a PUT said twice is said once).
         if self.terms.as_ref() == Some(&terms) {
@@ -169,7 +174,7 @@ mod tests {
             opens_on: day(opens_on),
             closes_on: day(closes_on),
             blind_review: false,
-            eligible_nationalities: None,
+            screening: ScreeningRules::default(),
         }
     }
 
@@ -228,11 +233,17 @@ mod tests {
             .when(set(Role::Admin, terms("2031-01-01", "2031-02-01")))
             .then_expect_error(CycleError::DatesOutsideTheCycle);
         let mut none = terms("2025-08-01", "2025-11-07");
-        none.eligible_nationalities = Some(BTreeSet::new());
+        none.screening.eligible_nationalities = Some(BTreeSet::new());
         TestFramework::<Cycle>::with(())
             .given_no_previous_events()
             .when(set(Role::Admin, none))
             .then_expect_error(CycleError::NoEligibleNationality);
+        let mut forty_one = terms("2025-08-01", "2025-11-07");
+        forty_one.screening.minimum_work_years = Some(41);
+        TestFramework::<Cycle>::with(())
+            .given_no_previous_events()
+            .when(set(Role::Admin, forty_one))
+            .then_expect_error(CycleError::WorkYearsOutOfRange);
     }
 
     #[test]
@@ -258,12 +269,12 @@ mod tests {
 
     #[test]
     fn eligible_nationalities_are_compared_as_countries() {
-        let mut t = terms("2025-08-01", "2025-11-07");
+        let mut t = terms("2025-08-01", "2025-11-07").screening;
         assert!(
             t.admits_nationality(None),
             "every nationality where none is named"
         );
-        t.eligible_nationalities = Some([Country::parse("Kenya").unwrap()].into());
+        t.eligible_nationalities = Some([crate::country::Country::parse("Kenya").unwrap()].into());
         assert!(t.admits_nationality(Some("Kenya")));
         assert!(!t.admits_nationality(Some("Ghana")));
         assert!(!t.admits_nationality(None));

@@ -26,7 +26,7 @@ use crate::app::AppState;
 use wire::{
     AmendmentBody, ApplicationPatch, AssignmentBody, Audience, AwardBody, CompletionBody,
     ConflictBody, CreateBody, DecisionBody, EligibilityBody, ImmigrationBody, PreferencesBody,
-    ScoresBody, render, schema,
+    ScoresBody, ScreeningOverrideBody, render, schema,
 };
 
 /// Staff who see whole cases: everyone but applicants and committee members.
@@ -48,6 +48,7 @@ const CASE_STAFF: [Role; 4] = [
     set_preferences,
     amend,
     eligibility,
+    override_screening,
     assign,
     declare_conflict,
     score,
@@ -70,6 +71,10 @@ pub fn router() -> Router<AppState> {
         .route("/applications/{id}/preferences", put(set_preferences))
         .route("/applications/{id}/amendments", post(amend))
         .route("/applications/{id}/eligibility", post(eligibility))
+        .route(
+            "/applications/{id}/screening-override",
+            post(override_screening),
+        )
         .route("/applications/{id}/assignments", post(assign))
         .route("/applications/{id}/conflicts", post(declare_conflict))
         .route("/applications/{id}/scores", post(score))
@@ -85,7 +90,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// What of an application this person may see, or 404 where they may not know of it.
-fn audience(actor: &Actor, view: &ApplicationView) -> Result<Audience, ApiError> {
+pub(super) fn audience(actor: &Actor, view: &ApplicationView) -> Result<Audience, ApiError> {
     match actor.role {
         Role::Applicant if view.applicant_id == actor.user_id => Ok(Audience::Owner),
         Role::Applicant => Err(ApiError::not_found()),
@@ -108,7 +113,7 @@ fn audience(actor: &Actor, view: &ApplicationView) -> Result<Audience, ApiError>
 }
 
 /// The application's view; 410 `destroyed` where its personal data was destroyed, 404 where there is none.
-async fn load(state: &AppState, id: &str) -> Result<ApplicationView, ApiError> {
+pub(super) async fn load(state: &AppState, id: &str) -> Result<ApplicationView, ApiError> {
     if let Some(view) = application_view::find(&state.db, id).await? {
         return Ok(view);
     }
@@ -515,6 +520,38 @@ async fn eligibility(
 
 #[utoipa::path(
     post,
+    path = "/applications/{id}/screening-override",
+    tag = "committee",
+    params(("id" = String, Path, description = "The application id")),
+    request_body = ScreeningOverrideBody,
+    responses(
+        (status = 200, description = "Recorded: submission no longer checks the rules named", body = schema::Application),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "invalid_state: only a draft is screened", body = ErrorBody),
+        (status = 410, description = "destroyed", body = ErrorBody),
+        (status = 422, description = "invalid: no rule or an unknown one named, or no reason given", body = ErrorBody),
+    ),
+    description = "Who: programme_officer. Waives rules of the cycle's screening (`eligible_nationality`, \
+                   `undergraduate_degree`, `work_experience`, `return_home_commitment`) for this draft, with the reason; \
+                   recorded as an event.",
+)]
+async fn override_screening(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<ScreeningOverrideBody>,
+) -> Result<Json<Value>, ApiError> {
+    let rules = body.rules()?;
+    let command = ApplicationCommand::OverrideScreening {
+        rules,
+        reason: body.reason,
+    };
+    run(&state, &id, &actor, command).await
+}
+
+#[utoipa::path(
+    post,
     path = "/applications/{id}/assignments",
     tag = "committee",
     params(("id" = String, Path, description = "The application id")),
@@ -637,7 +674,10 @@ async fn decide(
         &state,
         &id,
         &actor,
-        ApplicationCommand::RecordDecision { outcome },
+        ApplicationCommand::RecordDecision {
+            outcome,
+            reserve_position: None,
+        },
     )
     .await
 }

@@ -15,7 +15,7 @@
 //! member, no withdrawn or destroyed application. An application no member has scored yet is not listed.
 
 use axum::extract::State;
-use axum::routing::{get, put};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -24,6 +24,7 @@ use domain::Role;
 use domain::country::Country;
 use domain::cycle::{CycleCommand, CycleName, CycleTerms};
 use domain::ranking::{self, RankedApplication};
+use domain::screening::ScreeningRules;
 use projections::committee_scores;
 
 use super::error::{ApiError, ErrorBody};
@@ -31,13 +32,23 @@ use super::extract::{ApiJson, ApiPath, ApiQuery, AuthUser};
 use crate::app::AppState;
 
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(set_terms, show_terms, ranking))]
+#[openapi(paths(
+    set_terms,
+    show_terms,
+    ranking,
+    decide_from_ranking,
+    reserve_list,
+    assign_in_bulk
+))]
 pub struct Doc;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/cycles/{cycle}", put(set_terms).get(show_terms))
         .route("/cycles/{cycle}/ranking", get(ranking))
+        .route("/cycles/{cycle}/decisions", post(decide_from_ranking))
+        .route("/cycles/{cycle}/reserve", get(reserve_list))
+        .route("/cycles/{cycle}/assignments", post(assign_in_bulk))
 }
 
 /// The terms of a cycle, as an administrator sends them.
@@ -56,6 +67,16 @@ struct TermsBody {
     /// The nationalities that may apply, by their English short names; absent or `null` for every
     /// nationality.
     eligible_nationalities: Option<Vec<String>>,
+    /// Screening: an undergraduate degree (a bachelor's or higher) among the education entries.
+    #[serde(default)]
+    undergraduate_degree: bool,
+    /// Screening: at least this many years of work experience, counted from the employment entries (0–40);
+    /// absent or `null` for none.
+    #[schema(minimum = 0, maximum = 40)]
+    minimum_work_years: Option<u32>,
+    /// Screening: the applicant commits to return home for two years after the award.
+    #[serde(default)]
+    return_home_commitment: bool,
 }
 
 impl TermsBody {
@@ -86,7 +107,12 @@ impl TermsBody {
                 opens_on,
                 closes_on,
                 blind_review: self.blind_review,
-                eligible_nationalities: eligible,
+                screening: ScreeningRules {
+                    eligible_nationalities: eligible,
+                    undergraduate_degree: self.undergraduate_degree,
+                    minimum_work_years: self.minimum_work_years.filter(|years| *years > 0),
+                    return_home_commitment: self.return_home_commitment,
+                },
             }),
             _ => Err(ApiError::invalid("some values are not valid", problems)),
         }
@@ -102,7 +128,11 @@ fn cycle_body(cycle: &CycleName, view: Option<&projections::cycles::CycleView>) 
             "opens_on": view.terms.opens_on,
             "closes_on": view.terms.closes_on,
             "blind_review": view.terms.blind_review,
-            "eligible_nationalities": view.terms.eligible_nationalities,
+            "eligible_nationalities": view.terms.screening.eligible_nationalities,
+            "undergraduate_degree": view.terms.screening.undergraduate_degree,
+            "minimum_work_years": view.terms.screening.minimum_work_years,
+            "return_home_commitment": view.terms.screening.return_home_commitment,
+            "screening_rules": view.terms.screening.in_force(),
             "set_at": view.set_at,
         }),
         None => json!({
@@ -112,6 +142,10 @@ fn cycle_body(cycle: &CycleName, view: Option<&projections::cycles::CycleView>) 
             "closes_on": null,
             "blind_review": false,
             "eligible_nationalities": null,
+            "undergraduate_degree": false,
+            "minimum_work_years": null,
+            "return_home_commitment": false,
+            "screening_rules": [],
             "set_at": null,
         }),
     }
@@ -190,6 +224,7 @@ mod schema {
     #![allow(dead_code)]
 
     use chrono::{DateTime, NaiveDate, Utc};
+    use serde_json::Value;
     use utoipa::ToSchema;
 
     /// A cycle and the terms it runs under.
@@ -202,7 +237,94 @@ mod schema {
         closes_on: Option<NaiveDate>,
         blind_review: bool,
         eligible_nationalities: Option<Vec<String>>,
+        undergraduate_degree: bool,
+        minimum_work_years: Option<u32>,
+        return_home_commitment: bool,
+        /// The rules of the screening in force, checked at submission.
+        screening_rules: Vec<ScreeningRuleName>,
         set_at: Option<DateTime<Utc>>,
+    }
+
+    /// A batch of decisions from the ranking.
+    #[derive(ToSchema)]
+    pub struct DecisionBatch {
+        cycle: String,
+        dry_run: bool,
+        /// How many decisions were recorded (0 with dry_run).
+        recorded: u32,
+        decisions: Vec<BatchDecision>,
+        /// Applications under review passed over because their members disagree (with hold_disagreements).
+        held_for_disagreement: Vec<String>,
+        /// Applications under review with no scores yet, so not ranked and not decided.
+        unscored: u32,
+    }
+
+    /// One decision of a batch.
+    #[derive(ToSchema)]
+    pub struct BatchDecision {
+        application_id: String,
+        /// `selected`, `reserve` or `unsuccessful`.
+        outcome: String,
+        rank: u32,
+        /// For a reserve, its place on the reserve list.
+        reserve_position: Option<u32>,
+        recorded: bool,
+        /// Why the decision could not be recorded (the application moved on meanwhile, say).
+        refused: Option<String>,
+    }
+
+    /// A bulk assignment of the committee.
+    #[derive(ToSchema)]
+    pub struct BulkAssignment {
+        cycle: String,
+        dry_run: bool,
+        /// How many assignments were recorded (0 with dry_run).
+        recorded: u32,
+        assignments: Vec<BulkAssigned>,
+        /// Applications left with fewer members than asked for (too few members allowed to review them).
+        short: Vec<ShortOfMembers>,
+        /// Each member's applications of the cycle awaiting review, once assigned.
+        #[schema(value_type = Object)]
+        loads: Value,
+    }
+
+    /// One member given one application.
+    #[derive(ToSchema)]
+    pub struct BulkAssigned {
+        application_id: String,
+        member_id: String,
+        recorded: bool,
+        /// Why it could not be recorded (the application moved on meanwhile, say).
+        refused: Option<String>,
+    }
+
+    /// An application short of members.
+    #[derive(ToSchema)]
+    pub struct ShortOfMembers {
+        application_id: String,
+        open_places: u32,
+    }
+
+    /// One place on the reserve list.
+    #[derive(ToSchema)]
+    pub struct ReserveEntry {
+        application_id: String,
+        /// 1 is the first to be offered a place that falls free.
+        place: u32,
+        /// The place a batch gave it; `null` for a reserve decided on its own.
+        reserve_position: Option<u32>,
+        rank: Option<u32>,
+        normalised_mean: Option<f64>,
+    }
+
+    /// A rule of a cycle's screening.
+    #[derive(ToSchema)]
+    #[allow(non_camel_case_types)]
+    pub enum ScreeningRuleName {
+        eligible_nationality,
+        undergraduate_degree,
+        work_experience,
+        return_home_commitment,
     }
 
     /// Where one application stands in its cycle.
@@ -284,4 +406,401 @@ fn entry(ranked: &RankedApplication) -> Value {
         "country": ranked.country,
         "country_rank": ranked.country_rank,
     })
+}
+
+/// A batch of decisions from the cycle's ranking.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct DecisionsBody {
+    /// How many to select, best first among those awaiting a decision.
+    selected: u32,
+    /// How many to put on the reserve list after them, in ranking order.
+    #[serde(default)]
+    reserve: u32,
+    /// Every ranked application after those is unsuccessful.
+    #[serde(default)]
+    unsuccessful_rest: bool,
+    /// Leave an application whose members disagree for the officer to decide on its own.
+    #[serde(default)]
+    hold_disagreements: bool,
+    /// Answer the decisions the batch would record, and record none.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// The most decisions one batch records.
+const MOST_IN_A_BATCH: u32 = 20_000;
+
+/// The ids of the cycle's applications at a status, from the case list.
+async fn ids_at(
+    state: &AppState,
+    cycle: &CycleName,
+    status: domain::application::Status,
+) -> Result<Vec<String>, ApiError> {
+    let mut ids = Vec::new();
+    let mut filter = projections::case_list::CaseFilter {
+        cycle: Some(cycle.as_str().to_string()),
+        status: Some(status.as_str().to_string()),
+        limit: 1000,
+        ..Default::default()
+    };
+    loop {
+        let (page, _) = projections::case_list::search(&state.db, &filter).await?;
+        let done = page.len() < filter.limit as usize;
+        ids.extend(page.into_iter().map(|case| case.id));
+        if done {
+            return Ok(ids);
+        }
+        filter.offset += filter.limit;
+    }
+}
+
+/// The cycle's reserves, in the order of the reserve list: those given a place by a batch first, by their
+/// place, then those decided one by one, by their rank.
+async fn reserves(
+    state: &AppState,
+    cycle: &CycleName,
+    ranked: &[RankedApplication],
+) -> Result<Vec<Value>, ApiError> {
+    let mut entries = Vec::new();
+    for id in ids_at(state, cycle, domain::application::Status::Reserve).await? {
+        let Some(view) = projections::application_view::find(&state.db, &id).await? else {
+            continue;
+        };
+        let position = view.decision.as_ref().and_then(|d| d.reserve_position);
+        let ranking = ranked.iter().find(|r| r.application_id == id);
+        entries.push((
+            position,
+            ranking.map(|r| r.rank),
+            id,
+            ranking.map(|r| r.normalised_mean),
+        ));
+    }
+    entries.sort_by(|a, b| {
+        (a.0.is_none(), a.0, a.1.is_none(), a.1, &a.2).cmp(&(
+            b.0.is_none(),
+            b.0,
+            b.1.is_none(),
+            b.1,
+            &b.2,
+        ))
+    });
+    Ok(entries
+        .into_iter()
+        .enumerate()
+        .map(|(place, (position, rank, id, normalised_mean))| {
+            json!({
+                "application_id": id,
+                "place": place + 1,
+                "reserve_position": position,
+                "rank": rank,
+                "normalised_mean": normalised_mean,
+            })
+        })
+        .collect())
+}
+
+#[utoipa::path(
+    post,
+    path = "/cycles/{cycle}/decisions",
+    tag = "committee",
+    params(("cycle" = String, Path, description = "The cycle, named like 2026-27")),
+    request_body = DecisionsBody,
+    responses(
+        (status = 200, description = "The decisions recorded (or, with dry_run, those that would be), best first; each is an event on its application, and its letter follows", body = schema::DecisionBatch),
+        (status = 403, description = "forbidden: your role may not do this", body = ErrorBody),
+        (status = 422, description = "invalid: the cycle is not named like 2026-27, or the quotas are too large", body = ErrorBody),
+    ),
+    description = "Who: programme_officer. Down the cycle's ranking (by normalised mean), among the applications \
+                   under review: the first `selected` are selected, the next `reserve` go on the reserve list in \
+                   that order, and with `unsuccessful_rest` the rest of the ranked are unsuccessful.",
+)]
+async fn decide_from_ranking(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(cycle): ApiPath<String>,
+    ApiJson(body): ApiJson<DecisionsBody>,
+) -> Result<Json<Value>, ApiError> {
+    let actor = user.require(&[Role::ProgrammeOfficer])?.clone();
+    let cycle = cycle_name(&cycle)?;
+    if body.selected.saturating_add(body.reserve) > MOST_IN_A_BATCH {
+        return Err(ApiError::invalid_field(
+            "selected",
+            &format!("a batch decides at most {MOST_IN_A_BATCH} applications"),
+        ));
+    }
+    let scored = committee_scores::of_cycle(&state.db, cycle.as_str()).await?;
+    let ranked = ranking::rank_applications(&scored);
+    let awaiting: std::collections::HashSet<String> =
+        ids_at(&state, &cycle, domain::application::Status::UnderReview)
+            .await?
+            .into_iter()
+            .collect();
+    let on_the_list = reserves(&state, &cycle, &ranked)
+        .await?
+        .iter()
+        .filter_map(|entry| entry["reserve_position"].as_u64())
+        .max()
+        .unwrap_or(0) as u32;
+    let quotas = ranking::Quotas {
+        selected: body.selected,
+        reserve: body.reserve,
+        unsuccessful_rest: body.unsuccessful_rest,
+        hold_disagreements: body.hold_disagreements,
+    };
+    let plan = ranking::plan_decisions(&ranked, |id| awaiting.contains(id), &quotas, on_the_list);
+    let mut decisions = Vec::with_capacity(plan.len());
+    let mut recorded = 0_u32;
+    for planned in &plan {
+        let outcome = if body.dry_run {
+            None
+        } else {
+            let command = domain::application::ApplicationCommand::RecordDecision {
+                outcome: planned.outcome,
+                reserve_position: planned.reserve_position,
+            };
+            Some(
+                state
+                    .execute_application(&planned.application_id, &actor, command)
+                    .await,
+            )
+        };
+        let refused = match &outcome {
+            Some(Err(error)) => Some(error.code.to_string()),
+            _ => None,
+        };
+        if matches!(outcome, Some(Ok(()))) {
+            recorded += 1;
+        }
+        decisions.push(json!({
+            "application_id": planned.application_id,
+            "outcome": planned.outcome.as_str(),
+            "rank": planned.rank,
+            "reserve_position": planned.reserve_position,
+            "recorded": matches!(outcome, Some(Ok(()))),
+            "refused": refused,
+        }));
+    }
+    let held = ranked
+        .iter()
+        .filter(|r| {
+            body.hold_disagreements && r.disagreement && awaiting.contains(&r.application_id)
+        })
+        .map(|r| r.application_id.clone())
+        .collect::<Vec<_>>();
+    let unranked = awaiting
+        .iter()
+        .filter(|id| !ranked.iter().any(|r| &r.application_id == *id))
+        .count();
+    Ok(Json(json!({
+        "cycle": cycle.as_str(),
+        "dry_run": body.dry_run,
+        "recorded": recorded,
+        "decisions": decisions,
+        "held_for_disagreement": held,
+        "unscored": unranked,
+    })))
+}
+
+#[utoipa::path(
+    get,
+    path = "/cycles/{cycle}/reserve",
+    tag = "committee",
+    params(("cycle" = String, Path, description = "The cycle, named like 2026-27")),
+    responses(
+        (status = 200, description = "The cycle's reserve list in order: the places a batch gave first, then reserves decided one by one, by rank", body = Vec<schema::ReserveEntry>),
+        (status = 403, description = "forbidden: your role may not do this", body = ErrorBody),
+        (status = 422, description = "invalid: the cycle is not named like 2026-27", body = ErrorBody),
+    ),
+    description = "Who: programme_officer.",
+)]
+async fn reserve_list(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(cycle): ApiPath<String>,
+) -> Result<Json<Value>, ApiError> {
+    user.require(&[Role::ProgrammeOfficer])?;
+    let cycle = cycle_name(&cycle)?;
+    let scored = committee_scores::of_cycle(&state.db, cycle.as_str()).await?;
+    let ranked = ranking::rank_applications(&scored);
+    Ok(Json(Value::Array(reserves(&state, &cycle, &ranked).await?)))
+}
+
+/// Committee members for every application of the cycle awaiting review.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct BulkAssignmentBody {
+    /// How many members each application's committee has once assigned (1–5; 2 when absent).
+    #[schema(minimum = 1, maximum = 5)]
+    members_per_application: Option<u32>,
+    /// The committee members to share the work among; every committee member when absent.
+    members: Option<Vec<String>>,
+    /// By region: a member named here reviews only applicants of these nationalities (English short
+    /// names); members not named review anyone.
+    #[schema(value_type = Option<Object>)]
+    regions: Option<std::collections::BTreeMap<String, Vec<String>>>,
+    /// Answer the assignments that would be made, and make none.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+#[utoipa::path(
+    post,
+    path = "/cycles/{cycle}/assignments",
+    tag = "committee",
+    params(("cycle" = String, Path, description = "The cycle, named like 2026-27")),
+    request_body = BulkAssignmentBody,
+    responses(
+        (status = 200, description = "The assignments made (or, with dry_run, those that would be), each an event on its application; the applications left short of members; every member's load", body = schema::BulkAssignment),
+        (status = 403, description = "forbidden: your role may not do this", body = ErrorBody),
+        (status = 422, description = "invalid: a cycle not named like 2026-27, members_per_application outside 1–5, someone named who is not a committee member, a nationality that is no country", body = ErrorBody),
+    ),
+    description = "Who: programme_officer. Every application of the cycle that is eligible or under review gets \
+                   the members it still needs: the work spread evenly (the fewest applications first), never a \
+                   member who declared a conflict on it, and with `regions` only the members for the applicant's \
+                   nationality (domain/src/assignment.rs).",
+)]
+async fn assign_in_bulk(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(cycle): ApiPath<String>,
+    ApiJson(body): ApiJson<BulkAssignmentBody>,
+) -> Result<Json<Value>, ApiError> {
+    use domain::application::Status;
+    use domain::assignment::{self, AwaitingReview, Reviewer};
+
+    let actor = user.require(&[Role::ProgrammeOfficer])?.clone();
+    let cycle = cycle_name(&cycle)?;
+    let per = body.members_per_application.unwrap_or(2);
+    if !(1..=assignment::MOST_MEMBERS_PER_APPLICATION).contains(&per) {
+        return Err(ApiError::invalid_field(
+            "members_per_application",
+            "must be a whole number from 1 to 5",
+        ));
+    }
+    let committee = crate::accounts::with_role(&state.db, Role::CommitteeMember).await?;
+    let members: Vec<String> = match &body.members {
+        None => committee.iter().map(|account| account.id.clone()).collect(),
+        Some(named) => {
+            let mut problems = Vec::new();
+            for (i, id) in named.iter().enumerate() {
+                if !committee.iter().any(|account| &account.id == id) {
+                    problems.push(domain::application::rules::FieldProblem::new(
+                        format!("members.{i}"),
+                        "is not a committee member",
+                    ));
+                }
+            }
+            if !problems.is_empty() {
+                return Err(ApiError::invalid(
+                    "some members are not committee members",
+                    problems,
+                ));
+            }
+            named.clone()
+        }
+    };
+    let mut regions: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+        Default::default();
+    let mut problems = Vec::new();
+    for (member, names) in body.regions.iter().flatten() {
+        if !members.contains(member) {
+            problems.push(domain::application::rules::FieldProblem::new(
+                format!("regions.{member}"),
+                "is not one of the members sharing the work",
+            ));
+        }
+        for (i, name) in names.iter().enumerate() {
+            match Country::parse(name) {
+                Some(country) => {
+                    regions
+                        .entry(member.clone())
+                        .or_default()
+                        .insert(country.to_string());
+                }
+                None => problems.push(domain::application::rules::FieldProblem::new(
+                    format!("regions.{member}.{i}"),
+                    "must be a country by its English short name",
+                )),
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::invalid("some regions are not valid", problems));
+    }
+
+    let mut awaiting = Vec::new();
+    let mut loads: std::collections::BTreeMap<String, u32> = Default::default();
+    for status in [Status::Eligible, Status::UnderReview] {
+        for id in ids_at(&state, &cycle, status).await? {
+            let Some(view) = projections::application_view::find(&state.db, &id).await? else {
+                continue;
+            };
+            let mut application = AwaitingReview {
+                application_id: id,
+                nationality: view
+                    .form
+                    .personal
+                    .nationality
+                    .as_deref()
+                    .and_then(Country::parse)
+                    .map(|country| country.to_string()),
+                assigned: Default::default(),
+                conflicted: Default::default(),
+            };
+            for member in &view.committee {
+                if member.conflict.is_some() {
+                    application.conflicted.insert(member.member_id.clone());
+                } else {
+                    application.assigned.insert(member.member_id.clone());
+                    *loads.entry(member.member_id.clone()).or_default() += 1;
+                }
+            }
+            awaiting.push(application);
+        }
+    }
+    let reviewers: Vec<Reviewer> = members
+        .iter()
+        .map(|id| Reviewer {
+            member_id: id.clone(),
+            region: regions.get(id).cloned(),
+            load: loads.get(id).copied().unwrap_or(0),
+        })
+        .collect();
+    let plan = assignment::plan_assignments(&awaiting, &reviewers, per);
+    let mut made = Vec::with_capacity(plan.assignments.len());
+    let mut recorded = 0_u32;
+    for planned in &plan.assignments {
+        let refused = if body.dry_run {
+            None
+        } else {
+            let command = domain::application::ApplicationCommand::AssignCommitteeMember {
+                member_id: planned.member_id.clone(),
+            };
+            match state
+                .execute_application(&planned.application_id, &actor, command)
+                .await
+            {
+                Ok(()) => {
+                    recorded += 1;
+                    None
+                }
+                Err(error) => Some(error.code.to_string()),
+            }
+        };
+        made.push(json!({
+            "application_id": planned.application_id,
+            "member_id": planned.member_id,
+            "recorded": !body.dry_run && refused.is_none(),
+            "refused": refused,
+        }));
+    }
+    Ok(Json(json!({
+        "cycle": cycle.as_str(),
+        "dry_run": body.dry_run,
+        "recorded": recorded,
+        "assignments": made,
+        "short": plan.short.iter().map(|(id, open)| json!({"application_id": id, "open_places": open})).collect::<Vec<_>>(),
+        "loads": plan.loads,
+    })))
 }

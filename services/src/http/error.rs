@@ -204,8 +204,27 @@ impl From<ApplicationError> for ApiError {
                 tracing::warn!(cause = %cause, "cycle terms unavailable");
                 ApiError::unavailable()
             }
-            E::NotEligible { reasons } => {
-                status(StatusCode::UNPROCESSABLE_ENTITY, "not_eligible").with("reasons", reasons)
+            E::NotEligible { reasons, failures } => {
+                status(StatusCode::UNPROCESSABLE_ENTITY, "not_eligible")
+                    .with("reasons", reasons)
+                    .with(
+                        "failures",
+                        serde_json::to_value(failures).unwrap_or_default(),
+                    )
+            }
+            E::ReservePosition => ApiError::invalid(
+                message.clone(),
+                vec![FieldProblem::new("reserve_position", &message)],
+            ),
+            E::OverrideIncomplete => {
+                let message = message.clone();
+                ApiError::invalid(
+                    message.clone(),
+                    vec![
+                        FieldProblem::new("rules", &message),
+                        FieldProblem::new("reason", &message),
+                    ],
+                )
             }
             E::NotAmendable { fields } => {
                 status(StatusCode::UNPROCESSABLE_ENTITY, "not_amendable").with("fields", fields)
@@ -244,6 +263,12 @@ impl From<ApplicationError> for ApiError {
                 status(StatusCode::CONFLICT, "rule_does_not_apply").with("status", current.as_str())
             }
             E::DirectoryUnavailable => ApiError::unavailable(),
+            E::LetterDoesNotFit {
+                status: current, ..
+            } => {
+                status(StatusCode::CONFLICT, "letter_does_not_fit").with("status", current.as_str())
+            }
+            E::NoSuchLetter => status(StatusCode::NOT_FOUND, "not_found"),
         }
     }
 }
@@ -293,6 +318,7 @@ impl From<CycleError> for ApiError {
             CycleError::ClosesBeforeItOpens => field("closes_on"),
             CycleError::DatesOutsideTheCycle => field("opens_on"),
             CycleError::NoEligibleNationality => field("eligible_nationalities"),
+            CycleError::WorkYearsOutOfRange => field("minimum_work_years"),
         }
     }
 }

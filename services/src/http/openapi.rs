@@ -33,6 +33,7 @@ use utoipa::{Modify, OpenApi};
     nest(
         (path = "/api", api = super::auth_routes::Doc),
         (path = "/api", api = super::applications::Doc),
+        (path = "/api", api = super::letters::Doc),
         (path = "/api", api = super::sharing::Doc),
         (path = "/api", api = super::publishing::Doc),
         (path = "/api", api = super::retention::Doc),

@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/applications/{id}/check", get(check))
         .route("/applications/{id}/submit", post(submit))
         .route("/applications/{id}/withdraw", post(withdraw))
+        .route("/applications/{id}/letters/{number}", get(letter))
 }
 
 /// The sections of the form, in order: their slug in the address and their title.
@@ -441,16 +442,32 @@ fn section_groups(
             &EDUCATION_KEYS,
         ),
         "employment" => rows(EMPLOYMENT_ROWS, "employment", "Job", &EMPLOYMENT_KEYS),
-        "courses" => rows(
-            COURSE_ROWS,
-            "courses",
-            "Course choice",
-            &[
-                ("institution", "Institution"),
-                ("course", "Course"),
-                ("level", "Level of study (for example masters or doctoral)"),
-            ],
-        ),
+        "courses" => {
+            let mut groups = rows(
+                COURSE_ROWS,
+                "courses",
+                "Course choice",
+                &[
+                    ("institution", "Institution"),
+                    ("course", "Course"),
+                    ("level", "Level of study (for example masters or doctoral)"),
+                ],
+            );
+            groups.push(json!({
+                "legend": "After your studies",
+                "fields": [{
+                    "id": field_id("return_home"),
+                    "name": "return_home",
+                    "label": format!(
+                        "I commit to return to my home country for at least {} years after my award",
+                        domain::screening::RETURN_HOME_YEARS
+                    ),
+                    "checkbox": true,
+                    "checked": value("return_home").as_deref() == Some("true"),
+                }],
+            }));
+            groups
+        }
         "referees" => rows(
             REFEREE_ROWS,
             "referees",
@@ -545,7 +562,8 @@ pub fn changes_from(slug: &str, form: &[(String, String)]) -> Option<DraftChange
                         !(c.institution.is_empty() && c.course.is_empty() && c.level.is_empty())
                     })
                     .collect(),
-            )
+            );
+            changes.return_home = Some(field(form, "return_home").is_some());
         }
         "essays" => {
             for essay in Essay::ALL {
@@ -876,8 +894,19 @@ pub(crate) fn timeline_entry(event_type: &str) -> Option<&'static str> {
         "DecisionRecorded" => "A decision was made",
         "AwardMade" => "Your award was made",
         "AwardCompleted" => "Your award was completed",
+        "LetterIssued" => "We wrote to you",
         _ => return None,
     })
+}
+
+/// One of the applicant's letters, as it was issued.
+async fn letter(
+    State(state): State<AppState>,
+    session: Session,
+    PagePath((id, number)): PagePath<(String, String)>,
+) -> Result<Response, PageError> {
+    let view = own_application(&state, &session, &id).await?;
+    super::letters::document(&view, &number)
 }
 
 async fn submitted_page(
@@ -918,6 +947,7 @@ async fn submitted_page(
                 "timeline": timeline,
                 "sections": answers(view, false),
                 "can_withdraw": can_withdraw,
+                "letters": super::letters::listed(view, &format!("/applications/{}", view.id)),
             }))
             .into_response(),
     )

@@ -46,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/cases", get(cases))
         .route("/cases/{id}", get(case))
         .route("/cases/{id}/{action}", post(act))
+        .route("/cases/{id}/letters/{number}", get(letter))
 }
 
 fn time(at: DateTime<Utc>) -> String {
@@ -231,6 +232,24 @@ async fn case(
     }
 }
 
+/// One of the case's letters, as it was issued to the applicant.
+async fn letter(
+    State(state): State<AppState>,
+    session: Session,
+    PagePath((id, number)): PagePath<(String, String)>,
+) -> Result<Response, PageError> {
+    session.require(&CASE_DESK)?;
+    let view = super::application_or_gone(&state.db, &id).await?;
+    projections::access_log::record(
+        &state.db,
+        &[view.id.as_str()],
+        &session.actor,
+        projections::access_log::Through::CasePage,
+    )
+    .await?;
+    super::letters::document(&view, &number)
+}
+
 /// The names of the people who acted on a case, by account id.
 async fn names(
     state: &AppState,
@@ -259,12 +278,16 @@ fn event_description(event_type: &str) -> &str {
         "PreferencesChanged" => "Preferences changed",
         "PersonalDataAmended" => "Personal data amended",
         "EligibilityDetermined" => "Eligibility determined",
+        "ScreeningOverridden" => "Screening rules waived",
         "CommitteeMemberAssigned" => "Committee member assigned",
         "ConflictDeclared" => "Conflict of interest declared",
         "ApplicationScored" => "Scored",
         "DecisionRecorded" => "Decision recorded",
         "AwardMade" => "Award made",
         "AwardCompleted" => "Award completed",
+        "LetterIssued" => "Letter issued",
+        "LetterEmailed" => "Letter emailed",
+        "LetterEmailFailed" => "Letter could not be emailed",
         other => other,
     }
 }
@@ -418,6 +441,16 @@ async fn case_page(
     let po = po && acting;
     let actions = json!({
         "eligibility": po && view.status == Status::Submitted,
+        "screening": (po && view.status == Status::Draft).then(|| {
+            domain::screening::ScreeningRule::ALL
+                .iter()
+                .map(|rule| json!({
+                    "value": rule.as_str(),
+                    "label": screening_rule_label(*rule),
+                    "id": super::field_id(&format!("screening_{}", rule.as_str())),
+                }))
+                .collect::<Vec<_>>()
+        }),
         "assign": (po && matches!(view.status, Status::Eligible | Status::UnderReview)).then(|| {
             members
                 .iter()
@@ -462,6 +495,10 @@ async fn case_page(
                 "submitted": date(view.submitted_at),
             },
             "sections": answers(view, false),
+            "screening_overrides": view.screening_overrides.iter().map(|o| json!({
+                "rules": o.rules.iter().map(|r| screening_rule_label(*r)).collect::<Vec<_>>().join(", "),
+                "reason": o.reason, "by": name(&o.overridden_by), "at": time(o.overridden_at),
+            })).collect::<Vec<_>>(),
             "eligibility": view.eligibility.as_ref().map(|e| json!({
                 "eligible": e.eligible, "reason": e.reason, "by": name(&e.determined_by), "at": time(e.determined_at),
             })),
@@ -471,6 +508,7 @@ async fn case_page(
                 "outcome": d.outcome.as_str(), "by": name(&d.decided_by), "at": time(d.decided_at),
             })),
             "award": award,
+            "letters": super::letters::listed(view, &format!("/cases/{}", view.id)),
             "amendments": amendments,
             "immigration": immigration,
             "show_immigration": po,
@@ -728,11 +766,38 @@ fn parse_action(
                 return Err(Refused::Shown(errors, StatusCode::UNPROCESSABLE_ENTITY));
             }
         },
+        "screening-override" => {
+            let rules: Vec<domain::screening::ScreeningRule> = form
+                .iter()
+                .filter(|(name, _)| name == "rules")
+                .filter_map(|(_, value)| domain::screening::ScreeningRule::parse(value))
+                .collect();
+            let reason = text(form, "reason");
+            if rules.is_empty() {
+                errors.push(ErrorItem::new(
+                    "screening_rules",
+                    "Choose the rules to waive",
+                ));
+            }
+            if reason.is_empty() {
+                errors.push(ErrorItem::new(
+                    "screening_reason",
+                    "Give the reason for the override",
+                ));
+            }
+            if !errors.is_empty() {
+                return Err(Refused::Shown(errors, StatusCode::UNPROCESSABLE_ENTITY));
+            }
+            Command::Application(ApplicationCommand::OverrideScreening { rules, reason })
+        }
         "assignments" => Command::Application(ApplicationCommand::AssignCommitteeMember {
             member_id: text(form, "committee_member_id"),
         }),
         "decision" => match Outcome::parse(&text(form, "outcome")) {
-            Some(outcome) => Command::Application(ApplicationCommand::RecordDecision { outcome }),
+            Some(outcome) => Command::Application(ApplicationCommand::RecordDecision {
+                outcome,
+                reserve_position: None,
+            }),
             None => {
                 errors.push(ErrorItem::new(
                     "decision_outcome",
@@ -839,4 +904,15 @@ fn parse_action(
         _ => return Err(Refused::Page(PageError::NotFound)),
     };
     Ok(command)
+}
+
+/// A rule of the screening as the case page names it.
+fn screening_rule_label(rule: domain::screening::ScreeningRule) -> &'static str {
+    use domain::screening::ScreeningRule as R;
+    match rule {
+        R::EligibleNationality => "An eligible nationality",
+        R::UndergraduateDegree => "An undergraduate degree",
+        R::WorkExperience => "Enough work experience",
+        R::ReturnHomeCommitment => "The commitment to return home",
+    }
 }

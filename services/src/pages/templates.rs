@@ -39,6 +39,11 @@ pub fn render(name: &str, data: &impl Serialize) -> Result<String, handlebars::R
     TEMPLATES.render(name, data)
 }
 
+/// Whether a template of that name is embedded.
+pub fn exists(name: &str) -> bool {
+    TEMPLATES.has_template(name)
+}
+
 pub fn assets_router() -> Router<AppState> {
     Router::new().route("/assets/{file}", get(asset))
 }

@@ -11,6 +11,7 @@ use domain::application::form::{
     Referee,
 };
 use domain::application::rules::FieldProblem;
+use domain::screening::ScreeningRule;
 use projections::application_view::ApplicationView;
 
 /// A partial application: any of the sections, each as in the application body.
@@ -33,6 +34,9 @@ pub struct ApplicationPatch {
     essays: Option<Map<String, Value>>,
     referees: Option<Vec<RefereeBody>>,
     preferences: Option<PreferencesPatchBody>,
+    /// The applicant commits (`true`) or not (`false`) to return home for two years after the award; a
+    /// cycle's screening may ask for it.
+    return_home: Option<bool>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -128,6 +132,7 @@ impl ApplicationPatch {
                 })
                 .collect()
         });
+        changes.return_home = self.return_home;
         changes.preferences = self.preferences.map(|p| PreferencesChange {
             networking_opt_out: p.networking_opt_out,
             alumni_email_opt_out: p.alumni_email_opt_out,
@@ -198,6 +203,40 @@ pub struct EligibilityBody {
     pub eligible: bool,
     #[serde(default)]
     pub reason: String,
+}
+
+/// Rules of the cycle's screening to waive for one application, and why.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScreeningOverrideBody {
+    /// `eligible_nationality`, `undergraduate_degree`, `work_experience` or `return_home_commitment`.
+    pub rules: Vec<String>,
+    #[serde(default)]
+    pub reason: String,
+}
+
+impl ScreeningOverrideBody {
+    pub fn rules(&self) -> Result<Vec<ScreeningRule>, crate::http::error::ApiError> {
+        let mut problems = Vec::new();
+        let mut rules = Vec::new();
+        for (i, name) in self.rules.iter().enumerate() {
+            match ScreeningRule::parse(name) {
+                Some(rule) => rules.push(rule),
+                None => problems.push(FieldProblem::new(
+                    format!("rules.{i}"),
+                    "must be eligible_nationality, undergraduate_degree, work_experience or return_home_commitment",
+                )),
+            }
+        }
+        if problems.is_empty() {
+            Ok(rules)
+        } else {
+            Err(crate::http::error::ApiError::invalid(
+                "some rules are not rules of the screening",
+                problems,
+            ))
+        }
+    }
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -367,6 +406,7 @@ pub fn render(view: &ApplicationView, audience: &Audience) -> Value {
         "essays": essays,
         "referees": form.referees,
         "preferences": form.preferences,
+        "return_home": form.return_home,
         "submitted_at": view.submitted_at,
         "decision": view.decision.as_ref().map(|d| d.outcome.as_str()),
         "created_at": view.created_at,
@@ -408,6 +448,10 @@ pub fn render(view: &ApplicationView, audience: &Audience) -> Value {
                 json!(view.rectification_notices),
             );
             map.insert("restriction".into(), json!(view.restriction));
+            map.insert(
+                "screening_overrides".into(),
+                json!(view.screening_overrides),
+            );
         }
     }
     body
@@ -525,6 +569,8 @@ pub mod schema {
         referees: Vec<RefereeEntry>,
         #[schema(required = false)]
         preferences: PreferencesSection,
+        /// Whether the applicant commits to return home for two years after the award; `null` until answered.
+        return_home: Option<bool>,
         submitted_at: Option<DateTime<Utc>>,
         /// `selected`, `reserve` or `unsuccessful` once decided.
         decision: Option<String>,
@@ -553,6 +599,9 @@ pub mod schema {
         rectification_notices: Option<Vec<Value>>,
         #[schema(required = false)]
         restriction: Option<Value>,
+        /// The rules of the cycle's screening a programme officer waived, with who, when and why.
+        #[schema(required = false)]
+        screening_overrides: Option<Vec<Value>>,
         /// With `?as_of=`: the moment the application is shown as it stood.
         #[schema(required = false)]
         as_of: Option<DateTime<Utc>>,

@@ -1,0 +1,293 @@
+//! Outcome letters. Once a decision (selected, reserve, unsuccessful) or an award is recorded, the letter
+//! that tells the applicant of it is rendered from `templates/letters/` (values HTML-escaped, like every
+//! template) with the application as it then stands, and issued as the application's `IssueLetter`
+//! command: the letter sent is kept in the log with the case, sealed with its personal data, and shown to
+//! the applicant and the case staff. Where a mail server is configured (`ETP_SMTP_URL`, `ETP_MAIL_FROM`) the
+//! letter is then emailed to the address on the application, off the request path, and what became of it
+//! is recorded too: `LetterEmailed`, or `LetterEmailFailed` with a reason that names no one. The log holds
+//! ids, kinds and reasons only.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{NaiveDate, Utc};
+use lettre::message::header::ContentType;
+use lettre::message::{Mailbox, Message};
+use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use serde_json::json;
+
+use domain::application::{ApplicationCommand, LetterKind};
+use domain::retention::{RecordKind, RetentionRule};
+use domain::{Actor, Role};
+use projections::application_view::{self, ApplicationView};
+
+use crate::app::AppState;
+use crate::config::MailSettings;
+use crate::http::error::ApiError;
+
+/// How long the mail server has to take a letter.
+const SEND_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Who records what became of a letter's email: the service, on the officer's behalf.
+pub fn mailer_actor() -> Actor {
+    Actor::new("mailer", Role::ProgrammeOfficer)
+}
+
+/// A letter as rendered: its subject and the HTML document sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Letter {
+    pub subject: String,
+    pub body: String,
+}
+
+/// The subject of a letter: the programme, the cycle and what it is about (no one's name).
+pub fn subject(kind: LetterKind, cycle: &str) -> String {
+    let about = match kind {
+        LetterKind::Selected => "you have been selected",
+        LetterKind::Reserve => "your application is on the reserve list",
+        LetterKind::Unsuccessful => "the outcome of your application",
+        LetterKind::Award => "your scholarship award",
+    };
+    format!("EtP Scholarships {cycle}: {about}")
+}
+
+/// Renders the letter of `kind` for the application as it stands, dated `today`.
+pub fn render(
+    view: &ApplicationView,
+    kind: LetterKind,
+    today: NaiveDate,
+) -> Result<Letter, handlebars::RenderError> {
+    let subject = subject(kind, &view.cycle);
+    let decided_on = view
+        .decision
+        .as_ref()
+        .map(|decision| decision.decided_at.date_naive())
+        .unwrap_or(today);
+    let destroyed_on = RetentionRule::for_kind(RecordKind::UnsuccessfulApplication)
+        .falls_due(decided_on)
+        .map(long_date);
+    let award = view
+        .award
+        .as_ref()
+        .and_then(|award| award.terms.as_ref())
+        .map(|terms| {
+            json!({
+                "institution": terms.institution,
+                "course": terms.course,
+                "level": terms.level,
+                "start_date": long_date(terms.start_date),
+            })
+        });
+    let full_name = view
+        .form
+        .personal
+        .full_name
+        .clone()
+        .filter(|name| !name.trim().is_empty())
+        .unwrap_or_else(|| "applicant".to_string());
+    let data = json!({
+        "subject": subject,
+        "application_id": view.id,
+        "cycle": view.cycle,
+        "full_name": full_name,
+        "date": long_date(today),
+        "destroyed_on": destroyed_on,
+        "reserve_position": view.decision.as_ref().and_then(|decision| decision.reserve_position),
+        "award": award,
+    });
+    let body = crate::pages::templates::render(&format!("letters/{}", kind.as_str()), &data)?;
+    Ok(Letter { subject, body })
+}
+
+/// `1 June 2026`.
+fn long_date(date: NaiveDate) -> String {
+    date.format("%-d %B %Y").to_string()
+}
+
+/// Issues the letter a command just carried out on the application is owed. The command has been
+/// committed: a letter that cannot be issued is logged (ids only) and does not undo it.
+pub async fn after(state: &AppState, id: &str, by: &Actor, kind: LetterKind) {
+    if let Err(error) = issue(state, id, by, kind).await {
+        tracing::warn!(
+            application_id = %id,
+            kind = kind.as_str(),
+            error = error.code,
+            "the outcome letter was not issued"
+        );
+    }
+}
+
+/// Renders and issues one letter, then emails it where a mail server is configured.
+pub async fn issue(
+    state: &AppState,
+    id: &str,
+    by: &Actor,
+    kind: LetterKind,
+) -> Result<String, ApiError> {
+    let view = application_view::find(&state.db, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let letter = render(&view, kind, Utc::now().date_naive()).map_err(ApiError::internal)?;
+    let letter_id = uuid::Uuid::now_v7().to_string();
+    let mailer = state.mailer.clone();
+    let command = ApplicationCommand::IssueLetter {
+        letter_id: letter_id.clone(),
+        kind,
+        subject: letter.subject.clone(),
+        body: letter.body.clone(),
+        by_email: mailer.is_some(),
+    };
+    state.record_application(id, by, command).await?;
+    if let Some(mailer) = mailer {
+        let email = Email {
+            application_id: id.to_string(),
+            letter_id: letter_id.clone(),
+            to: view.form.personal.email.clone(),
+            name: view.form.personal.full_name.clone(),
+            letter,
+        };
+        tokio::spawn(email.send(state.clone(), mailer));
+    }
+    Ok(letter_id)
+}
+
+/// A letter on its way to the applicant's email address.
+struct Email {
+    application_id: String,
+    letter_id: String,
+    to: Option<String>,
+    name: Option<String>,
+    letter: Letter,
+}
+
+impl Email {
+    /// Sends the letter and records what became of it.
+    async fn send(self, state: AppState, mailer: Arc<Mailer>) {
+        let Email {
+            application_id,
+            letter_id,
+            to,
+            name,
+            letter,
+        } = self;
+        let sent = match to.as_deref() {
+            Some(to) => mailer.send(to, name.as_deref(), &letter).await,
+            None => Err("the application holds no email address to send it to".to_string()),
+        };
+        let command = match &sent {
+            Ok(()) => {
+                tracing::info!(application_id = %application_id, letter_id = %letter_id, "letter emailed");
+                ApplicationCommand::RecordLetterEmailed {
+                    letter_id: letter_id.clone(),
+                }
+            }
+            Err(reason) => {
+                tracing::warn!(
+                    application_id = %application_id,
+                    letter_id = %letter_id,
+                    reason = %reason,
+                    "letter not emailed"
+                );
+                ApplicationCommand::RecordLetterEmailFailed {
+                    letter_id: letter_id.clone(),
+                    reason: reason.clone(),
+                }
+            }
+        };
+        if let Err(error) = state
+            .record_application(&application_id, &mailer_actor(), command)
+            .await
+        {
+            tracing::warn!(
+                application_id = %application_id,
+                letter_id = %letter_id,
+                error = error.code,
+                "what became of the letter's email could not be recorded"
+            );
+        }
+    }
+}
+
+/// The mail server the letters are sent through, and who they come from.
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl Mailer {
+    /// The mail server of the settings; nothing is sent or connected to yet.
+    pub fn new(settings: &MailSettings) -> anyhow::Result<Mailer> {
+        let from: Mailbox = settings.from.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "ETP_MAIL_FROM must be an email address, such as EtP Scholarships <letters@example.org>"
+            )
+        })?;
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(settings.smtp_url.expose())
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "ETP_SMTP_URL must be smtp://host:port, smtp://host:587?tls=required or smtps://host"
+                )
+            })?
+            .timeout(Some(SEND_TIMEOUT))
+            .build();
+        Ok(Mailer { transport, from })
+    }
+
+    /// Sends one letter as an HTML email; the reason it could not, in words that name no one.
+    async fn send(&self, to: &str, name: Option<&str>, letter: &Letter) -> Result<(), String> {
+        let address: Address = to
+            .trim()
+            .parse()
+            .map_err(|_| "the application's email address cannot be written to".to_string())?;
+        let name = name
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map(str::to_string);
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(Mailbox::new(name, address))
+            .subject(letter.subject.clone())
+            .header(ContentType::TEXT_HTML)
+            .body(letter.body.clone())
+            .map_err(|_| "the letter could not be made into an email".to_string())?;
+        self.transport
+            .send(message)
+            .await
+            .map(|_| ())
+            .map_err(|error| reason_of(&error))
+    }
+}
+
+/// Why the mail server did not take a letter. Only the kind of failure and the server's reply code: the
+/// reply's text can quote the address.
+fn reason_of(error: &lettre::transport::smtp::Error) -> String {
+    if error.is_timeout() {
+        "the mail server did not answer in time".to_string()
+    } else if let Some(code) = error.status() {
+        if error.is_permanent() {
+            format!("the mail server refused the letter (reply {code})")
+        } else {
+            format!("the mail server could not take the letter now (reply {code})")
+        }
+    } else if error.is_tls() {
+        "a secure connection to the mail server could not be made".to_string()
+    } else {
+        "the mail server could not be reached".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_of_letter_has_its_template_and_a_subject_naming_the_cycle() {
+        for kind in LetterKind::ALL {
+            assert!(
+                crate::pages::templates::exists(&format!("letters/{}", kind.as_str())),
+                "{kind}"
+            );
+            assert!(subject(kind, "2026-27").contains("2026-27"));
+        }
+    }
+}
