@@ -524,10 +524,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     .context("the server stopped")
 }
 
-/// The server sweeps once a day on its own. Where several servers share one PostgreSQL database, one of
-/// them sweeps: the others find the advisory lock taken and wait for the next day.
+/// The PostgreSQL advisory lock a server holds while it runs the daily retention sweep.
+pub const SWEEP_LOCK: i64 = 0x4554_5052_4554; // "ETPRET"
+
+/// The server sweeps once a day on its own (the first time as it starts). Where several servers share one
+/// PostgreSQL database, one of them sweeps at a time: the others find the advisory lock taken and wait for
+/// the next day.
 async fn daily_sweep(state: AppState, ledger: crate::retention::Ledger) {
-    const SWEEP_LOCK: i64 = 0x4554_5052_4554; // "ETPRET"
     let mut every = tokio::time::interval(std::time::Duration::from_secs(24 * 60 * 60));
     loop {
         every.tick().await;
@@ -541,6 +544,7 @@ async fn daily_sweep(state: AppState, ledger: crate::retention::Ledger) {
                             .fetch_one(&mut *conn)
                             .await;
                     if !matches!(taken, Ok(true)) {
+                        tracing::info!("the daily retention sweep is running on another instance");
                         continue;
                     }
                     Some(conn)

@@ -1385,3 +1385,89 @@ fn a_reader_that_goes_away_ends_the_output_quietly() {
     assert!(!stderr.contains("panicked"), "no panic: {stderr}");
     assert!(output.status.success(), "{:?}: {stderr}", output.status);
 }
+
+/// What the server wrote to its log so far.
+fn log_of(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+/// Waits (up to 20 seconds) until the log holds `text`.
+async fn wait_for_log(path: &Path, text: &str) {
+    for _ in 0..400 {
+        if log_of(path).contains(text) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the log never said {text:?}:\n{}", log_of(path));
+}
+
+/// The value of one counter of the server's metrics (0 where it has no sample yet).
+async fn counter(server: &Server, sample: &str) -> f64 {
+    let text = reqwest::get(format!("{}/metrics", server.base))
+        .await
+        .expect("the metrics answer")
+        .text()
+        .await
+        .expect("a body");
+    text.lines()
+        .find_map(|line| line.strip_prefix(sample))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// The daily retention sweep runs on one server at a time: while another holds the PostgreSQL advisory lock,
+/// a server starting up does not sweep; once it is free, a server sweeps.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daily_sweep_runs_on_one_server_at_a_time_through_the_advisory_lock() {
+    let database = PostgresDatabase::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let jwt = format!("cli-test-jwt-secret-{}", uuid::Uuid::new_v4().simple());
+    let master = services::crypto::MasterKey::generate_hex();
+    let secrets = Some((jwt.as_str(), master.as_str()));
+    let mut migrate = etp(dir.path(), &database.url, &["migrate"]);
+    migrate
+        .env("ETP_JWT_SECRET", &jwt)
+        .env("ETP_MASTER_KEY", &master);
+    assert_success(&run(migrate, None), "etp migrate");
+    let completed = "etp_retention_sweeps_total{outcome=\"completed\"}";
+
+    // Another instance is sweeping: it holds the lock.
+    let pool = sqlx::PgPool::connect(&database.url).await.unwrap();
+    let mut holder = pool.acquire().await.unwrap();
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(services::cli::SWEEP_LOCK)
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let log = dir.path().join("first.log");
+    let first =
+        Server::start_logging(dir.path(), &database.url, secrets, Some((&log, "info"))).await;
+    wait_for_log(
+        &log,
+        "the daily retention sweep is running on another instance",
+    )
+    .await;
+    assert_eq!(counter(&first, completed).await, 0.0, "{}", log_of(&log));
+
+    // The lock is free again: the next server to start sweeps.
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(services::cli::SWEEP_LOCK)
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    drop(holder);
+    let log = dir.path().join("second.log");
+    let second =
+        Server::start_logging(dir.path(), &database.url, secrets, Some((&log, "info"))).await;
+    for _ in 0..400 {
+        if counter(&second, completed).await >= 1.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(counter(&second, completed).await, 1.0, "{}", log_of(&log));
+    assert!(!log_of(&log).contains("running on another instance"));
+    assert_eq!(counter(&first, completed).await, 0.0);
+    pool.close().await;
+}
