@@ -16,6 +16,7 @@ pub mod pages;
 pub mod responses;
 pub mod retention;
 pub mod rights;
+pub mod selection;
 pub mod store;
 pub mod throttle;
 

@@ -10,6 +10,7 @@ pub mod letters;
 pub mod public;
 pub mod requests;
 pub mod retention;
+pub mod selection;
 pub mod session;
 pub mod sharing;
 pub mod staff;
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .merge(requests::router())
         .merge(sharing::router())
         .merge(retention::router())
+        .merge(selection::router())
         .merge(templates::assets_router())
 }
 
@@ -165,9 +167,12 @@ pub fn navigation(role: Role) -> Vec<(&'static str, &'static str)> {
     match role {
         Role::Applicant => vec![("/applications", "Your applications")],
         Role::Helpdesk => vec![("/cases", "Cases")],
-        Role::ProgrammeOfficer | Role::Admin => {
-            vec![("/cases", "Cases"), ("/recipients", "Recipients")]
-        }
+        Role::ProgrammeOfficer => vec![
+            ("/cases", "Cases"),
+            ("/selection", "Selection"),
+            ("/recipients", "Recipients"),
+        ],
+        Role::Admin => vec![("/cases", "Cases"), ("/recipients", "Recipients")],
         Role::CommitteeMember => vec![("/committee", "Your assignments")],
         Role::InformationOfficer => vec![
             ("/requests", "Requests"),

@@ -30,7 +30,7 @@ use domain::Role;
 on_both_stores!(every_page_answers_everyone_as_their_role_allows);
 
 /// Every page route the router registers: method and path as written in `.route(…)`.
-const PAGE_ROUTES: [(&str, &str); 45] = [
+const PAGE_ROUTES: [(&str, &str); 48] = [
     // public.rs
     ("GET", "/"),
     ("GET", "/privacy"),
@@ -77,6 +77,10 @@ const PAGE_ROUTES: [(&str, &str); 45] = [
     ("GET", "/requests/{id}/letter"),
     // retention.rs
     ("GET", "/retention"),
+    // selection.rs
+    ("GET", "/selection"),
+    ("POST", "/selection/assignments"),
+    ("POST", "/selection/decisions"),
     // sharing.rs
     ("GET", "/recipients"),
     ("POST", "/recipients"),
@@ -580,6 +584,13 @@ fn rows() -> Vec<Row> {
             .allow(&[Information], Page(200)),
         // Retention and sharing.
         get("/retention", Case::Submitted).allow(&[Information], Page(200)),
+        get("/selection", Case::UnderReview).allow(&[Officer], Page(200)),
+        post("/selection/assignments", Case::Eligible)
+            .form(&[("cycle", "{cycle}"), ("members_per_application", "2"), ("action", "preview")])
+            .allow(&[Officer], Page(200)),
+        post("/selection/decisions", Case::Scored)
+            .form(&[("cycle", "{cycle}"), ("selected", "1"), ("action", "preview")])
+            .allow(&[Officer], Page(200)),
         get("/recipients", Case::None).allow(&[Admin, Officer, Information], Page(200)),
         post("/recipients", Case::None)
             .form(&[

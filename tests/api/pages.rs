@@ -31,6 +31,7 @@ on_both_stores!(
     the_help_desk_amends_personal_details_through_the_case_page_and_nothing_else,
     a_programme_officer_and_a_committee_member_take_an_application_through_review,
     a_programme_officer_waives_screening_rules_on_the_case_page_with_a_reason,
+    on_the_selection_page_an_officer_previews_then_records_assignments_and_decisions,
     script_markup_in_every_text_field_is_shown_escaped_on_every_page_that_shows_it,
     every_page_carries_the_security_headers_and_no_inline_script_or_style,
     an_applicant_withdraws_through_the_page_and_a_stale_form_then_answers_a_page_not_an_error,
@@ -1743,6 +1744,113 @@ async fn the_help_desk_amends_personal_details_through_the_case_page_and_nothing
             .await
             .has_form(&format!("/cases/{draft}/amendments"))
     );
+}
+
+async fn on_the_selection_page_an_officer_previews_then_records_assignments_and_decisions(
+    app: TestApp,
+) {
+    use crate::ranking::{application_assigned_to, score};
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let mut po = sign_in(&app, &officer.email).await;
+    let page = po.get("/selection?cycle=2026-27").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", excerpt(&page.body));
+    assert!(
+        page.text()
+            .contains("No application of this cycle has been scored yet.")
+    );
+
+    // The committee assigned in bulk: previewed, then recorded.
+    let members = [
+        app.staff(Role::CommitteeMember).await,
+        app.staff(Role::CommitteeMember).await,
+    ];
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        ids.push(
+            application_assigned_to(&app, &officer, "2026-27", "Kenya", &[])
+                .await
+                .1,
+        );
+    }
+    let form = page
+        .form("/selection/assignments")
+        .set("members_per_application", "1");
+    let preview = po.submit(&form.clone().set("action", "preview")).await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", excerpt(&preview.body));
+    assert!(
+        preview
+            .text()
+            .contains("Preview: 3 assignments would be made."),
+        "{}",
+        excerpt(&preview.body)
+    );
+    let view = app.expect_ok(
+        app.get(&format!("/api/applications/{}", ids[0]), &officer)
+            .await,
+    );
+    assert_eq!(view["status"], "eligible", "a preview records nothing");
+    let recorded = po.submit(&form.set("action", "record")).await;
+    assert_eq!(recorded.status, StatusCode::OK);
+    assert!(recorded.text().contains("3 assignments recorded."));
+    for (id, mark) in ids.iter().zip([9, 7, 5]) {
+        let view = app.expect_ok(app.get(&format!("/api/applications/{id}"), &officer).await);
+        let member_id = view["committee"][0]["member_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let member = members.iter().find(|m| m.id == member_id).unwrap();
+        score(&app, member, id, mark).await;
+    }
+
+    // The ranking, best first, then decisions down it: previewed, refused when unreadable, recorded.
+    let page = po.get("/selection?cycle=2026-27").await;
+    let body = &page.body;
+    let at = |id: &str| body.find(&format!("/cases/{id}")).unwrap();
+    assert!(
+        at(&ids[0]) < at(&ids[1]) && at(&ids[1]) < at(&ids[2]),
+        "best first"
+    );
+    let form = page
+        .form("/selection/decisions")
+        .set("selected", "1")
+        .set("reserve", "1")
+        .set("unsuccessful_rest", "yes");
+    let refused = po
+        .submit(
+            &form
+                .clone()
+                .set("selected", "a few")
+                .set("action", "record"),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().contains("Enter a whole number, such as 2"));
+    let preview = po.submit(&form.clone().set("action", "preview")).await;
+    assert!(
+        preview
+            .text()
+            .contains("Preview: 3 decisions would be recorded."),
+        "{}",
+        excerpt(&preview.body)
+    );
+    assert!(preview.text().contains("reserve, place 1"));
+    let recorded = po.submit(&form.set("action", "record")).await;
+    assert!(
+        recorded.text().contains("3 decisions recorded"),
+        "{}",
+        excerpt(&recorded.body)
+    );
+    for (id, want) in ids.iter().zip(["selected", "reserve", "unsuccessful"]) {
+        let view = app.expect_ok(app.get(&format!("/api/applications/{id}"), &officer).await);
+        assert_eq!(view["status"], want);
+    }
+    let page = po.get("/selection?cycle=2026-27").await;
+    let reserve = &page.body[page.body.find("id=\"reserve-list\"").unwrap()..];
+    assert!(reserve.contains(&format!("/cases/{}", ids[1])));
+
+    // A cycle that is no cycle is said so, on the page.
+    let page = po.get("/selection?cycle=next-year").await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 async fn a_programme_officer_waives_screening_rules_on_the_case_page_with_a_reason(app: TestApp) {

@@ -428,78 +428,6 @@ struct DecisionsBody {
     dry_run: bool,
 }
 
-/// The most decisions one batch records.
-const MOST_IN_A_BATCH: u32 = 20_000;
-
-/// The ids of the cycle's applications at a status, from the case list.
-async fn ids_at(
-    state: &AppState,
-    cycle: &CycleName,
-    status: domain::application::Status,
-) -> Result<Vec<String>, ApiError> {
-    let mut ids = Vec::new();
-    let mut filter = projections::case_list::CaseFilter {
-        cycle: Some(cycle.as_str().to_string()),
-        status: Some(status.as_str().to_string()),
-        limit: 1000,
-        ..Default::default()
-    };
-    loop {
-        let (page, _) = projections::case_list::search(&state.db, &filter).await?;
-        let done = page.len() < filter.limit as usize;
-        ids.extend(page.into_iter().map(|case| case.id));
-        if done {
-            return Ok(ids);
-        }
-        filter.offset += filter.limit;
-    }
-}
-
-/// The cycle's reserves, in the order of the reserve list: those given a place by a batch first, by their
-/// place, then those decided one by one, by their rank.
-async fn reserves(
-    state: &AppState,
-    cycle: &CycleName,
-    ranked: &[RankedApplication],
-) -> Result<Vec<Value>, ApiError> {
-    let mut entries = Vec::new();
-    for id in ids_at(state, cycle, domain::application::Status::Reserve).await? {
-        let Some(view) = projections::application_view::find(&state.db, &id).await? else {
-            continue;
-        };
-        let position = view.decision.as_ref().and_then(|d| d.reserve_position);
-        let ranking = ranked.iter().find(|r| r.application_id == id);
-        entries.push((
-            position,
-            ranking.map(|r| r.rank),
-            id,
-            ranking.map(|r| r.normalised_mean),
-        ));
-    }
-    entries.sort_by(|a, b| {
-        (a.0.is_none(), a.0, a.1.is_none(), a.1, &a.2).cmp(&(
-            b.0.is_none(),
-            b.0,
-            b.1.is_none(),
-            b.1,
-            &b.2,
-        ))
-    });
-    Ok(entries
-        .into_iter()
-        .enumerate()
-        .map(|(place, (position, rank, id, normalised_mean))| {
-            json!({
-                "application_id": id,
-                "place": place + 1,
-                "reserve_position": position,
-                "rank": rank,
-                "normalised_mean": normalised_mean,
-            })
-        })
-        .collect())
-}
-
 #[utoipa::path(
     post,
     path = "/cycles/{cycle}/decisions",
@@ -523,83 +451,15 @@ async fn decide_from_ranking(
 ) -> Result<Json<Value>, ApiError> {
     let actor = user.require(&[Role::ProgrammeOfficer])?.clone();
     let cycle = cycle_name(&cycle)?;
-    if body.selected.saturating_add(body.reserve) > MOST_IN_A_BATCH {
-        return Err(ApiError::invalid_field(
-            "selected",
-            &format!("a batch decides at most {MOST_IN_A_BATCH} applications"),
-        ));
-    }
-    let scored = committee_scores::of_cycle(&state.db, cycle.as_str()).await?;
-    let ranked = ranking::rank_applications(&scored);
-    let awaiting: std::collections::HashSet<String> =
-        ids_at(&state, &cycle, domain::application::Status::UnderReview)
-            .await?
-            .into_iter()
-            .collect();
-    let on_the_list = reserves(&state, &cycle, &ranked)
-        .await?
-        .iter()
-        .filter_map(|entry| entry["reserve_position"].as_u64())
-        .max()
-        .unwrap_or(0) as u32;
     let quotas = ranking::Quotas {
         selected: body.selected,
         reserve: body.reserve,
         unsuccessful_rest: body.unsuccessful_rest,
         hold_disagreements: body.hold_disagreements,
     };
-    let plan = ranking::plan_decisions(&ranked, |id| awaiting.contains(id), &quotas, on_the_list);
-    let mut decisions = Vec::with_capacity(plan.len());
-    let mut recorded = 0_u32;
-    for planned in &plan {
-        let outcome = if body.dry_run {
-            None
-        } else {
-            let command = domain::application::ApplicationCommand::RecordDecision {
-                outcome: planned.outcome,
-                reserve_position: planned.reserve_position,
-            };
-            Some(
-                state
-                    .execute_application(&planned.application_id, &actor, command)
-                    .await,
-            )
-        };
-        let refused = match &outcome {
-            Some(Err(error)) => Some(error.code.to_string()),
-            _ => None,
-        };
-        if matches!(outcome, Some(Ok(()))) {
-            recorded += 1;
-        }
-        decisions.push(json!({
-            "application_id": planned.application_id,
-            "outcome": planned.outcome.as_str(),
-            "rank": planned.rank,
-            "reserve_position": planned.reserve_position,
-            "recorded": matches!(outcome, Some(Ok(()))),
-            "refused": refused,
-        }));
-    }
-    let held = ranked
-        .iter()
-        .filter(|r| {
-            body.hold_disagreements && r.disagreement && awaiting.contains(&r.application_id)
-        })
-        .map(|r| r.application_id.clone())
-        .collect::<Vec<_>>();
-    let unranked = awaiting
-        .iter()
-        .filter(|id| !ranked.iter().any(|r| &r.application_id == *id))
-        .count();
-    Ok(Json(json!({
-        "cycle": cycle.as_str(),
-        "dry_run": body.dry_run,
-        "recorded": recorded,
-        "decisions": decisions,
-        "held_for_disagreement": held,
-        "unscored": unranked,
-    })))
+    Ok(Json(
+        crate::selection::decide_from_ranking(&state, &actor, &cycle, quotas, body.dry_run).await?,
+    ))
 }
 
 #[utoipa::path(
@@ -621,9 +481,9 @@ async fn reserve_list(
 ) -> Result<Json<Value>, ApiError> {
     user.require(&[Role::ProgrammeOfficer])?;
     let cycle = cycle_name(&cycle)?;
-    let scored = committee_scores::of_cycle(&state.db, cycle.as_str()).await?;
-    let ranked = ranking::rank_applications(&scored);
-    Ok(Json(Value::Array(reserves(&state, &cycle, &ranked).await?)))
+    Ok(Json(Value::Array(
+        crate::selection::reserve_list(&state, &cycle).await?,
+    )))
 }
 
 /// Committee members for every application of the cycle awaiting review.
@@ -666,141 +526,15 @@ async fn assign_in_bulk(
     ApiPath(cycle): ApiPath<String>,
     ApiJson(body): ApiJson<BulkAssignmentBody>,
 ) -> Result<Json<Value>, ApiError> {
-    use domain::application::Status;
-    use domain::assignment::{self, AwaitingReview, Reviewer};
-
     let actor = user.require(&[Role::ProgrammeOfficer])?.clone();
     let cycle = cycle_name(&cycle)?;
-    let per = body.members_per_application.unwrap_or(2);
-    if !(1..=assignment::MOST_MEMBERS_PER_APPLICATION).contains(&per) {
-        return Err(ApiError::invalid_field(
-            "members_per_application",
-            "must be a whole number from 1 to 5",
-        ));
-    }
-    let committee = crate::accounts::with_role(&state.db, Role::CommitteeMember).await?;
-    let members: Vec<String> = match &body.members {
-        None => committee.iter().map(|account| account.id.clone()).collect(),
-        Some(named) => {
-            let mut problems = Vec::new();
-            for (i, id) in named.iter().enumerate() {
-                if !committee.iter().any(|account| &account.id == id) {
-                    problems.push(domain::application::rules::FieldProblem::new(
-                        format!("members.{i}"),
-                        "is not a committee member",
-                    ));
-                }
-            }
-            if !problems.is_empty() {
-                return Err(ApiError::invalid(
-                    "some members are not committee members",
-                    problems,
-                ));
-            }
-            named.clone()
-        }
+    let request = crate::selection::BulkRequest {
+        members_per_application: body.members_per_application.unwrap_or(2),
+        members: body.members,
+        regions: body.regions.unwrap_or_default(),
+        dry_run: body.dry_run,
     };
-    let mut regions: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
-        Default::default();
-    let mut problems = Vec::new();
-    for (member, names) in body.regions.iter().flatten() {
-        if !members.contains(member) {
-            problems.push(domain::application::rules::FieldProblem::new(
-                format!("regions.{member}"),
-                "is not one of the members sharing the work",
-            ));
-        }
-        for (i, name) in names.iter().enumerate() {
-            match Country::parse(name) {
-                Some(country) => {
-                    regions
-                        .entry(member.clone())
-                        .or_default()
-                        .insert(country.to_string());
-                }
-                None => problems.push(domain::application::rules::FieldProblem::new(
-                    format!("regions.{member}.{i}"),
-                    "must be a country by its English short name",
-                )),
-            }
-        }
-    }
-    if !problems.is_empty() {
-        return Err(ApiError::invalid("some regions are not valid", problems));
-    }
-
-    let mut awaiting = Vec::new();
-    let mut loads: std::collections::BTreeMap<String, u32> = Default::default();
-    for status in [Status::Eligible, Status::UnderReview] {
-        for id in ids_at(&state, &cycle, status).await? {
-            let Some(view) = projections::application_view::find(&state.db, &id).await? else {
-                continue;
-            };
-            let mut application = AwaitingReview {
-                application_id: id,
-                nationality: view
-                    .form
-                    .personal
-                    .nationality
-                    .as_deref()
-                    .and_then(Country::parse)
-                    .map(|country| country.to_string()),
-                assigned: Default::default(),
-                conflicted: Default::default(),
-            };
-            for member in &view.committee {
-                if member.conflict.is_some() {
-                    application.conflicted.insert(member.member_id.clone());
-                } else {
-                    application.assigned.insert(member.member_id.clone());
-                    *loads.entry(member.member_id.clone()).or_default() += 1;
-                }
-            }
-            awaiting.push(application);
-        }
-    }
-    let reviewers: Vec<Reviewer> = members
-        .iter()
-        .map(|id| Reviewer {
-            member_id: id.clone(),
-            region: regions.get(id).cloned(),
-            load: loads.get(id).copied().unwrap_or(0),
-        })
-        .collect();
-    let plan = assignment::plan_assignments(&awaiting, &reviewers, per);
-    let mut made = Vec::with_capacity(plan.assignments.len());
-    let mut recorded = 0_u32;
-    for planned in &plan.assignments {
-        let refused = if body.dry_run {
-            None
-        } else {
-            let command = domain::application::ApplicationCommand::AssignCommitteeMember {
-                member_id: planned.member_id.clone(),
-            };
-            match state
-                .execute_application(&planned.application_id, &actor, command)
-                .await
-            {
-                Ok(()) => {
-                    recorded += 1;
-                    None
-                }
-                Err(error) => Some(error.code.to_string()),
-            }
-        };
-        made.push(json!({
-            "application_id": planned.application_id,
-            "member_id": planned.member_id,
-            "recorded": !body.dry_run && refused.is_none(),
-            "refused": refused,
-        }));
-    }
-    Ok(Json(json!({
-        "cycle": cycle.as_str(),
-        "dry_run": body.dry_run,
-        "recorded": recorded,
-        "assignments": made,
-        "short": plan.short.iter().map(|(id, open)| json!({"application_id": id, "open_places": open})).collect::<Vec<_>>(),
-        "loads": plan.loads,
-    })))
+    Ok(Json(
+        crate::selection::assign_in_bulk(&state, &actor, &cycle, request).await?,
+    ))
 }

@@ -184,7 +184,7 @@ async fn own_application(
 }
 
 /// The cycles an applicant may start an application in: this one and the next.
-fn open_cycles() -> Vec<String> {
+pub(crate) fn open_cycles() -> Vec<String> {
     let today = Utc::now().date_naive();
     let first = if today.month() >= 9 {
         today.year()

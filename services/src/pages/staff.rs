@@ -546,7 +546,7 @@ fn disclosable_label(path: &str) -> String {
     }
 }
 
-fn short_id(id: &str) -> String {
+pub(crate) fn short_id(id: &str) -> String {
     id.chars()
         .rev()
         .take(8)
