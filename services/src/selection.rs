@@ -133,27 +133,26 @@ pub async fn decide_from_ranking(
         .max()
         .unwrap_or(0) as u32;
     let plan = ranking::plan_decisions(&ranked, |id| awaiting.contains(id), &quotas, on_the_list);
+    let outcomes = if dry_run {
+        vec![None; plan.len()]
+    } else {
+        let commands = plan
+            .iter()
+            .map(|planned| {
+                let command = domain::application::ApplicationCommand::RecordDecision {
+                    outcome: planned.outcome,
+                    reserve_position: planned.reserve_position,
+                };
+                (planned.application_id.clone(), command)
+            })
+            .collect();
+        carry_out(state, actor, commands).await?
+    };
     let mut decisions = Vec::with_capacity(plan.len());
     let mut recorded = 0_u32;
-    for planned in &plan {
-        let outcome = if dry_run {
-            None
-        } else {
-            let command = domain::application::ApplicationCommand::RecordDecision {
-                outcome: planned.outcome,
-                reserve_position: planned.reserve_position,
-            };
-            Some(
-                state
-                    .execute_application(&planned.application_id, actor, command)
-                    .await,
-            )
-        };
-        let refused = match &outcome {
-            Some(Err(error)) => Some(error.code.to_string()),
-            _ => None,
-        };
-        if matches!(outcome, Some(Ok(()))) {
+    for (planned, outcome) in plan.iter().zip(outcomes) {
+        let done = matches!(outcome, Some(Ok(())));
+        if done {
             recorded += 1;
         }
         decisions.push(json!({
@@ -161,8 +160,8 @@ pub async fn decide_from_ranking(
             "outcome": planned.outcome.as_str(),
             "rank": planned.rank,
             "reserve_position": planned.reserve_position,
-            "recorded": matches!(outcome, Some(Ok(()))),
-            "refused": refused,
+            "recorded": done,
+            "refused": outcome.and_then(Result::err),
         }));
     }
     let held = ranked
@@ -304,31 +303,33 @@ pub async fn assign_in_bulk(
         })
         .collect();
     let plan = assignment::plan_assignments(&awaiting, &reviewers, per);
+    let outcomes = if request.dry_run {
+        vec![None; plan.assignments.len()]
+    } else {
+        let commands = plan
+            .assignments
+            .iter()
+            .map(|planned| {
+                let command = domain::application::ApplicationCommand::AssignCommitteeMember {
+                    member_id: planned.member_id.clone(),
+                };
+                (planned.application_id.clone(), command)
+            })
+            .collect();
+        carry_out(state, actor, commands).await?
+    };
     let mut made = Vec::with_capacity(plan.assignments.len());
     let mut recorded = 0_u32;
-    for planned in &plan.assignments {
-        let refused = if request.dry_run {
-            None
-        } else {
-            let command = domain::application::ApplicationCommand::AssignCommitteeMember {
-                member_id: planned.member_id.clone(),
-            };
-            match state
-                .execute_application(&planned.application_id, actor, command)
-                .await
-            {
-                Ok(()) => {
-                    recorded += 1;
-                    None
-                }
-                Err(error) => Some(error.code.to_string()),
-            }
-        };
+    for (planned, outcome) in plan.assignments.iter().zip(outcomes) {
+        let done = matches!(outcome, Some(Ok(())));
+        if done {
+            recorded += 1;
+        }
         made.push(json!({
             "application_id": planned.application_id,
             "member_id": planned.member_id,
-            "recorded": !request.dry_run && refused.is_none(),
-            "refused": refused,
+            "recorded": done,
+            "refused": outcome.and_then(Result::err),
         }));
     }
     Ok(json!({
@@ -339,4 +340,25 @@ pub async fn assign_in_bulk(
         "short": plan.short.iter().map(|(id, open)| json!({"application_id": id, "open_places": open})).collect::<Vec<_>>(),
         "loads": plan.loads,
     }))
+}
+
+/// Carries out one command on each application, in order, in a task of its own: a batch is not cut short if
+/// the request that asked for it goes away (a client that gives up, the request timeout); each command is
+/// still decided and committed on its own. Each outcome is `Ok`, or the code of the refusal.
+async fn carry_out(
+    state: &AppState,
+    actor: &Actor,
+    commands: Vec<(String, domain::application::ApplicationCommand)>,
+) -> Result<Vec<Option<Result<(), String>>>, ApiError> {
+    let (state, actor) = (state.clone(), actor.clone());
+    tokio::spawn(async move {
+        let mut outcomes = Vec::with_capacity(commands.len());
+        for (id, command) in commands {
+            let outcome = state.execute_application(&id, &actor, command).await;
+            outcomes.push(Some(outcome.map_err(|error| error.code.to_string())));
+        }
+        outcomes
+    })
+    .await
+    .map_err(|_| ApiError::unavailable())
 }
