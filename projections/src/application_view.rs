@@ -571,7 +571,7 @@ impl CommittedViews {
     }
 
     /// The committed view the event with `sequence` follows, if it is kept.
-    fn before(&self, id: &str, sequence: i64) -> Option<ApplicationView> {
+    pub(crate) fn before(&self, id: &str, sequence: i64) -> Option<ApplicationView> {
         let mut kept = self.lock();
         let (view, at) = kept.get(id)?;
         if at.elapsed() > KEEP_VIEWS_FOR {

@@ -72,7 +72,7 @@ pub(crate) async fn project(
 
 impl CaseSummary {
     /// The row the case list holds for an application's view.
-    fn of(view: &ApplicationView) -> Self {
+    pub(crate) fn of(view: &ApplicationView) -> Self {
         let scores = view
             .committee
             .iter()
@@ -149,14 +149,31 @@ pub(crate) async fn insert_assignments(
     Ok(())
 }
 
+/// The case list's columns, in the order [`upsert`] binds them.
+macro_rules! case_list_columns {
+    () => {
+        "id, cycle, status, full_name, email, nationality, country_of_residence, submitted_at, updated_at, \
+         mean_score, scores"
+    };
+}
+/// What an upsert of a case-list row does to the row it meets.
+macro_rules! case_list_on_conflict {
+    () => {
+        "ON CONFLICT (id) DO UPDATE SET cycle = excluded.cycle, status = excluded.status, \
+         full_name = excluded.full_name, email = excluded.email, nationality = excluded.nationality, \
+         country_of_residence = excluded.country_of_residence, submitted_at = excluded.submitted_at, \
+         updated_at = excluded.updated_at, mean_score = excluded.mean_score, scores = excluded.scores"
+    };
+}
+pub(crate) use {case_list_columns, case_list_on_conflict};
+
 async fn upsert(conn: &mut Conn<'_>, row: &CaseSummary) -> Result<(), ProjectionError> {
-    const SQL: &str = "INSERT INTO case_list (id, cycle, status, full_name, email, nationality, country_of_residence, \
-                       submitted_at, updated_at, mean_score, scores) \
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-                       ON CONFLICT (id) DO UPDATE SET cycle = excluded.cycle, status = excluded.status, \
-                       full_name = excluded.full_name, email = excluded.email, nationality = excluded.nationality, \
-                       country_of_residence = excluded.country_of_residence, submitted_at = excluded.submitted_at, \
-                       updated_at = excluded.updated_at, mean_score = excluded.mean_score, scores = excluded.scores";
+    const SQL: &str = concat!(
+        "INSERT INTO case_list (",
+        case_list_columns!(),
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ",
+        case_list_on_conflict!()
+    );
     on_conn!(conn, c => sqlx::query(SQL)
         .bind(&row.id)
         .bind(&row.cycle)

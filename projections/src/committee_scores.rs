@@ -49,6 +49,11 @@ fn rows_of(view: &ApplicationView) -> Vec<CommitteeScore> {
     rows
 }
 
+/// Whether the event that took the view from `before` to `view` leaves the application's rows as they were.
+pub(crate) fn unchanged(before: &ApplicationView, view: &ApplicationView) -> bool {
+    rows_of(before) == rows_of(view)
+}
+
 /// Brings the application's rows to what its view now holds, writing only when they differ from what the
 /// view before the event put there.
 pub(crate) async fn project(

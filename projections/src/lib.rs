@@ -14,6 +14,7 @@ pub mod cycles;
 pub mod db;
 pub mod immigration_records;
 pub mod information_requests;
+pub mod one_statement;
 pub mod publishing;
 pub mod rebuild;
 pub mod recipients;

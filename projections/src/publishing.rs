@@ -138,6 +138,12 @@ async fn delete_from(conn: &mut Conn<'_>, table: &str, id: &str) -> Result<(), P
     Ok(())
 }
 
+/// Whether the event that took the view from `before` to `view` leaves the application's rows in every list
+/// as they were.
+pub(crate) fn unchanged(before: &ApplicationView, view: &ApplicationView) -> bool {
+    Listings::of(before) == Listings::of(view)
+}
+
 /// Brings the application's rows in every list to what its view now allows, writing only the lists whose
 /// rows differ from what the view before the event put there.
 pub(crate) async fn project(

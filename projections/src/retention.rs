@@ -79,6 +79,12 @@ async fn schedule(
     Ok(())
 }
 
+/// Whether the event that took the view from `before` to `view` leaves the application's row of the schedule
+/// as it was.
+pub(crate) fn application_unchanged(before: &ApplicationView, view: &ApplicationView) -> bool {
+    application_due(before) == application_due(view)
+}
+
 /// Keeps the application's row of the schedule in step with its view (written only when the due day or rule
 /// changes; a new application has no row yet).
 pub(crate) async fn project_application(

@@ -87,6 +87,13 @@ impl From<StoreError> for PersistenceError {
             StoreError::Database(sqlx::Error::Database(db)) if db.is_unique_violation() => {
                 PersistenceError::OptimisticLockError
             }
+            // PostgreSQL undid the whole transaction to end a deadlock or a serialisation failure: nothing
+            // was kept, and the command is decided again, as after a lost race.
+            StoreError::Database(sqlx::Error::Database(db))
+                if matches!(db.code().as_deref(), Some("40P01" | "40001")) =>
+            {
+                PersistenceError::OptimisticLockError
+            }
             error if error.is_unavailable() => PersistenceError::ConnectionError(Box::new(error)),
             StoreError::Json(error) => PersistenceError::DeserializationError(Box::new(error)),
             other => PersistenceError::UnknownError(Box::new(other)),
@@ -270,16 +277,20 @@ impl EventRepository {
                 known = back;
                 done
             }
-            Db::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                let done = self
-                    .append_on(&mut Conn::Postgres(&mut tx), events, &mut known)
-                    .await;
-                match done {
-                    Ok(views) => tx.commit().await.map(|()| views).map_err(StoreError::from),
-                    Err(error) => Err(error),
+            Db::Postgres(pool) => match self.append_in_one_statement(pool, events, &known).await {
+                Ok(Some(views)) => Ok(views),
+                Err(error) => Err(error),
+                Ok(None) => {
+                    let mut tx = pool.begin().await?;
+                    let done = self
+                        .append_on(&mut Conn::Postgres(&mut tx), events, &mut known)
+                        .await;
+                    match done {
+                        Ok(views) => tx.commit().await.map(|()| views).map_err(StoreError::from),
+                        Err(error) => Err(error),
+                    }
                 }
-            }
+            },
         };
         let mut last: HashMap<String, usize> = HashMap::new();
         for event in events {
@@ -322,19 +333,7 @@ impl EventRepository {
                 event.payload.clone()
             };
             insert_event(conn, event, &stored_payload).await?;
-            let metadata = EventMetadata::from_json(&event.metadata).ok_or_else(|| {
-                StoreError::Json(serde::de::Error::custom(
-                    "event metadata lacks actor or time",
-                ))
-            })?;
-            let recorded = RecordedEvent {
-                aggregate_type: event.aggregate_type.clone(),
-                aggregate_id: event.aggregate_id.clone(),
-                sequence: event.sequence as i64,
-                event_type: event.event_type.clone(),
-                payload: event.payload.clone(),
-                metadata,
-            };
+            let recorded = recorded(event)?;
             if let Some(view) = projections::project(conn, &recorded, &self.committed_views).await?
             {
                 views.retain(|kept| kept.id != view.id);
@@ -348,6 +347,50 @@ impl EventRepository {
             }
         }
         Ok(views)
+    }
+
+    /// On PostgreSQL, a command of one application event whose projection is only the view and its case-list
+    /// row, written with them in one statement (`projections::one_statement`): the view it follows is one
+    /// this process committed, and the stream's key, where the event needs one, is known. `None` where the
+    /// event is not of that kind or the view had moved on (nothing was kept): the ordinary way follows.
+    async fn append_in_one_statement(
+        &self,
+        pool: &sqlx::PgPool,
+        events: &[SerializedEvent],
+        known: &HashMap<String, Option<Arc<DataKey>>>,
+    ) -> Result<Option<Vec<ApplicationView>>, StoreError> {
+        let [event] = events else {
+            return Ok(None);
+        };
+        let Some(plan) =
+            projections::one_statement::plan(&recorded(event)?, &self.committed_views)?
+        else {
+            return Ok(None);
+        };
+        let stream = stream_name(&event.aggregate_type, &event.aggregate_id);
+        let stored_payload = if crypto::has_personal_data(&event.payload) {
+            let Some(Some(key)) = known.get(&stream) else {
+                return Ok(None);
+            };
+            crypto::seal(
+                &event.payload,
+                key,
+                &crypto::event_aad(&stream, event.sequence),
+            )
+        } else {
+            event.payload.clone()
+        };
+        let mut conn = pool.acquire().await?;
+        let row = projections::one_statement::EventRow {
+            aggregate_type: &event.aggregate_type,
+            aggregate_id: &event.aggregate_id,
+            sequence: event.sequence as i64,
+            event_type: &event.event_type,
+            event_version: &event.event_version,
+            payload: &stored_payload,
+            metadata: &event.metadata,
+        };
+        Ok(plan.write(&mut conn, row).await?.map(|view| vec![view]))
     }
 
     /// The stream's data key as the connection sees it, or `None` where the stream has none (yet, or any more).
@@ -498,6 +541,23 @@ pub struct HistoryEntry {
     pub sequence: i64,
     pub event_type: String,
     pub metadata: EventMetadata,
+}
+
+/// An event as the projectors take it.
+fn recorded(event: &SerializedEvent) -> Result<RecordedEvent, StoreError> {
+    let metadata = EventMetadata::from_json(&event.metadata).ok_or_else(|| {
+        StoreError::Json(serde::de::Error::custom(
+            "event metadata lacks actor or time",
+        ))
+    })?;
+    Ok(RecordedEvent {
+        aggregate_type: event.aggregate_type.clone(),
+        aggregate_id: event.aggregate_id.clone(),
+        sequence: event.sequence as i64,
+        event_type: event.event_type.clone(),
+        payload: event.payload.clone(),
+        metadata,
+    })
 }
 
 async fn erase_key(
