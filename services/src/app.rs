@@ -176,14 +176,24 @@ where
     C: Clone,
 {
     let mut attempt = 1;
+    // First decided on the aggregate this process kept, if it kept one, without reading the stream; a
+    // decision the append could not check is taken again with the read (`store::cached` says why).
+    let mut on_trust = true;
     loop {
         let at = Utc::now();
         let metadata = EventMetadata::new(by, at).to_map();
         let authored = Authored::new(by.clone(), at, command.clone());
-        match framework
-            .execute_with_metadata(id, authored, metadata)
-            .await
-        {
+        // On the heap: the command's future is large, and moved into the scope that watches it.
+        let (result, trust) = crate::store::cached::deciding(
+            on_trust,
+            Box::pin(framework.execute_with_metadata(id, authored, metadata)),
+        )
+        .await;
+        if trust.unchecked() && !matches!(result, Err(AggregateError::AggregateConflict)) {
+            on_trust = false;
+            continue;
+        }
+        match result {
             Err(AggregateError::AggregateConflict) if attempt < ATTEMPTS => {
                 metrics.conflict(A::TYPE);
                 attempt += 1;

@@ -19,6 +19,7 @@ on_both_stores!(
     parallel_edits_of_one_application_lose_nothing,
     a_rebuild_from_the_log_gives_the_same_views,
     two_servers_on_one_store_keep_the_views_equal_to_a_replay,
+    a_server_decides_on_what_another_server_wrote_since_it_last_saw_the_application,
     a_rebuild_of_a_seeded_programme_leaves_every_view_as_the_commands_left_it,
 );
 
@@ -525,4 +526,65 @@ async fn two_servers_on_one_store_keep_the_views_equal_to_a_replay(app: TestApp)
         let (_, after) = app.get(&format!("/api/applications/{id}"), applicant).await;
         assert_eq!(before, after, "the view equals a replay of the log");
     }
+}
+
+/// A server keeps the applications it last wrote in memory and decides its next command on them. When another
+/// server wrote to the application in between, no command is decided on the kept state: one that state would
+/// accept fails on the log's sequence and is decided again, one it would refuse is decided again on the
+/// stream as stored.
+async fn a_server_decides_on_what_another_server_wrote_since_it_last_saw_the_application(
+    app: TestApp,
+) {
+    let second = second_server(&app).await;
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let submit_on_the_other_server = |id: String, applicant: User| {
+        let (client, second) = (app.client.clone(), second.clone());
+        async move {
+            let answer = client
+                .post(format!("{second}/api/applications/{id}/submit"))
+                .bearer_auth(&applicant.token)
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), StatusCode::OK);
+        }
+    };
+
+    // This server writes the whole draft, so it keeps it; the other server submits it. The draft kept here
+    // would take an edit; the application as stored refuses it.
+    let applicant = app.applicant().await;
+    let id = app.complete_draft(&applicant).await;
+    submit_on_the_other_server(id.clone(), applicant.clone()).await;
+    let (status, body) = app
+        .patch(
+            &format!("/api/applications/{id}"),
+            &applicant,
+            json!({"essays": {"study_plan": "a plan written after submitting"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"], "application_submitted", "{body}");
+    let (_, view) = app
+        .get(&format!("/api/applications/{id}"), &applicant)
+        .await;
+    assert_ne!(
+        view["form"]["essays"]["study_plan"],
+        json!("a plan written after submitting")
+    );
+
+    // Again; the draft kept here would refuse an eligibility decision; the application as stored takes it.
+    let applicant = app.applicant().await;
+    let id = app.complete_draft(&applicant).await;
+    submit_on_the_other_server(id.clone(), applicant.clone()).await;
+    let (status, body) = app
+        .post(
+            &format!("/api/applications/{id}/eligibility"),
+            &officer,
+            json!({"eligible": true, "reason": "meets the rules"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, view) = app.get(&format!("/api/applications/{id}"), &officer).await;
+    assert_eq!(view["status"], "eligible", "{view}");
 }

@@ -2,13 +2,21 @@
 //! process last handled it instead of the whole stream.
 //!
 //! This is a snapshot kept in the process, not in the database (cqrs-es 0.5's snapshot stores apply events
-//! twice: FACTS.md). It cannot go stale: a kept aggregate remembers the sequence it stands at, and every load
-//! reads the events after that sequence from the store, whoever wrote them (another request, another process,
-//! a retention sweep), before the command sees the state. A command decided on a state that another commit
-//! overtook still fails on the events' primary key, as without the cache. Kept aggregates hold personal data,
+//! twice: FACTS.md). A kept aggregate remembers the sequence it stands at, and a load reads the events after
+//! that sequence from the store, whoever wrote them (another request, another process, a retention sweep),
+//! before the command sees the state. A command decided on a state that another commit overtook still fails
+//! on the events' primary key, as without the cache.
+//!
+//! Inside [`deciding`] with trust allowed (how `app.rs` runs every command first), a kept aggregate is used as
+//! it is, without that read: it is checked at the write instead. The events it leads to are appended at the
+//! sequence after the kept one, so if anyone else wrote there first the append fails on the primary key, the
+//! copy is dropped and the command is decided again on the stream as stored. What the write cannot check is
+//! a decision that writes nothing, a refusal or a command with nothing to change: [`Trust`] says when one was
+//! decided on a copy taken on trust, and the command is then decided again with the read. Kept aggregates hold personal data,
 //! so they are few and expire after a short time; a stream whose personal data is destroyed is kept, if at
 //! all, in its destroyed state, because the destruction is itself an event applied on the next load.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
@@ -24,6 +32,50 @@ use super::EventRepository;
 const CAPACITY: usize = 2048;
 /// How long an aggregate is kept after its last command.
 const KEEP_FOR: Duration = Duration::from_secs(120);
+
+tokio::task_local! {
+    static TRUST: Cell<Trust>;
+}
+
+/// Whether a command may be decided on a kept aggregate without reading the events after it, and what
+/// happened when it was.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Trust {
+    allowed: bool,
+    /// The command was decided on a kept aggregate taken on trust.
+    pub taken_on_trust: bool,
+    /// The command's events were appended.
+    pub appended: bool,
+}
+
+impl Trust {
+    /// A decision taken on trust that the append did not check: it must be taken again with the read.
+    pub fn unchecked(&self) -> bool {
+        self.taken_on_trust && !self.appended
+    }
+}
+
+/// Runs a command, its kept aggregate taken on trust when `allowed`; gives what happened beside its outcome.
+pub async fn deciding<F: std::future::Future>(allowed: bool, command: F) -> (F::Output, Trust) {
+    let trust = Trust {
+        allowed,
+        ..Trust::default()
+    };
+    TRUST
+        .scope(Cell::new(trust), async {
+            let outcome = command.await;
+            (outcome, TRUST.with(Cell::get))
+        })
+        .await
+}
+
+fn note(change: impl FnOnce(&mut Trust)) {
+    let _ = TRUST.try_with(|cell| {
+        let mut trust = cell.get();
+        change(&mut trust);
+        cell.set(trust);
+    });
+}
 
 struct Kept<A> {
     aggregate: A,
@@ -85,6 +137,15 @@ impl<A: Aggregate + Clone> EventStore<A> for CachedEventStore<A> {
         let Some((mut aggregate, mut sequence)) = self.take_copy(aggregate_id) else {
             return self.inner.load_aggregate(aggregate_id).await;
         };
+        if TRUST.try_with(|trust| trust.get().allowed).unwrap_or(false) {
+            note(|trust| trust.taken_on_trust = true);
+            return Ok(EventStoreAggregateContext {
+                aggregate_id: aggregate_id.to_owned(),
+                aggregate,
+                current_sequence: sequence,
+                current_snapshot: None,
+            });
+        }
         let newer = self
             .repo
             .get_last_events::<A>(aggregate_id, sequence)
@@ -118,6 +179,9 @@ impl<A: Aggregate + Clone> EventStore<A> for CachedEventStore<A> {
         );
         match self.inner.commit(events, context, metadata).await {
             Ok(committed) => {
+                if !committed.is_empty() {
+                    note(|trust| trust.appended = true);
+                }
                 let (aggregate, sequence) = after;
                 self.kept().put(
                     aggregate_id,
