@@ -111,12 +111,59 @@ impl EventRepository {
     }
 
     /// The applications' streams one after another, each folded in memory (`projections::rebuild`), their
-    /// views written many to a statement.
+    /// views written many to a statement. The log is read and folded on a second connection, in a task of its
+    /// own, while this one writes what was folded before, so reading, opening and folding overlap the
+    /// writes instead of waiting for them. The log cannot change meanwhile: this rebuild holds the store's
+    /// write lock, and the second connection reads only what was committed before it was taken.
     async fn replay_applications(
         &self,
         conn: &mut Conn<'_>,
         report: &mut RebuildReport,
     ) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
+        let (folded, mut to_write) = tokio::sync::mpsc::channel(2);
+        let reader = tokio::spawn({
+            let repo = self.clone();
+            async move { repo.fold_application_streams(folded).await }
+        });
+        let mut writing = std::time::Duration::ZERO;
+        let mut written = Ok(());
+        while let Some(streams) = to_write.recv().await {
+            let t = std::time::Instant::now();
+            written = projections::rebuild::write_application_streams(conn, &streams)
+                .await
+                .map_err(StoreError::from);
+            writing += t.elapsed();
+            if written.is_err() {
+                break;
+            }
+        }
+        // Dropping the receiver stops a reader still going after a failed write.
+        drop(to_write);
+        let folded = match reader.await {
+            Ok(folded) => folded,
+            Err(panicked) => std::panic::resume_unwind(panicked.into_panic()),
+        };
+        written?;
+        let folded = folded?;
+        report.events += folded.events;
+        report.streams += folded.streams;
+        tracing::info!(
+            reading_ms = folded.reading.as_millis() as u64,
+            folding_ms = folded.folding.as_millis() as u64,
+            writing_ms = writing.as_millis() as u64,
+            total_ms = started.elapsed().as_millis() as u64,
+            "application streams replayed"
+        );
+        Ok(())
+    }
+
+    /// Reads the applications' events in the order of their primary key on a connection of its own, opens
+    /// and folds each stream, and sends them on in batches of [`STREAMS_A_WRITE`].
+    async fn fold_application_streams(
+        &self,
+        folded: tokio::sync::mpsc::Sender<Vec<ApplicationStream>>,
+    ) -> Result<Folded, StoreError> {
         // In the order of the events' primary key, so each page is a walk along it from where the last ended
         // (written as a range on `aggregate_id` that both databases seek to; SQLite does not seek on a row
         // value, and scanned from the first application for every page), each stream's key looked up by its
@@ -127,18 +174,22 @@ impl EventRepository {
              FROM events e WHERE e.aggregate_type = 'Application' \
              AND e.aggregate_id >= $1 AND (e.aggregate_id > $1 OR e.sequence > $2) \
              ORDER BY e.aggregate_type, e.aggregate_id, e.sequence LIMIT $3";
+        let mut connection = ReadConnection::acquire(self.db()).await?;
+        let mut outcome = Folded::default();
         let mut done: Vec<ApplicationStream> = Vec::new();
         let mut current: Option<(ApplicationStream, Option<DataKey>)> = None;
         let (mut after_id, mut after_sequence) = (String::new(), 0_i64);
-        let (mut reading, mut writing) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
-        let started = std::time::Instant::now();
         loop {
             let t = std::time::Instant::now();
-            let rows = page(conn, SQL, |q| q.bind(after_id.clone()).bind(after_sequence)).await?;
-            reading += t.elapsed();
+            let rows = page(&mut connection.conn(), SQL, |q| {
+                q.bind(after_id.clone()).bind(after_sequence)
+            })
+            .await?;
+            outcome.reading += t.elapsed();
             if rows.is_empty() {
                 break;
             }
+            let t = std::time::Instant::now();
             for row in rows {
                 after_id.clone_from(&row.aggregate_id);
                 after_sequence = row.sequence;
@@ -156,7 +207,7 @@ impl EventRepository {
                     {
                         done.push(stream);
                     }
-                    report.streams += 1;
+                    outcome.streams += 1;
                 }
                 let Some((stream, key)) = current.as_mut() else {
                     unreachable!("a stream was just started")
@@ -164,26 +215,52 @@ impl EventRepository {
                 let name = stream_name(&row.aggregate_type, &row.aggregate_id);
                 let event = opened(row, &name, key.as_ref())?;
                 stream.apply(&event)?;
-                report.events += 1;
+                outcome.events += 1;
             }
-            if done.len() >= STREAMS_A_WRITE {
-                let t = std::time::Instant::now();
-                projections::rebuild::write_application_streams(conn, &done).await?;
-                writing += t.elapsed();
-                done.clear();
+            outcome.folding += t.elapsed();
+            if done.len() >= STREAMS_A_WRITE
+                && folded.send(std::mem::take(&mut done)).await.is_err()
+            {
+                // The writer stopped (its write failed, and says why).
+                return Ok(outcome);
             }
         }
         done.extend(current.map(|(stream, _)| stream));
-        let t = std::time::Instant::now();
-        projections::rebuild::write_application_streams(conn, &done).await?;
-        writing += t.elapsed();
-        tracing::info!(
-            reading_ms = reading.as_millis() as u64,
-            writing_ms = writing.as_millis() as u64,
-            folding_ms = (started.elapsed() - reading - writing).as_millis() as u64,
-            "application streams replayed"
-        );
-        Ok(())
+        if !done.is_empty() {
+            let _ = folded.send(done).await;
+        }
+        Ok(outcome)
+    }
+}
+
+/// What the reading side of a rebuild of the applications did, and how long it spent reading and folding.
+#[derive(Default)]
+struct Folded {
+    events: u64,
+    streams: u64,
+    reading: std::time::Duration,
+    folding: std::time::Duration,
+}
+
+/// A connection of the store's pool, for reading beside a transaction.
+enum ReadConnection {
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+}
+
+impl ReadConnection {
+    async fn acquire(db: &Db) -> Result<Self, StoreError> {
+        Ok(match db {
+            Db::Sqlite(pool) => ReadConnection::Sqlite(pool.acquire().await?),
+            Db::Postgres(pool) => ReadConnection::Postgres(pool.acquire().await?),
+        })
+    }
+
+    fn conn(&mut self) -> Conn<'_> {
+        match self {
+            ReadConnection::Sqlite(c) => Conn::Sqlite(&mut *c),
+            ReadConnection::Postgres(c) => Conn::Postgres(&mut *c),
+        }
     }
 }
 
