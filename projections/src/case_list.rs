@@ -10,6 +10,42 @@ use domain::application::ApplicationEvent;
 use crate::application_view::ApplicationView;
 use crate::{Conn, Db, ProjectionError, on_conn, on_pool};
 
+/// The case list's columns, in the order [`upsert`] binds them.
+macro_rules! case_list_columns {
+    () => {
+        "id, cycle, status, full_name, email, nationality, country_of_residence, submitted_at, updated_at, \
+         mean_score, scores"
+    };
+}
+/// What an upsert of a case-list row does to the row it meets.
+macro_rules! case_list_on_conflict {
+    () => {
+        "ON CONFLICT (id) DO UPDATE SET cycle = excluded.cycle, status = excluded.status, \
+         full_name = excluded.full_name, email = excluded.email, nationality = excluded.nationality, \
+         country_of_residence = excluded.country_of_residence, submitted_at = excluded.submitted_at, \
+         updated_at = excluded.updated_at, mean_score = excluded.mean_score, scores = excluded.scores"
+    };
+}
+/// Binds a case-list row's values to a query, in the order of [`case_list_columns`].
+macro_rules! bind_case_row {
+    ($query:expr, $row:expr) => {{
+        let row: &CaseSummary = $row;
+        $query
+            .bind(&row.id)
+            .bind(&row.cycle)
+            .bind(&row.status)
+            .bind(&row.full_name)
+            .bind(&row.email)
+            .bind(&row.nationality)
+            .bind(&row.country_of_residence)
+            .bind(row.submitted_at)
+            .bind(row.updated_at)
+            .bind(row.mean_score)
+            .bind(row.scores)
+    }};
+}
+pub(crate) use {bind_case_row, case_list_columns, case_list_on_conflict};
+
 /// One row of the case list.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CaseSummary {
@@ -107,10 +143,8 @@ pub(crate) async fn insert_many(
     for chunk in views.chunks(crate::application_view::ROWS_A_STATEMENT) {
         let rows: Vec<CaseSummary> = chunk.iter().map(|view| CaseSummary::of(view)).collect();
         on_conn!(conn, c => {
-            let mut insert = sqlx::QueryBuilder::new(
-                "INSERT INTO case_list (id, cycle, status, full_name, email, nationality, country_of_residence, \
-                 submitted_at, updated_at, mean_score, scores) ",
-            );
+            let mut insert =
+                sqlx::QueryBuilder::new(concat!("INSERT INTO case_list (", case_list_columns!(), ") "));
             insert.push_values(&rows, |mut b, row| {
                 b.push_bind(&row.id)
                     .push_bind(&row.cycle)
@@ -149,24 +183,6 @@ pub(crate) async fn insert_assignments(
     Ok(())
 }
 
-/// The case list's columns, in the order [`upsert`] binds them.
-macro_rules! case_list_columns {
-    () => {
-        "id, cycle, status, full_name, email, nationality, country_of_residence, submitted_at, updated_at, \
-         mean_score, scores"
-    };
-}
-/// What an upsert of a case-list row does to the row it meets.
-macro_rules! case_list_on_conflict {
-    () => {
-        "ON CONFLICT (id) DO UPDATE SET cycle = excluded.cycle, status = excluded.status, \
-         full_name = excluded.full_name, email = excluded.email, nationality = excluded.nationality, \
-         country_of_residence = excluded.country_of_residence, submitted_at = excluded.submitted_at, \
-         updated_at = excluded.updated_at, mean_score = excluded.mean_score, scores = excluded.scores"
-    };
-}
-pub(crate) use {case_list_columns, case_list_on_conflict};
-
 async fn upsert(conn: &mut Conn<'_>, row: &CaseSummary) -> Result<(), ProjectionError> {
     const SQL: &str = concat!(
         "INSERT INTO case_list (",
@@ -174,18 +190,7 @@ async fn upsert(conn: &mut Conn<'_>, row: &CaseSummary) -> Result<(), Projection
         ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ",
         case_list_on_conflict!()
     );
-    on_conn!(conn, c => sqlx::query(SQL)
-        .bind(&row.id)
-        .bind(&row.cycle)
-        .bind(&row.status)
-        .bind(&row.full_name)
-        .bind(&row.email)
-        .bind(&row.nationality)
-        .bind(&row.country_of_residence)
-        .bind(row.submitted_at)
-        .bind(row.updated_at)
-        .bind(row.mean_score)
-        .bind(row.scores)
+    on_conn!(conn, c => bind_case_row!(sqlx::query(SQL), row)
         .execute(&mut *c)
         .await?
         .rows_affected());

@@ -15,7 +15,7 @@ use serde_json::Value;
 use sqlx::types::Json;
 
 use crate::application_view::{ApplicationView, CommittedViews};
-use crate::case_list::{CaseSummary, case_list_columns, case_list_on_conflict};
+use crate::case_list::{CaseSummary, bind_case_row, case_list_columns, case_list_on_conflict};
 use crate::{ProjectionError, RecordedEvent, committee_scores, publishing, retention};
 
 /// PostgreSQL's error code for a division by zero: here, the view had moved on.
@@ -130,18 +130,7 @@ impl Plan {
             .bind(Json(&self.view))
             .bind(self.before_version);
         if let Some(row) = &self.case_row {
-            query = query
-                .bind(&row.id)
-                .bind(&row.cycle)
-                .bind(&row.status)
-                .bind(&row.full_name)
-                .bind(&row.email)
-                .bind(&row.nationality)
-                .bind(&row.country_of_residence)
-                .bind(row.submitted_at)
-                .bind(row.updated_at)
-                .bind(row.mean_score)
-                .bind(row.scores);
+            query = bind_case_row!(query, row);
         }
         match query.fetch_one(&mut *conn).await {
             Ok(_) => Ok(Some(self.view)),
