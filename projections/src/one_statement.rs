@@ -80,6 +80,16 @@ pub fn plan(
 }
 
 impl Plan {
+    /// The application the plan writes.
+    pub fn application_id(&self) -> &str {
+        &self.view.id
+    }
+
+    /// The view the event leaves, once written.
+    pub fn into_view(self) -> ApplicationView {
+        self.view
+    }
+
     /// Writes the event and its views in one statement. `Ok(None)`: the view had moved on and nothing was
     /// kept; `Ok(Some(view))`: all of it was, and this is the view the event left. A conflict on the
     /// events' primary key is the database's error, as on the ordinary way.
@@ -88,6 +98,14 @@ impl Plan {
         conn: &mut sqlx::PgConnection,
         event: EventRow<'_>,
     ) -> Result<Option<ApplicationView>, sqlx::Error> {
+        Ok(self.write_alone(conn, event).await?.then_some(self.view))
+    }
+
+    async fn write_alone(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        event: EventRow<'_>,
+    ) -> Result<bool, sqlx::Error> {
         // The event goes in first and the view's row is locked after it, in the order every other
         // transaction takes them (so two writers cannot wait on each other); a view that moved on is updated
         // in no row, and the division by that count undoes the whole statement.
@@ -133,15 +151,129 @@ impl Plan {
             query = bind_case_row!(query, row);
         }
         match query.fetch_one(&mut *conn).await {
-            Ok(_) => Ok(Some(self.view)),
+            Ok(_) => Ok(true),
             Err(sqlx::Error::Database(error))
                 if error.code().as_deref() == Some(DIVISION_BY_ZERO) =>
             {
-                Ok(None)
+                Ok(false)
             }
             Err(error) => Err(error),
         }
     }
+}
+
+/// Writes several applications' plans in one statement, and so in one commit: for each, whether its event
+/// and views were kept (`false`: its view had moved on, and nothing of it was written). The applications
+/// must be distinct.
+///
+/// Each plan is kept whole or not at all, as [`Plan::write`] keeps it: a plan whose view is no longer at the
+/// version it follows is left out before anything is written; one whose view moves on while the statement
+/// runs, or whose event meets another writer's on the events' primary key, makes the whole statement fail,
+/// and the caller then writes the plans one by one. The events go in in the order of their applications'
+/// ids, so that two such statements lock the rows they share in one order and cannot wait on each other.
+pub async fn write_together(
+    conn: &mut sqlx::PgConnection,
+    plans: &[(&Plan, EventRow<'_>)],
+) -> Result<Vec<bool>, sqlx::Error> {
+    const SQL: &str = concat!(
+        "WITH given AS (SELECT * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], \
+         $6::jsonb[], $7::jsonb[], $8::bigint[], $9::jsonb[], $10::bigint[], $11::bool[], $12::text[], \
+         $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::timestamptz[], \
+         $19::timestamptz[], $20::float8[], $21::bigint[]) AS g (id, sequence, event_type, \
+         event_version, payload, metadata, after, doc, before, with_case_row, cycle, status, full_name, \
+         email, nationality, country_of_residence, submitted_at, updated_at, mean_score, scores)), \
+         ready AS (SELECT g.* FROM given g JOIN application_views v ON v.id = g.id AND v.version = g.before), \
+         event AS (INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
+         payload, metadata) SELECT $1, id, sequence, event_type, event_version, payload, metadata \
+         FROM ready ORDER BY id RETURNING aggregate_id), \
+         view AS (UPDATE application_views v SET version = r.after, doc = r.doc \
+         FROM ready r JOIN event e ON e.aggregate_id = r.id \
+         WHERE v.id = r.id AND v.version = r.before RETURNING v.id), \
+         case_row AS (INSERT INTO case_list (",
+        case_list_columns!(),
+        ") SELECT r.id, r.cycle, r.status, r.full_name, r.email, r.nationality, r.country_of_residence, \
+         r.submitted_at, r.updated_at, r.mean_score, r.scores FROM ready r JOIN view w ON w.id = r.id \
+         WHERE r.with_case_row ",
+        case_list_on_conflict!(),
+        " RETURNING id) \
+         SELECT coalesce(array_agg(id), '{}'), \
+         1 / (CASE WHEN count(*) = (SELECT count(*) FROM event) THEN 1 ELSE 0 END) FROM view"
+    );
+    let Some((_, first)) = plans.first() else {
+        return Ok(Vec::new());
+    };
+    let n = plans.len();
+    let mut ids = Vec::with_capacity(n);
+    let mut sequences = Vec::with_capacity(n);
+    let mut event_types = Vec::with_capacity(n);
+    let mut event_versions = Vec::with_capacity(n);
+    let mut payloads = Vec::with_capacity(n);
+    let mut metadata = Vec::with_capacity(n);
+    let mut afters = Vec::with_capacity(n);
+    let mut docs = Vec::with_capacity(n);
+    let mut befores = Vec::with_capacity(n);
+    let mut with_case_rows = Vec::with_capacity(n);
+    let mut cycles = Vec::with_capacity(n);
+    let mut statuses = Vec::with_capacity(n);
+    let mut full_names = Vec::with_capacity(n);
+    let mut emails = Vec::with_capacity(n);
+    let mut nationalities = Vec::with_capacity(n);
+    let mut countries = Vec::with_capacity(n);
+    let mut submitted = Vec::with_capacity(n);
+    let mut updated = Vec::with_capacity(n);
+    let mut mean_scores = Vec::with_capacity(n);
+    let mut scores = Vec::with_capacity(n);
+    for (plan, event) in plans {
+        ids.push(event.aggregate_id);
+        sequences.push(event.sequence);
+        event_types.push(event.event_type);
+        event_versions.push(event.event_version);
+        payloads.push(Json(event.payload));
+        metadata.push(Json(event.metadata));
+        afters.push(plan.view.version);
+        docs.push(Json(&plan.view));
+        befores.push(plan.before_version);
+        let row = plan.case_row.as_ref();
+        with_case_rows.push(row.is_some());
+        cycles.push(row.map(|r| r.cycle.as_str()));
+        statuses.push(row.map(|r| r.status.as_str()));
+        full_names.push(row.and_then(|r| r.full_name.as_deref()));
+        emails.push(row.and_then(|r| r.email.as_deref()));
+        nationalities.push(row.and_then(|r| r.nationality.as_deref()));
+        countries.push(row.and_then(|r| r.country_of_residence.as_deref()));
+        submitted.push(row.and_then(|r| r.submitted_at));
+        updated.push(row.map(|r| r.updated_at));
+        mean_scores.push(row.and_then(|r| r.mean_score));
+        scores.push(row.map(|r| r.scores));
+    }
+    let (written, _): (Vec<String>, i32) = sqlx::query_as(SQL)
+        .bind(first.aggregate_type)
+        .bind(&ids)
+        .bind(&sequences)
+        .bind(&event_types)
+        .bind(&event_versions)
+        .bind(&payloads)
+        .bind(&metadata)
+        .bind(&afters)
+        .bind(&docs)
+        .bind(&befores)
+        .bind(&with_case_rows)
+        .bind(&cycles)
+        .bind(&statuses)
+        .bind(&full_names)
+        .bind(&emails)
+        .bind(&nationalities)
+        .bind(&countries)
+        .bind(&submitted)
+        .bind(&updated)
+        .bind(&mean_scores)
+        .bind(&scores)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(ids
+        .iter()
+        .map(|id| written.iter().any(|w| w == id))
+        .collect())
 }
 
 #[cfg(test)]

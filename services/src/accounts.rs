@@ -225,6 +225,107 @@ pub async fn token_standing(
     }))
 }
 
+/// How long a process holds a token's standing once read: a signed-in person's next commands within this
+/// time are let in without reading the accounts table again (docs/decisions/0003-token-standing-held.md).
+pub const STANDING_HELD_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+/// The most standings held at once; past it, those older than [`STANDING_HELD_FOR`] are let go, and if
+/// that is not enough, all of them.
+const MOST_STANDINGS_HELD: usize = 50_000;
+
+/// The standings of tokens this process read in the last [`STANDING_HELD_FOR`], by token id: a burst of
+/// commands from one signed-in person (a form saved section by section, a page and its fetches) reads the
+/// accounts table once, not once a request. Only a token found current is held. Signing out, a password
+/// change and an account's destruction let go of what this process holds at once; another process
+/// holds its own for at most [`STANDING_HELD_FOR`] more.
+#[derive(Default)]
+pub struct Standings {
+    held: std::sync::Mutex<std::collections::HashMap<String, Held>>,
+}
+
+struct Held {
+    user_id: String,
+    role: Role,
+    version: i64,
+    read_at: std::time::Instant,
+}
+
+impl Standings {
+    /// Whether the token still opens what its claims say: the account exists with that role and
+    /// credentials version, and the token was not signed out.
+    pub async fn is_current(
+        &self,
+        db: &Db,
+        user_id: &str,
+        role: Role,
+        version: i64,
+        jti: &str,
+    ) -> Result<bool, sqlx::Error> {
+        if let Some(current) = self.held(user_id, role, version, jti) {
+            return Ok(current);
+        }
+        let current = matches!(
+            token_standing(db, user_id, jti).await?,
+            Some((r, v, revoked)) if r == role && v == version && !revoked
+        );
+        if current {
+            self.hold(user_id, role, version, jti);
+        }
+        Ok(current)
+    }
+
+    /// What is held of the token and not too old to believe, if anything.
+    fn held(&self, user_id: &str, role: Role, version: i64, jti: &str) -> Option<bool> {
+        let held = self
+            .held
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let standing = held.get(jti)?;
+        (standing.read_at.elapsed() < STANDING_HELD_FOR).then(|| {
+            standing.user_id == user_id && standing.role == role && standing.version == version
+        })
+    }
+
+    fn hold(&self, user_id: &str, role: Role, version: i64, jti: &str) {
+        let mut held = self
+            .held
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if held.len() >= MOST_STANDINGS_HELD {
+            held.retain(|_, standing| standing.read_at.elapsed() < STANDING_HELD_FOR);
+            if held.len() >= MOST_STANDINGS_HELD {
+                held.clear();
+            }
+        }
+        held.insert(
+            jti.to_string(),
+            Held {
+                user_id: user_id.to_string(),
+                role,
+                version,
+                read_at: std::time::Instant::now(),
+            },
+        );
+    }
+
+    /// Lets go of a token signed out.
+    pub fn forget_token(&self, jti: &str) {
+        let mut held = self
+            .held
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        held.remove(jti);
+    }
+
+    /// Lets go of every token of an account whose password changed or which is gone.
+    pub fn forget_account(&self, user_id: &str) {
+        let mut held = self
+            .held
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        held.retain(|_, standing| standing.user_id != user_id);
+    }
+}
+
 /// Signs a token out: it opens nothing from now on, on every instance. Kept until it would have expired.
 pub async fn revoke_token(
     db: &Db,

@@ -33,6 +33,8 @@ pub struct AppState {
     pub db: Db,
     pub repo: EventRepository,
     pub tokens: TokenKeys,
+    /// The standings of tokens read in the last second (`accounts::Standings`).
+    pub standings: Arc<crate::accounts::Standings>,
     /// The back-off of failed sign-ins.
     pub throttle: crate::throttle::Throttle,
     /// Whether cookies are marked Secure (the service is reached over HTTPS).
@@ -69,6 +71,7 @@ impl AppState {
             db,
             repo,
             tokens: TokenKeys::new(jwt_secret),
+            standings: Arc::default(),
             throttle: crate::throttle::Throttle::new(jwt_secret),
             secure_cookies: false,
             retention_ledger: None,

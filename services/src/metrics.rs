@@ -335,6 +335,23 @@ pub async fn serve(State(state): State<AppState>, headers: HeaderMap) -> Respons
         "1 when the store's figures below could be read for this scrape, 0 when the store is out of reach",
         store_up,
     );
+    let (groups, appends) = state.repo.written_together();
+    for (name, help, value) in [
+        (
+            "etp_store_append_groups",
+            "Statements that wrote the appends of several commands in one commit (PostgreSQL)",
+            groups,
+        ),
+        (
+            "etp_store_appends_written_together",
+            "Commands' appends kept by those statements (PostgreSQL): over the groups, commands per commit",
+            appends,
+        ),
+    ] {
+        let counter = Counter::<u64>::default();
+        counter.inc_by(value);
+        up.register(name, help, counter);
+    }
     let mut text = String::new();
     let written = state
         .metrics

@@ -179,6 +179,7 @@ async fn reapply_ledger(state: &AppState, ledger: &Ledger) -> anyhow::Result<Vec
         let done = match line.aggregate_type.as_str() {
             "Account" => {
                 accounts::destroy(&state.db, &line.aggregate_id, line.destroyed_on).await?;
+                state.standings.forget_account(&line.aggregate_id);
                 true
             }
             _ => {
@@ -360,6 +361,7 @@ async fn sweep_due(
             }
             if !dry_run {
                 accounts::destroy(&state.db, &id, as_of).await?;
+                state.standings.forget_account(&id);
                 ledger.append(&LedgerLine {
                     aggregate_type: "Account".to_string(),
                     aggregate_id: id,
@@ -527,6 +529,7 @@ pub async fn erase(
             kept.push(serde_json::json!({"record": "your account", "ground": "it gives you access to the award we keep"}));
         } else {
             accounts::destroy(db, &account.id, today).await?;
+            state.standings.forget_account(&account.id);
             if let Some(ledger) = &ledger {
                 ledger.append(&LedgerLine {
                     aggregate_type: "Account".to_string(),

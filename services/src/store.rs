@@ -11,6 +11,7 @@ mod group;
 pub mod keys;
 pub mod open;
 pub mod rebuild;
+mod together;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -47,6 +48,10 @@ pub struct EventRepository {
     committed_views: projections::application_view::CommittedViews,
     /// On SQLite, the queue of this process's group commit (see `group`), started by the first append.
     group: Arc<std::sync::OnceLock<group::Queue>>,
+    /// On PostgreSQL, the queue of the appends written together (see `together`), started by the first.
+    together: Arc<std::sync::OnceLock<together::Queue>>,
+    /// What those writers did, for `/metrics`.
+    together_counts: Arc<together::Counts>,
 }
 
 /// Why the store could not do what was asked.
@@ -154,11 +159,23 @@ impl EventRepository {
             known_keys: keys::KnownKeys::default(),
             committed_views: Default::default(),
             group: Arc::new(std::sync::OnceLock::new()),
+            together: Arc::new(std::sync::OnceLock::new()),
+            together_counts: Arc::default(),
         }
     }
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// On PostgreSQL, the statements this process wrote holding more than one command's append, and the
+    /// appends they kept (see `together`): their ratio is how many commands shared each commit.
+    pub fn written_together(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering;
+        (
+            self.together_counts.groups.load(Ordering::Relaxed),
+            self.together_counts.appends.load(Ordering::Relaxed),
+        )
     }
 
     pub fn master(&self) -> &MasterKey {
@@ -380,17 +397,11 @@ impl EventRepository {
         } else {
             event.payload.clone()
         };
-        let mut conn = pool.acquire().await?;
-        let row = projections::one_statement::EventRow {
-            aggregate_type: &event.aggregate_type,
-            aggregate_id: &event.aggregate_id,
-            sequence: event.sequence as i64,
-            event_type: &event.event_type,
-            event_version: &event.event_version,
-            payload: &stored_payload,
-            metadata: &event.metadata,
-        };
-        Ok(plan.write(&mut conn, row).await?.map(|view| vec![view]))
+        let queue = self
+            .together
+            .get_or_init(|| together::start(pool.clone(), Arc::clone(&self.together_counts)));
+        let written = queue.write(event.clone(), stored_payload, plan).await?;
+        Ok(written.map(|view| vec![view]))
     }
 
     /// The stream's data key as the connection sees it, or `None` where the stream has none (yet, or any more).

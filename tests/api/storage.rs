@@ -5,7 +5,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use futures::future::join_all;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use sqlx::Row;
 
@@ -21,6 +21,8 @@ on_both_stores!(
     two_servers_on_one_store_keep_the_views_equal_to_a_replay,
     a_server_decides_on_what_another_server_wrote_since_it_last_saw_the_application,
     a_rebuild_of_a_seeded_programme_leaves_every_view_as_the_commands_left_it,
+    many_applicants_saving_at_once_lose_nothing,
+    a_token_signed_out_on_one_server_is_refused_by_another_within_a_second,
 );
 
 /// Every row of the events table as text, as someone reading the database file would see it.
@@ -477,6 +479,14 @@ async fn second_server(app: &TestApp) -> String {
     address
 }
 
+/// An application as its owner sees it, and the number of its events in the log.
+async fn view_and_events(app: &TestApp, owner: &User, id: &str) -> (Value, i64) {
+    let (_, view) = app.get(&format!("/api/applications/{id}"), owner).await;
+    let events: i64 = on_pool!(app.db(), p => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM events WHERE aggregate_id = $1").bind(id).fetch_one(p).await.unwrap());
+    (view, events)
+}
+
 async fn two_servers_on_one_store_keep_the_views_equal_to_a_replay(app: TestApp) {
     let second = second_server(&app).await;
     let applicants = [app.applicant().await, app.applicant().await];
@@ -511,9 +521,7 @@ async fn two_servers_on_one_store_keep_the_views_equal_to_a_replay(app: TestApp)
     }
     let mut before = Vec::new();
     for (applicant, id) in applicants.iter().zip(&ids) {
-        let (_, view) = app.get(&format!("/api/applications/{id}"), applicant).await;
-        let events: i64 = on_pool!(app.db(), p => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM events WHERE aggregate_id = $1").bind(id).fetch_one(p).await.unwrap());
+        let (view, events) = view_and_events(&app, applicant, id).await;
         assert_eq!(
             view["version"],
             json!(events),
@@ -587,4 +595,124 @@ async fn a_server_decides_on_what_another_server_wrote_since_it_last_saw_the_app
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, view) = app.get(&format!("/api/applications/{id}"), &officer).await;
     assert_eq!(view["status"], "eligible", "{view}");
+}
+
+/// Many applicants saving their drafts at the same moment, as before a deadline: on PostgreSQL the saves
+/// that queue while others commit are written together (`store/together.rs`); every save acknowledged is in
+/// its application's view and in the log, and the views equal a replay.
+async fn many_applicants_saving_at_once_lose_nothing(app: TestApp) {
+    const APPLICANTS: usize = 24;
+    let applicants = join_all((0..APPLICANTS).map(|_| app.applicant())).await;
+    let mut ids = Vec::new();
+    for applicant in &applicants {
+        ids.push(app.draft(applicant).await);
+    }
+    let mut rounds = 0;
+    loop {
+        rounds += 1;
+        let saves = applicants.iter().zip(&ids).map(|(applicant, id)| {
+            let body = json!({"essays": {"study_plan": format!("plan of round {rounds}")}});
+            let path = format!("/api/applications/{id}");
+            let app = &app;
+            async move { app.patch(&path, applicant, body).await }
+        });
+        for (status, body) in join_all(saves).await {
+            assert_eq!(
+                status,
+                StatusCode::OK,
+                "each applicant saves only their own: {body}"
+            );
+            assert_eq!(
+                body["essays"]["study_plan"],
+                format!("plan of round {rounds}")
+            );
+        }
+        // On PostgreSQL, go on until some saves shared a commit (the first round nearly always does).
+        let (groups, _) = app.state.repo.written_together();
+        if app.backend == Backend::Sqlite || groups > 0 {
+            break;
+        }
+        assert!(
+            rounds < 20,
+            "in {rounds} rounds of {APPLICANTS} saves at once, no two shared a commit"
+        );
+    }
+    if app.backend == Backend::Postgres {
+        let (groups, appends) = app.state.repo.written_together();
+        assert!(
+            appends >= 2 * groups,
+            "each group holds two saves or more: {appends} in {groups}"
+        );
+    }
+    let mut before = Vec::new();
+    for (applicant, id) in applicants.iter().zip(&ids) {
+        let (view, events) = view_and_events(&app, applicant, id).await;
+        assert_eq!(
+            events,
+            1 + rounds as i64,
+            "the start and one save a round, each kept once"
+        );
+        assert_eq!(view["version"], json!(events));
+        assert_eq!(
+            view["essays"]["study_plan"],
+            format!("plan of round {rounds}")
+        );
+        before.push(view);
+    }
+    let cases: Vec<String> = on_pool!(app.db(), p => sqlx::query_scalar(
+        "SELECT id FROM case_list ORDER BY id").fetch_all(p).await.unwrap());
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(
+        cases, expected,
+        "each draft has its one row in the case list"
+    );
+    app.state.repo.rebuild_projections().await.unwrap();
+    for ((applicant, id), before) in applicants.iter().zip(&ids).zip(before) {
+        let (_, after) = app.get(&format!("/api/applications/{id}"), applicant).await;
+        assert_eq!(before, after, "the view equals a replay of the log");
+    }
+}
+
+/// A server holds a token's standing for a second after reading it (docs/decisions/0003): signing out on
+/// one server refuses the token there at once, and on another server once that second has passed.
+async fn a_token_signed_out_on_one_server_is_refused_by_another_within_a_second(app: TestApp) {
+    let second = second_server(&app).await;
+    let applicant = app.applicant().await;
+    let id = app.draft(&applicant).await;
+    let show = |base: &str| {
+        app.client
+            .get(format!("{base}/api/applications/{id}"))
+            .bearer_auth(&applicant.token)
+            .send()
+    };
+    // The second server reads the token's standing, and holds it.
+    assert_eq!(show(&second).await.unwrap().status(), StatusCode::OK);
+    let (status, _) = app
+        .request(
+            Method::POST,
+            "/api/auth/logout",
+            Some(&applicant.token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        show(&app.address).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED,
+        "the server that signed the token out refuses it at once"
+    );
+    let signed_out = std::time::Instant::now();
+    loop {
+        let status = show(&second).await.unwrap().status();
+        if status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            signed_out.elapsed() < services::accounts::STANDING_HELD_FOR + Duration::from_secs(2),
+            "the other server still lets the signed-out token in"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

@@ -184,6 +184,7 @@ async fn logout(
     let expires_at =
         chrono::DateTime::from_timestamp(token.expires_at, 0).unwrap_or_else(chrono::Utc::now);
     accounts::revoke_token(&state.db, &token.jti, expires_at).await?;
+    state.standings.forget_token(&token.jti);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -219,7 +220,10 @@ async fn change_password(
     )
     .await
     {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Ok(()) => {
+            state.standings.forget_account(&token.actor.user_id);
+            Ok(StatusCode::NO_CONTENT)
+        }
         Err(PasswordChangeError::WrongPassword) => Err(ApiError::invalid_field(
             "current_password",
             "the current password is not right",

@@ -190,15 +190,20 @@ impl FromRequestParts<AppState> for BearerToken {
             .tokens
             .verify(token.trim())
             .ok_or_else(ApiError::unauthenticated)?;
-        match crate::accounts::token_standing(&state.db, &verified.actor.user_id, &verified.jti)
-            .await?
-        {
-            Some((role, version, revoked))
-                if role == verified.actor.role && version == verified.version && !revoked =>
-            {
-                Ok(BearerToken(verified))
-            }
-            _ => Err(ApiError::unauthenticated()),
+        let current = state
+            .standings
+            .is_current(
+                &state.db,
+                &verified.actor.user_id,
+                verified.actor.role,
+                verified.version,
+                &verified.jti,
+            )
+            .await?;
+        if current {
+            Ok(BearerToken(verified))
+        } else {
+            Err(ApiError::unauthenticated())
         }
     }
 }

@@ -50,6 +50,7 @@ async fn change_password(
     let (path, message) =
         match accounts::change_password(&state.db, &session.actor.user_id, current, new).await {
             Ok(()) => {
+                state.standings.forget_account(&session.actor.user_id);
                 return Ok(see_other(
                     "/login?password_changed=1",
                     &[session::clear_session_cookie(state.secure_cookies)],
