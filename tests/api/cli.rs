@@ -1125,6 +1125,7 @@ async fn bench_http_drives_a_server_of_the_store_and_reports_beside_the_raw_limi
         "one application (GET)",
         "case list, 50 a page (GET)",
         "raw limit: ",
+        "just before the draft edits and ",
         "draft edits / raw limit: ",
         "server memory: ",
     ] {
