@@ -326,7 +326,8 @@ impl Standings {
     }
 }
 
-/// Signs a token out: it opens nothing from now on, on every instance. Kept until it would have expired.
+/// Signs a token out: it opens nothing from now on, on every instance (once any other instance's second of
+/// holding its standing is over: [`Standings`]). Kept until it would have expired.
 pub async fn revoke_token(
     db: &Db,
     jti: &str,
