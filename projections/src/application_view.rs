@@ -633,7 +633,7 @@ async fn update_from(
         "UPDATE application_views SET version = $1, doc = $2 WHERE id = $3 AND version = $4";
     let updated = on_conn!(conn, c => sqlx::query(UPDATE)
         .bind(view.version)
-        .bind(Json(view))
+        .bind(crate::db::JsonText(view))
         .bind(&view.id)
         .bind(version)
         .execute(&mut *c)
@@ -666,14 +666,14 @@ async fn save(
             .bind(&view.applicant_id)
             .bind(&view.cycle)
             .bind(view.version)
-            .bind(Json(view))
+            .bind(crate::db::JsonText(view))
             .execute(&mut *c)
             .await
             .map(|done| done.rows_affected()))
     } else {
         on_conn!(conn, c => sqlx::query(UPDATE)
             .bind(view.version)
-            .bind(Json(view))
+            .bind(crate::db::JsonText(view))
             .bind(&view.id)
             .execute(&mut *c)
             .await
@@ -705,7 +705,7 @@ pub(crate) async fn insert_many(
                     .push_bind(&view.applicant_id)
                     .push_bind(&view.cycle)
                     .push_bind(view.version)
-                    .push_bind(Json(*view));
+                    .push_bind(crate::db::JsonText(*view));
             });
             insert.build().execute(&mut *c).await?.rows_affected()
         });

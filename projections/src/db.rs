@@ -75,3 +75,52 @@ macro_rules! on_pool {
         }
     };
 }
+
+/// A value sent as JSON text: to PostgreSQL as `json`, to SQLite as TEXT. sqlx's `Json` is sent as
+/// `jsonb`, which PostgreSQL parses into its binary form as the statement is bound; into a `json` column
+/// the text is only checked and kept as it came, which is all a view's document needs (it is read back
+/// whole and never queried into).
+pub struct JsonText<T>(pub T);
+
+impl<T> sqlx::Type<sqlx::Postgres> for JsonText<T> {
+    fn type_info() -> sqlx::postgres::PgTypeInfo {
+        sqlx::postgres::PgTypeInfo::with_oid(sqlx::postgres::types::Oid(JSON_OID))
+    }
+}
+
+impl<T> sqlx::postgres::PgHasArrayType for JsonText<T> {
+    fn array_type_info() -> sqlx::postgres::PgTypeInfo {
+        sqlx::postgres::PgTypeInfo::with_oid(sqlx::postgres::types::Oid(JSON_ARRAY_OID))
+    }
+}
+
+/// PostgreSQL's `json` and `json[]` (pg_type).
+const JSON_OID: u32 = 114;
+const JSON_ARRAY_OID: u32 = 199;
+
+impl<T: serde::Serialize> sqlx::Encode<'_, sqlx::Postgres> for JsonText<T> {
+    fn encode_by_ref(
+        &self,
+        buf: &mut sqlx::postgres::PgArgumentBuffer,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        // The binary form of `json` is its text.
+        serde_json::to_writer(&mut **buf, &self.0)?;
+        Ok(sqlx::encode::IsNull::No)
+    }
+}
+
+impl<T> sqlx::Type<sqlx::Sqlite> for JsonText<T> {
+    fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
+        <String as sqlx::Type<sqlx::Sqlite>>::type_info()
+    }
+}
+
+impl<'q, T: serde::Serialize> sqlx::Encode<'q, sqlx::Sqlite> for JsonText<T> {
+    fn encode_by_ref(
+        &self,
+        buf: &mut <sqlx::Sqlite as sqlx::Database>::ArgumentBuffer<'q>,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        let text = serde_json::to_string(&self.0)?;
+        <String as sqlx::Encode<'q, sqlx::Sqlite>>::encode(text, buf)
+    }
+}

@@ -145,7 +145,7 @@ impl Plan {
             .bind(Json(event.payload))
             .bind(Json(event.metadata))
             .bind(self.view.version)
-            .bind(Json(&self.view))
+            .bind(crate::db::JsonText(&self.view))
             .bind(self.before_version);
         if let Some(row) = &self.case_row {
             query = bind_case_row!(query, row);
@@ -177,7 +177,7 @@ pub async fn write_together(
 ) -> Result<Vec<bool>, sqlx::Error> {
     const SQL: &str = concat!(
         "WITH given AS (SELECT * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], \
-         $6::jsonb[], $7::jsonb[], $8::bigint[], $9::jsonb[], $10::bigint[], $11::bool[], $12::text[], \
+         $6::jsonb[], $7::jsonb[], $8::bigint[], $9::json[], $10::bigint[], $11::bool[], $12::text[], \
          $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::timestamptz[], \
          $19::timestamptz[], $20::float8[], $21::bigint[]) AS g (id, sequence, event_type, \
          event_version, payload, metadata, after, doc, before, with_case_row, cycle, status, full_name, \
@@ -231,7 +231,7 @@ pub async fn write_together(
         payloads.push(Json(event.payload));
         metadata.push(Json(event.metadata));
         afters.push(plan.view.version);
-        docs.push(Json(&plan.view));
+        docs.push(crate::db::JsonText(&plan.view));
         befores.push(plan.before_version);
         let row = plan.case_row.as_ref();
         with_case_rows.push(row.is_some());
