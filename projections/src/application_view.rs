@@ -687,28 +687,52 @@ async fn save(
     }
 }
 
-/// How many rows a rebuild writes in one statement.
+/// How many rows a rebuild writes in one statement on SQLite.
 pub(crate) const ROWS_A_STATEMENT: usize = 200;
 
-/// Inserts the views of many applications (a rebuild), many to a statement.
+/// Inserts the views of many applications (a rebuild): on PostgreSQL in one statement, the columns sent as
+/// arrays; on SQLite many rows to a statement.
 pub(crate) async fn insert_many(
     conn: &mut Conn<'_>,
     views: &[&ApplicationView],
 ) -> Result<(), ProjectionError> {
-    for chunk in views.chunks(ROWS_A_STATEMENT) {
-        on_conn!(conn, c => {
-            let mut insert = sqlx::QueryBuilder::new(
-                "INSERT INTO application_views (id, applicant_id, cycle, version, doc) ",
-            );
-            insert.push_values(chunk, |mut row, view| {
-                row.push_bind(&view.id)
-                    .push_bind(&view.applicant_id)
-                    .push_bind(&view.cycle)
-                    .push_bind(view.version)
-                    .push_bind(crate::db::JsonText(*view));
-            });
-            insert.build().execute(&mut *c).await?.rows_affected()
-        });
+    if views.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        Conn::Postgres(c) => {
+            const SQL: &str = "INSERT INTO application_views (id, applicant_id, cycle, version, doc) \
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::json[])";
+            let ids: Vec<&str> = views.iter().map(|v| v.id.as_str()).collect();
+            let applicants: Vec<&str> = views.iter().map(|v| v.applicant_id.as_str()).collect();
+            let cycles: Vec<&str> = views.iter().map(|v| v.cycle.as_str()).collect();
+            let versions: Vec<i64> = views.iter().map(|v| v.version).collect();
+            let docs: Vec<crate::db::JsonText<&ApplicationView>> =
+                views.iter().map(|v| crate::db::JsonText(*v)).collect();
+            sqlx::query(SQL)
+                .bind(ids)
+                .bind(applicants)
+                .bind(cycles)
+                .bind(versions)
+                .bind(docs)
+                .execute(&mut **c)
+                .await?;
+        }
+        Conn::Sqlite(c) => {
+            for chunk in views.chunks(ROWS_A_STATEMENT) {
+                let mut insert = sqlx::QueryBuilder::new(
+                    "INSERT INTO application_views (id, applicant_id, cycle, version, doc) ",
+                );
+                insert.push_values(chunk, |mut row, view| {
+                    row.push_bind(&view.id)
+                        .push_bind(&view.applicant_id)
+                        .push_bind(&view.cycle)
+                        .push_bind(view.version)
+                        .push_bind(crate::db::JsonText(*view));
+                });
+                insert.build().execute(&mut **c).await?;
+            }
+        }
     }
     Ok(())
 }

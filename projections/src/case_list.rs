@@ -135,50 +135,111 @@ impl CaseSummary {
     }
 }
 
-/// Inserts the rows of many applications (a rebuild), many to a statement.
+/// Inserts the rows of many applications (a rebuild): on PostgreSQL in one statement, the columns sent as
+/// arrays; on SQLite many rows to a statement.
 pub(crate) async fn insert_many(
     conn: &mut Conn<'_>,
     views: &[&ApplicationView],
 ) -> Result<(), ProjectionError> {
-    for chunk in views.chunks(crate::application_view::ROWS_A_STATEMENT) {
-        let rows: Vec<CaseSummary> = chunk.iter().map(|view| CaseSummary::of(view)).collect();
-        on_conn!(conn, c => {
-            let mut insert =
-                sqlx::QueryBuilder::new(concat!("INSERT INTO case_list (", case_list_columns!(), ") "));
-            insert.push_values(&rows, |mut b, row| {
-                b.push_bind(&row.id)
-                    .push_bind(&row.cycle)
-                    .push_bind(&row.status)
-                    .push_bind(&row.full_name)
-                    .push_bind(&row.email)
-                    .push_bind(&row.nationality)
-                    .push_bind(&row.country_of_residence)
-                    .push_bind(row.submitted_at)
-                    .push_bind(row.updated_at)
-                    .push_bind(row.mean_score)
-                    .push_bind(row.scores);
-            });
-            insert.build().execute(&mut *c).await?.rows_affected()
-        });
+    let rows: Vec<CaseSummary> = views.iter().map(|view| CaseSummary::of(view)).collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        Conn::Postgres(c) => {
+            const SQL: &str = concat!(
+                "INSERT INTO case_list (",
+                case_list_columns!(),
+                ") SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
+                 $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[], $10::float8[], $11::bigint[])"
+            );
+            sqlx::query(SQL)
+                .bind(rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.cycle.as_str()).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.status.as_str()).collect::<Vec<_>>())
+                .bind(
+                    rows.iter()
+                        .map(|r| r.full_name.as_deref())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(rows.iter().map(|r| r.email.as_deref()).collect::<Vec<_>>())
+                .bind(
+                    rows.iter()
+                        .map(|r| r.nationality.as_deref())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    rows.iter()
+                        .map(|r| r.country_of_residence.as_deref())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(rows.iter().map(|r| r.submitted_at).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.updated_at).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.mean_score).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.scores).collect::<Vec<_>>())
+                .execute(&mut **c)
+                .await?;
+        }
+        Conn::Sqlite(c) => {
+            for chunk in rows.chunks(crate::application_view::ROWS_A_STATEMENT) {
+                let mut insert = sqlx::QueryBuilder::new(concat!(
+                    "INSERT INTO case_list (",
+                    case_list_columns!(),
+                    ") "
+                ));
+                insert.push_values(chunk, |mut b, row| {
+                    b.push_bind(&row.id)
+                        .push_bind(&row.cycle)
+                        .push_bind(&row.status)
+                        .push_bind(&row.full_name)
+                        .push_bind(&row.email)
+                        .push_bind(&row.nationality)
+                        .push_bind(&row.country_of_residence)
+                        .push_bind(row.submitted_at)
+                        .push_bind(row.updated_at)
+                        .push_bind(row.mean_score)
+                        .push_bind(row.scores);
+                });
+                insert.build().execute(&mut **c).await?;
+            }
+        }
     }
     Ok(())
 }
 
-/// Inserts committee assignments (application, member, conflicted) of many applications (a rebuild).
+/// Inserts committee assignments (application, member, conflicted) of many applications (a rebuild): on
+/// PostgreSQL in one statement, on SQLite many rows to a statement.
 pub(crate) async fn insert_assignments(
     conn: &mut Conn<'_>,
     assignments: &[(&str, &str, bool)],
 ) -> Result<(), ProjectionError> {
-    for chunk in assignments.chunks(crate::application_view::ROWS_A_STATEMENT) {
-        on_conn!(conn, c => {
-            let mut insert = sqlx::QueryBuilder::new(
-                "INSERT INTO case_assignments (application_id, member_id, conflicted) ",
-            );
-            insert.push_values(chunk, |mut b, (application, member, conflicted)| {
-                b.push_bind(*application).push_bind(*member).push_bind(*conflicted);
-            });
-            insert.build().execute(&mut *c).await?.rows_affected()
-        });
+    if assignments.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        Conn::Postgres(c) => {
+            const SQL: &str = "INSERT INTO case_assignments (application_id, member_id, conflicted) \
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::bool[])";
+            sqlx::query(SQL)
+                .bind(assignments.iter().map(|a| a.0).collect::<Vec<_>>())
+                .bind(assignments.iter().map(|a| a.1).collect::<Vec<_>>())
+                .bind(assignments.iter().map(|a| a.2).collect::<Vec<_>>())
+                .execute(&mut **c)
+                .await?;
+        }
+        Conn::Sqlite(c) => {
+            for chunk in assignments.chunks(crate::application_view::ROWS_A_STATEMENT) {
+                let mut insert = sqlx::QueryBuilder::new(
+                    "INSERT INTO case_assignments (application_id, member_id, conflicted) ",
+                );
+                insert.push_values(chunk, |mut b, (application, member, conflicted)| {
+                    b.push_bind(*application)
+                        .push_bind(*member)
+                        .push_bind(*conflicted);
+                });
+                insert.build().execute(&mut **c).await?;
+            }
+        }
     }
     Ok(())
 }

@@ -87,25 +87,50 @@ pub(crate) async fn project(
     Ok(())
 }
 
-/// Inserts the rows of many applications (a rebuild), many to a statement.
+/// Inserts the rows of many applications (a rebuild): on PostgreSQL in one statement, the columns sent as
+/// arrays; on SQLite many rows to a statement.
 pub(crate) async fn insert_many(
     conn: &mut Conn<'_>,
     views: &[&ApplicationView],
 ) -> Result<(), ProjectionError> {
     let rows: Vec<CommitteeScore> = views.iter().flat_map(|view| rows_of(view)).collect();
-    for chunk in rows.chunks(crate::application_view::ROWS_A_STATEMENT) {
-        on_conn!(conn, c => {
-            let mut insert = sqlx::QueryBuilder::new(
-                "INSERT INTO committee_scores (application_id, member_id, cycle, total) ",
-            );
-            insert.push_values(chunk, |mut b, row| {
-                b.push_bind(&row.application_id)
-                    .push_bind(&row.member_id)
-                    .push_bind(&row.cycle)
-                    .push_bind(row.total);
-            });
-            insert.build().execute(&mut *c).await?.rows_affected()
-        });
+    if rows.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        Conn::Postgres(c) => {
+            const SQL: &str = "INSERT INTO committee_scores (application_id, member_id, cycle, total) \
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])";
+            sqlx::query(SQL)
+                .bind(
+                    rows.iter()
+                        .map(|r| r.application_id.as_str())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(
+                    rows.iter()
+                        .map(|r| r.member_id.as_str())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(rows.iter().map(|r| r.cycle.as_str()).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.total).collect::<Vec<_>>())
+                .execute(&mut **c)
+                .await?;
+        }
+        Conn::Sqlite(c) => {
+            for chunk in rows.chunks(crate::application_view::ROWS_A_STATEMENT) {
+                let mut insert = sqlx::QueryBuilder::new(
+                    "INSERT INTO committee_scores (application_id, member_id, cycle, total) ",
+                );
+                insert.push_values(chunk, |mut b, row| {
+                    b.push_bind(&row.application_id)
+                        .push_bind(&row.member_id)
+                        .push_bind(&row.cycle)
+                        .push_bind(row.total);
+                });
+                insert.build().execute(&mut **c).await?;
+            }
+        }
     }
     Ok(())
 }

@@ -55,6 +55,42 @@ pub(crate) async fn project(
     Ok(())
 }
 
+/// An immigration record as the list holds it.
+#[derive(Debug)]
+pub(crate) struct ListedRecord {
+    pub(crate) record_id: String,
+    pub(crate) application_id: String,
+    pub(crate) kind: String,
+    pub(crate) reference: String,
+    pub(crate) issued_on: NaiveDate,
+    pub(crate) recorded_at: DateTime<Utc>,
+}
+
+/// Lists records not listed yet, many rows to a statement.
+pub(crate) async fn insert_many(
+    conn: &mut Conn<'_>,
+    records: &[&ListedRecord],
+) -> Result<(), ProjectionError> {
+    for chunk in records.chunks(crate::application_view::ROWS_A_STATEMENT) {
+        on_conn!(conn, c => {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO immigration_records \
+                 (record_id, application_id, kind, reference, issued_on, recorded_at) ",
+            );
+            insert.push_values(chunk, |mut b, record| {
+                b.push_bind(&record.record_id)
+                    .push_bind(&record.application_id)
+                    .push_bind(&record.kind)
+                    .push_bind(&record.reference)
+                    .push_bind(record.issued_on)
+                    .push_bind(record.recorded_at);
+            });
+            insert.build().execute(&mut *c).await?.rows_affected()
+        });
+    }
+    Ok(())
+}
+
 pub(crate) async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
     on_conn!(conn, c => sqlx::query("DELETE FROM immigration_records").execute(&mut *c).await?.rows_affected());
     Ok(())

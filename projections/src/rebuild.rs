@@ -1,5 +1,5 @@
-//! Application streams replayed for a rebuild: each stream's events folded in memory into the state its views
-//! hold, then the views of many streams written together.
+//! Application and immigration record streams replayed for a rebuild: each stream's events folded in memory
+//! into the state its views hold, then the views of many streams written together.
 //!
 //! Every table an application feeds is a function of its view as it stands after its last event (the case
 //! list row, the committee's totals, the published lists, the retention schedule), except the committee's
@@ -12,12 +12,42 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
 use domain::application::ApplicationEvent;
+use domain::immigration::ImmigrationEvent;
 use domain::retention::RecordKind;
 
 use crate::application_view::{self, ApplicationView};
+use crate::immigration_records::{self, ListedRecord};
 use crate::{
     Conn, ProjectionError, RecordedEvent, case_list, committee_scores, publishing, retention,
 };
+
+/// A stream folded in memory for a rebuild, its events taken one after another in its own order. Its views
+/// depend on nothing outside the stream, so streams of its type can be replayed in any order.
+pub trait FoldedStream: Sized + Send + 'static {
+    /// The aggregate type of the streams it folds.
+    const TYPE: &'static str;
+    fn new(id: &str) -> Self;
+    fn id(&self) -> &str;
+    /// Takes the stream's next event.
+    fn apply(&mut self, event: &RecordedEvent) -> Result<(), ProjectionError>;
+    /// Folded streams of this type, ready for [`write_folded`].
+    fn batch(streams: Vec<Self>) -> FoldedBatch;
+}
+
+/// Folded streams of one type, written together.
+#[derive(Debug)]
+pub enum FoldedBatch {
+    Applications(Vec<ApplicationStream>),
+    ImmigrationRecords(Vec<ImmigrationStream>),
+}
+
+/// Writes folded streams into emptied views.
+pub async fn write_folded(conn: &mut Conn<'_>, batch: &FoldedBatch) -> Result<(), ProjectionError> {
+    match batch {
+        FoldedBatch::Applications(streams) => write_application_streams(conn, streams).await,
+        FoldedBatch::ImmigrationRecords(streams) => write_immigration_streams(conn, streams).await,
+    }
+}
 
 /// One application stream, folded.
 #[derive(Debug)]
@@ -29,8 +59,10 @@ pub struct ApplicationStream {
     destroyed: Option<(RecordKind, NaiveDate, DateTime<Utc>)>,
 }
 
-impl ApplicationStream {
-    pub fn new(id: &str) -> Self {
+impl FoldedStream for ApplicationStream {
+    const TYPE: &'static str = "Application";
+
+    fn new(id: &str) -> Self {
         Self {
             id: id.to_owned(),
             view: None,
@@ -39,12 +71,15 @@ impl ApplicationStream {
         }
     }
 
-    pub fn id(&self) -> &str {
+    fn id(&self) -> &str {
         &self.id
     }
 
-    /// Takes the stream's next event.
-    pub fn apply(&mut self, event: &RecordedEvent) -> Result<(), ProjectionError> {
+    fn batch(streams: Vec<Self>) -> FoldedBatch {
+        FoldedBatch::Applications(streams)
+    }
+
+    fn apply(&mut self, event: &RecordedEvent) -> Result<(), ProjectionError> {
         let payload = ApplicationEvent::deserialize(&event.payload)?;
         match &payload {
             ApplicationEvent::PersonalDataDestroyed { rule, destroyed_on } => {
@@ -89,10 +124,9 @@ impl ApplicationStream {
     }
 }
 
-/// Writes the views of folded streams into emptied views: the application views, case list rows,
-/// assignments, schedule and published lists many rows to a statement; destructions, which few streams have,
-/// one by one.
-pub async fn write_application_streams(
+/// Writes the views of folded application streams into emptied views, many rows to a statement: the
+/// application views, case list rows, assignments, schedule, published lists and destructions.
+async fn write_application_streams(
     conn: &mut Conn<'_>,
     streams: &[ApplicationStream],
 ) -> Result<(), ProjectionError> {
@@ -112,11 +146,100 @@ pub async fn write_application_streams(
     committee_scores::insert_many(conn, &views).await?;
     retention::schedule_applications(conn, &views).await?;
     publishing::insert_many(conn, &views).await?;
-    for stream in streams {
-        if let Some((rule, destroyed_on, at)) = stream.destroyed {
-            retention::record_destroyed(conn, "Application", &stream.id, rule, destroyed_on, at)
-                .await?;
+    let destroyed: Vec<_> = streams
+        .iter()
+        .filter_map(|s| {
+            s.destroyed
+                .map(|(rule, on, at)| (s.id.as_str(), rule, on, at))
+        })
+        .collect();
+    retention::record_destroyed_many(conn, ApplicationStream::TYPE, &destroyed).await
+}
+
+/// One immigration record stream, folded.
+#[derive(Debug)]
+pub struct ImmigrationStream {
+    id: String,
+    /// The record as the list shows it, unless its personal part is destroyed.
+    listed: Option<ListedRecord>,
+    due: Option<(RecordKind, NaiveDate)>,
+    destroyed: Option<(RecordKind, NaiveDate, DateTime<Utc>)>,
+}
+
+impl FoldedStream for ImmigrationStream {
+    const TYPE: &'static str = "ImmigrationRecord";
+
+    fn new(id: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            listed: None,
+            due: None,
+            destroyed: None,
         }
     }
-    Ok(())
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn batch(streams: Vec<Self>) -> FoldedBatch {
+        FoldedBatch::ImmigrationRecords(streams)
+    }
+
+    fn apply(&mut self, event: &RecordedEvent) -> Result<(), ProjectionError> {
+        match ImmigrationEvent::deserialize(&event.payload)? {
+            ImmigrationEvent::ImmigrationRecordRecorded {
+                application_id,
+                kind,
+                document,
+                ..
+            } => {
+                // As the list does: the first listing stands, and a record whose personal part is destroyed
+                // is not listed.
+                if self.listed.is_none()
+                    && let Some(document) = document.known()
+                {
+                    self.listed = Some(ListedRecord {
+                        record_id: self.id.clone(),
+                        application_id,
+                        kind,
+                        reference: document.reference.clone(),
+                        issued_on: document.issued_on,
+                        recorded_at: event.metadata.at,
+                    });
+                }
+                self.due = retention::immigration_record_due(event.metadata.at);
+            }
+            ImmigrationEvent::PersonalDataDestroyed { rule, destroyed_on } => {
+                self.listed = None;
+                self.due = None;
+                self.destroyed
+                    .get_or_insert((rule, destroyed_on, event.metadata.at));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes folded immigration record streams into emptied views, many rows to a statement: the list of
+/// records, the schedule and destructions.
+async fn write_immigration_streams(
+    conn: &mut Conn<'_>,
+    streams: &[ImmigrationStream],
+) -> Result<(), ProjectionError> {
+    let listed: Vec<&ListedRecord> = streams.iter().filter_map(|s| s.listed.as_ref()).collect();
+    immigration_records::insert_many(conn, &listed).await?;
+    let due: Vec<_> = streams
+        .iter()
+        .filter_map(|s| s.due.map(|(rule, on)| (s.id.as_str(), rule, on)))
+        .collect();
+    retention::schedule_many(conn, ImmigrationStream::TYPE, &due).await?;
+    let destroyed: Vec<_> = streams
+        .iter()
+        .filter_map(|s| {
+            s.destroyed
+                .map(|(rule, on, at)| (s.id.as_str(), rule, on, at))
+        })
+        .collect();
+    retention::record_destroyed_many(conn, ImmigrationStream::TYPE, &destroyed).await
 }

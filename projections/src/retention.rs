@@ -108,13 +108,22 @@ pub(crate) async fn schedule_applications(
         .iter()
         .filter_map(|view| application_due(view).map(|(rule, on)| (view.id.as_str(), rule, on)))
         .collect();
+    schedule_many(conn, "Application", &due).await
+}
+
+/// Enters streams of one type, none of them in the schedule yet, many rows to a statement.
+pub(crate) async fn schedule_many(
+    conn: &mut Conn<'_>,
+    aggregate_type: &str,
+    due: &[(&str, RecordKind, NaiveDate)],
+) -> Result<(), ProjectionError> {
     for chunk in due.chunks(crate::application_view::ROWS_A_STATEMENT) {
         on_conn!(conn, c => {
             let mut insert = sqlx::QueryBuilder::new(
                 "INSERT INTO retention_schedule (aggregate_type, aggregate_id, rule, due_on) ",
             );
             insert.push_values(chunk, |mut b, (id, rule, due_on)| {
-                b.push_bind("Application").push_bind(*id).push_bind(rule.as_str()).push_bind(*due_on);
+                b.push_bind(aggregate_type).push_bind(*id).push_bind(rule.as_str()).push_bind(*due_on);
             });
             insert.build().execute(&mut *c).await?.rows_affected()
         });
@@ -135,11 +144,18 @@ pub(crate) async fn project_immigration_record(
     conn: &mut Conn<'_>,
     event: &RecordedEvent,
 ) -> Result<(), ProjectionError> {
-    let rule = RecordKind::ImmigrationRecord;
-    let due = RetentionRule::for_kind(rule)
-        .falls_due(event.metadata.at.date_naive())
-        .map(|due| (rule, due));
+    let due = immigration_record_due(event.metadata.at);
     schedule(conn, &event.aggregate_type, &event.aggregate_id, due).await
+}
+
+/// When an immigration record recorded at `recorded_at` falls due, and under which rule.
+pub(crate) fn immigration_record_due(
+    recorded_at: DateTime<Utc>,
+) -> Option<(RecordKind, NaiveDate)> {
+    let rule = RecordKind::ImmigrationRecord;
+    RetentionRule::for_kind(rule)
+        .falls_due(recorded_at.date_naive())
+        .map(|due| (rule, due))
 }
 
 /// A destroyed stream leaves the schedule and enters the list of destroyed streams.
@@ -181,6 +197,32 @@ pub(crate) async fn record_destroyed(
         .execute(&mut *c)
         .await?
         .rows_affected());
+    Ok(())
+}
+
+/// Enters streams of one type in the list of destroyed streams, many rows to a statement (the first
+/// destruction of each counts).
+pub(crate) async fn record_destroyed_many(
+    conn: &mut Conn<'_>,
+    aggregate_type: &str,
+    destroyed: &[(&str, RecordKind, NaiveDate, DateTime<Utc>)],
+) -> Result<(), ProjectionError> {
+    for chunk in destroyed.chunks(crate::application_view::ROWS_A_STATEMENT) {
+        on_conn!(conn, c => {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO destroyed_streams (aggregate_type, aggregate_id, rule, destroyed_on, destroyed_at) ",
+            );
+            insert.push_values(chunk, |mut b, (id, rule, on, at)| {
+                b.push_bind(aggregate_type)
+                    .push_bind(*id)
+                    .push_bind(rule.as_str())
+                    .push_bind(*on)
+                    .push_bind(*at);
+            });
+            insert.push(" ON CONFLICT (aggregate_type, aggregate_id) DO NOTHING");
+            insert.build().execute(&mut *c).await?.rows_affected()
+        });
+    }
     Ok(())
 }
 

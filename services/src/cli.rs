@@ -116,8 +116,13 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 20)]
         subjects: usize,
     },
-    /// Rebuild the views from the log, timed, beside the database's own batched INSERT rate.
-    Rebuild,
+    /// Rebuild the views from the log, timed, beside the database's own batched INSERT rate measured just
+    /// before and just after each rebuild.
+    Rebuild {
+        /// How many times to rebuild; the median ratio is the figure.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+        rounds: u32,
+    },
     /// Sweep at most `due` due streams, timed, with the store's size beside it. It destroys what it sweeps:
     /// run it on a copy of a store.
     Retention {
@@ -323,8 +328,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             out_part!("{}", report.text());
             Ok(())
         }
-        Command::Bench(BenchCommand::Rebuild) => {
-            out_part!("{}", crate::bench::rebuild(&config).await?);
+        Command::Bench(BenchCommand::Rebuild { rounds }) => {
+            out_part!("{}", crate::bench::rebuild(&config, rounds).await?);
             Ok(())
         }
         Command::Bench(BenchCommand::Retention { due, as_of }) => {

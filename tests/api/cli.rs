@@ -927,6 +927,58 @@ async fn bench_sar_answers_for_applicants_of_a_seeded_store_and_reports_the_time
 }
 
 #[tokio::test]
+async fn bench_rebuild_rebuilds_the_views_each_round_and_reports_beside_the_raw_limit() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let url = sqlite_url(dir.path());
+    assert_success(
+        &run(
+            etp(dir.path(), &url, &["demo", "seed", "--applications", "6"]),
+            None,
+        ),
+        "etp demo seed",
+    );
+    let output = run(
+        etp(dir.path(), &url, &["bench", "rebuild", "--rounds", "2"]),
+        None,
+    );
+    assert_success(&output, "etp bench rebuild");
+    let text = stdout(&output);
+    let rounds: Vec<&str> = text.lines().filter(|l| l.starts_with("round ")).collect();
+    assert_eq!(rounds.len(), 2, "one line a round: {text}");
+    for line in rounds {
+        assert!(
+            line.contains(" events of ")
+                && line.contains("rows/s just before and ")
+                && line.contains("; ratio "),
+            "{line}"
+        );
+    }
+    assert!(
+        text.contains("rebuild / raw limit: ") && text.contains("(the median of 2 rounds)"),
+        "{text}"
+    );
+    // The scratch tables of the raw measurements are gone, and the views are whole.
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("the store's folder")
+        .filter_map(|entry| entry.ok())
+        .filter(|entry| {
+            entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with("bench-batched-")
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "no scratch files are left");
+    let rebuilt = run(etp(dir.path(), &url, &["projections", "rebuild"]), None);
+    assert_success(&rebuilt, "a rebuild after the bench");
+    let refused = run(
+        etp(dir.path(), &url, &["bench", "rebuild", "--rounds", "0"]),
+        None,
+    );
+    assert_refused(&refused, "etp bench rebuild with no rounds");
+}
+
+#[tokio::test]
 async fn calendar_add_proclaims_a_day_and_the_open_requests_dates_move() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let url = sqlite_url(dir.path());

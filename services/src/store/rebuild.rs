@@ -10,7 +10,7 @@ use serde_json::Value;
 use sqlx::Row;
 use sqlx::types::Json;
 
-use projections::rebuild::ApplicationStream;
+use projections::rebuild::{ApplicationStream, FoldedBatch, FoldedStream, ImmigrationStream};
 use projections::{Conn, Db, EventMetadata, RecordedEvent};
 
 use super::{EventRepository, StoreError, stream_name};
@@ -66,36 +66,67 @@ impl EventRepository {
         self.committed_views.clear();
         projections::reset(conn).await?;
         let emptied = started.elapsed();
+        // The streams folded in memory are read and folded on a second connection, in a task of its own,
+        // from now on: while this connection replays the other streams, then while it writes what was
+        // folded before. The log cannot change meanwhile: this rebuild holds the store's write lock, and the
+        // second connection reads only what was committed before it was taken.
+        let (folded, to_write) = tokio::sync::mpsc::channel(2);
+        let reader = tokio::spawn({
+            let repo = self.clone();
+            async move { repo.fold_streams(folded).await }
+        });
         let mut report = RebuildReport::default();
-        self.replay_in_commit_order(conn, &mut report).await?;
+        let replayed = self.replay_in_commit_order(conn, &mut report).await;
         let others = started.elapsed() - emptied;
-        self.replay_applications(conn, &mut report).await?;
+        let written = match replayed {
+            Ok(()) => self.write_folded(conn, to_write).await,
+            Err(failed) => {
+                drop(to_write);
+                Err(failed)
+            }
+        };
+        // Dropping the receiver stops a reader still going after a failure on this side.
+        let folded = match reader.await {
+            Ok(folded) => folded,
+            Err(panicked) => std::panic::resume_unwind(panicked.into_panic()),
+        };
+        let writing = written?;
+        let folded = folded?;
+        report.events += folded.events;
+        report.streams += folded.streams;
         tracing::info!(
             emptied_ms = emptied.as_millis() as u64,
             other_streams_ms = others.as_millis() as u64,
-            applications_ms = (started.elapsed() - emptied - others).as_millis() as u64,
+            reading_ms = folded.reading.as_millis() as u64,
+            folding_ms = folded.folding.as_millis() as u64,
+            writing_folded_ms = writing.as_millis() as u64,
+            total_ms = started.elapsed().as_millis() as u64,
             events = report.events,
             "views rebuilt"
         );
         Ok(report)
     }
 
-    /// Every stream but the applications', event by event in commit order, through the projectors commands
-    /// use.
+    /// Every stream whose type is not folded in memory, event by event in commit order, through the
+    /// projectors commands use.
     async fn replay_in_commit_order(
         &self,
         conn: &mut Conn<'_>,
         report: &mut RebuildReport,
     ) -> Result<(), StoreError> {
-        const SQL: &str = "SELECT e.global_position, e.aggregate_type, e.aggregate_id, e.sequence, e.event_type, \
+        let sql = format!(
+            "SELECT e.global_position, e.aggregate_type, e.aggregate_id, e.sequence, e.event_type, \
              e.event_version, e.payload, e.metadata, (SELECT k.wrapped_key FROM stream_keys k \
              WHERE k.aggregate_type = e.aggregate_type AND k.aggregate_id = e.aggregate_id) AS wrapped_key \
-             FROM events e WHERE e.aggregate_type <> 'Application' AND e.global_position > $1 \
-             ORDER BY e.global_position LIMIT $2";
+             FROM events e WHERE e.aggregate_type NOT IN ('{}', '{}') AND e.global_position > $1 \
+             ORDER BY e.global_position LIMIT $2",
+            ApplicationStream::TYPE,
+            ImmigrationStream::TYPE
+        );
         let mut keys: HashMap<String, Option<DataKey>> = HashMap::new();
         let mut cursor = 0_i64;
         loop {
-            let rows = page(conn, SQL, |q| q.bind(cursor)).await?;
+            let rows = page(conn, &sql, |q| q.bind(cursor)).await?;
             if rows.is_empty() {
                 break;
             }
@@ -119,79 +150,64 @@ impl EventRepository {
         Ok(())
     }
 
-    /// The applications' streams one after another, each folded in memory (`projections::rebuild`), their
-    /// views written many to a statement. The log is read and folded on a second connection, in a task of its
-    /// own, while this one writes what was folded before, so reading, opening and folding overlap the
-    /// writes instead of waiting for them. The log cannot change meanwhile: this rebuild holds the store's
-    /// write lock, and the second connection reads only what was committed before it was taken.
-    async fn replay_applications(
+    /// Writes the batches of folded streams as they come (`projections::rebuild`), many rows to a
+    /// statement; says how long the writes took.
+    async fn write_folded(
         &self,
         conn: &mut Conn<'_>,
-        report: &mut RebuildReport,
-    ) -> Result<(), StoreError> {
-        let started = std::time::Instant::now();
-        let (folded, mut to_write) = tokio::sync::mpsc::channel(2);
-        let reader = tokio::spawn({
-            let repo = self.clone();
-            async move { repo.fold_application_streams(folded).await }
-        });
+        mut to_write: tokio::sync::mpsc::Receiver<FoldedBatch>,
+    ) -> Result<std::time::Duration, StoreError> {
         let mut writing = std::time::Duration::ZERO;
-        let mut written = Ok(());
-        while let Some(streams) = to_write.recv().await {
+        while let Some(batch) = to_write.recv().await {
             let t = std::time::Instant::now();
-            written = projections::rebuild::write_application_streams(conn, &streams)
-                .await
-                .map_err(StoreError::from);
+            projections::rebuild::write_folded(conn, &batch).await?;
             writing += t.elapsed();
-            if written.is_err() {
-                break;
-            }
         }
-        // Dropping the receiver stops a reader still going after a failed write.
-        drop(to_write);
-        let folded = match reader.await {
-            Ok(folded) => folded,
-            Err(panicked) => std::panic::resume_unwind(panicked.into_panic()),
-        };
-        written?;
-        let folded = folded?;
-        report.events += folded.events;
-        report.streams += folded.streams;
-        tracing::info!(
-            reading_ms = folded.reading.as_millis() as u64,
-            folding_ms = folded.folding.as_millis() as u64,
-            writing_ms = writing.as_millis() as u64,
-            total_ms = started.elapsed().as_millis() as u64,
-            "application streams replayed"
-        );
-        Ok(())
+        Ok(writing)
     }
 
-    /// Reads the applications' events in the order of their primary key on a connection of its own, opens
-    /// and folds each stream, and sends them on in batches of [`STREAMS_A_WRITE`].
-    async fn fold_application_streams(
+    /// The applications' streams, then the immigration records', one after another, each folded in memory.
+    async fn fold_streams(
         &self,
-        folded: tokio::sync::mpsc::Sender<Vec<ApplicationStream>>,
+        folded: tokio::sync::mpsc::Sender<FoldedBatch>,
     ) -> Result<Folded, StoreError> {
+        let mut connection = ReadConnection::acquire(self.db()).await?;
+        let mut outcome = Folded::default();
+        if self
+            .fold_streams_of::<ApplicationStream>(&mut connection, &folded, &mut outcome)
+            .await?
+        {
+            self.fold_streams_of::<ImmigrationStream>(&mut connection, &folded, &mut outcome)
+                .await?;
+        }
+        Ok(outcome)
+    }
+
+    /// Reads the events of one type of stream in the order of their primary key, opens and folds each
+    /// stream, and sends them on in batches of [`STREAMS_A_WRITE`]. Says whether the writer still listens.
+    async fn fold_streams_of<S: FoldedStream>(
+        &self,
+        connection: &mut ReadConnection,
+        folded: &tokio::sync::mpsc::Sender<FoldedBatch>,
+        outcome: &mut Folded,
+    ) -> Result<bool, StoreError> {
         // In the order of the events' primary key, so each page is a walk along it from where the last ended
         // (written as a range on `aggregate_id` that both databases seek to; SQLite does not seek on a row
-        // value, and scanned from the first application for every page), each stream's key looked up by its
-        // own primary key.
+        // value, and scanned from the first stream for every page), each stream's key looked up by its own
+        // primary key.
         const SQL: &str = "SELECT e.global_position, e.aggregate_type, e.aggregate_id, e.sequence, e.event_type, \
              e.event_version, e.payload, e.metadata, (SELECT k.wrapped_key FROM stream_keys k \
              WHERE k.aggregate_type = e.aggregate_type AND k.aggregate_id = e.aggregate_id) AS wrapped_key \
-             FROM events e WHERE e.aggregate_type = 'Application' \
-             AND e.aggregate_id >= $1 AND (e.aggregate_id > $1 OR e.sequence > $2) \
-             ORDER BY e.aggregate_type, e.aggregate_id, e.sequence LIMIT $3";
-        let mut connection = ReadConnection::acquire(self.db()).await?;
-        let mut outcome = Folded::default();
-        let mut done: Vec<ApplicationStream> = Vec::new();
-        let mut current: Option<(ApplicationStream, Option<DataKey>)> = None;
+             FROM events e WHERE e.aggregate_type = $1 \
+             AND e.aggregate_id >= $2 AND (e.aggregate_id > $2 OR e.sequence > $3) \
+             ORDER BY e.aggregate_type, e.aggregate_id, e.sequence LIMIT $4";
+        let mut done: Vec<S> = Vec::new();
+        let mut current: Option<(S, Option<DataKey>)> = None;
         let (mut after_id, mut after_sequence) = (String::new(), 0_i64);
         loop {
             let t = std::time::Instant::now();
             let rows = page(&mut connection.conn(), SQL, |q| {
-                q.bind(after_id.clone()).bind(after_sequence)
+                q.bind(S::TYPE).bind(after_id.clone()).bind(after_sequence)
             })
             .await?;
             outcome.reading += t.elapsed();
@@ -211,9 +227,7 @@ impl EventRepository {
                         &row.aggregate_id,
                         row.wrapped_key.clone(),
                     )?;
-                    if let Some((stream, _)) =
-                        current.replace((ApplicationStream::new(&row.aggregate_id), key))
-                    {
+                    if let Some((stream, _)) = current.replace((S::new(&row.aggregate_id), key)) {
                         done.push(stream);
                     }
                     outcome.streams += 1;
@@ -228,21 +242,24 @@ impl EventRepository {
             }
             outcome.folding += t.elapsed();
             if done.len() >= STREAMS_A_WRITE
-                && folded.send(std::mem::take(&mut done)).await.is_err()
+                && folded
+                    .send(S::batch(std::mem::take(&mut done)))
+                    .await
+                    .is_err()
             {
                 // The writer stopped (its write failed, and says why).
-                return Ok(outcome);
+                return Ok(false);
             }
         }
         done.extend(current.map(|(stream, _)| stream));
-        if !done.is_empty() {
-            let _ = folded.send(done).await;
+        if !done.is_empty() && folded.send(S::batch(done)).await.is_err() {
+            return Ok(false);
         }
-        Ok(outcome)
+        Ok(true)
     }
 }
 
-/// What the reading side of a rebuild of the applications did, and how long it spent reading and folding.
+/// What the reading side of a rebuild did, and how long it spent reading and folding.
 #[derive(Default)]
 struct Folded {
     events: u64,
@@ -273,7 +290,7 @@ impl ReadConnection {
     }
 }
 
-/// How many folded application streams are written together.
+/// How many folded streams are written together.
 const STREAMS_A_WRITE: usize = 1000;
 
 /// One row of the log, sealed, with its stream's wrapped key.
