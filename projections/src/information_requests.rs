@@ -140,6 +140,23 @@ pub(crate) async fn project(
     event: &RecordedEvent,
     payload: &RequestEvent,
 ) -> Result<(), ProjectionError> {
+    let before = match payload {
+        RequestEvent::RequestLogged { .. } => None,
+        _ => load_in(conn, &event.aggregate_id).await?,
+    };
+    match fold(before, event, payload) {
+        Some(view) => save_many(conn, &[&view]).await,
+        None => Ok(()),
+    }
+}
+
+/// The request's view after `event`, given the view before it (`None`: not logged yet). A request whose
+/// first event is not its logging has no view.
+pub(crate) fn fold(
+    before: Option<RequestView>,
+    event: &RecordedEvent,
+    payload: &RequestEvent,
+) -> Option<RequestView> {
     let at = event.metadata.at;
     let by = event.metadata.actor_id.clone();
     let mut view = match payload {
@@ -171,10 +188,7 @@ pub(crate) async fn project(
             logged_at: at,
             version: event.sequence,
         },
-        _ => match load_in(conn, &event.aggregate_id).await? {
-            Some(view) => view,
-            None => return Ok(()),
-        },
+        _ => before?,
     };
     view.version = event.sequence;
     match payload {
@@ -282,28 +296,42 @@ pub(crate) async fn project(
             view.response = response.known().cloned();
         }
     }
-    const SQL: &str = "INSERT INTO information_requests \
-                       (id, kind, status, requester_email, subject_email, received_on, version, doc) \
-                       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
-                       version = excluded.version, doc = excluded.doc";
-    let requester_email = view
-        .requester
-        .as_ref()
-        .map(|r| r.email.to_lowercase())
-        .unwrap_or_default();
-    let subject_email = view.subject_email.as_ref().map(|e| e.to_lowercase());
-    on_conn!(conn, c => sqlx::query(SQL)
-        .bind(&view.id)
-        .bind(view.kind.as_str())
-        .bind(view.status())
-        .bind(&requester_email)
-        .bind(&subject_email)
-        .bind(view.received_on)
-        .bind(view.version)
-        .bind(Json(&view))
-        .execute(&mut *c)
-        .await?
-        .rows_affected());
+    Some(view)
+}
+
+/// Writes requests' views, new or replacing what was there, many to a statement.
+pub(crate) async fn save_many(
+    conn: &mut Conn<'_>,
+    views: &[&RequestView],
+) -> Result<(), ProjectionError> {
+    for chunk in views.chunks(crate::application_view::ROWS_A_STATEMENT) {
+        on_conn!(conn, c => {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO information_requests \
+                 (id, kind, status, requester_email, subject_email, received_on, version, doc) ",
+            );
+            insert.push_values(chunk, |mut b, view| {
+                let requester_email = view
+                    .requester
+                    .as_ref()
+                    .map(|r| r.email.to_lowercase())
+                    .unwrap_or_default();
+                b.push_bind(&view.id)
+                    .push_bind(view.kind.as_str())
+                    .push_bind(view.status())
+                    .push_bind(requester_email)
+                    .push_bind(view.subject_email.as_ref().map(|e| e.to_lowercase()))
+                    .push_bind(view.received_on)
+                    .push_bind(view.version)
+                    .push_bind(Json(*view));
+            });
+            insert.push(
+                " ON CONFLICT (id) DO UPDATE SET status = excluded.status, version = excluded.version, \
+                 doc = excluded.doc",
+            );
+            insert.build().execute(&mut *c).await?.rows_affected()
+        });
+    }
     Ok(())
 }
 

@@ -1,4 +1,4 @@
-//! Application and immigration record streams replayed for a rebuild: each stream's events folded in memory
+//! Application, immigration record and information request streams replayed for a rebuild: each stream's events folded in memory
 //! into the state its views hold, then the views of many streams written together.
 //!
 //! Every table an application feeds is a function of its view as it stands after its last event (the case
@@ -13,10 +13,12 @@ use serde::Deserialize;
 
 use domain::application::ApplicationEvent;
 use domain::immigration::ImmigrationEvent;
+use domain::request::RequestEvent;
 use domain::retention::RecordKind;
 
 use crate::application_view::{self, ApplicationView};
 use crate::immigration_records::{self, ListedRecord};
+use crate::information_requests::{self, RequestView};
 use crate::{
     Conn, ProjectionError, RecordedEvent, case_list, committee_scores, publishing, retention,
 };
@@ -39,6 +41,7 @@ pub trait FoldedStream: Sized + Send + 'static {
 pub enum FoldedBatch {
     Applications(Vec<ApplicationStream>),
     ImmigrationRecords(Vec<ImmigrationStream>),
+    Requests(Vec<RequestStream>),
 }
 
 /// Writes folded streams into emptied views.
@@ -46,6 +49,10 @@ pub async fn write_folded(conn: &mut Conn<'_>, batch: &FoldedBatch) -> Result<()
     match batch {
         FoldedBatch::Applications(streams) => write_application_streams(conn, streams).await,
         FoldedBatch::ImmigrationRecords(streams) => write_immigration_streams(conn, streams).await,
+        FoldedBatch::Requests(streams) => {
+            let views: Vec<&RequestView> = streams.iter().filter_map(|s| s.view.as_ref()).collect();
+            information_requests::save_many(conn, &views).await
+        }
     }
 }
 
@@ -242,4 +249,36 @@ async fn write_immigration_streams(
         })
         .collect();
     retention::record_destroyed_many(conn, ImmigrationStream::TYPE, &destroyed).await
+}
+
+/// One information request's stream, folded with the projector's own `information_requests::fold`.
+#[derive(Debug)]
+pub struct RequestStream {
+    id: String,
+    view: Option<RequestView>,
+}
+
+impl FoldedStream for RequestStream {
+    const TYPE: &'static str = "InformationRequest";
+
+    fn new(id: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            view: None,
+        }
+    }
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn batch(streams: Vec<Self>) -> FoldedBatch {
+        FoldedBatch::Requests(streams)
+    }
+
+    fn apply(&mut self, event: &RecordedEvent) -> Result<(), ProjectionError> {
+        let payload = RequestEvent::deserialize(&event.payload)?;
+        self.view = information_requests::fold(self.view.take(), event, &payload);
+        Ok(())
+    }
 }

@@ -32,7 +32,9 @@ const ATTEMPTS: usize = 3;
 pub struct AppState {
     pub db: Db,
     pub repo: EventRepository,
-    pub tokens: TokenKeys,
+    /// The token keys, shared: the state is cloned for every request, and keys and their validation rules
+    /// are not cheap to copy.
+    pub tokens: Arc<TokenKeys>,
     /// The standings of tokens read in the last second (`accounts::Standings`).
     pub standings: Arc<crate::accounts::Standings>,
     /// The back-off of failed sign-ins.
@@ -40,7 +42,7 @@ pub struct AppState {
     /// Whether cookies are marked Secure (the service is reached over HTTPS).
     pub secure_cookies: bool,
     /// Where destructions are also written, outside the database (`ETP_RETENTION_LEDGER`).
-    pub retention_ledger: Option<std::path::PathBuf>,
+    pub retention_ledger: Option<Arc<std::path::Path>>,
     /// The reverse proxies whose `X-Forwarded-For` is believed (`ETP_TRUSTED_PROXIES`).
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     /// What `GET /metrics` publishes of this process, and who may read it.
@@ -70,7 +72,7 @@ impl AppState {
         Self {
             db,
             repo,
-            tokens: TokenKeys::new(jwt_secret),
+            tokens: Arc::new(TokenKeys::new(jwt_secret)),
             standings: Arc::default(),
             throttle: crate::throttle::Throttle::new(jwt_secret),
             secure_cookies: false,
@@ -95,7 +97,7 @@ impl AppState {
             config.jwt_secret.expose().as_bytes(),
         );
         state.secure_cookies = config.secure_cookies;
-        state.retention_ledger = Some(config.retention_ledger.clone());
+        state.retention_ledger = Some(Arc::from(config.retention_ledger.as_path()));
         state.trusted_proxies = Arc::new(config.trusted_proxies.clone());
         state.metrics = Arc::new(crate::metrics::Metrics::new(config.metrics_token.clone()));
         if let Some(mail) = &config.mail {

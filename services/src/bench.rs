@@ -124,6 +124,56 @@ impl Server {
     }
 }
 
+/// The CPU time one process has used so far (`/proc/PID/stat`: user and system), in seconds (Linux).
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    proc_stat_ticks(pid).map(|(own, _)| own as f64 / TICKS_PER_SECOND)
+}
+
+/// The CPU time this machine's PostgreSQL has used so far, in seconds (Linux, a server on this machine): its
+/// processes now running, and those that ended (a pgbench client's backends), which their parent, the
+/// postmaster, has counted as its children's. `None` where no PostgreSQL process can be read.
+fn postgres_cpu_seconds() -> Option<f64> {
+    let mut ticks = 0_u64;
+    let mut found = false;
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(comm) = std::fs::read_to_string(format!("/proc/{pid}/comm")) else {
+            continue;
+        };
+        if comm.trim() != "postgres" {
+            continue;
+        }
+        let Some((own, children)) = proc_stat_ticks(pid) else {
+            continue;
+        };
+        found = true;
+        ticks += own + children;
+    }
+    found.then(|| ticks as f64 / TICKS_PER_SECOND)
+}
+
+/// The units of `/proc/PID/stat`'s times (`USER_HZ`, 100 on Linux whatever the kernel's own tick).
+const TICKS_PER_SECOND: f64 = 100.0;
+
+/// A process's own CPU ticks (user and system) and those of its children that ended and were waited for.
+fn proc_stat_ticks(pid: u32) -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may hold spaces; the fields after it are plain.
+    let fields: Vec<&str> = stat
+        .get(stat.rfind(')')? + 1..)?
+        .split_whitespace()
+        .collect();
+    // After the name: state (0), ppid (1), …, utime (11), stime (12), cutime (13), cstime (14).
+    let tick = |n: usize| fields.get(n).and_then(|f| f.parse::<u64>().ok());
+    Some((tick(11)? + tick(12)?, tick(13)? + tick(14)?))
+}
+
 /// A memory figure of `/proc/PID/status` (`VmHWM:` the peak resident set, `VmRSS:` the resident set now),
 /// in MiB.
 fn memory_mib(pid: u32, field: &str) -> Option<f64> {
@@ -262,6 +312,19 @@ pub struct HttpReport {
     /// The largest resident set seen while the draft edits ran.
     pub edit_memory_mib: Option<f64>,
     pub applications_in_store: i64,
+    pub cpu: CpuCosts,
+}
+
+/// What a draft edit and a raw INSERT cost in CPU time, less at the mercy of the machine's drift than rates
+/// are (Linux; the database's figures only for a PostgreSQL server on this machine).
+#[derive(Debug, Default)]
+pub struct CpuCosts {
+    /// The server process's CPU time during the draft edits, per edit.
+    pub server_per_edit_ms: Option<f64>,
+    /// PostgreSQL's CPU time during the draft edits, per edit.
+    pub database_per_edit_ms: Option<f64>,
+    /// PostgreSQL's CPU time during the raw INSERTs measured before the edits, per INSERT.
+    pub database_per_raw_insert_ms: Option<f64>,
 }
 
 impl HttpReport {
@@ -283,6 +346,18 @@ impl HttpReport {
                 "draft edits / raw limit: {:.2}\n",
                 edits.per_second() / self.raw_inserts_per_second
             ));
+        }
+        if let Some(server) = self.cpu.server_per_edit_ms {
+            out.push_str(&format!("CPU per draft edit: server {server:.3} ms"));
+            if let (Some(database), Some(raw)) = (
+                self.cpu.database_per_edit_ms,
+                self.cpu.database_per_raw_insert_ms,
+            ) {
+                out.push_str(&format!(
+                    ", PostgreSQL {database:.3} ms (per raw INSERT: PostgreSQL {raw:.3} ms)"
+                ));
+            }
+            out.push('\n');
         }
         match (self.edit_memory_mib, self.peak_memory_mib) {
             (Some(edits), Some(peak)) => out.push_str(&format!(
@@ -357,10 +432,14 @@ pub async fn http(config: &Config, bench: &HttpBench) -> anyhow::Result<HttpRepo
     // figure taken on one side of the edits only was at the mercy of that drift.
     let raw_seconds = (bench.seconds / 2).max(1);
     eprintln!("etp bench: the database's own limit for {raw_seconds} s, before the draft edits");
+    let database_cpu = || db.is_postgres().then(postgres_cpu_seconds).flatten();
+    let cpu_before_raw = database_cpu();
     let raw_before = raw_inserts(config, &db, bench.clients, raw_seconds).await?;
+    let raw_cpu = cpu_before_raw.zip(database_cpu()).map(|(a, b)| b - a);
     let mut phases = Vec::new();
     eprintln!("etp bench: draft edits for {} s", bench.seconds);
     let pid = server.child.id();
+    let (server_cpu_before, database_cpu_before) = (cpu_seconds(pid), database_cpu());
     let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let sampler = {
         let sampling = Arc::clone(&sampling);
@@ -395,6 +474,8 @@ pub async fn http(config: &Config, bench: &HttpBench) -> anyhow::Result<HttpRepo
             .await,
         );
     }
+    let server_cpu = server_cpu_before.zip(cpu_seconds(pid)).map(|(a, b)| b - a);
+    let database_cpu_of_edits = database_cpu_before.zip(database_cpu()).map(|(a, b)| b - a);
     sampling.store(false, std::sync::atomic::Ordering::Relaxed);
     let edit_memory_mib = sampler.await.ok().flatten();
     let read_seconds = (bench.seconds / 2).max(1);
@@ -473,6 +554,13 @@ pub async fn http(config: &Config, bench: &HttpBench) -> anyhow::Result<HttpRepo
         )
     };
     let raw_inserts_per_second = (raw_before + raw_after) / 2.0;
+    let edits = phases.first().map_or(0, |p| p.requests).max(1) as f64;
+    let cpu = CpuCosts {
+        server_per_edit_ms: server_cpu.map(|s| s * 1000.0 / edits),
+        database_per_edit_ms: database_cpu_of_edits.map(|s| s * 1000.0 / edits),
+        database_per_raw_insert_ms: raw_cpu
+            .map(|s| s * 1000.0 / (raw_before * raw_seconds as f64).max(1.0)),
+    };
     let raw_method = format!(
         "{raw_method}; the mean of {raw_before:.0}/s just before the draft edits and {raw_after:.0}/s just after"
     );
@@ -484,6 +572,7 @@ pub async fn http(config: &Config, bench: &HttpBench) -> anyhow::Result<HttpRepo
         peak_memory_mib,
         edit_memory_mib,
         applications_in_store,
+        cpu,
     })
 }
 

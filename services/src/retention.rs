@@ -471,7 +471,7 @@ pub async fn erase(
     today: NaiveDate,
 ) -> anyhow::Result<serde_json::Value> {
     let db = &state.db;
-    let ledger = state.retention_ledger.as_ref().map(Ledger::new);
+    let ledger = state.retention_ledger.as_deref().map(Ledger::new);
     let ids = crate::rights::subject_applications(db, email).await?;
     let account = accounts::find_by_email(db, email).await?;
     let legal_holds: BTreeMap<(String, String), String> = retention::holds(db)

@@ -10,7 +10,9 @@ use serde_json::Value;
 use sqlx::Row;
 use sqlx::types::Json;
 
-use projections::rebuild::{ApplicationStream, FoldedBatch, FoldedStream, ImmigrationStream};
+use projections::rebuild::{
+    ApplicationStream, FoldedBatch, FoldedStream, ImmigrationStream, RequestStream,
+};
 use projections::{Conn, Db, EventMetadata, RecordedEvent};
 
 use super::{EventRepository, StoreError, stream_name};
@@ -63,21 +65,32 @@ impl EventRepository {
 
     async fn replay_all(&self, conn: &mut Conn<'_>) -> Result<RebuildReport, StoreError> {
         let started = std::time::Instant::now();
-        self.committed_views.clear();
-        projections::reset(conn).await?;
-        let emptied = started.elapsed();
         // The streams folded in memory are read and folded on a second connection, in a task of its own,
-        // from now on: while this connection replays the other streams, then while it writes what was
-        // folded before. The log cannot change meanwhile: this rebuild holds the store's write lock, and the
-        // second connection reads only what was committed before it was taken.
+        // from the start: while this connection empties the views and replays the other streams, then while
+        // it writes what was folded before. The log cannot change meanwhile: this rebuild holds the store's
+        // write lock, and the second connection reads only what was committed before it was taken.
         let (folded, to_write) = tokio::sync::mpsc::channel(2);
         let reader = tokio::spawn({
             let repo = self.clone();
             async move { repo.fold_streams(folded).await }
         });
-        let mut report = RebuildReport::default();
-        let replayed = self.replay_in_commit_order(conn, &mut report).await;
-        let others = started.elapsed() - emptied;
+        self.committed_views.clear();
+        let emptied_then_replayed = match projections::reset(conn).await {
+            Ok(()) => {
+                let emptied = started.elapsed();
+                let mut report = RebuildReport::default();
+                self.replay_in_commit_order(conn, &mut report)
+                    .await
+                    .map(|()| (emptied, report))
+            }
+            Err(failed) => Err(failed.into()),
+        };
+        let others_done = started.elapsed();
+        let (replayed, emptied, mut report) = match emptied_then_replayed {
+            Ok((emptied, report)) => (Ok(()), emptied, report),
+            Err(failed) => (Err(failed), others_done, RebuildReport::default()),
+        };
+        let others = others_done - emptied;
         let written = match replayed {
             Ok(()) => self.write_folded(conn, to_write).await,
             Err(failed) => {
@@ -118,10 +131,11 @@ impl EventRepository {
             "SELECT e.global_position, e.aggregate_type, e.aggregate_id, e.sequence, e.event_type, \
              e.event_version, e.payload, e.metadata, (SELECT k.wrapped_key FROM stream_keys k \
              WHERE k.aggregate_type = e.aggregate_type AND k.aggregate_id = e.aggregate_id) AS wrapped_key \
-             FROM events e WHERE e.aggregate_type NOT IN ('{}', '{}') AND e.global_position > $1 \
+             FROM events e WHERE e.aggregate_type NOT IN ('{}', '{}', '{}') AND e.global_position > $1 \
              ORDER BY e.global_position LIMIT $2",
             ApplicationStream::TYPE,
-            ImmigrationStream::TYPE
+            ImmigrationStream::TYPE,
+            RequestStream::TYPE
         );
         let mut keys: HashMap<String, Option<DataKey>> = HashMap::new();
         let mut cursor = 0_i64;
@@ -166,20 +180,23 @@ impl EventRepository {
         Ok(writing)
     }
 
-    /// The applications' streams, then the immigration records', one after another, each folded in memory.
+    /// The applications' streams, then the immigration records', then the information requests', one after
+    /// another, each folded in memory.
     async fn fold_streams(
         &self,
         folded: tokio::sync::mpsc::Sender<FoldedBatch>,
     ) -> Result<Folded, StoreError> {
         let mut connection = ReadConnection::acquire(self.db()).await?;
         let mut outcome = Folded::default();
-        if self
+        let _ = self
             .fold_streams_of::<ApplicationStream>(&mut connection, &folded, &mut outcome)
             .await?
-        {
-            self.fold_streams_of::<ImmigrationStream>(&mut connection, &folded, &mut outcome)
+            && self
+                .fold_streams_of::<ImmigrationStream>(&mut connection, &folded, &mut outcome)
+                .await?
+            && self
+                .fold_streams_of::<RequestStream>(&mut connection, &folded, &mut outcome)
                 .await?;
-        }
         Ok(outcome)
     }
 
