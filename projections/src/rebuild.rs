@@ -56,6 +56,21 @@ pub async fn write_folded(conn: &mut Conn<'_>, batch: &FoldedBatch) -> Result<()
     }
 }
 
+/// The first destruction of a stream's personal data: under which rule, on which day, and when.
+type Destruction = (RecordKind, NaiveDate, DateTime<Utc>);
+
+/// Enters the destroyed ones of folded streams of one type in the list of destroyed streams.
+async fn record_destructions<'a>(
+    conn: &mut Conn<'_>,
+    aggregate_type: &str,
+    streams: impl Iterator<Item = (&'a str, Option<Destruction>)>,
+) -> Result<(), ProjectionError> {
+    let destroyed: Vec<_> = streams
+        .filter_map(|(id, destroyed)| destroyed.map(|(rule, on, at)| (id, rule, on, at)))
+        .collect();
+    retention::record_destroyed_many(conn, aggregate_type, &destroyed).await
+}
+
 /// One application stream, folded.
 #[derive(Debug)]
 pub struct ApplicationStream {
@@ -63,7 +78,7 @@ pub struct ApplicationStream {
     view: Option<ApplicationView>,
     /// Committee members assigned, and whether each declared a conflict.
     assignments: Vec<(String, bool)>,
-    destroyed: Option<(RecordKind, NaiveDate, DateTime<Utc>)>,
+    destroyed: Option<Destruction>,
 }
 
 impl FoldedStream for ApplicationStream {
@@ -153,14 +168,8 @@ async fn write_application_streams(
     committee_scores::insert_many(conn, &views).await?;
     retention::schedule_applications(conn, &views).await?;
     publishing::insert_many(conn, &views).await?;
-    let destroyed: Vec<_> = streams
-        .iter()
-        .filter_map(|s| {
-            s.destroyed
-                .map(|(rule, on, at)| (s.id.as_str(), rule, on, at))
-        })
-        .collect();
-    retention::record_destroyed_many(conn, ApplicationStream::TYPE, &destroyed).await
+    let destroyed = streams.iter().map(|s| (s.id.as_str(), s.destroyed));
+    record_destructions(conn, ApplicationStream::TYPE, destroyed).await
 }
 
 /// One immigration record stream, folded.
@@ -170,7 +179,7 @@ pub struct ImmigrationStream {
     /// The record as the list shows it, unless its personal part is destroyed.
     listed: Option<ListedRecord>,
     due: Option<(RecordKind, NaiveDate)>,
-    destroyed: Option<(RecordKind, NaiveDate, DateTime<Utc>)>,
+    destroyed: Option<Destruction>,
 }
 
 impl FoldedStream for ImmigrationStream {
@@ -241,14 +250,8 @@ async fn write_immigration_streams(
         .filter_map(|s| s.due.map(|(rule, on)| (s.id.as_str(), rule, on)))
         .collect();
     retention::schedule_many(conn, ImmigrationStream::TYPE, &due).await?;
-    let destroyed: Vec<_> = streams
-        .iter()
-        .filter_map(|s| {
-            s.destroyed
-                .map(|(rule, on, at)| (s.id.as_str(), rule, on, at))
-        })
-        .collect();
-    retention::record_destroyed_many(conn, ImmigrationStream::TYPE, &destroyed).await
+    let destroyed = streams.iter().map(|s| (s.id.as_str(), s.destroyed));
+    record_destructions(conn, ImmigrationStream::TYPE, destroyed).await
 }
 
 /// One information request's stream, folded with the projector's own `information_requests::fold`.

@@ -27,9 +27,22 @@ type Framework<A> = CqrsFramework<A, CachedEventStore<A>>;
 /// How many times a command is tried when another command on the same stream commits first.
 const ATTEMPTS: usize = 3;
 
-/// Everything a request handler needs. Cheap to clone.
+/// Everything a request handler needs, shared: a clone (several for every request, one for each extractor
+/// and layer that takes the state) is one reference count.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] holds.
+#[derive(Clone)]
+pub struct Shared {
     pub db: Db,
     pub repo: EventRepository,
     /// The token keys, shared: the state is cloned for every request, and keys and their validation rules
@@ -57,6 +70,11 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The state's settings to change while it is being set up (copied first if it is already shared).
+    pub fn settings_mut(&mut self) -> &mut Shared {
+        Arc::make_mut(&mut self.0)
+    }
+
     pub fn new(db: Db, master: MasterKey, jwt_secret: &[u8]) -> Self {
         let repo = EventRepository::new(db.clone(), Arc::new(master));
         let services = ApplicationServices {
@@ -69,7 +87,7 @@ impl AppState {
         let recipients = CqrsFramework::new(CachedEventStore::new(repo.clone()), vec![], ());
         let requests = CqrsFramework::new(CachedEventStore::new(repo.clone()), vec![], ());
         let cycles = CqrsFramework::new(CachedEventStore::new(repo.clone()), vec![], ());
-        Self {
+        Self(Arc::new(Shared {
             db,
             repo,
             tokens: Arc::new(TokenKeys::new(jwt_secret)),
@@ -85,7 +103,7 @@ impl AppState {
             recipients: Arc::new(recipients),
             requests: Arc::new(requests),
             cycles: Arc::new(cycles),
-        }
+        }))
     }
 
     pub async fn from_config(config: &Config) -> anyhow::Result<Self> {
@@ -96,12 +114,13 @@ impl AppState {
             config.master_key(),
             config.jwt_secret.expose().as_bytes(),
         );
-        state.secure_cookies = config.secure_cookies;
-        state.retention_ledger = Some(Arc::from(config.retention_ledger.as_path()));
-        state.trusted_proxies = Arc::new(config.trusted_proxies.clone());
-        state.metrics = Arc::new(crate::metrics::Metrics::new(config.metrics_token.clone()));
+        let settings = state.settings_mut();
+        settings.secure_cookies = config.secure_cookies;
+        settings.retention_ledger = Some(Arc::from(config.retention_ledger.as_path()));
+        settings.trusted_proxies = Arc::new(config.trusted_proxies.clone());
+        settings.metrics = Arc::new(crate::metrics::Metrics::new(config.metrics_token.clone()));
         if let Some(mail) = &config.mail {
-            state.mailer = Some(Arc::new(crate::letters::Mailer::new(mail)?));
+            settings.mailer = Some(Arc::new(crate::letters::Mailer::new(mail)?));
         }
         Ok(state)
     }

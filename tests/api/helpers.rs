@@ -252,7 +252,7 @@ async fn serve_with(
         MasterKey::from_hex(&master_key).expect("a valid master key"),
         jwt_secret.as_bytes(),
     );
-    state.mailer = mailer;
+    state.settings_mut().mailer = mailer;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a free port");
