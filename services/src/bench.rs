@@ -212,6 +212,22 @@ struct Draft {
     id: String,
 }
 
+/// A draft's address and its applicant's `Authorization` header, ready to send.
+struct Target {
+    url: reqwest::Url,
+    bearer: reqwest::header::HeaderValue,
+}
+
+impl Target {
+    fn of(base: &str, draft: &Draft) -> anyhow::Result<Target> {
+        let url = reqwest::Url::parse(&format!("{base}/api/applications/{}", draft.id))?;
+        let mut bearer =
+            reqwest::header::HeaderValue::from_str(&format!("Bearer {}", draft.token))?;
+        bearer.set_sensitive(true);
+        Ok(Target { url, bearer })
+    }
+}
+
 async fn make_draft(
     client: &reqwest::Client,
     base: &str,
@@ -325,6 +341,11 @@ pub struct CpuCosts {
     pub database_per_edit_ms: Option<f64>,
     /// PostgreSQL's CPU time during the raw INSERTs measured before the edits, per INSERT.
     pub database_per_raw_insert_ms: Option<f64>,
+    /// This process's CPU time during the draft edits, per edit: the load generator shares the machine's
+    /// cores with the server and the database, as pgbench does with the database.
+    pub load_generator_per_edit_ms: Option<f64>,
+    /// pgbench's CPU time during the raw INSERTs measured before the edits, per INSERT.
+    pub pgbench_per_raw_insert_ms: Option<f64>,
 }
 
 impl HttpReport {
@@ -349,13 +370,18 @@ impl HttpReport {
         }
         if let Some(server) = self.cpu.server_per_edit_ms {
             out.push_str(&format!("CPU per draft edit: server {server:.3} ms"));
-            if let (Some(database), Some(raw)) = (
-                self.cpu.database_per_edit_ms,
-                self.cpu.database_per_raw_insert_ms,
-            ) {
-                out.push_str(&format!(
-                    ", PostgreSQL {database:.3} ms (per raw INSERT: PostgreSQL {raw:.3} ms)"
-                ));
+            if let Some(database) = self.cpu.database_per_edit_ms {
+                out.push_str(&format!(", PostgreSQL {database:.3} ms"));
+            }
+            if let Some(generator) = self.cpu.load_generator_per_edit_ms {
+                out.push_str(&format!(", load generator {generator:.3} ms"));
+            }
+            if let Some(raw) = self.cpu.database_per_raw_insert_ms {
+                out.push_str(&format!(" (per raw INSERT: PostgreSQL {raw:.3} ms"));
+                if let Some(pgbench) = self.cpu.pgbench_per_raw_insert_ms {
+                    out.push_str(&format!(", pgbench {pgbench:.3} ms"));
+                }
+                out.push(')');
             }
             out.push('\n');
         }
@@ -415,7 +441,13 @@ pub async fn http(config: &Config, bench: &HttpBench) -> anyhow::Result<HttpRepo
     while let Some(draft) = made.join_next().await {
         drafts.push(draft??);
     }
-    let drafts = Arc::new(drafts);
+    // Each draft's address and credentials are made once: the load generator shares the machine's cores
+    // with what it measures, and should take as little of them per request as it can.
+    let targets = drafts
+        .iter()
+        .map(|draft| Target::of(&base, draft))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let targets = Arc::new(targets);
     let (_, login) = send(
         client
             .post(format!("{base}/api/auth/login"))
@@ -433,13 +465,21 @@ pub async fn http(config: &Config, bench: &HttpBench) -> anyhow::Result<HttpRepo
     let raw_seconds = (bench.seconds / 2).max(1);
     eprintln!("etp bench: the database's own limit for {raw_seconds} s, before the draft edits");
     let database_cpu = || db.is_postgres().then(postgres_cpu_seconds).flatten();
-    let cpu_before_raw = database_cpu();
+    let own = std::process::id();
+    let children_cpu =
+        || proc_stat_ticks(own).map(|(_, children)| children as f64 / TICKS_PER_SECOND);
+    let (cpu_before_raw, children_before_raw) = (database_cpu(), children_cpu());
     let raw_before = raw_inserts(config, &db, bench.clients, raw_seconds).await?;
     let raw_cpu = cpu_before_raw.zip(database_cpu()).map(|(a, b)| b - a);
+    let pgbench_cpu = children_before_raw
+        .zip(children_cpu())
+        .map(|(a, b)| b - a)
+        .filter(|_| db.is_postgres());
     let mut phases = Vec::new();
     eprintln!("etp bench: draft edits for {} s", bench.seconds);
     let pid = server.child.id();
-    let (server_cpu_before, database_cpu_before) = (cpu_seconds(pid), database_cpu());
+    let (server_cpu_before, database_cpu_before, own_cpu_before) =
+        (cpu_seconds(pid), database_cpu(), cpu_seconds(own));
     let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
     let sampler = {
         let sampling = Arc::clone(&sampling);
@@ -455,7 +495,7 @@ pub async fn http(config: &Config, bench: &HttpBench) -> anyhow::Result<HttpRepo
         })
     };
     {
-        let (client, base, drafts) = (client.clone(), base.clone(), Arc::clone(&drafts));
+        let (client, targets) = (client.clone(), Arc::clone(&targets));
         let per = bench.drafts_per_client;
         phases.push(
             phase(
@@ -463,12 +503,20 @@ pub async fn http(config: &Config, bench: &HttpBench) -> anyhow::Result<HttpRepo
                 bench.clients,
                 bench.seconds,
                 move |c, k| {
-                    let draft = drafts[c * per + k % per].clone();
+                    let target = &targets[c * per + k % per];
                     let request = client
-                        .patch(format!("{base}/api/applications/{}", draft.id))
-                        .bearer_auth(&draft.token)
-                        .json(&json!({"personal": {"phone": format!("+000 {c:02}{k:08}")}}));
-                    async move { matches!(request.send().await, Ok(a) if a.status().is_success()) }
+                        .patch(target.url.clone())
+                        .header(reqwest::header::AUTHORIZATION, target.bearer.clone())
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                        .body(format!(r#"{{"personal":{{"phone":"+000 {c:02}{k:08}"}}}}"#));
+                    async move {
+                        match request.send().await {
+                            Ok(answer) if answer.status().is_success() => {
+                                answer.bytes().await.is_ok()
+                            }
+                            _ => false,
+                        }
+                    }
                 },
             )
             .await,
@@ -476,12 +524,13 @@ pub async fn http(config: &Config, bench: &HttpBench) -> anyhow::Result<HttpRepo
     }
     let server_cpu = server_cpu_before.zip(cpu_seconds(pid)).map(|(a, b)| b - a);
     let database_cpu_of_edits = database_cpu_before.zip(database_cpu()).map(|(a, b)| b - a);
+    let own_cpu_of_edits = own_cpu_before.zip(cpu_seconds(own)).map(|(a, b)| b - a);
     sampling.store(false, std::sync::atomic::Ordering::Relaxed);
     let edit_memory_mib = sampler.await.ok().flatten();
     let read_seconds = (bench.seconds / 2).max(1);
     eprintln!("etp bench: reads for {} s each", read_seconds);
     {
-        let (client, base, drafts) = (client.clone(), base.clone(), Arc::clone(&drafts));
+        let (client, targets) = (client.clone(), Arc::clone(&targets));
         let per = bench.drafts_per_client;
         phases.push(
             phase(
@@ -489,10 +538,10 @@ pub async fn http(config: &Config, bench: &HttpBench) -> anyhow::Result<HttpRepo
                 bench.clients,
                 read_seconds,
                 move |c, k| {
-                    let draft = drafts[c * per + k % per].clone();
+                    let target = &targets[c * per + k % per];
                     let request = client
-                        .get(format!("{base}/api/applications/{}", draft.id))
-                        .bearer_auth(&draft.token);
+                        .get(target.url.clone())
+                        .header(reqwest::header::AUTHORIZATION, target.bearer.clone());
                     async move {
                         match request.send().await {
                             Ok(answer) if answer.status().is_success() => {
@@ -559,6 +608,9 @@ pub async fn http(config: &Config, bench: &HttpBench) -> anyhow::Result<HttpRepo
         server_per_edit_ms: server_cpu.map(|s| s * 1000.0 / edits),
         database_per_edit_ms: database_cpu_of_edits.map(|s| s * 1000.0 / edits),
         database_per_raw_insert_ms: raw_cpu
+            .map(|s| s * 1000.0 / (raw_before * raw_seconds as f64).max(1.0)),
+        load_generator_per_edit_ms: own_cpu_of_edits.map(|s| s * 1000.0 / edits),
+        pgbench_per_raw_insert_ms: pgbench_cpu
             .map(|s| s * 1000.0 / (raw_before * raw_seconds as f64).max(1.0)),
     };
     let raw_method = format!(

@@ -4,7 +4,7 @@ pub mod wire;
 
 use axum::extract::State;
 use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -26,7 +26,7 @@ use crate::app::AppState;
 use wire::{
     AmendmentBody, ApplicationPatch, AssignmentBody, Audience, AwardBody, CompletionBody,
     ConflictBody, CreateBody, DecisionBody, EligibilityBody, ImmigrationBody, PreferencesBody,
-    ScoresBody, ScreeningOverrideBody, render, schema,
+    ScoresBody, ScreeningOverrideBody, Shown, render, schema,
 };
 
 /// Staff who see whole cases: everyone but applicants and committee members.
@@ -124,7 +124,7 @@ pub(super) async fn load(state: &AppState, id: &str) -> Result<ApplicationView, 
 }
 
 /// The application as it now stands, as this person may see it.
-async fn current(state: &AppState, id: &str, actor: &Actor) -> Result<Json<Value>, ApiError> {
+async fn current(state: &AppState, id: &str, actor: &Actor) -> Result<Response, ApiError> {
     let view = load(state, id).await?;
     shown(state, &view, actor).await
 }
@@ -135,13 +135,17 @@ async fn shown(
     state: &AppState,
     view: &ApplicationView,
     actor: &Actor,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let mut audience = audience(actor, view)?;
     if let Audience::Committee { blind, .. } = &mut audience {
         *blind = projections::cycles::is_blind(&state.db, &view.cycle).await?;
     }
     access_log::record(&state.db, &[view.id.as_str()], actor, Through::Api).await?;
-    Ok(Json(render(view, &audience)))
+    Ok(Json(Shown {
+        view,
+        audience: &audience,
+    })
+    .into_response())
 }
 
 /// Carries out a command and answers with the application as it now stands.
@@ -150,7 +154,7 @@ async fn run(
     id: &str,
     actor: &Actor,
     command: ApplicationCommand,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let (done, views) =
         crate::store::with_projected(state.execute_application(id, actor, command)).await;
     done?;
@@ -297,10 +301,12 @@ async fn show(
     AuthUser(actor): AuthUser,
     ApiPath(id): ApiPath<String>,
     ApiQuery(query): ApiQuery<ShowQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     match query.as_of {
         None => current(&state, &id, &actor).await,
-        Some(raw) => as_it_stood(&state, &id, &actor, &raw).await,
+        Some(raw) => Ok(as_it_stood(&state, &id, &actor, &raw)
+            .await?
+            .into_response()),
     }
 }
 
@@ -361,7 +367,7 @@ async fn edit(
     AuthUser(actor): AuthUser,
     ApiPath(id): ApiPath<String>,
     ApiJson(patch): ApiJson<ApplicationPatch>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let changes = patch
         .into_changes()
         .map_err(|problems| ApiError::invalid("some values are not valid", problems))?;
@@ -393,7 +399,7 @@ async fn submit(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     run(&state, &id, &actor, ApplicationCommand::SubmitApplication).await
 }
 
@@ -415,7 +421,7 @@ async fn withdraw(
     State(state): State<AppState>,
     AuthUser(actor): AuthUser,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     run(&state, &id, &actor, ApplicationCommand::WithdrawApplication).await
 }
 
@@ -439,7 +445,7 @@ async fn set_preferences(
     AuthUser(actor): AuthUser,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<PreferencesBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let command = ApplicationCommand::SetPreferences {
         preferences: body.preferences(),
         reason: body.reason,
@@ -510,7 +516,7 @@ async fn eligibility(
     AuthUser(actor): AuthUser,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<EligibilityBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let command = ApplicationCommand::DetermineEligibility {
         eligible: body.eligible,
         reason: body.reason,
@@ -541,7 +547,7 @@ async fn override_screening(
     AuthUser(actor): AuthUser,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ScreeningOverrideBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let rules = body.rules()?;
     let command = ApplicationCommand::OverrideScreening {
         rules,
@@ -571,7 +577,7 @@ async fn assign(
     AuthUser(actor): AuthUser,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<AssignmentBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let command = ApplicationCommand::AssignCommitteeMember {
         member_id: body.committee_member_id.trim().to_string(),
     };
@@ -666,7 +672,7 @@ async fn decide(
     AuthUser(actor): AuthUser,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<DecisionBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let outcome = Outcome::parse(body.outcome.trim()).ok_or_else(|| {
         ApiError::invalid_field("outcome", "must be selected, reserve or unsuccessful")
     })?;
@@ -702,7 +708,7 @@ async fn award(
     AuthUser(actor): AuthUser,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<AwardBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let terms = body
         .terms()
         .map_err(|problems| ApiError::invalid("some values are not valid", problems))?;
@@ -737,7 +743,7 @@ async fn complete_award(
     AuthUser(actor): AuthUser,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<CompletionBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let (outcome, completed_on) = body
         .parse()
         .map_err(|problems| ApiError::invalid("some values are not valid", problems))?;

@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use domain::application::events::{AwardTerms, Scores};
 use domain::application::form::{
@@ -383,97 +383,150 @@ pub enum Audience {
     Staff,
 }
 
-/// The application body of the contract, as this audience may see it.
+/// The application body of the contract, as this audience may see it, as a JSON value (for an answer that
+/// adds to it).
 pub fn render(view: &ApplicationView, audience: &Audience) -> Value {
-    let form = &view.form;
-    let personal: Map<String, Value> = PersonalField::ALL
-        .iter()
-        .map(|field| (field.name().to_string(), json!(form.personal.get(*field))))
-        .collect();
-    let essays: Map<String, Value> = Essay::ALL
-        .iter()
-        .map(|essay| (essay.name().to_string(), json!(form.essays.get(*essay))))
-        .collect();
-    let mut body = json!({
-        "id": view.id,
-        "cycle": view.cycle,
-        "status": view.status.as_str(),
-        "applicant_id": view.applicant_id,
-        "personal": personal,
-        "education": form.education,
-        "employment": form.employment,
-        "courses": form.courses,
-        "essays": essays,
-        "referees": form.referees,
-        "preferences": form.preferences,
-        "return_home": form.return_home,
-        "submitted_at": view.submitted_at,
-        "decision": view.decision.as_ref().map(|d| d.outcome.as_str()),
-        "created_at": view.created_at,
-        "updated_at": view.updated_at,
-        "version": view.version,
-    });
-    let Value::Object(map) = &mut body else {
-        unreachable!("json! of an object literal is an object")
-    };
-    match audience {
-        Audience::Owner => {
-            map.insert("withdrawn_at".into(), json!(view.withdrawn_at));
-            map.insert("award".into(), award(view));
+    serde_json::to_value(Shown { view, audience }).expect("an application view serialises")
+}
+
+/// The application body of the contract, as this audience may see it, written straight out: an answer
+/// that is the body alone is serialised from the view, without building it as a [`Value`] first (a tree
+/// of every section and string of the form, for each request: docs/benchmarks.md).
+pub struct Shown<'a> {
+    pub view: &'a ApplicationView,
+    pub audience: &'a Audience,
+}
+
+impl serde::Serialize for Shown<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let view = self.view;
+        let form = &view.form;
+        let (owner, staff) = (
+            matches!(self.audience, Audience::Owner),
+            matches!(self.audience, Audience::Staff),
+        );
+        let (committee, blind) = match self.audience {
+            Audience::Committee { member_id, blind } => (Some(member_id.as_str()), *blind),
+            _ => (None, false),
+        };
+        // The keys in the order of their names, as a JSON object built as a value has them.
+        let mut map = serializer.serialize_map(None)?;
+        if staff {
+            map.serialize_entry("amendments", &view.amendments)?;
         }
-        Audience::Committee { member_id, blind } => {
-            map.remove("preferences");
-            if *blind {
-                map.remove("personal");
-                map.remove("referees");
-            }
+        map.serialize_entry("applicant_id", &view.applicant_id)?;
+        if owner || staff {
+            map.serialize_entry("award", &view.award.as_ref().map(ShownAward))?;
+        }
+        if staff {
+            map.serialize_entry("committee", &view.committee)?;
+        } else if let Some(member_id) = committee {
             let own: Vec<&_> = view
                 .committee
                 .iter()
-                .filter(|m| &m.member_id == member_id)
+                .filter(|m| m.member_id == member_id)
                 .collect();
-            map.insert("committee".into(), json!(own));
+            map.serialize_entry("committee", &own)?;
         }
-        Audience::Staff => {
-            map.insert("withdrawn_at".into(), json!(view.withdrawn_at));
-            map.insert("eligibility".into(), json!(view.eligibility));
-            map.insert("committee".into(), json!(view.committee));
-            map.insert("mean_score".into(), json!(view.mean_score()));
-            map.insert("decision_detail".into(), json!(view.decision));
-            map.insert("award".into(), award(view));
-            map.insert("amendments".into(), json!(view.amendments));
-            map.insert("preference_changes".into(), json!(view.preference_changes));
-            map.insert(
-                "rectification_notices".into(),
-                json!(view.rectification_notices),
-            );
-            map.insert("restriction".into(), json!(view.restriction));
-            map.insert(
-                "screening_overrides".into(),
-                json!(view.screening_overrides),
-            );
+        map.serialize_entry("courses", &form.courses)?;
+        map.serialize_entry("created_at", &view.created_at)?;
+        map.serialize_entry("cycle", &view.cycle)?;
+        map.serialize_entry(
+            "decision",
+            &view.decision.as_ref().map(|d| d.outcome.as_str()),
+        )?;
+        if staff {
+            map.serialize_entry("decision_detail", &view.decision)?;
         }
+        map.serialize_entry("education", &form.education)?;
+        if staff {
+            map.serialize_entry("eligibility", &view.eligibility)?;
+        }
+        map.serialize_entry("employment", &form.employment)?;
+        map.serialize_entry("essays", &ShownEssays(&form.essays))?;
+        map.serialize_entry("id", &view.id)?;
+        if staff {
+            map.serialize_entry("mean_score", &view.mean_score())?;
+        }
+        if !blind {
+            map.serialize_entry("personal", &ShownPersonal(&form.personal))?;
+        }
+        if staff {
+            map.serialize_entry("preference_changes", &view.preference_changes)?;
+        }
+        if committee.is_none() {
+            map.serialize_entry("preferences", &form.preferences)?;
+        }
+        if staff {
+            map.serialize_entry("rectification_notices", &view.rectification_notices)?;
+        }
+        if !blind {
+            map.serialize_entry("referees", &form.referees)?;
+        }
+        if staff {
+            map.serialize_entry("restriction", &view.restriction)?;
+        }
+        map.serialize_entry("return_home", &form.return_home)?;
+        if staff {
+            map.serialize_entry("screening_overrides", &view.screening_overrides)?;
+        }
+        map.serialize_entry("status", view.status.as_str())?;
+        map.serialize_entry("submitted_at", &view.submitted_at)?;
+        map.serialize_entry("updated_at", &view.updated_at)?;
+        map.serialize_entry("version", &view.version)?;
+        if owner || staff {
+            map.serialize_entry("withdrawn_at", &view.withdrawn_at)?;
+        }
+        map.end()
     }
-    body
 }
 
-fn award(view: &ApplicationView) -> Value {
-    view.award
-        .as_ref()
-        .map(|award| {
-            let terms = award.terms.as_ref();
-            json!({
-                "institution": terms.map(|t| &t.institution),
-                "course": terms.map(|t| &t.course),
-                "level": terms.map(|t| &t.level),
-                "start_date": terms.map(|t| t.start_date),
-                "joint_sponsor_id": award.joint_sponsor_id,
-                "awarded_at": award.awarded_at,
-                "completed_on": award.completed_on,
-                "outcome": award.completion_outcome,
-            })
-        })
-        .unwrap_or(Value::Null)
+/// The personal section: every field, `null` where not filled in.
+struct ShownPersonal<'a>(&'a domain::application::form::PersonalDetails);
+
+impl serde::Serialize for ShownPersonal<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(
+            PersonalField::ALL
+                .iter()
+                .map(|field| (field.name(), self.0.get(*field))),
+        )
+    }
+}
+
+/// The essays: every one, `null` where not written.
+struct ShownEssays<'a>(&'a domain::application::form::Essays);
+
+impl serde::Serialize for ShownEssays<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(
+            Essay::ALL
+                .iter()
+                .map(|essay| (essay.name(), self.0.get(*essay))),
+        )
+    }
+}
+
+/// An award: its terms, sponsor and completion.
+struct ShownAward<'a>(&'a projections::application_view::AwardView);
+
+impl serde::Serialize for ShownAward<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let award = self.0;
+        let terms = award.terms.as_ref();
+        let mut map = serializer.serialize_map(Some(8))?;
+        map.serialize_entry("awarded_at", &award.awarded_at)?;
+        map.serialize_entry("completed_on", &award.completed_on)?;
+        map.serialize_entry("course", &terms.map(|t| &t.course))?;
+        map.serialize_entry("institution", &terms.map(|t| &t.institution))?;
+        map.serialize_entry("joint_sponsor_id", &award.joint_sponsor_id)?;
+        map.serialize_entry("level", &terms.map(|t| &t.level))?;
+        map.serialize_entry("outcome", &award.completion_outcome)?;
+        map.serialize_entry("start_date", &terms.map(|t| t.start_date))?;
+        map.end()
+    }
 }
 
 /// The shapes the OpenAPI document gives for what this module answers. They describe the JSON that `render`
