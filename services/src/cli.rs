@@ -500,6 +500,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;
     tracing::info!(address = %listener.local_addr()?, "serving");
+    if crate::store::open::autovacuum_is_off(&state.db).await == Some(true) {
+        tracing::warn!(
+            "autovacuum is off on this PostgreSQL server: the case list and the views are rewritten by every \
+             command, and without VACUUM their dead rows pile up and slow every list (docs/operations.md)"
+        );
+    }
     tokio::spawn(daily_sweep(
         state.clone(),
         crate::retention::Ledger::new(&config.retention_ledger),

@@ -103,6 +103,20 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
     }
 }
 
+/// Whether the PostgreSQL server behind the store has autovacuum turned off (`None` on SQLite, or where it
+/// cannot be asked). The case list's row changes with every draft edit; without autovacuum its dead rows
+/// are never reclaimed and the case list slows as they pile up (docs/operations.md).
+pub async fn autovacuum_is_off(db: &Db) -> Option<bool> {
+    let Db::Postgres(pool) = db else {
+        return None;
+    };
+    let setting: String = sqlx::query_scalar("SELECT current_setting('autovacuum')")
+        .fetch_one(pool)
+        .await
+        .ok()?;
+    Some(setting == "off")
+}
+
 /// Applies the migrations the store has not had yet. Safe to run from several processes at once.
 pub async fn migrate(db: &Db) -> anyhow::Result<()> {
     match db {
