@@ -252,6 +252,20 @@ mod tests {
         TokenKeys::new(&[7u8; 32])
     }
 
+    /// An administrator's claims, issued now, expiring at `exp`, with this token id.
+    fn admin_claims(exp: i64, jti: &str) -> Claims {
+        Claims {
+            sub: "u1".into(),
+            role: Role::Admin,
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            iat: Utc::now().timestamp(),
+            exp,
+            jti: jti.into(),
+            ver: 0,
+        }
+    }
+
     #[test]
     fn a_token_names_its_person_and_role() {
         let keys = keys();
@@ -286,16 +300,7 @@ mod tests {
     fn a_token_without_an_id_is_refused() {
         let keys = keys();
         let now = Utc::now().timestamp();
-        let claims = Claims {
-            sub: "u1".into(),
-            role: Role::Admin,
-            iss: ISSUER.into(),
-            aud: AUDIENCE.into(),
-            iat: now,
-            exp: now + 60,
-            jti: String::new(),
-            ver: 0,
-        };
+        let claims = admin_claims(now + 60, "");
         assert_eq!(keys.verify(&keys.sign(&claims)), None);
     }
 
@@ -303,16 +308,7 @@ mod tests {
     fn an_expired_token_is_refused() {
         let keys = keys();
         let now = Utc::now().timestamp();
-        let claims = Claims {
-            sub: "u1".into(),
-            role: Role::Admin,
-            iss: ISSUER.into(),
-            aud: AUDIENCE.into(),
-            iat: now - 3600,
-            exp: now - 60,
-            jti: "t1".into(),
-            ver: 0,
-        };
+        let claims = admin_claims(now - 60, "t1");
         assert_eq!(keys.verify(&keys.sign(&claims)), None);
     }
 
@@ -320,16 +316,7 @@ mod tests {
     fn a_remembered_token_is_refused_once_it_expires() {
         let keys = keys();
         let now = Utc::now().timestamp();
-        let claims = Claims {
-            sub: "u1".into(),
-            role: Role::Admin,
-            iss: ISSUER.into(),
-            aud: AUDIENCE.into(),
-            iat: now,
-            exp: now + 60,
-            jti: "t1".into(),
-            ver: 0,
-        };
+        let claims = admin_claims(now + 60, "t1");
         let token = keys.sign(&claims);
         let verified = keys.verify(&token).expect("verifies while in time");
         assert_eq!(keys.verify_at(&token, now + 30), Some(verified.clone()));
@@ -355,14 +342,8 @@ mod tests {
         let keys = keys();
         let now = Utc::now().timestamp();
         let mut claims = Claims {
-            sub: "u1".into(),
-            role: Role::Admin,
-            iss: ISSUER.into(),
             aud: "someone-else".into(),
-            iat: now,
-            exp: now + 60,
-            jti: "t1".into(),
-            ver: 0,
+            ..admin_claims(now + 60, "t1")
         };
         assert_eq!(keys.verify(&keys.sign(&claims)), None);
         claims.aud = AUDIENCE.into();
