@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 pub use aggregate::{
     Cycle, CycleCommand, CycleError, CycleEvent, CycleTerms, CycleTermsSource, OpenAllYear,
+    automatic_conclusion_day,
 };
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -176,7 +176,10 @@ mod tests {
 
     #[test]
     fn the_event_types_of_an_enum_are_read_from_its_variants() {
-        assert_eq!(event_types_of::<CycleEvent>(), ["CycleTermsSet"]);
+        assert_eq!(
+            event_types_of::<CycleEvent>(),
+            ["CycleTermsSet", "CycleConcluded"]
+        );
         let types = event_types_of::<ApplicationEvent>();
         assert!(types.contains(&"ApplicationStarted"));
         assert!(types.contains(&"PersonalDataDestroyed"));
@@ -240,7 +243,10 @@ mod tests {
         let today = upcast(stored);
         assert_eq!(today.event_version, "2");
         let CycleEvent::CycleTermsSet { terms, .. } =
-            serde_json::from_value(today.payload).unwrap();
+            serde_json::from_value(today.payload).unwrap()
+        else {
+            panic!("a CycleTermsSet event read back as another type");
+        };
         assert!(terms.blind_review);
         assert!(terms.screening.admits_nationality(Some("Kenya")));
         assert!(!terms.screening.admits_nationality(Some("Togo")));

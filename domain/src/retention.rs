@@ -4,11 +4,17 @@
 //! "application data will be stored for a limited period of no more than 24 months"; "records held about
 //! you for immigration purposes will be held for a period of two years only"; a successful application and
 //! award are "held for the EtP indefinitely".
+//!
+//! No record is ever without a rule: [`application_kept`] and [`request_kept`] map every state of every
+//! stream either to a rule of the schedule or to "kept while live", and each live state has an end that does
+//! not wait on anyone (an application's cycle is concluded automatically on 31 December of its second year;
+//! a request is answered by its statutory date, and a request kept open past it is flagged).
 
 use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::application::Status;
+use crate::request::RequestStatus;
 
 /// The type of the event, on every aggregate, that records the destruction of a stream's personal data.
 /// The event store erases the stream's data key in the transaction that appends it.
@@ -27,6 +33,9 @@ pub enum RecordKind {
     ApplicantAccount,
     /// A successful application and its award.
     Award,
+    /// An information request (FOI, subject access or another right) once closed, with its response and
+    /// letters.
+    InformationRequest,
     /// Any application whose erasure an information officer approved (UK GDPR Art 17). Not on the schedule:
     /// erasure is asked for, not reached by time.
     ErasedOnRequest,
@@ -51,12 +60,12 @@ pub struct RetentionRule {
 }
 
 /// The schedule, in the order the privacy notice lists it.
-pub const SCHEDULE: [RetentionRule; 5] = [
+pub const SCHEDULE: [RetentionRule; 6] = [
     RetentionRule {
         kind: RecordKind::UnsuccessfulApplication,
         keep: Keep::Months(24),
-        counted_from: "the decision, or the withdrawal",
-        describes: "An unsuccessful, ineligible or withdrawn application",
+        counted_from: "the decision, the withdrawal, or the cycle's conclusion",
+        describes: "An unsuccessful, ineligible or withdrawn application; an application not awarded when its cycle was concluded",
     },
     RetentionRule {
         kind: RecordKind::UnsubmittedDraft,
@@ -69,6 +78,12 @@ pub const SCHEDULE: [RetentionRule; 5] = [
         keep: Keep::Months(24),
         counted_from: "the day it was recorded, even for an award",
         describes: "A record held for immigration purposes",
+    },
+    RetentionRule {
+        kind: RecordKind::InformationRequest,
+        keep: Keep::Months(24),
+        counted_from: "its closing (the response issued, the refusal or the decision)",
+        describes: "An information request (freedom of information, subject access or another right), with its response and letters",
     },
     RetentionRule {
         kind: RecordKind::ApplicantAccount,
@@ -92,6 +107,7 @@ impl RecordKind {
             RecordKind::ImmigrationRecord => "immigration_record",
             RecordKind::ApplicantAccount => "applicant_account",
             RecordKind::Award => "award",
+            RecordKind::InformationRequest => "information_request",
             RecordKind::ErasedOnRequest => "erasure_request",
         }
     }
@@ -103,6 +119,7 @@ impl RecordKind {
             RecordKind::ImmigrationRecord,
             RecordKind::ApplicantAccount,
             RecordKind::Award,
+            RecordKind::InformationRequest,
             RecordKind::ErasedOnRequest,
         ]
         .into_iter()
@@ -125,6 +142,38 @@ impl RecordKind {
             | Status::Selected
             | Status::Reserve => None,
         }
+    }
+}
+
+/// What keeps a stream in the state it is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kept {
+    /// Kept under this rule of the schedule: its clock runs (or, for an award, it is kept for ever).
+    Under(RecordKind),
+    /// Kept while it is live, before any clock starts; `until` says what ends it.
+    WhileLive { until: &'static str },
+}
+
+/// `application_kept`: what keeps an application in each status. Every status the lifecycle reaches has an
+/// answer; the live ones end when the cycle is concluded, by an officer or automatically.
+pub fn application_kept(status: Status) -> Kept {
+    match RecordKind::of_application(status) {
+        Some(kind) => Kept::Under(kind),
+        None => Kept::WhileLive {
+            until: "it is decided, or its cycle is concluded (automatically on 31 December of the cycle's second year)",
+        },
+    }
+}
+
+/// `request_kept`: an information request is kept while it is open, and two years from its closing (the
+/// response issued, or the decision or refusal recorded).
+pub fn request_kept(status: RequestStatus, decided: bool) -> Kept {
+    match status {
+        RequestStatus::Responded => Kept::Under(RecordKind::InformationRequest),
+        _ if decided => Kept::Under(RecordKind::InformationRequest),
+        _ => Kept::WhileLive {
+            until: "it is answered; an open request past its statutory date is flagged on the retention page",
+        },
     }
 }
 
@@ -180,6 +229,7 @@ mod tests {
             RecordKind::UnsubmittedDraft,
             RecordKind::ImmigrationRecord,
             RecordKind::ApplicantAccount,
+            RecordKind::InformationRequest,
         ] {
             assert_eq!(
                 RetentionRule::for_kind(kind).keep,
@@ -222,6 +272,57 @@ mod tests {
         assert_eq!(
             RecordKind::parse("immigration_record"),
             Some(RecordKind::ImmigrationRecord)
+        );
+    }
+
+    #[test]
+    fn every_status_of_an_application_is_kept_under_a_rule_or_while_it_is_live() {
+        for status in Status::ALL {
+            let kept = application_kept(status);
+            let live = matches!(
+                status,
+                Status::Submitted
+                    | Status::Eligible
+                    | Status::UnderReview
+                    | Status::Selected
+                    | Status::Reserve
+            );
+            assert_eq!(
+                matches!(kept, Kept::WhileLive { .. }),
+                live,
+                "{status:?}: {kept:?}"
+            );
+            // Every live status is one a cycle's conclusion ends.
+            assert_eq!(
+                crate::application::aggregate::concluded_with_cycle(status),
+                live,
+                "{status:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_request_is_kept_while_open_and_two_years_from_its_closing() {
+        assert!(matches!(
+            request_kept(RequestStatus::Open, false),
+            Kept::WhileLive { .. }
+        ));
+        assert!(matches!(
+            request_kept(RequestStatus::ClockStopped, false),
+            Kept::WhileLive { .. }
+        ));
+        for (status, decided) in [
+            (RequestStatus::Responded, false),
+            (RequestStatus::Open, true),
+        ] {
+            assert_eq!(
+                request_kept(status, decided),
+                Kept::Under(RecordKind::InformationRequest)
+            );
+        }
+        assert_eq!(
+            RecordKind::parse("information_request"),
+            Some(RecordKind::InformationRequest)
         );
     }
 

@@ -754,6 +754,7 @@ fn any_application_command() -> BoxedStrategy<ApplicationCommand> {
         .prop_map(|changes| C::SaveDraft { changes }),
         2 => Just(C::SubmitApplication),
         1 => Just(C::WithdrawApplication),
+        1 => Just(C::ConcludeWithCycle),
         2 => (some_preferences(), proptest::option::of(some_text())).prop_map(
             |(preferences, reason)| C::SetPreferences {
                 preferences,
@@ -854,7 +855,8 @@ fn whose_job(command: &ApplicationCommand, member: &Actor) -> Actor {
         | C::IssueLetter { .. }
         | C::RecordLetterEmailed { .. }
         | C::RecordLetterEmailFailed { .. }
-        | C::OverrideScreening { .. } => Actor::new(OFFICER, Role::ProgrammeOfficer),
+        | C::OverrideScreening { .. }
+        | C::ConcludeWithCycle => Actor::new(OFFICER, Role::ProgrammeOfficer),
         C::DeclareConflict { .. } | C::ScoreApplication { .. } => member.clone(),
         C::DestroyPersonalData { .. }
         | C::RestrictProcessing { .. }
@@ -1464,6 +1466,10 @@ fn application_step_holds(
             | Ev::LetterEmailed { .. }
             | Ev::LetterEmailFailed { .. }
             | Ev::ScreeningOverridden { .. } => by_role(&[Role::ProgrammeOfficer]),
+            // The retention sweep concludes what nobody concluded, as an information officer.
+            Ev::ConcludedWithCycle { .. } => {
+                by_role(&[Role::ProgrammeOfficer, Role::InformationOfficer])
+            }
             Ev::ConflictDeclared { member_id, .. } | Ev::ApplicationScored { member_id, .. } => {
                 actor.role == Role::CommitteeMember && member_id == &actor.user_id
             }
@@ -1715,7 +1721,8 @@ fn application_step_holds(
                     RecordKind::ErasedOnRequest => true,
                     RecordKind::Award
                     | RecordKind::ImmigrationRecord
-                    | RecordKind::ApplicantAccount => false,
+                    | RecordKind::ApplicantAccount
+                    | RecordKind::InformationRequest => false,
                 };
                 prop_assert!(fits, "{:?} destroyed under {:?}", before.status, rule);
             }
@@ -2471,4 +2478,320 @@ proptest! {
             }
         }
     }
+}
+
+// =========================================================================================================
+// Retention: no stream is kept without a rule.
+// =========================================================================================================
+
+/// The cycles' conclusions, as the application aggregate asks for them: none until the test concludes one.
+/// No cycle has terms (each is open all year).
+#[derive(Default)]
+struct Conclusions(std::sync::Mutex<BTreeMap<CycleName, NaiveDate>>);
+
+impl Conclusions {
+    fn conclude(&self, cycle: &CycleName, on: NaiveDate) {
+        self.0
+            .lock()
+            .expect("the conclusions")
+            .entry(cycle.clone())
+            .or_insert(on);
+    }
+}
+
+#[async_trait]
+impl domain::cycle::CycleTermsSource for Conclusions {
+    async fn terms_of(
+        &self,
+        _cycle: &CycleName,
+    ) -> Result<Option<domain::cycle::CycleTerms>, String> {
+        Ok(None)
+    }
+
+    async fn concluded_on(&self, cycle: &CycleName) -> Result<Option<NaiveDate>, String> {
+        Ok(self.0.lock().expect("the conclusions").get(cycle).copied())
+    }
+}
+
+/// Whether an application's status is still live: no clock of the schedule runs for it yet.
+fn is_live(status: Status) -> bool {
+    matches!(
+        domain::retention::application_kept(status),
+        domain::retention::Kept::WhileLive { .. }
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// Applications carried anywhere in their lifecycle by anyone's commands, information requests and
+    /// immigration records; then every cycle is concluded (as the retention sweep concludes a cycle nobody
+    /// concluded) and each application of it concluded with it; then anything at all is asked again. After
+    /// that every application is an award or falls due under a rule of the schedule, and nothing asked
+    /// brings one back to life. A sweep far enough ahead, destroying each stream under the rule the schedule
+    /// gives it, is accepted for every one, and leaves only awards, what a hold keeps, and requests still
+    /// open (kept while they are answered).
+    #[test]
+    fn once_its_cycle_is_concluded_every_application_falls_due_or_is_an_award(
+        lives in vec(vec(an_application_step(), 0..40), 1..5),
+        afterwards in vec(an_application_step(), 0..12),
+        requests in vec(
+            (proptest::option::weighted(0.9, a_well_formed_log()), vec(a_request_step(), 0..10)),
+            0..3,
+        ),
+        records in vec(vec((a_staff_member_or_anyone(), any_immigration_command(), a_pause()), 0..4), 0..3),
+        held in any::<u8>(),
+    ) {
+        use domain::retention::{Kept, Keep, RetentionRule, application_kept};
+        let runtime = runtime();
+        let conclusions = Arc::new(Conclusions::default());
+        let services = ApplicationServices {
+            staff: Arc::new(StaffList::of_the_programme()),
+            cycles: conclusions.clone(),
+        };
+        let officer = Actor::new(OFFICER, Role::ProgrammeOfficer);
+        let sweep = Actor::new(INFORMATION_OFFICER, Role::InformationOfficer);
+        let mut clock = moment(2026, 1, 5, 9);
+
+        // The applications, each taken somewhere by its steps.
+        let mut applications: Vec<Journal<Application>> = Vec::new();
+        for steps in &lives {
+            let mut journal: Journal<Application> = Journal::new();
+            for step in steps {
+                let (actor, command, pause) = step.command(&journal.live);
+                clock += pause;
+                let _ = journal.issue(&runtime, Authored::new(actor, clock, command), &services)?;
+            }
+            applications.push(journal);
+        }
+        // Before its cycle is concluded, an application is not concluded with it.
+        for journal in &mut applications {
+            let (_, result, _) = journal.issue(
+                &runtime,
+                Authored::new(officer.clone(), clock, ApplicationCommand::ConcludeWithCycle),
+                &services,
+            )?;
+            prop_assert!(result.is_err(), "concluded before its cycle was");
+        }
+
+        // Every cycle is concluded, on its automatic day (those no application is in yet too: an application
+        // started afterwards is refused), and each application with it.
+        for name in ["2026-27", "2027-28"] {
+            let cycle = CycleName::parse(name).expect("a cycle");
+            conclusions.conclude(&cycle, domain::cycle::automatic_conclusion_day(&cycle));
+        }
+        for journal in &mut applications {
+            let Some(cycle) = journal.live.cycle.clone() else { continue };
+            let on = domain::cycle::automatic_conclusion_day(&cycle);
+            conclusions.conclude(&cycle, on);
+            let before = journal.live.status;
+            let (_, result, events) = journal.issue(
+                &runtime,
+                Authored::new(sweep.clone(), clock, ApplicationCommand::ConcludeWithCycle),
+                &services,
+            )?;
+            if journal.live.destroyed {
+                prop_assert_eq!(result, Err(ApplicationError::Destroyed));
+                continue;
+            }
+            prop_assert!(result.is_ok(), "{:?}: {:?}", before, result);
+            // Exactly the live statuses end, as unsuccessful from the day of the conclusion.
+            prop_assert_eq!(events.is_empty(), !is_live(before), "{:?}", before);
+            for event in &events {
+                prop_assert_eq!(
+                    event,
+                    &ApplicationEvent::ConcludedWithCycle { on, previous_status: before }
+                );
+            }
+            prop_assert!(!is_live(journal.live.status), "{:?} left live", journal.live.status);
+        }
+
+        // Whatever is asked afterwards, nothing of a concluded cycle comes back to life.
+        for journal in &mut applications {
+            for step in &afterwards {
+                let (actor, command, pause) = step.command(&journal.live);
+                clock += pause;
+                let (before, result, _) =
+                    journal.issue(&runtime, Authored::new(actor, clock, command.clone()), &services)?;
+                if before.status != Status::NotStarted
+                    && domain::application::aggregate::ends_with_the_cycle(&command)
+                {
+                    prop_assert!(result.is_err(), "{:?} accepted in a concluded cycle", command);
+                }
+                // (A destroyed application is gone, whatever status it was left at.)
+                if before.status != Status::NotStarted && !journal.live.destroyed {
+                    prop_assert!(
+                        !is_live(journal.live.status),
+                        "{:?} brought {:?} back to {:?}",
+                        command,
+                        before.status,
+                        journal.live.status
+                    );
+                }
+            }
+        }
+
+        // The information requests and immigration records.
+        let mut desk: Vec<Journal<InformationRequest>> = Vec::new();
+        for (logged, steps) in &requests {
+            let mut journal: Journal<InformationRequest> = Journal::new();
+            let first = logged.clone().map(|command| (sweep.clone(), command, Duration::zero(), None));
+            for (actor, command, pause, days_before) in first.into_iter().chain(steps.iter().cloned()) {
+                clock += pause;
+                let command = dated(command, clock.date_naive(), days_before);
+                let _ = journal.issue(&runtime, Authored::new(actor, clock, command), &())?;
+            }
+            desk.push(journal);
+        }
+        let mut kept_records: Vec<Journal<ImmigrationRecord>> = Vec::new();
+        for steps in &records {
+            let mut journal: Journal<ImmigrationRecord> = Journal::new();
+            for (actor, command, pause) in steps {
+                clock += *pause;
+                let _ = journal.issue(&runtime, Authored::new(actor.clone(), clock, command.clone()), &())?;
+            }
+            kept_records.push(journal);
+        }
+
+        // A sweep far ahead: each stream destroyed under the rule the schedule gives it, but what a hold
+        // keeps (the bits of `held` pick the held applications).
+        let far = day(2040, 1, 1);
+        for (i, journal) in applications.iter_mut().enumerate() {
+            let status = journal.live.status;
+            if status == Status::NotStarted || journal.live.destroyed || held & (1 << i) != 0 {
+                continue;
+            }
+            let Kept::Under(rule) = application_kept(status) else {
+                return Err(TestCaseError::fail(format!("{status:?} kept while live after its cycle was concluded")));
+            };
+            if RetentionRule::for_kind(rule).keep == Keep::Forever {
+                prop_assert!(matches!(status, Status::Awarded | Status::Alumni), "{:?} kept for ever", status);
+                continue;
+            }
+            let command = ApplicationCommand::DestroyPersonalData { rule, destroyed_on: far };
+            let (_, result, _) =
+                journal.issue(&runtime, Authored::new(sweep.clone(), clock, command), &services)?;
+            prop_assert!(result.is_ok(), "{:?} under {:?}: {:?}", status, rule, result);
+        }
+        for journal in &mut desk {
+            if journal.live.kind.is_none() || journal.live.destroyed {
+                continue;
+            }
+            match journal.live.kept() {
+                Kept::WhileLive { .. } => {
+                    let open = journal.live.status != RequestStatus::Responded;
+                    prop_assert!(open && journal.live.decided.is_none(), "{:?}", journal.live);
+                }
+                Kept::Under(rule) => {
+                    prop_assert_eq!(rule, RecordKind::InformationRequest);
+                    let command = RequestCommand::DestroyPersonalData { destroyed_on: far };
+                    let (_, result, _) =
+                        journal.issue(&runtime, Authored::new(sweep.clone(), clock, command), &())?;
+                    prop_assert!(result.is_ok(), "{:?}", result);
+                    prop_assert!(journal.live.destroyed);
+                }
+            }
+        }
+        for journal in &mut kept_records {
+            if journal.live.application_id.is_none() || journal.live.destroyed {
+                continue;
+            }
+            let command = ImmigrationCommand::DestroyPersonalData { destroyed_on: far };
+            let (_, result, _) =
+                journal.issue(&runtime, Authored::new(sweep.clone(), clock, command), &())?;
+            prop_assert!(result.is_ok(), "{:?}", result);
+        }
+
+        // What is left: awards, what a hold keeps, requests still open; nothing else.
+        for (i, journal) in applications.iter().enumerate() {
+            let a = &journal.live;
+            prop_assert!(
+                a.status == Status::NotStarted
+                    || a.destroyed
+                    || held & (1 << i) != 0
+                    || matches!(a.status, Status::Awarded | Status::Alumni),
+                "{:?} left after the sweep",
+                a.status
+            );
+        }
+        for journal in &desk {
+            let r = &journal.live;
+            let open = matches!(r.kept(), Kept::WhileLive { .. });
+            prop_assert!(r.kind.is_none() || r.destroyed || open, "a closed request left: {:?}", r);
+        }
+        for journal in &kept_records {
+            prop_assert!(journal.live.application_id.is_none() || journal.live.destroyed);
+        }
+    }
+}
+
+/// The property above is not idle: straight-on applications reach every corner it speaks of — a live
+/// application concluded, an award kept — on the way.
+#[test]
+fn a_concluded_cycle_ends_a_selected_application_that_was_never_awarded() {
+    let runtime = runtime();
+    let conclusions = Arc::new(Conclusions::default());
+    let services = ApplicationServices {
+        staff: Arc::new(StaffList::of_the_programme()),
+        cycles: conclusions.clone(),
+    };
+    let mut choices = straight_on();
+    choices.cycle = CycleName::parse("2026-27").expect("a cycle");
+    let mut journal: Journal<Application> = Journal::new();
+    let mut clock = moment(2026, 1, 5, 9);
+    while journal.live.status != Status::Selected {
+        let (actor, command) = choices.next(&journal.live);
+        clock += Duration::hours(30);
+        let (_, result, _) = journal
+            .issue(&runtime, Authored::new(actor, clock, command), &services)
+            .expect("every check holds");
+        assert_eq!(result, Ok(()));
+    }
+    let officer = Actor::new(OFFICER, Role::ProgrammeOfficer);
+    conclusions.conclude(&choices.cycle, day(2027, 6, 30));
+    let award = ApplicationCommand::MakeAward {
+        terms: choices.terms.clone(),
+        joint_sponsor_id: None,
+    };
+    let (_, refused, _) = journal
+        .issue(
+            &runtime,
+            Authored::new(officer.clone(), clock, award.clone()),
+            &services,
+        )
+        .expect("every check holds");
+    assert!(
+        matches!(refused, Err(ApplicationError::CycleConcluded { .. })),
+        "{refused:?}"
+    );
+    let (_, result, events) = journal
+        .issue(
+            &runtime,
+            Authored::new(
+                officer.clone(),
+                clock,
+                ApplicationCommand::ConcludeWithCycle,
+            ),
+            &services,
+        )
+        .expect("every check holds");
+    assert_eq!(result, Ok(()));
+    assert_eq!(
+        events,
+        vec![ApplicationEvent::ConcludedWithCycle {
+            on: day(2027, 6, 30),
+            previous_status: Status::Selected
+        }]
+    );
+    assert_eq!(journal.live.status, Status::Unsuccessful);
+    // Concluding again records nothing.
+    let (_, again, events) = journal
+        .issue(
+            &runtime,
+            Authored::new(officer, clock, ApplicationCommand::ConcludeWithCycle),
+            &services,
+        )
+        .expect("every check holds");
+    assert_eq!(again, Ok(()));
+    assert!(events.is_empty());
 }

@@ -53,6 +53,10 @@ pub struct ApplicationView {
     /// The rules of the cycle's screening programme officers waived, oldest first.
     #[serde(default)]
     pub screening_overrides: Vec<ScreeningOverrideView>,
+    /// The cycle was concluded while the application was still undecided, a reserve or selected without an
+    /// award: it is unsuccessful from that day.
+    #[serde(default)]
+    pub concluded_with_cycle: Option<ConclusionView>,
     /// The sequence number of the last event folded in.
     pub version: i64,
 }
@@ -205,6 +209,17 @@ pub struct DecisionView {
     pub decided_at: DateTime<Utc>,
 }
 
+/// How the cycle's conclusion ended an application.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConclusionView {
+    /// The day the cycle was concluded: the application's two years of retention run from it.
+    pub on: NaiveDate,
+    /// Where the application stood then (submitted, eligible, under review, selected or reserve).
+    pub previous_status: Status,
+    pub concluded_by: String,
+    pub concluded_at: DateTime<Utc>,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AwardView {
     pub terms: Option<AwardTerms>,
@@ -255,6 +270,7 @@ impl ApplicationView {
             restriction: None,
             letters: Vec::new(),
             screening_overrides: Vec::new(),
+            concluded_with_cycle: None,
             version: event.sequence,
         }
     }
@@ -373,6 +389,18 @@ impl ApplicationView {
                     reserve_position: *reserve_position,
                     decided_by: by,
                     decided_at: at,
+                });
+            }
+            ApplicationEvent::ConcludedWithCycle {
+                on,
+                previous_status,
+            } => {
+                self.status = Status::Unsuccessful;
+                self.concluded_with_cycle = Some(ConclusionView {
+                    on: *on,
+                    previous_status: *previous_status,
+                    concluded_by: by,
+                    concluded_at: at,
                 });
             }
             ApplicationEvent::AwardMade {

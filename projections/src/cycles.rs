@@ -1,7 +1,7 @@
 //! The terms of the application cycles, as the commands and the screens read them.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sqlx::Row;
 
@@ -38,13 +38,82 @@ pub(crate) async fn project(
                 .await?
                 .rows_affected());
         }
+        CycleEvent::CycleConcluded {
+            cycle,
+            on,
+            automatic,
+        } => {
+            const SQL: &str = "INSERT INTO cycle_conclusions (name, concluded_on, automatic, concluded_at, concluded_by) \
+                               VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING";
+            on_conn!(conn, c => sqlx::query(SQL)
+                .bind(cycle.as_str())
+                .bind(on)
+                .bind(automatic)
+                .bind(event.metadata.at)
+                .bind(&event.metadata.actor_id)
+                .execute(&mut *c)
+                .await?
+                .rows_affected());
+        }
     }
     Ok(())
 }
 
 pub(crate) async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
-    on_conn!(conn, c => sqlx::query("DELETE FROM cycles").execute(&mut *c).await?.rows_affected());
+    on_conn!(conn, c => {
+        sqlx::query("DELETE FROM cycle_conclusions").execute(&mut *c).await?;
+        sqlx::query("DELETE FROM cycles").execute(&mut *c).await?.rows_affected()
+    });
     Ok(())
+}
+
+/// A cycle's conclusion: when, whether automatic, and by whom.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Conclusion {
+    pub cycle: String,
+    pub concluded_on: NaiveDate,
+    pub automatic: bool,
+    pub concluded_at: DateTime<Utc>,
+    pub concluded_by: String,
+}
+
+fn conclusion_from<R: Row>(row: &R) -> Result<Conclusion, sqlx::Error>
+where
+    for<'r> &'r str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> bool: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> NaiveDate: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> DateTime<Utc>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(Conclusion {
+        cycle: row.try_get("name")?,
+        concluded_on: row.try_get("concluded_on")?,
+        automatic: row.try_get("automatic")?,
+        concluded_at: row.try_get("concluded_at")?,
+        concluded_by: row.try_get("concluded_by")?,
+    })
+}
+
+/// The cycle's conclusion, if it was concluded.
+pub async fn conclusion(db: &Db, cycle: &str) -> Result<Option<Conclusion>, sqlx::Error> {
+    const SQL: &str = "SELECT name, concluded_on, automatic, concluded_at, concluded_by \
+                       FROM cycle_conclusions WHERE name = $1";
+    on_pool!(db, p => sqlx::query(SQL).bind(cycle).fetch_optional(p).await?
+        .map(|row| conclusion_from(&row)).transpose())
+}
+
+/// Every concluded cycle, the latest first.
+pub async fn conclusions(db: &Db) -> Result<Vec<Conclusion>, sqlx::Error> {
+    const SQL: &str = "SELECT name, concluded_on, automatic, concluded_at, concluded_by \
+                       FROM cycle_conclusions ORDER BY name DESC";
+    on_pool!(db, p => sqlx::query(SQL).fetch_all(p).await?.iter().map(conclusion_from).collect())
+}
+
+/// Every cycle the store knows of: those with terms, those concluded and those with applications.
+pub async fn known(db: &Db) -> Result<Vec<String>, sqlx::Error> {
+    const SQL: &str = "SELECT name FROM cycles UNION SELECT name FROM cycle_conclusions \
+                       UNION SELECT DISTINCT cycle FROM case_list ORDER BY 1";
+    on_pool!(db, p => sqlx::query_scalar(SQL).fetch_all(p).await)
 }
 
 fn from_row<R: Row>(row: &R) -> Result<CycleView, sqlx::Error>
@@ -99,6 +168,13 @@ impl CycleTermsSource for CycleCalendar {
         find(&self.db, cycle.as_str())
             .await
             .map(|view| view.map(|view| view.terms))
+            .map_err(|error| error.to_string())
+    }
+
+    async fn concluded_on(&self, cycle: &CycleName) -> Result<Option<NaiveDate>, String> {
+        conclusion(&self.db, cycle.as_str())
+            .await
+            .map(|found| found.map(|c| c.concluded_on))
             .map_err(|error| error.to_string())
     }
 }

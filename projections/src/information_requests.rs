@@ -11,6 +11,8 @@ use domain::request::{
     RequestKind, Requester, deadlines,
 };
 
+use domain::retention::{RecordKind, RetentionRule};
+
 use crate::{Conn, Db, ProjectionError, RecordedEvent, on_conn, on_pool};
 
 /// The decision on an erasure request.
@@ -106,6 +108,33 @@ impl RequestView {
             || self.refusal.is_some()
     }
 
+    /// The day the request closed: its response issued or, failing that, its decision (or refusal) recorded.
+    pub fn closed_on(&self) -> Option<NaiveDate> {
+        self.responded_on.or_else(|| {
+            [
+                self.erasure.as_ref().map(|d| d.decided_at),
+                self.rectification.as_ref().map(|d| d.decided_at),
+                self.restriction.as_ref().map(|d| d.decided_at),
+                self.objection.as_ref().map(|d| d.decided_at),
+                self.refusal.as_ref().map(|d| d.decided_at),
+            ]
+            .into_iter()
+            .flatten()
+            .min()
+            .map(|at| at.date_naive())
+        })
+    }
+
+    /// When the request falls due under the retention schedule: two years after it closed; never while it
+    /// is open.
+    pub fn due(&self) -> Option<(RecordKind, NaiveDate)> {
+        let rule = RecordKind::InformationRequest;
+        let closed_on = self.closed_on()?;
+        RetentionRule::for_kind(rule)
+            .falls_due(closed_on)
+            .map(|due| (rule, due))
+    }
+
     pub fn clock_stopped(&self) -> bool {
         self.stops
             .last()
@@ -140,14 +169,34 @@ pub(crate) async fn project(
     event: &RecordedEvent,
     payload: &RequestEvent,
 ) -> Result<(), ProjectionError> {
+    if let RequestEvent::PersonalDataDestroyed { rule, destroyed_on } = payload {
+        // The request leaves the desk (its requester, words and response were personal data); the fact
+        // that it existed and was destroyed stays in the list of destroyed streams.
+        forget(conn, &event.aggregate_id).await?;
+        return crate::retention::project_destroyed(conn, event, *rule, *destroyed_on).await;
+    }
     let before = match payload {
         RequestEvent::RequestLogged { .. } => None,
         _ => load_in(conn, &event.aggregate_id).await?,
     };
+    let due_before = before.as_ref().and_then(RequestView::due);
     match fold(before, event, payload) {
-        Some(view) => save_many(conn, &[&view]).await,
+        Some(view) => {
+            save_many(conn, &[&view]).await?;
+            let due = view.due();
+            if due != due_before {
+                crate::retention::schedule_stream(conn, event, due).await?;
+            }
+            Ok(())
+        }
         None => Ok(()),
     }
+}
+
+async fn forget(conn: &mut Conn<'_>, id: &str) -> Result<(), ProjectionError> {
+    on_conn!(conn, c => sqlx::query("DELETE FROM information_requests WHERE id = $1")
+        .bind(id).execute(&mut *c).await?.rows_affected());
+    Ok(())
 }
 
 /// The request's view after `event`, given the view before it (`None`: not logged yet). A request whose
@@ -295,6 +344,7 @@ pub(crate) fn fold(
             view.responded_on = Some(*issued_on);
             view.response = response.known().cloned();
         }
+        RequestEvent::PersonalDataDestroyed { .. } => return None,
     }
     Some(view)
 }

@@ -49,10 +49,7 @@ pub async fn write_folded(conn: &mut Conn<'_>, batch: &FoldedBatch) -> Result<()
     match batch {
         FoldedBatch::Applications(streams) => write_application_streams(conn, streams).await,
         FoldedBatch::ImmigrationRecords(streams) => write_immigration_streams(conn, streams).await,
-        FoldedBatch::Requests(streams) => {
-            let views: Vec<&RequestView> = streams.iter().filter_map(|s| s.view.as_ref()).collect();
-            information_requests::save_many(conn, &views).await
-        }
+        FoldedBatch::Requests(streams) => write_request_streams(conn, streams).await,
     }
 }
 
@@ -259,6 +256,23 @@ async fn write_immigration_streams(
 pub struct RequestStream {
     id: String,
     view: Option<RequestView>,
+    destroyed: Option<Destruction>,
+}
+
+/// Writes folded request streams into emptied views: the desk, the schedule and destructions.
+async fn write_request_streams(
+    conn: &mut Conn<'_>,
+    streams: &[RequestStream],
+) -> Result<(), ProjectionError> {
+    let views: Vec<&RequestView> = streams.iter().filter_map(|s| s.view.as_ref()).collect();
+    information_requests::save_many(conn, &views).await?;
+    let due: Vec<_> = views
+        .iter()
+        .filter_map(|view| view.due().map(|(rule, on)| (view.id.as_str(), rule, on)))
+        .collect();
+    retention::schedule_many(conn, RequestStream::TYPE, &due).await?;
+    let destroyed = streams.iter().map(|s| (s.id.as_str(), s.destroyed));
+    record_destructions(conn, RequestStream::TYPE, destroyed).await
 }
 
 impl FoldedStream for RequestStream {
@@ -268,6 +282,7 @@ impl FoldedStream for RequestStream {
         Self {
             id: id.to_owned(),
             view: None,
+            destroyed: None,
         }
     }
 
@@ -281,6 +296,10 @@ impl FoldedStream for RequestStream {
 
     fn apply(&mut self, event: &RecordedEvent) -> Result<(), ProjectionError> {
         let payload = RequestEvent::deserialize(&event.payload)?;
+        if let RequestEvent::PersonalDataDestroyed { rule, destroyed_on } = payload {
+            self.destroyed
+                .get_or_insert((rule, destroyed_on, event.metadata.at));
+        }
         self.view = information_requests::fold(self.view.take(), event, &payload);
         Ok(())
     }

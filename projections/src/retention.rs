@@ -42,17 +42,26 @@ pub struct Hold {
     pub placed_at: DateTime<Utc>,
 }
 
-/// The day the application's clock started, under the rule its status puts it under.
+/// The day the application's clock started, under the rule its status puts it under: the last change of a
+/// draft, the refusal of eligibility, the cycle's conclusion or the decision, the withdrawal. A status under
+/// a rule always has a day: where the event that set it is missing from the view (never, in a view built
+/// from the log), the last change counts.
 fn application_clock(view: &ApplicationView) -> Option<(RecordKind, NaiveDate)> {
     let rule = RecordKind::of_application(view.status)?;
     let from = match view.status {
-        Status::Draft => Some(view.updated_at),
-        Status::Ineligible => view.eligibility.as_ref().map(|e| e.determined_at),
-        Status::Unsuccessful => view.decision.as_ref().map(|d| d.decided_at),
-        Status::Withdrawn => view.withdrawn_at,
+        Status::Draft => Some(view.updated_at.date_naive()),
+        Status::Ineligible => view
+            .eligibility
+            .as_ref()
+            .map(|e| e.determined_at.date_naive()),
+        Status::Unsuccessful => match &view.concluded_with_cycle {
+            Some(conclusion) => Some(conclusion.on),
+            None => view.decision.as_ref().map(|d| d.decided_at.date_naive()),
+        },
+        Status::Withdrawn => view.withdrawn_at.map(|at| at.date_naive()),
         _ => None,
-    }?;
-    Some((rule, from.date_naive()))
+    };
+    Some((rule, from.unwrap_or(view.updated_at.date_naive())))
 }
 
 async fn schedule(
@@ -156,6 +165,15 @@ pub(crate) fn immigration_record_due(
     RetentionRule::for_kind(rule)
         .falls_due(recorded_at.date_naive())
         .map(|due| (rule, due))
+}
+
+/// Puts a stream on the schedule (or takes it off, with `None`) as its latest event leaves it.
+pub(crate) async fn schedule_stream(
+    conn: &mut Conn<'_>,
+    event: &RecordedEvent,
+    due: Option<(RecordKind, NaiveDate)>,
+) -> Result<(), ProjectionError> {
+    schedule(conn, &event.aggregate_type, &event.aggregate_id, due).await
 }
 
 /// A destroyed stream leaves the schedule and enters the list of destroyed streams.

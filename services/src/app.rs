@@ -170,9 +170,10 @@ impl AppState {
         execute(&self.metrics, &self.requests, id, by, command).await
     }
 
-    /// Sets a cycle's terms; the stream is the cycle's name.
+    /// Sets a cycle's terms, or concludes it; the stream is the cycle's name.
     pub async fn execute_cycle(&self, by: &Actor, command: CycleCommand) -> Result<(), ApiError> {
-        let CycleCommand::SetTerms { cycle, .. } = &command;
+        let (CycleCommand::SetTerms { cycle, .. } | CycleCommand::Conclude { cycle, .. }) =
+            &command;
         let id = cycle.to_string();
         execute(&self.metrics, &self.cycles, &id, by, command).await
     }

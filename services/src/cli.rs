@@ -427,6 +427,23 @@ async fn sweep_from_the_command_line(
     } else {
         "destroyed"
     };
+    for cycle in &report.concluded {
+        let how = if cycle.automatic {
+            "concluded automatically"
+        } else {
+            "already concluded"
+        };
+        let made = if dry_run { "would make" } else { "made" };
+        out!(
+            "cycle {} {how} on {}: {made} {} applications unsuccessful",
+            cycle.cycle,
+            cycle.concluded_on,
+            cycle.concluded
+        );
+        for (id, code) in &cycle.not_concluded {
+            out!("could not conclude Application {id} ({code}): the next sweep tries again");
+        }
+    }
     for line in &report.reapplied {
         out!(
             "re-destroyed {} {} ({}), from the ledger",

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod backup;
 pub mod bench;
 pub mod cli;
+pub mod conclusion;
 pub mod config;
 pub mod crypto;
 pub mod demo;

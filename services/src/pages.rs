@@ -229,10 +229,12 @@ impl From<ApiError> for PageError {
             StatusCode::FORBIDDEN => PageError::Forbidden,
             StatusCode::SERVICE_UNAVAILABLE => PageError::Unavailable,
             StatusCode::UNAUTHORIZED => PageError::SignIn { next: "/".into() },
-            StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY => PageError::Refused {
-                status: error.status,
-                message: error.message,
-            },
+            StatusCode::CONFLICT | StatusCode::UNPROCESSABLE_ENTITY | StatusCode::GONE => {
+                PageError::Refused {
+                    status: error.status,
+                    message: error.message,
+                }
+            }
             _ => PageError::Internal,
         }
     }

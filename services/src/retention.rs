@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use domain::application::ApplicationCommand;
 use domain::immigration::ImmigrationCommand;
+use domain::request::RequestCommand;
 use domain::retention::RecordKind;
 use domain::{Actor, Role};
 use projections::Db;
@@ -107,6 +108,9 @@ pub struct SweepReport {
     pub dry_run: bool,
     pub destroyed: Vec<SweepLine>,
     pub held: Vec<SweepLine>,
+    /// Cycles concluded first (automatically, on 31 December of their second year), or concluded before and
+    /// left with an application still live.
+    pub concluded: Vec<crate::conclusion::SweptConclusion>,
     /// Streams destroyed again from the ledger (after a restore).
     pub reapplied: Vec<LedgerLine>,
     pub next_due: Option<NaiveDate>,
@@ -150,6 +154,14 @@ async fn destroy(state: &AppState, record: &DueRecord, as_of: NaiveDate) -> anyh
             };
             state
                 .execute_immigration(&record.aggregate_id, &actor, command)
+                .await
+        }
+        "InformationRequest" => {
+            let command = RequestCommand::DestroyPersonalData {
+                destroyed_on: as_of,
+            };
+            state
+                .execute_request(&record.aggregate_id, &actor, command)
                 .await
         }
         other => anyhow::bail!("the retention schedule names a stream of unknown type {other}"),
@@ -280,6 +292,10 @@ async fn sweep_due(
     if !dry_run {
         report.reapplied = reapply_ledger(state, ledger).await?;
     }
+    report.concluded =
+        crate::conclusion::conclude_due_cycles(state, &sweep_actor(), as_of, dry_run)
+            .await
+            .map_err(|error| anyhow::anyhow!("cycles could not be concluded: {}", error.message))?;
     let mut holds: BTreeMap<(String, String), String> = retention::holds(&state.db)
         .await?
         .into_iter()
@@ -293,6 +309,22 @@ async fn sweep_due(
         }
         None => retention::due_by(&state.db, as_of).await?,
     };
+    // A dry run concludes nothing, so it counts what its conclusions would put on the schedule, due by then.
+    let mut due = due;
+    if dry_run {
+        for conclusion in &report.concluded {
+            for (id, due_on) in &conclusion.would_fall_due {
+                if *due_on <= as_of && !due.iter().any(|d| &d.aggregate_id == id) {
+                    due.push(DueRecord {
+                        aggregate_type: "Application".to_string(),
+                        aggregate_id: id.clone(),
+                        rule: RecordKind::UnsuccessfulApplication,
+                        due_on: *due_on,
+                    });
+                }
+            }
+        }
+    }
     let total = due.len();
     for (done, record) in due.iter().enumerate() {
         let line = SweepLine {

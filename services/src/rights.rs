@@ -24,7 +24,7 @@ use domain::request::{
 };
 use projections::Db;
 use projections::application_view::{self, ApplicationView};
-use projections::information_requests::{self, RequestView};
+use projections::information_requests::RequestView;
 
 use crate::accounts;
 use crate::app::AppState;
@@ -66,9 +66,7 @@ async fn open_request(
     id: &str,
     expected: RequestKind,
 ) -> Result<RequestView, ApiError> {
-    let view = information_requests::find(&state.db, id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    let view = crate::http::requests::found(state, id).await?;
     if view.kind != expected {
         return Err(RequestError::WrongKind {
             expected: expected.in_words(),

@@ -554,6 +554,7 @@ const WITHDRAWN: &str = "01938a00-0000-7000-8000-00000000a002";
 const SAR: &str = "01938a00-0000-7000-8000-00000000c001";
 const SCREENED: &str = "01938a00-0000-7000-8000-00000000a003";
 const RESERVE: &str = "01938a00-0000-7000-8000-00000000a004";
+const CONCLUDED: &str = "01938a00-0000-7000-8000-00000000a005";
 const MAILER: &str = "mailer";
 
 struct Example {
@@ -827,6 +828,44 @@ fn examples() -> Vec<Example> {
         request("restriction", 5, vec![
             (INFORMATION, Role::InformationOfficer, json!({"RestrictionDecided": {"restricted": true, "reason": personal(json!("Accuracy contested."))}})),
         ]),
+        Example {
+            name: "application-concluded-with-cycle".to_string(),
+            about: "an application under review when its cycle was concluded: unsuccessful from that day".to_string(),
+            aggregate_type: Application::TYPE,
+            aggregate_id: CONCLUDED.to_string(),
+            events: vec![
+                (OTHER_APPLICANT, Role::Applicant, json!({"ApplicationStarted": {"cycle": "2025-26", "applicant_id": OTHER_APPLICANT}})),
+                (OTHER_APPLICANT, Role::Applicant, json!({"DraftSaved": {"sections": sections, "changes": personal(form.clone())}})),
+                (OTHER_APPLICANT, Role::Applicant, json!({"ApplicationSubmitted": {"submitted_at": "2025-11-01T12:00:00Z"}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"EligibilityDetermined": {"eligible": true, "reason": personal(json!("Meets every criterion."))}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"CommitteeMemberAssigned": {"member_id": MEMBER}})),
+                (SYSTEM, Role::InformationOfficer, json!({"ConcludedWithCycle": {"on": "2026-12-31", "previous_status": "under_review"}})),
+            ],
+        },
+        Example {
+            name: "cycle-concluded".to_string(),
+            about: "a cycle concluded automatically by the retention sweep on 31 December of its second year".to_string(),
+            aggregate_type: Cycle::TYPE,
+            aggregate_id: "2025-26".to_string(),
+            events: vec![(SYSTEM, Role::InformationOfficer, json!({"CycleConcluded": {"cycle": "2025-26", "on": "2026-12-31", "automatic": true}}))],
+        },
+        Example {
+            name: "request-sar-destroyed".to_string(),
+            about: "a subject access request answered, then destroyed two years after it closed: its key is gone".to_string(),
+            aggregate_type: InformationRequest::TYPE,
+            aggregate_id: "01938a00-0000-7000-8000-00000000c007".to_string(),
+            events: vec![
+                (INFORMATION, Role::InformationOfficer, json!({"RequestLogged": {
+                    "kind": "sar",
+                    "received_on": "2024-03-04",
+                    "requester": personal(json!({"name": "Corpus Example Requester", "email": "requester@example.test"})),
+                    "subject_email": personal(json!("scholar@example.test")),
+                    "description": personal(json!("Every record held about me.")),
+                }})),
+                (INFORMATION, Role::InformationOfficer, json!({"ResponseIssued": {"issued_on": "2024-03-20", "response": personal(json!({"letter": "An example response."}))}})),
+                (SYSTEM, Role::InformationOfficer, json!({"PersonalDataDestroyed": {"rule": "information_request", "destroyed_on": "2026-03-20"}})),
+            ],
+        },
         request("objection", 6, vec![
             (INFORMATION, Role::InformationOfficer, json!({"ObjectionDecided": {"upheld": true, "uses": ["alumni_book"], "reason": personal(json!("Upheld."))}})),
         ]),

@@ -12,6 +12,7 @@ mod browser;
 mod bulk_assignment;
 mod calendar;
 mod cli;
+mod conclusion;
 mod configuration;
 mod conflicts;
 mod crash;

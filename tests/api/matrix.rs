@@ -308,6 +308,10 @@ fn routes() -> Vec<Route> {
         route(M::POST, "/api/cycles/{cycle}/assignments", Case::None)
             .body(json!({"members_per_application": 2, "dry_run": true}))
             .allow(&[Officer], 200),
+        // Concluded as of today (the body's day left out), once the other calls on the cycle are done.
+        route(M::POST, "/api/cycles/{cycle}/conclude", Case::None)
+            .body(json!({}))
+            .allow(&[Officer], 200),
         // Sharing
         route(M::POST, "/api/recipients", Case::None)
             .body(json!({"name": "Test Mission", "kind": "british_mission", "country": "Kenya"}))

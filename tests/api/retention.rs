@@ -26,7 +26,7 @@ on_both_stores!(
     unsuccessful_ineligible_and_withdrawn_applications_are_destroyed_two_years_after_the_decision,
     awards_and_alumni_are_never_destroyed,
     an_immigration_record_is_destroyed_two_years_after_it_was_recorded_while_the_award_stays,
-    applications_still_being_decided_are_not_on_the_schedule,
+    applications_still_being_decided_are_kept_until_their_cycle_is_concluded,
     a_hold_keeps_a_due_application_until_an_information_officer_lifts_it,
     an_applicant_account_with_no_kept_application_is_destroyed_two_years_after_its_last_sign_in,
     a_dry_run_destroys_nothing_and_a_second_sweep_destroys_nothing_more,
@@ -662,7 +662,7 @@ async fn an_immigration_record_is_destroyed_two_years_after_it_was_recorded_whil
     );
 }
 
-async fn applications_still_being_decided_are_not_on_the_schedule(app: TestApp) {
+async fn applications_still_being_decided_are_kept_until_their_cycle_is_concluded(app: TestApp) {
     let officer = app.staff(Role::ProgrammeOfficer).await;
     let member = app.staff(Role::CommitteeMember).await;
     let information = app.staff(Role::InformationOfficer).await;
@@ -682,12 +682,43 @@ async fn applications_still_being_decided_are_not_on_the_schedule(app: TestApp) 
             );
         }
     }
-    let ten_years_on = today().checked_add_months(Months::new(120)).unwrap();
-    let report = Sweeper::new().sweep(&app, ten_years_on).await;
+    // Up to the day before the cycle's automatic conclusion (31 December of its second year) nothing of
+    // them is due, however far ahead the sweep looks.
+    let conclusion = NaiveDate::from_ymd_opt(2027, 12, 31).unwrap();
+    let sweeper = Sweeper::new();
+    let report = sweeper.sweep(&app, day_before(conclusion)).await;
     assert!(report.destroyed.is_empty(), "{report:?}");
+    assert!(report.concluded.is_empty(), "{report:?}");
     for (what, id) in &cases {
         let view = still_there(&app, id, &officer, "Test Applicant Marker").await;
         assert_eq!(view["status"], *what, "{view}");
+    }
+    // From that day the cycle is concluded and each of them is unsuccessful, due two years on.
+    let report = sweeper.sweep(&app, conclusion).await;
+    assert_eq!(report.concluded.len(), 1, "{report:?}");
+    assert_eq!(report.concluded[0].concluded, cases.len(), "{report:?}");
+    assert!(report.destroyed.is_empty(), "{report:?}");
+    let schedule = overview(&app, &information).await;
+    let two_years_on = NaiveDate::from_ymd_opt(2029, 12, 31).unwrap();
+    for (what, id) in &cases {
+        let view = still_there(&app, id, &officer, "Test Applicant Marker").await;
+        assert_eq!(view["status"], "unsuccessful", "{view}");
+        assert_eq!(
+            view["concluded_with_cycle"],
+            json!({"on": "2027-12-31", "previous_status": what}),
+            "{view}"
+        );
+        let entry = entry(&schedule, "upcoming", "Application", id).unwrap_or_else(|| {
+            panic!("a concluded {what} application is on the schedule: {schedule}")
+        });
+        assert_eq!(entry["due_on"], two_years_on.to_string());
+    }
+    // Ten years on, none of them is left.
+    let ten_years_on = today().checked_add_months(Months::new(120)).unwrap();
+    let report = sweeper.sweep(&app, ten_years_on).await;
+    assert!(report.destroyed.len() >= cases.len(), "{report:?}");
+    for (_, id) in &cases {
+        gone(app.get(&at(id, ""), &officer).await, "after the sweep");
     }
 }
 
@@ -1808,12 +1839,15 @@ async fn the_sweep_command_prints_each_record_and_a_summary_and_a_second_run_des
     let dir = tempfile::tempdir().unwrap();
     let due = due();
 
+    // The sweep first concludes the cycle nobody concluded, once 31 December of its second year has come.
     let output = etp_sweep(&app, dir.path(), &["--as-of", &day_before(due).to_string()]);
     assert_eq!(
         stdout_lines(&output),
-        [format!(
-            "destroyed 0, held 0, re-destroyed from the ledger 0, next due {due}"
-        )]
+        [
+            "cycle 2026-27 concluded automatically on 2027-12-31: made 0 applications unsuccessful"
+                .to_string(),
+            format!("destroyed 0, held 0, re-destroyed from the ledger 0, next due {due}")
+        ]
     );
 
     let output = etp_sweep(

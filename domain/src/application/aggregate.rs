@@ -193,6 +193,23 @@ impl ApplicationServices {
             .await
             .map_err(ApplicationError::CycleTermsUnavailable)
     }
+
+    /// `cycle_not_concluded`: once a cycle is concluded nothing of it is submitted, assessed, decided or
+    /// awarded any more.
+    async fn cycle_not_concluded(&self, cycle: &CycleName) -> Result<(), ApplicationError> {
+        match self
+            .cycles
+            .concluded_on(cycle)
+            .await
+            .map_err(ApplicationError::CycleTermsUnavailable)?
+        {
+            Some(concluded_on) => Err(ApplicationError::CycleConcluded {
+                cycle: cycle.to_string(),
+                concluded_on,
+            }),
+            None => Ok(()),
+        }
+    }
 }
 
 /// The state of one application, as far as its rules need it.
@@ -298,6 +315,7 @@ impl Aggregate for Application {
                 self.scored.insert(member_id, total);
             }
             ApplicationEvent::DecisionRecorded { outcome, .. } => self.status = outcome.status(),
+            ApplicationEvent::ConcludedWithCycle { .. } => self.status = Status::Unsuccessful,
             ApplicationEvent::AwardMade {
                 terms,
                 joint_sponsor_id,
@@ -359,7 +377,8 @@ impl Application {
     ) -> Result<Vec<ApplicationEvent>, ApplicationError> {
         let Authored { by, at, command } = command;
         if let ApplicationCommand::StartApplication { cycle } = command {
-            let terms = if by.role == Role::Applicant {
+            let terms = if by.role == Role::Applicant && self.status == Status::NotStarted {
+                services.cycle_not_concluded(&cycle).await?;
                 services.terms_of(&cycle).await?
             } else {
                 None
@@ -373,6 +392,11 @@ impl Application {
         let action = command.action();
         if self.restricted && halted_by_restriction(&command) {
             return Err(ApplicationError::Restricted { action });
+        }
+        if ends_with_the_cycle(&command)
+            && let Some(cycle) = &self.cycle
+        {
+            services.cycle_not_concluded(cycle).await?;
         }
         match command {
             ApplicationCommand::StartApplication { .. } => Err(ApplicationError::AlreadyStarted),
@@ -507,6 +531,20 @@ impl Application {
                 purpose,
                 fields,
             } => self.disclose(disclosure_id, recipient, purpose, fields, action),
+            ApplicationCommand::ConcludeWithCycle => {
+                let cycle = self.cycle.clone().ok_or(ApplicationError::NotFound)?;
+                let concluded_on = services
+                    .cycles
+                    .concluded_on(&cycle)
+                    .await
+                    .map_err(ApplicationError::CycleTermsUnavailable)?;
+                match concluded_on {
+                    Some(on) => Ok(self.conclude_with_cycle(on)),
+                    None => Err(ApplicationError::CycleNotConcluded {
+                        cycle: cycle.to_string(),
+                    }),
+                }
+            }
             ApplicationCommand::DestroyPersonalData { rule, destroyed_on } => {
                 let fits = match rule {
                     // An award is kept for ever: there is a ground to keep it, whatever is asked.
@@ -900,6 +938,20 @@ impl Application {
         Ok(events)
     }
 
+    /// `concluded_with_cycle`: when its cycle is concluded, an application still being decided (submitted,
+    /// eligible, under review), a reserve never promoted and a selected application never awarded end
+    /// unsuccessful. A draft keeps its own rule; a decided, withdrawn or awarded application is left as it is.
+    fn conclude_with_cycle(&self, on: NaiveDate) -> Vec<ApplicationEvent> {
+        if concluded_with_cycle(self.status) {
+            vec![ApplicationEvent::ConcludedWithCycle {
+                on,
+                previous_status: self.status,
+            }]
+        } else {
+            vec![]
+        }
+    }
+
     /// A programme officer assigns committee members to an eligible application, which puts it under review.
     async fn assign(
         &self,
@@ -954,6 +1006,33 @@ impl Application {
     }
 }
 
+/// `concluded_with_cycle`: the statuses that a cycle's conclusion ends as unsuccessful.
+pub fn concluded_with_cycle(status: Status) -> bool {
+    matches!(
+        status,
+        Status::Submitted
+            | Status::Eligible
+            | Status::UnderReview
+            | Status::Selected
+            | Status::Reserve
+    )
+}
+
+/// `ends_with_the_cycle`: the commands that move a case on through its cycle, refused once the cycle is
+/// concluded (its applications are then all decided, withdrawn, drafts or awards).
+pub fn ends_with_the_cycle(command: &ApplicationCommand) -> bool {
+    use ApplicationCommand as C;
+    matches!(
+        command,
+        C::SubmitApplication
+            | C::DetermineEligibility { .. }
+            | C::AssignCommitteeMember { .. }
+            | C::ScoreApplication { .. }
+            | C::RecordDecision { .. }
+            | C::MakeAward { .. }
+    )
+}
+
 /// Which role may issue which command. Applicants act on their own application; the Help Desk amends;
 /// programme officers run the case; committee members declare conflicts and score; information officers
 /// run retention.
@@ -980,6 +1059,10 @@ pub fn may_issue(role: Role, command: &ApplicationCommand) -> bool {
         C::IssueLetter { .. }
         | C::RecordLetterEmailed { .. }
         | C::RecordLetterEmailFailed { .. } => role == Role::ProgrammeOfficer,
+        // The retention sweep, which acts as an information officer, concludes what nobody concluded.
+        C::ConcludeWithCycle => {
+            matches!(role, Role::ProgrammeOfficer | Role::InformationOfficer)
+        }
         C::DestroyPersonalData { .. }
         | C::RestrictProcessing { .. }
         | C::LiftRestriction { .. }

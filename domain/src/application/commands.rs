@@ -75,6 +75,11 @@ pub enum ApplicationCommand {
     MarkRectificationNoticeSent {
         recipient_id: String,
     },
+    /// The application's cycle was concluded: an application still undecided, on the reserve list or selected
+    /// without an award ends unsuccessful as of the day of the cycle's conclusion, and its two years of
+    /// retention run from that day. Anything else (a draft, a decided, withdrawn or awarded application) is
+    /// left as it is. Refused while the cycle is not concluded.
+    ConcludeWithCycle,
     /// The retention sweep (or an approved erasure) destroys the application's personal data. The caller
     /// has found it due under `rule`; the rule must fit what the application now is.
     DestroyPersonalData {
@@ -151,6 +156,7 @@ impl ApplicationCommand {
                 "record a rectification notice for"
             }
             ApplicationCommand::DestroyPersonalData { .. } => "destroy",
+            ApplicationCommand::ConcludeWithCycle => "conclude",
             ApplicationCommand::RestrictProcessing { .. } => "restrict",
             ApplicationCommand::LiftRestriction { .. } => "lift the restriction of",
             ApplicationCommand::HonourObjection { .. } => "honour an objection on",

@@ -28,6 +28,17 @@ pub enum ApplicationError {
         opens_on: chrono::NaiveDate,
         closes_on: chrono::NaiveDate,
     },
+    /// The cycle was concluded: nothing of it is decided, awarded or submitted any more.
+    #[error(
+        "the {cycle} cycle was concluded on {concluded_on}: its applications are no longer decided or awarded"
+    )]
+    CycleConcluded {
+        cycle: String,
+        concluded_on: chrono::NaiveDate,
+    },
+    /// An application is concluded with its cycle only once the cycle is concluded.
+    #[error("the {cycle} cycle has not been concluded")]
+    CycleNotConcluded { cycle: String },
     /// The cycle's terms could not be read; the command may be tried again.
     #[error("the cycle's terms could not be read: {0}")]
     CycleTermsUnavailable(String),

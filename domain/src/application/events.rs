@@ -64,6 +64,13 @@ pub enum ApplicationEvent {
         outcome: Outcome,
         reserve_position: Option<u32>,
     },
+    /// The cycle was concluded on `on` while the application was still `previous_status` (undecided, a
+    /// reserve, or selected without an award): it is unsuccessful from that day, and its two years of
+    /// retention run from it.
+    ConcludedWithCycle {
+        on: NaiveDate,
+        previous_status: Status,
+    },
     AwardMade {
         terms: Personal<AwardTerms>,
         joint_sponsor_id: Option<String>,
@@ -205,6 +212,7 @@ impl DomainEvent for ApplicationEvent {
             ApplicationEvent::ConflictDeclared { .. } => "ConflictDeclared",
             ApplicationEvent::ApplicationScored { .. } => "ApplicationScored",
             ApplicationEvent::DecisionRecorded { .. } => "DecisionRecorded",
+            ApplicationEvent::ConcludedWithCycle { .. } => "ConcludedWithCycle",
             ApplicationEvent::AwardMade { .. } => "AwardMade",
             ApplicationEvent::AwardCompleted { .. } => "AwardCompleted",
             ApplicationEvent::DataDisclosed { .. } => "DataDisclosed",

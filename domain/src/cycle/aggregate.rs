@@ -37,6 +37,11 @@ impl CycleTerms {
 pub trait CycleTermsSource: Send + Sync {
     /// The terms set for the cycle, or `None` where none were (open all year, no blind review).
     async fn terms_of(&self, cycle: &CycleName) -> Result<Option<CycleTerms>, String>;
+
+    /// The day the cycle was concluded, or `None` while it is not.
+    async fn concluded_on(&self, _cycle: &CycleName) -> Result<Option<NaiveDate>, String> {
+        Ok(None)
+    }
 }
 
 /// No cycle has terms: every cycle is open all year.
@@ -53,18 +58,35 @@ impl CycleTermsSource for OpenAllYear {
 pub enum CycleCommand {
     /// An administrator sets (or changes) the cycle's terms.
     SetTerms { cycle: CycleName, terms: CycleTerms },
+    /// A programme officer concludes the cycle as of `on`: every application of it still undecided, on the
+    /// reserve list or selected without an award ends unsuccessful, and its two years of retention run from
+    /// `on`. `automatic`: the retention sweep concludes a cycle nobody concluded, on its
+    /// [`automatic_conclusion_day`].
+    Conclude {
+        cycle: CycleName,
+        on: NaiveDate,
+        automatic: bool,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum CycleEvent {
     /// The terms the cycle runs under from now on. Nothing here is personal data.
     CycleTermsSet { cycle: CycleName, terms: CycleTerms },
+    /// The cycle is over: nothing of it is decided any more, and what was not awarded is unsuccessful as of
+    /// `on`. `automatic`: concluded by the retention sweep because nobody concluded it.
+    CycleConcluded {
+        cycle: CycleName,
+        on: NaiveDate,
+        automatic: bool,
+    },
 }
 
 impl DomainEvent for CycleEvent {
     fn event_type(&self) -> String {
         match self {
             CycleEvent::CycleTermsSet { .. } => "CycleTermsSet".to_string(),
+            CycleEvent::CycleConcluded { .. } => "CycleConcluded".to_string(),
         }
     }
 
@@ -72,8 +94,31 @@ impl DomainEvent for CycleEvent {
         match self {
             // 2: the eligible nationalities moved into `terms.screening`, beside the other screening rules.
             CycleEvent::CycleTermsSet { .. } => "2".to_string(),
+            CycleEvent::CycleConcluded { .. } => "1".to_string(),
         }
     }
+}
+
+/// `automatic_conclusion_day`: a cycle nobody concludes is concluded on 31 December of its second year
+/// (`2026-27` on 2027-12-31), so that neglect can never keep its applications for ever.
+pub fn automatic_conclusion_day(cycle: &CycleName) -> NaiveDate {
+    NaiveDate::from_ymd_opt(cycle.first_year() + 1, 12, 31).unwrap_or(NaiveDate::MAX)
+}
+
+/// `conclusion_day_fits`: a cycle is concluded on a day that has come, and not before the cycle could have
+/// begun (1 January of the year before its first).
+fn conclusion_day_fits(
+    cycle: &CycleName,
+    on: NaiveDate,
+    today: NaiveDate,
+) -> Result<(), CycleError> {
+    if on > today {
+        return Err(CycleError::ConclusionInTheFuture);
+    }
+    if chrono::Datelike::year(&on) < cycle.first_year() - 1 {
+        return Err(CycleError::ConclusionBeforeTheCycle);
+    }
+    Ok(())
 }
 
 /// Every refusal of a cycle's terms, by name.
@@ -89,15 +134,25 @@ pub enum CycleError {
     NoEligibleNationality,
     #[error("the years of work experience asked for must be a whole number from 0 to 40")]
     WorkYearsOutOfRange,
+    #[error("a cycle can be concluded today or on a day that has passed, not on a day to come")]
+    ConclusionInTheFuture,
+    #[error("a cycle cannot be concluded before it began")]
+    ConclusionBeforeTheCycle,
+    /// The retention sweep concludes a cycle only on its automatic conclusion day.
+    #[error("a cycle is concluded automatically only on 31 December of its second year")]
+    NotYetDueForConclusion,
 }
 
 /// The most years of work experience a cycle may ask for.
 pub const MAX_WORK_YEARS: u32 = 40;
 
-/// One cycle: the terms it runs under.
+/// One cycle: the terms it runs under, and whether it is over.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Cycle {
     pub terms: Option<CycleTerms>,
+    /// The day the cycle was concluded.
+    #[serde(default)]
+    pub concluded_on: Option<NaiveDate>,
 }
 
 impl Aggregate for Cycle {
@@ -113,10 +168,24 @@ impl Aggregate for Cycle {
         _services: &Self::Services,
         sink: &EventSink<Self>,
     ) -> Result<(), Self::Error> {
+        let today = command.at.date_naive();
+        let (cycle, terms) = match command.command {
+            CycleCommand::SetTerms { cycle, terms } => (cycle, terms),
+            CycleCommand::Conclude {
+                cycle,
+                on,
+                automatic,
+            } => {
+                let event = self.conclude(command.by.role, cycle, on, automatic, today)?;
+                if let Some(event) = event {
+                    sink.write(event, self).await;
+                }
+                return Ok(());
+            }
+        };
         if command.by.role != Role::Admin {
             return Err(CycleError::Forbidden);
         }
-        let CycleCommand::SetTerms { cycle, terms } = command.command;
         if terms.closes_on < terms.opens_on {
             return Err(CycleError::ClosesBeforeItOpens);
         }
@@ -154,7 +223,47 @@ impl Aggregate for Cycle {
     fn apply(&mut self, event: Self::Event) {
         match event {
             CycleEvent::CycleTermsSet { terms, .. } => self.terms = Some(terms),
+            CycleEvent::CycleConcluded { on, .. } => self.concluded_on = Some(on),
         }
+    }
+}
+
+impl Cycle {
+    /// A programme officer concludes a cycle on a day that has come; the retention sweep (which acts as an
+    /// information officer) on the automatic conclusion day, once the day it sweeps as of has reached it. A cycle concluded already is concluded
+    /// once: asking again records nothing.
+    fn conclude(
+        &self,
+        role: Role,
+        cycle: CycleName,
+        on: NaiveDate,
+        automatic: bool,
+        today: NaiveDate,
+    ) -> Result<Option<CycleEvent>, CycleError> {
+        let allowed = match automatic {
+            false => role == Role::ProgrammeOfficer,
+            true => matches!(role, Role::ProgrammeOfficer | Role::InformationOfficer),
+        };
+        if !allowed {
+            return Err(CycleError::Forbidden);
+        }
+        // The sweep concludes on the automatic day itself, as of the day it sweeps (which may be ahead of
+        // the clock: `etp retention sweep --as-of`); it has checked that the day has come.
+        if automatic {
+            if on != automatic_conclusion_day(&cycle) {
+                return Err(CycleError::NotYetDueForConclusion);
+            }
+        } else {
+            conclusion_day_fits(&cycle, on, today)?;
+        }
+        if self.concluded_on.is_some() {
+            return Ok(None);
+        }
+        Ok(Some(CycleEvent::CycleConcluded {
+            cycle,
+            on,
+            automatic,
+        }))
     }
 }
 

@@ -13,6 +13,7 @@ use super::rights::ObjectedUse;
 use crate::actor::{Authored, Role};
 use crate::application::form::parse_email;
 use crate::application::rules::FieldProblem;
+use crate::retention::{Kept, request_kept};
 
 /// The kinds of request the information officer logs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -103,6 +104,9 @@ pub struct InformationRequest {
     /// For a request of a right the officer decides (rectification, erasure, restriction, objection):
     /// whether it was granted, once decided.
     pub decided: Option<bool>,
+    /// The personal data has been destroyed under the retention schedule.
+    #[serde(default)]
+    pub destroyed: bool,
 }
 
 fn note_problem(field: &str, text: &str, required: bool, problems: &mut Vec<FieldProblem>) {
@@ -155,8 +159,14 @@ impl Aggregate for InformationRequest {
             return Err(RequestError::Forbidden);
         }
         let today = command.at.date_naive();
+        if self.destroyed {
+            return Err(RequestError::Destroyed);
+        }
         if self.status == RequestStatus::Responded
-            && !matches!(command.command, RequestCommand::LogRequest { .. })
+            && !matches!(
+                command.command,
+                RequestCommand::LogRequest { .. } | RequestCommand::DestroyPersonalData { .. }
+            )
         {
             return Err(RequestError::AlreadyAnswered);
         }
@@ -364,6 +374,13 @@ impl Aggregate for InformationRequest {
                     response: response.into(),
                 }
             }
+            RequestCommand::DestroyPersonalData { destroyed_on } => {
+                self.kind.ok_or(RequestError::NotFound)?;
+                match self.kept() {
+                    Kept::WhileLive { .. } => return Err(RequestError::NotClosed),
+                    Kept::Under(rule) => RequestEvent::PersonalDataDestroyed { rule, destroyed_on },
+                }
+            }
             RequestCommand::ExtendDeadline { extension, reason } => {
                 let kind = self.kind.ok_or(RequestError::NotFound)?;
                 if self.extension.is_some() {
@@ -423,6 +440,14 @@ impl Aggregate for InformationRequest {
             RequestEvent::RestrictionDecided { restricted, .. } => self.decided = Some(restricted),
             RequestEvent::ObjectionDecided { upheld, .. } => self.decided = Some(upheld),
             RequestEvent::FoiRefused { .. } => self.decided = Some(false),
+            RequestEvent::PersonalDataDestroyed { .. } => self.destroyed = true,
         }
+    }
+}
+
+impl InformationRequest {
+    /// What keeps the request as it stands (`retention::request_kept`).
+    pub fn kept(&self) -> Kept {
+        request_kept(self.status, self.decided.is_some())
     }
 }

@@ -66,4 +66,9 @@ pub enum RequestCommand {
     IssueResponse {
         response: serde_json::Value,
     },
+    /// The retention sweep destroys a closed request's personal data (the requester, what was asked, the
+    /// response and letters), two years after it closed.
+    DestroyPersonalData {
+        destroyed_on: NaiveDate,
+    },
 }

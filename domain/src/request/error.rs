@@ -35,6 +35,12 @@ pub enum RequestError {
     AlreadyAnswered,
     #[error("that extension does not apply to {kind} request")]
     ExtensionNotAllowed { kind: &'static str },
+    /// The request was destroyed under the retention schedule, two years after it closed.
+    #[error("this request was destroyed under the retention schedule")]
+    Destroyed,
+    /// Only a closed request falls due, and only two years after it closed.
+    #[error("this request is still open: it is kept until it is answered")]
+    NotClosed,
 }
 
 impl RequestKind {

@@ -10,6 +10,7 @@ use super::deadlines::{ClockReason, Extension};
 use super::exemptions::FoiGround;
 use super::rights::ObjectedUse;
 use crate::personal::Personal;
+use crate::retention::{PERSONAL_DATA_DESTROYED, RecordKind};
 
 /// Who made the request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,6 +77,12 @@ pub enum RequestEvent {
         issued_on: NaiveDate,
         response: Personal<serde_json::Value>,
     },
+    /// The request's personal data was destroyed (its data key erased) under the retention schedule. It
+    /// carries no personal data.
+    PersonalDataDestroyed {
+        rule: RecordKind,
+        destroyed_on: NaiveDate,
+    },
 }
 
 impl DomainEvent for RequestEvent {
@@ -91,6 +98,7 @@ impl DomainEvent for RequestEvent {
             RequestEvent::RestrictionDecided { .. } => "RestrictionDecided",
             RequestEvent::ObjectionDecided { .. } => "ObjectionDecided",
             RequestEvent::FoiRefused { .. } => "FoiRefused",
+            RequestEvent::PersonalDataDestroyed { .. } => PERSONAL_DATA_DESTROYED,
         }
         .to_string()
     }

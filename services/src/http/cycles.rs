@@ -35,6 +35,7 @@ use crate::app::AppState;
 #[openapi(paths(
     set_terms,
     show_terms,
+    conclude,
     ranking,
     decide_from_ranking,
     reserve_list,
@@ -45,6 +46,7 @@ pub struct Doc;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/cycles/{cycle}", put(set_terms).get(show_terms))
+        .route("/cycles/{cycle}/conclude", post(conclude))
         .route("/cycles/{cycle}/ranking", get(ranking))
         .route("/cycles/{cycle}/decisions", post(decide_from_ranking))
         .route("/cycles/{cycle}/reserve", get(reserve_list))
@@ -119,8 +121,21 @@ impl TermsBody {
     }
 }
 
-/// The cycle as it is answered: its terms, or the defaults where none were set.
-fn cycle_body(cycle: &CycleName, view: Option<&projections::cycles::CycleView>) -> Value {
+/// The cycle as it is answered: its terms, or the defaults where none were set, and its conclusion.
+fn cycle_body(
+    cycle: &CycleName,
+    view: Option<&projections::cycles::CycleView>,
+    conclusion: Option<&projections::cycles::Conclusion>,
+) -> Value {
+    let mut body = terms_body(cycle, view);
+    body["concluded_on"] = json!(conclusion.map(|c| c.concluded_on));
+    body["concluded_automatically"] = json!(conclusion.map(|c| c.automatic));
+    body["automatic_conclusion_on"] = json!(domain::cycle::automatic_conclusion_day(cycle));
+    body
+}
+
+/// The cycle's terms as they are answered, or the defaults where none were set.
+fn terms_body(cycle: &CycleName, view: Option<&projections::cycles::CycleView>) -> Value {
     match view {
         Some(view) => json!({
             "cycle": cycle.as_str(),
@@ -187,7 +202,57 @@ async fn set_terms(
         )
         .await?;
     let view = projections::cycles::find(&state.db, cycle.as_str()).await?;
-    Ok(Json(cycle_body(&cycle, view.as_ref())))
+    let conclusion = projections::cycles::conclusion(&state.db, cycle.as_str()).await?;
+    Ok(Json(cycle_body(&cycle, view.as_ref(), conclusion.as_ref())))
+}
+
+/// The conclusion of a cycle, as a programme officer sends it.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ConcludeBody {
+    /// The day the cycle is concluded, YYYY-MM-DD: today or a day that has passed; today when absent. The
+    /// two years of retention of what it makes unsuccessful run from it.
+    #[schema(format = Date)]
+    on: Option<String>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/cycles/{cycle}/conclude",
+    tag = "cycles",
+    params(("cycle" = String, Path, description = "The cycle, named like 2026-27")),
+    request_body = ConcludeBody,
+    responses(
+        (status = 200, description = "The cycle is concluded: every application of it still undecided, on the reserve list or selected without an award is now unsuccessful, each by an event of its own. A second conclusion changes nothing (`concluded`: 0) and keeps the first one's day.", body = schema::Conclusion),
+        (status = 403, description = "forbidden: your role may not do this", body = ErrorBody),
+        (status = 422, description = "invalid: the cycle is not named like 2026-27, or `on` is not a date, is after today or before the cycle began", body = ErrorBody),
+    ),
+    description = "Who: programme_officer. A cycle nobody concludes is concluded by the retention sweep on 31 December of its second year.",
+)]
+async fn conclude(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(cycle): ApiPath<String>,
+    ApiJson(body): ApiJson<ConcludeBody>,
+) -> Result<Json<Value>, ApiError> {
+    let actor = user.require(&[Role::ProgrammeOfficer])?.clone();
+    let cycle = cycle_name(&cycle)?;
+    let on = match body.on.as_deref() {
+        None => chrono::Utc::now().date_naive(),
+        Some(raw) => {
+            let mut problems = Vec::new();
+            super::applications::wire::parse_date("on", raw, &mut problems)
+                .ok_or_else(|| ApiError::invalid("some values are not valid", problems))?
+        }
+    };
+    let done = crate::conclusion::conclude(&state, &actor, &cycle, on, false).await?;
+    Ok(Json(json!({
+        "cycle": done.cycle,
+        "concluded_on": done.concluded_on,
+        "automatic": done.automatic,
+        "concluded": done.concluded,
+        "not_concluded": done.not_concluded.iter().map(|(id, code)| json!({"application_id": id, "refused": code})).collect::<Vec<_>>(),
+    })))
 }
 
 #[utoipa::path(
@@ -216,7 +281,8 @@ async fn show_terms(
     ])?;
     let cycle = cycle_name(&cycle)?;
     let view = projections::cycles::find(&state.db, cycle.as_str()).await?;
-    Ok(Json(cycle_body(&cycle, view.as_ref())))
+    let conclusion = projections::cycles::conclusion(&state.db, cycle.as_str()).await?;
+    Ok(Json(cycle_body(&cycle, view.as_ref(), conclusion.as_ref())))
 }
 
 /// The ranking, as the OpenAPI document gives it.
@@ -243,6 +309,34 @@ mod schema {
         /// The rules of the screening in force, checked at submission.
         screening_rules: Vec<ScreeningRuleName>,
         set_at: Option<DateTime<Utc>>,
+        /// The day the cycle was concluded; `null` while it is not.
+        concluded_on: Option<NaiveDate>,
+        /// Whether the retention sweep concluded it because nobody had; `null` while it is not concluded.
+        concluded_automatically: Option<bool>,
+        /// The day the retention sweep concludes it if nobody has: 31 December of its second year.
+        automatic_conclusion_on: NaiveDate,
+    }
+
+    /// What concluding a cycle did.
+    #[derive(ToSchema)]
+    pub struct Conclusion {
+        cycle: String,
+        /// The day the cycle was concluded (a second conclusion keeps the first one's).
+        concluded_on: NaiveDate,
+        /// Concluded by the retention sweep because nobody had.
+        automatic: bool,
+        /// How many applications this call made unsuccessful.
+        concluded: u32,
+        /// Applications that could not be concluded this time (another command on them at that moment); a
+        /// second conclusion, or the next sweep, concludes them.
+        not_concluded: Vec<NotConcluded>,
+    }
+
+    #[derive(ToSchema)]
+    pub struct NotConcluded {
+        application_id: String,
+        /// The code of the refusal.
+        refused: String,
     }
 
     /// A batch of decisions from the ranking.

@@ -200,6 +200,11 @@ impl From<ApplicationError> for ApiError {
             } => status(StatusCode::CONFLICT, "cycle_closed")
                 .with("opens_on", opens_on.to_string())
                 .with("closes_on", closes_on.to_string()),
+            E::CycleConcluded { concluded_on, .. } => {
+                status(StatusCode::CONFLICT, "cycle_concluded")
+                    .with("concluded_on", concluded_on.to_string())
+            }
+            E::CycleNotConcluded { .. } => status(StatusCode::CONFLICT, "cycle_not_concluded"),
             E::CycleTermsUnavailable(cause) => {
                 tracing::warn!(cause = %cause, "cycle terms unavailable");
                 ApiError::unavailable()
@@ -319,6 +324,9 @@ impl From<CycleError> for ApiError {
             CycleError::DatesOutsideTheCycle => field("opens_on"),
             CycleError::NoEligibleNationality => field("eligible_nationalities"),
             CycleError::WorkYearsOutOfRange => field("minimum_work_years"),
+            CycleError::ConclusionInTheFuture
+            | CycleError::ConclusionBeforeTheCycle
+            | CycleError::NotYetDueForConclusion => field("on"),
         }
     }
 }
@@ -352,6 +360,8 @@ impl From<RequestError> for ApiError {
             RequestError::AlreadyAnswered => {
                 ApiError::new(StatusCode::CONFLICT, "already_answered", message)
             }
+            RequestError::Destroyed => ApiError::destroyed(),
+            RequestError::NotClosed => ApiError::new(StatusCode::CONFLICT, "not_closed", message),
         }
     }
 }

@@ -179,10 +179,21 @@ pub fn render(view: &RequestView, calendar: &WorkingDays, today: NaiveDate) -> V
     })
 }
 
+/// The request, or 404 where there is none and 410 `destroyed` where retention destroyed it.
+pub(crate) async fn found(state: &AppState, id: &str) -> Result<RequestView, ApiError> {
+    match information_requests::find(&state.db, id).await? {
+        Some(view) => Ok(view),
+        None if projections::retention::is_destroyed(&state.db, "InformationRequest", id)
+            .await? =>
+        {
+            Err(ApiError::destroyed())
+        }
+        None => Err(ApiError::not_found()),
+    }
+}
+
 async fn current(state: &AppState, id: &str) -> Result<Value, ApiError> {
-    let view = information_requests::find(&state.db, id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    let view = found(state, id).await?;
     let calendar = projections::calendar::working_days(&state.db).await?;
     Ok(render(&view, &calendar, Utc::now().date_naive()))
 }
@@ -325,9 +336,7 @@ async fn clock(
     ApiJson(body): ApiJson<ClockBody>,
 ) -> Result<Json<Value>, ApiError> {
     let actor = user.require(&[Role::InformationOfficer])?;
-    information_requests::find(&state.db, &id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    found(&state, &id).await?;
     let on = parse_day("on", &body.on)?;
     let command = match body.action.trim() {
         "stop" => RequestCommand::StopClock {
@@ -384,9 +393,7 @@ async fn extend(
     ApiJson(body): ApiJson<ExtensionBody>,
 ) -> Result<Json<Value>, ApiError> {
     let actor = user.require(&[Role::InformationOfficer])?;
-    information_requests::find(&state.db, &id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    found(&state, &id).await?;
     let extension = match body.extension.trim() {
         "public_interest_test" => Extension::PublicInterestTest,
         "complex" => Extension::Complex {
@@ -428,9 +435,7 @@ async fn respond(
     ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let actor = user.require(&[Role::InformationOfficer])?;
-    let view = information_requests::find(&state.db, &id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    let view = found(&state, &id).await?;
     let response =
         crate::responses::produce(&state, view.kind, view.subject_email.as_deref(), actor).await?;
     state
@@ -468,9 +473,7 @@ async fn response(
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
     user.require(&[Role::InformationOfficer])?;
-    let view = information_requests::find(&state.db, &id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    let view = found(&state, &id).await?;
     let response = view.response.clone().ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,

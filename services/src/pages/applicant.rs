@@ -892,6 +892,7 @@ pub(crate) fn timeline_entry(event_type: &str) -> Option<&'static str> {
         "EligibilityDetermined" => "We checked your eligibility",
         "CommitteeMemberAssigned" => "The committee began its review",
         "DecisionRecorded" => "A decision was made",
+        "ConcludedWithCycle" => "The cycle closed without an award for your application",
         "AwardMade" => "Your award was made",
         "AwardCompleted" => "Your award was completed",
         "LetterIssued" => "We wrote to you",

@@ -226,9 +226,16 @@ async fn add_holiday(
 
 async fn load(state: &AppState, session: &Session, id: &str) -> Result<RequestView, PageError> {
     session.require(&[Role::InformationOfficer])?;
-    information_requests::find(&state.db, id)
-        .await?
-        .ok_or(PageError::NotFound)
+    match information_requests::find(&state.db, id).await? {
+        Some(view) => Ok(view),
+        None if projections::retention::is_destroyed(&state.db, "InformationRequest", id).await? => {
+            Err(PageError::Refused {
+                status: axum::http::StatusCode::GONE,
+                message: "this request, its response and letters were destroyed under the retention schedule, two years after it closed".into(),
+            })
+        }
+        None => Err(PageError::NotFound),
+    }
 }
 
 async fn request_page(

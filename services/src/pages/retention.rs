@@ -23,6 +23,7 @@ fn describe(rule: &str) -> &'static str {
         "unsubmitted_draft" => "Application never submitted",
         "immigration_record" => "Immigration record",
         "applicant_account" => "Applicant account",
+        "information_request" => "Information request, with its response and letters",
         _ => "Record",
     }
 }

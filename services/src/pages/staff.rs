@@ -283,6 +283,7 @@ fn event_description(event_type: &str) -> &str {
         "ConflictDeclared" => "Conflict of interest declared",
         "ApplicationScored" => "Scored",
         "DecisionRecorded" => "Decision recorded",
+        "ConcludedWithCycle" => "Unsuccessful: the cycle was concluded",
         "AwardMade" => "Award made",
         "AwardCompleted" => "Award completed",
         "LetterIssued" => "Letter issued",

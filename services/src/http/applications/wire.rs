@@ -429,6 +429,14 @@ impl serde::Serialize for Shown<'_> {
                 .collect();
             map.serialize_entry("committee", &own)?;
         }
+        if owner || staff {
+            map.serialize_entry(
+                "concluded_with_cycle",
+                &view.concluded_with_cycle.as_ref().map(|c| {
+                    serde_json::json!({"on": c.on, "previous_status": c.previous_status.as_str()})
+                }),
+            )?;
+        }
         map.serialize_entry("courses", &form.courses)?;
         map.serialize_entry("created_at", &view.created_at)?;
         map.serialize_entry("cycle", &view.cycle)?;
@@ -639,6 +647,10 @@ pub mod schema {
         eligibility: Option<Value>,
         #[schema(required = false)]
         committee: Option<Vec<Value>>,
+        /// The cycle was concluded while the application was still undecided, a reserve or selected without
+        /// an award: `{on, previous_status}`; it is unsuccessful from `on`. `null` otherwise.
+        #[schema(required = false)]
+        concluded_with_cycle: Option<Value>,
         /// The mean of the members' totals (0–40).
         #[schema(required = false)]
         mean_score: Option<f64>,
