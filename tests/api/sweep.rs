@@ -22,6 +22,7 @@ use services::retention::Ledger;
 
 on_both_stores!(
     a_restore_from_before_streams_destroyed_later_succeeds_and_the_next_sweep_destroys_what_is_due,
+    a_backup_from_before_stores_had_ids_is_restored_as_the_store_its_ledger_names,
     a_record_that_cannot_be_destroyed_is_named_the_rest_destroyed_and_the_next_sweep_tries_it_again,
     what_a_sweep_failed_on_is_counted_in_the_metrics,
     a_ledger_of_another_store_is_refused_and_lines_from_before_store_ids_are_read,
@@ -323,6 +324,69 @@ async fn a_restore_from_before_streams_destroyed_later_succeeds_and_the_next_swe
         &["retention", "sweep", "--as-of", &due, "--dry-run"],
     ));
     succeeded(&dry, "a dry run after the restore");
+}
+
+async fn a_backup_from_before_stores_had_ids_is_restored_as_the_store_its_ledger_names(
+    app: TestApp,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let due = due().to_string();
+    let owner = app.applicant().await;
+    let id = withdrawn(&app, &owner).await;
+    // The store as an older version left it: no id, and migration 0013 not applied.
+    for sql in [
+        "DROP TABLE store_identity",
+        "DROP TABLE retention_failures",
+        "DELETE FROM _sqlx_migrations WHERE version = 13",
+    ] {
+        on_pool!(app.db(), p => sqlx::query(sql).execute(p).await.unwrap().rows_affected());
+    }
+    let backup = dir.path().join("old.backup");
+    let backup = backup.to_str().unwrap();
+    succeeded(
+        &run(etp_on(&app, dir.path(), &["backup", "--to", backup])),
+        "etp backup",
+    );
+    // This version migrates the store, which gets its id; its sweep writes the ledger under that id.
+    succeeded(&run(etp_on(&app, dir.path(), &["migrate"])), "etp migrate");
+    let swept = succeeded(
+        &run(etp_on(
+            &app,
+            dir.path(),
+            &["retention", "sweep", "--as-of", &due],
+        )),
+        "the sweep after the upgrade",
+    );
+    assert!(
+        swept.contains(&format!("destroyed Application {id} ")),
+        "{swept}"
+    );
+    let upgraded = store_id(&app).await;
+
+    let restored = run(etp_on(
+        &app,
+        dir.path(),
+        &["restore", "--from", backup, "--force"],
+    ));
+    let said = succeeded(&restored, "etp restore of a backup from before store ids");
+    assert!(
+        said.contains("destroyed again from the ledger: 2 streams"),
+        "the application and its owner's account: {said}"
+    );
+    let db = services::store::connect(&app.database_url).await.unwrap();
+    assert_eq!(
+        services::store::identity::id(&db).await.unwrap(),
+        upgraded,
+        "the restored store took the id its ledger names"
+    );
+    succeeded(
+        &run(etp_on(
+            &app,
+            dir.path(),
+            &["retention", "sweep", "--as-of", &due],
+        )),
+        "the sweep after the restore",
+    );
 }
 
 // ---------------------------------------------------------------------------------------------------------
