@@ -380,3 +380,89 @@ pub async fn lift_hold(
         .execute(p).await?.rows_affected());
     Ok(lifted > 0)
 }
+
+/// Enters in the list of destroyed streams a stream the ledger says was destroyed and this store does not
+/// hold (a backup restored from before it existed): the destruction is already satisfied, and the ledger's
+/// line is not looked at again.
+pub async fn record_absent(
+    db: &Db,
+    aggregate_type: &str,
+    aggregate_id: &str,
+    rule: &str,
+    destroyed_on: NaiveDate,
+) -> Result<(), sqlx::Error> {
+    const SQL: &str = "INSERT INTO destroyed_streams (aggregate_type, aggregate_id, rule, destroyed_on, destroyed_at) \
+                       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (aggregate_type, aggregate_id) DO NOTHING";
+    on_pool!(db, p => sqlx::query(SQL)
+        .bind(aggregate_type)
+        .bind(aggregate_id)
+        .bind(rule)
+        .bind(destroyed_on)
+        .bind(Utc::now())
+        .execute(p)
+        .await?
+        .rows_affected());
+    Ok(())
+}
+
+/// A record the retention sweep could not destroy: what it is, where the sweep met it (`schedule`, `ledger`
+/// or `account`), why (never personal data), since when and how many sweeps have tried.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub rule: String,
+    pub source: String,
+    pub cause: String,
+    pub first_failed_at: DateTime<Utc>,
+    pub last_failed_at: DateTime<Utc>,
+    pub attempts: i64,
+}
+
+/// The records the sweeps are failing on, the longest-failing first.
+pub async fn failures(db: &Db) -> Result<Vec<Failure>, sqlx::Error> {
+    const SQL: &str = "SELECT aggregate_type, aggregate_id, rule, source, cause, first_failed_at, last_failed_at, attempts \
+                       FROM retention_failures ORDER BY first_failed_at, aggregate_type, aggregate_id";
+    on_pool!(db, p => sqlx::query(SQL).fetch_all(p).await?.iter().map(|row| Ok(Failure {
+        aggregate_type: row.try_get("aggregate_type")?,
+        aggregate_id: row.try_get("aggregate_id")?,
+        rule: row.try_get("rule")?,
+        source: row.try_get("source")?,
+        cause: row.try_get("cause")?,
+        first_failed_at: row.try_get("first_failed_at")?,
+        last_failed_at: row.try_get("last_failed_at")?,
+        attempts: row.try_get("attempts")?,
+    })).collect())
+}
+
+/// Records that a sweep failed on a record (again: the cause is replaced, the attempts counted).
+pub async fn record_failure(
+    db: &Db,
+    aggregate_type: &str,
+    aggregate_id: &str,
+    rule: &str,
+    source: &str,
+    cause: &str,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    const SQL: &str = "INSERT INTO retention_failures \
+                       (aggregate_type, aggregate_id, rule, source, cause, first_failed_at, last_failed_at, attempts) \
+                       VALUES ($1, $2, $3, $4, $5, $6, $6, 1) ON CONFLICT (aggregate_type, aggregate_id) \
+                       DO UPDATE SET rule = excluded.rule, source = excluded.source, cause = excluded.cause, \
+                       last_failed_at = excluded.last_failed_at, attempts = retention_failures.attempts + 1";
+    on_pool!(db, p => sqlx::query(SQL).bind(aggregate_type).bind(aggregate_id).bind(rule).bind(source)
+        .bind(cause).bind(at).execute(p).await?.rows_affected());
+    Ok(())
+}
+
+/// Forgets a failure: the record was destroyed, or no sweep fails on it any more.
+pub async fn clear_failure(
+    db: &Db,
+    aggregate_type: &str,
+    aggregate_id: &str,
+) -> Result<(), sqlx::Error> {
+    const SQL: &str =
+        "DELETE FROM retention_failures WHERE aggregate_type = $1 AND aggregate_id = $2";
+    on_pool!(db, p => sqlx::query(SQL).bind(aggregate_type).bind(aggregate_id).execute(p).await?.rows_affected());
+    Ok(())
+}

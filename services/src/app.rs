@@ -116,7 +116,7 @@ impl AppState {
         );
         let settings = state.settings_mut();
         settings.secure_cookies = config.secure_cookies;
-        settings.retention_ledger = Some(Arc::from(config.retention_ledger.as_path()));
+        settings.retention_ledger = config.retention_ledger.as_deref().map(Arc::from);
         settings.trusted_proxies = Arc::new(config.trusted_proxies.clone());
         settings.metrics = Arc::new(crate::metrics::Metrics::new(config.metrics_token.clone()));
         if let Some(mail) = &config.mail {

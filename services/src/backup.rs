@@ -17,13 +17,17 @@ use anyhow::{Context, bail};
 
 use crate::app::AppState;
 use crate::config::Config;
-use crate::retention::Ledger;
 
 /// What a restore did.
 #[derive(Debug)]
 pub struct Restored {
     /// The streams destroyed again from the ledger.
     pub redestroyed: usize,
+    /// The ledger's streams the backup never held (taken before they existed): nothing to destroy.
+    pub absent: usize,
+    /// What the ledger says was destroyed and could not be destroyed again, with the cause: the next
+    /// `etp retention sweep` tries again.
+    pub report: crate::retention::SweepReport,
     /// Where the store that was replaced was moved (SQLite, with `--force`).
     pub moved_aside: Option<PathBuf>,
 }
@@ -79,6 +83,7 @@ pub async fn restore(config: &Config, from: &Path, force: bool) -> anyhow::Resul
     if !from.is_file() {
         bail!("{} is not a backup file", from.display());
     }
+    let ledger = crate::retention::required_ledger(config.retention_ledger.as_deref())?;
     let mut moved_aside = None;
     if let Some(file) = sqlite_file(&config.database_url) {
         if file.exists() && std::fs::metadata(&file)?.len() > 0 {
@@ -149,14 +154,25 @@ pub async fn restore(config: &Config, from: &Path, force: bool) -> anyhow::Resul
             );
         }
     }
+    // A backup taken before stores had ids is given one as it is migrated: the id its ledger names, so the
+    // store restored is the store the ledger was written for.
+    let had_id =
+        crate::store::identity::is_recorded(&crate::store::connect(&config.database_url).await?)
+            .await?;
     // Migrated as it opens; then the ledger, before anyone reads what it should not.
     let state = AppState::from_config(config).await?;
-    let ledger = Ledger::new(&config.retention_ledger);
+    if !had_id && let Some(id) = ledger.lines()?.into_iter().find_map(|line| line.store) {
+        crate::store::identity::adopt(&state.db, &id).await?;
+    }
     let today = chrono::Utc::now().date_naive();
     let report =
-        crate::retention::sweep_at_most(&state, &ledger, today, false, Some(0), &|_, _| {}).await?;
+        crate::retention::sweep_at_most(&state, &ledger, today, false, Some(0), &|_, _| {})
+            .await
+            .context("the backup is in place, but the ledger of destroyed streams could not be applied:                       serve nothing from it until `etp retention sweep` has run with this store's ledger")?;
     Ok(Restored {
         redestroyed: report.reapplied.len(),
+        absent: report.absent.len(),
+        report,
         moved_aside,
     })
 }

@@ -987,6 +987,7 @@ pub async fn retention(
     due: usize,
     as_of: chrono::NaiveDate,
 ) -> anyhow::Result<String> {
+    let ledger = crate::retention::required_ledger(config.retention_ledger.as_deref())?;
     let state = crate::app::AppState::from_config(config).await?;
     let streams: i64 = projections::on_pool!(&state.db, p => sqlx::query_scalar(
         "SELECT COUNT(*) FROM (SELECT DISTINCT aggregate_type, aggregate_id FROM events) AS s",
@@ -994,7 +995,6 @@ pub async fn retention(
     let due_now = projections::retention::due_by(&state.db, as_of)
         .await?
         .len();
-    let ledger = crate::retention::Ledger::new(&config.retention_ledger);
     let started = Instant::now();
     let report =
         crate::retention::sweep_at_most(&state, &ledger, as_of, false, Some(due), &|_, _| {})

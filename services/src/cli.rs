@@ -160,7 +160,9 @@ pub enum CalendarCommand {
 #[derive(Debug, Subcommand)]
 pub enum RetentionCommand {
     /// Destroy every record due by the day (today unless --as-of), except those under a hold; print one line
-    /// per record and a summary. Running it again on the same day destroys nothing more.
+    /// per record and a summary. Running it again on the same day destroys nothing more. A record that
+    /// cannot be destroyed is named with the cause and the rest destroyed; the command then exits 1, and
+    /// the next sweep tries it again. On PostgreSQL, ETP_RETENTION_LEDGER must be set.
     Sweep {
         /// The day to sweep as of (YYYY-MM-DD).
         #[arg(long, value_parser = parse_day)]
@@ -357,7 +359,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 from.display(),
                 restored.redestroyed
             );
-            Ok(())
+            if restored.absent > 0 {
+                out!(
+                    "in the ledger but not in the backup (made after it was taken, then destroyed): {} streams",
+                    restored.absent
+                );
+            }
+            for failure in &restored.report.failed {
+                out!(
+                    "failed on {} {} ({}, from the {}): {}",
+                    failure.aggregate_type,
+                    failure.aggregate_id,
+                    failure.rule,
+                    failure.source,
+                    failure.cause
+                );
+            }
+            match restored.report.failure_message() {
+                Some(message) => Err(anyhow::anyhow!(
+                    "{message}; run `etp retention sweep` before serving the restored store"
+                )),
+                None => Ok(()),
+            }
         }
         Command::Bench(BenchCommand::Sar { subjects }) => {
             let state = AppState::from_config(&config).await?;
@@ -370,8 +393,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             dry_run,
             limit,
         }) => {
+            let ledger = crate::retention::required_ledger(config.retention_ledger.as_deref())?;
             let state = AppState::from_config(&config).await?;
-            let ledger = crate::retention::Ledger::new(&config.retention_ledger);
             let as_of = as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
             sweep_from_the_command_line(&state, &ledger, as_of, dry_run, limit).await
         }
@@ -446,7 +469,12 @@ async fn sweep_from_the_command_line(
     }
     for line in &report.reapplied {
         out!(
-            "re-destroyed {} {} ({}), from the ledger",
+            "{} {} {} ({}), from the ledger",
+            if dry_run {
+                "would destroy again"
+            } else {
+                "re-destroyed"
+            },
             line.aggregate_type,
             line.aggregate_id,
             line.rule
@@ -471,8 +499,36 @@ async fn sweep_from_the_command_line(
             line.held_because.as_deref().unwrap_or_default()
         );
     }
+    for line in &report.absent {
+        out!(
+            "{} {} {} ({}), from the ledger: not in this store",
+            if dry_run { "would record" } else { "recorded" },
+            line.aggregate_type,
+            line.aggregate_id,
+            line.rule
+        );
+    }
+    for failure in &report.failed {
+        out!(
+            "{} {} {} ({}, from the {}): {}",
+            if dry_run {
+                "would fail on"
+            } else {
+                "failed on"
+            },
+            failure.aggregate_type,
+            failure.aggregate_id,
+            failure.rule,
+            failure.source,
+            failure.cause
+        );
+    }
     out!("{}", report.summary());
-    Ok(())
+    // A sweep that could not destroy everything it should have exits non-zero, naming each record.
+    match report.failure_message() {
+        Some(message) => Err(anyhow::anyhow!(message)),
+        None => Ok(()),
+    }
 }
 
 async fn add_user(
@@ -512,7 +568,10 @@ async fn add_user(
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
+    let ledger = crate::retention::required_ledger(config.retention_ledger.as_deref())?;
     let state = AppState::from_config(&config).await?;
+    // A ledger of another store would fail every sweep and every restore: refuse it before serving.
+    ledger.check_belongs_to(&crate::store::identity::id(&state.db).await?)?;
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;
@@ -523,10 +582,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
              command, and without VACUUM their dead rows pile up and slow every list (docs/operations.md)"
         );
     }
-    tokio::spawn(daily_sweep(
-        state.clone(),
-        crate::retention::Ledger::new(&config.retention_ledger),
-    ));
+    tokio::spawn(daily_sweep(state.clone(), ledger));
     let db = state.db.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(300));
@@ -585,11 +641,21 @@ async fn daily_sweep(state: AppState, ledger: crate::retention::Ledger) {
             projections::Db::Sqlite(_) => None,
         };
         match crate::retention::sweep(&state, &ledger, today, false, &|_, _| {}).await {
-            Ok(report) => tracing::info!(
+            Ok(report) if report.failed.is_empty() => tracing::info!(
                 destroyed = report.destroyed.len(),
                 held = report.held.len(),
                 reapplied = report.reapplied.len(),
+                absent = report.absent.len(),
                 "retention sweep"
+            ),
+            // Each failure was logged by the sweep, with its stream and cause.
+            Ok(report) => tracing::error!(
+                destroyed = report.destroyed.len(),
+                held = report.held.len(),
+                reapplied = report.reapplied.len(),
+                absent = report.absent.len(),
+                failed = report.failed.len(),
+                "the daily retention sweep could not destroy every record due; the next sweep tries them again"
             ),
             Err(error) => tracing::error!(cause = %error, "the daily retention sweep failed"),
         }

@@ -59,8 +59,10 @@ pub struct Config {
     pub master_key: Secret,
     /// Mark cookies Secure: set `ETP_SECURE_COOKIES=true` when the service is reached over HTTPS.
     pub secure_cookies: bool,
-    /// The ledger of destroyed streams (`ETP_RETENTION_LEDGER`), kept apart from the database's backups.
-    pub retention_ledger: std::path::PathBuf,
+    /// The ledger of destroyed streams (`ETP_RETENTION_LEDGER`), kept apart from the database's backups; by
+    /// default beside the SQLite file. `None` on PostgreSQL when it is not set: the commands that need it
+    /// (`serve`, `retention sweep`, `restore`) then refuse to start (`retention::required_ledger`).
+    pub retention_ledger: Option<std::path::PathBuf>,
     /// The token a scrape of `GET /metrics` must send as `Authorization: Bearer …` (`ETP_METRICS_TOKEN`);
     /// `None` leaves `/metrics` open (it holds no personal data).
     pub metrics_token: Option<Secret>,

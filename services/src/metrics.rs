@@ -83,6 +83,12 @@ struct DestroyedLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FailureLabels {
+    kind: &'static str,
+    source: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct KindLabels {
     kind: &'static str,
 }
@@ -101,6 +107,8 @@ pub struct Metrics {
     sweeps: Family<OutcomeLabels, Counter>,
     destroyed: Family<DestroyedLabels, Counter>,
     last_sweep: Gauge,
+    failures: Family<FailureLabels, Counter>,
+    last_sweep_failures: Gauge,
     token: Option<Secret>,
 }
 
@@ -137,7 +145,8 @@ impl Metrics {
         let sweeps = Family::<OutcomeLabels, Counter>::default();
         registry.register(
             "etp_retention_sweeps",
-            "Retention sweeps this process ran (not dry runs), by outcome (completed, failed)",
+            "Retention sweeps this process ran (not dry runs), by outcome (completed: ran to the end, though it may \
+             have failed on some records; failed: stopped)",
             sweeps.clone(),
         );
         let destroyed = Family::<DestroyedLabels, Counter>::default();
@@ -152,6 +161,19 @@ impl Metrics {
             "When this process last completed a retention sweep (Unix time; 0 for never)",
             last_sweep.clone(),
         );
+        let failures = Family::<FailureLabels, Counter>::default();
+        registry.register(
+            "etp_retention_failures",
+            "Records this process's sweeps could not destroy, by kind and source (schedule, ledger, account); \
+             each is tried again by the next sweep",
+            failures.clone(),
+        );
+        let last_sweep_failures = Gauge::default();
+        registry.register(
+            "etp_retention_last_sweep_failures",
+            "Records the last sweep this process completed could not destroy (0 when it destroyed all it should)",
+            last_sweep_failures.clone(),
+        );
         Self {
             registry,
             requests,
@@ -161,6 +183,8 @@ impl Metrics {
             sweeps,
             destroyed,
             last_sweep,
+            failures,
+            last_sweep_failures,
             token,
         }
     }
@@ -212,6 +236,16 @@ impl Metrics {
             })
             .inc();
         self.last_sweep.set(Utc::now().timestamp());
+        self.last_sweep_failures
+            .set(i64::try_from(report.failed.len()).unwrap_or(i64::MAX));
+        for failure in &report.failed {
+            self.failures
+                .get_or_create(&FailureLabels {
+                    kind: record_kind(&failure.rule),
+                    source: failure.source,
+                })
+                .inc();
+        }
         let rules = report
             .destroyed
             .iter()
@@ -501,6 +535,15 @@ async fn store_registry(db: &Db, today: NaiveDate) -> Result<Registry, sqlx::Err
             })
             .inc_by(count);
     }
+    const FAILING: &str = "SELECT COUNT(*) FROM retention_failures";
+    let failing: i64 = on_pool!(db, p => sqlx::query_scalar(FAILING).fetch_one(p).await?);
+    let gauge = Gauge::<i64>::default();
+    gauge.set(failing);
+    registry.register(
+        "etp_retention_failing_records",
+        "Records the last sweeps, whichever process ran them, could not destroy and that still wait to be",
+        gauge,
+    );
     registry.register(
         "etp_retention_destroyed_records",
         "Records whose personal data the store has destroyed, all time, by kind (whichever process did it)",

@@ -10,12 +10,12 @@
 //! truncated; PostgreSQL writes anew the tables that held keys or personal data (copied aside, truncated,
 //! copied back).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use chrono::{Months, NaiveDate};
+use chrono::{DateTime, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use domain::application::ApplicationCommand;
@@ -23,27 +23,34 @@ use domain::immigration::ImmigrationCommand;
 use domain::request::RequestCommand;
 use domain::retention::RecordKind;
 use domain::{Actor, Role};
-use projections::Db;
 use projections::retention::{self, DueRecord};
+use projections::{Db, on_pool};
 
 use crate::accounts;
 use crate::app::AppState;
+use crate::http::error::ApiError;
 
 /// The actor the sweep records on the events it appends.
 pub fn sweep_actor() -> Actor {
     Actor::new("retention-sweep", Role::InformationOfficer)
 }
 
-/// One line of the ledger of destroyed streams: no personal data, only what was destroyed and when.
+/// One line of the ledger of destroyed streams: no personal data, only which store, what was destroyed and
+/// when.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LedgerLine {
+    /// The id of the store the stream was destroyed in (`store_identity`). Lines written before stores had
+    /// ids have none, and are read as the store's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
     pub aggregate_type: String,
     pub aggregate_id: String,
     pub rule: String,
     pub destroyed_on: NaiveDate,
 }
 
-/// The ledger of destroyed streams, an append-only file kept apart from the database and its backups.
+/// The ledger of destroyed streams, an append-only file kept apart from the database and its backups. It
+/// belongs to one store: every line names the store's id, and a ledger naming another store is refused.
 #[derive(Clone, Debug)]
 pub struct Ledger {
     path: PathBuf,
@@ -74,6 +81,7 @@ impl Ledger {
         file.sync_data().context("cannot write the ledger to disk")
     }
 
+    /// Every line, whichever store it names.
     pub fn lines(&self) -> anyhow::Result<Vec<LedgerLine>> {
         match std::fs::read_to_string(&self.path) {
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
@@ -88,6 +96,48 @@ impl Ledger {
                 .collect(),
         }
     }
+
+    /// The lines of the store `store`: the whole ledger is refused if a line names another store.
+    pub fn lines_of(&self, store: &str) -> anyhow::Result<Vec<LedgerLine>> {
+        let lines = self.lines()?;
+        if let Some(other) = lines
+            .iter()
+            .filter_map(|line| line.store.as_deref())
+            .find(|named| *named != store)
+        {
+            anyhow::bail!(
+                "the ledger of destroyed streams {} belongs to store {other}, and this store is {store}: a \
+                 ledger is applied only to the store that wrote it. Set ETP_RETENTION_LEDGER to this store's own \
+                 ledger (a store restored from a backup keeps the id of the store it was taken from, so that \
+                 store's ledger applies), or to a new file if this is a new store (docs/retention.md)",
+                self.path.display()
+            );
+        }
+        Ok(lines)
+    }
+
+    /// Refuses a ledger written for another store, before a server or a sweep relies on it.
+    pub fn check_belongs_to(&self, store: &str) -> anyhow::Result<()> {
+        self.lines_of(store).map(|_| ())
+    }
+
+    /// A line for a stream of the store `store` destroyed under `rule` on `on`.
+    fn write(
+        &self,
+        store: &str,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        rule: &str,
+        on: NaiveDate,
+    ) -> anyhow::Result<()> {
+        self.append(&LedgerLine {
+            store: Some(store.to_string()),
+            aggregate_type: aggregate_type.to_string(),
+            aggregate_id: aggregate_id.to_string(),
+            rule: rule.to_string(),
+            destroyed_on: on,
+        })
+    }
 }
 
 /// What happened to one record in a sweep.
@@ -99,6 +149,20 @@ pub struct SweepLine {
     pub due_on: NaiveDate,
     /// Why it was kept, for a held record.
     pub held_because: Option<String>,
+}
+
+/// A record a sweep could not destroy (on a dry run: would not), and why. It stays due, and the next sweep
+/// tries it again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SweepFailure {
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub rule: String,
+    /// Where the sweep met it: `schedule` (a record due), `ledger` (destroyed again after a restore) or
+    /// `account` (an applicant account).
+    pub source: &'static str,
+    /// Why, in words that hold no personal data.
+    pub cause: String,
 }
 
 /// What a sweep did (or, on a dry run, would do).
@@ -113,12 +177,17 @@ pub struct SweepReport {
     pub concluded: Vec<crate::conclusion::SweptConclusion>,
     /// Streams destroyed again from the ledger (after a restore).
     pub reapplied: Vec<LedgerLine>,
+    /// Lines of the ledger naming streams this store does not hold (a backup restored from before they
+    /// existed): the destruction is already satisfied, and they enter the list of destroyed streams.
+    pub absent: Vec<LedgerLine>,
+    /// Records the sweep could not destroy, each with its cause; the next sweep tries them again.
+    pub failed: Vec<SweepFailure>,
     pub next_due: Option<NaiveDate>,
 }
 
 impl SweepReport {
     pub fn summary(&self) -> String {
-        format!(
+        let mut summary = format!(
             "{}destroyed {}, held {}, re-destroyed from the ledger {}, next due {}",
             if self.dry_run {
                 "dry run: would have "
@@ -131,12 +200,60 @@ impl SweepReport {
             self.next_due
                 .map(|d| d.to_string())
                 .unwrap_or_else(|| "none".to_string()),
-        )
+        );
+        if !self.absent.is_empty() {
+            summary.push_str(&format!(
+                ", in the ledger but never in this store {}",
+                self.absent.len()
+            ));
+        }
+        if !self.failed.is_empty() {
+            summary.push_str(&format!(
+                ", {} {}",
+                if self.dry_run { "would fail" } else { "failed" },
+                self.failed.len()
+            ));
+        }
+        summary
+    }
+
+    /// The sentence that ends a sweep that failed on some records: each named by type and id with its cause.
+    pub fn failure_message(&self) -> Option<String> {
+        if self.failed.is_empty() {
+            return None;
+        }
+        let each: Vec<String> = self
+            .failed
+            .iter()
+            .map(|failure| {
+                format!(
+                    "{} {} ({}): {}",
+                    failure.aggregate_type, failure.aggregate_id, failure.source, failure.cause
+                )
+            })
+            .collect();
+        Some(format!(
+            "{} {} record{}: {}; {}",
+            if self.dry_run {
+                "the sweep would fail on"
+            } else {
+                "the sweep could not destroy"
+            },
+            self.failed.len(),
+            if self.failed.len() == 1 { "" } else { "s" },
+            each.join("; "),
+            if self.dry_run {
+                "the rest would be swept"
+            } else {
+                "the rest was swept, and the next sweep tries these again"
+            }
+        ))
     }
 }
 
-/// Destroys one stream's personal data under its rule. A stream already destroyed counts as done.
-async fn destroy(state: &AppState, record: &DueRecord, as_of: NaiveDate) -> anyhow::Result<bool> {
+/// Destroys one stream's personal data under its rule: `true` when it is destroyed now, `false` when it
+/// already was; the refusal or failure otherwise.
+async fn destroy(state: &AppState, record: &DueRecord, as_of: NaiveDate) -> Result<bool, ApiError> {
     let actor = sweep_actor();
     let result = match record.aggregate_type.as_str() {
         "Application" => {
@@ -164,60 +281,229 @@ async fn destroy(state: &AppState, record: &DueRecord, as_of: NaiveDate) -> anyh
                 .execute_request(&record.aggregate_id, &actor, command)
                 .await
         }
-        other => anyhow::bail!("the retention schedule names a stream of unknown type {other}"),
+        _ => Err(ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_stream_type",
+            "the sweep cannot destroy a stream of this type",
+        )),
     };
     match result {
         Ok(()) => Ok(true),
         Err(error) if error.code == "destroyed" => Ok(false),
-        Err(error) => Err(anyhow::anyhow!(
-            "{} {} could not be destroyed: {} ({})",
-            record.aggregate_type,
-            record.aggregate_id,
-            error.message,
-            error.code
-        )),
+        Err(error) => Err(error),
     }
 }
 
-/// Destroys again every stream of the ledger that the database still holds a key for (a restored backup
-/// taken before it was destroyed).
-async fn reapply_ledger(state: &AppState, ledger: &Ledger) -> anyhow::Result<Vec<LedgerLine>> {
-    let mut reapplied = Vec::new();
-    for line in ledger.lines()? {
-        if retention::is_destroyed(&state.db, &line.aggregate_type, &line.aggregate_id).await? {
-            continue;
-        }
-        let rule = RecordKind::parse(&line.rule).context("the ledger names an unknown rule")?;
-        let done = match line.aggregate_type.as_str() {
-            "Account" => {
-                accounts::destroy(&state.db, &line.aggregate_id, line.destroyed_on).await?;
-                state.standings.forget_account(&line.aggregate_id);
-                true
+/// Why destroying the stream failed, in words with no personal data. A failure of the store says only
+/// that it failed (its detail is in the log), so the stream is looked at for a cause that can be named.
+async fn cause_of(state: &AppState, record: &DueRecord, error: &ApiError) -> String {
+    if error.status.is_server_error() {
+        match foreseen_failure(state, record).await {
+            Ok(Some(cause)) => return cause,
+            Ok(None) | Err(_) => {
+                return format!(
+                    "the store failed while destroying it ({}; the log says more)",
+                    error.code
+                );
             }
-            _ => {
-                let record = DueRecord {
-                    aggregate_type: line.aggregate_type.clone(),
-                    aggregate_id: line.aggregate_id.clone(),
-                    rule,
-                    due_on: line.destroyed_on,
-                };
-                destroy(state, &record, line.destroyed_on).await?
-            }
-        };
-        if done {
-            reapplied.push(line);
         }
     }
-    Ok(reapplied)
+    format!("{} ({})", error.message, error.code)
+}
+
+/// Whether the store holds any event of the stream.
+async fn holds_stream(db: &Db, aggregate_type: &str, aggregate_id: &str) -> anyhow::Result<bool> {
+    const SQL: &str =
+        "SELECT EXISTS (SELECT 1 FROM events WHERE aggregate_type = $1 AND aggregate_id = $2)";
+    let held: bool = on_pool!(db, p => sqlx::query_scalar(SQL)
+        .bind(aggregate_type)
+        .bind(aggregate_id)
+        .fetch_one(p)
+        .await?);
+    Ok(held)
+}
+
+/// Why destroying a record would fail, as far as it can be told without writing anything: the stream is
+/// of a type the sweep cannot destroy, is not in the store, is no longer what its rule is for (an
+/// application whose status moved on), or has a data key that cannot be unwrapped. `None`: nothing stands
+/// in the way.
+async fn foreseen_failure(state: &AppState, record: &DueRecord) -> anyhow::Result<Option<String>> {
+    let db = &state.db;
+    let (aggregate_type, id) = (record.aggregate_type.as_str(), &record.aggregate_id);
+    match aggregate_type {
+        "Application" => match projections::application_view::find(db, id).await? {
+            None if retention::is_destroyed(db, aggregate_type, id).await? => return Ok(None),
+            None => return Ok(Some("the store holds no such application".to_string())),
+            Some(view) => {
+                let fits = match record.rule {
+                    RecordKind::Award => false,
+                    RecordKind::ErasedOnRequest => !matches!(
+                        view.status,
+                        domain::application::Status::Awarded | domain::application::Status::Alumni
+                    ),
+                    rule => RecordKind::of_application(view.status) == Some(rule),
+                };
+                if !fits {
+                    return Ok(Some(format!(
+                        "its rule, {}, no longer fits it: the application is {} now",
+                        record.rule.as_str(),
+                        view.status.as_str()
+                    )));
+                }
+            }
+        },
+        "ImmigrationRecord" => {
+            if !holds_stream(db, aggregate_type, id).await? {
+                return Ok(Some(
+                    "the store holds no such immigration record".to_string(),
+                ));
+            }
+        }
+        _ => {
+            return Ok(Some(
+                "the sweep cannot destroy a stream of this type".to_string(),
+            ));
+        }
+    }
+    const KEY: &str =
+        "SELECT wrapped_key FROM stream_keys WHERE aggregate_type = $1 AND aggregate_id = $2";
+    let wrapped: Option<Vec<u8>> = on_pool!(db, p => sqlx::query_scalar(KEY)
+        .bind(aggregate_type)
+        .bind(id)
+        .fetch_optional(p)
+        .await?);
+    let stream = crate::store::stream_name(aggregate_type, id);
+    Ok(wrapped
+        .filter(|wrapped| {
+            state
+                .repo
+                .master()
+                .unwrap_data_key(&stream, wrapped)
+                .is_err()
+        })
+        .map(|_| "its data key cannot be unwrapped with this ETP_MASTER_KEY".to_string()))
+}
+
+/// Destroys again every stream of the ledger that the database still holds (a restored backup taken before
+/// it was destroyed); a line for a stream the store does not hold (a backup taken before it existed) is
+/// already satisfied, and is entered in the list of destroyed streams so it is not looked at again. A
+/// stream that cannot be destroyed is reported, and the rest go on. A dry run says what it would do.
+async fn reapply_ledger(
+    state: &AppState,
+    ledger: &Ledger,
+    store: &str,
+    dry_run: bool,
+    report: &mut SweepReport,
+) -> anyhow::Result<()> {
+    let db = &state.db;
+    for line in ledger.lines_of(store)? {
+        if retention::is_destroyed(db, &line.aggregate_type, &line.aggregate_id).await? {
+            continue;
+        }
+        let failure = |cause: String| SweepFailure {
+            aggregate_type: line.aggregate_type.clone(),
+            aggregate_id: line.aggregate_id.clone(),
+            rule: line.rule.clone(),
+            source: "ledger",
+            cause,
+        };
+        let Some(rule) = RecordKind::parse(&line.rule) else {
+            report.failed.push(failure(
+                "the ledger names a rule this version does not know".to_string(),
+            ));
+            continue;
+        };
+        let held = match line.aggregate_type.as_str() {
+            "Account" => accounts::find(db, &line.aggregate_id).await?.is_some(),
+            "Application" | "ImmigrationRecord" => {
+                holds_stream(db, &line.aggregate_type, &line.aggregate_id).await?
+            }
+            _ => {
+                report.failed.push(failure(
+                    "the ledger names a stream of a type the sweep cannot destroy".to_string(),
+                ));
+                continue;
+            }
+        };
+        if !held {
+            if !dry_run {
+                retention::record_absent(
+                    db,
+                    &line.aggregate_type,
+                    &line.aggregate_id,
+                    &line.rule,
+                    line.destroyed_on,
+                )
+                .await?;
+            }
+            report.absent.push(line);
+            continue;
+        }
+        if line.aggregate_type == "Account" {
+            if dry_run {
+                report.reapplied.push(line);
+                continue;
+            }
+            match accounts::destroy(db, &line.aggregate_id, line.destroyed_on).await {
+                Ok(()) => {
+                    state.standings.forget_account(&line.aggregate_id);
+                    report.reapplied.push(line);
+                }
+                Err(error) => {
+                    tracing::warn!(cause = %error, "an account named by the ledger could not be destroyed");
+                    report.failed.push(failure(
+                        "the store failed while deleting the account (the log says more)"
+                            .to_string(),
+                    ));
+                }
+            }
+            continue;
+        }
+        let record = DueRecord {
+            aggregate_type: line.aggregate_type.clone(),
+            aggregate_id: line.aggregate_id.clone(),
+            rule,
+            due_on: line.destroyed_on,
+        };
+        if dry_run {
+            match foreseen_failure(state, &record).await? {
+                Some(cause) => report.failed.push(failure(cause)),
+                None => report.reapplied.push(line),
+            }
+            continue;
+        }
+        match destroy(state, &record, line.destroyed_on).await {
+            Ok(true) => report.reapplied.push(line),
+            Ok(false) => {}
+            Err(error) => {
+                let cause = cause_of(state, &record, &error).await;
+                report.failed.push(failure(cause));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Who a request that names whose data it is about holds, and why.
+pub struct RequestHold {
+    pub request: projections::information_requests::RequestView,
+    pub reason: String,
+    /// The streams it holds: the subject's account, applications and immigration records.
+    pub streams: Vec<(String, String)>,
 }
 
 /// Everything about the subject of a request still open (a subject access or other rights request) is held
-/// until it is answered: the subject's account, applications and immigration records, found through the
-/// same indexes the response uses. The cost follows the open requests, not the store.
-async fn request_holds(state: &AppState) -> anyhow::Result<BTreeMap<(String, String), String>> {
-    let mut held = BTreeMap::new();
+/// until it is answered or decided: the subject's account, applications and immigration records, found
+/// through the same indexes the response uses. A request answered, or whose right was decided (granted or
+/// refused, even before its response is issued), holds nothing. The cost follows the open requests, not
+/// the store.
+pub async fn request_holds(state: &AppState) -> anyhow::Result<Vec<RequestHold>> {
+    let mut holds = Vec::new();
     let db = &state.db;
     for request in projections::information_requests::open_with_subject(db).await? {
+        if request.responded_on.is_some() || request.decided() {
+            continue;
+        }
         let Some(email) = request.subject_email.as_deref() else {
             continue;
         };
@@ -226,24 +512,137 @@ async fn request_holds(state: &AppState) -> anyhow::Result<BTreeMap<(String, Str
             request.kind.as_str(),
             request.id
         );
+        let mut streams = Vec::new();
         let mut applications: Vec<String> = projections::case_list::with_email(db, email).await?;
         if let Some(account) = accounts::find_by_email(db, email).await? {
             for view in projections::application_view::list_for_applicant(db, &account.id).await? {
                 applications.push(view.id);
             }
-            held.insert(("Account".to_string(), account.id), reason.clone());
+            streams.push(("Account".to_string(), account.id));
         }
+        applications.sort();
+        applications.dedup();
         for id in applications {
             for record in projections::immigration_records::for_application(db, &id).await? {
-                held.insert(
-                    ("ImmigrationRecord".to_string(), record.record_id),
-                    reason.clone(),
-                );
+                streams.push(("ImmigrationRecord".to_string(), record.record_id));
             }
-            held.insert(("Application".to_string(), id), reason.clone());
+            streams.push(("Application".to_string(), id));
+        }
+        holds.push(RequestHold {
+            request,
+            reason,
+            streams,
+        });
+    }
+    Ok(holds)
+}
+
+/// A hold that stands, as the retention page and `GET /api/retention` list it.
+#[derive(Clone, Debug, Serialize)]
+pub struct StandingHold {
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    /// `legal_hold` (placed by an information officer) or `information_request` (an open request about the
+    /// person).
+    pub kind: &'static str,
+    pub reason: String,
+    /// The day the hold was placed, or the request received.
+    pub since: NaiveDate,
+    /// Days since then.
+    pub age_days: i64,
+    /// A legal hold: who placed it, and when.
+    pub placed_by: Option<String>,
+    pub placed_at: Option<DateTime<Utc>>,
+    /// A request's hold: the request.
+    pub request: Option<HoldingRequest>,
+}
+
+/// An open request that holds records, with its statutory date.
+#[derive(Clone, Debug, Serialize)]
+pub struct HoldingRequest {
+    pub id: String,
+    pub kind: &'static str,
+    pub received_on: NaiveDate,
+    pub statutory_due_on: NaiveDate,
+    /// Whether its statutory date has passed: a request forgotten open would keep data for ever.
+    pub past_statutory_date: bool,
+    /// How many records it holds.
+    pub records: usize,
+}
+
+/// Every hold that stands as of `today`: the legal holds, then the holds of open requests, oldest first.
+pub async fn standing_holds(
+    state: &AppState,
+    today: NaiveDate,
+) -> anyhow::Result<Vec<StandingHold>> {
+    let mut standing: Vec<StandingHold> = retention::holds(&state.db)
+        .await?
+        .into_iter()
+        .map(|hold| {
+            let since = hold.placed_at.date_naive();
+            StandingHold {
+                aggregate_type: hold.aggregate_type,
+                aggregate_id: hold.aggregate_id,
+                kind: "legal_hold",
+                reason: hold.reason,
+                since,
+                age_days: (today - since).num_days(),
+                placed_by: Some(hold.placed_by),
+                placed_at: Some(hold.placed_at),
+                request: None,
+            }
+        })
+        .collect();
+    let calendar = projections::calendar::working_days(&state.db).await?;
+    for hold in request_holds(state).await? {
+        let statutory_due_on = hold.request.deadlines(&calendar, today).statutory_due_on;
+        let request = HoldingRequest {
+            id: hold.request.id.clone(),
+            kind: hold.request.kind.as_str(),
+            received_on: hold.request.received_on,
+            statutory_due_on,
+            past_statutory_date: statutory_due_on < today,
+            records: hold.streams.len(),
+        };
+        for (aggregate_type, aggregate_id) in hold.streams {
+            standing.push(StandingHold {
+                aggregate_type,
+                aggregate_id,
+                kind: "information_request",
+                reason: hold.reason.clone(),
+                since: request.received_on,
+                age_days: (today - request.received_on).num_days(),
+                placed_by: None,
+                placed_at: None,
+                request: Some(request.clone()),
+            });
         }
     }
-    Ok(held)
+    Ok(standing)
+}
+
+/// The open requests past their statutory date among the holds, once each: `id`, `kind`, `received_on`,
+/// `statutory_due_on`, `days_past` and how many `records` each holds.
+pub fn requests_past_statutory_date(
+    holds: &[StandingHold],
+    today: NaiveDate,
+) -> Vec<serde_json::Value> {
+    let mut seen = BTreeSet::new();
+    holds
+        .iter()
+        .filter_map(|hold| hold.request.as_ref())
+        .filter(|request| request.past_statutory_date && seen.insert(request.id.clone()))
+        .map(|request| {
+            serde_json::json!({
+                "id": request.id,
+                "kind": request.kind,
+                "received_on": request.received_on,
+                "statutory_due_on": request.statutory_due_on,
+                "days_past": (today - request.statutory_due_on).num_days(),
+                "records": request.records,
+            })
+        })
+        .collect()
 }
 
 /// Sweeps the store as of a day. Idempotent: a second sweep on the same day destroys nothing more.
@@ -260,7 +659,12 @@ pub async fn sweep(
 
 /// A sweep that takes at most `limit` of the due streams (the oldest first), so a large backlog can be
 /// worked through in parts; the next sweep goes on where this one stopped. A sweep that is not a dry run
-/// is counted in the process's metrics, with what it destroyed.
+/// is counted in the process's metrics, with what it destroyed and what it failed on.
+///
+/// A record that cannot be destroyed does not stop the sweep: it is reported in `failed` with its cause,
+/// logged, kept in `retention_failures` (the retention page and the metrics show it), and tried again by
+/// the next sweep. An error is returned only when the sweep as a whole cannot go on (the store out of
+/// reach, the ledger unreadable, of another store or not writable).
 pub async fn sweep_at_most(
     state: &AppState,
     ledger: &Ledger,
@@ -289,9 +693,8 @@ async fn sweep_due(
         dry_run,
         ..SweepReport::default()
     };
-    if !dry_run {
-        report.reapplied = reapply_ledger(state, ledger).await?;
-    }
+    let store = crate::store::identity::id(&state.db).await?;
+    reapply_ledger(state, ledger, &store, dry_run, &mut report).await?;
     report.concluded =
         crate::conclusion::conclude_due_cycles(state, &sweep_actor(), as_of, dry_run)
             .await
@@ -301,7 +704,11 @@ async fn sweep_due(
         .into_iter()
         .map(|hold| ((hold.aggregate_type, hold.aggregate_id), hold.reason))
         .collect();
-    holds.extend(request_holds(state).await?);
+    for hold in request_holds(state).await? {
+        for stream in hold.streams {
+            holds.insert(stream, hold.reason.clone());
+        }
+    }
     let due = match limit {
         Some(limit) => {
             let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -336,18 +743,38 @@ async fn sweep_due(
                 .get(&(record.aggregate_type.clone(), record.aggregate_id.clone()))
                 .cloned(),
         };
+        let failure = |cause: String| SweepFailure {
+            aggregate_type: record.aggregate_type.clone(),
+            aggregate_id: record.aggregate_id.clone(),
+            rule: record.rule.as_str().to_string(),
+            source: "schedule",
+            cause,
+        };
         if line.held_because.is_some() {
             report.held.push(line);
         } else if dry_run {
-            report.destroyed.push(line);
-        } else if destroy(state, record, as_of).await? {
-            ledger.append(&LedgerLine {
-                aggregate_type: line.aggregate_type.clone(),
-                aggregate_id: line.aggregate_id.clone(),
-                rule: line.rule.clone(),
-                destroyed_on: as_of,
-            })?;
-            report.destroyed.push(line);
+            match foreseen_failure(state, record).await? {
+                Some(cause) => report.failed.push(failure(cause)),
+                None => report.destroyed.push(line),
+            }
+        } else {
+            match destroy(state, record, as_of).await {
+                Ok(true) => {
+                    ledger.write(
+                        &store,
+                        &line.aggregate_type,
+                        &line.aggregate_id,
+                        &line.rule,
+                        as_of,
+                    )?;
+                    report.destroyed.push(line);
+                }
+                Ok(false) => {}
+                Err(error) => {
+                    let cause = cause_of(state, record, &error).await;
+                    report.failed.push(failure(cause));
+                }
+            }
         }
         progress(done + 1, total);
     }
@@ -356,7 +783,7 @@ async fn sweep_due(
     let rule = RecordKind::ApplicantAccount;
     if let Some(last_active_on) = as_of.checked_sub_months(Months::new(24)) {
         let inactive = if dry_run {
-            let destroyed: std::collections::BTreeSet<&str> = report
+            let destroyed: BTreeSet<&str> = report
                 .destroyed
                 .iter()
                 .filter(|line| line.aggregate_type == "Application")
@@ -392,14 +819,20 @@ async fn sweep_due(
                 continue;
             }
             if !dry_run {
-                accounts::destroy(&state.db, &id, as_of).await?;
+                if let Err(error) = accounts::destroy(&state.db, &id, as_of).await {
+                    tracing::warn!(cause = %error, "an applicant account could not be destroyed");
+                    report.failed.push(SweepFailure {
+                        aggregate_type: "Account".to_string(),
+                        aggregate_id: id,
+                        rule: rule.as_str().to_string(),
+                        source: "account",
+                        cause: "the store failed while deleting the account (the log says more)"
+                            .to_string(),
+                    });
+                    continue;
+                }
                 state.standings.forget_account(&id);
-                ledger.append(&LedgerLine {
-                    aggregate_type: "Account".to_string(),
-                    aggregate_id: id,
-                    rule: rule.as_str().to_string(),
-                    destroyed_on: as_of,
-                })?;
+                ledger.write(&store, "Account", &id, rule.as_str(), as_of)?;
             }
             report.destroyed.push(line);
         }
@@ -408,11 +841,72 @@ async fn sweep_due(
     if changed && !dry_run {
         scrub(&state.db).await?;
     }
+    if !dry_run {
+        keep_failures(&state.db, &report, limit.is_none()).await?;
+        for failure in &report.failed {
+            tracing::warn!(
+                aggregate_type = %failure.aggregate_type,
+                aggregate_id = %failure.aggregate_id,
+                rule = %failure.rule,
+                source = failure.source,
+                cause = %failure.cause,
+                "the retention sweep could not destroy a record; the next sweep tries it again"
+            );
+        }
+    }
     report.next_due = retention::upcoming(&state.db, as_of, 1)
         .await?
         .first()
         .map(|d| d.due_on);
     Ok(report)
+}
+
+/// Keeps in `retention_failures` what this sweep failed on, and forgets what no longer fails: a record it
+/// destroyed, or, after a `whole` sweep (no limit, so every due record was tried), any record it did not
+/// fail on.
+async fn keep_failures(db: &Db, report: &SweepReport, whole: bool) -> anyhow::Result<()> {
+    let before = retention::failures(db).await?;
+    if before.is_empty() && report.failed.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    for failure in &report.failed {
+        retention::record_failure(
+            db,
+            &failure.aggregate_type,
+            &failure.aggregate_id,
+            &failure.rule,
+            failure.source,
+            &failure.cause,
+            now,
+        )
+        .await?;
+    }
+    let done: BTreeSet<(&str, &str)> = report
+        .destroyed
+        .iter()
+        .map(|line| (line.aggregate_type.as_str(), line.aggregate_id.as_str()))
+        .chain(
+            report
+                .reapplied
+                .iter()
+                .chain(&report.absent)
+                .map(|line| (line.aggregate_type.as_str(), line.aggregate_id.as_str())),
+        )
+        .collect();
+    for old in before {
+        let key = (old.aggregate_type.as_str(), old.aggregate_id.as_str());
+        let failed_again = report.failed.iter().any(|failure| {
+            (
+                failure.aggregate_type.as_str(),
+                failure.aggregate_id.as_str(),
+            ) == key
+        });
+        if !failed_again && (whole || done.contains(&key)) {
+            retention::clear_failure(db, &old.aggregate_type, &old.aggregate_id).await?;
+        }
+    }
+    Ok(())
 }
 
 /// The tables whose rows hold data keys or personal data.
@@ -476,21 +970,34 @@ pub async fn scrub(db: &Db) -> anyhow::Result<()> {
     }
 }
 
-/// Where the ledger is kept: `ETP_RETENTION_LEDGER`, or beside the SQLite database, or in the working
-/// folder.
-pub fn ledger_path(database_url: &str, configured: Option<&str>) -> PathBuf {
+/// Where the ledger is kept: `ETP_RETENTION_LEDGER`, or beside the SQLite database file. On PostgreSQL (and
+/// an in-memory SQLite database) there is no default: `None`, and the commands that read or write the
+/// ledger refuse to start ([`required_ledger`]). A store of several servers needs one ledger on storage they
+/// all share, which no default in a server's own folder can be; and a default in the working folder was
+/// shared by every store run from that folder.
+pub fn ledger_path(database_url: &str, configured: Option<&str>) -> Option<PathBuf> {
     if let Some(path) = configured {
-        return PathBuf::from(path);
+        return Some(PathBuf::from(path));
     }
     let sqlite_file = database_url
         .strip_prefix("sqlite://")
         .or_else(|| database_url.strip_prefix("sqlite:"))
         .map(|path| path.split('?').next().unwrap_or(path))
-        .filter(|path| !path.is_empty() && !path.contains(":memory:"));
-    match sqlite_file.and_then(|file| Path::new(file).parent()) {
-        Some(folder) => folder.join("destroyed-streams.ledger"),
-        None => PathBuf::from("destroyed-streams.ledger"),
-    }
+        .filter(|path| !path.is_empty() && !path.contains(":memory:"))?;
+    Some(
+        Path::new(sqlite_file)
+            .parent()
+            .map(|folder| folder.join("destroyed-streams.ledger"))
+            .unwrap_or_else(|| PathBuf::from("destroyed-streams.ledger")),
+    )
+}
+
+/// The ledger a command that destroys (or re-destroys) streams must have, or the refusal that says how to
+/// give it one.
+pub fn required_ledger(configured: Option<&Path>) -> anyhow::Result<Ledger> {
+    configured.map(Ledger::new).context(
+        "ETP_RETENTION_LEDGER must be set when the store is PostgreSQL: name the file of this store's ledger          of destroyed streams, on storage every server of the store shares and kept apart from the database's          backups (docs/retention.md)",
+    )
 }
 
 /// Carries out an approved erasure request: every application of the subject is destroyed as retention
@@ -504,6 +1011,7 @@ pub async fn erase(
 ) -> anyhow::Result<serde_json::Value> {
     let db = &state.db;
     let ledger = state.retention_ledger.as_deref().map(Ledger::new);
+    let store = crate::store::identity::id(db).await?;
     let ids = crate::rights::subject_applications(db, email).await?;
     let account = accounts::find_by_email(db, email).await?;
     let legal_holds: BTreeMap<(String, String), String> = retention::holds(db)
@@ -540,14 +1048,22 @@ pub async fn erase(
             rule: RecordKind::ErasedOnRequest,
             due_on: today,
         };
-        if destroy(state, &record, today).await? {
+        let destroyed = destroy(state, &record, today).await.map_err(|error| {
+            anyhow::anyhow!(
+                "application {id} could not be erased: {} ({})",
+                error.message,
+                error.code
+            )
+        })?;
+        if destroyed {
             if let Some(ledger) = &ledger {
-                ledger.append(&LedgerLine {
-                    aggregate_type: "Application".to_string(),
-                    aggregate_id: id.clone(),
-                    rule: RecordKind::ErasedOnRequest.as_str().to_string(),
-                    destroyed_on: today,
-                })?;
+                ledger.write(
+                    &store,
+                    "Application",
+                    &id,
+                    RecordKind::ErasedOnRequest.as_str(),
+                    today,
+                )?;
             }
             erased
                 .push(serde_json::json!({"record": format!("application {id} ({})", view.cycle)}));
@@ -563,16 +1079,67 @@ pub async fn erase(
             accounts::destroy(db, &account.id, today).await?;
             state.standings.forget_account(&account.id);
             if let Some(ledger) = &ledger {
-                ledger.append(&LedgerLine {
-                    aggregate_type: "Account".to_string(),
-                    aggregate_id: account.id.clone(),
-                    rule: RecordKind::ErasedOnRequest.as_str().to_string(),
-                    destroyed_on: today,
-                })?;
+                ledger.write(
+                    &store,
+                    "Account",
+                    &account.id,
+                    RecordKind::ErasedOnRequest.as_str(),
+                    today,
+                )?;
             }
             erased.push(serde_json::json!({"record": "your account"}));
         }
     }
     scrub(db).await?;
     Ok(serde_json::json!({"erasure": "approved", "erased": erased, "kept": kept}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ledger_is_beside_an_sqlite_file_and_must_be_named_on_postgresql() {
+        assert_eq!(
+            ledger_path("sqlite://data/etp.db", None),
+            Some(PathBuf::from("data/destroyed-streams.ledger"))
+        );
+        assert_eq!(ledger_path("postgres://db/etp", None), None);
+        assert_eq!(ledger_path("sqlite::memory:", None), None);
+        assert_eq!(
+            ledger_path("postgres://db/etp", Some("/shared/etp.ledger")),
+            Some(PathBuf::from("/shared/etp.ledger"))
+        );
+        let refused = required_ledger(None).unwrap_err().to_string();
+        assert!(
+            refused.contains("ETP_RETENTION_LEDGER must be set"),
+            "{refused}"
+        );
+    }
+
+    #[test]
+    fn a_ledger_of_another_store_is_refused_and_lines_without_a_store_are_read() {
+        let folder = std::env::temp_dir().join(format!("etp-ledger-{}", uuid::Uuid::new_v4()));
+        let ledger = Ledger::new(folder.join("destroyed-streams.ledger"));
+        let day = NaiveDate::from_ymd_opt(2028, 12, 6).unwrap();
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::write(
+            ledger.path(),
+            "{\"aggregate_type\":\"Application\",\"aggregate_id\":\"a\",\"rule\":\"unsubmitted_draft\",\"destroyed_on\":\"2028-12-06\"}\n",
+        )
+        .unwrap();
+        ledger
+            .write("store-one", "Account", "b", "applicant_account", day)
+            .unwrap();
+        let lines = ledger.lines_of("store-one").unwrap();
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].store, None);
+        assert_eq!(lines[1].store.as_deref(), Some("store-one"));
+        let refused = ledger.lines_of("store-two").unwrap_err().to_string();
+        assert!(
+            refused.contains("store-one") && refused.contains("store-two"),
+            "{refused}"
+        );
+        std::fs::remove_dir_all(folder).unwrap();
+    }
 }

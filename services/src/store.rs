@@ -8,6 +8,7 @@
 
 pub mod cached;
 mod group;
+pub mod identity;
 pub mod keys;
 pub mod open;
 pub mod rebuild;

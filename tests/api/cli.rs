@@ -21,7 +21,9 @@ const STAFF_ROLES: [&str; 5] = [
 ];
 
 /// The binary with a clean environment: only the store (and whatever `env` adds) is set, and it runs in
-/// `dir`, so a default `data/` folder could never land in the source tree.
+/// `dir`, so a default `data/` folder could never land in the source tree. On PostgreSQL, which has no
+/// default ledger of destroyed streams, the ledger is `dir/destroyed-streams.ledger` (a test of the refusal
+/// without one removes it).
 pub(crate) fn etp(dir: &Path, database_url: &str, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_etp"));
     command
@@ -33,7 +35,11 @@ pub(crate) fn etp(dir: &Path, database_url: &str, args: &[&str]) -> Command {
         .env_remove("ETP_BIND")
         .env_remove("ETP_LOG_FORMAT")
         .env_remove("ETP_METRICS_TOKEN")
+        .env_remove("ETP_RETENTION_LEDGER")
         .env("RUST_LOG", "warn");
+    if database_url.starts_with("postgres") {
+        command.env("ETP_RETENTION_LEDGER", dir.join("destroyed-streams.ledger"));
+    }
     command
 }
 

@@ -37,4 +37,5 @@ mod screening;
 mod security;
 mod sharing;
 mod storage;
+mod sweep;
 mod time_travel;

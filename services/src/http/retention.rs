@@ -50,8 +50,20 @@ mod schema {
         overdue: Vec<Value>,
         /// The next records to fall due, soonest first.
         upcoming: Vec<Value>,
-        /// Records under a legal hold.
+        /// Every hold that stands: legal holds (`kind` `legal_hold`, with `placed_by` and `placed_at`) and
+        /// the holds of open information requests about the person (`kind` `information_request`, with
+        /// `request`: its id, kind, `received_on`, `statutory_due_on`, `past_statutory_date` and the number
+        /// of `records` it holds). Each has `aggregate_type`, `aggregate_id`, `reason`, `since` (the day it
+        /// was placed, or the request received) and `age_days`.
         held: Vec<Value>,
+        /// The open requests past their statutory date that still hold records, each with `id`, `kind`,
+        /// `received_on`, `statutory_due_on`, `days_past` and `records`: a request forgotten open would keep
+        /// data for ever.
+        requests_past_statutory_date: Vec<Value>,
+        /// The records the sweeps could not destroy and are trying again: `aggregate_type`, `aggregate_id`,
+        /// `rule`, `source` (`schedule`, `ledger`, `account`), `cause`, `first_failed_at`,
+        /// `last_failed_at`, `attempts`.
+        failures: Vec<Value>,
         /// The latest records destroyed, from the ledger.
         destroyed: Vec<Value>,
     }
@@ -82,11 +94,16 @@ mod schema {
 async fn overview(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, ApiError> {
     user.require(&[Role::InformationOfficer])?;
     let today = Utc::now().date_naive();
+    let held = crate::retention::standing_holds(&state, today)
+        .await
+        .map_err(ApiError::internal)?;
     Ok(Json(json!({
         "as_of": today,
         "overdue": retention::due_by(&state.db, today).await?,
         "upcoming": retention::upcoming(&state.db, today, 200).await?,
-        "held": retention::holds(&state.db).await?,
+        "requests_past_statutory_date": crate::retention::requests_past_statutory_date(&held, today),
+        "held": held,
+        "failures": retention::failures(&state.db).await?,
         "destroyed": retention::destroyed(&state.db, 200).await?,
     })))
 }

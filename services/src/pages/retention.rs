@@ -24,7 +24,28 @@ fn describe(rule: &str) -> &'static str {
         "immigration_record" => "Immigration record",
         "applicant_account" => "Applicant account",
         "information_request" => "Information request, with its response and letters",
+        "erasure_request" => "Record erased on request",
         _ => "Record",
+    }
+}
+
+/// A kind of stream, in words.
+fn stream_kind(aggregate_type: &str) -> &'static str {
+    match aggregate_type {
+        "Application" => "Application",
+        "ImmigrationRecord" => "Immigration record",
+        "Account" => "Applicant account",
+        _ => "Record",
+    }
+}
+
+/// Where the sweep met a record it could not destroy, in words.
+fn failure_source(source: &str) -> &'static str {
+    match source {
+        "schedule" => "Due on the schedule",
+        "ledger" => "Destroyed again from the ledger",
+        "account" => "Applicant account due",
+        _ => "Sweep",
     }
 }
 
@@ -49,10 +70,41 @@ async fn overview(State(state): State<AppState>, session: Session) -> Result<Res
         .iter()
         .map(line)
         .collect();
-    let held: Vec<_> = retention::holds(&state.db)
+    let holds = crate::retention::standing_holds(&state, today)
+        .await
+        .map_err(crate::http::error::ApiError::internal)?;
+    let past_statutory_date = crate::retention::requests_past_statutory_date(&holds, today);
+    let held: Vec<_> = holds
+        .iter()
+        .map(|hold| {
+            json!({
+                "what": stream_kind(&hold.aggregate_type),
+                "id": hold.aggregate_id,
+                "application": hold.aggregate_type == "Application",
+                "legal_hold": hold.kind == "legal_hold",
+                "request_id": hold.request.as_ref().map(|request| request.id.clone()),
+                "past_statutory_date": hold.request.as_ref().is_some_and(|request| request.past_statutory_date),
+                "reason": hold.reason,
+                "since": hold.since.to_string(),
+                "age_days": hold.age_days,
+            })
+        })
+        .collect();
+    let failures: Vec<_> = retention::failures(&state.db)
         .await?
         .into_iter()
-        .map(|hold| json!({"id": hold.aggregate_id, "reason": hold.reason, "since": hold.placed_at.format("%-d %b %Y").to_string()}))
+        .map(|failure| {
+            json!({
+                "what": stream_kind(&failure.aggregate_type),
+                "id": failure.aggregate_id,
+                "application": failure.aggregate_type == "Application",
+                "rule": describe(&failure.rule),
+                "source": failure_source(&failure.source),
+                "cause": failure.cause,
+                "since": failure.first_failed_at.format("%-d %b %Y").to_string(),
+                "attempts": failure.attempts,
+            })
+        })
         .collect();
     let destroyed: Vec<_> = retention::destroyed(&state.db, 100)
         .await?
@@ -64,7 +116,9 @@ async fn overview(State(state): State<AppState>, session: Session) -> Result<Res
             "today": today.to_string(),
             "overdue": overdue,
             "upcoming": upcoming,
+            "past_statutory_date": past_statutory_date,
             "held": held,
+            "failures": failures,
             "destroyed": destroyed,
         }))
         .into_response())
