@@ -107,7 +107,7 @@ impl BackupKey {
     fn expected(&self) -> &'static str {
         match self.source {
             KeySource::BackupKey => {
-                "this store expects a backup made under ETP_BACKUP_KEY; set ETP_BACKUP_KEY to the key \
+                "This store expects a backup made under ETP_BACKUP_KEY; set ETP_BACKUP_KEY to the key \
                  the backup was made under (or unset it for a backup made under ETP_MASTER_KEY)"
             }
             KeySource::MasterKey => {
@@ -265,8 +265,10 @@ fn collect(stderr: Option<std::process::ChildStderr>) -> std::thread::JoinHandle
 }
 
 /// Runs `work` to its end, or until the command is interrupted (Ctrl-C, SIGTERM): then `work` is dropped,
-/// with the temporary files it holds and the [`Stop`] of its blocking part, and the command fails.
+/// with the temporary files it holds and the [`Stop`] of its blocking part, and the command fails saying
+/// `what` of it is left.
 async fn unless_interrupted<T>(
+    what: &str,
     work: impl std::future::Future<Output = anyhow::Result<T>>,
 ) -> anyhow::Result<T> {
     let interrupt = async {
@@ -285,8 +287,8 @@ async fn unless_interrupted<T>(
     let terminate = std::future::pending::<()>();
     tokio::select! {
         result = work => result,
-        () = interrupt => bail!("interrupted"),
-        () = terminate => bail!("interrupted"),
+        () = interrupt => bail!("interrupted: {what}"),
+        () = terminate => bail!("interrupted: {what}"),
     }
 }
 
@@ -405,9 +407,9 @@ pub async fn backup(config: &Config, to: &Path) -> anyhow::Result<()> {
             backup_postgres(config, out, &key).await
         }
     };
-    unless_interrupted(work)
+    unless_interrupted("nothing of the backup is left on disk", work)
         .await
-        .context("no backup was written, and nothing of it is left on disk")?;
+        .context("no backup was written")?;
     unfinished.keep();
     Ok(())
 }
@@ -478,6 +480,9 @@ async fn backup_postgres(config: &Config, out: File, key: &BackupKey) -> anyhow:
     encrypted
 }
 
+/// What an interrupted restore says of the store.
+const UNTOUCHED: &str = "nothing was restored, and the store is as it was";
+
 /// Puts the store back from an encrypted backup, migrates it to this version, and destroys again every
 /// stream the ledger says was destroyed. Refuses a file that is not an encrypted backup made under this
 /// configuration's backup key, and a store that holds events unless `force`, before changing anything.
@@ -489,9 +494,11 @@ pub async fn restore(config: &Config, from: &Path, force: bool) -> anyhow::Resul
     // Refused here, before the store is touched: not a backup, or another key's.
     let backup = open_backup(from, &key)?;
     let moved_aside = match sqlite_file(&config.database_url) {
-        Some(file) => unless_interrupted(restore_sqlite(&file, from, backup, force)).await?,
+        Some(file) => {
+            unless_interrupted(UNTOUCHED, restore_sqlite(&file, from, backup, force)).await?
+        }
         None => {
-            unless_interrupted(restore_postgres(config, from, backup, force)).await?;
+            unless_interrupted(UNTOUCHED, restore_postgres(config, from, backup, force)).await?;
             None
         }
     };
