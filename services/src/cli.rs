@@ -73,14 +73,15 @@ pub enum Command {
     /// Measurements of the store as it is.
     #[command(subcommand)]
     Bench(BenchCommand),
-    /// Write a consistent copy of the store to a new file (SQLite: VACUUM INTO; PostgreSQL: pg_dump).
+    /// Write an encrypted, consistent copy of the store to a new file (SQLite: VACUUM INTO; PostgreSQL:
+    /// pg_dump), under ETP_BACKUP_KEY or, unset, a key derived from ETP_MASTER_KEY.
     Backup {
         /// The file to write; it must not exist yet.
         #[arg(long)]
         to: std::path::PathBuf,
     },
-    /// Put the store back from a backup, then destroy again every stream the ledger of destroyed streams
-    /// names. Stop the servers first.
+    /// Put the store back from an encrypted backup made under this configuration's key, then destroy again
+    /// every stream the ledger of destroyed streams names. Stop the servers first.
     Restore {
         /// The backup file.
         #[arg(long)]

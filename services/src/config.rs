@@ -11,11 +11,12 @@ use crate::crypto::MasterKey;
 
 /// Every environment variable `etp` reads. The README's Configuration table gives each its default and
 /// meaning; `tests/api/configuration.rs` checks the table, this list and the code against each other.
-pub const VARIABLES: [&str; 11] = [
+pub const VARIABLES: [&str; 12] = [
     "ETP_BIND",
     "ETP_DATABASE_URL",
     "ETP_JWT_SECRET",
     "ETP_MASTER_KEY",
+    "ETP_BACKUP_KEY",
     "ETP_SECURE_COOKIES",
     "ETP_RETENTION_LEDGER",
     "ETP_METRICS_TOKEN",
@@ -57,6 +58,9 @@ pub struct Config {
     pub database_url: String,
     pub jwt_secret: Secret,
     pub master_key: Secret,
+    /// The key `etp backup` encrypts to and `etp restore` decrypts with (`ETP_BACKUP_KEY`, 64 hex digits);
+    /// `None`: the backup key is derived from the master key (`crate::backup::BackupKey`).
+    pub backup_key: Option<Secret>,
     /// Mark cookies Secure: set `ETP_SECURE_COOKIES=true` when the service is reached over HTTPS.
     pub secure_cookies: bool,
     /// The ledger of destroyed streams (`ETP_RETENTION_LEDGER`), kept apart from the database's backups; by
@@ -91,6 +95,7 @@ pub struct Environment {
     pub database_url: Option<String>,
     pub jwt_secret: Option<String>,
     pub master_key: Option<String>,
+    pub backup_key: Option<String>,
     pub secure_cookies: Option<String>,
     pub retention_ledger: Option<String>,
     pub metrics_token: Option<String>,
@@ -107,6 +112,7 @@ impl Environment {
             database_url: read("ETP_DATABASE_URL"),
             jwt_secret: read("ETP_JWT_SECRET"),
             master_key: read("ETP_MASTER_KEY"),
+            backup_key: read("ETP_BACKUP_KEY"),
             secure_cookies: read("ETP_SECURE_COOKIES"),
             retention_ledger: read("ETP_RETENTION_LEDGER"),
             metrics_token: read("ETP_METRICS_TOKEN"),
@@ -147,6 +153,11 @@ impl Config {
             bail!("ETP_JWT_SECRET must be at least 32 bytes long");
         }
         MasterKey::from_hex(&master_key).context("ETP_MASTER_KEY")?;
+        if let Some(key) = &env.backup_key
+            && !is_key_hex(key)
+        {
+            bail!("ETP_BACKUP_KEY must be 64 hex digits (32 random bytes), as ETP_MASTER_KEY is");
+        }
         if env
             .metrics_token
             .as_ref()
@@ -176,6 +187,7 @@ impl Config {
             mail,
             jwt_secret: Secret::new(jwt_secret),
             master_key: Secret::new(master_key),
+            backup_key: env.backup_key.map(|key| Secret::new(key.trim())),
             secure_cookies: matches!(env.secure_cookies.as_deref(), Some("true" | "1" | "yes")),
             retention_ledger: crate::retention::ledger_path(
                 &database_url,
@@ -190,6 +202,11 @@ impl Config {
         MasterKey::from_hex(self.master_key.expose())
             .expect("checked when the configuration was loaded")
     }
+}
+
+/// 64 hex digits: a 256-bit key.
+fn is_key_hex(value: &str) -> bool {
+    hex::decode(value.trim()).is_ok_and(|bytes| bytes.len() == 32)
 }
 
 /// `ETP_TRUSTED_PROXIES`: addresses (`10.0.0.5`) and networks (`10.0.0.0/24`), separated by commas.
@@ -327,6 +344,24 @@ mod tests {
         assert!(
             !format!("{mail:?}").contains("2525"),
             "the URL never prints"
+        );
+    }
+
+    #[test]
+    fn a_backup_key_is_64_hex_digits_or_unset() {
+        let env = |key: Option<&str>| Environment {
+            jwt_secret: Some("j".repeat(32)),
+            master_key: Some("ab".repeat(32)),
+            backup_key: key.map(str::to_string),
+            ..Environment::default()
+        };
+        assert!(Config::load(env(None)).unwrap().backup_key.is_none());
+        assert!(Config::load(env(Some("not hex"))).is_err());
+        assert!(Config::load(env(Some(&"ab".repeat(16)))).is_err());
+        let config = Config::load(env(Some(&"cd".repeat(32)))).unwrap();
+        assert_eq!(
+            config.backup_key.map(|key| key.expose().to_string()),
+            Some("cd".repeat(32))
         );
     }
 

@@ -32,6 +32,7 @@ pub(crate) fn etp(dir: &Path, database_url: &str, args: &[&str]) -> Command {
         .env("ETP_DATABASE_URL", database_url)
         .env_remove("ETP_JWT_SECRET")
         .env_remove("ETP_MASTER_KEY")
+        .env_remove("ETP_BACKUP_KEY")
         .env_remove("ETP_BIND")
         .env_remove("ETP_LOG_FORMAT")
         .env_remove("ETP_METRICS_TOKEN")
@@ -112,7 +113,7 @@ pub(crate) fn assert_success(output: &Output, what: &str) {
 }
 
 #[track_caller]
-fn assert_refused(output: &Output, what: &str) -> String {
+pub(crate) fn assert_refused(output: &Output, what: &str) -> String {
     assert!(
         !output.status.success(),
         "{what} must be refused with a non-zero exit\nstdout: {}\nstderr: {}",
