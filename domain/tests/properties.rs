@@ -859,6 +859,7 @@ fn whose_job(command: &ApplicationCommand, member: &Actor) -> Actor {
         | C::ConcludeWithCycle => Actor::new(OFFICER, Role::ProgrammeOfficer),
         C::DeclareConflict { .. } | C::ScoreApplication { .. } => member.clone(),
         C::DestroyPersonalData { .. }
+        | C::ReapplyDestruction { .. }
         | C::RestrictProcessing { .. }
         | C::LiftRestriction { .. }
         | C::RectifyPersonalData { .. }

@@ -253,13 +253,27 @@ impl SweepReport {
 
 /// Destroys one stream's personal data under its rule: `true` when it is destroyed now, `false` when it
 /// already was; the refusal or failure otherwise.
-async fn destroy(state: &AppState, record: &DueRecord, as_of: NaiveDate) -> Result<bool, ApiError> {
+/// `again`: the ledger says the stream was destroyed, and a restored backup holds it as it stood before:
+/// it is destroyed again whatever it was then, not checked against its rule.
+async fn destroy(
+    state: &AppState,
+    record: &DueRecord,
+    as_of: NaiveDate,
+    again: bool,
+) -> Result<bool, ApiError> {
     let actor = sweep_actor();
     let result = match record.aggregate_type.as_str() {
         "Application" => {
-            let command = ApplicationCommand::DestroyPersonalData {
-                rule: record.rule,
-                destroyed_on: as_of,
+            let command = if again {
+                ApplicationCommand::ReapplyDestruction {
+                    rule: record.rule,
+                    destroyed_on: as_of,
+                }
+            } else {
+                ApplicationCommand::DestroyPersonalData {
+                    rule: record.rule,
+                    destroyed_on: as_of,
+                }
             };
             state
                 .execute_application(&record.aggregate_id, &actor, command)
@@ -274,8 +288,14 @@ async fn destroy(state: &AppState, record: &DueRecord, as_of: NaiveDate) -> Resu
                 .await
         }
         "InformationRequest" => {
-            let command = RequestCommand::DestroyPersonalData {
-                destroyed_on: as_of,
+            let command = if again {
+                RequestCommand::ReapplyDestruction {
+                    destroyed_on: as_of,
+                }
+            } else {
+                RequestCommand::DestroyPersonalData {
+                    destroyed_on: as_of,
+                }
             };
             state
                 .execute_request(&record.aggregate_id, &actor, command)
@@ -298,7 +318,7 @@ async fn destroy(state: &AppState, record: &DueRecord, as_of: NaiveDate) -> Resu
 /// that it failed (its detail is in the log), so the stream is looked at for a cause that can be named.
 async fn cause_of(state: &AppState, record: &DueRecord, error: &ApiError) -> String {
     if error.status.is_server_error() {
-        match foreseen_failure(state, record).await {
+        match foreseen_failure(state, record, false).await {
             Ok(Some(cause)) => return cause,
             Ok(None) | Err(_) => {
                 return format!(
@@ -327,13 +347,19 @@ async fn holds_stream(db: &Db, aggregate_type: &str, aggregate_id: &str) -> anyh
 /// of a type the sweep cannot destroy, is not in the store, is no longer what its rule is for (an
 /// application whose status moved on), or has a data key that cannot be unwrapped. `None`: nothing stands
 /// in the way.
-async fn foreseen_failure(state: &AppState, record: &DueRecord) -> anyhow::Result<Option<String>> {
+/// `again`: destroyed again from the ledger, whatever the stream now is (no rule to fit).
+async fn foreseen_failure(
+    state: &AppState,
+    record: &DueRecord,
+    again: bool,
+) -> anyhow::Result<Option<String>> {
     let db = &state.db;
     let (aggregate_type, id) = (record.aggregate_type.as_str(), &record.aggregate_id);
     match aggregate_type {
         "Application" => match projections::application_view::find(db, id).await? {
             None if retention::is_destroyed(db, aggregate_type, id).await? => return Ok(None),
             None => return Ok(Some("the store holds no such application".to_string())),
+            Some(_) if again => {}
             Some(view) => {
                 let fits = match record.rule {
                     RecordKind::Award => false,
@@ -359,6 +385,17 @@ async fn foreseen_failure(state: &AppState, record: &DueRecord) -> anyhow::Resul
                 ));
             }
         }
+        "InformationRequest" => match projections::information_requests::find(db, id).await? {
+            None if retention::is_destroyed(db, aggregate_type, id).await? => return Ok(None),
+            None => return Ok(Some("the store holds no such request".to_string())),
+            Some(_) if again => {}
+            Some(view) if view.closed_on().is_none() => {
+                return Ok(Some(
+                    "the request is open again: it is kept until it is answered".to_string(),
+                ));
+            }
+            Some(_) => {}
+        },
         _ => {
             return Ok(Some(
                 "the sweep cannot destroy a stream of this type".to_string(),
@@ -415,7 +452,7 @@ async fn reapply_ledger(
         };
         let held = match line.aggregate_type.as_str() {
             "Account" => accounts::find(db, &line.aggregate_id).await?.is_some(),
-            "Application" | "ImmigrationRecord" => {
+            "Application" | "ImmigrationRecord" | "InformationRequest" => {
                 holds_stream(db, &line.aggregate_type, &line.aggregate_id).await?
             }
             _ => {
@@ -466,13 +503,13 @@ async fn reapply_ledger(
             due_on: line.destroyed_on,
         };
         if dry_run {
-            match foreseen_failure(state, &record).await? {
+            match foreseen_failure(state, &record, true).await? {
                 Some(cause) => report.failed.push(failure(cause)),
                 None => report.reapplied.push(line),
             }
             continue;
         }
-        match destroy(state, &record, line.destroyed_on).await {
+        match destroy(state, &record, line.destroyed_on, true).await {
             Ok(true) => report.reapplied.push(line),
             Ok(false) => {}
             Err(error) => {
@@ -753,12 +790,12 @@ async fn sweep_due(
         if line.held_because.is_some() {
             report.held.push(line);
         } else if dry_run {
-            match foreseen_failure(state, record).await? {
+            match foreseen_failure(state, record, false).await? {
                 Some(cause) => report.failed.push(failure(cause)),
                 None => report.destroyed.push(line),
             }
         } else {
-            match destroy(state, record, as_of).await {
+            match destroy(state, record, as_of, false).await {
                 Ok(true) => {
                     ledger.write(
                         &store,
@@ -1048,13 +1085,15 @@ pub async fn erase(
             rule: RecordKind::ErasedOnRequest,
             due_on: today,
         };
-        let destroyed = destroy(state, &record, today).await.map_err(|error| {
-            anyhow::anyhow!(
-                "application {id} could not be erased: {} ({})",
-                error.message,
-                error.code
-            )
-        })?;
+        let destroyed = destroy(state, &record, today, false)
+            .await
+            .map_err(|error| {
+                anyhow::anyhow!(
+                    "application {id} could not be erased: {} ({})",
+                    error.message,
+                    error.code
+                )
+            })?;
         if destroyed {
             if let Some(ledger) = &ledger {
                 ledger.write(

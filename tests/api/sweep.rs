@@ -22,6 +22,7 @@ use services::retention::Ledger;
 
 on_both_stores!(
     a_restore_from_before_streams_destroyed_later_succeeds_and_the_next_sweep_destroys_what_is_due,
+    a_restore_destroys_again_what_the_backup_holds_at_an_earlier_status,
     a_backup_from_before_stores_had_ids_is_restored_as_the_store_its_ledger_names,
     a_record_that_cannot_be_destroyed_is_named_the_rest_destroyed_and_the_next_sweep_tries_it_again,
     what_a_sweep_failed_on_is_counted_in_the_metrics,
@@ -324,6 +325,62 @@ async fn a_restore_from_before_streams_destroyed_later_succeeds_and_the_next_swe
         &["retention", "sweep", "--as-of", &due, "--dry-run"],
     ));
     succeeded(&dry, "a dry run after the restore");
+}
+
+/// A backup taken while an application was under review; the cycle is concluded and the application
+/// destroyed two years on; the backup restored holds it under review, which no rule of the schedule would
+/// destroy. The ledger is the record of what was destroyed: it is destroyed again all the same.
+async fn a_restore_destroys_again_what_the_backup_holds_at_an_earlier_status(app: TestApp) {
+    let dir = tempfile::tempdir().unwrap();
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let member = app.staff(Role::CommitteeMember).await;
+    let id = app.under_review(&officer, &member).await;
+    let backup = dir.path().join("under-review.backup");
+    let backup = backup.to_str().unwrap();
+    succeeded(
+        &run(etp_on(&app, dir.path(), &["backup", "--to", backup])),
+        "etp backup",
+    );
+    let (status, body) = app
+        .post(
+            "/api/cycles/2026-27/conclude",
+            &officer,
+            json!({"on": today().to_string()}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let swept = succeeded(
+        &run(etp_on(
+            &app,
+            dir.path(),
+            &["retention", "sweep", "--as-of", &due().to_string()],
+        )),
+        "the sweep two years after the conclusion",
+    );
+    assert!(
+        swept.contains(&format!(
+            "destroyed Application {id} (unsuccessful_application, due {})",
+            due()
+        )),
+        "{swept}"
+    );
+    let restored = run(etp_on(
+        &app,
+        dir.path(),
+        &["restore", "--from", backup, "--force"],
+    ));
+    let said = succeeded(&restored, "etp restore of a backup holding it under review");
+    assert!(
+        said.contains("destroyed again from the ledger: 2 streams"),
+        "the application and its owner's account: {said}"
+    );
+    let next = run(etp_on(
+        &app,
+        dir.path(),
+        &["retention", "sweep", "--as-of", &due().to_string()],
+    ));
+    let lines = succeeded(&next, "the first sweep after the restore");
+    assert!(!lines.contains(&id), "nothing of it is left to do: {lines}");
 }
 
 async fn a_backup_from_before_stores_had_ids_is_restored_as_the_store_its_ledger_names(

@@ -565,6 +565,12 @@ impl Application {
                     destroyed_on,
                 }])
             }
+            ApplicationCommand::ReapplyDestruction { rule, destroyed_on } => {
+                Ok(vec![ApplicationEvent::PersonalDataDestroyed {
+                    rule,
+                    destroyed_on,
+                }])
+            }
             ApplicationCommand::RestrictProcessing { request_id, reason } => {
                 if self.restricted {
                     return Ok(vec![]);
@@ -1064,6 +1070,7 @@ pub fn may_issue(role: Role, command: &ApplicationCommand) -> bool {
             matches!(role, Role::ProgrammeOfficer | Role::InformationOfficer)
         }
         C::DestroyPersonalData { .. }
+        | C::ReapplyDestruction { .. }
         | C::RestrictProcessing { .. }
         | C::LiftRestriction { .. }
         | C::HonourObjection { .. }

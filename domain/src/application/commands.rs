@@ -86,6 +86,13 @@ pub enum ApplicationCommand {
         rule: RecordKind,
         destroyed_on: NaiveDate,
     },
+    /// The ledger of destroyed streams says this application was destroyed under `rule` on `destroyed_on`,
+    /// and a restored backup holds it again, as it stood before: it is destroyed again, whatever status the
+    /// backup kept it at (the ledger is the record of what was destroyed; the backup is not).
+    ReapplyDestruction {
+        rule: RecordKind,
+        destroyed_on: NaiveDate,
+    },
     /// The information officer restricts processing at the subject's request.
     RestrictProcessing {
         request_id: Option<String>,
@@ -155,7 +162,8 @@ impl ApplicationCommand {
             ApplicationCommand::MarkRectificationNoticeSent { .. } => {
                 "record a rectification notice for"
             }
-            ApplicationCommand::DestroyPersonalData { .. } => "destroy",
+            ApplicationCommand::DestroyPersonalData { .. }
+            | ApplicationCommand::ReapplyDestruction { .. } => "destroy",
             ApplicationCommand::ConcludeWithCycle => "conclude",
             ApplicationCommand::RestrictProcessing { .. } => "restrict",
             ApplicationCommand::LiftRestriction { .. } => "lift the restriction of",

@@ -13,7 +13,7 @@ use super::rights::ObjectedUse;
 use crate::actor::{Authored, Role};
 use crate::application::form::parse_email;
 use crate::application::rules::FieldProblem;
-use crate::retention::{Kept, request_kept};
+use crate::retention::{Kept, RecordKind, request_kept};
 
 /// The kinds of request the information officer logs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -165,7 +165,9 @@ impl Aggregate for InformationRequest {
         if self.status == RequestStatus::Responded
             && !matches!(
                 command.command,
-                RequestCommand::LogRequest { .. } | RequestCommand::DestroyPersonalData { .. }
+                RequestCommand::LogRequest { .. }
+                    | RequestCommand::DestroyPersonalData { .. }
+                    | RequestCommand::ReapplyDestruction { .. }
             )
         {
             return Err(RequestError::AlreadyAnswered);
@@ -372,6 +374,13 @@ impl Aggregate for InformationRequest {
                 RequestEvent::ResponseIssued {
                     issued_on: today,
                     response: response.into(),
+                }
+            }
+            RequestCommand::ReapplyDestruction { destroyed_on } => {
+                self.kind.ok_or(RequestError::NotFound)?;
+                RequestEvent::PersonalDataDestroyed {
+                    rule: RecordKind::InformationRequest,
+                    destroyed_on,
                 }
             }
             RequestCommand::DestroyPersonalData { destroyed_on } => {

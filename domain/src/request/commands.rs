@@ -71,4 +71,9 @@ pub enum RequestCommand {
     DestroyPersonalData {
         destroyed_on: NaiveDate,
     },
+    /// The ledger of destroyed streams says this request was destroyed on `destroyed_on`, and a restored
+    /// backup holds it again as it stood before (open, say): it is destroyed again.
+    ReapplyDestruction {
+        destroyed_on: NaiveDate,
+    },
 }
