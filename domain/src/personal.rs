@@ -16,6 +16,12 @@ use std::marker::PhantomData;
 pub const PERSONAL_TAG: &str = "$personal";
 /// The key that stands for a personal value whose stream key has been destroyed.
 pub const DESTROYED_TAG: &str = "$destroyed";
+/// The key of a copy of another stream's personal data kept in an event (a subject access response keeps
+/// each record of the subject as it stood): `{"$copy_of": {"stream": "Application/…", "value": …}}`. The
+/// event store seals the value under the data key of the stream it was copied from, not the event's own, so
+/// destroying that stream destroys every copy of it; once it is destroyed the copy reads back as
+/// `{"$copy_of": {"stream": "Application/…", "destroyed": true}}`.
+pub const COPY_TAG: &str = "$copy_of";
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Personal<T> {

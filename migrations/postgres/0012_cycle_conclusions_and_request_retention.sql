@@ -25,3 +25,7 @@ FROM (
 ) AS closed
 WHERE closed_on IS NOT NULL
 ON CONFLICT (aggregate_type, aggregate_id) DO NOTHING;
+
+-- A response is read from the request's stream, where each copy of a record it keeps is sealed under that
+-- record's own key; the desk's view no longer keeps it in clear.
+UPDATE information_requests SET doc = doc - 'response' WHERE doc ? 'response';

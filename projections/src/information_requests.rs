@@ -76,10 +76,10 @@ pub struct RequestView {
     pub clock: Vec<ClockEntry>,
     pub extension: Option<Extension>,
     pub extension_reason: Option<String>,
+    /// The day the response was issued. The response itself is read from the request's stream, where each
+    /// copy of a record it keeps is sealed under that record's own key, and never kept here in clear.
     #[serde(default)]
     pub responded_on: Option<NaiveDate>,
-    #[serde(default)]
-    pub response: Option<serde_json::Value>,
     /// For an erasure request: the decision and its reason.
     #[serde(default)]
     pub erasure: Option<ErasureDecision>,
@@ -227,7 +227,6 @@ pub(crate) fn fold(
             extension: None,
             extension_reason: None,
             responded_on: None,
-            response: None,
             erasure: None,
             rectification: None,
             restriction: None,
@@ -337,12 +336,8 @@ pub(crate) fn fold(
                 decided_at: at,
             });
         }
-        RequestEvent::ResponseIssued {
-            issued_on,
-            response,
-        } => {
+        RequestEvent::ResponseIssued { issued_on, .. } => {
             view.responded_on = Some(*issued_on);
-            view.response = response.known().cloned();
         }
         RequestEvent::PersonalDataDestroyed { .. } => return None,
     }

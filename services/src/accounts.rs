@@ -456,6 +456,10 @@ pub async fn destroy(
 ) -> Result<(), sqlx::Error> {
     const SESSIONS: &str = "DELETE FROM sessions WHERE user_id = $1";
     const ACCOUNT: &str = "DELETE FROM accounts WHERE id = $1";
+    // The key that seals the copies of the account kept elsewhere (a subject access response): erased after
+    // the row, which a transaction making that key holds locked until it commits.
+    const KEY: &str =
+        "DELETE FROM stream_keys WHERE aggregate_type = 'Account' AND aggregate_id = $1";
     const LEDGER: &str = "INSERT INTO destroyed_streams (aggregate_type, aggregate_id, rule, destroyed_on, destroyed_at) \
                           VALUES ('Account', $1, 'applicant_account', $2, $3) \
                           ON CONFLICT (aggregate_type, aggregate_id) DO NOTHING";
@@ -463,6 +467,7 @@ pub async fn destroy(
         let mut tx = p.begin().await?;
         sqlx::query(SESSIONS).bind(id).execute(&mut *tx).await?;
         sqlx::query(ACCOUNT).bind(id).execute(&mut *tx).await?;
+        sqlx::query(KEY).bind(id).execute(&mut *tx).await?;
         sqlx::query(LEDGER).bind(id).bind(destroyed_on).bind(Utc::now()).execute(&mut *tx).await?;
         tx.commit().await
     })

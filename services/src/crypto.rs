@@ -11,7 +11,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Map, Value};
 
-use domain::personal::{DESTROYED_TAG, PERSONAL_TAG};
+use domain::personal::{COPY_TAG, DESTROYED_TAG, PERSONAL_TAG};
 
 /// The key under which a payload carries its sealed personal values.
 pub const SEALED_FIELD: &str = "$sealed";
@@ -203,6 +203,117 @@ fn put_personal(value: &mut Value, values: Option<&[Value]>) -> Result<(), Crypt
     }
 }
 
+/// The associated data of a copy of another stream's personal data: the event that holds it, and the stream
+/// it was copied from.
+fn copy_aad(holder_aad: &str, source: &str) -> String {
+    format!("etp-copy:{holder_aad}:{source}")
+}
+
+/// The streams whose personal data a payload holds copies of (`COPY_TAG`), in clear or sealed.
+pub fn copy_sources(payload: &Value) -> std::collections::BTreeSet<String> {
+    fn walk(value: &Value, found: &mut std::collections::BTreeSet<String>) {
+        match value {
+            Value::Object(map) if map.len() == 1 && map.contains_key(COPY_TAG) => {
+                if let Some(stream) = map[COPY_TAG].get("stream").and_then(Value::as_str) {
+                    found.insert(stream.to_string());
+                }
+            }
+            Value::Object(map) => map.values().for_each(|v| walk(v, found)),
+            Value::Array(items) => items.iter().for_each(|v| walk(v, found)),
+            _ => {}
+        }
+    }
+    let mut found = std::collections::BTreeSet::new();
+    walk(payload, &mut found);
+    found
+}
+
+/// Seals each copy of another stream's personal data in a payload under the data key of the stream it was
+/// copied from, bound to the event that holds it (`holder_aad`). Where that stream has no key (its data was
+/// destroyed) the copy is written as destroyed: nothing of it is kept.
+pub fn seal_copies(
+    payload: &mut Value,
+    keys: &std::collections::HashMap<String, Option<std::sync::Arc<DataKey>>>,
+    holder_aad: &str,
+) {
+    match payload {
+        Value::Object(map) if map.len() == 1 && map.contains_key(COPY_TAG) => {
+            let copy = &mut map[COPY_TAG];
+            let Some(stream) = copy
+                .get("stream")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+            else {
+                return;
+            };
+            let Some(value) = copy.get("value") else {
+                return;
+            };
+            let replaced = match keys.get(&stream) {
+                Some(Some(key)) => {
+                    let plaintext = serde_json::to_vec(value).expect("JSON values serialize");
+                    let sealed =
+                        encrypt(&key.0, &plaintext, copy_aad(holder_aad, &stream).as_bytes());
+                    serde_json::json!({"stream": stream, "sealed": BASE64.encode(sealed)})
+                }
+                _ => serde_json::json!({"stream": stream, "destroyed": true}),
+            };
+            *copy = replaced;
+        }
+        Value::Object(map) => map
+            .values_mut()
+            .for_each(|v| seal_copies(v, keys, holder_aad)),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| seal_copies(v, keys, holder_aad)),
+        _ => {}
+    }
+}
+
+/// Opens each sealed copy of another stream's personal data in an opened payload, with the key of the stream
+/// it was copied from; where that stream has no key any more (destroyed), the copy reads as destroyed.
+pub fn open_copies(
+    payload: &mut Value,
+    keys: &std::collections::HashMap<String, Option<std::sync::Arc<DataKey>>>,
+    holder_aad: &str,
+) -> Result<(), CryptoError> {
+    match payload {
+        Value::Object(map) if map.len() == 1 && map.contains_key(COPY_TAG) => {
+            let copy = &mut map[COPY_TAG];
+            let Some(stream) = copy
+                .get("stream")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+            else {
+                return Err(CryptoError::Malformed);
+            };
+            let Some(sealed) = copy.get("sealed").and_then(Value::as_str) else {
+                // Destroyed when it was written, or (a value in clear) never stored.
+                return Ok(());
+            };
+            *copy = match keys.get(&stream) {
+                Some(Some(key)) => {
+                    let bytes = BASE64.decode(sealed).map_err(|_| CryptoError::Malformed)?;
+                    let plaintext =
+                        decrypt(&key.0, &bytes, copy_aad(holder_aad, &stream).as_bytes())?;
+                    let value: Value =
+                        serde_json::from_slice(&plaintext).map_err(|_| CryptoError::Malformed)?;
+                    serde_json::json!({"stream": stream, "value": value})
+                }
+                _ => serde_json::json!({"stream": stream, "destroyed": true}),
+            };
+            Ok(())
+        }
+        Value::Object(map) => map
+            .values_mut()
+            .try_for_each(|v| open_copies(v, keys, holder_aad)),
+        Value::Array(items) => items
+            .iter_mut()
+            .try_for_each(|v| open_copies(v, keys, holder_aad)),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,6 +372,78 @@ mod tests {
             self::master()
                 .unwrap_data_key("Application/a1", &wrapped)
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn a_copy_is_sealed_under_its_sources_key_and_destroyed_with_it() {
+        let master = master();
+        let (own, _) = master.new_data_key("InformationRequest/r1");
+        let (source, _) = master.new_data_key("Application/a1");
+        let payload = json!({"ResponseIssued": {"response": {"$personal": {
+            "records": [{"$copy_of": {"stream": "Application/a1", "value": {"name": "Marker Name"}}}],
+            "subject": "subject@example.test",
+        }}}});
+        let mut keys = std::collections::HashMap::new();
+        keys.insert(
+            "Application/a1".to_string(),
+            Some(std::sync::Arc::new(source)),
+        );
+        let mut with_copies = payload.clone();
+        seal_copies(&mut with_copies, &keys, "etp-event:InformationRequest/r1:2");
+        assert!(!with_copies.to_string().contains("Marker Name"));
+        let stored = seal(&with_copies, &own, "etp-event:InformationRequest/r1:2");
+        assert!(!stored.to_string().contains("subject@example.test"));
+
+        // Opened with both keys, the copy reads back.
+        let mut opened = open(
+            stored.clone(),
+            Some(&own),
+            "etp-event:InformationRequest/r1:2",
+        )
+        .unwrap();
+        open_copies(&mut opened, &keys, "etp-event:InformationRequest/r1:2").unwrap();
+        assert_eq!(
+            opened["ResponseIssued"]["response"]["$personal"]["records"][0],
+            json!({"$copy_of": {"stream": "Application/a1", "value": {"name": "Marker Name"}}})
+        );
+        // Nor under another event's place.
+        let mut elsewhere = open(
+            stored.clone(),
+            Some(&own),
+            "etp-event:InformationRequest/r1:2",
+        )
+        .unwrap();
+        assert!(open_copies(&mut elsewhere, &keys, "etp-event:InformationRequest/r1:3").is_err());
+
+        // Without the source's key (destroyed), the copy is destroyed; the request's own data stays.
+        let mut opened = open(stored, Some(&own), "etp-event:InformationRequest/r1:2").unwrap();
+        open_copies(
+            &mut opened,
+            &std::collections::HashMap::new(),
+            "etp-event:InformationRequest/r1:2",
+        )
+        .unwrap();
+        let response = &opened["ResponseIssued"]["response"]["$personal"];
+        assert_eq!(
+            response["records"][0],
+            json!({"$copy_of": {"stream": "Application/a1", "destroyed": true}})
+        );
+        assert_eq!(response["subject"], "subject@example.test");
+    }
+
+    #[test]
+    fn a_copy_of_a_stream_with_no_key_is_written_destroyed() {
+        let mut payload =
+            json!({"r": [{"$copy_of": {"stream": "Account/u1", "value": "Marker Name"}}]});
+        seal_copies(&mut payload, &std::collections::HashMap::new(), "aad");
+        assert_eq!(
+            payload,
+            json!({"r": [{"$copy_of": {"stream": "Account/u1", "destroyed": true}}]})
+        );
+        assert_eq!(
+            copy_sources(&payload).into_iter().collect::<Vec<_>>(),
+            ["Account/u1"]
         );
     }
 

@@ -15,6 +15,7 @@ use cqrs_es::persist::PersistedEventRepository;
 use serde_json::{Value, json};
 
 use domain::application::{Application, ApplicationEvent};
+use domain::personal::COPY_TAG;
 use domain::retention::{RecordKind, RetentionRule};
 use projections::application_view::{self, ApplicationView};
 use projections::{access_log, case_list, immigration_records, information_requests, retention};
@@ -43,6 +44,78 @@ const RIGHTS: [&str; 6] = [
     "to receive the data you gave us in a machine-readable form (portability)",
     "to complain to the Information Commissioner's Office",
 ];
+
+/// A copy of a stream's personal data, kept in the response: the event store seals it under that stream's
+/// own data key (`domain::personal::COPY_TAG`), so destroying the stream destroys this copy too.
+fn copy_of(aggregate_type: &str, id: &str, value: Value) -> Value {
+    json!({ COPY_TAG: {"stream": crate::store::stream_name(aggregate_type, id), "value": value} })
+}
+
+/// A response as it is read and shown: each copy it keeps is the value copied, or, where the stream it was
+/// copied from has been destroyed since the response was issued, a note that it was. A destroyed name is
+/// left out of the subject's names.
+pub fn resolve(mut response: Value) -> Value {
+    fn walk(value: &mut Value) {
+        match value {
+            Value::Object(map) if map.len() == 1 && map.contains_key(COPY_TAG) => {
+                let copy = map.remove(COPY_TAG).unwrap_or(Value::Null);
+                *value = match copy.get("value") {
+                    Some(copied) => copied.clone(),
+                    None => {
+                        let stream = copy.get("stream").and_then(Value::as_str).unwrap_or("");
+                        let record = match stream.split_once('/') {
+                            Some(("Application", id)) => format!("application {id}"),
+                            Some(("ImmigrationRecord", id)) => format!("immigration record {id}"),
+                            Some(("InformationRequest", id)) => format!("information request {id}"),
+                            Some(("Account", _)) => "your account".to_string(),
+                            _ => "a record".to_string(),
+                        };
+                        json!({"destroyed": true, "record": record,
+                               "note": "destroyed under the retention schedule after this response was issued"})
+                    }
+                };
+                walk(value);
+            }
+            Value::Object(map) => map.values_mut().for_each(walk),
+            Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut response);
+    if let Some(names) = response
+        .get_mut("subject")
+        .and_then(|subject| subject.get_mut("names"))
+        .and_then(Value::as_array_mut)
+    {
+        names.retain(Value::is_string);
+        let mut seen = std::collections::BTreeSet::new();
+        names.retain(|name| seen.insert(name.to_string()));
+    }
+    response
+}
+
+/// The response issued for a request, read from the request's own stream (never a copy kept in a view):
+/// `None` where none was issued. Copies of records destroyed since read as destroyed.
+pub async fn stored(state: &AppState, id: &str) -> Result<Option<Value>, ApiError> {
+    let events = state
+        .repo
+        .get_events::<domain::request::InformationRequest>(id)
+        .await
+        .map_err(ApiError::internal)?;
+    let issued = events
+        .into_iter()
+        .rev()
+        .find(|event| event.event_type == "ResponseIssued");
+    let Some(event) = issued else {
+        return Ok(None);
+    };
+    let payload = event.payload["ResponseIssued"]["response"].clone();
+    match payload.get(domain::personal::PERSONAL_TAG) {
+        Some(response) => Ok(Some(resolve(response.clone()))),
+        // The request's own key is gone: the request was destroyed.
+        None => Err(ApiError::destroyed()),
+    }
+}
 
 fn retention_of(view: &ApplicationView, due_on: Option<NaiveDate>) -> Value {
     let kind = RecordKind::of_application(view.status);
@@ -136,76 +209,100 @@ pub async fn subject_access(state: &AppState, email: &str) -> Result<Value, ApiE
     let mut immigration = Vec::new();
     let mut recipients = Vec::new();
     let mut retention_periods = Vec::new();
-    let mut names = BTreeSet::new();
+    let mut names = Vec::new();
+    let mut categories_held = Categories::default();
     for id in &ids {
         let Some(view) = application_view::find(db, id).await? else {
             continue;
         };
+        let copy = |value: Value| copy_of("Application", id, value);
         if let Some(name) = &view.form.personal.full_name {
-            names.insert(name.clone());
+            names.push(copy(json!(name)));
         }
         for record in immigration_records::for_application(db, id).await? {
             let rule = RetentionRule::for_kind(RecordKind::ImmigrationRecord);
-            retention_periods.push(json!({
-                "record": format!("immigration record {}", record.record_id),
-                "rule": rule.period_in_words(),
-                "destroyed_on": rule.falls_due(record.recorded_at.date_naive()),
-            }));
-            immigration.push(json!(record));
+            retention_periods.push(copy_of(
+                "ImmigrationRecord",
+                &record.record_id,
+                json!({
+                    "record": format!("immigration record {}", record.record_id),
+                    "rule": rule.period_in_words(),
+                    "destroyed_on": rule.falls_due(record.recorded_at.date_naive()),
+                }),
+            ));
+            immigration.push(copy_of(
+                "ImmigrationRecord",
+                &record.record_id,
+                json!(record),
+            ));
         }
         for disclosure in &view.disclosures {
-            recipients.push(json!({
+            recipients.push(copy(json!({
                 "recipient": disclosure.recipient_name,
                 "kind": disclosure.kind.describe(),
                 "purpose": disclosure.purpose,
                 "fields": disclosure.fields,
                 "at": disclosure.at,
-            }));
+            })));
         }
-        retention_periods.push(retention_of(
+        retention_periods.push(copy(retention_of(
             &view,
             retention::due_on(db, "Application", id).await?,
-        ));
-        applications.push(application_record(state, &view).await?);
+        )));
+        categories_held.award |= view.award.is_some();
+        applications.push(copy(application_record(state, &view).await?));
     }
+    categories_held.applications = !applications.is_empty();
+    categories_held.immigration = !immigration.is_empty();
+    categories_held.recipients = !recipients.is_empty();
     // Who read the subject's applications: recorded reads, by role (staff are not named to the subject).
     let id_refs: Vec<&str> = ids.iter().map(String::as_str).collect();
     let reads: Vec<Value> = access_log::of_applications(db, &id_refs)
         .await?
         .into_iter()
         .map(|read| {
-            json!({
-                "application_id": read.application_id,
-                "at": read.at,
-                "reader_role": read.reader_role,
-                "through": read.through,
-            })
+            copy_of(
+                "Application",
+                &read.application_id,
+                json!({
+                    "application_id": read.application_id,
+                    "at": read.at,
+                    "reader_role": read.reader_role,
+                    "through": read.through,
+                }),
+            )
         })
         .collect();
+    categories_held.reads = !reads.is_empty();
     let requests: Vec<Value> = information_requests::about(db, &email)
         .await?
         .iter()
-        .map(|r| json!({"id": r.id, "kind": r.kind.as_str(), "received_on": r.received_on, "description": r.description}))
+        .map(|r| copy_of("InformationRequest", &r.id, json!({"id": r.id, "kind": r.kind.as_str(), "received_on": r.received_on, "description": r.description})))
         .collect();
+    categories_held.requests = !requests.is_empty();
     if let Some(account) = &account {
-        names.insert(account.full_name.clone());
-        retention_periods.push(json!({
-            "record": "your account",
-            "rule": RetentionRule::for_kind(RecordKind::ApplicantAccount).period_in_words(),
-            "destroyed_on": Value::Null,
-        }));
+        names.push(copy_of("Account", &account.id, json!(account.full_name)));
+        retention_periods.push(copy_of(
+            "Account",
+            &account.id,
+            json!({
+                "record": "your account",
+                "rule": RetentionRule::for_kind(RecordKind::ApplicantAccount).period_in_words(),
+                "destroyed_on": Value::Null,
+            }),
+        ));
     }
     let categories: Vec<&str> = [
         (account.is_some(), "account: name, email address, sign-in history"),
-        (!applications.is_empty(), "identity and contact details"),
-        (!applications.is_empty(), "education and employment history, course choices and essays"),
-        (!applications.is_empty(), "your choices about your information (preferences)"),
-        (!applications.is_empty(), "the assessment of your application: eligibility, the committee's opinions, the decision"),
-        (applications.iter().any(|a| !a["award"].is_null()), "your award"),
-        (!immigration.is_empty(), "records held for immigration purposes"),
-        (!recipients.is_empty(), "disclosures of your data to embassies and sponsors"),
-        (!reads.is_empty(), "a record of each time EtP staff read your application"),
-        (!requests.is_empty(), "the information requests you made"),
+        (categories_held.applications, "identity and contact details"),
+        (categories_held.applications, "education and employment history, course choices and essays"),
+        (categories_held.applications, "your choices about your information (preferences)"),
+        (categories_held.applications, "the assessment of your application: eligibility, the committee's opinions, the decision"),
+        (categories_held.award, "your award"),
+        (categories_held.immigration, "records held for immigration purposes"),
+        (categories_held.recipients, "disclosures of your data to embassies and sponsors"),
+        (categories_held.reads, "a record of each time EtP staff read your application"),
+        (categories_held.requests, "the information requests you made"),
     ]
     .into_iter()
     .filter_map(|(held, category)| held.then_some(category))
@@ -220,15 +317,26 @@ pub async fn subject_access(state: &AppState, email: &str) -> Result<Value, ApiE
         "rights": RIGHTS,
         "automated_decision_making": "none: every decision about you is taken by people",
         "records": {
-            "account": account.as_ref().map(|a| json!({
+            "account": account.as_ref().map(|a| copy_of("Account", &a.id, json!({
                 "email": a.email, "full_name": a.full_name, "registered_at": a.created_at, "last_sign_in_at": a.last_sign_in_at,
-            })),
+            }))),
             "applications": applications,
             "immigration_records": immigration,
             "reads_of_your_data": reads,
             "requests": requests,
         },
     }))
+}
+
+/// Which categories of data a subject access response found.
+#[derive(Default)]
+struct Categories {
+    applications: bool,
+    award: bool,
+    immigration: bool,
+    recipients: bool,
+    reads: bool,
+    requests: bool,
 }
 
 /// Counts under this many are withheld: they could identify people (FOIA s.40(2)).
@@ -298,7 +406,8 @@ pub async fn produce(
                 )
             })?;
             let response = subject_access(state, email).await?;
-            let ids: Vec<&str> = response["records"]["applications"]
+            let shown = resolve(response.clone());
+            let ids: Vec<&str> = shown["records"]["applications"]
                 .as_array()
                 .into_iter()
                 .flatten()

@@ -947,7 +947,7 @@ async fn keep_failures(db: &Db, report: &SweepReport, whole: bool) -> anyhow::Re
 }
 
 /// The tables whose rows hold data keys or personal data.
-const TABLES_WITH_PERSONAL_DATA: [&str; 13] = [
+const TABLES_WITH_PERSONAL_DATA: [&str; 15] = [
     "stream_keys",
     "application_views",
     "case_list",
@@ -961,6 +961,8 @@ const TABLES_WITH_PERSONAL_DATA: [&str; 13] = [
     "accounts",
     "sessions",
     "retention_holds",
+    "information_requests",
+    "personal_data_reads",
 ];
 
 /// Leaves nothing readable of deleted rows in the store's files.

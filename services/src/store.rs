@@ -147,6 +147,9 @@ impl StoredRow {
 const STREAM_SQL: &str = "SELECT aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, \
      (SELECT wrapped_key FROM stream_keys k WHERE k.aggregate_type = $1 AND k.aggregate_id = $2) AS wrapped_key \
      FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence > $3 ORDER BY sequence";
+/// The aggregate types whose events may keep copies of other streams' personal data (a subject access
+/// response keeps the subject's records as they stood): reads of their streams open those copies.
+const HOLDS_COPIES: [&str; 1] = ["InformationRequest"];
 const KEY_SQL: &str =
     "SELECT wrapped_key FROM stream_keys WHERE aggregate_type = $1 AND aggregate_id = $2";
 const INSERT_KEY_SQL: &str = "INSERT INTO stream_keys (aggregate_type, aggregate_id, wrapped_key, created_at) VALUES ($1, $2, $3, $4)";
@@ -232,9 +235,17 @@ impl EventRepository {
             last,
             key.clone(),
         );
-        rows.into_iter()
+        let mut events = rows
+            .into_iter()
             .map(|(row, _)| self.open_row(row, key.as_deref()))
-            .collect()
+            .collect::<Result<Vec<_>, _>>()?;
+        // Only the streams whose events keep copies of others' personal data are looked at for them.
+        if HOLDS_COPIES.contains(&aggregate_type) {
+            for event in &mut events {
+                self.open_copies(event).await?;
+            }
+        }
+        Ok(events)
     }
 
     fn unwrap_key(
@@ -338,17 +349,28 @@ impl EventRepository {
         let mut views: Vec<ApplicationView> = Vec::new();
         for event in events {
             let stream = stream_name(&event.aggregate_type, &event.aggregate_id);
-            let stored_payload = if crypto::has_personal_data(&event.payload) {
+            let aad = crypto::event_aad(&stream, event.sequence);
+            // Copies of other streams' personal data are sealed first, each under its source's key.
+            let sources = crypto::copy_sources(&event.payload);
+            let with_copies = if sources.is_empty() {
+                None
+            } else {
+                let keys = self.copy_keys(conn, &sources).await?;
+                let mut payload = event.payload.clone();
+                crypto::seal_copies(&mut payload, &keys, &aad);
+                Some(payload)
+            };
+            let payload = with_copies.as_ref().unwrap_or(&event.payload);
+            let stored_payload = if crypto::has_personal_data(payload) {
                 let key = match known.get(&stream) {
                     Some(Some(key)) => Arc::clone(key),
                     Some(None) => Arc::new(self.new_key(conn, event).await?),
                     None => Arc::new(self.key_for_writing(conn, event).await?),
                 };
                 known.insert(stream.clone(), Some(Arc::clone(&key)));
-                let aad = crypto::event_aad(&stream, event.sequence);
-                crypto::seal(&event.payload, &key, &aad)
+                crypto::seal(payload, &key, &aad)
             } else {
-                event.payload.clone()
+                payload.clone()
             };
             insert_event(conn, event, &stored_payload).await?;
             let recorded = recorded(event)?;
@@ -386,6 +408,9 @@ impl EventRepository {
             return Ok(None);
         };
         let stream = stream_name(&event.aggregate_type, &event.aggregate_id);
+        if !crypto::copy_sources(&event.payload).is_empty() {
+            return Ok(None);
+        }
         let stored_payload = if crypto::has_personal_data(&event.payload) {
             let Some(Some(key)) = known.get(&stream) else {
                 return Ok(None);
@@ -418,6 +443,85 @@ impl EventRepository {
             .fetch_optional(&mut *c)
             .await?);
         self.unwrap_key(aggregate_type, aggregate_id, wrapped)
+    }
+
+    /// The keys to seal copies of other streams' personal data under, by source stream: the source's own
+    /// key, made now where it has none yet (an account, whose row is not a stream, or an application with
+    /// no personal data so far); `None` where the source's data is destroyed, so that the copy is written
+    /// destroyed. An account is locked against its destruction until this transaction ends, so a key made
+    /// for it here is erased with it.
+    async fn copy_keys(
+        &self,
+        conn: &mut Conn<'_>,
+        sources: &std::collections::BTreeSet<String>,
+    ) -> Result<HashMap<String, Option<Arc<DataKey>>>, StoreError> {
+        const DESTROYED: &str = "SELECT COUNT(*) FROM destroyed_streams WHERE aggregate_type = $1 AND aggregate_id = $2";
+        let mut keys = HashMap::new();
+        for source in sources {
+            let Some((kind, id)) = source.split_once('/') else {
+                keys.insert(source.clone(), None);
+                continue;
+            };
+            if let Some(key) = self.key_on(conn, kind, id).await? {
+                keys.insert(source.clone(), Some(Arc::new(key)));
+                continue;
+            }
+            let destroyed: i64 = on_conn!(conn, c => sqlx::query_scalar(DESTROYED)
+                .bind(kind).bind(id).fetch_one(&mut *c).await?);
+            let live = destroyed == 0
+                && (kind != "Account" || {
+                    let sql = match conn {
+                        Conn::Postgres(_) => "SELECT 1 FROM accounts WHERE id = $1 FOR SHARE",
+                        Conn::Sqlite(_) => "SELECT 1 FROM accounts WHERE id = $1",
+                    };
+                    let found: Option<i32> = on_conn!(conn, c => sqlx::query_scalar(sql)
+                        .bind(id).fetch_optional(&mut *c).await?);
+                    found.is_some()
+                });
+            let key = if live {
+                let (key, wrapped) = self.master.new_data_key(source);
+                on_conn!(conn, c => sqlx::query(INSERT_KEY_SQL)
+                    .bind(kind)
+                    .bind(id)
+                    .bind(wrapped)
+                    .bind(chrono::Utc::now())
+                    .execute(&mut *c)
+                    .await?
+                    .rows_affected());
+                Some(Arc::new(key))
+            } else {
+                None
+            };
+            keys.insert(source.clone(), key);
+        }
+        Ok(keys)
+    }
+
+    /// Opens the copies of other streams' personal data an opened event holds, each with its source's key
+    /// as it is now: a copy of a stream destroyed since reads as destroyed.
+    async fn open_copies(&self, event: &mut SerializedEvent) -> Result<(), StoreError> {
+        let sources = crypto::copy_sources(&event.payload);
+        if sources.is_empty() {
+            return Ok(());
+        }
+        let mut keys = HashMap::new();
+        for source in sources {
+            let key = match source.split_once('/') {
+                Some((kind, id)) => {
+                    let wrapped: Option<Vec<u8>> = on_pool!(&self.db, p => sqlx::query_scalar(KEY_SQL)
+                        .bind(kind).bind(id).fetch_optional(p).await?);
+                    self.unwrap_key(kind, id, wrapped)?.map(Arc::new)
+                }
+                None => None,
+            };
+            keys.insert(source, key);
+        }
+        let aad = crypto::event_aad(
+            &stream_name(&event.aggregate_type, &event.aggregate_id),
+            event.sequence,
+        );
+        crypto::open_copies(&mut event.payload, &keys, &aad)?;
+        Ok(())
     }
 
     /// The stream's data key, made and stored (wrapped) the first time the stream holds personal data.

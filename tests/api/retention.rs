@@ -36,6 +36,8 @@ on_both_stores!(
     the_sweep_command_prints_each_record_and_a_summary_and_a_second_run_destroys_nothing,
     a_dry_run_names_the_accounts_the_sweep_would_destroy_with_their_last_application,
     an_open_request_about_a_person_holds_their_records_until_it_is_answered,
+    a_stored_subject_access_response_keeps_nothing_of_a_record_destroyed_since,
+    a_request_is_destroyed_two_years_after_it_closed_and_not_a_day_before,
 );
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1969,4 +1971,253 @@ async fn an_open_request_about_a_person_holds_their_records_until_it_is_answered
         ids(&report.destroyed, "Application").contains(&id),
         "answered, the request holds nothing: {report:?}"
     );
+}
+
+/// A subject access response keeps a copy of each record of the subject as it stood; each copy is sealed
+/// under the key of the record it was copied from. The subject's application is destroyed by the sweep while
+/// the request is kept: the stored response then shows the application as destroyed, and neither the
+/// response (JSON and letter) nor any file of the store holds a value of it.
+async fn a_stored_subject_access_response_keeps_nothing_of_a_record_destroyed_since(app: TestApp) {
+    const DATE_OF_BIRTH: &str = "1983-04-21";
+    let information = app.staff(Role::InformationOfficer).await;
+    let email = "sar-subject@example.test";
+    let (status, body) = app.register(email, "Test Subject Holder").await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let owner = app.sign_in(email).await;
+    let id = app.draft(&owner).await;
+    answered(
+        app.patch(&at(&id, ""), &owner, marked_form("SARCOPY", DATE_OF_BIRTH))
+            .await,
+        StatusCode::OK,
+        "save the marked form",
+    );
+    let id = {
+        answered(
+            app.post(&at(&id, "/submit"), &owner, json!({})).await,
+            StatusCode::OK,
+            "submit",
+        );
+        answered(
+            app.post(&at(&id, "/withdraw"), &owner, json!({})).await,
+            StatusCode::OK,
+            "withdraw",
+        );
+        id
+    };
+    let request = answered(
+        app.post(
+            "/api/information-requests",
+            &information,
+            json!({"kind": "sar", "received_on": today().to_string(),
+                   "requester": {"name": "Test Kept Requester", "email": "sar-requester@example.test"},
+                   "subject_email": email, "description": "Test: everything you hold about me"}),
+        )
+        .await,
+        StatusCode::CREATED,
+        "log the request",
+    );
+    let request = request["id"].as_str().unwrap().to_string();
+    let response_at = format!("/api/information-requests/{request}/response");
+    answered(
+        app.post(&response_at, &information, json!({})).await,
+        StatusCode::CREATED,
+        "produce the response",
+    );
+    let before = answered(
+        app.get(&response_at, &information).await,
+        StatusCode::OK,
+        "the response",
+    );
+    assert_eq!(
+        before["records"]["applications"][0]["personal"]["full_name"], "RETMARK-SARCOPY-FULL-NAME",
+        "the response holds a copy of the application: {before}"
+    );
+    assert!(
+        before["subject"]["names"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("RETMARK-SARCOPY-FULL-NAME"))
+    );
+
+    // The application falls due before the request (which closed today): it is destroyed, the request kept.
+    on_pool!(app.db(), p => sqlx::query("UPDATE retention_schedule SET due_on = $1 WHERE aggregate_id = $2")
+        .bind(today()).bind(&id).execute(p).await.unwrap().rows_affected());
+    let report = Sweeper::new().sweep(&app, today()).await;
+    assert!(
+        ids(&report.destroyed, "Application").contains(&id),
+        "{report:?}"
+    );
+    gone(app.get(&at(&id, ""), &information).await, "the application");
+
+    let after = answered(
+        app.get(&response_at, &information).await,
+        StatusCode::OK,
+        "the response once the application is destroyed",
+    );
+    let shown = &after["records"]["applications"][0];
+    assert_eq!(shown["destroyed"], true, "{after}");
+    assert_eq!(shown["record"], format!("application {id}"), "{after}");
+    assert!(!after.to_string().contains("RETMARK-SARCOPY"), "{after}");
+    assert!(!after.to_string().contains(DATE_OF_BIRTH), "{after}");
+    // What is the request's own, and the account kept, are still there.
+    assert_eq!(after["subject"]["email"], email);
+    assert_eq!(
+        after["subject"]["names"],
+        json!(["Test Subject Holder"]),
+        "{after}"
+    );
+    assert_eq!(
+        after["records"]["account"]["full_name"],
+        "Test Subject Holder"
+    );
+    let letter = app
+        .client
+        .get(format!("{}{response_at}?format=html", app.address))
+        .bearer_auth(&information.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(letter.status(), StatusCode::OK);
+    let html = letter.text().await.unwrap();
+    assert!(!html.contains("RETMARK-SARCOPY"), "{html}");
+    assert!(!html.contains(DATE_OF_BIRTH), "{html}");
+    assert!(
+        html.contains("destroyed under the retention schedule after this response was issued"),
+        "{html}"
+    );
+
+    let needles: Vec<(String, Vec<u8>)> = vec![
+        (
+            "a marker of the application".to_string(),
+            b"RETMARK-SARCOPY".to_vec(),
+        ),
+        (
+            "its date of birth".to_string(),
+            DATE_OF_BIRTH.as_bytes().to_vec(),
+        ),
+    ];
+    let kept: Vec<(String, Vec<u8>)> = vec![(
+        "the request's requester".to_string(),
+        b"Test Kept Requester".to_vec(),
+    )];
+    let files = match app.backend {
+        Backend::Sqlite => sqlite_files(&app),
+        Backend::Postgres => vec![("pg_dump".to_string(), pg_dump(&app.database_url))],
+    };
+    assert_absent(&files, &needles);
+    assert_present(&files, &kept);
+}
+
+/// A request is kept while it is open, and destroyed two years after it closed (its response issued), not a
+/// day before: its requester, words and response with it. Afterwards it answers 410 `destroyed` and leaves
+/// the desk. A request still open is not destroyed however far ahead the sweep looks.
+async fn a_request_is_destroyed_two_years_after_it_closed_and_not_a_day_before(app: TestApp) {
+    let information = app.staff(Role::InformationOfficer).await;
+    let log = |description: &str| {
+        json!({"kind": "foi", "received_on": today().to_string(),
+               "requester": {"name": "Test FOI Requester", "email": "foi-requester@example.test"},
+               "description": description})
+    };
+    let closed = answered(
+        app.post(
+            "/api/information-requests",
+            &information,
+            log("Test: how many awards?"),
+        )
+        .await,
+        StatusCode::CREATED,
+        "log a request",
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let open = answered(
+        app.post(
+            "/api/information-requests",
+            &information,
+            log("Test: still open"),
+        )
+        .await,
+        StatusCode::CREATED,
+        "log another",
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    answered(
+        app.post(
+            &format!("/api/information-requests/{closed}/response"),
+            &information,
+            json!({}),
+        )
+        .await,
+        StatusCode::CREATED,
+        "answer it",
+    );
+    let schedule = overview(&app, &information).await;
+    let entry = entry(&schedule, "upcoming", "InformationRequest", &closed)
+        .unwrap_or_else(|| panic!("the answered request is on the schedule: {schedule}"));
+    assert_eq!(entry["due_on"], due().to_string());
+    assert_eq!(entry["rule"], "information_request");
+    assert!(
+        entry_anywhere(&schedule, "InformationRequest", &open).is_none(),
+        "{schedule}"
+    );
+
+    let sweeper = Sweeper::new();
+    let report = sweeper.sweep(&app, day_before(due())).await;
+    assert!(
+        ids(&report.destroyed, "InformationRequest").is_empty(),
+        "{report:?}"
+    );
+    answered(
+        app.get(&format!("/api/information-requests/{closed}"), &information)
+            .await,
+        StatusCode::OK,
+        "the day before two years",
+    );
+    let report = sweeper.sweep(&app, due()).await;
+    assert_eq!(
+        ids(&report.destroyed, "InformationRequest"),
+        std::slice::from_ref(&closed),
+        "{report:?}"
+    );
+    for path in ["", "/response"] {
+        gone(
+            app.get(
+                &format!("/api/information-requests/{closed}{path}"),
+                &information,
+            )
+            .await,
+            "the destroyed request",
+        );
+    }
+    let desk = answered(
+        app.get("/api/information-requests", &information).await,
+        StatusCode::OK,
+        "the desk",
+    );
+    assert!(!desk.to_string().contains(&closed), "{desk}");
+    assert_listed_destroyed(
+        &overview(&app, &information).await,
+        "InformationRequest",
+        &closed,
+        "information_request",
+        due(),
+    );
+    // The open request is kept, ten years on.
+    let ten_years_on = today().checked_add_months(Months::new(120)).unwrap();
+    sweeper.sweep(&app, ten_years_on).await;
+    answered(
+        app.get(&format!("/api/information-requests/{open}"), &information)
+            .await,
+        StatusCode::OK,
+        "the open request",
+    );
+}
+
+fn entry_anywhere<'a>(overview: &'a Value, aggregate_type: &str, id: &str) -> Option<&'a Value> {
+    ["upcoming", "overdue"]
+        .into_iter()
+        .find_map(|section| entry(overview, section, aggregate_type, id))
 }

@@ -474,13 +474,15 @@ async fn response(
     use axum::response::IntoResponse;
     user.require(&[Role::InformationOfficer])?;
     let view = found(&state, &id).await?;
-    let response = view.response.clone().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "no response has been produced for this request yet",
-        )
-    })?;
+    let response = crate::responses::stored(&state, &id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no response has been produced for this request yet",
+            )
+        })?;
     match query.format.as_deref().unwrap_or("json") {
         "json" => Ok(Json(response).into_response()),
         "html" => {

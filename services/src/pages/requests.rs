@@ -458,8 +458,10 @@ async fn response_json(
     session: Session,
     PagePath(id): PagePath<String>,
 ) -> Result<Response, PageError> {
-    let view = load(&state, &session, &id).await?;
-    let response = view.response.ok_or(PageError::NotFound)?;
+    load(&state, &session, &id).await?;
+    let response = crate::responses::stored(&state, &id)
+        .await?
+        .ok_or(PageError::NotFound)?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/json".to_string()),
@@ -479,7 +481,9 @@ async fn letter(
     PagePath(id): PagePath<String>,
 ) -> Result<Response, PageError> {
     let view = load(&state, &session, &id).await?;
-    let response = view.response.clone().ok_or(PageError::NotFound)?;
+    let response = crate::responses::stored(&state, &id)
+        .await?
+        .ok_or(PageError::NotFound)?;
     let html = crate::responses::letter(&view, &response).map_err(|_| PageError::Internal)?;
     Ok(Html(html).into_response())
 }
