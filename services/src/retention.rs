@@ -1077,7 +1077,7 @@ pub async fn erase(
         ) {
             kept.push(serde_json::json!({
                 "record": format!("application {id} ({})", view.cycle),
-                "ground": "an award is held indefinitely under the privacy policy, to administer it and for the record of scholars",
+                "ground": "the privacy notice says that a successful application and award are held indefinitely: it is still needed to administer your award and as the record of EtP scholars, and the right to erasure applies only to data no longer needed for the purpose it was collected for (UK GDPR Article 17(1)(a))",
             }));
             continue;
         }
@@ -1132,7 +1132,27 @@ pub async fn erase(
         }
     }
     scrub(db).await?;
-    Ok(serde_json::json!({"erasure": "approved", "erased": erased, "kept": kept}))
+    Ok(erasure_answer(erased, kept))
+}
+
+/// What an approved erasure is answered, as what it is: `approved` where everything held was erased (or
+/// nothing was held), `refused_in_part` where some was erased and some kept, `refused` where everything held
+/// is kept — never "approved" while nothing is erased. Each record kept says on what ground.
+fn erasure_answer(
+    erased: Vec<serde_json::Value>,
+    kept: Vec<serde_json::Value>,
+) -> serde_json::Value {
+    let outcome = match (erased.is_empty(), kept.is_empty()) {
+        (_, true) => "approved",
+        (false, false) => "refused_in_part",
+        (true, false) => "refused",
+    };
+    serde_json::json!({
+        "erasure": outcome,
+        "erased": erased,
+        "kept": kept,
+        "nothing_held": erased.is_empty() && kept.is_empty(),
+    })
 }
 
 #[cfg(test)]

@@ -583,6 +583,80 @@ async fn an_approved_erasure_destroys_what_has_no_ground_to_be_kept_and_says_so(
             .is_some_and(|g| g.contains("award")),
         "{response}"
     );
+    // Nothing was erased: the answer is a refusal, with its grounds, never "approved".
+    assert_eq!(response["erasure"], "refused", "{response}");
+    assert_eq!(response["erased"], json!([]), "{response}");
+    let letter = erasure_letter(&app, &information, &request).await;
+    assert!(
+        letter.contains("We have not erased your personal data"),
+        "{letter}"
+    );
+    assert!(letter.contains("held indefinitely"), "{letter}");
+    assert!(!letter.contains("We have erased"), "{letter}");
+
+    // An award and a draft of a later cycle: the draft is erased, the award kept, and the answer says so.
+    let scholar = app.applicant().await;
+    let kept = app.awarded_for(&scholar, &officer).await;
+    let (status, draft) = app
+        .post("/api/applications", &scholar, json!({"cycle": "2027-28"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{draft}");
+    let draft = draft["id"].as_str().unwrap().to_string();
+    let request = erasure_request(&app, &information, &scholar.email).await;
+    let (status, _) = app
+        .post(
+            &format!("/api/information-requests/{request}/erasure"),
+            &information,
+            json!({"approve": true, "reason": "Test"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, response) = app
+        .get(
+            &format!("/api/information-requests/{request}/response?format=json"),
+            &information,
+        )
+        .await;
+    assert_eq!(response["erasure"], "refused_in_part", "{response}");
+    assert_eq!(
+        response["erased"].as_array().map(Vec::len),
+        Some(1),
+        "{response}"
+    );
+    assert!(
+        response["erased"][0]["record"]
+            .as_str()
+            .unwrap()
+            .contains(&draft),
+        "{response}"
+    );
+    assert!(response["kept"].to_string().contains(&kept), "{response}");
+    let (status, _) = app
+        .get(&format!("/api/applications/{draft}"), &officer)
+        .await;
+    assert_eq!(status, StatusCode::GONE);
+    let letter = erasure_letter(&app, &information, &request).await;
+    assert!(
+        letter.contains("We have erased part of the personal data"),
+        "{letter}"
+    );
+    assert!(letter.contains("We have not erased, and why"), "{letter}");
+}
+
+/// The letter of a request's response.
+async fn erasure_letter(app: &TestApp, information: &User, request: &str) -> String {
+    let letter = app
+        .client
+        .get(format!(
+            "{}/api/information-requests/{request}/response?format=html",
+            app.address
+        ))
+        .bearer_auth(&information.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(letter.status(), StatusCode::OK);
+    letter.text().await.unwrap()
 }
 
 async fn a_refused_erasure_is_answered_with_the_reason_and_destroys_nothing(app: TestApp) {
