@@ -30,7 +30,7 @@ use domain::Role;
 on_both_stores!(every_page_answers_everyone_as_their_role_allows);
 
 /// Every page route the router registers: method and path as written in `.route(…)`.
-const PAGE_ROUTES: [(&str, &str); 48] = [
+const PAGE_ROUTES: [(&str, &str); 49] = [
     // public.rs
     ("GET", "/"),
     ("GET", "/privacy"),
@@ -81,6 +81,7 @@ const PAGE_ROUTES: [(&str, &str); 48] = [
     ("GET", "/selection"),
     ("POST", "/selection/assignments"),
     ("POST", "/selection/decisions"),
+    ("POST", "/selection/conclusion"),
     // sharing.rs
     ("GET", "/recipients"),
     ("POST", "/recipients"),
@@ -590,6 +591,9 @@ fn rows() -> Vec<Row> {
             .allow(&[Officer], Page(200)),
         post("/selection/decisions", Case::Scored)
             .form(&[("cycle", "{cycle}"), ("selected", "1"), ("action", "preview")])
+            .allow(&[Officer], Page(200)),
+        post("/selection/conclusion", Case::UnderReview)
+            .form(&[("cycle", "{cycle}"), ("on", today), ("action", "preview")])
             .allow(&[Officer], Page(200)),
         get("/recipients", Case::None).allow(&[Admin, Officer, Information], Page(200)),
         post("/recipients", Case::None)

@@ -32,6 +32,7 @@ on_both_stores!(
     a_programme_officer_and_a_committee_member_take_an_application_through_review,
     a_programme_officer_waives_screening_rules_on_the_case_page_with_a_reason,
     on_the_selection_page_an_officer_previews_then_records_assignments_and_decisions,
+    on_the_selection_page_an_officer_previews_then_confirms_the_cycles_conclusion,
     script_markup_in_every_text_field_is_shown_escaped_on_every_page_that_shows_it,
     every_page_carries_the_security_headers_and_no_inline_script_or_style,
     an_applicant_withdraws_through_the_page_and_a_stale_form_then_answers_a_page_not_an_error,
@@ -1851,6 +1852,102 @@ async fn on_the_selection_page_an_officer_previews_then_records_assignments_and_
     // A cycle that is no cycle is said so, on the page.
     let page = po.get("/selection?cycle=next-year").await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+async fn on_the_selection_page_an_officer_previews_then_confirms_the_cycles_conclusion(
+    app: TestApp,
+) {
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let member = app.staff(Role::CommitteeMember).await;
+    let live = app.under_review(&officer, &member).await;
+    let reserve = app.decided(&officer, "reserve").await;
+    let award = app.awarded(&officer).await;
+    let mut po = sign_in(&app, &officer.email).await;
+    // The case desk, filtered by the cycle, points to it.
+    let desk = po.get("/cases?cycle=2026-27").await;
+    assert!(
+        desk.body
+            .contains("/selection?cycle=2026-27#conclude-heading"),
+        "{}",
+        excerpt(&desk.body)
+    );
+    let page = po.get("/selection?cycle=2026-27").await;
+    assert!(
+        page.text()
+            .contains("the retention sweep concludes it on 31 December 2027")
+    );
+    let form = page.form("/selection/conclusion");
+
+    let preview = po.submit(&form.clone().set("action", "preview")).await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", excerpt(&preview.body));
+    assert!(
+        preview
+            .text()
+            .contains("Preview: 2 applications would become unsuccessful"),
+        "{}",
+        excerpt(&preview.body)
+    );
+    let table = &preview.body[preview.body.find("id=\"preview\"").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert!(table.contains(&format!("/cases/{live}")), "{table}");
+    assert!(table.contains(&format!("/cases/{reserve}")), "{table}");
+    assert!(!table.contains(&format!("/cases/{award}")), "{table}");
+    let view = app.expect_ok(
+        app.get(&format!("/api/applications/{live}"), &officer)
+            .await,
+    );
+    assert_eq!(view["status"], "under_review", "a preview records nothing");
+
+    // Recording without the confirmation is refused, and says why.
+    let unconfirmed = po.submit(&form.clone().set("action", "record")).await;
+    assert_eq!(unconfirmed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        unconfirmed
+            .text()
+            .contains("Confirm that you want to conclude the cycle")
+    );
+    let bad_day = po
+        .submit(
+            &form
+                .clone()
+                .set("on", "next Tuesday")
+                .set("confirm", "yes")
+                .set("action", "record"),
+        )
+        .await;
+    assert_eq!(bad_day.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad_day.text().contains("Enter the day of the conclusion"));
+    let view = app.expect_ok(
+        app.get(&format!("/api/applications/{live}"), &officer)
+            .await,
+    );
+    assert_eq!(view["status"], "under_review", "nothing was recorded");
+
+    let done = po
+        .submit(&form.set("confirm", "yes").set("action", "record"))
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", excerpt(&done.body));
+    assert!(
+        done.text().contains("2 applications are now unsuccessful"),
+        "{}",
+        excerpt(&done.body)
+    );
+    for id in [&live, &reserve] {
+        let view = app.expect_ok(app.get(&format!("/api/applications/{id}"), &officer).await);
+        assert_eq!(view["status"], "unsuccessful");
+    }
+    let view = app.expect_ok(
+        app.get(&format!("/api/applications/{award}"), &officer)
+            .await,
+    );
+    assert_eq!(view["status"], "awarded");
+    let page = po.get("/selection?cycle=2026-27").await;
+    assert!(
+        page.body.contains("id=\"concluded\""),
+        "{}",
+        excerpt(&page.body)
+    );
+    assert!(!page.body.contains("action=\"/selection/conclusion\""));
 }
 
 async fn a_programme_officer_waives_screening_rules_on_the_case_page_with_a_reason(app: TestApp) {

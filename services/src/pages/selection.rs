@@ -1,6 +1,7 @@
 //! The selection page of a cycle, for programme officers: the fair ranking, the reserve list in order, and
 //! the two acts across the cycle, each previewed before it is carried out: the committee assigned in bulk,
-//! and decisions taken down the ranking. Both are `crate::selection`, as the API's are.
+//! and decisions taken down the ranking. Both are `crate::selection`, as the API's are. And, once selection
+//! is over, the cycle concluded (`crate::conclusion`), previewed and confirmed before it is recorded.
 
 use axum::Router;
 use axum::extract::State;
@@ -26,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/selection", get(selection_page))
         .route("/selection/assignments", post(assign))
         .route("/selection/decisions", post(decide))
+        .route("/selection/conclusion", post(conclude))
 }
 
 #[derive(Deserialize, Default)]
@@ -140,6 +142,12 @@ async fn render(
     if values.get("members_per_application").is_none() {
         values["members_per_application"] = json!("2");
     }
+    if values.get("on").is_none() {
+        values["on"] = json!(chrono::Utc::now().date_naive().to_string());
+    }
+    let conclusion = projections::cycles::conclusion(&state.db, cycle.as_str())
+        .await?
+        .map(|c| json!({"on": long_date(c.concluded_on), "automatic": c.automatic}));
     Ok(Page::new(
         "selection",
         format!("Selection {}", cycle.as_str()),
@@ -152,6 +160,8 @@ async fn render(
         "reserve": reserve,
         "preview": outcome.preview,
         "values": values,
+        "conclusion": conclusion,
+        "automatic_conclusion_on": long_date(domain::cycle::automatic_conclusion_day(cycle)),
     }))
     .errors(outcome.errors)
     .notice(outcome.notice)
@@ -329,6 +339,78 @@ async fn decide(
     render(&state, &session, &cycle, outcome).await
 }
 
+/// The cycle concluded: previewed (each application it would make unsuccessful), then, confirmed, recorded.
+async fn conclude(
+    State(state): State<AppState>,
+    session: Session,
+    PageForm(form): PageForm,
+) -> Result<Response, PageError> {
+    session.check_csrf(&form)?;
+    let actor = session.require(&[Role::ProgrammeOfficer])?.clone();
+    let cycle = match cycle_of(field(&form, "cycle")) {
+        Ok(cycle) => cycle,
+        Err(errors) => return invalid(&state, &session, errors, &form).await,
+    };
+    let raw = field(&form, "on").unwrap_or_default().trim();
+    let Ok(on) = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d") else {
+        let errors = vec![ErrorItem::new(
+            "on",
+            "Enter the day of the conclusion as year, month and day, for example 2027-07-31",
+        )];
+        return invalid(&state, &session, errors, &form).await;
+    };
+    if field(&form, "action") != Some("record") {
+        let live = crate::conclusion::live_applications(&state, &cycle).await?;
+        let outcome = Outcome {
+            notice: Some(format!(
+                "Preview: {} applications would become unsuccessful as of {}, and be destroyed two years later. Nothing has been recorded yet.",
+                live.len(),
+                long_date(on)
+            )),
+            preview: Some(json!({
+                "kind": "conclusion",
+                "rows": live.iter().map(|(id, status)| json!({
+                    "id": id, "short_id": short_id(id), "what": status.to_string(),
+                })).collect::<Vec<_>>(),
+            })),
+            values: values_of(&form),
+            ..Outcome::default()
+        };
+        return render(&state, &session, &cycle, outcome).await;
+    }
+    if field(&form, "confirm") != Some("yes") {
+        let errors = vec![ErrorItem::new(
+            "confirm",
+            "Confirm that you want to conclude the cycle: it cannot be undone",
+        )];
+        return invalid(&state, &session, errors, &form).await;
+    }
+    let done = match crate::conclusion::conclude(&state, &actor, &cycle, on, false).await {
+        Ok(done) => done,
+        Err(error) => {
+            let errors = refused(error, "on")?;
+            return invalid(&state, &session, errors, &form).await;
+        }
+    };
+    let left = if done.not_concluded.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " {} could not be concluded just now; the next retention sweep concludes them.",
+            done.not_concluded.len()
+        )
+    };
+    let outcome = Outcome {
+        notice: Some(format!(
+            "The cycle was concluded on {}: {} applications are now unsuccessful.{left}",
+            long_date(done.concluded_on),
+            done.concluded
+        )),
+        ..Outcome::default()
+    };
+    render(&state, &session, &cycle, outcome).await
+}
+
 async fn invalid(
     state: &AppState,
     session: &Session,
@@ -345,4 +427,9 @@ async fn invalid(
         ..Outcome::default()
     };
     render(state, session, &cycle, outcome).await
+}
+
+/// A day as people write it: 31 December 2027.
+fn long_date(day: chrono::NaiveDate) -> String {
+    day.format("%-d %B %Y").to_string()
 }

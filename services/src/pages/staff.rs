@@ -119,6 +119,16 @@ async fn cases(
         encode_query(filter.text.as_deref().unwrap_or("")),
     );
     let pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
+    // A programme officer looking at one cycle is pointed to its conclusion, until it is concluded.
+    let conclude_cycle = match filter.cycle.as_deref().map(domain::cycle::CycleName::parse) {
+        Some(Ok(cycle)) if session.actor.role == Role::ProgrammeOfficer => {
+            projections::cycles::conclusion(&state.db, cycle.as_str())
+                .await?
+                .is_none()
+                .then(|| cycle.to_string())
+        }
+        _ => None,
+    };
     Ok(Page::new("cases", "Cases", Some(&session))
         .data(json!({
             "filter": {
@@ -132,6 +142,7 @@ async fn cases(
             "next": (page < pages).then(|| format!("/cases?{keep}&page={}", page + 1)),
             "page": page,
             "pages": pages.max(1),
+            "conclude_cycle": conclude_cycle,
         }))
         .into_response())
 }
