@@ -251,13 +251,20 @@ fn a_letter_without_a_subject_or_a_body_is_refused() {
     }
 }
 
+/// Programme officers issue the letters of their decisions; the retention sweep, which acts as an information
+/// officer, issues the letter of an application its cycle's conclusion ended. No one else does.
 #[test]
-fn only_a_programme_officer_issues_a_letter_or_records_its_email() {
+fn only_a_programme_officer_or_the_retention_sweep_issues_a_letter_or_records_its_email() {
+    given(decided(Outcome::Reserve))
+        .when(by(
+            Actor::new("retention-sweep", Role::InformationOfficer),
+            issue(LetterKind::Reserve),
+        ))
+        .then_expect_events(vec![issued(LetterKind::Reserve)]);
     for role in [
         Role::Applicant,
         Role::Helpdesk,
         Role::CommitteeMember,
-        Role::InformationOfficer,
         Role::Admin,
     ] {
         let someone = Actor::new(

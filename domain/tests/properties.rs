@@ -1463,10 +1463,11 @@ fn application_step_holds(
             | Ev::DataDisclosed { .. }
             | Ev::DisclosureRefused { .. }
             | Ev::RectificationNoticeSent { .. }
-            | Ev::LetterIssued { .. }
-            | Ev::LetterEmailed { .. }
-            | Ev::LetterEmailFailed { .. }
             | Ev::ScreeningOverridden { .. } => by_role(&[Role::ProgrammeOfficer]),
+            // The letter of a cycle's conclusion comes from the retention sweep, an information officer.
+            Ev::LetterIssued { .. } | Ev::LetterEmailed { .. } | Ev::LetterEmailFailed { .. } => {
+                by_role(&[Role::ProgrammeOfficer, Role::InformationOfficer])
+            }
             // The retention sweep concludes what nobody concluded, as an information officer.
             Ev::ConcludedWithCycle { .. } => {
                 by_role(&[Role::ProgrammeOfficer, Role::InformationOfficer])

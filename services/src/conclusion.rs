@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use domain::Actor;
-use domain::application::{ApplicationCommand, Status};
+use domain::application::{ApplicationCommand, LetterKind, Status};
 use domain::cycle::{CycleCommand, CycleName, automatic_conclusion_day};
 use domain::retention::{RecordKind, RetentionRule};
 
@@ -98,11 +98,19 @@ async fn conclude_applications(
         let mut concluded = 0;
         let mut refused = Vec::new();
         for (id, _) in ids {
-            match state
-                .execute_application(&id, &actor, ApplicationCommand::ConcludeWithCycle)
-                .await
-            {
-                Ok(()) => concluded += 1,
+            let (outcome, views) = crate::store::with_projected(state.execute_application(
+                &id,
+                &actor,
+                ApplicationCommand::ConcludeWithCycle,
+            ))
+            .await;
+            match outcome {
+                // Ended now (not by an earlier pass): the applicant is told by letter, as of a decision.
+                Ok(()) if !views.is_empty() => {
+                    concluded += 1;
+                    crate::letters::after(&state, &id, &actor, LetterKind::Unsuccessful).await;
+                }
+                Ok(()) => {}
                 // Destroyed meanwhile (an erasure): nothing is left to conclude.
                 Err(error) if error.code == "destroyed" => {}
                 Err(error) => refused.push((id, error.code.to_string())),

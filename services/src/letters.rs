@@ -58,11 +58,15 @@ pub fn render(
     today: NaiveDate,
 ) -> Result<Letter, handlebars::RenderError> {
     let subject = subject(kind, &view.cycle);
-    let decided_on = view
-        .decision
-        .as_ref()
-        .map(|decision| decision.decided_at.date_naive())
-        .unwrap_or(today);
+    // An application ended by its cycle's conclusion is kept two years from the conclusion's day.
+    let decided_on = match &view.concluded_with_cycle {
+        Some(conclusion) => conclusion.on,
+        None => view
+            .decision
+            .as_ref()
+            .map(|decision| decision.decided_at.date_naive())
+            .unwrap_or(today),
+    };
     let destroyed_on = RetentionRule::for_kind(RecordKind::UnsuccessfulApplication)
         .falls_due(decided_on)
         .map(long_date);
@@ -93,6 +97,7 @@ pub fn render(
         "date": long_date(today),
         "destroyed_on": destroyed_on,
         "reserve_position": view.decision.as_ref().and_then(|decision| decision.reserve_position),
+        "concluded_on": view.concluded_with_cycle.as_ref().map(|c| long_date(c.on)),
         "award": award,
     });
     let body = crate::pages::templates::render(&format!("letters/{}", kind.as_str()), &data)?;

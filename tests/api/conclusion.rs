@@ -134,6 +134,21 @@ async fn a_concluded_cycle_ends_every_application_still_live_and_its_two_years_s
         assert_eq!(status, StatusCode::OK, "{view}");
         if ended_by_conclusion(before) {
             assert_eq!(view["status"], "unsuccessful", "{before}: {view}");
+            // The applicant is told, by the letter of an unsuccessful application, why and until when.
+            let (_, letters) = app.get(&at(id, "/letters"), &officer).await;
+            let last = letters
+                .as_array()
+                .and_then(|l| l.last())
+                .cloned()
+                .unwrap_or_else(|| panic!("{before}: a letter: {letters}"));
+            assert_eq!(last["kind"], "unsuccessful", "{letters}");
+            let body = last["body"].as_str().unwrap_or_default();
+            assert!(body.contains("cycle closed on"), "{body}");
+            let two_years = today().checked_add_months(Months::new(24)).unwrap();
+            assert!(
+                body.contains(&two_years.format("%-d %B %Y").to_string()),
+                "the letter says when it is destroyed: {body}"
+            );
             assert_eq!(
                 view["concluded_with_cycle"],
                 json!({"on": today().to_string(), "previous_status": before}),
@@ -146,10 +161,15 @@ async fn a_concluded_cycle_ends_every_application_still_live_and_its_two_years_s
     }
     // The history says why, in the case's own log.
     let (_, history) = app.get(&at(&cases[6].1, "/history"), &officer).await;
-    let last = history.as_array().and_then(|h| h.last()).cloned();
+    let types: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["type"].as_str())
+        .collect();
     assert_eq!(
-        last.as_ref().map(|e| e["type"].clone()),
-        Some(json!("ConcludedWithCycle")),
+        types[types.len() - 2..],
+        ["ConcludedWithCycle", "LetterIssued"],
         "{history}"
     );
     // The cycle says it is concluded.

@@ -1061,10 +1061,13 @@ pub fn may_issue(role: Role, command: &ApplicationCommand) -> bool {
         C::DiscloseData { .. } | C::MarkRectificationNoticeSent { .. } => {
             role == Role::ProgrammeOfficer
         }
-        // The letter follows the officer's decision or award; its email is recorded by the service.
+        // The letter follows the officer's decision or award (or the cycle's conclusion, which the retention
+        // sweep carries out as an information officer); its email is recorded by the service.
         C::IssueLetter { .. }
         | C::RecordLetterEmailed { .. }
-        | C::RecordLetterEmailFailed { .. } => role == Role::ProgrammeOfficer,
+        | C::RecordLetterEmailFailed { .. } => {
+            matches!(role, Role::ProgrammeOfficer | Role::InformationOfficer)
+        }
         // The retention sweep, which acts as an information officer, concludes what nobody concluded.
         C::ConcludeWithCycle => {
             matches!(role, Role::ProgrammeOfficer | Role::InformationOfficer)
