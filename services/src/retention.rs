@@ -347,11 +347,12 @@ async fn holds_stream(db: &Db, aggregate_type: &str, aggregate_id: &str) -> anyh
 /// of a type the sweep cannot destroy, is not in the store, is no longer what its rule is for (an
 /// application whose status moved on), or has a data key that cannot be unwrapped. `None`: nothing stands
 /// in the way.
-/// `again`: destroyed again from the ledger, whatever the stream now is (no rule to fit).
+/// `any_status`: the rule is not checked against the stream as it now is: it is destroyed again from the
+/// ledger whatever it is, or (a dry run) the cycle's conclusion the run foresees would have ended it first.
 async fn foreseen_failure(
     state: &AppState,
     record: &DueRecord,
-    again: bool,
+    any_status: bool,
 ) -> anyhow::Result<Option<String>> {
     let db = &state.db;
     let (aggregate_type, id) = (record.aggregate_type.as_str(), &record.aggregate_id);
@@ -359,7 +360,7 @@ async fn foreseen_failure(
         "Application" => match projections::application_view::find(db, id).await? {
             None if retention::is_destroyed(db, aggregate_type, id).await? => return Ok(None),
             None => return Ok(Some("the store holds no such application".to_string())),
-            Some(_) if again => {}
+            Some(_) if any_status => {}
             Some(view) => {
                 let fits = match record.rule {
                     RecordKind::Award => false,
@@ -388,7 +389,7 @@ async fn foreseen_failure(
         "InformationRequest" => match projections::information_requests::find(db, id).await? {
             None if retention::is_destroyed(db, aggregate_type, id).await? => return Ok(None),
             None => return Ok(Some("the store holds no such request".to_string())),
-            Some(_) if again => {}
+            Some(_) if any_status => {}
             Some(view) if view.closed_on().is_none() => {
                 return Ok(Some(
                     "the request is open again: it is kept until it is answered".to_string(),
@@ -755,9 +756,12 @@ async fn sweep_due(
     };
     // A dry run concludes nothing, so it counts what its conclusions would put on the schedule, due by then.
     let mut due = due;
+    // Those the conclusion would end: unsuccessful by then, so their rule fits them then.
+    let mut ended_by_conclusion = std::collections::BTreeSet::new();
     if dry_run {
         for conclusion in &report.concluded {
             for (id, due_on) in &conclusion.would_fall_due {
+                ended_by_conclusion.insert(id.clone());
                 if *due_on <= as_of && !due.iter().any(|d| &d.aggregate_id == id) {
                     due.push(DueRecord {
                         aggregate_type: "Application".to_string(),
@@ -790,7 +794,8 @@ async fn sweep_due(
         if line.held_because.is_some() {
             report.held.push(line);
         } else if dry_run {
-            match foreseen_failure(state, record, false).await? {
+            let ended = ended_by_conclusion.contains(&record.aggregate_id);
+            match foreseen_failure(state, record, ended).await? {
                 Some(cause) => report.failed.push(failure(cause)),
                 None => report.destroyed.push(line),
             }

@@ -684,10 +684,23 @@ async fn applications_still_being_decided_are_kept_until_their_cycle_is_conclude
             );
         }
     }
+    // A dry run far ahead foresees the conclusion and what follows it: each of them concluded, then
+    // destroyed, none failing.
+    let sweeper = Sweeper::new();
+    let far = today().checked_add_months(Months::new(120)).unwrap();
+    let dry = sweeper.dry_run(&app, far).await;
+    assert!(dry.failed.is_empty(), "{dry:?}");
+    assert_eq!(dry.concluded.len(), 1, "{dry:?}");
+    assert_eq!(dry.concluded[0].concluded, cases.len(), "{dry:?}");
+    for (what, id) in &cases {
+        assert!(
+            ids(&dry.destroyed, "Application").contains(id),
+            "a {what} application would be destroyed: {dry:?}"
+        );
+    }
     // Up to the day before the cycle's automatic conclusion (31 December of its second year) nothing of
     // them is due, however far ahead the sweep looks.
     let conclusion = NaiveDate::from_ymd_opt(2027, 12, 31).unwrap();
-    let sweeper = Sweeper::new();
     let report = sweeper.sweep(&app, day_before(conclusion)).await;
     assert!(report.destroyed.is_empty(), "{report:?}");
     assert!(report.concluded.is_empty(), "{report:?}");
