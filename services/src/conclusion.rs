@@ -202,3 +202,39 @@ pub async fn conclude_due_cycles(
     }
     Ok(swept)
 }
+
+/// Where a cycle stands for retention: concluded (and how), or when the sweep will conclude it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CycleRetention {
+    pub cycle: String,
+    pub concluded_on: Option<NaiveDate>,
+    pub concluded_automatically: Option<bool>,
+    /// The day the sweep concludes it if nobody has: 31 December of its second year.
+    pub automatic_conclusion_on: NaiveDate,
+}
+
+/// Every cycle the store knows of, the latest first, with its conclusion or the day of its automatic one.
+pub async fn cycles(state: &AppState) -> Result<Vec<CycleRetention>, ApiError> {
+    let concluded: std::collections::BTreeMap<String, projections::cycles::Conclusion> =
+        projections::cycles::conclusions(&state.db)
+            .await?
+            .into_iter()
+            .map(|c| (c.cycle.clone(), c))
+            .collect();
+    let mut cycles: Vec<CycleRetention> = projections::cycles::known(&state.db)
+        .await?
+        .into_iter()
+        .filter_map(|name| CycleName::parse(&name).ok())
+        .map(|cycle| {
+            let conclusion = concluded.get(cycle.as_str());
+            CycleRetention {
+                cycle: cycle.to_string(),
+                concluded_on: conclusion.map(|c| c.concluded_on),
+                concluded_automatically: conclusion.map(|c| c.automatic),
+                automatic_conclusion_on: automatic_conclusion_day(&cycle),
+            }
+        })
+        .collect();
+    cycles.reverse();
+    Ok(cycles)
+}

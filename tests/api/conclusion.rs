@@ -176,6 +176,15 @@ async fn a_concluded_cycle_ends_every_application_still_live_and_its_two_years_s
     let (_, cycle) = app.get(&format!("/api/cycles/{CYCLE}"), &officer).await;
     assert_eq!(cycle["concluded_on"], today().to_string(), "{cycle}");
     assert_eq!(cycle["concluded_automatically"], false, "{cycle}");
+    // And so does the retention overview of the information officer.
+    let information = app.staff(Role::InformationOfficer).await;
+    let (_, overview) = app.get("/api/retention", &information).await;
+    assert_eq!(
+        overview["cycles"],
+        json!([{"cycle": CYCLE, "concluded_on": today().to_string(), "concluded_automatically": false,
+                "automatic_conclusion_on": "2027-12-31"}]),
+        "{overview}"
+    );
 
     // The day before two years, a sweep changes nothing of them; from the day two years on, everything but
     // the awards is destroyed.

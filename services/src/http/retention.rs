@@ -66,6 +66,10 @@ mod schema {
         failures: Vec<Value>,
         /// The latest records destroyed, from the ledger.
         destroyed: Vec<Value>,
+        /// Every cycle with applications, the latest first: `cycle`, `concluded_on` and
+        /// `concluded_automatically` (`null` while not concluded), and `automatic_conclusion_on`, the day the
+        /// sweep concludes it if nobody has (31 December of its second year).
+        cycles: Vec<Value>,
     }
 
     #[derive(ToSchema)]
@@ -105,6 +109,7 @@ async fn overview(State(state): State<AppState>, user: AuthUser) -> Result<Json<
         "held": held,
         "failures": retention::failures(&state.db).await?,
         "destroyed": retention::destroyed(&state.db, 200).await?,
+        "cycles": crate::conclusion::cycles(&state).await?,
     })))
 }
 

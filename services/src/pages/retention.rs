@@ -111,8 +111,22 @@ async fn overview(State(state): State<AppState>, session: Session) -> Result<Res
         .into_iter()
         .map(|d| json!({"what": describe(&d.rule), "id": d.aggregate_id, "on": d.destroyed_on.to_string()}))
         .collect();
+    let long = |day: chrono::NaiveDate| day.format("%-d %B %Y").to_string();
+    let cycles: Vec<_> = crate::conclusion::cycles(&state)
+        .await?
+        .into_iter()
+        .map(|c| {
+            json!({
+                "cycle": c.cycle,
+                "concluded_on": c.concluded_on.map(long),
+                "automatic": c.concluded_automatically.unwrap_or(false),
+                "automatic_conclusion_on": long(c.automatic_conclusion_on),
+            })
+        })
+        .collect();
     Ok(Page::new("retention", "Retention", Some(&session))
         .data(json!({
+            "cycles": cycles,
             "today": today.to_string(),
             "overdue": overdue,
             "upcoming": upcoming,
