@@ -2624,6 +2624,46 @@ async fn a_restriction_is_lifted_once_and_only_by_an_information_officer() {
         .then_expect_error(E::NotRestricted);
 }
 
+/// "An opt-out only narrows processing": while processing is restricted, a programme officer still records
+/// the subject's opt-out, but cannot take one back.
+#[tokio::test]
+async fn an_opt_out_only_narrows_processing_so_it_is_recorded_while_restricted() {
+    let opted_out = Preferences {
+        images_opt_out: true,
+        ..Preferences::default()
+    };
+    given(restricted_after_submission())
+        .when_async(by(
+            officer(),
+            C::SetPreferences {
+                preferences: opted_out,
+                reason: Some("the scholar asked by email".to_string()),
+            },
+        ))
+        .await
+        .then_expect_events(vec![Ev::PreferencesChanged {
+            preferences: opted_out.into(),
+            reason: Some("the scholar asked by email".to_string()).into(),
+        }]);
+    let mut history = restricted_after_submission();
+    history.push(Ev::PreferencesChanged {
+        preferences: opted_out.into(),
+        reason: None.into(),
+    });
+    given(history)
+        .when_async(by(
+            officer(),
+            C::SetPreferences {
+                preferences: Preferences::default(),
+                reason: None,
+            },
+        ))
+        .await
+        .then_expect_error(E::Restricted {
+            action: "change the preferences of",
+        });
+}
+
 #[tokio::test]
 async fn an_upheld_objection_opts_out_of_the_uses_named_even_while_restricted() {
     let opt_outs = domain::request::opt_outs_for(&[

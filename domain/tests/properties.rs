@@ -1483,7 +1483,8 @@ fn application_step_holds(
     }
 
     // While processing is restricted the case stands still: no edit, submission, assessment, decision,
-    // award or disclosure, and the opt-outs change only to honour an objection.
+    // award or disclosure, and the opt-outs change only to honour an objection or to opt out further (a
+    // change that only narrows what is done with the data).
     if before.restricted {
         for halted in [
             "DraftSaved",
@@ -1499,8 +1500,17 @@ fn application_step_holds(
         ] {
             prop_assert!(!has(halted), "{halted} while restricted");
         }
-        if has("PreferencesChanged") {
-            prop_assert_eq!(actor.role, Role::InformationOfficer);
+        if has("PreferencesChanged") && actor.role != Role::InformationOfficer {
+            prop_assert!(
+                before
+                    .form
+                    .preferences
+                    .only_narrowed_by(after.form.preferences),
+                "{:?} took an opt-out back while restricted: {:?} to {:?}",
+                actor,
+                before.form.preferences,
+                after.form.preferences
+            );
         }
     }
 

@@ -7,6 +7,8 @@
 //! | Alumni Open Book | alumni: name, subject, institution, level, outcome, year, country | `alumni_book_opt_out` |
 //! | image consents | award holders and alumni | `images_opt_out` |
 //!
+//! No list holds anyone whose processing is restricted (UK GDPR Art 18), whatever their preferences.
+//!
 //! Each list is a table holding only the fields it shows. Its rows for an application are replaced in the
 //! transaction of every event of that application, so a change of preference takes effect in the same
 //! request that records it, and a rebuild from the log gives the same lists.
@@ -83,6 +85,11 @@ struct Listings {
 
 impl Listings {
     fn of(view: &ApplicationView) -> Self {
+        // `restriction_halts_every_use`: while processing is restricted at the subject's request, nothing of
+        // them is published or shared; they return to the lists the day it is lifted.
+        if view.restriction.is_some() {
+            return Self::default();
+        }
         let personal = &view.form.personal;
         let preferences = view.form.preferences;
         let (Some(full_name), Some(award)) = (personal.full_name.as_ref(), view.award.as_ref())

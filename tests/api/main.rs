@@ -30,6 +30,7 @@ mod proxy;
 mod ranking;
 mod requests;
 mod responses;
+mod restriction;
 mod retention;
 mod rights;
 mod robustness;

@@ -390,7 +390,7 @@ impl Application {
         }
         self.visible_to(&by)?;
         let action = command.action();
-        if self.restricted && halted_by_restriction(&command) {
+        if self.restricted && halted_by_restriction(&command) && !only_narrows(&command, self) {
             return Err(ApplicationError::Restricted { action });
         }
         if ends_with_the_cycle(&command)
@@ -1082,8 +1082,9 @@ pub fn may_issue(role: Role, command: &ApplicationCommand) -> bool {
 }
 
 /// While processing is restricted the case does not move: no assessment, decision, award, disclosure or
-/// change of preferences. The data can still be corrected (rectification), the application withdrawn, the
-/// restriction lifted and, on erasure or retention, the data destroyed.
+/// change of preferences (but one that only opts out: `only_narrows`). The data can still be corrected
+/// (rectification), the application withdrawn, the restriction lifted and, on erasure or retention, the data
+/// destroyed.
 pub fn halted_by_restriction(command: &ApplicationCommand) -> bool {
     use ApplicationCommand as C;
     matches!(
@@ -1099,6 +1100,18 @@ pub fn halted_by_restriction(command: &ApplicationCommand) -> bool {
             | C::CompleteAward { .. }
             | C::DiscloseData { .. }
     )
+}
+
+/// `an_opt_out_only_narrows_processing`: while processing is restricted, a change of preferences that only
+/// opts out (takes back no opt-out) is still recorded: it narrows what is done with the data, as the
+/// restriction itself does.
+fn only_narrows(command: &ApplicationCommand, application: &Application) -> bool {
+    match command {
+        ApplicationCommand::SetPreferences { preferences, .. } => {
+            application.form.preferences.only_narrowed_by(*preferences)
+        }
+        _ => false,
+    }
 }
 
 /// Each criterion is marked 0 to 10.

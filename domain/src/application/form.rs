@@ -270,6 +270,14 @@ pub struct PreferencesChange {
 }
 
 impl Preferences {
+    /// `only_narrows`: `other` opts out of everything this does, and perhaps more: it takes nothing back.
+    pub fn only_narrowed_by(self, other: Preferences) -> bool {
+        (!self.networking_opt_out || other.networking_opt_out)
+            && (!self.alumni_email_opt_out || other.alumni_email_opt_out)
+            && (!self.alumni_book_opt_out || other.alumni_book_opt_out)
+            && (!self.images_opt_out || other.images_opt_out)
+    }
+
     pub fn with(self, change: &PreferencesChange) -> Preferences {
         Preferences {
             networking_opt_out: change.networking_opt_out.unwrap_or(self.networking_opt_out),
