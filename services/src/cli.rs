@@ -560,7 +560,7 @@ async fn add_user(
     match accounts::create(&state.db, account).await {
         Ok(id) => {
             out!("{id}");
-            eprintln!("etp: created a {role} account");
+            eprintln!("etp: created an account with the role {role}");
             Ok(())
         }
         Err(AccountError::EmailTaken) => bail!("an account with this email address already exists"),
