@@ -5,7 +5,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::Row;
 
+use domain::access::{Section, View};
 use domain::application::ApplicationEvent;
+use domain::application::form::PersonalField;
+use serde_json::{Map, Value, json};
 
 use crate::application_view::ApplicationView;
 use crate::{Conn, Db, ProjectionError, on_conn, on_pool};
@@ -132,6 +135,53 @@ impl CaseSummary {
             mean_score: view.mean_score(),
             scores,
         }
+    }
+}
+
+impl CaseSummary {
+    /// The row as a reader with this view may see it (`domain::access`: each column shown only where its
+    /// section, or its personal field, is), and whether what is shown carries personal data.
+    pub fn shown(&self, view: &View) -> (Value, bool) {
+        let mut row = Map::new();
+        let mut personal = false;
+        let mut put = |key: &str, value: Value| {
+            row.insert(key.to_string(), value);
+        };
+        put("id", json!(self.id));
+        if view.shows(Section::Cycle) {
+            put("cycle", json!(self.cycle));
+        }
+        if view.shows(Section::Status) {
+            put("status", json!(self.status));
+        }
+        for (field, key, value) in [
+            (PersonalField::FullName, "full_name", &self.full_name),
+            (PersonalField::Email, "email", &self.email),
+            (PersonalField::Nationality, "nationality", &self.nationality),
+            (
+                PersonalField::CountryOfResidence,
+                "country_of_residence",
+                &self.country_of_residence,
+            ),
+        ] {
+            if view.shows_field(field) {
+                personal = true;
+                put(key, json!(value));
+            }
+        }
+        if view.shows(Section::SubmittedAt) {
+            put("submitted_at", json!(self.submitted_at));
+        }
+        if view.shows(Section::UpdatedAt) {
+            put("updated_at", json!(self.updated_at));
+        }
+        if view.shows(Section::MeanScore) {
+            put("mean_score", json!(self.mean_score));
+        }
+        if view.shows(Section::Committee) {
+            put("scores", json!(self.scores));
+        }
+        (Value::Object(row), personal)
     }
 }
 
