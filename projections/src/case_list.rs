@@ -327,6 +327,12 @@ pub(crate) async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
 
 /// The cases that pass the filter, most recently changed first, and how many pass it in all.
 pub async fn search(db: &Db, filter: &CaseFilter) -> Result<(Vec<CaseSummary>, i64), sqlx::Error> {
+    // A committee member's assignments end with their cycle's conclusion.
+    let concluded = if filter.assigned_to.is_some() {
+        " AND cycle NOT IN (SELECT name FROM cycle_conclusions)"
+    } else {
+        ""
+    };
     const WHERE: &str = " WHERE ($1 IS NULL OR cycle = $1) AND ($2 IS NULL OR status = $2) \
         AND ($3 IS NULL OR nationality = $3 OR country_of_residence = $3) \
         AND ($4 IS NULL OR mean_score >= $4) \
@@ -335,9 +341,9 @@ pub async fn search(db: &Db, filter: &CaseFilter) -> Result<(Vec<CaseSummary>, i
         AND ($6 IS NULL OR id = $6 OR LOWER(full_name) LIKE $7 ESCAPE '\\' OR email LIKE $7 ESCAPE '\\')";
     let list = format!(
         "SELECT id, cycle, status, full_name, email, nationality, country_of_residence, submitted_at, updated_at, \
-         mean_score, scores FROM case_list{WHERE} ORDER BY updated_at DESC, id LIMIT $8 OFFSET $9"
+         mean_score, scores FROM case_list{WHERE}{concluded} ORDER BY updated_at DESC, id LIMIT $8 OFFSET $9"
     );
-    let count = format!("SELECT COUNT(*) FROM case_list{WHERE}");
+    let count = format!("SELECT COUNT(*) FROM case_list{WHERE}{concluded}");
     let clean = |value: &Option<String>| value.as_deref().map(crate::db::clean_text);
     let (cycle, status, country, assigned_to) = (
         clean(&filter.cycle),
