@@ -39,3 +39,4 @@ mod sharing;
 mod storage;
 mod sweep;
 mod time_travel;
+mod views;
