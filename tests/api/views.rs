@@ -8,7 +8,7 @@ use chrono::{Duration, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, User, complete_form};
+use crate::helpers::{TestApp, User, complete_form, scores};
 use crate::on_both_stores;
 use domain::Role;
 use domain::access::{Section, View, view_of};
@@ -22,6 +22,7 @@ on_both_stores!(
     a_member_cannot_tell_by_any_route_whether_a_named_person_applied,
     a_search_records_a_read_of_each_application_it_shows,
     a_member_loses_the_application_once_its_cycle_is_concluded,
+    a_member_reads_a_decided_application_without_acting_on_it,
 );
 
 const CYCLE: &str = "2026-27";
@@ -467,4 +468,43 @@ async fn a_member_loses_the_application_once_its_cycle_is_concluded(app: TestApp
     assert!(!list.body.contains(&case.id));
     // Staff still read the case.
     assert_eq!(app.get(&path, &case.officer).await.0, StatusCode::OK);
+}
+
+async fn a_member_reads_a_decided_application_without_acting_on_it(app: TestApp) {
+    let case = case(&app).await;
+    let member = &case.member;
+    let id = &case.id;
+    app.expect_ok(
+        app.post(&format!("/api/applications/{id}/scores"), member, scores(7))
+            .await,
+    );
+    app.expect_ok(
+        app.post(
+            &format!("/api/applications/{id}/decision"),
+            &case.officer,
+            json!({"outcome": "selected"}),
+        )
+        .await,
+    );
+    let (status, body) = app.get(&format!("/api/applications/{id}"), member).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_exactly(&body, &view_of(Role::CommitteeMember, false), "decided");
+    let (status, body) = app
+        .post(&format!("/api/applications/{id}/scores"), member, scores(9))
+        .await;
+    assert!(status.is_client_error(), "{status}: {body}");
+    let (status, body) = app
+        .post(
+            &format!("/api/applications/{id}/conflicts"),
+            member,
+            json!({"reason": "Test: too late"}),
+        )
+        .await;
+    assert!(status.is_client_error(), "{status}: {body}");
+    let mut browser = crate::pages::sign_in(&app, &member.email).await;
+    let page = browser.get(&format!("/committee/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("id=\"decided\""));
+    assert!(!page.body.contains(&format!("/committee/{id}/scores")));
+    assert!(!page.body.contains(&format!("/committee/{id}/conflicts")));
 }

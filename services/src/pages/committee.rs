@@ -203,6 +203,8 @@ fn application_page(
         "comment": comment,
         "scored": own.is_some(),
         "can_score": view.status == Status::UnderReview,
+        // Read-only once decided.
+        "decided": view.decision.is_some(),
     }))
     .errors(errors)
     .notice(notice)
