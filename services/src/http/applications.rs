@@ -922,19 +922,25 @@ async fn reads(
     tag = "applications",
     params(("id" = String, Path, description = "The application id")),
     responses(
-        (status = 200, description = "Every event, oldest first", body = Vec<schema::HistoryItem>),
+        (status = 200, description = "Every event, oldest first (for the Help Desk, the amendments only)", body = Vec<schema::HistoryItem>),
         (status = 403, description = "forbidden", body = ErrorBody),
         (status = 404, description = "not_found", body = ErrorBody),
         (status = 410, description = "destroyed", body = ErrorBody),
     ),
-    description = "Who: staff but committee members.",
+    description = "Who: programme and information officers (every event), the Help Desk (the amendments).",
 )]
 async fn history(
     State(state): State<AppState>,
     user: AuthUser,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
-    user.require(&CASE_STAFF)?;
+    let actor = user.require(&CASE_STAFF)?;
+    // The whole history for those who see it (`domain::access`); the amendments' for the Help Desk.
+    let shown = view_of(actor.role, false);
+    let whole = shown.shows(domain::access::Section::Timeline);
+    if !whole && !shown.shows(domain::access::Section::Amendments) {
+        return Err(ApiError::forbidden());
+    }
     load(&state, &id).await?;
     let entries = state
         .repo
@@ -945,6 +951,7 @@ async fn history(
         .await?;
     let entries: Vec<Value> = entries
         .into_iter()
+        .filter(|entry| whole || entry.event_type == "PersonalDataAmended")
         .map(|entry| {
             json!({
                 "sequence": entry.sequence,
