@@ -23,6 +23,7 @@ on_both_stores!(
     a_search_records_a_read_of_each_application_it_shows,
     a_member_loses_the_application_once_its_cycle_is_concluded,
     a_member_reads_a_decided_application_without_acting_on_it,
+    the_marks_are_no_filter_for_those_who_do_not_see_them,
 );
 
 const CYCLE: &str = "2026-27";
@@ -145,10 +146,7 @@ async fn each_role_gets_exactly_its_sections_of_an_application(app: TestApp) {
             Role::ProgrammeOfficer | Role::InformationOfficer | Role::Helpdesk
         ) {
             let (status, mut body) = app
-                .get(
-                    &format!("{path}?as_of={}", Utc::now().format("%Y-%m-%dT%H:%M:%SZ")),
-                    user,
-                )
+                .get(&format!("{path}?as_of=2099-01-01T00:00:00Z"), user)
                 .await;
             assert_eq!(status, StatusCode::OK, "{who}: {body}");
             body.as_object_mut().unwrap().remove("as_of");
@@ -507,4 +505,26 @@ async fn a_member_reads_a_decided_application_without_acting_on_it(app: TestApp)
     assert!(page.body.contains("id=\"decided\""));
     assert!(!page.body.contains(&format!("/committee/{id}/scores")));
     assert!(!page.body.contains(&format!("/committee/{id}/conflicts")));
+}
+
+async fn the_marks_are_no_filter_for_those_who_do_not_see_them(app: TestApp) {
+    let case = case(&app).await;
+    let helpdesk = app.staff(Role::Helpdesk).await;
+    for (role, user) in [
+        (Role::Helpdesk, &helpdesk),
+        (Role::CommitteeMember, &case.member),
+    ] {
+        assert!(!view_of(role, false).shows(Section::MeanScore));
+        let (status, body) = app.get("/api/applications?min_score=0", user).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{role:?}: {body}");
+        assert_eq!(body["error"], "invalid");
+        // Nor does their list carry the marks.
+        let (status, body) = app.get("/api/applications", user).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert!(body["items"][0].get("mean_score").is_none(), "{body}");
+    }
+    let (status, body) = app
+        .get("/api/applications?min_score=0", &case.officer)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 }

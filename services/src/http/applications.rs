@@ -242,7 +242,7 @@ struct ListQuery {
     responses(
         (status = 200, description = "The applications; each item holds only what the role sees of it", body = schema::ApplicationList),
         (status = 403, description = "forbidden: an administrator reads no application", body = ErrorBody),
-        (status = 422, description = "invalid: `q` and `country` are not filters of a committee member's list", body = ErrorBody),
+        (status = 422, description = "invalid: `q` and `country` are not filters of a committee member's list; `min_score` is only for those who see the marks", body = ErrorBody),
     ),
     description = "Who: applicants (their own), committee members (assigned to them, without `q` and `country`; \
         under blind review items name no applicant), programme officers, information officers and the Help Desk \
@@ -267,9 +267,10 @@ async fn list(
     }
     let given = |value: &Option<String>| value.as_deref().is_some_and(|v| !v.trim().is_empty());
     // A member's list answers nothing about who applied: searching it by name, email or country would tell
-    // whether a named person is among their applicants.
-    if committee && (given(&query.q) || given(&query.country)) {
-        let mut problems = Vec::new();
+    // whether a named person is among their applicants. Nor does a list filter by what the reader may not
+    // see (the committee's marks, for the Help Desk and the members).
+    let mut problems = Vec::new();
+    if committee {
         for (name, value) in [("q", &query.q), ("country", &query.country)] {
             if given(value) {
                 problems.push(domain::application::rules::FieldProblem::new(
@@ -278,8 +279,18 @@ async fn list(
                 ));
             }
         }
+    }
+    if query.min_score.is_some()
+        && !view_of(actor.role, false).shows(domain::access::Section::MeanScore)
+    {
+        problems.push(domain::application::rules::FieldProblem::new(
+            "min_score",
+            "is a filter for those who see the committee's marks",
+        ));
+    }
+    if !problems.is_empty() {
         return Err(ApiError::invalid(
-            "a committee member's list is filtered by cycle, status and score only",
+            "this list may not be filtered so by your role",
             problems,
         ));
     }

@@ -81,7 +81,10 @@ async fn cases(
             .filter(|v| !v.is_empty())
     };
     let page = query.page.unwrap_or(1).max(1);
-    let min_score = clean(&query.min_score).and_then(|v| v.parse::<f64>().ok());
+    // The marks are not a filter for those who do not see them.
+    let min_score = clean(&query.min_score)
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|_| view_of(session.actor.role, false).shows(Section::MeanScore));
     let filter = CaseFilter {
         cycle: clean(&query.cycle),
         status: clean(&query.status),
