@@ -232,12 +232,12 @@ const COMMITTEE: &[Section] = &[
 ];
 
 /// Under blind review, nothing that says who the applicant is: neither the personal section nor the
-/// referees.
+/// referees, nor the applicant's account id (the same in every cycle, it would link a blind application to
+/// the name a member saw in another cycle).
 const COMMITTEE_BLIND: &[Section] = &[
     Section::Id,
     Section::Cycle,
     Section::Status,
-    Section::ApplicantId,
     Section::SubmittedAt,
     Section::CreatedAt,
     Section::UpdatedAt,
@@ -323,6 +323,7 @@ mod tests {
         }
         let blind = view_of(Role::CommitteeMember, true);
         assert!(!blind.shows(Section::Personal) && !blind.shows(Section::Referees));
+        assert!(!blind.shows(Section::ApplicantId));
     }
 
     #[test]

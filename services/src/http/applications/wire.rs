@@ -668,12 +668,14 @@ pub mod schema {
     /// eligibility, committee, decision, award, amendments and restriction too); the Help Desk `id`,
     /// `cycle`, `status`, `applicant_id`, `personal`, `submitted_at` and `amendments` only; an assigned
     /// committee member the form without `preferences` nor the contact details and date of birth, with
-    /// only their own marks (under blind review without `personal` and `referees` either).
+    /// only their own marks (under blind review without `personal`, `referees` and `applicant_id` either).
     #[derive(ToSchema)]
     pub struct Application {
         id: String,
         cycle: String,
         status: StatusName,
+        /// Absent for a committee member in a cycle with blind review.
+        #[schema(required = false)]
         applicant_id: String,
         /// Absent for a committee member in a cycle with blind review.
         #[schema(required = false)]
