@@ -819,7 +819,8 @@ pub mod schema {
         reader_id: String,
         reader_name: Option<String>,
         reader_role: String,
-        /// The route or page it was read through: `api`, `case_page`, `committee_page`, ...
+        /// The route or page it was read through: `api`, `case_list` (a list or search that showed it),
+        /// `cases_page`, `case_page`, `committee_list`, `committee_page`, ...
         through: String,
     }
 }
