@@ -157,6 +157,7 @@ async fn cases(
             "page": page,
             "pages": pages.max(1),
             "conclude_cycle": conclude_cycle,
+            "shows_marks": shown.shows(Section::MeanScore),
         }))
         .into_response())
 }
