@@ -533,3 +533,105 @@ async fn the_marks_are_no_filter_for_those_who_do_not_see_them(app: TestApp) {
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
+
+/// One test per role (and, for the committee, per kind of cycle), generated from the role table: the role
+/// gets exactly the sections `view_of` gives it of an application, through the API's application, the
+/// case list's item and the page it reads cases on; a role that sees nothing is refused all three.
+macro_rules! each_role_gets_its_view {
+    ($($name:ident => $role:expr, $blind:expr;)*) => {
+        $(
+            async fn $name(app: TestApp) {
+                role_gets_exactly_its_view(app, $role, $blind).await;
+            }
+        )*
+        on_both_stores!($($name),*);
+    };
+}
+
+each_role_gets_its_view! {
+    the_owner_gets_their_whole_application => Role::Applicant, false;
+    a_programme_officer_gets_every_section => Role::ProgrammeOfficer, false;
+    an_information_officer_gets_every_section => Role::InformationOfficer, false;
+    the_help_desk_gets_the_personal_section_and_amendments_only => Role::Helpdesk, false;
+    a_committee_member_gets_the_form_without_contact_details => Role::CommitteeMember, false;
+    a_blind_committee_member_gets_nothing_that_identifies => Role::CommitteeMember, true;
+    an_administrator_gets_nothing => Role::Admin, false;
+}
+
+async fn role_gets_exactly_its_view(app: TestApp, role: Role, blind: bool) {
+    let case = case(&app).await;
+    if blind {
+        make_blind(&app).await;
+    }
+    let view = view_of(role, blind);
+    let reader = match role {
+        Role::Applicant => case.owner.clone(),
+        Role::CommitteeMember => case.member.clone(),
+        role => app.staff(role).await,
+    };
+    let who = format!("{role:?}{}", if blind { ", blind" } else { "" });
+    // The application.
+    let (status, body) = app
+        .get(&format!("/api/applications/{}", case.id), &reader)
+        .await;
+    if view.is_nothing() {
+        assert_eq!(status, StatusCode::FORBIDDEN, "{who}: {body}");
+    } else {
+        assert_eq!(status, StatusCode::OK, "{who}: {body}");
+        assert_exactly(&body, &view, &who);
+    }
+    // The list: each item's personal columns exactly the fields the role sees.
+    let (status, list) = app.get("/api/applications", &reader).await;
+    if view.is_nothing() {
+        assert_eq!(status, StatusCode::FORBIDDEN, "{who}: {list}");
+    } else {
+        assert_eq!(status, StatusCode::OK, "{who}: {list}");
+        let item = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|item| item["id"] == json!(case.id))
+            .unwrap_or_else(|| panic!("{who}: the case is listed: {list}"))
+            .clone();
+        if role != Role::Applicant {
+            for field in [
+                PersonalField::FullName,
+                PersonalField::Email,
+                PersonalField::Nationality,
+                PersonalField::CountryOfResidence,
+            ] {
+                assert_eq!(
+                    item.get(field.name()).is_some(),
+                    view.shows_field(field),
+                    "{who}: {} in the list: {item}",
+                    field.name()
+                );
+            }
+            for (section, key) in [
+                (Section::MeanScore, "mean_score"),
+                (Section::UpdatedAt, "updated_at"),
+            ] {
+                assert_eq!(
+                    item.get(key).is_some(),
+                    view.shows(section),
+                    "{who}: {key}: {item}"
+                );
+            }
+        }
+    }
+    // The page the role reads cases on.
+    let page = match role {
+        Role::Applicant => format!("/applications/{}", case.id),
+        Role::CommitteeMember => format!("/committee/{}", case.id),
+        _ => format!("/cases/{}", case.id),
+    };
+    let mut browser = crate::pages::sign_in(&app, &reader.email).await;
+    let answer = browser.get(&page).await;
+    if view.is_nothing() {
+        assert_eq!(answer.status, StatusCode::FORBIDDEN, "{who} at {page}");
+        assert!(!answer.body.contains("Test Applicant Marker"), "{who}");
+    } else {
+        assert_eq!(answer.status, StatusCode::OK, "{who} at {page}");
+        assert_page_shows_exactly(&answer.body, &view, &who);
+    }
+}
