@@ -4,6 +4,7 @@
 //! which events a command produces), `commands.rs`, `events.rs` and `error.rs`. A rule of the policy is a
 //! named function or a named error variant, so it can be found by its name.
 
+pub mod access;
 pub mod actor;
 pub mod application;
 pub mod assignment;

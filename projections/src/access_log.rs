@@ -20,6 +20,13 @@ pub enum Through {
     Api,
     /// The immigration records of the application.
     ImmigrationRecords,
+    /// The case list, `GET /api/applications` (staff's and committee members'): one read per application
+    /// shown with personal data.
+    CaseList,
+    /// The case desk's list, `/cases`: one read per application shown.
+    CasesPage,
+    /// A committee member's list of assignments, `/committee`: one read per application shown by name.
+    CommitteeList,
     /// The case page, `/cases/{id}`.
     CasePage,
     /// The committee's page of the application.
@@ -33,6 +40,9 @@ impl Through {
         match self {
             Through::Api => "api",
             Through::ImmigrationRecords => "immigration_records",
+            Through::CaseList => "case_list",
+            Through::CasesPage => "cases_page",
+            Through::CommitteeList => "committee_list",
             Through::CasePage => "case_page",
             Through::CommitteePage => "committee_page",
             Through::SubjectAccessResponse => "subject_access_response",
@@ -57,7 +67,8 @@ pub fn is_recorded(reader: &Actor) -> bool {
     reader.role != Role::Applicant
 }
 
-/// Records that `reader` read the personal data of the applications, now. A read by the applicant is not
+/// Records that `reader` read the personal data of the applications, now, in one insert however many
+/// they are (a list or a search records every application it shows). A read by the applicant is not
 /// recorded.
 pub async fn record(
     db: &Db,

@@ -5,7 +5,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::Row;
 
+use domain::access::{Section, View};
 use domain::application::ApplicationEvent;
+use domain::application::form::PersonalField;
+use serde_json::{Map, Value, json};
 
 use crate::application_view::ApplicationView;
 use crate::{Conn, Db, ProjectionError, on_conn, on_pool};
@@ -132,6 +135,53 @@ impl CaseSummary {
             mean_score: view.mean_score(),
             scores,
         }
+    }
+}
+
+impl CaseSummary {
+    /// The row as a reader with this view may see it (`domain::access`: each column shown only where its
+    /// section, or its personal field, is), and whether what is shown carries personal data.
+    pub fn shown(&self, view: &View) -> (Value, bool) {
+        let mut row = Map::new();
+        let mut personal = false;
+        let mut put = |key: &str, value: Value| {
+            row.insert(key.to_string(), value);
+        };
+        put("id", json!(self.id));
+        if view.shows(Section::Cycle) {
+            put("cycle", json!(self.cycle));
+        }
+        if view.shows(Section::Status) {
+            put("status", json!(self.status));
+        }
+        for (field, key, value) in [
+            (PersonalField::FullName, "full_name", &self.full_name),
+            (PersonalField::Email, "email", &self.email),
+            (PersonalField::Nationality, "nationality", &self.nationality),
+            (
+                PersonalField::CountryOfResidence,
+                "country_of_residence",
+                &self.country_of_residence,
+            ),
+        ] {
+            if view.shows_field(field) {
+                personal = true;
+                put(key, json!(value));
+            }
+        }
+        if view.shows(Section::SubmittedAt) {
+            put("submitted_at", json!(self.submitted_at));
+        }
+        if view.shows(Section::UpdatedAt) {
+            put("updated_at", json!(self.updated_at));
+        }
+        if view.shows(Section::MeanScore) {
+            put("mean_score", json!(self.mean_score));
+        }
+        if view.shows(Section::Committee) {
+            put("scores", json!(self.scores));
+        }
+        (Value::Object(row), personal)
     }
 }
 
@@ -277,6 +327,12 @@ pub(crate) async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
 
 /// The cases that pass the filter, most recently changed first, and how many pass it in all.
 pub async fn search(db: &Db, filter: &CaseFilter) -> Result<(Vec<CaseSummary>, i64), sqlx::Error> {
+    // A committee member's assignments end with their cycle's conclusion.
+    let concluded = if filter.assigned_to.is_some() {
+        " AND cycle NOT IN (SELECT name FROM cycle_conclusions)"
+    } else {
+        ""
+    };
     const WHERE: &str = " WHERE ($1 IS NULL OR cycle = $1) AND ($2 IS NULL OR status = $2) \
         AND ($3 IS NULL OR nationality = $3 OR country_of_residence = $3) \
         AND ($4 IS NULL OR mean_score >= $4) \
@@ -285,9 +341,9 @@ pub async fn search(db: &Db, filter: &CaseFilter) -> Result<(Vec<CaseSummary>, i
         AND ($6 IS NULL OR id = $6 OR LOWER(full_name) LIKE $7 ESCAPE '\\' OR email LIKE $7 ESCAPE '\\')";
     let list = format!(
         "SELECT id, cycle, status, full_name, email, nationality, country_of_residence, submitted_at, updated_at, \
-         mean_score, scores FROM case_list{WHERE} ORDER BY updated_at DESC, id LIMIT $8 OFFSET $9"
+         mean_score, scores FROM case_list{WHERE}{concluded} ORDER BY updated_at DESC, id LIMIT $8 OFFSET $9"
     );
-    let count = format!("SELECT COUNT(*) FROM case_list{WHERE}");
+    let count = format!("SELECT COUNT(*) FROM case_list{WHERE}{concluded}");
     let clean = |value: &Option<String>| value.as_deref().map(crate::db::clean_text);
     let (cycle, status, country, assigned_to) = (
         clean(&filter.cycle),

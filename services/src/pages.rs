@@ -172,7 +172,7 @@ pub fn navigation(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/selection", "Selection"),
             ("/recipients", "Recipients"),
         ],
-        Role::Admin => vec![("/cases", "Cases"), ("/recipients", "Recipients")],
+        Role::Admin => vec![("/recipients", "Recipients")],
         Role::CommitteeMember => vec![("/committee", "Your assignments")],
         Role::InformationOfficer => vec![
             ("/requests", "Requests"),

@@ -371,12 +371,7 @@ async fn staff_see_the_whole_application_with_its_preferences(app: TestApp) {
     let applicant = app.applicant().await;
     let id = app.submitted(&applicant).await;
     let (_, owners) = app.get(&at(&id, ""), &applicant).await;
-    for role in [
-        Role::Helpdesk,
-        Role::ProgrammeOfficer,
-        Role::InformationOfficer,
-        Role::Admin,
-    ] {
+    for role in [Role::ProgrammeOfficer, Role::InformationOfficer] {
         let staff = app.staff(role).await;
         let body = answered(app.get(&at(&id, ""), &staff).await, StatusCode::OK);
         assert_body_shape(&body, true);
@@ -384,6 +379,23 @@ async fn staff_see_the_whole_application_with_its_preferences(app: TestApp) {
             assert_eq!(body[key], owners[key], "{role:?} sees the same {key}");
         }
     }
+    // The Help Desk sees the personal section and where the case stands, nothing else of it.
+    let helpdesk = app.staff(Role::Helpdesk).await;
+    let body = answered(app.get(&at(&id, ""), &helpdesk).await, StatusCode::OK);
+    assert_eq!(body["personal"], owners["personal"]);
+    for key in ["essays", "education", "courses", "referees", "preferences"] {
+        assert!(
+            body.get(key).is_none(),
+            "the Help Desk gets no {key}: {body}"
+        );
+    }
+    // An administrator reads no application.
+    let admin = app.staff(Role::Admin).await;
+    refused(
+        app.get(&at(&id, ""), &admin).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
 }
 
 async fn a_committee_member_sees_only_an_assigned_application_and_never_its_preferences(
@@ -425,14 +437,22 @@ async fn a_committee_member_sees_only_an_assigned_application_and_never_its_pref
         .await,
     );
     let body = answered(app.get(&at(&id, ""), &member).await, StatusCode::OK);
-    assert_body_shape(&body, false);
     assert!(
         !body.to_string().contains("opt_out"),
         "no trace of the preferences: {body}"
     );
     assert_eq!(body["id"], id.as_str());
     assert_eq!(body["status"], "under_review");
-    assert_eq!(body["personal"], complete_form()["personal"]);
+    // Never the contact details or the date of birth.
+    let personal = &complete_form()["personal"];
+    assert_eq!(
+        body["personal"],
+        json!({
+            "full_name": personal["full_name"],
+            "nationality": personal["nationality"],
+            "country_of_residence": personal["country_of_residence"],
+        })
+    );
     assert_eq!(body["essays"], complete_form()["essays"]);
 
     refused(
@@ -1035,7 +1055,10 @@ async fn the_help_desk_amends_personal_data_after_submission(app: TestApp) {
         .await,
         StatusCode::OK,
     );
-    assert_body_shape(&body, true);
+    // The Help Desk's answer is what the Help Desk sees: the personal section and the amendments.
+    assert_eq!(object_keys(&body["personal"]), sorted(&PERSONAL_FIELDS));
+    assert!(body["amendments"].is_array(), "{body}");
+    assert!(body.get("essays").is_none(), "{body}");
     assert_eq!(body["id"], id.as_str());
     assert_eq!(body["status"], "submitted");
     assert_eq!(body["personal"]["email"], "new.address@example.test");
@@ -1827,7 +1850,16 @@ async fn the_history_lists_every_event_in_order_with_its_actor(app: TestApp) {
         ("AwardMade", &officer),
         ("LetterIssued", &officer),
     ];
-    for reader in [&officer, &helpdesk] {
+    // The Help Desk reads the amendments' history only.
+    let history = answered(
+        app.get(&at(&id, "/history"), &helpdesk).await,
+        StatusCode::OK,
+    );
+    let entries = history.as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{history}");
+    assert_eq!(entries[0]["type"], "PersonalDataAmended", "{history}");
+    assert_eq!(entries[0]["sequence"], 4, "{history}");
+    for reader in [&officer] {
         let history = answered(app.get(&at(&id, "/history"), reader).await, StatusCode::OK);
         let entries = history
             .as_array()
@@ -1845,10 +1877,18 @@ async fn the_history_lists_every_event_in_order_with_its_actor(app: TestApp) {
             previous_at = Some(at);
         }
     }
-    for role in [Role::InformationOfficer, Role::Admin] {
-        let staff = app.staff(role).await;
-        answered(app.get(&at(&id, "/history"), &staff).await, StatusCode::OK);
-    }
+    let information = app.staff(Role::InformationOfficer).await;
+    answered(
+        app.get(&at(&id, "/history"), &information).await,
+        StatusCode::OK,
+    );
+    // An administrator reads no application, nor its history.
+    let admin = app.staff(Role::Admin).await;
+    refused(
+        app.get(&at(&id, "/history"), &admin).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    );
 }
 
 async fn committee_members_and_applicants_may_not_read_the_history(app: TestApp) {

@@ -207,6 +207,7 @@ async fn the_applicant_reads_their_letters_on_their_page_and_the_case_staff_on_t
     app: TestApp,
 ) {
     let officer = app.staff(Role::ProgrammeOfficer).await;
+    let information = app.staff(Role::InformationOfficer).await;
     let helpdesk = app.staff(Role::Helpdesk).await;
     let owner = app.applicant().await;
     let id = app.decided_for(&owner, &officer, "reserve").await;
@@ -236,7 +237,16 @@ async fn the_applicant_reads_their_letters_on_their_page_and_the_case_staff_on_t
     let missing = browser.get(&format!("/applications/{id}/letters/2")).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 
-    for staff in [&officer, &helpdesk] {
+    // The Help Desk reads no letters (CONTRACT.md, "What each role gets").
+    let mut desk = crate::pages::sign_in(&app, &helpdesk.email).await;
+    let case = desk.get(&format!("/cases/{id}")).await;
+    assert_eq!(case.status, StatusCode::OK);
+    assert!(!case.body.contains(&subject), "{}", case.body);
+    let refused = desk.get(&format!("/cases/{id}/letters/1")).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(!refused.body.contains("reserve list"));
+
+    for staff in [&officer, &information] {
         let mut desk = crate::pages::sign_in(&app, &staff.email).await;
         let case = desk.get(&format!("/cases/{id}")).await;
         assert_eq!(case.status, StatusCode::OK);
@@ -268,9 +278,14 @@ async fn letters_are_refused_to_other_applicants_committee_members_and_visitors(
         .await,
     );
     assert_eq!(letters_of(&app, &id, &owner).await.len(), 1);
-    for staff in [Role::Helpdesk, Role::InformationOfficer, Role::Admin] {
+    let information = app.staff(Role::InformationOfficer).await;
+    assert_eq!(letters_of(&app, &id, &information).await.len(), 1);
+    // The Help Desk and administrators read no letters (CONTRACT.md, "What each role gets").
+    for staff in [Role::Helpdesk, Role::Admin] {
         let staff = app.staff(staff).await;
-        assert_eq!(letters_of(&app, &id, &staff).await.len(), 1);
+        let (status, body) = app.get(&at(&id, "/letters"), &staff).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{staff:?}: {body}");
+        assert_eq!(body["error"], "forbidden");
     }
 
     let (status, body) = app.get(&at(&id, "/letters"), &other).await;

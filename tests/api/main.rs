@@ -40,3 +40,4 @@ mod sharing;
 mod storage;
 mod sweep;
 mod time_travel;
+mod views;

@@ -153,20 +153,16 @@ const SIGNED_IN: [Caller; 8] = [
     Caller::Admin,
 ];
 
-/// The staff who work the case desk.
-const CASE_DESK: [Caller; 4] = [
-    Caller::Helpdesk,
-    Caller::Officer,
-    Caller::Information,
-    Caller::Admin,
-];
+/// The staff who work the case desk (an administrator reads no application).
+const CASE_DESK: [Caller; 3] = [Caller::Helpdesk, Caller::Officer, Caller::Information];
 
 impl Caller {
     /// Where the caller starts after signing in. A visitor posting the sign-in form signs in as the owner.
     fn home(self) -> &'static str {
         match self {
             Caller::Anonymous | Caller::Owner | Caller::OtherApplicant => "/applications",
-            Caller::Helpdesk | Caller::Officer | Caller::Admin => "/cases",
+            Caller::Helpdesk | Caller::Officer => "/cases",
+            Caller::Admin => "/recipients",
             Caller::Member | Caller::OtherMember => "/committee",
             Caller::Information => "/requests",
         }
@@ -422,7 +418,8 @@ fn rows() -> Vec<Row> {
         get("/cases?status=submitted&q=Marker", Case::Submitted).allow(&CASE_DESK, Page(200)),
         get("/cases/{id}", Case::UnderReview).allow(&CASE_DESK, Page(200)),
         get("/cases/{missing}", Case::None).allow(&CASE_DESK, NotFound),
-        get("/cases/{id}/letters/1", Case::Selected).allow(&CASE_DESK, Page(200)),
+        // Letters are not the Help Desk's to read.
+        get("/cases/{id}/letters/1", Case::Selected).allow(&[Officer, Information], Page(200)),
         post("/cases/{id}/eligibility", Case::Submitted)
             .form(&[("eligible", "yes"), ("reason", "meets the rules")])
             .allow(&[Officer], To("/cases/{id}?done=eligibility")),

@@ -10,6 +10,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use domain::access::view_of;
 use domain::application::aggregate::Outcome;
 use domain::application::{ApplicationCommand, Status};
 use domain::cycle::CycleName;
@@ -89,26 +90,39 @@ pub fn router() -> Router<AppState> {
         .route("/applications/{id}/reads", get(reads))
 }
 
-/// What of an application this person may see, or 404 where they may not know of it.
-pub(super) fn audience(actor: &Actor, view: &ApplicationView) -> Result<Audience, ApiError> {
+/// What of an application this person may see (the role table, `domain::access::view_of`): 403 for a
+/// role that reads no application, 404 where they may not know of it (another's application; for a
+/// committee member, one not assigned to them, conflicted, or of a concluded cycle).
+pub(super) async fn audience(
+    state: &AppState,
+    actor: &Actor,
+    view: &ApplicationView,
+) -> Result<Audience, ApiError> {
     match actor.role {
-        Role::Applicant if view.applicant_id == actor.user_id => Ok(Audience::Owner),
+        Role::Applicant if view.applicant_id == actor.user_id => Ok(Audience::owner()),
         Role::Applicant => Err(ApiError::not_found()),
         Role::CommitteeMember => {
             let assigned = view
                 .committee
                 .iter()
                 .any(|member| member.member_id == actor.user_id && member.conflict.is_none());
-            if assigned {
-                Ok(Audience::Committee {
-                    member_id: actor.user_id.clone(),
-                    blind: false,
-                })
-            } else {
-                Err(ApiError::not_found())
+            if !assigned
+                || projections::cycles::conclusion(&state.db, &view.cycle)
+                    .await?
+                    .is_some()
+            {
+                return Err(ApiError::not_found());
             }
+            let blind = projections::cycles::is_blind(&state.db, &view.cycle).await?;
+            Ok(Audience::committee(&actor.user_id, blind))
         }
-        _ => Ok(Audience::Staff),
+        role => {
+            let audience = Audience::staff(role);
+            if audience.view.is_nothing() {
+                return Err(ApiError::forbidden());
+            }
+            Ok(audience)
+        }
     }
 }
 
@@ -136,10 +150,7 @@ async fn shown(
     view: &ApplicationView,
     actor: &Actor,
 ) -> Result<Response, ApiError> {
-    let mut audience = audience(actor, view)?;
-    if let Audience::Committee { blind, .. } = &mut audience {
-        *blind = projections::cycles::is_blind(&state.db, &view.cycle).await?;
-    }
+    let audience = audience(state, actor, view).await?;
     access_log::record(&state.db, &[view.id.as_str()], actor, Through::Api).await?;
     Ok(Json(Shown {
         view,
@@ -229,9 +240,13 @@ struct ListQuery {
     tag = "applications",
     params(ListQuery),
     responses(
-        (status = 200, description = "The applications", body = schema::ApplicationList),
+        (status = 200, description = "The applications; each item holds only what the role sees of it", body = schema::ApplicationList),
+        (status = 403, description = "forbidden: an administrator reads no application", body = ErrorBody),
+        (status = 422, description = "invalid: `q` and `country` are not filters of a committee member's list; `min_score` is only for those who see the marks", body = ErrorBody),
     ),
-    description = "Who: applicants (their own), committee members (assigned to them), other staff (the case list).",
+    description = "Who: applicants (their own), committee members (assigned to them, without `q` and `country`; \
+        under blind review items name no applicant), programme officers, information officers and the Help Desk \
+        (the case list). Each application an answer shows with personal data is recorded as read by staff.",
 )]
 async fn list(
     State(state): State<AppState>,
@@ -242,9 +257,42 @@ async fn list(
         let views = application_view::list_for_applicant(&state.db, &actor.user_id).await?;
         let items: Vec<Value> = views
             .iter()
-            .map(|view| render(view, &Audience::Owner))
+            .map(|view| render(view, &Audience::owner()))
             .collect();
         return Ok(Json(json!({ "items": items, "total": items.len() })));
+    }
+    let committee = actor.role == Role::CommitteeMember;
+    if !committee && view_of(actor.role, false).is_nothing() {
+        return Err(ApiError::forbidden());
+    }
+    let given = |value: &Option<String>| value.as_deref().is_some_and(|v| !v.trim().is_empty());
+    // A member's list answers nothing about who applied: searching it by name, email or country would tell
+    // whether a named person is among their applicants. Nor does a list filter by what the reader may not
+    // see (the committee's marks, for the Help Desk and the members).
+    let mut problems = Vec::new();
+    if committee {
+        for (name, value) in [("q", &query.q), ("country", &query.country)] {
+            if given(value) {
+                problems.push(domain::application::rules::FieldProblem::new(
+                    name,
+                    "is not a filter of a committee member's list",
+                ));
+            }
+        }
+    }
+    if query.min_score.is_some()
+        && !view_of(actor.role, false).shows(domain::access::Section::MeanScore)
+    {
+        problems.push(domain::application::rules::FieldProblem::new(
+            "min_score",
+            "is a filter for those who see the committee's marks",
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::invalid(
+            "this list may not be filtered so by your role",
+            problems,
+        ));
     }
     let limit = query.limit.unwrap_or(50).clamp(1, 500);
     let offset = query.offset.unwrap_or(0).max(0);
@@ -254,23 +302,38 @@ async fn list(
         country: query.country.filter(|c| !c.is_empty()),
         min_score: query.min_score,
         text: query.q,
-        assigned_to: (actor.role == Role::CommitteeMember).then(|| actor.user_id.clone()),
+        assigned_to: committee.then(|| actor.user_id.clone()),
         limit,
         offset,
     };
-    let (mut cases, total) = case_list::search(&state.db, &filter).await?;
-    // Under blind review a committee member's list names no applicant.
-    if actor.role == Role::CommitteeMember {
-        for case in &mut cases {
-            if projections::cycles::is_blind(&state.db, &case.cycle).await? {
-                case.full_name = None;
-                case.email = None;
-            }
-        }
-    }
+    let (cases, total) = case_list::search(&state.db, &filter).await?;
+    let items = shown_cases(&state, &actor, &cases).await?;
+    let read: Vec<&str> = items
+        .iter()
+        .filter(|(_, personal)| *personal)
+        .map(|(case, _)| case["id"].as_str().unwrap_or_default())
+        .collect();
+    access_log::record(&state.db, &read, &actor, Through::CaseList).await?;
+    let items: Vec<Value> = items.into_iter().map(|(case, _)| case).collect();
     Ok(Json(
-        json!({ "items": cases, "total": total, "limit": limit, "offset": offset }),
+        json!({ "items": items, "total": total, "limit": limit, "offset": offset }),
     ))
+}
+
+/// The case list's rows as this member of staff may see them (a committee member's, under blind review,
+/// name no applicant), each with whether it carries personal data.
+pub(crate) async fn shown_cases(
+    state: &AppState,
+    actor: &Actor,
+    cases: &[case_list::CaseSummary],
+) -> Result<Vec<(Value, bool)>, ApiError> {
+    let mut shown = Vec::with_capacity(cases.len());
+    for case in cases {
+        let blind = actor.role == Role::CommitteeMember
+            && projections::cycles::is_blind(&state.db, &case.cycle).await?;
+        shown.push(case.shown(&view_of(actor.role, blind)));
+    }
+    Ok(shown)
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -290,7 +353,7 @@ struct ShowQuery {
     params(("id" = String, Path, description = "The application id"), ShowQuery),
     responses(
         (status = 200, description = "The application (with as_of: as it stood then, and `as_of` in the body)", body = schema::Application),
-        (status = 403, description = "forbidden: as_of is for the staff who see whole cases", body = ErrorBody),
+        (status = 403, description = "forbidden: an administrator reads no application; as_of is not for committee members", body = ErrorBody),
         (status = 404, description = "not_found: no such application, or not one of yours; with as_of, not yet started then", body = ErrorBody),
         (status = 410, description = "destroyed: its personal data was destroyed under the retention schedule", body = ErrorBody),
     ),
@@ -318,7 +381,8 @@ async fn as_it_stood(
     actor: &Actor,
     raw: &str,
 ) -> Result<Json<Value>, ApiError> {
-    if !CASE_STAFF.contains(&actor.role) {
+    let audience = Audience::staff(actor.role);
+    if !CASE_STAFF.contains(&actor.role) || audience.view.is_nothing() {
         return Err(ApiError::forbidden());
     }
     let as_of = chrono::DateTime::parse_from_rfc3339(raw.trim())
@@ -340,7 +404,7 @@ async fn as_it_stood(
             )
         })?;
     access_log::record(&state.db, &[view.id.as_str()], actor, Through::Api).await?;
-    let mut body = render(&view, &Audience::Staff);
+    let mut body = render(&view, &audience);
     if let Value::Object(map) = &mut body {
         map.insert("as_of".into(), json!(as_of));
     }
@@ -486,7 +550,7 @@ async fn amend(
     let before = load(&state, &id).await?.version;
     state.execute_application(&id, &actor, command).await?;
     let view = load(&state, &id).await?;
-    let mut application = render(&view, &audience(&actor, &view)?);
+    let mut application = render(&view, &audience(&state, &actor, &view).await?);
     if let Value::Object(map) = &mut application {
         map.insert(
             "notify_recipients".into(),
@@ -869,19 +933,25 @@ async fn reads(
     tag = "applications",
     params(("id" = String, Path, description = "The application id")),
     responses(
-        (status = 200, description = "Every event, oldest first", body = Vec<schema::HistoryItem>),
+        (status = 200, description = "Every event, oldest first (for the Help Desk, the amendments only)", body = Vec<schema::HistoryItem>),
         (status = 403, description = "forbidden", body = ErrorBody),
         (status = 404, description = "not_found", body = ErrorBody),
         (status = 410, description = "destroyed", body = ErrorBody),
     ),
-    description = "Who: staff but committee members.",
+    description = "Who: programme and information officers (every event), the Help Desk (the amendments).",
 )]
 async fn history(
     State(state): State<AppState>,
     user: AuthUser,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
-    user.require(&CASE_STAFF)?;
+    let actor = user.require(&CASE_STAFF)?;
+    // The whole history for those who see it (`domain::access`); the amendments' for the Help Desk.
+    let shown = view_of(actor.role, false);
+    let whole = shown.shows(domain::access::Section::Timeline);
+    if !whole && !shown.shows(domain::access::Section::Amendments) {
+        return Err(ApiError::forbidden());
+    }
     load(&state, &id).await?;
     let entries = state
         .repo
@@ -892,6 +962,7 @@ async fn history(
         .await?;
     let entries: Vec<Value> = entries
         .into_iter()
+        .filter(|entry| whole || entry.event_type == "PersonalDataAmended")
         .map(|entry| {
             json!({
                 "sequence": entry.sequence,

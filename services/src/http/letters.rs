@@ -17,12 +17,10 @@ use crate::app::AppState;
 
 /// Who may read the letters: the applicant (their own, else 404) and the staff who see whole cases. A
 /// committee member is refused before the application is looked at.
-const READERS: [Role; 5] = [
+const READERS: [Role; 3] = [
     Role::Applicant,
-    Role::Helpdesk,
     Role::ProgrammeOfficer,
     Role::InformationOfficer,
-    Role::Admin,
 ];
 
 #[derive(utoipa::OpenApi)]
@@ -54,11 +52,11 @@ pub fn render_letter(letter: &LetterView) -> Value {
     params(("id" = String, Path, description = "The application id")),
     responses(
         (status = 200, description = "The letters issued to the applicant, oldest first", body = Vec<schema::Letter>),
-        (status = 403, description = "forbidden: committee members and other roles do not read letters", body = ErrorBody),
+        (status = 403, description = "forbidden: only the owner, programme officers and information officers read letters", body = ErrorBody),
         (status = 404, description = "not_found: no such application, or not one of yours", body = ErrorBody),
         (status = 410, description = "destroyed: its personal data was destroyed under the retention schedule", body = ErrorBody),
     ),
-    description = "Who: the owner, and staff but committee members. A letter is issued when a decision \
+    description = "Who: the owner, programme officers and information officers. A letter is issued when a decision \
         (selected, reserve, unsuccessful) or an award is recorded, and emailed to the applicant where the \
         service has a mail server (`email`: `sent`, `pending`, `failed` with `email_failure`, or `not_sent` \
         where there is none).",
@@ -70,7 +68,13 @@ async fn letters(
 ) -> Result<Json<Value>, ApiError> {
     let actor = user.require(&READERS)?;
     let view = load(&state, &id).await?;
-    audience(actor, &view)?;
+    if !audience(&state, actor, &view)
+        .await?
+        .view
+        .shows(domain::access::Section::Letters)
+    {
+        return Err(ApiError::forbidden());
+    }
     access_log::record(&state.db, &[view.id.as_str()], actor, Through::Api).await?;
     Ok(Json(json!(
         view.letters.iter().map(render_letter).collect::<Vec<_>>()

@@ -733,6 +733,33 @@ pub(crate) fn answers(view: &ApplicationView, with_change_links: bool) -> Vec<Va
         .collect()
 }
 
+/// The answers as a reader with this view may see them (`domain::access`): only the sections it shows,
+/// and of the personal details only the fields it shows.
+pub(crate) fn shown_answers(view: &ApplicationView, shown: &domain::access::View) -> Vec<Value> {
+    use domain::access::Section;
+    answers(view, false)
+        .into_iter()
+        .filter(|section| {
+            Section::ALL
+                .iter()
+                .any(|s| section["slug"] == json!(s.name()) && shown.shows(*s))
+        })
+        .map(|mut section| {
+            if section["slug"] == json!("personal")
+                && let Some(rows) = section["rows"].as_array_mut()
+            {
+                rows.retain(|row| {
+                    PersonalField::ALL.iter().any(|field| {
+                        shown.shows_field(*field)
+                            && row["id"] == json!(super::field_id(&field.path()))
+                    })
+                });
+            }
+            section
+        })
+        .collect()
+}
+
 async fn check(
     State(state): State<AppState>,
     session: Session,

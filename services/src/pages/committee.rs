@@ -11,12 +11,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use domain::Role;
+use domain::access::view_of;
 use domain::application::events::Scores;
+use domain::application::form::PersonalField;
 use domain::application::{ApplicationCommand, Status};
 use projections::application_view::{self, ApplicationView};
 use projections::case_list::{self, CaseFilter};
 
-use super::applicant::{answers, problems_of};
+use super::applicant::{problems_of, shown_answers};
 use super::session::field;
 use super::{ErrorItem, Page, PageError, PageForm, PagePath, PageQuery, Session, see_other};
 use crate::app::AppState;
@@ -48,19 +50,35 @@ async fn assignments(
     };
     let (cases, _) = case_list::search(&state.db, &filter).await?;
     let mut rows = Vec::new();
+    let mut read = Vec::new();
     for case in &cases {
         let scored = application_view::find(&state.db, &case.id)
             .await?
             .is_some_and(|view| own_scores(&view, &member.user_id).is_some());
         let blind = projections::cycles::is_blind(&state.db, &case.cycle).await?;
+        let shown = view_of(Role::CommitteeMember, blind);
+        let name = case
+            .full_name
+            .as_ref()
+            .filter(|_| shown.shows_field(PersonalField::FullName));
+        if name.is_some() {
+            read.push(case.id.as_str());
+        }
         rows.push(json!({
             "id": case.id,
-            "name": if blind { None } else { case.full_name.as_ref() },
+            "name": name,
             "cycle": case.cycle,
             "status": Status::parse(&case.status).map(|s| s.to_string()),
             "scored": scored,
         }));
     }
+    projections::access_log::record(
+        &state.db,
+        &read,
+        &session.actor,
+        projections::access_log::Through::CommitteeList,
+    )
+    .await?;
     Ok(Page::new("committee", "Your assignments", Some(&session))
         .data(json!({ "cases": rows }))
         .into_response())
@@ -83,10 +101,14 @@ async fn assigned(
     let view = application_view::find(&state.db, id)
         .await?
         .ok_or(PageError::NotFound)?;
+    // Assigned, without a conflict, and only until the cycle is concluded.
     let open = view
         .committee
         .iter()
-        .any(|m| m.member_id == member.user_id && m.conflict.is_none());
+        .any(|m| m.member_id == member.user_id && m.conflict.is_none())
+        && projections::cycles::conclusion(&state.db, &view.cycle)
+            .await?
+            .is_none();
     if open {
         projections::access_log::record(
             &state.db,
@@ -159,22 +181,16 @@ fn application_page(
         Some(form) => field(form, "comment").map(str::to_string),
         None => own.map(|s| s.comment.clone()),
     };
-    // Preferences are the applicant's own business, not the committee's; under blind review the committee
-    // sees neither who the applicant is nor who their referees are.
-    let hidden: &[&str] = if blind {
-        &["preferences", "personal", "referees"]
-    } else {
-        &["preferences"]
-    };
-    let sections: Vec<Value> = answers(view, false)
-        .into_iter()
-        .filter(|section| !hidden.iter().any(|slug| section["slug"] == json!(slug)))
-        .collect();
-    let name = if blind {
-        None
-    } else {
-        view.form.personal.full_name.as_deref()
-    };
+    // What a member sees (`domain::access`): never the preferences, contact details or date of birth;
+    // under blind review neither who the applicant is nor who their referees are.
+    let shown = view_of(Role::CommitteeMember, blind);
+    let sections = shown_answers(view, &shown);
+    let name = view
+        .form
+        .personal
+        .full_name
+        .as_deref()
+        .filter(|_| shown.shows_field(PersonalField::FullName));
     Page::new(
         "committee_application",
         "Score an application",
@@ -187,6 +203,8 @@ fn application_page(
         "comment": comment,
         "scored": own.is_some(),
         "can_score": view.status == Status::UnderReview,
+        // Read-only once decided.
+        "decided": view.decision.is_some(),
     }))
     .errors(errors)
     .notice(notice)

@@ -12,6 +12,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use domain::access::{Section, view_of};
 use domain::application::aggregate::DISCLOSABLE_FIELDS;
 use domain::application::aggregate::Outcome;
 use domain::application::events::AwardTerms;
@@ -23,7 +24,7 @@ use projections::application_view::ApplicationView;
 use projections::case_list::{self, CaseFilter};
 use projections::{immigration_records, recipients};
 
-use super::applicant::{answers, label_for, problems_of, status_text};
+use super::applicant::{label_for, problems_of, shown_answers, status_text};
 use super::session::field;
 use super::{
     ErrorItem, Page, PageError, PageForm, PagePath, PageQuery, Session, encode_query, see_other,
@@ -32,12 +33,12 @@ use crate::accounts;
 use crate::app::AppState;
 use crate::http::error::ApiError;
 
-/// Staff who work the case desk.
-pub const CASE_DESK: [Role; 4] = [
+/// Staff who work the case desk, each seeing what their role sees of a case (`domain::access`); an
+/// administrator reads no application.
+pub const CASE_DESK: [Role; 3] = [
     Role::Helpdesk,
     Role::ProgrammeOfficer,
     Role::InformationOfficer,
-    Role::Admin,
 ];
 const PAGE_SIZE: i64 = 50;
 
@@ -80,7 +81,10 @@ async fn cases(
             .filter(|v| !v.is_empty())
     };
     let page = query.page.unwrap_or(1).max(1);
-    let min_score = clean(&query.min_score).and_then(|v| v.parse::<f64>().ok());
+    // The marks are not a filter for those who do not see them.
+    let min_score = clean(&query.min_score)
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|_| view_of(session.actor.role, false).shows(Section::MeanScore));
     let filter = CaseFilter {
         cycle: clean(&query.cycle),
         status: clean(&query.status),
@@ -92,6 +96,16 @@ async fn cases(
         offset: (page - 1) * PAGE_SIZE,
     };
     let (rows, total) = case_list::search(&state.db, &filter).await?;
+    // Every case the page names is a read of its applicant's personal data.
+    let shown = view_of(session.actor.role, false);
+    let read: Vec<&str> = rows.iter().map(|case| case.id.as_str()).collect();
+    projections::access_log::record(
+        &state.db,
+        &read,
+        &session.actor,
+        projections::access_log::Through::CasesPage,
+    )
+    .await?;
     let rows: Vec<Value> = rows
         .iter()
         .map(|case| {
@@ -102,7 +116,7 @@ async fn cases(
                 "status": Status::parse(&case.status).map(|s| s.to_string()).unwrap_or_else(|| case.status.clone()),
                 "country": case.country_of_residence,
                 "submitted": date(case.submitted_at),
-                "mean_score": case.mean_score.map(|m| format!("{m:.1}")),
+                "mean_score": case.mean_score.filter(|_| shown.shows(Section::MeanScore)).map(|m| format!("{m:.1}")),
             })
         })
         .collect();
@@ -143,6 +157,7 @@ async fn cases(
             "page": page,
             "pages": pages.max(1),
             "conclude_cycle": conclude_cycle,
+            "shows_marks": shown.shows(Section::MeanScore),
         }))
         .into_response())
 }
@@ -250,6 +265,9 @@ async fn letter(
     PagePath((id, number)): PagePath<(String, String)>,
 ) -> Result<Response, PageError> {
     session.require(&CASE_DESK)?;
+    if !view_of(session.actor.role, false).shows(Section::Letters) {
+        return Err(PageError::Forbidden);
+    }
     let view = super::application_or_gone(&state.db, &id).await?;
     projections::access_log::record(
         &state.db,
@@ -314,6 +332,7 @@ async fn case_page(
     as_of: Option<DateTime<Utc>>,
 ) -> Result<Response, PageError> {
     let role = session.actor.role;
+    let shown = view_of(role, false);
     projections::access_log::record(
         &state.db,
         &[view.id.as_str()],
@@ -347,9 +366,14 @@ async fn case_page(
             .unwrap_or_else(|| "a former account".to_string())
     };
 
+    // The whole history for those who see it; the amendments' for those who see only those.
     let timeline: Vec<Value> = history
         .iter()
         .filter(|entry| as_of.is_none_or(|as_of| entry.metadata.at <= as_of))
+        .filter(|entry| {
+            shown.shows(Section::Timeline)
+                || (shown.shows(Section::Amendments) && entry.event_type == "PersonalDataAmended")
+        })
         .rev()
         .map(|entry| {
             json!({
@@ -506,28 +530,30 @@ async fn case_page(
                 "name": view.form.personal.full_name,
                 "submitted": date(view.submitted_at),
             },
-            "sections": answers(view, false),
-            "screening_overrides": view.screening_overrides.iter().map(|o| json!({
+            "sections": shown_answers(view, &shown),
+            "shows_record": shown.shows(Section::Eligibility),
+            "shows_timeline": shown.shows(Section::Timeline) || shown.shows(Section::Amendments),
+            "screening_overrides": view.screening_overrides.iter().filter(|_| shown.shows(Section::ScreeningOverrides)).map(|o| json!({
                 "rules": o.rules.iter().map(|r| screening_rule_label(*r)).collect::<Vec<_>>().join(", "),
                 "reason": o.reason, "by": name(&o.overridden_by), "at": time(o.overridden_at),
             })).collect::<Vec<_>>(),
             "eligibility": view.eligibility.as_ref().map(|e| json!({
                 "eligible": e.eligible, "reason": e.reason, "by": name(&e.determined_by), "at": time(e.determined_at),
             })),
-            "committee": committee,
-            "mean_score": view.mean_score().map(|m| format!("{m:.1}")),
+            "committee": if shown.shows(Section::Committee) { committee } else { Vec::new() },
+            "mean_score": view.mean_score().filter(|_| shown.shows(Section::MeanScore)).map(|m| format!("{m:.1}")),
             "decision": view.decision.as_ref().map(|d| json!({
                 "outcome": d.outcome.as_str(), "by": name(&d.decided_by), "at": time(d.decided_at),
             })),
-            "award": award,
-            "letters": super::letters::listed(view, &format!("/cases/{}", view.id)),
+            "award": award.filter(|_| shown.shows(Section::Award)),
+            "letters": if shown.shows(Section::Letters) { super::letters::listed(view, &format!("/cases/{}", view.id)) } else { Default::default() },
             "amendments": amendments,
             "immigration": immigration,
             "show_immigration": po,
             "sees_disclosures": sees_disclosures,
             "disclosures": disclosures,
             "refusals": refusals,
-            "notices": notices,
+            "notices": if shown.shows(Section::RectificationNotices) { notices } else { Vec::new() },
             "can_mark_notices": po,
             "timeline": timeline,
             "actions": actions,

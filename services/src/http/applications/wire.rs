@@ -5,6 +5,8 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use domain::Role;
+use domain::access::{Section, View, view_of};
 use domain::application::events::{AwardTerms, Scores};
 use domain::application::form::{
     CourseChoice, DraftChanges, Essay, HistoryEntry, PersonalField, Preferences, PreferencesChange,
@@ -371,16 +373,39 @@ pub struct CreateBody {
     pub cycle: String,
 }
 
-/// Who is looking at an application decides what of it they see.
+/// Who is looking at an application decides what of it they see: the view the role table
+/// (`domain::access::view_of`) gives them, and, for a committee member, whose marks are theirs.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Audience {
+pub struct Audience {
+    pub view: View,
+    /// An assigned committee member: of the committee's marks, only their own are shown.
+    pub member_id: Option<String>,
+}
+
+impl Audience {
     /// The applicant: their whole form and its progress.
-    Owner,
-    /// An assigned committee member: the form without the preferences, and only their own marks; in a cycle
-    /// with blind review, without the personal section and the referees either.
-    Committee { member_id: String, blind: bool },
-    /// Programme officers, the Help Desk, information officers, administrators: the whole case.
-    Staff,
+    pub fn owner() -> Self {
+        Self {
+            view: view_of(Role::Applicant, false),
+            member_id: None,
+        }
+    }
+
+    /// Staff other than the committee: what their role sees of a case.
+    pub fn staff(role: Role) -> Self {
+        Self {
+            view: view_of(role, false),
+            member_id: None,
+        }
+    }
+
+    /// An assigned committee member, in a cycle with blind review or not.
+    pub fn committee(member_id: &str, blind: bool) -> Self {
+        Self {
+            view: view_of(Role::CommitteeMember, blind),
+            member_id: Some(member_id.to_string()),
+        }
+    }
 }
 
 /// The application body of the contract, as this audience may see it, as a JSON value (for an answer that
@@ -402,34 +427,32 @@ impl serde::Serialize for Shown<'_> {
         use serde::ser::SerializeMap;
         let view = self.view;
         let form = &view.form;
-        let (owner, staff) = (
-            matches!(self.audience, Audience::Owner),
-            matches!(self.audience, Audience::Staff),
-        );
-        let (committee, blind) = match self.audience {
-            Audience::Committee { member_id, blind } => (Some(member_id.as_str()), *blind),
-            _ => (None, false),
-        };
+        let sees = |section: Section| self.audience.view.shows(section);
         // The keys in the order of their names, as a JSON object built as a value has them.
         let mut map = serializer.serialize_map(None)?;
-        if staff {
+        if sees(Section::Amendments) {
             map.serialize_entry("amendments", &view.amendments)?;
         }
-        map.serialize_entry("applicant_id", &view.applicant_id)?;
-        if owner || staff {
+        if sees(Section::ApplicantId) {
+            map.serialize_entry("applicant_id", &view.applicant_id)?;
+        }
+        if sees(Section::Award) {
             map.serialize_entry("award", &view.award.as_ref().map(ShownAward))?;
         }
-        if staff {
-            map.serialize_entry("committee", &view.committee)?;
-        } else if let Some(member_id) = committee {
-            let own: Vec<&_> = view
-                .committee
-                .iter()
-                .filter(|m| m.member_id == member_id)
-                .collect();
-            map.serialize_entry("committee", &own)?;
+        if sees(Section::Committee) {
+            match &self.audience.member_id {
+                None => map.serialize_entry("committee", &view.committee)?,
+                Some(member_id) => {
+                    let own: Vec<&_> = view
+                        .committee
+                        .iter()
+                        .filter(|m| &m.member_id == member_id)
+                        .collect();
+                    map.serialize_entry("committee", &own)?;
+                }
+            }
         }
-        if owner || staff {
+        if sees(Section::ConcludedWithCycle) {
             map.serialize_entry(
                 "concluded_with_cycle",
                 &view.concluded_with_cycle.as_ref().map(|c| {
@@ -437,67 +460,100 @@ impl serde::Serialize for Shown<'_> {
                 }),
             )?;
         }
-        map.serialize_entry("courses", &form.courses)?;
-        map.serialize_entry("created_at", &view.created_at)?;
-        map.serialize_entry("cycle", &view.cycle)?;
-        map.serialize_entry(
-            "decision",
-            &view.decision.as_ref().map(|d| d.outcome.as_str()),
-        )?;
-        if staff {
+        if sees(Section::Courses) {
+            map.serialize_entry("courses", &form.courses)?;
+        }
+        if sees(Section::CreatedAt) {
+            map.serialize_entry("created_at", &view.created_at)?;
+        }
+        if sees(Section::Cycle) {
+            map.serialize_entry("cycle", &view.cycle)?;
+        }
+        if sees(Section::Decision) {
+            map.serialize_entry(
+                "decision",
+                &view.decision.as_ref().map(|d| d.outcome.as_str()),
+            )?;
+        }
+        if sees(Section::DecisionDetail) {
             map.serialize_entry("decision_detail", &view.decision)?;
         }
-        map.serialize_entry("education", &form.education)?;
-        if staff {
+        if sees(Section::Education) {
+            map.serialize_entry("education", &form.education)?;
+        }
+        if sees(Section::Eligibility) {
             map.serialize_entry("eligibility", &view.eligibility)?;
         }
-        map.serialize_entry("employment", &form.employment)?;
-        map.serialize_entry("essays", &ShownEssays(&form.essays))?;
-        map.serialize_entry("id", &view.id)?;
-        if staff {
+        if sees(Section::Employment) {
+            map.serialize_entry("employment", &form.employment)?;
+        }
+        if sees(Section::Essays) {
+            map.serialize_entry("essays", &ShownEssays(&form.essays))?;
+        }
+        if sees(Section::Id) {
+            map.serialize_entry("id", &view.id)?;
+        }
+        if sees(Section::MeanScore) {
             map.serialize_entry("mean_score", &view.mean_score())?;
         }
-        if !blind {
-            map.serialize_entry("personal", &ShownPersonal(&form.personal))?;
+        if sees(Section::Personal) {
+            map.serialize_entry(
+                "personal",
+                &ShownPersonal(&form.personal, self.audience.view.personal),
+            )?;
         }
-        if staff {
+        if sees(Section::PreferenceChanges) {
             map.serialize_entry("preference_changes", &view.preference_changes)?;
         }
-        if committee.is_none() {
+        if sees(Section::Preferences) {
             map.serialize_entry("preferences", &form.preferences)?;
         }
-        if staff {
+        if sees(Section::RectificationNotices) {
             map.serialize_entry("rectification_notices", &view.rectification_notices)?;
         }
-        if !blind {
+        if sees(Section::Referees) {
             map.serialize_entry("referees", &form.referees)?;
         }
-        if staff {
+        if sees(Section::Restriction) {
             map.serialize_entry("restriction", &view.restriction)?;
         }
-        map.serialize_entry("return_home", &form.return_home)?;
-        if staff {
+        if sees(Section::ReturnHome) {
+            map.serialize_entry("return_home", &form.return_home)?;
+        }
+        if sees(Section::ScreeningOverrides) {
             map.serialize_entry("screening_overrides", &view.screening_overrides)?;
         }
-        map.serialize_entry("status", view.status.as_str())?;
-        map.serialize_entry("submitted_at", &view.submitted_at)?;
-        map.serialize_entry("updated_at", &view.updated_at)?;
-        map.serialize_entry("version", &view.version)?;
-        if owner || staff {
+        if sees(Section::Status) {
+            map.serialize_entry("status", view.status.as_str())?;
+        }
+        if sees(Section::SubmittedAt) {
+            map.serialize_entry("submitted_at", &view.submitted_at)?;
+        }
+        if sees(Section::UpdatedAt) {
+            map.serialize_entry("updated_at", &view.updated_at)?;
+        }
+        if sees(Section::Version) {
+            map.serialize_entry("version", &view.version)?;
+        }
+        if sees(Section::WithdrawnAt) {
             map.serialize_entry("withdrawn_at", &view.withdrawn_at)?;
         }
         map.end()
     }
 }
 
-/// The personal section: every field, `null` where not filled in.
-struct ShownPersonal<'a>(&'a domain::application::form::PersonalDetails);
+/// The personal section: every field the reader may see, `null` where not filled in.
+struct ShownPersonal<'a>(
+    &'a domain::application::form::PersonalDetails,
+    &'a [PersonalField],
+);
 
 impl serde::Serialize for ShownPersonal<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_map(
             PersonalField::ALL
                 .iter()
+                .filter(|field| self.1.contains(field))
                 .map(|field| (field.name(), self.0.get(*field))),
         )
     }
@@ -607,25 +663,36 @@ pub mod schema {
         images_opt_out: bool,
     }
 
-    /// An application, as the person asking may see it. The owner and staff get every section; an
-    /// assigned committee member gets it without `preferences` and with only their own marks; staff also
-    /// get the case's eligibility, committee, decision, award, amendments and restriction.
+    /// An application, as the person asking may see it (`domain::access`, the role table). The owner
+    /// gets the whole form and its progress; programme and information officers the whole case (its
+    /// eligibility, committee, decision, award, amendments and restriction too); the Help Desk `id`,
+    /// `cycle`, `status`, `applicant_id`, `personal`, `submitted_at` and `amendments` only; an assigned
+    /// committee member the form without `preferences` nor the contact details and date of birth, with
+    /// only their own marks (under blind review without `personal`, `referees` and `applicant_id` either).
     #[derive(ToSchema)]
     pub struct Application {
         id: String,
         cycle: String,
         status: StatusName,
+        /// Absent for a committee member in a cycle with blind review.
+        #[schema(required = false)]
         applicant_id: String,
         /// Absent for a committee member in a cycle with blind review.
         #[schema(required = false)]
         personal: PersonalSection,
-        /// Each entry as the applicant gave it (institution, subject, dates ...).
+        /// Each entry as the applicant gave it (institution, subject, dates ...). Absent for the Help Desk.
+        #[schema(required = false)]
         education: Vec<Value>,
-        /// Each entry as the applicant gave it (employer, role, dates ...).
+        /// Each entry as the applicant gave it (employer, role, dates ...). Absent for the Help Desk.
+        #[schema(required = false)]
         employment: Vec<Value>,
+        /// Absent for the Help Desk.
+        #[schema(required = false)]
         courses: Vec<Course>,
+        /// Absent for the Help Desk.
+        #[schema(required = false)]
         essays: EssaysSection,
-        /// Absent for a committee member in a cycle with blind review.
+        /// Absent for the Help Desk, and for a committee member in a cycle with blind review.
         #[schema(required = false)]
         referees: Vec<RefereeEntry>,
         #[schema(required = false)]
@@ -635,9 +702,14 @@ pub mod schema {
         submitted_at: Option<DateTime<Utc>>,
         /// `selected`, `reserve` or `unsuccessful` once decided.
         decision: Option<String>,
+        /// Absent for the Help Desk.
+        #[schema(required = false)]
         created_at: DateTime<Utc>,
+        /// Absent for the Help Desk.
+        #[schema(required = false)]
         updated_at: DateTime<Utc>,
-        /// The sequence number of the last event folded in.
+        /// The sequence number of the last event folded in. Absent for the Help Desk.
+        #[schema(required = false)]
         version: i64,
         #[schema(required = false)]
         withdrawn_at: Option<DateTime<Utc>>,
@@ -747,7 +819,8 @@ pub mod schema {
         reader_id: String,
         reader_name: Option<String>,
         reader_role: String,
-        /// The route or page it was read through: `api`, `case_page`, `committee_page`, ...
+        /// The route or page it was read through: `api`, `case_list` (a list or search that showed it),
+        /// `cases_page`, `case_page`, `committee_list`, `committee_page`, ...
         through: String,
     }
 }
