@@ -124,6 +124,9 @@ fn facts(id: &str, name: &str, kind: RecipientKind, country_name: &str) -> Recip
         name: name.to_string(),
         kind,
         country: country(country_name),
+        // What each kind must say of itself, here the United Kingdom, the test person's country of study.
+        represents: (kind == RecipientKind::StudyCountryEmbassy).then(|| country("United Kingdom")),
+        located_in: (kind == RecipientKind::HomeCountryMission).then(|| country("United Kingdom")),
     }
 }
 
@@ -137,24 +140,31 @@ fn british_mission() -> RecipientFacts {
     )
 }
 
-/// The embassy of the country of study, located in Kenya.
+/// The embassy of the country of study (the United Kingdom), located in Kenya.
 fn study_embassy() -> RecipientFacts {
-    facts(
-        STUDY_EMBASSY,
-        "Test Embassy of the Country of Study, Kenya",
-        RecipientKind::StudyCountryEmbassy,
-        "Kenya",
-    )
+    RecipientFacts {
+        represents: Some(country("United Kingdom")),
+        ..facts(
+            STUDY_EMBASSY,
+            "Test Embassy of the Country of Study, Kenya",
+            RecipientKind::StudyCountryEmbassy,
+            "Kenya",
+        )
+    }
 }
 
-/// Ghana's High Commission in the country of study: Ghana is the applicant's nationality.
+/// Ghana's High Commission in the country of study (the United Kingdom): Ghana is the applicant's
+/// nationality.
 fn home_mission() -> RecipientFacts {
-    facts(
-        HOME_MISSION,
-        "Test High Commission of Ghana",
-        RecipientKind::HomeCountryMission,
-        "Ghana",
-    )
+    RecipientFacts {
+        located_in: Some(country("United Kingdom")),
+        ..facts(
+            HOME_MISSION,
+            "Test High Commission of Ghana",
+            RecipientKind::HomeCountryMission,
+            "Ghana",
+        )
+    }
 }
 
 fn sponsor() -> RecipientFacts {
@@ -220,6 +230,7 @@ fn course(institution: &str, course: &str, level: &str) -> CourseChoice {
         institution: institution.to_string(),
         course: course.to_string(),
         level: level.to_string(),
+        country: None,
     }
 }
 
@@ -250,6 +261,7 @@ fn award_terms() -> AwardTerms {
         course: "MSc Test Policy".to_string(),
         level: "masters".to_string(),
         start_date: date(2026, 9, 28),
+        country: None,
     }
 }
 
@@ -893,6 +905,11 @@ async fn a_mission_is_refused_when_the_application_does_not_say_where_the_applic
             (PersonalField::FullName, "Test Applicant One"),
             (PersonalField::Nationality, "Ghana"),
         ]),
+        courses: Some(vec![course(
+            "Example University",
+            "MSc Test Policy",
+            "masters",
+        )]),
         ..DraftChanges::default()
     };
     let history = vec![started(), saved(without_residence), submitted_event()];

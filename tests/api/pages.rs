@@ -2805,6 +2805,7 @@ fn the_form_reader_posts_what_a_browser_would_post() {
 on_both_stores!(
     the_register_of_recipients_is_kept_by_administrators_and_read_by_officers,
     a_programme_officer_discloses_from_the_case_page_and_a_refusal_is_shown_with_its_reason,
+    the_disclosure_form_offers_only_the_recipients_the_policy_allows_and_asks_for_confirmation,
     a_correction_of_disclosed_data_is_an_open_task_until_the_officer_marks_the_recipient_told,
     the_alumni_open_book_is_printed_and_exported_dated_and_without_those_who_opted_out,
 );
@@ -2911,11 +2912,91 @@ fn disclosure_form(page: &Answer, id: &str, recipient_id: &str, fields: &[&str])
     let mut form = page
         .form(&format!("/cases/{id}/disclosures"))
         .set("recipient_id", recipient_id)
-        .set("purpose", "Test visa letter");
+        .set("purpose", "Test visa letter")
+        .set("confirm", "yes");
     for field in fields {
         form.fields.push(("fields".to_string(), field.to_string()));
     }
     form
+}
+
+/// Registers a recipient through the API, with whom it represents and where it stands; answers its id.
+async fn recipient_through_the_api(app: &TestApp, body: serde_json::Value) -> String {
+    let admin = app.staff(Role::Admin).await;
+    let (status, answer) = app.post("/api/recipients", &admin, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    answer["id"].as_str().expect("an id").to_string()
+}
+
+async fn the_disclosure_form_offers_only_the_recipients_the_policy_allows_and_asks_for_confirmation(
+    app: TestApp,
+) {
+    // The test person lives in Kenya, is a national of Kenya and chose to study in the United Kingdom.
+    let nairobi = recipient_through_the_api(&app, serde_json::json!({"name": "Test British High Commission Nairobi", "kind": "british_mission", "country": "Kenya"})).await;
+    let abuja = recipient_through_the_api(&app, serde_json::json!({"name": "Test British High Commission Abuja", "kind": "british_mission", "country": "Nigeria"})).await;
+    let france_in_kenya = recipient_through_the_api(&app, serde_json::json!({"name": "Test Embassy of France in Kenya", "kind": "study_country_embassy", "country": "Kenya", "represents": "France"})).await;
+    let kenya_in_london = recipient_through_the_api(&app, serde_json::json!({"name": "Test High Commission of Kenya in London", "kind": "home_country_mission", "country": "Kenya", "located_in": "United Kingdom"})).await;
+    let kenya_in_paris = recipient_through_the_api(&app, serde_json::json!({"name": "Test Embassy of Kenya in Paris", "kind": "home_country_mission", "country": "Kenya", "located_in": "France"})).await;
+    let sponsor = recipient_through_the_api(&app, serde_json::json!({"name": "Test Sponsor Foundation", "kind": "joint_sponsor", "country": "United Kingdom"})).await;
+    let id = submitted_case(&app).await;
+
+    let officer_user = staff_named(&app, Role::ProgrammeOfficer, "Test Officer").await;
+    let mut officer = sign_in(&app, &officer_user.email).await;
+    let page = officer.get(&format!("/cases/{id}")).await;
+    let offered = |page: &Answer, recipient: &str| {
+        page.body
+            .contains(&format!("<option value=\"{recipient}\">"))
+    };
+    assert!(offered(&page, &nairobi), "{}", excerpt(&page.body));
+    assert!(offered(&page, &kenya_in_london));
+    for (recipient, why) in [
+        (&abuja, "a British mission elsewhere"),
+        (
+            &france_in_kenya,
+            "the embassy of a country not chosen for study",
+        ),
+        (
+            &kenya_in_paris,
+            "the home mission outside the country of study",
+        ),
+        (&sponsor, "a sponsor of no award of theirs"),
+    ] {
+        assert!(!offered(&page, recipient), "{why} is not offered");
+    }
+
+    let unconfirmed = page
+        .form(&format!("/cases/{id}/disclosures"))
+        .set("recipient_id", &nairobi)
+        .set("purpose", "Test visa letter")
+        .set("fields", "personal.full_name");
+    let answer = officer.submit(&unconfirmed).await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        answer.text().contains("Confirm that this recipient needs"),
+        "{}",
+        excerpt(&answer.body)
+    );
+    let (_, log) = app
+        .get(
+            &format!("/api/applications/{id}/disclosures"),
+            &officer_user,
+        )
+        .await;
+    assert_eq!(
+        log,
+        serde_json::json!([]),
+        "nothing is disclosed unconfirmed"
+    );
+
+    let answer = officer
+        .submit(&disclosure_form(
+            &page,
+            &id,
+            &nairobi,
+            &["personal.full_name"],
+        ))
+        .await;
+    assert_eq!(answer.location(), format!("/cases/{id}?done=disclosures"));
 }
 
 async fn a_programme_officer_discloses_from_the_case_page_and_a_refusal_is_shown_with_its_reason(

@@ -409,14 +409,36 @@ async fn everyone_but_the_officer(app: &TestApp) -> Vec<(&'static str, User)> {
     ]
 }
 
-/// A recipient registered by a new administrator; answers its id.
+/// Where every test person studies (or chose to study) unless a test says otherwise.
+const STUDY: &str = "United Kingdom";
+
+/// A recipient registered by a new administrator; answers its id. An embassy of the study country
+/// represents, and a home country mission stands in, the United Kingdom, where the test people study.
 async fn recipient(app: &TestApp, name: &str, kind: &str, country: &str) -> String {
+    let (represents, located_in) = match kind {
+        "study_country_embassy" => (Some(STUDY), None),
+        "home_country_mission" => (None, Some(STUDY)),
+        _ => (None, None),
+    };
+    recipient_of(app, name, kind, country, represents, located_in).await
+}
+
+/// A recipient registered with what it represents and where it stands, as given; answers its id.
+async fn recipient_of(
+    app: &TestApp,
+    name: &str,
+    kind: &str,
+    country: &str,
+    represents: Option<&str>,
+    located_in: Option<&str>,
+) -> String {
     let admin = app.staff(Role::Admin).await;
     let body = answered(
         app.post(
             "/api/recipients",
             &admin,
-            json!({"name": name, "kind": kind, "country": country}),
+            json!({"name": name, "kind": kind, "country": country,
+                   "represents": represents, "located_in": located_in}),
         )
         .await,
         StatusCode::CREATED,
@@ -950,26 +972,39 @@ async fn an_administrator_registers_recipients_and_lists_them(app: TestApp) {
             "Test British High Commission Nairobi",
             "british_mission",
             "Kenya",
+            None,
+            None,
         ),
         (
             "Test Embassy of Canada in Kenya",
             "study_country_embassy",
             "Kenya",
+            Some("Canada"),
+            None,
         ),
         (
             "Test High Commission of Ghana",
             "home_country_mission",
             "Ghana",
+            None,
+            Some("United Kingdom"),
         ),
-        ("Test Sponsor Foundation", "joint_sponsor", "United Kingdom"),
+        (
+            "Test Sponsor Foundation",
+            "joint_sponsor",
+            "United Kingdom",
+            None,
+            None,
+        ),
     ];
     let mut registered = Vec::new();
-    for (name, kind, country) in wanted {
+    for (name, kind, country, represents, located_in) in wanted {
         let body = answered(
             app.post(
                 "/api/recipients",
                 &admin,
-                json!({"name": name, "kind": kind, "country": country}),
+                json!({"name": name, "kind": kind, "country": country,
+                       "represents": represents, "located_in": located_in}),
             )
             .await,
             StatusCode::CREATED,
@@ -979,7 +1014,7 @@ async fn an_administrator_registers_recipients_and_lists_them(app: TestApp) {
             .filter(|id| !id.is_empty())
             .unwrap_or_else(|| panic!("an id: {body}"))
             .to_string();
-        registered.push((id, name, kind, country));
+        registered.push((id, name, kind, country, represents, located_in));
     }
     let ids: BTreeSet<&String> = registered.iter().map(|r| &r.0).collect();
     assert_eq!(ids.len(), 4, "each recipient has its own id");
@@ -987,7 +1022,7 @@ async fn an_administrator_registers_recipients_and_lists_them(app: TestApp) {
     let body = answered(app.get("/api/recipients", &admin).await, StatusCode::OK);
     let listed = body.as_array().unwrap_or_else(|| panic!("a list: {body}"));
     assert_eq!(listed.len(), 4, "{body}");
-    for (id, name, kind, country) in &registered {
+    for (id, name, kind, country, represents, located_in) in &registered {
         let entry = listed
             .iter()
             .find(|entry| entry["id"] == id.as_str())
@@ -995,6 +1030,8 @@ async fn an_administrator_registers_recipients_and_lists_them(app: TestApp) {
         assert_eq!(entry["name"], *name);
         assert_eq!(entry["kind"], *kind);
         assert_eq!(entry["country"], *country);
+        assert_eq!(entry["represents"], json!(represents), "{body}");
+        assert_eq!(entry["located_in"], json!(located_in), "{body}");
     }
 }
 
@@ -1012,6 +1049,26 @@ async fn a_recipient_of_unknown_kind_or_country_or_without_a_name_is_invalid(app
         (
             json!({"name": "Test Embassy", "kind": "british_mission", "country": "Atlantis"}),
             "country",
+        ),
+        (
+            json!({"name": "Test Embassy of France", "kind": "study_country_embassy", "country": "Kenya"}),
+            "represents",
+        ),
+        (
+            json!({"name": "Test Embassy of France", "kind": "study_country_embassy", "country": "Kenya", "represents": null}),
+            "represents",
+        ),
+        (
+            json!({"name": "Test Embassy of France", "kind": "study_country_embassy", "country": "Kenya", "represents": "Gaul"}),
+            "represents",
+        ),
+        (
+            json!({"name": "Test High Commission of Ghana", "kind": "home_country_mission", "country": "Ghana"}),
+            "located_in",
+        ),
+        (
+            json!({"name": "Test High Commission of Ghana", "kind": "home_country_mission", "country": "Ghana", "located_in": "  "}),
+            "located_in",
         ),
         (
             json!({"name": "", "kind": "british_mission", "country": "Kenya"}),
@@ -1047,7 +1104,7 @@ async fn only_an_administrator_registers_recipients(app: TestApp) {
     let mut others = everyone_but_the_officer(&app).await;
     others.retain(|(role, _)| *role != "admin");
     others.push(("programme_officer", officer));
-    let body = json!({"name": "Test Embassy of Kenya", "kind": "home_country_mission", "country": "Kenya"});
+    let body = json!({"name": "Test Embassy of Kenya", "kind": "home_country_mission", "country": "Kenya", "located_in": "United Kingdom"});
     for (role, user) in &others {
         let (status, answer) = app.post("/api/recipients", user, body.clone()).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{role}: {answer}");

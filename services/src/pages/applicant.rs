@@ -557,6 +557,7 @@ pub fn changes_from(slug: &str, form: &[(String, String)]) -> Option<DraftChange
                         institution: text(&format!("courses[{i}].institution")).unwrap_or_default(),
                         course: text(&format!("courses[{i}].course")).unwrap_or_default(),
                         level: text(&format!("courses[{i}].level")).unwrap_or_default(),
+                        country: None,
                     })
                     .filter(|c| {
                         !(c.institution.is_empty() && c.course.is_empty() && c.level.is_empty())
