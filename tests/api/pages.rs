@@ -2806,6 +2806,7 @@ on_both_stores!(
     the_register_of_recipients_is_kept_by_administrators_and_read_by_officers,
     a_programme_officer_discloses_from_the_case_page_and_a_refusal_is_shown_with_its_reason,
     the_disclosure_form_offers_only_the_recipients_the_policy_allows_and_asks_for_confirmation,
+    a_course_choice_names_its_country_of_study_on_the_page,
     a_correction_of_disclosed_data_is_an_open_task_until_the_officer_marks_the_recipient_told,
     the_alumni_open_book_is_printed_and_exported_dated_and_without_those_who_opted_out,
 );
@@ -2918,6 +2919,46 @@ fn disclosure_form(page: &Answer, id: &str, recipient_id: &str, fields: &[&str])
         form.fields.push(("fields".to_string(), field.to_string()));
     }
     form
+}
+
+async fn a_course_choice_names_its_country_of_study_on_the_page(app: TestApp) {
+    let (mut browser, email) = register(&app).await;
+    let id = start_application(&mut browser).await;
+    let course = |country: &str| {
+        pairs(&[
+            ("courses[0].institution", "Test Institute"),
+            ("courses[0].course", "MSc Testing"),
+            ("courses[0].level", "masters"),
+            ("courses[0].country", country),
+        ])
+    };
+    let answer = save_section(&mut browser, &id, "courses", &course("Atlantis")).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::OK,
+        "the section again, with the error"
+    );
+    assert!(
+        answer
+            .text()
+            .contains("Course choice 1: country of study must be a country"),
+        "{}",
+        excerpt(&answer.body)
+    );
+    let answer = save_section(&mut browser, &id, "courses", &course("france")).await;
+    assert_eq!(
+        answer.location(),
+        format!("/applications/{id}?section=essays&saved=1")
+    );
+    let stored = api_application(&app, &email, &id).await;
+    assert_eq!(stored["courses"][0]["country"], "France", "{stored}");
+    // Left empty, the country of study is the United Kingdom.
+    save_section(&mut browser, &id, "courses", &course("")).await;
+    let stored = api_application(&app, &email, &id).await;
+    assert_eq!(
+        stored["courses"][0]["country"], "United Kingdom",
+        "{stored}"
+    );
 }
 
 /// Registers a recipient through the API, with whom it represents and where it stands; answers its id.

@@ -602,6 +602,10 @@ async fn act(
     session.require(&CASE_DESK)?;
     let view = super::application_or_gone(&state.db, &id).await?;
     let actor = session.actor.clone();
+    // Only a programme officer discloses or awards: anyone else is told so before the form is read.
+    if matches!(action.as_str(), "disclosures" | "award") {
+        session.require(&[Role::ProgrammeOfficer])?;
+    }
     let parsed = if action == "disclosures" {
         disclosure_command(&state, &form).await?
     } else if action == "award" {
