@@ -2807,6 +2807,7 @@ on_both_stores!(
     a_programme_officer_discloses_from_the_case_page_and_a_refusal_is_shown_with_its_reason,
     the_disclosure_form_offers_only_the_recipients_the_policy_allows_and_asks_for_confirmation,
     a_course_choice_names_its_country_of_study_on_the_page,
+    the_award_form_takes_the_country_of_study_and_a_joint_sponsor_of_the_register,
     a_correction_of_disclosed_data_is_an_open_task_until_the_officer_marks_the_recipient_told,
     the_alumni_open_book_is_printed_and_exported_dated_and_without_those_who_opted_out,
 );
@@ -2872,6 +2873,62 @@ async fn the_register_of_recipients_is_kept_by_administrators_and_read_by_office
         "nothing was registered"
     );
 
+    // An embassy of the study country says the nation it represents; a home country mission where it
+    // stands.
+    let page = admin.get("/recipients").await;
+    let refused = admin
+        .submit(
+            &page
+                .form("/recipients")
+                .set("name", "Test Embassy of France in Kenya")
+                .set("kind", "study_country_embassy")
+                .set("country", "Kenya"),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let links = refused.error_links();
+    assert!(
+        links.contains(&"#recipient_represents".to_string()),
+        "{links:?}"
+    );
+    let answer = admin
+        .submit(
+            &refused
+                .form("/recipients")
+                .set("name", "Test Embassy of France in Kenya")
+                .set("kind", "study_country_embassy")
+                .set("country", "Kenya")
+                .set("represents", "france"),
+        )
+        .await;
+    assert_eq!(answer.location(), "/recipients?done=1");
+    let page = admin.get("/recipients").await;
+    let refused = admin
+        .submit(
+            &page
+                .form("/recipients")
+                .set("name", "Test High Commission of Kenya")
+                .set("kind", "home_country_mission")
+                .set("country", "Kenya")
+                .set("located_in", "Narnia"),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .error_links()
+            .contains(&"#recipient_located_in".to_string()),
+        "{:?}",
+        refused.error_links()
+    );
+    let register = projections::recipients::list(app.db()).await.unwrap();
+    let france = register
+        .iter()
+        .find(|r| r.name == "Test Embassy of France in Kenya")
+        .expect("registered");
+    assert_eq!(france.represents.as_deref(), Some("France"));
+    assert_eq!(register.len(), 2);
+
     let officer_user = staff_named(&app, Role::ProgrammeOfficer, "Test Officer").await;
     let mut officer = sign_in(&app, &officer_user.email).await;
     let page = officer.get("/recipients").await;
@@ -2919,6 +2976,69 @@ fn disclosure_form(page: &Answer, id: &str, recipient_id: &str, fields: &[&str])
         form.fields.push(("fields".to_string(), field.to_string()));
     }
     form
+}
+
+async fn the_award_form_takes_the_country_of_study_and_a_joint_sponsor_of_the_register(
+    app: TestApp,
+) {
+    let sponsor = recipient_through_the_api(&app, serde_json::json!({"name": "Test Sponsor Foundation", "kind": "joint_sponsor", "country": "United Kingdom"})).await;
+    let mission = recipient_through_the_api(&app, serde_json::json!({"name": "Test British High Commission Nairobi", "kind": "british_mission", "country": "Kenya"})).await;
+    let officer_user = staff_named(&app, Role::ProgrammeOfficer, "Test Officer").await;
+    let id = app.decided(&officer_user, "selected").await;
+    let mut officer = sign_in(&app, &officer_user.email).await;
+    let page = officer.get(&format!("/cases/{id}")).await;
+    let award_form = page
+        .body
+        .split_once(&format!("action=\"/cases/{id}/award\""))
+        .and_then(|(_, rest)| rest.split_once("</form>"))
+        .map(|(form, _)| form)
+        .expect("the award form");
+    assert!(
+        award_form.contains(&format!("<option value=\"{sponsor}\">")),
+        "the joint sponsors of the register are offered"
+    );
+    assert!(
+        !award_form.contains(&format!("<option value=\"{mission}\">")),
+        "only joint sponsors are offered"
+    );
+    let award = |page: &Answer, country: &str, sponsor: &str| {
+        page.form(&format!("/cases/{id}/award"))
+            .set("institution", "Test Institute")
+            .set("course", "MSc Testing")
+            .set("level", "masters")
+            .set("start_date", "2027-09-20")
+            .set("country", country)
+            .set("joint_sponsor_id", sponsor)
+    };
+    let refused = officer.submit(&award(&page, "France", &mission)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .error_links()
+            .contains(&"#award_joint_sponsor_id".to_string()),
+        "{:?}",
+        refused.error_links()
+    );
+    let refused = officer.submit(&award(&page, "Atlantis", &sponsor)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .error_links()
+            .contains(&"#award_country".to_string()),
+        "{:?}",
+        refused.error_links()
+    );
+    let answer = officer.submit(&award(&page, "France", &sponsor)).await;
+    assert_eq!(answer.location(), format!("/cases/{id}?done=award"));
+    let (_, view) = app
+        .get(&format!("/api/applications/{id}"), &officer_user)
+        .await;
+    assert_eq!(view["award"]["country"], "France", "{view}");
+    assert_eq!(
+        view["award"]["joint_sponsor_id"],
+        sponsor.as_str(),
+        "{view}"
+    );
 }
 
 async fn a_course_choice_names_its_country_of_study_on_the_page(app: TestApp) {
