@@ -497,6 +497,7 @@ async fn case_page(
     let award = view.award.as_ref().map(|award| {
         json!({
             "terms": award.terms,
+            "country": award.terms.as_ref().map(AwardTerms::country_of_study),
             "joint_sponsor_id": award.joint_sponsor_id,
             "awarded_at": time(award.awarded_at),
             "completed_on": award.completed_on,
