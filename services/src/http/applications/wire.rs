@@ -634,6 +634,8 @@ pub mod schema {
         institution: String,
         course: String,
         level: String,
+        /// The country of study (`United Kingdom` where none was given).
+        country: String,
     }
 
     #[derive(ToSchema)]
