@@ -383,3 +383,28 @@ async fn a_registration_records_whom_a_mission_represents_and_where_it_stands() 
             located_in: Some(kenya()),
         }]);
 }
+
+#[tokio::test]
+async fn a_mission_does_not_represent_the_country_it_stands_in() {
+    given_nothing()
+        .when_async(by(
+            admin(),
+            register_with(RecipientKind::StudyCountryEmbassy, Some(kenya()), None),
+        ))
+        .await
+        .then_expect_error(E::InvalidField {
+            field: "represents".to_string(),
+            problem: "must be another nation than Kenya, where the embassy stands".to_string(),
+        });
+    given_nothing()
+        .when_async(by(
+            admin(),
+            register_with(RecipientKind::HomeCountryMission, None, Some(kenya())),
+        ))
+        .await
+        .then_expect_error(E::InvalidField {
+            field: "located_in".to_string(),
+            problem: "must be another country than Kenya, the nation the mission represents"
+                .to_string(),
+        });
+}

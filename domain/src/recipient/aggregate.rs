@@ -166,10 +166,16 @@ fn check_where_it_stands_and_whom_it_represents(
             }
         }
         RecipientKind::StudyCountryEmbassy => {
-            if represents.is_none() {
+            let Some(represents) = represents else {
                 return Err(invalid(
                     "represents",
                     "must name the nation whose embassy it is".to_string(),
+                ));
+            };
+            if represents == country {
+                return Err(invalid(
+                    "represents",
+                    format!("must be another nation than {country}, where the embassy stands"),
                 ));
             }
             if located_in.is_some_and(|place| place != country) {
@@ -180,10 +186,18 @@ fn check_where_it_stands_and_whom_it_represents(
             }
         }
         RecipientKind::HomeCountryMission => {
-            if located_in.is_none() {
+            let Some(located_in) = located_in else {
                 return Err(invalid(
                     "located_in",
                     "must name the country where the mission stands".to_string(),
+                ));
+            };
+            if located_in == country {
+                return Err(invalid(
+                    "located_in",
+                    format!(
+                        "must be another country than {country}, the nation the mission represents"
+                    ),
                 ));
             }
             if represents.is_some_and(|nation| nation != country) {
