@@ -1074,6 +1074,14 @@ async fn a_recipient_of_unknown_kind_or_country_or_without_a_name_is_invalid(app
             "located_in",
         ),
         (
+            json!({"name": "Test Embassy of Kenya", "kind": "study_country_embassy", "country": "Kenya", "represents": "Kenya"}),
+            "represents",
+        ),
+        (
+            json!({"name": "Test High Commission of Ghana", "kind": "home_country_mission", "country": "Ghana", "located_in": "Ghana"}),
+            "located_in",
+        ),
+        (
             json!({"name": "Test High Commission of Ghana", "kind": "home_country_mission", "country": "Ghana", "located_in": "  "}),
             "located_in",
         ),
