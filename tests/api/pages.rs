@@ -2928,6 +2928,20 @@ async fn the_register_of_recipients_is_kept_by_administrators_and_read_by_office
         .expect("registered");
     assert_eq!(france.represents.as_deref(), Some("France"));
     assert_eq!(register.len(), 2);
+    // A recipient as registered before recipients said whom they represent is flagged as receiving nothing.
+    assert!(!page.text().contains("receives nothing"));
+    let forget = "UPDATE recipients SET represents = NULL";
+    match app.db() {
+        projections::Db::Sqlite(pool) => sqlx::query(forget).execute(pool).await.map(|_| ()),
+        projections::Db::Postgres(pool) => sqlx::query(forget).execute(pool).await.map(|_| ()),
+    }
+    .expect("the register, as before");
+    let page = admin.get("/recipients").await;
+    assert!(
+        page.text().contains("Test Embassy of France in Kenya was registered before recipients said whom they represent and where they stand: it receives nothing"),
+        "{}",
+        excerpt(&page.body)
+    );
 
     let officer_user = staff_named(&app, Role::ProgrammeOfficer, "Test Officer").await;
     let mut officer = sign_in(&app, &officer_user.email).await;

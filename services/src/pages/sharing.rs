@@ -75,6 +75,8 @@ async fn recipients_page(
                 "country": r.country,
                 "represents": r.represents,
                 "located_in": r.located_in,
+                "receives_nothing": (r.kind == RecipientKind::StudyCountryEmbassy && r.represents.is_none())
+                    || (r.kind == RecipientKind::HomeCountryMission && r.located_in.is_none()),
             })
         })
         .collect();
