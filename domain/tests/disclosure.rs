@@ -1561,3 +1561,119 @@ fn the_refusal_of_a_notice_no_one_is_owed_says_so() {
         "no correction is waiting to be passed on to that recipient"
     );
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// The country of study: the courses chosen before an award, the award's country after it.
+// ---------------------------------------------------------------------------------------------------------
+
+/// The embassy of France, standing in Kenya where the applicant lives.
+fn embassy_of_france() -> RecipientFacts {
+    RecipientFacts {
+        represents: Some(country("France")),
+        ..facts(
+            STUDY_EMBASSY,
+            "Test Embassy of France, Kenya",
+            RecipientKind::StudyCountryEmbassy,
+            "Kenya",
+        )
+    }
+}
+
+/// Ghana's embassy in France.
+fn ghana_in_france() -> RecipientFacts {
+    RecipientFacts {
+        located_in: Some(country("France")),
+        ..facts(
+            HOME_MISSION,
+            "Test Embassy of Ghana, France",
+            RecipientKind::HomeCountryMission,
+            "Ghana",
+        )
+    }
+}
+
+fn awarded_in_france() -> Vec<Ev> {
+    with(
+        selected(),
+        [Ev::AwardMade {
+            terms: AwardTerms {
+                country: Some(country("France")),
+                ..award_terms()
+            }
+            .into(),
+            joint_sponsor_id: None,
+        }],
+    )
+}
+
+#[tokio::test]
+async fn before_an_award_the_embassy_of_a_country_not_chosen_for_study_is_refused() {
+    // Given a selected application whose courses are all in the United Kingdom,
+    // when the officer discloses to the embassy of France in Kenya,
+    // then the disclosure is refused and recorded with the reason.
+    given(selected())
+        .when_async(by(
+            officer(),
+            disclose(embassy_of_france(), &["personal.full_name"]),
+        ))
+        .await
+        .then_expect_events(vec![refused(
+            &embassy_of_france(),
+            &["personal.full_name"],
+            "this embassy represents France, and this person does not study (or chose to study) there",
+        )]);
+}
+
+#[tokio::test]
+async fn after_an_award_in_france_the_embassy_of_france_in_your_country_receives_the_data() {
+    given(awarded_in_france())
+        .when_async(by(
+            officer(),
+            disclose(embassy_of_france(), &["personal.full_name"]),
+        ))
+        .await
+        .then_expect_events(vec![disclosed(
+            &embassy_of_france(),
+            &[("personal.full_name", "Test Applicant One")],
+        )]);
+}
+
+#[tokio::test]
+async fn after_an_award_in_france_your_countrys_embassy_in_france_receives_the_data_and_in_the_uk_is_refused()
+ {
+    given(awarded_in_france())
+        .when_async(by(
+            officer(),
+            disclose(ghana_in_france(), &["personal.full_name"]),
+        ))
+        .await
+        .then_expect_events(vec![disclosed(
+            &ghana_in_france(),
+            &[("personal.full_name", "Test Applicant One")],
+        )]);
+    given(awarded_in_france())
+        .when_async(by(
+            officer(),
+            disclose(home_mission(), &["personal.full_name"]),
+        ))
+        .await
+        .then_expect_events(vec![refused(
+            &home_mission(),
+            &["personal.full_name"],
+            "this mission stands in United Kingdom, and this person does not study (or chose to study) there",
+        )]);
+}
+
+#[tokio::test]
+async fn an_award_without_a_country_is_studied_in_the_united_kingdom() {
+    given(awarded())
+        .when_async(by(
+            officer(),
+            disclose(home_mission(), &["personal.full_name"]),
+        ))
+        .await
+        .then_expect_events(vec![disclosed(
+            &home_mission(),
+            &[("personal.full_name", "Test Applicant One")],
+        )]);
+}
