@@ -107,6 +107,12 @@ impl Country {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The country of study where none was given: the programme's scholars study in the UK unless their
+    /// course or award says otherwise.
+    pub fn united_kingdom() -> Country {
+        Country("United Kingdom".to_string())
+    }
 }
 
 impl std::fmt::Display for Country {

@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::application::events::AwardTerms;
+use crate::application::form::CourseChoice;
 use crate::country::Country;
 use crate::recipient::RecipientKind;
 
@@ -17,7 +19,15 @@ pub struct RecipientFacts {
     pub id: String,
     pub name: String,
     pub kind: RecipientKind,
+    /// Where the mission stands (a British mission, an embassy of the study country), or the nation it
+    /// represents (a home country mission).
     pub country: Country,
+    /// The nation whose embassy it is; required of an embassy of the study country.
+    #[serde(default)]
+    pub represents: Option<Country>,
+    /// Where it stands; required of a home country mission.
+    #[serde(default)]
+    pub located_in: Option<Country>,
 }
 
 /// What the rule needs to know of the person whose data would be disclosed.
@@ -26,6 +36,25 @@ pub struct SubjectFacts<'a> {
     pub country_of_residence: Option<&'a str>,
     pub nationality: Option<&'a str>,
     pub joint_sponsor_id: Option<&'a str>,
+    /// Where the person studies: the award's country once awarded, before that the countries of their
+    /// course choices (any one of them will do).
+    pub study_countries: &'a [Country],
+}
+
+/// Where the person studies: the award's country once awarded, before that the country of each course
+/// choice (the United Kingdom where one gives none), each once.
+pub fn study_countries(award: Option<&AwardTerms>, courses: &[CourseChoice]) -> Vec<Country> {
+    if let Some(award) = award {
+        return vec![award.country_of_study()];
+    }
+    let mut countries: Vec<Country> = Vec::new();
+    for course in courses {
+        let country = course.country_of_study();
+        if !countries.contains(&country) {
+            countries.push(country);
+        }
+    }
+    countries
 }
 
 /// Why a disclosure is refused. The sentence is recorded in clear with the refusal, and outlives the
@@ -47,10 +76,29 @@ pub enum SharingRefusal {
         country: String,
         nationality: String,
     },
+    #[error(
+        "this embassy represents {represents}, and this person does not study (or chose to study) there"
+    )]
+    EmbassyNotOfStudyCountry { represents: String },
+    #[error(
+        "this mission stands in {located_in}, and this person does not study (or chose to study) there"
+    )]
+    MissionNotInStudyCountry { located_in: String },
+    #[error(
+        "{} {kind} registered without `{field}` ({meaning}) receives nothing: register it again with it",
+        indefinite_article(.kind)
+    )]
+    RegisteredWithout {
+        kind: String,
+        field: String,
+        meaning: String,
+    },
     #[error("{sponsor} is not a joint sponsor contributing to this person's award")]
     NotTheirSponsor { sponsor: String },
     #[error("the application does not say where the person lives or what their nationality is")]
     SubjectCountryUnknown,
+    #[error("the application does not say where the person studies or chose to study")]
+    StudyCountryUnknown,
 }
 
 /// "a" or "an", as the next word wants.
@@ -61,47 +109,129 @@ fn indefinite_article(word: &str) -> &'static str {
     }
 }
 
-/// The one sharing rule: may this recipient receive this person's data?
+/// The one sharing rule: may this recipient receive this person's data? Each kind of recipient is one
+/// sentence of the policy, below.
 pub fn may_disclose(
     recipient: &RecipientFacts,
     subject: SubjectFacts<'_>,
 ) -> Result<(), SharingRefusal> {
     match recipient.kind {
-        RecipientKind::BritishMission | RecipientKind::StudyCountryEmbassy => {
-            let residence = subject
-                .country_of_residence
-                .ok_or(SharingRefusal::SubjectCountryUnknown)?;
-            if recipient.country.as_str() == residence {
-                Ok(())
-            } else {
-                Err(SharingRefusal::MissionNotInCountryOfResidence {
-                    kind: recipient.kind.describe().to_string(),
-                    country: recipient.country.to_string(),
-                    residence: residence.to_string(),
-                })
-            }
+        RecipientKind::BritishMission => {
+            the_british_embassy_or_high_commission_in_your_country(recipient, subject)
+        }
+        RecipientKind::StudyCountryEmbassy => {
+            the_embassy_of_the_country_you_selected_to_study_in_your_country(recipient, subject)
         }
         RecipientKind::HomeCountryMission => {
-            let nationality = subject
-                .nationality
-                .ok_or(SharingRefusal::SubjectCountryUnknown)?;
-            if recipient.country.as_str() == nationality {
-                Ok(())
-            } else {
-                Err(SharingRefusal::MissionNotOfNationality {
-                    country: recipient.country.to_string(),
-                    nationality: nationality.to_string(),
-                })
-            }
+            your_countrys_embassy_or_high_commission_in_the_country_of_study(recipient, subject)
         }
         RecipientKind::JointSponsor => {
-            if subject.joint_sponsor_id == Some(recipient.id.as_str()) {
-                Ok(())
-            } else {
-                Err(SharingRefusal::NotTheirSponsor {
-                    sponsor: recipient.name.clone(),
-                })
-            }
+            any_joint_sponsor_contributing_to_your_scholarship(recipient, subject)
         }
+    }
+}
+
+/// "The British Embassy or High Commission in your country": it stands where the person lives.
+pub fn the_british_embassy_or_high_commission_in_your_country(
+    recipient: &RecipientFacts,
+    subject: SubjectFacts<'_>,
+) -> Result<(), SharingRefusal> {
+    stands_in_the_country_of_residence(recipient, subject)
+}
+
+/// "The Embassy of the country you selected to study which is located in your country": it stands where the
+/// person lives, and represents the country they study (or chose to study) in.
+pub fn the_embassy_of_the_country_you_selected_to_study_in_your_country(
+    recipient: &RecipientFacts,
+    subject: SubjectFacts<'_>,
+) -> Result<(), SharingRefusal> {
+    let represents = recipient.represents.as_ref().ok_or_else(|| {
+        registered_without(recipient, "represents", "the nation whose embassy it is")
+    })?;
+    stands_in_the_country_of_residence(recipient, subject)?;
+    if is_a_study_country(represents, subject)? {
+        Ok(())
+    } else {
+        Err(SharingRefusal::EmbassyNotOfStudyCountry {
+            represents: represents.to_string(),
+        })
+    }
+}
+
+/// "Your country's Embassy or High Commission in the UK/other country of study": it represents the person's
+/// nation, and stands in the country they study (or chose to study) in.
+pub fn your_countrys_embassy_or_high_commission_in_the_country_of_study(
+    recipient: &RecipientFacts,
+    subject: SubjectFacts<'_>,
+) -> Result<(), SharingRefusal> {
+    let located_in = recipient
+        .located_in
+        .as_ref()
+        .ok_or_else(|| registered_without(recipient, "located_in", "where it stands"))?;
+    let nationality = subject
+        .nationality
+        .ok_or(SharingRefusal::SubjectCountryUnknown)?;
+    if recipient.country.as_str() != nationality {
+        return Err(SharingRefusal::MissionNotOfNationality {
+            country: recipient.country.to_string(),
+            nationality: nationality.to_string(),
+        });
+    }
+    if is_a_study_country(located_in, subject)? {
+        Ok(())
+    } else {
+        Err(SharingRefusal::MissionNotInStudyCountry {
+            located_in: located_in.to_string(),
+        })
+    }
+}
+
+/// "Any joint sponsor who is contributing to your Scholarship": the joint sponsor of this person's award.
+pub fn any_joint_sponsor_contributing_to_your_scholarship(
+    recipient: &RecipientFacts,
+    subject: SubjectFacts<'_>,
+) -> Result<(), SharingRefusal> {
+    if subject.joint_sponsor_id == Some(recipient.id.as_str()) {
+        Ok(())
+    } else {
+        Err(SharingRefusal::NotTheirSponsor {
+            sponsor: recipient.name.clone(),
+        })
+    }
+}
+
+fn stands_in_the_country_of_residence(
+    recipient: &RecipientFacts,
+    subject: SubjectFacts<'_>,
+) -> Result<(), SharingRefusal> {
+    let residence = subject
+        .country_of_residence
+        .ok_or(SharingRefusal::SubjectCountryUnknown)?;
+    if recipient.country.as_str() == residence {
+        Ok(())
+    } else {
+        Err(SharingRefusal::MissionNotInCountryOfResidence {
+            kind: recipient.kind.describe().to_string(),
+            country: recipient.country.to_string(),
+            residence: residence.to_string(),
+        })
+    }
+}
+
+fn is_a_study_country(
+    country: &Country,
+    subject: SubjectFacts<'_>,
+) -> Result<bool, SharingRefusal> {
+    if subject.study_countries.is_empty() {
+        return Err(SharingRefusal::StudyCountryUnknown);
+    }
+    Ok(subject.study_countries.contains(country))
+}
+
+fn registered_without(recipient: &RecipientFacts, field: &str, meaning: &str) -> SharingRefusal {
+    SharingRefusal::RegisteredWithout {
+        kind: recipient.kind.describe().to_string(),
+        field: field.to_string(),
+        meaning: meaning.to_string(),
     }
 }

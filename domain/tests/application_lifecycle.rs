@@ -163,6 +163,7 @@ fn course(institution: &str, course: &str, level: &str) -> CourseChoice {
         institution: institution.to_string(),
         course: course.to_string(),
         level: level.to_string(),
+        country: None,
     }
 }
 
@@ -251,6 +252,7 @@ fn award_terms() -> AwardTerms {
         course: "MSc Test Policy".to_string(),
         level: "masters".to_string(),
         start_date: date(2026, 9, 28),
+        country: None,
     }
 }
 

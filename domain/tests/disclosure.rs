@@ -124,6 +124,9 @@ fn facts(id: &str, name: &str, kind: RecipientKind, country_name: &str) -> Recip
         name: name.to_string(),
         kind,
         country: country(country_name),
+        // What each kind must say of itself, here the United Kingdom, the test person's country of study.
+        represents: (kind == RecipientKind::StudyCountryEmbassy).then(|| country("United Kingdom")),
+        located_in: (kind == RecipientKind::HomeCountryMission).then(|| country("United Kingdom")),
     }
 }
 
@@ -137,24 +140,31 @@ fn british_mission() -> RecipientFacts {
     )
 }
 
-/// The embassy of the country of study, located in Kenya.
+/// The embassy of the country of study (the United Kingdom), located in Kenya.
 fn study_embassy() -> RecipientFacts {
-    facts(
-        STUDY_EMBASSY,
-        "Test Embassy of the Country of Study, Kenya",
-        RecipientKind::StudyCountryEmbassy,
-        "Kenya",
-    )
+    RecipientFacts {
+        represents: Some(country("United Kingdom")),
+        ..facts(
+            STUDY_EMBASSY,
+            "Test Embassy of the Country of Study, Kenya",
+            RecipientKind::StudyCountryEmbassy,
+            "Kenya",
+        )
+    }
 }
 
-/// Ghana's High Commission in the country of study: Ghana is the applicant's nationality.
+/// Ghana's High Commission in the country of study (the United Kingdom): Ghana is the applicant's
+/// nationality.
 fn home_mission() -> RecipientFacts {
-    facts(
-        HOME_MISSION,
-        "Test High Commission of Ghana",
-        RecipientKind::HomeCountryMission,
-        "Ghana",
-    )
+    RecipientFacts {
+        located_in: Some(country("United Kingdom")),
+        ..facts(
+            HOME_MISSION,
+            "Test High Commission of Ghana",
+            RecipientKind::HomeCountryMission,
+            "Ghana",
+        )
+    }
 }
 
 fn sponsor() -> RecipientFacts {
@@ -220,6 +230,7 @@ fn course(institution: &str, course: &str, level: &str) -> CourseChoice {
         institution: institution.to_string(),
         course: course.to_string(),
         level: level.to_string(),
+        country: None,
     }
 }
 
@@ -250,6 +261,7 @@ fn award_terms() -> AwardTerms {
         course: "MSc Test Policy".to_string(),
         level: "masters".to_string(),
         start_date: date(2026, 9, 28),
+        country: None,
     }
 }
 
@@ -893,6 +905,11 @@ async fn a_mission_is_refused_when_the_application_does_not_say_where_the_applic
             (PersonalField::FullName, "Test Applicant One"),
             (PersonalField::Nationality, "Ghana"),
         ]),
+        courses: Some(vec![course(
+            "Example University",
+            "MSc Test Policy",
+            "masters",
+        )]),
         ..DraftChanges::default()
     };
     let history = vec![started(), saved(without_residence), submitted_event()];
@@ -1543,4 +1560,120 @@ fn the_refusal_of_a_notice_no_one_is_owed_says_so() {
         E::NoNoticeDue.to_string(),
         "no correction is waiting to be passed on to that recipient"
     );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The country of study: the courses chosen before an award, the award's country after it.
+// ---------------------------------------------------------------------------------------------------------
+
+/// The embassy of France, standing in Kenya where the applicant lives.
+fn embassy_of_france() -> RecipientFacts {
+    RecipientFacts {
+        represents: Some(country("France")),
+        ..facts(
+            STUDY_EMBASSY,
+            "Test Embassy of France, Kenya",
+            RecipientKind::StudyCountryEmbassy,
+            "Kenya",
+        )
+    }
+}
+
+/// Ghana's embassy in France.
+fn ghana_in_france() -> RecipientFacts {
+    RecipientFacts {
+        located_in: Some(country("France")),
+        ..facts(
+            HOME_MISSION,
+            "Test Embassy of Ghana, France",
+            RecipientKind::HomeCountryMission,
+            "Ghana",
+        )
+    }
+}
+
+fn awarded_in_france() -> Vec<Ev> {
+    with(
+        selected(),
+        [Ev::AwardMade {
+            terms: AwardTerms {
+                country: Some(country("France")),
+                ..award_terms()
+            }
+            .into(),
+            joint_sponsor_id: None,
+        }],
+    )
+}
+
+#[tokio::test]
+async fn before_an_award_the_embassy_of_a_country_not_chosen_for_study_is_refused() {
+    // Given a selected application whose courses are all in the United Kingdom,
+    // when the officer discloses to the embassy of France in Kenya,
+    // then the disclosure is refused and recorded with the reason.
+    given(selected())
+        .when_async(by(
+            officer(),
+            disclose(embassy_of_france(), &["personal.full_name"]),
+        ))
+        .await
+        .then_expect_events(vec![refused(
+            &embassy_of_france(),
+            &["personal.full_name"],
+            "this embassy represents France, and this person does not study (or chose to study) there",
+        )]);
+}
+
+#[tokio::test]
+async fn after_an_award_in_france_the_embassy_of_france_in_your_country_receives_the_data() {
+    given(awarded_in_france())
+        .when_async(by(
+            officer(),
+            disclose(embassy_of_france(), &["personal.full_name"]),
+        ))
+        .await
+        .then_expect_events(vec![disclosed(
+            &embassy_of_france(),
+            &[("personal.full_name", "Test Applicant One")],
+        )]);
+}
+
+#[tokio::test]
+async fn after_an_award_in_france_your_countrys_embassy_in_france_receives_the_data_and_in_the_uk_is_refused()
+ {
+    given(awarded_in_france())
+        .when_async(by(
+            officer(),
+            disclose(ghana_in_france(), &["personal.full_name"]),
+        ))
+        .await
+        .then_expect_events(vec![disclosed(
+            &ghana_in_france(),
+            &[("personal.full_name", "Test Applicant One")],
+        )]);
+    given(awarded_in_france())
+        .when_async(by(
+            officer(),
+            disclose(home_mission(), &["personal.full_name"]),
+        ))
+        .await
+        .then_expect_events(vec![refused(
+            &home_mission(),
+            &["personal.full_name"],
+            "this mission stands in United Kingdom, and this person does not study (or chose to study) there",
+        )]);
+}
+
+#[tokio::test]
+async fn an_award_without_a_country_is_studied_in_the_united_kingdom() {
+    given(awarded())
+        .when_async(by(
+            officer(),
+            disclose(home_mission(), &["personal.full_name"]),
+        ))
+        .await
+        .then_expect_events(vec![disclosed(
+            &home_mission(),
+            &[("personal.full_name", "Test Applicant One")],
+        )]);
 }

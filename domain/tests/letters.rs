@@ -92,6 +92,7 @@ fn awarded() -> Vec<Ev> {
             course: "MSc Test Studies".to_string(),
             level: "masters".to_string(),
             start_date: NaiveDate::from_ymd_opt(2027, 9, 20).expect("a valid date"),
+            country: None,
         }
         .into(),
         joint_sponsor_id: None,
@@ -157,6 +158,7 @@ fn a_decision_and_an_award_are_each_owed_a_letter_and_nothing_else_is() {
             course: "MSc Test Studies".to_string(),
             level: "masters".to_string(),
             start_date: NaiveDate::from_ymd_opt(2027, 9, 20).expect("a valid date"),
+            country: None,
         },
         joint_sponsor_id: None,
     };

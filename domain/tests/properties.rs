@@ -423,6 +423,7 @@ fn a_course() -> impl Strategy<Value = CourseChoice> {
         institution: institution.to_string(),
         course: course.to_string(),
         level: level.to_string(),
+        country: None,
     };
     prop_oneof![
         4 => Just(course("University of Reading", "MSc Food Security", "masters")),
@@ -581,6 +582,7 @@ fn a_complete_form() -> impl Strategy<Value = DraftChanges> {
                     institution: "University of Reading".to_string(),
                     course: "MSc Food Security".to_string(),
                     level: "masters".to_string(),
+                    country: None,
                 }]),
                 essays,
                 referees: Some(vec![
@@ -667,6 +669,7 @@ fn award_terms() -> impl Strategy<Value = AwardTerms> {
             course: "MSc Food Security".to_string(),
             level: "masters".to_string(),
             start_date,
+            country: Some(Country::united_kingdom()),
         })
 }
 
@@ -687,13 +690,19 @@ fn a_recipient() -> impl Strategy<Value = RecipientFacts> {
         a_recipient_id(),
         select(RecipientKind::ALL.to_vec()),
         select(vec!["Kenya", "Ghana", "United Kingdom"]),
+        proptest::option::of(select(vec!["Ghana", "United Kingdom"])),
+        proptest::option::of(select(vec!["Ghana", "United Kingdom"])),
     )
-        .prop_map(|(id, kind, country)| RecipientFacts {
-            name: format!("Registered organisation {id}"),
-            id,
-            kind,
-            country: Country::parse(country).expect("a known country"),
-        })
+        .prop_map(
+            |(id, kind, country, represents, located_in)| RecipientFacts {
+                name: format!("Registered organisation {id}"),
+                id,
+                kind,
+                country: Country::parse(country).expect("a known country"),
+                represents: represents.and_then(Country::parse),
+                located_in: located_in.and_then(Country::parse),
+            },
+        )
 }
 
 fn fields_to_disclose() -> impl Strategy<Value = Vec<String>> {
@@ -1239,11 +1248,28 @@ fn lifecycle_allows(from: Status, to: Status) -> bool {
 fn policy_allows(recipient: &RecipientFacts, application: &Application) -> bool {
     let personal = &application.form.personal;
     let country = Some(recipient.country.as_str());
+    // Where the person studies: the award's country, before an award any course choice's (the United
+    // Kingdom where none is given).
+    let studies_in = |nation: &Country| match &application.award {
+        Some(award) => award.country.as_ref().unwrap_or(&Country::united_kingdom()) == nation,
+        None => application.form.courses.iter().any(|course| {
+            course
+                .country
+                .as_ref()
+                .unwrap_or(&Country::united_kingdom())
+                == nation
+        }),
+    };
     match recipient.kind {
-        RecipientKind::BritishMission | RecipientKind::StudyCountryEmbassy => {
+        RecipientKind::BritishMission => personal.country_of_residence.as_deref() == country,
+        RecipientKind::StudyCountryEmbassy => {
             personal.country_of_residence.as_deref() == country
+                && recipient.represents.as_ref().is_some_and(studies_in)
         }
-        RecipientKind::HomeCountryMission => personal.nationality.as_deref() == country,
+        RecipientKind::HomeCountryMission => {
+            personal.nationality.as_deref() == country
+                && recipient.located_in.as_ref().is_some_and(studies_in)
+        }
         RecipientKind::JointSponsor => {
             application.joint_sponsor_id.as_deref() == Some(recipient.id.as_str())
         }
@@ -1990,6 +2016,8 @@ fn a_refused_disclosure_leaves_no_personal_data_in_clear() {
         name: "British High Commission".to_string(),
         kind: RecipientKind::BritishMission,
         country: Country::parse("Ghana").expect("a country"),
+        represents: None,
+        located_in: None,
     };
     let (result, events) = issue(
         &runtime,
@@ -2379,14 +2407,18 @@ fn any_recipient_command() -> impl Strategy<Value = RecipientCommand> {
         ],
         select(RecipientKind::ALL.to_vec()),
         select(vec!["Kenya", "Ghana", "United Kingdom"]),
+        proptest::option::of(select(vec!["Ghana", "United Kingdom"])),
+        proptest::option::of(select(vec!["Ghana", "United Kingdom"])),
     )
-        .prop_map(
-            |(name, kind, country)| RecipientCommand::RegisterRecipient {
+        .prop_map(|(name, kind, country, represents, located_in)| {
+            RecipientCommand::RegisterRecipient {
                 name,
                 kind,
                 country: Country::parse(country).expect("a known country"),
-            },
-        )
+                represents: represents.and_then(Country::parse),
+                located_in: located_in.and_then(Country::parse),
+            }
+        })
 }
 
 fn a_staff_member_or_anyone() -> impl Strategy<Value = Actor> {
@@ -2463,7 +2495,8 @@ proptest! {
     }
 
     /// Only an administrator registers a recipient, once, under a name that is given, at most 200
-    /// characters and free of control characters, stored trimmed. Its log replays to its state.
+    /// characters and free of control characters, stored trimmed; an embassy of the study country says whom
+    /// it represents, a home country mission where it stands. Its log replays to its state.
     #[test]
     fn a_recipient_is_registered_once_by_an_administrator_under_a_clean_name(
         steps in vec((a_staff_member_or_anyone(), any_recipient_command()), 1..6)
@@ -2482,8 +2515,14 @@ proptest! {
             if before.registered.is_some() {
                 prop_assert_eq!(&before, &journal.live);
             }
-            for RecipientEvent::RecipientRegistered { name, .. } in &events {
+            for RecipientEvent::RecipientRegistered { name, kind, represents, located_in, .. } in &events {
                 prop_assert!(before.registered.is_none());
+                if *kind == RecipientKind::StudyCountryEmbassy {
+                    prop_assert!(represents.is_some());
+                }
+                if *kind == RecipientKind::HomeCountryMission {
+                    prop_assert!(located_in.is_some());
+                }
                 prop_assert_eq!(name.trim(), name.as_str());
                 prop_assert!(!name.is_empty() && name.chars().count() <= 200);
                 prop_assert!(!name.chars().any(char::is_control));

@@ -50,19 +50,39 @@ fn kenya() -> Country {
     Country::parse("Kenya").expect("a country the register knows")
 }
 
+fn united_kingdom() -> Country {
+    Country::parse("United Kingdom").expect("a country the register knows")
+}
+
+/// What each kind must say of itself besides its `country`: an embassy of the study country whom it
+/// represents, a home country mission where it stands (here, the United Kingdom).
+fn represents_and_located_in(kind: RecipientKind) -> (Option<Country>, Option<Country>) {
+    match kind {
+        RecipientKind::StudyCountryEmbassy => (Some(united_kingdom()), None),
+        RecipientKind::HomeCountryMission => (None, Some(united_kingdom())),
+        RecipientKind::BritishMission | RecipientKind::JointSponsor => (None, None),
+    }
+}
+
 fn register(name: &str, kind: RecipientKind) -> RecipientCommand {
+    let (represents, located_in) = represents_and_located_in(kind);
     RecipientCommand::RegisterRecipient {
         name: name.to_string(),
         kind,
         country: kenya(),
+        represents,
+        located_in,
     }
 }
 
 fn registered(name: &str, kind: RecipientKind) -> Ev {
+    let (represents, located_in) = represents_and_located_in(kind);
     Ev::RecipientRegistered {
         name: name.to_string(),
         kind,
         country: kenya(),
+        represents,
+        located_in,
     }
 }
 
@@ -114,6 +134,8 @@ async fn the_country_is_recorded_as_given() {
                 name: "Test High Commission of Ghana".to_string(),
                 kind: RecipientKind::HomeCountryMission,
                 country: ghana.clone(),
+                represents: None,
+                located_in: Some(united_kingdom()),
             },
         ))
         .await
@@ -121,6 +143,8 @@ async fn the_country_is_recorded_as_given() {
             name: "Test High Commission of Ghana".to_string(),
             kind: RecipientKind::HomeCountryMission,
             country: ghana,
+            represents: None,
+            located_in: Some(united_kingdom()),
         }]);
 }
 
@@ -259,4 +283,128 @@ async fn a_name_with_a_control_character_inside_is_refused() {
             .inspect_result();
         assert_eq!(result, Err(E::InvalidName), "{name:?}");
     }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Where a mission stands and whom it represents.
+// ---------------------------------------------------------------------------------------------------------
+
+fn register_with(
+    kind: RecipientKind,
+    represents: Option<Country>,
+    located_in: Option<Country>,
+) -> RecipientCommand {
+    RecipientCommand::RegisterRecipient {
+        name: "Test Mission".to_string(),
+        kind,
+        country: kenya(),
+        represents,
+        located_in,
+    }
+}
+
+#[tokio::test]
+async fn an_embassy_of_the_study_country_is_not_registered_without_the_nation_it_represents() {
+    given_nothing()
+        .when_async(by(
+            admin(),
+            register_with(RecipientKind::StudyCountryEmbassy, None, None),
+        ))
+        .await
+        .then_expect_error(E::InvalidField {
+            field: "represents".to_string(),
+            problem: "must name the nation whose embassy it is".to_string(),
+        });
+}
+
+#[tokio::test]
+async fn a_home_country_mission_is_not_registered_without_where_it_stands() {
+    given_nothing()
+        .when_async(by(
+            admin(),
+            register_with(RecipientKind::HomeCountryMission, None, None),
+        ))
+        .await
+        .then_expect_error(E::InvalidField {
+            field: "located_in".to_string(),
+            problem: "must name the country where the mission stands".to_string(),
+        });
+}
+
+#[tokio::test]
+async fn an_embassy_of_the_study_country_cannot_stand_anywhere_but_its_country() {
+    given_nothing()
+        .when_async(by(
+            admin(),
+            register_with(
+                RecipientKind::StudyCountryEmbassy,
+                Some(united_kingdom()),
+                Some(united_kingdom()),
+            ),
+        ))
+        .await
+        .then_expect_error(E::InvalidField {
+            field: "located_in".to_string(),
+            problem: "must be Kenya, where the embassy stands (its `country`)".to_string(),
+        });
+}
+
+#[tokio::test]
+async fn a_british_mission_represents_the_united_kingdom_only() {
+    given_nothing()
+        .when_async(by(
+            admin(),
+            register_with(RecipientKind::BritishMission, Some(kenya()), None),
+        ))
+        .await
+        .then_expect_error(E::InvalidField {
+            field: "represents".to_string(),
+            problem: "must be United Kingdom for a British mission".to_string(),
+        });
+}
+
+#[tokio::test]
+async fn a_registration_records_whom_a_mission_represents_and_where_it_stands() {
+    given_nothing()
+        .when_async(by(
+            admin(),
+            register_with(
+                RecipientKind::StudyCountryEmbassy,
+                Some(united_kingdom()),
+                Some(kenya()),
+            ),
+        ))
+        .await
+        .then_expect_events(vec![Ev::RecipientRegistered {
+            name: "Test Mission".to_string(),
+            kind: RecipientKind::StudyCountryEmbassy,
+            country: kenya(),
+            represents: Some(united_kingdom()),
+            located_in: Some(kenya()),
+        }]);
+}
+
+#[tokio::test]
+async fn a_mission_does_not_represent_the_country_it_stands_in() {
+    given_nothing()
+        .when_async(by(
+            admin(),
+            register_with(RecipientKind::StudyCountryEmbassy, Some(kenya()), None),
+        ))
+        .await
+        .then_expect_error(E::InvalidField {
+            field: "represents".to_string(),
+            problem: "must be another nation than Kenya, where the embassy stands".to_string(),
+        });
+    given_nothing()
+        .when_async(by(
+            admin(),
+            register_with(RecipientKind::HomeCountryMission, None, Some(kenya())),
+        ))
+        .await
+        .then_expect_error(E::InvalidField {
+            field: "located_in".to_string(),
+            problem: "must be another country than Kenya, the nation the mission represents"
+                .to_string(),
+        });
 }

@@ -22,7 +22,21 @@ fn recipient(id: &str, name: &str, kind: RecipientKind, country_name: &str) -> R
         name: name.to_string(),
         kind,
         country: country(country_name),
+        // What each kind must say of itself, here the United Kingdom, the test person's country of study.
+        represents: (kind == RecipientKind::StudyCountryEmbassy).then(|| country("United Kingdom")),
+        located_in: (kind == RecipientKind::HomeCountryMission).then(|| country("United Kingdom")),
     }
+}
+
+/// The countries of study of a test person: a slice that lives as long as the test.
+fn studying_in(names: &[&str]) -> &'static [Country] {
+    Box::leak(
+        names
+            .iter()
+            .map(|name| country(name))
+            .collect::<Vec<_>>()
+            .into_boxed_slice(),
+    )
 }
 
 fn british_mission_in(country_name: &str) -> RecipientFacts {
@@ -34,22 +48,40 @@ fn british_mission_in(country_name: &str) -> RecipientFacts {
     )
 }
 
+/// An embassy of the United Kingdom (the country of study of the test person) standing in a country.
 fn study_country_embassy_in(country_name: &str) -> RecipientFacts {
-    recipient(
-        "recipient-study-embassy",
-        "Test Embassy of the Country of Study",
-        RecipientKind::StudyCountryEmbassy,
-        country_name,
-    )
+    embassy_of_in("United Kingdom", country_name)
 }
 
+/// The embassy of one nation standing in a country.
+fn embassy_of_in(represents: &str, country_name: &str) -> RecipientFacts {
+    RecipientFacts {
+        represents: Some(country(represents)),
+        ..recipient(
+            "recipient-study-embassy",
+            "Test Embassy of the Country of Study",
+            RecipientKind::StudyCountryEmbassy,
+            country_name,
+        )
+    }
+}
+
+/// The mission of a nation in the United Kingdom (the country of study of the test person).
 fn home_country_mission_of(country_name: &str) -> RecipientFacts {
-    recipient(
-        "recipient-home-mission",
-        "Test High Commission of the Home Country",
-        RecipientKind::HomeCountryMission,
-        country_name,
-    )
+    mission_of_in(country_name, "United Kingdom")
+}
+
+/// The mission of a nation standing in a country.
+fn mission_of_in(country_name: &str, located_in: &str) -> RecipientFacts {
+    RecipientFacts {
+        located_in: Some(country(located_in)),
+        ..recipient(
+            "recipient-home-mission",
+            "Test High Commission of the Home Country",
+            RecipientKind::HomeCountryMission,
+            country_name,
+        )
+    }
 }
 
 fn joint_sponsor(id: &str, name: &str) -> RecipientFacts {
@@ -64,12 +96,14 @@ fn another_sponsor() -> RecipientFacts {
     joint_sponsor(OTHER_SPONSOR_ID, "Other Test Sponsor Trust")
 }
 
-/// A person who lives in Kenya, is a national of Ghana, and whose award has no joint sponsor.
+/// A person who lives in Kenya, is a national of Ghana, studies (or chose to study) in the United Kingdom,
+/// and whose award has no joint sponsor.
 fn living_in_kenya_national_of_ghana() -> SubjectFacts<'static> {
     SubjectFacts {
         country_of_residence: Some("Kenya"),
         nationality: Some("Ghana"),
         joint_sponsor_id: None,
+        study_countries: studying_in(&["United Kingdom"]),
     }
 }
 
@@ -85,6 +119,7 @@ fn nothing_known() -> SubjectFacts<'static> {
         country_of_residence: None,
         nationality: None,
         joint_sponsor_id: None,
+        study_countries: &[],
     }
 }
 
@@ -436,4 +471,198 @@ fn the_refusal_for_an_unknown_country_says_what_the_application_does_not_say() {
         refusal.to_string(),
         "the application does not say where the person lives or what their nationality is"
     );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Each sentence of the policy, checked against the country of study: given a recipient and a person, when
+// the rule is asked, then it allows or refuses, saying why.
+// ---------------------------------------------------------------------------------------------------------
+
+mod the_policys_words {
+    use super::*;
+    use domain::sharing::{
+        any_joint_sponsor_contributing_to_your_scholarship,
+        the_british_embassy_or_high_commission_in_your_country,
+        the_embassy_of_the_country_you_selected_to_study_in_your_country,
+        your_countrys_embassy_or_high_commission_in_the_country_of_study,
+    };
+
+    /// Given a person living in Kenya, a national of Ghana, who studies (or chose to study) in `studies`.
+    fn studying(studies: &[&str]) -> SubjectFacts<'static> {
+        SubjectFacts {
+            study_countries: studying_in(studies),
+            ..living_in_kenya_national_of_ghana()
+        }
+    }
+
+    #[test]
+    fn the_british_embassy_or_high_commission_in_your_country_wherever_you_study() {
+        // Given a British mission in Kenya, when asked for a person of Kenya studying in France, then yes.
+        assert_eq!(
+            the_british_embassy_or_high_commission_in_your_country(
+                &british_mission_in("Kenya"),
+                studying(&["France"])
+            ),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn the_embassy_of_the_country_you_selected_to_study_in_your_country_is_allowed() {
+        // Given France's embassy in Kenya, when asked for a person of Kenya who chose France, then yes.
+        assert_eq!(
+            the_embassy_of_the_country_you_selected_to_study_in_your_country(
+                &embassy_of_in("France", "Kenya"),
+                studying(&["United Kingdom", "France"])
+            ),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn the_embassy_of_a_country_you_did_not_select_to_study_in_is_refused() {
+        // Given France's embassy in Kenya, when asked for a person of Kenya studying in the UK, then no.
+        assert_eq!(
+            the_embassy_of_the_country_you_selected_to_study_in_your_country(
+                &embassy_of_in("France", "Kenya"),
+                studying(&["United Kingdom"])
+            ),
+            Err(SharingRefusal::EmbassyNotOfStudyCountry {
+                represents: "France".to_string()
+            })
+        );
+    }
+
+    #[test]
+    fn the_embassy_of_the_country_you_selected_to_study_outside_your_country_is_refused() {
+        assert!(matches!(
+            the_embassy_of_the_country_you_selected_to_study_in_your_country(
+                &embassy_of_in("France", "Ghana"),
+                studying(&["France"])
+            ),
+            Err(SharingRefusal::MissionNotInCountryOfResidence { .. })
+        ));
+    }
+
+    #[test]
+    fn an_embassy_registered_without_the_nation_it_represents_receives_nothing() {
+        let legacy = study_country_embassy_in("Kenya");
+        let legacy = RecipientFacts {
+            represents: None,
+            ..legacy
+        };
+        let refusal = may_disclose(&legacy, studying(&["United Kingdom"])).unwrap_err();
+        assert_eq!(
+            refusal.to_string(),
+            "an Embassy of the country of study registered without `represents` (the nation whose \
+             embassy it is) receives nothing: register it again with it"
+        );
+    }
+
+    #[test]
+    fn your_countrys_embassy_or_high_commission_in_the_country_of_study_is_allowed() {
+        // Given Ghana's High Commission in France, when asked for a Ghanaian studying in France, then yes.
+        assert_eq!(
+            your_countrys_embassy_or_high_commission_in_the_country_of_study(
+                &mission_of_in("Ghana", "France"),
+                studying(&["France"])
+            ),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn your_countrys_embassy_outside_the_country_of_study_is_refused() {
+        // Given Ghana's High Commission in London, when asked for a Ghanaian studying in France, then no.
+        assert_eq!(
+            your_countrys_embassy_or_high_commission_in_the_country_of_study(
+                &mission_of_in("Ghana", "United Kingdom"),
+                studying(&["France"])
+            ),
+            Err(SharingRefusal::MissionNotInStudyCountry {
+                located_in: "United Kingdom".to_string()
+            })
+        );
+    }
+
+    #[test]
+    fn another_countrys_embassy_in_the_country_of_study_is_refused() {
+        assert!(matches!(
+            your_countrys_embassy_or_high_commission_in_the_country_of_study(
+                &mission_of_in("Kenya", "United Kingdom"),
+                studying(&["United Kingdom"])
+            ),
+            Err(SharingRefusal::MissionNotOfNationality { .. })
+        ));
+    }
+
+    #[test]
+    fn a_mission_registered_without_where_it_stands_receives_nothing() {
+        let legacy = RecipientFacts {
+            located_in: None,
+            ..home_country_mission_of("Ghana")
+        };
+        assert!(matches!(
+            may_disclose(&legacy, studying(&["United Kingdom"])),
+            Err(SharingRefusal::RegisteredWithout { ref field, .. }) if field == "located_in"
+        ));
+    }
+
+    #[test]
+    fn the_country_of_study_must_be_known_for_the_missions_that_depend_on_it() {
+        assert_eq!(
+            your_countrys_embassy_or_high_commission_in_the_country_of_study(
+                &home_country_mission_of("Ghana"),
+                studying(&[])
+            ),
+            Err(SharingRefusal::StudyCountryUnknown)
+        );
+    }
+
+    #[test]
+    fn any_joint_sponsor_contributing_to_your_scholarship_and_no_other() {
+        assert_eq!(
+            any_joint_sponsor_contributing_to_your_scholarship(
+                &the_sponsor(),
+                sponsored_by(SPONSOR_ID)
+            ),
+            Ok(())
+        );
+        assert!(
+            any_joint_sponsor_contributing_to_your_scholarship(
+                &another_sponsor(),
+                sponsored_by(SPONSOR_ID)
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn the_award_decides_the_country_of_study_once_made() {
+        use domain::application::events::AwardTerms;
+        use domain::application::form::CourseChoice;
+        use domain::sharing::study_countries;
+        let chosen = |name: &str| CourseChoice {
+            institution: "Example University".to_string(),
+            course: "MSc Test Policy".to_string(),
+            level: "masters".to_string(),
+            country: Country::parse(name),
+        };
+        let courses = [chosen("France"), chosen("United Kingdom"), chosen("France")];
+        assert_eq!(
+            study_countries(None, &courses),
+            vec![country("France"), country("United Kingdom")]
+        );
+        let award = AwardTerms {
+            institution: "Example University".to_string(),
+            course: "MSc Test Policy".to_string(),
+            level: "masters".to_string(),
+            start_date: chrono::NaiveDate::from_ymd_opt(2027, 9, 20).expect("a date"),
+            country: None,
+        };
+        assert_eq!(
+            study_countries(Some(&award), &courses),
+            vec![country("United Kingdom")]
+        );
+    }
 }

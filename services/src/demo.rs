@@ -319,6 +319,8 @@ async fn staff(state: &AppState) -> anyhow::Result<Staff> {
             name: format!("Demo British Mission, {name}"),
             kind: RecipientKind::BritishMission,
             country: country.clone(),
+            represents: None,
+            located_in: None,
         };
         state
             .execute_recipient(&id, &admin, recipient)
@@ -331,6 +333,8 @@ async fn staff(state: &AppState) -> anyhow::Result<Staff> {
                 name: format!("Demo British Mission, {name}"),
                 kind: RecipientKind::BritishMission,
                 country,
+                represents: None,
+                located_in: None,
             },
         );
     }
@@ -341,6 +345,8 @@ async fn staff(state: &AppState) -> anyhow::Result<Staff> {
             name: format!("Demo Joint Sponsor {i}"),
             kind: RecipientKind::JointSponsor,
             country: Country::parse("United Kingdom").context("the United Kingdom is a country")?,
+            represents: None,
+            located_in: None,
         };
         state
             .execute_recipient(&id, &admin, recipient)
@@ -425,6 +431,7 @@ fn form(n: usize) -> DraftChanges {
                     institution: institution.into(),
                     course: course.into(),
                     level: level.into(),
+                    country: None,
                 }
             })
             .collect(),
@@ -661,6 +668,7 @@ async fn seed_one(
         course: course.into(),
         level: level.into(),
         start_date: NaiveDate::from_ymd_opt(start_year, 9, 20).unwrap_or_default(),
+        country: Some(Country::united_kingdom()),
     };
     let joint_sponsor_id =
         (pick(n, 18).is_multiple_of(4)).then(|| staff.sponsors[n % staff.sponsors.len()].clone());

@@ -356,7 +356,12 @@ async fn the_owner_sees_the_whole_application_in_the_contract_shape(app: TestApp
     assert_eq!(body["personal"], form["personal"]);
     assert_eq!(body["education"], form["education"]);
     assert_eq!(body["employment"], form["employment"]);
-    assert_eq!(body["courses"], form["courses"]);
+    // Each course carries its country of study, the United Kingdom where none was given.
+    let mut courses = form["courses"].clone();
+    for course in courses.as_array_mut().expect("courses") {
+        course["country"] = json!("United Kingdom");
+    }
+    assert_eq!(body["courses"], courses);
     assert_eq!(body["essays"], form["essays"]);
     assert_eq!(body["referees"], form["referees"]);
     assert_eq!(
@@ -596,11 +601,11 @@ async fn a_patch_merges_into_the_saved_sections(app: TestApp) {
     assert_eq!(body["essays"]["networking"], form["essays"]["networking"]);
     assert_eq!(body["essays"]["study_plan"], form["essays"]["study_plan"]);
 
-    // A list is replaced whole; three courses are allowed.
+    // A list is replaced whole; three courses are allowed, each in its country of study.
     let courses = json!([
-        {"institution": "Test Institute", "course": "MSc Data Science", "level": "masters"},
-        {"institution": "Test College", "course": "MSc Statistics", "level": "masters"},
-        {"institution": "Test School", "course": "MPhil Economics", "level": "masters"}
+        {"institution": "Test Institute", "course": "MSc Data Science", "level": "masters", "country": "United Kingdom"},
+        {"institution": "Test College", "course": "MSc Statistics", "level": "masters", "country": "France"},
+        {"institution": "Test School", "course": "MPhil Economics", "level": "masters", "country": "United Kingdom"}
     ]);
     let body = answered(
         app.patch(&at(&id, ""), &applicant, json!({"courses": courses}))

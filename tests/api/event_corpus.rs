@@ -443,6 +443,36 @@ async fn the_corpus_loads_into_todays_aggregates_and_projections(app: TestApp) {
         alumna["personal"]["email"],
         "scholar.corrected@example.test"
     );
+    // Courses and awards written before they had a country of study are in the United Kingdom.
+    assert_eq!(alumna["award"]["country"], "United Kingdom", "{alumna}");
+    assert_eq!(
+        alumna["courses"][0]["country"], "United Kingdom",
+        "{alumna}"
+    );
+    let (status, abroad) = app
+        .get(&format!("/api/applications/{ABROAD}"), &officer)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{abroad}");
+    assert_eq!(abroad["award"]["country"], "France", "{abroad}");
+    assert_eq!(abroad["courses"][0]["country"], "France", "{abroad}");
+    assert_eq!(
+        abroad["courses"][1]["country"], "United Kingdom",
+        "{abroad}"
+    );
+    // A recipient registered before recipients said whom they represent and where they stand has neither.
+    let (status, register) = app.get("/api/recipients", &officer).await;
+    assert_eq!(status, StatusCode::OK, "{register}");
+    let entry = |id: &str| {
+        register
+            .as_array()
+            .and_then(|all| all.iter().find(|r| r["id"] == id))
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} is in the register: {register}"))
+    };
+    assert_eq!(entry(MISSION)["represents"], Value::Null, "{register}");
+    assert_eq!(entry(MISSION)["located_in"], Value::Null, "{register}");
+    assert_eq!(entry(EMBASSY)["represents"], "France", "{register}");
+    assert_eq!(entry(EMBASSY)["located_in"], "Kenya", "{register}");
     let (status, withdrawn) = app
         .get(&format!("/api/applications/{WITHDRAWN}"), &officer)
         .await;
@@ -555,6 +585,9 @@ const SAR: &str = "01938a00-0000-7000-8000-00000000c001";
 const SCREENED: &str = "01938a00-0000-7000-8000-00000000a003";
 const RESERVE: &str = "01938a00-0000-7000-8000-00000000a004";
 const CONCLUDED: &str = "01938a00-0000-7000-8000-00000000a005";
+const ABROAD: &str = "01938a00-0000-7000-8000-00000000a006";
+const ABROAD_APPLICANT: &str = "01938a00-0000-7000-8000-0000000000a3";
+const EMBASSY: &str = "01938a00-0000-7000-8000-00000000e002";
 const MAILER: &str = "mailer";
 
 struct Example {
@@ -869,6 +902,35 @@ fn examples() -> Vec<Example> {
         request("objection", 6, vec![
             (INFORMATION, Role::InformationOfficer, json!({"ObjectionDecided": {"upheld": true, "uses": ["alumni_book"], "reason": personal(json!("Upheld."))}})),
         ]),
+        Example {
+            name: "recipient-represents".to_string(),
+            about: "an embassy of the country of study, registered with the nation it represents and where it stands".to_string(),
+            aggregate_type: Recipient::TYPE,
+            aggregate_id: EMBASSY.to_string(),
+            events: vec![(ADMIN, Role::Admin, json!({"RecipientRegistered": {
+                "name": "Example Embassy of France", "kind": "study_country_embassy", "country": "Kenya",
+                "represents": "France", "located_in": "Kenya"
+            }}))],
+        },
+        Example {
+            name: "application-awarded-abroad".to_string(),
+            about: "course choices with their country of study, and an award to study outside the United Kingdom".to_string(),
+            aggregate_type: Application::TYPE,
+            aggregate_id: ABROAD.to_string(),
+            events: vec![
+                (ABROAD_APPLICANT, Role::Applicant, json!({"ApplicationStarted": {"cycle": "2026-27", "applicant_id": ABROAD_APPLICANT}})),
+                (ABROAD_APPLICANT, Role::Applicant, json!({"DraftSaved": {"sections": ["courses"], "changes": personal(json!({"courses": [
+                    {"institution": "Example Institute", "course": "MSc Example Studies", "level": "masters", "country": "France"},
+                    {"institution": "Example College", "course": "MA Example Studies", "level": "masters"}
+                ]}))}})),
+                (ABROAD_APPLICANT, Role::Applicant, json!({"ApplicationSubmitted": {"submitted_at": "2026-11-01T12:00:00Z"}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"DecisionRecorded": {"outcome": "selected", "reserve_position": null}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"AwardMade": {"terms": personal(json!({
+                    "institution": "Example Institute", "course": "MSc Example Studies", "level": "masters",
+                    "start_date": "2027-09-20", "country": "France"
+                })), "joint_sponsor_id": null}})),
+            ],
+        },
     ]
 }
 

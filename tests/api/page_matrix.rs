@@ -454,6 +454,7 @@ fn rows() -> Vec<Row> {
                 ("recipient_id", "{recipient}"),
                 ("purpose", "Test: visa support"),
                 ("fields", "personal.full_name"),
+                ("confirm", "yes"),
             ])
             .allow(&[Officer], To("/cases/{id}?done=disclosures")),
         // No correction was ever sent to the recipient: the officer is heard and told so on the case page.

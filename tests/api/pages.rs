@@ -2827,6 +2827,9 @@ fn the_form_reader_posts_what_a_browser_would_post() {
 on_both_stores!(
     the_register_of_recipients_is_kept_by_administrators_and_read_by_officers,
     a_programme_officer_discloses_from_the_case_page_and_a_refusal_is_shown_with_its_reason,
+    the_disclosure_form_offers_only_the_recipients_the_policy_allows_and_asks_for_confirmation,
+    a_course_choice_names_its_country_of_study_on_the_page,
+    the_award_form_takes_the_country_of_study_and_a_joint_sponsor_of_the_register,
     a_correction_of_disclosed_data_is_an_open_task_until_the_officer_marks_the_recipient_told,
     the_alumni_open_book_is_printed_and_exported_dated_and_without_those_who_opted_out,
 );
@@ -2892,6 +2895,76 @@ async fn the_register_of_recipients_is_kept_by_administrators_and_read_by_office
         "nothing was registered"
     );
 
+    // An embassy of the study country says the nation it represents; a home country mission where it
+    // stands.
+    let page = admin.get("/recipients").await;
+    let refused = admin
+        .submit(
+            &page
+                .form("/recipients")
+                .set("name", "Test Embassy of France in Kenya")
+                .set("kind", "study_country_embassy")
+                .set("country", "Kenya"),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let links = refused.error_links();
+    assert!(
+        links.contains(&"#recipient_represents".to_string()),
+        "{links:?}"
+    );
+    let answer = admin
+        .submit(
+            &refused
+                .form("/recipients")
+                .set("name", "Test Embassy of France in Kenya")
+                .set("kind", "study_country_embassy")
+                .set("country", "Kenya")
+                .set("represents", "france"),
+        )
+        .await;
+    assert_eq!(answer.location(), "/recipients?done=1");
+    let page = admin.get("/recipients").await;
+    let refused = admin
+        .submit(
+            &page
+                .form("/recipients")
+                .set("name", "Test High Commission of Kenya")
+                .set("kind", "home_country_mission")
+                .set("country", "Kenya")
+                .set("located_in", "Narnia"),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .error_links()
+            .contains(&"#recipient_located_in".to_string()),
+        "{:?}",
+        refused.error_links()
+    );
+    let register = projections::recipients::list(app.db()).await.unwrap();
+    let france = register
+        .iter()
+        .find(|r| r.name == "Test Embassy of France in Kenya")
+        .expect("registered");
+    assert_eq!(france.represents.as_deref(), Some("France"));
+    assert_eq!(register.len(), 2);
+    // A recipient as registered before recipients said whom they represent is flagged as receiving nothing.
+    assert!(!page.text().contains("receives nothing"));
+    let forget = "UPDATE recipients SET represents = NULL";
+    match app.db() {
+        projections::Db::Sqlite(pool) => sqlx::query(forget).execute(pool).await.map(|_| ()),
+        projections::Db::Postgres(pool) => sqlx::query(forget).execute(pool).await.map(|_| ()),
+    }
+    .expect("the register, as before");
+    let page = admin.get("/recipients").await;
+    assert!(
+        page.text().contains("Test Embassy of France in Kenya was registered before recipients said whom they represent and where they stand: it receives nothing"),
+        "{}",
+        excerpt(&page.body)
+    );
+
     let officer_user = staff_named(&app, Role::ProgrammeOfficer, "Test Officer").await;
     let mut officer = sign_in(&app, &officer_user.email).await;
     let page = officer.get("/recipients").await;
@@ -2933,11 +3006,194 @@ fn disclosure_form(page: &Answer, id: &str, recipient_id: &str, fields: &[&str])
     let mut form = page
         .form(&format!("/cases/{id}/disclosures"))
         .set("recipient_id", recipient_id)
-        .set("purpose", "Test visa letter");
+        .set("purpose", "Test visa letter")
+        .set("confirm", "yes");
     for field in fields {
         form.fields.push(("fields".to_string(), field.to_string()));
     }
     form
+}
+
+async fn the_award_form_takes_the_country_of_study_and_a_joint_sponsor_of_the_register(
+    app: TestApp,
+) {
+    let sponsor = recipient_through_the_api(&app, serde_json::json!({"name": "Test Sponsor Foundation", "kind": "joint_sponsor", "country": "United Kingdom"})).await;
+    let mission = recipient_through_the_api(&app, serde_json::json!({"name": "Test British High Commission Nairobi", "kind": "british_mission", "country": "Kenya"})).await;
+    let officer_user = staff_named(&app, Role::ProgrammeOfficer, "Test Officer").await;
+    let id = app.decided(&officer_user, "selected").await;
+    let mut officer = sign_in(&app, &officer_user.email).await;
+    let page = officer.get(&format!("/cases/{id}")).await;
+    let award_form = page
+        .body
+        .split_once(&format!("action=\"/cases/{id}/award\""))
+        .and_then(|(_, rest)| rest.split_once("</form>"))
+        .map(|(form, _)| form)
+        .expect("the award form");
+    assert!(
+        award_form.contains(&format!("<option value=\"{sponsor}\">")),
+        "the joint sponsors of the register are offered"
+    );
+    assert!(
+        !award_form.contains(&format!("<option value=\"{mission}\">")),
+        "only joint sponsors are offered"
+    );
+    let award = |page: &Answer, country: &str, sponsor: &str| {
+        page.form(&format!("/cases/{id}/award"))
+            .set("institution", "Test Institute")
+            .set("course", "MSc Testing")
+            .set("level", "masters")
+            .set("start_date", "2027-09-20")
+            .set("country", country)
+            .set("joint_sponsor_id", sponsor)
+    };
+    let refused = officer.submit(&award(&page, "France", &mission)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .error_links()
+            .contains(&"#award_joint_sponsor_id".to_string()),
+        "{:?}",
+        refused.error_links()
+    );
+    let refused = officer.submit(&award(&page, "Atlantis", &sponsor)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .error_links()
+            .contains(&"#award_country".to_string()),
+        "{:?}",
+        refused.error_links()
+    );
+    let answer = officer.submit(&award(&page, "France", &sponsor)).await;
+    assert_eq!(answer.location(), format!("/cases/{id}?done=award"));
+    let (_, view) = app
+        .get(&format!("/api/applications/{id}"), &officer_user)
+        .await;
+    assert_eq!(view["award"]["country"], "France", "{view}");
+    assert_eq!(
+        view["award"]["joint_sponsor_id"],
+        sponsor.as_str(),
+        "{view}"
+    );
+}
+
+async fn a_course_choice_names_its_country_of_study_on_the_page(app: TestApp) {
+    let (mut browser, email) = register(&app).await;
+    let id = start_application(&mut browser).await;
+    let course = |country: &str| {
+        pairs(&[
+            ("courses[0].institution", "Test Institute"),
+            ("courses[0].course", "MSc Testing"),
+            ("courses[0].level", "masters"),
+            ("courses[0].country", country),
+        ])
+    };
+    let answer = save_section(&mut browser, &id, "courses", &course("Atlantis")).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::OK,
+        "the section again, with the error"
+    );
+    assert!(
+        answer
+            .text()
+            .contains("Course choice 1: country of study must be a country"),
+        "{}",
+        excerpt(&answer.body)
+    );
+    let answer = save_section(&mut browser, &id, "courses", &course("france")).await;
+    assert_eq!(
+        answer.location(),
+        format!("/applications/{id}?section=essays&saved=1")
+    );
+    let stored = api_application(&app, &email, &id).await;
+    assert_eq!(stored["courses"][0]["country"], "France", "{stored}");
+    // Left empty, the country of study is the United Kingdom.
+    save_section(&mut browser, &id, "courses", &course("")).await;
+    let stored = api_application(&app, &email, &id).await;
+    assert_eq!(
+        stored["courses"][0]["country"], "United Kingdom",
+        "{stored}"
+    );
+}
+
+/// Registers a recipient through the API, with whom it represents and where it stands; answers its id.
+async fn recipient_through_the_api(app: &TestApp, body: serde_json::Value) -> String {
+    let admin = app.staff(Role::Admin).await;
+    let (status, answer) = app.post("/api/recipients", &admin, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    answer["id"].as_str().expect("an id").to_string()
+}
+
+async fn the_disclosure_form_offers_only_the_recipients_the_policy_allows_and_asks_for_confirmation(
+    app: TestApp,
+) {
+    // The test person lives in Kenya, is a national of Kenya and chose to study in the United Kingdom.
+    let nairobi = recipient_through_the_api(&app, serde_json::json!({"name": "Test British High Commission Nairobi", "kind": "british_mission", "country": "Kenya"})).await;
+    let abuja = recipient_through_the_api(&app, serde_json::json!({"name": "Test British High Commission Abuja", "kind": "british_mission", "country": "Nigeria"})).await;
+    let france_in_kenya = recipient_through_the_api(&app, serde_json::json!({"name": "Test Embassy of France in Kenya", "kind": "study_country_embassy", "country": "Kenya", "represents": "France"})).await;
+    let kenya_in_london = recipient_through_the_api(&app, serde_json::json!({"name": "Test High Commission of Kenya in London", "kind": "home_country_mission", "country": "Kenya", "located_in": "United Kingdom"})).await;
+    let kenya_in_paris = recipient_through_the_api(&app, serde_json::json!({"name": "Test Embassy of Kenya in Paris", "kind": "home_country_mission", "country": "Kenya", "located_in": "France"})).await;
+    let sponsor = recipient_through_the_api(&app, serde_json::json!({"name": "Test Sponsor Foundation", "kind": "joint_sponsor", "country": "United Kingdom"})).await;
+    let id = submitted_case(&app).await;
+
+    let officer_user = staff_named(&app, Role::ProgrammeOfficer, "Test Officer").await;
+    let mut officer = sign_in(&app, &officer_user.email).await;
+    let page = officer.get(&format!("/cases/{id}")).await;
+    let offered = |page: &Answer, recipient: &str| {
+        page.body
+            .contains(&format!("<option value=\"{recipient}\">"))
+    };
+    assert!(offered(&page, &nairobi), "{}", excerpt(&page.body));
+    assert!(offered(&page, &kenya_in_london));
+    for (recipient, why) in [
+        (&abuja, "a British mission elsewhere"),
+        (
+            &france_in_kenya,
+            "the embassy of a country not chosen for study",
+        ),
+        (
+            &kenya_in_paris,
+            "the home mission outside the country of study",
+        ),
+        (&sponsor, "a sponsor of no award of theirs"),
+    ] {
+        assert!(!offered(&page, recipient), "{why} is not offered");
+    }
+
+    let unconfirmed = page
+        .form(&format!("/cases/{id}/disclosures"))
+        .set("recipient_id", &nairobi)
+        .set("purpose", "Test visa letter")
+        .set("fields", "personal.full_name");
+    let answer = officer.submit(&unconfirmed).await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        answer.text().contains("Confirm that this recipient needs"),
+        "{}",
+        excerpt(&answer.body)
+    );
+    let (_, log) = app
+        .get(
+            &format!("/api/applications/{id}/disclosures"),
+            &officer_user,
+        )
+        .await;
+    assert_eq!(
+        log,
+        serde_json::json!([]),
+        "nothing is disclosed unconfirmed"
+    );
+
+    let answer = officer
+        .submit(&disclosure_form(
+            &page,
+            &id,
+            &nairobi,
+            &["personal.full_name"],
+        ))
+        .await;
+    assert_eq!(answer.location(), format!("/cases/{id}?done=disclosures"));
 }
 
 async fn a_programme_officer_discloses_from_the_case_page_and_a_refusal_is_shown_with_its_reason(

@@ -30,6 +30,13 @@ on_both_stores!(
     a_mission_standing_in_another_country_is_refused_with_the_reason,
     the_mission_of_the_nationality_receives_data_and_another_nation_is_refused,
     only_the_joint_sponsor_of_the_award_receives_data,
+    // The country of study.
+    an_embassy_of_the_study_country_must_represent_where_the_person_studies_before_and_after_the_award,
+    a_home_country_mission_must_stand_where_the_person_studies_before_and_after_the_award,
+    the_british_mission_stands_in_the_country_of_residence_wherever_the_person_studies,
+    a_recipient_registered_before_it_said_whom_it_represents_or_where_it_stands_receives_nothing,
+    an_award_takes_a_country_of_study_and_a_joint_sponsor_of_the_register,
+    a_course_choice_takes_a_country_of_study,
     an_unknown_recipient_is_not_found,
     a_field_that_cannot_be_disclosed_is_invalid,
     a_draft_or_withdrawn_application_cannot_be_disclosed,
@@ -409,14 +416,36 @@ async fn everyone_but_the_officer(app: &TestApp) -> Vec<(&'static str, User)> {
     ]
 }
 
-/// A recipient registered by a new administrator; answers its id.
+/// Where every test person studies (or chose to study) unless a test says otherwise.
+const STUDY: &str = "United Kingdom";
+
+/// A recipient registered by a new administrator; answers its id. An embassy of the study country
+/// represents, and a home country mission stands in, the United Kingdom, where the test people study.
 async fn recipient(app: &TestApp, name: &str, kind: &str, country: &str) -> String {
+    let (represents, located_in) = match kind {
+        "study_country_embassy" => (Some(STUDY), None),
+        "home_country_mission" => (None, Some(STUDY)),
+        _ => (None, None),
+    };
+    recipient_of(app, name, kind, country, represents, located_in).await
+}
+
+/// A recipient registered with what it represents and where it stands, as given; answers its id.
+async fn recipient_of(
+    app: &TestApp,
+    name: &str,
+    kind: &str,
+    country: &str,
+    represents: Option<&str>,
+    located_in: Option<&str>,
+) -> String {
     let admin = app.staff(Role::Admin).await;
     let body = answered(
         app.post(
             "/api/recipients",
             &admin,
-            json!({"name": name, "kind": kind, "country": country}),
+            json!({"name": name, "kind": kind, "country": country,
+                   "represents": represents, "located_in": located_in}),
         )
         .await,
         StatusCode::CREATED,
@@ -950,26 +979,39 @@ async fn an_administrator_registers_recipients_and_lists_them(app: TestApp) {
             "Test British High Commission Nairobi",
             "british_mission",
             "Kenya",
+            None,
+            None,
         ),
         (
             "Test Embassy of Canada in Kenya",
             "study_country_embassy",
             "Kenya",
+            Some("Canada"),
+            None,
         ),
         (
             "Test High Commission of Ghana",
             "home_country_mission",
             "Ghana",
+            None,
+            Some("United Kingdom"),
         ),
-        ("Test Sponsor Foundation", "joint_sponsor", "United Kingdom"),
+        (
+            "Test Sponsor Foundation",
+            "joint_sponsor",
+            "United Kingdom",
+            None,
+            None,
+        ),
     ];
     let mut registered = Vec::new();
-    for (name, kind, country) in wanted {
+    for (name, kind, country, represents, located_in) in wanted {
         let body = answered(
             app.post(
                 "/api/recipients",
                 &admin,
-                json!({"name": name, "kind": kind, "country": country}),
+                json!({"name": name, "kind": kind, "country": country,
+                       "represents": represents, "located_in": located_in}),
             )
             .await,
             StatusCode::CREATED,
@@ -979,7 +1021,7 @@ async fn an_administrator_registers_recipients_and_lists_them(app: TestApp) {
             .filter(|id| !id.is_empty())
             .unwrap_or_else(|| panic!("an id: {body}"))
             .to_string();
-        registered.push((id, name, kind, country));
+        registered.push((id, name, kind, country, represents, located_in));
     }
     let ids: BTreeSet<&String> = registered.iter().map(|r| &r.0).collect();
     assert_eq!(ids.len(), 4, "each recipient has its own id");
@@ -987,7 +1029,7 @@ async fn an_administrator_registers_recipients_and_lists_them(app: TestApp) {
     let body = answered(app.get("/api/recipients", &admin).await, StatusCode::OK);
     let listed = body.as_array().unwrap_or_else(|| panic!("a list: {body}"));
     assert_eq!(listed.len(), 4, "{body}");
-    for (id, name, kind, country) in &registered {
+    for (id, name, kind, country, represents, located_in) in &registered {
         let entry = listed
             .iter()
             .find(|entry| entry["id"] == id.as_str())
@@ -995,6 +1037,8 @@ async fn an_administrator_registers_recipients_and_lists_them(app: TestApp) {
         assert_eq!(entry["name"], *name);
         assert_eq!(entry["kind"], *kind);
         assert_eq!(entry["country"], *country);
+        assert_eq!(entry["represents"], json!(represents), "{body}");
+        assert_eq!(entry["located_in"], json!(located_in), "{body}");
     }
 }
 
@@ -1012,6 +1056,34 @@ async fn a_recipient_of_unknown_kind_or_country_or_without_a_name_is_invalid(app
         (
             json!({"name": "Test Embassy", "kind": "british_mission", "country": "Atlantis"}),
             "country",
+        ),
+        (
+            json!({"name": "Test Embassy of France", "kind": "study_country_embassy", "country": "Kenya"}),
+            "represents",
+        ),
+        (
+            json!({"name": "Test Embassy of France", "kind": "study_country_embassy", "country": "Kenya", "represents": null}),
+            "represents",
+        ),
+        (
+            json!({"name": "Test Embassy of France", "kind": "study_country_embassy", "country": "Kenya", "represents": "Gaul"}),
+            "represents",
+        ),
+        (
+            json!({"name": "Test High Commission of Ghana", "kind": "home_country_mission", "country": "Ghana"}),
+            "located_in",
+        ),
+        (
+            json!({"name": "Test Embassy of Kenya", "kind": "study_country_embassy", "country": "Kenya", "represents": "Kenya"}),
+            "represents",
+        ),
+        (
+            json!({"name": "Test High Commission of Ghana", "kind": "home_country_mission", "country": "Ghana", "located_in": "Ghana"}),
+            "located_in",
+        ),
+        (
+            json!({"name": "Test High Commission of Ghana", "kind": "home_country_mission", "country": "Ghana", "located_in": "  "}),
+            "located_in",
         ),
         (
             json!({"name": "", "kind": "british_mission", "country": "Kenya"}),
@@ -1047,7 +1119,7 @@ async fn only_an_administrator_registers_recipients(app: TestApp) {
     let mut others = everyone_but_the_officer(&app).await;
     others.retain(|(role, _)| *role != "admin");
     others.push(("programme_officer", officer));
-    let body = json!({"name": "Test Embassy of Kenya", "kind": "home_country_mission", "country": "Kenya"});
+    let body = json!({"name": "Test Embassy of Kenya", "kind": "home_country_mission", "country": "Kenya", "located_in": "United Kingdom"});
     for (role, user) in &others {
         let (status, answer) = app.post("/api/recipients", user, body.clone()).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{role}: {answer}");
@@ -1785,4 +1857,514 @@ async fn only_a_programme_officer_marks_a_rectification_notice_sent(app: TestApp
     assert_eq!(open.len(), 1);
     assert_eq!(open[0]["sent_at"], Value::Null, "still owed: {open:?}");
     answered(app.post(&path, &d.officer, json!({})).await, StatusCode::OK);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The country of study: the award's, or before an award any course choice's.
+
+/// A person (living in [`RESIDENCE`], a national of [`NATIONALITY`]) whose course choices are in these
+/// countries, selected; answers the person. `award` then makes the award in that country.
+async fn selected_studying(app: &TestApp, officer: &User, label: &str, choices: &[&str]) -> Person {
+    let person = enrol(app, officer, label, Stage::Draft, OptOuts::NONE, None).await;
+    let courses: Vec<Value> = choices
+        .iter()
+        .map(|country| {
+            json!({"institution": "Test Institute", "course": "MSc Data Science",
+                   "level": "masters", "country": country})
+        })
+        .collect();
+    app.expect_ok(
+        app.patch(
+            &at(&person.id, ""),
+            &person.applicant,
+            json!({"courses": courses}),
+        )
+        .await,
+    );
+    let id = &person.id;
+    app.expect_ok(
+        app.post(&at(id, "/submit"), &person.applicant, json!({}))
+            .await,
+    );
+    let member = app.staff(Role::CommitteeMember).await;
+    app.expect_ok(
+        app.post(
+            &at(id, "/eligibility"),
+            officer,
+            json!({"eligible": true, "reason": "meets the rules"}),
+        )
+        .await,
+    );
+    app.expect_ok(
+        app.post(
+            &at(id, "/assignments"),
+            officer,
+            json!({"committee_member_id": member.id}),
+        )
+        .await,
+    );
+    app.expect_ok(app.post(&at(id, "/scores"), &member, scores(7)).await);
+    app.expect_ok(
+        app.post(
+            &at(id, "/decision"),
+            officer,
+            json!({"outcome": "selected"}),
+        )
+        .await,
+    );
+    person
+}
+
+/// The officer makes the award, in `country` of study where given.
+async fn award_in(app: &TestApp, officer: &User, person: &Person, country: Option<&str>) {
+    let mut terms = award_terms();
+    if let Some(country) = country {
+        terms["country"] = json!(country);
+    }
+    app.expect_ok(app.post(&at(&person.id, "/award"), officer, terms).await);
+}
+
+async fn an_embassy_of_the_study_country_must_represent_where_the_person_studies_before_and_after_the_award(
+    app: TestApp,
+) {
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let france = recipient_of(
+        &app,
+        "Test Embassy of France in Kenya",
+        "study_country_embassy",
+        RESIDENCE,
+        Some("France"),
+        None,
+    )
+    .await;
+    let britain = recipient_of(
+        &app,
+        "Test Embassy of the UK in Kenya",
+        "study_country_embassy",
+        RESIDENCE,
+        Some("United Kingdom"),
+        None,
+    )
+    .await;
+    let germany = recipient_of(
+        &app,
+        "Test Embassy of Germany in Kenya",
+        "study_country_embassy",
+        RESIDENCE,
+        Some("Germany"),
+        None,
+    )
+    .await;
+    let france_elsewhere = recipient_of(
+        &app,
+        "Test Embassy of France in Uganda",
+        "study_country_embassy",
+        ELSEWHERE,
+        Some("France"),
+        None,
+    )
+    .await;
+    let person = selected_studying(&app, &officer, "E0", &["France", "United Kingdom"]).await;
+
+    // Before the award: any country of the course choices.
+    allowed(disclose(&app, &officer, &person.id, &france, &["personal.full_name"]).await);
+    allowed(
+        disclose(
+            &app,
+            &officer,
+            &person.id,
+            &britain,
+            &["personal.full_name"],
+        )
+        .await,
+    );
+    let reason = not_permitted(
+        disclose(
+            &app,
+            &officer,
+            &person.id,
+            &germany,
+            &["personal.full_name"],
+        )
+        .await,
+    );
+    assert!(reason.contains("represents Germany"), "{reason}");
+    assert!(
+        !reason.contains(RESIDENCE) && !reason.contains(NATIONALITY),
+        "{reason}"
+    );
+    assert_refusal_logged(
+        &refusals(&app, &officer, &person.id).await,
+        &germany,
+        &reason,
+    );
+    let reason = not_permitted(
+        disclose(
+            &app,
+            &officer,
+            &person.id,
+            &france_elsewhere,
+            &["personal.full_name"],
+        )
+        .await,
+    );
+    assert!(reason.contains(ELSEWHERE), "{reason}");
+
+    // After the award in France: France only.
+    award_in(&app, &officer, &person, Some("France")).await;
+    let (_, view) = app.get(&at(&person.id, ""), &officer).await;
+    assert_eq!(view["award"]["country"], "France", "{view}");
+    allowed(disclose(&app, &officer, &person.id, &france, &["award.course"]).await);
+    let reason = not_permitted(
+        disclose(
+            &app,
+            &officer,
+            &person.id,
+            &britain,
+            &["personal.full_name"],
+        )
+        .await,
+    );
+    assert!(reason.contains("represents United Kingdom"), "{reason}");
+    assert_refusal_logged(
+        &refusals(&app, &officer, &person.id).await,
+        &britain,
+        &reason,
+    );
+}
+
+async fn a_home_country_mission_must_stand_where_the_person_studies_before_and_after_the_award(
+    app: TestApp,
+) {
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let in_paris = recipient_of(
+        &app,
+        "Test Embassy of Ghana in Paris",
+        "home_country_mission",
+        NATIONALITY,
+        None,
+        Some("France"),
+    )
+    .await;
+    let in_london = recipient_of(
+        &app,
+        "Test High Commission of Ghana in London",
+        "home_country_mission",
+        NATIONALITY,
+        None,
+        Some("United Kingdom"),
+    )
+    .await;
+    let in_berlin = recipient_of(
+        &app,
+        "Test Embassy of Ghana in Berlin",
+        "home_country_mission",
+        NATIONALITY,
+        None,
+        Some("Germany"),
+    )
+    .await;
+    let other_nation = recipient_of(
+        &app,
+        "Test Embassy of Uganda in Paris",
+        "home_country_mission",
+        ELSEWHERE,
+        None,
+        Some("France"),
+    )
+    .await;
+    let person = selected_studying(&app, &officer, "H0", &["France", "United Kingdom"]).await;
+
+    allowed(
+        disclose(
+            &app,
+            &officer,
+            &person.id,
+            &in_paris,
+            &["personal.full_name"],
+        )
+        .await,
+    );
+    allowed(
+        disclose(
+            &app,
+            &officer,
+            &person.id,
+            &in_london,
+            &["personal.full_name"],
+        )
+        .await,
+    );
+    let reason = not_permitted(
+        disclose(
+            &app,
+            &officer,
+            &person.id,
+            &in_berlin,
+            &["personal.full_name"],
+        )
+        .await,
+    );
+    assert!(reason.contains("stands in Germany"), "{reason}");
+    assert_refusal_logged(
+        &refusals(&app, &officer, &person.id).await,
+        &in_berlin,
+        &reason,
+    );
+    let reason = not_permitted(
+        disclose(
+            &app,
+            &officer,
+            &person.id,
+            &other_nation,
+            &["personal.full_name"],
+        )
+        .await,
+    );
+    assert!(reason.contains(ELSEWHERE), "{reason}");
+
+    // After an award with no country given: the United Kingdom.
+    award_in(&app, &officer, &person, None).await;
+    let (_, view) = app.get(&at(&person.id, ""), &officer).await;
+    assert_eq!(view["award"]["country"], "United Kingdom", "{view}");
+    allowed(disclose(&app, &officer, &person.id, &in_london, &["award.course"]).await);
+    let reason = not_permitted(
+        disclose(
+            &app,
+            &officer,
+            &person.id,
+            &in_paris,
+            &["personal.full_name"],
+        )
+        .await,
+    );
+    assert!(reason.contains("stands in France"), "{reason}");
+    assert_refusal_logged(
+        &refusals(&app, &officer, &person.id).await,
+        &in_paris,
+        &reason,
+    );
+}
+
+async fn the_british_mission_stands_in_the_country_of_residence_wherever_the_person_studies(
+    app: TestApp,
+) {
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let nairobi = recipient(
+        &app,
+        "Test British High Commission Nairobi",
+        "british_mission",
+        RESIDENCE,
+    )
+    .await;
+    let kampala = recipient(
+        &app,
+        "Test British High Commission Kampala",
+        "british_mission",
+        ELSEWHERE,
+    )
+    .await;
+    let person = selected_studying(&app, &officer, "B0", &["France"]).await;
+    allowed(
+        disclose(
+            &app,
+            &officer,
+            &person.id,
+            &nairobi,
+            &["personal.full_name"],
+        )
+        .await,
+    );
+    not_permitted(
+        disclose(
+            &app,
+            &officer,
+            &person.id,
+            &kampala,
+            &["personal.full_name"],
+        )
+        .await,
+    );
+    award_in(&app, &officer, &person, Some("France")).await;
+    allowed(disclose(&app, &officer, &person.id, &nairobi, &["award.course"]).await);
+    let reason = not_permitted(
+        disclose(
+            &app,
+            &officer,
+            &person.id,
+            &kampala,
+            &["personal.full_name"],
+        )
+        .await,
+    );
+    assert_refusal_logged(
+        &refusals(&app, &officer, &person.id).await,
+        &kampala,
+        &reason,
+    );
+}
+
+async fn a_recipient_registered_before_it_said_whom_it_represents_or_where_it_stands_receives_nothing(
+    app: TestApp,
+) {
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let embassy = recipient(
+        &app,
+        "Test Embassy of the Country of Study",
+        "study_country_embassy",
+        RESIDENCE,
+    )
+    .await;
+    let mission = recipient(
+        &app,
+        "Test High Commission of Ghana",
+        "home_country_mission",
+        NATIONALITY,
+    )
+    .await;
+    let person = enrol(&app, &officer, "L0", Stage::Awarded, OptOuts::NONE, None).await;
+    allowed(
+        disclose(
+            &app,
+            &officer,
+            &person.id,
+            &embassy,
+            &["personal.full_name"],
+        )
+        .await,
+    );
+    allowed(
+        disclose(
+            &app,
+            &officer,
+            &person.id,
+            &mission,
+            &["personal.full_name"],
+        )
+        .await,
+    );
+
+    // The register as it stood before recipients said whom they represent and where they stand.
+    let forget = "UPDATE recipients SET represents = NULL, located_in = NULL";
+    match app.db() {
+        Db::Sqlite(pool) => sqlx::query(forget).execute(pool).await.map(|_| ()),
+        Db::Postgres(pool) => sqlx::query(forget).execute(pool).await.map(|_| ()),
+    }
+    .expect("the register, as before");
+
+    for (legacy, field) in [(&embassy, "represents"), (&mission, "located_in")] {
+        let reason = not_permitted(
+            disclose(&app, &officer, &person.id, legacy, &["personal.full_name"]).await,
+        );
+        assert!(reason.contains(&format!("without `{field}`")), "{reason}");
+        assert!(reason.contains("receives nothing"), "{reason}");
+        assert_refusal_logged(&refusals(&app, &officer, &person.id).await, legacy, &reason);
+    }
+    assert_eq!(disclosures(&app, &officer, &person.id).await.len(), 2);
+}
+
+async fn an_award_takes_a_country_of_study_and_a_joint_sponsor_of_the_register(app: TestApp) {
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let mission = recipient(
+        &app,
+        "Test British High Commission Nairobi",
+        "british_mission",
+        RESIDENCE,
+    )
+    .await;
+    let sponsor = recipient(
+        &app,
+        "Test Sponsor Foundation",
+        "joint_sponsor",
+        "United Kingdom",
+    )
+    .await;
+    let person = selected_studying(&app, &officer, "A0", &["United Kingdom"]).await;
+    let award = at(&person.id, "/award");
+    for (change, path) in [
+        (json!({"country": "Atlantis"}), "country"),
+        (json!({"country": "French"}), "country"),
+        (
+            json!({"joint_sponsor_id": "no-such-recipient"}),
+            "joint_sponsor_id",
+        ),
+        (
+            json!({"joint_sponsor_id": "01890000-0000-7000-8000-000000000000"}),
+            "joint_sponsor_id",
+        ),
+        (json!({"joint_sponsor_id": mission}), "joint_sponsor_id"),
+    ] {
+        let mut terms = award_terms();
+        for (key, value) in change.as_object().expect("a change") {
+            terms[key] = value.clone();
+        }
+        let refusal = refused(
+            app.post(&award, &officer, terms.clone()).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        );
+        assert!(
+            refusal["problems"]
+                .as_array()
+                .is_some_and(|problems| problems.iter().any(|p| p["path"] == path)),
+            "{terms} is refused for its {path}: {refusal}"
+        );
+    }
+    let (_, view) = app.get(&at(&person.id, ""), &officer).await;
+    assert_eq!(view["status"], "selected", "nothing was awarded: {view}");
+
+    let mut terms = award_terms();
+    terms["country"] = json!("france");
+    terms["joint_sponsor_id"] = json!(sponsor);
+    app.expect_ok(app.post(&award, &officer, terms).await);
+    let (_, view) = app.get(&at(&person.id, ""), &officer).await;
+    assert_eq!(
+        view["award"]["country"], "France",
+        "the country by its English short name: {view}"
+    );
+    assert_eq!(
+        view["award"]["joint_sponsor_id"],
+        sponsor.as_str(),
+        "{view}"
+    );
+    allowed(disclose(&app, &officer, &person.id, &sponsor, &["award.course"]).await);
+}
+
+async fn a_course_choice_takes_a_country_of_study(app: TestApp) {
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let person = enrol(&app, &officer, "C0", Stage::Draft, OptOuts::NONE, None).await;
+    let (_, view) = app.get(&at(&person.id, ""), &person.applicant).await;
+    assert!(
+        view["courses"]
+            .as_array()
+            .is_some_and(|courses| !courses.is_empty()
+                && courses.iter().all(|c| c["country"] == "United Kingdom")),
+        "a course without a country is in the United Kingdom: {view}"
+    );
+    let refusal = refused(
+        app.patch(
+            &at(&person.id, ""),
+            &person.applicant,
+            json!({"courses": [{"institution": "Test Institute", "course": "MSc Data Science", "level": "masters", "country": "Atlantis"}]}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+    );
+    assert!(
+        refusal["problems"]
+            .as_array()
+            .is_some_and(|problems| problems.iter().any(|p| p["path"] == "courses[0].country")),
+        "{refusal}"
+    );
+    let body = answered(
+        app.patch(
+            &at(&person.id, ""),
+            &person.applicant,
+            json!({"courses": [{"institution": "Test Institute", "course": "MSc Data Science", "level": "masters", "country": "  canada "}]}),
+        )
+        .await,
+        StatusCode::OK,
+    );
+    assert_eq!(body["courses"][0]["country"], "Canada", "{body}");
 }

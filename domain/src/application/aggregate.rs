@@ -18,6 +18,7 @@ use super::rules::{
     FieldProblem, check_draft_changes, eligibility_problems, missing_for_submission,
 };
 use crate::actor::{Actor, Authored, Role};
+use crate::country::Country;
 use crate::cycle::{CycleName, CycleTerms, CycleTermsSource};
 use crate::personal::Personal;
 use crate::retention::RecordKind;
@@ -698,10 +699,12 @@ impl Application {
         if !problems.is_empty() {
             return Err(ApplicationError::Invalid { problems });
         }
+        let study_countries = self.study_countries();
         let subject = SubjectFacts {
             country_of_residence: self.form.personal.country_of_residence.as_deref(),
             nationality: self.form.personal.nationality.as_deref(),
             joint_sponsor_id: self.joint_sponsor_id.as_deref(),
+            study_countries: &study_countries,
         };
         Ok(vec![match may_disclose(&recipient, subject) {
             Ok(()) => {
@@ -734,6 +737,12 @@ impl Application {
                 reason: refusal.to_string(),
             },
         }])
+    }
+
+    /// Where the person studies: the award's country once awarded, before that the country of each course
+    /// choice (the United Kingdom where one gives none).
+    pub fn study_countries(&self) -> Vec<Country> {
+        crate::sharing::study_countries(self.award.as_ref(), &self.form.courses)
     }
 
     /// The value a disclosable field has now, as sent.

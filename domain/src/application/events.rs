@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::aggregate::{Outcome, Status};
 use super::form::{DraftChanges, PersonalField, Preferences, Section};
 use super::letters::LetterKind;
+use crate::country::Country;
 use crate::cycle::CycleName;
 use crate::personal::Personal;
 use crate::recipient::RecipientKind;
@@ -196,6 +197,17 @@ pub struct AwardTerms {
     pub course: String,
     pub level: String,
     pub start_date: NaiveDate,
+    /// The country of study; an award made before awards had one is in the United Kingdom. Left out of the
+    /// stored event when not given, as every award before it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<Country>,
+}
+
+impl AwardTerms {
+    /// Where the scholar studies.
+    pub fn country_of_study(&self) -> Country {
+        self.country.clone().unwrap_or_else(Country::united_kingdom)
+    }
 }
 
 impl DomainEvent for ApplicationEvent {

@@ -172,6 +172,17 @@ pub struct CourseChoice {
     pub institution: String,
     pub course: String,
     pub level: String,
+    /// The country of study; a choice made before courses had one (or given without one) is in the
+    /// United Kingdom. Left out of the stored event when not given, as every choice before it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<Country>,
+}
+
+impl CourseChoice {
+    /// Where this course would be studied.
+    pub fn country_of_study(&self) -> Country {
+        self.country.clone().unwrap_or_else(Country::united_kingdom)
+    }
 }
 
 /// A referee: third-party data, shown to staff and redacted from the applicant's subject access response.

@@ -9,5 +9,7 @@ pub enum RecipientCommand {
         name: String,
         kind: RecipientKind,
         country: Country,
+        represents: Option<Country>,
+        located_in: Option<Country>,
     },
 }

@@ -8,4 +8,7 @@ pub enum RecipientError {
     AlreadyRegistered,
     #[error("a recipient needs a name of at most 200 characters")]
     InvalidName,
+    /// A field this kind of recipient needs is missing, or says something its kind cannot be.
+    #[error("`{field}` {problem}")]
+    InvalidField { field: String, problem: String },
 }

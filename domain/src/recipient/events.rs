@@ -12,6 +12,13 @@ pub enum RecipientEvent {
         name: String,
         kind: RecipientKind,
         country: Country,
+        /// The nation whose embassy it is. Left out where not given, as by every registration before
+        /// recipients had it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        represents: Option<Country>,
+        /// Where it stands. Left out where not given, as by every registration before recipients had it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        located_in: Option<Country>,
     },
 }
 

@@ -761,7 +761,8 @@ async fn decide(
     responses(
         (status = 200, description = "Awarded", body = schema::Application),
         (status = 403, description = "forbidden", body = ErrorBody),
-        (status = 404, description = "not_found; no such joint sponsor", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 422, description = "invalid: a value of the terms, an unknown `country`, or a `joint_sponsor_id` that is not a joint sponsor of the register", body = ErrorBody),
         (status = 409, description = "invalid_state: not selected", body = ErrorBody),
         (status = 410, description = "destroyed", body = ErrorBody),
     ),
@@ -780,6 +781,7 @@ async fn award(
         .joint_sponsor_id
         .map(|id| id.trim().to_string())
         .filter(|id| !id.is_empty());
+    super::sharing::check_joint_sponsor(&state, joint_sponsor_id.as_deref()).await?;
     let command = ApplicationCommand::MakeAward {
         terms,
         joint_sponsor_id,

@@ -308,6 +308,9 @@ impl From<RecipientError> for ApiError {
                     "must be given, at most 200 characters",
                 )],
             ),
+            RecipientError::InvalidField { field, problem } => {
+                ApiError::invalid(message, vec![FieldProblem::new(field, problem)])
+            }
         }
     }
 }

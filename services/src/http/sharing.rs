@@ -46,6 +46,20 @@ struct RecipientBody {
     /// Where the mission stands, or the nation it represents (a home country mission), by its English short
     /// name.
     country: String,
+    /// The nation whose embassy it is; required of a `study_country_embassy`.
+    represents: Option<String>,
+    /// Where it stands; required of a `home_country_mission`.
+    located_in: Option<String>,
+}
+
+/// An optional country of a registration: absent or blank is none, anything else must be a country.
+fn optional_country(field: &str, raw: Option<&str>) -> Result<Option<Country>, ApiError> {
+    match raw.map(str::trim).filter(|raw| !raw.is_empty()) {
+        None => Ok(None),
+        Some(raw) => Country::parse(raw).map(Some).ok_or_else(|| {
+            ApiError::invalid_field(field, "must be a country by its English short name")
+        }),
+    }
 }
 
 #[utoipa::path(
@@ -57,7 +71,7 @@ struct RecipientBody {
     responses(
         (status = 201, description = "Registered", body = schema::RecipientRegistered),
         (status = 403, description = "forbidden", body = ErrorBody),
-        (status = 422, description = "invalid: an unknown kind or country", body = ErrorBody),
+        (status = 422, description = "invalid: an unknown kind or country; a study_country_embassy without `represents`, a home_country_mission without `located_in`", body = ErrorBody),
     ),
     description = "Who: admin.",
 )]
@@ -76,11 +90,15 @@ async fn register(
     let country = Country::parse(&body.country).ok_or_else(|| {
         ApiError::invalid_field("country", "must be a country by its English short name")
     })?;
+    let represents = optional_country("represents", body.represents.as_deref())?;
+    let located_in = optional_country("located_in", body.located_in.as_deref())?;
     let id = uuid::Uuid::now_v7().to_string();
     let command = RecipientCommand::RegisterRecipient {
         name: body.name,
         kind,
         country,
+        represents,
+        located_in,
     };
     state.execute_recipient(&id, actor, command).await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
@@ -308,6 +326,48 @@ mod schema {
         /// The corrections owed to each recipient, and whether they were sent.
         rectification_notices: Vec<Value>,
     }
+}
+
+/// An award's joint sponsor is chosen from the register: an id that is not a registered joint sponsor is
+/// refused (422 `invalid`, naming `joint_sponsor_id`).
+pub async fn check_joint_sponsor(state: &AppState, id: Option<&str>) -> Result<(), ApiError> {
+    let Some(id) = id else {
+        return Ok(());
+    };
+    match recipients::find(&state.db, id).await? {
+        Some(recipient) if recipient.kind == RecipientKind::JointSponsor => Ok(()),
+        _ => Err(ApiError::invalid_field(
+            "joint_sponsor_id",
+            "must be a joint sponsor in the register of recipients",
+        )),
+    }
+}
+
+/// The recipients of the register the sharing rule allows for this person now: the rule of
+/// `domain::sharing`, asked of the application as it stands.
+pub fn permitted_recipients<'a>(
+    view: &ApplicationView,
+    register: &'a [recipients::RecipientView],
+) -> Vec<&'a recipients::RecipientView> {
+    let terms = view.award.as_ref().and_then(|award| award.terms.as_ref());
+    let study_countries = domain::sharing::study_countries(terms, &view.form.courses);
+    let subject = domain::sharing::SubjectFacts {
+        country_of_residence: view.form.personal.country_of_residence.as_deref(),
+        nationality: view.form.personal.nationality.as_deref(),
+        joint_sponsor_id: view
+            .award
+            .as_ref()
+            .and_then(|award| award.joint_sponsor_id.as_deref()),
+        study_countries: &study_countries,
+    };
+    register
+        .iter()
+        .filter(|recipient| {
+            recipient
+                .facts()
+                .is_some_and(|facts| domain::sharing::may_disclose(&facts, subject).is_ok())
+        })
+        .collect()
 }
 
 /// The recipients who were sent a value that an amendment just changed: those whose correction notices

@@ -15,7 +15,9 @@ use domain::application::form::{
     CourseChoice, DraftChanges, ESSAY_WORD_LIMIT, Essay, HistoryEntry, PersonalField,
     PreferencesChange, Referee, word_count,
 };
+use domain::application::rules::FieldProblem;
 use domain::application::{ApplicationCommand, Status};
+use domain::country::Country;
 use domain::cycle::CycleName;
 use projections::application_view::{self, ApplicationView};
 
@@ -136,6 +138,7 @@ pub fn label_for(path: &str) -> String {
                 ("institution", "Institution"),
                 ("course", "Course"),
                 ("level", "Level of study"),
+                ("country", "Country of study"),
             ],
         ),
         "referees" => ("Referee", &[("name", "Name"), ("email", "Email address")]),
@@ -451,6 +454,10 @@ fn section_groups(
                     ("institution", "Institution"),
                     ("course", "Course"),
                     ("level", "Level of study (for example masters or doctoral)"),
+                    (
+                        "country",
+                        "Country of study (leave empty for the United Kingdom)",
+                    ),
                 ],
             );
             groups.push(json!({
@@ -557,6 +564,8 @@ pub fn changes_from(slug: &str, form: &[(String, String)]) -> Option<DraftChange
                         institution: text(&format!("courses[{i}].institution")).unwrap_or_default(),
                         course: text(&format!("courses[{i}].course")).unwrap_or_default(),
                         level: text(&format!("courses[{i}].level")).unwrap_or_default(),
+                        country: text(&format!("courses[{i}].country"))
+                            .and_then(|name| Country::parse(&name)),
                     })
                     .filter(|c| {
                         !(c.institution.is_empty() && c.course.is_empty() && c.level.is_empty())
@@ -615,14 +624,21 @@ async fn save(
         .map(|(i, (_, title))| (i, *title))
         .ok_or(PageError::NotFound)?;
     let changes = changes_from(&slug, &form).ok_or(PageError::NotFound)?;
-    match state
-        .execute_application(
-            &id,
-            &session.actor,
-            ApplicationCommand::SaveDraft { changes },
-        )
-        .await
-    {
+    let saved = match unknown_countries_of_study(&slug, &form) {
+        problems if !problems.is_empty() => {
+            Err(ApiError::invalid("some values are not valid", problems))
+        }
+        _ => {
+            state
+                .execute_application(
+                    &id,
+                    &session.actor,
+                    ApplicationCommand::SaveDraft { changes },
+                )
+                .await
+        }
+    };
+    match saved {
         Ok(()) => {
             let next = match field(&form, "action") {
                 Some("exit") => format!("/applications/{id}?saved=1"),
@@ -666,6 +682,22 @@ async fn save(
         }
         Err(error) => Err(error.into()),
     }
+}
+
+/// The course choices' countries of study that name no country (an empty one is the United Kingdom).
+fn unknown_countries_of_study(slug: &str, form: &[(String, String)]) -> Vec<FieldProblem> {
+    if slug != "courses" {
+        return Vec::new();
+    }
+    (0..COURSE_ROWS)
+        .map(|i| format!("courses[{i}].country"))
+        .filter(|path| {
+            field(form, path)
+                .map(str::trim)
+                .is_some_and(|name| !name.is_empty() && Country::parse(name).is_none())
+        })
+        .map(|path| FieldProblem::new(path, "must be a country by its English short name"))
+        .collect()
 }
 
 /// The paths and problems of a 422 `invalid` refusal.

@@ -68,7 +68,17 @@ async fn recipients_page(
     let list: Vec<_> = recipients::list(&state.db)
         .await?
         .into_iter()
-        .map(|r| json!({"name": r.name, "kind": r.kind.describe(), "country": r.country}))
+        .map(|r| {
+            json!({
+                "name": r.name,
+                "kind": r.kind.describe(),
+                "country": r.country,
+                "represents": r.represents,
+                "located_in": r.located_in,
+                "receives_nothing": (r.kind == RecipientKind::StudyCountryEmbassy && r.represents.is_none())
+                    || (r.kind == RecipientKind::HomeCountryMission && r.located_in.is_none()),
+            })
+        })
         .collect();
     let kinds: Vec<_> = RecipientKind::ALL
         .iter()
@@ -109,8 +119,31 @@ async fn register(
     let name = field(&form, "name").unwrap_or_default().to_string();
     let kind_name = field(&form, "kind").unwrap_or_default();
     let country_name = field(&form, "country").unwrap_or_default();
-    let values = json!({"name": name, "kind": kind_name, "country": country_name});
+    let represents_name = field(&form, "represents").unwrap_or_default().trim();
+    let located_in_name = field(&form, "located_in").unwrap_or_default().trim();
+    let values = json!({
+        "name": name,
+        "kind": kind_name,
+        "country": country_name,
+        "represents": represents_name,
+        "located_in": located_in_name,
+    });
     let mut errors = Vec::new();
+    let mut optional_country = |id: &str, raw: &str| -> Option<Country> {
+        if raw.is_empty() {
+            return None;
+        }
+        let country = Country::parse(raw);
+        if country.is_none() {
+            errors.push(ErrorItem::new(
+                id,
+                "Enter a country by its English short name, such as Kenya",
+            ));
+        }
+        country
+    };
+    let represents = optional_country("recipient_represents", represents_name);
+    let located_in = optional_country("recipient_located_in", located_in_name);
     let kind = RecipientKind::parse(kind_name);
     if kind.is_none() {
         errors.push(ErrorItem::new(
@@ -151,14 +184,24 @@ async fn register(
                 name,
                 kind,
                 country,
+                represents,
+                located_in,
             },
         )
         .await
     {
         Ok(()) => Ok(see_other("/recipients?done=1", &[])),
         Err(error) if error.status == StatusCode::UNPROCESSABLE_ENTITY => {
+            let field = error
+                .extra
+                .get("problems")
+                .and_then(|problems| problems.get(0))
+                .and_then(|problem| problem.get("path"))
+                .and_then(|path| path.as_str())
+                .unwrap_or("name")
+                .to_string();
             let errors = vec![ErrorItem::new(
-                "recipient_name",
+                &format!("recipient_{field}"),
                 super::capitalise(&error.message),
             )];
             recipients_page(&state, &session, errors, values, None, error.status).await

@@ -18,7 +18,9 @@ use domain::application::aggregate::Outcome;
 use domain::application::events::AwardTerms;
 use domain::application::form::{PersonalField, Preferences};
 use domain::application::{ApplicationCommand, Status};
+use domain::country::Country;
 use domain::immigration::ImmigrationCommand;
+use domain::recipient::RecipientKind;
 use domain::{Actor, Role};
 use projections::application_view::ApplicationView;
 use projections::case_list::{self, CaseFilter};
@@ -500,10 +502,16 @@ async fn case_page(
         "immigration": po && view.status == Status::Awarded,
         "preferences": (po && view.status != Status::Withdrawn).then_some(view.form.preferences),
         "amend": (acting && role == Role::Helpdesk && view.submitted_at.is_some()).then_some(personal),
+        "sponsors": register
+            .iter()
+            .filter(|r| r.kind == RecipientKind::JointSponsor)
+            .map(|r| json!({"id": r.id, "label": format!("{} ({})", r.name, r.country)}))
+            .collect::<Vec<_>>(),
         "disclose": (po && !matches!(view.status, Status::Draft | Status::Withdrawn)).then(|| json!({
             "disclosure_id": uuid::Uuid::now_v7().to_string(),
-            "recipients": register.iter().map(|r| json!({
-                "id": r.id, "label": format!("{} ({}, {})", r.name, r.kind.describe(), r.country),
+            "registered": !register.is_empty(),
+            "recipients": crate::http::sharing::permitted_recipients(view, &register).iter().map(|r| json!({
+                "id": r.id, "label": recipient_label(r),
             })).collect::<Vec<_>>(),
             "fields": DISCLOSABLE_FIELDS.iter().map(|f| json!({
                 "value": f, "label": disclosable_label(f), "id": super::field_id(&format!("disclose_{f}")),
@@ -513,6 +521,7 @@ async fn case_page(
     let award = view.award.as_ref().map(|award| {
         json!({
             "terms": award.terms,
+            "country": award.terms.as_ref().map(AwardTerms::country_of_study),
             "joint_sponsor_id": award.joint_sponsor_id,
             "awarded_at": time(award.awarded_at),
             "completed_on": award.completed_on,
@@ -570,6 +579,21 @@ async fn case_page(
         .into_response())
 }
 
+/// A recipient in words: its name, its kind, and where it stands and whom it represents.
+fn recipient_label(recipient: &recipients::RecipientView) -> String {
+    let mut about = vec![
+        recipient.kind.describe().to_string(),
+        recipient.country.clone(),
+    ];
+    if let Some(represents) = &recipient.represents {
+        about.push(format!("represents {represents}"));
+    }
+    if let Some(located_in) = &recipient.located_in {
+        about.push(format!("in {located_in}"));
+    }
+    format!("{} ({})", recipient.name, about.join(", "))
+}
+
 /// A disclosable field in words.
 fn disclosable_label(path: &str) -> String {
     match path {
@@ -605,8 +629,17 @@ async fn act(
     session.require(&CASE_DESK)?;
     let view = super::application_or_gone(&state.db, &id).await?;
     let actor = session.actor.clone();
+    // Only a programme officer discloses or awards: anyone else is told so before the form is read.
+    if matches!(action.as_str(), "disclosures" | "award") {
+        session.require(&[Role::ProgrammeOfficer])?;
+    }
     let parsed = if action == "disclosures" {
         disclosure_command(&state, &form).await?
+    } else if action == "award" {
+        match award_sponsor_is_registered(&state, &form).await? {
+            Ok(()) => parse_action(&action, &form, &view),
+            Err(refused) => Err(refused),
+        }
     } else {
         parse_action(&action, &form, &view)
     };
@@ -671,11 +704,44 @@ async fn refused_disclosure(
     )
 }
 
-/// A disclosure posted from the case page: the recipient, the purpose and the fields ticked.
+/// The joint sponsor chosen for an award is a joint sponsor of the register.
+async fn award_sponsor_is_registered(
+    state: &AppState,
+    form: &[(String, String)],
+) -> Result<Result<(), Refused>, PageError> {
+    let sponsor = text(form, "joint_sponsor_id");
+    match crate::http::sharing::check_joint_sponsor(
+        state,
+        (!sponsor.is_empty()).then_some(&*sponsor),
+    )
+    .await
+    {
+        Ok(()) => Ok(Ok(())),
+        Err(error) if error.status == StatusCode::UNPROCESSABLE_ENTITY => Ok(Err(Refused::Shown(
+            vec![ErrorItem::new(
+                "award_joint_sponsor_id",
+                "Choose the joint sponsor from the register, or none",
+            )],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ))),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// A disclosure posted from the case page: the recipient, the purpose and the fields ticked, confirmed.
 async fn disclosure_command(
     state: &AppState,
     form: &[(String, String)],
 ) -> Result<Result<Command, Refused>, PageError> {
+    if field(form, "confirm").is_none() {
+        return Ok(Err(Refused::Shown(
+            vec![ErrorItem::new(
+                "disclosures_confirm",
+                "Confirm that this recipient needs these fields for the purpose given before disclosing",
+            )],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )));
+    }
     let recipient = match recipients::find(&state.db, &text(form, "recipient_id"))
         .await?
         .and_then(|r| r.facts())
@@ -865,6 +931,19 @@ fn parse_action(
                 return Err(Refused::Shown(errors, StatusCode::UNPROCESSABLE_ENTITY));
             };
             let [institution, course, level] = terms;
+            let country_name = text(form, "country");
+            let country = if country_name.is_empty() {
+                Some(Country::united_kingdom())
+            } else {
+                Country::parse(&country_name)
+            };
+            let Some(country) = country else {
+                errors.push(ErrorItem::new(
+                    "award_country",
+                    "Enter the country of study by its English short name, such as United Kingdom",
+                ));
+                return Err(Refused::Shown(errors, StatusCode::UNPROCESSABLE_ENTITY));
+            };
             let sponsor = text(form, "joint_sponsor_id");
             Command::Application(ApplicationCommand::MakeAward {
                 terms: AwardTerms {
@@ -872,6 +951,7 @@ fn parse_action(
                     course,
                     level,
                     start_date,
+                    country: Some(country),
                 },
                 joint_sponsor_id: (!sponsor.is_empty()).then_some(sponsor),
             })

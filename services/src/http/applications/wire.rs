@@ -13,6 +13,7 @@ use domain::application::form::{
     Referee,
 };
 use domain::application::rules::FieldProblem;
+use domain::country::Country;
 use domain::screening::ScreeningRule;
 use projections::application_view::ApplicationView;
 
@@ -50,6 +51,8 @@ struct CourseBody {
     course: String,
     #[serde(default)]
     level: String,
+    /// The country of study (`United Kingdom` where absent).
+    country: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -80,6 +83,16 @@ fn optional_text(path: &str, value: &Value, problems: &mut Vec<FieldProblem>) ->
             problems.push(FieldProblem::new(path, "must be text"));
             None
         }
+    }
+}
+
+/// A country of study or none: absent or blank is none; anything else must be a country.
+fn optional_country(path: &str, raw: Option<&str>) -> Result<Option<Country>, FieldProblem> {
+    match raw.map(str::trim).filter(|raw| !raw.is_empty()) {
+        None => Ok(None),
+        Some(raw) => Country::parse(raw)
+            .map(Some)
+            .ok_or_else(|| FieldProblem::new(path, "must be a country by its English short name")),
     }
 }
 
@@ -118,7 +131,16 @@ impl ApplicationPatch {
         changes.courses = self.courses.map(|courses| {
             courses
                 .into_iter()
-                .map(|c| CourseChoice {
+                .enumerate()
+                .map(|(i, c)| CourseChoice {
+                    country: optional_country(
+                        &format!("courses[{i}].country"),
+                        c.country.as_deref(),
+                    )
+                    .unwrap_or_else(|problem| {
+                        problems.push(problem);
+                        None
+                    }),
                     institution: c.institution,
                     course: c.course,
                     level: c.level,
@@ -297,6 +319,8 @@ pub struct AwardBody {
     pub start_date: String,
     /// The recipient id of a joint sponsor of the award, to whom it may then be disclosed.
     pub joint_sponsor_id: Option<String>,
+    /// The country of study (`United Kingdom` where absent).
+    pub country: Option<String>,
 }
 
 pub fn parse_date(path: &str, raw: &str, problems: &mut Vec<FieldProblem>) -> Option<NaiveDate> {
@@ -325,12 +349,19 @@ impl AwardBody {
         let course = required_text("course", &self.course, &mut problems);
         let level = required_text("level", &self.level, &mut problems);
         let start_date = parse_date("start_date", &self.start_date, &mut problems);
+        let country = optional_country("country", self.country.as_deref())
+            .unwrap_or_else(|problem| {
+                problems.push(problem);
+                None
+            })
+            .unwrap_or_else(Country::united_kingdom);
         match start_date {
             Some(start_date) if problems.is_empty() => Ok(AwardTerms {
                 institution,
                 course,
                 level,
                 start_date,
+                country: Some(country),
             }),
             _ => Err(problems),
         }
@@ -461,7 +492,7 @@ impl serde::Serialize for Shown<'_> {
             )?;
         }
         if sees(Section::Courses) {
-            map.serialize_entry("courses", &form.courses)?;
+            map.serialize_entry("courses", &ShownCourses(&form.courses))?;
         }
         if sees(Section::CreatedAt) {
             map.serialize_entry("created_at", &view.created_at)?;
@@ -572,6 +603,18 @@ impl serde::Serialize for ShownEssays<'_> {
     }
 }
 
+/// Course choices, each with its country of study (`United Kingdom` where it gave none).
+struct ShownCourses<'a>(&'a [CourseChoice]);
+
+impl serde::Serialize for ShownCourses<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|course| CourseChoice {
+            country: Some(course.country_of_study()),
+            ..course.clone()
+        }))
+    }
+}
+
 /// An award: its terms, sponsor and completion.
 struct ShownAward<'a>(&'a projections::application_view::AwardView);
 
@@ -580,9 +623,10 @@ impl serde::Serialize for ShownAward<'_> {
         use serde::ser::SerializeMap;
         let award = self.0;
         let terms = award.terms.as_ref();
-        let mut map = serializer.serialize_map(Some(8))?;
+        let mut map = serializer.serialize_map(Some(9))?;
         map.serialize_entry("awarded_at", &award.awarded_at)?;
         map.serialize_entry("completed_on", &award.completed_on)?;
+        map.serialize_entry("country", &terms.map(AwardTerms::country_of_study))?;
         map.serialize_entry("course", &terms.map(|t| &t.course))?;
         map.serialize_entry("institution", &terms.map(|t| &t.institution))?;
         map.serialize_entry("joint_sponsor_id", &award.joint_sponsor_id)?;
@@ -646,6 +690,8 @@ pub mod schema {
         institution: String,
         course: String,
         level: String,
+        /// The country of study (`United Kingdom` where none was given).
+        country: String,
     }
 
     #[derive(ToSchema)]
