@@ -43,6 +43,8 @@ pub enum Section {
     PreferenceChanges,
     RectificationNotices,
     Restriction,
+    /// Nationality or residence amended after eligibility was decided, to be checked again.
+    Recheck,
     /// Immigration records of an award holder.
     ImmigrationRecords,
     /// What was shared with whom.
@@ -54,7 +56,7 @@ pub enum Section {
 }
 
 impl Section {
-    pub const ALL: [Section; 33] = [
+    pub const ALL: [Section; 34] = [
         Section::Id,
         Section::Cycle,
         Section::Status,
@@ -84,6 +86,7 @@ impl Section {
         Section::PreferenceChanges,
         Section::RectificationNotices,
         Section::Restriction,
+        Section::Recheck,
         Section::ImmigrationRecords,
         Section::Disclosures,
         Section::Letters,
@@ -122,6 +125,7 @@ impl Section {
             Section::PreferenceChanges => "preference_changes",
             Section::RectificationNotices => "rectification_notices",
             Section::Restriction => "restriction",
+            Section::Recheck => "recheck",
             Section::ImmigrationRecords => "immigration_records",
             Section::Disclosures => "disclosures",
             Section::Letters => "letters",

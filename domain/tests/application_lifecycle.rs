@@ -3102,3 +3102,123 @@ async fn only_a_programme_officer_overrides_and_only_a_draft_with_rules_and_a_re
             status: Status::Submitted,
         });
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Amendments that change who may receive data
+
+fn amend_one(path: &str, value: &str) -> C {
+    C::AmendPersonalData {
+        changes: vec![(path.to_string(), value.to_string())],
+        reason: "the applicant moved".to_string(),
+        requested_by: "the applicant, by phone".to_string(),
+    }
+}
+
+/// "Check eligibility and recipients again": the screening and the sharing rule read nationality and
+/// residence, so amending either once eligibility was decided flags the case for the programme officer.
+#[tokio::test]
+async fn amended_after_eligibility_nationality_or_residence_flags_the_case_to_be_checked_again() {
+    for (path, field) in [
+        (
+            "personal.country_of_residence",
+            PersonalField::CountryOfResidence,
+        ),
+        ("personal.nationality", PersonalField::Nationality),
+    ] {
+        let events = given(eligible())
+            .when_async(by(helpdesk(), amend_one(path, "Ghana")))
+            .await
+            .inspect_result()
+            .expect("the amendment is recorded");
+        assert!(
+            matches!(events.as_slice(), [Ev::PersonalDataAmended { .. }, Ev::EligibilityRecheckDue { fields }] if fields == &vec![field]),
+            "{events:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_amendment_before_eligibility_or_of_other_details_flags_nothing() {
+    let before = given(submitted())
+        .when_async(by(
+            helpdesk(),
+            amend_one("personal.country_of_residence", "Ghana"),
+        ))
+        .await
+        .inspect_result()
+        .expect("recorded");
+    assert!(
+        matches!(before.as_slice(), [Ev::PersonalDataAmended { .. }]),
+        "{before:?}"
+    );
+    let phone = given(eligible())
+        .when_async(by(
+            helpdesk(),
+            amend_one("personal.phone", "+000 0000 0042"),
+        ))
+        .await
+        .inspect_result()
+        .expect("recorded");
+    assert!(
+        matches!(phone.as_slice(), [Ev::PersonalDataAmended { .. }]),
+        "{phone:?}"
+    );
+}
+
+fn flagged() -> Vec<Ev> {
+    with(
+        eligible(),
+        [Ev::EligibilityRecheckDue {
+            fields: vec![PersonalField::CountryOfResidence],
+        }],
+    )
+}
+
+#[tokio::test]
+async fn a_programme_officer_records_the_check_once_with_what_was_found() {
+    given(flagged())
+        .when_async(by(
+            officer(),
+            C::RecordRecheck {
+                note: " still eligible; no recipient holds the old residence ".to_string(),
+            },
+        ))
+        .await
+        .then_expect_events(vec![Ev::EligibilityRechecked {
+            note: "still eligible; no recipient holds the old residence"
+                .to_string()
+                .into(),
+        }]);
+    given(eligible())
+        .when_async(by(
+            officer(),
+            C::RecordRecheck {
+                note: "checked".to_string(),
+            },
+        ))
+        .await
+        .then_expect_error(E::NoRecheckDue);
+    given(flagged())
+        .when_async(by(
+            officer(),
+            C::RecordRecheck {
+                note: "  ".to_string(),
+            },
+        ))
+        .await
+        .then_expect_error(E::Invalid {
+            problems: vec![domain::application::rules::FieldProblem::new(
+                "note",
+                "say what was checked and found, in at most 2000 characters",
+            )],
+        });
+    given(flagged())
+        .when_async(by(
+            helpdesk(),
+            C::RecordRecheck {
+                note: "checked".to_string(),
+            },
+        ))
+        .await
+        .then_expect_error(E::Forbidden);
+}

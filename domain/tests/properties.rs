@@ -764,6 +764,7 @@ fn any_application_command() -> BoxedStrategy<ApplicationCommand> {
         2 => Just(C::SubmitApplication),
         1 => Just(C::WithdrawApplication),
         1 => Just(C::ConcludeWithCycle),
+        1 => some_text().prop_map(|note| C::RecordRecheck { note }),
         2 => (some_preferences(), proptest::option::of(some_text())).prop_map(
             |(preferences, reason)| C::SetPreferences {
                 preferences,
@@ -865,6 +866,7 @@ fn whose_job(command: &ApplicationCommand, member: &Actor) -> Actor {
         | C::RecordLetterEmailed { .. }
         | C::RecordLetterEmailFailed { .. }
         | C::OverrideScreening { .. }
+        | C::RecordRecheck { .. }
         | C::ConcludeWithCycle => Actor::new(OFFICER, Role::ProgrammeOfficer),
         C::DeclareConflict { .. } | C::ScoreApplication { .. } => member.clone(),
         C::DestroyPersonalData { .. }
@@ -1478,9 +1480,12 @@ fn application_step_holds(
                 (actor.role == Role::Applicant && actor.user_id == before.applicant_id)
                     || by_role(&[Role::ProgrammeOfficer, Role::InformationOfficer])
             }
-            Ev::PersonalDataAmended { .. } | Ev::RectificationNoticeDue { .. } => {
+            Ev::PersonalDataAmended { .. }
+            | Ev::RectificationNoticeDue { .. }
+            | Ev::EligibilityRecheckDue { .. } => {
                 by_role(&[Role::Helpdesk, Role::InformationOfficer])
             }
+            Ev::EligibilityRechecked { .. } => by_role(&[Role::ProgrammeOfficer]),
             Ev::EligibilityDetermined { .. }
             | Ev::CommitteeMemberAssigned { .. }
             | Ev::DecisionRecorded { .. }
@@ -1774,6 +1779,22 @@ fn application_step_holds(
             }
             Ev::LetterEmailed { letter_id } | Ev::LetterEmailFailed { letter_id, .. } => {
                 prop_assert!(before.letters.contains(letter_id));
+            }
+            // A case is flagged to be checked again only by an amendment of nationality or residence once
+            // eligibility was decided, and the check is recorded only where it was flagged.
+            Ev::EligibilityRecheckDue { fields } => {
+                prop_assert!(before.eligibility_determined);
+                prop_assert!(has("PersonalDataAmended"));
+                prop_assert!(!fields.is_empty());
+                prop_assert!(fields.iter().all(|f| matches!(
+                    f,
+                    PersonalField::Nationality | PersonalField::CountryOfResidence
+                )));
+                prop_assert!(after.recheck_due);
+            }
+            Ev::EligibilityRechecked { .. } => {
+                prop_assert!(before.recheck_due);
+                prop_assert!(!after.recheck_due);
             }
             // A restriction is put on once and lifted only when it is on.
             Ev::ProcessingRestricted { .. } => prop_assert!(!before.restricted),

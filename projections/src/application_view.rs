@@ -44,6 +44,10 @@ pub struct ApplicationView {
     pub refused_disclosures: Vec<RefusedDisclosureView>,
     #[serde(default)]
     pub rectification_notices: Vec<RectificationNoticeView>,
+    /// Nationality or residence was amended after eligibility was decided: eligibility and the recipients are
+    /// to be checked again. `None` once a programme officer has recorded the check.
+    #[serde(default)]
+    pub recheck: Option<RecheckView>,
     /// Processing is restricted at the applicant's request, and why.
     #[serde(default)]
     pub restriction: Option<RestrictionView>,
@@ -59,6 +63,13 @@ pub struct ApplicationView {
     pub concluded_with_cycle: Option<ConclusionView>,
     /// The sequence number of the last event folded in.
     pub version: i64,
+}
+
+/// What is to be checked again after an amendment, and since when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecheckView {
+    pub fields: Vec<PersonalField>,
+    pub since: DateTime<Utc>,
 }
 
 /// A restriction of processing in force.
@@ -271,6 +282,7 @@ impl ApplicationView {
             letters: Vec::new(),
             screening_overrides: Vec::new(),
             concluded_with_cycle: None,
+            recheck: None,
             version: event.sequence,
         }
     }
@@ -476,6 +488,19 @@ impl ApplicationView {
                 sent_at: None,
                 sent_by: None,
             }),
+            // A second amendment before the check adds its fields; the flag stands since the first.
+            ApplicationEvent::EligibilityRecheckDue { fields } => {
+                let recheck = self.recheck.get_or_insert(RecheckView {
+                    fields: Vec::new(),
+                    since: at,
+                });
+                for field in fields {
+                    if !recheck.fields.contains(field) {
+                        recheck.fields.push(*field);
+                    }
+                }
+            }
+            ApplicationEvent::EligibilityRechecked { .. } => self.recheck = None,
             // The view itself is deleted when its personal data is destroyed.
             ApplicationEvent::PersonalDataDestroyed { .. } => {}
             ApplicationEvent::ProcessingRestricted { request_id, reason } => {

@@ -17,7 +17,7 @@ use crate::{Conn, Db, ProjectionError, on_conn, on_pool};
 macro_rules! case_list_columns {
     () => {
         "id, cycle, status, full_name, email, nationality, country_of_residence, submitted_at, updated_at, \
-         mean_score, scores"
+         mean_score, scores, recheck_due"
     };
 }
 /// What an upsert of a case-list row does to the row it meets.
@@ -26,7 +26,8 @@ macro_rules! case_list_on_conflict {
         "ON CONFLICT (id) DO UPDATE SET cycle = excluded.cycle, status = excluded.status, \
          full_name = excluded.full_name, email = excluded.email, nationality = excluded.nationality, \
          country_of_residence = excluded.country_of_residence, submitted_at = excluded.submitted_at, \
-         updated_at = excluded.updated_at, mean_score = excluded.mean_score, scores = excluded.scores"
+         updated_at = excluded.updated_at, mean_score = excluded.mean_score, scores = excluded.scores, \
+         recheck_due = excluded.recheck_due"
     };
 }
 /// Binds a case-list row's values to a query, in the order of [`case_list_columns`].
@@ -45,6 +46,7 @@ macro_rules! bind_case_row {
             .bind(row.updated_at)
             .bind(row.mean_score)
             .bind(row.scores)
+            .bind(row.recheck_due)
     }};
 }
 pub(crate) use {bind_case_row, case_list_columns, case_list_on_conflict};
@@ -63,6 +65,8 @@ pub struct CaseSummary {
     pub updated_at: DateTime<Utc>,
     pub mean_score: Option<f64>,
     pub scores: i64,
+    /// Nationality or residence was amended after eligibility was decided, not yet checked again.
+    pub recheck_due: bool,
 }
 
 /// What the case list is filtered by; every filter is optional.
@@ -134,6 +138,7 @@ impl CaseSummary {
             updated_at: view.updated_at,
             mean_score: view.mean_score(),
             scores,
+            recheck_due: view.recheck.is_some(),
         }
     }
 }
@@ -181,6 +186,9 @@ impl CaseSummary {
         if view.shows(Section::Committee) {
             put("scores", json!(self.scores));
         }
+        if view.shows(Section::Recheck) {
+            put("recheck_due", json!(self.recheck_due));
+        }
         (Value::Object(row), personal)
     }
 }
@@ -201,7 +209,8 @@ pub(crate) async fn insert_many(
                 "INSERT INTO case_list (",
                 case_list_columns!(),
                 ") SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
-                 $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[], $10::float8[], $11::bigint[])"
+                 $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[], $10::float8[], $11::bigint[], \
+                 $12::bool[])"
             );
             sqlx::query(SQL)
                 .bind(rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>())
@@ -227,6 +236,7 @@ pub(crate) async fn insert_many(
                 .bind(rows.iter().map(|r| r.updated_at).collect::<Vec<_>>())
                 .bind(rows.iter().map(|r| r.mean_score).collect::<Vec<_>>())
                 .bind(rows.iter().map(|r| r.scores).collect::<Vec<_>>())
+                .bind(rows.iter().map(|r| r.recheck_due).collect::<Vec<_>>())
                 .execute(&mut **c)
                 .await?;
         }
@@ -248,7 +258,8 @@ pub(crate) async fn insert_many(
                         .push_bind(row.submitted_at)
                         .push_bind(row.updated_at)
                         .push_bind(row.mean_score)
-                        .push_bind(row.scores);
+                        .push_bind(row.scores)
+                        .push_bind(row.recheck_due);
                 });
                 insert.build().execute(&mut **c).await?;
             }
@@ -298,7 +309,7 @@ async fn upsert(conn: &mut Conn<'_>, row: &CaseSummary) -> Result<(), Projection
     const SQL: &str = concat!(
         "INSERT INTO case_list (",
         case_list_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ",
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ",
         case_list_on_conflict!()
     );
     on_conn!(conn, c => bind_case_row!(sqlx::query(SQL), row)
@@ -341,7 +352,7 @@ pub async fn search(db: &Db, filter: &CaseFilter) -> Result<(Vec<CaseSummary>, i
         AND ($6 IS NULL OR id = $6 OR LOWER(full_name) LIKE $7 ESCAPE '\\' OR email LIKE $7 ESCAPE '\\')";
     let list = format!(
         "SELECT id, cycle, status, full_name, email, nationality, country_of_residence, submitted_at, updated_at, \
-         mean_score, scores FROM case_list{WHERE}{concluded} ORDER BY updated_at DESC, id LIMIT $8 OFFSET $9"
+         mean_score, scores, recheck_due FROM case_list{WHERE}{concluded} ORDER BY updated_at DESC, id LIMIT $8 OFFSET $9"
     );
     let count = format!("SELECT COUNT(*) FROM case_list{WHERE}{concluded}");
     let clean = |value: &Option<String>| value.as_deref().map(crate::db::clean_text);
@@ -400,6 +411,7 @@ pub async fn search(db: &Db, filter: &CaseFilter) -> Result<(Vec<CaseSummary>, i
                     updated_at: row.try_get("updated_at")?,
                     mean_score: row.try_get("mean_score")?,
                     scores: row.try_get("scores")?,
+                    recheck_due: row.try_get("recheck_due")?,
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;

@@ -585,6 +585,7 @@ const SAR: &str = "01938a00-0000-7000-8000-00000000c001";
 const SCREENED: &str = "01938a00-0000-7000-8000-00000000a003";
 const RESERVE: &str = "01938a00-0000-7000-8000-00000000a004";
 const CONCLUDED: &str = "01938a00-0000-7000-8000-00000000a005";
+const RECHECKED: &str = "01938a00-0000-7000-8000-00000000a007";
 const ABROAD: &str = "01938a00-0000-7000-8000-00000000a006";
 const ABROAD_APPLICANT: &str = "01938a00-0000-7000-8000-0000000000a3";
 const EMBASSY: &str = "01938a00-0000-7000-8000-00000000e002";
@@ -873,6 +874,26 @@ fn examples() -> Vec<Example> {
                 (OFFICER, Role::ProgrammeOfficer, json!({"EligibilityDetermined": {"eligible": true, "reason": personal(json!("Meets every criterion."))}})),
                 (OFFICER, Role::ProgrammeOfficer, json!({"CommitteeMemberAssigned": {"member_id": MEMBER}})),
                 (SYSTEM, Role::InformationOfficer, json!({"ConcludedWithCycle": {"on": "2026-12-31", "previous_status": "under_review"}})),
+            ],
+        },
+        Example {
+            name: "application-recheck".to_string(),
+            about: "residence amended after eligibility was decided: flagged, then checked again by an officer".to_string(),
+            aggregate_type: Application::TYPE,
+            aggregate_id: RECHECKED.to_string(),
+            events: vec![
+                (OTHER_APPLICANT, Role::Applicant, json!({"ApplicationStarted": {"cycle": "2026-27", "applicant_id": OTHER_APPLICANT}})),
+                (OTHER_APPLICANT, Role::Applicant, json!({"DraftSaved": {"sections": sections, "changes": personal(form.clone())}})),
+                (OTHER_APPLICANT, Role::Applicant, json!({"ApplicationSubmitted": {"submitted_at": "2026-11-01T12:00:00Z"}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"EligibilityDetermined": {"eligible": true, "reason": personal(json!("Meets every criterion."))}})),
+                (HELPDESK, Role::Helpdesk, json!({"PersonalDataAmended": {
+                    "fields": ["country_of_residence"],
+                    "changes": personal(json!([{"field": "country_of_residence", "old": "Kenya", "new": "Ghana"}])),
+                    "reason": personal(json!("The applicant moved.")),
+                    "requested_by": personal(json!("The applicant.")),
+                }})),
+                (HELPDESK, Role::Helpdesk, json!({"EligibilityRecheckDue": {"fields": ["country_of_residence"]}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"EligibilityRechecked": {"note": personal(json!("Still eligible; no recipient holds the old residence."))}})),
             ],
         },
         Example {

@@ -28,6 +28,7 @@ mod page_matrix;
 mod pages;
 mod proxy;
 mod ranking;
+mod recheck;
 mod requests;
 mod responses;
 mod restriction;

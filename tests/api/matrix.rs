@@ -329,6 +329,10 @@ fn routes() -> Vec<Route> {
             .allow(&[Officer, Information], 200),
         route(M::POST, "/api/applications/{id}/rectification-notices/{recipient}", Case::Submitted)
             .allow(&[Officer], 409),
+        // Nothing is flagged to be checked again on a case just submitted.
+        route(M::POST, "/api/applications/{id}/recheck", Case::Submitted)
+            .body(json!({"note": "Test: checked"}))
+            .allow(&[Officer], 409),
         // Projections that publish
         route(M::GET, "/api/scholars/directory", Case::Awarded).allow(&[Owner, Officer], 200),
         route(M::GET, "/api/alumni/networking-scheme", Case::Awarded).allow(&[Owner, Officer], 200),

@@ -60,7 +60,7 @@ pub(crate) struct Answer {
 
 /// A form as the browser would post it: what the page fills in, hidden fields included.
 #[derive(Clone, Debug)]
-struct Form {
+pub(crate) struct Form {
     action: String,
     method: String,
     fields: Vec<(String, String)>,
@@ -94,7 +94,7 @@ impl Browser {
         self.send(request).await
     }
 
-    async fn submit(&mut self, form: &Form) -> Answer {
+    pub(crate) async fn submit(&mut self, form: &Form) -> Answer {
         assert_eq!(form.method, "post", "{form:?}");
         self.post(&form.action, &form.fields).await
     }
@@ -177,7 +177,7 @@ impl Answer {
     }
 
     /// The page's text with every character reference decoded: what a reader sees, markup included.
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         unescape(&self.body)
     }
 
@@ -198,7 +198,7 @@ impl Answer {
         forms(&self.body).iter().any(|form| form.action == action)
     }
 
-    fn form(&self, action: &str) -> Form {
+    pub(crate) fn form(&self, action: &str) -> Form {
         forms(&self.body)
             .into_iter()
             .find(|form| form.action == action)
@@ -227,7 +227,7 @@ impl Answer {
 }
 
 impl Form {
-    fn set(mut self, name: &str, value: &str) -> Self {
+    pub(crate) fn set(mut self, name: &str, value: &str) -> Self {
         match self.fields.iter_mut().find(|(key, _)| key == name) {
             Some(field) => field.1 = value.to_string(),
             None => self.fields.push((name.to_string(), value.to_string())),

@@ -439,12 +439,24 @@ async fn a_restricted_case_does_not_move_until_the_restriction_is_lifted(app: Te
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["error"], "restricted");
+    // An opt-out only narrows what is done with the data: it is still recorded; taking it back is not.
     let preferences = json!({"networking_opt_out": true, "alumni_email_opt_out": false, "alumni_book_opt_out": false, "images_opt_out": false});
     assert_eq!(
         app.put(
             &format!("/api/applications/{id}/preferences"),
             &officer,
             preferences
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+    let taken_back = json!({"networking_opt_out": false, "alumni_email_opt_out": false, "alumni_book_opt_out": false, "images_opt_out": false});
+    assert_eq!(
+        app.put(
+            &format!("/api/applications/{id}/preferences"),
+            &officer,
+            taken_back
         )
         .await
         .0,

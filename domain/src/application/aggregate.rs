@@ -242,6 +242,12 @@ pub struct Application {
     /// The rules of the cycle's screening a programme officer waived for this application.
     #[serde(default)]
     pub waived: BTreeSet<ScreeningRule>,
+    /// Eligibility has been determined (eligible or not).
+    #[serde(default)]
+    pub eligibility_determined: bool,
+    /// Nationality or residence was amended since eligibility was determined, and not yet checked again.
+    #[serde(default)]
+    pub recheck_due: bool,
 }
 
 type Command = Authored<ApplicationCommand>;
@@ -297,6 +303,7 @@ impl Aggregate for Application {
                 }
             }
             ApplicationEvent::EligibilityDetermined { eligible, .. } => {
+                self.eligibility_determined = true;
                 self.status = if eligible {
                     Status::Eligible
                 } else {
@@ -342,6 +349,8 @@ impl Aggregate for Application {
             ApplicationEvent::RectificationNoticeDue { recipient_id, .. } => {
                 self.notices_due.insert(recipient_id);
             }
+            ApplicationEvent::EligibilityRecheckDue { .. } => self.recheck_due = true,
+            ApplicationEvent::EligibilityRechecked { .. } => self.recheck_due = false,
             ApplicationEvent::RectificationNoticeSent { recipient_id } => {
                 self.notices_due.remove(&recipient_id);
             }
@@ -355,6 +364,7 @@ impl Aggregate for Application {
             ApplicationEvent::ScreeningOverridden { rules, .. } => self.waived.extend(rules),
             ApplicationEvent::PersonalDataDestroyed { .. } => {
                 self.destroyed = true;
+                self.recheck_due = false;
                 self.form = Form::default();
                 self.disclosed.clear();
                 self.notices_due.clear();
@@ -647,6 +657,23 @@ impl Application {
             ApplicationCommand::RecordLetterEmailFailed { letter_id, reason } => {
                 self.record_letter_email(letter_id, Some(reason))
             }
+            ApplicationCommand::RecordRecheck { note } => {
+                if !self.recheck_due {
+                    return Err(ApplicationError::NoRecheckDue);
+                }
+                let note = note.trim().to_string();
+                if note.is_empty() || note.chars().count() > 2000 {
+                    return Err(ApplicationError::Invalid {
+                        problems: vec![FieldProblem::new(
+                            "note",
+                            "say what was checked and found, in at most 2000 characters",
+                        )],
+                    });
+                }
+                Ok(vec![ApplicationEvent::EligibilityRechecked {
+                    note: note.into(),
+                }])
+            }
             ApplicationCommand::MarkRectificationNoticeSent { recipient_id } => {
                 if !self.notices_due.contains(&recipient_id) {
                     return Err(ApplicationError::NoNoticeDue);
@@ -933,12 +960,29 @@ impl Application {
             who => who.to_string(),
         };
         let changed: BTreeSet<String> = amended.keys().map(|field| field.path()).collect();
+        let changed_fields: Vec<PersonalField> = amended.keys().copied().collect();
         let mut events = vec![ApplicationEvent::PersonalDataAmended {
             fields: amended.keys().copied().collect(),
             changes: amended.into_values().collect::<Vec<_>>().into(),
             reason: reason.into(),
             requested_by: requested_by.into(),
         }];
+        // `amended_after_eligibility`: the screening and the sharing rule read nationality and residence, so a
+        // change to either once eligibility was decided is to be checked again by the programme officer.
+        let rechecked: Vec<PersonalField> = changed_fields
+            .iter()
+            .copied()
+            .filter(|field| {
+                matches!(
+                    field,
+                    PersonalField::Nationality | PersonalField::CountryOfResidence
+                )
+            })
+            .collect();
+        if self.eligibility_determined && self.status != Status::Withdrawn && !rechecked.is_empty()
+        {
+            events.push(ApplicationEvent::EligibilityRecheckDue { fields: rechecked });
+        }
         // Whoever was sent a value that has now changed must be told of the correction.
         for (recipient_id, (recipient_name, sent)) in &self.disclosed {
             let fields: Vec<String> = sent.intersection(&changed).cloned().collect();
@@ -1067,9 +1111,9 @@ pub fn may_issue(role: Role, command: &ApplicationCommand) -> bool {
         | C::CompleteAward { .. }
         | C::OverrideScreening { .. } => role == Role::ProgrammeOfficer,
         C::DeclareConflict { .. } | C::ScoreApplication { .. } => role == Role::CommitteeMember,
-        C::DiscloseData { .. } | C::MarkRectificationNoticeSent { .. } => {
-            role == Role::ProgrammeOfficer
-        }
+        C::DiscloseData { .. }
+        | C::MarkRectificationNoticeSent { .. }
+        | C::RecordRecheck { .. } => role == Role::ProgrammeOfficer,
         // The letter follows the officer's decision or award (or the cycle's conclusion, which the retention
         // sweep carries out as an information officer); its email is recorded by the service.
         C::IssueLetter { .. }

@@ -71,6 +71,11 @@ pub enum ApplicationCommand {
         purpose: String,
         fields: Vec<String>,
     },
+    /// A programme officer has checked eligibility and the recipients again after nationality or residence
+    /// was amended, and says what was found.
+    RecordRecheck {
+        note: String,
+    },
     /// A programme officer has told a recipient of the corrections they were due.
     MarkRectificationNoticeSent {
         recipient_id: String,
@@ -159,6 +164,7 @@ impl ApplicationCommand {
             ApplicationCommand::MakeAward { .. } => "award",
             ApplicationCommand::CompleteAward { .. } => "complete the award of",
             ApplicationCommand::DiscloseData { .. } => "disclose data of",
+            ApplicationCommand::RecordRecheck { .. } => "record the check of",
             ApplicationCommand::MarkRectificationNoticeSent { .. } => {
                 "record a rectification notice for"
             }

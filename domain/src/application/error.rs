@@ -85,6 +85,11 @@ pub enum ApplicationError {
     NotAwarded { status: Status },
     #[error("no correction is waiting to be passed on to that recipient")]
     NoNoticeDue,
+    /// No amendment of nationality or residence is waiting to be checked.
+    #[error(
+        "nothing is waiting to be checked: no nationality or residence was amended since eligibility was last checked"
+    )]
+    NoRecheckDue,
     /// Processing is restricted at the subject's request: the case does not move until it is lifted.
     #[error(
         "processing of this application is restricted at the applicant's request; it cannot {action} until the restriction is lifted"

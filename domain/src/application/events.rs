@@ -101,6 +101,15 @@ pub enum ApplicationEvent {
         purpose: Personal<String>,
         reason: String,
     },
+    /// Nationality or residence was amended after eligibility was decided. The screening and the sharing
+    /// rule read them, so the programme officer is to check eligibility and the recipients again.
+    EligibilityRecheckDue {
+        fields: Vec<PersonalField>,
+    },
+    /// A programme officer checked eligibility and the recipients again after such an amendment.
+    EligibilityRechecked {
+        note: Personal<String>,
+    },
     /// Personal data a recipient was sent has been amended: they must be told of the correction.
     RectificationNoticeDue {
         recipient_id: String,
@@ -229,6 +238,8 @@ impl DomainEvent for ApplicationEvent {
             ApplicationEvent::AwardCompleted { .. } => "AwardCompleted",
             ApplicationEvent::DataDisclosed { .. } => "DataDisclosed",
             ApplicationEvent::DisclosureRefused { .. } => "DisclosureRefused",
+            ApplicationEvent::EligibilityRecheckDue { .. } => "EligibilityRecheckDue",
+            ApplicationEvent::EligibilityRechecked { .. } => "EligibilityRechecked",
             ApplicationEvent::RectificationNoticeDue { .. } => "RectificationNoticeDue",
             ApplicationEvent::RectificationNoticeSent { .. } => "RectificationNoticeSent",
             ApplicationEvent::PersonalDataDestroyed { .. } => PERSONAL_DATA_DESTROYED,

@@ -27,7 +27,7 @@ use crate::app::AppState;
 use wire::{
     AmendmentBody, ApplicationPatch, AssignmentBody, Audience, AwardBody, CompletionBody,
     ConflictBody, CreateBody, DecisionBody, EligibilityBody, ImmigrationBody, PreferencesBody,
-    ScoresBody, ScreeningOverrideBody, Shown, render, schema,
+    RecheckBody, ScoresBody, ScreeningOverrideBody, Shown, render, schema,
 };
 
 /// Staff who see whole cases: everyone but applicants and committee members.
@@ -49,6 +49,7 @@ const CASE_STAFF: [Role; 4] = [
     set_preferences,
     amend,
     eligibility,
+    recheck,
     override_screening,
     assign,
     declare_conflict,
@@ -72,6 +73,7 @@ pub fn router() -> Router<AppState> {
         .route("/applications/{id}/preferences", put(set_preferences))
         .route("/applications/{id}/amendments", post(amend))
         .route("/applications/{id}/eligibility", post(eligibility))
+        .route("/applications/{id}/recheck", post(recheck))
         .route(
             "/applications/{id}/screening-override",
             post(override_screening),
@@ -586,6 +588,38 @@ async fn eligibility(
         reason: body.reason,
     };
     run(&state, &id, &actor, command).await
+}
+
+#[utoipa::path(
+    post,
+    path = "/applications/{id}/recheck",
+    tag = "committee",
+    params(("id" = String, Path, description = "The application id")),
+    request_body = RecheckBody,
+    responses(
+        (status = 200, description = "Recorded: the case is no longer flagged for a check", body = schema::Application),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "no_recheck_due: no nationality or residence was amended since eligibility was decided or last checked", body = ErrorBody),
+        (status = 410, description = "destroyed", body = ErrorBody),
+        (status = 422, description = "invalid: no note", body = ErrorBody),
+    ),
+    description = "Who: programme_officer. Records that eligibility and the recipients were checked again after \
+                   an amendment of nationality or residence flagged the case (`recheck`), and what was found.",
+)]
+async fn recheck(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<RecheckBody>,
+) -> Result<Response, ApiError> {
+    run(
+        &state,
+        &id,
+        &actor,
+        ApplicationCommand::RecordRecheck { note: body.note },
+    )
+    .await
 }
 
 #[utoipa::path(

@@ -259,6 +259,7 @@ impl From<ApplicationError> for ApiError {
                 status(StatusCode::CONFLICT, "not_awarded").with("status", current.as_str())
             }
             E::NoNoticeDue => status(StatusCode::CONFLICT, "no_notice_due"),
+            E::NoRecheckDue => status(StatusCode::CONFLICT, "no_recheck_due"),
             E::Destroyed => ApiError::destroyed(),
             E::Restricted { .. } => status(StatusCode::CONFLICT, "restricted"),
             E::NotRestricted => status(StatusCode::CONFLICT, "not_restricted"),

@@ -119,6 +119,7 @@ async fn cases(
                 "country": case.country_of_residence,
                 "submitted": date(case.submitted_at),
                 "mean_score": case.mean_score.filter(|_| shown.shows(Section::MeanScore)).map(|m| format!("{m:.1}")),
+                "recheck": case.recheck_due && shown.shows(Section::Recheck),
             })
         })
         .collect();
@@ -313,6 +314,8 @@ fn event_description(event_type: &str) -> &str {
         "CommitteeMemberAssigned" => "Committee member assigned",
         "ConflictDeclared" => "Conflict of interest declared",
         "ApplicationScored" => "Scored",
+        "EligibilityRecheckDue" => "Flagged: check eligibility and recipients again",
+        "EligibilityRechecked" => "Eligibility and recipients checked again",
         "DecisionRecorded" => "Decision recorded",
         "ConcludedWithCycle" => "Unsuccessful: the cycle was concluded",
         "AwardMade" => "Award made",
@@ -564,6 +567,17 @@ async fn case_page(
             "refusals": refusals,
             "notices": if shown.shows(Section::RectificationNotices) { notices } else { Vec::new() },
             "can_mark_notices": po,
+            // Nationality or residence amended after eligibility was decided: to be checked again.
+            "recheck": view.recheck.as_ref().filter(|_| shown.shows(Section::Recheck)).map(|r| json!({
+                "fields": r.fields.iter().map(|f| match f {
+                    PersonalField::Nationality => "nationality",
+                    PersonalField::CountryOfResidence => "country of residence",
+                    _ => "personal details",
+                }).collect::<Vec<_>>().join(" and "),
+                "plural": r.fields.len() > 1,
+                "since": time(r.since),
+                "can_record": po && as_of.is_none(),
+            })),
             "timeline": timeline,
             "actions": actions,
             "as_of": as_of.map(time),
@@ -998,6 +1012,9 @@ fn parse_action(
                 issued_on,
             })
         }
+        "recheck" => Command::Application(ApplicationCommand::RecordRecheck {
+            note: text(form, "note"),
+        }),
         "rectification-notices" => {
             Command::Application(ApplicationCommand::MarkRectificationNoticeSent {
                 recipient_id: text(form, "recipient_id"),

@@ -229,6 +229,16 @@ pub struct EligibilityBody {
     pub reason: String,
 }
 
+/// What a programme officer found on checking eligibility and the recipients again after nationality or
+/// residence was amended.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecheckBody {
+    /// What was checked and found (1–2000 characters).
+    #[serde(default)]
+    pub note: String,
+}
+
 /// Rules of the cycle's screening to waive for one application, and why.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -539,6 +549,9 @@ impl serde::Serialize for Shown<'_> {
         if sees(Section::Preferences) {
             map.serialize_entry("preferences", &form.preferences)?;
         }
+        if sees(Section::Recheck) {
+            map.serialize_entry("recheck", &view.recheck)?;
+        }
         if sees(Section::RectificationNotices) {
             map.serialize_entry("rectification_notices", &view.rectification_notices)?;
         }
@@ -782,6 +795,10 @@ pub mod schema {
         rectification_notices: Option<Vec<Value>>,
         #[schema(required = false)]
         restriction: Option<Value>,
+        /// Nationality or residence was amended after eligibility was decided: `{fields, since}` until a
+        /// programme officer records that eligibility and the recipients were checked again; `null` otherwise.
+        #[schema(required = false)]
+        recheck: Option<Value>,
         /// The rules of the cycle's screening a programme officer waived, with who, when and why.
         #[schema(required = false)]
         screening_overrides: Option<Vec<Value>>,
