@@ -99,7 +99,11 @@ fn edit(changes: DraftChanges) {
     let draft = draft();
     let edited = carry_out(&draft, owner(), ApplicationCommand::SaveDraft { changes });
     // Submitting whatever the edit left is answered too (the missing parts listed, or submitted).
-    carry_out(&edited, owner(), ApplicationCommand::SubmitApplication);
+    carry_out(
+        &edited,
+        owner(),
+        ApplicationCommand::SubmitApplication { notice: None },
+    );
 }
 
 pub fn json_bodies(data: &[u8]) {

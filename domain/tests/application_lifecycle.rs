@@ -481,7 +481,7 @@ async fn an_application_cannot_be_started_twice() {
 #[tokio::test]
 async fn a_command_on_an_application_that_does_not_exist_is_not_found() {
     let attempts = [
-        (applicant(), C::SubmitApplication),
+        (applicant(), C::SubmitApplication { notice: None }),
         (applicant(), C::WithdrawApplication),
         (
             applicant(),
@@ -525,7 +525,7 @@ async fn another_applicant_is_told_the_application_does_not_exist() {
         C::SaveDraft {
             changes: complete_changes(),
         },
-        C::SubmitApplication,
+        C::SubmitApplication { notice: None },
         C::WithdrawApplication,
         C::SetPreferences {
             preferences: all_opted_out(),
@@ -576,7 +576,7 @@ fn permission_table() -> Vec<(&'static str, Vec<Ev>, C, Vec<Role>)> {
         (
             "submit",
             complete_draft(),
-            C::SubmitApplication,
+            C::SubmitApplication { notice: None },
             vec![Role::Applicant],
         ),
         (
@@ -1004,7 +1004,7 @@ async fn the_refusal_of_a_late_edit_tells_the_applicant_to_contact_the_help_desk
 #[tokio::test]
 async fn a_complete_and_eligible_draft_is_submitted_at_the_time_of_the_command() {
     given(complete_draft())
-        .when_async(by(applicant(), C::SubmitApplication))
+        .when_async(by(applicant(), C::SubmitApplication { notice: None }))
         .await
         .then_expect_events(vec![Ev::ApplicationSubmitted {
             submitted_at: now(),
@@ -1014,7 +1014,7 @@ async fn a_complete_and_eligible_draft_is_submitted_at_the_time_of_the_command()
 #[tokio::test]
 async fn an_empty_draft_cannot_be_submitted_and_every_missing_path_is_listed_in_form_order() {
     given(draft())
-        .when_async(by(applicant(), C::SubmitApplication))
+        .when_async(by(applicant(), C::SubmitApplication { notice: None }))
         .await
         .then_expect_error(E::Incomplete {
             missing: [
@@ -1056,7 +1056,7 @@ async fn a_partly_filled_draft_lists_only_what_is_still_missing() {
         ..DraftChanges::default()
     };
     given(with(complete_draft(), [saved(gaps)]))
-        .when_async(by(applicant(), C::SubmitApplication))
+        .when_async(by(applicant(), C::SubmitApplication { notice: None }))
         .await
         .then_expect_error(E::Incomplete {
             missing: [
@@ -1084,7 +1084,7 @@ async fn a_referee_without_a_name_is_missing_at_submission() {
         ..DraftChanges::default()
     };
     given(with(complete_draft(), [saved(gaps)]))
-        .when_async(by(applicant(), C::SubmitApplication))
+        .when_async(by(applicant(), C::SubmitApplication { notice: None }))
         .await
         .then_expect_error(E::Incomplete {
             missing: vec!["referees[0].name".to_string()],
@@ -1099,7 +1099,7 @@ async fn an_applicant_born_on_the_day_of_submission_or_later_is_not_eligible() {
             ..DraftChanges::default()
         };
         given(with(complete_draft(), [saved(changes)]))
-            .when_async(by(applicant(), C::SubmitApplication))
+            .when_async(by(applicant(), C::SubmitApplication { notice: None }))
             .await
             .then_expect_error(E::NotEligible {
                 reasons: vec!["the date of birth must be in the past".to_string()],
@@ -1118,7 +1118,7 @@ async fn completeness_is_checked_before_eligibility() {
         ..DraftChanges::default()
     };
     given(with(complete_draft(), [saved(changes)]))
-        .when_async(by(applicant(), C::SubmitApplication))
+        .when_async(by(applicant(), C::SubmitApplication { notice: None }))
         .await
         .then_expect_error(E::Incomplete {
             missing: vec!["personal.phone".to_string()],
@@ -1129,7 +1129,7 @@ async fn completeness_is_checked_before_eligibility() {
 async fn a_submitted_application_cannot_be_submitted_again() {
     for status in [Status::Submitted, Status::Eligible, Status::Selected] {
         given(history_in(status))
-            .when_async(by(applicant(), C::SubmitApplication))
+            .when_async(by(applicant(), C::SubmitApplication { notice: None }))
             .await
             .then_expect_error(E::ApplicationSubmitted);
     }
@@ -1139,7 +1139,7 @@ async fn a_submitted_application_cannot_be_submitted_again() {
 async fn a_withdrawn_application_cannot_be_submitted() {
     for history in [withdrawn_draft(), withdrawn_after_submission()] {
         given(history)
-            .when_async(by(applicant(), C::SubmitApplication))
+            .when_async(by(applicant(), C::SubmitApplication { notice: None }))
             .await
             .then_expect_error(E::InvalidState {
                 action: "submit",
@@ -1151,7 +1151,7 @@ async fn a_withdrawn_application_cannot_be_submitted() {
 #[tokio::test]
 async fn the_refusal_names_the_action_and_the_status() {
     given(withdrawn_draft())
-        .when_async(by(applicant(), C::SubmitApplication))
+        .when_async(by(applicant(), C::SubmitApplication { notice: None }))
         .await
         .then_expect_error_message("cannot submit an application that is withdrawn");
     given(submitted())
@@ -2327,7 +2327,7 @@ async fn an_application_goes_from_draft_to_alumni_through_every_step() {
                 reason: None,
             },
         ),
-        (applicant(), C::SubmitApplication),
+        (applicant(), C::SubmitApplication { notice: None }),
         (
             helpdesk(),
             amend(
@@ -2891,7 +2891,7 @@ async fn a_cycle_takes_applications_only_between_its_dates() {
         .then_expect_error(closed.clone());
     TestFramework::<Application>::with(under_terms(date(2026, 3, 3), date(2026, 5, 1), &[]))
         .given(complete_draft())
-        .when_async(by(applicant(), C::SubmitApplication))
+        .when_async(by(applicant(), C::SubmitApplication { notice: None }))
         .await
         .then_expect_error(closed);
     // Open on its first and on its last day.
@@ -2901,7 +2901,7 @@ async fn a_cycle_takes_applications_only_between_its_dates() {
     ] {
         TestFramework::<Application>::with(under_terms(opens_on, closes_on, &[]))
             .given(complete_draft())
-            .when_async(by(applicant(), C::SubmitApplication))
+            .when_async(by(applicant(), C::SubmitApplication { notice: None }))
             .await
             .then_expect_events(vec![Ev::ApplicationSubmitted {
                 submitted_at: now(),
@@ -2914,7 +2914,7 @@ async fn only_the_cycles_eligible_nationalities_are_submitted() {
     let open = (date(2026, 1, 1), date(2026, 12, 31));
     TestFramework::<Application>::with(under_terms(open.0, open.1, &["Nepal"]))
         .given(complete_draft())
-        .when_async(by(applicant(), C::SubmitApplication))
+        .when_async(by(applicant(), C::SubmitApplication { notice: None }))
         .await
         .then_expect_error(E::NotEligible {
             reasons: vec!["your nationality is not one of those eligible in this cycle".into()],
@@ -2937,7 +2937,7 @@ async fn only_the_cycles_eligible_nationalities_are_submitted() {
         .expect("the complete draft names a nationality");
     TestFramework::<Application>::with(under_terms(open.0, open.1, &["Nepal", &nationality]))
         .given(complete_draft())
-        .when_async(by(applicant(), C::SubmitApplication))
+        .when_async(by(applicant(), C::SubmitApplication { notice: None }))
         .await
         .then_expect_events(vec![Ev::ApplicationSubmitted {
             submitted_at: now(),
@@ -2963,7 +2963,7 @@ fn every_rule() -> ScreeningRules {
 async fn screened_failures(services: ApplicationServices, history: Vec<Ev>) -> Vec<ScreeningRule> {
     let result = TestFramework::<Application>::with(services)
         .given(history)
-        .when_async(by(applicant(), C::SubmitApplication))
+        .when_async(by(applicant(), C::SubmitApplication { notice: None }))
         .await
         .inspect_result();
     match result {
@@ -3013,7 +3013,7 @@ async fn a_form_that_meets_the_screening_is_submitted() {
     };
     TestFramework::<Application>::with(under_screening(open.0, open.1, rules))
         .given(with(complete_draft(), [saved(meets)]))
-        .when_async(by(applicant(), C::SubmitApplication))
+        .when_async(by(applicant(), C::SubmitApplication { notice: None }))
         .await
         .then_expect_events(vec![Ev::ApplicationSubmitted {
             submitted_at: now(),
@@ -3058,7 +3058,7 @@ async fn a_programme_officer_waives_rules_with_a_reason_and_submission_then_pass
     };
     TestFramework::<Application>::with(under_screening(open.0, open.1, every_rule()))
         .given(with(complete_draft(), [overridden, saved(committed)]))
-        .when_async(by(applicant(), C::SubmitApplication))
+        .when_async(by(applicant(), C::SubmitApplication { notice: None }))
         .await
         .then_expect_events(vec![Ev::ApplicationSubmitted {
             submitted_at: now(),
@@ -3221,4 +3221,28 @@ async fn a_programme_officer_records_the_check_once_with_what_was_found() {
         ))
         .await
         .then_expect_error(E::Forbidden);
+}
+
+/// "Which privacy notice an applicant accepted by submitting": the version shown is kept with the
+/// submission.
+#[tokio::test]
+async fn submitting_records_the_privacy_notice_the_applicant_accepted() {
+    let notice = domain::application::events::NoticeVersion {
+        updated_on: chrono::NaiveDate::from_ymd_opt(2026, 12, 6).unwrap(),
+        digest: "ab".repeat(32),
+    };
+    let events = given(complete_draft())
+        .when_async(by(
+            applicant(),
+            C::SubmitApplication {
+                notice: Some(notice.clone()),
+            },
+        ))
+        .await
+        .inspect_result()
+        .expect("submitted");
+    assert!(
+        matches!(events.as_slice(), [Ev::ApplicationSubmitted { .. }, Ev::PrivacyNoticeAccepted { notice: accepted }] if accepted == &notice),
+        "{events:?}"
+    );
 }

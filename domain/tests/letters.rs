@@ -163,7 +163,10 @@ fn a_decision_and_an_award_are_each_owed_a_letter_and_nothing_else_is() {
         joint_sponsor_id: None,
     };
     assert_eq!(LetterKind::due_after(&award), Some(LetterKind::Award));
-    assert_eq!(LetterKind::due_after(&C::SubmitApplication), None);
+    assert_eq!(
+        LetterKind::due_after(&C::SubmitApplication { notice: None }),
+        None
+    );
     for kind in LetterKind::ALL {
         assert_eq!(LetterKind::parse(kind.as_str()), Some(kind));
     }

@@ -761,7 +761,11 @@ fn any_application_command() -> BoxedStrategy<ApplicationCommand> {
             1 => a_complete_form(),
         ]
         .prop_map(|changes| C::SaveDraft { changes }),
-        2 => Just(C::SubmitApplication),
+        2 => proptest::option::of(Just(domain::application::events::NoticeVersion {
+            updated_on: day(2026, 12, 6),
+            digest: "0".repeat(64),
+        }))
+        .prop_map(|notice| C::SubmitApplication { notice }),
         1 => Just(C::WithdrawApplication),
         1 => Just(C::ConcludeWithCycle),
         1 => some_text().prop_map(|note| C::RecordRecheck { note }),
@@ -851,7 +855,7 @@ fn whose_job(command: &ApplicationCommand, member: &Actor) -> Actor {
     match command {
         C::StartApplication { .. }
         | C::SaveDraft { .. }
-        | C::SubmitApplication
+        | C::SubmitApplication { .. }
         | C::WithdrawApplication => Actor::new(OWNER, Role::Applicant),
         C::AmendPersonalData { .. } => Actor::new(HELPDESK, Role::Helpdesk),
         C::SetPreferences { .. }
@@ -1026,7 +1030,7 @@ impl Onward {
         let member = Actor::new(MEMBERS[self.member], Role::CommitteeMember);
         let information_officer = Actor::new(INFORMATION_OFFICER, Role::InformationOfficer);
         if application.destroyed {
-            return (owner, C::SubmitApplication);
+            return (owner, C::SubmitApplication { notice: None });
         }
         if application.restricted {
             return (
@@ -1068,7 +1072,7 @@ impl Onward {
                     },
                 )
             }
-            Status::Draft => (owner, C::SubmitApplication),
+            Status::Draft => (owner, C::SubmitApplication { notice: None }),
             Status::Submitted => (
                 officer,
                 C::DetermineEligibility {
@@ -1473,6 +1477,7 @@ fn application_step_holds(
             }
             Ev::DraftSaved { .. }
             | Ev::ApplicationSubmitted { .. }
+            | Ev::PrivacyNoticeAccepted { .. }
             | Ev::ApplicationWithdrawn { .. } => {
                 actor.role == Role::Applicant && actor.user_id == before.applicant_id
             }
@@ -1796,6 +1801,8 @@ fn application_step_holds(
                 prop_assert!(before.recheck_due);
                 prop_assert!(!after.recheck_due);
             }
+            // The privacy notice is accepted by submitting, and only then.
+            Ev::PrivacyNoticeAccepted { .. } => prop_assert!(has("ApplicationSubmitted")),
             // A restriction is put on once and lifted only when it is on.
             Ev::ProcessingRestricted { .. } => prop_assert!(!before.restricted),
             Ev::RestrictionLifted { .. } => prop_assert!(before.restricted),

@@ -44,6 +44,9 @@ pub struct ApplicationView {
     pub refused_disclosures: Vec<RefusedDisclosureView>,
     #[serde(default)]
     pub rectification_notices: Vec<RectificationNoticeView>,
+    /// The version of the privacy notice the applicant accepted by submitting, and when.
+    #[serde(default)]
+    pub notice_accepted: Option<NoticeAcceptedView>,
     /// Nationality or residence was amended after eligibility was decided: eligibility and the recipients are
     /// to be checked again. `None` once a programme officer has recorded the check.
     #[serde(default)]
@@ -63,6 +66,14 @@ pub struct ApplicationView {
     pub concluded_with_cycle: Option<ConclusionView>,
     /// The sequence number of the last event folded in.
     pub version: i64,
+}
+
+/// The privacy notice an applicant accepted by submitting.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeAcceptedView {
+    pub updated_on: NaiveDate,
+    pub digest: String,
+    pub accepted_at: DateTime<Utc>,
 }
 
 /// What is to be checked again after an amendment, and since when.
@@ -283,6 +294,7 @@ impl ApplicationView {
             screening_overrides: Vec::new(),
             concluded_with_cycle: None,
             recheck: None,
+            notice_accepted: None,
             version: event.sequence,
         }
     }
@@ -315,6 +327,13 @@ impl ApplicationView {
             ApplicationEvent::ApplicationWithdrawn { .. } => {
                 self.status = Status::Withdrawn;
                 self.withdrawn_at = Some(at);
+            }
+            ApplicationEvent::PrivacyNoticeAccepted { notice } => {
+                self.notice_accepted = Some(NoticeAcceptedView {
+                    updated_on: notice.updated_on,
+                    digest: notice.digest.clone(),
+                    accepted_at: at,
+                });
             }
             ApplicationEvent::PreferencesChanged {
                 preferences,

@@ -573,7 +573,11 @@ async fn seed_one(
         run(&applicant, ApplicationCommand::WithdrawApplication).await?;
         return Ok(made);
     }
-    run(&applicant, ApplicationCommand::SubmitApplication).await?;
+    run(
+        &applicant,
+        ApplicationCommand::SubmitApplication { notice: None },
+    )
+    .await?;
     if stage == Stage::Withdrawn {
         run(&applicant, ApplicationCommand::WithdrawApplication).await?;
         return Ok(made);

@@ -13,6 +13,7 @@ pub mod demo;
 pub mod http;
 pub mod letters;
 pub mod metrics;
+pub mod notice;
 pub mod pages;
 pub mod responses;
 pub mod retention;

@@ -179,6 +179,9 @@ async fn application_record(state: &AppState, view: &ApplicationView) -> Result<
         "referees": referees,
         "preferences": view.form.preferences,
         "submitted_at": view.submitted_at,
+        "privacy_notice_accepted": view.notice_accepted.as_ref().map(|n| json!({
+            "notice_last_updated": n.updated_on, "digest": n.digest, "accepted_at": n.accepted_at,
+        })),
         "eligibility": view.eligibility.as_ref().map(|e| json!({"eligible": e.eligible, "reason": e.reason, "at": e.determined_at})),
         "committee_opinions": opinions,
         "decision": view.decision.as_ref().map(|d| json!({"outcome": d.outcome.as_str(), "at": d.decided_at})),

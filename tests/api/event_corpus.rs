@@ -586,6 +586,7 @@ const SCREENED: &str = "01938a00-0000-7000-8000-00000000a003";
 const RESERVE: &str = "01938a00-0000-7000-8000-00000000a004";
 const CONCLUDED: &str = "01938a00-0000-7000-8000-00000000a005";
 const RECHECKED: &str = "01938a00-0000-7000-8000-00000000a007";
+const NOTICE_ACCEPTED: &str = "01938a00-0000-7000-8000-00000000a008";
 const ABROAD: &str = "01938a00-0000-7000-8000-00000000a006";
 const ABROAD_APPLICANT: &str = "01938a00-0000-7000-8000-0000000000a3";
 const EMBASSY: &str = "01938a00-0000-7000-8000-00000000e002";
@@ -894,6 +895,18 @@ fn examples() -> Vec<Example> {
                 }})),
                 (HELPDESK, Role::Helpdesk, json!({"EligibilityRecheckDue": {"fields": ["country_of_residence"]}})),
                 (OFFICER, Role::ProgrammeOfficer, json!({"EligibilityRechecked": {"note": personal(json!("Still eligible; no recipient holds the old residence."))}})),
+            ],
+        },
+        Example {
+            name: "application-notice-accepted".to_string(),
+            about: "an application submitted with the version of the privacy notice its applicant accepted".to_string(),
+            aggregate_type: Application::TYPE,
+            aggregate_id: NOTICE_ACCEPTED.to_string(),
+            events: vec![
+                (OTHER_APPLICANT, Role::Applicant, json!({"ApplicationStarted": {"cycle": "2028-29", "applicant_id": OTHER_APPLICANT}})),
+                (OTHER_APPLICANT, Role::Applicant, json!({"DraftSaved": {"sections": sections, "changes": personal(form.clone())}})),
+                (OTHER_APPLICANT, Role::Applicant, json!({"ApplicationSubmitted": {"submitted_at": "2026-12-06T12:00:00Z"}})),
+                (OTHER_APPLICANT, Role::Applicant, json!({"PrivacyNoticeAccepted": {"notice": {"updated_on": "2026-12-06", "digest": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}}})),
             ],
         },
         Example {

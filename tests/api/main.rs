@@ -23,6 +23,7 @@ mod fuzzing;
 mod letters;
 mod matrix;
 mod metrics;
+mod notice;
 mod openapi;
 mod page_matrix;
 mod pages;

@@ -292,6 +292,7 @@ impl Aggregate for Application {
                 self.submitted = true;
             }
             ApplicationEvent::ApplicationWithdrawn { .. } => self.status = Status::Withdrawn,
+            ApplicationEvent::PrivacyNoticeAccepted { .. } => {}
             ApplicationEvent::PreferencesChanged { preferences, .. } => {
                 if let Personal::Known(preferences) = preferences {
                     self.form.preferences = preferences;
@@ -412,12 +413,17 @@ impl Application {
         match command {
             ApplicationCommand::StartApplication { .. } => Err(ApplicationError::AlreadyStarted),
             ApplicationCommand::SaveDraft { changes } => self.save_draft(changes),
-            ApplicationCommand::SubmitApplication => {
+            ApplicationCommand::SubmitApplication { notice } => {
                 let terms = match &self.cycle {
                     Some(cycle) if self.status == Status::Draft => services.terms_of(cycle).await?,
                     _ => None,
                 };
-                self.submit(at, terms.as_ref())
+                let mut events = self.submit(at, terms.as_ref())?;
+                // `notice_accepted`: what the applicant accepted by submitting is kept with the application.
+                if let Some(notice) = notice {
+                    events.push(ApplicationEvent::PrivacyNoticeAccepted { notice });
+                }
+                Ok(events)
             }
             ApplicationCommand::WithdrawApplication => self.withdraw(action),
             ApplicationCommand::SetPreferences {
@@ -1083,7 +1089,7 @@ pub fn ends_with_the_cycle(command: &ApplicationCommand) -> bool {
     use ApplicationCommand as C;
     matches!(
         command,
-        C::SubmitApplication
+        C::SubmitApplication { .. }
             | C::DetermineEligibility { .. }
             | C::AssignCommitteeMember { .. }
             | C::ScoreApplication { .. }
@@ -1100,7 +1106,7 @@ pub fn may_issue(role: Role, command: &ApplicationCommand) -> bool {
     match command {
         C::StartApplication { .. }
         | C::SaveDraft { .. }
-        | C::SubmitApplication
+        | C::SubmitApplication { .. }
         | C::WithdrawApplication => role == Role::Applicant,
         C::SetPreferences { .. } => matches!(role, Role::Applicant | Role::ProgrammeOfficer),
         C::AmendPersonalData { .. } => role == Role::Helpdesk,
@@ -1143,7 +1149,7 @@ pub fn halted_by_restriction(command: &ApplicationCommand) -> bool {
     matches!(
         command,
         C::SaveDraft { .. }
-            | C::SubmitApplication
+            | C::SubmitApplication { .. }
             | C::SetPreferences { .. }
             | C::DetermineEligibility { .. }
             | C::AssignCommitteeMember { .. }

@@ -5,7 +5,7 @@ use crate::screening::ScreeningRule;
 use chrono::NaiveDate;
 
 use super::aggregate::Outcome;
-use super::events::{AwardTerms, Scores};
+use super::events::{AwardTerms, NoticeVersion, Scores};
 use super::form::{DraftChanges, Preferences, PreferencesChange};
 use super::letters::LetterKind;
 use crate::cycle::CycleName;
@@ -22,7 +22,11 @@ pub enum ApplicationCommand {
     SaveDraft {
         changes: DraftChanges,
     },
-    SubmitApplication,
+    /// The applicant submits, having been shown the privacy notice of this version (`None`: none was shown,
+    /// as when the programme's own tools submit).
+    SubmitApplication {
+        notice: Option<NoticeVersion>,
+    },
     WithdrawApplication,
     /// The applicant (while a draft) or a programme officer (at any time) sets the four opt-outs.
     SetPreferences {
@@ -152,7 +156,7 @@ impl ApplicationCommand {
         match self {
             ApplicationCommand::StartApplication { .. } => "start",
             ApplicationCommand::SaveDraft { .. } => "edit",
-            ApplicationCommand::SubmitApplication => "submit",
+            ApplicationCommand::SubmitApplication { .. } => "submit",
             ApplicationCommand::WithdrawApplication => "withdraw",
             ApplicationCommand::SetPreferences { .. } => "change the preferences of",
             ApplicationCommand::AmendPersonalData { .. } => "amend",

@@ -31,6 +31,10 @@ pub enum ApplicationEvent {
     ApplicationSubmitted {
         submitted_at: DateTime<Utc>,
     },
+    /// On submitting, the applicant accepted the privacy notice of this version.
+    PrivacyNoticeAccepted {
+        notice: NoticeVersion,
+    },
     ApplicationWithdrawn {
         previous_status: Status,
     },
@@ -163,6 +167,14 @@ pub enum ApplicationEvent {
     },
 }
 
+/// A version of the privacy notice: the day it was last updated and a digest (SHA-256, hex) of its text, so
+/// that what an applicant accepted can be told from any later version.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticeVersion {
+    pub updated_on: NaiveDate,
+    pub digest: String,
+}
+
 /// One amended personal field: the value before and after, both kept in the log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldChange {
@@ -225,6 +237,7 @@ impl DomainEvent for ApplicationEvent {
             ApplicationEvent::ApplicationStarted { .. } => "ApplicationStarted",
             ApplicationEvent::DraftSaved { .. } => "DraftSaved",
             ApplicationEvent::ApplicationSubmitted { .. } => "ApplicationSubmitted",
+            ApplicationEvent::PrivacyNoticeAccepted { .. } => "PrivacyNoticeAccepted",
             ApplicationEvent::ApplicationWithdrawn { .. } => "ApplicationWithdrawn",
             ApplicationEvent::PreferencesChanged { .. } => "PreferencesChanged",
             ApplicationEvent::PersonalDataAmended { .. } => "PersonalDataAmended",

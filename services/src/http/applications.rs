@@ -466,7 +466,15 @@ async fn submit(
     AuthUser(actor): AuthUser,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    run(&state, &id, &actor, ApplicationCommand::SubmitApplication).await
+    // Submitting is accepting the privacy notice the service shows now.
+    let notice = Some(crate::notice::current());
+    run(
+        &state,
+        &id,
+        &actor,
+        ApplicationCommand::SubmitApplication { notice },
+    )
+    .await
 }
 
 #[utoipa::path(

@@ -818,6 +818,7 @@ fn check_page<'a>(
     .data(json!({
         "application": {"id": view.id, "cycle": view.cycle},
         "sections": answers(view, true),
+        "notice_updated_on": crate::notice::updated_on_in_words(),
     }))
     .errors(errors)
     .status(status)
@@ -832,7 +833,13 @@ async fn submit(
     session.check_csrf(&form)?;
     let view = own_application(&state, &session, &id).await?;
     match state
-        .execute_application(&id, &session.actor, ApplicationCommand::SubmitApplication)
+        .execute_application(
+            &id,
+            &session.actor,
+            ApplicationCommand::SubmitApplication {
+                notice: Some(crate::notice::current()),
+            },
+        )
         .await
     {
         Ok(()) => Ok(see_other(&format!("/applications/{id}"), &[])),

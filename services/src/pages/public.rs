@@ -86,7 +86,7 @@ async fn privacy(MaybeSession(session): MaybeSession) -> Response {
         .map(|rule| json!({"record": rule.describes, "period": rule.period_in_words()}))
         .collect();
     Page::new("privacy", "Privacy notice", session.as_ref())
-        .data(json!({ "retention": retention }))
+        .data(json!({ "retention": retention, "updated_on": crate::notice::updated_on_in_words() }))
         .into_response()
 }
 
