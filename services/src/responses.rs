@@ -198,16 +198,35 @@ async fn application_record(state: &AppState, view: &ApplicationView) -> Result<
 pub async fn subject_access(state: &AppState, email: &str) -> Result<Value, ApiError> {
     let db = &state.db;
     let email = email.trim().to_lowercase();
-    let account = accounts::find_by_email(db, &email).await?;
-    let mut ids: BTreeSet<String> = case_list::with_email(db, &email)
-        .await?
-        .into_iter()
-        .collect();
-    if let Some(account) = &account {
-        for view in application_view::list_for_applicant(db, &account.id).await? {
-            ids.insert(view.id);
+    // Each record found says how: the person's account by its email, or as the applicant of an application
+    // whose form gives the email; applications by the email in their form, or as the account's.
+    let mut account = accounts::find_by_email(db, &email).await?;
+    let mut account_found_by = "the email address of the account";
+    let mut found_by: BTreeMap<String, &str> = BTreeMap::new();
+    for id in case_list::with_email(db, &email).await? {
+        found_by.insert(id, "the email address given in the application's form");
+    }
+    if account.is_none() {
+        for id in found_by.keys() {
+            let Some(view) = application_view::find(db, id).await? else {
+                continue;
+            };
+            if let Some(owner) = accounts::find(db, &view.applicant_id).await? {
+                account = Some(owner);
+                account_found_by =
+                    "the account that made an application whose form gives the email address";
+                break;
+            }
         }
     }
+    if let Some(account) = &account {
+        for view in application_view::list_for_applicant(db, &account.id).await? {
+            found_by
+                .entry(view.id)
+                .or_insert("the account's own applications");
+        }
+    }
+    let ids: BTreeSet<String> = found_by.keys().cloned().collect();
     let mut applications = Vec::new();
     let mut immigration = Vec::new();
     let mut recipients = Vec::new();
@@ -253,7 +272,9 @@ pub async fn subject_access(state: &AppState, email: &str) -> Result<Value, ApiE
             retention::due_on(db, "Application", id).await?,
         )));
         categories_held.award |= view.award.is_some();
-        applications.push(copy(application_record(state, &view).await?));
+        let mut record = application_record(state, &view).await?;
+        record["found_by"] = json!(found_by.get(id).copied().unwrap_or_default());
+        applications.push(copy(record));
     }
     categories_held.applications = !applications.is_empty();
     categories_held.immigration = !immigration.is_empty();
@@ -322,6 +343,7 @@ pub async fn subject_access(state: &AppState, email: &str) -> Result<Value, ApiE
         "records": {
             "account": account.as_ref().map(|a| copy_of("Account", &a.id, json!({
                 "email": a.email, "full_name": a.full_name, "registered_at": a.created_at, "last_sign_in_at": a.last_sign_in_at,
+                "found_by": account_found_by,
             }))),
             "applications": applications,
             "immigration_records": immigration,

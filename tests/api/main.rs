@@ -40,6 +40,7 @@ mod screening;
 mod security;
 mod sharing;
 mod storage;
+mod subject;
 mod sweep;
 mod time_travel;
 mod views;
