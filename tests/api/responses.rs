@@ -16,6 +16,7 @@ on_both_stores!(
     an_foi_answer_releases_a_part_and_refuses_parts_under_two_exemptions,
     an_foi_answer_counts_applications_by_country_over_three_cycles_with_small_counts_suppressed,
     a_bad_foi_answer_is_refused_naming_the_field,
+    an_foi_request_answered_with_no_body_gives_the_statistics_as_before,
 );
 
 async fn a_subject_access_response_holds_everything_about_the_subject_and_redacts_third_parties(
@@ -756,4 +757,31 @@ async fn a_bad_foi_answer_is_refused_naming_the_field(app: TestApp) {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
     assert_eq!(error["problems"][0]["path"], "held");
+}
+
+async fn an_foi_request_answered_with_no_body_gives_the_statistics_as_before(app: TestApp) {
+    let information = app.staff(Role::InformationOfficer).await;
+    let applicant = app.applicant().await;
+    app.submitted(&applicant).await;
+    let request = foi_request(&app, &information).await;
+    let (status, produced) = app
+        .request(
+            Method::POST,
+            &format!("/api/information-requests/{request}/response"),
+            Some(&information.token),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{produced}");
+    let (_, foi) = app
+        .get(
+            &format!("/api/information-requests/{request}/response?format=json"),
+            &information,
+        )
+        .await;
+    assert_eq!(
+        foi["statistics"][0]["applications"], "fewer than 5",
+        "{foi}"
+    );
+    assert!(foi.get("held").is_none(), "{foi}");
 }
