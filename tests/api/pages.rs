@@ -3832,6 +3832,11 @@ async fn an_information_officer_composes_an_foi_answer_on_the_request_page(app: 
     let refused = desk.submit(&form.clone().set("held", "held")).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(refused.error_links(), vec!["#request_answer".to_string()]);
+    assert_eq!(
+        refused.form(&action).value("held"),
+        Some("held"),
+        "what was entered is kept"
+    );
 
     // No choice of held: the summary links to the first choice.
     let refused = desk
@@ -3839,6 +3844,10 @@ async fn an_information_officer_composes_an_foi_answer_on_the_request_page(app: 
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(refused.error_links(), vec!["#request_held".to_string()]);
+    assert_eq!(
+        refused.form(&action).value("answer"),
+        Some("Test: the numbers are below.")
+    );
 
     let form = refused.form(&action);
     let done = desk

@@ -245,6 +245,7 @@ async fn request_page(
     errors: Vec<ErrorItem>,
     notice: Option<String>,
     status: StatusCode,
+    entered: &[(String, String)],
 ) -> Result<Response, PageError> {
     let calendar = projections::calendar::working_days(&state.db).await?;
     let request = render(view, &calendar, Utc::now().date_naive());
@@ -308,7 +309,7 @@ async fn request_page(
                         .collect::<Vec<_>>()
                 }),
             },
-            "compose": (decide && view.kind == RequestKind::Foi).then(compose_options),
+            "compose": (decide && view.kind == RequestKind::Foi).then(|| compose_options(entered)),
             "reasons": reasons,
             "open": view.responded_on.is_none(),
             "can_extend": view.responded_on.is_none() && view.extension.is_none(),
@@ -326,8 +327,10 @@ async fn request_page(
 const REFUSED_PARTS: usize = 3;
 
 /// The choices of the form an information officer composes an FOI answer with.
-fn compose_options() -> serde_json::Value {
+fn compose_options(entered: &[(String, String)]) -> serde_json::Value {
     use crate::responses::{GROUP_BY, Held};
+    let value = |name: &str| field(entered, name).unwrap_or_default().to_string();
+    let chosen = |name: &str, value: &str| entered.iter().any(|(n, v)| n == name && v == value);
     let held: Vec<_> = Held::ALL
         .iter()
         .enumerate()
@@ -337,6 +340,7 @@ fn compose_options() -> serde_json::Value {
                 "label": h.in_words(),
                 // The first choice carries the id an error about `held` links to.
                 "id": if i == 0 { "request_held".to_string() } else { format!("request_held_{}", h.as_str()) },
+                "checked": chosen("held", h.as_str()),
             })
         })
         .collect();
@@ -353,22 +357,38 @@ fn compose_options() -> serde_json::Value {
                     other => other,
                 },
                 "id": if i == 0 { "request_statistics_group_by".to_string() } else { format!("request_statistics_group_by_{key}") },
+                "checked": chosen("group_by", key),
             })
         })
         .collect();
     let statuses: Vec<_> = domain::application::Status::ALL
         .iter()
         .filter(|s| **s != domain::application::Status::Draft)
-        .map(|s| json!({"value": s.as_str()}))
-        .collect();
-    let grounds: Vec<_> = FoiGround::ALL
-        .iter()
-        .map(|g| json!({"value": g.as_str(), "label": g.section()}))
+        .map(|s| json!({"value": s.as_str(), "selected": chosen("status", s.as_str())}))
         .collect();
     let parts: Vec<_> = (0..REFUSED_PARTS)
-        .map(|i| json!({"index": i, "number": i + 1}))
+        .map(|i| {
+            let grounds: Vec<_> = FoiGround::ALL
+                .iter()
+                .map(|g| {
+                    json!({"value": g.as_str(), "label": g.section(),
+                                "selected": chosen(&format!("refusal_section_{i}"), g.as_str())})
+                })
+                .collect();
+            json!({
+                "index": i,
+                "number": i + 1,
+                "grounds": grounds,
+                "part": value(&format!("refusal_part_{i}")),
+                "reason": value(&format!("refusal_reason_{i}")),
+                "public_interest": value(&format!("refusal_public_interest_{i}")),
+            })
+        })
         .collect();
-    json!({"held": held, "group_by": group_by, "statuses": statuses, "grounds": grounds, "parts": parts})
+    json!({
+        "held": held, "group_by": group_by, "statuses": statuses, "parts": parts,
+        "answer": value("answer"), "cycles": value("cycles"), "country": value("country"),
+    })
 }
 
 /// The FOI answer composed on the request's page, as the API takes it.
@@ -435,6 +455,7 @@ async fn request(
         Vec::new(),
         notice.done.map(|d| format!("Done: {d}.")),
         StatusCode::OK,
+        &[],
     )
     .await
 }
@@ -467,6 +488,7 @@ async fn act(
         errors,
         None,
         StatusCode::UNPROCESSABLE_ENTITY,
+        &[],
     )
     .await
 }
@@ -541,7 +563,23 @@ async fn respond(
     let view = load(&state, &session, &id).await?;
     // The FOI answer an information officer composed, or else the response the system produces.
     let produced = if view.kind == RequestKind::Foi && field(&form, "compose").is_some() {
-        crate::responses::answer_foi(&state, &composed(&form)).await
+        match crate::responses::answer_foi(&state, &composed(&form)).await {
+            Err(error) => {
+                // Refused: the page again, with what was entered.
+                let errors = shown(error)?;
+                return request_page(
+                    &state,
+                    &session,
+                    &view,
+                    errors,
+                    None,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &form,
+                )
+                .await;
+            }
+            answer => answer,
+        }
     } else {
         crate::responses::produce(
             &state,
@@ -618,6 +656,7 @@ async fn decided(
         errors,
         None,
         StatusCode::UNPROCESSABLE_ENTITY,
+        &[],
     )
     .await
 }
