@@ -963,3 +963,34 @@ pub async fn bench_subject_access(state: &AppState, subjects: usize) -> anyhow::
         slowest.as_secs_f64() * 1000.0
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_part_names_its_section_as_the_act_writes_it_or_by_its_grounds_name() {
+        for (written, ground) in [
+            ("s.40(2)", FoiGround::PersonalData),
+            ("40(2)", FoiGround::PersonalData),
+            ("Section 43(2)", FoiGround::CommercialInterests),
+            ("s. 14 (1)", FoiGround::Vexatious),
+            ("s.12 Freedom of Information Act 2000", FoiGround::CostLimit),
+            ("confidence", FoiGround::Confidence),
+        ] {
+            assert_eq!(ground_of_section(written), Some(ground), "{written}");
+        }
+        for unknown in ["", "s.99", "s.40", "40(1)", "personal"] {
+            assert_eq!(ground_of_section(unknown), None, "{unknown}");
+        }
+    }
+
+    #[test]
+    fn counts_from_one_to_four_are_suppressed_and_zero_is_shown() {
+        assert_eq!(suppressed(0), json!(0));
+        for n in 1..SUPPRESS_BELOW {
+            assert_eq!(suppressed(n), json!("fewer than 5"));
+        }
+        assert_eq!(suppressed(SUPPRESS_BELOW), json!(5));
+    }
+}
