@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use domain::application::{Application, ApplicationEvent};
 use domain::personal::COPY_TAG;
+use domain::request::FoiGround;
 use domain::retention::{RecordKind, RetentionRule};
 use projections::application_view::{self, ApplicationView};
 use projections::{access_log, case_list, immigration_records, information_requests, retention};
@@ -412,6 +413,458 @@ pub async fn freedom_of_information(state: &AppState) -> Result<Value, ApiError>
     }))
 }
 
+/// What an FOI response says of whether the information asked for is held (s.1(1)(a)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Held {
+    Held,
+    NotHeld,
+    /// Confirming or denying that it is held would itself disclose exempt information.
+    NeitherConfirmNorDeny,
+}
+
+impl Held {
+    pub const ALL: [Held; 3] = [Held::Held, Held::NotHeld, Held::NeitherConfirmNorDeny];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Held::Held => "held",
+            Held::NotHeld => "not_held",
+            Held::NeitherConfirmNorDeny => "neither_confirm_nor_deny",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Held> {
+        Held::ALL.into_iter().find(|h| h.as_str() == name.trim())
+    }
+
+    /// The sentence of the letter that says it.
+    pub fn in_words(self) -> &'static str {
+        match self {
+            Held::Held => "We hold the information you asked for.",
+            Held::NotHeld => "We do not hold the information you asked for.",
+            Held::NeitherConfirmNorDeny => {
+                "We can neither confirm nor deny whether we hold the information you asked for."
+            }
+        }
+    }
+}
+
+/// An information officer's answer to an FOI request, as it is sent: whether the information is held, the
+/// information released, statistics to build from the case list, and the parts refused.
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct FoiAnswerBody {
+    /// `held`, `not_held` or `neither_confirm_nor_deny`.
+    pub held: Option<String>,
+    /// The information released, in words (required when held).
+    pub answer: Option<String>,
+    pub statistics: Option<StatisticsBody>,
+    pub refusals: Option<Vec<RefusedPartBody>>,
+}
+
+/// A table of counts of applications (not drafts), grouped and filtered.
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct StatisticsBody {
+    /// Any of `cycle`, `country`, `status`, `level`, `institution`, each once.
+    #[serde(default)]
+    pub group_by: Vec<String>,
+    /// Only these cycles (named like 2026-27).
+    pub cycles: Option<Vec<String>>,
+    /// Only applicants resident in this country.
+    pub country: Option<String>,
+    /// Only applications with this status (not `draft`).
+    pub status: Option<String>,
+}
+
+/// A part of the request refused, with the FOIA section relied on and why it applies.
+#[derive(Clone, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct RefusedPartBody {
+    #[serde(default)]
+    pub part: String,
+    /// The section, such as `s.40(2)` or `43(2)`, or the ground's name, such as `personal_data`.
+    #[serde(default)]
+    pub section: String,
+    #[serde(default)]
+    pub reason: String,
+    /// For a qualified exemption: why the public interest in withholding outweighs that in disclosing.
+    pub public_interest: Option<String>,
+}
+
+impl FoiAnswerBody {
+    /// Whether nothing was sent: the response is then the default statistics, as before answers were composed.
+    pub fn is_empty(&self) -> bool {
+        self.held.is_none()
+            && self.answer.is_none()
+            && self.statistics.is_none()
+            && self.refusals.is_none()
+    }
+}
+
+/// What a statistics table can be grouped by. `level` and `institution` are those of the award where the
+/// application has one with terms, and otherwise those of the applicant's first course choice ("not
+/// stated" where there is neither); `country` is the country of residence.
+pub const GROUP_BY: [&str; 5] = ["cycle", "country", "status", "level", "institution"];
+
+/// The rule the statistics follow, stated in every response that has them.
+pub const SUPPRESSION_RULE: &str = "each count from 1 to 4 is shown as \"fewer than 5\" (0 is shown as 0), because so small a number could, with other information, identify the people counted (s.40(2) Freedom of Information Act 2000)";
+
+/// A refused part's section, matched against the grounds an FOI request may be refused on: the section
+/// number as the Act writes it (`s.40(2)`, `40(2)`, `section 40(2)`), its full citation, or the ground's name.
+pub fn ground_of_section(raw: &str) -> Option<FoiGround> {
+    let wanted = raw.trim().to_lowercase();
+    if let Some(ground) = FoiGround::parse(&wanted) {
+        return Some(ground);
+    }
+    let wanted = wanted
+        .trim_end_matches("freedom of information act 2000")
+        .trim_end_matches("foia")
+        .trim()
+        .trim_start_matches("section")
+        .trim_start_matches("s.")
+        .trim();
+    let wanted: String = wanted.chars().filter(|c| !c.is_whitespace()).collect();
+    FoiGround::ALL.into_iter().find(|ground| {
+        let section = ground.section();
+        let number = section
+            .trim_start_matches("s.")
+            .split_whitespace()
+            .next()
+            .unwrap_or_default();
+        number == wanted
+    })
+}
+
+/// The statistics asked for, checked.
+struct Statistics {
+    group_by: Vec<&'static str>,
+    cycles: Option<Vec<String>>,
+    country: Option<String>,
+    status: Option<String>,
+}
+
+/// A refused part, checked.
+struct RefusedPart {
+    part: String,
+    ground: FoiGround,
+    reason: String,
+    public_interest: Option<String>,
+}
+
+fn text(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+fn check_statistics(body: &StatisticsBody) -> Result<Statistics, ApiError> {
+    if body.group_by.is_empty() {
+        return Err(ApiError::invalid_field(
+            "statistics.group_by",
+            "must name at least one of cycle, country, status, level, institution",
+        ));
+    }
+    let mut group_by = Vec::new();
+    for key in &body.group_by {
+        let Some(known) = GROUP_BY.into_iter().find(|k| *k == key.trim()) else {
+            return Err(ApiError::invalid_field(
+                "statistics.group_by",
+                "must each be cycle, country, status, level or institution",
+            ));
+        };
+        if group_by.contains(&known) {
+            return Err(ApiError::invalid_field(
+                "statistics.group_by",
+                "must name each key once",
+            ));
+        }
+        group_by.push(known);
+    }
+    let cycles = match &body.cycles {
+        None => None,
+        Some(cycles) if cycles.is_empty() => {
+            return Err(ApiError::invalid_field(
+                "statistics.cycles",
+                "must name at least one cycle, or be left out for every cycle",
+            ));
+        }
+        Some(cycles) => {
+            let mut named = Vec::new();
+            for cycle in cycles {
+                let cycle = domain::cycle::CycleName::parse(cycle.trim()).map_err(|_| {
+                    ApiError::invalid_field(
+                        "statistics.cycles",
+                        "must each be a cycle named like 2026-27",
+                    )
+                })?;
+                let cycle = cycle.as_str().to_string();
+                if !named.contains(&cycle) {
+                    named.push(cycle);
+                }
+            }
+            Some(named)
+        }
+    };
+    let country = match text(&body.country) {
+        None if body.country.is_some() => {
+            return Err(ApiError::invalid_field(
+                "statistics.country",
+                "must name a country, or be left out",
+            ));
+        }
+        None => None,
+        Some(raw) => Some(
+            domain::country::Country::parse(&raw)
+                .map(|c| c.as_str().to_string())
+                .ok_or_else(|| {
+                    ApiError::invalid_field("statistics.country", "must name a known country")
+                })?,
+        ),
+    };
+    let status = match &body.status {
+        None => None,
+        Some(raw) => match domain::application::Status::parse(raw.trim()) {
+            Some(domain::application::Status::Draft) | None => {
+                return Err(ApiError::invalid_field(
+                    "statistics.status",
+                    "must be the status of a submitted application: submitted, eligible, ineligible, under_review, selected, reserve, unsuccessful, awarded, alumni or withdrawn",
+                ));
+            }
+            Some(status) => Some(status.as_str().to_string()),
+        },
+    };
+    Ok(Statistics {
+        group_by,
+        cycles,
+        country,
+        status,
+    })
+}
+
+fn check_refusals(parts: &[RefusedPartBody]) -> Result<Vec<RefusedPart>, ApiError> {
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, part)| {
+            let field = |name: &str| format!("refusals[{i}].{name}");
+            let what = part.part.trim();
+            if what.is_empty() {
+                return Err(ApiError::invalid_field(
+                    &field("part"),
+                    "must say which part of the request is refused",
+                ));
+            }
+            let ground = ground_of_section(&part.section).ok_or_else(|| {
+                ApiError::invalid_field(
+                    &field("section"),
+                    "must be a section an FOI request may be refused under: s.12, s.14(1), s.21, s.22, s.36, s.40(2), s.41 or s.43(2)",
+                )
+            })?;
+            let reason = part.reason.trim();
+            if reason.is_empty() {
+                return Err(ApiError::invalid_field(
+                    &field("reason"),
+                    "must say why the section applies",
+                ));
+            }
+            Ok(RefusedPart {
+                part: what.to_string(),
+                ground,
+                reason: reason.to_string(),
+                public_interest: text(&part.public_interest).filter(|_| ground.is_qualified()),
+            })
+        })
+        .collect()
+}
+
+/// The value a case has for a group-by key.
+fn key_of(case: &case_list::CaseSummary, key: &str, study: Option<&(String, String)>) -> String {
+    let stated = |value: &Option<String>| value.clone().unwrap_or_else(|| "not stated".into());
+    match key {
+        "cycle" => case.cycle.clone(),
+        "country" => stated(&case.country_of_residence),
+        "status" => case.status.clone(),
+        "level" => study.map_or_else(|| "not stated".into(), |s| s.0.clone()),
+        _ => study.map_or_else(|| "not stated".into(), |s| s.1.clone()),
+    }
+}
+
+/// The level and institution an application counts under: its award's where it has one with terms, else
+/// its first course choice.
+fn study_of(view: &ApplicationView) -> Option<(String, String)> {
+    if let Some(terms) = view.award.as_ref().and_then(|a| a.terms.as_ref()) {
+        return Some((terms.level.clone(), terms.institution.clone()));
+    }
+    view.form
+        .courses
+        .first()
+        .map(|c| (c.level.clone(), c.institution.clone()))
+}
+
+/// The table: counts of applications (not drafts) that pass the filters, one row for each combination of
+/// the values of the keys (those the filters name, and those found), small counts suppressed. Only counts
+/// and the grouped values are released: no name, email address or id.
+async fn statistics_table(state: &AppState, asked: &Statistics) -> Result<Vec<Value>, ApiError> {
+    let filter = case_list::CaseFilter {
+        limit: i64::MAX,
+        status: asked.status.clone(),
+        ..case_list::CaseFilter::default()
+    };
+    let (cases, _) = case_list::search(&state.db, &filter).await?;
+    let cases: Vec<_> = cases
+        .into_iter()
+        .filter(|c| c.status != "draft")
+        .filter(|c| {
+            asked
+                .cycles
+                .as_ref()
+                .is_none_or(|cycles| cycles.contains(&c.cycle))
+        })
+        .filter(|c| {
+            asked.country.as_ref().is_none_or(|country| {
+                c.country_of_residence
+                    .as_deref()
+                    .is_some_and(|r| r.eq_ignore_ascii_case(country))
+            })
+        })
+        .collect();
+    let needs_study = asked
+        .group_by
+        .iter()
+        .any(|k| matches!(*k, "level" | "institution"));
+    let mut counts: BTreeMap<Vec<String>, i64> = BTreeMap::new();
+    let mut values: Vec<BTreeSet<String>> = asked
+        .group_by
+        .iter()
+        .map(|key| match *key {
+            "cycle" => asked.cycles.iter().flatten().cloned().collect(),
+            "country" => asked.country.iter().cloned().collect(),
+            "status" => asked.status.iter().cloned().collect(),
+            _ => BTreeSet::new(),
+        })
+        .collect();
+    for case in &cases {
+        // The case list holds no course: the application's view is read for level and institution.
+        let study = if needs_study {
+            application_view::find(&state.db, &case.id)
+                .await?
+                .as_ref()
+                .and_then(study_of)
+        } else {
+            None
+        };
+        let group: Vec<String> = asked
+            .group_by
+            .iter()
+            .map(|key| key_of(case, key, study.as_ref()))
+            .collect();
+        for (set, value) in values.iter_mut().zip(&group) {
+            set.insert(value.clone());
+        }
+        *counts.entry(group).or_default() += 1;
+    }
+    // Every combination of the values, zero where none was counted.
+    let mut groups: Vec<Vec<String>> = vec![Vec::new()];
+    for set in &values {
+        groups = groups
+            .into_iter()
+            .flat_map(|prefix| {
+                set.iter().map(move |value| {
+                    let mut group = prefix.clone();
+                    group.push(value.clone());
+                    group
+                })
+            })
+            .collect();
+    }
+    Ok(groups
+        .into_iter()
+        .map(|group| {
+            let count = counts.get(&group).copied().unwrap_or(0);
+            let mut row = serde_json::Map::new();
+            for (key, value) in asked.group_by.iter().zip(group) {
+                row.insert((*key).to_string(), json!(value));
+            }
+            row.insert("count".into(), suppressed(count));
+            Value::Object(row)
+        })
+        .collect())
+}
+
+/// The FOI response an information officer composed: checked (422 `invalid` naming the field), with the
+/// statistics built now from the case list and each refused part's s.17 notice.
+pub async fn answer_foi(state: &AppState, body: &FoiAnswerBody) -> Result<Value, ApiError> {
+    let held = match &body.held {
+        None => {
+            return Err(ApiError::invalid_field(
+                "held",
+                "must be held, not_held or neither_confirm_nor_deny",
+            ));
+        }
+        Some(raw) => Held::parse(raw).ok_or_else(|| {
+            ApiError::invalid_field("held", "must be held, not_held or neither_confirm_nor_deny")
+        })?,
+    };
+    let answer = text(&body.answer);
+    if held == Held::Held && answer.is_none() {
+        return Err(ApiError::invalid_field(
+            "answer",
+            "must give the information released when it is held",
+        ));
+    }
+    let statistics = match &body.statistics {
+        Some(_) if held != Held::Held => {
+            return Err(ApiError::invalid_field(
+                "statistics",
+                "are released only where the information is held",
+            ));
+        }
+        Some(asked) => Some(check_statistics(asked)?),
+        None => None,
+    };
+    let refusals = check_refusals(body.refusals.as_deref().unwrap_or_default())?;
+    if held == Held::NotHeld && !refusals.is_empty() {
+        return Err(ApiError::invalid_field(
+            "refusals",
+            "cannot refuse information that is not held",
+        ));
+    }
+    let mut response = json!({
+        "held": held.as_str(),
+        "held_in_words": held.in_words(),
+        "answer": answer.unwrap_or_default(),
+        "internal_review": domain::request::exemptions::INTERNAL_REVIEW,
+        "complaint": domain::request::exemptions::COMPLAINT,
+        "personal_data": "none",
+    });
+    if let Some(asked) = &statistics {
+        response["statistics"] = json!(statistics_table(state, asked).await?);
+        response["statistics_grouped_by"] = json!(asked.group_by);
+        response["statistics_filters"] = json!({
+            "cycles": asked.cycles, "country": asked.country, "status": asked.status,
+        });
+        response["suppression"] = json!(SUPPRESSION_RULE);
+    }
+    if !refusals.is_empty() {
+        response["refusals"] = json!(
+            refusals
+                .iter()
+                .map(|refused| json!({
+                    "part": refused.part,
+                    "ground": refused.ground.as_str(),
+                    "section": refused.ground.section(),
+                    "provision": refused.ground.describe(),
+                    "reason": refused.reason,
+                    "public_interest": refused.public_interest,
+                    "advice": (refused.ground == FoiGround::CostLimit)
+                        .then_some(domain::request::exemptions::NARROWING_ADVICE),
+                }))
+                .collect::<Vec<_>>()
+        );
+    }
+    Ok(response)
+}
+
 /// The response of a request of this kind, produced now.
 /// A subject access response reads the subject's applications: the read is recorded, for `reader`.
 pub async fn produce(
@@ -470,10 +923,30 @@ pub fn letter(
         K::Sar | K::Portability => "sar_letter",
         K::Rectification | K::Erasure | K::Restriction | K::Objection => "rights_letter",
     };
+    // A composed FOI answer's table, each row's cells in the order of its columns.
+    let columns: Vec<&str> = response["statistics_grouped_by"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let rows: Vec<Vec<&Value>> = response["statistics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|row| {
+            columns
+                .iter()
+                .chain(&["count"])
+                .map(|column| &row[*column])
+                .collect()
+        })
+        .collect();
     let data = json!({
         "request": {"id": view.id, "kind": view.kind.as_str(), "received_on": view.received_on,
                     "responded_on": view.responded_on, "requester": view.requester},
         "response": response,
+        "table": {"columns": columns, "rows": rows},
     });
     crate::pages::templates::render(template, &data)
 }
@@ -514,4 +987,35 @@ pub async fn bench_subject_access(state: &AppState, subjects: usize) -> anyhow::
         median.as_secs_f64() * 1000.0,
         slowest.as_secs_f64() * 1000.0
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_part_names_its_section_as_the_act_writes_it_or_by_its_grounds_name() {
+        for (written, ground) in [
+            ("s.40(2)", FoiGround::PersonalData),
+            ("40(2)", FoiGround::PersonalData),
+            ("Section 43(2)", FoiGround::CommercialInterests),
+            ("s. 14 (1)", FoiGround::Vexatious),
+            ("s.12 Freedom of Information Act 2000", FoiGround::CostLimit),
+            ("confidence", FoiGround::Confidence),
+        ] {
+            assert_eq!(ground_of_section(written), Some(ground), "{written}");
+        }
+        for unknown in ["", "s.99", "s.40", "40(1)", "personal"] {
+            assert_eq!(ground_of_section(unknown), None, "{unknown}");
+        }
+    }
+
+    #[test]
+    fn counts_from_one_to_four_are_suppressed_and_zero_is_shown() {
+        assert_eq!(suppressed(0), json!(0));
+        for n in 1..SUPPRESS_BELOW {
+            assert_eq!(suppressed(n), json!("fewer than 5"));
+        }
+        assert_eq!(suppressed(SUPPRESS_BELOW), json!(5));
+    }
 }

@@ -38,6 +38,7 @@ on_both_stores!(
     an_applicant_withdraws_through_the_page_and_a_stale_form_then_answers_a_page_not_an_error,
     a_conflict_declared_after_the_decision_answers_a_page_not_an_error,
     a_form_posted_without_a_session_signs_in_and_comes_back_to_the_page_it_was_on,
+    an_information_officer_composes_an_foi_answer_on_the_request_page,
 );
 
 // ---------------------------------------------------------------------------------------------------------
@@ -3789,4 +3790,112 @@ async fn a_form_posted_without_a_session_signs_in_and_comes_back_to_the_page_it_
         assert_eq!(answer.status(), StatusCode::SEE_OTHER);
         assert_eq!(location(&answer), "/login");
     }
+}
+
+async fn an_information_officer_composes_an_foi_answer_on_the_request_page(app: TestApp) {
+    let information = app.staff(Role::InformationOfficer).await;
+    for _ in 0..5 {
+        let applicant = app.applicant().await;
+        app.submitted(&applicant).await;
+    }
+    let (status, logged) = app
+        .post(
+            "/api/information-requests",
+            &information,
+            serde_json::json!({
+                "kind": "foi", "received_on": chrono::Utc::now().date_naive().to_string(),
+                "requester": {"name": "Test Journalist", "email": "journalist@example.test"},
+                "description": "Test: applications by country, and the fees agreed",
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{logged}");
+    let id = logged["id"].as_str().unwrap();
+    let action = format!("/requests/{id}/response");
+    let mut desk = sign_in(&app, &information.email).await;
+    let page = desk.get(&format!("/requests/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    for label in [
+        "for=\"request_held\"",
+        "for=\"request_answer\"",
+        "for=\"request_statistics_group_by\"",
+        "for=\"request_statistics_cycles\"",
+        "for=\"request_refusals_0_section\"",
+        "for=\"request_refusals_0_reason\"",
+    ] {
+        assert!(page.body.contains(label), "{label} on the page");
+    }
+    let form = page.form(&action);
+    assert_eq!(form.value("compose"), Some("yes"), "{form:?}");
+
+    // Held, but nothing released: the page again, its summary linking to the answer.
+    let refused = desk.submit(&form.clone().set("held", "held")).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.error_links(), vec!["#request_answer".to_string()]);
+    assert_eq!(
+        refused.form(&action).value("held"),
+        Some("held"),
+        "what was entered is kept"
+    );
+
+    // No choice of held: the summary links to the first choice.
+    let refused = desk
+        .submit(&form.clone().set("answer", "Test: the numbers are below."))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.error_links(), vec!["#request_held".to_string()]);
+    assert_eq!(
+        refused.form(&action).value("answer"),
+        Some("Test: the numbers are below.")
+    );
+
+    let form = refused.form(&action);
+    let done = desk
+        .submit(
+            &form
+                .set("held", "held")
+                .set("answer", "Test: the numbers are below.")
+                .set("group_by", "country")
+                .set(
+                    "refusal_part_0",
+                    "Test: the fees agreed with each university",
+                )
+                .set("refusal_section_0", "commercial_interests")
+                .set("refusal_reason_0", "Test: negotiations would be prejudiced"),
+        )
+        .await;
+    assert!(
+        done.location()
+            .starts_with(&format!("/requests/{id}?done=")),
+        "{}",
+        done.location()
+    );
+    let (status, response) = app
+        .get(
+            &format!("/api/information-requests/{id}/response?format=json"),
+            &information,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(response["held"], "held", "{response}");
+    assert_eq!(response["answer"], "Test: the numbers are below.");
+    assert_eq!(
+        response["statistics"],
+        serde_json::json!([{"country": "Kenya", "count": 5}])
+    );
+    assert_eq!(
+        response["refusals"][0]["section"],
+        "s.43(2) Freedom of Information Act 2000"
+    );
+    let letter = desk.get(&format!("/requests/{id}/letter")).await;
+    assert!(
+        letter
+            .body
+            .contains("We hold the information you asked for.")
+    );
+    assert!(
+        letter
+            .body
+            .contains("Test: the fees agreed with each university")
+    );
 }

@@ -57,6 +57,55 @@ where
     }
 }
 
+/// A JSON body that may be left out: no body at all (or only white space) is `None`; a body that is sent is
+/// read as [`ApiJson`] reads it, and refused the same way.
+pub struct OptionalApiJson<T>(pub Option<T>);
+
+impl<T, S> FromRequest<S> for OptionalApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json = is_json(req.headers());
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    payload_too_large()
+                } else {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "bad_request",
+                        rejection.body_text(),
+                    )
+                }
+            })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalApiJson(None));
+        }
+        if !json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the request body as JSON, with Content-Type: application/json",
+            ));
+        }
+        if contains_nul(&bytes) {
+            return Err(ApiError::invalid_field(
+                "body",
+                "text must not contain the NUL character",
+            ));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
+            Ok(axum::Json(value)) => Ok(OptionalApiJson(Some(value))),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
 /// Whether the request says its body is JSON (`application/json`, or a `+json` type).
 fn is_json(headers: &axum::http::HeaderMap) -> bool {
     headers

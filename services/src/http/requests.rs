@@ -421,11 +421,13 @@ async fn extend(
     path = "/information-requests/{id}/response",
     tag = "information requests",
     params(("id" = String, Path, description = "The information request id")),
+    request_body(content = Option<crate::responses::FoiAnswerBody>, description = "FOI only, and optional: the answer the information officer composed. Without it the response is produced from what the system holds (for FOI, statistics by cycle and country)."),
     responses(
         (status = 201, description = "The response, produced from what the system holds and kept with the request", body = schema::InformationRequest),
         (status = 403, description = "forbidden", body = ErrorBody),
         (status = 404, description = "not_found", body = ErrorBody),
         (status = 409, description = "invalid_state: already answered, or the clock is stopped", body = ErrorBody),
+        (status = 422, description = "invalid: the FOI answer names the field that is wrong (an unknown section of a refused part, an unknown group_by key, no answer where the information is held); an answer for a request that is not FOI", body = ErrorBody),
     ),
     description = "Who: information_officer.",
 )]
@@ -433,11 +435,25 @@ async fn respond(
     State(state): State<AppState>,
     user: AuthUser,
     ApiPath(id): ApiPath<String>,
+    super::extract::OptionalApiJson(body): super::extract::OptionalApiJson<
+        crate::responses::FoiAnswerBody,
+    >,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let actor = user.require(&[Role::InformationOfficer])?;
     let view = found(&state, &id).await?;
-    let response =
-        crate::responses::produce(&state, view.kind, view.subject_email.as_deref(), actor).await?;
+    let response = match body.filter(|body| !body.is_empty()) {
+        Some(body) if view.kind.is_foi() => crate::responses::answer_foi(&state, &body).await?,
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "held",
+                "is given only in the answer to an FOI request; send no body to produce this response",
+            ));
+        }
+        None => {
+            crate::responses::produce(&state, view.kind, view.subject_email.as_deref(), actor)
+                .await?
+        }
+    };
     state
         .execute_request(&id, actor, RequestCommand::IssueResponse { response })
         .await?;

@@ -245,6 +245,7 @@ async fn request_page(
     errors: Vec<ErrorItem>,
     notice: Option<String>,
     status: StatusCode,
+    entered: &[(String, String)],
 ) -> Result<Response, PageError> {
     let calendar = projections::calendar::working_days(&state.db).await?;
     let request = render(view, &calendar, Utc::now().date_naive());
@@ -308,6 +309,7 @@ async fn request_page(
                         .collect::<Vec<_>>()
                 }),
             },
+            "compose": (decide && view.kind == RequestKind::Foi).then(|| compose_options(entered)),
             "reasons": reasons,
             "open": view.responded_on.is_none(),
             "can_extend": view.responded_on.is_none() && view.extension.is_none(),
@@ -319,6 +321,124 @@ async fn request_page(
         .notice(notice)
         .status(status)
         .into_response())
+}
+
+/// How many refused parts the form to compose an FOI answer offers.
+const REFUSED_PARTS: usize = 3;
+
+/// The choices of the form an information officer composes an FOI answer with.
+fn compose_options(entered: &[(String, String)]) -> serde_json::Value {
+    use crate::responses::{GROUP_BY, Held};
+    let value = |name: &str| field(entered, name).unwrap_or_default().to_string();
+    let chosen = |name: &str, value: &str| entered.iter().any(|(n, v)| n == name && v == value);
+    let held: Vec<_> = Held::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            json!({
+                "value": h.as_str(),
+                "label": h.in_words(),
+                // The first choice carries the id an error about `held` links to.
+                "id": if i == 0 { "request_held".to_string() } else { format!("request_held_{}", h.as_str()) },
+                "checked": chosen("held", h.as_str()),
+            })
+        })
+        .collect();
+    let group_by: Vec<_> = GROUP_BY
+        .iter()
+        .enumerate()
+        .map(|(i, key)| {
+            json!({
+                "value": key,
+                "label": match *key {
+                    "country" => "country of residence",
+                    "level" => "level of study (the award's, else the first course choice)",
+                    "institution" => "institution (the award's, else the first course choice)",
+                    other => other,
+                },
+                "id": if i == 0 { "request_statistics_group_by".to_string() } else { format!("request_statistics_group_by_{key}") },
+                "checked": chosen("group_by", key),
+            })
+        })
+        .collect();
+    let statuses: Vec<_> = domain::application::Status::ALL
+        .iter()
+        .filter(|s| **s != domain::application::Status::Draft)
+        .map(|s| json!({"value": s.as_str(), "selected": chosen("status", s.as_str())}))
+        .collect();
+    let parts: Vec<_> = (0..REFUSED_PARTS)
+        .map(|i| {
+            let grounds: Vec<_> = FoiGround::ALL
+                .iter()
+                .map(|g| {
+                    json!({"value": g.as_str(), "label": g.section(),
+                                "selected": chosen(&format!("refusal_section_{i}"), g.as_str())})
+                })
+                .collect();
+            json!({
+                "index": i,
+                "number": i + 1,
+                "grounds": grounds,
+                "part": value(&format!("refusal_part_{i}")),
+                "reason": value(&format!("refusal_reason_{i}")),
+                "public_interest": value(&format!("refusal_public_interest_{i}")),
+            })
+        })
+        .collect();
+    json!({
+        "held": held, "group_by": group_by, "statuses": statuses, "parts": parts,
+        "answer": value("answer"), "cycles": value("cycles"), "country": value("country"),
+    })
+}
+
+/// The FOI answer composed on the request's page, as the API takes it.
+fn composed(form: &[(String, String)]) -> crate::responses::FoiAnswerBody {
+    use crate::responses::{FoiAnswerBody, RefusedPartBody, StatisticsBody};
+    let given = |name: &str| {
+        field(form, name)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let group_by: Vec<String> = form
+        .iter()
+        .filter(|(name, _)| name == "group_by")
+        .map(|(_, value)| value.clone())
+        .collect();
+    let cycles: Option<Vec<String>> = given("cycles").map(|cycles| {
+        cycles
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|c| !c.is_empty())
+            .map(str::to_string)
+            .collect()
+    });
+    let (country, status) = (given("country"), given("status"));
+    let statistics =
+        (!group_by.is_empty() || cycles.is_some() || country.is_some() || status.is_some())
+            .then_some(StatisticsBody {
+                group_by,
+                cycles,
+                country,
+                status,
+            });
+    let refusals: Vec<RefusedPartBody> = (0..REFUSED_PARTS)
+        .filter_map(|i| {
+            let part = RefusedPartBody {
+                part: given(&format!("refusal_part_{i}")).unwrap_or_default(),
+                section: given(&format!("refusal_section_{i}")).unwrap_or_default(),
+                reason: given(&format!("refusal_reason_{i}")).unwrap_or_default(),
+                public_interest: given(&format!("refusal_public_interest_{i}")),
+            };
+            (!part.part.is_empty() || !part.section.is_empty() || !part.reason.is_empty())
+                .then_some(part)
+        })
+        .collect();
+    FoiAnswerBody {
+        held: given("held"),
+        answer: field(form, "answer").map(str::to_string),
+        statistics,
+        refusals: (!refusals.is_empty()).then_some(refusals),
+    }
 }
 
 async fn request(
@@ -335,6 +455,7 @@ async fn request(
         Vec::new(),
         notice.done.map(|d| format!("Done: {d}.")),
         StatusCode::OK,
+        &[],
     )
     .await
 }
@@ -367,6 +488,7 @@ async fn act(
         errors,
         None,
         StatusCode::UNPROCESSABLE_ENTITY,
+        &[],
     )
     .await
 }
@@ -439,13 +561,34 @@ async fn respond(
 ) -> Result<Response, PageError> {
     session.check_csrf(&form)?;
     let view = load(&state, &session, &id).await?;
-    let produced = crate::responses::produce(
-        &state,
-        view.kind,
-        view.subject_email.as_deref(),
-        &session.actor,
-    )
-    .await;
+    // The FOI answer an information officer composed, or else the response the system produces.
+    let produced = if view.kind == RequestKind::Foi && field(&form, "compose").is_some() {
+        match crate::responses::answer_foi(&state, &composed(&form)).await {
+            Err(error) => {
+                // Refused: the page again, with what was entered.
+                let errors = shown(error)?;
+                return request_page(
+                    &state,
+                    &session,
+                    &view,
+                    errors,
+                    None,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &form,
+                )
+                .await;
+            }
+            answer => answer,
+        }
+    } else {
+        crate::responses::produce(
+            &state,
+            view.kind,
+            view.subject_email.as_deref(),
+            &session.actor,
+        )
+        .await
+    };
     let command = match produced {
         Ok(response) => Ok(RequestCommand::IssueResponse { response }),
         Err(error) => Err(shown(error)?),
@@ -513,6 +656,7 @@ async fn decided(
         errors,
         None,
         StatusCode::UNPROCESSABLE_ENTITY,
+        &[],
     )
     .await
 }
