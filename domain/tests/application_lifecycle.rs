@@ -3222,3 +3222,78 @@ async fn a_programme_officer_records_the_check_once_with_what_was_found() {
         .await
         .then_expect_error(E::Forbidden);
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Accuracy kept: the subject's view that their data is inaccurate
+
+fn keep_statement(request_id: &str, statement: &str) -> C {
+    C::RecordStatementOfDispute {
+        request_id: request_id.to_string(),
+        statement: statement.to_string(),
+    }
+}
+
+/// "Where the data subject has expressed a view that the data is inaccurate, the data records that view":
+/// an information officer keeps the statement with the application, once per request, even while
+/// processing is restricted.
+#[tokio::test]
+async fn where_the_subject_disputes_accuracy_the_record_keeps_their_view() {
+    for history in [submitted(), restricted_after_submission()] {
+        given(history)
+            .when_async(by(
+                someone_with(Role::InformationOfficer),
+                keep_statement("request-1", "  my date of birth is wrong "),
+            ))
+            .await
+            .then_expect_events(vec![Ev::StatementOfDisputeRecorded {
+                request_id: "request-1".to_string(),
+                statement: "my date of birth is wrong".to_string().into(),
+            }]);
+    }
+    let kept = with(
+        submitted(),
+        [Ev::StatementOfDisputeRecorded {
+            request_id: "request-1".to_string(),
+            statement: "my date of birth is wrong".to_string().into(),
+        }],
+    );
+    given(kept.clone())
+        .when_async(by(
+            someone_with(Role::InformationOfficer),
+            keep_statement("request-1", "my date of birth is wrong"),
+        ))
+        .await
+        .then_expect_events(vec![]);
+    given(kept)
+        .when_async(by(
+            someone_with(Role::InformationOfficer),
+            keep_statement("request-2", "my address is wrong too"),
+        ))
+        .await
+        .then_expect_events(vec![Ev::StatementOfDisputeRecorded {
+            request_id: "request-2".to_string(),
+            statement: "my address is wrong too".to_string().into(),
+        }]);
+}
+
+#[tokio::test]
+async fn the_subjects_view_is_kept_only_by_an_information_officer_and_only_when_given() {
+    given(submitted())
+        .when_async(by(
+            someone_with(Role::InformationOfficer),
+            keep_statement("request-1", "   "),
+        ))
+        .await
+        .then_expect_error(E::Invalid {
+            problems: vec![FieldProblem::new(
+                "statement",
+                "give the subject's statement, in at most 10000 characters",
+            )],
+        });
+    for actor in [officer(), helpdesk(), applicant()] {
+        given(submitted())
+            .when_async(by(actor, keep_statement("request-1", "wrong")))
+            .await
+            .then_expect_error(E::Forbidden);
+    }
+}

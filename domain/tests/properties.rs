@@ -765,6 +765,12 @@ fn any_application_command() -> BoxedStrategy<ApplicationCommand> {
         1 => Just(C::WithdrawApplication),
         1 => Just(C::ConcludeWithCycle),
         1 => some_text().prop_map(|note| C::RecordRecheck { note }),
+        1 => (a_request_id(), some_text()).prop_map(|(request_id, statement)| {
+            C::RecordStatementOfDispute {
+                request_id,
+                statement,
+            }
+        }),
         2 => (some_preferences(), proptest::option::of(some_text())).prop_map(
             |(preferences, reason)| C::SetPreferences {
                 preferences,
@@ -874,6 +880,7 @@ fn whose_job(command: &ApplicationCommand, member: &Actor) -> Actor {
         | C::RestrictProcessing { .. }
         | C::LiftRestriction { .. }
         | C::RectifyPersonalData { .. }
+        | C::RecordStatementOfDispute { .. }
         | C::HonourObjection { .. } => Actor::new(INFORMATION_OFFICER, Role::InformationOfficer),
     }
 }
@@ -1486,6 +1493,7 @@ fn application_step_holds(
                 by_role(&[Role::Helpdesk, Role::InformationOfficer])
             }
             Ev::EligibilityRechecked { .. } => by_role(&[Role::ProgrammeOfficer]),
+            Ev::StatementOfDisputeRecorded { .. } => by_role(&[Role::InformationOfficer]),
             Ev::EligibilityDetermined { .. }
             | Ev::CommitteeMemberAssigned { .. }
             | Ev::DecisionRecorded { .. }
@@ -1795,6 +1803,11 @@ fn application_step_holds(
             Ev::EligibilityRechecked { .. } => {
                 prop_assert!(before.recheck_due);
                 prop_assert!(!after.recheck_due);
+            }
+            // The subject's statement is kept once for each refused rectification.
+            Ev::StatementOfDisputeRecorded { request_id, .. } => {
+                prop_assert!(!before.disputed_by.contains(request_id));
+                prop_assert!(after.disputed_by.contains(request_id));
             }
             // A restriction is put on once and lifted only when it is on.
             Ev::ProcessingRestricted { .. } => prop_assert!(!before.restricted),

@@ -586,6 +586,9 @@ const SCREENED: &str = "01938a00-0000-7000-8000-00000000a003";
 const RESERVE: &str = "01938a00-0000-7000-8000-00000000a004";
 const CONCLUDED: &str = "01938a00-0000-7000-8000-00000000a005";
 const RECHECKED: &str = "01938a00-0000-7000-8000-00000000a007";
+const DISPUTED: &str = "01938a00-0000-7000-8000-00000000a008";
+const DISPUTING_APPLICANT: &str = "01938a00-0000-7000-8000-0000000000a4";
+const REFUSED_RECTIFICATION: &str = "01938a00-0000-7000-8000-00000000c002";
 const ABROAD: &str = "01938a00-0000-7000-8000-00000000a006";
 const ABROAD_APPLICANT: &str = "01938a00-0000-7000-8000-0000000000a3";
 const EMBASSY: &str = "01938a00-0000-7000-8000-00000000e002";
@@ -894,6 +897,21 @@ fn examples() -> Vec<Example> {
                 }})),
                 (HELPDESK, Role::Helpdesk, json!({"EligibilityRecheckDue": {"fields": ["country_of_residence"]}})),
                 (OFFICER, Role::ProgrammeOfficer, json!({"EligibilityRechecked": {"note": personal(json!("Still eligible; no recipient holds the old residence."))}})),
+            ],
+        },
+        Example {
+            name: "application-statement-of-dispute".to_string(),
+            about: "a rectification refused, and the subject's statement that the data is inaccurate kept with the application".to_string(),
+            aggregate_type: Application::TYPE,
+            aggregate_id: DISPUTED.to_string(),
+            events: vec![
+                (DISPUTING_APPLICANT, Role::Applicant, json!({"ApplicationStarted": {"cycle": "2026-27", "applicant_id": DISPUTING_APPLICANT}})),
+                (DISPUTING_APPLICANT, Role::Applicant, json!({"DraftSaved": {"sections": sections, "changes": personal(form.clone())}})),
+                (DISPUTING_APPLICANT, Role::Applicant, json!({"ApplicationSubmitted": {"submitted_at": "2026-11-01T12:00:00Z"}})),
+                (INFORMATION, Role::InformationOfficer, json!({"StatementOfDisputeRecorded": {
+                    "request_id": REFUSED_RECTIFICATION,
+                    "statement": personal(json!("Test: the date of birth held is not mine.")),
+                }})),
             ],
         },
         Example {

@@ -248,6 +248,9 @@ pub struct Application {
     /// Nationality or residence was amended since eligibility was determined, and not yet checked again.
     #[serde(default)]
     pub recheck_due: bool,
+    /// The rectification requests whose refusal left the subject's statement with the application.
+    #[serde(default)]
+    pub disputed_by: BTreeSet<String>,
 }
 
 type Command = Authored<ApplicationCommand>;
@@ -351,6 +354,9 @@ impl Aggregate for Application {
             }
             ApplicationEvent::EligibilityRecheckDue { .. } => self.recheck_due = true,
             ApplicationEvent::EligibilityRechecked { .. } => self.recheck_due = false,
+            ApplicationEvent::StatementOfDisputeRecorded { request_id, .. } => {
+                self.disputed_by.insert(request_id);
+            }
             ApplicationEvent::RectificationNoticeSent { recipient_id } => {
                 self.notices_due.remove(&recipient_id);
             }
@@ -672,6 +678,28 @@ impl Application {
                 }
                 Ok(vec![ApplicationEvent::EligibilityRechecked {
                     note: note.into(),
+                }])
+            }
+            ApplicationCommand::RecordStatementOfDispute {
+                request_id,
+                statement,
+            } => {
+                // Once per request: carrying out the refusal again records nothing more.
+                if self.disputed_by.contains(&request_id) {
+                    return Ok(vec![]);
+                }
+                let statement = statement.trim().to_string();
+                if statement.is_empty() || statement.chars().count() > 10_000 {
+                    return Err(ApplicationError::Invalid {
+                        problems: vec![FieldProblem::new(
+                            "statement",
+                            "give the subject's statement, in at most 10000 characters",
+                        )],
+                    });
+                }
+                Ok(vec![ApplicationEvent::StatementOfDisputeRecorded {
+                    request_id,
+                    statement: statement.into(),
                 }])
             }
             ApplicationCommand::MarkRectificationNoticeSent { recipient_id } => {
@@ -1130,7 +1158,8 @@ pub fn may_issue(role: Role, command: &ApplicationCommand) -> bool {
         | C::RestrictProcessing { .. }
         | C::LiftRestriction { .. }
         | C::HonourObjection { .. }
-        | C::RectifyPersonalData { .. } => role == Role::InformationOfficer,
+        | C::RectifyPersonalData { .. }
+        | C::RecordStatementOfDispute { .. } => role == Role::InformationOfficer,
     }
 }
 

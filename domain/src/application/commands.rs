@@ -76,6 +76,12 @@ pub enum ApplicationCommand {
     RecordRecheck {
         note: String,
     },
+    /// A rectification was refused and the data subject sent their view that the data is inaccurate: an
+    /// information officer keeps the statement with the application (once per request).
+    RecordStatementOfDispute {
+        request_id: String,
+        statement: String,
+    },
     /// A programme officer has told a recipient of the corrections they were due.
     MarkRectificationNoticeSent {
         recipient_id: String,
@@ -165,6 +171,9 @@ impl ApplicationCommand {
             ApplicationCommand::CompleteAward { .. } => "complete the award of",
             ApplicationCommand::DiscloseData { .. } => "disclose data of",
             ApplicationCommand::RecordRecheck { .. } => "record the check of",
+            ApplicationCommand::RecordStatementOfDispute { .. } => {
+                "record the subject's statement on"
+            }
             ApplicationCommand::MarkRectificationNoticeSent { .. } => {
                 "record a rectification notice for"
             }

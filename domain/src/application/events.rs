@@ -110,6 +110,13 @@ pub enum ApplicationEvent {
     EligibilityRechecked {
         note: Personal<String>,
     },
+    /// A rectification (request `request_id`) was refused, and the data subject's statement that the data is
+    /// inaccurate is kept with the application: staff see it on the case and every later subject access
+    /// request includes it.
+    StatementOfDisputeRecorded {
+        request_id: String,
+        statement: Personal<String>,
+    },
     /// Personal data a recipient was sent has been amended: they must be told of the correction.
     RectificationNoticeDue {
         recipient_id: String,
@@ -240,6 +247,7 @@ impl DomainEvent for ApplicationEvent {
             ApplicationEvent::DisclosureRefused { .. } => "DisclosureRefused",
             ApplicationEvent::EligibilityRecheckDue { .. } => "EligibilityRecheckDue",
             ApplicationEvent::EligibilityRechecked { .. } => "EligibilityRechecked",
+            ApplicationEvent::StatementOfDisputeRecorded { .. } => "StatementOfDisputeRecorded",
             ApplicationEvent::RectificationNoticeDue { .. } => "RectificationNoticeDue",
             ApplicationEvent::RectificationNoticeSent { .. } => "RectificationNoticeSent",
             ApplicationEvent::PersonalDataDestroyed { .. } => PERSONAL_DATA_DESTROYED,

@@ -538,6 +538,9 @@ struct RectificationBody {
     changes: serde_json::Map<String, Value>,
     #[serde(default)]
     reason: String,
+    /// Refused: the subject's statement that the data is inaccurate, kept with each of their applications.
+    #[serde(default)]
+    statement: Option<String>,
 }
 
 /// Rectification: the subject's application is corrected through the amendment path and the recipients who
@@ -581,6 +584,7 @@ async fn decide_rectification(
         application_id: body.application_id,
         changes,
         reason: body.reason,
+        statement: body.statement,
     };
     crate::rights::decide_rectification(&state, actor, &id, decision).await?;
     Ok(Json(current(&state, &id).await?))

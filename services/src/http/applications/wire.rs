@@ -552,6 +552,9 @@ impl serde::Serialize for Shown<'_> {
         if sees(Section::Recheck) {
             map.serialize_entry("recheck", &view.recheck)?;
         }
+        if sees(Section::StatementsOfDispute) {
+            map.serialize_entry("statements_of_dispute", &view.statements_of_dispute)?;
+        }
         if sees(Section::RectificationNotices) {
             map.serialize_entry("rectification_notices", &view.rectification_notices)?;
         }
@@ -799,6 +802,10 @@ pub mod schema {
         /// programme officer records that eligibility and the recipients were checked again; `null` otherwise.
         #[schema(required = false)]
         recheck: Option<Value>,
+        /// The data subject's statements that data is inaccurate, kept when a rectification was refused:
+        /// `[{request_id, statement, recorded_by, recorded_at}]`, oldest first (staff only).
+        #[schema(required = false)]
+        statements_of_dispute: Option<Vec<Value>>,
         /// The rules of the cycle's screening a programme officer waived, with who, when and why.
         #[schema(required = false)]
         screening_overrides: Option<Vec<Value>>,
