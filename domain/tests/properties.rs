@@ -765,6 +765,21 @@ fn any_application_command() -> BoxedStrategy<ApplicationCommand> {
         1 => Just(C::WithdrawApplication),
         1 => Just(C::ConcludeWithCycle),
         1 => some_text().prop_map(|note| C::RecordRecheck { note }),
+        1 => (
+            proptest::option::of(some_text()),
+            proptest::option::of(some_text()),
+            proptest::option::of(a_day_in_2026()),
+            some_text(),
+        )
+            .prop_map(|(institution, course, start_date, reason)| C::CorrectAwardTerms {
+                institution,
+                course,
+                level: None,
+                start_date,
+                reason,
+            }),
+        1 => (some_text(), some_text())
+            .prop_map(|(outcome, reason)| C::CorrectCompletionOutcome { outcome, reason }),
         1 => (a_request_id(), some_text()).prop_map(|(request_id, statement)| {
             C::RecordStatementOfDispute {
                 request_id,
@@ -873,6 +888,8 @@ fn whose_job(command: &ApplicationCommand, member: &Actor) -> Actor {
         | C::RecordLetterEmailFailed { .. }
         | C::OverrideScreening { .. }
         | C::RecordRecheck { .. }
+        | C::CorrectAwardTerms { .. }
+        | C::CorrectCompletionOutcome { .. }
         | C::ConcludeWithCycle => Actor::new(OFFICER, Role::ProgrammeOfficer),
         C::DeclareConflict { .. } | C::ScoreApplication { .. } => member.clone(),
         C::DestroyPersonalData { .. }
@@ -1487,11 +1504,15 @@ fn application_step_holds(
                 (actor.role == Role::Applicant && actor.user_id == before.applicant_id)
                     || by_role(&[Role::ProgrammeOfficer, Role::InformationOfficer])
             }
-            Ev::PersonalDataAmended { .. }
-            | Ev::RectificationNoticeDue { .. }
-            | Ev::EligibilityRecheckDue { .. } => {
+            Ev::PersonalDataAmended { .. } | Ev::EligibilityRecheckDue { .. } => {
                 by_role(&[Role::Helpdesk, Role::InformationOfficer])
             }
+            // A correction of the award's terms, by a programme officer, owes notices too.
+            Ev::RectificationNoticeDue { .. } => by_role(&[
+                Role::Helpdesk,
+                Role::InformationOfficer,
+                Role::ProgrammeOfficer,
+            ]),
             Ev::EligibilityRechecked { .. } => by_role(&[Role::ProgrammeOfficer]),
             Ev::StatementOfDisputeRecorded { .. } => by_role(&[Role::InformationOfficer]),
             Ev::EligibilityDetermined { .. }
@@ -1499,6 +1520,8 @@ fn application_step_holds(
             | Ev::DecisionRecorded { .. }
             | Ev::AwardMade { .. }
             | Ev::AwardCompleted { .. }
+            | Ev::AwardTermsCorrected { .. }
+            | Ev::CompletionOutcomeCorrected { .. }
             | Ev::DataDisclosed { .. }
             | Ev::DisclosureRefused { .. }
             | Ev::RectificationNoticeSent { .. }
@@ -1636,7 +1659,7 @@ fn application_step_holds(
         }
     }
     if has("RectificationNoticeDue") {
-        prop_assert!(has("PersonalDataAmended"));
+        prop_assert!(has("PersonalDataAmended") || has("AwardTermsCorrected"));
     }
     // The applicant sets the opt-outs only while the application is a draft; an objection only ever opts
     // out, never back in.

@@ -454,6 +454,16 @@ impl ApplicationView {
                     award.completion_outcome = outcome.known().cloned();
                 }
             }
+            ApplicationEvent::AwardTermsCorrected { terms, .. } => {
+                if let Some(award) = self.award.as_mut() {
+                    award.terms = terms.known().cloned();
+                }
+            }
+            ApplicationEvent::CompletionOutcomeCorrected { outcome, .. } => {
+                if let Some(award) = self.award.as_mut() {
+                    award.completion_outcome = outcome.known().cloned();
+                }
+            }
             ApplicationEvent::DataDisclosed {
                 disclosure_id,
                 recipient_id,

@@ -80,6 +80,16 @@ pub enum ApplicationEvent {
         completed_on: NaiveDate,
         outcome: Personal<String>,
     },
+    /// A programme officer corrected the terms of the award: `terms` are the terms as they now stand.
+    AwardTermsCorrected {
+        terms: Personal<AwardTerms>,
+        reason: Personal<String>,
+    },
+    /// A programme officer corrected the outcome recorded when the award was completed.
+    CompletionOutcomeCorrected {
+        outcome: Personal<String>,
+        reason: Personal<String>,
+    },
     /// Chosen fields were sent to a registered recipient the policy allows, for a stated purpose. The values
     /// sent are kept, so a later correction can be passed on.
     DataDisclosed {
@@ -243,6 +253,8 @@ impl DomainEvent for ApplicationEvent {
             ApplicationEvent::ConcludedWithCycle { .. } => "ConcludedWithCycle",
             ApplicationEvent::AwardMade { .. } => "AwardMade",
             ApplicationEvent::AwardCompleted { .. } => "AwardCompleted",
+            ApplicationEvent::AwardTermsCorrected { .. } => "AwardTermsCorrected",
+            ApplicationEvent::CompletionOutcomeCorrected { .. } => "CompletionOutcomeCorrected",
             ApplicationEvent::DataDisclosed { .. } => "DataDisclosed",
             ApplicationEvent::DisclosureRefused { .. } => "DisclosureRefused",
             ApplicationEvent::EligibilityRecheckDue { .. } => "EligibilityRecheckDue",

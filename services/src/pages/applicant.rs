@@ -954,6 +954,8 @@ pub(crate) fn timeline_entry(event_type: &str) -> Option<&'static str> {
         "ConcludedWithCycle" => "The cycle closed without an award for your application",
         "AwardMade" => "Your award was made",
         "AwardCompleted" => "Your award was completed",
+        "AwardTermsCorrected" => "The terms of your award were corrected",
+        "CompletionOutcomeCorrected" => "The outcome of your award was corrected",
         "LetterIssued" => "We wrote to you",
         _ => return None,
     })

@@ -323,6 +323,8 @@ fn event_description(event_type: &str) -> &str {
         "ConcludedWithCycle" => "Unsuccessful: the cycle was concluded",
         "AwardMade" => "Award made",
         "AwardCompleted" => "Award completed",
+        "AwardTermsCorrected" => "Award terms corrected",
+        "CompletionOutcomeCorrected" => "Completion outcome corrected",
         "LetterIssued" => "Letter issued",
         "LetterEmailed" => "Letter emailed",
         "LetterEmailFailed" => "Letter could not be emailed",

@@ -333,6 +333,30 @@ pub struct AwardBody {
     pub country: Option<String>,
 }
 
+/// A correction of the award's terms: the fields to correct (at least one that differs), and why.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AwardCorrectionBody {
+    pub institution: Option<String>,
+    pub course: Option<String>,
+    pub level: Option<String>,
+    /// YYYY-MM-DD.
+    #[schema(format = Date)]
+    pub start_date: Option<String>,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// A correction of the outcome recorded when the award was completed, and why.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompletionCorrectionBody {
+    #[serde(default)]
+    pub outcome: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
 pub fn parse_date(path: &str, raw: &str, problems: &mut Vec<FieldProblem>) -> Option<NaiveDate> {
     let parsed = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").ok();
     if parsed.is_none() {
