@@ -695,6 +695,11 @@ async fn a_refused_rectification_keeps_the_subjects_statement_on_the_case_and_in
     let answer = response(&app, &information, &request).await;
     assert_eq!(answer["rectification"], "refused");
     assert_eq!(answer["statement_kept"], true, "{answer}");
+    let html = letter(&app, &information, &request).await;
+    assert!(
+        html.contains("your statement is kept with your record"),
+        "{html}"
+    );
 
     for staff in [&information, &officer] {
         let (status, case) = app.get(&format!("/api/applications/{id}"), staff).await;
