@@ -556,8 +556,10 @@ struct RectificationBody {
         (status = 403, description = "forbidden", body = ErrorBody),
         (status = 404, description = "not_found", body = ErrorBody),
         (status = 409, description = "invalid_state: not a rectification request, or answered", body = ErrorBody),
+        (status = 422, description = "invalid: no reason, no changes to make, or a statement where the request names no subject", body = ErrorBody),
     ),
-    description = "Who: information_officer.",
+    description = "Who: information_officer. Refused with the subject's `statement`, it is kept with each of their \
+                   applications (`statements_of_dispute`), shown to staff and in every later subject access response.",
 )]
 async fn decide_rectification(
     State(state): State<AppState>,
