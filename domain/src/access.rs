@@ -45,6 +45,8 @@ pub enum Section {
     Restriction,
     /// Nationality or residence amended after eligibility was decided, to be checked again.
     Recheck,
+    /// The data subject's statements that data is inaccurate, kept when a rectification was refused.
+    StatementsOfDispute,
     /// Immigration records of an award holder.
     ImmigrationRecords,
     /// What was shared with whom.
@@ -56,7 +58,7 @@ pub enum Section {
 }
 
 impl Section {
-    pub const ALL: [Section; 34] = [
+    pub const ALL: [Section; 35] = [
         Section::Id,
         Section::Cycle,
         Section::Status,
@@ -87,6 +89,7 @@ impl Section {
         Section::RectificationNotices,
         Section::Restriction,
         Section::Recheck,
+        Section::StatementsOfDispute,
         Section::ImmigrationRecords,
         Section::Disclosures,
         Section::Letters,
@@ -126,6 +129,7 @@ impl Section {
             Section::RectificationNotices => "rectification_notices",
             Section::Restriction => "restriction",
             Section::Recheck => "recheck",
+            Section::StatementsOfDispute => "statements_of_dispute",
             Section::ImmigrationRecords => "immigration_records",
             Section::Disclosures => "disclosures",
             Section::Letters => "letters",

@@ -3246,3 +3246,229 @@ async fn submitting_records_the_privacy_notice_the_applicant_accepted() {
         "{events:?}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Accuracy kept: the subject's view that their data is inaccurate
+
+fn keep_statement(request_id: &str, statement: &str) -> C {
+    C::RecordStatementOfDispute {
+        request_id: request_id.to_string(),
+        statement: statement.to_string(),
+    }
+}
+
+/// "Where the data subject has expressed a view that the data is inaccurate, the data records that view":
+/// an information officer keeps the statement with the application, once per request, even while
+/// processing is restricted.
+#[tokio::test]
+async fn where_the_subject_disputes_accuracy_the_record_keeps_their_view() {
+    for history in [submitted(), restricted_after_submission()] {
+        given(history)
+            .when_async(by(
+                someone_with(Role::InformationOfficer),
+                keep_statement("request-1", "  my date of birth is wrong "),
+            ))
+            .await
+            .then_expect_events(vec![Ev::StatementOfDisputeRecorded {
+                request_id: "request-1".to_string(),
+                statement: "my date of birth is wrong".to_string().into(),
+            }]);
+    }
+    let kept = with(
+        submitted(),
+        [Ev::StatementOfDisputeRecorded {
+            request_id: "request-1".to_string(),
+            statement: "my date of birth is wrong".to_string().into(),
+        }],
+    );
+    given(kept.clone())
+        .when_async(by(
+            someone_with(Role::InformationOfficer),
+            keep_statement("request-1", "my date of birth is wrong"),
+        ))
+        .await
+        .then_expect_events(vec![]);
+    given(kept)
+        .when_async(by(
+            someone_with(Role::InformationOfficer),
+            keep_statement("request-2", "my address is wrong too"),
+        ))
+        .await
+        .then_expect_events(vec![Ev::StatementOfDisputeRecorded {
+            request_id: "request-2".to_string(),
+            statement: "my address is wrong too".to_string().into(),
+        }]);
+}
+
+#[tokio::test]
+async fn the_subjects_view_is_kept_only_by_an_information_officer_and_only_when_given() {
+    given(submitted())
+        .when_async(by(
+            someone_with(Role::InformationOfficer),
+            keep_statement("request-1", "   "),
+        ))
+        .await
+        .then_expect_error(E::Invalid {
+            problems: vec![FieldProblem::new(
+                "statement",
+                "give the subject's statement, in at most 10000 characters",
+            )],
+        });
+    for actor in [officer(), helpdesk(), applicant()] {
+        given(submitted())
+            .when_async(by(actor, keep_statement("request-1", "wrong")))
+            .await
+            .then_expect_error(E::Forbidden);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Accuracy kept: the award's terms and the completion outcome corrected
+
+fn correct_terms(institution: Option<&str>, course: Option<&str>, reason: &str) -> C {
+    C::CorrectAwardTerms {
+        institution: institution.map(str::to_string),
+        course: course.map(str::to_string),
+        level: None,
+        start_date: None,
+        reason: reason.to_string(),
+    }
+}
+
+fn disclosed_award() -> Ev {
+    Ev::DataDisclosed {
+        disclosure_id: "disclosure-1".to_string(),
+        recipient_id: "recipient-1".to_string(),
+        recipient_name: "Test Mission".to_string(),
+        recipient_kind: domain::recipient::RecipientKind::BritishMission,
+        fields: vec!["award.institution".to_string(), "award.level".to_string()],
+        purpose: "visa support".to_string().into(),
+        values: BTreeMap::from([
+            (
+                "award.institution".to_string(),
+                "Example University".to_string(),
+            ),
+            ("award.level".to_string(), "masters".to_string()),
+        ])
+        .into(),
+    }
+}
+
+/// "Personal data shall be accurate and, where necessary, kept up to date": a programme officer corrects
+/// the award's terms with a reason, and every recipient who was sent an old value is to be told.
+#[tokio::test]
+async fn inaccurate_award_terms_are_corrected_and_recipients_sent_the_old_value_are_to_be_told() {
+    let corrected = AwardTerms {
+        institution: "Another Example University".to_string(),
+        ..award_terms()
+    };
+    given(with(awarded(), [disclosed_award()]))
+        .when_async(by(
+            officer(),
+            correct_terms(
+                Some(" Another Example University "),
+                Some("MSc Test Policy"),
+                "the university was recorded wrongly",
+            ),
+        ))
+        .await
+        .then_expect_events(vec![
+            Ev::AwardTermsCorrected {
+                terms: corrected.clone().into(),
+                reason: "the university was recorded wrongly".to_string().into(),
+            },
+            Ev::RectificationNoticeDue {
+                recipient_id: "recipient-1".to_string(),
+                recipient_name: "Test Mission".to_string(),
+                fields: vec!["award.institution".to_string()],
+            },
+        ]);
+    // A course nobody was sent owes no notice; an alumnus's award is corrected too.
+    given(with(alumni(), [disclosed_award()]))
+        .when_async(by(
+            officer(),
+            correct_terms(None, Some("MSc Test Economics"), "wrong course"),
+        ))
+        .await
+        .then_expect_events(vec![Ev::AwardTermsCorrected {
+            terms: AwardTerms {
+                course: "MSc Test Economics".to_string(),
+                ..award_terms()
+            }
+            .into(),
+            reason: "wrong course".to_string().into(),
+        }]);
+}
+
+#[tokio::test]
+async fn an_award_correction_needs_an_award_a_reason_a_change_and_a_programme_officer() {
+    given(decided(Outcome::Selected))
+        .when_async(by(officer(), correct_terms(Some("X"), None, "wrong")))
+        .await
+        .then_expect_error(E::NotAwarded {
+            status: Status::Selected,
+        });
+    given(awarded())
+        .when_async(by(officer(), correct_terms(Some("X"), None, "  ")))
+        .await
+        .then_expect_error(E::Invalid {
+            problems: vec![FieldProblem::new(
+                "reason",
+                "say why it is corrected, in at most 2000 characters",
+            )],
+        });
+    given(awarded())
+        .when_async(by(
+            officer(),
+            correct_terms(Some("Example University"), None, "wrong"),
+        ))
+        .await
+        .then_expect_error(E::Invalid {
+            problems: vec![FieldProblem::new(
+                "terms",
+                "nothing to correct: give at least one value that differs from the award's",
+            )],
+        });
+    given(awarded())
+        .when_async(by(helpdesk(), correct_terms(Some("X"), None, "wrong")))
+        .await
+        .then_expect_error(E::Forbidden);
+}
+
+/// The outcome recorded at completion is corrected with a reason, only once the award is completed.
+#[tokio::test]
+async fn an_inaccurate_completion_outcome_is_corrected_once_the_award_is_completed() {
+    let correct = |outcome: &str, reason: &str| C::CorrectCompletionOutcome {
+        outcome: outcome.to_string(),
+        reason: reason.to_string(),
+    };
+    given(alumni())
+        .when_async(by(
+            officer(),
+            correct(" Distinction ", "recorded as a merit"),
+        ))
+        .await
+        .then_expect_events(vec![Ev::CompletionOutcomeCorrected {
+            outcome: "Distinction".to_string().into(),
+            reason: "recorded as a merit".to_string().into(),
+        }]);
+    given(awarded())
+        .when_async(by(officer(), correct("Distinction", "wrong")))
+        .await
+        .then_expect_error(E::NotCompleted {
+            status: Status::Awarded,
+        });
+    given(alumni())
+        .when_async(by(officer(), correct("Distinction", "")))
+        .await
+        .then_expect_error(E::Invalid {
+            problems: vec![FieldProblem::new(
+                "reason",
+                "say why it is corrected, in at most 2000 characters",
+            )],
+        });
+    given(alumni())
+        .when_async(by(member(), correct("Distinction", "wrong")))
+        .await
+        .then_expect_error(E::Forbidden);
+}

@@ -769,6 +769,27 @@ fn any_application_command() -> BoxedStrategy<ApplicationCommand> {
         1 => Just(C::WithdrawApplication),
         1 => Just(C::ConcludeWithCycle),
         1 => some_text().prop_map(|note| C::RecordRecheck { note }),
+        1 => (
+            proptest::option::of(some_text()),
+            proptest::option::of(some_text()),
+            proptest::option::of(a_day_in_2026()),
+            some_text(),
+        )
+            .prop_map(|(institution, course, start_date, reason)| C::CorrectAwardTerms {
+                institution,
+                course,
+                level: None,
+                start_date,
+                reason,
+            }),
+        1 => (some_text(), some_text())
+            .prop_map(|(outcome, reason)| C::CorrectCompletionOutcome { outcome, reason }),
+        1 => (a_request_id(), some_text()).prop_map(|(request_id, statement)| {
+            C::RecordStatementOfDispute {
+                request_id,
+                statement,
+            }
+        }),
         2 => (some_preferences(), proptest::option::of(some_text())).prop_map(
             |(preferences, reason)| C::SetPreferences {
                 preferences,
@@ -871,6 +892,8 @@ fn whose_job(command: &ApplicationCommand, member: &Actor) -> Actor {
         | C::RecordLetterEmailFailed { .. }
         | C::OverrideScreening { .. }
         | C::RecordRecheck { .. }
+        | C::CorrectAwardTerms { .. }
+        | C::CorrectCompletionOutcome { .. }
         | C::ConcludeWithCycle => Actor::new(OFFICER, Role::ProgrammeOfficer),
         C::DeclareConflict { .. } | C::ScoreApplication { .. } => member.clone(),
         C::DestroyPersonalData { .. }
@@ -878,6 +901,7 @@ fn whose_job(command: &ApplicationCommand, member: &Actor) -> Actor {
         | C::RestrictProcessing { .. }
         | C::LiftRestriction { .. }
         | C::RectifyPersonalData { .. }
+        | C::RecordStatementOfDispute { .. }
         | C::HonourObjection { .. } => Actor::new(INFORMATION_OFFICER, Role::InformationOfficer),
     }
 }
@@ -1485,17 +1509,24 @@ fn application_step_holds(
                 (actor.role == Role::Applicant && actor.user_id == before.applicant_id)
                     || by_role(&[Role::ProgrammeOfficer, Role::InformationOfficer])
             }
-            Ev::PersonalDataAmended { .. }
-            | Ev::RectificationNoticeDue { .. }
-            | Ev::EligibilityRecheckDue { .. } => {
+            Ev::PersonalDataAmended { .. } | Ev::EligibilityRecheckDue { .. } => {
                 by_role(&[Role::Helpdesk, Role::InformationOfficer])
             }
+            // A correction of the award's terms, by a programme officer, owes notices too.
+            Ev::RectificationNoticeDue { .. } => by_role(&[
+                Role::Helpdesk,
+                Role::InformationOfficer,
+                Role::ProgrammeOfficer,
+            ]),
             Ev::EligibilityRechecked { .. } => by_role(&[Role::ProgrammeOfficer]),
+            Ev::StatementOfDisputeRecorded { .. } => by_role(&[Role::InformationOfficer]),
             Ev::EligibilityDetermined { .. }
             | Ev::CommitteeMemberAssigned { .. }
             | Ev::DecisionRecorded { .. }
             | Ev::AwardMade { .. }
             | Ev::AwardCompleted { .. }
+            | Ev::AwardTermsCorrected { .. }
+            | Ev::CompletionOutcomeCorrected { .. }
             | Ev::DataDisclosed { .. }
             | Ev::DisclosureRefused { .. }
             | Ev::RectificationNoticeSent { .. }
@@ -1633,7 +1664,7 @@ fn application_step_holds(
         }
     }
     if has("RectificationNoticeDue") {
-        prop_assert!(has("PersonalDataAmended"));
+        prop_assert!(has("PersonalDataAmended") || has("AwardTermsCorrected"));
     }
     // The applicant sets the opt-outs only while the application is a draft; an objection only ever opts
     // out, never back in.
@@ -1803,6 +1834,11 @@ fn application_step_holds(
             }
             // The privacy notice is accepted by submitting, and only then.
             Ev::PrivacyNoticeAccepted { .. } => prop_assert!(has("ApplicationSubmitted")),
+            // The subject's statement is kept once for each refused rectification.
+            Ev::StatementOfDisputeRecorded { request_id, .. } => {
+                prop_assert!(!before.disputed_by.contains(request_id));
+                prop_assert!(after.disputed_by.contains(request_id));
+            }
             // A restriction is put on once and lifted only when it is on.
             Ev::ProcessingRestricted { .. } => prop_assert!(!before.restricted),
             Ev::RestrictionLifted { .. } => prop_assert!(before.restricted),

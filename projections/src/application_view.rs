@@ -51,6 +51,10 @@ pub struct ApplicationView {
     /// to be checked again. `None` once a programme officer has recorded the check.
     #[serde(default)]
     pub recheck: Option<RecheckView>,
+    /// The data subject's statements that data is inaccurate, kept when a rectification was refused, oldest
+    /// first.
+    #[serde(default)]
+    pub statements_of_dispute: Vec<StatementOfDisputeView>,
     /// Processing is restricted at the applicant's request, and why.
     #[serde(default)]
     pub restriction: Option<RestrictionView>,
@@ -81,6 +85,17 @@ pub struct NoticeAcceptedView {
 pub struct RecheckView {
     pub fields: Vec<PersonalField>,
     pub since: DateTime<Utc>,
+}
+
+/// The data subject's view that their data is inaccurate, kept with the application when a rectification
+/// was refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementOfDisputeView {
+    pub request_id: String,
+    /// `None` once the personal data is destroyed.
+    pub statement: Option<String>,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
 }
 
 /// A restriction of processing in force.
@@ -295,6 +310,7 @@ impl ApplicationView {
             concluded_with_cycle: None,
             recheck: None,
             notice_accepted: None,
+            statements_of_dispute: Vec::new(),
             version: event.sequence,
         }
     }
@@ -457,6 +473,16 @@ impl ApplicationView {
                     award.completion_outcome = outcome.known().cloned();
                 }
             }
+            ApplicationEvent::AwardTermsCorrected { terms, .. } => {
+                if let Some(award) = self.award.as_mut() {
+                    award.terms = terms.known().cloned();
+                }
+            }
+            ApplicationEvent::CompletionOutcomeCorrected { outcome, .. } => {
+                if let Some(award) = self.award.as_mut() {
+                    award.completion_outcome = outcome.known().cloned();
+                }
+            }
             ApplicationEvent::DataDisclosed {
                 disclosure_id,
                 recipient_id,
@@ -520,6 +546,15 @@ impl ApplicationView {
                 }
             }
             ApplicationEvent::EligibilityRechecked { .. } => self.recheck = None,
+            ApplicationEvent::StatementOfDisputeRecorded {
+                request_id,
+                statement,
+            } => self.statements_of_dispute.push(StatementOfDisputeView {
+                request_id: request_id.clone(),
+                statement: statement.known().cloned(),
+                recorded_by: by.clone(),
+                recorded_at: at,
+            }),
             // The view itself is deleted when its personal data is destroyed.
             ApplicationEvent::PersonalDataDestroyed { .. } => {}
             ApplicationEvent::ProcessingRestricted { request_id, reason } => {

@@ -192,6 +192,10 @@ async fn application_record(state: &AppState, view: &ApplicationView) -> Result<
             "recipient": d.recipient_name, "kind": d.kind, "purpose": d.purpose, "fields": d.fields, "at": d.at,
         })).collect::<Vec<_>>(),
         "letters": view.letters.iter().map(crate::http::letters::render_letter).collect::<Vec<_>>(),
+        // The subject's own view that their data is inaccurate, kept when a rectification was refused.
+        "statements_of_dispute": view.statements_of_dispute.iter().map(|s| json!({
+            "request_id": s.request_id, "statement": s.statement, "recorded_at": s.recorded_at,
+        })).collect::<Vec<_>>(),
     }))
 }
 

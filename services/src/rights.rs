@@ -145,12 +145,15 @@ pub struct Rectification {
     /// Contract paths (`personal.phone`) and their corrected values.
     pub changes: Vec<(String, String)>,
     pub reason: String,
+    /// Refused: the subject's statement that the data is inaccurate, kept with each of their applications.
+    pub statement: Option<String>,
 }
 
 /// Rectification (Art 16): the subject's application is corrected through the Help Desk's amendment path —
 /// the same fields amendable, the same checks — and each recipient who was sent an old value is listed to
-/// be told (the case desk shows the notices until they are sent). Refused, the response gives the reason
-/// and says the subject may have their view recorded.
+/// be told (the case desk shows the notices until they are sent). Refused, the response gives the reason;
+/// with the subject's statement, the statement is kept with each of their applications (staff see it on the
+/// case, and every later subject access request includes it), and the response says so.
 pub async fn decide_rectification(
     state: &AppState,
     actor: &Actor,
@@ -174,11 +177,46 @@ pub async fn decide_rectification(
                     decided.reason.as_deref(),
                 )
             }
-            _ => refused_rectification(decided.reason.as_deref().unwrap_or_default()),
+            _ => {
+                let kept = match &view.subject_email {
+                    Some(email) => subject_cases(&state.db, email).await?.iter().any(|case| {
+                        case.statements_of_dispute
+                            .iter()
+                            .any(|kept| kept.request_id == id)
+                    }),
+                    None => false,
+                };
+                refused_rectification(decided.reason.as_deref().unwrap_or_default(), kept)
+            }
         };
         return answer(state, actor, id, response).await;
     }
     if !decision.rectify {
+        let statement = decision
+            .statement
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        let mut kept = false;
+        if let Some(statement) = statement {
+            // The statement is kept first, so that a refusal recorded always has its statement with it;
+            // keeping it again for the same request records nothing more.
+            if decision.reason.trim().is_empty() {
+                return Err(ApiError::invalid_field(
+                    "reason",
+                    "say why the data is not corrected",
+                ));
+            }
+            let email = subject_of(&view)?;
+            for case in subject_cases(&state.db, &email).await? {
+                let command = ApplicationCommand::RecordStatementOfDispute {
+                    request_id: id.to_string(),
+                    statement: statement.to_string(),
+                };
+                state.execute_application(&case.id, actor, command).await?;
+                kept = true;
+            }
+        }
         let command = RequestCommand::DecideRectification {
             rectify: false,
             application_id: None,
@@ -190,7 +228,7 @@ pub async fn decide_rectification(
             state,
             actor,
             id,
-            refused_rectification(decision.reason.trim()),
+            refused_rectification(decision.reason.trim(), kept),
         )
         .await;
     }
@@ -275,11 +313,17 @@ fn rectified(application_id: &str, fields: &[String], told: Value, reason: Optio
     })
 }
 
-fn refused_rectification(reason: &str) -> Value {
+fn refused_rectification(reason: &str, statement_kept: bool) -> Value {
+    let your_view = if statement_kept {
+        "your statement that the data is inaccurate is kept with your record: our staff see it with your case, and it is included whenever you ask for your data"
+    } else {
+        "if you still consider the data inaccurate, send us a statement saying so and we will keep it with your record"
+    };
     json!({
         "rectification": "refused",
         "reason": reason,
-        "your_view": "if you still consider the data inaccurate, send us a statement saying so and we will keep it with your record",
+        "statement_kept": statement_kept,
+        "your_view": your_view,
     })
 }
 

@@ -586,7 +586,12 @@ const SCREENED: &str = "01938a00-0000-7000-8000-00000000a003";
 const RESERVE: &str = "01938a00-0000-7000-8000-00000000a004";
 const CONCLUDED: &str = "01938a00-0000-7000-8000-00000000a005";
 const RECHECKED: &str = "01938a00-0000-7000-8000-00000000a007";
-const NOTICE_ACCEPTED: &str = "01938a00-0000-7000-8000-00000000a008";
+const NOTICE_ACCEPTED: &str = "01938a00-0000-7000-8000-00000000a010";
+const DISPUTED: &str = "01938a00-0000-7000-8000-00000000a008";
+const DISPUTING_APPLICANT: &str = "01938a00-0000-7000-8000-0000000000a4";
+const CORRECTED: &str = "01938a00-0000-7000-8000-00000000a009";
+const CORRECTED_APPLICANT: &str = "01938a00-0000-7000-8000-0000000000a5";
+const REFUSED_RECTIFICATION: &str = "01938a00-0000-7000-8000-00000000c002";
 const ABROAD: &str = "01938a00-0000-7000-8000-00000000a006";
 const ABROAD_APPLICANT: &str = "01938a00-0000-7000-8000-0000000000a3";
 const EMBASSY: &str = "01938a00-0000-7000-8000-00000000e002";
@@ -907,6 +912,50 @@ fn examples() -> Vec<Example> {
                 (OTHER_APPLICANT, Role::Applicant, json!({"DraftSaved": {"sections": sections, "changes": personal(form.clone())}})),
                 (OTHER_APPLICANT, Role::Applicant, json!({"ApplicationSubmitted": {"submitted_at": "2026-12-06T12:00:00Z"}})),
                 (OTHER_APPLICANT, Role::Applicant, json!({"PrivacyNoticeAccepted": {"notice": {"updated_on": "2026-12-06", "digest": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}}})),
+            ],
+        },
+        Example {
+            name: "application-statement-of-dispute".to_string(),
+            about: "a rectification refused, and the subject's statement that the data is inaccurate kept with the application".to_string(),
+            aggregate_type: Application::TYPE,
+            aggregate_id: DISPUTED.to_string(),
+            events: vec![
+                (DISPUTING_APPLICANT, Role::Applicant, json!({"ApplicationStarted": {"cycle": "2026-27", "applicant_id": DISPUTING_APPLICANT}})),
+                (DISPUTING_APPLICANT, Role::Applicant, json!({"DraftSaved": {"sections": sections, "changes": personal(form.clone())}})),
+                (DISPUTING_APPLICANT, Role::Applicant, json!({"ApplicationSubmitted": {"submitted_at": "2026-11-01T12:00:00Z"}})),
+                (INFORMATION, Role::InformationOfficer, json!({"StatementOfDisputeRecorded": {
+                    "request_id": REFUSED_RECTIFICATION,
+                    "statement": personal(json!("Test: the date of birth held is not mine.")),
+                }})),
+            ],
+        },
+        Example {
+            name: "application-award-corrected".to_string(),
+            about: "an award whose terms were corrected (a recipient sent the old institution to be told), then completed and its outcome corrected".to_string(),
+            aggregate_type: Application::TYPE,
+            aggregate_id: CORRECTED.to_string(),
+            events: vec![
+                (CORRECTED_APPLICANT, Role::Applicant, json!({"ApplicationStarted": {"cycle": "2026-27", "applicant_id": CORRECTED_APPLICANT}})),
+                (CORRECTED_APPLICANT, Role::Applicant, json!({"ApplicationSubmitted": {"submitted_at": "2026-11-01T12:00:00Z"}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"DecisionRecorded": {"outcome": "selected", "reserve_position": null}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"AwardMade": {"terms": personal(json!({
+                    "institution": "Example Institute", "course": "MSc Example Studies", "level": "masters", "start_date": "2027-09-20"
+                })), "joint_sponsor_id": null}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"DataDisclosed": {
+                    "disclosure_id": "01938a00-0000-7000-8000-00000000d003",
+                    "recipient_id": MISSION,
+                    "recipient_name": "Example Mission",
+                    "recipient_kind": "british_mission",
+                    "fields": ["award.institution"],
+                    "purpose": personal(json!("Visa support.")),
+                    "values": personal(json!({"award.institution": "Example Institute"})),
+                }})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"AwardTermsCorrected": {"terms": personal(json!({
+                    "institution": "Example College", "course": "MSc Example Studies", "level": "masters", "start_date": "2027-09-20"
+                })), "reason": personal(json!("The institution was recorded wrongly."))}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"RectificationNoticeDue": {"recipient_id": MISSION, "recipient_name": "Example Mission", "fields": ["award.institution"]}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"AwardCompleted": {"completed_on": "2028-09-30", "outcome": personal(json!("Completed with merit."))}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"CompletionOutcomeCorrected": {"outcome": personal(json!("Completed with distinction.")), "reason": personal(json!("The result was recorded wrongly."))}})),
             ],
         },
         Example {

@@ -329,6 +329,13 @@ fn routes() -> Vec<Route> {
             .allow(&[Officer, Information], 200),
         route(M::POST, "/api/applications/{id}/rectification-notices/{recipient}", Case::Submitted)
             .allow(&[Officer], 409),
+        // No award to correct on a case just submitted.
+        route(M::POST, "/api/applications/{id}/award/correction", Case::Submitted)
+            .body(json!({"institution": "Test Other Institute", "reason": "Test: wrong"}))
+            .allow(&[Officer], 409),
+        route(M::POST, "/api/applications/{id}/award/complete/correction", Case::Submitted)
+            .body(json!({"outcome": "Test outcome", "reason": "Test: wrong"}))
+            .allow(&[Officer], 409),
         // Nothing is flagged to be checked again on a case just submitted.
         route(M::POST, "/api/applications/{id}/recheck", Case::Submitted)
             .body(json!({"note": "Test: checked"}))

@@ -3573,6 +3573,22 @@ async fn the_information_officer_decides_rights_requests_from_the_desk(app: Test
             .contains("Your request to correct your personal data")
     );
 
+    // Refused with the subject's statement: it is kept with their application.
+    let location = log_from_the_desk(&mut desk, "rectification", &scholar.email).await;
+    let page = desk.get(&location).await;
+    let action = format!("{location}/rectification");
+    let form = page
+        .form(&action)
+        .set("decision", "refuse")
+        .set("reason", "Test: the record matches the document seen")
+        .set("statement", "Test: the number held is not mine");
+    assert!(desk.submit(&form).await.location().starts_with(&location));
+    let (_, view) = app.get(&format!("/api/applications/{id}"), &officer).await;
+    assert_eq!(
+        view["statements_of_dispute"][0]["statement"], "Test: the number held is not mine",
+        "{view}"
+    );
+
     // Objection: the uses ticked stop.
     let location = log_from_the_desk(&mut desk, "objection", &scholar.email).await;
     let page = desk.get(&location).await;

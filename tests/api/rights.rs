@@ -13,6 +13,7 @@ on_both_stores!(
     a_rectification_corrects_the_subjects_application_and_lists_the_recipients_to_tell,
     a_rectification_is_refused_where_the_amendment_path_refuses_and_nothing_is_recorded,
     a_refused_rectification_changes_nothing_and_says_why,
+    a_refused_rectification_keeps_the_subjects_statement_on_the_case_and_in_every_later_sar,
     a_granted_restriction_freezes_every_case_of_the_subject,
     a_restriction_needs_a_subject_and_a_refusal_freezes_nothing,
     an_upheld_objection_takes_the_subject_off_the_uses_objected_to,
@@ -652,5 +653,113 @@ async fn an_foi_refusal_names_the_section_why_and_for_a_qualified_exemption_the_
         letter(&app, &information, &costly)
             .await
             .contains("s.12 Freedom of Information Act 2000")
+    );
+}
+
+/// "Where the data subject has expressed a view that the data is inaccurate, the data records that view": a
+/// rectification refused with the subject's statement keeps it with each of their applications, shown to
+/// staff on the case (API and page), never to the committee, and in the next subject access response.
+async fn a_refused_rectification_keeps_the_subjects_statement_on_the_case_and_in_every_later_sar(
+    app: TestApp,
+) {
+    let information = app.staff(Role::InformationOfficer).await;
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let helpdesk = app.staff(Role::Helpdesk).await;
+    let applicant = app.applicant().await;
+    let id = app.submitted(&applicant).await;
+    let statement = "Test: my date of birth on record is wrong";
+    let request = logged(&app, &information, "rectification", Some(&applicant.email)).await;
+
+    // Without a reason nothing is kept.
+    let (status, body) = app
+        .post(
+            &at(&request, "rectification"),
+            &information,
+            json!({"rectify": false, "reason": " ", "statement": statement}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (_, case) = app
+        .get(&format!("/api/applications/{id}"), &information)
+        .await;
+    assert_eq!(case["statements_of_dispute"], json!([]), "{case}");
+
+    let (status, decided) = app
+        .post(
+            &at(&request, "rectification"),
+            &information,
+            json!({"rectify": false, "reason": "Test: the record matches the document seen", "statement": format!("  {statement} ")}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{decided}");
+    let answer = response(&app, &information, &request).await;
+    assert_eq!(answer["rectification"], "refused");
+    assert_eq!(answer["statement_kept"], true, "{answer}");
+    let html = letter(&app, &information, &request).await;
+    assert!(
+        html.contains("your statement is kept with your record"),
+        "{html}"
+    );
+
+    for staff in [&information, &officer] {
+        let (status, case) = app.get(&format!("/api/applications/{id}"), staff).await;
+        assert_eq!(status, StatusCode::OK);
+        let kept = &case["statements_of_dispute"];
+        assert_eq!(kept.as_array().map(Vec::len), Some(1), "{case}");
+        assert_eq!(kept[0]["statement"], statement);
+        assert_eq!(kept[0]["request_id"], json!(request));
+    }
+    let (_, theirs) = app
+        .get(&format!("/api/applications/{id}"), &applicant)
+        .await;
+    assert!(theirs.get("statements_of_dispute").is_none(), "{theirs}");
+    let (_, desk) = app.get(&format!("/api/applications/{id}"), &helpdesk).await;
+    assert!(desk.get("statements_of_dispute").is_none(), "{desk}");
+
+    let mut po = crate::pages::sign_in(&app, &officer.email).await;
+    let page = po.get(&format!("/cases/{id}")).await;
+    assert!(
+        page.text().contains("disputes the accuracy of their data")
+            && page.text().contains("my date of birth on record is wrong"),
+        "{}",
+        page.text()
+    );
+
+    let sar = logged(&app, &information, "sar", Some(&applicant.email)).await;
+    let (status, produced) = app
+        .post(&at(&sar, "response"), &information, json!({}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{produced}");
+    let access = response(&app, &information, &sar).await;
+    let record = access["records"]["applications"]
+        .as_array()
+        .and_then(|apps| apps.iter().find(|a| a["id"] == json!(id)))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        record["statements_of_dispute"][0]["statement"], statement,
+        "{access}"
+    );
+
+    // A refusal without a statement still works as before, and keeps nothing more.
+    let other = logged(&app, &information, "rectification", Some(&applicant.email)).await;
+    let (status, body) = app
+        .post(
+            &at(&other, "rectification"),
+            &information,
+            json!({"rectify": false, "reason": "Test: no change needed"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        response(&app, &information, &other).await["statement_kept"],
+        false
+    );
+    let (_, case) = app
+        .get(&format!("/api/applications/{id}"), &information)
+        .await;
+    assert_eq!(
+        case["statements_of_dispute"].as_array().map(Vec::len),
+        Some(1)
     );
 }

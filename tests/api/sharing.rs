@@ -21,6 +21,9 @@ on_both_stores!(
     a_rebuild_from_the_log_gives_the_same_published_lists,
     no_publishing_table_holds_a_column_it_does_not_need,
     the_open_book_is_public_and_the_other_lists_have_their_own_readers,
+    // Accuracy kept: corrections of the award.
+    a_corrected_award_is_published_at_once_and_recipients_sent_the_old_value_are_to_be_told,
+    an_award_correction_is_refused_without_an_award_a_reason_a_change_or_the_role,
     // The register of recipients.
     an_administrator_registers_recipients_and_lists_them,
     a_recipient_of_unknown_kind_or_country_or_without_a_name_is_invalid,
@@ -2367,4 +2370,166 @@ async fn a_course_choice_takes_a_country_of_study(app: TestApp) {
         StatusCode::OK,
     );
     assert_eq!(body["courses"][0]["country"], "Canada", "{body}");
+}
+
+/// "Personal data shall be accurate and kept up to date": a programme officer corrects the award's terms and
+/// the completion outcome with a reason; the Open Book shows the corrected values at once, and a recipient
+/// who was sent the old institution is listed to be told (a rectification notice), one sent only the name
+/// is not.
+async fn a_corrected_award_is_published_at_once_and_recipients_sent_the_old_value_are_to_be_told(
+    app: TestApp,
+) {
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let alumnus = enrol(&app, &officer, "C0", Stage::Alumni, OptOuts::NONE, None).await;
+    let told = recipient(
+        &app,
+        "Test British High Commission C",
+        "british_mission",
+        RESIDENCE,
+    )
+    .await;
+    let untouched = recipient(&app, "Test Embassy C", "study_country_embassy", RESIDENCE).await;
+    allowed(
+        disclose(
+            &app,
+            &officer,
+            &alumnus.id,
+            &told,
+            &["personal.full_name", "award.institution"],
+        )
+        .await,
+    );
+    allowed(
+        disclose(
+            &app,
+            &officer,
+            &alumnus.id,
+            &untouched,
+            &["personal.full_name"],
+        )
+        .await,
+    );
+
+    let corrected = answered(
+        app.post(
+            &at(&alumnus.id, "/award/correction"),
+            &officer,
+            json!({"institution": "Test Corrected Institute", "course": "MSc Test Statistics", "reason": "Test: recorded wrongly"}),
+        )
+        .await,
+        StatusCode::OK,
+    );
+    assert_eq!(
+        corrected["notify_recipients"],
+        json!([{"recipient_id": told, "recipient_name": "Test British High Commission C", "fields": ["award.institution"]}]),
+        "{corrected}"
+    );
+    assert_eq!(
+        corrected["award"]["institution"], "Test Corrected Institute",
+        "{corrected}"
+    );
+    let notices = &corrected["rectification_notices"];
+    assert!(
+        notices
+            .as_array()
+            .is_some_and(|n| n.iter().any(|n| n["recipient_id"] == json!(told))
+                && n.iter().all(|n| n["recipient_id"] != json!(untouched))),
+        "{corrected}"
+    );
+    let entry = |book: Vec<Value>| {
+        book.into_iter()
+            .find(|e| e["full_name"] == json!(alumnus.full_name))
+            .unwrap_or_else(|| panic!("the alumnus is in the Open Book"))
+    };
+    let listed = entry(list(&app, OPEN_BOOK, None).await);
+    assert_eq!(
+        listed["institution"], "Test Corrected Institute",
+        "{listed}"
+    );
+    assert_eq!(listed["subject"], "MSc Test Statistics", "{listed}");
+
+    answered(
+        app.post(
+            &at(&alumnus.id, "/award/complete/correction"),
+            &officer,
+            json!({"outcome": "MSc Test Statistics with merit", "reason": "Test: the result was recorded wrongly"}),
+        )
+        .await,
+        StatusCode::OK,
+    );
+    let listed = entry(list(&app, OPEN_BOOK, None).await);
+    assert_eq!(
+        listed["outcome"], "MSc Test Statistics with merit",
+        "{listed}"
+    );
+}
+
+async fn an_award_correction_is_refused_without_an_award_a_reason_a_change_or_the_role(
+    app: TestApp,
+) {
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let selected = enrol(&app, &officer, "C1", Stage::Selected, OptOuts::NONE, None).await;
+    let holder = enrol(&app, &officer, "C2", Stage::Awarded, OptOuts::NONE, None).await;
+    let terms = json!({"institution": "Test Other Institute", "reason": "Test: wrong"});
+    refused(
+        app.post(
+            &at(&selected.id, "/award/correction"),
+            &officer,
+            terms.clone(),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "not_awarded",
+    );
+    refused(
+        app.post(
+            &at(&holder.id, "/award/complete/correction"),
+            &officer,
+            json!({"outcome": "Test outcome", "reason": "Test: wrong"}),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "not_completed",
+    );
+    for body in [
+        json!({"institution": "Test Other Institute", "reason": " "}),
+        json!({"institution": "Test Institute", "reason": "Test: nothing differs"}),
+        json!({"reason": "Test: nothing given"}),
+        json!({"start_date": "not a date", "reason": "Test: wrong"}),
+    ] {
+        refused(
+            app.post(&at(&holder.id, "/award/correction"), &officer, body)
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+        );
+    }
+    for role in [
+        Role::Helpdesk,
+        Role::InformationOfficer,
+        Role::CommitteeMember,
+    ] {
+        let someone = app.staff(role).await;
+        let (status, body) = app
+            .post(
+                &at(&holder.id, "/award/correction"),
+                &someone,
+                terms.clone(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{role:?}: {body}");
+    }
+    let (status, body) = app
+        .post(
+            &at(&holder.id, "/award/correction"),
+            &holder.applicant,
+            terms.clone(),
+        )
+        .await;
+    assert!(
+        matches!(status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+        "{status}: {body}"
+    );
+    let (_, after) = app.get(&at(&holder.id, ""), &officer).await;
+    assert_eq!(after["award"]["institution"], "Test Institute", "{after}");
 }

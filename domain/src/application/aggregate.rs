@@ -248,6 +248,9 @@ pub struct Application {
     /// Nationality or residence was amended since eligibility was determined, and not yet checked again.
     #[serde(default)]
     pub recheck_due: bool,
+    /// The rectification requests whose refusal left the subject's statement with the application.
+    #[serde(default)]
+    pub disputed_by: BTreeSet<String>,
 }
 
 type Command = Authored<ApplicationCommand>;
@@ -334,6 +337,12 @@ impl Aggregate for Application {
                 self.joint_sponsor_id = joint_sponsor_id;
             }
             ApplicationEvent::AwardCompleted { .. } => self.status = Status::Alumni,
+            ApplicationEvent::AwardTermsCorrected { terms, .. } => {
+                if let Some(terms) = terms.into_known() {
+                    self.award = Some(terms);
+                }
+            }
+            ApplicationEvent::CompletionOutcomeCorrected { .. } => {}
             ApplicationEvent::DataDisclosed {
                 recipient_id,
                 recipient_name,
@@ -352,6 +361,9 @@ impl Aggregate for Application {
             }
             ApplicationEvent::EligibilityRecheckDue { .. } => self.recheck_due = true,
             ApplicationEvent::EligibilityRechecked { .. } => self.recheck_due = false,
+            ApplicationEvent::StatementOfDisputeRecorded { request_id, .. } => {
+                self.disputed_by.insert(request_id);
+            }
             ApplicationEvent::RectificationNoticeSent { recipient_id } => {
                 self.notices_due.remove(&recipient_id);
             }
@@ -542,6 +554,31 @@ impl Application {
                     outcome: outcome.trim().to_string().into(),
                 }])
             }
+            ApplicationCommand::CorrectAwardTerms {
+                institution,
+                course,
+                level,
+                start_date,
+                reason,
+            } => self.correct_award(institution, course, level, start_date, reason),
+            ApplicationCommand::CorrectCompletionOutcome { outcome, reason } => {
+                if self.status != Status::Alumni {
+                    return Err(ApplicationError::NotCompleted {
+                        status: self.status,
+                    });
+                }
+                let reason = correction_reason(&reason)?;
+                let outcome = outcome.trim().to_string();
+                if outcome.is_empty() {
+                    return Err(ApplicationError::Invalid {
+                        problems: vec![FieldProblem::new("outcome", "give the corrected outcome")],
+                    });
+                }
+                Ok(vec![ApplicationEvent::CompletionOutcomeCorrected {
+                    outcome: outcome.into(),
+                    reason: reason.into(),
+                }])
+            }
             ApplicationCommand::DiscloseData {
                 disclosure_id,
                 recipient,
@@ -678,6 +715,28 @@ impl Application {
                 }
                 Ok(vec![ApplicationEvent::EligibilityRechecked {
                     note: note.into(),
+                }])
+            }
+            ApplicationCommand::RecordStatementOfDispute {
+                request_id,
+                statement,
+            } => {
+                // Once per request: carrying out the refusal again records nothing more.
+                if self.disputed_by.contains(&request_id) {
+                    return Ok(vec![]);
+                }
+                let statement = statement.trim().to_string();
+                if statement.is_empty() || statement.chars().count() > 10_000 {
+                    return Err(ApplicationError::Invalid {
+                        problems: vec![FieldProblem::new(
+                            "statement",
+                            "give the subject's statement, in at most 10000 characters",
+                        )],
+                    });
+                }
+                Ok(vec![ApplicationEvent::StatementOfDisputeRecorded {
+                    request_id,
+                    statement: statement.into(),
                 }])
             }
             ApplicationCommand::MarkRectificationNoticeSent { recipient_id } => {
@@ -1003,6 +1062,84 @@ impl Application {
         Ok(events)
     }
 
+    /// `award_terms_corrected`: the terms of an award made (or completed) are corrected with a reason; the
+    /// fields given replace those recorded, and something must change. Whoever was sent an old value is to
+    /// be told of the correction, as for an amendment.
+    fn correct_award(
+        &self,
+        institution: Option<String>,
+        course: Option<String>,
+        level: Option<String>,
+        start_date: Option<NaiveDate>,
+        reason: String,
+    ) -> Result<Vec<ApplicationEvent>, ApplicationError> {
+        let current = match (&self.award, self.status) {
+            (Some(terms), Status::Awarded | Status::Alumni) => terms,
+            _ => {
+                return Err(ApplicationError::NotAwarded {
+                    status: self.status,
+                });
+            }
+        };
+        let reason = correction_reason(&reason)?;
+        let mut terms = current.clone();
+        let mut problems = Vec::new();
+        for (name, given, field) in [
+            ("institution", institution, &mut terms.institution),
+            ("course", course, &mut terms.course),
+            ("level", level, &mut terms.level),
+        ] {
+            if let Some(given) = given {
+                match given.trim() {
+                    "" => problems.push(FieldProblem::new(name, "must not be empty")),
+                    value => *field = value.to_string(),
+                }
+            }
+        }
+        if let Some(start_date) = start_date {
+            terms.start_date = start_date;
+        }
+        if !problems.is_empty() {
+            return Err(ApplicationError::Invalid { problems });
+        }
+        let changed: BTreeSet<String> = [
+            (
+                "award.institution",
+                current.institution != terms.institution,
+            ),
+            ("award.course", current.course != terms.course),
+            ("award.level", current.level != terms.level),
+            ("award.start_date", current.start_date != terms.start_date),
+        ]
+        .into_iter()
+        .filter(|(_, differs)| *differs)
+        .map(|(path, _)| path.to_string())
+        .collect();
+        if changed.is_empty() {
+            return Err(ApplicationError::Invalid {
+                problems: vec![FieldProblem::new(
+                    "terms",
+                    "nothing to correct: give at least one value that differs from the award's",
+                )],
+            });
+        }
+        let mut events = vec![ApplicationEvent::AwardTermsCorrected {
+            terms: terms.into(),
+            reason: reason.into(),
+        }];
+        for (recipient_id, (recipient_name, sent)) in &self.disclosed {
+            let fields: Vec<String> = sent.intersection(&changed).cloned().collect();
+            if !fields.is_empty() {
+                events.push(ApplicationEvent::RectificationNoticeDue {
+                    recipient_id: recipient_id.clone(),
+                    recipient_name: recipient_name.clone(),
+                    fields,
+                });
+            }
+        }
+        Ok(events)
+    }
+
     /// `concluded_with_cycle`: when its cycle is concluded, an application still being decided (submitted,
     /// eligible, under review), a reserve never promoted and a selected application never awarded end
     /// unsuccessful. A draft keeps its own rule; a decided, withdrawn or awarded application is left as it is.
@@ -1115,7 +1252,9 @@ pub fn may_issue(role: Role, command: &ApplicationCommand) -> bool {
         | C::RecordDecision { .. }
         | C::MakeAward { .. }
         | C::CompleteAward { .. }
-        | C::OverrideScreening { .. } => role == Role::ProgrammeOfficer,
+        | C::OverrideScreening { .. }
+        | C::CorrectAwardTerms { .. }
+        | C::CorrectCompletionOutcome { .. } => role == Role::ProgrammeOfficer,
         C::DeclareConflict { .. } | C::ScoreApplication { .. } => role == Role::CommitteeMember,
         C::DiscloseData { .. }
         | C::MarkRectificationNoticeSent { .. }
@@ -1136,8 +1275,23 @@ pub fn may_issue(role: Role, command: &ApplicationCommand) -> bool {
         | C::RestrictProcessing { .. }
         | C::LiftRestriction { .. }
         | C::HonourObjection { .. }
-        | C::RectifyPersonalData { .. } => role == Role::InformationOfficer,
+        | C::RectifyPersonalData { .. }
+        | C::RecordStatementOfDispute { .. } => role == Role::InformationOfficer,
     }
+}
+
+/// A correction gives its reason (at most 2000 characters).
+fn correction_reason(reason: &str) -> Result<String, ApplicationError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 2000 {
+        return Err(ApplicationError::Invalid {
+            problems: vec![FieldProblem::new(
+                "reason",
+                "say why it is corrected, in at most 2000 characters",
+            )],
+        });
+    }
+    Ok(reason.to_string())
 }
 
 /// While processing is restricted the case does not move: no assessment, decision, award, disclosure or

@@ -67,6 +67,20 @@ pub enum ApplicationCommand {
         outcome: String,
         completed_on: NaiveDate,
     },
+    /// A programme officer corrects the terms of an award made (or completed): the fields given replace
+    /// those recorded, with the reason.
+    CorrectAwardTerms {
+        institution: Option<String>,
+        course: Option<String>,
+        level: Option<String>,
+        start_date: Option<NaiveDate>,
+        reason: String,
+    },
+    /// A programme officer corrects the outcome recorded when the award was completed, with the reason.
+    CorrectCompletionOutcome {
+        outcome: String,
+        reason: String,
+    },
     /// A programme officer sends chosen fields to a registered recipient, for a stated purpose. Whether the
     /// policy allows it is decided here; a refusal is recorded too.
     DiscloseData {
@@ -79,6 +93,12 @@ pub enum ApplicationCommand {
     /// was amended, and says what was found.
     RecordRecheck {
         note: String,
+    },
+    /// A rectification was refused and the data subject sent their view that the data is inaccurate: an
+    /// information officer keeps the statement with the application (once per request).
+    RecordStatementOfDispute {
+        request_id: String,
+        statement: String,
     },
     /// A programme officer has told a recipient of the corrections they were due.
     MarkRectificationNoticeSent {
@@ -167,8 +187,15 @@ impl ApplicationCommand {
             ApplicationCommand::RecordDecision { .. } => "decide",
             ApplicationCommand::MakeAward { .. } => "award",
             ApplicationCommand::CompleteAward { .. } => "complete the award of",
+            ApplicationCommand::CorrectAwardTerms { .. } => "correct the award of",
+            ApplicationCommand::CorrectCompletionOutcome { .. } => {
+                "correct the completion outcome of"
+            }
             ApplicationCommand::DiscloseData { .. } => "disclose data of",
             ApplicationCommand::RecordRecheck { .. } => "record the check of",
+            ApplicationCommand::RecordStatementOfDispute { .. } => {
+                "record the subject's statement on"
+            }
             ApplicationCommand::MarkRectificationNoticeSent { .. } => {
                 "record a rectification notice for"
             }

@@ -83,6 +83,9 @@ pub enum ApplicationError {
     NotSelected { status: Status },
     #[error("only an awarded application can do this; this one is {status}")]
     NotAwarded { status: Status },
+    /// The award is not completed, so there is no completion outcome to correct.
+    #[error("the award is not completed: the application is {}", status.as_str())]
+    NotCompleted { status: Status },
     #[error("no correction is waiting to be passed on to that recipient")]
     NoNoticeDue,
     /// No amendment of nationality or residence is waiting to be checked.

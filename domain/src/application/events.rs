@@ -84,6 +84,16 @@ pub enum ApplicationEvent {
         completed_on: NaiveDate,
         outcome: Personal<String>,
     },
+    /// A programme officer corrected the terms of the award: `terms` are the terms as they now stand.
+    AwardTermsCorrected {
+        terms: Personal<AwardTerms>,
+        reason: Personal<String>,
+    },
+    /// A programme officer corrected the outcome recorded when the award was completed.
+    CompletionOutcomeCorrected {
+        outcome: Personal<String>,
+        reason: Personal<String>,
+    },
     /// Chosen fields were sent to a registered recipient the policy allows, for a stated purpose. The values
     /// sent are kept, so a later correction can be passed on.
     DataDisclosed {
@@ -113,6 +123,13 @@ pub enum ApplicationEvent {
     /// A programme officer checked eligibility and the recipients again after such an amendment.
     EligibilityRechecked {
         note: Personal<String>,
+    },
+    /// A rectification (request `request_id`) was refused, and the data subject's statement that the data is
+    /// inaccurate is kept with the application: staff see it on the case and every later subject access
+    /// request includes it.
+    StatementOfDisputeRecorded {
+        request_id: String,
+        statement: Personal<String>,
     },
     /// Personal data a recipient was sent has been amended: they must be told of the correction.
     RectificationNoticeDue {
@@ -249,10 +266,13 @@ impl DomainEvent for ApplicationEvent {
             ApplicationEvent::ConcludedWithCycle { .. } => "ConcludedWithCycle",
             ApplicationEvent::AwardMade { .. } => "AwardMade",
             ApplicationEvent::AwardCompleted { .. } => "AwardCompleted",
+            ApplicationEvent::AwardTermsCorrected { .. } => "AwardTermsCorrected",
+            ApplicationEvent::CompletionOutcomeCorrected { .. } => "CompletionOutcomeCorrected",
             ApplicationEvent::DataDisclosed { .. } => "DataDisclosed",
             ApplicationEvent::DisclosureRefused { .. } => "DisclosureRefused",
             ApplicationEvent::EligibilityRecheckDue { .. } => "EligibilityRecheckDue",
             ApplicationEvent::EligibilityRechecked { .. } => "EligibilityRechecked",
+            ApplicationEvent::StatementOfDisputeRecorded { .. } => "StatementOfDisputeRecorded",
             ApplicationEvent::RectificationNoticeDue { .. } => "RectificationNoticeDue",
             ApplicationEvent::RectificationNoticeSent { .. } => "RectificationNoticeSent",
             ApplicationEvent::PersonalDataDestroyed { .. } => PERSONAL_DATA_DESTROYED,

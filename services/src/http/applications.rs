@@ -25,9 +25,10 @@ use super::error::{ApiError, ErrorBody, duplicate_application};
 use super::extract::{ApiJson, ApiPath, ApiQuery, AuthUser};
 use crate::app::AppState;
 use wire::{
-    AmendmentBody, ApplicationPatch, AssignmentBody, Audience, AwardBody, CompletionBody,
-    ConflictBody, CreateBody, DecisionBody, EligibilityBody, ImmigrationBody, PreferencesBody,
-    RecheckBody, ScoresBody, ScreeningOverrideBody, Shown, render, schema,
+    AmendmentBody, ApplicationPatch, AssignmentBody, Audience, AwardBody, AwardCorrectionBody,
+    CompletionBody, CompletionCorrectionBody, ConflictBody, CreateBody, DecisionBody,
+    EligibilityBody, ImmigrationBody, PreferencesBody, RecheckBody, ScoresBody,
+    ScreeningOverrideBody, Shown, render, schema,
 };
 
 /// Staff who see whole cases: everyone but applicants and committee members.
@@ -57,6 +58,8 @@ const CASE_STAFF: [Role; 4] = [
     decide,
     award,
     complete_award,
+    correct_award,
+    correct_completion,
     record_immigration,
     list_immigration,
     history,
@@ -84,6 +87,11 @@ pub fn router() -> Router<AppState> {
         .route("/applications/{id}/decision", post(decide))
         .route("/applications/{id}/award", post(award))
         .route("/applications/{id}/award/complete", post(complete_award))
+        .route("/applications/{id}/award/correction", post(correct_award))
+        .route(
+            "/applications/{id}/award/complete/correction",
+            post(correct_completion),
+        )
         .route(
             "/applications/{id}/immigration-records",
             post(record_immigration).get(list_immigration),
@@ -860,6 +868,99 @@ async fn complete_award(
         completed_on,
     };
     run(&state, &id, &actor, command).await
+}
+
+/// Runs a correction, and answers with the application and the recipients who were sent an old value, to
+/// be told (`notify_recipients`).
+async fn corrected(
+    state: &AppState,
+    id: &str,
+    actor: &Actor,
+    command: ApplicationCommand,
+) -> Result<Json<Value>, ApiError> {
+    let before = load(state, id).await?.version;
+    state.execute_application(id, actor, command).await?;
+    let view = load(state, id).await?;
+    let mut application = render(&view, &audience(state, actor, &view).await?);
+    if let Value::Object(map) = &mut application {
+        map.insert(
+            "notify_recipients".into(),
+            super::sharing::recipients_to_notify(&view, before),
+        );
+    }
+    Ok(Json(application))
+}
+
+#[utoipa::path(
+    post,
+    path = "/applications/{id}/award/correction",
+    tag = "applications",
+    params(("id" = String, Path, description = "The application id")),
+    request_body = AwardCorrectionBody,
+    responses(
+        (status = 200, description = "Corrected; `notify_recipients` lists who was sent an old value, to be told", body = schema::Application),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "not_awarded: no award was made", body = ErrorBody),
+        (status = 410, description = "destroyed", body = ErrorBody),
+        (status = 422, description = "invalid: no reason, a bad value, or nothing that differs from the award", body = ErrorBody),
+    ),
+    description = "Who: programme_officer. Corrects the terms of an award made or completed (the fields given \
+                   replace those recorded); the published lists follow, and recipients who were sent an old \
+                   value are listed to be told (rectification notices).",
+)]
+async fn correct_award(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<AwardCorrectionBody>,
+) -> Result<Json<Value>, ApiError> {
+    let mut problems = Vec::new();
+    let start_date = body
+        .start_date
+        .as_deref()
+        .and_then(|raw| wire::parse_date("start_date", raw, &mut problems));
+    if !problems.is_empty() {
+        return Err(ApiError::invalid("some values are not valid", problems));
+    }
+    let command = ApplicationCommand::CorrectAwardTerms {
+        institution: body.institution,
+        course: body.course,
+        level: body.level,
+        start_date,
+        reason: body.reason,
+    };
+    corrected(&state, &id, &actor, command).await
+}
+
+#[utoipa::path(
+    post,
+    path = "/applications/{id}/award/complete/correction",
+    tag = "applications",
+    params(("id" = String, Path, description = "The application id")),
+    request_body = CompletionCorrectionBody,
+    responses(
+        (status = 200, description = "Corrected", body = schema::Application),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "not_completed: the award is not completed", body = ErrorBody),
+        (status = 410, description = "destroyed", body = ErrorBody),
+        (status = 422, description = "invalid: no reason or no outcome", body = ErrorBody),
+    ),
+    description = "Who: programme_officer. Corrects the outcome recorded when the award was completed; the Open \
+                   Book follows.",
+)]
+async fn correct_completion(
+    State(state): State<AppState>,
+    AuthUser(actor): AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<CompletionCorrectionBody>,
+) -> Result<Json<Value>, ApiError> {
+    let command = ApplicationCommand::CorrectCompletionOutcome {
+        outcome: body.outcome,
+        reason: body.reason,
+    };
+    corrected(&state, &id, &actor, command).await
 }
 
 #[utoipa::path(

@@ -258,6 +258,9 @@ impl From<ApplicationError> for ApiError {
             E::NotAwarded { status: current } => {
                 status(StatusCode::CONFLICT, "not_awarded").with("status", current.as_str())
             }
+            E::NotCompleted { status: current } => {
+                status(StatusCode::CONFLICT, "not_completed").with("status", current.as_str())
+            }
             E::NoNoticeDue => status(StatusCode::CONFLICT, "no_notice_due"),
             E::NoRecheckDue => status(StatusCode::CONFLICT, "no_recheck_due"),
             E::Destroyed => ApiError::destroyed(),

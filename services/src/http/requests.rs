@@ -554,6 +554,9 @@ struct RectificationBody {
     changes: serde_json::Map<String, Value>,
     #[serde(default)]
     reason: String,
+    /// Refused: the subject's statement that the data is inaccurate, kept with each of their applications.
+    #[serde(default)]
+    statement: Option<String>,
 }
 
 /// Rectification: the subject's application is corrected through the amendment path and the recipients who
@@ -569,8 +572,10 @@ struct RectificationBody {
         (status = 403, description = "forbidden", body = ErrorBody),
         (status = 404, description = "not_found", body = ErrorBody),
         (status = 409, description = "invalid_state: not a rectification request, or answered", body = ErrorBody),
+        (status = 422, description = "invalid: no reason, no changes to make, or a statement where the request names no subject", body = ErrorBody),
     ),
-    description = "Who: information_officer.",
+    description = "Who: information_officer. Refused with the subject's `statement`, it is kept with each of their \
+                   applications (`statements_of_dispute`), shown to staff and in every later subject access response.",
 )]
 async fn decide_rectification(
     State(state): State<AppState>,
@@ -597,6 +602,7 @@ async fn decide_rectification(
         application_id: body.application_id,
         changes,
         reason: body.reason,
+        statement: body.statement,
     };
     crate::rights::decide_rectification(&state, actor, &id, decision).await?;
     Ok(Json(current(&state, &id).await?))

@@ -961,6 +961,9 @@ pub(crate) fn timeline_entry(event_type: &str) -> Option<&'static str> {
         "ConcludedWithCycle" => "The cycle closed without an award for your application",
         "AwardMade" => "Your award was made",
         "AwardCompleted" => "Your award was completed",
+        "AwardTermsCorrected" => "The terms of your award were corrected",
+        "CompletionOutcomeCorrected" => "The outcome of your award was corrected",
+        "StatementOfDisputeRecorded" => "We kept your statement that your data is inaccurate",
         "LetterIssued" => "We wrote to you",
         _ => return None,
     })

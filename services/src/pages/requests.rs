@@ -724,6 +724,7 @@ async fn rectification(
                 application_id: field(&form, "application_id").map(str::to_string),
                 changes,
                 reason: field(&form, "reason").unwrap_or_default().to_string(),
+                statement: field(&form, "statement").map(str::to_string),
             };
             crate::rights::decide_rectification(&state, &session.actor, &id, decision).await
         }

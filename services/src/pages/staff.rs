@@ -316,10 +316,15 @@ fn event_description(event_type: &str) -> &str {
         "ApplicationScored" => "Scored",
         "EligibilityRecheckDue" => "Flagged: check eligibility and recipients again",
         "EligibilityRechecked" => "Eligibility and recipients checked again",
+        "StatementOfDisputeRecorded" => {
+            "The applicant's statement that their data is inaccurate kept"
+        }
         "DecisionRecorded" => "Decision recorded",
         "ConcludedWithCycle" => "Unsuccessful: the cycle was concluded",
         "AwardMade" => "Award made",
         "AwardCompleted" => "Award completed",
+        "AwardTermsCorrected" => "Award terms corrected",
+        "CompletionOutcomeCorrected" => "Completion outcome corrected",
         "LetterIssued" => "Letter issued",
         "LetterEmailed" => "Letter emailed",
         "LetterEmailFailed" => "Letter could not be emailed",
@@ -578,6 +583,14 @@ async fn case_page(
                 "since": time(r.since),
                 "can_record": po && as_of.is_none(),
             })),
+            // The subject's view that their data is inaccurate, kept when a rectification was refused.
+            "statements": if shown.shows(Section::StatementsOfDispute) {
+                view.statements_of_dispute.iter().map(|s| json!({
+                    "request_id": s.request_id,
+                    "statement": s.statement,
+                    "recorded_at": time(s.recorded_at),
+                })).collect::<Vec<_>>()
+            } else { Vec::new() },
             "timeline": timeline,
             "actions": actions,
             "as_of": as_of.map(time),

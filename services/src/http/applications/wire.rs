@@ -333,6 +333,30 @@ pub struct AwardBody {
     pub country: Option<String>,
 }
 
+/// A correction of the award's terms: the fields to correct (at least one that differs), and why.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AwardCorrectionBody {
+    pub institution: Option<String>,
+    pub course: Option<String>,
+    pub level: Option<String>,
+    /// YYYY-MM-DD.
+    #[schema(format = Date)]
+    pub start_date: Option<String>,
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// A correction of the outcome recorded when the award was completed, and why.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompletionCorrectionBody {
+    #[serde(default)]
+    pub outcome: String,
+    #[serde(default)]
+    pub reason: String,
+}
+
 pub fn parse_date(path: &str, raw: &str, problems: &mut Vec<FieldProblem>) -> Option<NaiveDate> {
     let parsed = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").ok();
     if parsed.is_none() {
@@ -551,6 +575,9 @@ impl serde::Serialize for Shown<'_> {
         }
         if sees(Section::Recheck) {
             map.serialize_entry("recheck", &view.recheck)?;
+        }
+        if sees(Section::StatementsOfDispute) {
+            map.serialize_entry("statements_of_dispute", &view.statements_of_dispute)?;
         }
         if sees(Section::RectificationNotices) {
             map.serialize_entry("rectification_notices", &view.rectification_notices)?;
@@ -799,6 +826,10 @@ pub mod schema {
         /// programme officer records that eligibility and the recipients were checked again; `null` otherwise.
         #[schema(required = false)]
         recheck: Option<Value>,
+        /// The data subject's statements that data is inaccurate, kept when a rectification was refused:
+        /// `[{request_id, statement, recorded_by, recorded_at}]`, oldest first (staff only).
+        #[schema(required = false)]
+        statements_of_dispute: Option<Vec<Value>>,
         /// The rules of the cycle's screening a programme officer waived, with who, when and why.
         #[schema(required = false)]
         screening_overrides: Option<Vec<Value>>,
