@@ -1841,10 +1841,11 @@ async fn the_history_lists_every_event_in_order_with_its_actor(app: TestApp) {
     app.expect_ok(app.post(&at(&id, "/award"), &officer, award_terms()).await);
 
     // The decision and the award are each told to the applicant by a letter, issued by the same officer.
-    let expected: [(&str, &User); 12] = [
+    let expected: [(&str, &User); 13] = [
         ("ApplicationStarted", &applicant),
         ("DraftSaved", &applicant),
         ("ApplicationSubmitted", &applicant),
+        ("PrivacyNoticeAccepted", &applicant),
         ("PersonalDataAmended", &helpdesk),
         ("PreferencesChanged", &officer),
         ("EligibilityDetermined", &officer),
@@ -1863,7 +1864,7 @@ async fn the_history_lists_every_event_in_order_with_its_actor(app: TestApp) {
     let entries = history.as_array().unwrap();
     assert_eq!(entries.len(), 1, "{history}");
     assert_eq!(entries[0]["type"], "PersonalDataAmended", "{history}");
-    assert_eq!(entries[0]["sequence"], 4, "{history}");
+    assert_eq!(entries[0]["sequence"], 5, "{history}");
     for reader in [&officer] {
         let history = answered(app.get(&at(&id, "/history"), reader).await, StatusCode::OK);
         let entries = history

@@ -795,7 +795,10 @@ async fn projections_rebuild_replays_every_event_and_the_views_come_back_the_sam
         )
         .await;
     let events = history.as_array().expect("a history").len();
-    assert_eq!(events, 3, "started, saved, submitted: {history}");
+    assert_eq!(
+        events, 4,
+        "started, saved, submitted with the privacy notice accepted: {history}"
+    );
     drop(server);
 
     let output = run(etp(dir.path(), &url, &["projections", "rebuild"]), None);

@@ -952,6 +952,7 @@ pub(crate) fn timeline_entry(event_type: &str) -> Option<&'static str> {
     Some(match event_type {
         "ApplicationStarted" => "You started your application",
         "ApplicationSubmitted" => "You submitted your application",
+        "PrivacyNoticeAccepted" => "You accepted the privacy notice",
         "ApplicationWithdrawn" => "The application was withdrawn",
         "PersonalDataAmended" => "The Help Desk amended your personal details at your request",
         "PreferencesChanged" => "Your choices about your information were changed",

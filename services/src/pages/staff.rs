@@ -306,6 +306,7 @@ fn event_description(event_type: &str) -> &str {
         "ApplicationStarted" => "Application started",
         "DraftSaved" => "Draft saved",
         "ApplicationSubmitted" => "Application submitted",
+        "PrivacyNoticeAccepted" => "Privacy notice accepted on submitting",
         "ApplicationWithdrawn" => "Application withdrawn",
         "PreferencesChanged" => "Preferences changed",
         "PersonalDataAmended" => "Personal data amended",
