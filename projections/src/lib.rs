@@ -19,6 +19,7 @@ pub mod publishing;
 pub mod rebuild;
 pub mod recipients;
 pub mod recorded;
+pub mod referees;
 pub mod retention;
 
 pub use db::{Conn, Db};
@@ -70,6 +71,7 @@ pub async fn project(
                 case_list::project(conn, before, &view, &payload).await?;
                 committee_scores::project(conn, before, &view).await?;
                 publishing::project(conn, before, &view).await?;
+                referees::project(conn, before, &view).await?;
                 retention::project_application(conn, before, &view).await?;
                 return Ok(Some(view));
             }
@@ -116,6 +118,7 @@ async fn destroy_application(
     case_list::forget(conn, &event.aggregate_id).await?;
     committee_scores::forget(conn, &event.aggregate_id).await?;
     publishing::forget(conn, &event.aggregate_id).await?;
+    referees::forget(conn, &event.aggregate_id).await?;
     retention::project_destroyed(conn, event, rule, destroyed_on).await
 }
 
@@ -128,6 +131,7 @@ pub async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
     immigration_records::reset(conn).await?;
     publishing::reset(conn).await?;
     recipients::reset(conn).await?;
+    referees::reset(conn).await?;
     retention::reset(conn).await?;
     information_requests::reset(conn).await?;
     Ok(())

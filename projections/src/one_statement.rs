@@ -16,7 +16,7 @@ use sqlx::types::Json;
 
 use crate::application_view::{ApplicationView, CommittedViews};
 use crate::case_list::{CaseSummary, bind_case_row, case_list_columns, case_list_on_conflict};
-use crate::{ProjectionError, RecordedEvent, committee_scores, publishing, retention};
+use crate::{ProjectionError, RecordedEvent, committee_scores, publishing, referees, retention};
 
 /// PostgreSQL's error code for a division by zero: here, the view had moved on.
 const DIVISION_BY_ZERO: &str = "22012";
@@ -66,6 +66,7 @@ pub fn plan(
     view.apply(event, &payload);
     let others_unchanged = committee_scores::unchanged(&before, &view)
         && publishing::unchanged(&before, &view)
+        && referees::unchanged(&before, &view)
         && retention::application_unchanged(&before, &view);
     if !others_unchanged {
         return Ok(None);

@@ -2,7 +2,8 @@
 //! into the state its views hold, then the views of many streams written together.
 //!
 //! Every table an application feeds is a function of its view as it stands after its last event (the case
-//! list row, the committee's totals, the published lists, the retention schedule), except the committee's
+//! list row, the committee's totals, the published lists, the retention schedule,
+//! the index of referees), except the committee's
 //! assignments, which are folded here event by event as `case_list` records them, and the fact of a
 //! destruction, which the first `PersonalDataDestroyed` records. An application's views depend on nothing
 //! outside its own stream, so the streams can be replayed one after another rather than in commit order, and
@@ -20,7 +21,8 @@ use crate::application_view::{self, ApplicationView};
 use crate::immigration_records::{self, ListedRecord};
 use crate::information_requests::{self, RequestView};
 use crate::{
-    Conn, ProjectionError, RecordedEvent, case_list, committee_scores, publishing, retention,
+    Conn, ProjectionError, RecordedEvent, case_list, committee_scores, publishing, referees,
+    retention,
 };
 
 /// A stream folded in memory for a rebuild, its events taken one after another in its own order. Its views
@@ -165,6 +167,7 @@ async fn write_application_streams(
     committee_scores::insert_many(conn, &views).await?;
     retention::schedule_applications(conn, &views).await?;
     publishing::insert_many(conn, &views).await?;
+    referees::insert_many(conn, &views).await?;
     let destroyed = streams.iter().map(|s| (s.id.as_str(), s.destroyed));
     record_destructions(conn, ApplicationStream::TYPE, destroyed).await
 }

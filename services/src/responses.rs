@@ -237,6 +237,7 @@ pub async fn subject_access(state: &AppState, email: &str) -> Result<Value, ApiE
     let mut recipients = Vec::new();
     let mut retention_periods = Vec::new();
     let mut names = Vec::new();
+    let mut letters = Vec::new();
     let mut categories_held = Categories::default();
     for id in &ids {
         let Some(view) = application_view::find(db, id).await? else {
@@ -257,11 +258,9 @@ pub async fn subject_access(state: &AppState, email: &str) -> Result<Value, ApiE
                     "destroyed_on": rule.falls_due(record.recorded_at.date_naive()),
                 }),
             ));
-            immigration.push(copy_of(
-                "ImmigrationRecord",
-                &record.record_id,
-                json!(record),
-            ));
+            let mut kept = json!(record);
+            kept["found_by"] = json!("kept with your application");
+            immigration.push(copy_of("ImmigrationRecord", &record.record_id, kept));
         }
         for disclosure in &view.disclosures {
             recipients.push(copy(json!({
@@ -270,6 +269,16 @@ pub async fn subject_access(state: &AppState, email: &str) -> Result<Value, ApiE
                 "purpose": disclosure.purpose,
                 "fields": disclosure.fields,
                 "at": disclosure.at,
+                "found_by": "a disclosure recorded on your application",
+            })));
+        }
+        for letter in &view.letters {
+            letters.push(copy(json!({
+                "letter": format!("the letter telling you {}", letter_in_words(letter.kind)),
+                "subject": letter.subject,
+                "issued_at": letter.issued_at,
+                "sent": if letter.emailed_at.is_some() { "emailed to you and shown in your account" } else { "shown in your account" },
+                "found_by": "a letter issued on your application",
             })));
         }
         retention_periods.push(copy(retention_of(
@@ -298,17 +307,72 @@ pub async fn subject_access(state: &AppState, email: &str) -> Result<Value, ApiE
                     "at": read.at,
                     "reader_role": read.reader_role,
                     "through": read.through,
+                    "found_by": "the record kept of each time staff read your application",
                 }),
             )
         })
         .collect();
     categories_held.reads = !reads.is_empty();
-    let requests: Vec<Value> = information_requests::about(db, &email)
-        .await?
-        .iter()
-        .map(|r| copy_of("InformationRequest", &r.id, json!({"id": r.id, "kind": r.kind.as_str(), "received_on": r.received_on, "description": r.description})))
-        .collect();
+    let mut requests = Vec::new();
+    for request in information_requests::about(db, &email).await? {
+        let made = request
+            .requester
+            .as_ref()
+            .is_some_and(|r| r.email.trim().to_lowercase() == email);
+        let about = request
+            .subject_email
+            .as_ref()
+            .is_some_and(|e| e.trim().to_lowercase() == email);
+        let (role, found_by) = match (made, about) {
+            (true, true) => (
+                "you made it, about yourself",
+                "a request you made about yourself",
+            ),
+            (true, false) => ("you made it", "a request you made"),
+            _ => (
+                "it names you as the person it is about",
+                "a request naming you as the person it is about",
+            ),
+        };
+        let copy = |value: Value| copy_of("InformationRequest", &request.id, value);
+        requests.push(copy(json!({
+            "id": request.id,
+            "kind": request.kind.as_str(),
+            "request": request_in_words(request.kind),
+            "received_on": request.received_on,
+            "description": request.description,
+            // Someone else who asked about the subject is a third party: who they are is withheld.
+            "made_by": if made { json!("you") } else { json!(REDACTED) },
+            "your_part": role,
+            "responded_on": request.responded_on,
+            "found_by": found_by,
+        })));
+        if let Some(on) = request.responded_on {
+            letters.push(copy(json!({
+                "letter": format!("the response to the {}", request_in_words(request.kind)),
+                "issued_on": on,
+                "sent": if made { "to you" } else { "to the person who made the request" },
+                "found_by": found_by,
+            })));
+        }
+    }
     categories_held.requests = !requests.is_empty();
+    categories_held.letters = !letters.is_empty();
+    let references = references(state, &email, &ids).await?;
+    for reference in &references {
+        names.push(copy_of("Application", &reference.id, json!(reference.name)));
+        retention_periods.push(copy_of(
+            "Application",
+            &reference.id,
+            json!({
+                "record": format!("the reference naming you (an application for the {} cycle)", reference.cycle),
+                "rule": "kept with the application that names you, and destroyed with it",
+                "destroyed_on": retention::due_on(db, "Application", &reference.id).await?,
+            }),
+        ));
+    }
+    let references: Vec<Value> = references.into_iter().map(Reference::record).collect();
+    categories_held.references = !references.is_empty();
     if let Some(account) = &account {
         names.push(copy_of("Account", &account.id, json!(account.full_name)));
         retention_periods.push(copy_of(
@@ -331,7 +395,9 @@ pub async fn subject_access(state: &AppState, email: &str) -> Result<Value, ApiE
         (categories_held.immigration, "records held for immigration purposes"),
         (categories_held.recipients, "disclosures of your data to embassies and sponsors"),
         (categories_held.reads, "a record of each time EtP staff read your application"),
-        (categories_held.requests, "the information requests you made"),
+        (categories_held.requests, "the information requests you made or that are about you"),
+        (categories_held.letters, "the letters we sent you or about you"),
+        (categories_held.references, "your name and email address, given by an applicant who named you as a referee"),
     ]
     .into_iter()
     .filter_map(|(held, category)| held.then_some(category))
@@ -354,8 +420,96 @@ pub async fn subject_access(state: &AppState, email: &str) -> Result<Value, ApiE
             "immigration_records": immigration,
             "reads_of_your_data": reads,
             "requests": requests,
+            "references": references,
+            "letters": letters,
         },
     }))
+}
+
+/// What an outcome letter told the applicant, in words.
+fn letter_in_words(kind: domain::application::LetterKind) -> &'static str {
+    use domain::application::LetterKind;
+    match kind {
+        LetterKind::Selected => "that you were selected",
+        LetterKind::Reserve => "that your application is on the reserve list",
+        LetterKind::Unsuccessful => "that your application was not successful",
+        LetterKind::Award => "of your award",
+    }
+}
+
+/// An information request's kind, in words.
+fn request_in_words(kind: domain::request::RequestKind) -> &'static str {
+    use domain::request::RequestKind;
+    match kind {
+        RequestKind::Foi => "freedom of information request",
+        RequestKind::Sar => "subject access request",
+        RequestKind::Rectification => "request to correct personal data",
+        RequestKind::Erasure => "request to erase personal data",
+        RequestKind::Restriction => "request to restrict processing",
+        RequestKind::Objection => "objection to processing",
+        RequestKind::Portability => "request for a portable copy of personal data",
+    }
+}
+
+/// An application that names the subject as a referee: what the subject's own data in it is.
+struct Reference {
+    id: String,
+    cycle: String,
+    name: String,
+    email: String,
+}
+
+/// Why a referee's copy holds no more of the application than their own part in it.
+const REFERENCE_WITHHELD: &str = "the applicant's identity, the application's status and the rest of     the application are the applicant's personal data, not yours, and are withheld";
+
+impl Reference {
+    fn record(self) -> Value {
+        copy_of(
+            "Application",
+            &self.id,
+            json!({
+                "your_name_as_given": self.name,
+                "your_email_as_given": self.email,
+                "reference": format!(
+                    "You were named as a referee on an application for the {} cycle of EtP Scholarships.",
+                    self.cycle
+                ),
+                "cycle": self.cycle,
+                "applicant": REDACTED,
+                "withheld": REFERENCE_WITHHELD,
+                "found_by": "named as a referee in an application",
+            }),
+        )
+    }
+}
+
+/// The applications that name the subject as a referee (other than their own), through the referees' index,
+/// each with the name and email address as the applicant gave them.
+async fn references(
+    state: &AppState,
+    email: &str,
+    own: &BTreeSet<String>,
+) -> Result<Vec<Reference>, ApiError> {
+    let mut found = Vec::new();
+    for id in projections::referees::naming(&state.db, email).await? {
+        if own.contains(&id) {
+            continue;
+        }
+        let Some(view) = application_view::find(&state.db, &id).await? else {
+            continue;
+        };
+        for referee in &view.form.referees {
+            if referee.email.trim().to_lowercase() == email {
+                found.push(Reference {
+                    id: view.id.clone(),
+                    cycle: view.cycle.to_string(),
+                    name: referee.name.clone(),
+                    email: referee.email.clone(),
+                });
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// Which categories of data a subject access response found.
@@ -367,6 +521,8 @@ struct Categories {
     recipients: bool,
     reads: bool,
     requests: bool,
+    letters: bool,
+    references: bool,
 }
 
 /// Counts under this many are withheld: they could identify people (FOIA s.40(2)).

@@ -952,7 +952,7 @@ async fn keep_failures(db: &Db, report: &SweepReport, whole: bool) -> anyhow::Re
 }
 
 /// The tables whose rows hold data keys or personal data.
-const TABLES_WITH_PERSONAL_DATA: [&str; 15] = [
+const TABLES_WITH_PERSONAL_DATA: [&str; 16] = [
     "stream_keys",
     "application_views",
     "case_list",
@@ -963,6 +963,7 @@ const TABLES_WITH_PERSONAL_DATA: [&str; 15] = [
     "alumni_networking",
     "alumni_open_book",
     "media_consents",
+    "referee_index",
     "accounts",
     "sessions",
     "retention_holds",

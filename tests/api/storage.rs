@@ -195,7 +195,7 @@ async fn a_rebuild_from_the_log_gives_the_same_views(app: TestApp) {
 }
 
 /// The tables the projections write (everything but the log, its keys, and what is not an event stream).
-const VIEW_TABLES: [&str; 14] = [
+const VIEW_TABLES: [&str; 15] = [
     "application_views",
     "case_list",
     "case_assignments",
@@ -206,6 +206,7 @@ const VIEW_TABLES: [&str; 14] = [
     "alumni_networking",
     "alumni_open_book",
     "media_consents",
+    "referee_index",
     "retention_schedule",
     "destroyed_streams",
     "information_requests",
@@ -279,6 +280,7 @@ async fn a_rebuild_of_a_seeded_programme_leaves_every_view_as_the_commands_left_
         "destroyed_streams",
         "immigration_records",
         "information_requests",
+        "referee_index",
     ] {
         assert!(count(table) > 0, "the seeded programme has rows in {table}");
     }
