@@ -78,7 +78,7 @@ pub fn render(
             json!({
                 "institution": terms.institution,
                 "course": terms.course,
-                "level": terms.level,
+                "level": level_in_words(&terms.level),
                 "start_date": long_date(terms.start_date),
             })
         });
@@ -91,7 +91,7 @@ pub fn render(
         .unwrap_or_else(|| "applicant".to_string());
     let data = json!({
         "subject": subject,
-        "application_id": view.id,
+        "reference": short_reference(&view.id),
         "cycle": view.cycle,
         "full_name": full_name,
         "date": long_date(today),
@@ -107,6 +107,32 @@ pub fn render(
 /// `1 June 2026`.
 fn long_date(date: NaiveDate) -> String {
     date.format("%-d %B %Y").to_string()
+}
+
+/// The one reference a letter gives, short enough to quote on the telephone: the last eight letters and
+/// digits of the record's id, in capitals (`5F3A9C21`).
+pub fn short_reference(id: &str) -> String {
+    let kept: Vec<char> = id.chars().filter(char::is_ascii_alphanumeric).collect();
+    kept[kept.len().saturating_sub(8)..]
+        .iter()
+        .collect::<String>()
+        .to_uppercase()
+}
+
+/// A level of study as people say it (`masters` is "master’s degree").
+pub fn level_in_words(level: &str) -> String {
+    match level.trim().to_lowercase().as_str() {
+        "masters" | "master" => "master’s degree".to_string(),
+        "phd" | "doctorate" | "doctoral" => "doctorate (PhD)".to_string(),
+        "undergraduate" | "bachelors" => "bachelor’s degree".to_string(),
+        "postgraduate_diploma" | "pgdip" => "postgraduate diploma".to_string(),
+        other => other.replace('_', " "),
+    }
+}
+
+/// A record of the subject's as a letter names it: no internal id.
+pub fn application_in_words(cycle: &str) -> String {
+    format!("your application for the {cycle} cycle")
 }
 
 /// Issues the letter a command just carried out on the application is owed. The command has been

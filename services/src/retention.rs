@@ -1072,7 +1072,8 @@ pub async fn erase(
         };
         if let Some(reason) = legal_holds.get(&("Application".to_string(), id.clone())) {
             kept.push(serde_json::json!({
-                "record": format!("application {id} ({})", view.cycle),
+                "record": crate::letters::application_in_words(&view.cycle),
+                "application_id": id,
                 "ground": format!("a legal hold: {reason}"),
             }));
             continue;
@@ -1082,7 +1083,8 @@ pub async fn erase(
             domain::application::Status::Awarded | domain::application::Status::Alumni
         ) {
             kept.push(serde_json::json!({
-                "record": format!("application {id} ({})", view.cycle),
+                "record": crate::letters::application_in_words(&view.cycle),
+                "application_id": id,
                 "ground": "the privacy notice says that a successful application and award are held indefinitely: it is still needed to administer your award and as the record of EtP scholars, and the right to erasure applies only to data no longer needed for the purpose it was collected for (UK GDPR Article 17(1)(a))",
             }));
             continue;
@@ -1112,8 +1114,10 @@ pub async fn erase(
                     today,
                 )?;
             }
-            erased
-                .push(serde_json::json!({"record": format!("application {id} ({})", view.cycle)}));
+            erased.push(serde_json::json!({
+                "record": crate::letters::application_in_words(&view.cycle),
+                "application_id": id,
+            }));
         }
     }
     if let Some(account) = account {

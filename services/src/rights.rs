@@ -57,7 +57,7 @@ async fn subject_cases(db: &Db, email: &str) -> Result<Vec<ApplicationView>, Api
 }
 
 fn record_name(view: &ApplicationView) -> String {
-    format!("application {} ({})", view.id, view.cycle)
+    crate::letters::application_in_words(&view.cycle)
 }
 
 /// The request, if it is of this kind and not yet answered.
@@ -172,6 +172,7 @@ pub async fn decide_rectification(
                     .unwrap_or_default();
                 rectified(
                     application_id,
+                    case.as_ref().map(|case| case.cycle.as_str()),
                     &decided.fields,
                     told,
                     decided.reason.as_deref(),
@@ -208,7 +209,15 @@ pub async fn decide_rectification(
                 ));
             }
             let email = subject_of(&view)?;
-            for case in subject_cases(&state.db, &email).await? {
+            let cases = subject_cases(&state.db, &email).await?;
+            if cases.is_empty() {
+                // A statement is kept with the subject's applications; with none, it would be kept nowhere.
+                return Err(ApiError::invalid_field(
+                    "statement",
+                    "the subject has no application to keep a statement with: refuse without one, and say in the reason that no record about them is held",
+                ));
+            }
+            for case in cases {
                 let command = ApplicationCommand::RecordStatementOfDispute {
                     request_id: id.to_string(),
                     statement: statement.to_string(),
@@ -284,7 +293,13 @@ pub async fn decide_rectification(
         reason: decision.reason.clone(),
     };
     state.execute_request(id, actor, command).await?;
-    let response = rectified(&application_id, &fields, told, Some(decision.reason.trim()));
+    let response = rectified(
+        &application_id,
+        Some(after.cycle.as_str()),
+        &fields,
+        told,
+        Some(decision.reason.trim()),
+    );
     answer(state, actor, id, response).await
 }
 
@@ -303,14 +318,50 @@ fn recipients_holding(case: &ApplicationView, fields: &[String]) -> Value {
     )
 }
 
-fn rectified(application_id: &str, fields: &[String], told: Value, reason: Option<&str>) -> Value {
+fn rectified(
+    application_id: &str,
+    cycle: Option<&str>,
+    fields: &[String],
+    mut told: Value,
+    reason: Option<&str>,
+) -> Value {
+    let in_words = |fields: &[Value]| {
+        fields
+            .iter()
+            .filter_map(Value::as_str)
+            .map(field_in_words)
+            .collect::<Vec<_>>()
+    };
+    if let Some(recipients) = told.as_array_mut() {
+        for recipient in recipients {
+            let what = in_words(
+                recipient["fields"]
+                    .as_array()
+                    .map_or(&[][..], Vec::as_slice),
+            );
+            recipient["fields_in_words"] = json!(what);
+        }
+    }
+    let fields_in_words: Vec<String> = fields.iter().map(|f| field_in_words(f)).collect();
     json!({
         "rectification": "made",
         "application_id": application_id,
+        "record": cycle.map(crate::letters::application_in_words),
         "fields": fields,
+        "fields_in_words": fields_in_words,
         "recipients_told": told,
         "reason": reason,
     })
+}
+
+/// A field of the form as a letter names it: "postal address", not `personal.address`.
+fn field_in_words(path: &str) -> String {
+    let label = crate::pages::applicant::label_for(path);
+    let mut chars = label.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => label,
+    }
 }
 
 fn refused_rectification(reason: &str, statement_kept: bool) -> Value {
@@ -359,7 +410,7 @@ pub async fn decide_restriction(
                 reason: reason.clone(),
             };
             state.execute_application(&case.id, actor, command).await?;
-            restricted.push(json!({"record": record_name(&case)}));
+            restricted.push(json!({"record": record_name(&case), "application_id": case.id}));
         }
         json!({
             "restriction": "applied",
@@ -419,7 +470,7 @@ pub async fn decide_objection(
                 opt_outs: opt_outs_for(&uses),
             };
             state.execute_application(&case.id, actor, command).await?;
-            stopped.push(json!({"record": record_name(&case)}));
+            stopped.push(json!({"record": record_name(&case), "application_id": case.id}));
         }
         json!({"objection": "upheld", "uses": described, "applications": stopped, "reason": reason})
     } else {

@@ -23,7 +23,33 @@ on_both_stores!(
     a_letter_is_emailed_to_the_address_on_the_application_and_the_email_recorded,
     with_the_mail_server_down_the_failure_is_recorded_and_the_letter_kept,
     a_destroyed_application_leaves_no_readable_letter,
+    an_outcome_letter_gives_one_short_reference_and_no_internal_id,
 );
+
+async fn an_outcome_letter_gives_one_short_reference_and_no_internal_id(app: TestApp) {
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let owner = app.applicant().await;
+    let id = app.awarded_for(&owner, &officer).await;
+    let reference = services::letters::short_reference(&id);
+    assert_eq!(reference.len(), 8);
+    let letters = letters_of(&app, &id, &owner).await;
+    assert_eq!(
+        letters.len(),
+        2,
+        "the selected and award letters: {letters:?}"
+    );
+    for letter in letters {
+        let body = words(&letter);
+        assert!(!body.contains(&id), "no internal id: {body}");
+        assert_eq!(body.matches(&reference).count(), 1, "one reference: {body}");
+        assert!(
+            body.contains(&format!("Our reference: {reference}")),
+            "{body}"
+        );
+        assert!(!body.contains("masters"), "the level in words: {body}");
+        assert!(!body.contains("programme_officer"), "{body}");
+    }
+}
 
 const CASE_NAME: &str = "Test Applicant Marker";
 const CASE_EMAIL: &str = "applicant.marker@example.test";
@@ -159,7 +185,7 @@ async fn each_outcome_is_told_by_a_letter_that_says_what_it_means(app: TestApp) 
         "Dear Test Applicant Marker,",
         "Test Institute",
         "MSc Data Science",
-        "masters",
+        "master’s degree",
         "20 September 2027",
     ] {
         assert!(body.contains(expected), "{expected:?} in {body}");

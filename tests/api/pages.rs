@@ -3915,3 +3915,33 @@ async fn an_information_officer_composes_an_foi_answer_on_the_request_page(app: 
             .contains("Test: the fees agreed with each university")
     );
 }
+
+on_both_stores!(the_case_page_lists_each_correction_of_the_award_with_its_reason);
+
+async fn the_case_page_lists_each_correction_of_the_award_with_its_reason(app: TestApp) {
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let owner = app.applicant().await;
+    let id = app.awarded_for(&owner, &officer).await;
+    app.expect_ok(
+        app.post(
+            &format!("/api/applications/{id}/award/correction"),
+            &officer,
+            serde_json::json!({"institution": "Test Corrected Institute", "reason": "Test: the institution was recorded wrongly"}),
+        )
+        .await,
+    );
+    let mut desk = sign_in(&app, &officer.email).await;
+    let page = desk.get(&format!("/cases/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let text = page.text();
+    assert!(text.contains("Corrections to the award"), "{text}");
+    assert!(
+        text.contains("Test: the institution was recorded wrongly"),
+        "the reason is listed: {text}"
+    );
+    // The Help Desk, who does not see the award, does not see its corrections.
+    let helpdesk = app.staff(Role::Helpdesk).await;
+    let mut help = sign_in(&app, &helpdesk.email).await;
+    let text = help.get(&format!("/cases/{id}")).await.text();
+    assert!(!text.contains("Corrections to the award"), "{text}");
+}

@@ -635,12 +635,14 @@ async fn an_approved_erasure_destroys_what_has_no_ground_to_be_kept_and_says_so(
         Some(1),
         "{response}"
     );
-    assert!(
-        response["erased"][0]["record"]
-            .as_str()
-            .unwrap()
-            .contains(&draft),
+    assert_eq!(
+        response["erased"][0]["application_id"],
+        json!(draft),
         "{response}"
+    );
+    assert_eq!(
+        response["erased"][0]["record"], "your application for the 2027-28 cycle",
+        "the record in words: {response}"
     );
     assert!(response["kept"].to_string().contains(&kept), "{response}");
     let (status, _) = app
@@ -653,6 +655,13 @@ async fn an_approved_erasure_destroys_what_has_no_ground_to_be_kept_and_says_so(
         "{letter}"
     );
     assert!(letter.contains("We have not erased, and why"), "{letter}");
+    assert!(
+        letter.contains("your application for the 2026-27 cycle"),
+        "{letter}"
+    );
+    for id in [&draft, &kept, &request] {
+        assert!(!letter.contains(id.as_str()), "no internal id: {letter}");
+    }
 }
 
 /// The letter of a request's response.

@@ -19,7 +19,85 @@ on_both_stores!(
     an_upheld_objection_takes_the_subject_off_the_uses_objected_to,
     an_objection_not_upheld_changes_nothing_and_bad_uses_are_refused,
     an_foi_refusal_names_the_section_why_and_for_a_qualified_exemption_the_public_interest,
+    a_rights_letter_gives_dates_as_people_write_them_one_reference_and_invites_a_statement_once,
+    a_statement_from_a_subject_with_no_applications_is_refused_and_the_request_stays_open,
 );
+
+async fn a_rights_letter_gives_dates_as_people_write_them_one_reference_and_invites_a_statement_once(
+    app: TestApp,
+) {
+    let information = app.staff(Role::InformationOfficer).await;
+    let applicant = app.applicant().await;
+    app.submitted(&applicant).await;
+    let request = logged(&app, &information, "rectification", Some(&applicant.email)).await;
+    app.expect_ok(
+        app.post(
+            &at(&request, "rectification"),
+            &information,
+            json!({"rectify": false, "reason": "Test: the record matches the passport seen"}),
+        )
+        .await,
+    );
+    let html = letter(&app, &information, &request).await;
+    let today = chrono::Utc::now().date_naive();
+    assert!(
+        html.contains(&today.format("%-d %B %Y").to_string()),
+        "{html}"
+    );
+    assert!(!html.contains(&today.to_string()), "no ISO dates: {html}");
+    assert_eq!(
+        html.to_lowercase().matches("if you still consider").count(),
+        1,
+        "the invitation to send a statement is said once: {html}"
+    );
+    assert!(!html.contains(&request), "no internal id: {html}");
+    let reference = services::letters::short_reference(&request);
+    assert!(
+        html.contains(&format!("Our reference: {reference}")),
+        "{html}"
+    );
+    assert!(!html.contains("rectification request"), "{html}");
+}
+
+async fn a_statement_from_a_subject_with_no_applications_is_refused_and_the_request_stays_open(
+    app: TestApp,
+) {
+    let information = app.staff(Role::InformationOfficer).await;
+    let request = logged(
+        &app,
+        &information,
+        "rectification",
+        Some("no-applications@example.test"),
+    )
+    .await;
+    let (status, refused) = app
+        .post(
+            &at(&request, "rectification"),
+            &information,
+            json!({"rectify": false, "reason": "Test: we hold no record about you", "statement": "Test: my data is wrong"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["error"], "invalid", "{refused}");
+    assert_eq!(refused["problems"][0]["path"], "statement", "{refused}");
+    let (_, shown) = app
+        .get(
+            &format!("/api/information-requests/{request}"),
+            &information,
+        )
+        .await;
+    assert_ne!(shown["status"], "responded", "nothing decided: {shown}");
+    assert!(shown["rectification"].is_null(), "{shown}");
+    // Without a statement the refusal is recorded and answered.
+    app.expect_ok(
+        app.post(
+            &at(&request, "rectification"),
+            &information,
+            json!({"rectify": false, "reason": "Test: we hold no record about you"}),
+        )
+        .await,
+    );
+}
 
 /// Logs a request of `kind` about the person with `email` (or about no one), received today.
 async fn logged(app: &TestApp, information: &User, kind: &str, email: Option<&str>) -> String {
@@ -137,7 +215,7 @@ async fn a_rectification_corrects_the_subjects_application_and_lists_the_recipie
     assert_eq!(answer["rectification"], "made");
     assert_eq!(
         answer["recipients_told"],
-        json!([{"recipient_id": mission, "recipient_name": "Test Mission <b>Nairobi</b>", "fields": ["personal.phone"]}]),
+        json!([{"recipient_id": mission, "recipient_name": "Test Mission <b>Nairobi</b>", "fields": ["personal.phone"], "fields_in_words": ["phone number"]}]),
         "only the recipient of the changed value is told, of that field: {answer}"
     );
     let html = letter(&app, &information, &request).await;
@@ -145,7 +223,13 @@ async fn a_rectification_corrects_the_subjects_application_and_lists_the_recipie
         html.contains("Test Mission &lt;b&gt;Nairobi&lt;/b&gt;"),
         "{html}"
     );
-    assert!(html.contains("personal.phone"));
+    assert!(html.contains("Corrected: phone number."), "{html}");
+    assert!(
+        html.contains("your application for the 2026-27 cycle"),
+        "{html}"
+    );
+    assert!(!html.contains("personal.phone"), "fields in words: {html}");
+    assert!(!html.contains(&id), "no internal id: {html}");
     assert!(!html.contains("<b>Nairobi"));
 
     let (status, again) = app

@@ -52,6 +52,46 @@ pub fn router() -> Router<AppState> {
         .route("/cases/{id}/letters/{number}", get(letter))
 }
 
+/// The corrections of an award's terms and of its completion outcome, oldest first, up to `as_of`: what was
+/// corrected, the reason given, who corrected it and when. Read from the application's events, where the
+/// reasons are kept (sealed with its personal data).
+async fn award_corrections(
+    state: &AppState,
+    id: &str,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<Vec<(&'static str, String, String, DateTime<Utc>)>, ApiError> {
+    use cqrs_es::persist::PersistedEventRepository;
+    use domain::application::{Application, ApplicationEvent};
+    let events = state
+        .repo
+        .get_events::<Application>(id)
+        .await
+        .map_err(ApiError::internal)?;
+    let mut corrections = Vec::new();
+    for event in events {
+        let what = match event.event_type.as_str() {
+            "AwardTermsCorrected" => "Award terms",
+            "CompletionOutcomeCorrected" => "Completion outcome",
+            _ => continue,
+        };
+        let Some(metadata) = projections::EventMetadata::from_json(&json!(event.metadata)) else {
+            continue;
+        };
+        if as_of.is_some_and(|as_of| metadata.at > as_of) {
+            continue;
+        }
+        let reason = match serde_json::from_value::<ApplicationEvent>(event.payload) {
+            Ok(ApplicationEvent::AwardTermsCorrected { reason, .. })
+            | Ok(ApplicationEvent::CompletionOutcomeCorrected { reason, .. }) => {
+                reason.known().cloned().unwrap_or_default()
+            }
+            _ => continue,
+        };
+        corrections.push((what, reason, metadata.actor_id, metadata.at));
+    }
+    Ok(corrections)
+}
+
 fn time(at: DateTime<Utc>) -> String {
     at.format("%-d %b %Y %H:%M UTC").to_string()
 }
@@ -420,6 +460,17 @@ async fn case_page(
             })
         })
         .collect();
+    let corrections = if shown.shows(Section::Award) && view.award.is_some() {
+        award_corrections(state, &view.id, as_of)
+            .await?
+            .into_iter()
+            .map(|(what, reason, by, at)| {
+                json!({"what": what, "reason": reason, "by": name(&by), "at": time(at)})
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let immigration = if role == Role::ProgrammeOfficer {
         immigration_records::for_application(&state.db, &view.id).await?
     } else {
@@ -566,6 +617,7 @@ async fn case_page(
             "award": award.filter(|_| shown.shows(Section::Award)),
             "letters": if shown.shows(Section::Letters) { super::letters::listed(view, &format!("/cases/{}", view.id)) } else { Default::default() },
             "amendments": amendments,
+            "corrections": corrections,
             "immigration": immigration,
             "show_immigration": po,
             "sees_disclosures": sees_disclosures,

@@ -31,12 +31,14 @@ static TEMPLATES: LazyLock<Handlebars<'static>> = LazyLock::new(|| {
     registry.register_helper("eq", Box::new(eq_helper));
     registry.register_helper("long_date", Box::new(date_helper));
     registry.register_helper("in_words", Box::new(words_helper));
+    registry.register_helper("short_reference", Box::new(reference_helper));
     registry
 });
 
 handlebars::handlebars_helper!(eq_helper: |a: Json, b: Json| a == b);
 handlebars::handlebars_helper!(date_helper: |value: Json| long_date(value));
 handlebars::handlebars_helper!(words_helper: |value: Json| in_words(value));
+handlebars::handlebars_helper!(reference_helper: |id: str| crate::letters::short_reference(id));
 
 /// `{{long_date x}}`: a day (YYYY-MM-DD) or a moment (RFC 3339) as people write it, "7 January 2027" (the day in
 /// UTC); anything else as it is, and nothing for null.
