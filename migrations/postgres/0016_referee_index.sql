@@ -7,3 +7,12 @@ CREATE TABLE referee_index (
     PRIMARY KEY (application_id, email)
 );
 CREATE INDEX referee_index_email ON referee_index (email);
+
+-- The referees already named, from the applications' views, so a store needs no rebuild for them.
+INSERT INTO referee_index (application_id, email)
+SELECT DISTINCT v.id, lower(btrim(r->>'email'))
+FROM application_views v,
+     json_array_elements(CASE WHEN json_typeof(v.doc->'form'->'referees') = 'array'
+                              THEN v.doc->'form'->'referees' ELSE '[]'::json END) r
+WHERE btrim(coalesce(r->>'email', '')) <> ''
+ON CONFLICT (application_id, email) DO NOTHING;

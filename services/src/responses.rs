@@ -1,8 +1,10 @@
 //! The responses the system produces for information requests.
 //!
 //! A subject access response (UK GDPR Art 15) gathers every stream about the subject through indexes — their
-//! account by email, their applications by applicant and by the email in their personal details, each
-//! application's immigration records, the requests they made — never by reading the whole log. It says
+//! account by email (or as the applicant of an application whose form gives it), their applications by
+//! applicant and by the email in their personal details, each application's immigration records, the
+//! applications naming them as a referee (`projections::referees`), the requests they made or that name
+//! them, the letters sent — never by reading the whole log; each record says how it was found (`found_by`). It says
 //! what is held and why, where it came from, who received it, how long it is kept and what the subject may
 //! do, and gives a copy of the data with third parties redacted: referees' details, committee members'
 //! identities (their opinions about the subject are the subject's data and stay). An FOI response never
@@ -306,6 +308,7 @@ pub async fn subject_access(state: &AppState, email: &str) -> Result<Value, ApiE
                     "application_id": read.application_id,
                     "at": read.at,
                     "reader_role": read.reader_role,
+                    "read_by": format!("a member of staff ({})", read.reader_role.to_string().replace('_', " ")),
                     "through": read.through,
                     "found_by": "the record kept of each time staff read your application",
                 }),

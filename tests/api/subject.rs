@@ -131,6 +131,45 @@ async fn a_referees_sar_finds_their_references_and_withholds_the_applicant(app: 
     );
     let (_, response) = sar(&app, &information, &referee_email).await;
     assert_eq!(response["records"]["references"], json!([]), "{response}");
+
+    // An application destroyed (here erased at its owner's request) names no one any more.
+    let second = app.applicant().await;
+    let erased = app.draft(&second).await;
+    let mut form = complete_form();
+    form["referees"][0] = json!({"name": "Test Referee Marker", "email": referee_email});
+    app.expect_ok(
+        app.patch(&format!("/api/applications/{erased}"), &second, form)
+            .await,
+    );
+    let (_, response) = sar(&app, &information, &referee_email).await;
+    assert_eq!(
+        response["records"]["references"].as_array().map(Vec::len),
+        Some(1),
+        "{response}"
+    );
+    let (status, request) = app
+        .post(
+            "/api/information-requests",
+            &information,
+            json!({"kind": "erasure", "received_on": chrono::Utc::now().date_naive().to_string(),
+                   "requester": {"name": "Test Requester", "email": second.email},
+                   "subject_email": second.email, "description": "Test: erase my data"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{request}");
+    app.expect_ok(
+        app.post(
+            &format!(
+                "/api/information-requests/{}/erasure",
+                request["id"].as_str().unwrap()
+            ),
+            &information,
+            json!({"approve": true, "reason": "Test"}),
+        )
+        .await,
+    );
+    let (_, response) = sar(&app, &information, &referee_email).await;
+    assert_eq!(response["records"]["references"], json!([]), "{response}");
 }
 
 async fn a_sar_lists_requests_naming_the_subject_and_those_they_made_each_saying_which(

@@ -572,7 +572,7 @@ struct RectificationBody {
         (status = 403, description = "forbidden", body = ErrorBody),
         (status = 404, description = "not_found", body = ErrorBody),
         (status = 409, description = "invalid_state: not a rectification request, or answered", body = ErrorBody),
-        (status = 422, description = "invalid: no reason, no changes to make, or a statement where the request names no subject", body = ErrorBody),
+        (status = 422, description = "invalid: no reason, no changes to make, a statement where the request names no subject, or a statement for a subject with no application to keep it with", body = ErrorBody),
     ),
     description = "Who: information_officer. Refused with the subject's `statement`, it is kept with each of their \
                    applications (`statements_of_dispute`), shown to staff and in every later subject access response.",
