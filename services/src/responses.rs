@@ -411,7 +411,11 @@ pub async fn subject_access(state: &AppState, email: &str) -> Result<Value, ApiE
         "categories": categories,
         "recipients": recipients,
         "retention": retention_periods,
-        "source": "you, through the online application form; EtP staff, who assess your application and administer awards; the EtP Scholarships Committee, whose members score applications",
+        "source": if categories_held.references {
+            format!("{SOURCE}; {REFERENCE_SOURCE}")
+        } else {
+            SOURCE.to_string()
+        },
         "rights": RIGHTS,
         "automated_decision_making": "none: every decision about you is taken by people",
         "records": {
@@ -461,6 +465,12 @@ struct Reference {
     name: String,
     email: String,
 }
+
+/// Where the subject's data came from (Art 15(1)(g)).
+const SOURCE: &str = "you, through the online application form; EtP staff, who assess your application and administer awards; the EtP Scholarships Committee, whose members score applications";
+
+/// Where a referee's name and email address came from.
+const REFERENCE_SOURCE: &str = "your name and email address as a referee: the applicant who named you, in their application form";
 
 /// Why a referee's copy holds no more of the application than their own part in it.
 const REFERENCE_WITHHELD: &str = "the applicant's identity, the application's status and the rest of     the application are the applicant's personal data, not yours, and are withheld";

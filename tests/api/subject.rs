@@ -120,6 +120,12 @@ async fn a_referees_sar_finds_their_references_and_withholds_the_applicant(app: 
             .any(|c| c.as_str().is_some_and(|c| c.contains("referee"))),
         "{response}"
     );
+    assert!(
+        response["source"]
+            .as_str()
+            .is_some_and(|source| source.contains("the applicant who named you")),
+        "{response}"
+    );
     every_record_says_how_it_was_found(&response);
 
     // Once the applicant names someone else, the application no longer names them.
