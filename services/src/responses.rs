@@ -4,11 +4,12 @@
 //! account by email (or as the applicant of an application whose form gives it), their applications by
 //! applicant and by the email in their personal details, each application's immigration records, the
 //! applications naming them as a referee (`projections::referees`), the requests they made or that name
-//! them, the letters sent — never by reading the whole log; each record says how it was found (`found_by`). It says
-//! what is held and why, where it came from, who received it, how long it is kept and what the subject may
-//! do, and gives a copy of the data with third parties redacted: referees' details, committee members'
-//! identities (their opinions about the subject are the subject's data and stay). An FOI response never
-//! releases personal data: it gives statistics with small numbers suppressed under s.40(2).
+//! them, the letters sent — never by reading the whole log; each record says how it was found (`found_by`).
+//! It says what is held and why, where it came from, who received it, how long it is kept and what the
+//! subject may do, and gives a copy of the data with third parties redacted: referees' details, committee
+//! members' identities (their opinions about the subject are the subject's data and stay); a referee's copy
+//! withholds the applicant. An FOI response never releases personal data: it gives statistics with small
+//! numbers suppressed under s.40(2).
 
 use std::collections::{BTreeMap, BTreeSet};
 
