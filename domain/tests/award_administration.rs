@@ -203,13 +203,25 @@ async fn only_the_owner_answers_an_offer_and_only_an_open_one() {
 async fn an_unanswered_offer_lapses_the_day_after_its_reply_by_date_and_not_on_it() {
     let offered = with(selected(), [offer_made(date(2026, 6, 15))]);
     given(offered.clone())
-        .when_async(on(date(2026, 6, 15), information_officer(), C::LapseOffer))
+        .when_async(on(
+            date(2026, 6, 15),
+            information_officer(),
+            C::LapseOffer {
+                on: date(2026, 6, 15),
+            },
+        ))
         .await
         .then_expect_error(E::NoOpenOffer {
             why: "the offer is still open: it lapses only the day after its reply-by date",
         });
     given(offered.clone())
-        .when_async(on(date(2026, 6, 16), information_officer(), C::LapseOffer))
+        .when_async(on(
+            date(2026, 6, 16),
+            information_officer(),
+            C::LapseOffer {
+                on: date(2026, 6, 16),
+            },
+        ))
         .await
         .then_expect_events(vec![Ev::OfferLapsed {
             on: date(2026, 6, 16),
@@ -230,7 +242,13 @@ async fn an_unanswered_offer_lapses_the_day_after_its_reply_by_date_and_not_on_i
             },
         ],
     ))
-    .when_async(on(date(2026, 6, 16), information_officer(), C::LapseOffer))
+    .when_async(on(
+        date(2026, 6, 16),
+        information_officer(),
+        C::LapseOffer {
+            on: date(2026, 6, 16),
+        },
+    ))
     .await
     .then_expect_error(E::NoOpenOffer {
         why: "the offer has already been accepted",

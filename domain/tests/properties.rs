@@ -897,7 +897,7 @@ fn whose_job(command: &ApplicationCommand, member: &Actor) -> Actor {
         | C::CorrectAwardTerms { .. }
         | C::CorrectCompletionOutcome { .. }
         | C::MakeOffer { .. }
-        | C::LapseOffer
+        | C::LapseOffer { .. }
         | C::RecordSupervisor { .. }
         | C::SetReportSchedule { .. }
         | C::RecordProgressReport { .. }

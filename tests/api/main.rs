@@ -7,6 +7,7 @@ mod helpers;
 
 mod applications;
 mod auth;
+mod award_administration;
 mod backup;
 mod browser;
 mod bulk_assignment;

@@ -590,8 +590,8 @@ impl Application {
                 false,
                 at.date_naive(),
             ),
-            ApplicationCommand::LapseOffer => {
-                award_rules::lapse_offer(self.administration.offer.as_ref(), at.date_naive())
+            ApplicationCommand::LapseOffer { on } => {
+                award_rules::lapse_offer(self.administration.offer.as_ref(), on)
             }
             ApplicationCommand::RecordSupervisor { supervisor } => award_rules::record_supervisor(
                 self.status,
@@ -1348,7 +1348,7 @@ pub fn may_issue(role: Role, command: &ApplicationCommand) -> bool {
         | C::AcceptOffer
         | C::DeclineOffer => role == Role::Applicant,
         // The daily sweep, which acts as an information officer, records offers that lapsed.
-        C::LapseOffer => matches!(role, Role::ProgrammeOfficer | Role::InformationOfficer),
+        C::LapseOffer { .. } => matches!(role, Role::ProgrammeOfficer | Role::InformationOfficer),
         C::SetPreferences { .. } => matches!(role, Role::Applicant | Role::ProgrammeOfficer),
         C::AmendPersonalData { .. } => role == Role::Helpdesk,
         C::DetermineEligibility { .. }

@@ -310,7 +310,8 @@ pub fn answer_offer(
     }])
 }
 
-/// `an_unanswered_offer_lapses_the_day_after_its_reply_by_date`: never on the reply-by date itself.
+/// `an_unanswered_offer_lapses_the_day_after_its_reply_by_date`: never on the reply-by date itself. `today`
+/// is the day the sweep runs for.
 pub fn lapse_offer(
     offer: Option<&Offer>,
     today: NaiveDate,

@@ -69,8 +69,10 @@ pub enum ApplicationCommand {
     AcceptOffer,
     /// The applicant declines the offer made to them.
     DeclineOffer,
-    /// The daily sweep records an offer not answered by its reply-by date as lapsed.
-    LapseOffer,
+    /// The daily sweep, run for the day `on`, records an offer not answered by its reply-by date as lapsed.
+    LapseOffer {
+        on: NaiveDate,
+    },
     /// A programme officer records (or changes) the scholar's academic supervisor.
     RecordSupervisor {
         supervisor: Supervisor,
@@ -218,7 +220,7 @@ impl ApplicationCommand {
             ApplicationCommand::MakeOffer { .. } => "make an offer on",
             ApplicationCommand::AcceptOffer => "accept the offer on",
             ApplicationCommand::DeclineOffer => "decline the offer on",
-            ApplicationCommand::LapseOffer => "lapse the offer on",
+            ApplicationCommand::LapseOffer { .. } => "lapse the offer on",
             ApplicationCommand::RecordSupervisor { .. } => "record the supervisor of",
             ApplicationCommand::SetReportSchedule { .. } => "set the report schedule of",
             ApplicationCommand::RecordProgressReport { .. } => "record a progress report on",
