@@ -20,6 +20,7 @@ on_both_stores!(
     a_progress_report_goes_only_to_the_permitted_missions,
     the_open_book_shows_an_alumnus_only_from_the_completion_day,
     the_scholar_sees_the_offer_and_report_dates_but_not_the_reports,
+    the_offer_its_acceptance_and_its_lapse_are_each_told_by_letter,
 );
 
 fn today() -> NaiveDate {
@@ -553,4 +554,82 @@ async fn the_scholar_sees_the_offer_and_report_dates_but_not_the_reports(app: Te
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+}
+
+/// The kinds and bodies of the application's letters, oldest first, as its owner reads them.
+async fn letters(app: &TestApp, id: &str, owner: &User) -> Vec<(String, String)> {
+    let body = app.expect_ok(app.get(&at(id, "/letters"), owner).await);
+    body.as_array()
+        .unwrap()
+        .iter()
+        .map(|letter| {
+            (
+                letter["kind"].as_str().unwrap_or_default().to_string(),
+                letter["body"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+async fn the_offer_its_acceptance_and_its_lapse_are_each_told_by_letter(app: TestApp) {
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let reply_by = today() + Days::new(1);
+    let written = reply_by.format("%-d %B %Y").to_string();
+
+    let (applicant, accepted) = offered(&app, &officer, today() + Days::new(10)).await;
+    app.expect_ok(
+        app.post(&at(&accepted, "/offer/accept"), &applicant, json!({}))
+            .await,
+    );
+    let kinds: Vec<String> = letters(&app, &accepted, &applicant)
+        .await
+        .into_iter()
+        .map(|(kind, _)| kind)
+        .collect();
+    assert_eq!(kinds, ["selected", "offer", "offer_accepted"]);
+
+    let (owner, lapsing) = offered(&app, &officer, reply_by).await;
+    let sent = letters(&app, &lapsing, &owner).await;
+    let (_, offer) = sent
+        .iter()
+        .find(|(kind, _)| kind == "offer")
+        .expect("the offer letter");
+    assert!(
+        offer.contains(&format!(
+            "Please accept or decline this offer by <strong>{written}</strong>"
+        )),
+        "{offer}"
+    );
+    sweep(&app, reply_by + Days::new(1)).await;
+    let sent = letters(&app, &lapsing, &owner).await;
+    let (_, lapse) = sent
+        .iter()
+        .find(|(kind, _)| kind == "offer_lapsed")
+        .expect("the lapse letter");
+    let two_years = (reply_by + Days::new(1))
+        .checked_add_months(Months::new(24))
+        .unwrap();
+    assert!(
+        lapse.contains(&format!("to be accepted by {written}")),
+        "{lapse}"
+    );
+    assert!(
+        lapse.contains(&format!(
+            "will be destroyed on {}",
+            two_years.format("%-d %B %Y")
+        )),
+        "{lapse}"
+    );
+    // Declining is the applicant's own act: no letter tells them of it.
+    let (decliner, declined) = offered(&app, &officer, reply_by).await;
+    app.expect_ok(
+        app.post(&at(&declined, "/offer/decline"), &decliner, json!({}))
+            .await,
+    );
+    let kinds: Vec<String> = letters(&app, &declined, &decliner)
+        .await
+        .into_iter()
+        .map(|(kind, _)| kind)
+        .collect();
+    assert_eq!(kinds, ["selected", "offer"]);
 }
