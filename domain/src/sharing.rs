@@ -95,6 +95,11 @@ pub enum SharingRefusal {
     },
     #[error("{sponsor} is not a joint sponsor contributing to this person's award")]
     NotTheirSponsor { sponsor: String },
+    #[error(
+        "progress reports may be sent only to the British Embassy or High Commission, or the embassy of the country of study, in the scholar's home country; not to {} {kind}",
+        indefinite_article(.kind)
+    )]
+    ProgressReportsNotFor { kind: String },
     #[error("the application does not say where the person lives or what their nationality is")]
     SubjectCountryUnknown,
     #[error("the application does not say where the person studies or chose to study")]
@@ -130,6 +135,27 @@ pub fn may_disclose(
         }
     }
 }
+
+/// "Reports on your progress may be sent to the British Embassy or High Commission or the Embassy of other
+/// country you selected to study in your home country": progress reports go to those two kinds of recipient
+/// only (which of them, for this person, the rule of its kind then decides). Any other field is left to
+/// [`may_disclose`].
+pub fn progress_reports_go_only_to_missions_in_the_home_country(
+    recipient: &RecipientFacts,
+    fields: &[String],
+) -> Result<(), SharingRefusal> {
+    let reports = fields.iter().any(|field| field == PROGRESS_REPORTS);
+    match recipient.kind {
+        RecipientKind::BritishMission | RecipientKind::StudyCountryEmbassy => Ok(()),
+        _ if !reports => Ok(()),
+        kind => Err(SharingRefusal::ProgressReportsNotFor {
+            kind: kind.describe().to_string(),
+        }),
+    }
+}
+
+/// The disclosable field that carries an award's progress reports.
+pub const PROGRESS_REPORTS: &str = "progress_reports";
 
 /// "The British Embassy or High Commission in your country": it stands where the person lives.
 pub fn the_british_embassy_or_high_commission_in_your_country(

@@ -679,7 +679,7 @@ fn permission_table() -> Vec<(&'static str, Vec<Ev>, C, Vec<Role>)> {
             awarded(),
             C::CompleteAward {
                 outcome: "Merit".to_string(),
-                completed_on: date(2027, 9, 30),
+                completed_on: date(2026, 2, 27),
             },
             vec![Role::ProgrammeOfficer],
         ),
@@ -2267,12 +2267,12 @@ async fn completing_an_award_makes_the_scholar_an_alumnus() {
             officer(),
             C::CompleteAward {
                 outcome: "  Distinction ".to_string(),
-                completed_on: date(2027, 9, 30),
+                completed_on: date(2026, 2, 27),
             },
         ))
         .await
         .then_expect_events(vec![Ev::AwardCompleted {
-            completed_on: date(2027, 9, 30),
+            completed_on: date(2026, 2, 27),
             outcome: "Distinction".to_string().into(),
         }]);
     assert_eq!(fold(&alumni()).status, Status::Alumni);
@@ -2372,7 +2372,7 @@ async fn an_application_goes_from_draft_to_alumni_through_every_step() {
             officer(),
             C::CompleteAward {
                 outcome: "Merit".to_string(),
-                completed_on: date(2027, 9, 30),
+                completed_on: date(2026, 2, 27),
             },
         ),
     ];

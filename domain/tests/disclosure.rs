@@ -617,6 +617,7 @@ async fn every_disclosable_field_of_an_awarded_application_is_sent_with_its_valu
                 ("award.course", "MSc Test Policy"),
                 ("award.level", "masters"),
                 ("award.start_date", "2026-09-28"),
+                ("progress_reports", "no progress report recorded"),
             ],
         )]);
 }

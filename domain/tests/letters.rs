@@ -131,6 +131,11 @@ fn each_letter_fits_the_one_outcome_it_tells_of() {
                     | (LetterKind::Reserve, Status::Reserve)
                     | (LetterKind::Unsuccessful, Status::Unsuccessful)
                     | (LetterKind::Award, Status::Awarded)
+                    | (
+                        LetterKind::Offer | LetterKind::OfferAccepted,
+                        Status::Selected
+                    )
+                    | (LetterKind::OfferLapsed, Status::Unsuccessful)
             );
             assert_eq!(fits, expected, "a {kind} letter while {status}");
         }
@@ -163,6 +168,19 @@ fn a_decision_and_an_award_are_each_owed_a_letter_and_nothing_else_is() {
         joint_sponsor_id: None,
     };
     assert_eq!(LetterKind::due_after(&award), Some(LetterKind::Award));
+    let offer = C::MakeOffer {
+        reply_by: NaiveDate::from_ymd_opt(2027, 3, 1).expect("a valid date"),
+    };
+    assert_eq!(LetterKind::due_after(&offer), Some(LetterKind::Offer));
+    assert_eq!(
+        LetterKind::due_after(&C::AcceptOffer),
+        Some(LetterKind::OfferAccepted)
+    );
+    let lapse = C::LapseOffer {
+        on: NaiveDate::from_ymd_opt(2027, 3, 2).expect("a valid date"),
+    };
+    assert_eq!(LetterKind::due_after(&lapse), Some(LetterKind::OfferLapsed));
+    assert_eq!(LetterKind::due_after(&C::DeclineOffer), None);
     assert_eq!(
         LetterKind::due_after(&C::SubmitApplication { notice: None }),
         None

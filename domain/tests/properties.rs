@@ -877,7 +877,9 @@ fn whose_job(command: &ApplicationCommand, member: &Actor) -> Actor {
         C::StartApplication { .. }
         | C::SaveDraft { .. }
         | C::SubmitApplication { .. }
-        | C::WithdrawApplication => Actor::new(OWNER, Role::Applicant),
+        | C::WithdrawApplication
+        | C::AcceptOffer
+        | C::DeclineOffer => Actor::new(OWNER, Role::Applicant),
         C::AmendPersonalData { .. } => Actor::new(HELPDESK, Role::Helpdesk),
         C::SetPreferences { .. }
         | C::DetermineEligibility { .. }
@@ -894,6 +896,12 @@ fn whose_job(command: &ApplicationCommand, member: &Actor) -> Actor {
         | C::RecordRecheck { .. }
         | C::CorrectAwardTerms { .. }
         | C::CorrectCompletionOutcome { .. }
+        | C::MakeOffer { .. }
+        | C::LapseOffer { .. }
+        | C::RecordSupervisor { .. }
+        | C::SetReportSchedule { .. }
+        | C::RecordProgressReport { .. }
+        | C::RecordResult { .. }
         | C::ConcludeWithCycle => Actor::new(OFFICER, Role::ProgrammeOfficer),
         C::DeclareConflict { .. } | C::ScoreApplication { .. } => member.clone(),
         C::DestroyPersonalData { .. }
@@ -1143,7 +1151,8 @@ impl Onward {
                 officer,
                 C::CompleteAward {
                     outcome: "completed the degree with merit".to_string(),
-                    completed_on: day(2027, 9, 30),
+                    // Studies are completed on a day that has come.
+                    completed_on: day(2026, 1, 1),
                 },
             ),
             Status::Ineligible | Status::Unsuccessful | Status::Withdrawn
@@ -1502,6 +1511,8 @@ fn application_step_holds(
             Ev::DraftSaved { .. }
             | Ev::ApplicationSubmitted { .. }
             | Ev::PrivacyNoticeAccepted { .. }
+            | Ev::OfferAccepted { .. }
+            | Ev::OfferDeclined { .. }
             | Ev::ApplicationWithdrawn { .. } => {
                 actor.role == Role::Applicant && actor.user_id == before.applicant_id
             }
@@ -1530,7 +1541,14 @@ fn application_step_holds(
             | Ev::DataDisclosed { .. }
             | Ev::DisclosureRefused { .. }
             | Ev::RectificationNoticeSent { .. }
-            | Ev::ScreeningOverridden { .. } => by_role(&[Role::ProgrammeOfficer]),
+            | Ev::ScreeningOverridden { .. }
+            | Ev::OfferMade { .. }
+            | Ev::SupervisorRecorded { .. }
+            | Ev::ReportScheduleSet { .. }
+            | Ev::ProgressReportRecorded { .. }
+            | Ev::ResultReleased { .. } => by_role(&[Role::ProgrammeOfficer]),
+            // The daily sweep records a lapse as an information officer.
+            Ev::OfferLapsed { .. } => by_role(&[Role::ProgrammeOfficer, Role::InformationOfficer]),
             // The letter of a cycle's conclusion comes from the retention sweep, an information officer.
             Ev::LetterIssued { .. } | Ev::LetterEmailed { .. } | Ev::LetterEmailFailed { .. } => {
                 by_role(&[Role::ProgrammeOfficer, Role::InformationOfficer])
@@ -1764,7 +1782,13 @@ fn application_step_holds(
                 let ApplicationCommand::DiscloseData { recipient, .. } = command else {
                     return Err(TestCaseError::fail("a disclosure without being asked"));
                 };
-                let allowed = policy_allows(recipient, before);
+                // Progress reports go only to the British mission or the study country's embassy.
+                let reports_may_go = !fields.iter().any(|field| field == "progress_reports")
+                    || matches!(
+                        recipient.kind,
+                        RecipientKind::BritishMission | RecipientKind::StudyCountryEmbassy
+                    );
+                let allowed = reports_may_go && policy_allows(recipient, before);
                 prop_assert_eq!(
                     allowed,
                     event_name(event) == "DataDisclosed",

@@ -13,6 +13,9 @@ use sqlx::types::Json;
 
 use domain::Personal;
 use domain::application::aggregate::Outcome;
+use domain::application::award::{
+    OfferState, ProgressReport, QualificationResult, ReportSource, Supervisor,
+};
 use domain::application::events::{AwardTerms, Scores};
 use domain::application::form::{Form, PersonalField};
 use domain::application::letters::LetterKind;
@@ -68,6 +71,9 @@ pub struct ApplicationView {
     /// award: it is unsuccessful from that day.
     #[serde(default)]
     pub concluded_with_cycle: Option<ConclusionView>,
+    /// The offer, the supervisor, the progress reports and the result of the award.
+    #[serde(default)]
+    pub administration: AdministrationView,
     /// The sequence number of the last event folded in.
     pub version: i64,
 }
@@ -266,6 +272,83 @@ pub struct AwardView {
     pub completion_outcome: Option<String>,
 }
 
+/// The administration of an award: what the programme officer records between the offer and completion.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct AdministrationView {
+    pub offer: Option<OfferView>,
+    /// The supervisor as now recorded; `None` once the personal data is destroyed.
+    pub supervisor: Option<Supervisor>,
+    /// Every recording of the supervisor, oldest first.
+    pub supervisor_history: Vec<SupervisorChangeView>,
+    /// The dates the officer set; `None`: the default for the award's terms.
+    pub schedule: Option<Vec<NaiveDate>>,
+    pub reports: Vec<ProgressReportView>,
+    pub result: Option<ResultView>,
+}
+
+impl AdministrationView {
+    /// The dates reports fall due on this award.
+    pub fn schedule(&self, terms: Option<&AwardTerms>) -> Vec<NaiveDate> {
+        match (&self.schedule, terms) {
+            (Some(dates), _) => dates.clone(),
+            (None, Some(terms)) => domain::application::award::default_report_schedule(terms),
+            (None, None) => vec![],
+        }
+    }
+
+    /// The due dates no report has answered yet, earliest first.
+    pub fn outstanding(&self, terms: Option<&AwardTerms>) -> Vec<NaiveDate> {
+        self.schedule(terms)
+            .into_iter()
+            .filter(|due| {
+                !self
+                    .reports
+                    .iter()
+                    .any(|report| report.due_on == Some(*due))
+            })
+            .collect()
+    }
+}
+
+/// An offer made in the system, and its answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferView {
+    pub reply_by: NaiveDate,
+    pub state: OfferState,
+    pub made_by: String,
+    pub made_at: DateTime<Utc>,
+    /// The day it was accepted, declined or lapsed.
+    pub answered_on: Option<NaiveDate>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupervisorChangeView {
+    /// `None` once the personal data is destroyed.
+    pub supervisor: Option<Supervisor>,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgressReportView {
+    pub report_id: String,
+    pub source: ReportSource,
+    /// The due date the report answers.
+    pub due_on: Option<NaiveDate>,
+    /// What it says; `None` once the personal data is destroyed.
+    pub report: Option<ProgressReport>,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResultView {
+    /// `None` once the personal data is destroyed.
+    pub result: Option<QualificationResult>,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AmendmentView {
     pub fields: Vec<PersonalField>,
@@ -308,6 +391,7 @@ impl ApplicationView {
             letters: Vec::new(),
             screening_overrides: Vec::new(),
             concluded_with_cycle: None,
+            administration: AdministrationView::default(),
             recheck: None,
             notice_accepted: None,
             statements_of_dispute: Vec::new(),
@@ -448,6 +532,64 @@ impl ApplicationView {
                     previous_status: *previous_status,
                     concluded_by: by,
                     concluded_at: at,
+                });
+            }
+            ApplicationEvent::OfferMade { reply_by } => {
+                self.administration.offer = Some(OfferView {
+                    reply_by: *reply_by,
+                    state: OfferState::Open,
+                    made_by: by,
+                    made_at: at,
+                    answered_on: None,
+                });
+            }
+            ApplicationEvent::OfferAccepted { on }
+            | ApplicationEvent::OfferDeclined { on }
+            | ApplicationEvent::OfferLapsed { on } => {
+                let state = match payload {
+                    ApplicationEvent::OfferAccepted { .. } => OfferState::Accepted,
+                    ApplicationEvent::OfferDeclined { .. } => OfferState::Declined,
+                    _ => OfferState::Lapsed,
+                };
+                if state != OfferState::Accepted {
+                    self.status = Status::Unsuccessful;
+                }
+                if let Some(offer) = self.administration.offer.as_mut() {
+                    offer.state = state;
+                    offer.answered_on = Some(*on);
+                }
+            }
+            ApplicationEvent::SupervisorRecorded { supervisor } => {
+                self.administration.supervisor = supervisor.known().cloned();
+                self.administration
+                    .supervisor_history
+                    .push(SupervisorChangeView {
+                        supervisor: supervisor.known().cloned(),
+                        recorded_by: by,
+                        recorded_at: at,
+                    });
+            }
+            ApplicationEvent::ReportScheduleSet { due } => {
+                self.administration.schedule = Some(due.clone());
+            }
+            ApplicationEvent::ProgressReportRecorded {
+                report_id,
+                source,
+                due_on,
+                report,
+            } => self.administration.reports.push(ProgressReportView {
+                report_id: report_id.clone(),
+                source: *source,
+                due_on: *due_on,
+                report: report.known().cloned(),
+                recorded_by: by,
+                recorded_at: at,
+            }),
+            ApplicationEvent::ResultReleased { result } => {
+                self.administration.result = Some(ResultView {
+                    result: result.known().cloned(),
+                    recorded_by: by,
+                    recorded_at: at,
                 });
             }
             ApplicationEvent::AwardMade {

@@ -7,6 +7,7 @@
 
 pub mod access_log;
 pub mod application_view;
+pub mod awards;
 pub mod calendar;
 pub mod case_list;
 pub mod committee_scores;
@@ -70,6 +71,7 @@ pub async fn project(
                 let before = before.as_ref();
                 case_list::project(conn, before, &view, &payload).await?;
                 committee_scores::project(conn, before, &view).await?;
+                awards::project(conn, before, &view).await?;
                 publishing::project(conn, before, &view).await?;
                 referees::project(conn, before, &view).await?;
                 retention::project_application(conn, before, &view).await?;
@@ -117,6 +119,7 @@ async fn destroy_application(
     access_log::forget(conn, &event.aggregate_id).await?;
     case_list::forget(conn, &event.aggregate_id).await?;
     committee_scores::forget(conn, &event.aggregate_id).await?;
+    awards::forget(conn, &event.aggregate_id).await?;
     publishing::forget(conn, &event.aggregate_id).await?;
     referees::forget(conn, &event.aggregate_id).await?;
     retention::project_destroyed(conn, event, rule, destroyed_on).await
@@ -127,6 +130,7 @@ pub async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
     application_view::reset(conn).await?;
     case_list::reset(conn).await?;
     committee_scores::reset(conn).await?;
+    awards::reset(conn).await?;
     cycles::reset(conn).await?;
     immigration_records::reset(conn).await?;
     publishing::reset(conn).await?;

@@ -65,6 +65,7 @@ pub fn plan(
     let mut view = before.clone();
     view.apply(event, &payload);
     let others_unchanged = committee_scores::unchanged(&before, &view)
+        && crate::awards::unchanged(&before, &view)
         && publishing::unchanged(&before, &view)
         && referees::unchanged(&before, &view)
         && retention::application_unchanged(&before, &view);

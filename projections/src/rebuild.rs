@@ -165,6 +165,7 @@ async fn write_application_streams(
         .collect();
     case_list::insert_assignments(conn, &assignments).await?;
     committee_scores::insert_many(conn, &views).await?;
+    crate::awards::insert_many(conn, &views).await?;
     retention::schedule_applications(conn, &views).await?;
     publishing::insert_many(conn, &views).await?;
     referees::insert_many(conn, &views).await?;

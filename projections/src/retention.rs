@@ -44,7 +44,7 @@ pub struct Hold {
 
 /// The day the application's clock started, under the rule its status puts it under: the last change of a
 /// draft, the refusal of eligibility, the cycle's conclusion or the decision, the withdrawal. A status under
-/// a rule always has a day: where the event that set it is missing from the view (never, in a view built
+/// a rule always has a day (a declined or lapsed offer's, the day of its answer or lapse): where the event that set it is missing from the view (never, in a view built
 /// from the log), the last change counts.
 fn application_clock(view: &ApplicationView) -> Option<(RecordKind, NaiveDate)> {
     let rule = RecordKind::of_application(view.status)?;
@@ -54,9 +54,11 @@ fn application_clock(view: &ApplicationView) -> Option<(RecordKind, NaiveDate)> 
             .eligibility
             .as_ref()
             .map(|e| e.determined_at.date_naive()),
-        Status::Unsuccessful => match &view.concluded_with_cycle {
-            Some(conclusion) => Some(conclusion.on),
-            None => view.decision.as_ref().map(|d| d.decided_at.date_naive()),
+        // A declined or lapsed offer ends the application on the day it was declined or lapsed.
+        Status::Unsuccessful => match (&view.concluded_with_cycle, &view.administration.offer) {
+            (Some(conclusion), _) => Some(conclusion.on),
+            (None, Some(offer)) if offer.answered_on.is_some() => offer.answered_on,
+            (None, _) => view.decision.as_ref().map(|d| d.decided_at.date_naive()),
         },
         Status::Withdrawn => view.withdrawn_at.map(|at| at.date_naive()),
         _ => None,

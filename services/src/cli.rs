@@ -468,6 +468,22 @@ async fn sweep_from_the_command_line(
             out!("could not conclude Application {id} ({code}): the next sweep tries again");
         }
     }
+    for offer in &report.lapsed_offers {
+        match &offer.failed {
+            None if dry_run => out!(
+                "offer on Application {} would lapse: not answered by its reply-by date",
+                offer.application_id
+            ),
+            None => out!(
+                "offer on Application {} lapsed: not answered by its reply-by date",
+                offer.application_id
+            ),
+            Some(cause) => out!(
+                "could not lapse the offer on Application {} ({cause}): the next sweep tries again",
+                offer.application_id
+            ),
+        }
+    }
     for line in &report.reapplied {
         out!(
             "{} {} {} ({}), from the ledger",

@@ -732,7 +732,10 @@ async fn seed_one(
         &staff.officer,
         ApplicationCommand::CompleteAward {
             outcome: ["Distinction", "Merit", "Pass"][pick(n, 24) % 3].into(),
-            completed_on: NaiveDate::from_ymd_opt(start_year + 1, 9, 30).unwrap_or_default(),
+            // Studies are completed on a day that has come: the end of the course year, or today.
+            completed_on: NaiveDate::from_ymd_opt(start_year + 1, 9, 30)
+                .unwrap_or_default()
+                .min(chrono::Utc::now().date_naive()),
         },
     )
     .await?;

@@ -2,6 +2,7 @@
 
 pub mod applications;
 pub mod auth_routes;
+pub mod award;
 pub mod calendar;
 pub mod cycles;
 pub mod error;
@@ -39,6 +40,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(auth_routes::router())
         .merge(applications::router())
+        .merge(award::router())
         .merge(letters::router())
         .merge(sharing::router())
         .merge(publishing::router())

@@ -47,6 +47,9 @@ pub fn subject(kind: LetterKind, cycle: &str) -> String {
         LetterKind::Reserve => "your application is on the reserve list",
         LetterKind::Unsuccessful => "the outcome of your application",
         LetterKind::Award => "your scholarship award",
+        LetterKind::Offer => "your offer of a scholarship",
+        LetterKind::OfferAccepted => "you have accepted your offer",
+        LetterKind::OfferLapsed => "your offer has lapsed",
     };
     format!("EtP Scholarships {cycle}: {about}")
 }
@@ -59,9 +62,17 @@ pub fn render(
 ) -> Result<Letter, handlebars::RenderError> {
     let subject = subject(kind, &view.cycle);
     // An application ended by its cycle's conclusion is kept two years from the conclusion's day.
-    let decided_on = match &view.concluded_with_cycle {
-        Some(conclusion) => conclusion.on,
-        None => view
+    // A lapsed offer, from the day it lapsed.
+    let lapsed_on = view
+        .administration
+        .offer
+        .as_ref()
+        .and_then(|offer| offer.answered_on)
+        .filter(|_| kind == LetterKind::OfferLapsed);
+    let decided_on = match (&view.concluded_with_cycle, lapsed_on) {
+        (Some(conclusion), _) => conclusion.on,
+        (None, Some(on)) => on,
+        (None, None) => view
             .decision
             .as_ref()
             .map(|decision| decision.decided_at.date_naive())
@@ -99,6 +110,9 @@ pub fn render(
         "reserve_position": view.decision.as_ref().and_then(|decision| decision.reserve_position),
         "concluded_on": view.concluded_with_cycle.as_ref().map(|c| long_date(c.on)),
         "award": award,
+        "offer": view.administration.offer.as_ref().map(|offer| json!({
+            "reply_by": long_date(offer.reply_by),
+        })),
     });
     let body = crate::pages::templates::render(&format!("letters/{}", kind.as_str()), &data)?;
     Ok(Letter { subject, body })
@@ -159,6 +173,12 @@ pub async fn issue(
         .await?
         .ok_or_else(ApiError::not_found)?;
     let letter = render(&view, kind, Utc::now().date_naive()).map_err(ApiError::internal)?;
+    // A letter owed after the applicant's own act (accepting an offer) is issued by the service.
+    let by = if by.role == Role::Applicant {
+        &mailer_actor()
+    } else {
+        by
+    };
     let letter_id = uuid::Uuid::now_v7().to_string();
     let mailer = state.mailer.clone();
     let command = ApplicationCommand::IssueLetter {

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod app;
 pub mod auth;
+pub mod awards;
 pub mod backup;
 pub mod bench;
 pub mod cli;

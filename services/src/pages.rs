@@ -5,6 +5,7 @@
 //! `application/x-www-form-urlencoded` with a CSRF token; the session is an HttpOnly cookie.
 
 pub mod applicant;
+pub mod award;
 pub mod committee;
 pub mod letters;
 pub mod public;
@@ -36,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .merge(public::router())
         .merge(applicant::router())
         .merge(staff::router())
+        .merge(award::router())
         .merge(committee::router())
         .merge(requests::router())
         .merge(sharing::router())

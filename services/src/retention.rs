@@ -175,6 +175,8 @@ pub struct SweepReport {
     /// Cycles concluded first (automatically, on 31 December of their second year), or concluded before and
     /// left with an application still live.
     pub concluded: Vec<crate::conclusion::SweptConclusion>,
+    /// Offers not answered by their reply-by date, lapsed (the day after it) before anything is destroyed.
+    pub lapsed_offers: Vec<crate::awards::LapsedOffer>,
     /// Streams destroyed again from the ledger (after a restore).
     pub reapplied: Vec<LedgerLine>,
     /// Lines of the ledger naming streams this store does not hold (a backup restored from before they
@@ -737,6 +739,9 @@ async fn sweep_due(
         crate::conclusion::conclude_due_cycles(state, &sweep_actor(), as_of, dry_run)
             .await
             .map_err(|error| anyhow::anyhow!("cycles could not be concluded: {}", error.message))?;
+    report.lapsed_offers = crate::awards::lapse_offers(state, &sweep_actor(), as_of, dry_run)
+        .await
+        .map_err(|error| anyhow::anyhow!("offers could not be lapsed: {}", error.message))?;
     let mut holds: BTreeMap<(String, String), String> = retention::holds(&state.db)
         .await?
         .into_iter()

@@ -1557,7 +1557,7 @@ async fn a_selected_application_is_awarded_then_completed(app: TestApp) {
         app.post(
             &at(&id, "/award/complete"),
             &officer,
-            json!({"outcome": "MSc with distinction", "completed_on": "2028-09-30"}),
+            json!({"outcome": "MSc with distinction", "completed_on": "2026-09-30"}),
         )
         .await,
         StatusCode::OK,
@@ -1607,7 +1607,7 @@ async fn only_a_selected_application_can_be_awarded(app: TestApp) {
 
 async fn only_an_awarded_application_can_be_completed(app: TestApp) {
     let officer = app.staff(Role::ProgrammeOfficer).await;
-    let completion = json!({"outcome": "MSc with merit", "completed_on": "2028-09-30"});
+    let completion = json!({"outcome": "MSc with merit", "completed_on": "2026-09-30"});
     let selected = app.decided(&officer, "selected").await;
     refused(
         app.post(
@@ -2006,7 +2006,7 @@ async fn a_body_of_the_wrong_shape_is_invalid_on_every_route_and_changes_nothing
         (
             at(&awarded, "/award/complete"),
             &officer,
-            json!({"outcome": " ", "completed_on": "2028-09-30"}),
+            json!({"outcome": " ", "completed_on": "2026-09-30"}),
             Some("outcome"),
         ),
         (

@@ -1014,3 +1014,60 @@ async fn a_programme_officer_finds_the_case_and_records_eligibility() {
 
     browser.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_selected_applicant_replies_to_the_offer_on_their_page() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let applicant = app.applicant().await;
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let id = app.decided_for(&applicant, &officer, "selected").await;
+    app.expect_ok(
+        app.post(
+            &format!("/api/applications/{id}/offer"),
+            &officer,
+            serde_json::json!({}),
+        )
+        .await,
+    );
+    let browser = Browser::start(&app.address).await;
+    browser.sign_in(&applicant.email, "/applications").await;
+    browser.goto(&format!("/applications/{id}")).await;
+    assert!(
+        browser
+            .text("#offer")
+            .await
+            .contains("Please accept or decline the offer by"),
+        "{}",
+        browser.describe().await
+    );
+    browser.screenshot("30-offer").await;
+
+    // Declining without the tick is explained at the top and changes nothing.
+    browser.click("#decline").await;
+    browser
+        .wait_for_location(&format!("/applications/{id}/offer"))
+        .await;
+    assert_eq!(
+        browser.error_summary().await,
+        vec![(
+            "Tick the box to confirm that you want to decline the offer".to_string(),
+            "#confirm_decline".to_string()
+        )]
+    );
+
+    // Accepting: the page says so, and the offer can no longer be declined.
+    browser.click("#accept").await;
+    browser
+        .wait_for_exact_location(&format!("/applications/{id}"))
+        .await;
+    assert!(
+        browser
+            .text("#offer-answer")
+            .await
+            .starts_with("You accepted the offer on"),
+        "{}",
+        browser.describe().await
+    );
+    assert!(browser.find_all("#decline").await.is_empty());
+    browser.finish().await;
+}

@@ -596,6 +596,10 @@ const ABROAD: &str = "01938a00-0000-7000-8000-00000000a006";
 const ABROAD_APPLICANT: &str = "01938a00-0000-7000-8000-0000000000a3";
 const EMBASSY: &str = "01938a00-0000-7000-8000-00000000e002";
 const MAILER: &str = "mailer";
+const ADMINISTERED: &str = "01938a00-0000-7000-8000-00000000a016";
+const OFFER_DECLINED: &str = "01938a00-0000-7000-8000-00000000a017";
+const OFFER_LAPSED: &str = "01938a00-0000-7000-8000-00000000a018";
+const OFFERED_APPLICANT: &str = "01938a00-0000-7000-8000-0000000000a8";
 
 struct Example {
     name: String,
@@ -1012,6 +1016,62 @@ fn examples() -> Vec<Example> {
                     "institution": "Example Institute", "course": "MSc Example Studies", "level": "masters",
                     "start_date": "2027-09-20", "country": "France"
                 })), "joint_sponsor_id": null}})),
+            ],
+        },
+        Example {
+            name: "application-award-administered".to_string(),
+            about: "an offer made and accepted, the award, its supervisor, report schedule, a progress report, the result and the completion".to_string(),
+            aggregate_type: Application::TYPE,
+            aggregate_id: ADMINISTERED.to_string(),
+            events: vec![
+                (OFFERED_APPLICANT, Role::Applicant, json!({"ApplicationStarted": {"cycle": "2026-27", "applicant_id": OFFERED_APPLICANT}})),
+                (OFFERED_APPLICANT, Role::Applicant, json!({"ApplicationSubmitted": {"submitted_at": "2026-11-01T12:00:00Z"}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"DecisionRecorded": {"outcome": "selected", "reserve_position": null}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"OfferMade": {"reply_by": "2027-03-15"}})),
+                (OFFERED_APPLICANT, Role::Applicant, json!({"OfferAccepted": {"on": "2027-03-10"}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"AwardMade": {"terms": personal(json!({
+                    "institution": "Example Institute", "course": "MSc Example Studies", "level": "masters", "start_date": "2027-09-20"
+                })), "joint_sponsor_id": null}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"SupervisorRecorded": {"supervisor": personal(json!({
+                    "name": "Corpus Example Supervisor", "email": "supervisor@example.test",
+                    "institution": "Example Institute", "department": "Example Department"
+                }))}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"ReportScheduleSet": {"due": ["2028-01-20", "2028-05-20"]}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"ProgressReportRecorded": {
+                    "report_id": "01938a00-0000-7000-8000-00000000f001", "source": "supervisor", "due_on": "2028-01-20",
+                    "report": personal(json!({"period": "Autumn term 2027", "rating": "good", "text": "Steady example progress."}))
+                }})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"ResultReleased": {"result": personal(json!({
+                    "qualification": "MSc Example Studies", "result": "Distinction", "released_on": "2028-10-01",
+                    "released_by": "Example Institute registry"
+                }))}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"AwardCompleted": {"completed_on": "2028-10-01", "outcome": personal(json!("MSc Example Studies: Distinction"))}})),
+            ],
+        },
+        Example {
+            name: "application-offer-declined".to_string(),
+            about: "an offer declined by the applicant, which makes the application unsuccessful".to_string(),
+            aggregate_type: Application::TYPE,
+            aggregate_id: OFFER_DECLINED.to_string(),
+            events: vec![
+                (OFFERED_APPLICANT, Role::Applicant, json!({"ApplicationStarted": {"cycle": "2027-28", "applicant_id": OFFERED_APPLICANT}})),
+                (OFFERED_APPLICANT, Role::Applicant, json!({"ApplicationSubmitted": {"submitted_at": "2027-11-01T12:00:00Z"}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"DecisionRecorded": {"outcome": "selected", "reserve_position": null}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"OfferMade": {"reply_by": "2028-03-15"}})),
+                (OFFERED_APPLICANT, Role::Applicant, json!({"OfferDeclined": {"on": "2028-03-01"}})),
+            ],
+        },
+        Example {
+            name: "application-offer-lapsed".to_string(),
+            about: "an offer not answered by its reply-by date, lapsed by the daily sweep the day after".to_string(),
+            aggregate_type: Application::TYPE,
+            aggregate_id: OFFER_LAPSED.to_string(),
+            events: vec![
+                (OFFERED_APPLICANT, Role::Applicant, json!({"ApplicationStarted": {"cycle": "2028-29", "applicant_id": OFFERED_APPLICANT}})),
+                (OFFERED_APPLICANT, Role::Applicant, json!({"ApplicationSubmitted": {"submitted_at": "2028-11-01T12:00:00Z"}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"DecisionRecorded": {"outcome": "selected", "reserve_position": null}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"OfferMade": {"reply_by": "2029-03-15"}})),
+                (SYSTEM, Role::InformationOfficer, json!({"OfferLapsed": {"on": "2029-03-16"}})),
             ],
         },
     ]

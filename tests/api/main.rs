@@ -7,6 +7,8 @@ mod helpers;
 
 mod applications;
 mod auth;
+mod award_administration;
+mod award_pages;
 mod backup;
 mod browser;
 mod bulk_assignment;

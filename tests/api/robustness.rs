@@ -672,7 +672,7 @@ impl Fixture {
                 application(&self.awarded, "/award/complete"),
                 Some(&self.officer),
             )
-            .shaped(json!({"outcome": "completed", "completed_on": "2028-09-30"})),
+            .shaped(json!({"outcome": "completed", "completed_on": "2026-09-30"})),
             Route::new(
                 Method::POST,
                 application(&self.awarded, "/immigration-records"),

@@ -208,7 +208,7 @@ async fn enrol(
             app.post(
                 &at(&id, "/award/complete"),
                 officer,
-                json!({"outcome": "MSc with distinction", "completed_on": "2028-09-30"}),
+                json!({"outcome": "MSc with distinction", "completed_on": "2026-09-30"}),
             )
             .await,
         );

@@ -10,6 +10,7 @@ use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
 
+use super::award::{self as award_rules, Administration, Offer, OfferState};
 use super::commands::ApplicationCommand;
 use super::error::ApplicationError;
 use super::events::{ApplicationEvent, AwardTerms, FieldChange, Scores};
@@ -25,7 +26,7 @@ use crate::retention::RecordKind;
 use crate::sharing::{RecipientFacts, SubjectFacts, may_disclose};
 
 /// The fields of an application that may be disclosed to a recipient, by contract path.
-pub const DISCLOSABLE_FIELDS: [&str; 14] = [
+pub const DISCLOSABLE_FIELDS: [&str; 15] = [
     "personal.full_name",
     "personal.date_of_birth",
     "personal.email",
@@ -40,6 +41,7 @@ pub const DISCLOSABLE_FIELDS: [&str; 14] = [
     "award.course",
     "award.level",
     "award.start_date",
+    "progress_reports",
 ];
 
 /// Where an application stands.
@@ -251,6 +253,9 @@ pub struct Application {
     /// The rectification requests whose refusal left the subject's statement with the application.
     #[serde(default)]
     pub disputed_by: BTreeSet<String>,
+    /// The offer, supervisor, report schedule, reports and result of the award.
+    #[serde(default)]
+    pub administration: Administration,
 }
 
 type Command = Authored<ApplicationCommand>;
@@ -328,6 +333,46 @@ impl Aggregate for Application {
             }
             ApplicationEvent::DecisionRecorded { outcome, .. } => self.status = outcome.status(),
             ApplicationEvent::ConcludedWithCycle { .. } => self.status = Status::Unsuccessful,
+            ApplicationEvent::OfferMade { reply_by } => {
+                self.administration.offer = Some(Offer {
+                    reply_by,
+                    state: OfferState::Open,
+                });
+            }
+            ApplicationEvent::OfferAccepted { .. } => self.answer_offer(OfferState::Accepted),
+            ApplicationEvent::OfferDeclined { .. } => {
+                self.answer_offer(OfferState::Declined);
+                self.status = Status::Unsuccessful;
+            }
+            ApplicationEvent::OfferLapsed { .. } => {
+                self.answer_offer(OfferState::Lapsed);
+                self.status = Status::Unsuccessful;
+            }
+            ApplicationEvent::SupervisorRecorded { supervisor } => {
+                if let Some(supervisor) = supervisor.into_known() {
+                    self.administration.supervisor = Some(supervisor);
+                }
+            }
+            ApplicationEvent::ReportScheduleSet { due } => {
+                self.administration.schedule = Some(due);
+            }
+            ApplicationEvent::ProgressReportRecorded {
+                report_id,
+                source,
+                due_on,
+                report,
+            } => self
+                .administration
+                .reports
+                .push(award_rules::RecordedReport {
+                    report_id,
+                    source,
+                    due_on,
+                    report: report.into_known(),
+                }),
+            ApplicationEvent::ResultReleased { result } => {
+                self.administration.result = result.into_known();
+            }
             ApplicationEvent::AwardMade {
                 terms,
                 joint_sponsor_id,
@@ -382,6 +427,11 @@ impl Aggregate for Application {
                 self.disclosed.clear();
                 self.notices_due.clear();
                 self.award = None;
+                self.administration.supervisor = None;
+                self.administration.result = None;
+                for recorded in &mut self.administration.reports {
+                    recorded.report = None;
+                }
                 // The committee's marks are personal data too: a reload reads them as destroyed.
                 self.scored.clear();
             }
@@ -526,6 +576,46 @@ impl Application {
                     reserve_position,
                 }])
             }
+            ApplicationCommand::MakeOffer { reply_by } => award_rules::make_offer(
+                self.status,
+                self.administration.offer.as_ref(),
+                reply_by,
+                at.date_naive(),
+            ),
+            ApplicationCommand::AcceptOffer => {
+                award_rules::answer_offer(self.administration.offer.as_ref(), true, at.date_naive())
+            }
+            ApplicationCommand::DeclineOffer => award_rules::answer_offer(
+                self.administration.offer.as_ref(),
+                false,
+                at.date_naive(),
+            ),
+            ApplicationCommand::LapseOffer { on } => {
+                award_rules::lapse_offer(self.administration.offer.as_ref(), on)
+            }
+            ApplicationCommand::RecordSupervisor { supervisor } => award_rules::record_supervisor(
+                self.status,
+                self.administration.supervisor.as_ref(),
+                supervisor,
+            ),
+            ApplicationCommand::SetReportSchedule { due } => {
+                award_rules::set_report_schedule(self.status, self.award.as_ref(), due)
+            }
+            ApplicationCommand::RecordProgressReport {
+                report_id,
+                source,
+                report,
+            } => award_rules::record_progress_report(
+                self.status,
+                &self.administration,
+                self.award.as_ref(),
+                report_id,
+                source,
+                report,
+            ),
+            ApplicationCommand::RecordResult { result } => {
+                award_rules::record_result(self.status, result, at.date_naive())
+            }
             ApplicationCommand::MakeAward {
                 terms,
                 joint_sponsor_id,
@@ -535,6 +625,7 @@ impl Application {
                         status: self.status,
                     });
                 }
+                award_rules::award_may_follow(self.administration.offer.as_ref())?;
                 Ok(vec![ApplicationEvent::AwardMade {
                     terms: terms.into(),
                     joint_sponsor_id,
@@ -543,17 +634,13 @@ impl Application {
             ApplicationCommand::CompleteAward {
                 outcome,
                 completed_on,
-            } => {
-                if self.status != Status::Awarded {
-                    return Err(ApplicationError::NotAwarded {
-                        status: self.status,
-                    });
-                }
-                Ok(vec![ApplicationEvent::AwardCompleted {
-                    completed_on,
-                    outcome: outcome.trim().to_string().into(),
-                }])
-            }
+            } => award_rules::complete_award(
+                self.status,
+                self.administration.result.as_ref(),
+                &outcome,
+                completed_on,
+                at.date_naive(),
+            ),
             ApplicationCommand::CorrectAwardTerms {
                 institution,
                 course,
@@ -792,43 +879,48 @@ impl Application {
             return Err(ApplicationError::Invalid { problems });
         }
         let study_countries = self.study_countries();
+        let allowed = crate::sharing::progress_reports_go_only_to_missions_in_the_home_country(
+            &recipient, &chosen,
+        );
         let subject = SubjectFacts {
             country_of_residence: self.form.personal.country_of_residence.as_deref(),
             nationality: self.form.personal.nationality.as_deref(),
             joint_sponsor_id: self.joint_sponsor_id.as_deref(),
             study_countries: &study_countries,
         };
-        Ok(vec![match may_disclose(&recipient, subject) {
-            Ok(()) => {
-                let values = chosen
-                    .iter()
-                    .map(|field| {
-                        (
-                            field.clone(),
-                            self.disclosable_value(field).unwrap_or_default(),
-                        )
-                    })
-                    .collect();
-                ApplicationEvent::DataDisclosed {
+        Ok(vec![
+            match allowed.and_then(|()| may_disclose(&recipient, subject)) {
+                Ok(()) => {
+                    let values = chosen
+                        .iter()
+                        .map(|field| {
+                            (
+                                field.clone(),
+                                self.disclosable_value(field).unwrap_or_default(),
+                            )
+                        })
+                        .collect();
+                    ApplicationEvent::DataDisclosed {
+                        disclosure_id,
+                        recipient_id: recipient.id,
+                        recipient_name: recipient.name,
+                        recipient_kind: recipient.kind,
+                        fields: chosen,
+                        purpose: purpose.into(),
+                        values: Personal::Known(values),
+                    }
+                }
+                Err(refusal) => ApplicationEvent::DisclosureRefused {
                     disclosure_id,
                     recipient_id: recipient.id,
                     recipient_name: recipient.name,
                     recipient_kind: recipient.kind,
                     fields: chosen,
                     purpose: purpose.into(),
-                    values: Personal::Known(values),
-                }
-            }
-            Err(refusal) => ApplicationEvent::DisclosureRefused {
-                disclosure_id,
-                recipient_id: recipient.id,
-                recipient_name: recipient.name,
-                recipient_kind: recipient.kind,
-                fields: chosen,
-                purpose: purpose.into(),
-                reason: refusal.to_string(),
+                    reason: refusal.to_string(),
+                },
             },
-        }])
+        ])
     }
 
     /// Where the person studies: the award's country once awarded, before that the country of each course
@@ -858,6 +950,7 @@ impl Application {
             "award.course" => award.map(|a| a.course.clone()),
             "award.level" => award.map(|a| a.level.clone()),
             "award.start_date" => award.map(|a| a.start_date.to_string()),
+            "progress_reports" => Some(self.administration.reports_as_sent()),
             _ => None,
         }
     }
@@ -1192,6 +1285,12 @@ impl Application {
         }
     }
 
+    fn answer_offer(&mut self, state: OfferState) {
+        if let Some(offer) = &mut self.administration.offer {
+            offer.state = state;
+        }
+    }
+
     fn require(&self, status: Status, action: &'static str) -> Result<(), ApplicationError> {
         if self.status == status {
             Ok(())
@@ -1231,6 +1330,7 @@ pub fn ends_with_the_cycle(command: &ApplicationCommand) -> bool {
             | C::AssignCommitteeMember { .. }
             | C::ScoreApplication { .. }
             | C::RecordDecision { .. }
+            | C::MakeOffer { .. }
             | C::MakeAward { .. }
     )
 }
@@ -1244,13 +1344,22 @@ pub fn may_issue(role: Role, command: &ApplicationCommand) -> bool {
         C::StartApplication { .. }
         | C::SaveDraft { .. }
         | C::SubmitApplication { .. }
-        | C::WithdrawApplication => role == Role::Applicant,
+        | C::WithdrawApplication
+        | C::AcceptOffer
+        | C::DeclineOffer => role == Role::Applicant,
+        // The daily sweep, which acts as an information officer, records offers that lapsed.
+        C::LapseOffer { .. } => matches!(role, Role::ProgrammeOfficer | Role::InformationOfficer),
         C::SetPreferences { .. } => matches!(role, Role::Applicant | Role::ProgrammeOfficer),
         C::AmendPersonalData { .. } => role == Role::Helpdesk,
         C::DetermineEligibility { .. }
         | C::AssignCommitteeMember { .. }
         | C::RecordDecision { .. }
         | C::MakeAward { .. }
+        | C::MakeOffer { .. }
+        | C::RecordSupervisor { .. }
+        | C::SetReportSchedule { .. }
+        | C::RecordProgressReport { .. }
+        | C::RecordResult { .. }
         | C::CompleteAward { .. }
         | C::OverrideScreening { .. }
         | C::CorrectAwardTerms { .. }
@@ -1309,7 +1418,12 @@ pub fn halted_by_restriction(command: &ApplicationCommand) -> bool {
             | C::AssignCommitteeMember { .. }
             | C::ScoreApplication { .. }
             | C::RecordDecision { .. }
+            | C::MakeOffer { .. }
             | C::MakeAward { .. }
+            | C::RecordSupervisor { .. }
+            | C::SetReportSchedule { .. }
+            | C::RecordProgressReport { .. }
+            | C::RecordResult { .. }
             | C::CompleteAward { .. }
             | C::DiscloseData { .. }
     )

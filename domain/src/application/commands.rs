@@ -5,6 +5,7 @@ use crate::screening::ScreeningRule;
 use chrono::NaiveDate;
 
 use super::aggregate::Outcome;
+use super::award::{ProgressReport, QualificationResult, ReportSource, Supervisor};
 use super::events::{AwardTerms, NoticeVersion, Scores};
 use super::form::{DraftChanges, Preferences, PreferencesChange};
 use super::letters::LetterKind;
@@ -58,6 +59,37 @@ pub enum ApplicationCommand {
     RecordDecision {
         outcome: Outcome,
         reserve_position: Option<u32>,
+    },
+    /// A programme officer offers the scholarship to a selected applicant, to be answered by `reply_by` (the
+    /// service gives the tenth UK working day after today when none is chosen).
+    MakeOffer {
+        reply_by: NaiveDate,
+    },
+    /// The applicant accepts the offer made to them.
+    AcceptOffer,
+    /// The applicant declines the offer made to them.
+    DeclineOffer,
+    /// The daily sweep, run for the day `on`, records an offer not answered by its reply-by date as lapsed.
+    LapseOffer {
+        on: NaiveDate,
+    },
+    /// A programme officer records (or changes) the scholar's academic supervisor.
+    RecordSupervisor {
+        supervisor: Supervisor,
+    },
+    /// A programme officer sets the dates the award's progress reports fall due.
+    SetReportSchedule {
+        due: Vec<NaiveDate>,
+    },
+    /// A programme officer records a progress report received from the supervisor or the scholar.
+    RecordProgressReport {
+        report_id: String,
+        source: ReportSource,
+        report: ProgressReport,
+    },
+    /// A programme officer records the result the institution released.
+    RecordResult {
+        result: QualificationResult,
     },
     MakeAward {
         terms: AwardTerms,
@@ -185,6 +217,14 @@ impl ApplicationCommand {
             ApplicationCommand::DeclareConflict { .. } => "declare a conflict on",
             ApplicationCommand::ScoreApplication { .. } => "score",
             ApplicationCommand::RecordDecision { .. } => "decide",
+            ApplicationCommand::MakeOffer { .. } => "make an offer on",
+            ApplicationCommand::AcceptOffer => "accept the offer on",
+            ApplicationCommand::DeclineOffer => "decline the offer on",
+            ApplicationCommand::LapseOffer { .. } => "lapse the offer on",
+            ApplicationCommand::RecordSupervisor { .. } => "record the supervisor of",
+            ApplicationCommand::SetReportSchedule { .. } => "set the report schedule of",
+            ApplicationCommand::RecordProgressReport { .. } => "record a progress report on",
+            ApplicationCommand::RecordResult { .. } => "record the result of",
             ApplicationCommand::MakeAward { .. } => "award",
             ApplicationCommand::CompleteAward { .. } => "complete the award of",
             ApplicationCommand::CorrectAwardTerms { .. } => "correct the award of",

@@ -81,6 +81,17 @@ pub enum ApplicationError {
     ScoreOutOfRange { criterion: &'static str },
     #[error("only a selected application can be awarded; this one is {status}")]
     NotSelected { status: Status },
+    /// `an_offer_is_made_to_a_selected_applicant`: only one offer is made.
+    #[error("an offer has already been made on this application (it is {state})")]
+    OfferAlreadyMade { state: &'static str },
+    /// There is no offer waiting for a reply: none was made, it was answered, or it lapsed.
+    #[error("there is no open offer: {why}")]
+    NoOpenOffer { why: &'static str },
+    /// `an_award_waits_for_the_offer_to_be_accepted`.
+    #[error(
+        "an offer was made in the system and is {state}: the award is recorded once it is accepted"
+    )]
+    OfferNotAccepted { state: &'static str },
     #[error("only an awarded application can do this; this one is {status}")]
     NotAwarded { status: Status },
     /// The award is not completed, so there is no completion outcome to correct.

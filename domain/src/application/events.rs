@@ -9,6 +9,7 @@ use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use super::aggregate::{Outcome, Status};
+use super::award::{ProgressReport, QualificationResult, ReportSource, Supervisor};
 use super::form::{DraftChanges, PersonalField, Preferences, Section};
 use super::letters::LetterKind;
 use crate::country::Country;
@@ -76,6 +77,23 @@ pub enum ApplicationEvent {
         on: NaiveDate,
         previous_status: Status,
     },
+    /// A programme officer offered the scholarship to a selected applicant, to be answered by `reply_by`.
+    OfferMade {
+        reply_by: NaiveDate,
+    },
+    /// The applicant accepted the offer.
+    OfferAccepted {
+        on: NaiveDate,
+    },
+    /// The applicant declined the offer: the application is unsuccessful from `on`.
+    OfferDeclined {
+        on: NaiveDate,
+    },
+    /// The offer was not answered by its reply-by date: it lapsed on `on`, the day after, and the application
+    /// is unsuccessful from then.
+    OfferLapsed {
+        on: NaiveDate,
+    },
     AwardMade {
         terms: Personal<AwardTerms>,
         joint_sponsor_id: Option<String>,
@@ -83,6 +101,25 @@ pub enum ApplicationEvent {
     AwardCompleted {
         completed_on: NaiveDate,
         outcome: Personal<String>,
+    },
+    /// The scholar's academic supervisor, as now recorded (each recording is a change in the history).
+    SupervisorRecorded {
+        supervisor: Personal<Supervisor>,
+    },
+    /// A programme officer set the dates the award's progress reports fall due, in place of the default.
+    ReportScheduleSet {
+        due: Vec<NaiveDate>,
+    },
+    /// A progress report was recorded: from whom, the due date it answers, and (sealed) what it says.
+    ProgressReportRecorded {
+        report_id: String,
+        source: ReportSource,
+        due_on: Option<NaiveDate>,
+        report: Personal<ProgressReport>,
+    },
+    /// The institution released the qualification's result.
+    ResultReleased {
+        result: Personal<QualificationResult>,
     },
     /// A programme officer corrected the terms of the award: `terms` are the terms as they now stand.
     AwardTermsCorrected {
@@ -264,6 +301,14 @@ impl DomainEvent for ApplicationEvent {
             ApplicationEvent::ApplicationScored { .. } => "ApplicationScored",
             ApplicationEvent::DecisionRecorded { .. } => "DecisionRecorded",
             ApplicationEvent::ConcludedWithCycle { .. } => "ConcludedWithCycle",
+            ApplicationEvent::OfferMade { .. } => "OfferMade",
+            ApplicationEvent::OfferAccepted { .. } => "OfferAccepted",
+            ApplicationEvent::OfferDeclined { .. } => "OfferDeclined",
+            ApplicationEvent::OfferLapsed { .. } => "OfferLapsed",
+            ApplicationEvent::SupervisorRecorded { .. } => "SupervisorRecorded",
+            ApplicationEvent::ReportScheduleSet { .. } => "ReportScheduleSet",
+            ApplicationEvent::ProgressReportRecorded { .. } => "ProgressReportRecorded",
+            ApplicationEvent::ResultReleased { .. } => "ResultReleased",
             ApplicationEvent::AwardMade { .. } => "AwardMade",
             ApplicationEvent::AwardCompleted { .. } => "AwardCompleted",
             ApplicationEvent::AwardTermsCorrected { .. } => "AwardTermsCorrected",

@@ -27,14 +27,23 @@ pub enum LetterKind {
     Unsuccessful,
     /// The scholarship was awarded: where, what and when the scholar studies.
     Award,
+    /// The scholarship is offered, to be accepted or declined by a date.
+    Offer,
+    /// The applicant accepted the offer; the award's terms follow.
+    OfferAccepted,
+    /// The offer was not answered by its date and has lapsed: the application is unsuccessful.
+    OfferLapsed,
 }
 
 impl LetterKind {
-    pub const ALL: [LetterKind; 4] = [
+    pub const ALL: [LetterKind; 7] = [
         LetterKind::Selected,
         LetterKind::Reserve,
         LetterKind::Unsuccessful,
         LetterKind::Award,
+        LetterKind::Offer,
+        LetterKind::OfferAccepted,
+        LetterKind::OfferLapsed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -43,6 +52,9 @@ impl LetterKind {
             LetterKind::Reserve => "reserve",
             LetterKind::Unsuccessful => "unsuccessful",
             LetterKind::Award => "award",
+            LetterKind::Offer => "offer",
+            LetterKind::OfferAccepted => "offer_accepted",
+            LetterKind::OfferLapsed => "offer_lapsed",
         }
     }
 
@@ -61,14 +73,18 @@ impl LetterKind {
         }
     }
 
-    /// The letter the applicant is owed once this command is carried out: a decision and an award are each
-    /// told by letter.
+    /// The letter the applicant is owed once this command is carried out: a decision, an offer, its
+    /// acceptance or lapse, and an award are each told by letter. (An applicant who declines has said so
+    /// themselves.)
     pub fn due_after(command: &ApplicationCommand) -> Option<LetterKind> {
         match command {
             ApplicationCommand::RecordDecision { outcome, .. } => {
                 Some(LetterKind::of_outcome(*outcome))
             }
             ApplicationCommand::MakeAward { .. } => Some(LetterKind::Award),
+            ApplicationCommand::MakeOffer { .. } => Some(LetterKind::Offer),
+            ApplicationCommand::AcceptOffer => Some(LetterKind::OfferAccepted),
+            ApplicationCommand::LapseOffer { .. } => Some(LetterKind::OfferLapsed),
             _ => None,
         }
     }
@@ -80,6 +96,8 @@ impl LetterKind {
             LetterKind::Reserve => Status::Reserve,
             LetterKind::Unsuccessful => Status::Unsuccessful,
             LetterKind::Award => Status::Awarded,
+            LetterKind::Offer | LetterKind::OfferAccepted => Status::Selected,
+            LetterKind::OfferLapsed => Status::Unsuccessful,
         }
     }
 }

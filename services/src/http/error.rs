@@ -262,6 +262,13 @@ impl From<ApplicationError> for ApiError {
                 status(StatusCode::CONFLICT, "not_completed").with("status", current.as_str())
             }
             E::NoNoticeDue => status(StatusCode::CONFLICT, "no_notice_due"),
+            E::OfferAlreadyMade { state } => {
+                status(StatusCode::CONFLICT, "offer_already_made").with("offer", state)
+            }
+            E::NoOpenOffer { .. } => status(StatusCode::CONFLICT, "no_open_offer"),
+            E::OfferNotAccepted { state } => {
+                status(StatusCode::CONFLICT, "offer_not_accepted").with("offer", state)
+            }
             E::NoRecheckDue => status(StatusCode::CONFLICT, "no_recheck_due"),
             E::Destroyed => ApiError::destroyed(),
             E::Restricted { .. } => status(StatusCode::CONFLICT, "restricted"),

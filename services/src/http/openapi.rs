@@ -33,6 +33,7 @@ use utoipa::{Modify, OpenApi};
     nest(
         (path = "/api", api = super::auth_routes::Doc),
         (path = "/api", api = super::applications::Doc),
+        (path = "/api", api = super::award::Doc),
         (path = "/api", api = super::letters::Doc),
         (path = "/api", api = super::sharing::Doc),
         (path = "/api", api = super::publishing::Doc),
@@ -216,6 +217,7 @@ mod tests {
         let modules = [
             ("auth", super::super::auth_routes::Doc::openapi()),
             ("applications", super::super::applications::Doc::openapi()),
+            ("award", super::super::award::Doc::openapi()),
             ("sharing", super::super::sharing::Doc::openapi()),
             ("publishing", super::super::publishing::Doc::openapi()),
             ("retention", super::super::retention::Doc::openapi()),

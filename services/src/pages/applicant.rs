@@ -36,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/applications/{id}/check", get(check))
         .route("/applications/{id}/submit", post(submit))
         .route("/applications/{id}/withdraw", post(withdraw))
+        .route("/applications/{id}/offer", post(reply_to_offer))
         .route("/applications/{id}/letters/{number}", get(letter))
 }
 
@@ -985,6 +986,110 @@ async fn submitted_page(
     session: &Session,
     view: &ApplicationView,
 ) -> Result<Response, PageError> {
+    submitted_page_with(state, session, view, Vec::new(), StatusCode::OK).await
+}
+
+/// The offer as the applicant sees it, and what they can do about it.
+fn offer_panel(view: &ApplicationView) -> Value {
+    use domain::application::award::OfferState;
+    let long = |date: chrono::NaiveDate| date.format("%-d %B %Y").to_string();
+    match &view.administration.offer {
+        None => Value::Null,
+        Some(offer) => {
+            let today = chrono::Utc::now().date_naive();
+            let open = offer.state == OfferState::Open && today <= offer.reply_by;
+            json!({
+                "open": open,
+                "reply_by": long(offer.reply_by),
+                "answer": match offer.state {
+                    OfferState::Open if open => None,
+                    OfferState::Open | OfferState::Lapsed => Some("The offer lapsed: it was not answered by its reply-by date.".to_string()),
+                    OfferState::Accepted => offer.answered_on.map(|on| format!("You accepted the offer on {}.", long(on))),
+                    OfferState::Declined => offer.answered_on.map(|on| format!("You declined the offer on {}.", long(on))),
+                },
+            })
+        }
+    }
+}
+
+/// The dates the scholar's progress reports fall due and are not yet in.
+fn reports_due(view: &ApplicationView) -> Vec<String> {
+    if view.status != Status::Awarded {
+        return Vec::new();
+    }
+    let terms = view.award.as_ref().and_then(|award| award.terms.as_ref());
+    view.administration
+        .outstanding(terms)
+        .into_iter()
+        .map(|date| date.format("%-d %B %Y").to_string())
+        .collect()
+}
+
+/// The applicant accepts or declines the offer made to them; declining is confirmed with a tick, since it
+/// ends the application.
+async fn reply_to_offer(
+    State(state): State<AppState>,
+    session: Session,
+    PagePath(id): PagePath<String>,
+    PageForm(form): PageForm,
+) -> Result<Response, PageError> {
+    session.check_csrf(&form)?;
+    let view = own_application(&state, &session, &id).await?;
+    let command = match field(&form, "answer") {
+        Some("accept") => ApplicationCommand::AcceptOffer,
+        Some("decline") if field(&form, "confirm_decline").is_some() => {
+            ApplicationCommand::DeclineOffer
+        }
+        Some("decline") => {
+            let errors = vec![ErrorItem::new(
+                "confirm_decline",
+                "Tick the box to confirm that you want to decline the offer",
+            )];
+            return submitted_page_with(
+                &state,
+                &session,
+                &view,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+        _ => {
+            let errors = vec![ErrorItem::new(
+                "answer",
+                "Choose whether to accept or decline the offer",
+            )];
+            return submitted_page_with(
+                &state,
+                &session,
+                &view,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
+    };
+    match state
+        .execute_application(&id, &session.actor, command)
+        .await
+    {
+        Ok(()) => Ok(see_other(&format!("/applications/{id}"), &[])),
+        Err(error) if error.status == StatusCode::CONFLICT => {
+            let view = own_application(&state, &session, &id).await?;
+            let errors = vec![ErrorItem::new("offer", capitalise(&error.message))];
+            submitted_page_with(&state, &session, &view, errors, StatusCode::CONFLICT).await
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+async fn submitted_page_with(
+    state: &AppState,
+    session: &Session,
+    view: &ApplicationView,
+    errors: Vec<ErrorItem>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
     let history = state
         .repo
         .history(
@@ -1019,7 +1124,11 @@ async fn submitted_page(
                 "sections": answers(view, false),
                 "can_withdraw": can_withdraw,
                 "letters": super::letters::listed(view, &format!("/applications/{}", view.id)),
+                "offer": offer_panel(view),
+                "reports_due": reports_due(view),
             }))
+            .errors(errors)
+            .status(status)
             .into_response(),
     )
 }

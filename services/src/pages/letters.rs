@@ -17,6 +17,9 @@ fn kind_text(kind: LetterKind) -> &'static str {
         LetterKind::Reserve => "On the reserve list",
         LetterKind::Unsuccessful => "The outcome of the application",
         LetterKind::Award => "The award",
+        LetterKind::Offer => "The offer of a scholarship",
+        LetterKind::OfferAccepted => "The offer accepted",
+        LetterKind::OfferLapsed => "The offer lapsed",
     }
 }
 

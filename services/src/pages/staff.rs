@@ -600,6 +600,10 @@ async fn case_page(
                 "submitted": date(view.submitted_at),
             },
             "sections": shown_answers(view, &shown),
+            // The award's own page: the offer, supervisor, progress reports and result.
+            "award_page": session.actor.role == Role::ProgrammeOfficer
+                && (matches!(view.status, Status::Selected | Status::Awarded | Status::Alumni)
+                    || view.administration.offer.is_some()),
             "shows_record": shown.shows(Section::Eligibility),
             "shows_timeline": shown.shows(Section::Timeline) || shown.shows(Section::Amendments),
             "screening_overrides": view.screening_overrides.iter().filter(|_| shown.shows(Section::ScreeningOverrides)).map(|o| json!({

@@ -404,6 +404,8 @@ impl AwardBody {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct CompletionBody {
+    /// The outcome; may be left out once the institution's result is recorded, which then gives it.
+    #[serde(default)]
     pub outcome: String,
     /// YYYY-MM-DD.
     #[schema(format = Date)]
@@ -413,7 +415,14 @@ pub struct CompletionBody {
 impl CompletionBody {
     pub fn parse(&self) -> Result<(String, NaiveDate), Vec<FieldProblem>> {
         let mut problems = Vec::new();
-        let outcome = required_text("outcome", &self.outcome, &mut problems);
+        // Blank: the domain takes the outcome from the result released, or refuses it without one.
+        let outcome = self.outcome.trim().to_string();
+        if outcome.chars().count() > 500 {
+            problems.push(FieldProblem::new(
+                "outcome",
+                "must be at most 500 characters",
+            ));
+        }
         let completed_on = parse_date("completed_on", &self.completed_on, &mut problems);
         match completed_on {
             Some(date) if problems.is_empty() => Ok((outcome, date)),

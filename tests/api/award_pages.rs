@@ -1,0 +1,208 @@
+//! The award's pages (issue 25): the programme officer's award page of a case, and the applicant's reply to
+//! an offer on their application's page.
+
+use chrono::{Days, Utc};
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::{TestApp, award_terms};
+use crate::on_both_stores;
+use crate::pages::sign_in;
+use domain::Role;
+
+on_both_stores!(
+    the_officer_offers_records_a_supervisor_and_a_report_on_the_award_page,
+    a_refused_award_form_shows_the_message_at_the_field_and_keeps_what_was_typed,
+    the_applicant_accepts_or_declines_the_offer_on_their_page,
+);
+
+async fn the_officer_offers_records_a_supervisor_and_a_report_on_the_award_page(app: TestApp) {
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let applicant = app.applicant().await;
+    let id = app.decided_for(&applicant, &officer, "selected").await;
+    let mut desk = sign_in(&app, &officer.email).await;
+
+    let case = desk.get(&format!("/cases/{id}")).await;
+    assert!(
+        case.text().contains(&format!("href=\"/cases/{id}/award\"")),
+        "the case links to the award page"
+    );
+    let page = desk.get(&format!("/cases/{id}/award")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("No offer made in the system"));
+    let reply_by = Utc::now().date_naive() + Days::new(14);
+    let form = page
+        .form(&format!("/cases/{id}/award/offer"))
+        .set("reply_by", &reply_by.to_string());
+    let done = desk.submit(&form).await;
+    assert_eq!(done.location(), format!("/cases/{id}/award?done=offer"));
+    let page = desk.get(done.location()).await;
+    let text = page.text();
+    assert!(text.contains("The offer has been made"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "Waiting for the applicant's reply; reply by {}",
+            reply_by.format("%-d %B %Y")
+        )),
+        "{text}"
+    );
+    assert!(
+        !page.text().contains("Make the offer and send the letter"),
+        "offered once"
+    );
+
+    // Accepted by the applicant and awarded: the award's own forms.
+    let (status, body) = app
+        .post(
+            &format!("/api/applications/{id}/offer/accept"),
+            &applicant,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    app.expect_ok(
+        app.post(
+            &format!("/api/applications/{id}/award"),
+            &officer,
+            award_terms(),
+        )
+        .await,
+    );
+
+    let page = desk.get(&format!("/cases/{id}/award")).await;
+    assert!(page.text().contains("Accepted on"), "{}", page.text());
+    let form = page
+        .form(&format!("/cases/{id}/award/supervisor"))
+        .set("name", "Test Supervisor")
+        .set("email", "supervisor@example.test")
+        .set("institution", "Test Institute")
+        .set("department", "Test Department");
+    let done = desk.submit(&form).await;
+    let page = desk.get(done.location()).await;
+    assert!(page.text().contains("The supervisor has been recorded."));
+    assert!(page.text().contains("supervisor@example.test"));
+
+    let form = page
+        .form(&format!("/cases/{id}/award/report"))
+        .set("period", "Test term one")
+        .set("source", "scholar")
+        .set("rating", "satisfactory")
+        .set("text", "A steady test term.");
+    let done = desk.submit(&form).await;
+    let page = desk.get(done.location()).await;
+    let text = page.text();
+    assert!(
+        text.contains("The progress report has been recorded."),
+        "{text}"
+    );
+    assert!(text.contains("A steady test term."), "{text}");
+    assert!(text.contains("Satisfactory"), "{text}");
+    assert!(text.contains("Received"), "{text}");
+
+    // Other roles do not see the award page.
+    let helpdesk = app.staff(Role::Helpdesk).await;
+    let mut other = sign_in(&app, &helpdesk.email).await;
+    let refused = other.get(&format!("/cases/{id}/award")).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
+
+async fn a_refused_award_form_shows_the_message_at_the_field_and_keeps_what_was_typed(
+    app: TestApp,
+) {
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let id = app.awarded(&officer).await;
+    let mut desk = sign_in(&app, &officer.email).await;
+    let page = desk.get(&format!("/cases/{id}/award")).await;
+    let form = page
+        .form(&format!("/cases/{id}/award/supervisor"))
+        .set("name", "Test Supervisor Kept")
+        .set("email", "not an email")
+        .set("institution", "Test Institute")
+        .set("department", "");
+    let refused = desk.submit(&form).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let text = refused.text();
+    assert!(text.contains("There is a problem"), "{text}");
+    assert!(text.contains("href=\"#supervisor_email\""), "{text}");
+    assert!(
+        text.contains("id=\"supervisor_email-error\""),
+        "the message beside the field: {text}"
+    );
+    assert!(
+        text.contains("id=\"supervisor_department-error\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("value=\"Test Supervisor Kept\""),
+        "what was typed is kept: {text}"
+    );
+    // A report with no rating chosen.
+    let form = refused
+        .form(&format!("/cases/{id}/award/report"))
+        .set("period", "Test term")
+        .set("source", "supervisor")
+        .set("text", "Kept text.");
+    let refused = desk.submit(&form).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let text = refused.text();
+    assert!(text.contains("Select the rating"), "{text}");
+    assert!(text.contains("Kept text."), "{text}");
+    assert!(text.contains("value=\"supervisor\" checked"), "{text}");
+}
+
+async fn the_applicant_accepts_or_declines_the_offer_on_their_page(app: TestApp) {
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let applicant = app.applicant().await;
+    let id = app.decided_for(&applicant, &officer, "selected").await;
+    app.expect_ok(
+        app.post(
+            &format!("/api/applications/{id}/offer"),
+            &officer,
+            json!({}),
+        )
+        .await,
+    );
+    let mut browser = sign_in(&app, &applicant.email).await;
+    let page = browser.get(&format!("/applications/{id}")).await;
+    assert!(
+        page.text()
+            .contains("Please accept or decline the offer by"),
+        "{}",
+        page.text()
+    );
+
+    // Declining without the tick is explained, and changes nothing.
+    let refused = browser
+        .submit(
+            &page
+                .form(&format!("/applications/{id}/offer"))
+                .set("answer", "decline"),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .text()
+            .contains("Tick the box to confirm that you want to decline the offer")
+    );
+    let shown = app.expect_ok(
+        app.get(
+            &format!("/api/applications/{id}/administration"),
+            &applicant,
+        )
+        .await,
+    );
+    assert_eq!(shown["offer"]["state"], "open");
+
+    let done = browser
+        .submit(&page.form(&format!("/applications/{id}/offer")))
+        .await;
+    assert_eq!(done.location(), format!("/applications/{id}"));
+    let page = browser.get(done.location()).await;
+    assert!(
+        page.text().contains("You accepted the offer on"),
+        "{}",
+        page.text()
+    );
+    assert!(!page.text().contains("Decline the offer"));
+}
