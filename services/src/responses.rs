@@ -442,6 +442,9 @@ fn letter_in_words(kind: domain::application::LetterKind) -> &'static str {
         LetterKind::Reserve => "that your application is on the reserve list",
         LetterKind::Unsuccessful => "that your application was not successful",
         LetterKind::Award => "of your award",
+        LetterKind::Offer => "of the offer of a scholarship",
+        LetterKind::OfferAccepted => "that you accepted the offer",
+        LetterKind::OfferLapsed => "that the offer lapsed",
     }
 }
 
