@@ -434,6 +434,7 @@ fn composed(form: &[(String, String)]) -> crate::responses::FoiAnswerBody {
         })
         .collect();
     FoiAnswerBody {
+        draft: field(form, "draft").is_some(),
         held: given("held"),
         answer: field(form, "answer").map(str::to_string),
         statistics,
