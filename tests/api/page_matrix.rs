@@ -30,7 +30,7 @@ use domain::Role;
 on_both_stores!(every_page_answers_everyone_as_their_role_allows);
 
 /// Every page route the router registers: method and path as written in `.route(…)`.
-const PAGE_ROUTES: [(&str, &str); 49] = [
+const PAGE_ROUTES: [(&str, &str); 53] = [
     // public.rs
     ("GET", "/"),
     ("GET", "/privacy"),
@@ -75,6 +75,10 @@ const PAGE_ROUTES: [(&str, &str); 49] = [
     ("POST", "/requests/{id}/refusal"),
     ("GET", "/requests/{id}/response.json"),
     ("GET", "/requests/{id}/letter"),
+    ("POST", "/requests/{id}/response/withheld"),
+    ("POST", "/requests/{id}/response/note"),
+    ("POST", "/requests/{id}/response/issue"),
+    ("GET", "/requests/{id}/draft-letter"),
     // retention.rs
     ("GET", "/retention"),
     // selection.rs
@@ -189,6 +193,8 @@ enum Request {
     None,
     Of(&'static str),
     Answered,
+    /// A subject access request with a draft response.
+    Drafted,
 }
 
 /// What a caller must be answered.
@@ -581,6 +587,29 @@ fn rows() -> Vec<Row> {
         get("/requests/{request}/letter", Case::None)
             .request(Request::Answered)
             .allow(&[Information], Page(200)),
+        post("/requests/{request}/response/withheld", Case::None)
+            .request(Request::Drafted)
+            .form(&[("item", "/records/account"), ("ground", "third_party"), ("reason", "Test: a reason")])
+            .allow(
+                &[Information],
+                To("/requests/{request}?done=the%20item%20was%20withheld%20from%20the%20draft"),
+            ),
+        post("/requests/{request}/response/note", Case::None)
+            .request(Request::Drafted)
+            .form(&[("note", "Test: a note"), ("held_elsewhere", "")])
+            .allow(
+                &[Information],
+                To("/requests/{request}?done=the%20note%20was%20added%20to%20the%20draft"),
+            ),
+        post("/requests/{request}/response/issue", Case::None)
+            .request(Request::Drafted)
+            .allow(
+                &[Information],
+                To("/requests/{request}?done=the%20response%20was%20issued"),
+            ),
+        get("/requests/{request}/draft-letter", Case::None)
+            .request(Request::Drafted)
+            .allow(&[Information], Page(200)),
         // Retention and sharing.
         get("/retention", Case::Submitted).allow(&[Information], Page(200)),
         get("/selection", Case::UnderReview).allow(&[Officer], Page(200)),
@@ -932,6 +961,7 @@ async fn request(app: &TestApp, people: &People, wanted: Request) -> Option<Stri
         Request::None => return None,
         Request::Of(kind) => kind,
         Request::Answered => "foi",
+        Request::Drafted => "sar",
     };
     let information = &people.information.user;
     let body = json!({
@@ -944,12 +974,12 @@ async fn request(app: &TestApp, people: &People, wanted: Request) -> Option<Stri
         .await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
     let id = answer["id"].as_str().unwrap().to_string();
-    if wanted == Request::Answered {
+    if matches!(wanted, Request::Answered | Request::Drafted) {
         let (status, answer) = app
             .post(
                 &format!("/api/information-requests/{id}/response"),
                 information,
-                json!({}),
+                json!({"draft": wanted == Request::Drafted}),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{answer}");

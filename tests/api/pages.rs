@@ -149,7 +149,7 @@ impl Answer {
             .unwrap_or_default()
     }
 
-    fn location(&self) -> &str {
+    pub(crate) fn location(&self) -> &str {
         assert_eq!(
             self.status,
             StatusCode::SEE_OTHER,

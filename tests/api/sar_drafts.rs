@@ -511,3 +511,85 @@ async fn an_foi_answer_may_be_drafted_and_then_issued(app: TestApp) {
     assert_eq!(issued["held"], "held");
     assert_eq!(issued["answer"], "Test: we award about forty a year.");
 }
+
+on_both_stores!(the_officer_drafts_reads_redacts_and_issues_a_response_on_the_request_page);
+
+async fn the_officer_drafts_reads_redacts_and_issues_a_response_on_the_request_page(app: TestApp) {
+    let (information, request) = subject_access_request(&app).await;
+    let mut officer = crate::pages::sign_in(&app, &information.email).await;
+    let location = format!("/requests/{request}");
+    let page = officer.get(&location).await;
+    let drafted = officer
+        .submit(
+            &page
+                .form(&format!("{location}/response"))
+                .set("draft", "yes"),
+        )
+        .await;
+    assert!(drafted.location().starts_with(&location));
+    let page = officer.get(&location).await;
+    let text = page.text();
+    assert!(text.contains("Draft response"), "{text}");
+    assert!(
+        text.contains("The names and email addresses of your referees"),
+        "automatic redaction is shown"
+    );
+    let letter = officer.get(&format!("{location}/draft-letter")).await;
+    assert_eq!(letter.status, StatusCode::OK);
+    assert!(letter.text().contains("Draft, not issued."));
+    assert!(
+        letter.text().contains(WITHHELD_ESSAY),
+        "the draft shows everything before it is redacted"
+    );
+
+    // A reason is required: the page says so, linked to the field.
+    let form = page
+        .form(&format!("{location}/response/withheld"))
+        .set("item", "/records/applications/0/essays/leadership")
+        .set("ground", "third_party");
+    let refused = officer.submit(&form).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("href=\"#withhold_reason\""),
+        "the error links to the reason"
+    );
+    let done = officer
+        .submit(&form.set("reason", "Test: it names another person"))
+        .await;
+    assert!(done.location().starts_with(&location));
+    let page = officer.get(&location).await;
+    assert!(page.text().contains("Application 1 › Essays › Leadership"));
+    let letter = officer.get(&format!("{location}/draft-letter")).await;
+    assert!(
+        !letter.text().contains(WITHHELD_ESSAY),
+        "the draft letter leaves it out"
+    );
+    let form = page
+        .form(&format!("{location}/response/note"))
+        .set("note", "Test note on the page");
+    assert!(
+        officer
+            .submit(&form)
+            .await
+            .location()
+            .starts_with(&location)
+    );
+
+    let page = officer.get(&location).await;
+    let issued = officer
+        .submit(&page.form(&format!("{location}/response/issue")))
+        .await;
+    assert!(issued.location().starts_with(&location));
+    let page = officer.get(&location).await;
+    assert!(page.text().contains("Answered on"));
+    let letter = officer.get(&format!("{location}/letter")).await;
+    let text = letter.text();
+    assert!(!text.contains(WITHHELD_ESSAY) && !text.contains("Draft, not issued."));
+    assert!(
+        text.contains("Test: it names another person") && text.contains("Test note on the page")
+    );
+    // Once issued, the draft's forms are gone and a late one is refused.
+    let refused = officer.submit(&form).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().contains("already been answered"));
+}
