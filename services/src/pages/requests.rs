@@ -298,7 +298,7 @@ async fn request_page(
     // The draft response, while there is one: what is withheld so far, and the forms to withhold, note and
     // issue.
     let draft = match view.drafted_on {
-        Some(_) if open => crate::drafts::stored(&state, &view.id).await?.map(|draft| {
+        Some(_) if open => crate::drafts::stored(state, &view.id).await?.map(|draft| {
             let composed = crate::responses::resolve(draft.composed());
             let sar = matches!(view.kind, RequestKind::Sar | RequestKind::Portability);
             json!({
