@@ -13,11 +13,13 @@ pub mod error;
 pub mod events;
 pub mod exemptions;
 pub mod rights;
+pub mod withholding;
 
-pub use aggregate::{InformationRequest, RequestKind, RequestStatus};
+pub use aggregate::{Draft, InformationRequest, RequestKind, RequestStatus};
 pub use commands::RequestCommand;
 pub use deadlines::{ClockReason, ClockStop, Deadlines, Extension, deadlines};
 pub use error::RequestError;
 pub use events::{RequestEvent, Requester};
 pub use exemptions::FoiGround;
 pub use rights::{ObjectedUse, opt_outs_for};
+pub use withholding::WithholdingGround;

@@ -6,7 +6,7 @@ use cqrs_es::test::{AggregateTestExecutor, TestFramework};
 
 use domain::request::{
     InformationRequest, ObjectedUse, RequestCommand as C, RequestError as E, RequestEvent as Ev,
-    RequestKind, Requester,
+    RequestKind, Requester, WithholdingGround,
 };
 use domain::{Actor, Authored, Role};
 
@@ -251,4 +251,136 @@ async fn an_foi_refusal_on_a_qualified_exemption_gives_the_public_interest_and_o
             expected: "an FOI",
             kind: "a subject access",
         });
+}
+
+fn day(d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 3, d).expect("a date")
+}
+
+fn drafted() -> Ev {
+    Ev::ResponseDrafted {
+        drafted_on: day(1),
+        response: serde_json::json!({"records": {"applications": [{"personal": {"phone": "+44 7700 900000"}}]}}).into(),
+    }
+}
+
+fn withhold(item: &str, reason: &str) -> C {
+    C::WithholdFromDraft {
+        item: item.to_string(),
+        ground: WithholdingGround::ThirdParty,
+        reason: reason.to_string(),
+    }
+}
+
+#[tokio::test]
+async fn a_draft_item_is_withheld_on_a_ground_with_a_reason_once() {
+    given(vec![logged(RequestKind::Sar), drafted()])
+        .when_async(by(
+            officer(),
+            withhold(
+                "/records/applications/0/personal/phone",
+                " Another person's number ",
+            ),
+        ))
+        .await
+        .then_expect_events(vec![Ev::DraftItemWithheld {
+            item: "/records/applications/0/personal/phone".into(),
+            ground: WithholdingGround::ThirdParty,
+            reason: "Another person's number".to_string().into(),
+        }]);
+    let withheld = Ev::DraftItemWithheld {
+        item: "/records/applications/0".into(),
+        ground: WithholdingGround::ThirdParty,
+        reason: "x".to_string().into(),
+    };
+    given(vec![logged(RequestKind::Sar), drafted(), withheld])
+        .when_async(by(
+            officer(),
+            withhold("/records/applications/0/personal", "y"),
+        ))
+        .await
+        .then_expect_error(E::AlreadyWithheld);
+    given(vec![logged(RequestKind::Sar), drafted()])
+        .when_async(by(officer(), withhold("/records/applications/0", "  ")))
+        .await
+        .then_expect_error_message("some values are not valid");
+    given(vec![logged(RequestKind::Sar), drafted()])
+        .when_async(by(officer(), withhold("/purposes/0", "x")))
+        .await
+        .then_expect_error_message("some values are not valid");
+}
+
+#[tokio::test]
+async fn nothing_is_withheld_or_noted_without_a_draft_nor_drafted_for_a_decided_right() {
+    given(vec![logged(RequestKind::Sar)])
+        .when_async(by(officer(), withhold("/records/account", "x")))
+        .await
+        .then_expect_error(E::NoDraft);
+    given(vec![logged(RequestKind::Sar)])
+        .when_async(by(
+            officer(),
+            C::AnnotateDraft {
+                note: "x".into(),
+                held_elsewhere: String::new(),
+            },
+        ))
+        .await
+        .then_expect_error(E::NoDraft);
+    given(vec![logged(RequestKind::Erasure)])
+        .when_async(by(
+            officer(),
+            C::DraftResponse {
+                response: serde_json::json!({}),
+            },
+        ))
+        .await
+        .then_expect_error_message("only an FOI, a subject access or a portability request is decided so; this is an erasure request");
+}
+
+#[tokio::test]
+async fn an_issued_response_cannot_be_drafted_withheld_noted_or_issued_again() {
+    let issued = Ev::ResponseIssued {
+        issued_on: day(2),
+        response: serde_json::json!({}).into(),
+    };
+    for command in [
+        C::DraftResponse {
+            response: serde_json::json!({}),
+        },
+        withhold("/records/account", "x"),
+        C::AnnotateDraft {
+            note: "x".into(),
+            held_elsewhere: String::new(),
+        },
+        C::IssueResponse {
+            response: serde_json::json!({}),
+        },
+    ] {
+        given(vec![logged(RequestKind::Sar), drafted(), issued.clone()])
+            .when_async(by(officer(), command))
+            .await
+            .then_expect_error(E::AlreadyAnswered);
+    }
+}
+
+#[tokio::test]
+async fn a_new_draft_starts_with_nothing_withheld() {
+    let withheld = Ev::DraftItemWithheld {
+        item: "/records/account".into(),
+        ground: WithholdingGround::ThirdParty,
+        reason: "x".to_string().into(),
+    };
+    given(vec![
+        logged(RequestKind::Sar),
+        drafted(),
+        withheld,
+        drafted(),
+    ])
+    .when_async(by(officer(), withhold("/records/account", "y")))
+    .await
+    .then_expect_events(vec![Ev::DraftItemWithheld {
+        item: "/records/account".into(),
+        ground: WithholdingGround::ThirdParty,
+        reason: "y".to_string().into(),
+    }]);
 }

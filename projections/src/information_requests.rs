@@ -80,6 +80,10 @@ pub struct RequestView {
     /// copy of a record it keeps is sealed under that record's own key, and never kept here in clear.
     #[serde(default)]
     pub responded_on: Option<NaiveDate>,
+    /// The day the draft response was made, while there is one and nothing is issued. The draft, like the
+    /// response, is read from the request's stream.
+    #[serde(default)]
+    pub drafted_on: Option<NaiveDate>,
     /// For an erasure request: the decision and its reason.
     #[serde(default)]
     pub erasure: Option<ErasureDecision>,
@@ -227,6 +231,7 @@ pub(crate) fn fold(
             extension: None,
             extension_reason: None,
             responded_on: None,
+            drafted_on: None,
             erasure: None,
             rectification: None,
             restriction: None,
@@ -336,8 +341,13 @@ pub(crate) fn fold(
                 decided_at: at,
             });
         }
+        RequestEvent::ResponseDrafted { drafted_on, .. } => {
+            view.drafted_on = Some(*drafted_on);
+        }
+        RequestEvent::DraftItemWithheld { .. } | RequestEvent::DraftAnnotated { .. } => {}
         RequestEvent::ResponseIssued { issued_on, .. } => {
             view.responded_on = Some(*issued_on);
+            view.drafted_on = None;
         }
         RequestEvent::PersonalDataDestroyed { .. } => return None,
     }

@@ -636,6 +636,10 @@ pub struct FoiAnswerBody {
     pub answer: Option<String>,
     pub statistics: Option<StatisticsBody>,
     pub refusals: Option<Vec<RefusedPartBody>>,
+    /// Make a draft, to see (`GET …/response?draft=true`), redact and then issue, instead of issuing at once.
+    /// For any request that is answered by a response, with or without an FOI answer.
+    #[serde(default)]
+    pub draft: bool,
 }
 
 /// A table of counts of applications (not drafts), grouped and filtered.
@@ -1075,6 +1079,11 @@ pub async fn produce(
                 access_log::Through::SubjectAccessResponse,
             )
             .await?;
+            let mut response = response;
+            let withheld = withheld_automatically(&shown);
+            if !withheld.is_empty() {
+                response["withheld"] = json!(withheld);
+            }
             Ok(response)
         }
         other => Err(ApiError::new(
@@ -1086,6 +1095,38 @@ pub async fn produce(
             ),
         )),
     }
+}
+
+/// What every subject access response withholds of third parties without being asked, listed so the
+/// letter says it: referees' details and the identities of committee members (their opinions are given).
+fn withheld_automatically(shown: &Value) -> Vec<Value> {
+    use domain::request::WithholdingGround;
+    let applications: Vec<&Value> = shown["records"]["applications"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .collect();
+    let any = |key: &str| {
+        applications
+            .iter()
+            .any(|a| a[key].as_array().is_some_and(|items| !items.is_empty()))
+    };
+    let mut withheld = Vec::new();
+    if any("referees") {
+        withheld.push(crate::drafts::withheld_entry(
+            "The names and email addresses of your referees",
+            WithholdingGround::ThirdParty,
+            "they are your referees' personal data, and they gave them to us in confidence",
+        ));
+    }
+    if any("committee_opinions") {
+        withheld.push(crate::drafts::withheld_entry(
+            "The names of the committee members who assessed your application",
+            WithholdingGround::ThirdParty,
+            "they are the members' personal data; their opinions of your application are yours and are given",
+        ));
+    }
+    withheld
 }
 
 /// The letter of a request's response, rendered from its template (values escaped).
@@ -1121,11 +1162,29 @@ pub fn letter(
         .collect();
     let data = json!({
         "request": {"id": view.id, "kind": view.kind.as_str(), "received_on": view.received_on,
-                    "responded_on": view.responded_on, "requester": view.requester},
+                    "responded_on": view.responded_on.or(view.drafted_on), "requester": view.requester},
+        // The letter's one reference: the first characters of the request's id.
+        "reference": reference(&view.id),
+        "draft": view.responded_on.is_none(),
         "response": response,
+        "sections": crate::readable::sections(response),
         "table": {"columns": columns, "rows": rows},
     });
     crate::pages::templates::render(template, &data)
+}
+
+/// A request's short reference, as its letters give it.
+pub fn reference(id: &str) -> String {
+    let short: String = id
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .rev()
+        .take(8)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("IR-{}", short.to_uppercase())
 }
 
 /// Answers subject access for up to `subjects` applicants of the store and reports the time each took

@@ -24,18 +24,22 @@ async fn the_officer_offers_records_a_supervisor_and_a_report_on_the_award_page(
 
     let case = desk.get(&format!("/cases/{id}")).await;
     assert!(
-        case.text().contains(&format!("href=\"/cases/{id}/award\"")),
+        case.text()
+            .contains(&format!("href=\"/cases/{id}/administration\"")),
         "the case links to the award page"
     );
-    let page = desk.get(&format!("/cases/{id}/award")).await;
+    let page = desk.get(&format!("/cases/{id}/administration")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text().contains("No offer made in the system"));
     let reply_by = Utc::now().date_naive() + Days::new(14);
     let form = page
-        .form(&format!("/cases/{id}/award/offer"))
+        .form(&format!("/cases/{id}/administration/offer"))
         .set("reply_by", &reply_by.to_string());
     let done = desk.submit(&form).await;
-    assert_eq!(done.location(), format!("/cases/{id}/award?done=offer"));
+    assert_eq!(
+        done.location(),
+        format!("/cases/{id}/administration?done=offer")
+    );
     let page = desk.get(done.location()).await;
     let text = page.text();
     assert!(text.contains("The offer has been made"), "{text}");
@@ -69,10 +73,10 @@ async fn the_officer_offers_records_a_supervisor_and_a_report_on_the_award_page(
         .await,
     );
 
-    let page = desk.get(&format!("/cases/{id}/award")).await;
+    let page = desk.get(&format!("/cases/{id}/administration")).await;
     assert!(page.text().contains("Accepted on"), "{}", page.text());
     let form = page
-        .form(&format!("/cases/{id}/award/supervisor"))
+        .form(&format!("/cases/{id}/administration/supervisor"))
         .set("name", "Test Supervisor")
         .set("email", "supervisor@example.test")
         .set("institution", "Test Institute")
@@ -83,7 +87,7 @@ async fn the_officer_offers_records_a_supervisor_and_a_report_on_the_award_page(
     assert!(page.text().contains("supervisor@example.test"));
 
     let form = page
-        .form(&format!("/cases/{id}/award/report"))
+        .form(&format!("/cases/{id}/administration/report"))
         .set("period", "Test term one")
         .set("source", "scholar")
         .set("rating", "satisfactory")
@@ -102,7 +106,7 @@ async fn the_officer_offers_records_a_supervisor_and_a_report_on_the_award_page(
     // Other roles do not see the award page.
     let helpdesk = app.staff(Role::Helpdesk).await;
     let mut other = sign_in(&app, &helpdesk.email).await;
-    let refused = other.get(&format!("/cases/{id}/award")).await;
+    let refused = other.get(&format!("/cases/{id}/administration")).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
 
@@ -112,9 +116,9 @@ async fn a_refused_award_form_shows_the_message_at_the_field_and_keeps_what_was_
     let officer = app.staff(Role::ProgrammeOfficer).await;
     let id = app.awarded(&officer).await;
     let mut desk = sign_in(&app, &officer.email).await;
-    let page = desk.get(&format!("/cases/{id}/award")).await;
+    let page = desk.get(&format!("/cases/{id}/administration")).await;
     let form = page
-        .form(&format!("/cases/{id}/award/supervisor"))
+        .form(&format!("/cases/{id}/administration/supervisor"))
         .set("name", "Test Supervisor Kept")
         .set("email", "not an email")
         .set("institution", "Test Institute")
@@ -138,7 +142,7 @@ async fn a_refused_award_form_shows_the_message_at_the_field_and_keeps_what_was_
     );
     // A report with no rating chosen.
     let form = refused
-        .form(&format!("/cases/{id}/award/report"))
+        .form(&format!("/cases/{id}/administration/report"))
         .set("period", "Test term")
         .set("source", "supervisor")
         .set("text", "Kept text.");

@@ -1071,3 +1071,90 @@ async fn a_selected_applicant_replies_to_the_offer_on_their_page() {
     assert!(browser.find_all("#decline").await.is_empty());
     browser.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_information_officer_drafts_redacts_and_issues_a_subject_access_response() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let applicant = app.applicant().await;
+    app.submitted(&applicant).await;
+    let information = app.staff(Role::InformationOfficer).await;
+    let (_, logged) = app
+        .post(
+            "/api/information-requests",
+            &information,
+            json!({
+                "kind": "sar", "received_on": chrono::Utc::now().date_naive().to_string(),
+                "requester": {"name": "Test Subject", "email": applicant.email},
+                "subject_email": applicant.email, "description": "Test: everything about me",
+            }),
+        )
+        .await;
+    let id = logged["id"].as_str().expect("a request id").to_string();
+    let page = format!("/requests/{id}");
+    let browser = Browser::start(&app.address).await;
+    browser.sign_in(&information.email, "/requests").await;
+    browser.goto(&page).await;
+
+    // Preview: a draft, with the third parties withheld automatically and listed.
+    browser.click("button[name=draft][value=yes]").await;
+    browser.wait_for_location(&format!("{page}?done=")).await;
+    let main = browser.text("main").await;
+    assert!(main.contains("Draft response"), "{main}");
+    assert!(
+        main.contains("The names and email addresses of your referees"),
+        "{main}"
+    );
+    browser.screenshot("20-request-draft").await;
+
+    // Redact: the essay, on a ground of the Act, with the reason.
+    browser
+        .find("#withhold_item")
+        .await
+        .select_by_value("/records/applications/0/essays/leadership")
+        .await
+        .expect("choose the item");
+    browser
+        .find("#withhold_ground")
+        .await
+        .select_by_value("third_party")
+        .await
+        .expect("choose the ground");
+    browser
+        .fill("withhold_reason", "Test: it names another person")
+        .await;
+    browser.click("#withhold button[type=submit]").await;
+    browser
+        .wait_for_location(&format!("{page}?done=the%20item%20was%20withheld"))
+        .await;
+    let main = browser.text("main").await;
+    assert!(
+        main.contains("Application 1 › Essays › Leadership"),
+        "{main}"
+    );
+    assert!(main.contains("Schedule 2, Part 3, paragraph 16"), "{main}");
+
+    // Issue: answered, and the letter leaves the essay out and says why.
+    browser.click("#issue button[type=submit]").await;
+    browser
+        .wait_for_location(&format!("{page}?done=the%20response%20was%20issued"))
+        .await;
+    assert!(browser.text("main").await.contains("Answered on"));
+    assert!(
+        browser.find_all("#withhold").await.is_empty(),
+        "nothing changes once issued"
+    );
+    browser.click_link("Read the letter").await;
+    browser.wait_for_location(&format!("{page}/letter")).await;
+    let letter = browser.text("main").await;
+    assert!(
+        letter.contains("What we have withheld, and why"),
+        "{letter}"
+    );
+    assert!(letter.contains("Test: it names another person"), "{letter}");
+    assert!(
+        !letter.contains("I led a study group of twelve."),
+        "{letter}"
+    );
+
+    browser.finish().await;
+}

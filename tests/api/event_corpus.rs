@@ -859,6 +859,16 @@ fn examples() -> Vec<Example> {
             (INFORMATION, Role::InformationOfficer, json!({"DeadlineExtended": {"extension": {"kind": "complex", "months": 1}, "reason": personal(json!("Many records."))}})),
             (INFORMATION, Role::InformationOfficer, json!({"ResponseIssued": {"issued_on": "2026-11-20", "response": personal(json!({"letter": "An example response."}))}})),
         ]),
+        Example {
+            name: "request-sar-drafted".to_string(),
+            about: "a subject access response drafted, an item withheld from it, a note added, then issued".to_string(),
+            ..request("sar", 10, vec![
+                (INFORMATION, Role::InformationOfficer, json!({"ResponseDrafted": {"drafted_on": "2026-11-18", "response": personal(json!({"records": {"applications": [{"essays": {"leadership": "An example essay."}}]}}))}})),
+                (INFORMATION, Role::InformationOfficer, json!({"DraftItemWithheld": {"item": "/records/applications/0/essays/leadership", "ground": "third_party", "reason": personal(json!("It names another person."))}})),
+                (INFORMATION, Role::InformationOfficer, json!({"DraftAnnotated": {"note": personal(json!("An example note.")), "held_elsewhere": personal(json!("Paper files."))}})),
+                (INFORMATION, Role::InformationOfficer, json!({"ResponseIssued": {"issued_on": "2026-11-20", "response": personal(json!({"records": {"applications": [{"essays": {}}]}, "withheld": [{"item": "Application 1 › Essays › Leadership"}]}))}})),
+            ])
+        },
         request("foi", 2, vec![
             (INFORMATION, Role::InformationOfficer, json!({"DeadlineExtended": {"extension": {"kind": "public_interest_test"}, "reason": personal(json!("The public interest is weighed."))}})),
             (INFORMATION, Role::InformationOfficer, json!({"FoiRefused": {"ground": "cost_limit", "reason": personal(json!("Beyond the cost limit.")), "public_interest": personal(Value::Null)}})),

@@ -38,6 +38,7 @@ mod restriction;
 mod retention;
 mod rights;
 mod robustness;
+mod sar_drafts;
 mod screening;
 mod security;
 mod sharing;

@@ -30,7 +30,7 @@ use domain::Role;
 on_both_stores!(every_page_answers_everyone_as_their_role_allows);
 
 /// Every page route the router registers: method and path as written in `.route(…)`.
-const PAGE_ROUTES: [(&str, &str); 49] = [
+const PAGE_ROUTES: [(&str, &str); 56] = [
     // public.rs
     ("GET", "/"),
     ("GET", "/privacy"),
@@ -49,12 +49,16 @@ const PAGE_ROUTES: [(&str, &str); 49] = [
     ("GET", "/applications/{id}/check"),
     ("POST", "/applications/{id}/submit"),
     ("POST", "/applications/{id}/withdraw"),
+    ("POST", "/applications/{id}/offer"),
     ("GET", "/applications/{id}/letters/{number}"),
     // staff.rs
     ("GET", "/cases"),
     ("GET", "/cases/{id}"),
     ("POST", "/cases/{id}/{action}"),
     ("GET", "/cases/{id}/letters/{number}"),
+    // award.rs
+    ("GET", "/cases/{id}/administration"),
+    ("POST", "/cases/{id}/administration/{action}"),
     // committee.rs
     ("GET", "/committee"),
     ("GET", "/committee/{id}"),
@@ -75,6 +79,10 @@ const PAGE_ROUTES: [(&str, &str); 49] = [
     ("POST", "/requests/{id}/refusal"),
     ("GET", "/requests/{id}/response.json"),
     ("GET", "/requests/{id}/letter"),
+    ("POST", "/requests/{id}/response/withheld"),
+    ("POST", "/requests/{id}/response/note"),
+    ("POST", "/requests/{id}/response/issue"),
+    ("GET", "/requests/{id}/draft-letter"),
     // retention.rs
     ("GET", "/retention"),
     // selection.rs
@@ -189,6 +197,8 @@ enum Request {
     None,
     Of(&'static str),
     Answered,
+    /// A subject access request with a draft response.
+    Drafted,
 }
 
 /// What a caller must be answered.
@@ -410,6 +420,10 @@ fn rows() -> Vec<Row> {
         post("/applications/{id}/withdraw", Case::Submitted)
             .form(&[("confirm", "yes")])
             .allow(&[Owner], To("/applications/{id}")),
+        // A reply to an offer that was never made: the page says there is none open.
+        post("/applications/{id}/offer", Case::Selected)
+            .form(&[("answer", "accept")])
+            .allow(&[Owner], Page(409)),
         // The letter the decision was told by, and one there is not.
         get("/applications/{id}/letters/1", Case::Selected).allow(&[Owner], Page(200)),
         get("/applications/{id}/letters/2", Case::Selected).allow(&[Owner], NotFound),
@@ -432,6 +446,17 @@ fn rows() -> Vec<Row> {
         post("/cases/{id}/award", Case::Selected)
             .fields(award)
             .allow(&[Officer], To("/cases/{id}?done=award")),
+        // The award's own page, the programme officer's alone.
+        get("/cases/{id}/administration", Case::Awarded).allow(&[Officer], Page(200)),
+        post("/cases/{id}/administration/supervisor", Case::Awarded)
+            .form(&[
+                ("name", "Test Supervisor"),
+                ("email", "supervisor@example.test"),
+                ("institution", "Test Institute"),
+                ("department", "Test Department"),
+            ])
+            .allow(&[Officer], To("/cases/{id}/administration?done=supervisor")),
+        post("/cases/{id}/administration/unknown", Case::Awarded).allow(&[Officer], NotFound),
         post("/cases/{id}/complete", Case::Awarded)
             .form(&[("outcome", "Merit"), ("completed_on", today)])
             .allow(&[Officer], To("/cases/{id}?done=complete")),
@@ -580,6 +605,29 @@ fn rows() -> Vec<Row> {
             .allow(&[Information], File("application/json")),
         get("/requests/{request}/letter", Case::None)
             .request(Request::Answered)
+            .allow(&[Information], Page(200)),
+        post("/requests/{request}/response/withheld", Case::None)
+            .request(Request::Drafted)
+            .form(&[("item", "/records/account"), ("ground", "third_party"), ("reason", "Test: a reason")])
+            .allow(
+                &[Information],
+                To("/requests/{request}?done=the%20item%20was%20withheld%20from%20the%20draft"),
+            ),
+        post("/requests/{request}/response/note", Case::None)
+            .request(Request::Drafted)
+            .form(&[("note", "Test: a note"), ("held_elsewhere", "")])
+            .allow(
+                &[Information],
+                To("/requests/{request}?done=the%20note%20was%20added%20to%20the%20draft"),
+            ),
+        post("/requests/{request}/response/issue", Case::None)
+            .request(Request::Drafted)
+            .allow(
+                &[Information],
+                To("/requests/{request}?done=the%20response%20was%20issued"),
+            ),
+        get("/requests/{request}/draft-letter", Case::None)
+            .request(Request::Drafted)
             .allow(&[Information], Page(200)),
         // Retention and sharing.
         get("/retention", Case::Submitted).allow(&[Information], Page(200)),
@@ -932,6 +980,7 @@ async fn request(app: &TestApp, people: &People, wanted: Request) -> Option<Stri
         Request::None => return None,
         Request::Of(kind) => kind,
         Request::Answered => "foi",
+        Request::Drafted => "sar",
     };
     let information = &people.information.user;
     let body = json!({
@@ -944,12 +993,12 @@ async fn request(app: &TestApp, people: &People, wanted: Request) -> Option<Stri
         .await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
     let id = answer["id"].as_str().unwrap().to_string();
-    if wanted == Request::Answered {
+    if matches!(wanted, Request::Answered | Request::Drafted) {
         let (status, answer) = app
             .post(
                 &format!("/api/information-requests/{id}/response"),
                 information,
-                json!({}),
+                json!({"draft": wanted == Request::Drafted}),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{answer}");

@@ -164,7 +164,7 @@ async fn a_subject_access_response_says_when_staff_read_the_subjects_data(app: T
     let letter = letter.text().await.unwrap();
     assert!(
         letter.contains("When EtP staff looked at your data")
-            && letter.contains("(programme officer) read application"),
+            && letter.contains("Who read it</dt><dd class=\"summary-value\">programme officer"),
         "the letter lists the reads"
     );
     // Producing the response read the subject's application: that read is recorded too.

@@ -107,6 +107,23 @@ pub struct InformationRequest {
     /// The personal data has been destroyed under the retention schedule.
     #[serde(default)]
     pub destroyed: bool,
+    /// The draft response, while there is one and nothing is issued: the items withheld from it.
+    #[serde(default)]
+    pub draft: Option<Draft>,
+}
+
+/// What the aggregate knows of a draft response: which of its items are withheld (JSON pointers).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Draft {
+    pub withheld: Vec<String>,
+}
+
+/// Whether `item` is `withheld` or lies inside it.
+fn within(item: &str, withheld: &str) -> bool {
+    item == withheld
+        || item
+            .strip_prefix(withheld)
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 fn note_problem(field: &str, text: &str, required: bool, problems: &mut Vec<FieldProblem>) {
@@ -369,6 +386,74 @@ impl Aggregate for InformationRequest {
                     public_interest: public_interest.filter(|_| ground.is_qualified()).into(),
                 }
             }
+            RequestCommand::DraftResponse { response } => {
+                let kind = self.kind.ok_or(RequestError::NotFound)?;
+                if !matches!(
+                    kind,
+                    RequestKind::Foi | RequestKind::Sar | RequestKind::Portability
+                ) {
+                    return Err(RequestError::WrongKind {
+                        expected: "an FOI, a subject access or a portability",
+                        kind: kind.in_words(),
+                    });
+                }
+                RequestEvent::ResponseDrafted {
+                    drafted_on: today,
+                    response: response.into(),
+                }
+            }
+            RequestCommand::WithholdFromDraft {
+                item,
+                ground,
+                reason,
+            } => {
+                let kind = self.kind.ok_or(RequestError::NotFound)?;
+                let draft = self.draft.as_ref().ok_or(RequestError::NoDraft)?;
+                if !matches!(kind, RequestKind::Sar | RequestKind::Portability) {
+                    return Err(RequestError::WrongKind {
+                        expected: "a subject access",
+                        kind: kind.in_words(),
+                    });
+                }
+                let item = item.trim().to_string();
+                let mut problems = Vec::new();
+                let depth = item.split('/').filter(|part| !part.is_empty()).count();
+                if !item.starts_with("/records/") || depth < 2 || item.len() > 300 {
+                    problems.push(FieldProblem::new(
+                        "item",
+                        "must name an item of the draft's records, such as /records/applications/0/personal/phone",
+                    ));
+                }
+                note_problem("reason", &reason, true, &mut problems);
+                if !problems.is_empty() {
+                    return Err(RequestError::Invalid { problems });
+                }
+                if draft.withheld.iter().any(|w| within(&item, w)) {
+                    return Err(RequestError::AlreadyWithheld);
+                }
+                RequestEvent::DraftItemWithheld {
+                    item,
+                    ground,
+                    reason: reason.trim().to_string().into(),
+                }
+            }
+            RequestCommand::AnnotateDraft {
+                note,
+                held_elsewhere,
+            } => {
+                self.kind.ok_or(RequestError::NotFound)?;
+                self.draft.as_ref().ok_or(RequestError::NoDraft)?;
+                let mut problems = Vec::new();
+                note_problem("note", &note, false, &mut problems);
+                note_problem("held_elsewhere", &held_elsewhere, false, &mut problems);
+                if !problems.is_empty() {
+                    return Err(RequestError::Invalid { problems });
+                }
+                RequestEvent::DraftAnnotated {
+                    note: note.trim().to_string().into(),
+                    held_elsewhere: held_elsewhere.trim().to_string().into(),
+                }
+            }
             RequestCommand::IssueResponse { response } => {
                 self.kind.ok_or(RequestError::NotFound)?;
                 RequestEvent::ResponseIssued {
@@ -443,7 +528,17 @@ impl Aggregate for InformationRequest {
                 self.status = RequestStatus::Open;
             }
             RequestEvent::DeadlineExtended { extension, .. } => self.extension = Some(extension),
-            RequestEvent::ResponseIssued { .. } => self.status = RequestStatus::Responded,
+            RequestEvent::ResponseDrafted { .. } => self.draft = Some(Draft::default()),
+            RequestEvent::DraftItemWithheld { item, .. } => {
+                if let Some(draft) = self.draft.as_mut() {
+                    draft.withheld.push(item);
+                }
+            }
+            RequestEvent::DraftAnnotated { .. } => {}
+            RequestEvent::ResponseIssued { .. } => {
+                self.status = RequestStatus::Responded;
+                self.draft = None;
+            }
             RequestEvent::ErasureDecided { approved, .. } => self.decided = Some(approved),
             RequestEvent::RectificationDecided { rectified, .. } => self.decided = Some(rectified),
             RequestEvent::RestrictionDecided { restricted, .. } => self.decided = Some(restricted),

@@ -7,6 +7,7 @@ use super::deadlines::{ClockReason, Extension};
 use super::events::Requester;
 use super::exemptions::FoiGround;
 use super::rights::ObjectedUse;
+use super::withholding::WithholdingGround;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum RequestCommand {
@@ -61,6 +62,25 @@ pub enum RequestCommand {
         ground: FoiGround,
         reason: String,
         public_interest: Option<String>,
+    },
+    /// A draft of the response is made, to be seen, redacted and then issued. A new draft replaces the last,
+    /// and what was withheld from it.
+    DraftResponse {
+        response: serde_json::Value,
+    },
+    /// An item of a subject access draft, named by its JSON pointer into the draft's records
+    /// (`/records/applications/0/personal/phone`), is withheld on a ground of the Data Protection Act 2018,
+    /// with the information officer's reason.
+    WithholdFromDraft {
+        item: String,
+        ground: WithholdingGround,
+        reason: String,
+    },
+    /// The information officer's note to the requester, and the records held elsewhere (outside this
+    /// system), added to the draft; each replaces what was added before.
+    AnnotateDraft {
+        note: String,
+        held_elsewhere: String,
     },
     /// The response produced by the system is issued and kept with the request.
     IssueResponse {

@@ -35,6 +35,12 @@ pub enum RequestError {
     AlreadyAnswered,
     #[error("that extension does not apply to {kind} request")]
     ExtensionNotAllowed { kind: &'static str },
+    /// Withholding and notes are added to a draft, and there is none.
+    #[error("this request has no draft response: make one first")]
+    NoDraft,
+    /// The item, or a part that holds it, is withheld already.
+    #[error("that item of the draft is withheld already")]
+    AlreadyWithheld,
     /// The request was destroyed under the retention schedule, two years after it closed.
     #[error("this request was destroyed under the retention schedule")]
     Destroyed,

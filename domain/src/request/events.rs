@@ -9,6 +9,7 @@ use super::aggregate::RequestKind;
 use super::deadlines::{ClockReason, Extension};
 use super::exemptions::FoiGround;
 use super::rights::ObjectedUse;
+use super::withholding::WithholdingGround;
 use crate::personal::Personal;
 use crate::retention::{PERSONAL_DATA_DESTROYED, RecordKind};
 
@@ -72,6 +73,24 @@ pub enum RequestEvent {
         reason: Personal<String>,
         public_interest: Personal<Option<String>>,
     },
+    /// A draft of the response was made: it holds the subject's personal data (copies of their records),
+    /// sealed as the issued response is. It replaces any draft before it.
+    ResponseDrafted {
+        drafted_on: NaiveDate,
+        response: Personal<serde_json::Value>,
+    },
+    /// An item of the draft (a JSON pointer into its records, which names no one) is withheld on a ground
+    /// of the Data Protection Act 2018, with the reason.
+    DraftItemWithheld {
+        item: String,
+        ground: WithholdingGround,
+        reason: Personal<String>,
+    },
+    /// The note to the requester and the records held elsewhere, as the draft now has them.
+    DraftAnnotated {
+        note: Personal<String>,
+        held_elsewhere: Personal<String>,
+    },
     /// The response was produced and sent; it is kept with the request.
     ResponseIssued {
         issued_on: NaiveDate,
@@ -92,6 +111,9 @@ impl DomainEvent for RequestEvent {
             RequestEvent::ClockStopped { .. } => "ClockStopped",
             RequestEvent::ClockResumed { .. } => "ClockResumed",
             RequestEvent::DeadlineExtended { .. } => "DeadlineExtended",
+            RequestEvent::ResponseDrafted { .. } => "ResponseDrafted",
+            RequestEvent::DraftItemWithheld { .. } => "DraftItemWithheld",
+            RequestEvent::DraftAnnotated { .. } => "DraftAnnotated",
             RequestEvent::ResponseIssued { .. } => "ResponseIssued",
             RequestEvent::ErasureDecided { .. } => "ErasureDecided",
             RequestEvent::RectificationDecided { .. } => "RectificationDecided",

@@ -374,6 +374,10 @@ impl From<RequestError> for ApiError {
             RequestError::AlreadyAnswered => {
                 ApiError::new(StatusCode::CONFLICT, "already_answered", message)
             }
+            RequestError::NoDraft => ApiError::new(StatusCode::CONFLICT, "no_draft", message),
+            RequestError::AlreadyWithheld => {
+                ApiError::new(StatusCode::CONFLICT, "already_withheld", message)
+            }
             RequestError::Destroyed => ApiError::destroyed(),
             RequestError::NotClosed => ApiError::new(StatusCode::CONFLICT, "not_closed", message),
         }

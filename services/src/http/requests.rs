@@ -27,6 +27,9 @@ use crate::app::AppState;
     extend,
     respond,
     response,
+    withhold,
+    annotate,
+    issue,
     decide_erasure,
     decide_rectification,
     decide_restriction,
@@ -59,6 +62,12 @@ pub fn router() -> Router<AppState> {
             "/information-requests/{id}/response",
             post(respond).get(response),
         )
+        .route(
+            "/information-requests/{id}/response/withheld",
+            post(withhold),
+        )
+        .route("/information-requests/{id}/response/note", post(annotate))
+        .route("/information-requests/{id}/response/issue", post(issue))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -116,6 +125,8 @@ mod schema {
         extension: Value,
         extension_reason: Value,
         responded_on: Option<NaiveDate>,
+        /// The day the draft response was made, while there is one and nothing is issued.
+        drafted_on: Option<NaiveDate>,
         erasure: Value,
         rectification: Value,
         restriction: Value,
@@ -171,6 +182,7 @@ pub fn render(view: &RequestView, calendar: &WorkingDays, today: NaiveDate) -> V
         "extension": view.extension,
         "extension_reason": view.extension_reason,
         "responded_on": view.responded_on,
+        "drafted_on": view.drafted_on,
         "erasure": view.erasure,
         "rectification": view.rectification,
         "restriction": view.restriction,
@@ -414,19 +426,20 @@ async fn extend(
     Ok(Json(current(&state, &id).await?))
 }
 
-/// The system produces the response from what it holds, and keeps it with the request.
+/// The system produces the response from what it holds, and keeps it with the request; with `draft: true`
+/// it keeps it as a draft instead, to be seen, redacted and then issued.
 #[utoipa::path(
     post,
     operation_id = "produce_response",
     path = "/information-requests/{id}/response",
     tag = "information requests",
     params(("id" = String, Path, description = "The information request id")),
-    request_body(content = Option<crate::responses::FoiAnswerBody>, description = "FOI only, and optional: the answer the information officer composed. Without it the response is produced from what the system holds (for FOI, statistics by cycle and country)."),
+    request_body(content = Option<crate::responses::FoiAnswerBody>, description = "Optional. `draft: true` makes a draft (any request answered by a response) instead of issuing at once; a new draft replaces the last. FOI only: the answer the information officer composed. Without a body the response is produced from what the system holds (for FOI, statistics by cycle and country) and issued."),
     responses(
-        (status = 201, description = "The response, produced from what the system holds and kept with the request", body = schema::InformationRequest),
+        (status = 201, description = "The response, produced from what the system holds and kept with the request (issued, or with `draft: true` the draft, `drafted_on`)", body = schema::InformationRequest),
         (status = 403, description = "forbidden", body = ErrorBody),
         (status = 404, description = "not_found", body = ErrorBody),
-        (status = 409, description = "invalid_state: already answered, or the clock is stopped", body = ErrorBody),
+        (status = 409, description = "already_answered: a response was issued, and it does not change", body = ErrorBody),
         (status = 422, description = "invalid: the FOI answer names the field that is wrong (an unknown section of a refused part, an unknown group_by key, no answer where the information is held); an answer for a request that is not FOI", body = ErrorBody),
     ),
     description = "Who: information_officer.",
@@ -441,6 +454,7 @@ async fn respond(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let actor = user.require(&[Role::InformationOfficer])?;
     let view = found(&state, &id).await?;
+    let draft = body.as_ref().is_some_and(|body| body.draft);
     let response = match body.filter(|body| !body.is_empty()) {
         Some(body) if view.kind.is_foi() => crate::responses::answer_foi(&state, &body).await?,
         Some(_) => {
@@ -454,20 +468,27 @@ async fn respond(
                 .await?
         }
     };
-    state
-        .execute_request(&id, actor, RequestCommand::IssueResponse { response })
-        .await?;
+    let command = if draft {
+        RequestCommand::DraftResponse { response }
+    } else {
+        RequestCommand::IssueResponse { response }
+    };
+    state.execute_request(&id, actor, command).await?;
     Ok((StatusCode::CREATED, Json(current(&state, &id).await?)))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 struct FormatQuery {
-    /// `json` (the default) or `html`.
+    /// `json` (the default), `html` (the letter) or `pdf` (the letter, for sending).
     format: Option<String>,
+    /// `true`: the draft, as it would be issued now (the items withheld taken out and listed), instead of
+    /// the response issued.
+    draft: Option<bool>,
 }
 
-/// The response kept with the request: JSON (machine-readable, for portability) or the HTML letter.
+/// The response kept with the request, or its draft: JSON (machine-readable, for portability), the HTML
+/// letter or the letter as a PDF.
 #[utoipa::path(
     get,
     operation_id = "show_response",
@@ -475,9 +496,11 @@ struct FormatQuery {
     tag = "information requests",
     params(("id" = String, Path, description = "The information request id"), FormatQuery),
     responses(
-        (status = 200, description = "The response: JSON, or with format=html the letter", content((schema::Response = "application/json"), (String = "text/html"))),
+        (status = 200, description = "The response: JSON, with format=html the letter, with format=pdf the letter as a PDF", content((schema::Response = "application/json"), (String = "text/html"), (Vec<u8> = "application/pdf"))),
         (status = 403, description = "forbidden", body = ErrorBody),
-        (status = 404, description = "not_found: no such request, or no response produced yet", body = ErrorBody),
+        (status = 404, description = "not_found: no such request, no response produced yet, or (draft=true) no draft", body = ErrorBody),
+        (status = 422, description = "invalid: format is not json, html or pdf", body = ErrorBody),
+        (status = 503, description = "pdf_unavailable: the PDF could not be printed here", body = ErrorBody),
     ),
     description = "Who: information_officer.",
 )]
@@ -489,24 +512,197 @@ async fn response(
 ) -> Result<axum::response::Response, ApiError> {
     use axum::response::IntoResponse;
     user.require(&[Role::InformationOfficer])?;
+    let format = query.format.as_deref().unwrap_or("json");
+    if !matches!(format, "json" | "html" | "pdf") {
+        return Err(ApiError::invalid_field(
+            "format",
+            "must be json, html or pdf",
+        ));
+    }
     let view = found(&state, &id).await?;
-    let response = crate::responses::stored(&state, &id)
-        .await?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "no response has been produced for this request yet",
-            )
-        })?;
-    match query.format.as_deref().unwrap_or("json") {
+    let response = if query.draft.unwrap_or(false) {
+        crate::drafts::stored(&state, &id)
+            .await?
+            .map(|draft| crate::responses::resolve(draft.composed()))
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    "this request has no draft response",
+                )
+            })?
+    } else {
+        crate::responses::stored(&state, &id)
+            .await?
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    "no response has been produced for this request yet",
+                )
+            })?
+    };
+    // The draft's letter is marked as a draft; the issued one is dated the day it was issued.
+    let mut view = view;
+    if query.draft.unwrap_or(false) {
+        view.responded_on = None;
+    }
+    match format {
         "json" => Ok(Json(response).into_response()),
         "html" => {
             let html = crate::responses::letter(&view, &response).map_err(ApiError::internal)?;
             Ok(axum::response::Html(html).into_response())
         }
-        _ => Err(ApiError::invalid_field("format", "must be json or html")),
+        _ => {
+            let html = crate::responses::letter(&view, &response).map_err(ApiError::internal)?;
+            let pdf = crate::pdf::print(&html).await.map_err(|error| {
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "pdf_unavailable",
+                    error.to_string(),
+                )
+            })?;
+            Ok((
+                [
+                    (
+                        axum::http::header::CONTENT_TYPE,
+                        "application/pdf".to_string(),
+                    ),
+                    (
+                        axum::http::header::CONTENT_DISPOSITION,
+                        format!(
+                            "attachment; filename=\"{}.pdf\"",
+                            crate::responses::reference(&id)
+                        ),
+                    ),
+                ],
+                pdf,
+            )
+                .into_response())
+        }
     }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+struct WithholdBody {
+    /// The item of the draft, by its JSON pointer into the draft's JSON (`GET …/response?draft=true`), such
+    /// as `/records/applications/0/personal/phone` or `/records/applications/0` for a whole record.
+    #[serde(default)]
+    item: String,
+    /// The exemption of the Data Protection Act 2018 relied on: `third_party` (Sch 2 Part 3 para 16),
+    /// `confidential_reference` (Sch 2 Part 4 para 24), `legal_professional_privilege` (Sch 2 Part 4 para 19),
+    /// `legal_proceedings` (Sch 2 Part 1 para 5(3)), `crime_and_taxation` (Sch 2 Part 1 para 2),
+    /// `management_forecasts` (Sch 2 Part 4 para 22), `negotiations` (Sch 2 Part 4 para 23), `exam_scripts`
+    /// (Sch 2 Part 4 para 25), `health_data` (Sch 3 Part 2), `social_work_data` (Sch 3 Part 3),
+    /// `education_data` (Sch 3 Part 4).
+    #[serde(default)]
+    ground: String,
+    /// Why it applies, in words for the subject.
+    #[serde(default)]
+    reason: String,
+}
+
+/// The draft as it would be issued now.
+async fn preview(state: &AppState, id: &str) -> Result<Json<Value>, ApiError> {
+    let draft = crate::drafts::stored(state, id)
+        .await?
+        .ok_or_else(|| ApiError::from(domain::request::RequestError::NoDraft))?;
+    Ok(Json(crate::responses::resolve(draft.composed())))
+}
+
+/// An item of the draft response is withheld on a ground of the Data Protection Act 2018, with the reason:
+/// the issued response leaves it out, and its letter lists it as withheld and why.
+#[utoipa::path(
+    post,
+    operation_id = "withhold_from_draft",
+    path = "/information-requests/{id}/response/withheld",
+    tag = "information requests",
+    params(("id" = String, Path, description = "The information request id")),
+    request_body = WithholdBody,
+    responses(
+        (status = 200, description = "The draft as it would now be issued", body = schema::Response),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "no_draft: make a draft first; already_withheld: the item, or a record holding it, is withheld; already_answered: the response was issued", body = ErrorBody),
+        (status = 422, description = "invalid: an unknown ground, an item not in the draft's records, no reason; or the request is not subject access", body = ErrorBody),
+    ),
+    description = "Who: information_officer.",
+)]
+async fn withhold(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<WithholdBody>,
+) -> Result<Json<Value>, ApiError> {
+    let actor = user.require(&[Role::InformationOfficer])?;
+    let view = found(&state, &id).await?;
+    crate::drafts::withhold(&state, &view, actor, &body.item, &body.ground, &body.reason).await?;
+    preview(&state, &id).await
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+struct NoteBody {
+    /// A note to the requester, given in the letter.
+    #[serde(default)]
+    note: String,
+    /// Records of the subject held elsewhere than in this system, described for the letter.
+    #[serde(default)]
+    held_elsewhere: String,
+}
+
+/// The officer's note and the records held elsewhere are added to the draft (each replaces the last).
+#[utoipa::path(
+    post,
+    operation_id = "annotate_draft",
+    path = "/information-requests/{id}/response/note",
+    tag = "information requests",
+    params(("id" = String, Path, description = "The information request id")),
+    request_body = NoteBody,
+    responses(
+        (status = 200, description = "The draft as it would now be issued", body = schema::Response),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "no_draft: make a draft first; already_answered: the response was issued", body = ErrorBody),
+        (status = 422, description = "invalid: a text over 2000 characters", body = ErrorBody),
+    ),
+    description = "Who: information_officer.",
+)]
+async fn annotate(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<NoteBody>,
+) -> Result<Json<Value>, ApiError> {
+    let actor = user.require(&[Role::InformationOfficer])?;
+    let view = found(&state, &id).await?;
+    crate::drafts::annotate(&state, &view, actor, &body.note, &body.held_elsewhere).await?;
+    preview(&state, &id).await
+}
+
+/// The draft is issued as it stands: it becomes the response, dated today, and nothing changes it after.
+#[utoipa::path(
+    post,
+    operation_id = "issue_draft",
+    path = "/information-requests/{id}/response/issue",
+    tag = "information requests",
+    params(("id" = String, Path, description = "The information request id")),
+    responses(
+        (status = 201, description = "Issued; the request, with `responded_on`", body = schema::InformationRequest),
+        (status = 403, description = "forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "no_draft: there is no draft to issue; already_answered: the response was issued", body = ErrorBody),
+    ),
+    description = "Who: information_officer.",
+)]
+async fn issue(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let actor = user.require(&[Role::InformationOfficer])?;
+    let view = found(&state, &id).await?;
+    crate::drafts::issue(&state, &view, actor).await?;
+    Ok((StatusCode::CREATED, Json(current(&state, &id).await?)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

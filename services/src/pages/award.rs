@@ -1,6 +1,6 @@
-//! The programme officer's award page of a case (`/cases/{id}/award`): the offer, the supervisor, the report
+//! The programme officer's award page of a case (`/cases/{id}/administration`): the offer, the supervisor, the report
 //! schedule and the progress reports, and the institution's result. Each form posts to
-//! `/cases/{id}/award/{action}`; a refusal shows the page again with the message at the field and the
+//! `/cases/{id}/administration/{action}`; a refusal shows the page again with the message at the field and the
 //! values typed kept.
 
 use axum::Router;
@@ -26,8 +26,8 @@ use crate::app::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/cases/{id}/award", get(award_page))
-        .route("/cases/{id}/award/{action}", post(act))
+        .route("/cases/{id}/administration", get(award_page))
+        .route("/cases/{id}/administration/{action}", post(act))
 }
 
 #[derive(Deserialize, Default)]
@@ -349,7 +349,10 @@ async fn act(
         },
     };
     match refused {
-        None => Ok(see_other(&format!("/cases/{id}/award?done={action}"), &[])),
+        None => Ok(see_other(
+            &format!("/cases/{id}/administration?done={action}"),
+            &[],
+        )),
         Some((errors, status)) => {
             let view = super::application_or_gone(&state.db, &id).await?;
             let mut posted = Map::new();

@@ -16,6 +16,7 @@ use domain::application::form::PersonalField;
 use domain::calendar::{BankHoliday, Region};
 use domain::request::{
     ClockReason, Extension, FoiGround, ObjectedUse, RequestCommand, RequestKind, Requester,
+    WithholdingGround,
 };
 use projections::information_requests::{self, RequestView};
 
@@ -33,6 +34,10 @@ pub fn router() -> Router<AppState> {
         .route("/requests/{id}/clock", post(clock))
         .route("/requests/{id}/extension", post(extend))
         .route("/requests/{id}/response", post(respond))
+        .route("/requests/{id}/response/withheld", post(withhold))
+        .route("/requests/{id}/response/note", post(annotate))
+        .route("/requests/{id}/response/issue", post(issue))
+        .route("/requests/{id}/draft-letter", get(draft_letter))
         .route("/requests/{id}/erasure", post(erasure))
         .route("/requests/{id}/rectification", post(rectification))
         .route("/requests/{id}/restriction", post(restriction))
@@ -290,6 +295,32 @@ async fn request_page(
         .map(|u| json!({"value": u.as_str(), "label": super::capitalise(u.describe()), "id": format!("objection_{}", u.as_str())}))
         .collect();
     let decide = open && !view.decided();
+    // The draft response, while there is one: what is withheld so far, and the forms to withhold, note and
+    // issue.
+    let draft = match view.drafted_on {
+        Some(_) if open => crate::drafts::stored(state, &view.id).await?.map(|draft| {
+            let composed = crate::responses::resolve(draft.composed());
+            let sar = matches!(view.kind, RequestKind::Sar | RequestKind::Portability);
+            json!({
+                "drafted_on": draft.drafted_on,
+                "withheld": composed["withheld"],
+                "note": draft.note,
+                "held_elsewhere": draft.held_elsewhere,
+                "withhold": sar.then(|| json!({
+                    "items": crate::drafts::items(&draft.response)
+                        .into_iter()
+                        .filter(|(item, _)| !draft.withheld.iter().any(|w| item == &w.item || item.starts_with(&format!("{}/", w.item))))
+                        .map(|(value, label)| json!({"value": value, "label": label}))
+                        .collect::<Vec<_>>(),
+                    "grounds": WithholdingGround::ALL.iter().map(|g| json!({
+                        "value": g.as_str(),
+                        "label": format!("{}: {}", g.provision(), g.describe()),
+                    })).collect::<Vec<_>>(),
+                })),
+            })
+        }),
+        _ => None,
+    };
     Ok(Page::new("request", "Information request", Some(session))
         .data(json!({
             "request": request,
@@ -311,6 +342,7 @@ async fn request_page(
             },
             "compose": (decide && view.kind == RequestKind::Foi).then(|| compose_options(entered)),
             "reasons": reasons,
+            "draft": draft,
             "open": view.responded_on.is_none(),
             "can_extend": view.responded_on.is_none() && view.extension.is_none(),
             "foi": view.kind.is_foi(),
@@ -434,6 +466,7 @@ fn composed(form: &[(String, String)]) -> crate::responses::FoiAnswerBody {
         })
         .collect();
     FoiAnswerBody {
+        draft: field(form, "draft").is_some(),
         held: given("held"),
         answer: field(form, "answer").map(str::to_string),
         statistics,
@@ -589,11 +622,149 @@ async fn respond(
         )
         .await
     };
+    let draft = field(&form, "draft").is_some();
     let command = match produced {
+        Ok(response) if draft => Ok(RequestCommand::DraftResponse { response }),
         Ok(response) => Ok(RequestCommand::IssueResponse { response }),
         Err(error) => Err(shown(error)?),
     };
-    act(&state, &session, &id, command, "the response was produced").await
+    let done = if draft {
+        "the draft response was made: read it, withhold what must be withheld, then issue it"
+    } else {
+        "the response was produced"
+    };
+    act(&state, &session, &id, command, done).await
+}
+
+/// A step on the draft response, done through the same calls as the API: back to the request with what was
+/// done, or its page with the refusal, each error linked to the draft's own fields.
+async fn on_draft(
+    state: &AppState,
+    session: &Session,
+    view: &RequestView,
+    outcome: Result<(), ApiError>,
+    done: &str,
+) -> Result<Response, PageError> {
+    let errors = match outcome {
+        Ok(()) => {
+            return Ok(see_other(
+                &format!("/requests/{}?done={}", view.id, super::encode_query(done)),
+                &[],
+            ));
+        }
+        Err(error) => shown(error)?,
+    };
+    let errors = errors
+        .into_iter()
+        .map(|mut item| {
+            for (from, to) in [
+                ("#request_item", "#withhold_item"),
+                ("#request_ground", "#withhold_ground"),
+                ("#request_reason", "#withhold_reason"),
+                ("#request_note", "#draft_note"),
+                ("#request_held_elsewhere", "#draft_held_elsewhere"),
+            ] {
+                if item.href == from {
+                    item.href = to.to_string();
+                }
+            }
+            item
+        })
+        .collect();
+    let view = load(state, session, &view.id).await?;
+    request_page(
+        state,
+        session,
+        &view,
+        errors,
+        None,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &[],
+    )
+    .await
+}
+
+async fn withhold(
+    State(state): State<AppState>,
+    session: Session,
+    PagePath(id): PagePath<String>,
+    PageForm(form): PageForm,
+) -> Result<Response, PageError> {
+    session.check_csrf(&form)?;
+    let view = load(&state, &session, &id).await?;
+    let text = |name: &str| field(&form, name).unwrap_or_default().to_string();
+    let outcome = crate::drafts::withhold(
+        &state,
+        &view,
+        &session.actor,
+        &text("item"),
+        &text("ground"),
+        &text("reason"),
+    )
+    .await;
+    on_draft(
+        &state,
+        &session,
+        &view,
+        outcome,
+        "the item was withheld from the draft",
+    )
+    .await
+}
+
+async fn annotate(
+    State(state): State<AppState>,
+    session: Session,
+    PagePath(id): PagePath<String>,
+    PageForm(form): PageForm,
+) -> Result<Response, PageError> {
+    session.check_csrf(&form)?;
+    let view = load(&state, &session, &id).await?;
+    let text = |name: &str| field(&form, name).unwrap_or_default().to_string();
+    let outcome = crate::drafts::annotate(
+        &state,
+        &view,
+        &session.actor,
+        &text("note"),
+        &text("held_elsewhere"),
+    )
+    .await;
+    on_draft(
+        &state,
+        &session,
+        &view,
+        outcome,
+        "the note was added to the draft",
+    )
+    .await
+}
+
+async fn issue(
+    State(state): State<AppState>,
+    session: Session,
+    PagePath(id): PagePath<String>,
+    PageForm(form): PageForm,
+) -> Result<Response, PageError> {
+    session.check_csrf(&form)?;
+    let view = load(&state, &session, &id).await?;
+    let outcome = crate::drafts::issue(&state, &view, &session.actor).await;
+    on_draft(&state, &session, &view, outcome, "the response was issued").await
+}
+
+/// The letter the draft would send, marked as a draft.
+async fn draft_letter(
+    State(state): State<AppState>,
+    session: Session,
+    PagePath(id): PagePath<String>,
+) -> Result<Response, PageError> {
+    let mut view = load(&state, &session, &id).await?;
+    let draft = crate::drafts::stored(&state, &id)
+        .await?
+        .ok_or(PageError::NotFound)?;
+    view.responded_on = None;
+    let response = crate::responses::resolve(draft.composed());
+    let html = crate::responses::letter(&view, &response).map_err(|_| PageError::Internal)?;
+    Ok(Html(html).into_response())
 }
 
 async fn response_json(
