@@ -5,7 +5,7 @@
 CREATE TABLE idempotency_keys (
     scope        TEXT        PRIMARY KEY,
     fingerprint  TEXT        NOT NULL,
-    status       INTEGER,
+    status       BIGINT,
     content_type TEXT,
     location     TEXT,
     body         BYTEA,

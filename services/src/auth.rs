@@ -424,6 +424,73 @@ mod tests {
         assert_eq!(keys().verify(&format!("{header}.{body}.")), None);
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_password_queue_refuses_more_work_and_checks_go_before_new_hashes() {
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 4);
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let released = Arc::new(Mutex::new(released));
+        let order = Arc::new(Mutex::new(Vec::new()));
+        // Every thread busy with a job that waits to be released.
+        let running = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut busy = Vec::new();
+        for _ in 0..threads {
+            let released = Arc::clone(&released);
+            let running = Arc::clone(&running);
+            busy.push(tokio::spawn(on_password_threads(true, move || {
+                running.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let _ = released.lock().map(|released| released.recv());
+            })));
+        }
+        let queued = || {
+            HASHERS
+                .queues
+                .lock()
+                .map(|queues| (queues.checks.len(), queues.hashes.len()))
+                .unwrap_or((0, 0))
+        };
+        let started = std::time::Instant::now();
+        // Wait until every thread holds one.
+        while running.load(std::sync::atomic::Ordering::SeqCst) < threads
+            && started.elapsed() < std::time::Duration::from_secs(30)
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        set_password_queue(1);
+        let hash_order = Arc::clone(&order);
+        let hash = tokio::spawn(on_password_threads(false, move || {
+            hash_order.lock().expect("order").push("hash")
+        }));
+        let check_order = Arc::clone(&order);
+        let check = tokio::spawn(on_password_threads(true, move || {
+            check_order.lock().expect("order").push("check")
+        }));
+        while queued() != (1, 1) && started.elapsed() < std::time::Duration::from_secs(30) {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!(
+            queued(),
+            (1, 1),
+            "running {} of {threads}",
+            running.load(std::sync::atomic::Ordering::SeqCst)
+        );
+        assert_eq!(on_password_threads(true, || ()).await, Err(Busy));
+        assert_eq!(on_password_threads(false, || ()).await, Err(Busy));
+        for _ in 0..threads * 2 {
+            let _ = release.send(());
+        }
+        for job in busy {
+            assert_eq!(job.await.expect("joined"), Ok(()));
+        }
+        assert_eq!(check.await.expect("joined"), Ok(()));
+        assert_eq!(hash.await.expect("joined"), Ok(()));
+        if threads == 1 {
+            assert_eq!(*order.lock().expect("order"), vec!["check", "hash"]);
+        }
+    }
+
     #[test]
     fn passwords_verify_only_against_their_own_hash() {
         let hash = hash_password("correct horse battery");

@@ -70,7 +70,7 @@ pub(crate) struct Form {
 }
 
 impl Browser {
-    fn new(app: &TestApp) -> Self {
+    pub(crate) fn new(app: &TestApp) -> Self {
         Self {
             address: app.address.clone(),
             client: reqwest::Client::builder()
@@ -149,7 +149,7 @@ impl Answer {
             .unwrap_or_default()
     }
 
-    fn location(&self) -> &str {
+    pub(crate) fn location(&self) -> &str {
         assert_eq!(
             self.status,
             StatusCode::SEE_OTHER,
