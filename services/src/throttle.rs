@@ -217,7 +217,7 @@ pub struct Permit {
 /// A key's row as an attempt found it, to give the attempt back.
 struct Taken {
     key: String,
-    failures: i64,
+    free: i64,
     blocked_until: DateTime<Utc>,
 }
 
@@ -231,9 +231,11 @@ enum Attempt {
 /// count and the block it earns are written. An attempt beyond a key's free ones shuts it at once, before
 /// the password is checked, so the attempts in flight behind it find it shut.
 async fn attempt(db: &Db, keys: &[(&str, i64)]) -> Result<Attempt, sqlx::Error> {
-    // Takes the row (making it if new), starting again from nothing once the last attempt is forgotten.
+    // Takes the row (making it if new, shut until long ago: not `now`, which an attempt that started a
+    // moment earlier and waited for the row would take for a block), starting again from nothing once the
+    // last attempt is forgotten.
     const TAKE: &str = "INSERT INTO sign_in_failures (key, failures, last_failure_at, blocked_until) \
-                        VALUES ($1, 0, $2, $2) \
+                        VALUES ($1, 0, $2, $4) \
                         ON CONFLICT (key) DO UPDATE SET \
                         failures = CASE WHEN sign_in_failures.last_failure_at < $3 THEN 0 \
                                         ELSE sign_in_failures.failures END \
@@ -247,7 +249,8 @@ async fn attempt(db: &Db, keys: &[(&str, i64)]) -> Result<Attempt, sqlx::Error> 
         let mut rows = Vec::with_capacity(keys.len());
         for (key, free) in keys {
             let (failures, blocked_until): (i64, DateTime<Utc>) = sqlx::query_as(TAKE)
-                .bind(*key).bind(now).bind(forgotten_before).fetch_one(&mut *tx).await?;
+                .bind(*key).bind(now).bind(forgotten_before).bind(DateTime::<Utc>::UNIX_EPOCH)
+                .fetch_one(&mut *tx).await?;
             rows.push((*key, *free, failures, blocked_until));
         }
         let shut_until = rows.iter().map(|row| row.3).max().filter(|until| *until > now);
@@ -263,20 +266,23 @@ async fn attempt(db: &Db, keys: &[(&str, i64)]) -> Result<Attempt, sqlx::Error> 
             let until = if block > Duration::zero() { now + block } else { blocked_until };
             sqlx::query(COUNT).bind(key).bind(counted).bind(now).bind(until)
                 .execute(&mut *tx).await?;
-            taken.push(Taken { key: key.to_string(), failures, blocked_until });
+            taken.push(Taken { key: key.to_string(), free, blocked_until });
         }
         tx.commit().await?;
         Ok(Attempt::Counted(taken))
     })
 }
 
-/// Gives an attempt back (it succeeded): one fewer counted, and the block it set lifted, unless attempts
-/// since have moved the row on.
+/// Gives an attempt back (it succeeded): one fewer counted; and once the count is back within the free
+/// attempts, no block (the one this attempt may have set is lifted). Unconditional, so that successes sent
+/// at once from one network are all given back whatever the order they finish in.
 async fn give_back(db: &Db, before: &Taken) -> Result<(), sqlx::Error> {
-    const SQL: &str = "UPDATE sign_in_failures SET failures = $2, blocked_until = $3 \
-                       WHERE key = $1 AND failures = $4";
-    on_pool!(db, p => sqlx::query(SQL).bind(&before.key).bind(before.failures)
-        .bind(before.blocked_until).bind(before.failures + 1).execute(p).await?.rows_affected());
+    const SQL: &str = "UPDATE sign_in_failures SET \
+                       blocked_until = CASE WHEN failures - 1 <= $2 THEN $3 ELSE blocked_until END, \
+                       failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END \
+                       WHERE key = $1";
+    on_pool!(db, p => sqlx::query(SQL).bind(&before.key).bind(before.free)
+        .bind(before.blocked_until).execute(p).await?.rows_affected());
     Ok(())
 }
 
