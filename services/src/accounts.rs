@@ -32,6 +32,8 @@ pub enum AccountError {
     EmailTaken,
     #[error("{0}")]
     Invalid(String),
+    #[error(transparent)]
+    Busy(#[from] auth::Busy),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -54,8 +56,8 @@ impl NewAccount {
         password: &str,
     ) -> Result<NewAccount, Vec<(String, String)>> {
         let mut problems = Vec::new();
-        let email = match parse_email(email) {
-            Ok(email) => email.to_lowercase(),
+        let email = match normalise_email(email) {
+            Ok(email) => email,
             Err(problem) => {
                 problems.push(("email".to_string(), problem));
                 String::new()
@@ -96,15 +98,46 @@ impl NewAccount {
     }
 }
 
+/// An email address as accounts keep and compare it: trimmed, in Unicode's composed form (NFC), lowercase
+/// (the domain by the standard, and the local part because one address is one account whatever its case).
+/// Refused when it holds a character that shows nothing or changes how others show (Unicode's format and
+/// control characters, such as a zero-width space or a right-to-left mark; the invisible fillers and
+/// variation selectors), so that two accounts cannot look alike and differ by such a character.
+pub fn normalise_email(raw: &str) -> Result<String, String> {
+    use unicode_general_category::{GeneralCategory, get_general_category};
+    use unicode_normalization::UnicodeNormalization;
+    let invisible = |c: char| {
+        matches!(
+            get_general_category(c),
+            GeneralCategory::Format
+                | GeneralCategory::Control
+                | GeneralCategory::LineSeparator
+                | GeneralCategory::ParagraphSeparator
+                | GeneralCategory::Unassigned
+                | GeneralCategory::PrivateUse
+                | GeneralCategory::Surrogate
+        ) || matches!(
+            c,
+            '\u{034F}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}' | '\u{180B}'..='\u{180F}'
+                | '\u{2800}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FFA0}'
+                | '\u{E0100}'..='\u{E01EF}'
+        )
+    };
+    let trimmed = raw.trim();
+    if trimmed.chars().any(invisible) {
+        return Err("must not hold invisible or formatting characters".to_string());
+    }
+    let composed: String = trimmed.nfc().collect();
+    parse_email(&composed).map(|email| email.to_lowercase())
+}
+
 /// Creates an account and returns its id.
 pub async fn create(db: &Db, account: NewAccount) -> Result<String, AccountError> {
     if find_by_email(db, &account.email).await?.is_some() {
         return Err(AccountError::EmailTaken);
     }
     let password = account.password.clone();
-    let hash = auth::hashed(password)
-        .await
-        .ok_or_else(|| AccountError::Invalid("the password could not be hashed".into()))?;
+    let hash = auth::hashed(password).await?;
     create_hashed(db, &account, &hash).await
 }
 
@@ -142,7 +175,8 @@ const COLUMNS: &str =
 
 pub async fn find_by_email(db: &Db, email: &str) -> Result<Option<Account>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM accounts WHERE email = $1");
-    let email = projections::db::clean_text(email).trim().to_lowercase();
+    let email = normalise_email(email)
+        .unwrap_or_else(|_| projections::db::clean_text(email).trim().to_lowercase());
     on_pool!(db, p => sqlx::query(&sql).bind(&email).fetch_optional(p).await?
         .map(|row| account_from(&row)).transpose())
 }
@@ -188,20 +222,28 @@ pub async fn with_role(db: &Db, role: Role) -> Result<Vec<Account>, sqlx::Error>
 }
 
 /// The account whose email and password these are, or `None`. Takes as long when the email is unknown.
-pub async fn sign_in(db: &Db, email: &str, password: &str) -> Result<Option<Account>, sqlx::Error> {
+/// [`auth::Busy`] when the password threads had no room for the check.
+pub async fn sign_in(
+    db: &Db,
+    email: &str,
+    password: &str,
+) -> Result<Result<Option<Account>, auth::Busy>, sqlx::Error> {
     let account = find_by_email(db, email).await?;
     let hash = account
         .as_ref()
         .map(|account| account.password_hash.clone())
         .unwrap_or_else(|| auth::DECOY_HASH.clone());
     let password = password.to_string();
-    let matches = auth::verified(password, hash).await;
+    let matches = match auth::verified(password, hash).await {
+        Ok(matches) => matches,
+        Err(busy) => return Ok(Err(busy)),
+    };
     let Some(account) = account.filter(|_| matches) else {
-        return Ok(None);
+        return Ok(Ok(None));
     };
     const SQL: &str = "UPDATE accounts SET last_sign_in_at = $1 WHERE id = $2";
     on_pool!(db, p => sqlx::query(SQL).bind(Utc::now()).bind(&account.id).execute(p).await?.rows_affected());
-    Ok(Some(account))
+    Ok(Ok(Some(account)))
 }
 
 /// Whether a verified token still opens its account: the account's role, and whether the token is
@@ -352,6 +394,8 @@ pub enum PasswordChangeError {
     WrongPassword,
     #[error("{0}")]
     Invalid(String),
+    #[error(transparent)]
+    Busy(#[from] auth::Busy),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -375,12 +419,10 @@ pub async fn change_password(
     let account = find(db, user_id)
         .await?
         .ok_or(PasswordChangeError::WrongPassword)?;
-    if !auth::verified(current.to_string(), account.password_hash.clone()).await {
+    if !auth::verified(current.to_string(), account.password_hash.clone()).await? {
         return Err(PasswordChangeError::WrongPassword);
     }
-    let hash = auth::hashed(new.to_string())
-        .await
-        .ok_or_else(|| PasswordChangeError::Invalid("the password could not be hashed".into()))?;
+    let hash = auth::hashed(new.to_string()).await?;
     const ACCOUNT: &str = "UPDATE accounts SET password_hash = $1, \
                            credentials_version = credentials_version + 1 WHERE id = $2";
     const SESSIONS: &str = "DELETE FROM sessions WHERE user_id = $1";

@@ -119,6 +119,8 @@ impl AppState {
         settings.retention_ledger = config.retention_ledger.as_deref().map(Arc::from);
         settings.trusted_proxies = Arc::new(config.trusted_proxies.clone());
         settings.metrics = Arc::new(crate::metrics::Metrics::new(config.metrics_token.clone()));
+        settings.throttle.registrations_per_address = config.registrations_per_address;
+        crate::auth::set_password_queue(config.password_queue);
         if let Some(mail) = &config.mail {
             settings.mailer = Some(Arc::new(crate::letters::Mailer::new(mail)?));
         }

@@ -158,66 +158,120 @@ impl TokenKeys {
 /// keeps freed blocks per thread, and a burst of sign-ins held the server near 2 GB resident where it now
 /// stays under a hundred MB: docs/benchmarks.md). A burst of sign-ins also queues here instead of taking
 /// every core from the commands being served.
+///
+/// The work waits in two queues, each of at most [`password_queue`] jobs: checks of a password (sign-in,
+/// the current password of a change) and new hashes (registration, the new password). A thread takes a
+/// check first, so a flood of registrations delays a sign-in by one hash at most; a job that finds its
+/// queue full is not queued, and the request is answered 503 with `Retry-After` ([`Busy`]).
 struct Hashers {
-    jobs: std::sync::Mutex<std::sync::mpsc::Sender<Job>>,
+    queues: Mutex<Queues>,
+    ready: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct Queues {
+    checks: std::collections::VecDeque<Job>,
+    hashes: std::collections::VecDeque<Job>,
 }
 
 type Job = Box<dyn FnOnce() + Send>;
 
-static HASHERS: LazyLock<Hashers> = LazyLock::new(|| {
-    let (jobs, queue) = std::sync::mpsc::channel::<Job>();
-    let queue = std::sync::Arc::new(std::sync::Mutex::new(queue));
+/// The password threads are busy: their queue is full (or they are gone). Answered 503 with `Retry-After`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the password threads are busy")]
+pub struct Busy;
+
+/// The longest each password queue grows, unless `ETP_PASSWORD_QUEUE` says otherwise.
+pub const PASSWORD_QUEUE: usize = 64;
+static QUEUE_LIMIT: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(PASSWORD_QUEUE);
+
+/// How many jobs each password queue holds at most.
+pub fn password_queue() -> usize {
+    QUEUE_LIMIT.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Sets [`password_queue`] (from `ETP_PASSWORD_QUEUE`), at least one.
+pub fn set_password_queue(limit: usize) {
+    QUEUE_LIMIT.store(limit.max(1), std::sync::atomic::Ordering::Relaxed);
+}
+
+static HASHERS: LazyLock<Arc<Hashers>> = LazyLock::new(|| {
+    let hashers = Arc::new(Hashers {
+        queues: Mutex::new(Queues::default()),
+        ready: std::sync::Condvar::new(),
+    });
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .clamp(1, 4);
     for i in 0..threads {
-        let queue = std::sync::Arc::clone(&queue);
+        let hashers = Arc::clone(&hashers);
         let spawned = std::thread::Builder::new()
             .name(format!("etp-password-{i}"))
             .spawn(move || {
                 loop {
-                    let job = match queue.lock() {
-                        Ok(queue) => queue.recv(),
-                        Err(_) => return,
+                    let job = {
+                        let Ok(mut queues) = hashers.queues.lock() else {
+                            return;
+                        };
+                        loop {
+                            if let Some(job) = queues
+                                .checks
+                                .pop_front()
+                                .or_else(|| queues.hashes.pop_front())
+                            {
+                                break job;
+                            }
+                            queues = match hashers.ready.wait(queues) {
+                                Ok(queues) => queues,
+                                Err(_) => return,
+                            };
+                        }
                     };
-                    match job {
-                        Ok(job) => job(),
-                        Err(_) => return,
-                    }
+                    job();
                 }
             });
         if spawned.is_err() {
             tracing::error!("could not start a password hashing thread");
         }
     }
-    Hashers {
-        jobs: std::sync::Mutex::new(jobs),
-    }
+    hashers
 });
 
-/// Runs `work` on the password threads and answers its result (`None` if they are gone).
+/// Runs `work` on the password threads and answers its result; [`Busy`] when its queue is full.
 async fn on_password_threads<T: Send + 'static>(
+    check: bool,
     work: impl FnOnce() -> T + Send + 'static,
-) -> Option<T> {
+) -> Result<T, Busy> {
     let (answer, answered) = tokio::sync::oneshot::channel();
     let job: Job = Box::new(move || {
         let _ = answer.send(work());
     });
-    HASHERS.jobs.lock().ok()?.send(job).ok()?;
-    answered.await.ok()
+    {
+        let mut queues = HASHERS.queues.lock().map_err(|_| Busy)?;
+        let queue = if check {
+            &mut queues.checks
+        } else {
+            &mut queues.hashes
+        };
+        if queue.len() >= password_queue() {
+            return Err(Busy);
+        }
+        queue.push_back(job);
+    }
+    HASHERS.ready.notify_one();
+    answered.await.map_err(|_| Busy)
 }
 
-/// [`hash_password`] on the password threads.
-pub async fn hashed(password: String) -> Option<String> {
-    on_password_threads(move || hash_password(&password)).await
+/// [`hash_password`] on the password threads, in the queue of new hashes.
+pub async fn hashed(password: String) -> Result<String, Busy> {
+    on_password_threads(false, move || hash_password(&password)).await
 }
 
-/// [`verify_password`] on the password threads; a failure to run is a mismatch.
-pub async fn verified(password: String, hash: String) -> bool {
-    on_password_threads(move || verify_password(&password, &hash))
-        .await
-        .unwrap_or(false)
+/// [`verify_password`] on the password threads, in the queue of checks, which goes first.
+pub async fn verified(password: String, hash: String) -> Result<bool, Busy> {
+    on_password_threads(true, move || verify_password(&password, &hash)).await
 }
 
 /// An argon2id hash of a password, in PHC string form.
@@ -368,6 +422,73 @@ mod tests {
             now + 60
         ));
         assert_eq!(keys().verify(&format!("{header}.{body}.")), None);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_password_queue_refuses_more_work_and_checks_go_before_new_hashes() {
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 4);
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let released = Arc::new(Mutex::new(released));
+        let order = Arc::new(Mutex::new(Vec::new()));
+        // Every thread busy with a job that waits to be released.
+        let running = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut busy = Vec::new();
+        for _ in 0..threads {
+            let released = Arc::clone(&released);
+            let running = Arc::clone(&running);
+            busy.push(tokio::spawn(on_password_threads(true, move || {
+                running.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let _ = released.lock().map(|released| released.recv());
+            })));
+        }
+        let queued = || {
+            HASHERS
+                .queues
+                .lock()
+                .map(|queues| (queues.checks.len(), queues.hashes.len()))
+                .unwrap_or((0, 0))
+        };
+        let started = std::time::Instant::now();
+        // Wait until every thread holds one.
+        while running.load(std::sync::atomic::Ordering::SeqCst) < threads
+            && started.elapsed() < std::time::Duration::from_secs(30)
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        set_password_queue(1);
+        let hash_order = Arc::clone(&order);
+        let hash = tokio::spawn(on_password_threads(false, move || {
+            hash_order.lock().expect("order").push("hash")
+        }));
+        let check_order = Arc::clone(&order);
+        let check = tokio::spawn(on_password_threads(true, move || {
+            check_order.lock().expect("order").push("check")
+        }));
+        while queued() != (1, 1) && started.elapsed() < std::time::Duration::from_secs(30) {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert_eq!(
+            queued(),
+            (1, 1),
+            "running {} of {threads}",
+            running.load(std::sync::atomic::Ordering::SeqCst)
+        );
+        assert_eq!(on_password_threads(true, || ()).await, Err(Busy));
+        assert_eq!(on_password_threads(false, || ()).await, Err(Busy));
+        for _ in 0..threads * 2 {
+            let _ = release.send(());
+        }
+        for job in busy {
+            assert_eq!(job.await.expect("joined"), Ok(()));
+        }
+        assert_eq!(check.await.expect("joined"), Ok(()));
+        assert_eq!(hash.await.expect("joined"), Ok(()));
+        if threads == 1 {
+            assert_eq!(*order.lock().expect("order"), vec!["check", "hash"]);
+        }
     }
 
     #[test]

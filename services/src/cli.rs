@@ -614,13 +614,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             if let Err(error) = crate::throttle::sweep(&db).await {
                 tracing::warn!(cause = %error, "old failed sign-ins could not be removed");
             }
+            if let Err(error) = crate::http::idempotency::sweep(&db).await {
+                tracing::warn!(cause = %error, "old idempotency keys could not be removed");
+            }
         }
     });
-    axum::serve(
+    crate::server::serve(
         listener,
-        crate::http::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        crate::http::router(state),
+        config.connections,
+        shutdown_signal(),
     )
-    .with_graceful_shutdown(shutdown_signal())
     .await
     .context("the server stopped")
 }

@@ -11,7 +11,7 @@ use crate::crypto::MasterKey;
 
 /// Every environment variable `etp` reads. The README's Configuration table gives each its default and
 /// meaning; `tests/api/configuration.rs` checks the table, this list and the code against each other.
-pub const VARIABLES: [&str; 12] = [
+pub const VARIABLES: [&str; 17] = [
     "ETP_BIND",
     "ETP_DATABASE_URL",
     "ETP_JWT_SECRET",
@@ -24,6 +24,11 @@ pub const VARIABLES: [&str; 12] = [
     "ETP_TRUSTED_PROXIES",
     "ETP_SMTP_URL",
     "ETP_MAIL_FROM",
+    "ETP_HEADER_READ_TIMEOUT",
+    "ETP_IDLE_TIMEOUT",
+    "ETP_MAX_CONNECTIONS",
+    "ETP_PASSWORD_QUEUE",
+    "ETP_REGISTRATIONS_PER_ADDRESS",
 ];
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/etp.db";
@@ -76,6 +81,14 @@ pub struct Config {
     /// Where outcome letters are emailed from (`ETP_SMTP_URL`, `ETP_MAIL_FROM`); `None`: letters are kept
     /// and shown with the application, not emailed.
     pub mail: Option<MailSettings>,
+    /// The limits on the server's connections (`ETP_HEADER_READ_TIMEOUT`, `ETP_IDLE_TIMEOUT`,
+    /// `ETP_MAX_CONNECTIONS`).
+    pub connections: crate::server::Limits,
+    /// How many jobs each password queue holds before a request is answered 503 (`ETP_PASSWORD_QUEUE`).
+    pub password_queue: usize,
+    /// Registrations allowed from one network address in an hour before the back-off
+    /// (`ETP_REGISTRATIONS_PER_ADDRESS`).
+    pub registrations_per_address: i64,
 }
 
 /// The mail server that sends the outcome letters, and the address they come from.
@@ -102,6 +115,11 @@ pub struct Environment {
     pub trusted_proxies: Option<String>,
     pub smtp_url: Option<String>,
     pub mail_from: Option<String>,
+    pub header_read_timeout: Option<String>,
+    pub idle_timeout: Option<String>,
+    pub max_connections: Option<String>,
+    pub password_queue: Option<String>,
+    pub registrations_per_address: Option<String>,
 }
 
 impl Environment {
@@ -119,6 +137,11 @@ impl Environment {
             trusted_proxies: read("ETP_TRUSTED_PROXIES"),
             smtp_url: read("ETP_SMTP_URL"),
             mail_from: read("ETP_MAIL_FROM"),
+            header_read_timeout: read("ETP_HEADER_READ_TIMEOUT"),
+            idle_timeout: read("ETP_IDLE_TIMEOUT"),
+            max_connections: read("ETP_MAX_CONNECTIONS"),
+            password_queue: read("ETP_PASSWORD_QUEUE"),
+            registrations_per_address: read("ETP_REGISTRATIONS_PER_ADDRESS"),
         }
     }
 }
@@ -181,7 +204,37 @@ impl Config {
             }
             _ => bail!("ETP_SMTP_URL and ETP_MAIL_FROM are set together, or neither"),
         };
+        let connections = crate::server::Limits {
+            header_read_timeout: std::time::Duration::from_secs(positive(
+                "ETP_HEADER_READ_TIMEOUT",
+                env.header_read_timeout.as_deref(),
+                crate::server::HEADER_READ_TIMEOUT.as_secs(),
+            )?),
+            idle_timeout: std::time::Duration::from_secs(positive(
+                "ETP_IDLE_TIMEOUT",
+                env.idle_timeout.as_deref(),
+                crate::server::IDLE_TIMEOUT.as_secs(),
+            )?),
+            max_connections: positive(
+                "ETP_MAX_CONNECTIONS",
+                env.max_connections.as_deref(),
+                crate::server::MAX_CONNECTIONS as u64,
+            )? as usize,
+        };
+        let password_queue = positive(
+            "ETP_PASSWORD_QUEUE",
+            env.password_queue.as_deref(),
+            crate::auth::PASSWORD_QUEUE as u64,
+        )? as usize;
+        let registrations_per_address = positive(
+            "ETP_REGISTRATIONS_PER_ADDRESS",
+            env.registrations_per_address.as_deref(),
+            crate::throttle::REGISTRATIONS_PER_ADDRESS as u64,
+        )? as i64;
         Ok(Config {
+            connections,
+            password_queue,
+            registrations_per_address,
             bind,
             trusted_proxies,
             mail,
@@ -201,6 +254,17 @@ impl Config {
     pub fn master_key(&self) -> MasterKey {
         MasterKey::from_hex(self.master_key.expose())
             .expect("checked when the configuration was loaded")
+    }
+}
+
+/// A whole number from 1 to a million, or `default` when the variable is not set.
+fn positive(name: &str, raw: Option<&str>, default: u64) -> anyhow::Result<u64> {
+    match raw.map(str::trim) {
+        None => Ok(default),
+        Some(value) => match value.parse::<u64>() {
+            Ok(n) if (1..=1_000_000).contains(&n) => Ok(n),
+            _ => bail!("{name} must be a whole number from 1 to 1000000, not {value:?}"),
+        },
     }
 }
 

@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod cycles;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod letters;
 pub mod openapi;
 pub mod publishing;
@@ -49,10 +50,15 @@ pub fn router(state: AppState) -> Router {
         .merge(cycles::router())
         .merge(requests::router())
         .route("/openapi.json", get(openapi::serve))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::layer,
+        ))
         .fallback(api_not_found)
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/metrics", get(crate::metrics::serve))
         .nest("/api", api)
         .merge(crate::pages::router())
@@ -126,8 +132,39 @@ async fn page_not_found(uri: axum::http::Uri) -> Response {
     }
 }
 
+/// Liveness: the process is up and answering. It asks nothing of the store, so a load balancer or
+/// supervisor that restarts on its failure does not restart every instance when the database is away.
 async fn healthz() -> &'static str {
     "ok"
+}
+
+/// How long `/readyz` waits for the store before it says the store cannot be reached.
+const READY_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Readiness: 200 `{"status":"ready"}` when the store answers and has every migration this binary knows;
+/// otherwise 503 `not_ready` saying which, with `Retry-After`. A load balancer sends traffic only to an
+/// instance that is ready (docs/operations.md).
+async fn readyz(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    let checked = tokio::time::timeout(
+        READY_TIMEOUT,
+        crate::store::open::migrations_current(&state.db),
+    )
+    .await;
+    let problem = match checked {
+        Ok(Ok(true)) => {
+            return axum::Json(serde_json::json!({"status": "ready"})).into_response();
+        }
+        Ok(Ok(false)) => "the store's migrations are not current: run etp migrate",
+        Ok(Err(error)) => {
+            tracing::warn!(cause = %error, "not ready: the store cannot be reached");
+            "the store cannot be reached"
+        }
+        Err(_) => {
+            tracing::warn!("not ready: the store did not answer in time");
+            "the store cannot be reached"
+        }
+    };
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", problem).into_response()
 }
 
 async fn method_not_allowed() -> ApiError {

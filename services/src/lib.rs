@@ -23,6 +23,7 @@ pub mod responses;
 pub mod retention;
 pub mod rights;
 pub mod selection;
+pub mod server;
 pub mod store;
 pub mod throttle;
 

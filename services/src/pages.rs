@@ -224,6 +224,13 @@ impl From<sqlx::Error> for PageError {
     }
 }
 
+impl From<crate::auth::Busy> for PageError {
+    fn from(_: crate::auth::Busy) -> Self {
+        tracing::warn!("the password queue is full");
+        PageError::Unavailable
+    }
+}
+
 impl From<ApiError> for PageError {
     fn from(error: ApiError) -> Self {
         match error.status {
@@ -242,12 +249,17 @@ impl From<ApiError> for PageError {
     }
 }
 
-/// Only a path on this site may follow sign-in, never another site.
+/// Only a path on this site may follow sign-in, never another site: a path from the root, of the characters
+/// an address may hold as they are (RFC 3986's path and query characters, and `%` escapes), without `//`
+/// anywhere, a backslash, white space or a control character, at most 1,000 bytes. Browsers drop tabs and
+/// new lines from a `Location` and read `\\` as `/`, so `/<TAB>/evil.example` would be another site, and a
+/// new line cannot be sent in a header at all; those are refused and the caller goes home instead.
 pub fn safe_next(next: &str) -> Option<&str> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:@/?%".contains(c);
     let ok = next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.contains('\\')
-        && !next.contains("://");
+        && next.len() <= 1000
+        && !next.contains("//")
+        && next.chars().all(allowed);
     ok.then_some(next)
 }
 
@@ -314,10 +326,17 @@ impl IntoResponse for PageError {
             "next_step": next_step.map(|(href, label)| json!({"href": href, "label": label})),
         });
         let context = json!({ "title": heading, "heading": data["heading"], "message": data["message"], "next_step": data["next_step"] });
-        match templates::render("error", &context) {
+        let mut response = match templates::render("error", &context) {
             Ok(html) => (status, Html(html)).into_response(),
             Err(_) => (status, heading).into_response(),
+        };
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(1u64),
+            );
         }
+        response
     }
 }
 
@@ -445,5 +464,13 @@ mod tests {
         assert_eq!(safe_next("//evil.example"), None);
         assert_eq!(safe_next("https://evil.example"), None);
         assert_eq!(safe_next("/\\evil.example"), None);
+        assert_eq!(safe_next("/\t/evil.example/"), None);
+        assert_eq!(safe_next("/\n"), None);
+        assert_eq!(safe_next("/a//evil.example"), None);
+        assert_eq!(safe_next("/ /evil.example"), None);
+        assert_eq!(
+            safe_next("/applications?section=personal"),
+            Some("/applications?section=personal")
+        );
     }
 }

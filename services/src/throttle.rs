@@ -9,6 +9,12 @@
 //! refused before its password is checked, with 429 and `Retry-After`. Failures are forgotten
 //! [`FORGET_AFTER`] after the last, and a successful sign-in forgets the account's.
 //!
+//! An attempt is counted before its password is checked, in one transaction that holds the key's row
+//! (`attempt`), and the attempt that goes past the free ones shuts the key there and then: attempts sent at
+//! once are counted one after another, so of forty guesses sent together at most the free ones and one
+//! more have their password checked, and the others are answered 429. A password change is counted the
+//! same way (by account and address), and registrations by address (`registrations_per_address`).
+//!
 //! An unknown email address is counted exactly as a known one, so the answers never tell whether an email
 //! is registered. The table holds keyed hashes of the email and the address, never either of them.
 
@@ -29,6 +35,9 @@ pub const ADDRESS_FREE_FAILURES: i64 = 50;
 pub const LONGEST_BLOCK: Duration = Duration::minutes(15);
 /// How long after the last failure the failures are forgotten.
 pub const FORGET_AFTER: Duration = Duration::hours(1);
+/// Registrations from one network address in [`FORGET_AFTER`] before the back-off starts, unless
+/// `ETP_REGISTRATIONS_PER_ADDRESS` says otherwise.
+pub const REGISTRATIONS_PER_ADDRESS: i64 = 20;
 
 /// The outcome of a sign-in.
 #[derive(Debug)]
@@ -39,6 +48,8 @@ pub enum SignIn {
     Blocked {
         retry_after: u64,
     },
+    /// The password threads had no room to check it: try again shortly (the attempt is given back).
+    Busy,
 }
 
 /// "1 second", "5 seconds".
@@ -55,6 +66,8 @@ pub fn seconds(n: u64) -> String {
 #[derive(Clone)]
 pub struct Throttle {
     key: [u8; 32],
+    /// Registrations allowed from one network address before the back-off starts.
+    pub registrations_per_address: i64,
 }
 
 impl Throttle {
@@ -64,6 +77,7 @@ impl Throttle {
         hasher.update(secret);
         Self {
             key: hasher.finalize().into(),
+            registrations_per_address: REGISTRATIONS_PER_ADDRESS,
         }
     }
 
@@ -77,14 +91,18 @@ impl Throttle {
     }
 
     fn keys(&self, email: &str, address: Option<IpAddr>) -> (String, Option<String>) {
-        let email = projections::db::clean_text(email).trim().to_lowercase();
+        let email = accounts::normalise_email(email)
+            .unwrap_or_else(|_| projections::db::clean_text(email).trim().to_lowercase());
         (
             self.hashed("account", &email),
             address.map(|address| self.hashed("address", &network_of(address))),
         )
     }
 
-    /// Signs in, unless the email or the address is shut; counts a failure against both.
+    /// Signs in, unless the email or the address is shut. The attempt is counted against both before the
+    /// password is checked, in one transaction that holds their rows, so attempts sent at once are counted
+    /// in turn: of a burst, at most the free ones and one more are checked, the rest are refused with 429.
+    /// A success forgets the account's count and gives the address its attempt back.
     pub async fn sign_in(
         &self,
         db: &Db,
@@ -93,38 +111,184 @@ impl Throttle {
         address: Option<IpAddr>,
     ) -> Result<SignIn, sqlx::Error> {
         let (account_key, address_key) = self.keys(email, address);
-        let now = Utc::now();
-        let mut shut_until = blocked_until(db, &account_key).await?;
+        let mut limits = vec![(account_key.as_str(), ACCOUNT_FREE_FAILURES)];
         if let Some(key) = &address_key {
-            shut_until = shut_until.max(blocked_until(db, key).await?);
+            limits.push((key.as_str(), ADDRESS_FREE_FAILURES));
         }
-        if let Some(until) = shut_until.filter(|until| *until > now) {
-            let seconds = (until - now).num_milliseconds().max(0) as u64;
-            return Ok(SignIn::Blocked {
-                retry_after: seconds.div_ceil(1000).max(1),
-            });
-        }
+        let taken = match attempt(db, &limits).await? {
+            Attempt::Blocked { retry_after } => return Ok(SignIn::Blocked { retry_after }),
+            Attempt::Counted(taken) => taken,
+        };
         match accounts::sign_in(db, email, password).await? {
-            Some(account) => {
+            Ok(Some(account)) => {
                 forget(db, &account_key).await?;
+                if let Some(key) = &address_key
+                    && let Some(before) = taken.iter().find(|taken| &taken.key == key)
+                {
+                    give_back(db, before).await?;
+                }
                 Ok(SignIn::Accepted(account))
             }
-            None => {
-                // The block runs from the answer, not from the start of the (slow) password check.
-                let now = Utc::now();
-                fail(db, &account_key, ACCOUNT_FREE_FAILURES, now).await?;
-                if let Some(key) = &address_key {
-                    fail(db, key, ADDRESS_FREE_FAILURES, now).await?;
+            Ok(None) => Ok(SignIn::Refused),
+            Err(crate::auth::Busy) => {
+                for before in &taken {
+                    give_back(db, before).await?;
                 }
-                Ok(SignIn::Refused)
+                Ok(SignIn::Busy)
             }
         }
     }
+
+    /// Counts one attempt at something a guesser or a flood could repeat (a password change, a
+    /// registration) against each `(kind, value, free)`: `free` attempts of each in [`FORGET_AFTER`], then
+    /// the doubling back-off. A [`Permit`] when it may go ahead, or the seconds to wait.
+    pub async fn limit(
+        &self,
+        db: &Db,
+        counts: &[(&str, &str, i64)],
+    ) -> Result<Result<Permit, u64>, sqlx::Error> {
+        let keys: Vec<(String, i64)> = counts
+            .iter()
+            .map(|(kind, value, free)| (self.hashed(kind, value), *free))
+            .collect();
+        let limits: Vec<(&str, i64)> = keys
+            .iter()
+            .map(|(key, free)| (key.as_str(), *free))
+            .collect();
+        Ok(match attempt(db, &limits).await? {
+            Attempt::Blocked { retry_after } => Err(retry_after),
+            Attempt::Counted(taken) => Ok(Permit { taken }),
+        })
+    }
+
+    /// Counts a registration from this client's network: `Some(seconds)` to wait when it has made too many.
+    pub async fn registration(
+        &self,
+        db: &Db,
+        address: Option<IpAddr>,
+    ) -> Result<Option<u64>, sqlx::Error> {
+        let Some(address) = address else {
+            return Ok(None);
+        };
+        let network = network_of(address);
+        let counts = [(
+            "registration",
+            network.as_str(),
+            self.registrations_per_address,
+        )];
+        Ok(self.limit(db, &counts).await?.err())
+    }
+
+    /// Counts an attempt to change this account's password, by the account and by the client's network as
+    /// a sign-in is: the current password is a password to guess, and a stolen token must not find it.
+    pub async fn password_change(
+        &self,
+        db: &Db,
+        user_id: &str,
+        address: Option<IpAddr>,
+    ) -> Result<Result<Permit, u64>, sqlx::Error> {
+        let network = address.map(network_of);
+        let mut counts = vec![("password_change", user_id, ACCOUNT_FREE_FAILURES)];
+        if let Some(network) = &network {
+            counts.push(("address", network.as_str(), ADDRESS_FREE_FAILURES));
+        }
+        self.limit(db, &counts).await
+    }
+
+    /// The attempt a permit counted succeeded: the first count it was taken against is forgotten (the
+    /// account whose password was right), the others given their attempt back.
+    pub async fn succeeded(&self, db: &Db, permit: Permit) -> Result<(), sqlx::Error> {
+        let mut taken = permit.taken.into_iter();
+        if let Some(first) = taken.next() {
+            forget(db, &first.key).await?;
+        }
+        for other in taken {
+            give_back(db, &other).await?;
+        }
+        Ok(())
+    }
+}
+
+/// An attempt counted and allowed by [`Throttle::limit`].
+pub struct Permit {
+    taken: Vec<Taken>,
+}
+
+/// A key's row as an attempt found it, to give the attempt back.
+struct Taken {
+    key: String,
+    free: i64,
+    blocked_until: DateTime<Utc>,
+}
+
+enum Attempt {
+    Counted(Vec<Taken>),
+    Blocked { retry_after: u64 },
+}
+
+/// Counts an attempt against every key, unless one of them is shut: in one transaction whose first
+/// statement writes each key's row, so the row is held (PostgreSQL locks it, SQLite the database) until the
+/// count and the block it earns are written. An attempt beyond a key's free ones shuts it at once, before
+/// the password is checked, so the attempts in flight behind it find it shut.
+async fn attempt(db: &Db, keys: &[(&str, i64)]) -> Result<Attempt, sqlx::Error> {
+    // Takes the row (making it if new, shut until long ago: not `now`, which an attempt that started a
+    // moment earlier and waited for the row would take for a block), starting again from nothing once the
+    // last attempt is forgotten.
+    const TAKE: &str = "INSERT INTO sign_in_failures (key, failures, last_failure_at, blocked_until) \
+                        VALUES ($1, 0, $2, $4) \
+                        ON CONFLICT (key) DO UPDATE SET \
+                        failures = CASE WHEN sign_in_failures.last_failure_at < $3 THEN 0 \
+                                        ELSE sign_in_failures.failures END \
+                        RETURNING failures, blocked_until";
+    const COUNT: &str = "UPDATE sign_in_failures SET failures = $2, last_failure_at = $3, \
+                         blocked_until = $4 WHERE key = $1";
+    let now = Utc::now();
+    let forgotten_before = now - FORGET_AFTER;
+    on_pool!(db, p => {
+        let mut tx = p.begin().await?;
+        let mut rows = Vec::with_capacity(keys.len());
+        for (key, free) in keys {
+            let (failures, blocked_until): (i64, DateTime<Utc>) = sqlx::query_as(TAKE)
+                .bind(*key).bind(now).bind(forgotten_before).bind(DateTime::<Utc>::UNIX_EPOCH)
+                .fetch_one(&mut *tx).await?;
+            rows.push((*key, *free, failures, blocked_until));
+        }
+        let shut_until = rows.iter().map(|row| row.3).max().filter(|until| *until > now);
+        if let Some(until) = shut_until {
+            tx.rollback().await?;
+            let millis = (until - now).num_milliseconds().max(0) as u64;
+            return Ok(Attempt::Blocked { retry_after: millis.div_ceil(1000).max(1) });
+        }
+        let mut taken = Vec::with_capacity(rows.len());
+        for (key, free, failures, blocked_until) in rows {
+            let counted = failures + 1;
+            let block = block_after(counted, free);
+            let until = if block > Duration::zero() { now + block } else { blocked_until };
+            sqlx::query(COUNT).bind(key).bind(counted).bind(now).bind(until)
+                .execute(&mut *tx).await?;
+            taken.push(Taken { key: key.to_string(), free, blocked_until });
+        }
+        tx.commit().await?;
+        Ok(Attempt::Counted(taken))
+    })
+}
+
+/// Gives an attempt back (it succeeded): one fewer counted; and once the count is back within the free
+/// attempts, no block (the one this attempt may have set is lifted). Unconditional, so that successes sent
+/// at once from one network are all given back whatever the order they finish in.
+async fn give_back(db: &Db, before: &Taken) -> Result<(), sqlx::Error> {
+    const SQL: &str = "UPDATE sign_in_failures SET \
+                       blocked_until = CASE WHEN failures - 1 <= $2 THEN $3 ELSE blocked_until END, \
+                       failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END \
+                       WHERE key = $1";
+    on_pool!(db, p => sqlx::query(SQL).bind(&before.key).bind(before.free)
+        .bind(before.blocked_until).execute(p).await?.rows_affected());
+    Ok(())
 }
 
 /// The part of an address that names its network: the whole IPv4 address, the /64 of an IPv6 one (one
 /// household or host is given a /64 to choose from).
-fn network_of(address: IpAddr) -> String {
+pub fn network_of(address: IpAddr) -> String {
     match address {
         IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
@@ -137,39 +301,13 @@ fn network_of(address: IpAddr) -> String {
     }
 }
 
-/// How long a key is shut after its `failures`-th failure in a row, given the failures it is allowed.
+/// How long a key is shut from its `failures`-th attempt in a row, given the attempts it is allowed.
 pub fn block_after(failures: i64, free: i64) -> Duration {
     if failures <= free {
         return Duration::zero();
     }
     let doublings = (failures - free - 1).min(20) as u32;
     Duration::seconds(1i64 << doublings).min(LONGEST_BLOCK)
-}
-
-async fn blocked_until(db: &Db, key: &str) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    const SQL: &str = "SELECT blocked_until FROM sign_in_failures WHERE key = $1";
-    on_pool!(db, p => sqlx::query_scalar(SQL).bind(key).fetch_optional(p).await)
-}
-
-async fn fail(db: &Db, key: &str, free: i64, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    // One statement counts the failure (from one again once the last is forgotten), so failures sent at
-    // once from many connections are all counted.
-    const COUNT: &str = "INSERT INTO sign_in_failures (key, failures, last_failure_at, blocked_until) \
-                         VALUES ($1, 1, $2, $2) \
-                         ON CONFLICT (key) DO UPDATE SET \
-                         failures = CASE WHEN sign_in_failures.last_failure_at < $3 THEN 1 \
-                                         ELSE sign_in_failures.failures + 1 END, \
-                         last_failure_at = $2 \
-                         RETURNING failures";
-    const BLOCK: &str = "UPDATE sign_in_failures SET blocked_until = $1 WHERE key = $2";
-    let forgotten_before = now - FORGET_AFTER;
-    let failures: i64 = on_pool!(db, p => sqlx::query_scalar(COUNT)
-        .bind(key).bind(now).bind(forgotten_before).fetch_one(p).await?);
-    let block = block_after(failures, free);
-    if block > Duration::zero() {
-        on_pool!(db, p => sqlx::query(BLOCK).bind(now + block).bind(key).execute(p).await?.rows_affected());
-    }
-    Ok(())
 }
 
 async fn forget(db: &Db, key: &str) -> Result<(), sqlx::Error> {

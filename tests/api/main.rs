@@ -22,6 +22,7 @@ mod cycles;
 mod decisions;
 mod event_corpus;
 mod fuzzing;
+mod hardening;
 mod letters;
 mod matrix;
 mod metrics;

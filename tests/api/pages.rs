@@ -70,7 +70,7 @@ pub(crate) struct Form {
 }
 
 impl Browser {
-    fn new(app: &TestApp) -> Self {
+    pub(crate) fn new(app: &TestApp) -> Self {
         Self {
             address: app.address.clone(),
             client: reqwest::Client::builder()

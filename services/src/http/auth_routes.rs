@@ -57,13 +57,21 @@ struct Registered {
     responses(
         (status = 201, description = "The applicant's account", body = Registered),
         (status = 409, description = "email_taken: sign in instead", body = ErrorBody),
-        (status = 422, description = "invalid: a password under 12 characters, an email address that is not one", body = ErrorBody),
+        (status = 422, description = "invalid: a password under 12 characters, an email address that is not one (or holds invisible or formatting characters)", body = ErrorBody),
+        (status = 429, description = "too_many_attempts: too many registrations from this network; `retry_after` seconds, also in `Retry-After`", body = ErrorBody),
+        (status = 503, description = "unavailable: the password threads are busy; try again after `Retry-After`", body = ErrorBody),
     ),
 )]
 async fn register(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    extensions: axum::http::Extensions,
     ApiJson(body): ApiJson<RegisterBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let address = client_address(&state.trusted_proxies, &headers, &extensions);
+    if let Some(retry_after) = state.throttle.registration(&state.db, address).await? {
+        return Err(too_many_registrations(retry_after));
+    }
     let account = NewAccount::parse(
         &body.email,
         &body.full_name,
@@ -85,8 +93,22 @@ async fn register(
             "an account with this email address already exists; sign in instead",
         )),
         Err(AccountError::Invalid(message)) => Err(ApiError::internal(message)),
+        Err(AccountError::Busy(busy)) => Err(busy.into()),
         Err(AccountError::Database(error)) => Err(error.into()),
     }
+}
+
+/// 429 with `Retry-After`: too many registrations from this network.
+pub fn too_many_registrations(retry_after: u64) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        format!(
+            "too many accounts were registered from this network; try again in {}",
+            crate::throttle::seconds(retry_after)
+        ),
+    )
+    .with("retry_after", retry_after)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -118,6 +140,7 @@ struct SignedIn {
         (status = 200, description = "Signed in", body = SignedIn),
         (status = 401, description = "invalid_credentials: the same answer whether the email is unknown or the password wrong", body = ErrorBody),
         (status = 429, description = "too_many_attempts: too many failed sign-ins for this email or network; `retry_after` seconds, also in `Retry-After`", body = ErrorBody),
+        (status = 503, description = "unavailable: the password threads are busy; try again after `Retry-After`", body = ErrorBody),
     ),
 )]
 async fn login(
@@ -135,6 +158,7 @@ async fn login(
         SignIn::Accepted(account) => account,
         SignIn::Refused => return Err(invalid_credentials()),
         SignIn::Blocked { retry_after } => return Err(too_many_attempts(retry_after)),
+        SignIn::Busy => return Err(crate::auth::Busy.into()),
     };
     let token = state
         .tokens
@@ -205,13 +229,26 @@ struct PasswordBody {
     responses(
         (status = 204, description = "Changed; every token and session of the account has ended"),
         (status = 422, description = "invalid: the current password is not right, or the new one is under 12 characters", body = ErrorBody),
+        (status = 429, description = "too_many_attempts: too many attempts for this account or from this network, counted as failed sign-ins are; `retry_after` seconds, also in `Retry-After`", body = ErrorBody),
+        (status = 503, description = "unavailable: the password threads are busy; try again after `Retry-After`", body = ErrorBody),
     ),
 )]
 async fn change_password(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    extensions: axum::http::Extensions,
     BearerToken(token): BearerToken,
     ApiJson(body): ApiJson<PasswordBody>,
 ) -> Result<StatusCode, ApiError> {
+    let address = client_address(&state.trusted_proxies, &headers, &extensions);
+    let permit = match state
+        .throttle
+        .password_change(&state.db, &token.actor.user_id, address)
+        .await?
+    {
+        Ok(permit) => permit,
+        Err(retry_after) => return Err(too_many_password_attempts(retry_after)),
+    };
     match accounts::change_password(
         &state.db,
         &token.actor.user_id,
@@ -222,6 +259,7 @@ async fn change_password(
     {
         Ok(()) => {
             state.standings.forget_account(&token.actor.user_id);
+            state.throttle.succeeded(&state.db, permit).await?;
             Ok(StatusCode::NO_CONTENT)
         }
         Err(PasswordChangeError::WrongPassword) => Err(ApiError::invalid_field(
@@ -231,6 +269,20 @@ async fn change_password(
         Err(PasswordChangeError::Invalid(problem)) => {
             Err(ApiError::invalid_field("new_password", &problem))
         }
+        Err(PasswordChangeError::Busy(busy)) => Err(busy.into()),
         Err(PasswordChangeError::Database(error)) => Err(error.into()),
     }
+}
+
+/// 429 with `Retry-After`: too many attempts at this account's current password.
+pub fn too_many_password_attempts(retry_after: u64) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        format!(
+            "too many attempts at the current password; try again in {}",
+            crate::throttle::seconds(retry_after)
+        ),
+    )
+    .with("retry_after", retry_after)
 }

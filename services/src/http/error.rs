@@ -155,6 +155,13 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<crate::auth::Busy> for ApiError {
+    fn from(_: crate::auth::Busy) -> Self {
+        tracing::warn!("the password queue is full");
+        ApiError::unavailable()
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
         if crate::store::is_unavailable(&error) {

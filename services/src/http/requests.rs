@@ -102,8 +102,10 @@ mod schema {
     #[derive(ToSchema)]
     pub struct Logged {
         id: String,
-        due_on: NaiveDate,
-        statutory_due_on: NaiveDate,
+        /// `null` only when the request was logged but its deadlines could not be read back: GET it.
+        due_on: Option<NaiveDate>,
+        /// As `due_on`.
+        statutory_due_on: Option<NaiveDate>,
     }
 
     /// An information request, its deadlines counted in the calendar as it stands today.
@@ -248,11 +250,20 @@ async fn log(
         description: body.description,
     };
     state.execute_request(&id, actor, command).await?;
-    let request = current(&state, &id).await?;
+    // The request is committed: from here the answer is 201 whatever happens, or a client that retried a
+    // 503 would log it twice. Its deadlines are read back; if the store fails in between, they are null
+    // (GET the request for them).
+    let request = match current(&state, &id).await {
+        Ok(request) => request,
+        Err(error) => {
+            tracing::warn!(status = %error.status, "a logged request's deadlines could not be read back");
+            json!({})
+        }
+    };
     Ok((
         StatusCode::CREATED,
         Json(
-            json!({"id": id, "due_on": request["due_on"], "statutory_due_on": request["statutory_due_on"]}),
+            json!({"id": id, "due_on": request.get("due_on"), "statutory_due_on": request.get("statutory_due_on")}),
         ),
     ))
 }

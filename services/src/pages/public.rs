@@ -41,16 +41,44 @@ async fn account(session: Session) -> Response {
 /// too, and the person signs in again with the new password.
 async fn change_password(
     State(state): State<AppState>,
+    headers: HeaderMap,
+    extensions: axum::http::Extensions,
     session: Session,
     PageForm(form): PageForm,
 ) -> Result<Response, PageError> {
     session.check_csrf(&form)?;
     let current = field(&form, "current_password").unwrap_or_default();
     let new = field(&form, "new_password").unwrap_or_default();
+    let address =
+        crate::http::extract::client_address(&state.trusted_proxies, &headers, &extensions);
+    let permit = match state
+        .throttle
+        .password_change(&state.db, &session.actor.user_id, address)
+        .await?
+    {
+        Ok(permit) => permit,
+        Err(retry_after) => {
+            let message = format!(
+                "Too many attempts at the current password: try again in {}",
+                crate::throttle::seconds(retry_after)
+            );
+            let mut response = Page::new("account", "Your account", Some(&session))
+                .data(json!({"errors": {"current_password": message.clone()}}))
+                .errors(vec![ErrorItem::new("current_password", message)])
+                .status(StatusCode::TOO_MANY_REQUESTS)
+                .into_response();
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                axum::http::HeaderValue::from(retry_after),
+            );
+            return Ok(response);
+        }
+    };
     let (path, message) =
         match accounts::change_password(&state.db, &session.actor.user_id, current, new).await {
             Ok(()) => {
                 state.standings.forget_account(&session.actor.user_id);
+                state.throttle.succeeded(&state.db, permit).await?;
                 return Ok(see_other(
                     "/login?password_changed=1",
                     &[session::clear_session_cookie(state.secure_cookies)],
@@ -67,6 +95,7 @@ async fn change_password(
                 }
                 text
             }),
+            Err(accounts::PasswordChangeError::Busy(busy)) => return Err(busy.into()),
             Err(accounts::PasswordChangeError::Database(error)) => return Err(error.into()),
         };
     Ok(Page::new("account", "Your account", Some(&session))
@@ -131,6 +160,7 @@ async fn register_page(
 async fn register(
     State(state): State<AppState>,
     headers: HeaderMap,
+    extensions: axum::http::Extensions,
     PageForm(form): PageForm,
 ) -> Result<Response, PageError> {
     check_anonymous_csrf(&headers, &form)?;
@@ -138,6 +168,24 @@ async fn register(
     let full_name = field(&form, "full_name").unwrap_or_default();
     let password = field(&form, "password").unwrap_or_default();
     let values = json!({"email": email, "full_name": full_name});
+    let address =
+        crate::http::extract::client_address(&state.trusted_proxies, &headers, &extensions);
+    if let Some(retry_after) = state.throttle.registration(&state.db, address).await? {
+        let message = format!(
+            "Too many accounts were registered from this network: try again in {}",
+            crate::throttle::seconds(retry_after)
+        );
+        let page = Page::new("register", "Register to apply", None)
+            .data(json!({"values": values, "errors": {"email": message.clone()}}))
+            .errors(vec![ErrorItem::new("email", message)])
+            .status(StatusCode::TOO_MANY_REQUESTS);
+        let mut response = anonymous_page(&state, &headers, page);
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            axum::http::HeaderValue::from(retry_after),
+        );
+        return Ok(response);
+    }
     let problems = match NewAccount::parse(email, full_name, Role::Applicant, password) {
         Ok(account) => match accounts::create(&state.db, account).await {
             Ok(user_id) => {
@@ -151,6 +199,7 @@ async fn register(
                 "An account with this email address already exists: sign in instead".to_string(),
             )],
             Err(AccountError::Database(error)) => return Err(error.into()),
+            Err(AccountError::Busy(busy)) => return Err(busy.into()),
             Err(AccountError::Invalid(_)) => return Err(PageError::Internal),
         },
         Err(problems) => problems
@@ -247,6 +296,9 @@ async fn login(
             axum::http::HeaderValue::from(retry_after),
         );
         return Ok(response);
+    }
+    if let SignIn::Busy = outcome {
+        return Err(crate::auth::Busy.into());
     }
     if let SignIn::Accepted(account) = outcome {
         let actor = domain::Actor::new(account.id, account.role);

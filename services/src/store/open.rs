@@ -117,6 +117,26 @@ pub async fn autovacuum_is_off(db: &Db) -> Option<bool> {
     Some(setting == "off")
 }
 
+/// Whether the store can be reached and has every migration this binary knows, each applied successfully:
+/// what `GET /readyz` answers.
+pub async fn migrations_current(db: &Db) -> Result<bool, sqlx::Error> {
+    const SQL: &str = "SELECT version FROM _sqlx_migrations WHERE success";
+    let (applied, migrator): (Vec<i64>, &sqlx::migrate::Migrator) = match db {
+        Db::Sqlite(pool) => (
+            sqlx::query_scalar(SQL).fetch_all(pool).await?,
+            &SQLITE_MIGRATIONS,
+        ),
+        Db::Postgres(pool) => (
+            sqlx::query_scalar(SQL).fetch_all(pool).await?,
+            &POSTGRES_MIGRATIONS,
+        ),
+    };
+    Ok(migrator
+        .iter()
+        .filter(|migration| migration.migration_type.is_up_migration())
+        .all(|migration| applied.contains(&migration.version)))
+}
+
 /// Applies the migrations the store has not had yet. Safe to run from several processes at once.
 pub async fn migrate(db: &Db) -> anyhow::Result<()> {
     match db {
