@@ -9,7 +9,6 @@ pub mod bench;
 pub mod cli;
 pub mod conclusion;
 pub mod config;
-pub mod crypto;
 pub mod demo;
 pub mod drafts;
 pub mod http;
@@ -24,8 +23,11 @@ pub mod retention;
 pub mod rights;
 pub mod selection;
 pub mod server;
-pub mod store;
 pub mod throttle;
+
+/// The event store and the sealing of personal data live in their own crate, the only one that reads and
+/// writes the `events` and `stream_keys` tables.
+pub use store::{self, crypto};
 
 /// Libraries that write the values they handle into their own debug and trace events: the template engine
 /// logs each template's whole context (a letter's every field), the HTTP stacks their headers (a session

@@ -7,6 +7,7 @@
 //! the loser's transaction rolls back whole and cqrs-es reports `AggregateConflict`.
 
 pub mod cached;
+pub mod crypto;
 mod group;
 pub mod identity;
 pub mod keys;
@@ -28,7 +29,7 @@ use sqlx::types::Json;
 use projections::application_view::ApplicationView;
 use projections::{Conn, Db, EventMetadata, ProjectionError, RecordedEvent, on_conn, on_pool};
 
-use crate::crypto::{self, DataKey, MasterKey};
+use crate::crypto::{DataKey, MasterKey};
 use domain::retention::PERSONAL_DATA_DESTROYED;
 
 pub use open::{connect, is_unavailable, migrate};
