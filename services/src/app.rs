@@ -17,7 +17,7 @@ use crate::accounts::AccountDirectory;
 use crate::auth::TokenKeys;
 use crate::config::Config;
 use crate::crypto::MasterKey;
-use crate::http::error::ApiError;
+use crate::error::AppError;
 use crate::metrics::CommandOutcome;
 use crate::store::EventRepository;
 use crate::store::cached::CachedEventStore;
@@ -135,7 +135,7 @@ impl AppState {
         id: &str,
         by: &Actor,
         command: ApplicationCommand,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AppError> {
         let letter = LetterKind::due_after(&command);
         self.record_application(id, by, command).await?;
         if let Some(kind) = letter {
@@ -150,7 +150,7 @@ impl AppState {
         id: &str,
         by: &Actor,
         command: ApplicationCommand,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AppError> {
         execute(&self.metrics, &self.applications, id, by, command).await
     }
 
@@ -159,7 +159,7 @@ impl AppState {
         id: &str,
         by: &Actor,
         command: RecipientCommand,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AppError> {
         execute(&self.metrics, &self.recipients, id, by, command).await
     }
 
@@ -168,12 +168,12 @@ impl AppState {
         id: &str,
         by: &Actor,
         command: RequestCommand,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AppError> {
         execute(&self.metrics, &self.requests, id, by, command).await
     }
 
     /// Sets a cycle's terms, or concludes it; the stream is the cycle's name.
-    pub async fn execute_cycle(&self, by: &Actor, command: CycleCommand) -> Result<(), ApiError> {
+    pub async fn execute_cycle(&self, by: &Actor, command: CycleCommand) -> Result<(), AppError> {
         let (CycleCommand::SetTerms { cycle, .. } | CycleCommand::Conclude { cycle, .. }) =
             &command;
         let id = cycle.to_string();
@@ -185,7 +185,7 @@ impl AppState {
         id: &str,
         by: &Actor,
         command: ImmigrationCommand,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), AppError> {
         execute(&self.metrics, &self.immigration, id, by, command).await
     }
 }
@@ -196,10 +196,10 @@ async fn execute<A, C>(
     id: &str,
     by: &Actor,
     command: C,
-) -> Result<(), ApiError>
+) -> Result<(), AppError>
 where
     A: Aggregate<Command = Authored<C>> + Clone,
-    A::Error: Into<ApiError>,
+    A::Error: Into<AppError>,
     C: Clone,
 {
     let mut attempt = 1;
@@ -234,9 +234,9 @@ where
                     }
                     Err(_) => CommandOutcome::Refused,
                 };
-                let result = result.map_err(ApiError::from);
+                let result = result.map_err(AppError::from);
                 let outcome = match &result {
-                    Err(error) if error.status.is_server_error() => CommandOutcome::Failed,
+                    Err(error) if error.is_failure() => CommandOutcome::Failed,
                     _ => outcome,
                 };
                 metrics.command(A::TYPE, outcome);

@@ -7,14 +7,14 @@ use domain::Actor;
 use domain::application::ApplicationCommand;
 
 use crate::app::AppState;
-use crate::http::error::ApiError;
+use crate::error::AppError;
 
 /// An offer is answered within this many UK working days, unless the officer chooses another date.
 pub const REPLY_WITHIN_WORKING_DAYS: u32 = 10;
 
 /// The default reply-by date of an offer made on `today`: the tenth UK working day after it, in the
 /// calendar as it stands (bank holidays of England and Wales and any proclaimed since).
-pub async fn default_reply_by(state: &AppState, today: NaiveDate) -> Result<NaiveDate, ApiError> {
+pub async fn default_reply_by(state: &AppState, today: NaiveDate) -> Result<NaiveDate, AppError> {
     let calendar = projections::calendar::working_days(&state.db).await?;
     Ok(calendar.working_days_after(today, REPLY_WITHIN_WORKING_DAYS))
 }
@@ -34,7 +34,7 @@ pub async fn lapse_offers(
     by: &Actor,
     on: NaiveDate,
     dry_run: bool,
-) -> Result<Vec<LapsedOffer>, ApiError> {
+) -> Result<Vec<LapsedOffer>, AppError> {
     let due = projections::awards::offers_lapsed_by(&state.db, on).await?;
     let mut lapsed = Vec::with_capacity(due.len());
     for application_id in due {
@@ -45,7 +45,7 @@ pub async fn lapse_offers(
                 .execute_application(&application_id, by, ApplicationCommand::LapseOffer { on })
                 .await
                 .err()
-                .map(|error| error.message)
+                .map(|error| error.to_string())
         };
         lapsed.push(LapsedOffer {
             application_id,

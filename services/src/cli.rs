@@ -404,16 +404,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// After a change to the calendar: each open request and the dates it is now due.
 async fn moved_requests(state: &AppState) -> anyhow::Result<()> {
-    let requests = crate::http::requests::ordered(state)
+    // The cause of a failure is printed whole: the operator needs it, and no client sees it.
+    let requests = crate::rights::open_requests(state)
         .await
-        .map_err(|error| anyhow::anyhow!("{}", error.message))?;
-    for request in requests.iter().filter(|r| r["status"] != "responded") {
+        .map_err(|error| anyhow::anyhow!("the requests could not be read: {error}"))?;
+    for (request, deadlines) in &requests {
         out!(
             "request {} ({}): due {}, statutory {}",
-            request["id"].as_str().unwrap_or_default(),
-            request["kind"].as_str().unwrap_or_default(),
-            request["due_on"].as_str().unwrap_or_default(),
-            request["statutory_due_on"].as_str().unwrap_or_default(),
+            request.id,
+            request.kind.as_str(),
+            deadlines.due_on,
+            deadlines.statutory_due_on,
         );
     }
     Ok(())

@@ -18,7 +18,7 @@ use domain::cycle::{CycleCommand, CycleName, automatic_conclusion_day};
 use domain::retention::{RecordKind, RetentionRule};
 
 use crate::app::AppState;
-use crate::http::error::ApiError;
+use crate::error::AppError;
 
 /// The statuses a conclusion ends (`domain::application::aggregate::concluded_with_cycle`).
 const LIVE: [Status; 5] = [
@@ -47,7 +47,7 @@ pub struct Concluded {
 pub async fn live_applications(
     state: &AppState,
     cycle: &CycleName,
-) -> Result<Vec<(String, Status)>, ApiError> {
+) -> Result<Vec<(String, Status)>, AppError> {
     let mut ids = Vec::new();
     for status in LIVE {
         for id in crate::selection::ids_at(state, cycle, status).await? {
@@ -65,7 +65,7 @@ pub async fn conclude(
     cycle: &CycleName,
     on: NaiveDate,
     automatic: bool,
-) -> Result<Concluded, ApiError> {
+) -> Result<Concluded, AppError> {
     let command = CycleCommand::Conclude {
         cycle: cycle.clone(),
         on,
@@ -74,7 +74,7 @@ pub async fn conclude(
     state.execute_cycle(actor, command).await?;
     let conclusion = projections::cycles::conclusion(&state.db, cycle.as_str())
         .await?
-        .ok_or_else(|| ApiError::internal("a concluded cycle has no conclusion in its view"))?;
+        .ok_or_else(|| AppError::internal("a concluded cycle has no conclusion in its view"))?;
     let (concluded, not_concluded) = conclude_applications(state, actor, cycle).await?;
     Ok(Concluded {
         cycle: cycle.to_string(),
@@ -91,7 +91,7 @@ async fn conclude_applications(
     state: &AppState,
     actor: &Actor,
     cycle: &CycleName,
-) -> Result<(usize, Vec<(String, String)>), ApiError> {
+) -> Result<(usize, Vec<(String, String)>), AppError> {
     let ids = live_applications(state, cycle).await?;
     let (state, actor) = (state.clone(), actor.clone());
     tokio::spawn(async move {
@@ -112,14 +112,14 @@ async fn conclude_applications(
                 }
                 Ok(()) => {}
                 // Destroyed meanwhile (an erasure): nothing is left to conclude.
-                Err(error) if error.code == "destroyed" => {}
-                Err(error) => refused.push((id, error.code.to_string())),
+                Err(error) if error.is_destroyed() => {}
+                Err(error) => refused.push((id, error.code().to_string())),
             }
         }
         (concluded, refused)
     })
     .await
-    .map_err(|_| ApiError::unavailable())
+    .map_err(|_| AppError::unavailable())
 }
 
 /// A cycle the sweep concluded (or, on a dry run, would conclude).
@@ -144,7 +144,7 @@ pub async fn conclude_due_cycles(
     actor: &Actor,
     as_of: NaiveDate,
     dry_run: bool,
-) -> Result<Vec<SweptConclusion>, ApiError> {
+) -> Result<Vec<SweptConclusion>, AppError> {
     let mut swept = Vec::new();
     let concluded: std::collections::BTreeMap<String, NaiveDate> =
         projections::cycles::conclusions(&state.db)
@@ -214,7 +214,7 @@ pub struct CycleRetention {
 }
 
 /// Every cycle the store knows of, the latest first, with its conclusion or the day of its automatic one.
-pub async fn cycles(state: &AppState) -> Result<Vec<CycleRetention>, ApiError> {
+pub async fn cycles(state: &AppState) -> Result<Vec<CycleRetention>, AppError> {
     let concluded: std::collections::BTreeMap<String, projections::cycles::Conclusion> =
         projections::cycles::conclusions(&state.db)
             .await?

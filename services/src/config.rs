@@ -9,6 +9,30 @@ use rand::RngExt;
 
 use crate::crypto::MasterKey;
 
+/// How long a client may take to send a request's head (`ETP_HEADER_READ_TIMEOUT`, seconds).
+pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long a connection may be idle between requests (`ETP_IDLE_TIMEOUT`, seconds).
+pub const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+/// How many connections may be open at once (`ETP_MAX_CONNECTIONS`).
+pub const MAX_CONNECTIONS: usize = 512;
+/// The limits on connections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub header_read_timeout: std::time::Duration,
+    pub idle_timeout: std::time::Duration,
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            idle_timeout: IDLE_TIMEOUT,
+            max_connections: MAX_CONNECTIONS,
+        }
+    }
+}
+
 /// Every environment variable `etp` reads. The README's Configuration table gives each its default and
 /// meaning; `tests/api/configuration.rs` checks the table, this list and the code against each other.
 pub const VARIABLES: [&str; 17] = [
@@ -83,7 +107,7 @@ pub struct Config {
     pub mail: Option<MailSettings>,
     /// The limits on the server's connections (`ETP_HEADER_READ_TIMEOUT`, `ETP_IDLE_TIMEOUT`,
     /// `ETP_MAX_CONNECTIONS`).
-    pub connections: crate::server::Limits,
+    pub connections: Limits,
     /// How many jobs each password queue holds before a request is answered 503 (`ETP_PASSWORD_QUEUE`).
     pub password_queue: usize,
     /// Registrations allowed from one network address in an hour before the back-off
@@ -204,21 +228,21 @@ impl Config {
             }
             _ => bail!("ETP_SMTP_URL and ETP_MAIL_FROM are set together, or neither"),
         };
-        let connections = crate::server::Limits {
+        let connections = Limits {
             header_read_timeout: std::time::Duration::from_secs(positive(
                 "ETP_HEADER_READ_TIMEOUT",
                 env.header_read_timeout.as_deref(),
-                crate::server::HEADER_READ_TIMEOUT.as_secs(),
+                HEADER_READ_TIMEOUT.as_secs(),
             )?),
             idle_timeout: std::time::Duration::from_secs(positive(
                 "ETP_IDLE_TIMEOUT",
                 env.idle_timeout.as_deref(),
-                crate::server::IDLE_TIMEOUT.as_secs(),
+                IDLE_TIMEOUT.as_secs(),
             )?),
             max_connections: positive(
                 "ETP_MAX_CONNECTIONS",
                 env.max_connections.as_deref(),
-                crate::server::MAX_CONNECTIONS as u64,
+                MAX_CONNECTIONS as u64,
             )? as usize,
         };
         let password_queue = positive(

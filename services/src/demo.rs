@@ -325,7 +325,7 @@ async fn staff(state: &AppState) -> anyhow::Result<Staff> {
         state
             .execute_recipient(&id, &admin, recipient)
             .await
-            .map_err(|e| anyhow::anyhow!("registering a demo recipient: {}", e.message))?;
+            .map_err(|e| anyhow::anyhow!("registering a demo recipient: {e}"))?;
         missions.insert(
             name,
             RecipientFacts {
@@ -351,7 +351,7 @@ async fn staff(state: &AppState) -> anyhow::Result<Staff> {
         state
             .execute_recipient(&id, &admin, recipient)
             .await
-            .map_err(|e| anyhow::anyhow!("registering a demo sponsor: {}", e.message))?;
+            .map_err(|e| anyhow::anyhow!("registering a demo sponsor: {e}"))?;
         sponsors.push(id);
     }
     Ok(Staff {
@@ -537,9 +537,7 @@ async fn seed_one(
         state
             .execute_application(&id, by, command)
             .await
-            .map_err(|error| {
-                anyhow::anyhow!("demo application {n}: {} ({})", error.message, error.code)
-            })
+            .map_err(|error| anyhow::anyhow!("demo application {n}: {error} ({})", error.code()))
     };
     let start_year = cycle.first_year();
     run(&applicant, ApplicationCommand::StartApplication { cycle }).await?;
@@ -723,7 +721,7 @@ async fn seed_one(
     state
         .execute_immigration(&uuid::Uuid::now_v7().to_string(), &staff.officer, record)
         .await
-        .map_err(|error| anyhow::anyhow!("demo immigration record {n}: {}", error.message))?;
+        .map_err(|error| anyhow::anyhow!("demo immigration record {n}: {error}"))?;
     made.immigration_records += 1;
     if stage == Stage::Awarded {
         return Ok(made);
@@ -766,7 +764,7 @@ async fn information_requests(
             state
                 .execute_request(&id, &staff.information, command)
                 .await
-                .map_err(|error| anyhow::anyhow!("demo request {n}: {}", error.message))
+                .map_err(|error| anyhow::anyhow!("demo request {n}: {error}"))
         };
         run(RequestCommand::LogRequest {
             kind,
@@ -789,7 +787,7 @@ async fn information_requests(
                 let response =
                     crate::responses::produce(state, kind, Some(email), &staff.information)
                         .await
-                        .map_err(|error| anyhow::anyhow!("demo response {n}: {}", error.message))?;
+                        .map_err(|error| anyhow::anyhow!("demo response {n}: {error}"))?;
                 run(RequestCommand::IssueResponse { response }).await?;
             }
             1 if received_on < today => {

@@ -15,7 +15,7 @@ use domain::personal::{COPY_TAG, PERSONAL_TAG};
 use domain::request::WithholdingGround;
 
 use crate::app::AppState;
-use crate::http::error::ApiError;
+use crate::error::AppError;
 
 /// An item withheld from a draft.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,12 +39,12 @@ pub struct Draft {
 
 /// The request's draft, read from its stream: `None` where none was made since the last response. A draft
 /// whose personal data is gone (the request destroyed) answers 410.
-pub async fn stored(state: &AppState, id: &str) -> Result<Option<Draft>, ApiError> {
+pub async fn stored(state: &AppState, id: &str) -> Result<Option<Draft>, AppError> {
     let events = state
         .repo
         .get_events::<domain::request::InformationRequest>(id)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(AppError::internal)?;
     let personal = |value: &Value| value.get(PERSONAL_TAG).cloned();
     let mut draft: Option<Draft> = None;
     for event in events {
@@ -52,9 +52,9 @@ pub async fn stored(state: &AppState, id: &str) -> Result<Option<Draft>, ApiErro
         match event.event_type.as_str() {
             "ResponseDrafted" => {
                 let body = &payload["ResponseDrafted"];
-                let response = personal(&body["response"]).ok_or_else(ApiError::destroyed)?;
+                let response = personal(&body["response"]).ok_or_else(AppError::destroyed)?;
                 let drafted_on = serde_json::from_value(body["drafted_on"].clone())
-                    .map_err(ApiError::internal)?;
+                    .map_err(AppError::internal)?;
                 draft = Some(Draft {
                     drafted_on,
                     response,
@@ -66,8 +66,8 @@ pub async fn stored(state: &AppState, id: &str) -> Result<Option<Draft>, ApiErro
             "DraftItemWithheld" => {
                 let body = &payload["DraftItemWithheld"];
                 let ground =
-                    serde_json::from_value(body["ground"].clone()).map_err(ApiError::internal)?;
-                let reason = personal(&body["reason"]).ok_or_else(ApiError::destroyed)?;
+                    serde_json::from_value(body["ground"].clone()).map_err(AppError::internal)?;
+                let reason = personal(&body["reason"]).ok_or_else(AppError::destroyed)?;
                 if let Some(draft) = draft.as_mut() {
                     draft.withheld.push(Withholding {
                         item: body["item"].as_str().unwrap_or_default().to_string(),
@@ -81,7 +81,7 @@ pub async fn stored(state: &AppState, id: &str) -> Result<Option<Draft>, ApiErro
                 let text = |name: &str| {
                     personal(&body[name])
                         .and_then(|v| v.as_str().map(str::to_string))
-                        .ok_or_else(ApiError::destroyed)
+                        .ok_or_else(AppError::destroyed)
                 };
                 if let Some(draft) = draft.as_mut() {
                     draft.note = text("note")?;
@@ -192,7 +192,7 @@ impl Draft {
 }
 
 /// Refuses a change to a request answered already, as the aggregate would, before its draft is read.
-fn not_answered(view: &projections::information_requests::RequestView) -> Result<(), ApiError> {
+fn not_answered(view: &projections::information_requests::RequestView) -> Result<(), AppError> {
     match view.responded_on {
         Some(_) => Err(domain::request::RequestError::AlreadyAnswered.into()),
         None => Ok(()),
@@ -202,7 +202,7 @@ fn not_answered(view: &projections::information_requests::RequestView) -> Result
 async fn current_draft(
     state: &AppState,
     view: &projections::information_requests::RequestView,
-) -> Result<Draft, ApiError> {
+) -> Result<Draft, AppError> {
     not_answered(view)?;
     stored(state, &view.id)
         .await?
@@ -219,10 +219,10 @@ pub async fn withhold(
     item: &str,
     ground: &str,
     reason: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let draft = current_draft(state, view).await?;
     let ground = WithholdingGround::parse(ground).ok_or_else(|| {
-        ApiError::invalid_field(
+        AppError::invalid_field(
             "ground",
             &format!(
                 "must be one of {}",
@@ -236,7 +236,7 @@ pub async fn withhold(
     })?;
     let item = item.trim();
     if item.starts_with("/records/") && !has_item(&draft.response, item) {
-        return Err(ApiError::invalid_field(
+        return Err(AppError::invalid_field(
             "item",
             "is not an item of the draft: name one by its JSON pointer, such as /records/applications/0/personal/phone",
         ));
@@ -256,7 +256,7 @@ pub async fn annotate(
     actor: &domain::Actor,
     note: &str,
     held_elsewhere: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     current_draft(state, view).await?;
     let command = domain::request::RequestCommand::AnnotateDraft {
         note: note.to_string(),
@@ -271,7 +271,7 @@ pub async fn issue(
     state: &AppState,
     view: &projections::information_requests::RequestView,
     actor: &domain::Actor,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let draft = current_draft(state, view).await?;
     let command = domain::request::RequestCommand::IssueResponse {
         response: draft.composed(),

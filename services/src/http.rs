@@ -9,6 +9,7 @@ pub mod error;
 pub mod extract;
 pub mod idempotency;
 pub mod letters;
+pub mod metrics;
 pub mod openapi;
 pub mod publishing;
 pub mod requests;
@@ -59,7 +60,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(crate::metrics::serve))
+        .route("/metrics", get(metrics::serve))
         .nest("/api", api)
         .merge(crate::pages::router())
         .fallback(page_not_found)
@@ -94,10 +95,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
-        .layer(axum::middleware::from_fn_with_state(
-            state,
-            crate::metrics::record,
-        ))
+        .layer(axum::middleware::from_fn_with_state(state, metrics::record))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 

@@ -23,7 +23,7 @@ use projections::application_view::{self, ApplicationView};
 
 use crate::app::AppState;
 use crate::config::MailSettings;
-use crate::http::error::ApiError;
+use crate::error::AppError;
 
 /// How long the mail server has to take a letter.
 const SEND_TIMEOUT: Duration = Duration::from_secs(20);
@@ -114,7 +114,7 @@ pub fn render(
             "reply_by": long_date(offer.reply_by),
         })),
     });
-    let body = crate::pages::templates::render(&format!("letters/{}", kind.as_str()), &data)?;
+    let body = crate::templates::render(&format!("letters/{}", kind.as_str()), &data)?;
     Ok(Letter { subject, body })
 }
 
@@ -156,7 +156,7 @@ pub async fn after(state: &AppState, id: &str, by: &Actor, kind: LetterKind) {
         tracing::warn!(
             application_id = %id,
             kind = kind.as_str(),
-            error = error.code,
+            error = error.code(),
             "the outcome letter was not issued"
         );
     }
@@ -168,11 +168,11 @@ pub async fn issue(
     id: &str,
     by: &Actor,
     kind: LetterKind,
-) -> Result<String, ApiError> {
+) -> Result<String, AppError> {
     let view = application_view::find(&state.db, id)
         .await?
-        .ok_or_else(ApiError::not_found)?;
-    let letter = render(&view, kind, Utc::now().date_naive()).map_err(ApiError::internal)?;
+        .ok_or_else(AppError::not_found)?;
+    let letter = render(&view, kind, Utc::now().date_naive()).map_err(AppError::internal)?;
     // A letter owed after the applicant's own act (accepting an offer) is issued by the service.
     let by = if by.role == Role::Applicant {
         &mailer_actor()
@@ -252,7 +252,7 @@ impl Email {
             tracing::warn!(
                 application_id = %application_id,
                 letter_id = %letter_id,
-                error = error.code,
+                error = error.code(),
                 "what became of the letter's email could not be recorded"
             );
         }
@@ -327,6 +327,20 @@ fn reason_of(error: &lettre::transport::smtp::Error) -> String {
     }
 }
 
+/// One letter as the API shows it.
+pub fn render_letter(letter: &projections::application_view::LetterView) -> serde_json::Value {
+    serde_json::json!({
+        "id": letter.letter_id,
+        "kind": letter.kind.as_str(),
+        "subject": letter.subject,
+        "body": letter.body,
+        "issued_at": letter.issued_at,
+        "email": letter.email().as_str(),
+        "emailed_at": letter.emailed_at,
+        "email_failure": letter.email_failure.as_ref().map(|(reason, _)| reason),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,7 +349,7 @@ mod tests {
     fn every_kind_of_letter_has_its_template_and_a_subject_naming_the_cycle() {
         for kind in LetterKind::ALL {
             assert!(
-                crate::pages::templates::exists(&format!("letters/{}", kind.as_str())),
+                crate::templates::exists(&format!("letters/{}", kind.as_str())),
                 "{kind}"
             );
             assert!(subject(kind, "2026-27").contains("2026-27"));

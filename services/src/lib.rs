@@ -11,7 +11,9 @@ pub mod conclusion;
 pub mod config;
 pub mod demo;
 pub mod drafts;
+pub mod error;
 pub mod http;
+pub mod labels;
 pub mod letters;
 pub mod metrics;
 pub mod notice;
@@ -23,6 +25,7 @@ pub mod retention;
 pub mod rights;
 pub mod selection;
 pub mod server;
+pub mod templates;
 pub mod throttle;
 
 /// The event store and the sealing of personal data live in their own crate, the only one that reads and

@@ -13,12 +13,8 @@
 //! Access: with `ETP_METRICS_TOKEN` set, a scrape must send `Authorization: Bearer <that token>` (401
 //! `unauthenticated` otherwise); unset, `/metrics` is open, as it holds no personal data.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use chrono::{NaiveDate, Utc};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::{encode_eof, encode_registry};
@@ -27,7 +23,6 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
-use sha2::{Digest, Sha256};
 
 use domain::request::RequestKind;
 use domain::retention::RecordKind;
@@ -35,7 +30,6 @@ use projections::{Db, on_pool};
 
 use crate::app::AppState;
 use crate::config::Secret;
-use crate::http::error::ApiError;
 use crate::retention::SweepReport;
 
 /// The upper bounds of the request latency buckets, in seconds: from a cached read to the request timeout.
@@ -109,7 +103,7 @@ pub struct Metrics {
     last_sweep: Gauge,
     failures: Family<FailureLabels, Counter>,
     last_sweep_failures: Gauge,
-    token: Option<Secret>,
+    pub token: Option<Secret>,
 }
 
 impl Metrics {
@@ -189,7 +183,13 @@ impl Metrics {
         }
     }
 
-    fn request_answered(&self, method: &'static str, route: String, status: u16, took: Duration) {
+    pub fn request_answered(
+        &self,
+        method: &'static str,
+        route: String,
+        status: u16,
+        took: Duration,
+    ) {
         self.latency
             .get_or_create(&RouteLabels {
                 method,
@@ -301,58 +301,9 @@ fn record_kind(rule: &str) -> &'static str {
     RecordKind::parse(rule).map_or("other", RecordKind::as_str)
 }
 
-/// The method as a label: the methods the service answers, and `other` for any other token a client
-/// sends (so a client cannot make new series at will).
-fn method_label(method: &Method) -> &'static str {
-    match *method {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::PATCH => "PATCH",
-        Method::DELETE => "DELETE",
-        Method::HEAD => "HEAD",
-        Method::OPTIONS => "OPTIONS",
-        _ => "other",
-    }
-}
-
-/// The route template a request matched, or [`UNMATCHED`]. A nested router's fallback matches axum's own
-/// catch-all template, which names no route of ours: that is unmatched too.
-fn route_label(request: &Request) -> String {
-    match request.extensions().get::<MatchedPath>() {
-        Some(path) if !path.as_str().contains("__private__") => path.as_str().to_string(),
-        _ => UNMATCHED.to_string(),
-    }
-}
-
-/// The layer's function: counts every request by route template and status and times it.
-pub async fn record(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = method_label(request.method());
-    let route = route_label(&request);
-    let response = next.run(request).await;
-    state
-        .metrics
-        .request_answered(method, route, response.status().as_u16(), started.elapsed());
-    response
-}
-
-/// `GET /metrics`.
-pub async fn serve(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(token) = &state.metrics.token
-        && !bearer_matches(&headers, token)
-    {
-        let refusal = ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            "send the metrics token (ETP_METRICS_TOKEN) as Authorization: Bearer <token>",
-        );
-        let mut response = refusal.into_response();
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        return response;
-    }
+/// Every figure of this process and of the store, as OpenMetrics text. The store's own figures are left out
+/// (and `etp_store_up` is 0) when the store cannot be read; what could not be written is an error.
+pub async fn exposition(state: &AppState) -> Result<String, crate::error::AppError> {
     let today = Utc::now().date_naive();
     let store = match store_registry(&state.db, today).await {
         Ok(registry) => Some(registry),
@@ -387,7 +338,7 @@ pub async fn serve(State(state): State<AppState>, headers: HeaderMap) -> Respons
         up.register(name, help, counter);
     }
     let mut text = String::new();
-    let written = state
+    state
         .metrics
         .encode_process(&mut text)
         .and_then(|()| encode_registry(&mut text, &up))
@@ -395,56 +346,14 @@ pub async fn serve(State(state): State<AppState>, headers: HeaderMap) -> Respons
             Some(registry) => encode_registry(&mut text, registry),
             None => Ok(()),
         })
-        .and_then(|()| encode_eof(&mut text));
-    if written.is_err() {
-        return ApiError::internal("the metrics could not be written").into_response();
-    }
-    if accepts_openmetrics(&headers) {
-        (
-            [(
-                header::CONTENT_TYPE,
-                "application/openmetrics-text; version=1.0.0; charset=utf-8",
-            )],
-            text,
-        )
-            .into_response()
-    } else {
-        (
-            [(
-                header::CONTENT_TYPE,
-                "text/plain; version=0.0.4; charset=utf-8",
-            )],
-            prometheus_text(&text),
-        )
-            .into_response()
-    }
-}
-
-/// Whether the request carries `Authorization: Bearer <token>`. The two are compared by their SHA-256, so
-/// the time taken says nothing about how much of the token was right.
-fn bearer_matches(headers: &HeaderMap, token: &Secret) -> bool {
-    let Some(sent) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-    else {
-        return false;
-    };
-    Sha256::digest(sent.trim().as_bytes()) == Sha256::digest(token.expose().as_bytes())
-}
-
-/// Whether the scraper asks for OpenMetrics (Prometheus does); anything else gets Prometheus's own text
-/// format, version 0.0.4.
-fn accepts_openmetrics(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|accept| accept.contains("application/openmetrics-text"))
+        .and_then(|()| encode_eof(&mut text))
+        .map_err(|_| crate::error::AppError::internal("the metrics could not be written"))?;
+    Ok(text)
 }
 
 /// The OpenMetrics text as Prometheus's text format 0.0.4: a counter's `# HELP` and `# TYPE` name the
 /// series (`…_total`), and there is no `# UNIT` or `# EOF` line.
-fn prometheus_text(openmetrics: &str) -> String {
+pub fn prometheus_text(openmetrics: &str) -> String {
     let mut out = String::with_capacity(openmetrics.len());
     let mut help: Option<&str> = None;
     for line in openmetrics.lines() {
@@ -687,30 +596,8 @@ mod tests {
     }
 
     #[test]
-    fn labels_are_from_fixed_lists() {
-        assert_eq!(method_label(&Method::GET), "GET");
-        assert_eq!(
-            method_label(&Method::from_bytes(b"MKQNAME").unwrap()),
-            "other"
-        );
+    fn retention_kinds_are_labels_from_a_fixed_list() {
         assert_eq!(record_kind("unsubmitted_draft"), "unsubmitted_draft");
         assert_eq!(record_kind("someone@example.test"), "other");
-    }
-
-    #[test]
-    fn the_token_is_checked_exactly() {
-        let token = Secret::new("a metrics token for the unit test");
-        let mut headers = HeaderMap::new();
-        assert!(!bearer_matches(&headers, &token));
-        headers.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("Bearer a metrics token for the unit tes"),
-        );
-        assert!(!bearer_matches(&headers, &token));
-        headers.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_static("Bearer a metrics token for the unit test"),
-        );
-        assert!(bearer_matches(&headers, &token));
     }
 }

@@ -231,6 +231,28 @@ impl From<crate::auth::Busy> for PageError {
     }
 }
 
+/// The application layer's error as a page: by its kind, with the sentence the API would give for a
+/// refusal. A failure on our side is logged with its cause.
+impl From<crate::error::AppError> for PageError {
+    fn from(error: crate::error::AppError) -> Self {
+        use crate::error::AppError;
+        match error {
+            AppError::NotFound => PageError::NotFound,
+            AppError::Forbidden => PageError::Forbidden,
+            AppError::Busy => PageError::Unavailable,
+            AppError::Unavailable(cause) => {
+                tracing::warn!(cause = %cause, "store unavailable");
+                PageError::Unavailable
+            }
+            AppError::Internal(cause) => {
+                tracing::error!(cause = %cause, "page failed");
+                PageError::Internal
+            }
+            refusal => ApiError::from(refusal).into(),
+        }
+    }
+}
+
 impl From<ApiError> for PageError {
     fn from(error: ApiError) -> Self {
         match error.status {

@@ -26,7 +26,7 @@ use projections::{access_log, case_list, immigration_records, information_reques
 
 use crate::accounts;
 use crate::app::AppState;
-use crate::http::error::ApiError;
+use crate::error::AppError;
 
 /// What is redacted in place of third parties' details.
 pub const REDACTED: &str = "[withheld: third-party information]";
@@ -100,12 +100,12 @@ pub fn resolve(mut response: Value) -> Value {
 
 /// The response issued for a request, read from the request's own stream (never a copy kept in a view):
 /// `None` where none was issued. Copies of records destroyed since read as destroyed.
-pub async fn stored(state: &AppState, id: &str) -> Result<Option<Value>, ApiError> {
+pub async fn stored(state: &AppState, id: &str) -> Result<Option<Value>, AppError> {
     let events = state
         .repo
         .get_events::<domain::request::InformationRequest>(id)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(AppError::internal)?;
     let issued = events
         .into_iter()
         .rev()
@@ -117,7 +117,7 @@ pub async fn stored(state: &AppState, id: &str) -> Result<Option<Value>, ApiErro
     match payload.get(domain::personal::PERSONAL_TAG) {
         Some(response) => Ok(Some(resolve(response.clone()))),
         // The request's own key is gone: the request was destroyed.
-        None => Err(ApiError::destroyed()),
+        None => Err(AppError::destroyed()),
     }
 }
 
@@ -132,12 +132,12 @@ fn retention_of(view: &ApplicationView, due_on: Option<NaiveDate>) -> Value {
 }
 
 /// The subject's copy of one application, with third parties redacted.
-async fn application_record(state: &AppState, view: &ApplicationView) -> Result<Value, ApiError> {
+async fn application_record(state: &AppState, view: &ApplicationView) -> Result<Value, AppError> {
     let events = state
         .repo
         .get_events::<Application>(&view.id)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(AppError::internal)?;
     let mut amendments = Vec::new();
     for event in events {
         if let Ok(ApplicationEvent::PersonalDataAmended {
@@ -194,7 +194,7 @@ async fn application_record(state: &AppState, view: &ApplicationView) -> Result<
         "disclosures": view.disclosures.iter().map(|d| json!({
             "recipient": d.recipient_name, "kind": d.kind, "purpose": d.purpose, "fields": d.fields, "at": d.at,
         })).collect::<Vec<_>>(),
-        "letters": view.letters.iter().map(crate::http::letters::render_letter).collect::<Vec<_>>(),
+        "letters": view.letters.iter().map(crate::letters::render_letter).collect::<Vec<_>>(),
         // The subject's own view that their data is inaccurate, kept when a rectification was refused.
         "statements_of_dispute": view.statements_of_dispute.iter().map(|s| json!({
             "request_id": s.request_id, "statement": s.statement, "recorded_at": s.recorded_at,
@@ -203,7 +203,7 @@ async fn application_record(state: &AppState, view: &ApplicationView) -> Result<
 }
 
 /// The subject access response for the person with this email address.
-pub async fn subject_access(state: &AppState, email: &str) -> Result<Value, ApiError> {
+pub async fn subject_access(state: &AppState, email: &str) -> Result<Value, AppError> {
     let db = &state.db;
     let email = email.trim().to_lowercase();
     // Each record found says how: the person's account by its email, or as the applicant of an application
@@ -506,7 +506,7 @@ async fn references(
     state: &AppState,
     email: &str,
     own: &BTreeSet<String>,
-) -> Result<Vec<Reference>, ApiError> {
+) -> Result<Vec<Reference>, AppError> {
     let mut found = Vec::new();
     for id in projections::referees::naming(&state.db, email).await? {
         if own.contains(&id) {
@@ -556,7 +556,7 @@ fn suppressed(count: i64) -> Value {
 }
 
 /// The FOI response: statistics of applications and awards by cycle and country, from the case list.
-pub async fn freedom_of_information(state: &AppState) -> Result<Value, ApiError> {
+pub async fn freedom_of_information(state: &AppState) -> Result<Value, AppError> {
     let filter = case_list::CaseFilter {
         limit: i64::MAX,
         ..case_list::CaseFilter::default()
@@ -738,9 +738,9 @@ fn text(value: &Option<String>) -> Option<String> {
         .map(str::to_string)
 }
 
-fn check_statistics(body: &StatisticsBody) -> Result<Statistics, ApiError> {
+fn check_statistics(body: &StatisticsBody) -> Result<Statistics, AppError> {
     if body.group_by.is_empty() {
-        return Err(ApiError::invalid_field(
+        return Err(AppError::invalid_field(
             "statistics.group_by",
             "must name at least one of cycle, country, status, level, institution",
         ));
@@ -748,13 +748,13 @@ fn check_statistics(body: &StatisticsBody) -> Result<Statistics, ApiError> {
     let mut group_by = Vec::new();
     for key in &body.group_by {
         let Some(known) = GROUP_BY.into_iter().find(|k| *k == key.trim()) else {
-            return Err(ApiError::invalid_field(
+            return Err(AppError::invalid_field(
                 "statistics.group_by",
                 "must each be cycle, country, status, level or institution",
             ));
         };
         if group_by.contains(&known) {
-            return Err(ApiError::invalid_field(
+            return Err(AppError::invalid_field(
                 "statistics.group_by",
                 "must name each key once",
             ));
@@ -764,7 +764,7 @@ fn check_statistics(body: &StatisticsBody) -> Result<Statistics, ApiError> {
     let cycles = match &body.cycles {
         None => None,
         Some(cycles) if cycles.is_empty() => {
-            return Err(ApiError::invalid_field(
+            return Err(AppError::invalid_field(
                 "statistics.cycles",
                 "must name at least one cycle, or be left out for every cycle",
             ));
@@ -773,7 +773,7 @@ fn check_statistics(body: &StatisticsBody) -> Result<Statistics, ApiError> {
             let mut named = Vec::new();
             for cycle in cycles {
                 let cycle = domain::cycle::CycleName::parse(cycle.trim()).map_err(|_| {
-                    ApiError::invalid_field(
+                    AppError::invalid_field(
                         "statistics.cycles",
                         "must each be a cycle named like 2026-27",
                     )
@@ -788,7 +788,7 @@ fn check_statistics(body: &StatisticsBody) -> Result<Statistics, ApiError> {
     };
     let country = match text(&body.country) {
         None if body.country.is_some() => {
-            return Err(ApiError::invalid_field(
+            return Err(AppError::invalid_field(
                 "statistics.country",
                 "must name a country, or be left out",
             ));
@@ -798,7 +798,7 @@ fn check_statistics(body: &StatisticsBody) -> Result<Statistics, ApiError> {
             domain::country::Country::parse(&raw)
                 .map(|c| c.as_str().to_string())
                 .ok_or_else(|| {
-                    ApiError::invalid_field("statistics.country", "must name a known country")
+                    AppError::invalid_field("statistics.country", "must name a known country")
                 })?,
         ),
     };
@@ -806,7 +806,7 @@ fn check_statistics(body: &StatisticsBody) -> Result<Statistics, ApiError> {
         None => None,
         Some(raw) => match domain::application::Status::parse(raw.trim()) {
             Some(domain::application::Status::Draft) | None => {
-                return Err(ApiError::invalid_field(
+                return Err(AppError::invalid_field(
                     "statistics.status",
                     "must be the status of a submitted application: submitted, eligible, ineligible, under_review, selected, reserve, unsuccessful, awarded, alumni or withdrawn",
                 ));
@@ -822,7 +822,7 @@ fn check_statistics(body: &StatisticsBody) -> Result<Statistics, ApiError> {
     })
 }
 
-fn check_refusals(parts: &[RefusedPartBody]) -> Result<Vec<RefusedPart>, ApiError> {
+fn check_refusals(parts: &[RefusedPartBody]) -> Result<Vec<RefusedPart>, AppError> {
     parts
         .iter()
         .enumerate()
@@ -830,20 +830,20 @@ fn check_refusals(parts: &[RefusedPartBody]) -> Result<Vec<RefusedPart>, ApiErro
             let field = |name: &str| format!("refusals[{i}].{name}");
             let what = part.part.trim();
             if what.is_empty() {
-                return Err(ApiError::invalid_field(
+                return Err(AppError::invalid_field(
                     &field("part"),
                     "must say which part of the request is refused",
                 ));
             }
             let ground = ground_of_section(&part.section).ok_or_else(|| {
-                ApiError::invalid_field(
+                AppError::invalid_field(
                     &field("section"),
                     "must be a section an FOI request may be refused under: s.12, s.14(1), s.21, s.22, s.36, s.40(2), s.41 or s.43(2)",
                 )
             })?;
             let reason = part.reason.trim();
             if reason.is_empty() {
-                return Err(ApiError::invalid_field(
+                return Err(AppError::invalid_field(
                     &field("reason"),
                     "must say why the section applies",
                 ));
@@ -885,7 +885,7 @@ fn study_of(view: &ApplicationView) -> Option<(String, String)> {
 /// The table: counts of applications (not drafts) that pass the filters, one row for each combination of
 /// the values of the keys (those the filters name, and those found), small counts suppressed. Only counts
 /// and the grouped values are released: no name, email address or id.
-async fn statistics_table(state: &AppState, asked: &Statistics) -> Result<Vec<Value>, ApiError> {
+async fn statistics_table(state: &AppState, asked: &Statistics) -> Result<Vec<Value>, AppError> {
     let filter = case_list::CaseFilter {
         limit: i64::MAX,
         status: asked.status.clone(),
@@ -974,28 +974,28 @@ async fn statistics_table(state: &AppState, asked: &Statistics) -> Result<Vec<Va
 
 /// The FOI response an information officer composed: checked (422 `invalid` naming the field), with the
 /// statistics built now from the case list and each refused part's s.17 notice.
-pub async fn answer_foi(state: &AppState, body: &FoiAnswerBody) -> Result<Value, ApiError> {
+pub async fn answer_foi(state: &AppState, body: &FoiAnswerBody) -> Result<Value, AppError> {
     let held = match &body.held {
         None => {
-            return Err(ApiError::invalid_field(
+            return Err(AppError::invalid_field(
                 "held",
                 "must be held, not_held or neither_confirm_nor_deny",
             ));
         }
         Some(raw) => Held::parse(raw).ok_or_else(|| {
-            ApiError::invalid_field("held", "must be held, not_held or neither_confirm_nor_deny")
+            AppError::invalid_field("held", "must be held, not_held or neither_confirm_nor_deny")
         })?,
     };
     let answer = text(&body.answer);
     if held == Held::Held && answer.is_none() {
-        return Err(ApiError::invalid_field(
+        return Err(AppError::invalid_field(
             "answer",
             "must give the information released when it is held",
         ));
     }
     let statistics = match &body.statistics {
         Some(_) if held != Held::Held => {
-            return Err(ApiError::invalid_field(
+            return Err(AppError::invalid_field(
                 "statistics",
                 "are released only where the information is held",
             ));
@@ -1005,7 +1005,7 @@ pub async fn answer_foi(state: &AppState, body: &FoiAnswerBody) -> Result<Value,
     };
     let refusals = check_refusals(body.refusals.as_deref().unwrap_or_default())?;
     if held == Held::NotHeld && !refusals.is_empty() {
-        return Err(ApiError::invalid_field(
+        return Err(AppError::invalid_field(
             "refusals",
             "cannot refuse information that is not held",
         ));
@@ -1053,13 +1053,13 @@ pub async fn produce(
     kind: domain::request::RequestKind,
     subject_email: Option<&str>,
     reader: &domain::Actor,
-) -> Result<Value, ApiError> {
+) -> Result<Value, AppError> {
     use domain::request::RequestKind as K;
     match kind {
         K::Foi => freedom_of_information(state).await,
         K::Sar | K::Portability => {
             let email = subject_email.ok_or_else(|| {
-                ApiError::invalid_field(
+                AppError::invalid_field(
                     "subject_email",
                     "a subject access request names whose data it asks for",
                 )
@@ -1086,13 +1086,12 @@ pub async fn produce(
             }
             Ok(response)
         }
-        other => Err(ApiError::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
+        other => Err(AppError::invalid(
             format!(
                 "{} request is answered by its own action on the case, not by a produced response",
                 other.in_words()
             ),
+            Vec::new(),
         )),
     }
 }
@@ -1170,7 +1169,7 @@ pub fn letter(
         "sections": crate::readable::sections(response),
         "table": {"columns": columns, "rows": rows},
     });
-    crate::pages::templates::render(template, &data)
+    crate::templates::render(template, &data)
 }
 
 /// A request's short reference, as its letters give it.
@@ -1201,7 +1200,7 @@ pub async fn bench_subject_access(state: &AppState, subjects: usize) -> anyhow::
         let started = std::time::Instant::now();
         let response = subject_access(state, &email)
             .await
-            .map_err(|error| anyhow::anyhow!("{}: {}", error.code, error.message))?;
+            .map_err(|error| anyhow::anyhow!("{}: {error}", error.code()))?;
         times.push(started.elapsed());
         anyhow::ensure!(
             !response["records"]["applications"]

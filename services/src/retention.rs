@@ -28,7 +28,7 @@ use projections::{Db, on_pool};
 
 use crate::accounts;
 use crate::app::AppState;
-use crate::http::error::ApiError;
+use crate::error::AppError;
 
 /// The actor the sweep records on the events it appends.
 pub fn sweep_actor() -> Actor {
@@ -262,7 +262,7 @@ async fn destroy(
     record: &DueRecord,
     as_of: NaiveDate,
     again: bool,
-) -> Result<bool, ApiError> {
+) -> Result<bool, AppError> {
     let actor = sweep_actor();
     let result = match record.aggregate_type.as_str() {
         "Application" => {
@@ -303,34 +303,32 @@ async fn destroy(
                 .execute_request(&record.aggregate_id, &actor, command)
                 .await
         }
-        _ => Err(ApiError::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown_stream_type",
-            "the sweep cannot destroy a stream of this type",
-        )),
+        other => Err(AppError::internal(format!(
+            "the sweep cannot destroy a stream of type {other}"
+        ))),
     };
     match result {
         Ok(()) => Ok(true),
-        Err(error) if error.code == "destroyed" => Ok(false),
+        Err(error) if error.is_destroyed() => Ok(false),
         Err(error) => Err(error),
     }
 }
 
 /// Why destroying the stream failed, in words with no personal data. A failure of the store says only
 /// that it failed (its detail is in the log), so the stream is looked at for a cause that can be named.
-async fn cause_of(state: &AppState, record: &DueRecord, error: &ApiError) -> String {
-    if error.status.is_server_error() {
+async fn cause_of(state: &AppState, record: &DueRecord, error: &AppError) -> String {
+    if error.is_failure() {
         match foreseen_failure(state, record, false).await {
             Ok(Some(cause)) => return cause,
             Ok(None) | Err(_) => {
                 return format!(
                     "the store failed while destroying it ({}; the log says more)",
-                    error.code
+                    error.code()
                 );
             }
         }
     }
-    format!("{} ({})", error.message, error.code)
+    format!("{error} ({})", error.code())
 }
 
 /// Whether the store holds any event of the stream.
@@ -738,10 +736,10 @@ async fn sweep_due(
     report.concluded =
         crate::conclusion::conclude_due_cycles(state, &sweep_actor(), as_of, dry_run)
             .await
-            .map_err(|error| anyhow::anyhow!("cycles could not be concluded: {}", error.message))?;
+            .map_err(|error| anyhow::anyhow!("cycles could not be concluded: {error}"))?;
     report.lapsed_offers = crate::awards::lapse_offers(state, &sweep_actor(), as_of, dry_run)
         .await
-        .map_err(|error| anyhow::anyhow!("offers could not be lapsed: {}", error.message))?;
+        .map_err(|error| anyhow::anyhow!("offers could not be lapsed: {error}"))?;
     let mut holds: BTreeMap<(String, String), String> = retention::holds(&state.db)
         .await?
         .into_iter()
@@ -1104,9 +1102,8 @@ pub async fn erase(
             .await
             .map_err(|error| {
                 anyhow::anyhow!(
-                    "application {id} could not be erased: {} ({})",
-                    error.message,
-                    error.code
+                    "application {id} could not be erased: {error} ({})",
+                    error.code()
                 )
             })?;
         if destroyed {

@@ -28,7 +28,7 @@ use projections::information_requests::RequestView;
 
 use crate::accounts;
 use crate::app::AppState;
-use crate::http::error::ApiError;
+use crate::error::AppError;
 
 /// Every application held about the person with this email address: those whose personal details give it,
 /// and those of the account registered with it. Read through indexes, never by scanning the log.
@@ -46,7 +46,7 @@ pub async fn subject_applications(db: &Db, email: &str) -> Result<BTreeSet<Strin
 }
 
 /// The subject's applications as they now stand, in id order.
-async fn subject_cases(db: &Db, email: &str) -> Result<Vec<ApplicationView>, ApiError> {
+async fn subject_cases(db: &Db, email: &str) -> Result<Vec<ApplicationView>, AppError> {
     let mut views = Vec::new();
     for id in subject_applications(db, email).await? {
         if let Some(view) = application_view::find(db, &id).await? {
@@ -65,8 +65,8 @@ async fn open_request(
     state: &AppState,
     id: &str,
     expected: RequestKind,
-) -> Result<RequestView, ApiError> {
-    let view = crate::http::requests::found(state, id).await?;
+) -> Result<RequestView, AppError> {
+    let view = request(state, id).await?;
     if view.kind != expected {
         return Err(RequestError::WrongKind {
             expected: expected.in_words(),
@@ -81,9 +81,9 @@ async fn open_request(
 }
 
 /// The email address of the person the request is about; a right granted needs one.
-fn subject_of(view: &RequestView) -> Result<String, ApiError> {
+fn subject_of(view: &RequestView) -> Result<String, AppError> {
     view.subject_email.clone().ok_or_else(|| {
-        ApiError::invalid_field(
+        AppError::invalid_field(
             "subject_email",
             &format!(
                 "{} request names whose data it is about; log the request again with the subject's email",
@@ -98,7 +98,7 @@ async fn answer(
     actor: &Actor,
     id: &str,
     response: Value,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     state
         .execute_request(id, actor, RequestCommand::IssueResponse { response })
         .await
@@ -112,7 +112,7 @@ pub async fn decide_erasure(
     id: &str,
     approve: bool,
     reason: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let view = open_request(state, id, RequestKind::Erasure).await?;
     let (approved, reason) = match &view.erasure {
         Some(decided) => (decided.approved, decided.reason.clone().unwrap_or_default()),
@@ -131,7 +131,7 @@ pub async fn decide_erasure(
     let response = if approved {
         crate::retention::erase(state, &subject_of(&view)?, Utc::now().date_naive())
             .await
-            .map_err(ApiError::internal)?
+            .map_err(AppError::internal)?
     } else {
         json!({"erasure": "refused", "reason": reason})
     };
@@ -159,7 +159,7 @@ pub async fn decide_rectification(
     actor: &Actor,
     id: &str,
     decision: Rectification,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let view = open_request(state, id, RequestKind::Rectification).await?;
     if let Some(decided) = &view.rectification {
         // Recorded but not answered: answer from what was recorded.
@@ -203,7 +203,7 @@ pub async fn decide_rectification(
             // The statement is kept first, so that a refusal recorded always has its statement with it;
             // keeping it again for the same request records nothing more.
             if decision.reason.trim().is_empty() {
-                return Err(ApiError::invalid_field(
+                return Err(AppError::invalid_field(
                     "reason",
                     "say why the data is not corrected",
                 ));
@@ -212,7 +212,7 @@ pub async fn decide_rectification(
             let cases = subject_cases(&state.db, &email).await?;
             if cases.is_empty() {
                 // A statement is kept with the subject's applications; with none, it would be kept nowhere.
-                return Err(ApiError::invalid_field(
+                return Err(AppError::invalid_field(
                     "statement",
                     "the subject has no application to keep a statement with: refuse without one, and say in the reason that no record about them is held",
                 ));
@@ -248,27 +248,27 @@ pub async fn decide_rectification(
         .map(str::trim)
         .filter(|a| !a.is_empty())
         .ok_or_else(|| {
-            ApiError::invalid_field("application_id", "choose the application to correct")
+            AppError::invalid_field("application_id", "choose the application to correct")
         })?
         .to_string();
     if !subject_applications(&state.db, &email)
         .await?
         .contains(&application_id)
     {
-        return Err(ApiError::invalid_field(
+        return Err(AppError::invalid_field(
             "application_id",
             "is not an application of the person this request is about",
         ));
     }
     if decision.reason.trim().is_empty() {
-        return Err(ApiError::invalid_field(
+        return Err(AppError::invalid_field(
             "reason",
             "say why the data is corrected",
         ));
     }
     let before = application_view::find(&state.db, &application_id)
         .await?
-        .ok_or_else(ApiError::not_found)?;
+        .ok_or_else(AppError::not_found)?;
     let amendment = ApplicationCommand::RectifyPersonalData {
         request_id: id.to_string(),
         changes: decision.changes.clone(),
@@ -279,13 +279,13 @@ pub async fn decide_rectification(
         .await?;
     let after = application_view::find(&state.db, &application_id)
         .await?
-        .ok_or_else(ApiError::not_found)?;
+        .ok_or_else(AppError::not_found)?;
     let fields: Vec<String> = PersonalField::ALL
         .into_iter()
         .filter(|field| before.form.personal.get(*field) != after.form.personal.get(*field))
         .map(PersonalField::path)
         .collect();
-    let told = crate::http::sharing::recipients_to_notify(&after, before.version);
+    let told = recipients_to_notify(&after, before.version);
     let command = RequestCommand::DecideRectification {
         rectify: true,
         application_id: Some(application_id.clone()),
@@ -356,7 +356,7 @@ fn rectified(
 
 /// A field of the form as a letter names it: "postal address", not `personal.address`.
 fn field_in_words(path: &str) -> String {
-    let label = crate::pages::applicant::label_for(path);
+    let label = crate::labels::label_for(path);
     let mut chars = label.chars();
     match chars.next() {
         Some(first) => first.to_lowercase().chain(chars).collect(),
@@ -386,7 +386,7 @@ pub async fn decide_restriction(
     id: &str,
     restrict: bool,
     reason: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let view = open_request(state, id, RequestKind::Restriction).await?;
     let (granted, reason) = match &view.restriction {
         Some(decided) => (decided.granted, decided.reason.clone().unwrap_or_default()),
@@ -434,7 +434,7 @@ pub async fn decide_objection(
     uphold: bool,
     uses: Vec<ObjectedUse>,
     reason: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let view = open_request(state, id, RequestKind::Objection).await?;
     let (upheld, uses, reason) = match &view.objection {
         Some(decided) => (
@@ -489,7 +489,7 @@ pub async fn refuse_foi(
     ground: FoiGround,
     reason: &str,
     public_interest: Option<String>,
-) -> Result<(), ApiError> {
+) -> Result<(), AppError> {
     let view = open_request(state, id, RequestKind::Foi).await?;
     let (ground, reason, public_interest) = match &view.refusal {
         Some(refused) => (
@@ -524,4 +524,55 @@ pub async fn refuse_foi(
         "personal_data": "none",
     });
     answer(state, actor, id, response).await
+}
+
+/// The request, or `NotFound` where there is none and `Destroyed` where retention destroyed it.
+pub async fn request(state: &AppState, id: &str) -> Result<RequestView, AppError> {
+    match projections::information_requests::find(&state.db, id).await? {
+        Some(view) => Ok(view),
+        None if projections::retention::is_destroyed(&state.db, "InformationRequest", id)
+            .await? =>
+        {
+            Err(AppError::destroyed())
+        }
+        None => Err(AppError::not_found()),
+    }
+}
+
+/// The recipients who were sent a value that an amendment just changed: those whose correction notices
+/// were raised after `version`.
+pub fn recipients_to_notify(
+    view: &projections::application_view::ApplicationView,
+    version: i64,
+) -> serde_json::Value {
+    serde_json::json!(
+        view.rectification_notices
+            .iter()
+            .filter(|notice| notice.raised_in_version > version)
+            .map(|notice| serde_json::json!({
+                "recipient_id": notice.recipient_id,
+                "recipient_name": notice.recipient_name,
+                "fields": notice.fields,
+            }))
+            .collect::<Vec<_>>()
+    )
+}
+
+/// Every request not yet answered, with the days it is due as the calendar now stands, soonest first.
+pub async fn open_requests(
+    state: &AppState,
+) -> Result<Vec<(RequestView, domain::request::deadlines::Deadlines)>, AppError> {
+    let calendar = projections::calendar::working_days(&state.db).await?;
+    let today = chrono::Utc::now().date_naive();
+    let mut open: Vec<_> = projections::information_requests::all(&state.db)
+        .await?
+        .into_iter()
+        .filter(|view| view.responded_on.is_none())
+        .map(|view| {
+            let deadlines = view.deadlines(&calendar, today);
+            (view, deadlines)
+        })
+        .collect();
+    open.sort_by(|(a, da), (b, db)| (da.due_on, &a.id).cmp(&(db.due_on, &b.id)));
+    Ok(open)
 }

@@ -15,7 +15,7 @@ use domain::{Actor, Role};
 use projections::committee_scores;
 
 use crate::app::AppState;
-use crate::http::error::ApiError;
+use crate::error::AppError;
 
 /// The most decisions one batch records.
 pub const MOST_IN_A_BATCH: u32 = 20_000;
@@ -24,7 +24,7 @@ pub const MOST_IN_A_BATCH: u32 = 20_000;
 pub async fn ranked(
     state: &AppState,
     cycle: &CycleName,
-) -> Result<Vec<RankedApplication>, ApiError> {
+) -> Result<Vec<RankedApplication>, AppError> {
     let scored = committee_scores::of_cycle(&state.db, cycle.as_str()).await?;
     Ok(ranking::rank_applications(&scored))
 }
@@ -34,7 +34,7 @@ pub async fn ids_at(
     state: &AppState,
     cycle: &CycleName,
     status: domain::application::Status,
-) -> Result<Vec<String>, ApiError> {
+) -> Result<Vec<String>, AppError> {
     let mut ids = Vec::new();
     let mut filter = projections::case_list::CaseFilter {
         cycle: Some(cycle.as_str().to_string()),
@@ -59,7 +59,7 @@ async fn reserves(
     state: &AppState,
     cycle: &CycleName,
     ranked: &[RankedApplication],
-) -> Result<Vec<Value>, ApiError> {
+) -> Result<Vec<Value>, AppError> {
     let mut entries = Vec::new();
     for id in ids_at(state, cycle, domain::application::Status::Reserve).await? {
         let Some(view) = projections::application_view::find(&state.db, &id).await? else {
@@ -99,7 +99,7 @@ async fn reserves(
 }
 
 /// The cycle's reserve list in order (see `reserves`).
-pub async fn reserve_list(state: &AppState, cycle: &CycleName) -> Result<Vec<Value>, ApiError> {
+pub async fn reserve_list(state: &AppState, cycle: &CycleName) -> Result<Vec<Value>, AppError> {
     let ranked = ranked(state, cycle).await?;
     reserves(state, cycle, &ranked).await
 }
@@ -112,9 +112,9 @@ pub async fn decide_from_ranking(
     cycle: &CycleName,
     quotas: ranking::Quotas,
     dry_run: bool,
-) -> Result<Value, ApiError> {
+) -> Result<Value, AppError> {
     if quotas.selected.saturating_add(quotas.reserve) > MOST_IN_A_BATCH {
-        return Err(ApiError::invalid_field(
+        return Err(AppError::invalid_field(
             "selected",
             &format!("a batch decides at most {MOST_IN_A_BATCH} applications"),
         ));
@@ -202,13 +202,13 @@ pub async fn assign_in_bulk(
     actor: &Actor,
     cycle: &CycleName,
     request: BulkRequest,
-) -> Result<Value, ApiError> {
+) -> Result<Value, AppError> {
     use domain::application::Status;
     use domain::assignment::{self, AwaitingReview, Reviewer};
 
     let per = request.members_per_application;
     if !(1..=assignment::MOST_MEMBERS_PER_APPLICATION).contains(&per) {
-        return Err(ApiError::invalid_field(
+        return Err(AppError::invalid_field(
             "members_per_application",
             "must be a whole number from 1 to 5",
         ));
@@ -227,7 +227,7 @@ pub async fn assign_in_bulk(
                 }
             }
             if !problems.is_empty() {
-                return Err(ApiError::invalid(
+                return Err(AppError::invalid(
                     "some members are not committee members",
                     problems,
                 ));
@@ -261,7 +261,7 @@ pub async fn assign_in_bulk(
         }
     }
     if !problems.is_empty() {
-        return Err(ApiError::invalid("some regions are not valid", problems));
+        return Err(AppError::invalid("some regions are not valid", problems));
     }
 
     let mut awaiting = Vec::new();
@@ -349,16 +349,16 @@ async fn carry_out(
     state: &AppState,
     actor: &Actor,
     commands: Vec<(String, domain::application::ApplicationCommand)>,
-) -> Result<Vec<Option<Result<(), String>>>, ApiError> {
+) -> Result<Vec<Option<Result<(), String>>>, AppError> {
     let (state, actor) = (state.clone(), actor.clone());
     tokio::spawn(async move {
         let mut outcomes = Vec::with_capacity(commands.len());
         for (id, command) in commands {
             let outcome = state.execute_application(&id, &actor, command).await;
-            outcomes.push(Some(outcome.map_err(|error| error.code.to_string())));
+            outcomes.push(Some(outcome.map_err(|error| error.code().to_string())));
         }
         outcomes
     })
     .await
-    .map_err(|_| ApiError::unavailable())
+    .map_err(|_| AppError::unavailable())
 }

@@ -28,34 +28,12 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
-/// How long a client may take to send a request's head (`ETP_HEADER_READ_TIMEOUT`, seconds).
-pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a connection may be idle between requests (`ETP_IDLE_TIMEOUT`, seconds).
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-/// How many connections may be open at once (`ETP_MAX_CONNECTIONS`).
-pub const MAX_CONNECTIONS: usize = 512;
+pub use crate::config::{HEADER_READ_TIMEOUT, IDLE_TIMEOUT, Limits, MAX_CONNECTIONS};
+
 /// An accept error is logged at most once in this long.
 pub const ACCEPT_ERROR_LOG_INTERVAL: Duration = Duration::from_secs(10);
 /// How long open connections are given to finish when the server stops.
 const GRACE: Duration = Duration::from_secs(10);
-
-/// The limits on connections.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Limits {
-    pub header_read_timeout: Duration,
-    pub idle_timeout: Duration,
-    pub max_connections: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            header_read_timeout: HEADER_READ_TIMEOUT,
-            idle_timeout: IDLE_TIMEOUT,
-            max_connections: MAX_CONNECTIONS,
-        }
-    }
-}
 
 /// Serves `router` on `listener` within `limits` until `shutdown` completes, then gives open connections
 /// [`GRACE`] to finish. Each request carries `ConnectInfo<SocketAddr>` of its peer, as

@@ -60,7 +60,7 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
                     Ok(true)
                 })
             })
-            .connect_lazy_with(options);
+            .connect_lazy_with(options.clone());
         // At start the database may itself be starting: wait for it as long as ever, not one acquire timeout.
         let started = std::time::Instant::now();
         loop {
@@ -69,7 +69,19 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
                 Err(error)
                     if is_unavailable(&error) && started.elapsed() < POSTGRES_START_PATIENCE => {}
                 Err(error) => {
-                    return Err(error).context("cannot connect to PostgreSQL at ETP_DATABASE_URL");
+                    // The pool says only that it timed out; one connection of our own says why.
+                    let why = match <sqlx::PgConnection as sqlx::Connection>::connect_with(&options)
+                        .await
+                    {
+                        Err(cause) => cause.to_string(),
+                        Ok(connection) => {
+                            let _ = sqlx::Connection::close(connection).await;
+                            error.to_string()
+                        }
+                    };
+                    return Err(error).context(format!(
+                        "cannot connect to PostgreSQL at ETP_DATABASE_URL ({why})"
+                    ));
                 }
             }
         }

@@ -1536,3 +1536,81 @@ async fn the_daily_sweep_runs_on_one_server_at_a_time_through_the_advisory_lock(
     assert_eq!(counter(&first, completed).await, 0.0);
     pool.close().await;
 }
+
+/// A store that fails in the middle of a command: the operator reads the cause, not the sentence a client
+/// would be given.
+#[tokio::test]
+async fn a_store_failure_in_a_command_prints_its_real_cause() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let url = sqlite_url(dir.path());
+    assert_success(
+        &run(etp(dir.path(), &url, &["migrate"]), None),
+        "etp migrate",
+    );
+    {
+        let db = services::store::connect(&url)
+            .await
+            .expect("the store opens");
+        let projections::Db::Sqlite(pool) = &db else {
+            panic!("a SQLite store")
+        };
+        sqlx::query("DROP TABLE information_requests")
+            .execute(pool)
+            .await
+            .expect("the view is dropped");
+        pool.close().await;
+    }
+    let output = run(
+        etp(
+            dir.path(),
+            &url,
+            &[
+                "calendar",
+                "add",
+                "--date",
+                "2026-11-10",
+                "--region",
+                "scotland",
+                "--name",
+                "Test Proclaimed Day",
+            ],
+        ),
+        None,
+    );
+    let message = assert_refused(&output, "a command whose store fails");
+    assert!(
+        message.contains("no such table: information_requests"),
+        "the cause is printed: {message}"
+    );
+    assert!(
+        !message.contains("something went wrong on our side"),
+        "not the client's sentence: {message}"
+    );
+}
+
+/// A database that cannot be reached at all: the command says which setting names it and why it failed.
+#[test]
+fn an_unreachable_database_is_named_with_its_cause() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    // Port 9 (discard) on the loopback: nothing listens there, so every connection is refused.
+    let url = "postgres://postgres@127.0.0.1:9/etp_unreachable";
+    let mut command = etp(dir.path(), url, &["migrate"]);
+    command
+        .env(
+            "ETP_JWT_SECRET",
+            "a jwt secret of at least thirty-two bytes",
+        )
+        .env(
+            "ETP_MASTER_KEY",
+            services::crypto::MasterKey::generate_hex(),
+        );
+    let message = assert_refused(&run(command, None), "a command on an unreachable database");
+    assert!(
+        message.contains("cannot connect to PostgreSQL at ETP_DATABASE_URL"),
+        "{message}"
+    );
+    assert!(
+        message.to_lowercase().contains("refused"),
+        "the cause is printed: {message}"
+    );
+}

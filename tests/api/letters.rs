@@ -360,6 +360,7 @@ async fn a_letter_that_does_not_fit_the_outcome_is_refused(app: TestApp) {
         .execute_application(&id, &actor, award_letter)
         .await
         .expect_err("an award letter for a reserve");
+    let refused = services::http::error::ApiError::from(refused);
     assert_eq!(refused.status, StatusCode::CONFLICT);
     assert_eq!(refused.code, "letter_does_not_fit");
     assert!(
@@ -376,6 +377,7 @@ async fn a_letter_that_does_not_fit_the_outcome_is_refused(app: TestApp) {
         .execute_application(&id, &actor, unknown)
         .await
         .expect_err("the email of a letter never issued");
+    let refused = services::http::error::ApiError::from(refused);
     assert_eq!(refused.status, StatusCode::NOT_FOUND);
 
     let applicant = domain::Actor::new(owner.id.clone(), Role::Applicant);
@@ -391,6 +393,7 @@ async fn a_letter_that_does_not_fit_the_outcome_is_refused(app: TestApp) {
         .execute_application(&id, &applicant, own_letter)
         .await
         .expect_err("an applicant issuing a letter");
+    let refused = services::http::error::ApiError::from(refused);
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(letters_of(&app, &id, &owner).await.len(), 1);
 }

@@ -155,6 +155,33 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The application layer's error as the API answers it: a refusal with its code, a failure on our side
+/// logged with its cause and answered without it.
+impl From<crate::error::AppError> for ApiError {
+    fn from(error: crate::error::AppError) -> Self {
+        use crate::error::{AppError, Refusal};
+        match error {
+            AppError::NotFound => ApiError::not_found(),
+            AppError::Forbidden => ApiError::forbidden(),
+            AppError::Destroyed => ApiError::destroyed(),
+            AppError::Invalid { message, problems } => ApiError::invalid(message, problems),
+            AppError::Refused(Refusal::Application(error)) => error.into(),
+            AppError::Refused(Refusal::Immigration(error)) => error.into(),
+            AppError::Refused(Refusal::Recipient(error)) => error.into(),
+            AppError::Refused(Refusal::Cycle(error)) => error.into(),
+            AppError::Refused(Refusal::Request(error)) => error.into(),
+            AppError::DuplicateApplication => duplicate_application(),
+            AppError::Conflict => ApiError::conflict(),
+            AppError::Busy => crate::auth::Busy.into(),
+            AppError::Unavailable(cause) => {
+                tracing::warn!(cause = %cause, "store unavailable");
+                ApiError::unavailable()
+            }
+            AppError::Internal(cause) => ApiError::internal(cause),
+        }
+    }
+}
+
 impl From<crate::auth::Busy> for ApiError {
     fn from(_: crate::auth::Busy) -> Self {
         tracing::warn!("the password queue is full");
@@ -189,41 +216,39 @@ impl From<crate::store::StoreError> for ApiError {
 impl From<ApplicationError> for ApiError {
     fn from(error: ApplicationError) -> Self {
         use ApplicationError as E;
+        let code = crate::error::application_code(&error);
         let message = error.to_string();
         let status = |status, code| ApiError::new(status, code, message.clone());
         match error {
             E::NotFound => ApiError::not_found(),
             E::Forbidden => ApiError::forbidden(),
             E::AlreadyStarted => ApiError::conflict(),
-            E::ApplicationSubmitted => status(StatusCode::CONFLICT, "application_submitted"),
+            E::ApplicationSubmitted => status(StatusCode::CONFLICT, code),
             E::Invalid { problems } => ApiError::invalid(message, problems),
             E::Incomplete { missing } => {
-                status(StatusCode::UNPROCESSABLE_ENTITY, "incomplete").with("missing", missing)
+                status(StatusCode::UNPROCESSABLE_ENTITY, code).with("missing", missing)
             }
             E::CycleClosed {
                 opens_on,
                 closes_on,
                 ..
-            } => status(StatusCode::CONFLICT, "cycle_closed")
+            } => status(StatusCode::CONFLICT, code)
                 .with("opens_on", opens_on.to_string())
                 .with("closes_on", closes_on.to_string()),
             E::CycleConcluded { concluded_on, .. } => {
-                status(StatusCode::CONFLICT, "cycle_concluded")
-                    .with("concluded_on", concluded_on.to_string())
+                status(StatusCode::CONFLICT, code).with("concluded_on", concluded_on.to_string())
             }
-            E::CycleNotConcluded { .. } => status(StatusCode::CONFLICT, "cycle_not_concluded"),
+            E::CycleNotConcluded { .. } => status(StatusCode::CONFLICT, code),
             E::CycleTermsUnavailable(cause) => {
                 tracing::warn!(cause = %cause, "cycle terms unavailable");
                 ApiError::unavailable()
             }
-            E::NotEligible { reasons, failures } => {
-                status(StatusCode::UNPROCESSABLE_ENTITY, "not_eligible")
-                    .with("reasons", reasons)
-                    .with(
-                        "failures",
-                        serde_json::to_value(failures).unwrap_or_default(),
-                    )
-            }
+            E::NotEligible { reasons, failures } => status(StatusCode::UNPROCESSABLE_ENTITY, code)
+                .with("reasons", reasons)
+                .with(
+                    "failures",
+                    serde_json::to_value(failures).unwrap_or_default(),
+                ),
             E::ReservePosition => ApiError::invalid(
                 message.clone(),
                 vec![FieldProblem::new("reserve_position", &message)],
@@ -239,19 +264,17 @@ impl From<ApplicationError> for ApiError {
                 )
             }
             E::NotAmendable { fields } => {
-                status(StatusCode::UNPROCESSABLE_ENTITY, "not_amendable").with("fields", fields)
+                status(StatusCode::UNPROCESSABLE_ENTITY, code).with("fields", fields)
             }
-            E::NotSubmitted => status(StatusCode::CONFLICT, "not_submitted"),
+            E::NotSubmitted => status(StatusCode::CONFLICT, code),
             E::InvalidState {
                 status: current, ..
-            } => status(StatusCode::CONFLICT, "invalid_state").with("status", current.as_str()),
-            E::DecisionMade => status(StatusCode::CONFLICT, "decision_made"),
-            E::NotACommitteeMember => {
-                status(StatusCode::UNPROCESSABLE_ENTITY, "not_a_committee_member")
-            }
-            E::NotAssigned => status(StatusCode::FORBIDDEN, "not_assigned"),
-            E::ConflictOfInterest => status(StatusCode::FORBIDDEN, "conflict_of_interest"),
-            E::MemberConflicted => status(StatusCode::CONFLICT, "member_conflicted"),
+            } => status(StatusCode::CONFLICT, code).with("status", current.as_str()),
+            E::DecisionMade => status(StatusCode::CONFLICT, code),
+            E::NotACommitteeMember => status(StatusCode::UNPROCESSABLE_ENTITY, code),
+            E::NotAssigned => status(StatusCode::FORBIDDEN, code),
+            E::ConflictOfInterest => status(StatusCode::FORBIDDEN, code),
+            E::MemberConflicted => status(StatusCode::CONFLICT, code),
             E::ScoreOutOfRange { criterion } => ApiError::invalid(
                 message,
                 vec![FieldProblem::new(
@@ -260,44 +283,41 @@ impl From<ApplicationError> for ApiError {
                 )],
             ),
             E::NotSelected { status: current } => {
-                status(StatusCode::CONFLICT, "not_selected").with("status", current.as_str())
+                status(StatusCode::CONFLICT, code).with("status", current.as_str())
             }
             E::NotAwarded { status: current } => {
-                status(StatusCode::CONFLICT, "not_awarded").with("status", current.as_str())
+                status(StatusCode::CONFLICT, code).with("status", current.as_str())
             }
             E::NotCompleted { status: current } => {
-                status(StatusCode::CONFLICT, "not_completed").with("status", current.as_str())
+                status(StatusCode::CONFLICT, code).with("status", current.as_str())
             }
-            E::NoNoticeDue => status(StatusCode::CONFLICT, "no_notice_due"),
+            E::NoNoticeDue => status(StatusCode::CONFLICT, code),
             E::OfferAlreadyMade { state } => {
-                status(StatusCode::CONFLICT, "offer_already_made").with("offer", state)
+                status(StatusCode::CONFLICT, code).with("offer", state)
             }
-            E::NoOpenOffer { .. } => status(StatusCode::CONFLICT, "no_open_offer"),
+            E::NoOpenOffer { .. } => status(StatusCode::CONFLICT, code),
             E::OfferNotAccepted { state } => {
-                status(StatusCode::CONFLICT, "offer_not_accepted").with("offer", state)
+                status(StatusCode::CONFLICT, code).with("offer", state)
             }
-            E::NoRecheckDue => status(StatusCode::CONFLICT, "no_recheck_due"),
+            E::NoRecheckDue => status(StatusCode::CONFLICT, code),
             E::Destroyed => ApiError::destroyed(),
-            E::Restricted { .. } => status(StatusCode::CONFLICT, "restricted"),
-            E::NotRestricted => status(StatusCode::CONFLICT, "not_restricted"),
+            E::Restricted { .. } => status(StatusCode::CONFLICT, code),
+            E::NotRestricted => status(StatusCode::CONFLICT, code),
             E::RuleDoesNotApply {
                 status: current, ..
-            } => {
-                status(StatusCode::CONFLICT, "rule_does_not_apply").with("status", current.as_str())
-            }
+            } => status(StatusCode::CONFLICT, code).with("status", current.as_str()),
             E::DirectoryUnavailable => ApiError::unavailable(),
             E::LetterDoesNotFit {
                 status: current, ..
-            } => {
-                status(StatusCode::CONFLICT, "letter_does_not_fit").with("status", current.as_str())
-            }
-            E::NoSuchLetter => status(StatusCode::NOT_FOUND, "not_found"),
+            } => status(StatusCode::CONFLICT, code).with("status", current.as_str()),
+            E::NoSuchLetter => status(StatusCode::NOT_FOUND, code),
         }
     }
 }
 
 impl From<ImmigrationError> for ApiError {
     fn from(error: ImmigrationError) -> Self {
+        let code = crate::error::immigration_code(&error);
         let message = error.to_string();
         match error {
             ImmigrationError::Forbidden => ApiError::forbidden(),
@@ -305,8 +325,7 @@ impl From<ImmigrationError> for ApiError {
             ImmigrationError::Destroyed => ApiError::destroyed(),
             ImmigrationError::AlreadyRecorded => ApiError::conflict(),
             ImmigrationError::NotAwarded { status } => {
-                ApiError::new(StatusCode::CONFLICT, "not_awarded", message)
-                    .with("status", status.as_str())
+                ApiError::new(StatusCode::CONFLICT, code, message).with("status", status.as_str())
             }
             ImmigrationError::Invalid { problems } => ApiError::invalid(message, problems),
         }
@@ -354,39 +373,28 @@ impl From<CycleError> for ApiError {
 
 impl From<RequestError> for ApiError {
     fn from(error: RequestError) -> Self {
+        let code = crate::error::request_code(&error);
         let message = error.to_string();
         match error {
             RequestError::Forbidden => ApiError::forbidden(),
             RequestError::NotFound => ApiError::not_found(),
             RequestError::AlreadyLogged => ApiError::conflict(),
             RequestError::Invalid { problems } => ApiError::invalid(message, problems),
-            RequestError::ClockAlreadyStopped => {
-                ApiError::new(StatusCode::CONFLICT, "clock_stopped", message)
-            }
-            RequestError::ClockNotStopped => {
-                ApiError::new(StatusCode::CONFLICT, "clock_not_stopped", message)
-            }
+            RequestError::ClockAlreadyStopped => ApiError::new(StatusCode::CONFLICT, code, message),
+            RequestError::ClockNotStopped => ApiError::new(StatusCode::CONFLICT, code, message),
             RequestError::ReasonNotAllowed { .. } | RequestError::ExtensionNotAllowed { .. } => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
             }
-            RequestError::AlreadyExtended => {
-                ApiError::new(StatusCode::CONFLICT, "already_extended", message)
-            }
+            RequestError::AlreadyExtended => ApiError::new(StatusCode::CONFLICT, code, message),
             RequestError::WrongKind { .. } => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
             }
-            RequestError::AlreadyDecided => {
-                ApiError::new(StatusCode::CONFLICT, "already_decided", message)
-            }
-            RequestError::AlreadyAnswered => {
-                ApiError::new(StatusCode::CONFLICT, "already_answered", message)
-            }
-            RequestError::NoDraft => ApiError::new(StatusCode::CONFLICT, "no_draft", message),
-            RequestError::AlreadyWithheld => {
-                ApiError::new(StatusCode::CONFLICT, "already_withheld", message)
-            }
+            RequestError::AlreadyDecided => ApiError::new(StatusCode::CONFLICT, code, message),
+            RequestError::AlreadyAnswered => ApiError::new(StatusCode::CONFLICT, code, message),
+            RequestError::NoDraft => ApiError::new(StatusCode::CONFLICT, code, message),
+            RequestError::AlreadyWithheld => ApiError::new(StatusCode::CONFLICT, code, message),
             RequestError::Destroyed => ApiError::destroyed(),
-            RequestError::NotClosed => ApiError::new(StatusCode::CONFLICT, "not_closed", message),
+            RequestError::NotClosed => ApiError::new(StatusCode::CONFLICT, code, message),
         }
     }
 }

@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 
 use domain::Role;
 use projections::access_log::{self, Through};
-use projections::application_view::LetterView;
 
 use super::applications::{audience, load};
 use super::error::{ApiError, ErrorBody};
@@ -31,19 +30,7 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/applications/{id}/letters", get(letters))
 }
 
-/// One letter as the API shows it.
-pub fn render_letter(letter: &LetterView) -> Value {
-    json!({
-        "id": letter.letter_id,
-        "kind": letter.kind.as_str(),
-        "subject": letter.subject,
-        "body": letter.body,
-        "issued_at": letter.issued_at,
-        "email": letter.email().as_str(),
-        "emailed_at": letter.emailed_at,
-        "email_failure": letter.email_failure.as_ref().map(|(reason, _)| reason),
-    })
-}
+pub use crate::letters::render_letter;
 
 #[utoipa::path(
     get,

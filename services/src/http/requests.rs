@@ -195,15 +195,7 @@ pub fn render(view: &RequestView, calendar: &WorkingDays, today: NaiveDate) -> V
 
 /// The request, or 404 where there is none and 410 `destroyed` where retention destroyed it.
 pub(crate) async fn found(state: &AppState, id: &str) -> Result<RequestView, ApiError> {
-    match information_requests::find(&state.db, id).await? {
-        Some(view) => Ok(view),
-        None if projections::retention::is_destroyed(&state.db, "InformationRequest", id)
-            .await? =>
-        {
-            Err(ApiError::destroyed())
-        }
-        None => Err(ApiError::not_found()),
-    }
+    Ok(crate::rights::request(state, id).await?)
 }
 
 async fn current(state: &AppState, id: &str) -> Result<Value, ApiError> {

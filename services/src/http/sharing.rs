@@ -370,18 +370,4 @@ pub fn permitted_recipients<'a>(
         .collect()
 }
 
-/// The recipients who were sent a value that an amendment just changed: those whose correction notices
-/// were raised after `version`.
-pub fn recipients_to_notify(view: &ApplicationView, version: i64) -> Value {
-    json!(
-        view.rectification_notices
-            .iter()
-            .filter(|notice| notice.raised_in_version > version)
-            .map(|notice| json!({
-                "recipient_id": notice.recipient_id,
-                "recipient_name": notice.recipient_name,
-                "fields": notice.fields,
-            }))
-            .collect::<Vec<_>>()
-    )
-}
+pub use crate::rights::recipients_to_notify;

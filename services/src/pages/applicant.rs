@@ -28,6 +28,8 @@ use super::{
 };
 use crate::app::AppState;
 use crate::http::error::ApiError;
+pub use crate::labels::label_for;
+use crate::labels::{EDUCATION_KEYS, EMPLOYMENT_KEYS, essay_label, personal_label};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -55,40 +57,6 @@ const EDUCATION_ROWS: usize = 3;
 const EMPLOYMENT_ROWS: usize = 3;
 const COURSE_ROWS: usize = 3;
 const REFEREE_ROWS: usize = 2;
-const EDUCATION_KEYS: [(&str, &str); 4] = [
-    ("institution", "School, college or university"),
-    ("qualification", "Qualification"),
-    ("subject", "Subject"),
-    ("year", "Year completed"),
-];
-const EMPLOYMENT_KEYS: [(&str, &str); 4] = [
-    ("employer", "Employer"),
-    ("role", "Job title"),
-    ("from", "From (month and year)"),
-    ("to", "To (month and year, or blank if current)"),
-];
-
-fn personal_label(field: PersonalField) -> &'static str {
-    match field {
-        PersonalField::FullName => "Full name",
-        PersonalField::DateOfBirth => "Date of birth",
-        PersonalField::Email => "Email address",
-        PersonalField::Phone => "Phone number",
-        PersonalField::Address => "Postal address",
-        PersonalField::Nationality => "Nationality (country of citizenship)",
-        PersonalField::CountryOfResidence => "Country of residence",
-    }
-}
-
-fn essay_label(essay: Essay) -> &'static str {
-    match essay {
-        Essay::Leadership => "Leadership",
-        Essay::Networking => "Networking",
-        Essay::StudyPlan => "Study plan",
-        Essay::CareerPlan => "Career plan",
-    }
-}
-
 fn essay_hint(essay: Essay) -> &'static str {
     match essay {
         Essay::Leadership => "Tell us about a time you led others and what came of it.",
@@ -116,52 +84,6 @@ const PREFERENCE_LABELS: [(&str, &str); 4] = [
         "Do not publish images, photographs or videos in which I appear",
     ),
 ];
-
-/// A human label for any contract path of the form.
-pub fn label_for(path: &str) -> String {
-    if let Some(field) = PersonalField::from_path(path) {
-        return personal_label(field).to_string();
-    }
-    if let Some(name) = path.strip_prefix("essays.")
-        && let Some(essay) = Essay::from_name(name)
-    {
-        return format!("{} essay", essay_label(essay));
-    }
-    let (list, rest) = path.split_once('[').unwrap_or((path, ""));
-    let index: Option<usize> = rest.split(']').next().and_then(|i| i.parse().ok());
-    let key = rest.split_once("].").map(|(_, key)| key);
-    let (noun, keys): (&str, &[(&str, &str)]) = match list {
-        "education" => ("Qualification", &EDUCATION_KEYS),
-        "employment" => ("Job", &EMPLOYMENT_KEYS),
-        "courses" => (
-            "Course choice",
-            &[
-                ("institution", "Institution"),
-                ("course", "Course"),
-                ("level", "Level of study"),
-                ("country", "Country of study"),
-            ],
-        ),
-        "referees" => ("Referee", &[("name", "Name"), ("email", "Email address")]),
-        _ => return path.to_string(),
-    };
-    match (index, key) {
-        (None, _) => match list {
-            "education" => "At least one qualification".to_string(),
-            "courses" => "At least one course choice".to_string(),
-            _ => noun.to_string(),
-        },
-        (Some(i), None) => format!("{noun} {}", i + 1),
-        (Some(i), Some(key)) => {
-            let label = keys
-                .iter()
-                .find(|(k, _)| *k == key)
-                .map(|(_, l)| *l)
-                .unwrap_or(key);
-            format!("{noun} {}: {}", i + 1, label.to_lowercase())
-        }
-    }
-}
 
 /// The section a contract path belongs to.
 fn section_of(path: &str) -> &'static str {
@@ -629,15 +551,14 @@ async fn save(
         problems if !problems.is_empty() => {
             Err(ApiError::invalid("some values are not valid", problems))
         }
-        _ => {
-            state
-                .execute_application(
-                    &id,
-                    &session.actor,
-                    ApplicationCommand::SaveDraft { changes },
-                )
-                .await
-        }
+        _ => state
+            .execute_application(
+                &id,
+                &session.actor,
+                ApplicationCommand::SaveDraft { changes },
+            )
+            .await
+            .map_err(ApiError::from),
     };
     match saved {
         Ok(()) => {
@@ -842,6 +763,7 @@ async fn submit(
             },
         )
         .await
+        .map_err(ApiError::from)
     {
         Ok(()) => Ok(see_other(&format!("/applications/{id}"), &[])),
         Err(error) if error.code == "incomplete" => {
@@ -920,6 +842,7 @@ async fn withdraw(
     match state
         .execute_application(&id, &session.actor, ApplicationCommand::WithdrawApplication)
         .await
+        .map_err(ApiError::from)
     {
         Ok(()) => Ok(see_other(&format!("/applications/{id}"), &[])),
         Err(error) if error.status == StatusCode::CONFLICT => {
@@ -1072,6 +995,7 @@ async fn reply_to_offer(
     match state
         .execute_application(&id, &session.actor, command)
         .await
+        .map_err(ApiError::from)
     {
         Ok(()) => Ok(see_other(&format!("/applications/{id}"), &[])),
         Err(error) if error.status == StatusCode::CONFLICT => {

@@ -326,6 +326,7 @@ async fn act(
         Ok(command) => match state
             .execute_application(&id, &session.actor, command)
             .await
+            .map_err(crate::http::error::ApiError::from)
         {
             Ok(()) => None,
             Err(error)

@@ -259,6 +259,7 @@ async fn score(
             ApplicationCommand::ScoreApplication { scores },
         )
         .await
+        .map_err(crate::http::error::ApiError::from)
     {
         Ok(()) => Ok(see_other(&format!("/committee/{id}?done=scores"), &[])),
         Err(error)

@@ -98,7 +98,8 @@ async fn desk(
 }
 
 /// A refusal of the rules, shown on the page it came from; anything else is an error page.
-fn shown(error: ApiError) -> Result<Vec<ErrorItem>, PageError> {
+fn shown(error: impl Into<ApiError>) -> Result<Vec<ErrorItem>, PageError> {
+    let error: ApiError = error.into();
     match error.status {
         StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT => {
             let mut items: Vec<ErrorItem> = error
@@ -642,7 +643,7 @@ async fn on_draft(
     state: &AppState,
     session: &Session,
     view: &RequestView,
-    outcome: Result<(), ApiError>,
+    outcome: Result<(), impl Into<ApiError>>,
     done: &str,
 ) -> Result<Response, PageError> {
     let errors = match outcome {
@@ -854,9 +855,9 @@ async fn erasure(
     load(&state, &session, &id).await?;
     let reason = field(&form, "reason").unwrap_or_default();
     let outcome = match choice(&form, "approve") {
-        Ok(approve) => {
-            crate::rights::decide_erasure(&state, &session.actor, &id, approve, reason).await
-        }
+        Ok(approve) => crate::rights::decide_erasure(&state, &session.actor, &id, approve, reason)
+            .await
+            .map_err(ApiError::from),
         Err(error) => Err(error),
     };
     decided(
@@ -897,7 +898,9 @@ async fn rectification(
                 reason: field(&form, "reason").unwrap_or_default().to_string(),
                 statement: field(&form, "statement").map(str::to_string),
             };
-            crate::rights::decide_rectification(&state, &session.actor, &id, decision).await
+            crate::rights::decide_rectification(&state, &session.actor, &id, decision)
+                .await
+                .map_err(ApiError::from)
         }
         Err(error) => Err(error),
     };
@@ -922,7 +925,9 @@ async fn restriction(
     let reason = field(&form, "reason").unwrap_or_default();
     let outcome = match choice(&form, "restrict") {
         Ok(restrict) => {
-            crate::rights::decide_restriction(&state, &session.actor, &id, restrict, reason).await
+            crate::rights::decide_restriction(&state, &session.actor, &id, restrict, reason)
+                .await
+                .map_err(ApiError::from)
         }
         Err(error) => Err(error),
     };
@@ -954,7 +959,9 @@ async fn objection(
         crate::http::requests::parse_uses(named),
     ) {
         (Ok(uphold), Ok(uses)) => {
-            crate::rights::decide_objection(&state, &session.actor, &id, uphold, uses, reason).await
+            crate::rights::decide_objection(&state, &session.actor, &id, uphold, uses, reason)
+                .await
+                .map_err(ApiError::from)
         }
         (Err(error), _) | (_, Err(error)) => Err(error),
     };
@@ -978,17 +985,16 @@ async fn refusal(
     load(&state, &session, &id).await?;
     let outcome =
         match crate::http::requests::parse_ground(field(&form, "ground").unwrap_or_default()) {
-            Ok(ground) => {
-                crate::rights::refuse_foi(
-                    &state,
-                    &session.actor,
-                    &id,
-                    ground,
-                    field(&form, "reason").unwrap_or_default(),
-                    field(&form, "public_interest").map(str::to_string),
-                )
-                .await
-            }
+            Ok(ground) => crate::rights::refuse_foi(
+                &state,
+                &session.actor,
+                &id,
+                ground,
+                field(&form, "reason").unwrap_or_default(),
+                field(&form, "public_interest").map(str::to_string),
+            )
+            .await
+            .map_err(ApiError::from),
             Err(error) => Err(error),
         };
     decided(

@@ -192,7 +192,8 @@ fn number(
 }
 
 /// A refusal of the rules shown on the page; anything else an error page.
-fn refused(error: ApiError, field_of: &str) -> Result<Vec<ErrorItem>, PageError> {
+fn refused(error: impl Into<ApiError>, field_of: &str) -> Result<Vec<ErrorItem>, PageError> {
+    let error: ApiError = error.into();
     if error.status != StatusCode::UNPROCESSABLE_ENTITY {
         return Err(error.into());
     }

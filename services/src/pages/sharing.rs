@@ -189,6 +189,7 @@ async fn register(
             },
         )
         .await
+        .map_err(crate::http::error::ApiError::from)
     {
         Ok(()) => Ok(see_other("/recipients?done=1", &[])),
         Err(error) if error.status == StatusCode::UNPROCESSABLE_ENTITY => {

@@ -881,7 +881,8 @@ enum Refused {
 }
 
 /// A refusal of the rules, shown on the case page; anything else is an error page.
-fn refusal(action: &str, error: ApiError) -> Refused {
+fn refusal(action: &str, error: impl Into<ApiError>) -> Refused {
+    let error: ApiError = error.into();
     match error.status {
         StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT => {
             let problems = problems_of(&error);
