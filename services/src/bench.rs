@@ -818,7 +818,7 @@ async fn sqlite_inserts(folder: &Path, clients: usize, seconds: u64) -> anyhow::
 /// rebuild is, measured just before it and just after it (their mean is its raw limit, so a machine that
 /// slows or speeds up during the rebuild moves both sides). The median ratio is the figure.
 pub async fn rebuild(config: &Config, rounds: u32) -> anyhow::Result<String> {
-    let state = crate::app::AppState::from_config(config).await?;
+    let state = crate::bus::AppState::from_config(config).await?;
     let mut out = String::new();
     let mut ratios = Vec::new();
     let mut rows = None;
@@ -872,7 +872,7 @@ pub async fn rebuild(config: &Config, rounds: u32) -> anyhow::Result<String> {
 
 /// The database's rate of batched INSERTs of `rows` events-shaped rows into a scratch table.
 async fn raw_batched_inserts(
-    state: &crate::app::AppState,
+    state: &crate::bus::AppState,
     config: &Config,
     rows: usize,
 ) -> anyhow::Result<f64> {
@@ -988,7 +988,7 @@ pub async fn retention(
     as_of: chrono::NaiveDate,
 ) -> anyhow::Result<String> {
     let ledger = crate::retention::required_ledger(config.retention_ledger.as_deref())?;
-    let state = crate::app::AppState::from_config(config).await?;
+    let state = crate::bus::AppState::from_config(config).await?;
     let streams: i64 = projections::on_pool!(&state.db, p => sqlx::query_scalar(
         "SELECT COUNT(*) FROM (SELECT DISTINCT aggregate_type, aggregate_id FROM events) AS s",
     ).fetch_one(p).await?);

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use domain::Role;
 
 use crate::accounts::{self, AccountError, NewAccount};
-use crate::app::AppState;
+use crate::bus::AppState;
 use crate::config::{Config, Environment};
 
 /// Writes a line to standard output. A reader that went away (`etp … | head`) ends the command quietly, as

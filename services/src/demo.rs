@@ -35,7 +35,7 @@ use domain::sharing::RecipientFacts;
 use domain::{Actor, Role};
 
 use crate::accounts::{self, NewAccount};
-use crate::app::AppState;
+use crate::bus::AppState;
 use crate::pages::session::random_token;
 
 /// Where applicants come from, with a weight each: the programme draws most from a few countries and some

@@ -30,7 +30,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::app::AppState;
+use crate::bus::AppState;
 use error::ApiError;
 
 /// The largest request body accepted: a whole application form is well under this.

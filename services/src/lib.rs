@@ -1,33 +1,18 @@
-//! The `etp` service: HTTP API, CLI, the two stores and the encryption of personal data.
+//! The `etp` server: the HTTP API, the pages, the connection handling and the CLI, over the application
+//! layer (`app`), the event store (`store`), the read models (`projections`) and the domain.
 
-pub mod accounts;
-pub mod app;
-pub mod auth;
-pub mod awards;
-pub mod backup;
 pub mod bench;
 pub mod cli;
-pub mod conclusion;
-pub mod config;
 pub mod demo;
-pub mod drafts;
-pub mod error;
 pub mod http;
-pub mod labels;
-pub mod letters;
-pub mod metrics;
-pub mod notice;
 pub mod pages;
-pub mod pdf;
-pub mod readable;
-pub mod responses;
-pub mod retention;
-pub mod rights;
-pub mod selection;
 pub mod server;
-pub mod templates;
-pub mod throttle;
 
+/// The application layer (the `app` crate) under the paths the server's modules use.
+pub use app::{
+    accounts, auth, awards, backup, bus, conclusion, config, drafts, error, labels, letters,
+    metrics, notice, pdf, readable, responses, retention, rights, selection, templates, throttle,
+};
 /// The event store and the sealing of personal data live in their own crate, the only one that reads and
 /// writes the `events` and `stream_keys` tables.
 pub use store::{self, crypto};

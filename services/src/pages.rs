@@ -1,6 +1,6 @@
 //! The web pages: server-rendered HTML for every role, on the same commands and views as the API.
 //!
-//! Every page is a Handlebars template (`services/templates/`, embedded in the binary) inside one layout;
+//! Every page is a Handlebars template (`app/templates/`, embedded in the binary) inside one layout;
 //! values are HTML-escaped by Handlebars and no template uses the triple-stash. Forms post
 //! `application/x-www-form-urlencoded` with a CSRF token; the session is an HttpOnly cookie.
 
@@ -28,7 +28,7 @@ use serde_json::{Map, Value, json};
 
 use domain::Role;
 
-use crate::app::AppState;
+use crate::bus::AppState;
 use crate::http::error::ApiError;
 pub use session::{MaybeSession, Session};
 

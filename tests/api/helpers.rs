@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use domain::Role;
 use projections::Db;
 use services::accounts::{self, NewAccount};
-use services::app::AppState;
+use services::bus::AppState;
 use services::crypto::MasterKey;
 
 pub mod smtp;

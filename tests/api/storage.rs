@@ -470,7 +470,7 @@ async fn the_sqlite_store_is_durable_by_default() {
 async fn second_server(app: &TestApp) -> String {
     let db = services::store::connect(&app.database_url).await.unwrap();
     let master = services::crypto::MasterKey::from_hex(&app.master_key).unwrap();
-    let state = services::app::AppState::new(db, master, app.jwt_secret.as_bytes());
+    let state = services::bus::AppState::new(db, master, app.jwt_secret.as_bytes());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {

@@ -23,7 +23,7 @@ use projections::immigration_records;
 
 use super::error::{ApiError, ErrorBody, duplicate_application};
 use super::extract::{ApiJson, ApiPath, ApiQuery, AuthUser};
-use crate::app::AppState;
+use crate::bus::AppState;
 use wire::{
     AmendmentBody, ApplicationPatch, AssignmentBody, Audience, AwardBody, AwardCorrectionBody,
     CompletionBody, CompletionCorrectionBody, ConflictBody, CreateBody, DecisionBody,

@@ -13,7 +13,7 @@ use domain::application::rules::FieldProblem;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, BearerToken, client_address};
 use crate::accounts::{self, AccountError, NewAccount, PasswordChangeError};
-use crate::app::AppState;
+use crate::bus::AppState;
 use crate::throttle::SignIn;
 
 #[derive(utoipa::OpenApi)]

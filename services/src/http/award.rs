@@ -22,7 +22,7 @@ use super::applications::load;
 use super::applications::wire::parse_date;
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery, AuthUser, OptionalApiJson};
-use crate::app::AppState;
+use crate::bus::AppState;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(

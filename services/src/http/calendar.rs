@@ -15,7 +15,7 @@ use projections::calendar;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiQuery, AuthUser};
-use crate::app::AppState;
+use crate::bus::AppState;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(holidays, add_holiday, due_dates,))]

@@ -29,7 +29,7 @@ use projections::committee_scores;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, ApiQuery, AuthUser};
-use crate::app::AppState;
+use crate::bus::AppState;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use domain::{Actor, Role};
 
 use super::error::ApiError;
-use crate::app::AppState;
+use crate::bus::AppState;
 
 /// A JSON body. A body that is not JSON, not of the expected shape, too large or not sent as JSON is
 /// refused with our error shape, never axum's plain text.

@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 use projections::{Db, on_pool};
 
 use super::error::ApiError;
-use crate::app::AppState;
+use crate::bus::AppState;
 
 /// The header a client sends.
 pub const HEADER: &str = "idempotency-key";

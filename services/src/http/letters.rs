@@ -12,7 +12,7 @@ use projections::access_log::{self, Through};
 use super::applications::{audience, load};
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiPath, AuthUser};
-use crate::app::AppState;
+use crate::bus::AppState;
 
 /// Who may read the letters: the applicant (their own, else 404) and the staff who see whole cases. A
 /// committee member is refused before the application is looked at.

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
-use crate::app::AppState;
+use crate::bus::AppState;
 use crate::config::Secret;
 use crate::metrics::UNMATCHED;
 
@@ -66,7 +66,7 @@ pub async fn serve(State(state): State<AppState>, headers: HeaderMap) -> Respons
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         return response;
     }
-    let text = match crate::metrics::exposition(&state).await {
+    let text = match crate::metrics::exposition(&state.metrics, &state.db, &state.repo).await {
         Ok(text) => text,
         Err(error) => return ApiError::from(error).into_response(),
     };

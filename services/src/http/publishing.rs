@@ -12,7 +12,7 @@ use projections::{application_view, publishing};
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::AuthUser;
-use crate::app::AppState;
+use crate::bus::AppState;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(directory, networking_scheme, open_book, media_consents,))]

@@ -14,7 +14,7 @@ use projections::retention;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, AuthUser};
-use crate::app::AppState;
+use crate::bus::AppState;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(overview, place_hold, lift_hold, restrict, lift_restriction,))]

@@ -18,7 +18,7 @@ use projections::recipients;
 
 use super::error::{ApiError, ErrorBody};
 use super::extract::{ApiJson, ApiPath, AuthUser};
-use crate::app::AppState;
+use crate::bus::AppState;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(register, list, disclose, disclosures, refusals, mark_notice_sent,))]

@@ -26,7 +26,7 @@ use super::{
     ErrorItem, Page, PageError, PageForm, PagePath, PageQuery, Session, capitalise, field_id,
     see_other,
 };
-use crate::app::AppState;
+use crate::bus::AppState;
 use crate::http::error::ApiError;
 pub use crate::labels::label_for;
 use crate::labels::{EDUCATION_KEYS, EMPLOYMENT_KEYS, essay_label, personal_label};

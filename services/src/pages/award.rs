@@ -22,7 +22,7 @@ use projections::application_view::ApplicationView;
 use super::applicant::{problems_of, status_text};
 use super::session::field;
 use super::{ErrorItem, Page, PageError, PageForm, PagePath, PageQuery, Session, see_other};
-use crate::app::AppState;
+use crate::bus::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

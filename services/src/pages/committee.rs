@@ -21,7 +21,7 @@ use projections::case_list::{self, CaseFilter};
 use super::applicant::{problems_of, shown_answers};
 use super::session::field;
 use super::{ErrorItem, Page, PageError, PageForm, PagePath, PageQuery, Session, see_other};
-use crate::app::AppState;
+use crate::bus::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

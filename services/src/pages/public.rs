@@ -17,7 +17,7 @@ use super::{
     see_other,
 };
 use crate::accounts::{self, AccountError, NewAccount};
-use crate::app::AppState;
+use crate::bus::AppState;
 use crate::throttle::SignIn;
 
 pub fn router() -> Router<AppState> {

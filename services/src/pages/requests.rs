@@ -22,7 +22,7 @@ use projections::information_requests::{self, RequestView};
 
 use super::session::field;
 use super::{ErrorItem, Page, PageError, PageForm, PagePath, PageQuery, Session, see_other};
-use crate::app::AppState;
+use crate::bus::AppState;
 use crate::http::error::ApiError;
 use crate::http::requests::{ordered, render};
 

@@ -11,7 +11,7 @@ use domain::Role;
 use projections::retention;
 
 use super::{Page, PageError, Session};
-use crate::app::AppState;
+use crate::bus::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/retention", get(overview))

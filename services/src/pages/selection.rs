@@ -18,7 +18,7 @@ use domain::ranking::Quotas;
 use super::session::field;
 use super::staff::short_id;
 use super::{ErrorItem, Page, PageError, PageForm, PageQuery, Session};
-use crate::app::AppState;
+use crate::bus::AppState;
 use crate::http::error::ApiError;
 use crate::selection::{self, BulkRequest};
 

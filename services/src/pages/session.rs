@@ -19,7 +19,7 @@ use domain::{Actor, Role};
 use projections::{Db, on_pool};
 
 use super::PageError;
-use crate::app::AppState;
+use crate::bus::AppState;
 
 pub const SESSION_COOKIE: &str = "etp_session";
 pub const ANONYMOUS_CSRF_COOKIE: &str = "etp_csrf";

@@ -17,7 +17,7 @@ use projections::{publishing, recipients};
 
 use super::session::field;
 use super::{ErrorItem, MaybeSession, Page, PageError, PageForm, PageQuery, Session, see_other};
-use crate::app::AppState;
+use crate::bus::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()

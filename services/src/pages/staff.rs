@@ -32,7 +32,7 @@ use super::{
     ErrorItem, Page, PageError, PageForm, PagePath, PageQuery, Session, encode_query, see_other,
 };
 use crate::accounts;
-use crate::app::AppState;
+use crate::bus::AppState;
 use crate::http::error::ApiError;
 
 /// Staff who work the case desk, each seeing what their role sees of a case (`domain::access`); an

@@ -27,7 +27,7 @@ use projections::retention::{self, DueRecord};
 use projections::{Db, on_pool};
 
 use crate::accounts;
-use crate::app::AppState;
+use crate::bus::AppState;
 use crate::error::AppError;
 
 /// The actor the sweep records on the events it appends.
@@ -1018,27 +1018,7 @@ pub async fn scrub(db: &Db) -> anyhow::Result<()> {
     }
 }
 
-/// Where the ledger is kept: `ETP_RETENTION_LEDGER`, or beside the SQLite database file. On PostgreSQL (and
-/// an in-memory SQLite database) there is no default: `None`, and the commands that read or write the
-/// ledger refuse to start ([`required_ledger`]). A store of several servers needs one ledger on storage they
-/// all share, which no default in a server's own folder can be; and a default in the working folder was
-/// shared by every store run from that folder.
-pub fn ledger_path(database_url: &str, configured: Option<&str>) -> Option<PathBuf> {
-    if let Some(path) = configured {
-        return Some(PathBuf::from(path));
-    }
-    let sqlite_file = database_url
-        .strip_prefix("sqlite://")
-        .or_else(|| database_url.strip_prefix("sqlite:"))
-        .map(|path| path.split('?').next().unwrap_or(path))
-        .filter(|path| !path.is_empty() && !path.contains(":memory:"))?;
-    Some(
-        Path::new(sqlite_file)
-            .parent()
-            .map(|folder| folder.join("destroyed-streams.ledger"))
-            .unwrap_or_else(|| PathBuf::from("destroyed-streams.ledger")),
-    )
-}
+pub use crate::config::ledger_path;
 
 /// The ledger a command that destroys (or re-destroys) streams must have, or the refusal that says how to
 /// give it one.
@@ -1060,7 +1040,7 @@ pub async fn erase(
     let db = &state.db;
     let ledger = state.retention_ledger.as_deref().map(Ledger::new);
     let store = crate::store::identity::id(db).await?;
-    let ids = crate::rights::subject_applications(db, email).await?;
+    let ids = crate::subjects::subject_applications(db, email).await?;
     let account = accounts::find_by_email(db, email).await?;
     let legal_holds: BTreeMap<(String, String), String> = retention::holds(db)
         .await?

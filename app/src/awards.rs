@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use domain::Actor;
 use domain::application::ApplicationCommand;
 
-use crate::app::AppState;
+use crate::bus::AppState;
 use crate::error::AppError;
 
 /// An offer is answered within this many UK working days, unless the officer chooses another date.

@@ -21,7 +21,7 @@ use domain::retention::{RecordKind, RetentionRule};
 use domain::{Actor, Role};
 use projections::application_view::{self, ApplicationView};
 
-use crate::app::AppState;
+use crate::bus::AppState;
 use crate::config::MailSettings;
 use crate::error::AppError;
 

@@ -181,8 +181,7 @@ type Job = Box<dyn FnOnce() + Send>;
 #[error("the password threads are busy")]
 pub struct Busy;
 
-/// The longest each password queue grows, unless `ETP_PASSWORD_QUEUE` says otherwise.
-pub const PASSWORD_QUEUE: usize = 64;
+pub use crate::config::PASSWORD_QUEUE;
 static QUEUE_LIMIT: std::sync::atomic::AtomicUsize =
     std::sync::atomic::AtomicUsize::new(PASSWORD_QUEUE);
 

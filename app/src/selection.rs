@@ -14,7 +14,7 @@ use domain::ranking::{self, RankedApplication};
 use domain::{Actor, Role};
 use projections::committee_scores;
 
-use crate::app::AppState;
+use crate::bus::AppState;
 use crate::error::AppError;
 
 /// The most decisions one batch records.

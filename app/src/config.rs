@@ -223,7 +223,7 @@ impl Config {
                     smtp_url: Secret::new(smtp_url.trim()),
                     from: from.trim().to_string(),
                 };
-                crate::letters::Mailer::new(&settings)?;
+                settings.check()?;
                 Some(settings)
             }
             _ => bail!("ETP_SMTP_URL and ETP_MAIL_FROM are set together, or neither"),
@@ -248,12 +248,12 @@ impl Config {
         let password_queue = positive(
             "ETP_PASSWORD_QUEUE",
             env.password_queue.as_deref(),
-            crate::auth::PASSWORD_QUEUE as u64,
+            PASSWORD_QUEUE as u64,
         )? as usize;
         let registrations_per_address = positive(
             "ETP_REGISTRATIONS_PER_ADDRESS",
             env.registrations_per_address.as_deref(),
-            crate::throttle::REGISTRATIONS_PER_ADDRESS as u64,
+            REGISTRATIONS_PER_ADDRESS as u64,
         )? as i64;
         Ok(Config {
             connections,
@@ -266,10 +266,7 @@ impl Config {
             master_key: Secret::new(master_key),
             backup_key: env.backup_key.map(|key| Secret::new(key.trim())),
             secure_cookies: matches!(env.secure_cookies.as_deref(), Some("true" | "1" | "yes")),
-            retention_ledger: crate::retention::ledger_path(
-                &database_url,
-                env.retention_ledger.as_deref(),
-            ),
+            retention_ledger: ledger_path(&database_url, env.retention_ledger.as_deref()),
             metrics_token: env.metrics_token.map(|token| Secret::new(token.trim())),
             database_url,
         })
@@ -377,6 +374,55 @@ fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create {}", path.display()))?;
     file.write_all(contents.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The longest each password queue grows, unless `ETP_PASSWORD_QUEUE` says otherwise.
+pub const PASSWORD_QUEUE: usize = 64;
+
+/// Registrations from one network address in an hour (`throttle::FORGET_AFTER`) before the back-off starts, unless
+/// `ETP_REGISTRATIONS_PER_ADDRESS` says otherwise.
+pub const REGISTRATIONS_PER_ADDRESS: i64 = 20;
+
+/// Where the ledger is kept: `ETP_RETENTION_LEDGER`, or beside the SQLite database file. On PostgreSQL (and
+/// an in-memory SQLite database) there is no default: `None`, and the commands that read or write the
+/// ledger refuse to start ([`required_ledger`]). A store of several servers needs one ledger on storage they
+/// all share, which no default in a server's own folder can be; and a default in the working folder was
+/// shared by every store run from that folder.
+pub fn ledger_path(database_url: &str, configured: Option<&str>) -> Option<std::path::PathBuf> {
+    if let Some(path) = configured {
+        return Some(std::path::PathBuf::from(path));
+    }
+    let sqlite_file = database_url
+        .strip_prefix("sqlite://")
+        .or_else(|| database_url.strip_prefix("sqlite:"))
+        .map(|path| path.split('?').next().unwrap_or(path))
+        .filter(|path| !path.is_empty() && !path.contains(":memory:"))?;
+    Some(
+        std::path::Path::new(sqlite_file)
+            .parent()
+            .map(|folder| folder.join("destroyed-streams.ledger"))
+            .unwrap_or_else(|| std::path::PathBuf::from("destroyed-streams.ledger")),
+    )
+}
+
+impl MailSettings {
+    /// Whether the sender is an address and the URL one the mail client can use.
+    pub fn check(&self) -> anyhow::Result<()> {
+        self.from
+            .parse::<lettre::message::Mailbox>()
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "ETP_MAIL_FROM must be an email address, such as EtP Scholarships <letters@example.org>"
+                )
+            })?;
+        lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(self.smtp_url.expose())
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "ETP_SMTP_URL must be smtp://host:port, smtp://host:587?tls=required or smtps://host"
+                )
+            })?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -11,8 +11,6 @@
 //! A decision recorded but not yet answered (the service stopped between the two) is carried out again
 //! from what was recorded when the officer next acts on the request: every step is idempotent.
 
-use std::collections::BTreeSet;
-
 use chrono::Utc;
 use serde_json::{Value, json};
 
@@ -26,24 +24,10 @@ use projections::Db;
 use projections::application_view::{self, ApplicationView};
 use projections::information_requests::RequestView;
 
-use crate::accounts;
-use crate::app::AppState;
+use crate::bus::AppState;
 use crate::error::AppError;
 
-/// Every application held about the person with this email address: those whose personal details give it,
-/// and those of the account registered with it. Read through indexes, never by scanning the log.
-pub async fn subject_applications(db: &Db, email: &str) -> Result<BTreeSet<String>, sqlx::Error> {
-    let mut ids: BTreeSet<String> = projections::case_list::with_email(db, email)
-        .await?
-        .into_iter()
-        .collect();
-    if let Some(account) = accounts::find_by_email(db, email).await? {
-        for view in application_view::list_for_applicant(db, &account.id).await? {
-            ids.insert(view.id);
-        }
-    }
-    Ok(ids)
-}
+pub use crate::subjects::subject_applications;
 
 /// The subject's applications as they now stand, in id order.
 async fn subject_cases(db: &Db, email: &str) -> Result<Vec<ApplicationView>, AppError> {

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use domain::personal::{COPY_TAG, PERSONAL_TAG};
 use domain::request::WithholdingGround;
 
-use crate::app::AppState;
+use crate::bus::AppState;
 use crate::error::AppError;
 
 /// An item withheld from a draft.

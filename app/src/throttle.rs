@@ -35,9 +35,7 @@ pub const ADDRESS_FREE_FAILURES: i64 = 50;
 pub const LONGEST_BLOCK: Duration = Duration::minutes(15);
 /// How long after the last failure the failures are forgotten.
 pub const FORGET_AFTER: Duration = Duration::hours(1);
-/// Registrations from one network address in [`FORGET_AFTER`] before the back-off starts, unless
-/// `ETP_REGISTRATIONS_PER_ADDRESS` says otherwise.
-pub const REGISTRATIONS_PER_ADDRESS: i64 = 20;
+pub use crate::config::REGISTRATIONS_PER_ADDRESS;
 
 /// The outcome of a sign-in.
 #[derive(Debug)]

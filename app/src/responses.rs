@@ -25,7 +25,7 @@ use projections::application_view::{self, ApplicationView};
 use projections::{access_log, case_list, immigration_records, information_requests, retention};
 
 use crate::accounts;
-use crate::app::AppState;
+use crate::bus::AppState;
 use crate::error::AppError;
 
 /// What is redacted in place of third parties' details.

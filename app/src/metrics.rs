@@ -28,7 +28,6 @@ use domain::request::RequestKind;
 use domain::retention::RecordKind;
 use projections::{Db, on_pool};
 
-use crate::app::AppState;
 use crate::config::Secret;
 use crate::retention::SweepReport;
 
@@ -91,7 +90,7 @@ fn latency_histogram() -> Histogram {
     Histogram::new(LATENCY_BUCKETS)
 }
 
-/// The figures this process counts, and who may read them. One per [`AppState`].
+/// The figures this process counts, and who may read them. One per running service (`bus::AppState`).
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
@@ -303,9 +302,13 @@ fn record_kind(rule: &str) -> &'static str {
 
 /// Every figure of this process and of the store, as OpenMetrics text. The store's own figures are left out
 /// (and `etp_store_up` is 0) when the store cannot be read; what could not be written is an error.
-pub async fn exposition(state: &AppState) -> Result<String, crate::error::AppError> {
+pub async fn exposition(
+    metrics: &Metrics,
+    db: &Db,
+    repo: &store::EventRepository,
+) -> Result<String, crate::error::AppError> {
     let today = Utc::now().date_naive();
-    let store = match store_registry(&state.db, today).await {
+    let store = match store_registry(db, today).await {
         Ok(registry) => Some(registry),
         Err(error) => {
             tracing::warn!(cause = %error, "the store's figures could not be read for /metrics");
@@ -320,7 +323,7 @@ pub async fn exposition(state: &AppState) -> Result<String, crate::error::AppErr
         "1 when the store's figures below could be read for this scrape, 0 when the store is out of reach",
         store_up,
     );
-    let (groups, appends) = state.repo.written_together();
+    let (groups, appends) = repo.written_together();
     for (name, help, value) in [
         (
             "etp_store_append_groups",
@@ -338,8 +341,7 @@ pub async fn exposition(state: &AppState) -> Result<String, crate::error::AppErr
         up.register(name, help, counter);
     }
     let mut text = String::new();
-    state
-        .metrics
+    metrics
         .encode_process(&mut text)
         .and_then(|()| encode_registry(&mut text, &up))
         .and_then(|()| match &store {

@@ -17,7 +17,7 @@ use domain::application::{ApplicationCommand, LetterKind, Status};
 use domain::cycle::{CycleCommand, CycleName, automatic_conclusion_day};
 use domain::retention::{RecordKind, RetentionRule};
 
-use crate::app::AppState;
+use crate::bus::AppState;
 use crate::error::AppError;
 
 /// The statuses a conclusion ends (`domain::application::aggregate::concluded_with_cycle`).

@@ -31,7 +31,7 @@ use anyhow::{Context, anyhow, bail};
 use hkdf::Hkdf;
 use sha2::Sha256;
 
-use crate::app::AppState;
+use crate::bus::AppState;
 use crate::config::Config;
 
 /// What a restore did.
