@@ -5,7 +5,6 @@ pub mod app;
 pub mod auth;
 pub mod awards;
 pub mod backup;
-pub mod bench;
 pub mod cli;
 pub mod conclusion;
 pub mod config;
