@@ -1186,44 +1186,6 @@ pub fn reference(id: &str) -> String {
     format!("IR-{}", short.to_uppercase())
 }
 
-/// Answers subject access for up to `subjects` applicants of the store and reports the time each took
-/// (median and slowest), with the size of the store: `etp bench sar`.
-pub async fn bench_subject_access(state: &AppState, subjects: usize) -> anyhow::Result<String> {
-    let filter = case_list::CaseFilter {
-        limit: subjects as i64,
-        ..case_list::CaseFilter::default()
-    };
-    let (cases, total) = case_list::search(&state.db, &filter).await?;
-    let mut times = Vec::new();
-    for case in cases {
-        let Some(email) = case.email else { continue };
-        let started = std::time::Instant::now();
-        let response = subject_access(state, &email)
-            .await
-            .map_err(|error| anyhow::anyhow!("{}: {error}", error.code()))?;
-        times.push(started.elapsed());
-        anyhow::ensure!(
-            !response["records"]["applications"]
-                .as_array()
-                .is_none_or(Vec::is_empty),
-            "a subject access response found no application of its subject"
-        );
-    }
-    anyhow::ensure!(
-        !times.is_empty(),
-        "the store has no application with an email address to answer for"
-    );
-    times.sort();
-    let median = times[times.len() / 2];
-    let slowest = times[times.len() - 1];
-    Ok(format!(
-        "subject access for {} subjects in a store of {total} applications: median {:.1} ms, slowest {:.1} ms",
-        times.len(),
-        median.as_secs_f64() * 1000.0,
-        slowest.as_secs_f64() * 1000.0
-    ))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,15 +21,6 @@ macro_rules! out {
     }};
 }
 
-/// `out!` without the line's end.
-macro_rules! out_part {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let written = write!(std::io::stdout().lock(), $($arg)*);
-        crate::cli::written(written)?;
-    }};
-}
-
 /// What `out!` does with the outcome of a write.
 fn written(outcome: std::io::Result<()>) -> anyhow::Result<()> {
     match outcome {
@@ -70,9 +61,6 @@ pub enum Command {
     /// The working-day calendar the deadlines of information requests are counted in.
     #[command(subcommand)]
     Calendar(CalendarCommand),
-    /// Measurements of the store as it is.
-    #[command(subcommand)]
-    Bench(BenchCommand),
     /// Write an encrypted, consistent copy of the store to a new file (SQLite: VACUUM INTO; PostgreSQL:
     /// pg_dump), under ETP_BACKUP_KEY or, unset, a key derived from ETP_MASTER_KEY.
     Backup {
@@ -89,51 +77,6 @@ pub enum Command {
         /// Replace a store that already holds data (SQLite: moved aside; PostgreSQL: dropped).
         #[arg(long)]
         force: bool,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum BenchCommand {
-    /// Drive a server of this store over HTTP from concurrent clients — draft edits, one application, the
-    /// case list — and measure the database's own single-row INSERT rate beside it, and the server's peak
-    /// memory (docs/benchmarks.md).
-    Http {
-        #[arg(long, default_value_t = 16)]
-        clients: usize,
-        /// Seconds of draft edits (reads run half as long each, and the raw limit as long).
-        #[arg(long, default_value_t = 20)]
-        seconds: u64,
-        /// Drafts each client edits in turn.
-        #[arg(long, default_value_t = 10)]
-        drafts: usize,
-        /// The cycle the drafts are in.
-        #[arg(long, default_value = "2027-28")]
-        cycle: String,
-    },
-    /// Time the subject access response for applicants of the store (a demo store, say): its cost must follow
-    /// the subject's own records, not the size of the store.
-    Sar {
-        /// How many subjects to answer for.
-        #[arg(long, default_value_t = 20)]
-        subjects: usize,
-    },
-    /// Rebuild the views from the log, timed, beside the database's own batched INSERT rate measured just
-    /// before and just after each rebuild.
-    Rebuild {
-        /// How many times to rebuild; the median ratio is the figure.
-        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
-        rounds: u32,
-    },
-    /// Sweep at most `due` due streams, timed, with the store's size beside it. It destroys what it sweeps:
-    /// run it on a copy of a store.
-    Retention {
-        /// How many due streams to sweep.
-        #[arg(long, default_value_t = 1000)]
-        due: usize,
-        /// The day to sweep as of (YYYY-MM-DD); by default 25 months from today, when every draft and
-        /// decided unsuccessful application seeded today is due.
-        #[arg(long, value_parser = parse_day)]
-        as_of: Option<chrono::NaiveDate>,
     },
 }
 
@@ -192,6 +135,10 @@ pub enum DemoCommand {
         /// The cycle they are in.
         #[arg(long, default_value = "2026-27")]
         cycle: String,
+        /// Read from standard input a password every demo account signs in with (never on the command
+        /// line); without it the demo accounts' password is random and never shown.
+        #[arg(long)]
+        password_stdin: bool,
     },
 }
 
@@ -238,7 +185,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(DemoCommand::Seed {
             applications,
             cycle,
+            password_stdin,
         }) => {
+            let password = if password_stdin {
+                Some(read_password()?)
+            } else {
+                None
+            };
             let state = AppState::from_config(&config).await?;
             let started = std::time::Instant::now();
             let bar = std::io::stderr().is_terminal().then(|| {
@@ -256,7 +209,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     bar.set_position(done as u64);
                 }
             };
-            let report = crate::demo::seed(&state, applications, &cycle, &progress).await?;
+            let report = crate::demo::seed_with_password(
+                &state,
+                applications,
+                &cycle,
+                password.as_deref(),
+                &progress,
+            )
+            .await?;
             if let Some(bar) = &bar {
                 bar.finish_and_clear();
             }
@@ -266,6 +226,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 started.elapsed().as_secs_f64()
             );
             out!("{}", report.summary());
+            if password.is_some() {
+                out!("sign in with the password you gave as any of these demo accounts:");
+            } else {
+                out!(
+                    "the demo accounts' password is random and not shown; to sign in as them, seed with \
+                     --password-stdin (for example: echo 'a demo passphrase' | etp demo seed --password-stdin)"
+                );
+            }
+            for (role, email) in &report.staff {
+                out!("  {:<20} {email}", role.to_string());
+            }
+            if let Some((n, email)) = &report.applicant {
+                out!(
+                    "  {:<20} {email} (Demo Applicant {n:06})",
+                    Role::Applicant.to_string()
+                );
+            }
             Ok(())
         }
         Command::Projections(ProjectionsCommand::Rebuild) => {
@@ -311,40 +288,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Bench(BenchCommand::Http {
-            clients,
-            seconds,
-            drafts,
-            cycle,
-        }) => {
-            anyhow::ensure!(
-                clients > 0 && drafts > 0 && seconds > 0,
-                "clients, seconds and drafts must each be at least 1"
-            );
-            let bench = crate::bench::HttpBench {
-                clients,
-                seconds,
-                drafts_per_client: drafts,
-                cycle,
-            };
-            let report = crate::bench::http(&config, &bench).await?;
-            out_part!("{}", report.text());
-            Ok(())
-        }
-        Command::Bench(BenchCommand::Rebuild { rounds }) => {
-            out_part!("{}", crate::bench::rebuild(&config, rounds).await?);
-            Ok(())
-        }
-        Command::Bench(BenchCommand::Retention { due, as_of }) => {
-            let as_of = as_of.unwrap_or_else(|| {
-                let today = chrono::Utc::now().date_naive();
-                today
-                    .checked_add_months(chrono::Months::new(25))
-                    .unwrap_or(today)
-            });
-            out_part!("{}", crate::bench::retention(&config, due, as_of).await?);
-            Ok(())
-        }
         Command::Backup { to } => {
             crate::backup::backup(&config, &to).await?;
             out!("backed up the store to {}", to.display());
@@ -382,12 +325,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 )),
                 None => Ok(()),
             }
-        }
-        Command::Bench(BenchCommand::Sar { subjects }) => {
-            let state = AppState::from_config(&config).await?;
-            let report = crate::responses::bench_subject_access(&state, subjects).await?;
-            out!("{report}");
-            Ok(())
         }
         Command::Retention(RetentionCommand::Sweep {
             as_of,
@@ -549,6 +486,15 @@ async fn sweep_from_the_command_line(
     }
 }
 
+/// The password on standard input, without the line's end `echo` adds.
+fn read_password() -> anyhow::Result<String> {
+    let mut password = String::new();
+    std::io::stdin()
+        .read_to_string(&mut password)
+        .context("cannot read the password from standard input")?;
+    Ok(password.trim_end_matches(['\n', '\r']).to_string())
+}
+
 async fn add_user(
     config: &Config,
     email: &str,
@@ -560,11 +506,8 @@ async fn add_user(
             "unknown staff role {role:?}: use helpdesk, programme_officer, committee_member, information_officer or admin"
         )
     })?;
-    let mut password = String::new();
-    std::io::stdin()
-        .read_to_string(&mut password)
-        .context("cannot read the password from standard input")?;
-    let password = password.trim_end_matches(['\n', '\r']);
+    let password = read_password()?;
+    let password = password.as_str();
     let account =
         NewAccount::parse(email, name.unwrap_or(email), role, password).map_err(|problems| {
             let problems: Vec<String> = problems

@@ -8,9 +8,10 @@
 //! opt-outs, Help Desk amendments, disclosures to the British mission of the scholar's country of residence,
 //! immigration records, and FOI and subject access requests, some answered.
 //!
-//! Accounts get one random password, hashed once and never shown: the data is for looking at through staff
-//! accounts made with `etp users add`, and hashing ten thousand passwords one by one would be most of the
-//! seeding's time.
+//! Accounts share one password, hashed once (hashing ten thousand passwords one by one would be most of the
+//! seeding's time): the one given on standard input with `--password-stdin`, so that a newcomer can sign in
+//! as each demo role at once (the report names each demo staff account and one applicant), or else a random
+//! one that is never shown, and the data is for looking at through staff accounts made with `etp users add`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -227,6 +228,10 @@ pub struct SeedReport {
     pub immigration_records: usize,
     pub amendments: usize,
     pub requests: usize,
+    /// Each demo staff account's role and email address.
+    pub staff: Vec<(Role, String)>,
+    /// The first seeded applicant's number and email address.
+    pub applicant: Option<(usize, String)>,
 }
 
 impl SeedReport {
@@ -258,49 +263,69 @@ struct Staff {
     sponsors: Vec<String>,
     /// The hash every demo account's password shares.
     password_hash: String,
+    /// The password itself, for checking each account's details as they are made.
+    password: String,
+    /// Each demo staff account's role and email address, for the report.
+    sign_in: Vec<(Role, String)>,
 }
 
+/// A demo account with the shared password's hash; its actor and email address.
 async fn account(
     state: &AppState,
-    hash: &str,
+    (password, hash): (&str, &str),
     role: Role,
     label: &str,
     name: &str,
-) -> anyhow::Result<Actor> {
+) -> anyhow::Result<(Actor, String)> {
     let email = format!("demo-{label}-{}@example.test", &random_token()[..12]);
-    let account = NewAccount::parse(&email, name, role, &random_token())
-        .map_err(|problems| anyhow::anyhow!("a demo account is not valid: {problems:?}"))?;
+    let account = NewAccount::parse(&email, name, role, password).map_err(|problems| {
+        let problems: Vec<String> = problems
+            .into_iter()
+            .map(|(field, problem)| format!("{field} {problem}"))
+            .collect();
+        anyhow::anyhow!("a demo account is not valid: {}", problems.join("; "))
+    })?;
     let id = accounts::create_hashed(&state.db, &account, hash).await?;
-    Ok(Actor::new(id, role))
+    Ok((Actor::new(id, role), email))
 }
 
-async fn staff(state: &AppState) -> anyhow::Result<Staff> {
-    let password = random_token();
-    let password_hash = crate::auth::hashed(password)
+async fn staff(state: &AppState, password: Option<&str>) -> anyhow::Result<Staff> {
+    let password = password.map_or_else(random_token, str::to_string);
+    let password_hash = crate::auth::hashed(password.clone())
         .await
         .context("hashing the demo password")?;
-    let hash = password_hash.as_str();
-    let officer = account(
-        state,
-        hash,
-        Role::ProgrammeOfficer,
-        "officer",
-        "Demo Programme Officer",
-    )
-    .await?;
-    let helpdesk = account(state, hash, Role::Helpdesk, "helpdesk", "Demo Help Desk").await?;
-    let information = account(
-        state,
-        hash,
-        Role::InformationOfficer,
-        "information",
-        "Demo Information Officer",
-    )
-    .await?;
-    let admin = account(state, hash, Role::Admin, "admin", "Demo Administrator").await?;
+    let hash = (password.as_str(), password_hash.as_str());
+    let mut sign_in = Vec::new();
+    let mut signed = |(actor, email): (Actor, String)| {
+        sign_in.push((actor.role, email));
+        actor
+    };
+    let officer = signed(
+        account(
+            state,
+            hash,
+            Role::ProgrammeOfficer,
+            "officer",
+            "Demo Programme Officer",
+        )
+        .await?,
+    );
+    let helpdesk =
+        signed(account(state, hash, Role::Helpdesk, "helpdesk", "Demo Help Desk").await?);
+    let information = signed(
+        account(
+            state,
+            hash,
+            Role::InformationOfficer,
+            "information",
+            "Demo Information Officer",
+        )
+        .await?,
+    );
+    let admin = signed(account(state, hash, Role::Admin, "admin", "Demo Administrator").await?);
     let mut members = Vec::new();
     for i in 1..=6 {
-        members.push(
+        members.push(signed(
             account(
                 state,
                 hash,
@@ -309,7 +334,7 @@ async fn staff(state: &AppState) -> anyhow::Result<Staff> {
                 &format!("Demo Committee Member {i}"),
             )
             .await?,
-        );
+        ));
     }
     let mut missions = BTreeMap::new();
     for (name, _) in COUNTRIES {
@@ -362,6 +387,8 @@ async fn staff(state: &AppState) -> anyhow::Result<Staff> {
         missions,
         sponsors,
         password_hash,
+        password,
+        sign_in,
     })
 }
 
@@ -462,21 +489,35 @@ fn form(n: usize) -> DraftChanges {
 /// What one application added to the report.
 #[derive(Default)]
 struct Made {
+    /// The applicant's number and the email address they sign in with.
+    applicant: (usize, String),
     disclosures: usize,
     immigration_records: usize,
     amendments: usize,
     requests: usize,
 }
 
-/// Seeds `count` applications in the cycle; `progress` is told how many are done after each.
+/// Seeds `count` applications in the cycle; `progress` is told how many are done after each. Every demo
+/// account gets a random password nobody knows.
 pub async fn seed(
     state: &AppState,
     count: usize,
     cycle: &str,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> anyhow::Result<SeedReport> {
+    seed_with_password(state, count, cycle, None, progress).await
+}
+
+/// [`seed`], every demo account signing in with `password` when it is given.
+pub async fn seed_with_password(
+    state: &AppState,
+    count: usize,
+    cycle: &str,
+    password: Option<&str>,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> anyhow::Result<SeedReport> {
     let cycle = CycleName::parse(cycle).map_err(|problem| anyhow::anyhow!(problem))?;
-    let staff = Arc::new(staff(state).await?);
+    let staff = Arc::new(staff(state, password).await?);
     let limit = Arc::new(Semaphore::new(if state.db.is_postgres() { 8 } else { 3 }));
     let done = Arc::new(AtomicUsize::new(0));
     // Seeding a store again goes on from its last number, so that no two made-up people share a name.
@@ -490,6 +531,13 @@ pub async fn seed(
         report.immigration_records += made.immigration_records;
         report.amendments += made.amendments;
         report.requests += made.requests;
+        if report
+            .applicant
+            .as_ref()
+            .is_none_or(|(first, _)| made.applicant.0 < *first)
+        {
+            report.applicant = Some(made.applicant);
+        }
         progress(done.fetch_add(1, Ordering::Relaxed) + 1, count);
     };
     for n in first..first + count {
@@ -514,6 +562,7 @@ pub async fn seed(
         finished(&mut report, joined.context("a seeding task stopped")??);
     }
     report.applications = count;
+    report.staff = staff.sign_in.clone();
     Ok(report)
 }
 
@@ -523,15 +572,18 @@ async fn seed_one(
     cycle: CycleName,
     staff: &Staff,
 ) -> anyhow::Result<Made> {
-    let mut made = Made::default();
-    let applicant = account(
+    let (applicant, sign_in) = account(
         state,
-        &staff.password_hash,
+        (&staff.password, &staff.password_hash),
         Role::Applicant,
         &format!("applicant-{n:06}"),
         &format!("Demo Applicant {n:06}"),
     )
     .await?;
+    let mut made = Made {
+        applicant: (n, sign_in),
+        ..Made::default()
+    };
     let id = uuid::Uuid::now_v7().to_string();
     let run = async |by: &Actor, command: ApplicationCommand| {
         state

@@ -1,7 +1,6 @@
 //! The `etp` server: the HTTP API, the pages, the connection handling and the CLI, over the application
 //! layer (`app`), the event store (`store`), the read models (`projections`) and the domain.
 
-pub mod bench;
 pub mod cli;
 pub mod demo;
 pub mod http;

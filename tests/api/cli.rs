@@ -910,84 +910,78 @@ async fn demo_seed_makes_made_up_applications_at_every_stage_through_the_ordinar
 }
 
 #[tokio::test]
-async fn bench_sar_answers_for_applicants_of_a_seeded_store_and_reports_the_times() {
+async fn demo_seed_with_a_password_names_an_account_of_each_demo_role_that_signs_in_with_it() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let url = sqlite_url(dir.path());
-    assert_success(
-        &run(
-            etp(dir.path(), &url, &["demo", "seed", "--applications", "8"]),
-            None,
-        ),
-        "etp demo seed",
-    );
+    let password = "a demo passphrase for the tests";
     let output = run(
-        etp(dir.path(), &url, &["bench", "sar", "--subjects", "5"]),
-        None,
+        etp(
+            dir.path(),
+            &url,
+            &["demo", "seed", "--applications", "3", "--password-stdin"],
+        ),
+        Some(&format!("{password}\n")),
     );
-    assert_success(&output, "etp bench sar");
+    assert_success(&output, "etp demo seed --password-stdin");
     let text = stdout(&output);
     assert!(
-        text.starts_with("subject access for 5 subjects in a store of 8 applications: median "),
-        "{text}"
+        !text.contains(password) && !stderr(&output).contains(password),
+        "the password is never printed: {text}"
     );
-    let empty = tempfile::tempdir().expect("a temporary folder");
-    let refused = run(
-        etp(empty.path(), &sqlite_url(empty.path()), &["bench", "sar"]),
-        None,
+    let account = |role: &str| {
+        text.lines()
+            .find(|line| line.trim_start().starts_with(&format!("{role} ")))
+            .and_then(|line| line.split_whitespace().nth(1))
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("a {role} account is named: {text}"))
+    };
+    let server = Server::start(dir.path(), &url, None).await;
+    for role in [
+        "programme_officer",
+        "helpdesk",
+        "information_officer",
+        "admin",
+        "committee_member",
+        "applicant",
+    ] {
+        let email = account(role);
+        let (status, body) = server.login(&email, password).await;
+        assert_eq!(status, StatusCode::OK, "{role} {email}: {body}");
+        assert_eq!(body["role"], role, "{email}");
+    }
+    let (status, _) = server
+        .login(&account("admin"), "not the demo password at all")
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "only that password");
+
+    let short = run(
+        etp(
+            dir.path(),
+            &url,
+            &["demo", "seed", "--applications", "1", "--password-stdin"],
+        ),
+        Some("short\n"),
     );
-    assert_refused(&refused, "etp bench sar on an empty store");
+    let message = assert_refused(&short, "etp demo seed with a password too short");
+    assert!(message.contains("password"), "{message}");
 }
 
 #[tokio::test]
-async fn bench_rebuild_rebuilds_the_views_each_round_and_reports_beside_the_raw_limit() {
+async fn demo_seed_without_a_password_says_how_to_sign_in_and_shows_no_password() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let url = sqlite_url(dir.path());
-    assert_success(
-        &run(
-            etp(dir.path(), &url, &["demo", "seed", "--applications", "6"]),
-            None,
-        ),
-        "etp demo seed",
-    );
     let output = run(
-        etp(dir.path(), &url, &["bench", "rebuild", "--rounds", "2"]),
+        etp(dir.path(), &url, &["demo", "seed", "--applications", "2"]),
         None,
     );
-    assert_success(&output, "etp bench rebuild");
+    assert_success(&output, "etp demo seed");
     let text = stdout(&output);
-    let rounds: Vec<&str> = text.lines().filter(|l| l.starts_with("round ")).collect();
-    assert_eq!(rounds.len(), 2, "one line a round: {text}");
-    for line in rounds {
-        assert!(
-            line.contains(" events of ")
-                && line.contains("rows/s just before and ")
-                && line.contains("; ratio "),
-            "{line}"
-        );
-    }
+    assert!(text.contains("--password-stdin"), "{text}");
     assert!(
-        text.contains("rebuild / raw limit: ") && text.contains("(the median of 2 rounds)"),
+        text.lines()
+            .any(|line| line.trim_start().starts_with("admin ") && line.contains("@example.test")),
         "{text}"
     );
-    // The scratch tables of the raw measurements are gone, and the views are whole.
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
-        .expect("the store's folder")
-        .filter_map(|entry| entry.ok())
-        .filter(|entry| {
-            entry
-                .file_name()
-                .to_string_lossy()
-                .starts_with("bench-batched-")
-        })
-        .collect();
-    assert!(leftovers.is_empty(), "no scratch files are left");
-    let rebuilt = run(etp(dir.path(), &url, &["projections", "rebuild"]), None);
-    assert_success(&rebuilt, "a rebuild after the bench");
-    let refused = run(
-        etp(dir.path(), &url, &["bench", "rebuild", "--rounds", "0"]),
-        None,
-    );
-    assert_refused(&refused, "etp bench rebuild with no rounds");
 }
 
 #[tokio::test]
@@ -1148,64 +1142,6 @@ async fn calendar_add_proclaims_a_day_and_the_open_requests_dates_move() {
         )
         .await;
     assert_eq!(shown["due_on"], "2026-12-02", "nothing refused was added");
-}
-
-#[tokio::test]
-async fn bench_http_drives_a_server_of_the_store_and_reports_beside_the_raw_limit() {
-    let dir = tempfile::tempdir().expect("a temporary folder");
-    let url = sqlite_url(dir.path());
-    assert_success(
-        &run(
-            etp(dir.path(), &url, &["demo", "seed", "--applications", "12"]),
-            None,
-        ),
-        "etp demo seed",
-    );
-    let output = run(
-        etp(
-            dir.path(),
-            &url,
-            &[
-                "bench",
-                "http",
-                "--clients",
-                "2",
-                "--seconds",
-                "1",
-                "--drafts",
-                "2",
-            ],
-        ),
-        None,
-    );
-    assert_success(&output, "etp bench http");
-    let text = stdout(&output);
-    assert!(
-        text.starts_with("store: SQLite (12 applications before the run)"),
-        "{text}"
-    );
-    for line in [
-        "draft edits (PATCH)",
-        "one application (GET)",
-        "case list, 50 a page (GET)",
-        "raw limit: ",
-        "just before the draft edits and ",
-        "draft edits / raw limit: ",
-        "server memory: ",
-    ] {
-        assert!(text.contains(line), "{line:?} in {text}");
-    }
-    assert!(
-        text.lines()
-            .filter(|l| l.contains("(PATCH)") || l.contains("(GET)"))
-            .all(|l| l.ends_with(", 0 errors")),
-        "no request failed: {text}"
-    );
-    let refused = run(
-        etp(dir.path(), &url, &["bench", "http", "--clients", "0"]),
-        None,
-    );
-    assert_refused(&refused, "etp bench http with no clients");
 }
 
 /// Two `etp serve` processes on one PostgreSQL database, both taking edits to the same drafts at once: every

@@ -21,6 +21,7 @@ on_both_stores!(
     a_password_change_is_throttled_like_a_sign_in,
     next_after_sign_in_is_only_a_plain_path_of_this_site,
     a_repeated_idempotency_key_gives_one_record_and_the_first_answer,
+    a_logged_request_is_answered_from_its_commit_and_a_failed_one_is_not_committed,
     a_look_alike_email_is_refused_and_case_or_composition_does_not_make_a_second_account,
 );
 
@@ -422,6 +423,137 @@ async fn a_repeated_idempotency_key_gives_one_record_and_the_first_answer(app: T
         "not 409: the first answer"
     );
     assert_eq!(second.headers()["location"], location);
+}
+
+/// Runs statements on the test's store, one at a time.
+async fn on_store(app: &TestApp, statements: &[&str]) {
+    for statement in statements {
+        projections::on_pool!(&app.state.db, p => sqlx::query(statement).execute(p).await.map(|_| ()))
+            .unwrap_or_else(|error| panic!("{statement}: {error}"));
+    }
+}
+
+/// Issue 26, finding 6. The store fails just after an FOI request's command commits (its next write, keeping
+/// the answer for the `Idempotency-Key`, is refused): the client still gets 201 with the committed request's
+/// id and deadlines, and a retry with the key makes no second request. The store fails before the commit
+/// (the calendar the deadlines are counted in cannot be read): the client gets a 5xx (503 when the store
+/// is unreachable), nothing was logged, and the retry with the key logs it once.
+async fn a_logged_request_is_answered_from_its_commit_and_a_failed_one_is_not_committed(
+    app: TestApp,
+) {
+    let officer = app.staff(Role::InformationOfficer).await;
+    let body = json!({
+        "kind": "foi",
+        "received_on": "2025-01-06",
+        "requester": {"name": "Test Requester", "email": "requester@example.test"},
+        "description": "Test: how many scholarships were awarded",
+    });
+    let send = |key: &'static str| {
+        app.client
+            .post(format!("{}/api/information-requests", app.address))
+            .bearer_auth(&officer.token)
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+    };
+    let postgres = app.state.db.is_postgres();
+
+    // After the commit.
+    if postgres {
+        on_store(
+            &app,
+            &[
+                "CREATE FUNCTION test_store_fails() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN RAISE EXCEPTION 'the store fails'; END $$",
+                "CREATE TRIGGER test_store_fails BEFORE UPDATE ON idempotency_keys \
+                 FOR EACH ROW EXECUTE FUNCTION test_store_fails()",
+            ],
+        )
+        .await;
+    } else {
+        on_store(
+            &app,
+            &[
+                "CREATE TRIGGER test_store_fails BEFORE UPDATE ON idempotency_keys \
+               BEGIN SELECT RAISE(ABORT, 'the store fails'); END",
+            ],
+        )
+        .await;
+    }
+    let key = "6a1d0c52-0000-4000-8000-000000000001";
+    let first = send(key).await.unwrap();
+    assert_eq!(
+        first.status(),
+        StatusCode::CREATED,
+        "not 503: it was committed"
+    );
+    let first: Value = first.json().await.unwrap();
+    let id = first["id"].as_str().expect("the request's id").to_string();
+    on_store(
+        &app,
+        &[if postgres {
+            "DROP TRIGGER test_store_fails ON idempotency_keys"
+        } else {
+            "DROP TRIGGER test_store_fails"
+        }],
+    )
+    .await;
+    let (status, shown) = app
+        .get(&format!("/api/information-requests/{id}"), &officer)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{shown}");
+    for deadline in ["due_on", "statutory_due_on"] {
+        assert!(first[deadline].is_string(), "{deadline} in {first}");
+        assert_eq!(
+            first[deadline], shown[deadline],
+            "{deadline}: the committed request's"
+        );
+    }
+    let retried = send(key).await.unwrap();
+    assert_ne!(
+        retried.status(),
+        StatusCode::CREATED,
+        "the retry makes nothing"
+    );
+    let (_, list) = app.get("/api/information-requests", &officer).await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "one request: {list}");
+
+    // Before the commit.
+    on_store(
+        &app,
+        &["ALTER TABLE added_holidays RENAME TO test_added_holidays_away"],
+    )
+    .await;
+    let key = "6a1d0c52-0000-4000-8000-000000000002";
+    let failed = send(key).await.unwrap();
+    let status = failed.status();
+    let text = failed.text().await.unwrap();
+    on_store(
+        &app,
+        &["ALTER TABLE test_added_holidays_away RENAME TO added_holidays"],
+    )
+    .await;
+    assert!(
+        status.is_server_error(),
+        "a failure on our side, nothing made: {status} {text}"
+    );
+    let (_, list) = app.get("/api/information-requests", &officer).await;
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        1,
+        "nothing was logged: {list}"
+    );
+    let retried = send(key).await.unwrap();
+    assert_eq!(retried.status(), StatusCode::CREATED);
+    assert!(retried.headers().get("idempotent-replayed").is_none());
+    let again = send(key).await.unwrap();
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let (_, list) = app.get("/api/information-requests", &officer).await;
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        2,
+        "logged once on the retry: {list}"
+    );
 }
 
 async fn a_look_alike_email_is_refused_and_case_or_composition_does_not_make_a_second_account(

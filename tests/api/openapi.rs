@@ -12,6 +12,7 @@ use crate::on_both_stores;
 
 on_both_stores!(the_document_is_served_to_anyone_as_openapi_3);
 on_both_stores!(every_documented_operation_is_a_route_of_the_router);
+on_both_stores!(every_creating_post_that_takes_an_idempotency_key_declares_it);
 
 /// The document as served, ready to check answers against.
 pub struct Document {
@@ -247,5 +248,67 @@ async fn every_documented_operation_is_a_route_of_the_router(app: TestApp) {
             operations.contains(&(method.to_string(), shape(path))),
             "{method} {path} is in the document"
         );
+    }
+}
+
+/// Issue 26, finding 6: the document declares the optional `Idempotency-Key` header, with its 409, on each
+/// creating `POST` that takes one, and on no other operation; each route that declares it really reads it
+/// (a blank key is refused, before anything else, naming the header).
+async fn every_creating_post_that_takes_an_idempotency_key_declares_it(app: TestApp) {
+    let document = Document::fetch(&app).await;
+    let declaring = |operation: &Value| {
+        operation["parameters"]
+            .as_array()
+            .is_some_and(|parameters| {
+                parameters
+                    .iter()
+                    .any(|p| p["in"] == "header" && p["name"] == "Idempotency-Key")
+            })
+    };
+    let mut declared = BTreeSet::new();
+    for (path, item) in document.json["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("a path item") {
+            if declaring(operation) {
+                assert_eq!(method, "post", "{method} {path} declares the key");
+                declared.insert(path.clone());
+                let header = operation["parameters"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|p| p["name"] == "Idempotency-Key")
+                    .unwrap();
+                assert_eq!(
+                    header["required"],
+                    json!(false),
+                    "{path}: the key is optional"
+                );
+                assert!(
+                    operation["responses"]["409"].is_object(),
+                    "{path}: the 409 of a key in use"
+                );
+            }
+        }
+    }
+    let creating: BTreeSet<String> = services::http::idempotency::CREATING
+        .iter()
+        .map(|route| format!("/api{route}"))
+        .collect();
+    assert_eq!(
+        declared, creating,
+        "the routes that take a key are the ones declaring it"
+    );
+    for path in &declared {
+        let answer = app
+            .client
+            .post(format!("{}{path}", app.address))
+            .header("Idempotency-Key", "not a key")
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        let status = answer.status();
+        let text = answer.text().await.unwrap();
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {text}");
+        assert!(text.contains("Idempotency-Key"), "{path}: {text}");
     }
 }

@@ -5,7 +5,9 @@
 //! handler has to repeat it:
 //! - the bearer token scheme, required everywhere but where a route says `security(())`;
 //! - 401 on every route that needs a token, and 503 (with `Retry-After`) on every route;
-//! - 400, 413, 415 and 422 on every route that takes a JSON body.
+//! - 400, 413, 415 and 422 on every route that takes a JSON body;
+//! - the optional `Idempotency-Key` header, and its 409 and 422 refusals, on every creating `POST` that
+//!   accepts it (`idempotency::CREATING`).
 //!
 //! `tests/api/openapi.rs` checks the document against the router: every documented operation is answered by
 //! a route, and every route of the authorization matrix is documented.
@@ -132,7 +134,55 @@ impl Modify for Conventions {
                 conventions(operation);
             }
         }
+        for route in super::idempotency::CREATING {
+            if let Some(operation) = openapi
+                .paths
+                .paths
+                .get_mut(&format!("/api{route}"))
+                .and_then(|item| item.post.as_mut())
+            {
+                idempotency_key(operation);
+            }
+        }
     }
+}
+
+/// The `Idempotency-Key` a creating `POST` accepts, and what it answers when the key is reused or busy.
+fn idempotency_key(operation: &mut Operation) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::{ObjectBuilder, Required, Type};
+    let header = ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "A key of the client's choosing (1 to 200 visible ASCII characters, such as a UUID): the same \
+             request sent again with it within 24 hours is given the first answer, with \
+             `Idempotent-Replayed: true`, and nothing is made twice",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(200))
+                .pattern(Some("^[!-~]+$")),
+        ))
+        .build();
+    operation
+        .parameters
+        .get_or_insert_with(Vec::new)
+        .push(header);
+    add(
+        operation,
+        "409",
+        "idempotency_key_in_use: a request with this Idempotency-Key is still being answered; try again \
+         after `retry_after` seconds",
+    );
+    add(
+        operation,
+        "422",
+        "invalid, or idempotency_key_reused: this Idempotency-Key was sent with another request",
+    );
 }
 
 fn conventions(operation: &mut Operation) {

@@ -102,10 +102,8 @@ mod schema {
     #[derive(ToSchema)]
     pub struct Logged {
         id: String,
-        /// `null` only when the request was logged but its deadlines could not be read back: GET it.
-        due_on: Option<NaiveDate>,
-        /// As `due_on`.
-        statutory_due_on: Option<NaiveDate>,
+        due_on: NaiveDate,
+        statutory_due_on: NaiveDate,
     }
 
     /// An information request, its deadlines counted in the calendar as it stands today.
@@ -230,6 +228,10 @@ async fn log(
         )
     })?;
     let received_on = parse_day("received_on", &body.received_on)?;
+    // Everything the answer needs from the store is read before the command: a failure here is a 503 with
+    // nothing committed, which a retry may safely repeat. Once the command is committed nothing more is
+    // read, so the answer is the committed request's, whatever the store does next.
+    let calendar = projections::calendar::working_days(&state.db).await?;
     let id = uuid::Uuid::now_v7().to_string();
     let command = RequestCommand::LogRequest {
         kind,
@@ -242,21 +244,23 @@ async fn log(
         description: body.description,
     };
     state.execute_request(&id, actor, command).await?;
-    // The request is committed: from here the answer is 201 whatever happens, or a client that retried a
-    // 503 would log it twice. Its deadlines are read back; if the store fails in between, they are null
-    // (GET the request for them).
-    let request = match current(&state, &id).await {
-        Ok(request) => request,
-        Err(error) => {
-            tracing::warn!(status = %error.status, "a logged request's deadlines could not be read back");
-            json!({})
-        }
-    };
+    // A request just logged has no clock stop and no extension: its deadlines follow from its kind and the
+    // day it was received, as the view the command's event made counts them.
+    let due = domain::request::deadlines(
+        kind.is_foi(),
+        received_on,
+        &[],
+        None,
+        &calendar,
+        Utc::now().date_naive(),
+    );
     Ok((
         StatusCode::CREATED,
-        Json(
-            json!({"id": id, "due_on": request.get("due_on"), "statutory_due_on": request.get("statutory_due_on")}),
-        ),
+        Json(json!({
+            "id": id,
+            "due_on": due.due_on,
+            "statutory_due_on": due.statutory_due_on,
+        })),
     ))
 }
 

@@ -1,8 +1,8 @@
-//! `etp bench http`: the service under load, measured beside the raw speed of the same database in the same
+//! `etp-tools bench http`: the service under load, measured beside the raw speed of the same database in the same
 //! run.
 //!
 //! It starts `etp serve` as a child process on the configured store (so the server's own memory can be
-//! read), makes applicants with drafts through the API, then drives it from `clients` concurrent
+//! read; the `etp` binary is the one beside `etp-tools` unless `--etp` names another), makes applicants with drafts through the API, then drives it from `clients` concurrent
 //! connections:
 //!
 //! 1. draft edits (`PATCH /api/applications/{id}`: token, load, validate, seal, append, project), each
@@ -23,9 +23,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
-use crate::accounts::{self, NewAccount};
-use crate::config::Config;
 use domain::Role;
+use services::accounts::{self, NewAccount};
+use services::bus::AppState;
+use services::config::Config;
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -35,6 +36,8 @@ pub struct HttpBench {
     /// Drafts each client edits in turn.
     pub drafts_per_client: usize,
     pub cycle: String,
+    /// The `etp` binary whose server is measured.
+    pub etp: PathBuf,
 }
 
 /// The figures of one phase.
@@ -85,12 +88,11 @@ struct Server {
 }
 
 impl Server {
-    async fn start() -> anyhow::Result<Server> {
+    async fn start(etp: &Path) -> anyhow::Result<Server> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
-        let exe = std::env::current_exe().context("the path of etp")?;
-        let child = std::process::Command::new(exe)
+        let child = std::process::Command::new(etp)
             .arg("serve")
             .env("ETP_BIND", format!("127.0.0.1:{port}"))
             .env("RUST_LOG", "warn")
@@ -98,7 +100,7 @@ impl Server {
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
-            .context("starting etp serve")?;
+            .with_context(|| format!("starting {} serve", etp.display()))?;
         let mut server = Server {
             child,
             base: format!("http://127.0.0.1:{port}"),
@@ -318,7 +320,7 @@ where
     }
 }
 
-/// The report of `etp bench http`.
+/// The report of `etp-tools bench http`.
 pub struct HttpReport {
     pub store: &'static str,
     pub phases: Vec<Phase>,
@@ -396,13 +398,13 @@ impl HttpReport {
 }
 
 pub async fn http(config: &Config, bench: &HttpBench) -> anyhow::Result<HttpReport> {
-    let db = crate::store::connect(&config.database_url).await?;
-    crate::store::migrate(&db).await?;
+    let db = services::store::connect(&config.database_url).await?;
+    services::store::migrate(&db).await?;
     let applications_in_store: i64 = projections::on_pool!(&db, p =>
         sqlx::query_scalar("SELECT COUNT(*) FROM case_list").fetch_one(p).await)?;
-    let run = crate::pages::session::random_token()[..8].to_lowercase();
+    let run = services::pages::session::random_token()[..8].to_lowercase();
     let officer_email = format!("bench-officer-{run}@example.test");
-    let officer_password = crate::pages::session::random_token();
+    let officer_password = services::pages::session::random_token();
     let officer = NewAccount::parse(
         &officer_email,
         "Bench Programme Officer",
@@ -412,14 +414,14 @@ pub async fn http(config: &Config, bench: &HttpBench) -> anyhow::Result<HttpRepo
     .map_err(|problems| anyhow::anyhow!("the bench officer: {problems:?}"))?;
     accounts::create(&db, officer).await?;
 
-    let server = Server::start().await?;
+    let server = Server::start(&bench.etp).await?;
     let base = server.base.clone();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(bench.clients * 2)
         .build()?;
 
     eprintln!(
-        "etp bench: making {} applicants with drafts",
+        "etp-tools bench: making {} applicants with drafts",
         bench.clients * bench.drafts_per_client
     );
     let mut drafts = Vec::new();
@@ -464,7 +466,9 @@ pub async fn http(config: &Config, bench: &HttpBench) -> anyhow::Result<HttpRepo
     // figure taken on one side of the edits only was at the mercy of that drift.
     let raw_seconds = (bench.seconds / 2).max(1);
     vacuum(&db).await?;
-    eprintln!("etp bench: the database's own limit for {raw_seconds} s, before the draft edits");
+    eprintln!(
+        "etp-tools bench: the database's own limit for {raw_seconds} s, before the draft edits"
+    );
     let database_cpu = || db.is_postgres().then(postgres_cpu_seconds).flatten();
     let own = std::process::id();
     let children_cpu =
@@ -477,7 +481,7 @@ pub async fn http(config: &Config, bench: &HttpBench) -> anyhow::Result<HttpRepo
         .map(|(a, b)| b - a)
         .filter(|_| db.is_postgres());
     let mut phases = Vec::new();
-    eprintln!("etp bench: draft edits for {} s", bench.seconds);
+    eprintln!("etp-tools bench: draft edits for {} s", bench.seconds);
     let pid = server.child.id();
     let (server_cpu_before, database_cpu_before, own_cpu_before) =
         (cpu_seconds(pid), database_cpu(), cpu_seconds(own));
@@ -530,7 +534,7 @@ pub async fn http(config: &Config, bench: &HttpBench) -> anyhow::Result<HttpRepo
     let edit_memory_mib = sampler.await.ok().flatten();
     let read_seconds = (bench.seconds / 2).max(1);
     vacuum(&db).await?;
-    eprintln!("etp bench: reads for {} s each", read_seconds);
+    eprintln!("etp-tools bench: reads for {} s each", read_seconds);
     {
         let (client, targets) = (client.clone(), Arc::clone(&targets));
         let per = bench.drafts_per_client;
@@ -588,7 +592,9 @@ pub async fn http(config: &Config, bench: &HttpBench) -> anyhow::Result<HttpRepo
     let peak_memory_mib = server.peak_memory_mib();
     drop(server);
 
-    eprintln!("etp bench: the database's own limit for {raw_seconds} s, after the draft edits");
+    eprintln!(
+        "etp-tools bench: the database's own limit for {raw_seconds} s, after the draft edits"
+    );
     let raw_after = raw_inserts(config, &db, bench.clients, raw_seconds).await?;
     let (store, raw_method) = if db.is_postgres() {
         (
@@ -729,7 +735,7 @@ fn pgbench_inserts(url: &str, clients: usize, seconds: u64) -> anyhow::Result<f6
 fn tempfile_path(stem: &str, extension: &str) -> PathBuf {
     std::env::temp_dir().join(format!(
         "{stem}-{}.{extension}",
-        crate::pages::session::random_token()[..10].to_lowercase()
+        services::pages::session::random_token()[..10].to_lowercase()
     ))
 }
 
@@ -753,7 +759,7 @@ async fn sqlite_inserts(folder: &Path, clients: usize, seconds: u64) -> anyhow::
     };
     let file = folder.join(format!(
         "bench-raw-{}.db",
-        crate::pages::session::random_token()[..10].to_lowercase()
+        services::pages::session::random_token()[..10].to_lowercase()
     ));
     let options = SqliteConnectOptions::new()
         .filename(&file)
@@ -813,12 +819,12 @@ async fn sqlite_inserts(folder: &Path, clients: usize, seconds: u64) -> anyhow::
     Ok(rate)
 }
 
-/// `etp bench rebuild`: the views rebuilt from the log, `rounds` times, each rebuild beside the database's own
+/// `etp-tools bench rebuild`: the views rebuilt from the log, `rounds` times, each rebuild beside the database's own
 /// rate of batched INSERTs of as many events-shaped rows into a scratch table, in one transaction as the
 /// rebuild is, measured just before it and just after it (their mean is its raw limit, so a machine that
 /// slows or speeds up during the rebuild moves both sides). The median ratio is the figure.
 pub async fn rebuild(config: &Config, rounds: u32) -> anyhow::Result<String> {
-    let state = crate::bus::AppState::from_config(config).await?;
+    let state = services::bus::AppState::from_config(config).await?;
     let mut out = String::new();
     let mut ratios = Vec::new();
     let mut rows = None;
@@ -872,7 +878,7 @@ pub async fn rebuild(config: &Config, rounds: u32) -> anyhow::Result<String> {
 
 /// The database's rate of batched INSERTs of `rows` events-shaped rows into a scratch table.
 async fn raw_batched_inserts(
-    state: &crate::bus::AppState,
+    state: &services::bus::AppState,
     config: &Config,
     rows: usize,
 ) -> anyhow::Result<f64> {
@@ -933,7 +939,7 @@ async fn sqlite_batched_inserts(folder: &Path, rows: usize) -> anyhow::Result<f6
     use sqlx::{ConnectOptions, Connection};
     let file = folder.join(format!(
         "bench-batched-{}.db",
-        crate::pages::session::random_token()[..10].to_lowercase()
+        services::pages::session::random_token()[..10].to_lowercase()
     ));
     let mut conn = SqliteConnectOptions::new()
         .filename(&file)
@@ -979,7 +985,7 @@ async fn sqlite_batched_inserts(folder: &Path, rows: usize) -> anyhow::Result<f6
     Ok(rate)
 }
 
-/// `etp bench retention`: a sweep of at most `due` due streams as of a day, timed, with the store's size
+/// `etp-tools bench retention`: a sweep of at most `due` due streams as of a day, timed, with the store's size
 /// beside it; and the scrub it ends with timed on its own (on PostgreSQL its cost follows the size of the
 /// tables holding personal data). It destroys what it sweeps: run it on a copy of a store.
 pub async fn retention(
@@ -987,8 +993,8 @@ pub async fn retention(
     due: usize,
     as_of: chrono::NaiveDate,
 ) -> anyhow::Result<String> {
-    let ledger = crate::retention::required_ledger(config.retention_ledger.as_deref())?;
-    let state = crate::bus::AppState::from_config(config).await?;
+    let ledger = services::retention::required_ledger(config.retention_ledger.as_deref())?;
+    let state = services::bus::AppState::from_config(config).await?;
     let streams: i64 = projections::on_pool!(&state.db, p => sqlx::query_scalar(
         "SELECT COUNT(*) FROM (SELECT DISTINCT aggregate_type, aggregate_id FROM events) AS s",
     ).fetch_one(p).await?);
@@ -997,11 +1003,11 @@ pub async fn retention(
         .len();
     let started = Instant::now();
     let report =
-        crate::retention::sweep_at_most(&state, &ledger, as_of, false, Some(due), &|_, _| {})
+        services::retention::sweep_at_most(&state, &ledger, as_of, false, Some(due), &|_, _| {})
             .await?;
     let seconds = started.elapsed().as_secs_f64();
     let scrub_started = Instant::now();
-    crate::retention::scrub(&state.db).await?;
+    services::retention::scrub(&state.db).await?;
     let scrub = scrub_started.elapsed().as_secs_f64();
     Ok(format!(
         "retention sweep as of {as_of}: {} destroyed ({} of them accounts) of {due_now} streams due, \
@@ -1013,5 +1019,43 @@ pub async fn retention(
             .filter(|line| line.aggregate_type == "Account")
             .count(),
         seconds * 1000.0 / report.destroyed.len().max(1) as f64,
+    ))
+}
+
+/// Answers subject access for up to `subjects` applicants of the store and reports the time each took
+/// (median and slowest), with the size of the store: `etp-tools bench sar`.
+pub async fn sar(state: &AppState, subjects: usize) -> anyhow::Result<String> {
+    let filter = projections::case_list::CaseFilter {
+        limit: subjects as i64,
+        ..projections::case_list::CaseFilter::default()
+    };
+    let (cases, total) = projections::case_list::search(&state.db, &filter).await?;
+    let mut times = Vec::new();
+    for case in cases {
+        let Some(email) = case.email else { continue };
+        let started = std::time::Instant::now();
+        let response = services::responses::subject_access(state, &email)
+            .await
+            .map_err(|error| anyhow::anyhow!("{}: {error}", error.code()))?;
+        times.push(started.elapsed());
+        anyhow::ensure!(
+            !response["records"]["applications"]
+                .as_array()
+                .is_none_or(Vec::is_empty),
+            "a subject access response found no application of its subject"
+        );
+    }
+    anyhow::ensure!(
+        !times.is_empty(),
+        "the store has no application with an email address to answer for"
+    );
+    times.sort();
+    let median = times[times.len() / 2];
+    let slowest = times[times.len() - 1];
+    Ok(format!(
+        "subject access for {} subjects in a store of {total} applications: median {:.1} ms, slowest {:.1} ms",
+        times.len(),
+        median.as_secs_f64() * 1000.0,
+        slowest.as_secs_f64() * 1000.0
     ))
 }
