@@ -957,7 +957,7 @@ async fn keep_failures(db: &Db, report: &SweepReport, whole: bool) -> anyhow::Re
 }
 
 /// The tables whose rows hold data keys or personal data.
-const TABLES_WITH_PERSONAL_DATA: [&str; 16] = [
+const TABLES_WITH_PERSONAL_DATA: [&str; 17] = [
     "stream_keys",
     "application_views",
     "case_list",
@@ -969,6 +969,7 @@ const TABLES_WITH_PERSONAL_DATA: [&str; 16] = [
     "alumni_open_book",
     "media_consents",
     "referee_index",
+    "supervisor_index",
     "accounts",
     "sessions",
     "retention_holds",
