@@ -650,6 +650,10 @@ async fn case_page(
             } else { Vec::new() },
             "timeline": timeline,
             "actions": actions,
+            // The outcome the released result implies, the completion form's starting value.
+            "complete_outcome": view.administration.result.as_ref()
+                .and_then(|r| r.result.as_ref())
+                .map(|r| r.outcome()),
             "as_of": as_of.map(time),
             // A member who declared a conflict no longer counts: the officer is asked to assign another.
             "reassign": po
@@ -1043,7 +1047,13 @@ fn parse_action(
         "complete" => {
             let completed_on = parse_date(form, "completed_on", action, &mut errors);
             let outcome = text(form, "outcome");
-            if outcome.is_empty() {
+            // Left empty, the outcome is the result the institution released, where one is recorded.
+            let released = view
+                .administration
+                .result
+                .as_ref()
+                .is_some_and(|r| r.result.is_some());
+            if outcome.is_empty() && !released {
                 errors.push(ErrorItem::new(
                     "complete_outcome",
                     "Enter the degree outcome",
