@@ -1,7 +1,7 @@
 //! Reminders of progress reports falling due (issue 25): the daily sweep emails, once for each due date,
 //! the scholar's supervisor and the programme office where a mail server is set, records it so no later
 //! sweep sends it again, and counts it in its report; without a mail server nothing is sent and nothing
-//! fails.
+//! fails. The officer's desk and the case show the reports due until they are recorded.
 
 use chrono::{Days, NaiveDate, Utc};
 use reqwest::StatusCode;
@@ -84,6 +84,35 @@ async fn a_report_falling_due_is_reminded_once_by_email_where_mail_is_set(app: T
     assert_eq!(shown["reports_overdue"], json!([]), "{shown}");
     assert_eq!(shown["reports_due"][0], json!(today.to_string()), "{shown}");
 
+    // The reminder shown: on the officer's desk, linking to the award page, and on the case.
+    let mut desk = crate::pages::sign_in(&app, &officer.email).await;
+    let cases = desk.get("/cases").await;
+    assert_eq!(cases.status, StatusCode::OK);
+    let text = cases.text();
+    assert!(text.contains("Progress reports due"), "{text}");
+    assert!(
+        text.contains(&format!("href=\"/cases/{id}/administration\"")),
+        "{text}"
+    );
+    assert!(text.contains("Due today"), "{text}");
+    let case = desk.get(&format!("/cases/{id}")).await;
+    let text = case.text();
+    assert!(text.contains("A progress report is due"), "{text}");
+    assert!(
+        text.contains(&today.format("%-d %B %Y").to_string()),
+        "{text}"
+    );
+    let helpdesk = app.staff(Role::Helpdesk).await;
+    let mut other = crate::pages::sign_in(&app, &helpdesk.email).await;
+    assert!(
+        !other
+            .get("/cases")
+            .await
+            .text()
+            .contains("Progress reports due"),
+        "the officer's desk only"
+    );
+
     let sink = SmtpSink::start().await;
     let app = app
         .with_mail_server_and_office(&sink.url(), Some(OFFICE))
@@ -129,10 +158,20 @@ async fn a_report_falling_due_is_reminded_once_by_email_where_mail_is_set(app: T
     assert!(ours(&report).is_empty(), "{report:?}");
     assert_eq!(sink.mails().len(), 2, "no second reminder");
 
-    // Recording the reminder is the sweep's: an applicant or the help desk may not.
-    let helpdesk = app.staff(Role::Helpdesk).await;
-    let (status, _) = app
-        .get(&format!("/api/applications/{id}/administration"), &helpdesk)
+    // Once the report is recorded, the case shows no reminder.
+    let (status, body) = app
+        .post(
+            &format!("/api/applications/{id}/progress-reports"),
+            &officer,
+            json!({"period": "Test term", "source": "supervisor", "rating": "good", "text": "Test text."}),
+        )
         .await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let mut desk = crate::pages::sign_in(&app, &officer.email).await;
+    let case = desk.get(&format!("/cases/{id}")).await;
+    assert!(
+        !case.text().contains("A progress report is due"),
+        "{}",
+        case.text()
+    );
 }
