@@ -54,3 +54,129 @@ pub async fn lapse_offers(
     }
     Ok(lapsed)
 }
+
+/// The reminder of a progress report due, as the sweep sent it (or could not).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct ReportReminder {
+    pub application_id: String,
+    pub due_on: NaiveDate,
+    /// Who it went to, by kind: `supervisor`, `programme_office`.
+    pub sent_to: Vec<String>,
+    /// Why it could not be sent or recorded (the next sweep tries again); `None` when it was.
+    pub failed: Option<String>,
+}
+
+/// Emails, once for each due date, the reminder of a progress report that has fallen due by `on` and is not
+/// yet recorded: to the scholar's supervisor where one is recorded (the policy lets the committee contact
+/// them for the scholar's progress) and to the programme office where its address is set. Each reminder sent
+/// is recorded (`ReportReminderSent`), so no later sweep sends it again. Without a mail server nothing is
+/// sent and nothing fails; the desk and the case list the reports due and overdue all the same. A dry run
+/// lists the reminders only.
+pub async fn remind_reports(
+    state: &AppState,
+    by: &Actor,
+    on: NaiveDate,
+    dry_run: bool,
+) -> Result<Vec<ReportReminder>, AppError> {
+    let Some(mailer) = state.mailer.clone() else {
+        return Ok(Vec::new());
+    };
+    let office = mailer.office();
+    let mut reminders = Vec::new();
+    for due in projections::awards::reports_due_by(&state.db, on).await? {
+        let Some(view) =
+            projections::application_view::find(&state.db, &due.application_id).await?
+        else {
+            continue;
+        };
+        // Already reminded, or processing restricted at the scholar's request: nothing is sent.
+        if view.administration.reminded.contains(&due.due_on) || view.restriction.is_some() {
+            continue;
+        }
+        let supervisor = view.administration.supervisor.clone();
+        let mut recipients: Vec<(&str, String, Option<String>)> = Vec::new();
+        if let Some(supervisor) = &supervisor {
+            recipients.push((
+                "supervisor",
+                supervisor.email.clone(),
+                Some(supervisor.name.clone()),
+            ));
+        }
+        if let Some(office) = &office {
+            recipients.push(("programme_office", office.clone(), None));
+        }
+        if recipients.is_empty() {
+            continue;
+        }
+        let sent_to: Vec<String> = recipients
+            .iter()
+            .map(|(kind, ..)| kind.to_string())
+            .collect();
+        let mut reminder = ReportReminder {
+            application_id: due.application_id.clone(),
+            due_on: due.due_on,
+            sent_to,
+            failed: None,
+        };
+        if dry_run {
+            reminders.push(reminder);
+            continue;
+        }
+        let mut sent = Vec::new();
+        for (kind, to, name) in &recipients {
+            let letter = match render_reminder(&view, due.due_on, *kind == "supervisor", on) {
+                Ok(letter) => letter,
+                Err(_) => {
+                    reminder.failed = Some("the reminder could not be written".to_string());
+                    break;
+                }
+            };
+            match mailer.send(to, name.as_deref(), &letter).await {
+                Ok(()) => sent.push(kind.to_string()),
+                Err(reason) => {
+                    tracing::warn!(application_id = %due.application_id, to = %kind, reason = %reason, "report reminder not emailed");
+                    reminder.failed = Some(reason);
+                }
+            }
+        }
+        if !sent.is_empty() {
+            let command = ApplicationCommand::RecordReportReminder {
+                due_on: due.due_on,
+                sent_to: sent.clone(),
+            };
+            if let Err(error) = state
+                .execute_application(&due.application_id, by, command)
+                .await
+            {
+                reminder.failed = Some(error.to_string());
+            }
+        }
+        reminder.sent_to = sent;
+        reminders.push(reminder);
+    }
+    Ok(reminders)
+}
+
+/// The reminder's email: the scholar, the course and the due date, and what the supervisor is asked for.
+fn render_reminder(
+    view: &projections::application_view::ApplicationView,
+    due_on: NaiveDate,
+    to_supervisor: bool,
+    today: NaiveDate,
+) -> Result<crate::letters::Letter, handlebars::RenderError> {
+    let subject = format!("EtP Scholarships {}: a progress report is due", view.cycle);
+    let terms = view.award.as_ref().and_then(|award| award.terms.as_ref());
+    let long = |date: NaiveDate| date.format("%-d %B %Y").to_string();
+    let data = serde_json::json!({
+        "subject": subject,
+        "date": long(today),
+        "due_on": long(due_on),
+        "scholar": view.form.personal.full_name.clone().unwrap_or_else(|| "the scholar".to_string()),
+        "course": terms.map(|t| t.course.clone()).unwrap_or_default(),
+        "institution": terms.map(|t| t.institution.clone()).unwrap_or_default(),
+        "to_supervisor": to_supervisor,
+        "reference": crate::letters::short_reference(&view.id),
+    });
+    let body = crate::templates::render("reminders/report_due", &data)?;
+    Ok(crate::letters::Letter { subject, body })
+}

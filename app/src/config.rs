@@ -35,7 +35,7 @@ impl Default for Limits {
 
 /// Every environment variable `etp` reads. The README's Configuration table gives each its default and
 /// meaning; `tests/api/configuration.rs` checks the table, this list and the code against each other.
-pub const VARIABLES: [&str; 17] = [
+pub const VARIABLES: [&str; 18] = [
     "ETP_BIND",
     "ETP_DATABASE_URL",
     "ETP_JWT_SECRET",
@@ -48,6 +48,7 @@ pub const VARIABLES: [&str; 17] = [
     "ETP_TRUSTED_PROXIES",
     "ETP_SMTP_URL",
     "ETP_MAIL_FROM",
+    "ETP_OFFICE_EMAIL",
     "ETP_HEADER_READ_TIMEOUT",
     "ETP_IDLE_TIMEOUT",
     "ETP_MAX_CONNECTIONS",
@@ -123,6 +124,9 @@ pub struct MailSettings {
     pub smtp_url: Secret,
     /// `EtP Scholarships <letters@example.org>` or a bare address.
     pub from: String,
+    /// The programme office's address, sent the reminders of progress reports falling due
+    /// (`ETP_OFFICE_EMAIL`); `None`: only the supervisor is reminded.
+    pub office: Option<String>,
 }
 
 /// The settings as the environment gives them, before secrets are found or made.
@@ -139,6 +143,7 @@ pub struct Environment {
     pub trusted_proxies: Option<String>,
     pub smtp_url: Option<String>,
     pub mail_from: Option<String>,
+    pub office_email: Option<String>,
     pub header_read_timeout: Option<String>,
     pub idle_timeout: Option<String>,
     pub max_connections: Option<String>,
@@ -161,6 +166,7 @@ impl Environment {
             trusted_proxies: read("ETP_TRUSTED_PROXIES"),
             smtp_url: read("ETP_SMTP_URL"),
             mail_from: read("ETP_MAIL_FROM"),
+            office_email: read("ETP_OFFICE_EMAIL"),
             header_read_timeout: read("ETP_HEADER_READ_TIMEOUT"),
             idle_timeout: read("ETP_IDLE_TIMEOUT"),
             max_connections: read("ETP_MAX_CONNECTIONS"),
@@ -222,12 +228,21 @@ impl Config {
                 let settings = MailSettings {
                     smtp_url: Secret::new(smtp_url.trim()),
                     from: from.trim().to_string(),
+                    office: env
+                        .office_email
+                        .as_deref()
+                        .map(|office| office.trim().to_string()),
                 };
                 settings.check()?;
                 Some(settings)
             }
             _ => bail!("ETP_SMTP_URL and ETP_MAIL_FROM are set together, or neither"),
         };
+        if mail.is_none() && env.office_email.is_some() {
+            bail!(
+                "ETP_OFFICE_EMAIL is sent reminders by email: set ETP_SMTP_URL and ETP_MAIL_FROM with it"
+            );
+        }
         let connections = Limits {
             header_read_timeout: std::time::Duration::from_secs(positive(
                 "ETP_HEADER_READ_TIMEOUT",

@@ -263,6 +263,7 @@ impl Email {
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
+    office: Option<Address>,
 }
 
 impl Mailer {
@@ -281,11 +282,33 @@ impl Mailer {
             })?
             .timeout(Some(SEND_TIMEOUT))
             .build();
-        Ok(Mailer { transport, from })
+        let office = match settings.office.as_deref() {
+            None => None,
+            Some(office) => Some(office.trim().parse::<Address>().map_err(|_| {
+                anyhow::anyhow!(
+                    "ETP_OFFICE_EMAIL must be an email address, such as office@example.org"
+                )
+            })?),
+        };
+        Ok(Mailer {
+            transport,
+            from,
+            office,
+        })
+    }
+
+    /// The programme office's address, where one is configured.
+    pub fn office(&self) -> Option<String> {
+        self.office.as_ref().map(Address::to_string)
     }
 
     /// Sends one letter as an HTML email; the reason it could not, in words that name no one.
-    async fn send(&self, to: &str, name: Option<&str>, letter: &Letter) -> Result<(), String> {
+    pub(crate) async fn send(
+        &self,
+        to: &str,
+        name: Option<&str>,
+        letter: &Letter,
+    ) -> Result<(), String> {
         let address: Address = to
             .trim()
             .parse()

@@ -3,7 +3,8 @@
 //! A subject access response (UK GDPR Art 15) gathers every stream about the subject through indexes — their
 //! account by email (or as the applicant of an application whose form gives it), their applications by
 //! applicant and by the email in their personal details, each application's immigration records, the
-//! applications naming them as a referee (`projections::referees`), the requests they made or that name
+//! applications naming them as a referee (`projections::referees`), the awards recording them as a scholar's
+//! academic supervisor (`projections::supervisors`), the requests they made or that name
 //! them, the letters sent — never by reading the whole log; each record says how it was found (`found_by`).
 //! It says what is held and why, where it came from, who received it, how long it is kept and what the
 //! subject may do, and gives a copy of the data with third parties redacted: referees' details, committee
@@ -190,6 +191,7 @@ async fn application_record(state: &AppState, view: &ApplicationView) -> Result<
         "committee_opinions": opinions,
         "decision": view.decision.as_ref().map(|d| json!({"outcome": d.outcome.as_str(), "at": d.decided_at})),
         "award": view.award,
+        "award_administration": administration_record(view),
         "amendments": amendments,
         "disclosures": view.disclosures.iter().map(|d| json!({
             "recipient": d.recipient_name, "kind": d.kind, "purpose": d.purpose, "fields": d.fields, "at": d.at,
@@ -200,6 +202,60 @@ async fn application_record(state: &AppState, view: &ApplicationView) -> Result<
             "request_id": s.request_id, "statement": s.statement, "recorded_at": s.recorded_at,
         })).collect::<Vec<_>>(),
     }))
+}
+
+/// The administration of the subject's award, as they are given it: the offer and their reply, their
+/// supervisor, when progress reports fall due, the reports and the result. `None` where there is none.
+fn administration_record(view: &ApplicationView) -> Value {
+    let administration = &view.administration;
+    let terms = view.award.as_ref().and_then(|award| award.terms.as_ref());
+    let schedule = administration.schedule(terms);
+    if administration.offer.is_none()
+        && administration.supervisor_history.is_empty()
+        && administration.reports.is_empty()
+        && administration.result.is_none()
+        && schedule.is_empty()
+    {
+        return Value::Null;
+    }
+    json!({
+        "offer": administration.offer.as_ref().map(|offer| json!({
+            "offer_made_on": offer.made_at.date_naive(),
+            "reply_by": offer.reply_by,
+            "your_reply": offer.state.in_words(),
+            "answered_on": offer.answered_on,
+        })),
+        "supervisor": administration.supervisor,
+        "supervisor_history": administration.supervisor_history.iter().map(|change| json!({
+            "supervisor": change.supervisor,
+            "recorded_at": change.recorded_at,
+        })).collect::<Vec<_>>(),
+        "report_schedule": schedule.iter().map(|due| json!({
+            "due_on": due,
+            "report": if administration.reports.iter().any(|r| r.due_on == Some(*due)) {
+                "received"
+            } else {
+                "not received yet"
+            },
+        })).collect::<Vec<_>>(),
+        "progress_reports": administration.reports.iter().map(|recorded| {
+            let report = recorded.report.as_ref();
+            json!({
+                "period": report.map(|r| r.period.clone()),
+                "report_from": recorded.source.in_words(),
+                "rating": report.map(|r| r.rating.in_words()),
+                "report_text": report.map(|r| r.text.clone()),
+                "due_on": recorded.due_on,
+                "recorded_at": recorded.recorded_at,
+            })
+        }).collect::<Vec<_>>(),
+        "result": administration.result.as_ref().and_then(|r| r.result.as_ref()).map(|r| json!({
+            "qualification": r.qualification,
+            "result": r.result,
+            "released_on": r.released_on,
+            "released_by": r.released_by,
+        })),
+    })
 }
 
 /// The subject access response for the person with this email address.
@@ -377,6 +433,23 @@ pub async fn subject_access(state: &AppState, email: &str) -> Result<Value, AppE
     }
     let references: Vec<Value> = references.into_iter().map(Reference::record).collect();
     categories_held.references = !references.is_empty();
+    let supervision = supervision(state, &email, &ids).await?;
+    for supervised in &supervision {
+        for name in &supervised.names {
+            names.push(copy_of("Application", &supervised.id, json!(name)));
+        }
+        retention_periods.push(copy_of(
+            "Application",
+            &supervised.id,
+            json!({
+                "record": format!("the record of your supervision (an award of the {} cycle)", supervised.cycle),
+                "rule": "kept with the scholar's award that records you, and destroyed with it",
+                "destroyed_on": retention::due_on(db, "Application", &supervised.id).await?,
+            }),
+        ));
+    }
+    let supervision: Vec<Value> = supervision.into_iter().map(Supervision::record).collect();
+    categories_held.supervision = !supervision.is_empty();
     if let Some(account) = &account {
         names.push(copy_of("Account", &account.id, json!(account.full_name)));
         retention_periods.push(copy_of(
@@ -402,21 +475,27 @@ pub async fn subject_access(state: &AppState, email: &str) -> Result<Value, AppE
         (categories_held.requests, "the information requests you made or that are about you"),
         (categories_held.letters, "the letters we sent you or about you"),
         (categories_held.references, "your name and email address, given by an applicant who named you as a referee"),
+        (categories_held.supervision, "your name, email address, institution and department as the academic supervisor of a scholar, and the progress reports you gave"),
     ]
     .into_iter()
     .filter_map(|(held, category)| held.then_some(category))
     .collect();
+    let source = [
+        Some(SOURCE),
+        categories_held.references.then_some(REFERENCE_SOURCE),
+        categories_held.supervision.then_some(SUPERVISION_SOURCE),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join("; ");
     Ok(json!({
         "subject": {"email": email, "names": names},
         "purposes": PURPOSES,
         "categories": categories,
         "recipients": recipients,
         "retention": retention_periods,
-        "source": if categories_held.references {
-            format!("{SOURCE}; {REFERENCE_SOURCE}")
-        } else {
-            SOURCE.to_string()
-        },
+        "source": source,
         "rights": RIGHTS,
         "automated_decision_making": "none: every decision about you is taken by people",
         "records": {
@@ -429,6 +508,7 @@ pub async fn subject_access(state: &AppState, email: &str) -> Result<Value, AppE
             "reads_of_your_data": reads,
             "requests": requests,
             "references": references,
+            "supervision": supervision,
             "letters": letters,
         },
     }))
@@ -529,9 +609,129 @@ async fn references(
     Ok(found)
 }
 
+/// An award that records the subject as the scholar's academic supervisor (now or before): their own
+/// details as recorded, each time, and the progress reports that came from the supervisor while they were.
+struct Supervision {
+    id: String,
+    cycle: String,
+    names: Vec<String>,
+    current: bool,
+    details: Vec<Value>,
+    reports: Vec<Value>,
+}
+
+/// Where a supervisor's details came from.
+const SUPERVISION_SOURCE: &str = "your details as an academic supervisor: recorded by the EtP programme office that administers the scholar's award; the progress reports: you";
+
+/// Why a supervisor's copy holds no more of the award than their own part in it.
+const SUPERVISION_WITHHELD: &str = "the scholar's identity and the rest of their award are the scholar's personal data, not yours, and are withheld";
+
+impl Supervision {
+    fn record(self) -> Value {
+        copy_of(
+            "Application",
+            &self.id,
+            json!({
+                "supervision": format!(
+                    "You {} the academic supervisor of a scholar of EtP Scholarships (an award of the {} cycle).",
+                    if self.current { "are recorded as" } else { "were recorded as" },
+                    self.cycle
+                ),
+                "cycle": self.cycle,
+                "supervisor_now": self.current,
+                "your_details_as_recorded": self.details,
+                "progress_reports_from_you": self.reports,
+                "scholar": REDACTED,
+                "withheld": SUPERVISION_WITHHELD,
+                "found_by": "recorded as the academic supervisor on a scholar's award",
+            }),
+        )
+    }
+}
+
+/// The awards that record the subject as a supervisor (other than their own applications), through the
+/// supervisors' index.
+async fn supervision(
+    state: &AppState,
+    email: &str,
+    own: &BTreeSet<String>,
+) -> Result<Vec<Supervision>, AppError> {
+    let mut found = Vec::new();
+    for id in projections::supervisors::supervising(&state.db, email).await? {
+        if own.contains(&id) {
+            continue;
+        }
+        let Some(view) = application_view::find(&state.db, &id).await? else {
+            continue;
+        };
+        let administration = &view.administration;
+        let is_them = |supervisor: &domain::application::award::Supervisor| {
+            supervisor.email.trim().to_lowercase() == email
+        };
+        let history = &administration.supervisor_history;
+        let mut names = Vec::new();
+        let mut details = Vec::new();
+        // The times they were the supervisor: from each recording of them to the next recording.
+        let mut spans = Vec::new();
+        for (at, change) in history.iter().enumerate() {
+            let Some(supervisor) = change.supervisor.as_ref().filter(|s| is_them(s)) else {
+                continue;
+            };
+            if !names.contains(&supervisor.name) {
+                names.push(supervisor.name.clone());
+            }
+            details.push(json!({
+                "name": supervisor.name,
+                "email": supervisor.email,
+                "institution": supervisor.institution,
+                "department": supervisor.department,
+                "recorded_at": change.recorded_at,
+            }));
+            spans.push((
+                change.recorded_at,
+                history.get(at + 1).map(|next| next.recorded_at),
+            ));
+        }
+        let reports = administration
+            .reports
+            .iter()
+            .filter(|r| r.source == domain::application::award::ReportSource::Supervisor)
+            .filter(|r| {
+                spans.iter().any(|(from, until)| {
+                    r.recorded_at >= *from && until.is_none_or(|until| r.recorded_at < until)
+                })
+            })
+            .filter_map(|recorded| {
+                recorded.report.as_ref().map(|report| {
+                    json!({
+                        "period": report.period,
+                        "rating": report.rating.in_words(),
+                        "report_text": report.text,
+                        "due_on": recorded.due_on,
+                        "recorded_at": recorded.recorded_at,
+                    })
+                })
+            })
+            .collect();
+        if details.is_empty() {
+            continue;
+        }
+        found.push(Supervision {
+            id: view.id.clone(),
+            cycle: view.cycle.to_string(),
+            names,
+            current: administration.supervisor.as_ref().is_some_and(is_them),
+            details,
+            reports,
+        });
+    }
+    Ok(found)
+}
+
 /// Which categories of data a subject access response found.
 #[derive(Default)]
 struct Categories {
+    supervision: bool,
     applications: bool,
     award: bool,
     immigration: bool,
@@ -1116,6 +1316,16 @@ fn withheld_automatically(shown: &Value) -> Vec<Value> {
             "The names and email addresses of your referees",
             WithholdingGround::ThirdParty,
             "they are your referees' personal data, and they gave them to us in confidence",
+        ));
+    }
+    let supervising = shown["records"]["supervision"]
+        .as_array()
+        .is_some_and(|items| !items.is_empty());
+    if supervising {
+        withheld.push(crate::drafts::withheld_entry(
+            "The identity of the scholar you supervise, and the rest of their award",
+            WithholdingGround::ThirdParty,
+            "it is the scholar's personal data, not yours; your own details and the reports you gave are included",
         ));
     }
     if any("committee_opinions") {

@@ -177,6 +177,8 @@ pub struct SweepReport {
     pub concluded: Vec<crate::conclusion::SweptConclusion>,
     /// Offers not answered by their reply-by date, lapsed (the day after it) before anything is destroyed.
     pub lapsed_offers: Vec<crate::awards::LapsedOffer>,
+    /// Reminders of progress reports fallen due, emailed once each where a mail server is set.
+    pub report_reminders: Vec<crate::awards::ReportReminder>,
     /// Streams destroyed again from the ledger (after a restore).
     pub reapplied: Vec<LedgerLine>,
     /// Lines of the ledger naming streams this store does not hold (a backup restored from before they
@@ -203,6 +205,17 @@ impl SweepReport {
                 .map(|d| d.to_string())
                 .unwrap_or_else(|| "none".to_string()),
         );
+        let reminded = self
+            .report_reminders
+            .iter()
+            .filter(|r| r.failed.is_none())
+            .count();
+        if reminded > 0 {
+            summary.push_str(&format!(
+                ", report reminders {} {reminded}",
+                if self.dry_run { "to send" } else { "sent" }
+            ));
+        }
         if !self.absent.is_empty() {
             summary.push_str(&format!(
                 ", in the ledger but never in this store {}",
@@ -740,6 +753,9 @@ async fn sweep_due(
     report.lapsed_offers = crate::awards::lapse_offers(state, &sweep_actor(), as_of, dry_run)
         .await
         .map_err(|error| anyhow::anyhow!("offers could not be lapsed: {error}"))?;
+    report.report_reminders = crate::awards::remind_reports(state, &sweep_actor(), as_of, dry_run)
+        .await
+        .map_err(|error| anyhow::anyhow!("reminders could not be sent: {error}"))?;
     let mut holds: BTreeMap<(String, String), String> = retention::holds(&state.db)
         .await?
         .into_iter()
@@ -955,7 +971,7 @@ async fn keep_failures(db: &Db, report: &SweepReport, whole: bool) -> anyhow::Re
 }
 
 /// The tables whose rows hold data keys or personal data.
-const TABLES_WITH_PERSONAL_DATA: [&str; 16] = [
+const TABLES_WITH_PERSONAL_DATA: [&str; 17] = [
     "stream_keys",
     "application_views",
     "case_list",
@@ -967,6 +983,7 @@ const TABLES_WITH_PERSONAL_DATA: [&str; 16] = [
     "alumni_open_book",
     "media_consents",
     "referee_index",
+    "supervisor_index",
     "accounts",
     "sessions",
     "retention_holds",

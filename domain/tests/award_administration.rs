@@ -525,6 +525,55 @@ async fn a_report_needs_its_period_and_text_and_an_award() {
         });
 }
 
+#[tokio::test]
+async fn a_report_reminder_is_recorded_once_per_due_date_and_only_for_a_report_outstanding() {
+    // Termly for a masters course started on 28 September 2026: the first report is due on 28 January 2027.
+    let due = default_report_schedule(&award_terms("masters", start()))[0];
+    let remind = |due_on| C::RecordReportReminder {
+        due_on,
+        sent_to: vec!["supervisor".to_string(), "programme_office".to_string()],
+    };
+    given(awarded())
+        .when_async(on(due, officer(), remind(due)))
+        .await
+        .then_expect_events(vec![Ev::ReportReminderSent {
+            due_on: due,
+            sent_to: vec!["programme_office".to_string(), "supervisor".to_string()],
+        }]);
+    let reminded = with(
+        awarded(),
+        [Ev::ReportReminderSent {
+            due_on: due,
+            sent_to: vec!["supervisor".to_string()],
+        }],
+    );
+    given(reminded)
+        .when_async(on(due, officer(), remind(due)))
+        .await
+        .then_expect_events(vec![]);
+    given(awarded())
+        .when_async(on(due, officer(), remind(date(2027, 1, 1))))
+        .await
+        .then_expect_error(invalid("due_on", "no report is outstanding on that date"));
+    given(awarded())
+        .when_async(on(
+            due,
+            officer(),
+            C::RecordReportReminder {
+                due_on: due,
+                sent_to: vec!["the scholar".to_string()],
+            },
+        ))
+        .await
+        .then_expect_error(invalid("sent_to", "give supervisor or programme_office"));
+    given(selected())
+        .when_async(on(due, officer(), remind(due)))
+        .await
+        .then_expect_error(E::NotAwarded {
+            status: Status::Selected,
+        });
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // The result and the completion.
 // ---------------------------------------------------------------------------------------------------------

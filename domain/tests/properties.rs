@@ -902,6 +902,7 @@ fn whose_job(command: &ApplicationCommand, member: &Actor) -> Actor {
         | C::SetReportSchedule { .. }
         | C::RecordProgressReport { .. }
         | C::RecordResult { .. }
+        | C::RecordReportReminder { .. }
         | C::ConcludeWithCycle => Actor::new(OFFICER, Role::ProgrammeOfficer),
         C::DeclareConflict { .. } | C::ScoreApplication { .. } => member.clone(),
         C::DestroyPersonalData { .. }
@@ -1548,7 +1549,9 @@ fn application_step_holds(
             | Ev::ProgressReportRecorded { .. }
             | Ev::ResultReleased { .. } => by_role(&[Role::ProgrammeOfficer]),
             // The daily sweep records a lapse as an information officer.
-            Ev::OfferLapsed { .. } => by_role(&[Role::ProgrammeOfficer, Role::InformationOfficer]),
+            Ev::OfferLapsed { .. } | Ev::ReportReminderSent { .. } => {
+                by_role(&[Role::ProgrammeOfficer, Role::InformationOfficer])
+            }
             // The letter of a cycle's conclusion comes from the retention sweep, an information officer.
             Ev::LetterIssued { .. } | Ev::LetterEmailed { .. } | Ev::LetterEmailFailed { .. } => {
                 by_role(&[Role::ProgrammeOfficer, Role::InformationOfficer])

@@ -284,6 +284,9 @@ pub struct AdministrationView {
     pub schedule: Option<Vec<NaiveDate>>,
     pub reports: Vec<ProgressReportView>,
     pub result: Option<ResultView>,
+    /// The due dates whose reminder the sweep emailed, each once.
+    #[serde(default)]
+    pub reminded: Vec<NaiveDate>,
 }
 
 impl AdministrationView {
@@ -585,6 +588,9 @@ impl ApplicationView {
                 recorded_by: by,
                 recorded_at: at,
             }),
+            ApplicationEvent::ReportReminderSent { due_on, .. } => {
+                self.administration.reminded.push(*due_on);
+            }
             ApplicationEvent::ResultReleased { result } => {
                 self.administration.result = Some(ResultView {
                     result: result.known().cloned(),

@@ -22,6 +22,7 @@ pub mod recipients;
 pub mod recorded;
 pub mod referees;
 pub mod retention;
+pub mod supervisors;
 
 pub use db::{Conn, Db};
 pub use recorded::{EventMetadata, RecordedEvent};
@@ -74,6 +75,7 @@ pub async fn project(
                 awards::project(conn, before, &view).await?;
                 publishing::project(conn, before, &view).await?;
                 referees::project(conn, before, &view).await?;
+                supervisors::project(conn, before, &view).await?;
                 retention::project_application(conn, before, &view).await?;
                 return Ok(Some(view));
             }
@@ -122,6 +124,7 @@ async fn destroy_application(
     awards::forget(conn, &event.aggregate_id).await?;
     publishing::forget(conn, &event.aggregate_id).await?;
     referees::forget(conn, &event.aggregate_id).await?;
+    supervisors::forget(conn, &event.aggregate_id).await?;
     retention::project_destroyed(conn, event, rule, destroyed_on).await
 }
 
@@ -136,6 +139,7 @@ pub async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
     publishing::reset(conn).await?;
     recipients::reset(conn).await?;
     referees::reset(conn).await?;
+    supervisors::reset(conn).await?;
     retention::reset(conn).await?;
     information_requests::reset(conn).await?;
     Ok(())

@@ -68,6 +68,7 @@ pub fn plan(
         && crate::awards::unchanged(&before, &view)
         && publishing::unchanged(&before, &view)
         && referees::unchanged(&before, &view)
+        && crate::supervisors::unchanged(&before, &view)
         && retention::application_unchanged(&before, &view);
     if !others_unchanged {
         return Ok(None);

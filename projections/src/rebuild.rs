@@ -3,7 +3,7 @@
 //!
 //! Every table an application feeds is a function of its view as it stands after its last event (the case
 //! list row, the committee's totals, the published lists, the retention schedule,
-//! the index of referees), except the committee's
+//! the indexes of referees and supervisors), except the committee's
 //! assignments, which are folded here event by event as `case_list` records them, and the fact of a
 //! destruction, which the first `PersonalDataDestroyed` records. An application's views depend on nothing
 //! outside its own stream, so the streams can be replayed one after another rather than in commit order, and
@@ -169,6 +169,7 @@ async fn write_application_streams(
     retention::schedule_applications(conn, &views).await?;
     publishing::insert_many(conn, &views).await?;
     referees::insert_many(conn, &views).await?;
+    crate::supervisors::insert_many(conn, &views).await?;
     let destroyed = streams.iter().map(|s| (s.id.as_str(), s.destroyed));
     record_destructions(conn, ApplicationStream::TYPE, destroyed).await
 }

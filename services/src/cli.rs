@@ -422,6 +422,26 @@ async fn sweep_from_the_command_line(
             ),
         }
     }
+    for reminder in &report.report_reminders {
+        let to = reminder.sent_to.join(" and ").replace('_', " ");
+        match &reminder.failed {
+            None if dry_run => out!(
+                "would remind the {to} of the report due {} on Application {}",
+                reminder.due_on,
+                reminder.application_id
+            ),
+            None => out!(
+                "reminded the {to} of the report due {} on Application {}",
+                reminder.due_on,
+                reminder.application_id
+            ),
+            Some(cause) => out!(
+                "could not remind of the report due {} on Application {} ({cause}): the next sweep tries again",
+                reminder.due_on,
+                reminder.application_id
+            ),
+        }
+    }
     for line in &report.reapplied {
         out!(
             "{} {} {} ({}), from the ledger",

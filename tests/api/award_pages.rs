@@ -14,6 +14,7 @@ on_both_stores!(
     the_officer_offers_records_a_supervisor_and_a_report_on_the_award_page,
     a_refused_award_form_shows_the_message_at_the_field_and_keeps_what_was_typed,
     the_applicant_accepts_or_declines_the_offer_on_their_page,
+    the_completion_takes_its_outcome_from_the_result_released,
 );
 
 async fn the_officer_offers_records_a_supervisor_and_a_report_on_the_award_page(app: TestApp) {
@@ -209,4 +210,94 @@ async fn the_applicant_accepts_or_declines_the_offer_on_their_page(app: TestApp)
         page.text()
     );
     assert!(!page.text().contains("Decline the offer"));
+}
+
+async fn the_completion_takes_its_outcome_from_the_result_released(app: TestApp) {
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let today = Utc::now().date_naive();
+    // Through the API: no outcome and no result is refused; with the result, the outcome is the result's.
+    let id = app.awarded(&officer).await;
+    let complete = format!("/api/applications/{id}/award/complete");
+    let (status, body) = app
+        .post(
+            &complete,
+            &officer,
+            json!({"completed_on": today.to_string()}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["problems"][0]["path"], "outcome", "{body}");
+    app.expect_ok(
+        app.post(
+            &format!("/api/applications/{id}/result"),
+            &officer,
+            json!({"qualification": "MSc Test Studies", "result": "Merit",
+                   "released_on": today.to_string(), "released_by": "Test Registry"}),
+        )
+        .await,
+    );
+    let body = app.expect_ok(
+        app.post(
+            &complete,
+            &officer,
+            json!({"completed_on": today.to_string()}),
+        )
+        .await,
+    );
+    assert_eq!(body["status"], "alumni", "{body}");
+    let shown = app.expect_ok(app.get(&format!("/api/applications/{id}"), &officer).await);
+    assert_eq!(
+        shown["award"]["outcome"], "MSc Test Studies: Merit",
+        "{shown}"
+    );
+
+    // On the pages: the released result fills in the completion's outcome, on the award page and the case.
+    let id = app.awarded(&officer).await;
+    app.expect_ok(
+        app.post(
+            &format!("/api/applications/{id}/result"),
+            &officer,
+            json!({"qualification": "MSc Test Studies", "result": "Distinction",
+                   "released_on": today.to_string(), "released_by": "Test Registry"}),
+        )
+        .await,
+    );
+    let mut desk = sign_in(&app, &officer.email).await;
+    let case = desk.get(&format!("/cases/{id}")).await;
+    assert_eq!(
+        case.form(&format!("/cases/{id}/complete")).value("outcome"),
+        Some("MSc Test Studies: Distinction")
+    );
+    let page = desk.get(&format!("/cases/{id}/administration")).await;
+    let form = page.form(&format!("/cases/{id}/administration/complete"));
+    assert_eq!(form.value("outcome"), Some("MSc Test Studies: Distinction"));
+    // A completion date to come is refused at its field, what was typed kept.
+    let tomorrow = today + Days::new(1);
+    let refused = desk
+        .submit(&form.clone().set("completed_on", &tomorrow.to_string()))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let text = refused.text();
+    assert!(
+        text.contains("id=\"complete_completed_on-error\""),
+        "the message beside the field: {text}"
+    );
+    assert!(text.contains("MSc Test Studies: Distinction"), "{text}");
+    let done = desk
+        .submit(&form.set("completed_on", &today.to_string()))
+        .await;
+    assert_eq!(
+        done.location(),
+        format!("/cases/{id}/administration?done=complete")
+    );
+    let page = desk.get(done.location()).await;
+    let text = page.text();
+    assert!(text.contains("The award has been completed."), "{text}");
+    assert!(
+        text.contains(&format!(
+            "Completed on {}: MSc Test Studies: Distinction",
+            today.format("%-d %B %Y")
+        )),
+        "{text}"
+    );
 }

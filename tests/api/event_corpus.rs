@@ -599,6 +599,7 @@ const MAILER: &str = "mailer";
 const ADMINISTERED: &str = "01938a00-0000-7000-8000-00000000a016";
 const OFFER_DECLINED: &str = "01938a00-0000-7000-8000-00000000a017";
 const OFFER_LAPSED: &str = "01938a00-0000-7000-8000-00000000a018";
+const REPORT_REMINDED: &str = "01938a00-0000-7000-8000-00000000a019";
 const OFFERED_APPLICANT: &str = "01938a00-0000-7000-8000-0000000000a8";
 
 struct Example {
@@ -1082,6 +1083,25 @@ fn examples() -> Vec<Example> {
                 (OFFICER, Role::ProgrammeOfficer, json!({"DecisionRecorded": {"outcome": "selected", "reserve_position": null}})),
                 (OFFICER, Role::ProgrammeOfficer, json!({"OfferMade": {"reply_by": "2029-03-15"}})),
                 (SYSTEM, Role::InformationOfficer, json!({"OfferLapsed": {"on": "2029-03-16"}})),
+            ],
+        },
+        Example {
+            name: "application-report-reminded".to_string(),
+            about: "an award whose progress report fell due: the daily sweep emailed the reminder, once, to the supervisor and the programme office".to_string(),
+            aggregate_type: Application::TYPE,
+            aggregate_id: REPORT_REMINDED.to_string(),
+            events: vec![
+                (OFFERED_APPLICANT, Role::Applicant, json!({"ApplicationStarted": {"cycle": "2029-30", "applicant_id": OFFERED_APPLICANT}})),
+                (OFFERED_APPLICANT, Role::Applicant, json!({"ApplicationSubmitted": {"submitted_at": "2029-11-01T12:00:00Z"}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"DecisionRecorded": {"outcome": "selected", "reserve_position": null}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"AwardMade": {"terms": personal(json!({
+                    "institution": "Example Institute", "course": "MSc Example Studies", "level": "masters", "start_date": "2030-09-20"
+                })), "joint_sponsor_id": null}})),
+                (OFFICER, Role::ProgrammeOfficer, json!({"SupervisorRecorded": {"supervisor": personal(json!({
+                    "name": "Corpus Example Supervisor", "email": "supervisor@example.test",
+                    "institution": "Example Institute", "department": "Example Department"
+                }))}})),
+                (SYSTEM, Role::InformationOfficer, json!({"ReportReminderSent": {"due_on": "2031-01-20", "sent_to": ["programme_office", "supervisor"]}})),
             ],
         },
     ]

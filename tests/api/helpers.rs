@@ -213,9 +213,19 @@ impl TestApp {
     /// The service started again on this app's store, with the same secrets, emailing its outcome letters
     /// through the mail server at `smtp_url` (as `ETP_SMTP_URL` and `ETP_MAIL_FROM` would have it).
     pub async fn with_mail_server(self, smtp_url: &str) -> TestApp {
+        self.with_mail_server_and_office(smtp_url, None).await
+    }
+
+    /// As `with_mail_server`, with the programme office's address (`ETP_OFFICE_EMAIL`) where given.
+    pub async fn with_mail_server_and_office(
+        self,
+        smtp_url: &str,
+        office: Option<&str>,
+    ) -> TestApp {
         let settings = services::config::MailSettings {
             smtp_url: services::config::Secret::new(smtp_url),
             from: MAIL_FROM.to_string(),
+            office: office.map(str::to_string),
         };
         let mailer = services::letters::Mailer::new(&settings).expect("a valid mail server");
         serve_with(

@@ -9,6 +9,8 @@ mod applications;
 mod auth;
 mod award_administration;
 mod award_pages;
+mod award_reminders;
+mod award_sar;
 mod backup;
 mod browser;
 mod bulk_assignment;

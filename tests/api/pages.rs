@@ -241,7 +241,7 @@ impl Form {
         self
     }
 
-    fn value(&self, name: &str) -> Option<&str> {
+    pub(crate) fn value(&self, name: &str) -> Option<&str> {
         self.fields
             .iter()
             .find(|(key, _)| key == name)

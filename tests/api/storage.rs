@@ -195,7 +195,7 @@ async fn a_rebuild_from_the_log_gives_the_same_views(app: TestApp) {
 }
 
 /// The tables the projections write (everything but the log, its keys, and what is not an event stream).
-const VIEW_TABLES: [&str; 15] = [
+const VIEW_TABLES: [&str; 16] = [
     "application_views",
     "case_list",
     "case_assignments",
@@ -207,6 +207,7 @@ const VIEW_TABLES: [&str; 15] = [
     "alumni_open_book",
     "media_consents",
     "referee_index",
+    "supervisor_index",
     "retention_schedule",
     "destroyed_streams",
     "information_requests",

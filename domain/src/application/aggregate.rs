@@ -373,6 +373,9 @@ impl Aggregate for Application {
             ApplicationEvent::ResultReleased { result } => {
                 self.administration.result = result.into_known();
             }
+            ApplicationEvent::ReportReminderSent { due_on, .. } => {
+                self.administration.reminded.push(due_on)
+            }
             ApplicationEvent::AwardMade {
                 terms,
                 joint_sponsor_id,
@@ -615,6 +618,15 @@ impl Application {
             ),
             ApplicationCommand::RecordResult { result } => {
                 award_rules::record_result(self.status, result, at.date_naive())
+            }
+            ApplicationCommand::RecordReportReminder { due_on, sent_to } => {
+                award_rules::record_report_reminder(
+                    self.status,
+                    &self.administration,
+                    self.award.as_ref(),
+                    due_on,
+                    sent_to,
+                )
             }
             ApplicationCommand::MakeAward {
                 terms,
@@ -1347,8 +1359,11 @@ pub fn may_issue(role: Role, command: &ApplicationCommand) -> bool {
         | C::WithdrawApplication
         | C::AcceptOffer
         | C::DeclineOffer => role == Role::Applicant,
-        // The daily sweep, which acts as an information officer, records offers that lapsed.
-        C::LapseOffer { .. } => matches!(role, Role::ProgrammeOfficer | Role::InformationOfficer),
+        // The daily sweep, which acts as an information officer, records offers that lapsed and the reminders
+        // of reports due that it sent.
+        C::LapseOffer { .. } | C::RecordReportReminder { .. } => {
+            matches!(role, Role::ProgrammeOfficer | Role::InformationOfficer)
+        }
         C::SetPreferences { .. } => matches!(role, Role::Applicant | Role::ProgrammeOfficer),
         C::AmendPersonalData { .. } => role == Role::Helpdesk,
         C::DetermineEligibility { .. }
@@ -1424,6 +1439,7 @@ pub fn halted_by_restriction(command: &ApplicationCommand) -> bool {
             | C::SetReportSchedule { .. }
             | C::RecordProgressReport { .. }
             | C::RecordResult { .. }
+            | C::RecordReportReminder { .. }
             | C::CompleteAward { .. }
             | C::DiscloseData { .. }
     )

@@ -176,6 +176,9 @@ pub struct Administration {
     pub reports: Vec<RecordedReport>,
     #[serde(default)]
     pub result: Option<QualificationResult>,
+    /// The due dates whose reminder was emailed.
+    #[serde(default)]
+    pub reminded: Vec<NaiveDate>,
 }
 
 /// A progress report as the award's rules keep it; `report` is `None` once the personal data is destroyed.
@@ -518,6 +521,46 @@ pub fn record_progress_report(
             text,
         }
         .into(),
+    }])
+}
+
+/// `a_report_reminder_is_sent_once_per_due_date`: the sweep records the reminder of a report due on a date
+/// of the award's schedule, not yet answered, to at least one kind of recipient; a second reminder of the
+/// same date records nothing.
+pub fn record_report_reminder(
+    status: Status,
+    administration: &Administration,
+    terms: Option<&AwardTerms>,
+    due_on: NaiveDate,
+    mut sent_to: Vec<String>,
+) -> Result<Vec<ApplicationEvent>, ApplicationError> {
+    if status != Status::Awarded {
+        return Err(ApplicationError::NotAwarded { status });
+    }
+    if administration.reminded.contains(&due_on) {
+        return Ok(vec![]);
+    }
+    sent_to.sort();
+    sent_to.dedup();
+    let problem = if !administration.outstanding(terms).contains(&due_on) {
+        Some(("due_on", "no report is outstanding on that date"))
+    } else if sent_to.is_empty()
+        || sent_to
+            .iter()
+            .any(|to| !["supervisor", "programme_office"].contains(&to.as_str()))
+    {
+        Some(("sent_to", "give supervisor or programme_office"))
+    } else {
+        None
+    };
+    if let Some((path, problem)) = problem {
+        return Err(ApplicationError::Invalid {
+            problems: vec![FieldProblem::new(path, problem)],
+        });
+    }
+    Ok(vec![ApplicationEvent::ReportReminderSent {
+        due_on,
+        sent_to,
     }])
 }
 

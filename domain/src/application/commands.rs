@@ -87,6 +87,12 @@ pub enum ApplicationCommand {
         source: ReportSource,
         report: ProgressReport,
     },
+    /// The daily sweep records that the reminder of a progress report due on `due_on` was emailed, to the
+    /// kinds of recipient in `sent_to` (`supervisor`, `programme_office`): no address is kept.
+    RecordReportReminder {
+        due_on: NaiveDate,
+        sent_to: Vec<String>,
+    },
     /// A programme officer records the result the institution released.
     RecordResult {
         result: QualificationResult,
@@ -225,6 +231,7 @@ impl ApplicationCommand {
             ApplicationCommand::SetReportSchedule { .. } => "set the report schedule of",
             ApplicationCommand::RecordProgressReport { .. } => "record a progress report on",
             ApplicationCommand::RecordResult { .. } => "record the result of",
+            ApplicationCommand::RecordReportReminder { .. } => "record a report reminder on",
             ApplicationCommand::MakeAward { .. } => "award",
             ApplicationCommand::CompleteAward { .. } => "complete the award of",
             ApplicationCommand::CorrectAwardTerms { .. } => "correct the award of",

@@ -117,6 +117,12 @@ pub enum ApplicationEvent {
         due_on: Option<NaiveDate>,
         report: Personal<ProgressReport>,
     },
+    /// The reminder of the progress report due on `due_on` was emailed, once, to these kinds of recipient
+    /// (`supervisor`, `programme_office`); no address is kept.
+    ReportReminderSent {
+        due_on: NaiveDate,
+        sent_to: Vec<String>,
+    },
     /// The institution released the qualification's result.
     ResultReleased {
         result: Personal<QualificationResult>,
@@ -309,6 +315,7 @@ impl DomainEvent for ApplicationEvent {
             ApplicationEvent::ReportScheduleSet { .. } => "ReportScheduleSet",
             ApplicationEvent::ProgressReportRecorded { .. } => "ProgressReportRecorded",
             ApplicationEvent::ResultReleased { .. } => "ResultReleased",
+            ApplicationEvent::ReportReminderSent { .. } => "ReportReminderSent",
             ApplicationEvent::AwardMade { .. } => "AwardMade",
             ApplicationEvent::AwardCompleted { .. } => "AwardCompleted",
             ApplicationEvent::AwardTermsCorrected { .. } => "AwardTermsCorrected",

@@ -1,5 +1,5 @@
 //! The programme officer's award page of a case (`/cases/{id}/administration`): the offer, the supervisor, the report
-//! schedule and the progress reports, and the institution's result. Each form posts to
+//! schedule and the progress reports, the institution's result and the completion it gives the outcome of. Each form posts to
 //! `/cases/{id}/administration/{action}`; a refusal shows the page again with the message at the field and the
 //! values typed kept.
 
@@ -46,6 +46,7 @@ fn done_text(action: &str) -> Option<&'static str> {
         "schedule" => "The report schedule has been set.",
         "report" => "The progress report has been recorded.",
         "result" => "The result has been recorded.",
+        "complete" => "The award has been completed.",
         _ => return None,
     })
 }
@@ -175,6 +176,14 @@ fn page<'a>(
             "outstanding": outstanding.len(),
             "reports": reports,
             "result": result,
+            // The completion's outcome comes from the result released; the officer may write another.
+            "can_complete": view.status == Status::Awarded,
+            "completion_outcome": administration.result.as_ref()
+                .and_then(|r| r.result.as_ref())
+                .map(|r| r.outcome()),
+            "completed": view.award.as_ref().and_then(|award| award.completed_on.map(|on| json!({
+                "on": long_date(on), "outcome": award.completion_outcome,
+            }))),
             "ratings": ratings,
             "posted": posted,
             "field_errors": field_errors,
@@ -305,6 +314,22 @@ async fn command_of(
                     released_on,
                     released_by: text(form, "released_by"),
                 },
+            }
+        }
+        "complete" => {
+            let Some(completed_on) = date(
+                form,
+                "completed_on",
+                "complete_completed_on",
+                "date the studies were completed",
+                &mut errors,
+            ) else {
+                return Ok(Err(errors));
+            };
+            // Empty: the outcome the institution's result gives, or the domain's refusal without one.
+            ApplicationCommand::CompleteAward {
+                outcome: text(form, "outcome"),
+                completed_on,
             }
         }
         _ => return Err(PageError::NotFound),

@@ -186,8 +186,28 @@ async fn cases(
         }
         _ => None,
     };
+    // The officer's desk lists the progress reports overdue and those falling due within 30 days.
+    let today = Utc::now().date_naive();
+    let reports_due: Vec<Value> = if session.actor.role == Role::ProgrammeOfficer {
+        projections::awards::reports_due_by(&state.db, today + chrono::Days::new(30))
+            .await?
+            .into_iter()
+            .map(|due| {
+                json!({
+                    "id": due.application_id,
+                    "short_id": short_id(&due.application_id),
+                    "due_on": due.due_on.format("%-d %B %Y").to_string(),
+                    "overdue": due.due_on < today,
+                    "today": due.due_on == today,
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(Page::new("cases", "Cases", Some(&session))
         .data(json!({
+            "reports_due": reports_due,
             "filter": {
                 "cycle": filter.cycle, "country": filter.country, "q": filter.text,
                 "min_score": clean(&query.min_score),
@@ -650,6 +670,20 @@ async fn case_page(
             } else { Vec::new() },
             "timeline": timeline,
             "actions": actions,
+            // A progress report fallen due and not recorded: the reminder shown on the case.
+            "reports_fallen_due": (po && view.status == Status::Awarded).then(|| {
+                let terms = view.award.as_ref().and_then(|award| award.terms.as_ref());
+                view.administration
+                    .outstanding(terms)
+                    .into_iter()
+                    .filter(|due| *due <= Utc::now().date_naive())
+                    .map(|due| due.format("%-d %B %Y").to_string())
+                    .collect::<Vec<_>>()
+            }).filter(|dates| !dates.is_empty()),
+            // The outcome the released result implies, the completion form's starting value.
+            "complete_outcome": view.administration.result.as_ref()
+                .and_then(|r| r.result.as_ref())
+                .map(|r| r.outcome()),
             "as_of": as_of.map(time),
             // A member who declared a conflict no longer counts: the officer is asked to assign another.
             "reassign": po
@@ -1044,7 +1078,13 @@ fn parse_action(
         "complete" => {
             let completed_on = parse_date(form, "completed_on", action, &mut errors);
             let outcome = text(form, "outcome");
-            if outcome.is_empty() {
+            // Left empty, the outcome is the result the institution released, where one is recorded.
+            let released = view
+                .administration
+                .result
+                .as_ref()
+                .is_some_and(|r| r.result.is_some());
+            if outcome.is_empty() && !released {
                 errors.push(ErrorItem::new(
                     "complete_outcome",
                     "Enter the degree outcome",

@@ -1,0 +1,96 @@
+//! The applications whose award records each academic supervisor, by the supervisor's email address (in lower
+//! case): the index a subject access request by a supervisor reads. Every supervisor the award's history
+//! holds is in it, the one recorded now and those recorded before, since their details are still held. A
+//! function of the application's view, like the referees' index; an application whose personal data is
+//! destroyed leaves it.
+
+use std::collections::BTreeSet;
+
+use crate::application_view::ApplicationView;
+use crate::{Conn, Db, ProjectionError, on_conn, on_pool};
+
+/// The supervisors' email addresses the award's history holds, cleaned and in lower case.
+fn emails(view: &ApplicationView) -> BTreeSet<String> {
+    view.administration
+        .supervisor_history
+        .iter()
+        .filter_map(|change| change.supervisor.as_ref())
+        .chain(view.administration.supervisor.as_ref())
+        .map(|supervisor| {
+            crate::db::clean_text(&supervisor.email)
+                .trim()
+                .to_lowercase()
+        })
+        .filter(|email| !email.is_empty())
+        .collect()
+}
+
+/// Whether the event left the index as it was.
+pub(crate) fn unchanged(before: &ApplicationView, view: &ApplicationView) -> bool {
+    emails(before) == emails(view)
+}
+
+/// Brings the application's rows to the supervisors its view now holds, writing only where they differ.
+pub(crate) async fn project(
+    conn: &mut Conn<'_>,
+    before: Option<&ApplicationView>,
+    view: &ApplicationView,
+) -> Result<(), ProjectionError> {
+    let was = before.map(emails).unwrap_or_default();
+    let now = emails(view);
+    for gone in was.difference(&now) {
+        const SQL: &str = "DELETE FROM supervisor_index WHERE application_id = $1 AND email = $2";
+        on_conn!(conn, c => sqlx::query(SQL).bind(&view.id).bind(gone).execute(&mut *c).await?.rows_affected());
+    }
+    for added in now.difference(&was) {
+        const SQL: &str = "INSERT INTO supervisor_index (application_id, email) VALUES ($1, $2) \
+                           ON CONFLICT (application_id, email) DO NOTHING";
+        on_conn!(conn, c => sqlx::query(SQL).bind(&view.id).bind(added).execute(&mut *c).await?.rows_affected());
+    }
+    Ok(())
+}
+
+/// Indexes the supervisors of many views, into an emptied index.
+pub(crate) async fn insert_many(
+    conn: &mut Conn<'_>,
+    views: &[&ApplicationView],
+) -> Result<(), ProjectionError> {
+    let rows: Vec<(&str, String)> = views
+        .iter()
+        .flat_map(|view| {
+            emails(view)
+                .into_iter()
+                .map(|email| (view.id.as_str(), email))
+        })
+        .collect();
+    for chunk in rows.chunks(crate::application_view::ROWS_A_STATEMENT) {
+        on_conn!(conn, c => {
+            let mut insert = sqlx::QueryBuilder::new("INSERT INTO supervisor_index (application_id, email) ");
+            insert.push_values(chunk, |mut b, (id, email)| {
+                b.push_bind(*id).push_bind(email);
+            });
+            insert.build().execute(&mut *c).await?.rows_affected()
+        });
+    }
+    Ok(())
+}
+
+/// An application whose personal data is destroyed leaves the index.
+pub(crate) async fn forget(conn: &mut Conn<'_>, id: &str) -> Result<(), ProjectionError> {
+    on_conn!(conn, c => sqlx::query("DELETE FROM supervisor_index WHERE application_id = $1")
+        .bind(id).execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+pub(crate) async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
+    on_conn!(conn, c => sqlx::query("DELETE FROM supervisor_index").execute(&mut *c).await?.rows_affected());
+    Ok(())
+}
+
+/// The applications whose award records (or recorded) a supervisor with this email address.
+pub async fn supervising(db: &Db, email: &str) -> Result<Vec<String>, sqlx::Error> {
+    const SQL: &str =
+        "SELECT application_id FROM supervisor_index WHERE email = $1 ORDER BY application_id";
+    let email = crate::db::clean_text(email).trim().to_lowercase();
+    on_pool!(db, p => sqlx::query_scalar(SQL).bind(&email).fetch_all(p).await)
+}
