@@ -315,6 +315,8 @@ mod tests {
             d(2025, 6, 2),
         );
         assert_eq!(sar.statutory_due_on, d(2025, 9, 2));
+        // Extended, EtP's own target of 20 working days gives way to the extended statutory date.
+        assert_eq!(sar.due_on, sar.statutory_due_on);
     }
 
     #[test]
