@@ -5,6 +5,7 @@
 //! declined or lapsed offer ends the application `unsuccessful`.
 
 pub mod aggregate;
+pub mod assessment;
 pub mod award;
 pub mod commands;
 pub mod error;
@@ -12,9 +13,12 @@ pub mod events;
 pub mod form;
 pub mod letters;
 pub mod rules;
+pub mod status;
+pub mod subject_rights;
 
-pub use aggregate::{Application, ApplicationServices, StaffDirectory, Status};
+pub use aggregate::{Application, ApplicationServices, StaffDirectory};
 pub use commands::ApplicationCommand;
 pub use error::ApplicationError;
 pub use events::ApplicationEvent;
 pub use letters::LetterKind;
+pub use status::{Outcome, Status};

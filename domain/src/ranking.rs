@@ -41,7 +41,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use crate::application::aggregate::Outcome;
+use crate::application::status::Outcome;
 
 /// Members' totals for one application further apart than this (in points of the 0–40 scale) are a
 /// disagreement.

@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod exemptions;
 pub mod rights;
+pub mod rules;
 pub mod withholding;
 
 pub use aggregate::{Draft, InformationRequest, RequestKind, RequestStatus};

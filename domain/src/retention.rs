@@ -337,4 +337,26 @@ mod tests {
             "Indefinitely"
         );
     }
+
+    /// A period that is not a whole number of years reads in months (no line of today's schedule is, but
+    /// the sentence must not turn 18 months into "1 years").
+    #[test]
+    fn a_period_not_in_whole_years_reads_in_months() {
+        let rule = RetentionRule {
+            keep: Keep::Months(18),
+            ..*RetentionRule::for_kind(RecordKind::ImmigrationRecord)
+        };
+        assert_eq!(
+            rule.period_in_words(),
+            "18 months from the day it was recorded, even for an award, then destroyed"
+        );
+        let rule = RetentionRule {
+            keep: Keep::Months(36),
+            ..rule
+        };
+        assert_eq!(
+            rule.period_in_words(),
+            "3 years from the day it was recorded, even for an award, then destroyed"
+        );
+    }
 }

@@ -1,199 +1,39 @@
 //! Given/when/then tests of the `Application` aggregate: every rule of the lifecycle in SPEC.md and
 //! CONTRACT.md (Applications), and every refusal a command can produce.
 
-use std::collections::{BTreeMap, HashMap};
+mod common;
+
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::NaiveDate;
 use cqrs_es::Aggregate;
-use cqrs_es::test::{AggregateTestExecutor, TestFramework};
+use cqrs_es::test::TestFramework;
 use serde_json::json;
 
+use common::*;
 use domain::application::aggregate::Outcome;
-use domain::application::events::{AwardTerms, FieldChange, Scores};
+use domain::application::events::{AwardTerms, FieldChange};
 use domain::application::form::{
-    CourseChoice, DraftChanges, Essay, HistoryEntry, PersonalField, Preferences, PreferencesChange,
-    Referee, Section,
+    DraftChanges, Essay, HistoryEntry, PersonalField, Preferences, PreferencesChange, Section,
 };
 use domain::application::rules::FieldProblem;
 use domain::application::{
     Application, ApplicationCommand as C, ApplicationError as E, ApplicationEvent as Ev,
-    ApplicationServices, StaffDirectory, Status,
+    ApplicationServices, Status,
 };
 use domain::cycle::CycleName;
 use domain::screening::{ScreeningFailure, ScreeningRule, ScreeningRules};
-use domain::{Actor, Authored, Role};
+use domain::{Actor, Role};
 
 // ---------------------------------------------------------------------------------------------------------
-// Fixtures: people, the staff directory, the clock and the form.
+// Fixtures of this file: the form of a test applicant who is a national and resident of Kenya, with two
+// referees (the people, the staff directory, the clock and the parts of a form are in `common`).
 // ---------------------------------------------------------------------------------------------------------
-
-const APPLICANT: &str = "applicant-1";
-const OTHER_APPLICANT: &str = "applicant-2";
-const HELPDESK: &str = "helpdesk-1";
-const OFFICER: &str = "officer-1";
-const MEMBER: &str = "member-1";
-const SECOND_MEMBER: &str = "member-2";
-const UNASSIGNED_MEMBER: &str = "member-3";
-const INFORMATION_OFFICER: &str = "information-officer-1";
-const ADMIN: &str = "admin-1";
-
-/// An in-memory staff directory: the staff accounts of the fixtures, or a directory that cannot be read.
-struct FakeStaff {
-    roles: HashMap<String, Role>,
-    available: bool,
-}
-
-impl FakeStaff {
-    fn standard() -> Self {
-        let roles = [
-            (HELPDESK, Role::Helpdesk),
-            (OFFICER, Role::ProgrammeOfficer),
-            (MEMBER, Role::CommitteeMember),
-            (SECOND_MEMBER, Role::CommitteeMember),
-            (UNASSIGNED_MEMBER, Role::CommitteeMember),
-            (INFORMATION_OFFICER, Role::InformationOfficer),
-            (ADMIN, Role::Admin),
-        ]
-        .into_iter()
-        .map(|(id, role)| (id.to_string(), role))
-        .collect();
-        Self {
-            roles,
-            available: true,
-        }
-    }
-
-    fn unavailable() -> Self {
-        Self {
-            roles: HashMap::new(),
-            available: false,
-        }
-    }
-}
-
-#[async_trait]
-impl StaffDirectory for FakeStaff {
-    async fn role_of(&self, user_id: &str) -> Result<Option<Role>, String> {
-        if !self.available {
-            return Err("the test directory is offline".to_string());
-        }
-        Ok(self.roles.get(user_id).copied())
-    }
-}
-
-fn services() -> ApplicationServices {
-    ApplicationServices {
-        staff: Arc::new(FakeStaff::standard()),
-        cycles: Arc::new(domain::cycle::OpenAllYear),
-    }
-}
-
-fn given(events: Vec<Ev>) -> AggregateTestExecutor<Application> {
-    TestFramework::with(services()).given(events)
-}
-
-fn given_nothing() -> AggregateTestExecutor<Application> {
-    TestFramework::with(services()).given_no_previous_events()
-}
-
-/// The moment every command of these tests is issued.
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0)
-        .single()
-        .expect("a valid time")
-}
-
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).expect("a valid date")
-}
-
-fn by(actor: Actor, command: C) -> Authored<C> {
-    Authored::new(actor, now(), command)
-}
-
-fn applicant() -> Actor {
-    Actor::new(APPLICANT, Role::Applicant)
-}
-fn other_applicant() -> Actor {
-    Actor::new(OTHER_APPLICANT, Role::Applicant)
-}
-fn helpdesk() -> Actor {
-    Actor::new(HELPDESK, Role::Helpdesk)
-}
-fn officer() -> Actor {
-    Actor::new(OFFICER, Role::ProgrammeOfficer)
-}
-fn member() -> Actor {
-    Actor::new(MEMBER, Role::CommitteeMember)
-}
-fn second_member() -> Actor {
-    Actor::new(SECOND_MEMBER, Role::CommitteeMember)
-}
-fn unassigned_member() -> Actor {
-    Actor::new(UNASSIGNED_MEMBER, Role::CommitteeMember)
-}
-
-/// Someone of each role, the applicant being the owner and the committee member assigned (where assigned).
-fn someone_with(role: Role) -> Actor {
-    match role {
-        Role::Applicant => applicant(),
-        Role::Helpdesk => helpdesk(),
-        Role::ProgrammeOfficer => officer(),
-        Role::CommitteeMember => member(),
-        Role::InformationOfficer => Actor::new(INFORMATION_OFFICER, Role::InformationOfficer),
-        Role::Admin => Actor::new(ADMIN, Role::Admin),
-    }
-}
-
-fn cycle() -> CycleName {
-    CycleName::parse("2026-27").expect("a valid cycle")
-}
-
-fn entry(values: &[(&str, serde_json::Value)]) -> HistoryEntry {
-    values
-        .iter()
-        .map(|(key, value)| (key.to_string(), value.clone()))
-        .collect()
-}
-
-fn course(institution: &str, course: &str, level: &str) -> CourseChoice {
-    CourseChoice {
-        institution: institution.to_string(),
-        course: course.to_string(),
-        level: level.to_string(),
-        country: None,
-    }
-}
-
-fn referee(name: &str, email: &str) -> Referee {
-    Referee {
-        name: name.to_string(),
-        email: email.to_string(),
-    }
-}
-
-fn personal(values: &[(PersonalField, Option<&str>)]) -> BTreeMap<PersonalField, Option<String>> {
-    values
-        .iter()
-        .map(|(field, value)| (*field, value.map(str::to_string)))
-        .collect()
-}
-
-fn essays(values: &[(Essay, Option<&str>)]) -> BTreeMap<Essay, Option<String>> {
-    values
-        .iter()
-        .map(|(essay, value)| (*essay, value.map(str::to_string)))
-        .collect()
-}
-
-fn words(n: usize) -> String {
-    vec!["word"; n].join(" ")
-}
 
 /// Everything a submission needs, already in canonical form.
-fn complete_changes() -> DraftChanges {
+fn complete_form() -> DraftChanges {
     DraftChanges {
         personal: personal(&[
             (PersonalField::FullName, Some("Test Applicant One")),
@@ -233,26 +73,6 @@ fn complete_changes() -> DraftChanges {
         ]),
         preferences: None,
         return_home: None,
-    }
-}
-
-fn scores(leadership: u8, networking: u8, study_plan: u8, career_plan: u8) -> Scores {
-    Scores {
-        leadership,
-        networking,
-        study_plan,
-        career_plan,
-        comment: "A test comment".to_string(),
-    }
-}
-
-fn award_terms() -> AwardTerms {
-    AwardTerms {
-        institution: "Example University".to_string(),
-        course: "MSc Test Policy".to_string(),
-        level: "masters".to_string(),
-        start_date: date(2026, 9, 28),
-        country: None,
     }
 }
 
@@ -325,7 +145,7 @@ fn decision(outcome: Outcome) -> Ev {
 
 fn award_made() -> Ev {
     Ev::AwardMade {
-        terms: award_terms().into(),
+        terms: award_terms("masters", date(2026, 9, 28)).into(),
         joint_sponsor_id: None,
     }
 }
@@ -350,7 +170,7 @@ fn draft() -> Vec<Ev> {
     vec![started()]
 }
 fn complete_draft() -> Vec<Ev> {
-    with(draft(), [saved(complete_changes())])
+    with(draft(), [saved(complete_form())])
 }
 fn submitted() -> Vec<Ev> {
     with(complete_draft(), [submitted_event()])
@@ -486,7 +306,7 @@ async fn a_command_on_an_application_that_does_not_exist_is_not_found() {
         (
             applicant(),
             C::SaveDraft {
-                changes: complete_changes(),
+                changes: complete_form(),
             },
         ),
         (
@@ -523,7 +343,7 @@ async fn a_command_on_an_application_that_does_not_exist_is_not_found() {
 async fn another_applicant_is_told_the_application_does_not_exist() {
     let attempts = [
         C::SaveDraft {
-            changes: complete_changes(),
+            changes: complete_form(),
         },
         C::SubmitApplication { notice: None },
         C::WithdrawApplication,
@@ -569,7 +389,7 @@ fn permission_table() -> Vec<(&'static str, Vec<Ev>, C, Vec<Role>)> {
             "save draft",
             draft(),
             C::SaveDraft {
-                changes: complete_changes(),
+                changes: complete_form(),
             },
             vec![Role::Applicant],
         ),
@@ -669,7 +489,7 @@ fn permission_table() -> Vec<(&'static str, Vec<Ev>, C, Vec<Role>)> {
             "award",
             decided(Outcome::Selected),
             C::MakeAward {
-                terms: award_terms(),
+                terms: award_terms("masters", date(2026, 9, 28)),
                 joint_sponsor_id: None,
             },
             vec![Role::ProgrammeOfficer],
@@ -721,7 +541,7 @@ async fn every_role_that_may_issue_a_command_gets_past_the_permission_check() {
 
 #[tokio::test]
 async fn an_applicant_saves_a_complete_form_in_one_go() {
-    let changes = complete_changes();
+    let changes = complete_form();
     given(draft())
         .when_async(by(
             applicant(),
@@ -987,7 +807,7 @@ async fn the_refusal_of_a_late_edit_tells_the_applicant_to_contact_the_help_desk
         .when_async(by(
             applicant(),
             C::SaveDraft {
-                changes: complete_changes(),
+                changes: complete_form(),
             },
         ))
         .await
@@ -2223,20 +2043,20 @@ async fn a_selected_application_is_awarded_with_its_terms_and_joint_sponsor() {
         .when_async(by(
             officer(),
             C::MakeAward {
-                terms: award_terms(),
+                terms: award_terms("masters", date(2026, 9, 28)),
                 joint_sponsor_id: Some("sponsor-1".to_string()),
             },
         ))
         .await
         .then_expect_events(vec![Ev::AwardMade {
-            terms: award_terms().into(),
+            terms: award_terms("masters", date(2026, 9, 28)).into(),
             joint_sponsor_id: Some("sponsor-1".to_string()),
         }]);
     given(decided(Outcome::Selected))
         .when_async(by(
             officer(),
             C::MakeAward {
-                terms: award_terms(),
+                terms: award_terms("masters", date(2026, 9, 28)),
                 joint_sponsor_id: None,
             },
         ))
@@ -2251,7 +2071,7 @@ async fn an_application_that_is_not_selected_cannot_be_awarded() {
             .when_async(by(
                 officer(),
                 C::MakeAward {
-                    terms: award_terms(),
+                    terms: award_terms("masters", date(2026, 9, 28)),
                     joint_sponsor_id: None,
                 },
             ))
@@ -2317,7 +2137,7 @@ async fn an_application_goes_from_draft_to_alumni_through_every_step() {
         (
             applicant(),
             C::SaveDraft {
-                changes: complete_changes(),
+                changes: complete_form(),
             },
         ),
         (
@@ -2357,7 +2177,7 @@ async fn an_application_goes_from_draft_to_alumni_through_every_step() {
         (
             officer(),
             C::MakeAward {
-                terms: award_terms(),
+                terms: award_terms("masters", date(2026, 9, 28)),
                 joint_sponsor_id: None,
             },
         ),
@@ -2433,7 +2253,7 @@ fn without_personal_values(value: serde_json::Value) -> serde_json::Value {
 #[test]
 fn no_personal_value_of_an_event_is_left_outside_the_personal_marker() {
     let events = [
-        saved(complete_changes()),
+        saved(complete_form()),
         Ev::PreferencesChanged {
             preferences: all_opted_out().into(),
             reason: Some("asked by Test Applicant One".to_string()).into(),
@@ -3360,7 +3180,7 @@ fn disclosed_award() -> Ev {
 async fn inaccurate_award_terms_are_corrected_and_recipients_sent_the_old_value_are_to_be_told() {
     let corrected = AwardTerms {
         institution: "Another Example University".to_string(),
-        ..award_terms()
+        ..award_terms("masters", date(2026, 9, 28))
     };
     given(with(awarded(), [disclosed_award()]))
         .when_async(by(
@@ -3393,7 +3213,7 @@ async fn inaccurate_award_terms_are_corrected_and_recipients_sent_the_old_value_
         .then_expect_events(vec![Ev::AwardTermsCorrected {
             terms: AwardTerms {
                 course: "MSc Test Economics".to_string(),
-                ..award_terms()
+                ..award_terms("masters", date(2026, 9, 28))
             }
             .into(),
             reason: "wrong course".to_string().into(),

@@ -1,15 +1,30 @@
 //! The working-day calendar against an independent source: the UK bank holidays of every region, 2015 to
 //! 2030, as published by the python-holidays package (`tests/data/uk_bank_holidays.csv`, made by
 //! `holidays.UK(subdiv=…, observed=True)`), and the FOI and SAR dates for receipt on every day of two whole
-//! years, counted here from that table alone.
+//! years, counted here from that table alone; and Easter Sunday of every year the calendar answers for,
+//! 2015 to 2100, as python-dateutil computes it (`tests/data/easter_sundays.txt`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Datelike, Duration, Months, NaiveDate, Weekday};
 
-use domain::calendar::{Region, WorkingDays, bank_holidays};
+use domain::calendar::{FIRST_YEAR, LAST_YEAR, Region, WorkingDays, bank_holidays, easter_sunday};
 
 const TABLE: &str = include_str!("data/uk_bank_holidays.csv");
+const EASTER_SUNDAYS: &str = include_str!("data/easter_sundays.txt");
+
+/// Regression for mutants of the Easter formula that change nothing before 2031 (the end of the bank
+/// holiday table) but move Easter, and so Good Friday and Easter Monday, in a later year.
+#[test]
+fn easter_falls_on_the_independent_date_in_every_year_the_calendar_answers_for() {
+    let expected: Vec<NaiveDate> = EASTER_SUNDAYS
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .map(|line| NaiveDate::parse_from_str(line, "%Y-%m-%d").expect("a date"))
+        .collect();
+    let computed: Vec<NaiveDate> = (FIRST_YEAR..=LAST_YEAR).map(easter_sunday).collect();
+    assert_eq!(computed, expected);
+}
 
 /// The weekday holidays of the table, by region and year. (The table also lists a fixed date that fell at a
 /// weekend beside the weekday it was held on; only the weekday matters to working days.)

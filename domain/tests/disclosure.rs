@@ -3,36 +3,27 @@
 //! the policy does not allow is refused and the refusal recorded, and when personal data that was
 //! disclosed is amended, every recipient who holds the old value is due a rectification notice.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use cqrs_es::test::{AggregateTestExecutor, TestFramework};
-
+use common::*;
 use domain::application::aggregate::{DISCLOSABLE_FIELDS, Outcome};
 use domain::application::events::{AwardTerms, FieldChange};
-use domain::application::form::{CourseChoice, DraftChanges, PersonalField};
+use domain::application::form::{DraftChanges, PersonalField};
 use domain::application::rules::FieldProblem;
 use domain::application::{
-    Application, ApplicationCommand as C, ApplicationError as E, ApplicationEvent as Ev,
-    ApplicationServices, StaffDirectory, Status,
+    ApplicationCommand as C, ApplicationError as E, ApplicationEvent as Ev, Status,
 };
-use domain::country::Country;
-use domain::cycle::CycleName;
 use domain::recipient::RecipientKind;
 use domain::retention::RecordKind;
 use domain::sharing::RecipientFacts;
-use domain::{Actor, Authored, Role};
+use domain::{Actor, Role};
 
 // ---------------------------------------------------------------------------------------------------------
 // Fixtures: people, recipients, the clock and the form of a test applicant who lives in Kenya and is a
 // national of Ghana.
 // ---------------------------------------------------------------------------------------------------------
-
-const APPLICANT: &str = "applicant-1";
-const OTHER_APPLICANT: &str = "applicant-2";
-const OFFICER: &str = "officer-1";
 
 const DISCLOSURE: &str = "disclosure-1";
 const PURPOSE: &str = "visa support letter for the test scholar";
@@ -45,78 +36,6 @@ const OTHER_SPONSOR: &str = "recipient-5";
 const BRITISH_MISSION_ELSEWHERE: &str = "recipient-6";
 const HOME_MISSION_ELSEWHERE: &str = "recipient-7";
 const STUDY_EMBASSY_ELSEWHERE: &str = "recipient-8";
-
-/// The application never asks the staff directory about disclosures; it knows no one.
-struct NoStaff;
-
-#[async_trait]
-impl StaffDirectory for NoStaff {
-    async fn role_of(&self, _user_id: &str) -> Result<Option<Role>, String> {
-        Ok(None)
-    }
-}
-
-fn services() -> ApplicationServices {
-    ApplicationServices {
-        staff: Arc::new(NoStaff),
-        cycles: Arc::new(domain::cycle::OpenAllYear),
-    }
-}
-
-fn given(events: Vec<Ev>) -> AggregateTestExecutor<Application> {
-    TestFramework::with(services()).given(events)
-}
-
-fn given_nothing() -> AggregateTestExecutor<Application> {
-    TestFramework::with(services()).given_no_previous_events()
-}
-
-/// The moment every command of these tests is issued.
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0)
-        .single()
-        .expect("a valid time")
-}
-
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).expect("a valid date")
-}
-
-fn by(actor: Actor, command: C) -> Authored<C> {
-    Authored::new(actor, now(), command)
-}
-
-fn officer() -> Actor {
-    Actor::new(OFFICER, Role::ProgrammeOfficer)
-}
-
-fn helpdesk() -> Actor {
-    Actor::new("helpdesk-1", Role::Helpdesk)
-}
-
-fn someone_with(role: Role) -> Actor {
-    let id = match role {
-        Role::Applicant => APPLICANT,
-        Role::Helpdesk => "helpdesk-1",
-        Role::ProgrammeOfficer => OFFICER,
-        Role::CommitteeMember => "member-1",
-        Role::InformationOfficer => "information-officer-1",
-        Role::Admin => "admin-1",
-    };
-    Actor::new(id, role)
-}
-
-fn other_applicant() -> Actor {
-    Actor::new(OTHER_APPLICANT, Role::Applicant)
-}
-
-fn country(name: &str) -> Country {
-    Country::parse(name).expect("a country the register knows")
-}
-
-fn cycle() -> CycleName {
-    CycleName::parse("2026-27").expect("a valid cycle")
-}
 
 fn facts(id: &str, name: &str, kind: RecipientKind, country_name: &str) -> RecipientFacts {
     RecipientFacts {
@@ -218,50 +137,24 @@ fn strings(values: &[&str]) -> Vec<String> {
     values.iter().map(|value| value.to_string()).collect()
 }
 
-fn personal(values: &[(PersonalField, &str)]) -> BTreeMap<PersonalField, Option<String>> {
-    values
-        .iter()
-        .map(|(field, value)| (*field, Some(value.to_string())))
-        .collect()
-}
-
-fn course(institution: &str, course: &str, level: &str) -> CourseChoice {
-    CourseChoice {
-        institution: institution.to_string(),
-        course: course.to_string(),
-        level: level.to_string(),
-        country: None,
-    }
-}
-
 /// The personal details and course choices of the test applicant, in canonical form. (Only what the
 /// disclosure rules read: the histories below are given, not checked for completeness.)
 fn form_changes() -> DraftChanges {
     DraftChanges {
         personal: personal(&[
-            (PersonalField::FullName, "Test Applicant One"),
-            (PersonalField::DateOfBirth, "1995-04-12"),
-            (PersonalField::Email, "applicant1@example.test"),
-            (PersonalField::Phone, "+000 0000 0001"),
-            (PersonalField::Address, "1 Test Street, Testville"),
-            (PersonalField::Nationality, "Ghana"),
-            (PersonalField::CountryOfResidence, "Kenya"),
+            (PersonalField::FullName, Some("Test Applicant One")),
+            (PersonalField::DateOfBirth, Some("1995-04-12")),
+            (PersonalField::Email, Some("applicant1@example.test")),
+            (PersonalField::Phone, Some("+000 0000 0001")),
+            (PersonalField::Address, Some("1 Test Street, Testville")),
+            (PersonalField::Nationality, Some("Ghana")),
+            (PersonalField::CountryOfResidence, Some("Kenya")),
         ]),
         courses: Some(vec![
             course("Example University", "MSc Test Policy", "masters"),
             course("Sample Institute", "MA Test Studies", "masters"),
         ]),
         ..DraftChanges::default()
-    }
-}
-
-fn award_terms() -> AwardTerms {
-    AwardTerms {
-        institution: "Example University".to_string(),
-        course: "MSc Test Policy".to_string(),
-        level: "masters".to_string(),
-        start_date: date(2026, 9, 28),
-        country: None,
     }
 }
 
@@ -291,14 +184,9 @@ fn submitted_event() -> Ev {
 
 fn award_made(joint_sponsor_id: Option<&str>) -> Ev {
     Ev::AwardMade {
-        terms: award_terms().into(),
+        terms: award_terms("masters", date(2026, 9, 28)).into(),
         joint_sponsor_id: joint_sponsor_id.map(str::to_string),
     }
-}
-
-fn with(mut history: Vec<Ev>, more: impl IntoIterator<Item = Ev>) -> Vec<Ev> {
-    history.extend(more);
-    history
 }
 
 fn draft() -> Vec<Ev> {
@@ -737,7 +625,7 @@ async fn an_award_made_by_command_with_a_joint_sponsor_lets_that_sponsor_and_no_
         &mut history,
         officer(),
         C::MakeAward {
-            terms: award_terms(),
+            terms: award_terms("masters", date(2026, 9, 28)),
             joint_sponsor_id: Some(SPONSOR.to_string()),
         },
     )
@@ -903,8 +791,8 @@ async fn a_refusal_records_the_fields_without_duplicates_and_the_purpose_trimmed
 async fn a_mission_is_refused_when_the_application_does_not_say_where_the_applicant_lives() {
     let without_residence = DraftChanges {
         personal: personal(&[
-            (PersonalField::FullName, "Test Applicant One"),
-            (PersonalField::Nationality, "Ghana"),
+            (PersonalField::FullName, Some("Test Applicant One")),
+            (PersonalField::Nationality, Some("Ghana")),
         ]),
         courses: Some(vec![course(
             "Example University",
@@ -942,8 +830,8 @@ async fn a_mission_of_the_home_country_is_refused_when_the_application_does_not_
  {
     let without_nationality = DraftChanges {
         personal: personal(&[
-            (PersonalField::FullName, "Test Applicant One"),
-            (PersonalField::CountryOfResidence, "Kenya"),
+            (PersonalField::FullName, Some("Test Applicant One")),
+            (PersonalField::CountryOfResidence, Some("Kenya")),
         ]),
         ..DraftChanges::default()
     };
@@ -1599,7 +1487,7 @@ fn awarded_in_france() -> Vec<Ev> {
         [Ev::AwardMade {
             terms: AwardTerms {
                 country: Some(country("France")),
-                ..award_terms()
+                ..award_terms("masters", date(2026, 9, 28))
             }
             .into(),
             joint_sponsor_id: None,

@@ -1,9 +1,12 @@
 //! Given/when/then tests of the `ImmigrationRecord` aggregate: a programme officer records one immigration
 //! document for an awarded scholar; every refusal is covered.
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use cqrs_es::test::{AggregateTestExecutor, TestFramework};
+mod common;
 
+use chrono::NaiveDate;
+use cqrs_es::test::AggregateTestExecutor;
+
+use common::*;
 use domain::application::Status;
 use domain::application::rules::FieldProblem;
 use domain::immigration::{
@@ -13,41 +16,12 @@ use domain::immigration::{
 use domain::{Actor, Authored, Role};
 
 const APPLICATION: &str = "application-1";
-const APPLICANT: &str = "applicant-1";
-
-/// The moment every command of these tests is issued.
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 10, 5, 9, 30, 0)
-        .single()
-        .expect("a valid time")
-}
-
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).expect("a valid date")
-}
-
-fn officer() -> Actor {
-    Actor::new("officer-1", Role::ProgrammeOfficer)
-}
-
-fn someone_with(role: Role) -> Actor {
-    let id = match role {
-        Role::Applicant => APPLICANT,
-        Role::Helpdesk => "helpdesk-1",
-        Role::ProgrammeOfficer => "officer-1",
-        Role::CommitteeMember => "member-1",
-        Role::InformationOfficer => "information-officer-1",
-        Role::Admin => "admin-1",
-    };
-    Actor::new(id, role)
-}
-
 fn given(events: Vec<Ev>) -> AggregateTestExecutor<ImmigrationRecord> {
-    TestFramework::with(()).given(events)
+    given_of(events)
 }
 
 fn given_nothing() -> AggregateTestExecutor<ImmigrationRecord> {
-    TestFramework::with(()).given_no_previous_events()
+    nothing_given_of()
 }
 
 fn record(status: Status, kind: &str, reference: &str, issued_on: NaiveDate) -> ImmigrationCommand {
@@ -61,8 +35,9 @@ fn record(status: Status, kind: &str, reference: &str, issued_on: NaiveDate) -> 
     }
 }
 
+/// The commands of these tests are issued on the 5th of October 2026, after the award.
 fn by(actor: Actor, command: ImmigrationCommand) -> Authored<ImmigrationCommand> {
-    Authored::new(actor, now(), command)
+    on(date(2026, 10, 5), actor, command)
 }
 
 /// A valid command: a visa for an awarded scholar, issued before today.

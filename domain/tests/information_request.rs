@@ -1,28 +1,17 @@
 //! Given/when/then tests of the decisions an information officer takes on the rights of data subjects:
 //! each is taken once, on a request of its own kind, with a reason.
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use cqrs_es::test::{AggregateTestExecutor, TestFramework};
+mod common;
 
+use chrono::NaiveDate;
+use cqrs_es::test::AggregateTestExecutor;
+
+use common::*;
 use domain::request::{
     InformationRequest, ObjectedUse, RequestCommand as C, RequestError as E, RequestEvent as Ev,
     RequestKind, Requester, WithholdingGround,
 };
-use domain::{Actor, Authored, Role};
-
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0)
-        .single()
-        .expect("a valid time")
-}
-
-fn officer() -> Actor {
-    Actor::new("information-officer-1", Role::InformationOfficer)
-}
-
-fn by(actor: Actor, command: C) -> Authored<C> {
-    Authored::new(actor, now(), command)
-}
+use domain::{Actor, Role};
 
 fn logged(kind: RequestKind) -> Ev {
     Ev::RequestLogged {
@@ -39,7 +28,7 @@ fn logged(kind: RequestKind) -> Ev {
 }
 
 fn given(events: Vec<Ev>) -> AggregateTestExecutor<InformationRequest> {
-    TestFramework::with(()).given(events)
+    given_of(events)
 }
 
 fn objection(uphold: bool, uses: Vec<ObjectedUse>, reason: &str) -> C {
@@ -54,7 +43,7 @@ fn objection(uphold: bool, uses: Vec<ObjectedUse>, reason: &str) -> C {
 async fn an_objection_is_upheld_with_the_uses_named_once_each() {
     given(vec![logged(RequestKind::Objection)])
         .when_async(by(
-            officer(),
+            information_officer(),
             objection(
                 true,
                 vec![
@@ -76,12 +65,12 @@ async fn an_objection_is_upheld_with_the_uses_named_once_each() {
 #[tokio::test]
 async fn an_objection_names_a_use_and_a_reason_and_is_decided_once() {
     given(vec![logged(RequestKind::Objection)])
-        .when_async(by(officer(), objection(true, vec![], "x")))
+        .when_async(by(information_officer(), objection(true, vec![], "x")))
         .await
         .then_expect_error_message("some values are not valid");
     given(vec![logged(RequestKind::Objection)])
         .when_async(by(
-            officer(),
+            information_officer(),
             objection(false, vec![ObjectedUse::Images], "  "),
         ))
         .await
@@ -95,7 +84,7 @@ async fn an_objection_names_a_use_and_a_reason_and_is_decided_once() {
         },
     ])
     .when_async(by(
-        officer(),
+        information_officer(),
         objection(true, vec![ObjectedUse::Images], "x"),
     ))
     .await
@@ -136,7 +125,7 @@ async fn each_decision_is_taken_only_on_a_request_of_its_kind() {
     for (kind, decision) in &decisions {
         for other in RequestKind::ALL.into_iter().filter(|k| k != kind) {
             given(vec![logged(other)])
-                .when_async(by(officer(), decision.clone()))
+                .when_async(by(information_officer(), decision.clone()))
                 .await
                 .then_expect_error(E::WrongKind {
                     expected: kind.in_words(),
@@ -151,7 +140,7 @@ async fn each_decision_is_taken_only_on_a_request_of_its_kind() {
             .await
             .then_expect_error(E::Forbidden);
         given(vec![])
-            .when_async(by(officer(), decision.clone()))
+            .when_async(by(information_officer(), decision.clone()))
             .await
             .then_expect_error(E::NotFound);
     }
@@ -161,7 +150,7 @@ async fn each_decision_is_taken_only_on_a_request_of_its_kind() {
 async fn a_granted_rectification_names_the_application_corrected_and_a_refusal_names_none() {
     given(vec![logged(RequestKind::Rectification)])
         .when_async(by(
-            officer(),
+            information_officer(),
             C::DecideRectification {
                 rectify: true,
                 application_id: None,
@@ -173,7 +162,7 @@ async fn a_granted_rectification_names_the_application_corrected_and_a_refusal_n
         .then_expect_error_message("some values are not valid");
     given(vec![logged(RequestKind::Rectification)])
         .when_async(by(
-            officer(),
+            information_officer(),
             C::DecideRectification {
                 rectify: false,
                 application_id: Some("application-1".into()),
@@ -200,7 +189,7 @@ async fn an_answered_request_takes_no_decision() {
         },
     ])
     .when_async(by(
-        officer(),
+        information_officer(),
         C::DecideRestriction {
             restrict: true,
             reason: "x".into(),
@@ -221,11 +210,14 @@ async fn an_foi_refusal_on_a_qualified_exemption_gives_the_public_interest_and_o
     };
     for ground in FoiGround::ALL.into_iter().filter(|g| g.is_qualified()) {
         given(vec![logged(RequestKind::Foi)])
-            .when_async(by(officer(), refuse(ground, Some("  "))))
+            .when_async(by(information_officer(), refuse(ground, Some("  "))))
             .await
             .then_expect_error_message("some values are not valid");
         given(vec![logged(RequestKind::Foi)])
-            .when_async(by(officer(), refuse(ground, Some(" outweighed "))))
+            .when_async(by(
+                information_officer(),
+                refuse(ground, Some(" outweighed ")),
+            ))
             .await
             .then_expect_events(vec![Ev::FoiRefused {
                 ground,
@@ -235,7 +227,7 @@ async fn an_foi_refusal_on_a_qualified_exemption_gives_the_public_interest_and_o
     }
     given(vec![logged(RequestKind::Foi)])
         .when_async(by(
-            officer(),
+            information_officer(),
             refuse(FoiGround::PersonalData, Some("not needed")),
         ))
         .await
@@ -245,7 +237,10 @@ async fn an_foi_refusal_on_a_qualified_exemption_gives_the_public_interest_and_o
             public_interest: None::<String>.into(),
         }]);
     given(vec![logged(RequestKind::Sar)])
-        .when_async(by(officer(), refuse(FoiGround::Vexatious, None)))
+        .when_async(by(
+            information_officer(),
+            refuse(FoiGround::Vexatious, None),
+        ))
         .await
         .then_expect_error(E::WrongKind {
             expected: "an FOI",
@@ -276,7 +271,7 @@ fn withhold(item: &str, reason: &str) -> C {
 async fn a_draft_item_is_withheld_on_a_ground_with_a_reason_once() {
     given(vec![logged(RequestKind::Sar), drafted()])
         .when_async(by(
-            officer(),
+            information_officer(),
             withhold(
                 "/records/applications/0/personal/phone",
                 " Another person's number ",
@@ -295,17 +290,20 @@ async fn a_draft_item_is_withheld_on_a_ground_with_a_reason_once() {
     };
     given(vec![logged(RequestKind::Sar), drafted(), withheld])
         .when_async(by(
-            officer(),
+            information_officer(),
             withhold("/records/applications/0/personal", "y"),
         ))
         .await
         .then_expect_error(E::AlreadyWithheld);
     given(vec![logged(RequestKind::Sar), drafted()])
-        .when_async(by(officer(), withhold("/records/applications/0", "  ")))
+        .when_async(by(
+            information_officer(),
+            withhold("/records/applications/0", "  "),
+        ))
         .await
         .then_expect_error_message("some values are not valid");
     given(vec![logged(RequestKind::Sar), drafted()])
-        .when_async(by(officer(), withhold("/purposes/0", "x")))
+        .when_async(by(information_officer(), withhold("/purposes/0", "x")))
         .await
         .then_expect_error_message("some values are not valid");
 }
@@ -313,12 +311,12 @@ async fn a_draft_item_is_withheld_on_a_ground_with_a_reason_once() {
 #[tokio::test]
 async fn nothing_is_withheld_or_noted_without_a_draft_nor_drafted_for_a_decided_right() {
     given(vec![logged(RequestKind::Sar)])
-        .when_async(by(officer(), withhold("/records/account", "x")))
+        .when_async(by(information_officer(), withhold("/records/account", "x")))
         .await
         .then_expect_error(E::NoDraft);
     given(vec![logged(RequestKind::Sar)])
         .when_async(by(
-            officer(),
+            information_officer(),
             C::AnnotateDraft {
                 note: "x".into(),
                 held_elsewhere: String::new(),
@@ -328,7 +326,7 @@ async fn nothing_is_withheld_or_noted_without_a_draft_nor_drafted_for_a_decided_
         .then_expect_error(E::NoDraft);
     given(vec![logged(RequestKind::Erasure)])
         .when_async(by(
-            officer(),
+            information_officer(),
             C::DraftResponse {
                 response: serde_json::json!({}),
             },
@@ -357,7 +355,7 @@ async fn an_issued_response_cannot_be_drafted_withheld_noted_or_issued_again() {
         },
     ] {
         given(vec![logged(RequestKind::Sar), drafted(), issued.clone()])
-            .when_async(by(officer(), command))
+            .when_async(by(information_officer(), command))
             .await
             .then_expect_error(E::AlreadyAnswered);
     }
@@ -376,7 +374,7 @@ async fn a_new_draft_starts_with_nothing_withheld() {
         withheld,
         drafted(),
     ])
-    .when_async(by(officer(), withhold("/records/account", "y")))
+    .when_async(by(information_officer(), withhold("/records/account", "y")))
     .await
     .then_expect_events(vec![Ev::DraftItemWithheld {
         item: "/records/account".into(),

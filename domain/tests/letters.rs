@@ -2,68 +2,32 @@
 //! recorded and of no other (`letter_fits_outcome`), once; its email is recorded only for a letter issued; and
 //! only a programme officer's part of the case may issue them.
 
-use std::sync::Arc;
+mod common;
 
-use async_trait::async_trait;
-use chrono::{NaiveDate, TimeZone, Utc};
-use cqrs_es::test::{AggregateTestExecutor, TestFramework};
-
+use common::*;
 use domain::application::aggregate::Outcome;
 use domain::application::events::AwardTerms;
 use domain::application::rules::letter_fits_outcome;
 use domain::application::{
-    Application, ApplicationCommand as C, ApplicationError as E, ApplicationEvent as Ev,
-    ApplicationServices, LetterKind, StaffDirectory, Status,
+    ApplicationCommand as C, ApplicationError as E, ApplicationEvent as Ev, LetterKind, Status,
 };
-use domain::cycle::CycleName;
 use domain::personal::Personal;
 use domain::{Actor, Authored, Role};
 
-const APPLICANT: &str = "applicant-1";
-const OFFICER: &str = "officer-1";
-const MEMBER: &str = "member-1";
-
-struct NoStaff;
-
-#[async_trait]
-impl StaffDirectory for NoStaff {
-    async fn role_of(&self, _: &str) -> Result<Option<Role>, String> {
-        Ok(None)
-    }
-}
-
-fn given(events: Vec<Ev>) -> AggregateTestExecutor<Application> {
-    TestFramework::with(ApplicationServices {
-        staff: Arc::new(NoStaff),
-        cycles: Arc::new(domain::cycle::OpenAllYear),
-    })
-    .given(events)
-}
-
-fn officer() -> Actor {
-    Actor::new(OFFICER, Role::ProgrammeOfficer)
-}
-
+/// The commands of these tests are issued on the 1st of June 2026, after the decisions.
 fn by(actor: Actor, command: C) -> Authored<C> {
-    let at = Utc
-        .with_ymd_and_hms(2026, 6, 1, 10, 0, 0)
-        .single()
-        .expect("a valid time");
-    Authored::new(actor, at, command)
+    on(date(2026, 6, 1), actor, command)
 }
 
 /// The events of an application taken to the committee's review.
 fn under_review() -> Vec<Ev> {
     vec![
         Ev::ApplicationStarted {
-            cycle: CycleName::parse("2026-27").expect("a valid cycle"),
+            cycle: cycle(),
             applicant_id: APPLICANT.to_string(),
         },
         Ev::ApplicationSubmitted {
-            submitted_at: Utc
-                .with_ymd_and_hms(2026, 3, 2, 10, 0, 0)
-                .single()
-                .expect("a valid time"),
+            submitted_at: now(),
         },
         Ev::EligibilityDetermined {
             eligible: true,
@@ -91,7 +55,7 @@ fn awarded() -> Vec<Ev> {
             institution: "Test Institute".to_string(),
             course: "MSc Test Studies".to_string(),
             level: "masters".to_string(),
-            start_date: NaiveDate::from_ymd_opt(2027, 9, 20).expect("a valid date"),
+            start_date: date(2027, 9, 20),
             country: None,
         }
         .into(),
@@ -162,14 +126,14 @@ fn a_decision_and_an_award_are_each_owed_a_letter_and_nothing_else_is() {
             institution: "Test Institute".to_string(),
             course: "MSc Test Studies".to_string(),
             level: "masters".to_string(),
-            start_date: NaiveDate::from_ymd_opt(2027, 9, 20).expect("a valid date"),
+            start_date: date(2027, 9, 20),
             country: None,
         },
         joint_sponsor_id: None,
     };
     assert_eq!(LetterKind::due_after(&award), Some(LetterKind::Award));
     let offer = C::MakeOffer {
-        reply_by: NaiveDate::from_ymd_opt(2027, 3, 1).expect("a valid date"),
+        reply_by: date(2027, 3, 1),
     };
     assert_eq!(LetterKind::due_after(&offer), Some(LetterKind::Offer));
     assert_eq!(
@@ -177,7 +141,7 @@ fn a_decision_and_an_award_are_each_owed_a_letter_and_nothing_else_is() {
         Some(LetterKind::OfferAccepted)
     );
     let lapse = C::LapseOffer {
-        on: NaiveDate::from_ymd_opt(2027, 3, 2).expect("a valid date"),
+        on: date(2027, 3, 2),
     };
     assert_eq!(LetterKind::due_after(&lapse), Some(LetterKind::OfferLapsed));
     assert_eq!(LetterKind::due_after(&C::DeclineOffer), None);
@@ -356,7 +320,7 @@ fn nothing_is_issued_on_a_destroyed_application() {
     events.push(issued(LetterKind::Unsuccessful));
     events.push(Ev::PersonalDataDestroyed {
         rule: domain::retention::RecordKind::UnsuccessfulApplication,
-        destroyed_on: NaiveDate::from_ymd_opt(2028, 6, 1).expect("a valid date"),
+        destroyed_on: date(2028, 6, 1),
     });
     given(events)
         .when(by(

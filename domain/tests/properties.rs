@@ -19,6 +19,8 @@
 //! steps, in which whoever's turn it is does the next thing of the lifecycle, so that sequences reach review,
 //! decisions, awards and alumni, and not only drafts.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -35,6 +37,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
+use common::{date, words};
 use domain::application::aggregate::{DISCLOSABLE_FIELDS, Outcome};
 use domain::application::events::{AwardTerms, Scores};
 use domain::application::form::{
@@ -320,17 +323,9 @@ fn moment(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
         .expect("a valid moment")
 }
 
-fn day(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).expect("a valid day")
-}
-
 /// A day of the first half of 2026, when these sequences run.
 fn a_day_in_2026() -> impl Strategy<Value = NaiveDate> {
-    (0i64..200).prop_map(|offset| day(2026, 1, 1) + Duration::days(offset))
-}
-
-fn words(count: usize) -> String {
-    vec!["word"; count].join(" ")
+    (0i64..200).prop_map(|offset| date(2026, 1, 1) + Duration::days(offset))
 }
 
 /// Free text of the kind people type: usually sensible, sometimes blank, padded, too long or with a
@@ -762,7 +757,7 @@ fn any_application_command() -> BoxedStrategy<ApplicationCommand> {
         ]
         .prop_map(|changes| C::SaveDraft { changes }),
         2 => proptest::option::of(Just(domain::application::events::NoticeVersion {
-            updated_on: day(2026, 12, 6),
+            updated_on: date(2026, 12, 6),
             digest: "0".repeat(64),
         }))
         .prop_map(|notice| C::SubmitApplication { notice }),
@@ -1153,7 +1148,7 @@ impl Onward {
                 C::CompleteAward {
                     outcome: "completed the degree with merit".to_string(),
                     // Studies are completed on a day that has come.
-                    completed_on: day(2026, 1, 1),
+                    completed_on: date(2026, 1, 1),
                 },
             ),
             Status::Ineligible | Status::Unsuccessful | Status::Withdrawn
@@ -1163,7 +1158,7 @@ impl Onward {
                     information_officer,
                     C::DestroyPersonalData {
                         rule: RecordKind::UnsuccessfulApplication,
-                        destroyed_on: day(2028, 6, 1),
+                        destroyed_on: date(2028, 6, 1),
                     },
                 )
             }
@@ -2230,7 +2225,7 @@ fn any_request_command() -> BoxedStrategy<RequestCommand> {
 /// A day around the weeks a request is open: from a fortnight before the first command to two months
 /// after it.
 fn a_day_near_the_request() -> impl Strategy<Value = NaiveDate> {
-    (0i64..75).prop_map(|offset| day(2026, 2, 16) + Duration::days(offset))
+    (0i64..75).prop_map(|offset| date(2026, 2, 16) + Duration::days(offset))
 }
 
 /// The information officer logs a request, of any kind, received on a day before the first command.
@@ -2238,7 +2233,7 @@ fn a_well_formed_log() -> impl Strategy<Value = RequestCommand> {
     (select(RequestKind::ALL.to_vec()), 0i64..14).prop_map(|(kind, offset)| {
         RequestCommand::LogRequest {
             kind,
-            received_on: day(2026, 2, 16) + Duration::days(offset),
+            received_on: date(2026, 2, 16) + Duration::days(offset),
             requester: Requester {
                 name: "Ngozi Adeyemi".to_string(),
                 email: "ngozi@example.org".to_string(),
@@ -2467,7 +2462,7 @@ fn any_immigration_command() -> BoxedStrategy<ImmigrationCommand> {
             prop_oneof![3 => Just("GB-2026-000123"), 1 => select(vec!["", "   "])],
             // Issued before the first command, or on a day that may still be to come.
             prop_oneof![
-                3 => (0i64..60).prop_map(|back| day(2026, 3, 1) - Duration::days(back)),
+                3 => (0i64..60).prop_map(|back| date(2026, 3, 1) - Duration::days(back)),
                 1 => a_day_in_2026(),
             ],
         )
@@ -2797,7 +2792,7 @@ proptest! {
 
         // A sweep far ahead: each stream destroyed under the rule the schedule gives it, but what a hold
         // keeps (the bits of `held` pick the held applications).
-        let far = day(2040, 1, 1);
+        let far = date(2040, 1, 1);
         for (i, journal) in applications.iter_mut().enumerate() {
             let status = journal.live.status;
             if status == Status::NotStarted || journal.live.destroyed || held & (1 << i) != 0 {
@@ -2890,7 +2885,7 @@ fn a_concluded_cycle_ends_a_selected_application_that_was_never_awarded() {
         assert_eq!(result, Ok(()));
     }
     let officer = Actor::new(OFFICER, Role::ProgrammeOfficer);
-    conclusions.conclude(&choices.cycle, day(2027, 6, 30));
+    conclusions.conclude(&choices.cycle, date(2027, 6, 30));
     let award = ApplicationCommand::MakeAward {
         terms: choices.terms.clone(),
         joint_sponsor_id: None,
@@ -2921,7 +2916,7 @@ fn a_concluded_cycle_ends_a_selected_application_that_was_never_awarded() {
     assert_eq!(
         events,
         vec![ApplicationEvent::ConcludedWithCycle {
-            on: day(2027, 6, 30),
+            on: date(2027, 6, 30),
             previous_status: Status::Selected
         }]
     );

@@ -1,57 +1,32 @@
 //! Given/when/then tests of the `Recipient` aggregate: an administrator registers each organisation that
 //! personal data may be disclosed to, once, under a clean name; every refusal is covered.
 
-use chrono::{DateTime, TimeZone, Utc};
-use cqrs_es::Aggregate;
-use cqrs_es::test::{AggregateTestExecutor, TestFramework};
+mod common;
 
+use cqrs_es::Aggregate;
+use cqrs_es::test::AggregateTestExecutor;
+
+use common::*;
+use domain::Role;
 use domain::country::Country;
 use domain::recipient::{
     Recipient, RecipientCommand, RecipientError as E, RecipientEvent as Ev, RecipientKind,
 };
-use domain::{Actor, Authored, Role};
-
-/// The moment every command of these tests is issued.
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0)
-        .single()
-        .expect("a valid time")
-}
-
-fn someone_with(role: Role) -> Actor {
-    let id = match role {
-        Role::Applicant => "applicant-1",
-        Role::Helpdesk => "helpdesk-1",
-        Role::ProgrammeOfficer => "officer-1",
-        Role::CommitteeMember => "member-1",
-        Role::InformationOfficer => "information-officer-1",
-        Role::Admin => "admin-1",
-    };
-    Actor::new(id, role)
-}
-
-fn admin() -> Actor {
-    someone_with(Role::Admin)
-}
-
-fn by(actor: Actor, command: RecipientCommand) -> Authored<RecipientCommand> {
-    Authored::new(actor, now(), command)
-}
 
 fn given(events: Vec<Ev>) -> AggregateTestExecutor<Recipient> {
-    TestFramework::with(()).given(events)
+    given_of(events)
 }
 
 fn given_nothing() -> AggregateTestExecutor<Recipient> {
-    TestFramework::with(()).given_no_previous_events()
+    nothing_given_of()
 }
 
 fn kenya() -> Country {
-    Country::parse("Kenya").expect("a country the register knows")
+    country("Kenya")
 }
 
 fn united_kingdom() -> Country {
-    Country::parse("United Kingdom").expect("a country the register knows")
+    country("United Kingdom")
 }
 
 /// What each kind must say of itself besides its `country`: an embassy of the study country whom it

@@ -1,6 +1,9 @@
 //! Unit tests of the one sharing rule, `may_disclose`: for each kind of recipient the policy names, who may
 //! be sent a person's data and who is refused, and that every refusal says why in words.
 
+mod common;
+
+use common::country;
 use domain::country::Country;
 use domain::recipient::RecipientKind;
 use domain::sharing::{RecipientFacts, SharingRefusal, SubjectFacts, may_disclose};
@@ -12,11 +15,7 @@ use domain::sharing::{RecipientFacts, SharingRefusal, SubjectFacts, may_disclose
 const SPONSOR_ID: &str = "recipient-sponsor-1";
 const OTHER_SPONSOR_ID: &str = "recipient-sponsor-2";
 
-fn country(name: &str) -> Country {
-    Country::parse(name).expect("a country the register knows")
-}
-
-fn recipient(id: &str, name: &str, kind: RecipientKind, country_name: &str) -> RecipientFacts {
+fn organisation(id: &str, name: &str, kind: RecipientKind, country_name: &str) -> RecipientFacts {
     RecipientFacts {
         id: id.to_string(),
         name: name.to_string(),
@@ -40,7 +39,7 @@ fn studying_in(names: &[&str]) -> &'static [Country] {
 }
 
 fn british_mission_in(country_name: &str) -> RecipientFacts {
-    recipient(
+    organisation(
         "recipient-british-mission",
         "Test British High Commission",
         RecipientKind::BritishMission,
@@ -57,7 +56,7 @@ fn study_country_embassy_in(country_name: &str) -> RecipientFacts {
 fn embassy_of_in(represents: &str, country_name: &str) -> RecipientFacts {
     RecipientFacts {
         represents: Some(country(represents)),
-        ..recipient(
+        ..organisation(
             "recipient-study-embassy",
             "Test Embassy of the Country of Study",
             RecipientKind::StudyCountryEmbassy,
@@ -75,7 +74,7 @@ fn home_country_mission_of(country_name: &str) -> RecipientFacts {
 fn mission_of_in(country_name: &str, located_in: &str) -> RecipientFacts {
     RecipientFacts {
         located_in: Some(country(located_in)),
-        ..recipient(
+        ..organisation(
             "recipient-home-mission",
             "Test High Commission of the Home Country",
             RecipientKind::HomeCountryMission,
@@ -85,7 +84,7 @@ fn mission_of_in(country_name: &str, located_in: &str) -> RecipientFacts {
 }
 
 fn joint_sponsor(id: &str, name: &str) -> RecipientFacts {
-    recipient(id, name, RecipientKind::JointSponsor, "United Kingdom")
+    organisation(id, name, RecipientKind::JointSponsor, "United Kingdom")
 }
 
 fn the_sponsor() -> RecipientFacts {
@@ -356,7 +355,7 @@ fn a_joint_sponsor_is_recognised_by_its_id_not_by_its_name() {
 
 #[test]
 fn a_joint_sponsor_registered_in_the_country_of_residence_gains_nothing_from_it() {
-    let sponsor_in_kenya = recipient(
+    let sponsor_in_kenya = organisation(
         OTHER_SPONSOR_ID,
         "Other Test Sponsor Trust",
         RecipientKind::JointSponsor,
@@ -375,7 +374,7 @@ fn a_joint_sponsor_registered_in_the_country_of_residence_gains_nothing_from_it(
 #[test]
 fn when_nothing_is_known_of_the_person_every_kind_of_recipient_is_refused() {
     for kind in RecipientKind::ALL {
-        let facts = recipient("recipient-any", "Test Recipient", kind, "Kenya");
+        let facts = organisation("recipient-any", "Test Recipient", kind, "Kenya");
         let refusal = may_disclose(&facts, nothing_known());
         let expected = if kind == RecipientKind::JointSponsor {
             SharingRefusal::NotTheirSponsor {

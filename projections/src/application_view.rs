@@ -410,6 +410,57 @@ impl ApplicationView {
         self.version = event.sequence;
         match payload {
             ApplicationEvent::ApplicationStarted { .. } => {}
+            // The view itself is deleted when its personal data is destroyed.
+            ApplicationEvent::PersonalDataDestroyed { .. } => {}
+            ApplicationEvent::ScreeningOverridden { .. }
+            | ApplicationEvent::DraftSaved { .. }
+            | ApplicationEvent::ApplicationSubmitted { .. }
+            | ApplicationEvent::ApplicationWithdrawn { .. }
+            | ApplicationEvent::PrivacyNoticeAccepted { .. }
+            | ApplicationEvent::PreferencesChanged { .. }
+            | ApplicationEvent::PersonalDataAmended { .. } => self.apply_to_form(payload, by, at),
+            ApplicationEvent::EligibilityDetermined { .. }
+            | ApplicationEvent::CommitteeMemberAssigned { .. }
+            | ApplicationEvent::ConflictDeclared { .. }
+            | ApplicationEvent::ApplicationScored { .. }
+            | ApplicationEvent::DecisionRecorded { .. }
+            | ApplicationEvent::ConcludedWithCycle { .. } => self.apply_assessment(payload, by, at),
+            ApplicationEvent::OfferMade { .. }
+            | ApplicationEvent::OfferAccepted { .. }
+            | ApplicationEvent::OfferDeclined { .. }
+            | ApplicationEvent::OfferLapsed { .. }
+            | ApplicationEvent::SupervisorRecorded { .. }
+            | ApplicationEvent::ReportScheduleSet { .. }
+            | ApplicationEvent::ProgressReportRecorded { .. }
+            | ApplicationEvent::ReportReminderSent { .. }
+            | ApplicationEvent::ResultReleased { .. }
+            | ApplicationEvent::AwardMade { .. }
+            | ApplicationEvent::AwardCompleted { .. }
+            | ApplicationEvent::AwardTermsCorrected { .. }
+            | ApplicationEvent::CompletionOutcomeCorrected { .. } => {
+                self.apply_award(payload, by, at)
+            }
+            ApplicationEvent::DataDisclosed { .. }
+            | ApplicationEvent::DisclosureRefused { .. }
+            | ApplicationEvent::RectificationNoticeDue { .. }
+            | ApplicationEvent::RectificationNoticeSent { .. } => {
+                self.apply_sharing(payload, by, at, event.sequence)
+            }
+            ApplicationEvent::EligibilityRecheckDue { .. }
+            | ApplicationEvent::EligibilityRechecked { .. }
+            | ApplicationEvent::StatementOfDisputeRecorded { .. }
+            | ApplicationEvent::ProcessingRestricted { .. }
+            | ApplicationEvent::RestrictionLifted { .. } => self.apply_rights(payload, by, at),
+            ApplicationEvent::LetterIssued { .. }
+            | ApplicationEvent::LetterEmailed { .. }
+            | ApplicationEvent::LetterEmailFailed { .. } => self.apply_letters(payload, by, at),
+        }
+    }
+
+    /// Folds in the form and what the applicant did with it: drafts, submission, withdrawal, the notice
+    /// accepted, preferences, amendments and screening waivers.
+    fn apply_to_form(&mut self, payload: &ApplicationEvent, by: String, at: DateTime<Utc>) {
+        match payload {
             ApplicationEvent::ScreeningOverridden { rules, reason } => {
                 self.screening_overrides.push(ScreeningOverrideView {
                     rules: rules.clone(),
@@ -418,11 +469,11 @@ impl ApplicationView {
                     overridden_at: at,
                 });
             }
-            ApplicationEvent::DraftSaved { changes, .. } => {
-                if let Personal::Known(changes) = changes {
-                    self.form.apply(changes);
-                }
-            }
+            // A draft whose personal data is destroyed leaves the form as it was.
+            ApplicationEvent::DraftSaved {
+                changes: Personal::Known(changes),
+                ..
+            } => self.form.apply(changes),
             ApplicationEvent::ApplicationSubmitted { submitted_at } => {
                 self.status = Status::Submitted;
                 self.submitted_at = Some(*submitted_at);
@@ -470,6 +521,15 @@ impl ApplicationView {
                     at,
                 });
             }
+            // The other events are folded by their own functions.
+            _ => {}
+        }
+    }
+
+    /// Folds in eligibility, the committee (assignments, conflicts, marks) and the decision, or the
+    /// conclusion of the cycle.
+    fn apply_assessment(&mut self, payload: &ApplicationEvent, by: String, at: DateTime<Utc>) {
+        match payload {
             ApplicationEvent::EligibilityDetermined { eligible, reason } => {
                 self.status = if *eligible {
                     Status::Eligible
@@ -537,6 +597,15 @@ impl ApplicationView {
                     concluded_at: at,
                 });
             }
+            // The other events are folded by their own functions.
+            _ => {}
+        }
+    }
+
+    /// Folds in the offer and its answer, the supervisor, report schedule, reports and result, and the
+    /// award with its corrections.
+    fn apply_award(&mut self, payload: &ApplicationEvent, by: String, at: DateTime<Utc>) {
+        match payload {
             ApplicationEvent::OfferMade { reply_by } => {
                 self.administration.offer = Some(OfferView {
                     reply_by: *reply_by,
@@ -631,6 +700,21 @@ impl ApplicationView {
                     award.completion_outcome = outcome.known().cloned();
                 }
             }
+            // The other events are folded by their own functions.
+            _ => {}
+        }
+    }
+
+    /// Folds in disclosures made and refused, and the rectification notices owed to recipients and
+    /// sent.
+    fn apply_sharing(
+        &mut self,
+        payload: &ApplicationEvent,
+        by: String,
+        at: DateTime<Utc>,
+        sequence: i64,
+    ) {
+        match payload {
             ApplicationEvent::DataDisclosed {
                 disclosure_id,
                 recipient_id,
@@ -677,10 +761,30 @@ impl ApplicationView {
                 recipient_name: recipient_name.clone(),
                 fields: fields.clone(),
                 raised_at: at,
-                raised_in_version: event.sequence,
+                raised_in_version: sequence,
                 sent_at: None,
                 sent_by: None,
             }),
+            ApplicationEvent::RectificationNoticeSent { recipient_id } => {
+                for notice in self
+                    .rectification_notices
+                    .iter_mut()
+                    .filter(|n| &n.recipient_id == recipient_id && n.sent_at.is_none())
+                {
+                    notice.sent_at = Some(at);
+                    notice.sent_by = Some(by.clone());
+                }
+            }
+
+            // The other events are folded by their own functions.
+            _ => {}
+        }
+    }
+
+    /// Folds in the data subject's rights: a recheck of eligibility after an amendment, statements of
+    /// dispute, restriction of processing.
+    fn apply_rights(&mut self, payload: &ApplicationEvent, by: String, at: DateTime<Utc>) {
+        match payload {
             // A second amendment before the check adds its fields; the flag stands since the first.
             ApplicationEvent::EligibilityRecheckDue { fields } => {
                 let recheck = self.recheck.get_or_insert(RecheckView {
@@ -703,8 +807,6 @@ impl ApplicationView {
                 recorded_by: by.clone(),
                 recorded_at: at,
             }),
-            // The view itself is deleted when its personal data is destroyed.
-            ApplicationEvent::PersonalDataDestroyed { .. } => {}
             ApplicationEvent::ProcessingRestricted { request_id, reason } => {
                 self.restriction = Some(RestrictionView {
                     request_id: request_id.clone(),
@@ -714,6 +816,14 @@ impl ApplicationView {
                 });
             }
             ApplicationEvent::RestrictionLifted { .. } => self.restriction = None,
+            // The other events are folded by their own functions.
+            _ => {}
+        }
+    }
+
+    /// Folds in the letters issued and what became of their email.
+    fn apply_letters(&mut self, payload: &ApplicationEvent, by: String, at: DateTime<Utc>) {
+        match payload {
             ApplicationEvent::LetterIssued {
                 letter_id,
                 kind,
@@ -741,16 +851,8 @@ impl ApplicationView {
                     letter.email_failure = Some((reason.clone(), at));
                 }
             }
-            ApplicationEvent::RectificationNoticeSent { recipient_id } => {
-                for notice in self
-                    .rectification_notices
-                    .iter_mut()
-                    .filter(|n| &n.recipient_id == recipient_id && n.sent_at.is_none())
-                {
-                    notice.sent_at = Some(at);
-                    notice.sent_by = Some(by.clone());
-                }
-            }
+            // The other events are folded by their own functions.
+            _ => {}
         }
     }
 
@@ -1065,4 +1167,518 @@ pub async fn list_for_applicant(
         .map(|row| row.try_get::<Json<ApplicationView>, _>("doc"))
         .collect::<Result<Vec<_>, _>>()?);
     Ok(rows.into_iter().map(|Json(view)| view).collect())
+}
+
+/// Given an application's events, the view `apply` folds them into: each group of events (the form, the
+/// assessment, the award, sharing, rights and letters) and what a reader sees of it.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use cqrs_es::DomainEvent;
+    use domain::application::events::NoticeVersion;
+    use domain::application::form::{DraftChanges, Preferences};
+    use domain::cycle::CycleName;
+    use domain::retention::RecordKind;
+    use domain::{Actor, Role};
+
+    use crate::EventMetadata;
+
+    const ID: &str = "application-view-1";
+    const APPLICANT: &str = "applicant-1";
+    const OFFICER: &str = "officer-1";
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 3, d).expect("a valid date")
+    }
+
+    /// Ten in the morning of a day of March 2026.
+    fn morning(d: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, d, 10, 0, 0)
+            .single()
+            .expect("a valid time")
+    }
+
+    /// The events, each recorded on the next day of March by the actor named beside it.
+    fn recorded(events: Vec<(&str, ApplicationEvent)>) -> Vec<RecordedEvent> {
+        events
+            .into_iter()
+            .zip(1..)
+            .map(|((actor_id, event), sequence)| {
+                let role = if actor_id == APPLICANT {
+                    Role::Applicant
+                } else {
+                    Role::ProgrammeOfficer
+                };
+                RecordedEvent {
+                    aggregate_type: "Application".to_string(),
+                    aggregate_id: ID.to_string(),
+                    sequence,
+                    event_type: event.event_type(),
+                    payload: serde_json::to_value(&event).expect("an event serialises"),
+                    metadata: EventMetadata::new(
+                        &Actor::new(actor_id, role),
+                        morning(sequence as u32),
+                    ),
+                }
+            })
+            .collect()
+    }
+
+    fn view_of(events: Vec<(&str, ApplicationEvent)>) -> ApplicationView {
+        replay(&recorded(events))
+            .expect("the events fold")
+            .expect("a started application has a view")
+    }
+
+    fn started() -> (&'static str, ApplicationEvent) {
+        (
+            APPLICANT,
+            ApplicationEvent::ApplicationStarted {
+                cycle: CycleName::parse("2026-27").expect("a valid cycle"),
+                applicant_id: APPLICANT.to_string(),
+            },
+        )
+    }
+
+    fn by_officer(event: ApplicationEvent) -> (&'static str, ApplicationEvent) {
+        (OFFICER, event)
+    }
+
+    fn submitted() -> Vec<(&'static str, ApplicationEvent)> {
+        let mut changes = DraftChanges::default();
+        changes.personal.insert(
+            PersonalField::FullName,
+            Some("Test Applicant One".to_string()),
+        );
+        vec![
+            started(),
+            (
+                APPLICANT,
+                ApplicationEvent::DraftSaved {
+                    sections: changes.sections(),
+                    changes: changes.into(),
+                },
+            ),
+            (
+                APPLICANT,
+                ApplicationEvent::ApplicationSubmitted {
+                    submitted_at: morning(3),
+                },
+            ),
+        ]
+    }
+
+    fn under_review() -> Vec<(&'static str, ApplicationEvent)> {
+        let mut events = submitted();
+        events.extend([
+            by_officer(ApplicationEvent::EligibilityDetermined {
+                eligible: true,
+                reason: Personal::Known("meets the test rules".to_string()),
+            }),
+            by_officer(ApplicationEvent::CommitteeMemberAssigned {
+                member_id: "member-1".to_string(),
+            }),
+            by_officer(ApplicationEvent::CommitteeMemberAssigned {
+                member_id: "member-2".to_string(),
+            }),
+        ]);
+        events
+    }
+
+    fn marks(each: u8) -> Scores {
+        Scores {
+            leadership: each,
+            networking: each,
+            study_plan: each,
+            career_plan: each,
+            comment: "a test comment".to_string(),
+        }
+    }
+
+    fn terms() -> AwardTerms {
+        AwardTerms {
+            institution: "Example University".to_string(),
+            course: "MSc Test Policy".to_string(),
+            level: "masters".to_string(),
+            start_date: NaiveDate::from_ymd_opt(2026, 9, 28).expect("a valid date"),
+            country: None,
+        }
+    }
+
+    fn selected() -> Vec<(&'static str, ApplicationEvent)> {
+        let mut events = under_review();
+        events.push(by_officer(ApplicationEvent::DecisionRecorded {
+            outcome: Outcome::Selected,
+            reserve_position: None,
+        }));
+        events
+    }
+
+    #[test]
+    fn a_started_application_is_a_draft_of_its_applicant_at_version_one() {
+        let view = view_of(vec![started()]);
+        assert_eq!(view.id, ID);
+        assert_eq!(view.cycle, "2026-27");
+        assert_eq!(view.applicant_id, APPLICANT);
+        assert_eq!(view.status, Status::Draft);
+        assert_eq!(view.created_at, morning(1));
+        assert_eq!(view.version, 1);
+    }
+
+    #[test]
+    fn a_submitted_application_keeps_its_form_and_when_it_was_submitted() {
+        let mut events = submitted();
+        events.push((
+            APPLICANT,
+            ApplicationEvent::PrivacyNoticeAccepted {
+                notice: NoticeVersion {
+                    updated_on: day(1),
+                    digest: "test-digest".to_string(),
+                },
+            },
+        ));
+        let view = view_of(events);
+        assert_eq!(view.status, Status::Submitted);
+        assert_eq!(view.submitted_at, Some(morning(3)));
+        assert_eq!(
+            view.form.personal.full_name.as_deref(),
+            Some("Test Applicant One")
+        );
+        assert_eq!(
+            view.notice_accepted,
+            Some(NoticeAcceptedView {
+                updated_on: day(1),
+                digest: "test-digest".to_string(),
+                accepted_at: morning(4),
+            })
+        );
+        assert_eq!(view.created_at, morning(1));
+        assert_eq!(view.updated_at, morning(4));
+        assert_eq!(view.version, 4);
+    }
+
+    #[test]
+    fn a_withdrawal_and_a_change_of_preferences_are_recorded_with_who_and_when() {
+        let mut events = vec![started()];
+        events.push((
+            APPLICANT,
+            ApplicationEvent::PreferencesChanged {
+                preferences: Personal::Known(Preferences {
+                    images_opt_out: true,
+                    ..Preferences::default()
+                }),
+                reason: Personal::Known(None),
+            },
+        ));
+        events.push((
+            APPLICANT,
+            ApplicationEvent::ApplicationWithdrawn {
+                previous_status: Status::Draft,
+            },
+        ));
+        let view = view_of(events);
+        assert!(view.form.preferences.images_opt_out);
+        assert_eq!(
+            view.preference_changes,
+            vec![PreferenceChangeView {
+                reason: None,
+                changed_by: APPLICANT.to_string(),
+                at: morning(2),
+            }]
+        );
+        assert_eq!(view.status, Status::Withdrawn);
+        assert_eq!(view.withdrawn_at, Some(morning(3)));
+    }
+
+    #[test]
+    fn the_committee_marks_count_only_without_a_conflict_and_a_conflict_clears_them() {
+        let mut events = under_review();
+        events.extend([
+            (
+                "member-1",
+                ApplicationEvent::ApplicationScored {
+                    member_id: "member-1".to_string(),
+                    scores: Personal::Known(marks(8)),
+                },
+            ),
+            (
+                "member-2",
+                ApplicationEvent::ApplicationScored {
+                    member_id: "member-2".to_string(),
+                    scores: Personal::Known(marks(4)),
+                },
+            ),
+            (
+                "member-2",
+                ApplicationEvent::ConflictDeclared {
+                    member_id: "member-2".to_string(),
+                    reason: Personal::Known("a test conflict".to_string()),
+                },
+            ),
+        ]);
+        let view = view_of(events);
+        assert_eq!(view.status, Status::UnderReview);
+        let eligibility = view.eligibility.as_ref().expect("eligibility determined");
+        assert!(eligibility.eligible);
+        assert_eq!(eligibility.determined_by, OFFICER);
+        assert_eq!(view.committee.len(), 2);
+        assert_eq!(view.committee[0].scores, Some(marks(8)));
+        assert_eq!(view.committee[0].scored_at, Some(morning(7)));
+        let conflicted = &view.committee[1];
+        assert_eq!(conflicted.scores, None);
+        assert_eq!(conflicted.scored_at, None);
+        assert_eq!(
+            conflicted.conflict.as_ref().map(|c| c.declared_at),
+            Some(morning(9))
+        );
+        assert_eq!(view.mean_score(), Some(32.0));
+    }
+
+    #[test]
+    fn an_ineligible_application_and_a_reserve_decision_set_the_status() {
+        let mut events = submitted();
+        events.push(by_officer(ApplicationEvent::EligibilityDetermined {
+            eligible: false,
+            reason: Personal::Known("outside the test rules".to_string()),
+        }));
+        assert_eq!(view_of(events).status, Status::Ineligible);
+
+        let mut events = under_review();
+        events.push(by_officer(ApplicationEvent::DecisionRecorded {
+            outcome: Outcome::Reserve,
+            reserve_position: Some(2),
+        }));
+        let view = view_of(events);
+        assert_eq!(view.status, Status::Reserve);
+        let decision = view.decision.expect("a decision");
+        assert_eq!(decision.outcome, Outcome::Reserve);
+        assert_eq!(decision.reserve_position, Some(2));
+        assert_eq!(decision.decided_by, OFFICER);
+    }
+
+    #[test]
+    fn a_cycle_concluded_leaves_the_application_unsuccessful_with_its_previous_status() {
+        let mut events = under_review();
+        events.push(by_officer(ApplicationEvent::ConcludedWithCycle {
+            on: day(20),
+            previous_status: Status::UnderReview,
+        }));
+        let view = view_of(events);
+        assert_eq!(view.status, Status::Unsuccessful);
+        let conclusion = view.concluded_with_cycle.expect("a conclusion");
+        assert_eq!(conclusion.on, day(20));
+        assert_eq!(conclusion.previous_status, Status::UnderReview);
+    }
+
+    #[test]
+    fn an_offer_accepted_keeps_the_application_selected_and_one_declined_ends_it() {
+        let offered = || {
+            let mut events = selected();
+            events.push(by_officer(ApplicationEvent::OfferMade {
+                reply_by: day(25),
+            }));
+            events
+        };
+        let view = view_of(offered());
+        let offer = view.administration.offer.as_ref().expect("an offer");
+        assert_eq!(offer.state, OfferState::Open);
+        assert_eq!(offer.reply_by, day(25));
+
+        let mut accepted = offered();
+        accepted.push((APPLICANT, ApplicationEvent::OfferAccepted { on: day(12) }));
+        let view = view_of(accepted);
+        assert_eq!(view.status, Status::Selected);
+        let offer = view.administration.offer.expect("an offer");
+        assert_eq!(offer.state, OfferState::Accepted);
+        assert_eq!(offer.answered_on, Some(day(12)));
+
+        for (answer, state) in [
+            (
+                ApplicationEvent::OfferDeclined { on: day(12) },
+                OfferState::Declined,
+            ),
+            (
+                ApplicationEvent::OfferLapsed { on: day(26) },
+                OfferState::Lapsed,
+            ),
+        ] {
+            let mut events = offered();
+            events.push((APPLICANT, answer));
+            let view = view_of(events);
+            assert_eq!(view.status, Status::Unsuccessful);
+            assert_eq!(view.administration.offer.map(|o| o.state), Some(state));
+        }
+    }
+
+    #[test]
+    fn an_award_made_completed_and_corrected_shows_its_latest_terms_and_outcome() {
+        let mut events = selected();
+        let mut corrected = terms();
+        corrected.course = "MSc Test Policy (corrected)".to_string();
+        events.extend([
+            by_officer(ApplicationEvent::AwardMade {
+                terms: Personal::Known(terms()),
+                joint_sponsor_id: Some("recipient-sponsor-1".to_string()),
+            }),
+            by_officer(ApplicationEvent::AwardTermsCorrected {
+                terms: Personal::Known(corrected.clone()),
+                reason: Personal::Known("a test correction".to_string()),
+            }),
+        ]);
+        let view = view_of(events.clone());
+        assert_eq!(view.status, Status::Awarded);
+        let award = view.award.expect("an award");
+        assert_eq!(award.terms, Some(corrected));
+        assert_eq!(
+            award.joint_sponsor_id.as_deref(),
+            Some("recipient-sponsor-1")
+        );
+        assert_eq!(award.completed_on, None);
+
+        events.extend([
+            by_officer(ApplicationEvent::AwardCompleted {
+                completed_on: day(28),
+                outcome: Personal::Known("MSc awarded".to_string()),
+            }),
+            by_officer(ApplicationEvent::CompletionOutcomeCorrected {
+                outcome: Personal::Known("MSc with merit".to_string()),
+                reason: Personal::Known("a test correction".to_string()),
+            }),
+        ]);
+        let view = view_of(events);
+        assert_eq!(view.status, Status::Alumni);
+        let award = view.award.expect("an award");
+        assert_eq!(award.completed_on, Some(day(28)));
+        assert_eq!(award.completion_outcome.as_deref(), Some("MSc with merit"));
+    }
+
+    #[test]
+    fn each_notice_due_to_a_recipient_is_marked_sent_once_and_only_its_own() {
+        let notice_due = |recipient: &str| {
+            by_officer(ApplicationEvent::RectificationNoticeDue {
+                recipient_id: recipient.to_string(),
+                recipient_name: format!("Test recipient {recipient}"),
+                fields: vec!["personal.phone".to_string()],
+            })
+        };
+        let mut events = submitted();
+        events.extend([
+            notice_due("recipient-1"),
+            notice_due("recipient-2"),
+            by_officer(ApplicationEvent::RectificationNoticeSent {
+                recipient_id: "recipient-1".to_string(),
+            }),
+        ]);
+        let view = view_of(events);
+        let notices = &view.rectification_notices;
+        assert_eq!(notices.len(), 2);
+        assert_eq!(notices[0].raised_in_version, 4);
+        assert_eq!(notices[0].sent_at, Some(morning(6)));
+        assert_eq!(notices[0].sent_by.as_deref(), Some(OFFICER));
+        assert_eq!(notices[1].raised_in_version, 5);
+        assert_eq!(notices[1].sent_at, None);
+    }
+
+    #[test]
+    fn a_recheck_gathers_its_fields_once_from_the_first_amendment_until_it_is_recorded() {
+        let recheck_due = |fields: Vec<PersonalField>| {
+            by_officer(ApplicationEvent::EligibilityRecheckDue { fields })
+        };
+        let mut events = submitted();
+        events.extend([
+            recheck_due(vec![PersonalField::Nationality]),
+            recheck_due(vec![
+                PersonalField::Nationality,
+                PersonalField::CountryOfResidence,
+            ]),
+        ]);
+        let view = view_of(events.clone());
+        assert_eq!(
+            view.recheck,
+            Some(RecheckView {
+                fields: vec![
+                    PersonalField::Nationality,
+                    PersonalField::CountryOfResidence
+                ],
+                since: morning(4),
+            })
+        );
+        events.push(by_officer(ApplicationEvent::EligibilityRechecked {
+            note: Personal::Known("checked again".to_string()),
+        }));
+        assert_eq!(view_of(events).recheck, None);
+    }
+
+    #[test]
+    fn a_restriction_shows_while_it_is_in_force_and_a_dispute_is_kept() {
+        let mut events = submitted();
+        events.extend([
+            by_officer(ApplicationEvent::ProcessingRestricted {
+                request_id: Some("request-1".to_string()),
+                reason: Personal::Known("accuracy contested".to_string()),
+            }),
+            by_officer(ApplicationEvent::StatementOfDisputeRecorded {
+                request_id: "request-2".to_string(),
+                statement: Personal::Known("the test data is wrong".to_string()),
+            }),
+        ]);
+        let view = view_of(events.clone());
+        let restriction = view.restriction.expect("a restriction");
+        assert_eq!(restriction.request_id.as_deref(), Some("request-1"));
+        assert_eq!(restriction.since, morning(4));
+        assert_eq!(
+            view.statements_of_dispute,
+            vec![StatementOfDisputeView {
+                request_id: "request-2".to_string(),
+                statement: Some("the test data is wrong".to_string()),
+                recorded_by: OFFICER.to_string(),
+                recorded_at: morning(5),
+            }]
+        );
+        events.push(by_officer(ApplicationEvent::RestrictionLifted {
+            reason: Personal::Known("settled".to_string()),
+        }));
+        assert_eq!(view_of(events).restriction, None);
+    }
+
+    #[test]
+    fn a_letter_records_its_email_sent_or_failed_and_an_unknown_letter_changes_nothing() {
+        let mut events = selected();
+        events.extend([
+            by_officer(ApplicationEvent::LetterIssued {
+                letter_id: "letter-1".to_string(),
+                kind: LetterKind::Selected,
+                subject: Personal::Known("A test letter".to_string()),
+                body: Personal::Known("<p>Test</p>".to_string()),
+                by_email: true,
+            }),
+            by_officer(ApplicationEvent::LetterEmailFailed {
+                letter_id: "letter-1".to_string(),
+                reason: "the test mail server refused it".to_string(),
+            }),
+            by_officer(ApplicationEvent::LetterEmailed {
+                letter_id: "letter-unknown".to_string(),
+            }),
+        ]);
+        let view = view_of(events);
+        assert_eq!(view.letters.len(), 1);
+        let letter = &view.letters[0];
+        assert_eq!(letter.subject.as_deref(), Some("A test letter"));
+        assert_eq!(letter.emailed_at, None);
+        assert_eq!(
+            letter.email_failure,
+            Some(("the test mail server refused it".to_string(), morning(9)))
+        );
+    }
+
+    #[test]
+    fn an_application_whose_personal_data_is_destroyed_has_no_view() {
+        let mut events = submitted();
+        events.push(by_officer(ApplicationEvent::PersonalDataDestroyed {
+            rule: RecordKind::ErasedOnRequest,
+            destroyed_on: day(10),
+        }));
+        assert_eq!(replay(&recorded(events)).expect("the events fold"), None);
+    }
 }

@@ -425,3 +425,98 @@ pub async fn with_email(db: &Db, email: &str) -> Result<Vec<String>, sqlx::Error
     let email = crate::db::clean_text(email).trim().to_lowercase();
     on_pool!(db, p => sqlx::query_scalar(SQL).bind(&email).fetch_all(p).await)
 }
+
+/// Given an application's view, the case list's row: what it copies, the email in lower case, and the
+/// marks counted only from members without a conflict.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use domain::application::Status;
+    use domain::application::events::Scores;
+    use domain::{Actor, Role};
+
+    use crate::application_view::{CommitteeMemberView, ConflictView, RecheckView};
+    use crate::{EventMetadata, RecordedEvent};
+
+    fn at(d: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, d, 10, 0, 0)
+            .single()
+            .expect("a valid time")
+    }
+
+    fn started() -> ApplicationView {
+        let event = RecordedEvent {
+            aggregate_type: "Application".to_string(),
+            aggregate_id: "application-1".to_string(),
+            sequence: 1,
+            event_type: "ApplicationStarted".to_string(),
+            payload: Value::Null,
+            metadata: EventMetadata::new(&Actor::new("applicant-1", Role::Applicant), at(1)),
+        };
+        ApplicationView::started(&event, "2026-27", "applicant-1")
+    }
+
+    fn member(id: &str, mark: u8, conflicted: bool) -> CommitteeMemberView {
+        CommitteeMemberView {
+            member_id: id.to_string(),
+            assigned_at: at(4),
+            conflict: conflicted.then(|| ConflictView {
+                reason: None,
+                declared_at: at(5),
+            }),
+            scores: Some(Scores {
+                leadership: mark,
+                networking: mark,
+                study_plan: mark,
+                career_plan: mark,
+                comment: String::new(),
+            }),
+            scored_at: Some(at(5)),
+        }
+    }
+
+    #[test]
+    fn a_draft_is_listed_with_its_cycle_and_status_and_nothing_more() {
+        let row = CaseSummary::of(&started());
+        assert_eq!(row.id, "application-1");
+        assert_eq!(row.cycle, "2026-27");
+        assert_eq!(row.status, "draft");
+        assert_eq!(row.full_name, None);
+        assert_eq!(row.submitted_at, None);
+        assert_eq!(row.updated_at, at(1));
+        assert_eq!(row.mean_score, None);
+        assert_eq!(row.scores, 0);
+        assert!(!row.recheck_due);
+    }
+
+    #[test]
+    fn the_row_copies_the_person_lowers_the_email_and_counts_marks_without_conflicts() {
+        let mut view = started();
+        view.status = Status::UnderReview;
+        view.form.personal.full_name = Some("Test Applicant One".to_string());
+        view.form.personal.email = Some("Applicant.One@Example.TEST".to_string());
+        view.form.personal.nationality = Some("Ghana".to_string());
+        view.form.personal.country_of_residence = Some("Kenya".to_string());
+        view.submitted_at = Some(at(3));
+        view.committee = vec![
+            member("member-1", 8, false),
+            member("member-2", 6, false),
+            member("member-3", 1, true),
+        ];
+        view.recheck = Some(RecheckView {
+            fields: vec![PersonalField::Nationality],
+            since: at(6),
+        });
+        let row = CaseSummary::of(&view);
+        assert_eq!(row.status, "under_review");
+        assert_eq!(row.full_name.as_deref(), Some("Test Applicant One"));
+        assert_eq!(row.email.as_deref(), Some("applicant.one@example.test"));
+        assert_eq!(row.nationality.as_deref(), Some("Ghana"));
+        assert_eq!(row.country_of_residence.as_deref(), Some("Kenya"));
+        assert_eq!(row.submitted_at, Some(at(3)));
+        assert_eq!(row.scores, 2);
+        assert_eq!(row.mean_score, Some(28.0));
+        assert!(row.recheck_due);
+    }
+}

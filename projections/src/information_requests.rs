@@ -455,3 +455,201 @@ pub async fn open_with_subject(db: &Db) -> Result<Vec<RequestView>, sqlx::Error>
         .collect::<Result<Vec<_>, _>>()?);
     Ok(rows.into_iter().map(|Json(view)| view).collect())
 }
+
+/// Given a request's events, the row `fold` leaves: the clock, the decisions, the draft and the response,
+/// and the status and retention date the desk reads from it.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use domain::Personal;
+    use domain::{Actor, Role};
+
+    use crate::EventMetadata;
+
+    const OFFICER: &str = "information-officer-1";
+
+    fn day(m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, m, d).expect("a valid date")
+    }
+
+    /// The request's view after these events, each recorded at ten in the morning of its day.
+    fn folded(events: Vec<(NaiveDate, RequestEvent)>) -> Option<RequestView> {
+        let officer = Actor::new(OFFICER, Role::InformationOfficer);
+        let mut view = None;
+        for (sequence, (on, payload)) in (1..).zip(events) {
+            let at = Utc.from_utc_datetime(&on.and_hms_opt(10, 0, 0).expect("a valid time"));
+            let event = RecordedEvent {
+                aggregate_type: "InformationRequest".to_string(),
+                aggregate_id: "request-1".to_string(),
+                sequence,
+                event_type: String::new(),
+                payload: serde_json::Value::Null,
+                metadata: EventMetadata::new(&officer, at),
+            };
+            view = fold(view, &event, &payload);
+        }
+        view
+    }
+
+    fn logged(kind: RequestKind) -> (NaiveDate, RequestEvent) {
+        (
+            day(3, 2),
+            RequestEvent::RequestLogged {
+                kind,
+                received_on: day(3, 2),
+                requester: Personal::Known(Requester {
+                    name: "Test Requester".to_string(),
+                    email: "requester@example.test".to_string(),
+                }),
+                subject_email: Personal::Known(Some("subject@example.test".to_string())),
+                description: Personal::Known("a test request".to_string()),
+            },
+        )
+    }
+
+    #[test]
+    fn a_request_not_logged_first_has_no_row() {
+        let view = folded(vec![(
+            day(3, 2),
+            RequestEvent::ResponseIssued {
+                issued_on: day(3, 2),
+                response: Personal::Known(serde_json::json!({})),
+            },
+        )]);
+        assert_eq!(view, None);
+    }
+
+    #[test]
+    fn a_logged_request_is_open_with_its_requester_and_no_retention_date() {
+        let view = folded(vec![logged(RequestKind::Sar)]).expect("a row");
+        assert_eq!(view.id, "request-1");
+        assert_eq!(view.kind, RequestKind::Sar);
+        assert_eq!(view.received_on, day(3, 2));
+        assert_eq!(view.subject_email.as_deref(), Some("subject@example.test"));
+        assert_eq!(view.logged_by, OFFICER);
+        assert_eq!(view.status(), "open");
+        assert!(!view.decided());
+        assert_eq!(view.due(), None);
+        assert_eq!(view.version, 1);
+    }
+
+    #[test]
+    fn the_clock_stops_and_resumes_with_each_change_in_its_history() {
+        let stopped = (
+            day(3, 5),
+            RequestEvent::ClockStopped {
+                on: day(3, 5),
+                reason: ClockReason::Identity,
+                note: Personal::Known("identity asked for".to_string()),
+            },
+        );
+        let view = folded(vec![logged(RequestKind::Sar), stopped.clone()]).expect("a row");
+        assert!(view.clock_stopped());
+        assert_eq!(view.status(), "clock_stopped");
+
+        let resumed = (
+            day(3, 9),
+            RequestEvent::ClockResumed {
+                on: day(3, 9),
+                note: Personal::Known(String::new()),
+            },
+        );
+        let view = folded(vec![logged(RequestKind::Sar), stopped, resumed]).expect("a row");
+        assert!(!view.clock_stopped());
+        assert_eq!(
+            view.stops,
+            vec![ClockStop {
+                stopped_on: day(3, 5),
+                resumed_on: Some(day(3, 9)),
+                reason: ClockReason::Identity,
+            }]
+        );
+        let actions: Vec<&str> = view.clock.iter().map(|c| c.action.as_str()).collect();
+        assert_eq!(actions, vec!["stop", "resume"]);
+        assert_eq!(view.clock[0].note.as_deref(), Some("identity asked for"));
+        assert_eq!(view.version, 3);
+    }
+
+    #[test]
+    fn an_issued_response_closes_the_request_and_starts_its_retention() {
+        let view = folded(vec![
+            logged(RequestKind::Foi),
+            (
+                day(3, 10),
+                RequestEvent::ResponseDrafted {
+                    drafted_on: day(3, 10),
+                    response: Personal::Known(serde_json::json!({})),
+                },
+            ),
+        ])
+        .expect("a row");
+        assert_eq!(view.drafted_on, Some(day(3, 10)));
+        assert_eq!(view.responded_on, None);
+
+        let view = folded(vec![
+            logged(RequestKind::Foi),
+            (
+                day(3, 10),
+                RequestEvent::ResponseDrafted {
+                    drafted_on: day(3, 10),
+                    response: Personal::Known(serde_json::json!({})),
+                },
+            ),
+            (
+                day(3, 12),
+                RequestEvent::ResponseIssued {
+                    issued_on: day(3, 12),
+                    response: Personal::Known(serde_json::json!({})),
+                },
+            ),
+        ])
+        .expect("a row");
+        assert_eq!(view.drafted_on, None);
+        assert_eq!(view.responded_on, Some(day(3, 12)));
+        assert_eq!(view.status(), "responded");
+        assert_eq!(view.closed_on(), Some(day(3, 12)));
+        assert_eq!(
+            view.due(),
+            Some((
+                RecordKind::InformationRequest,
+                NaiveDate::from_ymd_opt(2028, 3, 12).expect("a valid date")
+            ))
+        );
+    }
+
+    #[test]
+    fn a_decided_right_closes_the_request_on_the_day_of_the_decision() {
+        let view = folded(vec![
+            logged(RequestKind::Erasure),
+            (
+                day(3, 20),
+                RequestEvent::ErasureDecided {
+                    approved: false,
+                    reason: Personal::Known("a test reason".to_string()),
+                },
+            ),
+        ])
+        .expect("a row");
+        assert!(view.decided());
+        let erasure = view.erasure.as_ref().expect("a decision");
+        assert!(!erasure.approved);
+        assert_eq!(erasure.decided_by, OFFICER);
+        assert_eq!(view.closed_on(), Some(day(3, 20)));
+    }
+
+    #[test]
+    fn a_request_whose_personal_data_is_destroyed_has_no_row() {
+        let view = folded(vec![
+            logged(RequestKind::Foi),
+            (
+                day(3, 12),
+                RequestEvent::PersonalDataDestroyed {
+                    rule: RecordKind::InformationRequest,
+                    destroyed_on: day(3, 12),
+                },
+            ),
+        ]);
+        assert_eq!(view, None);
+    }
+}

@@ -10,11 +10,13 @@ use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
 
-use super::award::{self as award_rules, Administration, Offer, OfferState};
+pub use super::status::{Outcome, Status};
+
+use super::award::{self as award_rules, Administration, Offer, OfferState, correction_reason};
 use super::commands::ApplicationCommand;
 use super::error::ApplicationError;
 use super::events::{ApplicationEvent, AwardTerms, FieldChange, Scores};
-use super::form::{DraftChanges, Form, PersonalField, PreferencesChange};
+use super::form::{DraftChanges, Form, PersonalField};
 use super::rules::{
     FieldProblem, check_draft_changes, eligibility_problems, missing_for_submission,
 };
@@ -22,7 +24,6 @@ use crate::actor::{Actor, Authored, Role};
 use crate::country::Country;
 use crate::cycle::{CycleName, CycleTerms, CycleTermsSource};
 use crate::personal::Personal;
-use crate::retention::RecordKind;
 use crate::sharing::{RecipientFacts, SubjectFacts, may_disclose};
 
 /// The fields of an application that may be disclosed to a recipient, by contract path.
@@ -43,118 +44,6 @@ pub const DISCLOSABLE_FIELDS: [&str; 15] = [
     "award.start_date",
     "progress_reports",
 ];
-
-/// Where an application stands.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    /// No event yet: the stream does not exist.
-    #[default]
-    NotStarted,
-    Draft,
-    Submitted,
-    Eligible,
-    Ineligible,
-    UnderReview,
-    Selected,
-    Reserve,
-    Unsuccessful,
-    Awarded,
-    Alumni,
-    Withdrawn,
-}
-
-impl Status {
-    /// Every status an application can have, in the order of the lifecycle.
-    pub const ALL: [Status; 11] = [
-        Status::Draft,
-        Status::Submitted,
-        Status::Eligible,
-        Status::Ineligible,
-        Status::UnderReview,
-        Status::Selected,
-        Status::Reserve,
-        Status::Unsuccessful,
-        Status::Awarded,
-        Status::Alumni,
-        Status::Withdrawn,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::NotStarted => "not_started",
-            Status::Draft => "draft",
-            Status::Submitted => "submitted",
-            Status::Eligible => "eligible",
-            Status::Ineligible => "ineligible",
-            Status::UnderReview => "under_review",
-            Status::Selected => "selected",
-            Status::Reserve => "reserve",
-            Status::Unsuccessful => "unsuccessful",
-            Status::Awarded => "awarded",
-            Status::Alumni => "alumni",
-            Status::Withdrawn => "withdrawn",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Status> {
-        Status::ALL
-            .into_iter()
-            .find(|status| status.as_str() == name)
-    }
-
-    /// A decision (selected, reserve, unsuccessful, and what follows) has been made, or eligibility refused.
-    pub fn is_decided(self) -> bool {
-        matches!(
-            self,
-            Status::Ineligible
-                | Status::Selected
-                | Status::Reserve
-                | Status::Unsuccessful
-                | Status::Awarded
-                | Status::Alumni
-        )
-    }
-}
-
-impl std::fmt::Display for Status {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.as_str().replace('_', " "))
-    }
-}
-
-/// The committee's decision on an application.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Selected,
-    Reserve,
-    Unsuccessful,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Selected => "selected",
-            Outcome::Reserve => "reserve",
-            Outcome::Unsuccessful => "unsuccessful",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Outcome> {
-        [Outcome::Selected, Outcome::Reserve, Outcome::Unsuccessful]
-            .into_iter()
-            .find(|outcome| outcome.as_str() == name)
-    }
-
-    fn status(self) -> Status {
-        match self {
-            Outcome::Selected => Status::Selected,
-            Outcome::Reserve => Status::Reserve,
-            Outcome::Unsuccessful => Status::Unsuccessful,
-        }
-    }
-}
 
 /// `cycle_is_open`: an application is started and submitted only while its cycle takes applications (a
 /// cycle whose terms were never set always does).
@@ -475,136 +364,70 @@ impl Application {
         {
             services.cycle_not_concluded(cycle).await?;
         }
+        use ApplicationCommand as C;
         match command {
-            ApplicationCommand::StartApplication { .. } => Err(ApplicationError::AlreadyStarted),
-            ApplicationCommand::SaveDraft { changes } => self.save_draft(changes),
-            ApplicationCommand::SubmitApplication { notice } => {
+            C::StartApplication { .. } => Err(ApplicationError::AlreadyStarted),
+            C::SaveDraft { changes } => self.save_draft(changes),
+            C::SubmitApplication { notice } => {
                 let terms = match &self.cycle {
                     Some(cycle) if self.status == Status::Draft => services.terms_of(cycle).await?,
                     _ => None,
                 };
-                let mut events = self.submit(at, terms.as_ref())?;
-                // `notice_accepted`: what the applicant accepted by submitting is kept with the application.
-                if let Some(notice) = notice {
-                    events.push(ApplicationEvent::PrivacyNoticeAccepted { notice });
-                }
-                Ok(events)
+                self.submit_with_notice(at, terms.as_ref(), notice)
             }
-            ApplicationCommand::WithdrawApplication => self.withdraw(action),
-            ApplicationCommand::SetPreferences {
+            C::WithdrawApplication => self.withdraw(action),
+            C::SetPreferences {
                 preferences,
                 reason,
-            } => {
-                if by.role == Role::Applicant && self.status != Status::Draft {
-                    return Err(ApplicationError::ApplicationSubmitted);
-                }
-                if self.status == Status::Withdrawn {
-                    return Err(self.invalid_state(action));
-                }
-                if preferences == self.form.preferences {
-                    return Ok(vec![]);
-                }
-                Ok(vec![ApplicationEvent::PreferencesChanged {
-                    preferences: preferences.into(),
-                    reason: clean_reason(reason).into(),
-                }])
-            }
-            ApplicationCommand::AmendPersonalData {
+            } => self.set_preferences(&by, preferences, reason, action),
+            C::AmendPersonalData {
                 changes,
                 reason,
                 requested_by,
             } => self.amend(changes, reason, requested_by),
-            ApplicationCommand::RectifyPersonalData {
+            C::RectifyPersonalData {
                 request_id,
                 changes,
                 reason,
-            } => {
-                let reason = match reason.trim() {
-                    "" => String::new(),
-                    reason => format!("rectification request {request_id}: {reason}"),
-                };
-                self.amend(
-                    changes,
-                    reason,
-                    "the data subject, by a rectification request".to_string(),
-                )
+            } => self.rectify_personal_data(request_id, changes, reason),
+            C::DetermineEligibility { eligible, reason } => {
+                self.determine_eligibility(eligible, reason, action)
             }
-            ApplicationCommand::DetermineEligibility { eligible, reason } => {
-                self.require(Status::Submitted, action)?;
-                Ok(vec![ApplicationEvent::EligibilityDetermined {
-                    eligible,
-                    reason: reason.trim().to_string().into(),
-                }])
-            }
-            ApplicationCommand::AssignCommitteeMember { member_id } => {
+            C::AssignCommitteeMember { member_id } => {
                 self.assign(member_id, services, action).await
             }
-            ApplicationCommand::DeclareConflict { reason } => {
-                self.require_assigned(&by)?;
-                // Once declared, the application is closed to the member everywhere, this route too: a
-                // declaration sent again (its answer lost, say) is told it is already made.
-                if self.conflicted.contains(&by.user_id) {
-                    return Err(ApplicationError::ConflictOfInterest);
-                }
-                self.require(Status::UnderReview, action)?;
-                Ok(vec![ApplicationEvent::ConflictDeclared {
-                    member_id: by.user_id,
-                    reason: reason.trim().to_string().into(),
-                }])
-            }
-            ApplicationCommand::ScoreApplication { scores } => {
-                self.require_assigned(&by)?;
-                if self.conflicted.contains(&by.user_id) {
-                    return Err(ApplicationError::ConflictOfInterest);
-                }
-                check_scores(&scores)?;
-                self.require(Status::UnderReview, action)?;
-                Ok(vec![ApplicationEvent::ApplicationScored {
-                    member_id: by.user_id,
-                    scores: scores.into(),
-                }])
-            }
-            ApplicationCommand::RecordDecision {
+            C::DeclareConflict { reason } => self.declare_conflict(by, reason, action),
+            C::ScoreApplication { scores } => self.score_application(by, scores, action),
+            C::RecordDecision {
                 outcome,
                 reserve_position,
-            } => {
-                if !matches!(self.status, Status::UnderReview | Status::Reserve)
-                    || outcome.status() == self.status
-                {
-                    return Err(self.invalid_state(action));
-                }
-                reserve_position_fits(outcome, reserve_position)?;
-                Ok(vec![ApplicationEvent::DecisionRecorded {
-                    outcome,
-                    reserve_position,
-                }])
-            }
-            ApplicationCommand::MakeOffer { reply_by } => award_rules::make_offer(
+            } => self.record_decision(outcome, reserve_position, action),
+            C::MakeOffer { reply_by } => award_rules::make_offer(
                 self.status,
                 self.administration.offer.as_ref(),
                 reply_by,
                 at.date_naive(),
             ),
-            ApplicationCommand::AcceptOffer => {
+            C::AcceptOffer => {
                 award_rules::answer_offer(self.administration.offer.as_ref(), true, at.date_naive())
             }
-            ApplicationCommand::DeclineOffer => award_rules::answer_offer(
+            C::DeclineOffer => award_rules::answer_offer(
                 self.administration.offer.as_ref(),
                 false,
                 at.date_naive(),
             ),
-            ApplicationCommand::LapseOffer { on } => {
+            C::LapseOffer { on } => {
                 award_rules::lapse_offer(self.administration.offer.as_ref(), on)
             }
-            ApplicationCommand::RecordSupervisor { supervisor } => award_rules::record_supervisor(
+            C::RecordSupervisor { supervisor } => award_rules::record_supervisor(
                 self.status,
                 self.administration.supervisor.as_ref(),
                 supervisor,
             ),
-            ApplicationCommand::SetReportSchedule { due } => {
+            C::SetReportSchedule { due } => {
                 award_rules::set_report_schedule(self.status, self.award.as_ref(), due)
             }
-            ApplicationCommand::RecordProgressReport {
+            C::RecordProgressReport {
                 report_id,
                 source,
                 report,
@@ -616,34 +439,26 @@ impl Application {
                 source,
                 report,
             ),
-            ApplicationCommand::RecordResult { result } => {
+            C::RecordResult { result } => {
                 award_rules::record_result(self.status, result, at.date_naive())
             }
-            ApplicationCommand::RecordReportReminder { due_on, sent_to } => {
-                award_rules::record_report_reminder(
-                    self.status,
-                    &self.administration,
-                    self.award.as_ref(),
-                    due_on,
-                    sent_to,
-                )
-            }
-            ApplicationCommand::MakeAward {
+            C::RecordReportReminder { due_on, sent_to } => award_rules::record_report_reminder(
+                self.status,
+                &self.administration,
+                self.award.as_ref(),
+                due_on,
+                sent_to,
+            ),
+            C::MakeAward {
                 terms,
                 joint_sponsor_id,
-            } => {
-                if self.status != Status::Selected {
-                    return Err(ApplicationError::NotSelected {
-                        status: self.status,
-                    });
-                }
-                award_rules::award_may_follow(self.administration.offer.as_ref())?;
-                Ok(vec![ApplicationEvent::AwardMade {
-                    terms: terms.into(),
-                    joint_sponsor_id,
-                }])
-            }
-            ApplicationCommand::CompleteAward {
+            } => award_rules::make_award(
+                self.status,
+                self.administration.offer.as_ref(),
+                terms,
+                joint_sponsor_id,
+            ),
+            C::CompleteAward {
                 outcome,
                 completed_on,
             } => award_rules::complete_award(
@@ -653,198 +468,58 @@ impl Application {
                 completed_on,
                 at.date_naive(),
             ),
-            ApplicationCommand::CorrectAwardTerms {
+            C::CorrectAwardTerms {
                 institution,
                 course,
                 level,
                 start_date,
                 reason,
             } => self.correct_award(institution, course, level, start_date, reason),
-            ApplicationCommand::CorrectCompletionOutcome { outcome, reason } => {
-                if self.status != Status::Alumni {
-                    return Err(ApplicationError::NotCompleted {
-                        status: self.status,
-                    });
-                }
-                let reason = correction_reason(&reason)?;
-                let outcome = outcome.trim().to_string();
-                if outcome.is_empty() {
-                    return Err(ApplicationError::Invalid {
-                        problems: vec![FieldProblem::new("outcome", "give the corrected outcome")],
-                    });
-                }
-                Ok(vec![ApplicationEvent::CompletionOutcomeCorrected {
-                    outcome: outcome.into(),
-                    reason: reason.into(),
-                }])
+            C::CorrectCompletionOutcome { outcome, reason } => {
+                award_rules::correct_completion_outcome(self.status, outcome, reason)
             }
-            ApplicationCommand::DiscloseData {
+            C::DiscloseData {
                 disclosure_id,
                 recipient,
                 purpose,
                 fields,
             } => self.disclose(disclosure_id, recipient, purpose, fields, action),
-            ApplicationCommand::ConcludeWithCycle => {
-                let cycle = self.cycle.clone().ok_or(ApplicationError::NotFound)?;
-                let concluded_on = services
-                    .cycles
-                    .concluded_on(&cycle)
-                    .await
-                    .map_err(ApplicationError::CycleTermsUnavailable)?;
-                match concluded_on {
-                    Some(on) => Ok(self.conclude_with_cycle(on)),
-                    None => Err(ApplicationError::CycleNotConcluded {
-                        cycle: cycle.to_string(),
-                    }),
-                }
+            C::ConcludeWithCycle => self.conclude(services).await,
+            C::DestroyPersonalData { rule, destroyed_on } => {
+                self.destroy_personal_data(rule, destroyed_on)
             }
-            ApplicationCommand::DestroyPersonalData { rule, destroyed_on } => {
-                let fits = match rule {
-                    // An award is kept for ever: there is a ground to keep it, whatever is asked.
-                    RecordKind::Award => false,
-                    RecordKind::ErasedOnRequest => {
-                        !matches!(self.status, Status::Awarded | Status::Alumni)
-                    }
-                    other => RecordKind::of_application(self.status) == Some(other),
-                };
-                if !fits {
-                    return Err(ApplicationError::RuleDoesNotApply {
-                        rule: rule.as_str(),
-                        status: self.status,
-                    });
-                }
-                Ok(vec![ApplicationEvent::PersonalDataDestroyed {
-                    rule,
-                    destroyed_on,
-                }])
+            C::ReapplyDestruction { rule, destroyed_on } => {
+                self.reapply_destruction(rule, destroyed_on)
             }
-            ApplicationCommand::ReapplyDestruction { rule, destroyed_on } => {
-                Ok(vec![ApplicationEvent::PersonalDataDestroyed {
-                    rule,
-                    destroyed_on,
-                }])
+            C::RestrictProcessing { request_id, reason } => {
+                self.restrict_processing(request_id, reason)
             }
-            ApplicationCommand::RestrictProcessing { request_id, reason } => {
-                if self.restricted {
-                    return Ok(vec![]);
-                }
-                let reason = reason.trim().to_string();
-                if reason.is_empty() {
-                    return Err(ApplicationError::Invalid {
-                        problems: vec![FieldProblem::new(
-                            "reason",
-                            "say why processing is restricted",
-                        )],
-                    });
-                }
-                Ok(vec![ApplicationEvent::ProcessingRestricted {
-                    request_id,
-                    reason: reason.into(),
-                }])
-            }
-            ApplicationCommand::HonourObjection {
+            C::HonourObjection {
                 request_id,
                 opt_outs,
-            } => {
-                // An objection only ever opts out: a flag it names false is not a choice it can make.
-                let only_out = |flag: Option<bool>| flag.filter(|out| *out);
-                let opt_outs = PreferencesChange {
-                    networking_opt_out: only_out(opt_outs.networking_opt_out),
-                    alumni_email_opt_out: only_out(opt_outs.alumni_email_opt_out),
-                    alumni_book_opt_out: only_out(opt_outs.alumni_book_opt_out),
-                    images_opt_out: only_out(opt_outs.images_opt_out),
-                };
-                let preferences = self.form.preferences.with(&opt_outs);
-                if preferences == self.form.preferences {
-                    return Ok(vec![]);
-                }
-                Ok(vec![ApplicationEvent::PreferencesChanged {
-                    preferences: preferences.into(),
-                    reason: Some(format!(
-                        "objection upheld (information request {request_id})"
-                    ))
-                    .into(),
-                }])
+            } => self.honour_objection(request_id, opt_outs),
+            C::LiftRestriction { reason } => self.lift_restriction(reason),
+            C::OverrideScreening { rules, reason } => {
+                self.override_screening(rules, reason, action)
             }
-            ApplicationCommand::LiftRestriction { reason } => {
-                if !self.restricted {
-                    return Err(ApplicationError::NotRestricted);
-                }
-                Ok(vec![ApplicationEvent::RestrictionLifted {
-                    reason: reason.trim().to_string().into(),
-                }])
-            }
-            ApplicationCommand::OverrideScreening { rules, reason } => {
-                self.require(Status::Draft, action)?;
-                let reason = reason.trim().to_string();
-                let rules: BTreeSet<ScreeningRule> = rules.into_iter().collect();
-                if rules.is_empty() || reason.is_empty() {
-                    return Err(ApplicationError::OverrideIncomplete);
-                }
-                Ok(vec![ApplicationEvent::ScreeningOverridden {
-                    rules: rules.into_iter().collect(),
-                    reason: reason.into(),
-                }])
-            }
-            ApplicationCommand::IssueLetter {
+            C::IssueLetter {
                 letter_id,
                 kind,
                 subject,
                 body,
                 by_email,
             } => self.issue_letter(letter_id, kind, subject, body, by_email),
-            ApplicationCommand::RecordLetterEmailed { letter_id } => {
-                self.record_letter_email(letter_id, None)
-            }
-            ApplicationCommand::RecordLetterEmailFailed { letter_id, reason } => {
+            C::RecordLetterEmailed { letter_id } => self.record_letter_email(letter_id, None),
+            C::RecordLetterEmailFailed { letter_id, reason } => {
                 self.record_letter_email(letter_id, Some(reason))
             }
-            ApplicationCommand::RecordRecheck { note } => {
-                if !self.recheck_due {
-                    return Err(ApplicationError::NoRecheckDue);
-                }
-                let note = note.trim().to_string();
-                if note.is_empty() || note.chars().count() > 2000 {
-                    return Err(ApplicationError::Invalid {
-                        problems: vec![FieldProblem::new(
-                            "note",
-                            "say what was checked and found, in at most 2000 characters",
-                        )],
-                    });
-                }
-                Ok(vec![ApplicationEvent::EligibilityRechecked {
-                    note: note.into(),
-                }])
-            }
-            ApplicationCommand::RecordStatementOfDispute {
+            C::RecordRecheck { note } => self.record_recheck(note),
+            C::RecordStatementOfDispute {
                 request_id,
                 statement,
-            } => {
-                // Once per request: carrying out the refusal again records nothing more.
-                if self.disputed_by.contains(&request_id) {
-                    return Ok(vec![]);
-                }
-                let statement = statement.trim().to_string();
-                if statement.is_empty() || statement.chars().count() > 10_000 {
-                    return Err(ApplicationError::Invalid {
-                        problems: vec![FieldProblem::new(
-                            "statement",
-                            "give the subject's statement, in at most 10000 characters",
-                        )],
-                    });
-                }
-                Ok(vec![ApplicationEvent::StatementOfDisputeRecorded {
-                    request_id,
-                    statement: statement.into(),
-                }])
-            }
-            ApplicationCommand::MarkRectificationNoticeSent { recipient_id } => {
-                if !self.notices_due.contains(&recipient_id) {
-                    return Err(ApplicationError::NoNoticeDue);
-                }
-                Ok(vec![ApplicationEvent::RectificationNoticeSent {
-                    recipient_id,
-                }])
+            } => self.record_statement_of_dispute(request_id, statement),
+            C::MarkRectificationNoticeSent { recipient_id } => {
+                self.mark_rectification_notice_sent(recipient_id)
             }
         }
     }
@@ -1057,6 +732,39 @@ impl Application {
         }])
     }
 
+    /// `notice_accepted`: what the applicant accepted by submitting is kept with the application.
+    fn submit_with_notice(
+        &self,
+        at: chrono::DateTime<chrono::Utc>,
+        terms: Option<&CycleTerms>,
+        notice: Option<super::events::NoticeVersion>,
+    ) -> Result<Vec<ApplicationEvent>, ApplicationError> {
+        let mut events = self.submit(at, terms)?;
+        if let Some(notice) = notice {
+            events.push(ApplicationEvent::PrivacyNoticeAccepted { notice });
+        }
+        Ok(events)
+    }
+
+    /// `conclude`: the cycle's conclusion, once recorded, ends the application as the cycle left it.
+    async fn conclude(
+        &self,
+        services: &ApplicationServices,
+    ) -> Result<Vec<ApplicationEvent>, ApplicationError> {
+        let cycle = self.cycle.clone().ok_or(ApplicationError::NotFound)?;
+        let concluded_on = services
+            .cycles
+            .concluded_on(&cycle)
+            .await
+            .map_err(ApplicationError::CycleTermsUnavailable)?;
+        match concluded_on {
+            Some(on) => Ok(self.conclude_with_cycle(on)),
+            None => Err(ApplicationError::CycleNotConcluded {
+                cycle: cycle.to_string(),
+            }),
+        }
+    }
+
     /// An applicant may withdraw at any point before a decision.
     fn withdraw(&self, action: &'static str) -> Result<Vec<ApplicationEvent>, ApplicationError> {
         if self.status.is_decided() {
@@ -1072,7 +780,7 @@ impl Application {
 
     /// After submission only personal data can change, only through the Help Desk, and the old value is
     /// kept in the log with who asked.
-    fn amend(
+    pub(super) fn amend(
         &self,
         changes: Vec<(String, String)>,
         reason: String,
@@ -1289,7 +997,7 @@ impl Application {
     }
 
     /// A committee member acts only on the applications assigned to them.
-    fn require_assigned(&self, by: &Actor) -> Result<(), ApplicationError> {
+    pub(super) fn require_assigned(&self, by: &Actor) -> Result<(), ApplicationError> {
         if self.assigned.contains(&by.user_id) {
             Ok(())
         } else {
@@ -1303,7 +1011,11 @@ impl Application {
         }
     }
 
-    fn require(&self, status: Status, action: &'static str) -> Result<(), ApplicationError> {
+    pub(super) fn require(
+        &self,
+        status: Status,
+        action: &'static str,
+    ) -> Result<(), ApplicationError> {
         if self.status == status {
             Ok(())
         } else {
@@ -1311,7 +1023,7 @@ impl Application {
         }
     }
 
-    fn invalid_state(&self, action: &'static str) -> ApplicationError {
+    pub(super) fn invalid_state(&self, action: &'static str) -> ApplicationError {
         ApplicationError::InvalidState {
             action,
             status: self.status,
@@ -1404,20 +1116,6 @@ pub fn may_issue(role: Role, command: &ApplicationCommand) -> bool {
     }
 }
 
-/// A correction gives its reason (at most 2000 characters).
-fn correction_reason(reason: &str) -> Result<String, ApplicationError> {
-    let reason = reason.trim();
-    if reason.is_empty() || reason.chars().count() > 2000 {
-        return Err(ApplicationError::Invalid {
-            problems: vec![FieldProblem::new(
-                "reason",
-                "say why it is corrected, in at most 2000 characters",
-            )],
-        });
-    }
-    Ok(reason.to_string())
-}
-
 /// While processing is restricted the case does not move: no assessment, decision, award, disclosure or
 /// change of preferences (but one that only opts out: `only_narrows`). The data can still be corrected
 /// (rectification), the application withdrawn, the restriction lifted and, on erasure or retention, the data
@@ -1457,39 +1155,10 @@ fn only_narrows(command: &ApplicationCommand, application: &Application) -> bool
     }
 }
 
-/// Each criterion is marked 0 to 10.
-fn check_scores(scores: &Scores) -> Result<(), ApplicationError> {
-    for (criterion, mark) in [
-        ("leadership", scores.leadership),
-        ("networking", scores.networking),
-        ("study_plan", scores.study_plan),
-        ("career_plan", scores.career_plan),
-    ] {
-        if mark > Scores::MAX {
-            return Err(ApplicationError::ScoreOutOfRange { criterion });
-        }
-    }
-    Ok(())
-}
-
-fn clean_reason(reason: Option<String>) -> Option<String> {
-    reason
-        .map(|text| text.trim().to_string())
-        .filter(|text| !text.is_empty())
-}
-
-/// `reserve_position_fits`: only a reserve has a place on the reserve list, and places count from 1.
-fn reserve_position_fits(outcome: Outcome, position: Option<u32>) -> Result<(), ApplicationError> {
-    match position {
-        Some(0) => Err(ApplicationError::ReservePosition),
-        Some(_) if outcome != Outcome::Reserve => Err(ApplicationError::ReservePosition),
-        _ => Ok(()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::retention::RecordKind;
 
     /// The events of an application assessed by one committee member, with these marks, then destroyed.
     fn assessed_then_destroyed(scores: Personal<Scores>) -> Application {

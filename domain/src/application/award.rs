@@ -12,10 +12,10 @@
 use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use super::aggregate::Status;
 use super::error::ApplicationError;
 use super::events::{ApplicationEvent, AwardTerms};
 use super::rules::FieldProblem;
+use super::status::Status;
 
 /// Where an offer made in the system stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -356,6 +356,60 @@ pub fn award_may_follow(offer: Option<&Offer>) -> Result<(), ApplicationError> {
         }
         _ => Ok(()),
     }
+}
+
+/// `make_award`: only a selected application is awarded, and where an offer was made, only once it is
+/// accepted.
+pub fn make_award(
+    status: Status,
+    offer: Option<&Offer>,
+    terms: AwardTerms,
+    joint_sponsor_id: Option<String>,
+) -> Result<Vec<ApplicationEvent>, ApplicationError> {
+    if status != Status::Selected {
+        return Err(ApplicationError::NotSelected { status });
+    }
+    award_may_follow(offer)?;
+    Ok(vec![ApplicationEvent::AwardMade {
+        terms: terms.into(),
+        joint_sponsor_id,
+    }])
+}
+
+/// `correct_completion_outcome`: the outcome of a completed award (alumni) is corrected with a reason.
+pub fn correct_completion_outcome(
+    status: Status,
+    outcome: String,
+    reason: String,
+) -> Result<Vec<ApplicationEvent>, ApplicationError> {
+    if status != Status::Alumni {
+        return Err(ApplicationError::NotCompleted { status });
+    }
+    let reason = correction_reason(&reason)?;
+    let outcome = outcome.trim().to_string();
+    if outcome.is_empty() {
+        return Err(ApplicationError::Invalid {
+            problems: vec![FieldProblem::new("outcome", "give the corrected outcome")],
+        });
+    }
+    Ok(vec![ApplicationEvent::CompletionOutcomeCorrected {
+        outcome: outcome.into(),
+        reason: reason.into(),
+    }])
+}
+
+/// `correction_reason`: a correction gives its reason (at most 2000 characters).
+pub(super) fn correction_reason(reason: &str) -> Result<String, ApplicationError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 2000 {
+        return Err(ApplicationError::Invalid {
+            problems: vec![FieldProblem::new(
+                "reason",
+                "say why it is corrected, in at most 2000 characters",
+            )],
+        });
+    }
+    Ok(reason.to_string())
 }
 
 fn text_field(

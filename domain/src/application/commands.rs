@@ -4,11 +4,11 @@
 use crate::screening::ScreeningRule;
 use chrono::NaiveDate;
 
-use super::aggregate::Outcome;
 use super::award::{ProgressReport, QualificationResult, ReportSource, Supervisor};
 use super::events::{AwardTerms, NoticeVersion, Scores};
 use super::form::{DraftChanges, Preferences, PreferencesChange};
 use super::letters::LetterKind;
+use super::status::Outcome;
 use crate::cycle::CycleName;
 use crate::retention::RecordKind;
 use crate::sharing::RecipientFacts;

@@ -1,8 +1,8 @@
 //! Every refusal of the application lifecycle, by name.
 
-use super::aggregate::Status;
 use super::letters::LetterKind;
 use super::rules::FieldProblem;
+use super::status::Status;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApplicationError {

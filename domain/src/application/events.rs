@@ -8,10 +8,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
-use super::aggregate::{Outcome, Status};
 use super::award::{ProgressReport, QualificationResult, ReportSource, Supervisor};
 use super::form::{DraftChanges, PersonalField, Preferences, Section};
 use super::letters::LetterKind;
+use super::status::{Outcome, Status};
 use crate::country::Country;
 use crate::cycle::CycleName;
 use crate::personal::Personal;

@@ -5,11 +5,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::aggregate::{Application, Outcome, Status};
+use super::aggregate::Application;
 use super::commands::ApplicationCommand;
 use super::error::ApplicationError;
 use super::events::ApplicationEvent;
 use super::rules::{FieldProblem, letter_fits_outcome};
+use super::status::{Outcome, Status};
 
 /// The longest subject a letter may have, and the largest body.
 pub const MAX_SUBJECT_CHARS: usize = 300;

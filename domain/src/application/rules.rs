@@ -256,7 +256,7 @@ pub fn eligibility_problems(form: &Form, today: NaiveDate) -> Vec<String> {
 /// letter after that decision, an award letter once the award is made.
 pub fn letter_fits_outcome(
     kind: super::letters::LetterKind,
-    status: super::aggregate::Status,
+    status: super::status::Status,
 ) -> Result<(), super::error::ApplicationError> {
     if kind.tells_of() == status {
         Ok(())

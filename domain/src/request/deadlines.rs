@@ -232,6 +232,49 @@ mod tests {
         assert_eq!(paused.due_on, d(2025, 7, 7));
     }
 
+    /// Regression for a mutant that counted the stop one day short or long: a stop of two days (9 and 10
+    /// June) moves 2 July by two days, to Friday 4 July; a stop resumed on the day it began, by one.
+    #[test]
+    fn a_sar_clarification_stop_counts_both_its_first_and_its_last_day() {
+        let calendar = WorkingDays::default();
+        let statutory = |stops: &[ClockStop]| {
+            deadlines(false, d(2025, 6, 2), stops, None, &calendar, d(2025, 6, 20)).statutory_due_on
+        };
+        assert_eq!(statutory(&[]), d(2025, 7, 2));
+        let two_days = stop(
+            d(2025, 6, 9),
+            Some(d(2025, 6, 10)),
+            ClockReason::Clarification,
+        );
+        assert_eq!(statutory(&[two_days]), d(2025, 7, 4));
+        let one_day = stop(
+            d(2025, 6, 9),
+            Some(d(2025, 6, 9)),
+            ClockReason::Clarification,
+        );
+        assert_eq!(statutory(&[one_day]), d(2025, 7, 3));
+    }
+
+    /// The clock's reasons are stored and sent by these names (CONTRACT.md, requests): a name changed
+    /// would leave every stop already recorded unreadable.
+    #[test]
+    fn the_clock_reasons_keep_their_wire_names() {
+        for (reason, name) in [
+            (ClockReason::Fee, "fee"),
+            (ClockReason::Clarification, "clarification"),
+            (ClockReason::Identity, "identity"),
+        ] {
+            assert_eq!(reason.as_str(), name);
+            assert_eq!(ClockReason::parse(name), Some(reason));
+            assert_eq!(
+                serde_json::to_value(reason).expect("a reason serialises"),
+                serde_json::json!(name)
+            );
+        }
+        assert_eq!(ClockReason::parse("xyzzy"), None);
+        assert_eq!(ClockReason::parse(""), None);
+    }
+
     #[test]
     fn a_sar_identity_check_makes_the_day_it_resumes_the_new_day_of_receipt() {
         let calendar = WorkingDays::default();
@@ -272,6 +315,8 @@ mod tests {
             d(2025, 6, 2),
         );
         assert_eq!(sar.statutory_due_on, d(2025, 9, 2));
+        // Extended, EtP's own target of 20 working days gives way to the extended statutory date.
+        assert_eq!(sar.due_on, sar.statutory_due_on);
     }
 
     #[test]
