@@ -1,8 +1,8 @@
 //! `etp-tools bench`, run as the real binary on stores seeded by the real `etp demo seed`.
 //!
 //! The `etp` binary belongs to another package of the workspace, so cargo does not build it for these tests:
-//! the first test to need it asks cargo for it (a no-op when it is already built, as it is whenever the
-//! workspace's tests were built together) and finds it beside `etp-tools`.
+//! the first test to need it takes the one built beside `etp-tools` with the workspace's tests, or asks cargo
+//! for it when there is none of that build.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -14,6 +14,19 @@ fn etp_binary() -> &'static Path {
     ETP.get_or_init(|| {
         let tools = Path::new(env!("CARGO_BIN_EXE_etp-tools"));
         let profile_dir = tools.parent().expect("the profile's folder");
+        let etp = profile_dir.join(format!("etp{}", std::env::consts::EXE_SUFFIX));
+        // Built with the workspace's tests (whose feature set differs from `cargo build -p services`, so asking
+        // cargo again would build it a second time): an `etp` linked in the same build as `etp-tools` is used.
+        let modified = |path: &Path| {
+            std::fs::metadata(path)
+                .and_then(|meta| meta.modified())
+                .ok()
+        };
+        if let (Some(etp_at), Some(tools_at)) = (modified(&etp), modified(tools))
+            && etp_at + std::time::Duration::from_secs(3600) >= tools_at
+        {
+            return etp;
+        }
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         let mut build = Command::new(cargo);
         build
@@ -28,7 +41,6 @@ fn etp_binary() -> &'static Path {
             "cargo build of etp: {}",
             String::from_utf8_lossy(&built.stderr)
         );
-        let etp = profile_dir.join(format!("etp{}", std::env::consts::EXE_SUFFIX));
         assert!(
             etp.is_file(),
             "etp is beside etp-tools at {}",
