@@ -157,6 +157,20 @@ pub async fn remind_reports(
     Ok(reminders)
 }
 
+/// What the reminder's template (`templates/reminders/report_due.hbs`) is given.
+#[derive(Clone, Debug, serde::Serialize)]
+struct ReminderContext {
+    subject: String,
+    date: String,
+    due_on: String,
+    scholar: String,
+    course: String,
+    institution: String,
+    /// To the supervisor (asked for the report), or to the programme office (told it is due).
+    to_supervisor: bool,
+    reference: String,
+}
+
 /// The reminder's email: the scholar, the course and the due date, and what the supervisor is asked for.
 fn render_reminder(
     view: &projections::application_view::ApplicationView,
@@ -167,16 +181,44 @@ fn render_reminder(
     let subject = format!("EtP Scholarships {}: a progress report is due", view.cycle);
     let terms = view.award.as_ref().and_then(|award| award.terms.as_ref());
     let long = |date: NaiveDate| date.format("%-d %B %Y").to_string();
-    let data = serde_json::json!({
-        "subject": subject,
-        "date": long(today),
-        "due_on": long(due_on),
-        "scholar": view.form.personal.full_name.clone().unwrap_or_else(|| "the scholar".to_string()),
-        "course": terms.map(|t| t.course.clone()).unwrap_or_default(),
-        "institution": terms.map(|t| t.institution.clone()).unwrap_or_default(),
-        "to_supervisor": to_supervisor,
-        "reference": crate::letters::short_reference(&view.id),
-    });
+    let data = ReminderContext {
+        subject: subject.clone(),
+        date: long(today),
+        due_on: long(due_on),
+        scholar: view
+            .form
+            .personal
+            .full_name
+            .clone()
+            .unwrap_or_else(|| "the scholar".to_string()),
+        course: terms.map(|t| t.course.clone()).unwrap_or_default(),
+        institution: terms.map(|t| t.institution.clone()).unwrap_or_default(),
+        to_supervisor,
+        reference: crate::letters::short_reference(&view.id),
+    };
     let body = crate::templates::render("reminders/report_due", &data)?;
     Ok(crate::letters::Letter { subject, body })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::application::LetterKind;
+
+    /// The reminder renders in strict mode with the context `render_reminder` builds, to the supervisor
+    /// (asked for the report) and to the programme office, with the scholar, the course and the due date.
+    #[test]
+    fn the_reminder_renders_with_its_typed_context_in_strict_mode() {
+        let view = crate::letters::tests::application_for(LetterKind::Award);
+        let due_on = NaiveDate::from_ymd_opt(2027, 1, 15).unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 12, 16).unwrap();
+        let to_supervisor = render_reminder(&view, due_on, true, today).unwrap();
+        let to_office = render_reminder(&view, due_on, false, today).unwrap();
+        for letter in [&to_supervisor, &to_office] {
+            assert!(letter.body.contains("15 January 2027"), "the due date");
+            assert!(letter.body.contains("Test Applicant"), "the scholar");
+            assert!(letter.body.contains("MSc Public Policy"), "the course");
+        }
+        assert_ne!(to_supervisor.body, to_office.body);
+    }
 }

@@ -14,7 +14,6 @@ use chrono::{NaiveDate, Utc};
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, Message};
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
-use serde_json::json;
 
 use domain::application::{ApplicationCommand, LetterKind};
 use domain::retention::{RecordKind, RetentionRule};
@@ -54,6 +53,38 @@ pub fn subject(kind: LetterKind, cycle: &str) -> String {
     format!("EtP Scholarships {cycle}: {about}")
 }
 
+/// What every outcome letter's template (`templates/letters/`) is given: each value it may name, in words.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct LetterContext {
+    pub subject: String,
+    pub reference: String,
+    pub cycle: String,
+    pub full_name: String,
+    /// The letter's date, "7 January 2027".
+    pub date: String,
+    /// When the application will be destroyed if it is not awarded.
+    pub destroyed_on: Option<String>,
+    pub reserve_position: Option<u32>,
+    pub concluded_on: Option<String>,
+    pub award: Option<AwardTermsInWords>,
+    pub offer: Option<OfferInWords>,
+}
+
+/// An award's terms as a letter gives them.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct AwardTermsInWords {
+    pub institution: String,
+    pub course: String,
+    pub level: String,
+    pub start_date: String,
+}
+
+/// An offer as a letter gives it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct OfferInWords {
+    pub reply_by: String,
+}
+
 /// Renders the letter of `kind` for the application as it stands, dated `today`.
 pub fn render(
     view: &ApplicationView,
@@ -85,13 +116,11 @@ pub fn render(
         .award
         .as_ref()
         .and_then(|award| award.terms.as_ref())
-        .map(|terms| {
-            json!({
-                "institution": terms.institution,
-                "course": terms.course,
-                "level": level_in_words(&terms.level),
-                "start_date": long_date(terms.start_date),
-            })
+        .map(|terms| AwardTermsInWords {
+            institution: terms.institution.clone(),
+            course: terms.course.clone(),
+            level: level_in_words(&terms.level),
+            start_date: long_date(terms.start_date),
         });
     let full_name = view
         .form
@@ -100,20 +129,27 @@ pub fn render(
         .clone()
         .filter(|name| !name.trim().is_empty())
         .unwrap_or_else(|| "applicant".to_string());
-    let data = json!({
-        "subject": subject,
-        "reference": short_reference(&view.id),
-        "cycle": view.cycle,
-        "full_name": full_name,
-        "date": long_date(today),
-        "destroyed_on": destroyed_on,
-        "reserve_position": view.decision.as_ref().and_then(|decision| decision.reserve_position),
-        "concluded_on": view.concluded_with_cycle.as_ref().map(|c| long_date(c.on)),
-        "award": award,
-        "offer": view.administration.offer.as_ref().map(|offer| json!({
-            "reply_by": long_date(offer.reply_by),
-        })),
-    });
+    let data = LetterContext {
+        subject: subject.clone(),
+        reference: short_reference(&view.id),
+        cycle: view.cycle.clone(),
+        full_name,
+        date: long_date(today),
+        destroyed_on,
+        reserve_position: view
+            .decision
+            .as_ref()
+            .and_then(|decision| decision.reserve_position),
+        concluded_on: view.concluded_with_cycle.as_ref().map(|c| long_date(c.on)),
+        award,
+        offer: view
+            .administration
+            .offer
+            .as_ref()
+            .map(|offer| OfferInWords {
+                reply_by: long_date(offer.reply_by),
+            }),
+    };
     let body = crate::templates::render(&format!("letters/{}", kind.as_str()), &data)?;
     Ok(Letter { subject, body })
 }
@@ -365,7 +401,7 @@ pub fn render_letter(letter: &projections::application_view::LetterView) -> serd
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -376,6 +412,107 @@ mod tests {
                 "{kind}"
             );
             assert!(subject(kind, "2026-27").contains("2026-27"));
+        }
+    }
+
+    /// An application of the 2026-27 cycle as the letter of `kind` finds it: decided, and for an award or an
+    /// offer with its terms and its offer.
+    pub(crate) fn application_for(kind: LetterKind) -> ApplicationView {
+        use chrono::TimeZone;
+        use cqrs_es::DomainEvent;
+        use domain::application::award::OfferState;
+        use domain::application::events::AwardTerms;
+        use domain::application::{ApplicationEvent, Outcome};
+        use domain::cycle::CycleName;
+        use projections::application_view::{AwardView, DecisionView, OfferView};
+        use projections::{EventMetadata, RecordedEvent};
+
+        let at = Utc.with_ymd_and_hms(2026, 3, 2, 10, 0, 0).unwrap();
+        let applicant = Actor::new("applicant-1", Role::Applicant);
+        let started = ApplicationEvent::ApplicationStarted {
+            cycle: CycleName::parse("2026-27").unwrap(),
+            applicant_id: applicant.user_id.clone(),
+        };
+        let event = RecordedEvent {
+            aggregate_type: "Application".to_string(),
+            aggregate_id: "00000000-0000-4000-8000-000000000001".to_string(),
+            sequence: 1,
+            event_type: started.event_type(),
+            payload: serde_json::to_value(&started).unwrap(),
+            metadata: EventMetadata::new(&applicant, at),
+        };
+        let mut view = application_view::replay(&[event]).unwrap().unwrap();
+        view.form.personal.full_name = Some("Test Applicant".to_string());
+        let outcome = match kind {
+            LetterKind::Reserve => Outcome::Reserve,
+            LetterKind::Unsuccessful => Outcome::Unsuccessful,
+            _ => Outcome::Selected,
+        };
+        view.decision = Some(DecisionView {
+            outcome,
+            reserve_position: (outcome == Outcome::Reserve).then_some(2),
+            decided_by: "officer-1".to_string(),
+            decided_at: at,
+        });
+        if matches!(
+            kind,
+            LetterKind::Offer | LetterKind::OfferAccepted | LetterKind::OfferLapsed
+        ) {
+            view.administration.offer = Some(OfferView {
+                reply_by: NaiveDate::from_ymd_opt(2026, 4, 1).unwrap(),
+                state: match kind {
+                    LetterKind::OfferAccepted => OfferState::Accepted,
+                    LetterKind::OfferLapsed => OfferState::Lapsed,
+                    _ => OfferState::Open,
+                },
+                made_by: "officer-1".to_string(),
+                made_at: at,
+                answered_on: (kind != LetterKind::Offer)
+                    .then(|| NaiveDate::from_ymd_opt(2026, 4, 2).unwrap()),
+            });
+        }
+        if matches!(kind, LetterKind::Award | LetterKind::OfferAccepted) {
+            view.award = Some(AwardView {
+                terms: Some(AwardTerms {
+                    institution: "A University".to_string(),
+                    course: "MSc Public Policy".to_string(),
+                    level: "masters".to_string(),
+                    start_date: NaiveDate::from_ymd_opt(2026, 9, 21).unwrap(),
+                    country: None,
+                }),
+                joint_sponsor_id: None,
+                awarded_at: at,
+                completed_on: None,
+                completion_outcome: None,
+            });
+        }
+        view
+    }
+
+    /// Every letter renders in strict mode (a value its template names and its context lacks is an error)
+    /// with the context `render` builds, and says what it is about in words.
+    #[test]
+    fn every_letter_renders_with_its_typed_context_in_strict_mode() {
+        let today = NaiveDate::from_ymd_opt(2026, 4, 3).unwrap();
+        for kind in LetterKind::ALL {
+            let view = application_for(kind);
+            let letter = render(&view, kind, today)
+                .unwrap_or_else(|error| panic!("the {kind} letter does not render: {error}"));
+            assert!(letter.body.contains("Test Applicant"), "{kind}");
+            assert!(
+                letter.body.contains("3 April 2026"),
+                "{kind}: the letter's date"
+            );
+            assert!(letter.body.contains(&short_reference(&view.id)), "{kind}");
+            if kind == LetterKind::Award {
+                assert!(
+                    letter.body.contains("MSc Public Policy"),
+                    "the award's terms"
+                );
+            }
+            if kind == LetterKind::Offer {
+                assert!(letter.body.contains("1 April 2026"), "the reply-by date");
+            }
         }
     }
 }

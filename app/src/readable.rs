@@ -360,7 +360,10 @@ fn rows(reader: &Reader, prefix: &str, value: &Value, top: bool, out: &mut Vec<V
 
 /// One section of the letter for a value of the response.
 fn section(reader: &Reader, key: &str, value: &Value, level: u8) -> Value {
-    let mut section = json!({"key": key, "heading": heading(key), "level": level});
+    // Every key the letter's template reads is present (the templates render in strict mode).
+    let mut section = json!({
+        "key": key, "heading": heading(key), "level": level, "paragraphs": [], "list": [], "blocks": [],
+    });
     match value {
         Value::Null => section["paragraphs"] = json!(["None."]),
         Value::Array(items) if items.is_empty() => section["paragraphs"] = json!(["None."]),
@@ -413,7 +416,10 @@ pub fn sections(response: &Value) -> Vec<Value> {
         let value = &map[key];
         match (key, value) {
             ("records", Value::Object(records)) => {
-                out.push(json!({"key": key, "heading": heading(key), "level": 2}));
+                out.push(json!({
+                    "key": key, "heading": heading(key), "level": 2, "paragraphs": [], "list": [],
+                    "blocks": [],
+                }));
                 for (kind, records) in records {
                     out.push(section(&reader, kind, records, 3));
                 }

@@ -1369,17 +1369,53 @@ pub fn letter(
                 .collect()
         })
         .collect();
-    let data = json!({
-        "request": {"id": view.id, "kind": view.kind.as_str(), "received_on": view.received_on,
-                    "responded_on": view.responded_on.or(view.drafted_on), "requester": view.requester},
+    let data = ResponseLetterContext {
+        request: LetterRequest {
+            id: &view.id,
+            kind: view.kind.as_str(),
+            received_on: view.received_on,
+            responded_on: view.responded_on.or(view.drafted_on),
+            requester: view.requester.as_ref(),
+        },
         // The letter's one reference: the first characters of the request's id.
-        "reference": reference(&view.id),
-        "draft": view.responded_on.is_none(),
-        "response": response,
-        "sections": crate::readable::sections(response),
-        "table": {"columns": columns, "rows": rows},
-    });
+        reference: reference(&view.id),
+        draft: view.responded_on.is_none(),
+        response,
+        sections: crate::readable::sections(response),
+        table: LetterTable { columns, rows },
+    };
     crate::templates::render(template, &data)
+}
+
+/// What a response letter's template (`sar_letter`, `foi_letter`, `foi_refusal`, `rights_letter`) is given:
+/// the request, and the response as issued (or drafted) with its readable sections and table.
+#[derive(serde::Serialize)]
+struct ResponseLetterContext<'a> {
+    request: LetterRequest<'a>,
+    reference: String,
+    /// Not issued yet: the letter is marked as a draft.
+    draft: bool,
+    response: &'a Value,
+    sections: Vec<Value>,
+    table: LetterTable<'a>,
+}
+
+/// The request as a response letter names it.
+#[derive(serde::Serialize)]
+struct LetterRequest<'a> {
+    id: &'a str,
+    kind: &'static str,
+    received_on: chrono::NaiveDate,
+    /// The day it was answered, or the draft's day.
+    responded_on: Option<chrono::NaiveDate>,
+    requester: Option<&'a domain::request::Requester>,
+}
+
+/// A composed FOI answer's table: its columns, and each row's cells in their order.
+#[derive(serde::Serialize)]
+struct LetterTable<'a> {
+    columns: Vec<&'a str>,
+    rows: Vec<Vec<&'a Value>>,
 }
 
 /// A request's short reference, as its letters give it.

@@ -1,7 +1,8 @@
 //! The templates of every page and every letter, embedded in the binary and built once. Values are
 //! HTML-escaped; no template uses the triple-stash (tested below).
 
-use std::sync::LazyLock;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{LazyLock, Mutex};
 
 use handlebars::Handlebars;
 use rust_embed::RustEmbed;
@@ -14,21 +15,46 @@ struct TemplateFiles;
 /// Every template, by its file name without `.hbs`; partials are templates too (`{{> field}}`).
 static TEMPLATES: LazyLock<Handlebars<'static>> = LazyLock::new(|| {
     let mut registry = Handlebars::new();
-    registry.set_strict_mode(false);
+    // A template naming a value its context lacks is an error, never a blank on the page: every page test
+    // then checks its template against the context its handler really gives.
+    registry.set_strict_mode(true);
     registry
         .register_embed_templates_with_extension::<TemplateFiles>(".hbs")
         .expect("the embedded templates compile");
-    registry.register_helper("eq", Box::new(eq_helper));
+    registry.register_helper("eq", Box::new(EqHelper));
     registry.register_helper("long_date", Box::new(date_helper));
     registry.register_helper("in_words", Box::new(words_helper));
     registry.register_helper("short_reference", Box::new(reference_helper));
     registry
 });
 
-handlebars::handlebars_helper!(eq_helper: |a: Json, b: Json| a == b);
 handlebars::handlebars_helper!(date_helper: |value: Json| long_date(value));
 handlebars::handlebars_helper!(words_helper: |value: Json| in_words(value));
 handlebars::handlebars_helper!(reference_helper: |id: str| crate::letters::short_reference(id));
+
+/// `(eq a b)`: whether two values are equal, a value the context lacks counting as null (a form's posted
+/// values are optional), so that `{{#if (eq posted.source "supervisor")}}` needs no guard in strict mode.
+struct EqHelper;
+
+impl handlebars::HelperDef for EqHelper {
+    fn call_inner<'reg: 'rc, 'rc>(
+        &self,
+        helper: &handlebars::Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc handlebars::Context,
+        _: &mut handlebars::RenderContext<'reg, 'rc>,
+    ) -> Result<handlebars::ScopedJson<'rc>, handlebars::RenderError> {
+        let value = |index: usize| {
+            helper
+                .param(index)
+                .map(|param| param.value().clone())
+                .unwrap_or(serde_json::Value::Null)
+        };
+        Ok(handlebars::ScopedJson::Derived(serde_json::Value::Bool(
+            value(0) == value(1),
+        )))
+    }
+}
 
 /// `{{long_date x}}`: a day (YYYY-MM-DD) or a moment (RFC 3339) as people write it, "7 January 2027" (the day in
 /// UTC); anything else as it is, and nothing for null.
@@ -60,9 +86,56 @@ fn in_words(value: &serde_json::Value) -> String {
         .unwrap_or_default()
 }
 
-/// Renders a template with its data. Values are HTML-escaped.
+/// The templates rendered without error in this process, by name (partials are part of their page).
+static RENDERED: LazyLock<Mutex<BTreeSet<String>>> = LazyLock::new(Mutex::default);
+
+/// Renders a template with its data. Values are HTML-escaped. In strict mode: a value the template names
+/// and the data lacks is an error.
 pub fn render(name: &str, data: &impl Serialize) -> Result<String, handlebars::RenderError> {
-    TEMPLATES.render(name, data)
+    let html = TEMPLATES.render(name, data)?;
+    let mut rendered = RENDERED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if !rendered.contains(name) {
+        rendered.insert(name.to_string());
+    }
+    Ok(html)
+}
+
+/// The partials a template includes: `{{> name …}}` and `{{#> name}}…{{/name}}`.
+fn included_partials(text: &str) -> BTreeSet<String> {
+    text.split("{{")
+        .skip(1)
+        .filter_map(|tag| {
+            let tag = tag.trim_start_matches('~');
+            let rest = tag.strip_prefix("#>").or_else(|| tag.strip_prefix('>'))?;
+            let name = rest
+                .split(|c: char| c.is_whitespace() || c == '}')
+                .find(|word| !word.is_empty())?;
+            Some(name.to_string())
+        })
+        .collect()
+}
+
+/// The names of the templates this process has rendered without error so far.
+pub fn rendered() -> BTreeSet<String> {
+    RENDERED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .clone()
+}
+
+/// Every embedded template by name, and the partials each includes (`{{> name}}`).
+pub fn catalogue() -> BTreeMap<String, BTreeSet<String>> {
+    TemplateFiles::iter()
+        .map(|file| {
+            let text = TemplateFiles::get(&file)
+                .map(|embedded| String::from_utf8_lossy(&embedded.data).into_owned())
+                .unwrap_or_default();
+            let partials = included_partials(&text);
+            (file.trim_end_matches(".hbs").to_string(), partials)
+        })
+        .collect()
 }
 
 /// Whether a template of that name is embedded.
@@ -90,6 +163,31 @@ mod tests {
         .unwrap();
         assert!(html.contains("&lt;script&gt;x&lt;/script&gt;"));
         assert!(!html.contains("<script>x"));
+    }
+
+    #[test]
+    fn a_value_the_context_lacks_is_an_error_not_a_blank() {
+        let lacking = render("error", &json!({"title": "t", "message": "m"}));
+        assert!(lacking.is_err(), "strict mode: the heading is missing");
+        assert!(
+            render(
+                "error",
+                &json!({"title": "t", "heading": "h", "message": "m"})
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn the_partials_a_template_includes_are_found() {
+        let found =
+            included_partials("{{#> layout}}<p>{{> field id=\"x\"}}</p>{{~> answers}}{{/layout}}");
+        let names: Vec<&str> = found.iter().map(String::as_str).collect();
+        assert_eq!(names, ["answers", "field", "layout"]);
+        let catalogue = catalogue();
+        assert!(catalogue["case"].contains("layout"));
+        assert!(catalogue["case"].contains("field"));
+        assert!(catalogue["field"].is_empty());
     }
 
     #[test]
@@ -124,7 +222,12 @@ mod helper_tests {
         assert_eq!(
             render(
                 "sar_letter",
-                &json!({"request": {"received_on": "2027-01-07"}, "response": {}})
+                &json!({
+                    "request": {"received_on": "2027-01-07", "responded_on": null,
+                                "requester": {"name": "A. Requester"}},
+                    "reference": "R1", "draft": true,
+                    "response": {"subject": {"email": "subject@example.test"}}, "sections": [],
+                })
             )
             .map(|html| html.contains("You asked on 7 January 2027"))
             .ok(),

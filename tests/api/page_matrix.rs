@@ -1390,7 +1390,41 @@ async fn every_page_answers_everyone_as_their_role_allows(app: TestApp) {
         wrong.len(),
         wrong.join("\n")
     );
+
+    // Every page template was rendered, in strict mode, with the context its handler gives: a value a
+    // template names and its handler does not give would have made that page a 500 above.
+    let rendered = app::templates::rendered();
+    let catalogue = app::templates::catalogue();
+    let included: BTreeSet<&String> = catalogue.values().flatten().collect();
+    let unrendered: Vec<&String> = catalogue
+        .keys()
+        .filter(|name| !rendered.contains(*name) && !included.contains(name))
+        .filter(|name| !LETTER_TEMPLATES.contains(&name.as_str()))
+        .collect();
+    assert!(
+        unrendered.is_empty(),
+        "no page of the matrix rendered these templates: {unrendered:?}"
+    );
 }
+
+/// The templates of letters and emails, which no page route of this matrix renders. Each is rendered in
+/// strict mode with the context its code builds by the tests named: the outcome letters by
+/// `app::letters::tests::every_letter_renders_with_its_typed_context_in_strict_mode`, the reminder by
+/// `app::awards::tests::the_reminder_renders_with_its_typed_context_in_strict_mode`, the FOI refusal by
+/// `rights::an_foi_refusal_names_the_section_why_and_for_a_qualified_exemption_the_public_interest` and the
+/// rights letter by `rights::a_rights_letter_gives_dates_as_people_write_them_one_reference_and_invites_a_statement_once`.
+const LETTER_TEMPLATES: [&str; 10] = [
+    "letters/selected",
+    "letters/reserve",
+    "letters/unsuccessful",
+    "letters/award",
+    "letters/offer",
+    "letters/offer_accepted",
+    "letters/offer_lapsed",
+    "reminders/report_due",
+    "foi_refusal",
+    "rights_letter",
+];
 
 /// The heading of an answer, or its start: enough to say which page it was.
 fn excerpt(body: &str) -> String {
