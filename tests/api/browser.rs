@@ -1158,3 +1158,7 @@ async fn an_information_officer_drafts_redacts_and_issues_a_subject_access_respo
 
     browser.finish().await;
 }
+
+/// Every page of every role under axe-core and the Nu HTML checker, in the same browser.
+#[path = "accessibility.rs"]
+mod accessibility;

@@ -30,7 +30,7 @@ use domain::Role;
 on_both_stores!(every_page_answers_everyone_as_their_role_allows);
 
 /// Every page route the router registers: method and path as written in `.route(…)`.
-const PAGE_ROUTES: [(&str, &str); 56] = [
+pub(crate) const PAGE_ROUTES: [(&str, &str); 56] = [
     // public.rs
     ("GET", "/"),
     ("GET", "/privacy"),

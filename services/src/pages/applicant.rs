@@ -342,7 +342,7 @@ fn section_groups(
                         PersonalField::Email => ("email", "We will write to you here.", "email"),
                         PersonalField::Phone => ("tel", "Include the country code.", "tel"),
                         PersonalField::Address => {
-                            ("text", "Where we can send letters.", "street-address")
+                            ("text", "Where we can send letters.", "address-line1")
                         }
                         PersonalField::Nationality => (
                             "text",
