@@ -1159,6 +1159,73 @@ async fn an_information_officer_drafts_redacts_and_issues_a_subject_access_respo
     browser.finish().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_officer_checks_the_decisions_and_the_letters_they_send_before_recording_them() {
+    use crate::ranking::{application_assigned_to, score};
+    let app = spawn_app(Backend::Sqlite).await;
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let member = app.staff(Role::CommitteeMember).await;
+    let mut ids = Vec::new();
+    for mark in [9, 7] {
+        let (_, id) = application_assigned_to(&app, &officer, "2026-27", "Kenya", &[&member]).await;
+        score(&app, &member, &id, mark).await;
+        ids.push(id);
+    }
+    let names: Vec<String> = {
+        let mut names = Vec::new();
+        for id in &ids {
+            let view = app.expect_ok(app.get(&format!("/api/applications/{id}"), &officer).await);
+            names.push(view["personal"]["full_name"].as_str().unwrap().to_string());
+        }
+        names
+    };
+
+    let browser = Browser::start(&app.address).await;
+    browser.sign_in(&officer.email, "/cases").await;
+    browser.goto("/selection?cycle=2026-27").await;
+    browser.fill("selected", "1").await;
+    browser.fill("reserve", "0").await;
+    browser.click("#unsuccessful_rest").await;
+    browser.click("#batch-decisions button[type=submit]").await;
+    browser
+        .wait_for_text("h1", "Check the decisions before you record them")
+        .await;
+    // Nothing is recorded yet; the page names each applicant and counts the letters.
+    let view = app.expect_ok(
+        app.get(&format!("/api/applications/{}", ids[0]), &officer)
+            .await,
+    );
+    assert_eq!(
+        view["status"], "under_review",
+        "the check page records nothing"
+    );
+    let table = browser.text("#preview").await;
+    for name in &names {
+        assert!(table.contains(name.as_str()), "{name} in {table}");
+    }
+    let counts = browser.text("#counts").await;
+    assert!(
+        counts.contains("Letters sent\n2") || counts.contains("Letters sent 2"),
+        "{counts}"
+    );
+    let button = browser.text("main form button[type=submit]").await;
+    assert_eq!(button, "Record 2 decisions and send 2 letters");
+    browser.screenshot("selection-check").await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for_text("h1", "Selection 2026-27").await;
+    assert!(
+        browser
+            .text(".notice")
+            .await
+            .contains("2 decisions recorded")
+    );
+    for (id, want) in ids.iter().zip(["selected", "unsuccessful"]) {
+        let view = app.expect_ok(app.get(&format!("/api/applications/{id}"), &officer).await);
+        assert_eq!(view["status"], want);
+    }
+    browser.finish().await;
+}
+
 /// Every page of every role under axe-core and the Nu HTML checker, in the same browser.
 #[path = "accessibility.rs"]
 mod accessibility;

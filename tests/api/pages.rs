@@ -1836,7 +1836,27 @@ async fn on_the_selection_page_an_officer_previews_then_records_assignments_and_
         "{}",
         excerpt(&preview.body)
     );
-    assert!(preview.text().contains("reserve, place 1"));
+    // The check page: each decision by the applicant's name, the counts, and the letters it sends.
+    assert!(preview.text().contains("Reserve list, place 1"));
+    assert!(
+        preview
+            .text()
+            .contains("Check the decisions before you record them"),
+        "{}",
+        excerpt(&preview.body)
+    );
+    assert!(
+        preview
+            .text()
+            .contains("Record 3 decisions and send 3 letters"),
+        "{}",
+        excerpt(&preview.body)
+    );
+    for id in &ids {
+        let view = app.expect_ok(app.get(&format!("/api/applications/{id}"), &officer).await);
+        let name = view["personal"]["full_name"].as_str().unwrap();
+        assert!(preview.text().contains(name), "{name} is named");
+    }
     let recorded = po.submit(&form.set("action", "record")).await;
     assert!(
         recorded.text().contains("3 decisions recorded"),

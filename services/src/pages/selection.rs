@@ -1,14 +1,16 @@
 //! The selection page of a cycle, for programme officers: the fair ranking, the reserve list in order, and
-//! the two acts across the cycle, each previewed before it is carried out: the committee assigned in bulk,
-//! and decisions taken down the ranking. Both are `crate::selection`, as the API's are. And, once selection
-//! is over, the cycle concluded (`crate::conclusion`), previewed and confirmed before it is recorded.
+//! the two acts across the cycle: the committee assigned in bulk, and decisions taken down the ranking. Both
+//! are `crate::selection`, as the API's are. And, once selection is over, the cycle concluded
+//! (`crate::conclusion`). Each form goes first to a check page of its own (`selection_check`): what would
+//! be recorded, application by application with the applicant's name (the reference in a blind cycle), how
+//! many letters it sends, and the one button that records it; concluding needs a tick box there too.
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use domain::Role;
@@ -66,10 +68,9 @@ async fn selection_page(
     }
 }
 
-/// What the last form did: a preview, something recorded, or what was wrong with it.
+/// What the last form did: something recorded, or what was wrong with it.
 struct Outcome {
     notice: Option<String>,
-    preview: Option<Value>,
     errors: Vec<ErrorItem>,
     values: Value,
     status: StatusCode,
@@ -79,7 +80,6 @@ impl Default for Outcome {
     fn default() -> Self {
         Self {
             notice: None,
-            preview: None,
             errors: Vec::new(),
             values: json!({}),
             status: StatusCode::OK,
@@ -158,7 +158,6 @@ async fn render(
         "cycles": cycles,
         "ranking": ranking,
         "reserve": reserve,
-        "preview": outcome.preview,
         "values": values,
         "conclusion": conclusion,
         "automatic_conclusion_on": long_date(domain::cycle::automatic_conclusion_day(cycle)),
@@ -250,22 +249,50 @@ async fn assign(
     } else {
         String::new()
     };
-    let outcome = if dry_run {
-        Outcome {
-            notice: Some(format!(
-                "Preview: {made} assignments would be made.{short_note} Nothing has been recorded yet."
-            )),
-            preview: Some(json!({
-                "kind": "assignments",
-                "rows": answer["assignments"].as_array().cloned().unwrap_or_default().iter().map(|a| json!({
-                    "id": a["application_id"], "short_id": short_id(a["application_id"].as_str().unwrap_or_default()),
-                    "what": a["member_id"],
-                })).collect::<Vec<_>>(),
-            })),
-            values: values_of(&form),
-            ..Outcome::default()
+    if dry_run {
+        let assignments = answer["assignments"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let names = Names::of(&state, &cycle).await?;
+        let mut rows = Vec::new();
+        for a in &assignments {
+            let id = a["application_id"].as_str().unwrap_or_default();
+            let member = a["member_id"].as_str().unwrap_or_default();
+            rows.push(CheckRow {
+                id: id.to_string(),
+                reference: short_id(id),
+                name: names.application(&state, id).await?,
+                rank: None,
+                what: names.member(&state, member).await?,
+            });
         }
-    } else {
+        let page = CheckPage {
+            cycle: cycle.as_str().to_string(),
+            heading: "Check the assignments before you make them".to_string(),
+            lead: format!(
+                "Preview: {made} assignments would be made.{short_note} Nothing has been recorded yet."
+            ),
+            counts: vec![
+                Count::new("Assignments", made),
+                Count::new("Applications short of members", short),
+                Count::new("Letters sent", 0),
+            ],
+            caption: "Each application and the member it would be assigned to".to_string(),
+            name_heading: names.heading(),
+            what_heading: "Committee member",
+            ranked: false,
+            rows,
+            action: "/selection/assignments",
+            hidden: hidden_of(&form),
+            warning: None,
+            confirm: None,
+            irreversible: false,
+            button: format!("Make {made} assignments"),
+        };
+        return Ok(page.render(&session, StatusCode::OK));
+    }
+    let outcome = {
         Outcome {
             notice: Some(format!(
                 "{} assignments recorded.{short_note}",
@@ -308,27 +335,69 @@ async fn decide(
         }
     };
     let decisions = answer["decisions"].as_array().cloned().unwrap_or_default();
-    let outcome = if dry_run {
-        Outcome {
-            notice: Some(format!(
-                "Preview: {} decisions would be recorded. Nothing has been recorded yet.",
-                decisions.len()
-            )),
-            preview: Some(json!({
-                "kind": "decisions",
-                "rows": decisions.iter().map(|d| json!({
-                    "id": d["application_id"], "short_id": short_id(d["application_id"].as_str().unwrap_or_default()),
-                    "what": match d["reserve_position"].as_u64() {
-                        Some(place) => format!("reserve, place {place}"),
-                        None => d["outcome"].as_str().unwrap_or_default().to_string(),
-                    },
-                    "rank": d["rank"],
-                })).collect::<Vec<_>>(),
-            })),
-            values: values_of(&form),
-            ..Outcome::default()
+    if dry_run {
+        let names = Names::of(&state, &cycle).await?;
+        let mut rows = Vec::new();
+        let (mut selected, mut reserve, mut unsuccessful) = (0, 0, 0);
+        for d in &decisions {
+            let id = d["application_id"].as_str().unwrap_or_default();
+            let what = match (d["outcome"].as_str(), d["reserve_position"].as_u64()) {
+                (_, Some(place)) => {
+                    reserve += 1;
+                    format!("Reserve list, place {place}")
+                }
+                (Some("selected"), None) => {
+                    selected += 1;
+                    "Selected".to_string()
+                }
+                (Some("reserve"), None) => {
+                    reserve += 1;
+                    "Reserve list".to_string()
+                }
+                _ => {
+                    unsuccessful += 1;
+                    "Unsuccessful".to_string()
+                }
+            };
+            rows.push(CheckRow {
+                id: id.to_string(),
+                reference: short_id(id),
+                name: names.application(&state, id).await?,
+                rank: d["rank"].as_u64(),
+                what,
+            });
         }
-    } else {
+        let letters = decisions.len();
+        let page = CheckPage {
+            cycle: cycle.as_str().to_string(),
+            heading: "Check the decisions before you record them".to_string(),
+            lead: format!(
+                "Preview: {letters} decisions would be recorded. Nothing has been recorded yet."
+            ),
+            counts: vec![
+                Count::new("Selected", selected),
+                Count::new("Reserve list", reserve),
+                Count::new("Unsuccessful", unsuccessful),
+                Count::new("Letters sent", letters),
+            ],
+            caption: "Each decision, down the ranking".to_string(),
+            name_heading: names.heading(),
+            what_heading: "Decision",
+            ranked: true,
+            rows,
+            action: "/selection/decisions",
+            hidden: hidden_of(&form),
+            warning: Some(format!(
+                "Recording sends {letters} letters, one to each applicant, at once. A decision recorded \
+                 cannot be taken back from this page."
+            )),
+            confirm: None,
+            irreversible: true,
+            button: format!("Record {letters} decisions and send {letters} letters"),
+        };
+        return Ok(page.render(&session, StatusCode::OK));
+    }
+    let outcome = {
         Outcome {
             notice: Some(format!(
                 "{} decisions recorded; each applicant is sent their letter.",
@@ -360,31 +429,76 @@ async fn conclude(
         )];
         return invalid(&state, &session, errors, &form).await;
     };
-    if field(&form, "action") != Some("record") {
+    let confirmed = field(&form, "confirm") == Some("yes");
+    if field(&form, "action") != Some("record") || !confirmed {
+        let recording = field(&form, "action") == Some("record");
         let live = crate::conclusion::live_applications(&state, &cycle).await?;
-        let outcome = Outcome {
-            notice: Some(format!(
+        let names = Names::of(&state, &cycle).await?;
+        let mut rows = Vec::new();
+        for (id, status) in &live {
+            rows.push(CheckRow {
+                id: id.clone(),
+                reference: short_id(id),
+                name: names.application(&state, id).await?,
+                rank: None,
+                what: super::capitalise(&status.to_string().replace('_', " ")),
+            });
+        }
+        let page = CheckPage {
+            cycle: cycle.as_str().to_string(),
+            heading: format!("Check before you conclude the {} cycle", cycle.as_str()),
+            lead: format!(
                 "Preview: {} applications would become unsuccessful as of {}, and be destroyed two years later. Nothing has been recorded yet.",
                 live.len(),
                 long_date(on)
-            )),
-            preview: Some(json!({
-                "kind": "conclusion",
-                "rows": live.iter().map(|(id, status)| json!({
-                    "id": id, "short_id": short_id(id), "what": status.to_string(),
-                })).collect::<Vec<_>>(),
-            })),
-            values: values_of(&form),
-            ..Outcome::default()
+            ),
+            counts: vec![
+                Count::new("Applications to become unsuccessful", live.len()),
+                Count::new("Letters sent", 0),
+            ],
+            caption: "Each application the conclusion makes unsuccessful, and where it stands now"
+                .to_string(),
+            name_heading: names.heading(),
+            what_heading: "Status now",
+            ranked: false,
+            rows,
+            action: "/selection/conclusion",
+            hidden: hidden_of(&form)
+                .into_iter()
+                .filter(|field| field.name != "confirm")
+                .collect(),
+            warning: Some(
+                "Concluding the cycle cannot be undone. Drafts, decided and withdrawn applications and \
+                 awards do not change."
+                    .to_string(),
+            ),
+            confirm: Some(Confirm {
+                label: "I understand that these applications become unsuccessful, and that this cannot be undone",
+                error: recording.then_some(
+                    "Confirm that you want to conclude the cycle: it cannot be undone",
+                ),
+            }),
+            irreversible: true,
+            button: "Conclude the cycle".to_string(),
         };
-        return render(&state, &session, &cycle, outcome).await;
-    }
-    if field(&form, "confirm") != Some("yes") {
-        let errors = vec![ErrorItem::new(
-            "confirm",
-            "Confirm that you want to conclude the cycle: it cannot be undone",
-        )];
-        return invalid(&state, &session, errors, &form).await;
+        let mut page = page;
+        if page.rows.is_empty() {
+            page.confirm = None;
+        }
+        let status = if recording {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        };
+        let errors = if recording {
+            vec![ErrorItem::new(
+                "confirm",
+                "Confirm that you want to conclude the cycle: it cannot be undone",
+            )]
+        } else {
+            Vec::new()
+        };
+        return Ok(page.render_with(&session, status, errors));
     }
     let done = match crate::conclusion::conclude(&state, &actor, &cycle, on, false).await {
         Ok(done) => done,
@@ -428,6 +542,135 @@ async fn invalid(
         ..Outcome::default()
     };
     render(state, session, &cycle, outcome).await
+}
+
+/// The page that shows what a selection form would record, before it is recorded: the counts, the letters
+/// it sends, each application by name (by reference in a blind cycle) and the button that records it.
+#[derive(Serialize)]
+struct CheckPage {
+    cycle: String,
+    heading: String,
+    lead: String,
+    counts: Vec<Count>,
+    caption: String,
+    name_heading: &'static str,
+    what_heading: &'static str,
+    ranked: bool,
+    rows: Vec<CheckRow>,
+    action: &'static str,
+    hidden: Vec<Hidden>,
+    warning: Option<String>,
+    confirm: Option<Confirm>,
+    irreversible: bool,
+    button: String,
+}
+
+#[derive(Serialize)]
+struct Count {
+    label: &'static str,
+    value: usize,
+}
+
+impl Count {
+    fn new(label: &'static str, value: usize) -> Self {
+        Self { label, value }
+    }
+}
+
+#[derive(Serialize)]
+struct CheckRow {
+    id: String,
+    reference: String,
+    name: String,
+    rank: Option<u64>,
+    what: String,
+}
+
+#[derive(Serialize)]
+struct Hidden {
+    name: String,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct Confirm {
+    label: &'static str,
+    error: Option<&'static str>,
+}
+
+impl CheckPage {
+    fn render(self, session: &Session, status: StatusCode) -> Response {
+        self.render_with(session, status, Vec::new())
+    }
+
+    fn render_with(
+        self,
+        session: &Session,
+        status: StatusCode,
+        errors: Vec<ErrorItem>,
+    ) -> Response {
+        let title = self.heading.clone();
+        let data = serde_json::to_value(&self).unwrap_or_default();
+        Page::new("selection_check", title, Some(session))
+            .data(data)
+            .errors(errors)
+            .status(status)
+            .into_response()
+    }
+}
+
+/// The form's fields, but the token and the button pressed, to send again from the check page.
+fn hidden_of(form: &[(String, String)]) -> Vec<Hidden> {
+    form.iter()
+        .filter(|(name, _)| name != "csrf_token" && name != "action")
+        .map(|(name, value)| Hidden {
+            name: name.clone(),
+            value: value.clone(),
+        })
+        .collect()
+}
+
+/// How the check page names applications and members: by the applicant's name, or in a blind cycle by the
+/// application's reference only (the officer who records for a blind committee sees no more than it).
+struct Names {
+    blind: bool,
+}
+
+impl Names {
+    async fn of(state: &AppState, cycle: &CycleName) -> Result<Self, PageError> {
+        let blind = projections::cycles::is_blind(&state.db, cycle.as_str())
+            .await
+            .map_err(crate::error::AppError::from)?;
+        Ok(Self { blind })
+    }
+
+    fn heading(&self) -> &'static str {
+        if self.blind {
+            "Applicant (blind review)"
+        } else {
+            "Applicant"
+        }
+    }
+
+    async fn application(&self, state: &AppState, id: &str) -> Result<String, PageError> {
+        if self.blind {
+            return Ok("Withheld in a blind cycle".to_string());
+        }
+        let view = projections::application_view::find(&state.db, id)
+            .await
+            .map_err(crate::error::AppError::from)?;
+        Ok(view
+            .and_then(|view| view.form.personal.full_name)
+            .filter(|name| !name.trim().is_empty())
+            .unwrap_or_else(|| "Name not given".to_string()))
+    }
+
+    async fn member(&self, state: &AppState, id: &str) -> Result<String, PageError> {
+        let account = crate::accounts::find(&state.db, id)
+            .await
+            .map_err(crate::error::AppError::from)?;
+        Ok(account.map_or_else(|| "A committee member".to_string(), |a| a.full_name))
+    }
 }
 
 /// A day as people write it: 31 December 2027.
