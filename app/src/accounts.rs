@@ -212,9 +212,11 @@ where
     })
 }
 
-/// The accounts of one role, by name.
+/// The accounts of one role in use (none disabled), by name.
 pub async fn with_role(db: &Db, role: Role) -> Result<Vec<Account>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM accounts WHERE role = $1 ORDER BY full_name, id");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM accounts WHERE role = $1 AND disabled_at IS NULL ORDER BY full_name, id"
+    );
     on_pool!(db, p => sqlx::query(&sql).bind(role.as_str()).fetch_all(p).await?
         .iter()
         .map(account_from)
@@ -241,6 +243,9 @@ pub async fn sign_in(
     let Some(account) = account.filter(|_| matches) else {
         return Ok(Ok(None));
     };
+    if is_disabled(db, &account.id).await? {
+        return Ok(Ok(None));
+    }
     const SQL: &str = "UPDATE accounts SET last_sign_in_at = $1 WHERE id = $2";
     on_pool!(db, p => sqlx::query(SQL).bind(Utc::now()).bind(&account.id).execute(p).await?.rows_affected());
     Ok(Ok(Some(account)))
@@ -430,6 +435,100 @@ pub async fn change_password(
         let mut tx = p.begin().await?;
         sqlx::query(ACCOUNT).bind(&hash).bind(user_id).execute(&mut *tx).await?;
         sqlx::query(SESSIONS).bind(user_id).execute(&mut *tx).await?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// A staff account as the administrator's page lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StaffAccount {
+    pub id: String,
+    pub email: String,
+    pub full_name: String,
+    pub role: Role,
+    pub last_sign_in_at: Option<DateTime<Utc>>,
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
+/// Every staff account (every role but applicant), disabled ones last, by name.
+pub async fn staff_accounts(db: &Db) -> Result<Vec<StaffAccount>, sqlx::Error> {
+    const SQL: &str = "SELECT id, email, full_name, role, last_sign_in_at, disabled_at FROM accounts \
+                       WHERE role <> 'applicant' \
+                       ORDER BY CASE WHEN disabled_at IS NULL THEN 0 ELSE 1 END, full_name, id";
+    let rows: Vec<(
+        String,
+        String,
+        String,
+        String,
+        Option<DateTime<Utc>>,
+        Option<DateTime<Utc>>,
+    )> = on_pool!(db, p => sqlx::query_as(SQL).fetch_all(p).await?);
+    Ok(rows
+        .into_iter()
+        .filter_map(
+            |(id, email, full_name, role, last_sign_in_at, disabled_at)| {
+                Role::parse(&role).map(|role| StaffAccount {
+                    id,
+                    email,
+                    full_name,
+                    role,
+                    last_sign_in_at,
+                    disabled_at,
+                })
+            },
+        )
+        .collect())
+}
+
+/// Whether the account was disabled by an administrator.
+pub async fn is_disabled(db: &Db, user_id: &str) -> Result<bool, sqlx::Error> {
+    const SQL: &str = "SELECT disabled_at IS NOT NULL FROM accounts WHERE id = $1";
+    let row: Option<(bool,)> =
+        on_pool!(db, p => sqlx::query_as(SQL).bind(user_id).fetch_optional(p).await?);
+    Ok(row.is_some_and(|(disabled,)| disabled))
+}
+
+/// Why an administrator's change to a staff account was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum StaffChangeError {
+    #[error("there is no staff account with that id")]
+    NotFound,
+    #[error("administrators cannot change their own role or disable their own account")]
+    OwnAccount,
+    #[error(transparent)]
+    Store(#[from] sqlx::Error),
+}
+
+/// A staff account given another staff role, or disabled (`role: None`). Its sessions end and every token
+/// it holds stops opening anything (the credentials version moves on), so the new role applies from the
+/// next sign-in; a disabled account signs in no more. An applicant's account is not a staff account.
+pub async fn change_staff_account(
+    db: &Db,
+    by_admin: &str,
+    user_id: &str,
+    role: Option<Role>,
+) -> Result<(), StaffChangeError> {
+    if by_admin == user_id {
+        return Err(StaffChangeError::OwnAccount);
+    }
+    let account = find(db, user_id)
+        .await?
+        .filter(|account| account.role != Role::Applicant)
+        .ok_or(StaffChangeError::NotFound)?;
+    let role = role.filter(|role| *role != Role::Applicant);
+    const ROLE: &str = "UPDATE accounts SET role = $1, credentials_version = credentials_version + 1 \
+                        WHERE id = $2";
+    const DISABLE: &str = "UPDATE accounts SET disabled_at = $1, \
+                           credentials_version = credentials_version + 1 WHERE id = $2";
+    const SESSIONS: &str = "DELETE FROM sessions WHERE user_id = $1";
+    on_pool!(db, p => {
+        let mut tx = p.begin().await?;
+        match role {
+            Some(role) => sqlx::query(ROLE).bind(role.as_str()).bind(&account.id).execute(&mut *tx).await?,
+            None => sqlx::query(DISABLE).bind(Utc::now()).bind(&account.id).execute(&mut *tx).await?,
+        };
+        sqlx::query(SESSIONS).bind(&account.id).execute(&mut *tx).await?;
         tx.commit().await?;
     });
     Ok(())

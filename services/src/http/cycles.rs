@@ -56,33 +56,36 @@ pub fn router() -> Router<AppState> {
 /// The terms of a cycle, as an administrator sends them.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct TermsBody {
+pub(crate) struct TermsBody {
     /// The first day applications are started and submitted, YYYY-MM-DD.
     #[schema(format = Date)]
-    opens_on: String,
+    pub(crate) opens_on: String,
     /// The last day, included, YYYY-MM-DD.
     #[schema(format = Date)]
-    closes_on: String,
+    pub(crate) closes_on: String,
     /// Committee members see the application without the personal section and the referees.
     #[serde(default)]
-    blind_review: bool,
+    pub(crate) blind_review: bool,
     /// The nationalities that may apply, by their English short names; absent or `null` for every
     /// nationality.
-    eligible_nationalities: Option<Vec<String>>,
+    pub(crate) eligible_nationalities: Option<Vec<String>>,
     /// Screening: an undergraduate degree (a bachelor's or higher) among the education entries.
     #[serde(default)]
-    undergraduate_degree: bool,
+    pub(crate) undergraduate_degree: bool,
     /// Screening: at least this many years of work experience, counted from the employment entries (0–40);
     /// absent or `null` for none.
     #[schema(minimum = 0, maximum = 40)]
-    minimum_work_years: Option<u32>,
+    pub(crate) minimum_work_years: Option<u32>,
     /// Screening: the applicant commits to return home for two years after the award.
     #[serde(default)]
-    return_home_commitment: bool,
+    pub(crate) return_home_commitment: bool,
 }
 
 impl TermsBody {
-    fn terms(&self) -> Result<CycleTerms, ApiError> {
+    /// The terms, or each field's problem: the one parser of the API's body and the cycles page's form.
+    pub(crate) fn terms(
+        &self,
+    ) -> Result<CycleTerms, Vec<domain::application::rules::FieldProblem>> {
         let mut problems = Vec::new();
         let opens_on =
             super::applications::wire::parse_date("opens_on", &self.opens_on, &mut problems);
@@ -116,7 +119,7 @@ impl TermsBody {
                     return_home_commitment: self.return_home_commitment,
                 },
             }),
-            _ => Err(ApiError::invalid("some values are not valid", problems)),
+            _ => Err(problems),
         }
     }
 }
@@ -191,7 +194,9 @@ async fn set_terms(
 ) -> Result<Json<Value>, ApiError> {
     let actor = user.require(&[Role::Admin])?;
     let cycle = cycle_name(&cycle)?;
-    let terms = body.terms()?;
+    let terms = body
+        .terms()
+        .map_err(|problems| ApiError::invalid("some values are not valid", problems))?;
     state
         .execute_cycle(
             actor,
