@@ -1029,7 +1029,11 @@ pub async fn sar(state: &AppState, subjects: usize) -> anyhow::Result<String> {
         limit: subjects as i64,
         ..projections::case_list::CaseFilter::default()
     };
-    let (cases, total) = projections::case_list::search(&state.db, &filter).await?;
+    let cases = projections::case_list::search(&state.db, &filter)
+        .await?
+        .cases;
+    let total: i64 = projections::on_pool!(&state.db, p =>
+        sqlx::query_scalar("SELECT COUNT(*) FROM case_list").fetch_one(p).await)?;
     let mut times = Vec::new();
     for case in cases {
         let Some(email) = case.email else { continue };
