@@ -933,4 +933,58 @@ mod tests {
         assert_eq!(row.mean_score, Some(28.0));
         assert!(row.recheck_due);
     }
+
+    #[test]
+    fn a_name_is_searched_without_its_accents_its_case_or_its_extra_spaces() {
+        assert_eq!(normalised("Zoë  Ådler-Núñez "), "zoe adler-nunez");
+        assert_eq!(normalised("ＡＤＬＥＲ"), "adler");
+        assert_eq!(
+            normalised("Søren Łukasz Straße Æsir"),
+            "soren lukasz strasse aesir"
+        );
+        assert_eq!(normalised("Ça\u{0}va"), "cava");
+    }
+
+    #[test]
+    fn the_search_text_holds_the_name_and_the_email_normalised() {
+        assert_eq!(
+            search_text_of(Some("Zoë Ådler"), Some("zoe@example.test")),
+            "zoe adler zoe@example.test"
+        );
+        assert_eq!(
+            search_text_of(None, Some("A@Example.TEST")),
+            "a@example.test"
+        );
+        assert_eq!(search_text_of(None, None), "");
+    }
+
+    #[test]
+    fn a_cursor_reads_back_as_it_was_written_and_nothing_else_reads_as_one() {
+        let at = Utc
+            .with_ymd_and_hms(2026, 3, 1, 10, 0, 0)
+            .single()
+            .expect("a valid time")
+            + chrono::Duration::nanoseconds(123_456_789);
+        for cursor in [
+            Cursor::Next {
+                updated_at: at,
+                id: "application-1".into(),
+            },
+            Cursor::Previous {
+                updated_at: at,
+                id: "0190a0b2-0000-7000-8000-000000000001".into(),
+            },
+        ] {
+            assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor.clone()));
+        }
+        for text in [
+            "",
+            "garbage",
+            "bjE3.MDAw",
+            "n1.000000000.id",
+            &"a".repeat(500),
+        ] {
+            assert_eq!(Cursor::decode(text), None, "{text}");
+        }
+    }
 }

@@ -21,6 +21,7 @@ on_both_stores!(
     the_case_list_refuses_a_cursor_it_did_not_give,
     the_case_list_counts_up_to_its_cap_and_says_more,
     the_case_list_search_text_of_older_rows_is_filled_when_migrating,
+    a_destroyed_application_is_not_found_and_its_search_text_is_gone,
 );
 
 /// A draft whose applicant gave this name and email address.
@@ -477,4 +478,72 @@ async fn the_case_list_search_text_of_older_rows_is_filled_when_migrating(app: T
     // A rebuild from the log fills it too.
     app.state.repo.rebuild_projections().await.unwrap();
     assert_eq!(found(&app, &officer, "ØRSTED").await, [id]);
+}
+
+async fn a_destroyed_application_is_not_found_and_its_search_text_is_gone(app: TestApp) {
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let applicant = app.applicant().await;
+    let id = app.draft(&applicant).await;
+    let mut form = crate::helpers::complete_form();
+    form["personal"]["full_name"] = json!("Test Applicant Qwzxtrigram");
+    form["personal"]["email"] = json!("qwzx.destroyed@example.test");
+    let (status, body) = app
+        .patch(&format!("/api/applications/{id}"), &applicant, form)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for tail in ["/submit", "/withdraw"] {
+        let (status, body) = app
+            .post(
+                &format!("/api/applications/{id}{tail}"),
+                &applicant,
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{tail}: {body}");
+    }
+    assert_eq!(found(&app, &officer, "qwzxtrigram").await, [id.clone()]);
+    if matches!(app.db(), Db::Sqlite(_)) {
+        assert!(
+            sqlite_files_hold(&app, SEARCH_TEXT),
+            "the search is not blind: the normalised copy is in the store before"
+        );
+    }
+    let folder = tempfile::tempdir().unwrap();
+    let ledger = services::retention::Ledger::new(folder.path().join("destroyed-streams.ledger"));
+    let two_years_on = chrono::Utc::now()
+        .date_naive()
+        .checked_add_months(chrono::Months::new(24))
+        .unwrap();
+    services::retention::sweep(&app.state, &ledger, two_years_on, false, &|_, _| {})
+        .await
+        .unwrap();
+    assert!(found(&app, &officer, "qwzxtrigram").await.is_empty());
+    assert!(found(&app, &officer, "qwzx.destroyed").await.is_empty());
+    if let Db::Sqlite(pool) = app.db() {
+        let left: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM case_search WHERE case_search MATCH '\"qwzxtrigram\"'",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        assert_eq!(left, 0, "the index has no entry of it");
+        assert!(
+            !sqlite_files_hold(&app, SEARCH_TEXT),
+            "the normalised copy is in no file of the store"
+        );
+    }
+}
+
+const SEARCH_TEXT: &[u8] = b"applicant qwzxtrigram";
+
+/// Whether any file of the folder that holds the SQLite store (the database, its WAL) holds these bytes.
+fn sqlite_files_hold(app: &TestApp, needle: &[u8]) -> bool {
+    let file = app.database_url.strip_prefix("sqlite://").unwrap();
+    let file = std::path::Path::new(file.split('?').next().unwrap());
+    std::fs::read_dir(file.parent().unwrap())
+        .unwrap()
+        .any(|entry| {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap_or_default();
+            bytes.windows(needle.len()).any(|window| window == needle)
+        })
 }
