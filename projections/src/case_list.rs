@@ -611,39 +611,40 @@ fn conditions(db: &Db, filter: &CaseFilter) -> Conditions {
         // A committee member's assignments end with their cycle's conclusion.
         conditions.push("cycle NOT IN (SELECT name FROM cycle_conclusions)", []);
     }
-    if let Some(text) = clean(&filter.text).map(|text| text.trim().to_string()) {
-        if !text.is_empty() {
-            let words = search_words(&text);
-            // The id is matched exactly, as typed; a short reference would be matched here beside it.
-            let id = conditions.placeholder(Bound::Text(text.to_lowercase()));
-            let mut matched = Vec::new();
-            let (indexed, scanned): (Vec<&String>, Vec<&String>) = match db {
-                // FTS5's trigrams answer words of three characters or more; shorter ones are compared
-                // with the rows the rest leave.
-                Db::Sqlite(_) => words.iter().partition(|word| word.chars().count() >= 3),
-                Db::Postgres(_) => (Vec::new(), words.iter().collect()),
-            };
-            if !indexed.is_empty() {
-                let phrases: Vec<String> = indexed
-                    .iter()
-                    .map(|word| format!("\"{}\"", word.replace('"', "\"\"")))
-                    .collect();
-                let matching = conditions.placeholder(Bound::Text(phrases.join(" AND ")));
-                matched.push(format!(
-                    "rowid IN (SELECT rowid FROM case_search WHERE case_search MATCH {matching})"
-                ));
-            }
-            for word in scanned {
-                let pattern = conditions.placeholder(Bound::Text(like_pattern(word)));
-                matched.push(format!("search_text LIKE {pattern} ESCAPE '\\'"));
-            }
-            let words = if matched.is_empty() {
-                "FALSE".to_string()
-            } else {
-                matched.join(" AND ")
-            };
-            conditions.sql.push(format!("(id = {id} OR ({words}))"));
+    if let Some(text) = clean(&filter.text)
+        .map(|text| text.trim().to_string())
+        .filter(|text| !text.is_empty())
+    {
+        let words = search_words(&text);
+        // The id is matched exactly, as typed; a short reference would be matched here beside it.
+        let id = conditions.placeholder(Bound::Text(text.to_lowercase()));
+        let mut matched = Vec::new();
+        let (indexed, scanned): (Vec<&String>, Vec<&String>) = match db {
+            // FTS5's trigrams answer words of three characters or more; shorter ones are compared
+            // with the rows the rest leave.
+            Db::Sqlite(_) => words.iter().partition(|word| word.chars().count() >= 3),
+            Db::Postgres(_) => (Vec::new(), words.iter().collect()),
+        };
+        if !indexed.is_empty() {
+            let phrases: Vec<String> = indexed
+                .iter()
+                .map(|word| format!("\"{}\"", word.replace('"', "\"\"")))
+                .collect();
+            let matching = conditions.placeholder(Bound::Text(phrases.join(" AND ")));
+            matched.push(format!(
+                "rowid IN (SELECT rowid FROM case_search WHERE case_search MATCH {matching})"
+            ));
         }
+        for word in scanned {
+            let pattern = conditions.placeholder(Bound::Text(like_pattern(word)));
+            matched.push(format!("search_text LIKE {pattern} ESCAPE '\\'"));
+        }
+        let words = if matched.is_empty() {
+            "FALSE".to_string()
+        } else {
+            matched.join(" AND ")
+        };
+        conditions.sql.push(format!("(id = {id} OR ({words}))"));
     }
     conditions
 }

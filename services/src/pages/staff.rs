@@ -97,7 +97,7 @@ fn with_thousands(count: i64) -> String {
     let digits = count.unsigned_abs().to_string();
     let mut written = String::new();
     for (n, digit) in digits.chars().enumerate() {
-        if n > 0 && (digits.len() - n) % 3 == 0 {
+        if n > 0 && (digits.len() - n).is_multiple_of(3) {
             written.push(',');
         }
         written.push(digit);
