@@ -561,13 +561,17 @@ macro_rules! bind_all {
     }};
 }
 
-/// The words of a search, [`normalised`], each escaped for LIKE (its wildcards matched literally).
+/// The longest word of a search that is matched, in characters; a longer one is cut to it (no name or
+/// email address has a longer part, and the index is not asked for thousands of trigrams).
+const LONGEST_WORD: usize = 100;
+
+/// The words of a search, [`normalised`]: at most [`MOST_WORDS`], each at most [`LONGEST_WORD`] long.
 fn search_words(text: &str) -> Vec<String> {
     normalised(text)
         .split(' ')
         .filter(|word| !word.is_empty())
         .take(MOST_WORDS)
-        .map(str::to_string)
+        .map(|word| word.chars().take(LONGEST_WORD).collect())
         .collect()
 }
 
@@ -944,6 +948,15 @@ mod tests {
             "soren lukasz strasse aesir"
         );
         assert_eq!(normalised("Ça\u{0}va"), "cava");
+    }
+
+    #[test]
+    fn a_search_is_cut_to_eight_words_of_at_most_a_hundred_characters() {
+        let words = search_words(&format!("{} b c d e f g h i j", "a".repeat(500)));
+        assert_eq!(words.len(), MOST_WORDS);
+        assert_eq!(words[0], "a".repeat(LONGEST_WORD));
+        assert_eq!(words[7], "h");
+        assert_eq!(search_words("  Núñez\tZOË "), ["nunez", "zoe"]);
     }
 
     #[test]

@@ -599,7 +599,7 @@ pub async fn http(config: &Config, bench: &HttpBench) -> anyhow::Result<HttpRepo
         let seeded = applications_in_store.max(1) as usize;
         phases.push(
             phase(
-                "case list, search by name (GET)",
+                "case list, search (GET)",
                 bench.clients,
                 read_seconds,
                 move |c, k| {
@@ -642,7 +642,7 @@ pub async fn http(config: &Config, bench: &HttpBench) -> anyhow::Result<HttpRepo
             let token = officer_token.clone();
             phases.push(
                 phase(
-                    "case list, a page 90% down by its cursor (GET)",
+                    "case list, cursor 90% (GET)",
                     bench.clients,
                     read_seconds,
                     move |_, _| {
