@@ -761,7 +761,7 @@ pub async fn freedom_of_information(state: &AppState) -> Result<Value, AppError>
         limit: i64::MAX,
         ..case_list::CaseFilter::default()
     };
-    let (cases, _) = case_list::search(&state.db, &filter).await?;
+    let cases = case_list::search(&state.db, &filter).await?.cases;
     let mut counts: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
     for case in cases.iter().filter(|c| c.status != "draft") {
         let country = case
@@ -1091,7 +1091,7 @@ async fn statistics_table(state: &AppState, asked: &Statistics) -> Result<Vec<Va
         status: asked.status.clone(),
         ..case_list::CaseFilter::default()
     };
-    let (cases, _) = case_list::search(&state.db, &filter).await?;
+    let cases = case_list::search(&state.db, &filter).await?.cases;
     let cases: Vec<_> = cases
         .into_iter()
         .filter(|c| c.status != "draft")

@@ -43,13 +43,12 @@ pub async fn ids_at(
         ..Default::default()
     };
     loop {
-        let (page, _) = projections::case_list::search(&state.db, &filter).await?;
-        let done = page.len() < filter.limit as usize;
-        ids.extend(page.into_iter().map(|case| case.id));
-        if done {
-            return Ok(ids);
+        let page = projections::case_list::search(&state.db, &filter).await?;
+        ids.extend(page.cases.into_iter().map(|case| case.id));
+        match page.next {
+            Some(next) => filter.cursor = Some(next),
+            None => return Ok(ids),
         }
-        filter.offset += filter.limit;
     }
 }
 

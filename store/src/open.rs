@@ -149,11 +149,17 @@ pub async fn migrations_current(db: &Db) -> Result<bool, sqlx::Error> {
         .all(|migration| applied.contains(&migration.version)))
 }
 
-/// Applies the migrations the store has not had yet. Safe to run from several processes at once.
+/// Applies the migrations the store has not had yet, then fills what a migration added that only etp can
+/// compute (the case list's normalised search text, migration 0023). Safe to run from several processes at
+/// once.
 pub async fn migrate(db: &Db) -> anyhow::Result<()> {
     match db {
         Db::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,
         Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
     }
-    .context("cannot apply the database migrations")
+    .context("cannot apply the database migrations")?;
+    projections::case_list::fill_search_text(db)
+        .await
+        .context("cannot fill the case list's search text")?;
+    Ok(())
 }

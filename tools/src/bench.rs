@@ -8,7 +8,9 @@
 //! 1. draft edits (`PATCH /api/applications/{id}`: token, load, validate, seal, append, project), each
 //!    client working through its own drafts in turn — commands per second, p50, p99, errors;
 //! 2. reads of one application (`GET /api/applications/{id}`) by its owner;
-//! 3. reads of the case list (`GET /api/applications`, fifty to a page) by a programme officer;
+//! 3. reads of the case list (`GET /api/applications`, fifty to a page) by a programme officer: the first
+//!    twenty pages by offset, a search by name (half of them for a name nobody has), and a page nine tenths
+//!    of the way down the list by its cursor;
 //!
 //! then reads the server's peak resident memory (`VmHWM`), and measures the database's own limit with the
 //! same number of clients: on PostgreSQL, `pgbench` running single-row durable INSERTs into a table shaped
@@ -589,6 +591,78 @@ pub async fn http(config: &Config, bench: &HttpBench) -> anyhow::Result<HttpRepo
             .await,
         );
     }
+    {
+        let (client, base) = (client.clone(), base.clone());
+        let token = officer_token.clone();
+        // A seeded applicant's number (`etp demo seed` names them "Demo Applicant 000123") and, every other
+        // request, a name nobody has: the search answers both from its index.
+        let seeded = applications_in_store.max(1) as usize;
+        phases.push(
+            phase(
+                "case list, search (GET)",
+                bench.clients,
+                read_seconds,
+                move |c, k| {
+                    let q = if k % 2 == 0 {
+                        format!("{:06}", (c * 7_919 + k * 104_729) % seeded)
+                    } else {
+                        format!("nobody{k}")
+                    };
+                    let request = client
+                        .get(format!("{base}/api/applications?limit=50&q={q}"))
+                        .bearer_auth(&token);
+                    async move {
+                        match request.send().await {
+                            Ok(answer) if answer.status().is_success() => {
+                                answer.bytes().await.is_ok()
+                            }
+                            _ => false,
+                        }
+                    }
+                },
+            )
+            .await,
+        );
+    }
+    {
+        // A page nine tenths of the way down the list, reached by its cursor as the pages reach it.
+        let deep = applications_in_store * 9 / 10;
+        let (status, body) = send(
+            client
+                .get(format!("{base}/api/applications?limit=1&offset={deep}"))
+                .bearer_auth(&officer_token),
+        )
+        .await?;
+        anyhow::ensure!(
+            status.is_success(),
+            "a deep page of the case list: {status} {body}"
+        );
+        if let Some(cursor) = body["next_cursor"].as_str().map(str::to_string) {
+            let (client, base) = (client.clone(), base.clone());
+            let token = officer_token.clone();
+            phases.push(
+                phase(
+                    "case list, cursor 90% (GET)",
+                    bench.clients,
+                    read_seconds,
+                    move |_, _| {
+                        let request = client
+                            .get(format!("{base}/api/applications?limit=50&cursor={cursor}"))
+                            .bearer_auth(&token);
+                        async move {
+                            match request.send().await {
+                                Ok(answer) if answer.status().is_success() => {
+                                    answer.bytes().await.is_ok()
+                                }
+                                _ => false,
+                            }
+                        }
+                    },
+                )
+                .await,
+            );
+        }
+    }
     let peak_memory_mib = server.peak_memory_mib();
     drop(server);
 
@@ -1029,7 +1103,11 @@ pub async fn sar(state: &AppState, subjects: usize) -> anyhow::Result<String> {
         limit: subjects as i64,
         ..projections::case_list::CaseFilter::default()
     };
-    let (cases, total) = projections::case_list::search(&state.db, &filter).await?;
+    let cases = projections::case_list::search(&state.db, &filter)
+        .await?
+        .cases;
+    let total: i64 = projections::on_pool!(&state.db, p =>
+        sqlx::query_scalar("SELECT COUNT(*) FROM case_list").fetch_one(p).await)?;
     let mut times = Vec::new();
     for case in cases {
         let Some(email) = case.email else { continue };

@@ -234,11 +234,17 @@ struct ListQuery {
     country: Option<String>,
     /// The lowest mean committee score, 0–40.
     min_score: Option<f64>,
-    /// An application id, or part of a name or email address.
+    /// An application id, or any part of a name or an email address (each word of it, accents and case
+    /// ignored).
     q: Option<String>,
     /// At most this many, 1–500 (50 unless given).
     limit: Option<i64>,
+    /// Rows to skip from the start, where no `cursor` is given. A deep offset costs what it skips: page
+    /// with `cursor` instead.
     offset: Option<i64>,
+    /// The page after or before another: a `next_cursor` or `previous_cursor` of an earlier answer, as it
+    /// was given.
+    cursor: Option<String>,
 }
 
 /// Applicants get their own applications; committee members the ones assigned to them; other staff the
@@ -252,7 +258,7 @@ struct ListQuery {
     responses(
         (status = 200, description = "The applications; each item holds only what the role sees of it", body = schema::ApplicationList),
         (status = 403, description = "forbidden: an administrator reads no application", body = ErrorBody),
-        (status = 422, description = "invalid: `q` and `country` are not filters of a committee member's list; `min_score` is only for those who see the marks", body = ErrorBody),
+        (status = 422, description = "invalid: `q` and `country` are not filters of a committee member's list; `min_score` is only for those who see the marks; `cursor` is not one this list gave, or is given with `offset`", body = ErrorBody),
     ),
     description = "Who: applicants (their own), committee members (assigned to them, without `q` and `country`; \
         under blind review items name no applicant), programme officers, information officers and the Help Desk \
@@ -306,6 +312,21 @@ async fn list(
     }
     let limit = query.limit.unwrap_or(50).clamp(1, 500);
     let offset = query.offset.unwrap_or(0).max(0);
+    let cursor = match query.cursor.as_deref().filter(|c| !c.trim().is_empty()) {
+        None => None,
+        Some(_) if offset > 0 => {
+            return Err(ApiError::invalid_field(
+                "cursor",
+                "cannot be given with offset: page either from a cursor or by offset",
+            ));
+        }
+        Some(raw) => Some(case_list::Cursor::decode(raw).ok_or_else(|| {
+            ApiError::invalid_field(
+                "cursor",
+                "is not a cursor this list gave: start again from the first page, without cursor",
+            )
+        })?),
+    };
     let filter = CaseFilter {
         cycle: query.cycle.filter(|c| !c.is_empty()),
         status: query.status.filter(|s| !s.is_empty()),
@@ -315,9 +336,10 @@ async fn list(
         assigned_to: committee.then(|| actor.user_id.clone()),
         limit,
         offset,
+        cursor,
     };
-    let (cases, total) = case_list::search(&state.db, &filter).await?;
-    let items = shown_cases(&state, &actor, &cases).await?;
+    let page = case_list::search(&state.db, &filter).await?;
+    let items = shown_cases(&state, &actor, &page.cases).await?;
     let read: Vec<&str> = items
         .iter()
         .filter(|(_, personal)| *personal)
@@ -325,9 +347,15 @@ async fn list(
         .collect();
     access_log::record(&state.db, &read, &actor, Through::CaseList).await?;
     let items: Vec<Value> = items.into_iter().map(|(case, _)| case).collect();
-    Ok(Json(
-        json!({ "items": items, "total": total, "limit": limit, "offset": offset }),
-    ))
+    Ok(Json(json!({
+        "items": items,
+        "total": page.total.count,
+        "total_exact": page.total.exact,
+        "limit": limit,
+        "offset": offset,
+        "next_cursor": page.next.as_ref().map(case_list::Cursor::encode),
+        "previous_cursor": page.previous.as_ref().map(case_list::Cursor::encode),
+    })))
 }
 
 /// The case list's rows as this member of staff may see them (a committee member's, under blind review,

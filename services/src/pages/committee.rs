@@ -48,7 +48,7 @@ async fn assignments(
         limit: 500,
         ..CaseFilter::default()
     };
-    let (cases, _) = case_list::search(&state.db, &filter).await?;
+    let cases = case_list::search(&state.db, &filter).await?.cases;
     let mut rows = Vec::new();
     let mut read = Vec::new();
     for case in &cases {

@@ -92,6 +92,22 @@ async fn award_corrections(
     Ok(corrections)
 }
 
+/// A count written with a comma between each three digits: 10,000.
+fn with_thousands(count: i64) -> String {
+    let digits = count.unsigned_abs().to_string();
+    let mut written = String::new();
+    for (n, digit) in digits.chars().enumerate() {
+        if n > 0 && (digits.len() - n).is_multiple_of(3) {
+            written.push(',');
+        }
+        written.push(digit);
+    }
+    if count < 0 {
+        written.insert(0, '-');
+    }
+    written
+}
+
 fn time(at: DateTime<Utc>) -> String {
     at.format("%-d %b %Y %H:%M UTC").to_string()
 }
@@ -107,7 +123,8 @@ struct CasesQuery {
     country: Option<String>,
     min_score: Option<String>,
     q: Option<String>,
-    page: Option<i64>,
+    /// The page after or before another: the position a Next or Previous link carries.
+    cursor: Option<String>,
 }
 
 async fn cases(
@@ -122,7 +139,14 @@ async fn cases(
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty())
     };
-    let page = query.page.unwrap_or(1).max(1);
+    // A link whose position in the list cannot be read answers the first page, and says so.
+    let (cursor, unreadable_cursor) = match clean(&query.cursor) {
+        None => (None, false),
+        Some(raw) => match case_list::Cursor::decode(&raw) {
+            Some(cursor) => (Some(cursor), false),
+            None => (None, true),
+        },
+    };
     // The marks are not a filter for those who do not see them.
     let min_score = clean(&query.min_score)
         .and_then(|v| v.parse::<f64>().ok())
@@ -135,9 +159,11 @@ async fn cases(
         text: clean(&query.q),
         assigned_to: None,
         limit: PAGE_SIZE,
-        offset: (page - 1) * PAGE_SIZE,
+        offset: 0,
+        cursor,
     };
-    let (rows, total) = case_list::search(&state.db, &filter).await?;
+    let page = case_list::search(&state.db, &filter).await?;
+    let rows = &page.cases;
     // Every case the page names is a read of its applicant's personal data.
     let shown = view_of(session.actor.role, false);
     let read: Vec<&str> = rows.iter().map(|case| case.id.as_str()).collect();
@@ -175,7 +201,17 @@ async fn cases(
         encode_query(&clean(&query.min_score).unwrap_or_default()),
         encode_query(filter.text.as_deref().unwrap_or("")),
     );
-    let pages = (total + PAGE_SIZE - 1) / PAGE_SIZE;
+    let (errors, status) = if unreadable_cursor {
+        let first_page = ErrorItem {
+            href: format!("/cases?{keep}"),
+            message: "The link to that page of cases could not be read. Here is the first page: \
+                      use Next and Previous below to move through the list"
+                .to_string(),
+        };
+        (vec![first_page], StatusCode::UNPROCESSABLE_ENTITY)
+    } else {
+        (Vec::new(), StatusCode::OK)
+    };
     // A programme officer looking at one cycle is pointed to its conclusion, until it is concluded.
     let conclude_cycle = match filter.cycle.as_deref().map(domain::cycle::CycleName::parse) {
         Some(Ok(cycle)) if session.actor.role == Role::ProgrammeOfficer => {
@@ -214,14 +250,16 @@ async fn cases(
             },
             "statuses": statuses,
             "cases": rows,
-            "total": total,
-            "previous": (page > 1).then(|| format!("/cases?{keep}&page={}", page - 1)),
-            "next": (page < pages).then(|| format!("/cases?{keep}&page={}", page + 1)),
-            "page": page,
-            "pages": pages.max(1),
+            "total": page.total.count,
+            "total_exact": page.total.exact,
+            "total_shown": with_thousands(page.total.count),
+            "previous": page.previous.as_ref().map(|c| format!("/cases?{keep}&cursor={}", c.encode())),
+            "next": page.next.as_ref().map(|c| format!("/cases?{keep}&cursor={}", c.encode())),
             "conclude_cycle": conclude_cycle,
             "shows_marks": shown.shows(Section::MeanScore),
         }))
+        .errors(errors)
+        .status(status)
         .into_response())
 }
 

@@ -869,11 +869,21 @@ pub mod schema {
     pub struct ApplicationList {
         /// Applications for an applicant; case summaries for staff.
         items: Vec<Value>,
+        /// How many pass the filter; for staff counted up to 10,000, and `total_exact` is false beyond.
         total: i64,
+        /// Whether `total` is the exact count (false: more than `total` pass the filter).
+        #[schema(required = false)]
+        total_exact: bool,
         #[schema(required = false)]
         limit: i64,
         #[schema(required = false)]
         offset: i64,
+        /// Give as `cursor` for the page after this one; null on the last page.
+        #[schema(required = false)]
+        next_cursor: Option<String>,
+        /// Give as `cursor` for the page before this one; null on the first page.
+        #[schema(required = false)]
+        previous_cursor: Option<String>,
     }
 
     #[derive(ToSchema)]
