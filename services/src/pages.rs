@@ -4,6 +4,7 @@
 //! values are HTML-escaped by Handlebars and no template uses the triple-stash. Forms post
 //! `application/x-www-form-urlencoded` with a CSRF token; the session is an HttpOnly cookie.
 
+pub mod admin;
 pub mod applicant;
 pub mod award;
 pub mod committee;
@@ -35,6 +36,7 @@ pub use session::{MaybeSession, Session};
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(public::router())
+        .merge(admin::router())
         .merge(applicant::router())
         .merge(staff::router())
         .merge(award::router())
@@ -174,7 +176,12 @@ pub fn navigation(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/selection", "Selection"),
             ("/recipients", "Recipients"),
         ],
-        Role::Admin => vec![("/recipients", "Recipients")],
+        Role::Admin => vec![
+            ("/admin", "Administration"),
+            ("/cycles", "Cycles"),
+            ("/users", "Staff accounts"),
+            ("/recipients", "Recipients"),
+        ],
         Role::CommitteeMember => vec![("/committee", "Your assignments")],
         Role::InformationOfficer => vec![
             ("/requests", "Requests"),

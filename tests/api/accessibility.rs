@@ -441,10 +441,26 @@ async fn every_page_of_every_role_passes_axe_and_the_html_checker() {
     sign_out(&browser).await;
 
     // The administrator.
-    browser.sign_in(&admin.email, "/recipients").await;
+    browser.sign_in(&admin.email, "/admin").await;
+    walk.visit(&browser, "/admin", "/admin", "admin").await;
+    screenshots(&browser, "admin-overview").await;
+    walk.visit(&browser, "/cycles", "/cycles", "admin").await;
+    refused(&browser).await;
+    walk.check(&browser, "admin: cycle terms refused").await;
+    walk.visit(&browser, "/users", "/users", "admin").await;
+    browser
+        .click("form[action='/users'] button[type=submit]")
+        .await;
+    browser
+        .client
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css(".error-summary"))
+        .await
+        .expect("the staff account refused");
+    walk.check(&browser, "admin: staff account refused").await;
     walk.visit(&browser, "/recipients", "/recipients", "admin")
         .await;
-    screenshots(&browser, "admin-recipients").await;
     refused(&browser).await;
     walk.check(&browser, "admin: recipient refused").await;
     walk.visit(&browser, "/account", "/account", "admin").await;

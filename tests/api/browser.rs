@@ -1226,6 +1226,95 @@ async fn an_officer_checks_the_decisions_and_the_letters_they_send_before_record
     browser.finish().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_sets_a_cycles_terms_and_adds_a_staff_account() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let admin = app.staff(Role::Admin).await;
+    let browser = Browser::start(&app.address).await;
+    browser.sign_in(&admin.email, "/admin").await;
+    assert_eq!(browser.heading().await, "Administration");
+
+    // A cycle: refused with the message at the field and what was typed kept, then set.
+    browser.click_link("Cycles").await;
+    browser.wait_for_text("h1", "Cycles").await;
+    browser.fill("cycle", "2031-32").await;
+    browser.fill("opens_on", "1 October").await;
+    browser.fill("closes_on", "2032-01-31").await;
+    browser.click("#blind_review").await;
+    browser
+        .click("form[action='/cycles'] button[type=submit]")
+        .await;
+    browser
+        .client
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css(".error-summary"))
+        .await
+        .expect("the terms refused with an error summary");
+    let summary = browser.error_summary().await;
+    assert_eq!(
+        summary,
+        vec![(
+            "Enter the day the cycle opens as year, month and day, for example 2027-10-01"
+                .to_string(),
+            "#opens_on".to_string()
+        )]
+    );
+    assert!(
+        browser
+            .text("#opens_on-error")
+            .await
+            .contains("Enter the day the cycle opens")
+    );
+    assert_eq!(
+        browser.value("cycle").await,
+        "2031-32",
+        "what was typed is kept"
+    );
+    assert_eq!(browser.value("opens_on").await, "1 October");
+    browser.fill("opens_on", "2031-10-01").await;
+    browser
+        .click("form[action='/cycles'] button[type=submit]")
+        .await;
+    browser.wait_for_location("/cycles?done=").await;
+    let table = browser.text("#cycles").await;
+    assert!(
+        table.contains("2031-32") && table.contains("1 October 2031"),
+        "{table}"
+    );
+    let terms = app.expect_ok(app.get("/api/cycles/2031-32", &admin).await);
+    assert_eq!(terms["blind_review"], json!(true));
+    browser.screenshot("admin-cycles").await;
+
+    // A staff account: added, listed, given another role.
+    browser.click_link("Staff accounts").await;
+    browser.wait_for_text("h1", "Staff accounts").await;
+    browser.fill("full_name", "Test Staff Member").await;
+    browser
+        .fill("email", "test-staff-member@example.test")
+        .await;
+    browser
+        .client
+        .find(Locator::Css("#role option[value='helpdesk']"))
+        .await
+        .expect("the Help Desk role")
+        .click()
+        .await
+        .expect("choose the role");
+    browser
+        .click("form[action='/users'] button[type=submit]")
+        .await;
+    browser.wait_for_location("/users?done=added").await;
+    let accounts = browser.text("#staff-accounts").await;
+    assert!(
+        accounts.contains("test-staff-member@example.test"),
+        "{accounts}"
+    );
+    assert!(accounts.contains("Help Desk"), "{accounts}");
+    browser.screenshot("admin-users").await;
+    browser.finish().await;
+}
+
 /// Every page of every role under axe-core and the Nu HTML checker, in the same browser.
 #[path = "accessibility.rs"]
 mod accessibility;

@@ -30,7 +30,14 @@ use domain::Role;
 on_both_stores!(every_page_answers_everyone_as_their_role_allows);
 
 /// Every page route the router registers: method and path as written in `.route(…)`.
-pub(crate) const PAGE_ROUTES: [(&str, &str); 56] = [
+pub(crate) const PAGE_ROUTES: [(&str, &str); 62] = [
+    // admin.rs
+    ("GET", "/admin"),
+    ("GET", "/cycles"),
+    ("POST", "/cycles"),
+    ("GET", "/users"),
+    ("POST", "/users"),
+    ("POST", "/users/{id}"),
     // public.rs
     ("GET", "/"),
     ("GET", "/privacy"),
@@ -170,7 +177,7 @@ impl Caller {
         match self {
             Caller::Anonymous | Caller::Owner | Caller::OtherApplicant => "/applications",
             Caller::Helpdesk | Caller::Officer => "/cases",
-            Caller::Admin => "/recipients",
+            Caller::Admin => "/admin",
             Caller::Member | Caller::OtherMember => "/committee",
             Caller::Information => "/requests",
         }
@@ -641,6 +648,27 @@ fn rows() -> Vec<Row> {
         post("/selection/conclusion", Case::UnderReview)
             .form(&[("cycle", "{cycle}"), ("on", today), ("action", "preview")])
             .allow(&[Officer], Page(200)),
+        // The administrator's pages.
+        get("/admin", Case::None).allow(&[Admin], Page(200)),
+        get("/cycles", Case::None).allow(&[Admin], Page(200)),
+        post("/cycles", Case::None)
+            .form(&[
+                ("cycle", "2031-32"),
+                ("opens_on", "2031-10-01"),
+                ("closes_on", "2032-01-31"),
+            ])
+            .allow(&[Admin], To("/cycles?done=2031-32")),
+        get("/users", Case::None).allow(&[Admin], Page(200)),
+        post("/users", Case::None)
+            .form(&[
+                ("full_name", "Test Staff Member"),
+                ("email", "{unique}@example.test"),
+                ("role", "helpdesk"),
+            ])
+            .allow(&[Admin], To("/users?done=added")),
+        post("/users/{missing}", Case::None)
+            .form(&[("role", "helpdesk"), ("action", "role")])
+            .allow(&[Admin], NotFound),
         get("/recipients", Case::None).allow(&[Admin, Officer, Information], Page(200)),
         post("/recipients", Case::None)
             .form(&[

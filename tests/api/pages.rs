@@ -15,6 +15,7 @@ use domain::Role;
 use services::accounts::{self, NewAccount};
 
 on_both_stores!(
+    an_administrator_changes_a_staff_role_disables_an_account_and_cannot_change_their_own,
     registering_through_the_page_signs_the_applicant_in_with_an_http_only_same_site_cookie,
     a_password_change_signs_every_browser_out_and_a_shut_sign_in_page_says_when_to_come_back,
     a_person_changes_their_password_on_the_account_page_and_signs_in_with_the_new_one,
@@ -233,6 +234,12 @@ impl Form {
             Some(field) => field.1 = value.to_string(),
             None => self.fields.push((name.to_string(), value.to_string())),
         }
+        self
+    }
+
+    /// The same fields, posted to another address (as a forged or stale page would).
+    fn with_action(mut self, action: &str) -> Self {
+        self.action = action.to_string();
         self
     }
 
@@ -924,7 +931,7 @@ async fn each_role_signs_in_to_its_own_home_page(app: TestApp) {
         (Role::ProgrammeOfficer, "/cases"),
         (Role::CommitteeMember, "/committee"),
         (Role::InformationOfficer, "/requests"),
-        (Role::Admin, "/recipients"),
+        (Role::Admin, "/admin"),
     ] {
         let user = app.staff(role).await;
         let (mut browser, landed) = sign_in_at(&app, &user.email).await;
@@ -3964,4 +3971,104 @@ async fn the_case_page_lists_each_correction_of_the_award_with_its_reason(app: T
     let mut help = sign_in(&app, &helpdesk.email).await;
     let text = help.get(&format!("/cases/{id}")).await.text();
     assert!(!text.contains("Corrections to the award"), "{text}");
+}
+
+async fn an_administrator_changes_a_staff_role_disables_an_account_and_cannot_change_their_own(
+    app: TestApp,
+) {
+    let admin = app.staff(Role::Admin).await;
+    let helpdesk = app.staff(Role::Helpdesk).await;
+    let mut desk = sign_in(&app, &helpdesk.email).await;
+    assert_eq!(desk.get("/cases").await.status, StatusCode::OK);
+    let mut office = sign_in(&app, &admin.email).await;
+    let page = office.get("/users").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains(&helpdesk.email));
+
+    // Another role: the account is signed out everywhere, and has the new role from its next sign-in.
+    let changed = office
+        .submit(
+            &page
+                .form(&format!("/users/{}", helpdesk.id))
+                .set("role", "programme_officer")
+                .set("action", "role"),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        desk.get("/cases").await.status,
+        StatusCode::SEE_OTHER,
+        "signed out"
+    );
+    let (status, _) = app.get("/api/applications", &helpdesk).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the old token opens nothing"
+    );
+    let (status, body) = app.login(&helpdesk.email, PASSWORD).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let page = office.get("/users?done=role").await;
+    assert!(page.text().contains("The role has been changed"));
+
+    // Their own account: refused, with the reason on the page.
+    let own = office
+        .submit(
+            &page
+                .form("/users")
+                .with_action(&format!("/users/{}", admin.id))
+                .set("role", "helpdesk")
+                .set("action", "role"),
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(own.text().contains("You cannot change your own role"));
+    let (status, _) = app.login(&admin.email, PASSWORD).await;
+    assert_eq!(status, StatusCode::OK, "still an administrator");
+
+    // Disabled: it signs in no more, and is listed as disabled.
+    let page = office.get("/users").await;
+    let disabled = office
+        .submit(
+            &page
+                .form(&format!("/users/{}", helpdesk.id))
+                .set("action", "disable"),
+        )
+        .await;
+    assert_eq!(disabled.status, StatusCode::SEE_OTHER);
+    let (status, _) = app.login(&helpdesk.email, PASSWORD).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let page = office.get("/users").await;
+    assert!(page.text().contains("Disabled"), "{}", excerpt(&page.body));
+    assert!(
+        !page
+            .body
+            .contains(&format!("action=\"/users/{}\"", helpdesk.id))
+    );
+
+    // A new member of staff: refused without a role, the typed name kept; added with one.
+    let refused = office
+        .submit(
+            &page
+                .form("/users")
+                .set("full_name", "Test New Staff")
+                .set("email", "test-new-staff@example.test"),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().contains("Select the account's role"));
+    assert!(refused.body.contains("value=\"Test New Staff\""));
+    let added = office
+        .submit(&refused.form("/users").set("role", "committee_member"))
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER);
+    let taken = office
+        .submit(&refused.form("/users").set("role", "committee_member"))
+        .await;
+    assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        taken
+            .text()
+            .contains("An account already uses this email address")
+    );
 }
