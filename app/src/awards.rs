@@ -123,8 +123,10 @@ pub async fn remind_reports(
             continue;
         }
         let mut sent = Vec::new();
+        let reference = crate::letters::application_reference(&state.db, &view.id).await?;
         for (kind, to, name) in &recipients {
-            let letter = match render_reminder(&view, due.due_on, *kind == "supervisor", on) {
+            let to_supervisor = *kind == "supervisor";
+            let letter = match render_reminder(&view, &reference, due.due_on, to_supervisor, on) {
                 Ok(letter) => letter,
                 Err(_) => {
                     reminder.failed = Some("the reminder could not be written".to_string());
@@ -160,6 +162,7 @@ pub async fn remind_reports(
 /// The reminder's email: the scholar, the course and the due date, and what the supervisor is asked for.
 fn render_reminder(
     view: &projections::application_view::ApplicationView,
+    reference: &str,
     due_on: NaiveDate,
     to_supervisor: bool,
     today: NaiveDate,
@@ -175,7 +178,7 @@ fn render_reminder(
         "course": terms.map(|t| t.course.clone()).unwrap_or_default(),
         "institution": terms.map(|t| t.institution.clone()).unwrap_or_default(),
         "to_supervisor": to_supervisor,
-        "reference": crate::letters::short_reference(&view.id),
+        "reference": reference,
     });
     let body = crate::templates::render("reminders/report_due", &data)?;
     Ok(crate::letters::Letter { subject, body })

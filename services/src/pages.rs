@@ -6,6 +6,7 @@
 
 pub mod applicant;
 pub mod award;
+pub mod case_page;
 pub mod committee;
 pub mod letters;
 pub mod public;

@@ -23,7 +23,7 @@ async fn the_officer_offers_records_a_supervisor_and_a_report_on_the_award_page(
     let id = app.decided_for(&applicant, &officer, "selected").await;
     let mut desk = sign_in(&app, &officer.email).await;
 
-    let case = desk.get(&format!("/cases/{id}")).await;
+    let case = desk.get(&format!("/cases/{id}?tab=award")).await;
     assert!(
         case.text()
             .contains(&format!("href=\"/cases/{id}/administration\"")),
@@ -263,7 +263,7 @@ async fn the_completion_takes_its_outcome_from_the_result_released(app: TestApp)
         .await,
     );
     let mut desk = sign_in(&app, &officer.email).await;
-    let case = desk.get(&format!("/cases/{id}")).await;
+    let case = desk.get(&format!("/cases/{id}?tab=award")).await;
     assert_eq!(
         case.form(&format!("/cases/{id}/complete")).value("outcome"),
         Some("MSc Test Studies: Distinction")

@@ -15,6 +15,7 @@ mod backup;
 mod browser;
 mod bulk_assignment;
 mod calendar;
+mod case_page;
 mod cli;
 mod conclusion;
 mod configuration;

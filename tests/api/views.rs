@@ -225,8 +225,14 @@ async fn each_role_sees_exactly_its_sections_on_the_pages(app: TestApp) {
     ] {
         let user = app.staff(role).await;
         let mut browser = crate::pages::sign_in(&app, &user.email).await;
-        let page = browser.get(&format!("/cases/{}", case.id)).await;
+        // Every panel of the case page, one after another.
+        let mut page = browser.get(&format!("/cases/{}", case.id)).await;
         assert_eq!(page.status, StatusCode::OK, "{role:?}");
+        for tab in ["committee", "award", "disclosures", "history"] {
+            let panel = browser.get(&format!("/cases/{}?tab={tab}", case.id)).await;
+            assert_eq!(panel.status, StatusCode::OK, "{role:?} {tab}");
+            page.body.push_str(&panel.body);
+        }
         assert_page_shows_exactly(&page.body, &view_of(role, false), &format!("{role:?}"));
         // The case record (eligibility, marks, decision) is the officers' only.
         assert_eq!(
