@@ -191,6 +191,13 @@ async fn a_decision_is_not_offered_or_confirmed_where_the_status_does_not_allow_
     let answer = desk.submit(&form).await;
     assert_eq!(answer.status, StatusCode::FORBIDDEN);
     assert!(!answer.text().contains("Record this decision?"));
+    // The refusal's page offers the way on, not signing in to someone signed in.
+    assert!(answer.text().contains("Go to the start page"));
+    assert!(
+        !answer.body.contains("href=\"/login\""),
+        "{}",
+        excerpt(&answer.body)
+    );
 }
 
 async fn on_an_awarded_case_no_form_of_an_earlier_stage_is_offered(app: TestApp) {

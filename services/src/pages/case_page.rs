@@ -928,22 +928,43 @@ pub async fn confirmation(
         ),
         _ => return Err(PageError::NotFound),
     };
-    let carried: Vec<Value> = form
-        .iter()
-        .filter(|(name, _)| name != "csrf_token" && name != "confirmed")
-        .map(|(name, value)| json!({"name": name, "value": value}))
-        .collect();
+    let page = Confirmation {
+        heading,
+        reference,
+        what,
+        letter: letter.map(|kind| crate::letters::subject(kind, &view.cycle)),
+        cannot_be_undone: true,
+        action: format!("/cases/{}/{action}", view.id),
+        back: format!("/cases/{}?tab={}", view.id, Tab::of_action(action).as_str()),
+        fields: form
+            .iter()
+            .filter(|(name, _)| name != "csrf_token" && name != "confirmed")
+            .map(|(name, value)| Carried { name, value })
+            .collect(),
+        button,
+    };
     Ok(Page::new("case_confirm", heading, Some(session))
-        .data(json!({
-            "heading": heading,
-            "reference": reference,
-            "what": what,
-            "letter": letter.map(|kind| crate::letters::subject(kind, &view.cycle)),
-            "cannot_be_undone": true,
-            "action": format!("/cases/{}/{action}", view.id),
-            "back": format!("/cases/{}?tab={}", view.id, Tab::of_action(action).as_str()),
-            "fields": carried,
-            "button": button,
-        }))
+        .data(serde_json::to_value(&page).map_err(ApiError::internal)?)
         .into_response())
+}
+
+/// The confirmation page of an action: what it will do, the letter it sends, and the values it carries.
+#[derive(Serialize)]
+struct Confirmation<'a> {
+    heading: &'static str,
+    reference: String,
+    what: String,
+    letter: Option<String>,
+    cannot_be_undone: bool,
+    action: String,
+    back: String,
+    fields: Vec<Carried<'a>>,
+    button: &'static str,
+}
+
+/// A posted value carried through the confirmation, sent again when confirmed.
+#[derive(Serialize)]
+struct Carried<'a> {
+    name: &'a str,
+    value: &'a str,
 }
