@@ -258,6 +258,14 @@ async fn each_role_sees_exactly_its_sections_on_the_pages(app: TestApp) {
         &view_of(Role::CommitteeMember, true),
         "committee member, blind",
     );
+    // Under blind review the member names the application by its short reference.
+    let reference = services::letters::application_reference(app.db(), &case.id)
+        .await
+        .unwrap();
+    let named = format!("Application {reference}");
+    assert!(page.text().contains(&named), "{}", page.body);
+    let list = browser.get("/committee").await;
+    assert!(list.text().contains(&named), "{}", list.body);
 }
 
 async fn an_administrator_reads_no_application(app: TestApp) {
