@@ -1070,7 +1070,7 @@ async fn the_case_page_shows_its_summary_first_and_a_decision_is_confirmed_befor
         browser.text("#status").await,
         "Under review by the committee"
     );
-    browser.screenshot("14-case-committee").await;
+    browser.screenshot("11a-case-committee").await;
 
     // Continue asks first, naming the letter that will be sent; nothing is recorded yet.
     browser.click("#outcome-selected").await;
@@ -1087,7 +1087,7 @@ async fn the_case_page_shows_its_summary_first_and_a_decision_is_confirmed_befor
         "{}",
         browser.describe().await
     );
-    browser.screenshot("15-case-confirm-decision").await;
+    browser.screenshot("11b-case-confirm-decision").await;
     let (_, body) = app.get(&format!("/api/applications/{id}"), &officer).await;
     assert_eq!(body["status"], "under_review");
 

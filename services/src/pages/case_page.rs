@@ -242,32 +242,59 @@ pub async fn render(
         .full_name
         .clone()
         .filter(|_| shown.shown.shows_field(PersonalField::FullName));
+    let page = CasePage {
+        summary: summary(&shown, &reference, name.as_deref()),
+        application: Header {
+            id: &view.id,
+            reference: reference.clone(),
+            cycle: &view.cycle,
+            name,
+            status: words::status(view.status),
+        },
+        flags: flags(&shown).await?,
+        alerts: alerts(&shown),
+        tabs,
+        tab: json!({ tab.as_str(): true }),
+        tab_label: tab.label(),
+        panel,
+        as_of: as_of.map(time),
+    };
     Ok(Page::new(
         "case",
         format!("{reference} – {}", tab.label()),
         Some(session),
     )
-    .data(json!({
-        "application": {
-            "id": view.id,
-            "reference": reference,
-            "cycle": view.cycle,
-            "name": name,
-            "status": words::status(view.status),
-        },
-        "summary": summary(&shown, &reference, name.as_deref()),
-        "flags": flags(&shown).await?,
-        "alerts": alerts(&shown),
-        "tabs": tabs,
-        "tab": { tab.as_str(): true },
-        "tab_label": tab.label(),
-        "panel": panel,
-        "as_of": as_of.map(time),
-    }))
+    .data(serde_json::to_value(&page).map_err(ApiError::internal)?)
     .errors(errors)
     .notice(notice)
     .status(status)
     .into_response())
+}
+
+/// The case page's context: the case's header and summary, its flags, the sub-navigation and the panel.
+#[derive(Serialize)]
+struct CasePage<'a> {
+    application: Header<'a>,
+    summary: Vec<SummaryRow>,
+    flags: Vec<Flag>,
+    alerts: Value,
+    tabs: Vec<TabLink>,
+    /// The panel shown, as `{"history": true}` for the template to choose it.
+    tab: Value,
+    tab_label: &'static str,
+    panel: Value,
+    as_of: Option<String>,
+}
+
+/// What names the case at the top of every panel.
+#[derive(Serialize)]
+struct Header<'a> {
+    id: &'a str,
+    reference: String,
+    cycle: &'a str,
+    /// `None` where the role may not see it: the reference names the case.
+    name: Option<String>,
+    status: &'static str,
 }
 
 fn tab_href(id: &str, tab: Tab, as_of: Option<DateTime<Utc>>) -> String {
@@ -903,8 +930,8 @@ pub async fn confirmation(
         ApplicationCommand::RecordDecision { outcome, .. } => (
             "Record this decision?",
             format!(
-                "The decision {} will be recorded for {reference}.",
-                words::outcome(*outcome).to_lowercase()
+                "The decision “{}” will be recorded for {reference}.",
+                words::outcome(*outcome)
             ),
             "Yes, record the decision",
         ),
