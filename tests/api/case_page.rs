@@ -227,9 +227,27 @@ async fn on_an_awarded_case_no_form_of_an_earlier_stage_is_offered(app: TestApp)
         }
     }
     let award = po.get(&format!("/cases/{id}?tab=award")).await;
-    assert!(award.has_form(&format!("/cases/{id}/complete")));
     assert!(award.body.contains("id=\"status\">Awarded<"));
     assert!(award.text().contains("MSc Data Science, Test Institute"));
+
+    // Completing the award cannot be undone: it is confirmed first, and only then recorded.
+    let today = chrono::Utc::now().date_naive().to_string();
+    let form = award
+        .form(&format!("/cases/{id}/complete"))
+        .set("outcome", "MSc with merit")
+        .set("completed_on", &today);
+    let confirm = po.submit(&form).await;
+    assert_eq!(confirm.status, StatusCode::OK, "{}", excerpt(&confirm.body));
+    assert!(confirm.text().contains("Complete this award?"));
+    assert!(confirm.text().contains("This cannot be undone"));
+    let (_, body) = app.get(&format!("/api/applications/{id}"), &officer).await;
+    assert_eq!(body["status"], "awarded", "nothing recorded yet");
+    let answer = po
+        .submit(&confirm.form(&format!("/cases/{id}/complete")))
+        .await;
+    assert_eq!(answer.location(), format!("/cases/{id}?done=complete"));
+    let (_, body) = app.get(&format!("/api/applications/{id}"), &officer).await;
+    assert_eq!(body["status"], "alumni");
 }
 
 async fn a_search_for_a_reference_opens_its_case(app: TestApp) {
