@@ -32,6 +32,10 @@ async fn the_officer_offers_records_a_supervisor_and_a_report_on_the_award_page(
     let page = desk.get(&format!("/cases/{id}/administration")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text().contains("No offer made in the system"));
+    let reference = services::letters::application_reference(app.db(), &id)
+        .await
+        .unwrap();
+    assert!(page.text().contains(&format!("reference {reference}")));
     let reply_by = Utc::now().date_naive() + Days::new(14);
     let form = page
         .form(&format!("/cases/{id}/administration/offer"))
