@@ -451,19 +451,22 @@ pub struct StaffAccount {
     pub disabled_at: Option<DateTime<Utc>>,
 }
 
+/// A staff account's row: id, email, name, role, last sign-in, when disabled.
+type StaffRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<DateTime<Utc>>,
+    Option<DateTime<Utc>>,
+);
+
 /// Every staff account (every role but applicant), disabled ones last, by name.
 pub async fn staff_accounts(db: &Db) -> Result<Vec<StaffAccount>, sqlx::Error> {
     const SQL: &str = "SELECT id, email, full_name, role, last_sign_in_at, disabled_at FROM accounts \
                        WHERE role <> 'applicant' \
                        ORDER BY CASE WHEN disabled_at IS NULL THEN 0 ELSE 1 END, full_name, id";
-    let rows: Vec<(
-        String,
-        String,
-        String,
-        String,
-        Option<DateTime<Utc>>,
-        Option<DateTime<Utc>>,
-    )> = on_pool!(db, p => sqlx::query_as(SQL).fetch_all(p).await?);
+    let rows: Vec<StaffRow> = on_pool!(db, p => sqlx::query_as(SQL).fetch_all(p).await?);
     Ok(rows
         .into_iter()
         .filter_map(

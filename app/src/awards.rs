@@ -123,8 +123,10 @@ pub async fn remind_reports(
             continue;
         }
         let mut sent = Vec::new();
+        let reference = crate::letters::application_reference(&state.db, &view.id).await?;
         for (kind, to, name) in &recipients {
-            let letter = match render_reminder(&view, due.due_on, *kind == "supervisor", on) {
+            let to_supervisor = *kind == "supervisor";
+            let letter = match render_reminder(&view, &reference, due.due_on, to_supervisor, on) {
                 Ok(letter) => letter,
                 Err(_) => {
                     reminder.failed = Some("the reminder could not be written".to_string());
@@ -174,6 +176,7 @@ struct ReminderContext {
 /// The reminder's email: the scholar, the course and the due date, and what the supervisor is asked for.
 fn render_reminder(
     view: &projections::application_view::ApplicationView,
+    reference: &str,
     due_on: NaiveDate,
     to_supervisor: bool,
     today: NaiveDate,
@@ -194,7 +197,7 @@ fn render_reminder(
         course: terms.map(|t| t.course.clone()).unwrap_or_default(),
         institution: terms.map(|t| t.institution.clone()).unwrap_or_default(),
         to_supervisor,
-        reference: crate::letters::short_reference(&view.id),
+        reference: reference.to_string(),
     };
     let body = crate::templates::render("reminders/report_due", &data)?;
     Ok(crate::letters::Letter { subject, body })
@@ -212,12 +215,13 @@ mod tests {
         let view = crate::letters::tests::application_for(LetterKind::Award);
         let due_on = NaiveDate::from_ymd_opt(2027, 1, 15).unwrap();
         let today = NaiveDate::from_ymd_opt(2026, 12, 16).unwrap();
-        let to_supervisor = render_reminder(&view, due_on, true, today).unwrap();
-        let to_office = render_reminder(&view, due_on, false, today).unwrap();
+        let to_supervisor = render_reminder(&view, "ETP-26-000001", due_on, true, today).unwrap();
+        let to_office = render_reminder(&view, "ETP-26-000001", due_on, false, today).unwrap();
         for letter in [&to_supervisor, &to_office] {
             assert!(letter.body.contains("15 January 2027"), "the due date");
             assert!(letter.body.contains("Test Applicant"), "the scholar");
             assert!(letter.body.contains("MSc Public Policy"), "the course");
+            assert!(letter.body.contains("ETP-26-000001"), "the reference");
         }
         assert_ne!(to_supervisor.body, to_office.body);
     }

@@ -85,9 +85,11 @@ pub struct OfferInWords {
     pub reply_by: String,
 }
 
-/// Renders the letter of `kind` for the application as it stands, dated `today`.
+/// Renders the letter of `kind` for the application as it stands, dated `today`, quoting its `reference`
+/// (`ETP-26-004821`).
 pub fn render(
     view: &ApplicationView,
+    reference: &str,
     kind: LetterKind,
     today: NaiveDate,
 ) -> Result<Letter, handlebars::RenderError> {
@@ -131,7 +133,7 @@ pub fn render(
         .unwrap_or_else(|| "applicant".to_string());
     let data = LetterContext {
         subject: subject.clone(),
-        reference: short_reference(&view.id),
+        reference: reference.to_string(),
         cycle: view.cycle.clone(),
         full_name,
         date: long_date(today),
@@ -159,8 +161,16 @@ fn long_date(date: NaiveDate) -> String {
     date.format("%-d %B %Y").to_string()
 }
 
-/// The one reference a letter gives, short enough to quote on the telephone: the last eight letters and
-/// digits of the record's id, in capitals (`5F3A9C21`).
+/// The one reference of an application, short enough to quote on the telephone (`ETP-26-004821`,
+/// `projections::references`); an application without one yet is named by [`short_reference`].
+pub async fn application_reference(db: &projections::Db, id: &str) -> Result<String, AppError> {
+    Ok(projections::references::of(db, id)
+        .await?
+        .unwrap_or_else(|| short_reference(id)))
+}
+
+/// The reference a letter about an information request gives, short enough to quote on the telephone: the
+/// last eight letters and digits of the request's id, in capitals (`5F3A9C21`).
 pub fn short_reference(id: &str) -> String {
     let kept: Vec<char> = id.chars().filter(char::is_ascii_alphanumeric).collect();
     kept[kept.len().saturating_sub(8)..]
@@ -208,7 +218,9 @@ pub async fn issue(
     let view = application_view::find(&state.db, id)
         .await?
         .ok_or_else(AppError::not_found)?;
-    let letter = render(&view, kind, Utc::now().date_naive()).map_err(AppError::internal)?;
+    let reference = application_reference(&state.db, id).await?;
+    let letter =
+        render(&view, &reference, kind, Utc::now().date_naive()).map_err(AppError::internal)?;
     // A letter owed after the applicant's own act (accepting an offer) is issued by the service.
     let by = if by.role == Role::Applicant {
         &mailer_actor()
@@ -496,14 +508,17 @@ pub(crate) mod tests {
         let today = NaiveDate::from_ymd_opt(2026, 4, 3).unwrap();
         for kind in LetterKind::ALL {
             let view = application_for(kind);
-            let letter = render(&view, kind, today)
+            let letter = render(&view, "ETP-26-000001", kind, today)
                 .unwrap_or_else(|error| panic!("the {kind} letter does not render: {error}"));
             assert!(letter.body.contains("Test Applicant"), "{kind}");
             assert!(
                 letter.body.contains("3 April 2026"),
                 "{kind}: the letter's date"
             );
-            assert!(letter.body.contains(&short_reference(&view.id)), "{kind}");
+            assert!(
+                letter.body.contains("ETP-26-000001"),
+                "{kind}: the reference"
+            );
             if kind == LetterKind::Award {
                 assert!(
                     letter.body.contains("MSc Public Policy"),

@@ -25,6 +25,7 @@ pub mod selection;
 pub mod subjects;
 pub mod templates;
 pub mod throttle;
+pub mod words;
 
 /// The event store and the sealing of personal data live in their own crate, the only one that reads and
 /// writes the `events` and `stream_keys` tables.

@@ -78,11 +78,12 @@ fn long_date(value: &serde_json::Value) -> String {
     }
 }
 
-/// `{{in_words x}}`: a code written with underscores (`programme_officer`) in words (programme officer).
+/// `{{in_words x}}`: a stored code in words, from the one table of words (`crate::words`): `submitted` is
+/// "Awaiting eligibility check", `england-and-wales` "England and Wales".
 fn in_words(value: &serde_json::Value) -> String {
     value
         .as_str()
-        .map(|text| text.replace('_', " "))
+        .map(crate::words::in_words)
         .unwrap_or_default()
 }
 
@@ -218,7 +219,11 @@ mod helper_tests {
         );
         assert_eq!(long_date(&json!(null)), "");
         assert_eq!(long_date(&json!("not a date")), "not a date");
-        assert_eq!(in_words(&json!("programme_officer")), "programme officer");
+        assert_eq!(in_words(&json!("programme_officer")), "Programme officer");
+        assert_eq!(
+            in_words(&json!("under_review")),
+            "Under review by the committee"
+        );
         assert_eq!(
             render(
                 "sar_letter",

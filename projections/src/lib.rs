@@ -21,6 +21,7 @@ pub mod rebuild;
 pub mod recipients;
 pub mod recorded;
 pub mod referees;
+pub mod references;
 pub mod retention;
 pub mod supervisors;
 
@@ -59,6 +60,9 @@ pub async fn project(
     match event.aggregate_type.as_str() {
         Application::TYPE => {
             let payload = ApplicationEvent::deserialize(&event.payload)?;
+            if let ApplicationEvent::ApplicationStarted { cycle, .. } = &payload {
+                references::assign(conn, &event.aggregate_id, cycle.as_str()).await?;
+            }
             if let ApplicationEvent::PersonalDataDestroyed { rule, destroyed_on } = payload {
                 committed.forget(&event.aggregate_id);
                 destroy_application(conn, event, rule, destroyed_on).await?;
@@ -128,7 +132,8 @@ async fn destroy_application(
     retention::project_destroyed(conn, event, rule, destroyed_on).await
 }
 
-/// Empties every view, before a rebuild replays the log into them.
+/// Empties every view, before a rebuild replays the log into them. The applications' references stay:
+/// they are quoted in letters already sent (`references`).
 pub async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
     application_view::reset(conn).await?;
     case_list::reset(conn).await?;

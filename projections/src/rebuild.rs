@@ -7,7 +7,8 @@
 //! assignments, which are folded here event by event as `case_list` records them, and the fact of a
 //! destruction, which the first `PersonalDataDestroyed` records. An application's views depend on nothing
 //! outside its own stream, so the streams can be replayed one after another rather than in commit order, and
-//! what this writes is what the event-by-event projection leaves (the rebuild tests compare the two).
+//! what this writes is what the event-by-event projection leaves (the rebuild tests compare the two). The
+//! applications' references are kept, not rewritten: only an application without one is numbered.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
@@ -170,6 +171,8 @@ async fn write_application_streams(
     publishing::insert_many(conn, &views).await?;
     referees::insert_many(conn, &views).await?;
     crate::supervisors::insert_many(conn, &views).await?;
+    let started = views.iter().map(|v| (v.id.as_str(), v.cycle.as_str()));
+    crate::references::assign_many(conn, started).await?;
     let destroyed = streams.iter().map(|s| (s.id.as_str(), s.destroyed));
     record_destructions(conn, ApplicationStream::TYPE, destroyed).await
 }

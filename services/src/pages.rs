@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod applicant;
 pub mod award;
+pub mod case_page;
 pub mod committee;
 pub mod letters;
 pub mod public;
@@ -354,7 +355,9 @@ impl IntoResponse for PageError {
             "message": message,
             "next_step": next_step.map(|(href, label)| json!({"href": href, "label": label})),
         });
-        let context = json!({ "title": heading, "heading": data["heading"], "message": data["message"], "next_step": data["next_step"] });
+        // An error page does not know who asked: it offers neither signing in nor registering, which would
+        // mislead someone signed in, only the way on.
+        let context = json!({ "title": heading, "heading": data["heading"], "message": data["message"], "next_step": data["next_step"], "error_page": true });
         let mut response = match templates::render("error", &context) {
             Ok(html) => (status, Html(html)).into_response(),
             Err(_) => (status, heading).into_response(),

@@ -23,7 +23,7 @@ async fn the_officer_offers_records_a_supervisor_and_a_report_on_the_award_page(
     let id = app.decided_for(&applicant, &officer, "selected").await;
     let mut desk = sign_in(&app, &officer.email).await;
 
-    let case = desk.get(&format!("/cases/{id}")).await;
+    let case = desk.get(&format!("/cases/{id}?tab=award")).await;
     assert!(
         case.text()
             .contains(&format!("href=\"/cases/{id}/administration\"")),
@@ -32,6 +32,10 @@ async fn the_officer_offers_records_a_supervisor_and_a_report_on_the_award_page(
     let page = desk.get(&format!("/cases/{id}/administration")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text().contains("No offer made in the system"));
+    let reference = services::letters::application_reference(app.db(), &id)
+        .await
+        .unwrap();
+    assert!(page.text().contains(&format!("reference {reference}")));
     let reply_by = Utc::now().date_naive() + Days::new(14);
     let form = page
         .form(&format!("/cases/{id}/administration/offer"))
@@ -263,7 +267,7 @@ async fn the_completion_takes_its_outcome_from_the_result_released(app: TestApp)
         .await,
     );
     let mut desk = sign_in(&app, &officer.email).await;
-    let case = desk.get(&format!("/cases/{id}")).await;
+    let case = desk.get(&format!("/cases/{id}?tab=award")).await;
     assert_eq!(
         case.form(&format!("/cases/{id}/complete")).value("outcome"),
         Some("MSc Test Studies: Distinction")

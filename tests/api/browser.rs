@@ -912,7 +912,7 @@ async fn a_programme_officer_finds_the_case_and_records_eligibility() {
     browser.click_link("Test Applicant Marker").await;
     browser.wait_for_location(&format!("/cases/{id}")).await;
     assert_eq!(browser.heading().await, "Test Applicant Marker");
-    assert_eq!(browser.text("#status").await, "submitted");
+    assert_eq!(browser.text("#status").await, "Awaiting eligibility check");
     browser.screenshot("10-case").await;
 
     // Recording eligibility without an answer says what is missing.
@@ -928,7 +928,7 @@ async fn a_programme_officer_finds_the_case_and_records_eligibility() {
             "#eligibility_eligible".to_string()
         )]
     );
-    assert_eq!(browser.text("#status").await, "submitted");
+    assert_eq!(browser.text("#status").await, "Awaiting eligibility check");
 
     // Eligible: the status changes and the history shows who did it.
     browser.click("#eligible-yes").await;
@@ -939,8 +939,19 @@ async fn a_programme_officer_finds_the_case_and_records_eligibility() {
     browser
         .wait_for_location(&format!("/cases/{id}?done=eligibility"))
         .await;
-    assert_eq!(browser.text(".notice").await, "Done: eligibility.");
-    assert_eq!(browser.text("#status").await, "eligible");
+    assert_eq!(browser.text(".notice").await, "Eligibility recorded.");
+    assert_eq!(
+        browser.text("#status").await,
+        "Eligible: awaiting the committee"
+    );
+    assert!(
+        browser.find_all("#eligibility").await.is_empty(),
+        "eligibility cannot be recorded twice"
+    );
+    browser.click_link("History").await;
+    browser
+        .wait_for_location(&format!("/cases/{id}?tab=history"))
+        .await;
     let history = browser.find_all("ol.timeline li").await;
     let latest = history
         .first()
@@ -949,21 +960,17 @@ async fn a_programme_officer_finds_the_case_and_records_eligibility() {
         .await
         .expect("the latest history entry");
     assert!(
-        latest.ends_with("Eligibility determined — Test Staff (programme officer)"),
+        latest.ends_with(
+            "Eligibility decided: Eligible: Meets the test criteria — Test Staff (Programme officer)"
+        ),
         "the latest history entry: {latest}"
     );
-    assert!(
-        browser
-            .text("main")
-            .await
-            .contains("Eligible: Meets the test criteria")
-    );
-    assert!(
-        browser.find_all("#eligibility").await.is_empty(),
-        "eligibility cannot be recorded twice"
-    );
 
-    // Assign the committee member through the page.
+    // Assign the committee member on the committee's part of the case.
+    browser.click_link("Committee").await;
+    browser
+        .wait_for_location(&format!("/cases/{id}?tab=committee"))
+        .await;
     browser
         .find("#assignments")
         .await
@@ -976,7 +983,10 @@ async fn a_programme_officer_finds_the_case_and_records_eligibility() {
     browser
         .wait_for_location(&format!("/cases/{id}?done=assignments"))
         .await;
-    assert_eq!(browser.text("#status").await, "under review");
+    assert_eq!(
+        browser.text("#status").await,
+        "Under review by the committee"
+    );
     browser.screenshot("11-case-under-review").await;
 
     // The member signs in, sees the assignment and scores it.
@@ -1012,6 +1022,87 @@ async fn a_programme_officer_finds_the_case_and_records_eligibility() {
         "Your scores have been saved."
     );
 
+    browser.finish().await;
+}
+
+/// The case page shows its summary before any action, and a decision, which sends a letter, is confirmed on
+/// a page of its own before it is recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_case_page_shows_its_summary_first_and_a_decision_is_confirmed_before_it_is_recorded() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let member = app.staff(Role::CommitteeMember).await;
+    let id = app.under_review(&officer, &member).await;
+    app.expect_ok(
+        app.post(
+            &format!("/api/applications/{id}/scores"),
+            &member,
+            crate::helpers::scores(7),
+        )
+        .await,
+    );
+    let browser = Browser::start(&app.address).await;
+    browser.sign_in(&officer.email, "/cases").await;
+    browser.goto(&format!("/cases/{id}?tab=committee")).await;
+
+    // The summary comes before the sub-navigation, and both before the first form, in the page's order.
+    let order: Vec<bool> = browser
+        .client
+        .execute(
+            "const at = (css) => document.querySelector(css); \
+             const follows = (a, b) => !!(a && b && (a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING)); \
+             return [follows(at('#case-summary'), at('#case-tabs')), \
+                     follows(at('#case-tabs'), at('main form[method=post]')), \
+                     at('#case-summary').getBoundingClientRect().top < at('#decision').getBoundingClientRect().top];",
+            vec![],
+        )
+        .await
+        .ok()
+        .and_then(|value| serde_json::from_value(value).ok())
+        .unwrap_or_default();
+    assert_eq!(
+        order,
+        vec![true, true, true],
+        "{}",
+        browser.describe().await
+    );
+    assert_eq!(
+        browser.text("#status").await,
+        "Under review by the committee"
+    );
+    browser.screenshot("11a-case-committee").await;
+
+    // Continue asks first, naming the letter that will be sent; nothing is recorded yet.
+    browser.click("#outcome-selected").await;
+    browser.click("#decision button[type=submit]").await;
+    browser
+        .wait_for_location(&format!("/cases/{id}/decision"))
+        .await;
+    assert_eq!(browser.heading().await, "Record this decision?");
+    assert!(
+        browser
+            .text("#confirm-letter")
+            .await
+            .contains("you have been selected"),
+        "{}",
+        browser.describe().await
+    );
+    browser.screenshot("11b-case-confirm-decision").await;
+    let (_, body) = app.get(&format!("/api/applications/{id}"), &officer).await;
+    assert_eq!(body["status"], "under_review");
+
+    // Confirmed: recorded, and the case says so in words.
+    browser.click("#confirm button[type=submit]").await;
+    browser
+        .wait_for_location(&format!("/cases/{id}?done=decision"))
+        .await;
+    assert_eq!(browser.text("#status").await, "Selected: award to be made");
+    assert!(
+        browser
+            .text(".notice")
+            .await
+            .starts_with("Decision recorded")
+    );
     browser.finish().await;
 }
 

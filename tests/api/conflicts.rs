@@ -119,7 +119,7 @@ async fn a_member_with_a_declared_conflict_gets_403_or_404_everywhere_for_that_a
         .unwrap();
     assert!(declared["conflict"].is_object(), "{declared}");
     let mut desk = crate::pages::sign_in(&app, &officer.email).await;
-    let page = desk.get(&format!("/cases/{id}")).await;
+    let page = desk.get(&format!("/cases/{id}?tab=committee")).await;
     assert!(page.body.contains("Declared a conflict of interest"));
     assert!(
         page.body.contains("id=\"reassign\""),

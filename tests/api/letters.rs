@@ -30,8 +30,11 @@ async fn an_outcome_letter_gives_one_short_reference_and_no_internal_id(app: Tes
     let officer = app.staff(Role::ProgrammeOfficer).await;
     let owner = app.applicant().await;
     let id = app.awarded_for(&owner, &officer).await;
-    let reference = services::letters::short_reference(&id);
-    assert_eq!(reference.len(), 8);
+    let reference = services::letters::application_reference(app.db(), &id)
+        .await
+        .unwrap();
+    assert!(reference.starts_with("ETP-"), "{reference}");
+    assert_eq!(reference.len(), "ETP-26-000001".len(), "{reference}");
     let letters = letters_of(&app, &id, &owner).await;
     assert_eq!(
         letters.len(),
@@ -265,7 +268,7 @@ async fn the_applicant_reads_their_letters_on_their_page_and_the_case_staff_on_t
 
     // The Help Desk reads no letters (CONTRACT.md, "What each role gets").
     let mut desk = crate::pages::sign_in(&app, &helpdesk.email).await;
-    let case = desk.get(&format!("/cases/{id}")).await;
+    let case = desk.get(&format!("/cases/{id}?tab=history")).await;
     assert_eq!(case.status, StatusCode::OK);
     assert!(!case.body.contains(&subject), "{}", case.body);
     let refused = desk.get(&format!("/cases/{id}/letters/1")).await;
@@ -274,7 +277,7 @@ async fn the_applicant_reads_their_letters_on_their_page_and_the_case_staff_on_t
 
     for staff in [&officer, &information] {
         let mut desk = crate::pages::sign_in(&app, &staff.email).await;
-        let case = desk.get(&format!("/cases/{id}")).await;
+        let case = desk.get(&format!("/cases/{id}?tab=history")).await;
         assert_eq!(case.status, StatusCode::OK);
         assert!(
             case.body.contains("Letters to the applicant"),

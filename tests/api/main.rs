@@ -16,6 +16,7 @@ mod browser;
 mod bulk_assignment;
 mod calendar;
 mod case_list;
+mod case_page;
 mod cli;
 mod conclusion;
 mod configuration;

@@ -339,10 +339,11 @@ fn rows() -> Vec<Row> {
     let today = chrono::Utc::now().date_naive().to_string();
     let today = today.as_str();
     let award = award_terms();
-    let award: Vec<(String, String)> = ["institution", "course", "level", "start_date"]
+    let mut award: Vec<(String, String)> = ["institution", "course", "level", "start_date"]
         .iter()
         .map(|key| (key.to_string(), award[key].as_str().unwrap().to_string()))
         .collect();
+    award.push(("confirmed".to_string(), "yes".to_string()));
     // The help desk's form carries every personal field as it stands; only the phone number changes.
     let personal = complete_form()["personal"].clone();
     let mut amendment: Vec<(String, String)> = personal
@@ -447,8 +448,12 @@ fn rows() -> Vec<Row> {
         post("/cases/{id}/assignments", Case::Eligible)
             .form(&[("committee_member_id", "{member_id}")])
             .allow(&[Officer], To("/cases/{id}?done=assignments")),
+        // A decision sends a letter: it is confirmed on a page of its own, then recorded.
         post("/cases/{id}/decision", Case::Scored)
             .form(&[("outcome", "selected")])
+            .allow(&[Officer], Page(200)),
+        post("/cases/{id}/decision", Case::Scored)
+            .form(&[("outcome", "selected"), ("confirmed", "yes")])
             .allow(&[Officer], To("/cases/{id}?done=decision")),
         post("/cases/{id}/award", Case::Selected)
             .fields(award)
@@ -465,7 +470,11 @@ fn rows() -> Vec<Row> {
             .allow(&[Officer], To("/cases/{id}/administration?done=supervisor")),
         post("/cases/{id}/administration/unknown", Case::Awarded).allow(&[Officer], NotFound),
         post("/cases/{id}/complete", Case::Awarded)
-            .form(&[("outcome", "Merit"), ("completed_on", today)])
+            .form(&[
+                ("outcome", "Merit"),
+                ("completed_on", today),
+                ("confirmed", "yes"),
+            ])
             .allow(&[Officer], To("/cases/{id}?done=complete")),
         post("/cases/{id}/preferences", Case::Submitted)
             .form(&[

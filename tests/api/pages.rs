@@ -196,7 +196,7 @@ impl Answer {
             .unwrap_or_else(|| panic!("no CSRF token on the page: {}", excerpt(&self.body)))
     }
 
-    fn has_form(&self, action: &str) -> bool {
+    pub(crate) fn has_form(&self, action: &str) -> bool {
         forms(&self.body).iter().any(|form| form.action == action)
     }
 
@@ -237,8 +237,8 @@ impl Form {
         self
     }
 
-    /// The same fields, posted to another address (as a forged or stale page would).
-    fn with_action(mut self, action: &str) -> Self {
+    /// The same fields posted to another action (a request the page does not offer).
+    pub(crate) fn posted_to(mut self, action: &str) -> Self {
         self.action = action.to_string();
         self
     }
@@ -260,7 +260,18 @@ impl Form {
     }
 }
 
-fn excerpt(body: &str) -> String {
+/// Every panel of a case page, one after another, as one answer.
+async fn whole_case(browser: &mut Browser, id: &str) -> Answer {
+    let mut whole = browser.get(&format!("/cases/{id}")).await;
+    for tab in ["committee", "award", "disclosures", "history"] {
+        let panel = browser.get(&format!("/cases/{id}?tab={tab}")).await;
+        assert_eq!(panel.status, StatusCode::OK, "{tab}");
+        whole.body.push_str(&panel.body);
+    }
+    whole
+}
+
+pub(crate) fn excerpt(body: &str) -> String {
     body.chars().take(4000).collect()
 }
 
@@ -1623,7 +1634,18 @@ async fn each_staff_role_sees_its_own_pages_and_is_refused_the_others(app: TestA
         if case_desk {
             let case = browser.get(&format!("/cases/{id}")).await;
             assert!(case.text().contains("Test Applicant Marker"), "{role:?}");
-            assert!(case.body.contains("<h2>History</h2>"), "{role:?}");
+            assert!(
+                case.text()
+                    .contains(&format!("href=\"/cases/{id}?tab=history\"")),
+                "{role:?}"
+            );
+            let history = browser.get(&format!("/cases/{id}?tab=history")).await;
+            assert!(
+                history
+                    .body
+                    .contains("<h2 id=\"panel-heading\">History</h2>"),
+                "{role:?}"
+            );
             let list = browser.get("/cases").await;
             assert!(
                 list.body.contains(&format!("href=\"/cases/{id}\"")),
@@ -1712,7 +1734,13 @@ async fn the_help_desk_amends_personal_details_through_the_case_page_and_nothing
     assert!(text.contains("Test reason: new number"));
     assert!(text.contains("The applicant by test phone call"));
     assert!(text.contains("Phone number"));
-    assert!(text.contains("Personal data amended"), "in the history");
+    assert!(
+        desk.get(&format!("/cases/{id}?tab=history"))
+            .await
+            .text()
+            .contains("Personal data amended: Test reason: new number"),
+        "in the history"
+    );
     assert_eq!(
         page.form(&format!("/cases/{id}/amendments"))
             .value("personal.phone"),
@@ -2010,14 +2038,20 @@ async fn a_programme_officer_waives_screening_rules_on_the_case_page_with_a_reas
         answer.location(),
         format!("/cases/{id}?done=screening-override")
     );
-    let page = po.get(answer.location()).await;
+    let page = po.get(&format!("/cases/{id}?tab=committee")).await;
     let text = page.text();
     assert!(
         text.contains("Enough work experience waived: A career break the rules did not foresee"),
         "{}",
         excerpt(&page.body)
     );
-    assert!(text.contains("Screening rules waived"), "in the history");
+    assert!(
+        po.get(&format!("/cases/{id}?tab=history"))
+            .await
+            .text()
+            .contains("Screening rules waived: A career break the rules did not foresee"),
+        "in the history"
+    );
     let view = app.expect_ok(app.get(&format!("/api/applications/{id}"), &officer).await);
     assert_eq!(
         view["screening_overrides"][0]["rules"],
@@ -2060,14 +2094,22 @@ async fn a_programme_officer_and_a_committee_member_take_an_application_through_
     let answer = po.submit(&form).await;
     assert_eq!(answer.location(), format!("/cases/{id}?done=eligibility"));
     let page = po.get(answer.location()).await;
+    assert!(!page.has_form(&format!("/cases/{id}/eligibility")));
+    let history = po.get(&format!("/cases/{id}?tab=history")).await;
+    assert!(
+        history
+            .text()
+            .contains("Eligibility decided: Eligible: Meets the test rules"),
+        "in the history: {}",
+        excerpt(&history.body)
+    );
+    let page = po.get(&format!("/cases/{id}?tab=committee")).await;
     let text = page.text();
     assert!(
         text.contains("Eligible: Meets the test rules"),
         "{}",
         excerpt(&page.body)
     );
-    assert!(text.contains("Eligibility determined"), "in the history");
-    assert!(!page.has_form(&format!("/cases/{id}/eligibility")));
 
     // Assignment: the committee members are offered by name.
     let form = page.form(&format!("/cases/{id}/assignments"));
@@ -2084,7 +2126,8 @@ async fn a_programme_officer_and_a_committee_member_take_an_application_through_
     assert_eq!(answer.location(), format!("/cases/{id}?done=assignments"));
     let page = po.get(answer.location()).await;
     assert!(
-        page.body.contains("id=\"status\">under review<"),
+        page.body
+            .contains("id=\"status\">Under review by the committee<"),
         "{}",
         excerpt(&page.body)
     );
@@ -2161,7 +2204,7 @@ async fn a_programme_officer_and_a_committee_member_take_an_application_through_
     assert_eq!(again.value("career_plan"), Some("4"));
     assert_eq!(again.value("comment"), Some("A clear test plan."));
     assert!(committee.get("/committee").await.text().contains("Scored"));
-    let case = po.get(&format!("/cases/{id}")).await;
+    let case = po.get(&format!("/cases/{id}?tab=committee")).await;
     assert!(case.text().contains("A clear test plan."));
     assert!(case.body.contains("<td>22</td>"), "the total of the marks");
     assert!(case.text().contains("22.0 of 40"), "the mean score");
@@ -2194,7 +2237,7 @@ async fn a_programme_officer_and_a_committee_member_take_an_application_through_
         .post(&format!("/committee/{id}/scores"), &scores_again)
         .await;
     assert_eq!(answer.status, StatusCode::NOT_FOUND);
-    let case = po.get(&format!("/cases/{id}")).await;
+    let case = po.get(&format!("/cases/{id}?tab=committee")).await;
     assert!(
         case.text()
             .contains("Declared a conflict of interest: Test conflict: knows the applicant")
@@ -2467,14 +2510,14 @@ async fn script_markup_in_every_text_field_is_shown_escaped_on_every_page_that_s
         )
         .await;
     answer.location();
-    let case = po.get(&format!("/cases/{id}")).await;
+    let case = po.get(&format!("/cases/{id}?tab=committee")).await;
     assert_shown_escaped(
         &case,
         &[hostile("account.member"), hostile("account.conflicted")],
         "the assignment form",
     );
     for who in [&member, &conflicted] {
-        let case = po.get(&format!("/cases/{id}")).await;
+        let case = po.get(&format!("/cases/{id}?tab=committee")).await;
         let form = case
             .form(&format!("/cases/{id}/assignments"))
             .set("committee_member_id", &who.id);
@@ -2534,9 +2577,9 @@ async fn script_markup_in_every_text_field_is_shown_escaped_on_every_page_that_s
         ]
         .map(hostile),
     );
-    let case = po.get(&format!("/cases/{id}")).await;
+    let case = whole_case(&mut po, &id).await;
     assert_shown_escaped(&case, &everything, "the case page (programme officer)");
-    let case = desk.get(&format!("/cases/{id}")).await;
+    let case = whole_case(&mut desk, &id).await;
     let mut amended: Vec<String> = all
         .iter()
         .filter(|value| value.starts_with("personal.") || value.starts_with("amendment.phone"))
@@ -3050,7 +3093,7 @@ async fn the_award_form_takes_the_country_of_study_and_a_joint_sponsor_of_the_re
     let officer_user = staff_named(&app, Role::ProgrammeOfficer, "Test Officer").await;
     let id = app.decided(&officer_user, "selected").await;
     let mut officer = sign_in(&app, &officer_user.email).await;
-    let page = officer.get(&format!("/cases/{id}")).await;
+    let page = officer.get(&format!("/cases/{id}?tab=award")).await;
     let award_form = page
         .body
         .split_once(&format!("action=\"/cases/{id}/award\""))
@@ -3092,7 +3135,17 @@ async fn the_award_form_takes_the_country_of_study_and_a_joint_sponsor_of_the_re
         "{:?}",
         refused.error_links()
     );
-    let answer = officer.submit(&award(&page, "France", &sponsor)).await;
+    // Making the award sends a letter: it is confirmed first, with what will be made.
+    let confirm = officer.submit(&award(&page, "France", &sponsor)).await;
+    assert_eq!(confirm.status, StatusCode::OK, "{}", excerpt(&confirm.body));
+    assert!(
+        confirm
+            .text()
+            .contains("An award of MSc Testing at Test Institute")
+    );
+    let answer = officer
+        .submit(&confirm.form(&format!("/cases/{id}/award")))
+        .await;
     assert_eq!(answer.location(), format!("/cases/{id}?done=award"));
     let (_, view) = app
         .get(&format!("/api/applications/{id}"), &officer_user)
@@ -3167,7 +3220,7 @@ async fn the_disclosure_form_offers_only_the_recipients_the_policy_allows_and_as
 
     let officer_user = staff_named(&app, Role::ProgrammeOfficer, "Test Officer").await;
     let mut officer = sign_in(&app, &officer_user.email).await;
-    let page = officer.get(&format!("/cases/{id}")).await;
+    let page = officer.get(&format!("/cases/{id}?tab=disclosures")).await;
     let offered = |page: &Answer, recipient: &str| {
         page.body
             .contains(&format!("<option value=\"{recipient}\">"))
@@ -3249,7 +3302,7 @@ async fn a_programme_officer_discloses_from_the_case_page_and_a_refusal_is_shown
 
     let officer_user = staff_named(&app, Role::ProgrammeOfficer, "Test Officer").await;
     let mut officer = sign_in(&app, &officer_user.email).await;
-    let page = officer.get(&format!("/cases/{id}")).await;
+    let page = officer.get(&format!("/cases/{id}?tab=disclosures")).await;
     let answer = officer
         .submit(&disclosure_form(
             &page,
@@ -3259,7 +3312,7 @@ async fn a_programme_officer_discloses_from_the_case_page_and_a_refusal_is_shown
         ))
         .await;
     assert_eq!(answer.location(), format!("/cases/{id}?done=disclosures"));
-    let page = officer.get(&format!("/cases/{id}")).await;
+    let page = officer.get(&format!("/cases/{id}?tab=disclosures")).await;
     let text = page.text();
     assert!(
         text.contains("Test British High Commission Nairobi (British Embassy or High Commission)"),
@@ -3334,7 +3387,7 @@ async fn a_correction_of_disclosed_data_is_an_open_task_until_the_officer_marks_
     let id = submitted_case(&app).await;
     let officer_user = staff_named(&app, Role::ProgrammeOfficer, "Test Officer").await;
     let mut officer = sign_in(&app, &officer_user.email).await;
-    let page = officer.get(&format!("/cases/{id}")).await;
+    let page = officer.get(&format!("/cases/{id}?tab=disclosures")).await;
     officer
         .submit(&disclosure_form(&page, &id, &nairobi, &["personal.email"]))
         .await
@@ -3352,7 +3405,7 @@ async fn a_correction_of_disclosed_data_is_an_open_task_until_the_officer_marks_
         format!("/cases/{id}?done=amendments")
     );
 
-    let page = officer.get(&format!("/cases/{id}")).await;
+    let page = officer.get(&format!("/cases/{id}?tab=disclosures")).await;
     assert!(page.text().contains("Corrections to pass on"));
     let form = page.form(&format!("/cases/{id}/rectification-notices"));
     assert_eq!(form.value("recipient_id"), Some(nairobi.as_str()));
@@ -3360,7 +3413,7 @@ async fn a_correction_of_disclosed_data_is_an_open_task_until_the_officer_marks_
         officer.submit(&form).await.location(),
         format!("/cases/{id}?done=rectification-notices")
     );
-    let page = officer.get(&format!("/cases/{id}")).await;
+    let page = officer.get(&format!("/cases/{id}?tab=disclosures")).await;
     assert!(
         !page.has_form(&format!("/cases/{id}/rectification-notices")),
         "the task is done"
@@ -3958,7 +4011,7 @@ async fn the_case_page_lists_each_correction_of_the_award_with_its_reason(app: T
         .await,
     );
     let mut desk = sign_in(&app, &officer.email).await;
-    let page = desk.get(&format!("/cases/{id}")).await;
+    let page = desk.get(&format!("/cases/{id}?tab=award")).await;
     assert_eq!(page.status, StatusCode::OK);
     let text = page.text();
     assert!(text.contains("Corrections to the award"), "{text}");
@@ -4016,7 +4069,7 @@ async fn an_administrator_changes_a_staff_role_disables_an_account_and_cannot_ch
         .submit(
             &page
                 .form("/users")
-                .with_action(&format!("/users/{}", admin.id))
+                .posted_to(&format!("/users/{}", admin.id))
                 .set("role", "helpdesk")
                 .set("action", "role"),
         )

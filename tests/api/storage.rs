@@ -195,7 +195,7 @@ async fn a_rebuild_from_the_log_gives_the_same_views(app: TestApp) {
 }
 
 /// The tables the projections write (everything but the log, its keys, and what is not an event stream).
-const VIEW_TABLES: [&str; 16] = [
+const VIEW_TABLES: [&str; 17] = [
     "application_views",
     "case_list",
     "case_assignments",
@@ -212,6 +212,7 @@ const VIEW_TABLES: [&str; 16] = [
     "destroyed_streams",
     "information_requests",
     "added_holidays",
+    "application_references",
 ];
 
 /// Every row of every view table, as JSON text, sorted.

@@ -185,20 +185,28 @@ async fn the_case_page_shows_the_case_as_it_stood_and_offers_no_action_on_the_pa
             .body
             .contains(&format!("action=\"/cases/{id}/eligibility\""))
     );
-    assert!(today.body.contains("id=\"time-travel\""));
+    let history = browser.get(&format!("/cases/{id}?tab=history")).await;
+    assert!(history.body.contains("id=\"time-travel\""));
 
     let at = drafted.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let past = browser.get(&format!("/cases/{id}?as_of={at}")).await;
     assert_eq!(past.status, StatusCode::OK, "{}", past.body);
     assert!(past.body.contains("as it stood on"), "{}", past.body);
-    assert!(past.body.contains(">draft</p>"), "the status then");
+    assert!(
+        past.body.contains("id=\"status\">Draft: not submitted<"),
+        "the status then"
+    );
     assert!(
         !past
             .body
             .contains(&format!("action=\"/cases/{id}/eligibility\""))
     );
+    let past_history = browser
+        .get(&format!("/cases/{id}?tab=history&as_of={at}"))
+        .await;
+    assert!(past_history.body.contains("Application started"));
     assert!(
-        !past.body.contains("Application submitted"),
+        !past_history.body.contains("Application submitted"),
         "the history stops then"
     );
 
@@ -206,9 +214,14 @@ async fn the_case_page_shows_the_case_as_it_stood_and_offers_no_action_on_the_pa
     let soon = (Utc::now() + chrono::Duration::minutes(1)).format("%Y-%m-%dT%H:%M");
     let now = browser.get(&format!("/cases/{id}?as_of={soon}")).await;
     assert_eq!(now.status, StatusCode::OK);
-    assert!(now.body.contains(">submitted</p>"), "{}", now.body);
+    assert!(
+        now.body
+            .contains("id=\"status\">Awaiting eligibility check<"),
+        "{}",
+        now.body
+    );
 
     let bad = browser.get(&format!("/cases/{id}?as_of=someday")).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.body.contains("Give a date and time"));
+    assert!(bad.body.contains("Enter a date and time"));
 }

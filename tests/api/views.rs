@@ -225,8 +225,14 @@ async fn each_role_sees_exactly_its_sections_on_the_pages(app: TestApp) {
     ] {
         let user = app.staff(role).await;
         let mut browser = crate::pages::sign_in(&app, &user.email).await;
-        let page = browser.get(&format!("/cases/{}", case.id)).await;
+        // Every panel of the case page, one after another.
+        let mut page = browser.get(&format!("/cases/{}", case.id)).await;
         assert_eq!(page.status, StatusCode::OK, "{role:?}");
+        for tab in ["committee", "award", "disclosures", "history"] {
+            let panel = browser.get(&format!("/cases/{}?tab={tab}", case.id)).await;
+            assert_eq!(panel.status, StatusCode::OK, "{role:?} {tab}");
+            page.body.push_str(&panel.body);
+        }
         assert_page_shows_exactly(&page.body, &view_of(role, false), &format!("{role:?}"));
         // The case record (eligibility, marks, decision) is the officers' only.
         assert_eq!(
@@ -252,6 +258,14 @@ async fn each_role_sees_exactly_its_sections_on_the_pages(app: TestApp) {
         &view_of(Role::CommitteeMember, true),
         "committee member, blind",
     );
+    // Under blind review the member names the application by its short reference.
+    let reference = services::letters::application_reference(app.db(), &case.id)
+        .await
+        .unwrap();
+    let named = format!("Application {reference}");
+    assert!(page.text().contains(&named), "{}", page.body);
+    let list = browser.get("/committee").await;
+    assert!(list.text().contains(&named), "{}", list.body);
 }
 
 async fn an_administrator_reads_no_application(app: TestApp) {

@@ -69,9 +69,11 @@ async fn award_page(
     session.require(&[Role::ProgrammeOfficer])?;
     let view = super::application_or_gone(&state.db, &id).await?;
     let notice = done.done.as_deref().and_then(done_text).map(str::to_string);
+    let reference = reference_of(&state, &view).await?;
     Ok(page(
         &session,
         &view,
+        &reference,
         Vec::new(),
         &Map::new(),
         notice,
@@ -80,10 +82,18 @@ async fn award_page(
     .into_response())
 }
 
+/// The application's short reference, shown at the top of the award page.
+async fn reference_of(state: &AppState, view: &ApplicationView) -> Result<String, PageError> {
+    Ok(crate::letters::application_reference(&state.db, &view.id)
+        .await
+        .map_err(crate::http::error::ApiError::from)?)
+}
+
 /// The award page, with the errors of a refused form and the values posted in it.
 fn page<'a>(
     session: &'a Session,
     view: &ApplicationView,
+    reference: &str,
     errors: Vec<ErrorItem>,
     posted: &Map<String, Value>,
     notice: Option<String>,
@@ -165,7 +175,7 @@ fn page<'a>(
         .collect();
     Page::new("award", "Award administration", Some(session))
         .data(json!({
-            "application": {"id": view.id, "cycle": view.cycle, "name": view.form.personal.full_name},
+            "application": {"id": view.id, "cycle": view.cycle, "name": view.form.personal.full_name, "reference": reference},
             "status": status_text(view.status),
             "offer": offer,
             "can_offer": view.status == Status::Selected && administration.offer.is_none(),
@@ -387,7 +397,8 @@ async fn act(
                 values.insert(name.clone(), json!(value));
             }
             posted.insert(action.clone(), Value::Object(values));
-            Ok(page(&session, &view, errors, &posted, None, status).into_response())
+            let reference = reference_of(&state, &view).await?;
+            Ok(page(&session, &view, &reference, errors, &posted, None, status).into_response())
         }
     }
 }

@@ -49,6 +49,8 @@ async fn assignments(
         ..CaseFilter::default()
     };
     let cases = case_list::search(&state.db, &filter).await?.cases;
+    let ids: Vec<&str> = cases.iter().map(|case| case.id.as_str()).collect();
+    let references = projections::references::of_many(&state.db, &ids).await?;
     let mut rows = Vec::new();
     let mut read = Vec::new();
     for case in &cases {
@@ -68,7 +70,8 @@ async fn assignments(
             "id": case.id,
             "name": name,
             "cycle": case.cycle,
-            "status": Status::parse(&case.status).map(|s| s.to_string()),
+            "reference": references.get(&case.id),
+            "status": crate::words::in_words(&case.status),
             "scored": scored,
         }));
     }
@@ -141,7 +144,7 @@ async fn application(
     Ok(application_page(
         &session,
         &view,
-        projections::cycles::is_blind(&state.db, &view.cycle).await?,
+        seen_as(&state, &view).await?,
         None,
         Vec::new(),
         notice,
@@ -149,10 +152,19 @@ async fn application(
     ))
 }
 
+/// Whether the application's cycle is reviewed blind, and its short reference (how a blind member names it).
+async fn seen_as(state: &AppState, view: &ApplicationView) -> Result<(bool, String), PageError> {
+    let blind = projections::cycles::is_blind(&state.db, &view.cycle).await?;
+    let reference = crate::letters::application_reference(&state.db, &view.id)
+        .await
+        .map_err(crate::http::error::ApiError::from)?;
+    Ok((blind, reference))
+}
+
 fn application_page(
     session: &Session,
     view: &ApplicationView,
-    blind: bool,
+    (blind, reference): (bool, String),
     posted: Option<&[(String, String)]>,
     errors: Vec<ErrorItem>,
     notice: Option<String>,
@@ -197,7 +209,7 @@ fn application_page(
         Some(session),
     )
     .data(json!({
-        "application": {"id": view.id, "cycle": view.cycle, "name": name},
+        "application": {"id": view.id, "cycle": view.cycle, "name": name, "reference": reference},
         "sections": sections,
         "criteria": criteria,
         "comment": comment,
@@ -235,7 +247,7 @@ async fn score(
         return Ok(application_page(
             &session,
             &view,
-            projections::cycles::is_blind(&state.db, &view.cycle).await?,
+            seen_as(&state, &view).await?,
             Some(&form),
             errors,
             None,
@@ -276,7 +288,7 @@ async fn score(
             Ok(application_page(
                 &session,
                 &view,
-                projections::cycles::is_blind(&state.db, &view.cycle).await?,
+                seen_as(&state, &view).await?,
                 Some(&form),
                 errors,
                 None,

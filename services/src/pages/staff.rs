@@ -1,8 +1,6 @@
 //! The case desk: the case list with its filters, one case with all its data and its history, and the
 //! actions of the lifecycle for programme officers and the Help Desk.
 
-use std::collections::HashMap;
-
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -13,27 +11,26 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use domain::access::{Section, view_of};
-use domain::application::aggregate::DISCLOSABLE_FIELDS;
 use domain::application::aggregate::Outcome;
 use domain::application::events::AwardTerms;
 use domain::application::form::{PersonalField, Preferences};
 use domain::application::{ApplicationCommand, Status};
 use domain::country::Country;
 use domain::immigration::ImmigrationCommand;
-use domain::recipient::RecipientKind;
 use domain::{Actor, Role};
 use projections::application_view::ApplicationView;
 use projections::case_list::{self, CaseFilter};
-use projections::{immigration_records, recipients};
+use projections::recipients;
 
-use super::applicant::{label_for, problems_of, shown_answers, status_text};
+use super::applicant::{label_for, problems_of};
+use super::case_page::{self, Tab};
 use super::session::field;
 use super::{
     ErrorItem, Page, PageError, PageForm, PagePath, PageQuery, Session, encode_query, see_other,
 };
-use crate::accounts;
 use crate::bus::AppState;
 use crate::http::error::ApiError;
+use crate::words;
 
 /// Staff who work the case desk, each seeing what their role sees of a case (`domain::access`); an
 /// administrator reads no application.
@@ -55,7 +52,7 @@ pub fn router() -> Router<AppState> {
 /// The corrections of an award's terms and of its completion outcome, oldest first, up to `as_of`: what was
 /// corrected, the reason given, who corrected it and when. Read from the application's events, where the
 /// reasons are kept (sealed with its personal data).
-async fn award_corrections(
+pub(super) async fn award_corrections(
     state: &AppState,
     id: &str,
     as_of: Option<DateTime<Utc>>,
@@ -139,6 +136,10 @@ async fn cases(
             .map(|v| v.trim().to_string())
             .filter(|v| !v.is_empty())
     };
+    // A case's reference (ETP-26-004821) finds that case: the search opens it.
+    if let Some(id) = case_by_reference(&state, query.q.as_deref()).await? {
+        return Ok(see_other(&format!("/cases/{id}"), &[]));
+    }
     // A link whose position in the list cannot be read answers the first page, and says so.
     let (cursor, unreadable_cursor) = match clean(&query.cursor) {
         None => (None, false),
@@ -174,14 +175,16 @@ async fn cases(
         projections::access_log::Through::CasesPage,
     )
     .await?;
+    let references = projections::references::of_many(&state.db, &read).await?;
     let rows: Vec<Value> = rows
         .iter()
         .map(|case| {
             json!({
                 "id": case.id,
+                "reference": references.get(&case.id),
                 "name": case.full_name.clone().unwrap_or_else(|| "(no name yet)".to_string()),
                 "cycle": case.cycle,
-                "status": Status::parse(&case.status).map(|s| s.to_string()).unwrap_or_else(|| case.status.clone()),
+                "status": words::in_words(&case.status),
                 "country": case.country_of_residence,
                 "submitted": date(case.submitted_at),
                 "mean_score": case.mean_score.filter(|_| shown.shows(Section::MeanScore)).map(|m| format!("{m:.1}")),
@@ -191,7 +194,7 @@ async fn cases(
         .collect();
     let statuses: Vec<Value> = Status::ALL
         .iter()
-        .map(|s| json!({"value": s.as_str(), "label": s.to_string(), "selected": filter.status.as_deref() == Some(s.as_str())}))
+        .map(|s| json!({"value": s.as_str(), "label": words::status(*s), "selected": filter.status.as_deref() == Some(s.as_str())}))
         .collect();
     let keep = format!(
         "cycle={}&status={}&country={}&min_score={}&q={}",
@@ -225,13 +228,16 @@ async fn cases(
     // The officer's desk lists the progress reports overdue and those falling due within 30 days.
     let today = Utc::now().date_naive();
     let reports_due: Vec<Value> = if session.actor.role == Role::ProgrammeOfficer {
-        projections::awards::reports_due_by(&state.db, today + chrono::Days::new(30))
-            .await?
-            .into_iter()
+        let due =
+            projections::awards::reports_due_by(&state.db, today + chrono::Days::new(30)).await?;
+        let ids: Vec<&str> = due.iter().map(|d| d.application_id.as_str()).collect();
+        let references = projections::references::of_many(&state.db, &ids).await?;
+        due.iter()
             .map(|due| {
                 json!({
                     "id": due.application_id,
-                    "short_id": short_id(&due.application_id),
+                    "short_id": references.get(&due.application_id).cloned()
+                        .unwrap_or_else(|| short_id(&due.application_id)),
                     "due_on": due.due_on.format("%-d %B %Y").to_string(),
                     "overdue": due.due_on < today,
                     "today": due.due_on == today,
@@ -263,8 +269,19 @@ async fn cases(
         .into_response())
 }
 
+/// The case a search names by its reference, if the search is a reference and names one. Kept apart from
+/// the case list's text search: a reference is looked up in `application_references`, not matched.
+async fn case_by_reference(state: &AppState, q: Option<&str>) -> Result<Option<String>, PageError> {
+    match q.filter(|q| projections::references::parse(q).is_some()) {
+        Some(q) => Ok(projections::references::find(&state.db, q).await?),
+        None => Ok(None),
+    }
+}
+
 #[derive(Deserialize, Default)]
 struct CaseQuery {
+    /// The panel shown: application (the default), committee, award, disclosures or history.
+    tab: Option<String>,
     done: Option<String>,
     /// Time travel: the case as it stood at this moment (UTC), `2026-05-01T12:00` as a browser's
     /// date-and-time field sends it, or RFC 3339.
@@ -291,14 +308,21 @@ async fn case(
 ) -> Result<Response, PageError> {
     session.require(&CASE_DESK)?;
     let view = super::application_or_gone(&state.db, &id).await?;
-    let notice = query
-        .done
-        .map(|done| format!("Done: {}.", done.replace('-', " ")));
+    let done = query.done.as_deref();
+    let notice = done.and_then(case_page::done_in_words).map(str::to_string);
+    // Back from an action, the panel of its form; else the panel asked for, or the application.
+    let tab = query
+        .tab
+        .as_deref()
+        .and_then(Tab::parse)
+        .or_else(|| done.map(Tab::of_action))
+        .unwrap_or_default();
     let Some(raw) = query.as_of.filter(|raw| !raw.trim().is_empty()) else {
-        return case_page(
+        return case_page::render(
             &state,
             &session,
             &view,
+            tab,
             Vec::new(),
             notice,
             StatusCode::OK,
@@ -309,12 +333,13 @@ async fn case(
     let Some(as_of) = parse_moment(&raw) else {
         let errors = vec![ErrorItem::new(
             "as_of",
-            "Give a date and time, such as 2026-05-01 12:00",
+            "Enter a date and time, such as 2026-05-01 12:00",
         )];
-        return case_page(
+        return case_page::render(
             &state,
             &session,
             &view,
+            Tab::History,
             errors,
             None,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -329,10 +354,11 @@ async fn case(
         .map_err(ApiError::from)?
     {
         Some(past) => {
-            case_page(
+            case_page::render(
                 &state,
                 &session,
                 &past,
+                tab,
                 Vec::new(),
                 None,
                 StatusCode::OK,
@@ -345,10 +371,11 @@ async fn case(
                 "The application had not been started on {}; this is the case as it stands today.",
                 time(as_of)
             );
-            case_page(
+            case_page::render(
                 &state,
                 &session,
                 &view,
+                tab,
                 Vec::new(),
                 Some(notice),
                 StatusCode::OK,
@@ -380,390 +407,6 @@ async fn letter(
     super::letters::document(&view, &number)
 }
 
-/// The names of the people who acted on a case, by account id.
-async fn names(
-    state: &AppState,
-    ids: impl Iterator<Item = String>,
-) -> Result<HashMap<String, String>, PageError> {
-    let mut names = HashMap::new();
-    for id in ids {
-        if names.contains_key(&id) {
-            continue;
-        }
-        let name = accounts::find(&state.db, &id)
-            .await?
-            .map(|account| account.full_name)
-            .unwrap_or_else(|| "a former account".to_string());
-        names.insert(id, name);
-    }
-    Ok(names)
-}
-
-fn event_description(event_type: &str) -> &str {
-    match event_type {
-        "ApplicationStarted" => "Application started",
-        "DraftSaved" => "Draft saved",
-        "ApplicationSubmitted" => "Application submitted",
-        "PrivacyNoticeAccepted" => "Privacy notice accepted on submitting",
-        "ApplicationWithdrawn" => "Application withdrawn",
-        "PreferencesChanged" => "Preferences changed",
-        "PersonalDataAmended" => "Personal data amended",
-        "EligibilityDetermined" => "Eligibility determined",
-        "ScreeningOverridden" => "Screening rules waived",
-        "CommitteeMemberAssigned" => "Committee member assigned",
-        "ConflictDeclared" => "Conflict of interest declared",
-        "ApplicationScored" => "Scored",
-        "EligibilityRecheckDue" => "Flagged: check eligibility and recipients again",
-        "EligibilityRechecked" => "Eligibility and recipients checked again",
-        "StatementOfDisputeRecorded" => {
-            "The applicant's statement that their data is inaccurate kept"
-        }
-        "DecisionRecorded" => "Decision recorded",
-        "ConcludedWithCycle" => "Unsuccessful: the cycle was concluded",
-        "AwardMade" => "Award made",
-        "AwardCompleted" => "Award completed",
-        "AwardTermsCorrected" => "Award terms corrected",
-        "CompletionOutcomeCorrected" => "Completion outcome corrected",
-        "LetterIssued" => "Letter issued",
-        "LetterEmailed" => "Letter emailed",
-        "LetterEmailFailed" => "Letter could not be emailed",
-        other => other,
-    }
-}
-
-async fn case_page(
-    state: &AppState,
-    session: &Session,
-    view: &ApplicationView,
-    errors: Vec<ErrorItem>,
-    notice: Option<String>,
-    status: StatusCode,
-    as_of: Option<DateTime<Utc>>,
-) -> Result<Response, PageError> {
-    let role = session.actor.role;
-    let shown = view_of(role, false);
-    projections::access_log::record(
-        &state.db,
-        &[view.id.as_str()],
-        &session.actor,
-        projections::access_log::Through::CasePage,
-    )
-    .await?;
-    let history = state
-        .repo
-        .history(
-            <domain::application::Application as cqrs_es::Aggregate>::TYPE,
-            &view.id,
-        )
-        .await
-        .map_err(ApiError::from)?;
-    let mut people: Vec<String> = history
-        .iter()
-        .map(|entry| entry.metadata.actor_id.clone())
-        .collect();
-    people.extend(view.committee.iter().map(|m| m.member_id.clone()));
-    let members = if role == Role::ProgrammeOfficer {
-        accounts::with_role(&state.db, Role::CommitteeMember).await?
-    } else {
-        Vec::new()
-    };
-    let names = names(state, people.into_iter()).await?;
-    let name = |id: &str| {
-        names
-            .get(id)
-            .cloned()
-            .unwrap_or_else(|| "a former account".to_string())
-    };
-
-    // The whole history for those who see it; the amendments' for those who see only those.
-    let timeline: Vec<Value> = history
-        .iter()
-        .filter(|entry| as_of.is_none_or(|as_of| entry.metadata.at <= as_of))
-        .filter(|entry| {
-            shown.shows(Section::Timeline)
-                || (shown.shows(Section::Amendments) && entry.event_type == "PersonalDataAmended")
-        })
-        .rev()
-        .map(|entry| {
-            json!({
-                "at": time(entry.metadata.at),
-                "what": event_description(&entry.event_type),
-                "who": name(&entry.metadata.actor_id),
-                "role": entry.metadata.actor_role.to_string().replace('_', " "),
-            })
-        })
-        .collect();
-    let committee: Vec<Value> = view
-        .committee
-        .iter()
-        .map(|member| {
-            json!({
-                "name": name(&member.member_id),
-                "conflict": member.conflict.as_ref().map(|c| c.reason.clone().unwrap_or_default()),
-                "scores": member.scores,
-                "total": member.scores.as_ref().map(|s| s.total()),
-            })
-        })
-        .collect();
-    let amendments: Vec<Value> = view
-        .amendments
-        .iter()
-        .map(|amendment| {
-            json!({
-                "fields": amendment.fields.iter().map(|f| label_for(&f.path())).collect::<Vec<_>>().join(", "),
-                "reason": amendment.reason,
-                "requested_by": amendment.requested_by,
-                "by": name(&amendment.recorded_by),
-                "at": time(amendment.at),
-            })
-        })
-        .collect();
-    let corrections = if shown.shows(Section::Award) && view.award.is_some() {
-        award_corrections(state, &view.id, as_of)
-            .await?
-            .into_iter()
-            .map(|(what, reason, by, at)| {
-                json!({"what": what, "reason": reason, "by": name(&by), "at": time(at)})
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let immigration = if role == Role::ProgrammeOfficer {
-        immigration_records::for_application(&state.db, &view.id).await?
-    } else {
-        Vec::new()
-    };
-    let personal: Vec<Value> = PersonalField::ALL
-        .iter()
-        .map(|field| {
-            json!({
-                "id": super::field_id(&format!("amendments_{}", field.path())),
-                "name": field.path(),
-                "label": label_for(&field.path()),
-                "value": view.form.personal.get(*field),
-            })
-        })
-        .collect();
-    let po = role == Role::ProgrammeOfficer;
-    let sees_disclosures = po || role == Role::InformationOfficer;
-    let register = if po {
-        recipients::list(&state.db).await?
-    } else {
-        Vec::new()
-    };
-    let disclosures: Vec<Value> = view
-        .disclosures
-        .iter()
-        .map(|d| {
-            json!({
-                "at": time(d.at),
-                "recipient": d.recipient_name,
-                "kind": d.kind.describe(),
-                "purpose": d.purpose,
-                "fields": d.fields.iter().map(|f| disclosable_label(f)).collect::<Vec<_>>().join(", "),
-                "by": name(&d.disclosed_by),
-            })
-        })
-        .collect();
-    let refusals: Vec<Value> = view
-        .refused_disclosures
-        .iter()
-        .map(|r| {
-            json!({
-                "at": time(r.at),
-                "recipient": r.recipient_name,
-                "reason": r.reason,
-                "by": name(&r.asked_by),
-            })
-        })
-        .collect();
-    let notices: Vec<Value> = view
-        .rectification_notices
-        .iter()
-        .map(|n| {
-            json!({
-                "recipient_id": n.recipient_id,
-                "recipient": n.recipient_name,
-                "fields": n.fields.iter().map(|f| disclosable_label(f)).collect::<Vec<_>>().join(", "),
-                "raised_at": time(n.raised_at),
-                "sent_at": n.sent_at.map(time),
-                "open": n.sent_at.is_none(),
-            })
-        })
-        .collect();
-    // The past is read, not acted on: no action is offered on a case shown as it stood.
-    let acting = as_of.is_none();
-    let po = po && acting;
-    let actions = json!({
-        "eligibility": po && view.status == Status::Submitted,
-        "screening": (po && view.status == Status::Draft).then(|| {
-            domain::screening::ScreeningRule::ALL
-                .iter()
-                .map(|rule| json!({
-                    "value": rule.as_str(),
-                    "label": screening_rule_label(*rule),
-                    "id": super::field_id(&format!("screening_{}", rule.as_str())),
-                }))
-                .collect::<Vec<_>>()
-        }),
-        "assign": (po && matches!(view.status, Status::Eligible | Status::UnderReview)).then(|| {
-            members
-                .iter()
-                .filter(|m| !view.committee.iter().any(|c| c.member_id == m.id))
-                .map(|m| json!({"id": m.id, "name": m.full_name}))
-                .collect::<Vec<_>>()
-        }),
-        "decision": po && matches!(view.status, Status::UnderReview | Status::Reserve),
-        "award": po && view.status == Status::Selected,
-        "complete": po && view.status == Status::Awarded,
-        "immigration": po && view.status == Status::Awarded,
-        "preferences": (po && view.status != Status::Withdrawn).then_some(view.form.preferences),
-        "amend": (acting && role == Role::Helpdesk && view.submitted_at.is_some()).then_some(personal),
-        "sponsors": register
-            .iter()
-            .filter(|r| r.kind == RecipientKind::JointSponsor)
-            .map(|r| json!({"id": r.id, "label": format!("{} ({})", r.name, r.country)}))
-            .collect::<Vec<_>>(),
-        "disclose": (po && !matches!(view.status, Status::Draft | Status::Withdrawn)).then(|| json!({
-            "disclosure_id": uuid::Uuid::now_v7().to_string(),
-            "registered": !register.is_empty(),
-            "recipients": crate::http::sharing::permitted_recipients(view, &register).iter().map(|r| json!({
-                "id": r.id, "label": recipient_label(r),
-            })).collect::<Vec<_>>(),
-            "fields": DISCLOSABLE_FIELDS.iter().map(|f| json!({
-                "value": f, "label": disclosable_label(f), "id": super::field_id(&format!("disclose_{f}")),
-            })).collect::<Vec<_>>(),
-        })),
-    });
-    let award = view.award.as_ref().map(|award| {
-        json!({
-            "terms": award.terms,
-            "country": award.terms.as_ref().map(AwardTerms::country_of_study),
-            "joint_sponsor_id": award.joint_sponsor_id,
-            "awarded_at": time(award.awarded_at),
-            "completed_on": award.completed_on,
-            "outcome": award.completion_outcome,
-        })
-    });
-    Ok(Page::new("case", format!("Case {}", short_id(&view.id)), Some(session))
-        .data(json!({
-            "application": {
-                "id": view.id,
-                "short_id": short_id(&view.id),
-                "cycle": view.cycle,
-                "status": view.status.to_string(),
-                "status_text": status_text(view.status),
-                "name": view.form.personal.full_name,
-                "submitted": date(view.submitted_at),
-            },
-            "sections": shown_answers(view, &shown),
-            // The award's own page: the offer, supervisor, progress reports and result.
-            "award_page": session.actor.role == Role::ProgrammeOfficer
-                && (matches!(view.status, Status::Selected | Status::Awarded | Status::Alumni)
-                    || view.administration.offer.is_some()),
-            "shows_record": shown.shows(Section::Eligibility),
-            "shows_timeline": shown.shows(Section::Timeline) || shown.shows(Section::Amendments),
-            "screening_overrides": view.screening_overrides.iter().filter(|_| shown.shows(Section::ScreeningOverrides)).map(|o| json!({
-                "rules": o.rules.iter().map(|r| screening_rule_label(*r)).collect::<Vec<_>>().join(", "),
-                "reason": o.reason, "by": name(&o.overridden_by), "at": time(o.overridden_at),
-            })).collect::<Vec<_>>(),
-            "eligibility": view.eligibility.as_ref().map(|e| json!({
-                "eligible": e.eligible, "reason": e.reason, "by": name(&e.determined_by), "at": time(e.determined_at),
-            })),
-            "committee": if shown.shows(Section::Committee) { committee } else { Vec::new() },
-            "mean_score": view.mean_score().filter(|_| shown.shows(Section::MeanScore)).map(|m| format!("{m:.1}")),
-            "decision": view.decision.as_ref().map(|d| json!({
-                "outcome": d.outcome.as_str(), "by": name(&d.decided_by), "at": time(d.decided_at),
-            })),
-            "award": award.filter(|_| shown.shows(Section::Award)),
-            "letters": if shown.shows(Section::Letters) { super::letters::listed(view, &format!("/cases/{}", view.id)) } else { Default::default() },
-            "amendments": amendments,
-            "corrections": corrections,
-            "immigration": immigration,
-            "show_immigration": po,
-            "sees_disclosures": sees_disclosures,
-            "disclosures": disclosures,
-            "refusals": refusals,
-            "notices": if shown.shows(Section::RectificationNotices) { notices } else { Vec::new() },
-            "can_mark_notices": po,
-            // Nationality or residence amended after eligibility was decided: to be checked again.
-            "recheck": view.recheck.as_ref().filter(|_| shown.shows(Section::Recheck)).map(|r| json!({
-                "fields": r.fields.iter().map(|f| match f {
-                    PersonalField::Nationality => "nationality",
-                    PersonalField::CountryOfResidence => "country of residence",
-                    _ => "personal details",
-                }).collect::<Vec<_>>().join(" and "),
-                "plural": r.fields.len() > 1,
-                "since": time(r.since),
-                "can_record": po && as_of.is_none(),
-            })),
-            // The subject's view that their data is inaccurate, kept when a rectification was refused.
-            "statements": if shown.shows(Section::StatementsOfDispute) {
-                view.statements_of_dispute.iter().map(|s| json!({
-                    "request_id": s.request_id,
-                    "statement": s.statement,
-                    "recorded_at": time(s.recorded_at),
-                })).collect::<Vec<_>>()
-            } else { Vec::new() },
-            "timeline": timeline,
-            "actions": actions,
-            // A progress report fallen due and not recorded: the reminder shown on the case.
-            "reports_fallen_due": (po && view.status == Status::Awarded).then(|| {
-                let terms = view.award.as_ref().and_then(|award| award.terms.as_ref());
-                view.administration
-                    .outstanding(terms)
-                    .into_iter()
-                    .filter(|due| *due <= Utc::now().date_naive())
-                    .map(|due| due.format("%-d %B %Y").to_string())
-                    .collect::<Vec<_>>()
-            }).filter(|dates| !dates.is_empty()),
-            // The outcome the released result implies, the completion form's starting value.
-            "complete_outcome": view.administration.result.as_ref()
-                .and_then(|r| r.result.as_ref())
-                .map(|r| r.outcome()),
-            "as_of": as_of.map(time),
-            // A member who declared a conflict no longer counts: the officer is asked to assign another.
-            "reassign": po
-                && matches!(view.status, Status::Eligible | Status::UnderReview)
-                && view.committee.iter().any(|member| member.conflict.is_some()),
-            "as_of_value": as_of.map(|at| at.format("%Y-%m-%dT%H:%M").to_string()),
-        }))
-        .errors(errors)
-        .notice(notice)
-        .status(status)
-        .into_response())
-}
-
-/// A recipient in words: its name, its kind, and where it stands and whom it represents.
-fn recipient_label(recipient: &recipients::RecipientView) -> String {
-    let mut about = vec![
-        recipient.kind.describe().to_string(),
-        recipient.country.clone(),
-    ];
-    if let Some(represents) = &recipient.represents {
-        about.push(format!("represents {represents}"));
-    }
-    if let Some(located_in) = &recipient.located_in {
-        about.push(format!("in {located_in}"));
-    }
-    format!("{} ({})", recipient.name, about.join(", "))
-}
-
-/// A disclosable field in words.
-fn disclosable_label(path: &str) -> String {
-    match path {
-        "cycle" => "Cycle".to_string(),
-        "status" => "Status".to_string(),
-        "courses" => "Course choices".to_string(),
-        "award.institution" => "Award: institution".to_string(),
-        "award.course" => "Award: course".to_string(),
-        "award.level" => "Award: level".to_string(),
-        "award.start_date" => "Award: start date".to_string(),
-        other => label_for(other),
-    }
-}
-
 pub(crate) fn short_id(id: &str) -> String {
     id.chars()
         .rev()
@@ -785,8 +428,11 @@ async fn act(
     session.require(&CASE_DESK)?;
     let view = super::application_or_gone(&state.db, &id).await?;
     let actor = session.actor.clone();
-    // Only a programme officer discloses or awards: anyone else is told so before the form is read.
-    if matches!(action.as_str(), "disclosures" | "award") {
+    // Only a programme officer discloses, decides or awards: anyone else is told so before the form is read.
+    if matches!(
+        action.as_str(),
+        "disclosures" | "award" | "decision" | "complete"
+    ) {
         session.require(&[Role::ProgrammeOfficer])?;
     }
     let parsed = if action == "disclosures" {
@@ -799,6 +445,14 @@ async fn act(
     } else {
         parse_action(&action, &form, &view)
     };
+    // What sends a letter or cannot be undone is confirmed on a page of its own before it is recorded.
+    if let Ok(Command::Application(command)) = &parsed
+        && case_page::needs_confirmation(&action)
+        && field(&form, "confirmed") != Some("yes")
+        && allowed_now(&action, view.status)
+    {
+        return case_page::confirmation(&state, &session, &view, &action, command, &form).await;
+    }
     let result = match parsed {
         Err(errors) => Err(errors),
         Ok(Command::Application(command)) => state
@@ -818,9 +472,21 @@ async fn act(
         Ok(()) => Ok(see_other(&format!("/cases/{id}?done={action}"), &[])),
         Err(Refused::Shown(errors, status)) => {
             let view = super::application_or_gone(&state.db, &id).await?;
-            case_page(&state, &session, &view, errors, None, status, None).await
+            let tab = Tab::of_action(&action);
+            case_page::render(&state, &session, &view, tab, errors, None, status, None).await
         }
         Err(Refused::Page(error)) => Err(error),
+    }
+}
+
+/// Whether the case's status lets a confirmed action be recorded: otherwise it is refused at once, with
+/// the reason, rather than confirmed first.
+fn allowed_now(action: &str, status: Status) -> bool {
+    match action {
+        "decision" => matches!(status, Status::UnderReview | Status::Reserve),
+        "award" => status == Status::Selected,
+        "complete" => status == Status::Awarded,
+        _ => true,
     }
 }
 
@@ -1191,7 +857,7 @@ fn parse_action(
 }
 
 /// A rule of the screening as the case page names it.
-fn screening_rule_label(rule: domain::screening::ScreeningRule) -> &'static str {
+pub(super) fn screening_rule_label(rule: domain::screening::ScreeningRule) -> &'static str {
     use domain::screening::ScreeningRule as R;
     match rule {
         R::EligibleNationality => "An eligible nationality",

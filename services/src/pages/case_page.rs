@@ -1,0 +1,997 @@
+//! The case page as a caseworker reads it: a summary at the top (reference, name, status in words, key
+//! dates, decision, award and flags), then a sub-navigation of five panels (Application, Committee, Award,
+//! Disclosures, History; `?tab=`), each with the actions that belong to it, offered only when the case's
+//! status and the viewer's role allow them. Actions that send a letter or cannot be undone are confirmed on
+//! a page of their own first ([`confirmation`]).
+
+use std::collections::HashMap;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use domain::access::{Section, View, view_of};
+use domain::application::aggregate::DISCLOSABLE_FIELDS;
+use domain::application::events::AwardTerms;
+use domain::application::form::PersonalField;
+use domain::application::{ApplicationCommand, ApplicationEvent, LetterKind, Status};
+use domain::recipient::RecipientKind;
+use domain::{Actor, Role};
+use projections::application_view::ApplicationView;
+use projections::{immigration_records, recipients};
+
+use super::applicant::{label_for, shown_answers};
+use super::{ErrorItem, Page, PageError, Session};
+use crate::accounts;
+use crate::bus::AppState;
+use crate::http::error::ApiError;
+use crate::words;
+
+/// A panel of the case page, named in its address (`/cases/{id}?tab=history`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Tab {
+    #[default]
+    Application,
+    Committee,
+    Award,
+    Disclosures,
+    History,
+}
+
+impl Tab {
+    const ALL: [Tab; 5] = [
+        Tab::Application,
+        Tab::Committee,
+        Tab::Award,
+        Tab::Disclosures,
+        Tab::History,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Tab::Application => "application",
+            Tab::Committee => "committee",
+            Tab::Award => "award",
+            Tab::Disclosures => "disclosures",
+            Tab::History => "history",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Tab::Application => "Application",
+            Tab::Committee => "Committee",
+            Tab::Award => "Award",
+            Tab::Disclosures => "Disclosures",
+            Tab::History => "History",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Tab> {
+        Tab::ALL.into_iter().find(|tab| tab.as_str() == name)
+    }
+
+    /// The panel whose form posts this action: where its refusal, and what it did, are shown.
+    pub fn of_action(action: &str) -> Tab {
+        match action {
+            "assignments" | "decision" => Tab::Committee,
+            "award" | "complete" | "immigration-records" => Tab::Award,
+            "disclosures" | "rectification-notices" => Tab::Disclosures,
+            _ => Tab::Application,
+        }
+    }
+
+    /// Whether a viewer who sees `shown` of the case has anything on this panel.
+    fn is_for(self, role: Role, shown: &View) -> bool {
+        match self {
+            Tab::Application => true,
+            Tab::Committee => shown.shows(Section::Eligibility),
+            Tab::Award => shown.shows(Section::Award) || role == Role::ProgrammeOfficer,
+            Tab::Disclosures => {
+                matches!(role, Role::ProgrammeOfficer | Role::InformationOfficer)
+                    || shown.shows(Section::RectificationNotices)
+            }
+            Tab::History => {
+                shown.shows(Section::Timeline)
+                    || shown.shows(Section::Amendments)
+                    || shown.shows(Section::Letters)
+            }
+        }
+    }
+}
+
+/// What an action did, said on the case page it returns to.
+pub fn done_in_words(action: &str) -> Option<&'static str> {
+    Some(match action {
+        "eligibility" => "Eligibility recorded.",
+        "screening-override" => "The screening rules were waived for this application.",
+        "assignments" => "Committee member assigned.",
+        "decision" => "Decision recorded, and the letter telling the applicant issued.",
+        "award" => "Award made, and the award letter issued.",
+        "complete" => "Award completed.",
+        "preferences" => "Preferences saved.",
+        "immigration-records" => "Immigration document recorded.",
+        "disclosures" => "Disclosure recorded.",
+        "recheck" => "Your check was recorded.",
+        "rectification-notices" => "Recipient marked as told of the correction.",
+        "amendments" => "Amendment recorded.",
+        _ => return None,
+    })
+}
+
+fn time(at: DateTime<Utc>) -> String {
+    at.format("%-d %b %Y %H:%M UTC").to_string()
+}
+
+fn date(at: Option<DateTime<Utc>>) -> Option<String> {
+    at.map(|at| at.format("%-d %B %Y").to_string())
+}
+
+/// The case as one request shows it: to whom, as it stood when, and the names of the people in it.
+struct Shown<'a> {
+    state: &'a AppState,
+    session: &'a Session,
+    view: &'a ApplicationView,
+    shown: View,
+    as_of: Option<DateTime<Utc>>,
+    names: HashMap<String, String>,
+}
+
+impl Shown<'_> {
+    fn role(&self) -> Role {
+        self.session.actor.role
+    }
+
+    /// A programme officer acting on the case as it stands today (the past is read, not acted on).
+    fn officer_acting(&self) -> bool {
+        self.role() == Role::ProgrammeOfficer && self.as_of.is_none()
+    }
+
+    fn name(&self, id: &str) -> String {
+        self.names
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| "a former account".to_string())
+    }
+}
+
+/// One line of the summary at the top of the case.
+#[derive(Serialize)]
+struct SummaryRow {
+    key: &'static str,
+    value: String,
+    id: &'static str,
+}
+
+/// A flag on the case, in words (never colour alone).
+#[derive(Serialize)]
+struct Flag {
+    label: &'static str,
+    detail: String,
+}
+
+/// A link of the sub-navigation.
+#[derive(Serialize)]
+struct TabLink {
+    label: &'static str,
+    href: String,
+    current: bool,
+}
+
+/// The case page, on the panel `tab`.
+#[expect(clippy::too_many_arguments, reason = "the page's parts, each named")]
+pub async fn render(
+    state: &AppState,
+    session: &Session,
+    view: &ApplicationView,
+    tab: Tab,
+    errors: Vec<ErrorItem>,
+    notice: Option<String>,
+    status: StatusCode,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<Response, PageError> {
+    projections::access_log::record(
+        &state.db,
+        &[view.id.as_str()],
+        &session.actor,
+        projections::access_log::Through::CasePage,
+    )
+    .await?;
+    let events = events_of(state, &view.id, as_of).await?;
+    let mut people: Vec<String> = events.iter().map(|e| e.actor.user_id.clone()).collect();
+    people.extend(view.committee.iter().map(|m| m.member_id.clone()));
+    let names = names(state, people.into_iter()).await?;
+    let role = session.actor.role;
+    let shown = Shown {
+        state,
+        session,
+        view,
+        shown: view_of(role, false),
+        as_of,
+        names,
+    };
+    let tab = if tab.is_for(role, &shown.shown) {
+        tab
+    } else {
+        Tab::Application
+    };
+    let reference = crate::letters::application_reference(&state.db, &view.id)
+        .await
+        .map_err(ApiError::from)?;
+    let tabs: Vec<TabLink> = Tab::ALL
+        .into_iter()
+        .filter(|t| t.is_for(role, &shown.shown))
+        .map(|t| TabLink {
+            label: t.label(),
+            href: tab_href(&view.id, t, as_of),
+            current: t == tab,
+        })
+        .collect();
+    let panel = match tab {
+        Tab::Application => application_panel(&shown).await?,
+        Tab::Committee => committee_panel(&shown).await?,
+        Tab::Award => award_panel(&shown).await?,
+        Tab::Disclosures => disclosures_panel(&shown).await?,
+        Tab::History => history_panel(&shown, &events),
+    };
+    let name = view
+        .form
+        .personal
+        .full_name
+        .clone()
+        .filter(|_| shown.shown.shows_field(PersonalField::FullName));
+    let page = CasePage {
+        summary: summary(&shown, &reference, name.as_deref()),
+        application: Header {
+            id: &view.id,
+            reference: reference.clone(),
+            cycle: &view.cycle,
+            name,
+            status: words::status(view.status),
+        },
+        flags: flags(&shown).await?,
+        alerts: alerts(&shown),
+        tabs,
+        tab: json!({ tab.as_str(): true }),
+        tab_label: tab.label(),
+        panel,
+        as_of: as_of.map(time),
+    };
+    Ok(Page::new(
+        "case",
+        format!("{reference} – {}", tab.label()),
+        Some(session),
+    )
+    .data(serde_json::to_value(&page).map_err(ApiError::internal)?)
+    .errors(errors)
+    .notice(notice)
+    .status(status)
+    .into_response())
+}
+
+/// The case page's context: the case's header and summary, its flags, the sub-navigation and the panel.
+#[derive(Serialize)]
+struct CasePage<'a> {
+    application: Header<'a>,
+    summary: Vec<SummaryRow>,
+    flags: Vec<Flag>,
+    alerts: Value,
+    tabs: Vec<TabLink>,
+    /// The panel shown, as `{"history": true}` for the template to choose it.
+    tab: Value,
+    tab_label: &'static str,
+    panel: Value,
+    as_of: Option<String>,
+}
+
+/// What names the case at the top of every panel.
+#[derive(Serialize)]
+struct Header<'a> {
+    id: &'a str,
+    reference: String,
+    cycle: &'a str,
+    /// `None` where the role may not see it: the reference names the case.
+    name: Option<String>,
+    status: &'static str,
+}
+
+fn tab_href(id: &str, tab: Tab, as_of: Option<DateTime<Utc>>) -> String {
+    let mut href = format!("/cases/{id}?tab={}", tab.as_str());
+    if let Some(as_of) = as_of {
+        href.push_str(&format!("&as_of={}", as_of.format("%Y-%m-%dT%H:%M")));
+    }
+    href
+}
+
+/// The summary at the top: what a caseworker needs before anything else.
+fn summary(shown: &Shown<'_>, reference: &str, name: Option<&str>) -> Vec<SummaryRow> {
+    let view = shown.view;
+    let mut rows = vec![
+        SummaryRow {
+            key: "Reference",
+            value: reference.to_string(),
+            id: "summary-reference",
+        },
+        SummaryRow {
+            key: "Name",
+            value: name
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("Not shown: refer to the case as {reference}")),
+            id: "summary-name",
+        },
+        SummaryRow {
+            key: "Status",
+            value: words::status(view.status).to_string(),
+            id: "status",
+        },
+        SummaryRow {
+            key: "Cycle",
+            value: view.cycle.clone(),
+            id: "summary-cycle",
+        },
+        SummaryRow {
+            key: "Submitted",
+            value: date(view.submitted_at).unwrap_or_else(|| "Not submitted".to_string()),
+            id: "summary-submitted",
+        },
+    ];
+    if shown.shown.shows(Section::Eligibility) {
+        rows.push(SummaryRow {
+            key: "Eligibility",
+            value: match &view.eligibility {
+                Some(e) if e.eligible => format!(
+                    "Eligible, {}",
+                    date(Some(e.determined_at)).unwrap_or_default()
+                ),
+                Some(e) => format!(
+                    "Not eligible, {}",
+                    date(Some(e.determined_at)).unwrap_or_default()
+                ),
+                None => "Not checked yet".to_string(),
+            },
+            id: "summary-eligibility",
+        });
+    }
+    if shown.shown.shows(Section::Decision) {
+        rows.push(SummaryRow {
+            key: "Decision",
+            value: match &view.decision {
+                Some(d) => format!(
+                    "{}, {}",
+                    words::outcome(d.outcome),
+                    date(Some(d.decided_at)).unwrap_or_default()
+                ),
+                None => "None yet".to_string(),
+            },
+            id: "summary-decision",
+        });
+    }
+    if shown.shown.shows(Section::Award) {
+        let award = view.award.as_ref();
+        rows.push(SummaryRow {
+            key: "Award",
+            value: match award.and_then(|a| a.terms.as_ref().map(|t| (a, t))) {
+                Some((award, terms)) => format!(
+                    "{}, {}, from {}{}",
+                    terms.course,
+                    terms.institution,
+                    terms.start_date.format("%-d %B %Y"),
+                    award
+                        .completed_on
+                        .map(|on| format!("; completed {}", on.format("%-d %B %Y")))
+                        .unwrap_or_default()
+                ),
+                None if award.is_some() => "Made".to_string(),
+                None => "None".to_string(),
+            },
+            id: "summary-award",
+        });
+    }
+    rows
+}
+
+/// The flags of the case: restricted, held, a conflict declared, amended after eligibility.
+async fn flags(shown: &Shown<'_>) -> Result<Vec<Flag>, PageError> {
+    let view = shown.view;
+    let mut flags = Vec::new();
+    if let Some(restriction) = view.restriction.as_ref() {
+        flags.push(Flag {
+            label: "Processing restricted",
+            detail: format!(
+                "at the applicant's request since {}: the case does not move until it is lifted",
+                time(restriction.since)
+            ),
+        });
+    }
+    let holds = projections::retention::holds(&shown.state.db).await?;
+    if holds.iter().any(|hold| hold.aggregate_id == view.id) {
+        flags.push(Flag {
+            label: "Held",
+            detail: "kept beyond its retention period by a hold".to_string(),
+        });
+    }
+    if shown.shown.shows(Section::Committee)
+        && view
+            .committee
+            .iter()
+            .any(|member| member.conflict.is_some())
+    {
+        flags.push(Flag {
+            label: "Conflict of interest",
+            detail: "a committee member declared one; their marks do not count".to_string(),
+        });
+    }
+    if let Some(recheck) = view
+        .recheck
+        .as_ref()
+        .filter(|_| shown.shown.shows(Section::Recheck))
+    {
+        flags.push(Flag {
+            label: "Amended after eligibility",
+            detail: format!(
+                "{} changed on {}: check eligibility and recipients again",
+                recheck_fields(&recheck.fields),
+                time(recheck.since)
+            ),
+        });
+    }
+    Ok(flags)
+}
+
+fn recheck_fields(fields: &[PersonalField]) -> String {
+    fields
+        .iter()
+        .map(|f| match f {
+            PersonalField::Nationality => "nationality",
+            PersonalField::CountryOfResidence => "country of residence",
+            _ => "personal details",
+        })
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+/// What needs the officer's attention, above the panels: reports fallen due.
+fn alerts(shown: &Shown<'_>) -> Value {
+    let view = shown.view;
+    let reports_fallen_due = (shown.officer_acting() && view.status == Status::Awarded)
+        .then(|| {
+            let terms = view.award.as_ref().and_then(|award| award.terms.as_ref());
+            view.administration
+                .outstanding(terms)
+                .into_iter()
+                .filter(|due| *due <= Utc::now().date_naive())
+                .map(|due| due.format("%-d %B %Y").to_string())
+                .collect::<Vec<_>>()
+        })
+        .filter(|dates| !dates.is_empty());
+    json!({ "reports_fallen_due": reports_fallen_due })
+}
+
+/// The application as submitted, its amendments, the applicant's statements, and the actions on it:
+/// amending personal data (the Help Desk), waiving screening rules, deciding eligibility, checking again
+/// after an amendment, and the scholar's preferences (a programme officer).
+async fn application_panel(shown: &Shown<'_>) -> Result<Value, PageError> {
+    let view = shown.view;
+    let po = shown.officer_acting();
+    let personal: Vec<Value> = PersonalField::ALL
+        .iter()
+        .map(|field| {
+            json!({
+                "id": super::field_id(&format!("amendments_{}", field.path())),
+                "name": field.path(),
+                "label": label_for(&field.path()),
+                "value": view.form.personal.get(*field),
+            })
+        })
+        .collect();
+    let amendments: Vec<Value> = view
+        .amendments
+        .iter()
+        .map(|amendment| {
+            json!({
+                "fields": amendment.fields.iter().map(|f| label_for(&f.path())).collect::<Vec<_>>().join(", "),
+                "reason": amendment.reason,
+                "requested_by": amendment.requested_by,
+                "by": shown.name(&amendment.recorded_by),
+                "at": time(amendment.at),
+            })
+        })
+        .collect();
+    let statements: Vec<Value> = if shown.shown.shows(Section::StatementsOfDispute) {
+        view.statements_of_dispute
+            .iter()
+            .map(|s| {
+                json!({
+                    "request_id": s.request_id,
+                    "statement": s.statement,
+                    "recorded_at": time(s.recorded_at),
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let recheck = view
+        .recheck
+        .as_ref()
+        .filter(|_| shown.shown.shows(Section::Recheck))
+        .map(|r| {
+            json!({
+                "fields": recheck_fields(&r.fields),
+                "plural": r.fields.len() > 1,
+                "since": time(r.since),
+                "can_record": po,
+            })
+        });
+    Ok(json!({
+        "sections": shown_answers(view, &shown.shown),
+        "amendments": if shown.shown.shows(Section::Amendments) { amendments } else { Vec::new() },
+        "statements": statements,
+        "recheck": recheck,
+        "amend": (shown.as_of.is_none() && shown.role() == Role::Helpdesk && view.submitted_at.is_some())
+            .then_some(personal),
+        "screening": (po && view.status == Status::Draft).then(|| {
+            domain::screening::ScreeningRule::ALL
+                .iter()
+                .map(|rule| json!({
+                    "value": rule.as_str(),
+                    "label": super::staff::screening_rule_label(*rule),
+                    "id": super::field_id(&format!("screening_{}", rule.as_str())),
+                }))
+                .collect::<Vec<_>>()
+        }),
+        "eligibility": po && view.status == Status::Submitted,
+        "preferences": (po && view.status != Status::Withdrawn).then_some(view.form.preferences),
+    }))
+}
+
+/// Eligibility, screening overrides, the committee's marks and the decision; assigning members and
+/// recording the decision (confirmed first: it sends a letter).
+async fn committee_panel(shown: &Shown<'_>) -> Result<Value, PageError> {
+    let view = shown.view;
+    let po = shown.officer_acting();
+    let committee: Vec<Value> = if shown.shown.shows(Section::Committee) {
+        view.committee
+            .iter()
+            .map(|member| {
+                json!({
+                    "name": shown.name(&member.member_id),
+                    "conflict": member.conflict.as_ref().map(|c| c.reason.clone().unwrap_or_default()),
+                    "scores": member.scores,
+                    "total": member.scores.as_ref().map(|s| s.total()),
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let reviewing = matches!(view.status, Status::Eligible | Status::UnderReview);
+    let assign = if po && reviewing {
+        let members = accounts::with_role(&shown.state.db, Role::CommitteeMember).await?;
+        Some(
+            members
+                .iter()
+                .filter(|m| !view.committee.iter().any(|c| c.member_id == m.id))
+                .map(|m| json!({"id": m.id, "name": m.full_name}))
+                .collect::<Vec<_>>(),
+        )
+    } else {
+        None
+    };
+    Ok(json!({
+        "screening_overrides": view.screening_overrides.iter().filter(|_| shown.shown.shows(Section::ScreeningOverrides)).map(|o| json!({
+            "rules": o.rules.iter().map(|r| super::staff::screening_rule_label(*r)).collect::<Vec<_>>().join(", "),
+            "reason": o.reason, "by": shown.name(&o.overridden_by), "at": time(o.overridden_at),
+        })).collect::<Vec<_>>(),
+        "eligibility": view.eligibility.as_ref().map(|e| json!({
+            "eligible": e.eligible, "reason": e.reason, "by": shown.name(&e.determined_by), "at": time(e.determined_at),
+        })),
+        "committee": committee,
+        "mean_score": view.mean_score().filter(|_| shown.shown.shows(Section::MeanScore)).map(|m| format!("{m:.1}")),
+        "decision": view.decision.as_ref().map(|d| json!({
+            "outcome": words::outcome(d.outcome), "by": shown.name(&d.decided_by), "at": time(d.decided_at),
+        })),
+        "reassign": po && reviewing && view.committee.iter().any(|member| member.conflict.is_some()),
+        "assign": assign,
+        "decide": po && matches!(view.status, Status::UnderReview | Status::Reserve),
+    }))
+}
+
+/// The award, its corrections and immigration records; making the award and completing it (both
+/// confirmed first), and recording an immigration document.
+async fn award_panel(shown: &Shown<'_>) -> Result<Value, PageError> {
+    let view = shown.view;
+    let po = shown.officer_acting();
+    let sees = shown.shown.shows(Section::Award);
+    let corrections: Vec<Value> = if sees && view.award.is_some() {
+        super::staff::award_corrections(shown.state, &view.id, shown.as_of)
+            .await?
+            .into_iter()
+            .map(|(what, reason, by, at)| {
+                json!({"what": what, "reason": reason, "by": shown.name(&by), "at": time(at)})
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let officer = shown.role() == Role::ProgrammeOfficer;
+    let immigration = if officer {
+        immigration_records::for_application(&shown.state.db, &view.id).await?
+    } else {
+        Vec::new()
+    };
+    let sponsors = if po && view.status == Status::Selected {
+        recipients::list(&shown.state.db)
+            .await?
+            .iter()
+            .filter(|r| r.kind == RecipientKind::JointSponsor)
+            .map(|r| json!({"id": r.id, "label": format!("{} ({})", r.name, r.country)}))
+            .collect::<Vec<_>>()
+    } else {
+        Vec::new()
+    };
+    let award = view.award.as_ref().filter(|_| sees).map(|award| {
+        json!({
+            "terms": award.terms,
+            "country": award.terms.as_ref().map(AwardTerms::country_of_study),
+            "joint_sponsor_id": award.joint_sponsor_id,
+            "awarded_at": time(award.awarded_at),
+            "completed_on": award.completed_on,
+            "outcome": award.completion_outcome,
+        })
+    });
+    Ok(json!({
+        "award": award,
+        "corrections": corrections,
+        "award_page": officer
+            && (matches!(view.status, Status::Selected | Status::Awarded | Status::Alumni)
+                || view.administration.offer.is_some()),
+        "show_immigration": officer,
+        "immigration": immigration,
+        "make": po && view.status == Status::Selected,
+        "sponsors": sponsors,
+        "complete": po && view.status == Status::Awarded,
+        "complete_outcome": view.administration.result.as_ref()
+            .and_then(|r| r.result.as_ref())
+            .map(|r| r.outcome()),
+        "record_immigration": po && view.status == Status::Awarded,
+    }))
+}
+
+/// What was shared with whom, what was refused, the corrections to pass on, and the disclosure form.
+async fn disclosures_panel(shown: &Shown<'_>) -> Result<Value, PageError> {
+    let view = shown.view;
+    let po = shown.officer_acting();
+    let disclosures: Vec<Value> = view
+        .disclosures
+        .iter()
+        .map(|d| {
+            json!({
+                "at": time(d.at),
+                "recipient": d.recipient_name,
+                "kind": words::recipient_kind(d.kind),
+                "purpose": d.purpose,
+                "fields": d.fields.iter().map(|f| disclosable_label(f)).collect::<Vec<_>>().join(", "),
+                "by": shown.name(&d.disclosed_by),
+            })
+        })
+        .collect();
+    let refusals: Vec<Value> = view
+        .refused_disclosures
+        .iter()
+        .map(|r| {
+            json!({
+                "at": time(r.at),
+                "recipient": r.recipient_name,
+                "reason": r.reason,
+                "by": shown.name(&r.asked_by),
+            })
+        })
+        .collect();
+    let notices: Vec<Value> = view
+        .rectification_notices
+        .iter()
+        .filter(|_| shown.shown.shows(Section::RectificationNotices))
+        .map(|n| {
+            json!({
+                "recipient_id": n.recipient_id,
+                "recipient": n.recipient_name,
+                "fields": n.fields.iter().map(|f| disclosable_label(f)).collect::<Vec<_>>().join(", "),
+                "raised_at": time(n.raised_at),
+                "sent_at": n.sent_at.map(time),
+                "open": n.sent_at.is_none(),
+            })
+        })
+        .collect();
+    let disclose = if po && !matches!(view.status, Status::Draft | Status::Withdrawn) {
+        let register = recipients::list(&shown.state.db).await?;
+        Some(json!({
+            "disclosure_id": uuid::Uuid::now_v7().to_string(),
+            "registered": !register.is_empty(),
+            "recipients": crate::http::sharing::permitted_recipients(view, &register).iter().map(|r| json!({
+                "id": r.id, "label": recipient_label(r),
+            })).collect::<Vec<_>>(),
+            "fields": DISCLOSABLE_FIELDS.iter().map(|f| json!({
+                "value": f, "label": disclosable_label(f), "id": super::field_id(&format!("disclose_{f}")),
+            })).collect::<Vec<_>>(),
+        }))
+    } else {
+        None
+    };
+    let sees = matches!(
+        shown.role(),
+        Role::ProgrammeOfficer | Role::InformationOfficer
+    );
+    Ok(json!({
+        "sees_disclosures": sees,
+        "disclosures": disclosures,
+        "refusals": refusals,
+        "notices": notices,
+        "can_mark_notices": po,
+        "disclose": disclose,
+    }))
+}
+
+/// One event of the case, with what the history says of it.
+struct CaseEvent {
+    event_type: String,
+    actor: Actor,
+    at: DateTime<Utc>,
+    /// The reason or note given with it, or what it recorded, in words.
+    detail: Option<String>,
+}
+
+/// The case's events up to `as_of`, oldest first, each with its reason where one was given.
+async fn events_of(
+    state: &AppState,
+    id: &str,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<Vec<CaseEvent>, PageError> {
+    use cqrs_es::persist::PersistedEventRepository;
+    use domain::application::Application;
+    let events = state
+        .repo
+        .get_events::<Application>(id)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(events
+        .into_iter()
+        .filter_map(|event| {
+            let metadata = projections::EventMetadata::from_json(&json!(event.metadata))?;
+            if as_of.is_some_and(|as_of| metadata.at > as_of) {
+                return None;
+            }
+            let detail = serde_json::from_value::<ApplicationEvent>(event.payload)
+                .ok()
+                .and_then(|payload| detail_of(&payload));
+            Some(CaseEvent {
+                event_type: event.event_type,
+                actor: Actor::new(&metadata.actor_id, metadata.actor_role),
+                at: metadata.at,
+                detail,
+            })
+        })
+        .collect())
+}
+
+/// The reason, note or outcome an event carries, as its line of the history shows it.
+fn detail_of(event: &ApplicationEvent) -> Option<String> {
+    use ApplicationEvent as E;
+    let known = |text: &domain::personal::Personal<String>| text.known().cloned();
+    match event {
+        E::EligibilityDetermined { eligible, reason } => Some(format!(
+            "{}{}",
+            if *eligible {
+                "Eligible"
+            } else {
+                "Not eligible"
+            },
+            known(reason)
+                .filter(|r| !r.is_empty())
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default()
+        )),
+        E::DecisionRecorded { outcome, .. } => Some(words::outcome(*outcome).to_string()),
+        E::PersonalDataAmended { reason, .. }
+        | E::ConflictDeclared { reason, .. }
+        | E::ScreeningOverridden { reason, .. }
+        | E::AwardTermsCorrected { reason, .. }
+        | E::CompletionOutcomeCorrected { reason, .. }
+        | E::ProcessingRestricted { reason, .. }
+        | E::RestrictionLifted { reason } => known(reason),
+        E::PreferencesChanged { reason, .. } => reason.known().cloned().flatten(),
+        E::EligibilityRechecked { note } => known(note),
+        E::DisclosureRefused {
+            recipient_name,
+            reason,
+            ..
+        } => Some(format!("{recipient_name}: {reason}")),
+        E::DataDisclosed {
+            recipient_name,
+            purpose,
+            ..
+        } => Some(match known(purpose) {
+            Some(purpose) => format!("To {recipient_name}: {purpose}"),
+            None => format!("To {recipient_name}"),
+        }),
+        E::LetterIssued { subject, .. } => known(subject),
+        E::LetterEmailFailed { reason, .. } => Some(reason.clone()),
+        _ => None,
+    }
+    .filter(|detail| !detail.trim().is_empty())
+}
+
+/// The history in words, newest first, with who acted (their role, and their name) and why; the letters
+/// sent; and the form to see the case as it stood at another time.
+fn history_panel(shown: &Shown<'_>, events: &[CaseEvent]) -> Value {
+    let whole = shown.shown.shows(Section::Timeline);
+    let timeline: Vec<Value> = if whole || shown.shown.shows(Section::Amendments) {
+        events
+            .iter()
+            .filter(|e| whole || e.event_type == "PersonalDataAmended")
+            .rev()
+            .map(|e| {
+                json!({
+                    "at": time(e.at),
+                    "what": words::event(&e.event_type).map(str::to_string)
+                        .unwrap_or_else(|| words::in_words(&e.event_type)),
+                    "who": shown.name(&e.actor.user_id),
+                    "role": words::role(e.actor.role),
+                    "detail": e.detail,
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let view = shown.view;
+    json!({
+        "timeline": timeline,
+        "letters": if shown.shown.shows(Section::Letters) {
+            super::letters::listed(view, &format!("/cases/{}", view.id))
+        } else {
+            Default::default()
+        },
+        "as_of_value": shown.as_of.map(|at| at.format("%Y-%m-%dT%H:%M").to_string()),
+    })
+}
+
+/// The names of the people who acted on a case, by account id.
+async fn names(
+    state: &AppState,
+    ids: impl Iterator<Item = String>,
+) -> Result<HashMap<String, String>, PageError> {
+    let mut names = HashMap::new();
+    for id in ids {
+        if names.contains_key(&id) {
+            continue;
+        }
+        let name = accounts::find(&state.db, &id)
+            .await?
+            .map(|account| account.full_name)
+            .unwrap_or_else(|| "a former account".to_string());
+        names.insert(id, name);
+    }
+    Ok(names)
+}
+
+/// A recipient in words: its name, its kind, and where it stands and whom it represents.
+fn recipient_label(recipient: &recipients::RecipientView) -> String {
+    let mut about = vec![
+        words::recipient_kind(recipient.kind).to_string(),
+        recipient.country.clone(),
+    ];
+    if let Some(represents) = &recipient.represents {
+        about.push(format!("represents {represents}"));
+    }
+    if let Some(located_in) = &recipient.located_in {
+        about.push(format!("in {located_in}"));
+    }
+    format!("{} ({})", recipient.name, about.join(", "))
+}
+
+/// A disclosable field in words.
+fn disclosable_label(path: &str) -> String {
+    match path {
+        "cycle" => "Cycle".to_string(),
+        "status" => "Status".to_string(),
+        "courses" => "Course choices".to_string(),
+        "award.institution" => "Award: institution".to_string(),
+        "award.course" => "Award: course".to_string(),
+        "award.level" => "Award: level".to_string(),
+        "award.start_date" => "Award: start date".to_string(),
+        other => label_for(other),
+    }
+}
+
+/// Whether an action is confirmed on a page of its own before it is recorded: it sends a letter, or it
+/// cannot be undone.
+pub fn needs_confirmation(action: &str) -> bool {
+    matches!(action, "decision" | "award" | "complete")
+}
+
+/// The "Are you sure" page of an action that sends a letter or cannot be undone: what will happen, the
+/// values posted (sent again with `confirmed=yes`), and a way back.
+pub async fn confirmation(
+    state: &AppState,
+    session: &Session,
+    view: &ApplicationView,
+    action: &str,
+    command: &ApplicationCommand,
+    form: &[(String, String)],
+) -> Result<Response, PageError> {
+    let reference = crate::letters::application_reference(&state.db, &view.id)
+        .await
+        .map_err(ApiError::from)?;
+    let letter = LetterKind::due_after(command);
+    let (heading, what, button) = match command {
+        ApplicationCommand::RecordDecision { outcome, .. } => (
+            "Record this decision?",
+            format!(
+                "The decision “{}” will be recorded for {reference}.",
+                words::outcome(*outcome)
+            ),
+            "Yes, record the decision",
+        ),
+        ApplicationCommand::MakeAward { terms, .. } => (
+            "Make this award?",
+            format!(
+                "An award of {} at {}, starting {}, will be made to {reference}.",
+                terms.course,
+                terms.institution,
+                terms.start_date.format("%-d %B %Y")
+            ),
+            "Yes, make the award",
+        ),
+        ApplicationCommand::CompleteAward { completed_on, .. } => (
+            "Complete this award?",
+            format!(
+                "The award of {reference} will be recorded as completed on {}.",
+                completed_on.format("%-d %B %Y")
+            ),
+            "Yes, complete the award",
+        ),
+        _ => return Err(PageError::NotFound),
+    };
+    let page = Confirmation {
+        heading,
+        reference,
+        what,
+        letter: letter.map(|kind| crate::letters::subject(kind, &view.cycle)),
+        cannot_be_undone: true,
+        action: format!("/cases/{}/{action}", view.id),
+        back: format!("/cases/{}?tab={}", view.id, Tab::of_action(action).as_str()),
+        fields: form
+            .iter()
+            .filter(|(name, _)| name != "csrf_token" && name != "confirmed")
+            .map(|(name, value)| Carried { name, value })
+            .collect(),
+        button,
+    };
+    Ok(Page::new("case_confirm", heading, Some(session))
+        .data(serde_json::to_value(&page).map_err(ApiError::internal)?)
+        .into_response())
+}
+
+/// The confirmation page of an action: what it will do, the letter it sends, and the values it carries.
+#[derive(Serialize)]
+struct Confirmation<'a> {
+    heading: &'static str,
+    reference: String,
+    what: String,
+    letter: Option<String>,
+    cannot_be_undone: bool,
+    action: String,
+    back: String,
+    fields: Vec<Carried<'a>>,
+    button: &'static str,
+}
+
+/// A posted value carried through the confirmation, sent again when confirmed.
+#[derive(Serialize)]
+struct Carried<'a> {
+    name: &'a str,
+    value: &'a str,
+}
