@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{Datelike, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use domain::Role;
@@ -37,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/applications/{id}", get(show).post(save))
         .route("/applications/{id}/check", get(check))
         .route("/applications/{id}/submit", post(submit))
+        .route("/applications/{id}/submitted", get(confirmation))
         .route("/applications/{id}/withdraw", post(withdraw))
         .route("/applications/{id}/offer", post(reply_to_offer))
         .route("/applications/{id}/letters/{number}", get(letter))
@@ -765,7 +766,7 @@ async fn submit(
         .await
         .map_err(ApiError::from)
     {
-        Ok(()) => Ok(see_other(&format!("/applications/{id}"), &[])),
+        Ok(()) => Ok(see_other(&format!("/applications/{id}/submitted"), &[])),
         Err(error) if error.code == "incomplete" => {
             let missing: Vec<String> = error
                 .extra
@@ -825,6 +826,43 @@ async fn submit(
     }
 }
 
+/// What the confirmation after submitting shows.
+#[derive(Serialize)]
+struct Confirmation<'a> {
+    id: &'a str,
+    reference: String,
+    cycle: &'a str,
+    submitted_on: String,
+    helpdesk: &'a crate::config::HelpDesk,
+}
+
+/// The confirmation after submitting: the application's reference, what happens next and how to reach the
+/// Help Desk. An application not yet submitted has none: its own page instead.
+async fn confirmation(
+    State(state): State<AppState>,
+    session: Session,
+    PagePath(id): PagePath<String>,
+) -> Result<Response, PageError> {
+    let view = own_application(&state, &session, &id).await?;
+    let Some(submitted_at) = view.submitted_at else {
+        return Ok(see_other(&format!("/applications/{id}"), &[]));
+    };
+    let data = Confirmation {
+        id: &view.id,
+        reference: crate::letters::short_reference(&view.id),
+        cycle: &view.cycle,
+        submitted_on: submitted_at.format("%-d %B %Y").to_string(),
+        helpdesk: &state.helpdesk,
+    };
+    Ok(Page::new(
+        "application_confirmation",
+        "Application submitted",
+        Some(&session),
+    )
+    .data(serde_json::to_value(data).unwrap_or_default())
+    .into_response())
+}
+
 async fn withdraw(
     State(state): State<AppState>,
     session: Session,
@@ -832,12 +870,20 @@ async fn withdraw(
     PageForm(form): PageForm,
 ) -> Result<Response, PageError> {
     session.check_csrf(&form)?;
-    own_application(&state, &session, &id).await?;
+    let view = own_application(&state, &session, &id).await?;
     if field(&form, "confirm").is_none() {
-        return Ok(see_other(
-            &format!("/applications/{id}?confirm_withdraw=1"),
-            &[],
-        ));
+        let errors = vec![ErrorItem::new(
+            "confirm",
+            "Tick the box to confirm you want to withdraw",
+        )];
+        return submitted_page_with(
+            &state,
+            &session,
+            &view,
+            errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     match state
         .execute_application(&id, &session.actor, ApplicationCommand::WithdrawApplication)
@@ -1038,6 +1084,10 @@ async fn submitted_page_with(
         }
     }
     let can_withdraw = !view.status.is_decided() && view.status != Status::Withdrawn;
+    let withdraw_error = errors
+        .iter()
+        .find(|error| error.href == "#confirm")
+        .map(|error| error.message.clone());
     Ok(
         Page::new("application_submitted", "Your application", Some(session))
             .data(json!({
@@ -1047,6 +1097,7 @@ async fn submitted_page_with(
                 "timeline": timeline,
                 "sections": answers(view, false),
                 "can_withdraw": can_withdraw,
+                "withdraw_error": withdraw_error,
                 "letters": super::letters::listed(view, &format!("/applications/{}", view.id)),
                 "offer": offer_panel(view),
                 "reports_due": reports_due(view),
