@@ -64,7 +64,7 @@ pub struct Shared {
     pub mailer: Option<Arc<crate::letters::Mailer>>,
     /// The address people reach the service at (`ETP_PUBLIC_URL`), the start of links emailed.
     pub public_url: Arc<str>,
-    /// How applicants reach the Help Desk (`ETP_HELPDESK_*`).
+    /// How applicants reach the Help Desk (`ETP_HELPDESK_EMAIL`, `ETP_HELPDESK_PHONE`, `ETP_HELPDESK_HOURS`).
     pub helpdesk: Arc<crate::config::HelpDesk>,
     applications: Arc<Framework<Application>>,
     immigration: Arc<Framework<ImmigrationRecord>>,

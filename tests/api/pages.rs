@@ -86,7 +86,7 @@ impl Browser {
         self.send(request).await
     }
 
-    async fn post(&mut self, path: &str, fields: &[(String, String)]) -> Answer {
+    pub(crate) async fn post(&mut self, path: &str, fields: &[(String, String)]) -> Answer {
         let request = self
             .client
             .post(format!("{}{path}", self.address))
@@ -142,7 +142,7 @@ impl Browser {
 }
 
 impl Answer {
-    fn header(&self, name: &str) -> &str {
+    pub(crate) fn header(&self, name: &str) -> &str {
         self.headers
             .get(name)
             .and_then(|value| value.to_str().ok())
@@ -213,7 +213,7 @@ impl Answer {
     }
 
     /// Where the entries of the error summary link to.
-    fn error_links(&self) -> Vec<String> {
+    pub(crate) fn error_links(&self) -> Vec<String> {
         let Some(start) = self.body.find("class=\"error-summary\"") else {
             return Vec::new();
         };
@@ -491,7 +491,7 @@ async fn register_named(app: &TestApp, full_name: &str) -> (Browser, String) {
     (browser, email)
 }
 
-async fn register(app: &TestApp) -> (Browser, String) {
+pub(crate) async fn register(app: &TestApp) -> (Browser, String) {
     register_named(app, "Page Tester Alpha").await
 }
 
@@ -531,7 +531,7 @@ async fn staff_named(app: &TestApp, role: Role, full_name: &str) -> User {
 }
 
 /// Starts an application from `/applications` in the first cycle offered; answers its id.
-async fn start_application(browser: &mut Browser) -> String {
+pub(crate) async fn start_application(browser: &mut Browser) -> String {
     let page = browser.get("/applications").await;
     assert_eq!(page.status, StatusCode::OK);
     let form = page.form("/applications");
@@ -586,7 +586,7 @@ async fn field_on_page(browser: &mut Browser, id: &str, slug: &str, name: &str) 
 }
 
 /// Presses "Submit your application" on the check page.
-async fn submit_application(browser: &mut Browser, id: &str) -> Answer {
+pub(crate) async fn submit_application(browser: &mut Browser, id: &str) -> Answer {
     let page = browser.get(&format!("/applications/{id}/check")).await;
     assert_eq!(page.status, StatusCode::OK, "{}", excerpt(&page.body));
     let form = page.form(&format!("/applications/{id}/submit"));
@@ -675,7 +675,7 @@ fn answers(hostile: bool) -> Vec<(&'static str, Vec<(String, String)>)> {
 }
 
 /// Fills in every section through its form; the last save leads to the check page.
-async fn complete_through_pages(browser: &mut Browser, id: &str, hostile: bool) {
+pub(crate) async fn complete_through_pages(browser: &mut Browser, id: &str, hostile: bool) {
     for (slug, values) in answers(hostile) {
         let answer = save_section(browser, id, slug, &values).await;
         assert_eq!(
@@ -1189,7 +1189,7 @@ async fn a_complete_application_submitted_through_the_pages_becomes_read_only(ap
         }
     }
     let answer = submit_application(&mut browser, &id).await;
-    assert_eq!(answer.location(), format!("/applications/{id}"));
+    assert_eq!(answer.location(), format!("/applications/{id}/submitted"));
 
     let page = browser.get(&format!("/applications/{id}")).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -2198,15 +2198,23 @@ async fn an_applicant_withdraws_through_the_page_and_a_stale_form_then_answers_a
         .form(&format!("/applications/{id}/submit"));
     submit_application(&mut browser, &id).await.location();
 
-    // Withdrawing needs the box ticked: without it, the page asks again.
+    // Withdrawing needs the box ticked: without it, the page again with the message at the tick box.
     let page = browser.get(&format!("/applications/{id}")).await;
     let withdraw = page.form(&format!("/applications/{id}/withdraw"));
     assert_eq!(withdraw.value("confirm"), None, "the box starts unticked");
     let answer = browser.submit(&withdraw).await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(answer.error_links(), vec!["#confirm".to_string()]);
     assert!(
         answer
-            .location()
-            .starts_with(&format!("/applications/{id}"))
+            .text()
+            .contains("Tick the box to confirm you want to withdraw")
+    );
+    assert!(
+        answer.body.contains("id=\"confirm-error\"")
+            && answer.body.contains("aria-describedby=\"confirm-error\"")
+            && answer.body.contains("aria-invalid=\"true\""),
+        "the message is at the tick box"
     );
     assert_eq!(
         api_application(&app, &email, &id).await["status"],
