@@ -743,8 +743,31 @@ async fn an_applicant_registers_fills_in_every_section_and_submits() {
     );
     browser.screenshot("07-check-answers").await;
 
-    // Submit: the status, and how to correct personal details from now on.
+    // Submit: the confirmation, with the application's reference, what happens next and how to reach
+    // the Help Desk.
     browser.click("form[action$='/submit'] button").await;
+    browser
+        .wait_for_exact_location(&format!("/applications/{id}/submitted"))
+        .await;
+    assert_eq!(browser.heading().await, "Application submitted");
+    assert_eq!(
+        browser.text("#reference").await,
+        services::letters::short_reference(&id)
+    );
+    let main = browser.text("main").await;
+    assert!(main.contains("What happens next"), "{main}");
+    let helpdesk = services::config::HelpDesk::default();
+    assert!(
+        browser
+            .text("#helpdesk-contact")
+            .await
+            .contains(&helpdesk.email),
+        "the Help Desk's contact details"
+    );
+    browser.screenshot("08-application-confirmation").await;
+
+    // Then the status, and how to correct personal details from now on.
+    browser.click("#view-application").await;
     browser
         .wait_for_exact_location(&format!("/applications/{id}"))
         .await;
@@ -783,6 +806,89 @@ async fn an_applicant_registers_fills_in_every_section_and_submits() {
     browser.goto("/privacy").await;
     assert_eq!(browser.heading().await, "Privacy notice");
     browser.screenshot("14-privacy").await;
+
+    browser.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forgotten_password_is_reset_through_the_emailed_link() {
+    let sink = crate::helpers::smtp::SmtpSink::start().await;
+    let app = spawn_app(Backend::Sqlite)
+        .await
+        .with_mail_server(&sink.url())
+        .await;
+    let applicant = app.applicant().await;
+    let browser = Browser::start(&app.address).await;
+    let new_password = "a brand new browser password";
+
+    // From the sign-in page to the form that asks for a link.
+    browser.goto("/login").await;
+    browser.click_link("Forgotten your password?").await;
+    browser.wait_for_exact_location("/password-reset").await;
+    assert_eq!(browser.heading().await, "Reset your password");
+    browser.fill("email", &applicant.email).await;
+    browser.screenshot("15-password-reset").await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for_exact_location("/password-reset").await;
+    browser.wait_for_text("h1", "Check your email").await;
+    assert!(
+        browser
+            .text("#reset-sent")
+            .await
+            .starts_with("If an account uses that address, we have sent a link to it.")
+    );
+
+    // The email's link opens the page that sets a new password.
+    let mails = sink.wait_for(1).await;
+    assert_eq!(mails[0].to, vec![applicant.email.clone()]);
+    let body = mails[0].data.replace("=\r\n", "").replace("=3D", "=");
+    let start = body.find(&app.address).expect("the link in the email");
+    let link = body[start..].split_whitespace().next().unwrap().to_string();
+    let path = link.strip_prefix(&app.address).unwrap().to_string();
+    browser.goto(&path).await;
+    assert_eq!(browser.heading().await, "Choose a new password");
+    browser.fill("new_password", "too short").await;
+    browser.click("main form button[type=submit]").await;
+    let started = Instant::now();
+    while browser.find_all(".error-summary").await.is_empty() {
+        assert!(started.elapsed() < PATIENCE, "{}", browser.describe().await);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        browser.error_summary().await,
+        vec![(
+            "The new password must be 12 to 256 characters".to_string(),
+            "#new_password".to_string()
+        )]
+    );
+    browser.fill("new_password", new_password).await;
+    browser.click("main form button[type=submit]").await;
+    browser
+        .wait_for_exact_location("/login?password_reset=1")
+        .await;
+    assert_eq!(
+        browser.text(".notice").await,
+        "Your password has been changed: sign in with the new one."
+    );
+
+    // The new password signs in; the link is spent.
+    browser.fill("email", &applicant.email).await;
+    browser.fill("password", new_password).await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for_location("/applications").await;
+    assert_eq!(browser.heading().await, "Your applications");
+    browser.goto(&path).await;
+    assert_eq!(browser.heading().await, "This link has expired");
+    assert_eq!(
+        browser
+            .find("#ask-again")
+            .await
+            .attr("href")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("/password-reset")
+    );
 
     browser.finish().await;
 }
