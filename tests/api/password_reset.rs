@@ -24,6 +24,7 @@ on_both_stores!(
     submitting_shows_the_confirmation_with_the_reference_what_happens_next_and_the_help_desk,
     the_contact_page_and_the_accessibility_statement_are_public_and_linked_from_every_page,
     the_menu_marks_the_link_of_the_section_the_page_is_in,
+    personal_details_start_with_the_name_and_email_given_at_registration_and_take_an_address_of_lines,
 );
 
 const NEW_PASSWORD: &str = "a brand new long password";
@@ -399,4 +400,46 @@ async fn the_menu_marks_the_link_of_the_section_the_page_is_in(app: TestApp) {
             .contains("<a href=\"/account\" aria-current=\"page\">")
     );
     assert_eq!(account.body.matches("aria-current").count(), 1);
+}
+
+async fn personal_details_start_with_the_name_and_email_given_at_registration_and_take_an_address_of_lines(
+    app: TestApp,
+) {
+    let (mut browser, email) = register(&app).await;
+    let id = start_application(&mut browser).await;
+    let page = browser
+        .get(&format!("/applications/{id}?section=personal"))
+        .await;
+    let form = page.form(&format!("/applications/{id}"));
+    assert_eq!(form.value("personal.full_name"), Some("Page Tester Alpha"));
+    assert_eq!(form.value("personal.email"), Some(email.as_str()));
+    assert!(
+        page.body
+            .contains("<textarea class=\"textarea\" id=\"personal_address\""),
+        "the address takes several lines"
+    );
+    let address = "1 Test Street\nTesttown\nTT1 1TT";
+    let saved = browser
+        .submit(
+            &form
+                .set("personal.full_name", "Page Tester Renamed")
+                .set("personal.address", address)
+                .set("action", "continue"),
+        )
+        .await;
+    saved.location();
+    let again = browser
+        .get(&format!("/applications/{id}?section=personal"))
+        .await
+        .form(&format!("/applications/{id}"));
+    assert_eq!(
+        again.value("personal.full_name"),
+        Some("Page Tester Renamed")
+    );
+    assert_eq!(
+        again
+            .value("personal.address")
+            .map(|text| text.replace("\r\n", "\n")),
+        Some(address.to_string())
+    );
 }

@@ -215,7 +215,24 @@ async fn show(
                 .ok_or(PageError::NotFound)?
                 .1;
             let form = form_json(&view);
-            let groups = section_groups(slug, &|path| value_at(&form, path), &Map::new());
+            // The name and email given at registration fill the personal details until the applicant
+            // answers them (WCAG 2.2 3.3.7, Redundant Entry).
+            let account = if slug == "personal" {
+                crate::accounts::find(&state.db, &session.actor.user_id).await?
+            } else {
+                None
+            };
+            let known = |path: &str| {
+                value_at(&form, path).or_else(|| {
+                    let account = account.as_ref()?;
+                    match path {
+                        "personal.full_name" => Some(account.full_name.clone()),
+                        "personal.email" => Some(account.email.clone()),
+                        _ => None,
+                    }
+                })
+            };
+            let groups = section_groups(slug, &known, &Map::new());
             Ok(
                 section_page(&session, &view, slug, title, groups, Vec::new(), notice)
                     .into_response(),
@@ -342,9 +359,11 @@ fn section_groups(
                         ),
                         PersonalField::Email => ("email", "We will write to you here.", "email"),
                         PersonalField::Phone => ("tel", "Include the country code.", "tel"),
-                        PersonalField::Address => {
-                            ("text", "Where we can send letters.", "street-address")
-                        }
+                        PersonalField::Address => (
+                            "text",
+                            "Where we can send letters: each part of the address on its own line.",
+                            "street-address",
+                        ),
                         PersonalField::Nationality => (
                             "text",
                             "The country you are a citizen of, such as Kenya.",
@@ -357,6 +376,10 @@ fn section_groups(
                     spec["type"] = json!(kind);
                     spec["hint"] = json!(hint);
                     spec["autocomplete"] = json!(autocomplete);
+                    if *field == PersonalField::Address {
+                        spec["textarea"] = json!(true);
+                        spec["rows"] = json!(4);
+                    }
                     spec
                 })
                 .collect();
