@@ -508,13 +508,10 @@ async fn an_applicant_registers_fills_in_every_section_and_submits() {
     browser
         .fill("personal_full_name", "Test Browser Applicant")
         .await;
-    // A date field takes the digits in the browser's order (en-US: month, day, year).
-    browser.fill("personal_date_of_birth", "04121998").await;
-    assert_eq!(
-        browser.value("personal_date_of_birth").await,
-        "1998-04-12",
-        "the date of birth field did not take the typed date"
-    );
+    // The date of birth in three fields, day, month and year, whatever the browser's language.
+    browser.fill("personal_date_of_birth", "12").await;
+    browser.fill("personal_date_of_birth-month", "4").await;
+    browser.fill("personal_date_of_birth-year", "1998").await;
     browser
         .fill("personal_email", "test.browser.applicant@example.test")
         .await;

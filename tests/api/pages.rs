@@ -619,7 +619,9 @@ fn answers(hostile: bool) -> Vec<(&'static str, Vec<(String, String)>)> {
             "personal",
             vec![
                 text("personal.full_name", "Page Tester Alpha"),
-                fixed("personal.date_of_birth", "1997-03-09"),
+                fixed("personal.date_of_birth-day", "9"),
+                fixed("personal.date_of_birth-month", "3"),
+                fixed("personal.date_of_birth-year", "1997"),
                 fixed("personal.email", "page.tester@example.test"),
                 text("personal.phone", "+000 1111 2222"),
                 text("personal.address", "2 Test Lane, Testville"),
@@ -1132,9 +1134,9 @@ async fn submitting_an_incomplete_application_lists_every_missing_item_as_a_link
         answer.status
     );
     assert!(answer.body.contains("Check your answers"));
+    // The email address given at registration filled its field, and was saved with the name.
     let expected: BTreeSet<String> = [
         ("personal", "personal_date_of_birth"),
-        ("personal", "personal_email"),
         ("personal", "personal_phone"),
         ("personal", "personal_address"),
         ("personal", "personal_nationality"),
@@ -1397,7 +1399,7 @@ async fn a_form_with_a_forged_missing_or_borrowed_csrf_token_is_refused_and_chan
     // The real form still works.
     assert_eq!(
         owner.submit(&submit).await.location(),
-        format!("/applications/{id}")
+        format!("/applications/{id}/submitted")
     );
 
     // Sign out.

@@ -25,6 +25,7 @@ on_both_stores!(
     the_contact_page_and_the_accessibility_statement_are_public_and_linked_from_every_page,
     the_menu_marks_the_link_of_the_section_the_page_is_in,
     personal_details_start_with_the_name_and_email_given_at_registration_and_take_an_address_of_lines,
+    the_date_of_birth_is_three_fields_and_a_missing_part_is_named_at_the_field,
 );
 
 const NEW_PASSWORD: &str = "a brand new long password";
@@ -442,4 +443,59 @@ async fn personal_details_start_with_the_name_and_email_given_at_registration_an
             .map(|text| text.replace("\r\n", "\n")),
         Some(address.to_string())
     );
+}
+
+async fn the_date_of_birth_is_three_fields_and_a_missing_part_is_named_at_the_field(app: TestApp) {
+    let (mut browser, email) = register(&app).await;
+    let id = start_application(&mut browser).await;
+    let page = browser
+        .get(&format!("/applications/{id}?section=personal"))
+        .await;
+    assert!(page.body.contains("class=\"date-input\""));
+    let form = page
+        .form(&format!("/applications/{id}"))
+        .set("personal.date_of_birth-day", "12")
+        .set("personal.date_of_birth-month", "")
+        .set("personal.date_of_birth-year", "1998")
+        .set("action", "continue");
+    let answer = browser.submit(&form).await;
+    assert_eq!(answer.status, StatusCode::OK, "the section again");
+    assert_eq!(
+        answer.error_links(),
+        vec!["#personal_date_of_birth".to_string()]
+    );
+    let text = answer.text();
+    assert!(
+        text.contains("Date of birth must include a month"),
+        "{text}"
+    );
+    assert!(answer.body.contains("id=\"personal_date_of_birth-error\""));
+    let again = answer.form(&format!("/applications/{id}"));
+    assert_eq!(again.value("personal.date_of_birth-day"), Some("12"));
+    assert_eq!(again.value("personal.date_of_birth-year"), Some("1998"));
+
+    let not_real = browser
+        .submit(&form.clone().set("personal.date_of_birth-month", "13"))
+        .await;
+    assert!(
+        not_real
+            .text()
+            .contains("Date of birth must be a real date")
+    );
+
+    browser
+        .submit(&form.set("personal.date_of_birth-month", "4"))
+        .await
+        .location();
+    let user = app.sign_in(&email).await;
+    let (_, body) = app.get(&format!("/api/applications/{id}"), &user).await;
+    assert_eq!(
+        body["personal"]["date_of_birth"], "1998-04-12",
+        "the API's form"
+    );
+    let shown = browser
+        .get(&format!("/applications/{id}?section=personal"))
+        .await
+        .form(&format!("/applications/{id}"));
+    assert_eq!(shown.value("personal.date_of_birth-month"), Some("4"));
 }

@@ -352,11 +352,7 @@ fn section_groups(
                         PersonalField::FullName => {
                             ("text", "As it appears on your passport.", "name")
                         }
-                        PersonalField::DateOfBirth => (
-                            "date",
-                            "Year, month and day, for example 1998-04-27.",
-                            "bday",
-                        ),
+                        PersonalField::DateOfBirth => ("text", "For example, 27 4 1998", "bday"),
                         PersonalField::Email => ("email", "We will write to you here.", "email"),
                         PersonalField::Phone => ("tel", "Include the country code.", "tel"),
                         PersonalField::Address => (
@@ -376,6 +372,9 @@ fn section_groups(
                     spec["type"] = json!(kind);
                     spec["hint"] = json!(hint);
                     spec["autocomplete"] = json!(autocomplete);
+                    if *field == PersonalField::DateOfBirth {
+                        spec["date"] = date_parts(&path, value);
+                    }
                     if *field == PersonalField::Address {
                         spec["textarea"] = json!(true);
                         spec["rows"] = json!(4);
@@ -470,6 +469,56 @@ fn section_groups(
     }
 }
 
+/// The day, month and year of a date field: from the date kept (`YYYY-MM-DD`), or as they were posted
+/// (`{path}-day`, `-month`, `-year`) when the page is shown again with an error.
+fn date_parts(path: &str, value: &dyn Fn(&str) -> Option<String>) -> Value {
+    if let Some(date) = value(path)
+        .as_deref()
+        .and_then(|text| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+    {
+        return json!({"day": date.day(), "month": date.month(), "year": date.year()});
+    }
+    json!({
+        "day": value(&format!("{path}-day")),
+        "month": value(&format!("{path}-month")),
+        "year": value(&format!("{path}-year")),
+    })
+}
+
+/// A date posted as the three fields of a GOV.UK date input (`{path}-day`, `-month`, `-year`): `Ok(None)`
+/// when all are empty, the date as the contract writes it (`YYYY-MM-DD`) when they make one, and otherwise
+/// what is wrong in the GOV.UK's words, to follow the field's label ("must include a month", "must be a
+/// real date"). Whether the date is one the rules accept is the domain's to say.
+pub fn posted_date(form: &[(String, String)], path: &str) -> Result<Option<String>, String> {
+    let part = |name: &str| {
+        field(form, &format!("{path}-{name}"))
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (day, month, year) = (part("day"), part("month"), part("year"));
+    let missing: Vec<&str> = [("day", &day), ("month", &month), ("year", &year)]
+        .iter()
+        .filter(|(_, value)| value.is_empty())
+        .map(|(name, _)| *name)
+        .collect();
+    match missing.len() {
+        3 => return Ok(None),
+        0 => {}
+        1 => return Err(format!("must include a {}", missing[0])),
+        _ => return Err(format!("must include a {} and {}", missing[0], missing[1])),
+    }
+    let number = |text: &str| text.parse::<u32>().ok();
+    match (number(&day), number(&month), number(&year)) {
+        (Some(d), Some(m), Some(y)) if year.len() == 4 => {
+            chrono::NaiveDate::from_ymd_opt(y as i32, m, d)
+                .map(|date| Some(date.format("%Y-%m-%d").to_string()))
+                .ok_or_else(|| "must be a real date".to_string())
+        }
+        _ => Err("must be a real date".to_string()),
+    }
+}
+
 /// The change a posted section makes. Every field of the section is posted, so an empty one clears it.
 pub fn changes_from(slug: &str, form: &[(String, String)]) -> Option<DraftChanges> {
     let text = |name: &str| {
@@ -495,7 +544,11 @@ pub fn changes_from(slug: &str, form: &[(String, String)]) -> Option<DraftChange
     match slug {
         "personal" => {
             for field in PersonalField::ALL {
-                changes.personal.insert(field, text(&field.path()));
+                let value = match field {
+                    PersonalField::DateOfBirth => posted_date(form, &field.path()).ok().flatten(),
+                    _ => text(&field.path()),
+                };
+                changes.personal.insert(field, value);
             }
         }
         "education" => {
@@ -571,7 +624,7 @@ async fn save(
         .map(|(i, (_, title))| (i, *title))
         .ok_or(PageError::NotFound)?;
     let changes = changes_from(&slug, &form).ok_or(PageError::NotFound)?;
-    let saved = match unknown_countries_of_study(&slug, &form) {
+    let saved = match page_problems(&slug, &form) {
         problems if !problems.is_empty() => {
             Err(ApiError::invalid("some values are not valid", problems))
         }
@@ -628,6 +681,19 @@ async fn save(
         }
         Err(error) => Err(error.into()),
     }
+}
+
+/// What the page finds wrong before the rules are asked: a date of birth whose three fields make no
+/// date, a country of study that names no country.
+fn page_problems(slug: &str, form: &[(String, String)]) -> Vec<FieldProblem> {
+    let mut problems = unknown_countries_of_study(slug, form);
+    if slug == "personal" {
+        let path = PersonalField::DateOfBirth.path();
+        if let Err(problem) = posted_date(form, &path) {
+            problems.insert(0, FieldProblem::new(path, problem));
+        }
+    }
+    problems
 }
 
 /// The course choices' countries of study that name no country (an empty one is the United Kingdom).
@@ -1129,4 +1195,44 @@ async fn submitted_page_with(
             .status(status)
             .into_response(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(day: &str, month: &str, year: &str) -> Result<Option<String>, String> {
+        let form: Vec<(String, String)> = [("day", day), ("month", month), ("year", year)]
+            .iter()
+            .map(|(part, value)| (format!("personal.date_of_birth-{part}"), value.to_string()))
+            .collect();
+        posted_date(&form, "personal.date_of_birth")
+    }
+
+    #[test]
+    fn a_date_is_posted_as_day_month_and_year_and_told_wrong_the_govuk_way() {
+        assert_eq!(date("9", "3", "1997"), Ok(Some("1997-03-09".to_string())));
+        assert_eq!(
+            date(" 27 ", "04", "1998"),
+            Ok(Some("1998-04-27".to_string()))
+        );
+        assert_eq!(date("", "", ""), Ok(None));
+        assert_eq!(
+            date("9", "", "1997"),
+            Err("must include a month".to_string())
+        );
+        assert_eq!(
+            date("", "", "1997"),
+            Err("must include a day and month".to_string())
+        );
+        assert_eq!(
+            date("31", "2", "1997"),
+            Err("must be a real date".to_string())
+        );
+        assert_eq!(
+            date("9", "March", "1997"),
+            Err("must be a real date".to_string())
+        );
+        assert_eq!(date("9", "3", "97"), Err("must be a real date".to_string()));
+    }
 }
