@@ -1036,7 +1036,12 @@ async fn letter(
     PagePath((id, number)): PagePath<(String, String)>,
 ) -> Result<Response, PageError> {
     let view = own_application(&state, &session, &id).await?;
-    super::letters::document(&view, &number)
+    super::letters::document(
+        &view,
+        &number,
+        session.actor.role,
+        (&format!("/applications/{id}"), "Back to your application"),
+    )
 }
 
 async fn submitted_page(

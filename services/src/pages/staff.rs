@@ -339,7 +339,12 @@ async fn letter(
         projections::access_log::Through::CasePage,
     )
     .await?;
-    super::letters::document(&view, &number)
+    super::letters::document(
+        &view,
+        &number,
+        session.actor.role,
+        (&format!("/cases/{id}"), "Back to the case"),
+    )
 }
 
 /// The names of the people who acted on a case, by account id.
