@@ -505,6 +505,12 @@ async fn an_applicant_registers_fills_in_every_section_and_submits() {
         .wait_for_location(&format!("/applications/{id}?section=personal"))
         .await;
     assert_eq!(browser.heading().await, "Personal details");
+    // The name and email given at registration are already filled in.
+    assert_eq!(
+        browser.value("personal_full_name").await,
+        "Test Browser Applicant"
+    );
+    assert_eq!(browser.value("personal_email").await, email);
     browser
         .fill("personal_full_name", "Test Browser Applicant")
         .await;
@@ -512,6 +518,7 @@ async fn an_applicant_registers_fills_in_every_section_and_submits() {
     browser.fill("personal_date_of_birth", "12").await;
     browser.fill("personal_date_of_birth-month", "4").await;
     browser.fill("personal_date_of_birth-year", "1998").await;
+    assert_eq!(browser.value("personal_date_of_birth-month").await, "4");
     browser
         .fill("personal_email", "test.browser.applicant@example.test")
         .await;
