@@ -26,6 +26,7 @@ on_both_stores!(
     the_menu_marks_the_link_of_the_section_the_page_is_in,
     personal_details_start_with_the_name_and_email_given_at_registration_and_take_an_address_of_lines,
     the_date_of_birth_is_three_fields_and_a_missing_part_is_named_at_the_field,
+    job_dates_that_are_no_month_and_year_are_refused_by_the_api_and_the_page_alike,
 );
 
 const NEW_PASSWORD: &str = "a brand new long password";
@@ -498,4 +499,53 @@ async fn the_date_of_birth_is_three_fields_and_a_missing_part_is_named_at_the_fi
         .await
         .form(&format!("/applications/{id}"));
     assert_eq!(shown.value("personal.date_of_birth-month"), Some("4"));
+}
+
+async fn job_dates_that_are_no_month_and_year_are_refused_by_the_api_and_the_page_alike(
+    app: TestApp,
+) {
+    // The API.
+    let applicant = app.applicant().await;
+    let id = app.draft(&applicant).await;
+    let (status, body) = app
+        .patch(
+            &format!("/api/applications/{id}"),
+            &applicant,
+            serde_json::json!({"employment": [{"employer": "Test Employer", "from": "Sept 2020", "to": "2021-13"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let paths: Vec<&str> = body["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|problem| problem["path"].as_str())
+        .collect();
+    assert_eq!(paths, ["employment[0].from", "employment[0].to"], "{body}");
+    let (status, _) = app
+        .patch(
+            &format!("/api/applications/{id}"),
+            &applicant,
+            serde_json::json!({"employment": [{"employer": "Test Employer", "from": "2020-09"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // The page.
+    let (mut browser, _) = register(&app).await;
+    let id = start_application(&mut browser).await;
+    let form = browser
+        .get(&format!("/applications/{id}?section=employment"))
+        .await
+        .form(&format!("/applications/{id}"))
+        .set("employment[0].employer", "Test Employer")
+        .set("employment[0].from", "last year")
+        .set("action", "continue");
+    let answer = browser.submit(&form).await;
+    assert_eq!(answer.error_links(), vec!["#employment_0_from".to_string()]);
+    assert!(
+        answer
+            .text()
+            .contains("must be a month and year written YYYY-MM, such as 2020-09")
+    );
 }
