@@ -623,7 +623,7 @@ fn answers(hostile: bool) -> Vec<(&'static str, Vec<(String, String)>)> {
                 fixed("personal.date_of_birth-month", "3"),
                 fixed("personal.date_of_birth-year", "1997"),
                 fixed("personal.email", "page.tester@example.test"),
-                text("personal.phone", "+000 1111 2222"),
+                fixed("personal.phone", "+000 1111 2222"),
                 text("personal.address", "2 Test Lane, Testville"),
                 fixed("personal.nationality", "Kenya"),
                 fixed("personal.country_of_residence", "Kenya"),
@@ -2385,8 +2385,8 @@ async fn script_markup_in_every_text_field_is_shown_escaped_on_every_page_that_s
         .flat_map(|(_, values)| values.iter().map(|(_, value)| value.clone()))
         .filter(is_free_text)
         .collect();
-    // The job dates are months (YYYY-MM), no free text.
-    assert_eq!(all.len(), 18, "every free-text field of the form");
+    // The phone number and the job dates are no free text (a number; months, YYYY-MM).
+    assert_eq!(all.len(), 17, "every free-text field of the form");
 
     let check = browser.get(&format!("/applications/{id}/check")).await;
     assert_shown_escaped(&check, &all, "the check page");
@@ -2394,7 +2394,7 @@ async fn script_markup_in_every_text_field_is_shown_escaped_on_every_page_that_s
     let submitted = browser.get(&format!("/applications/{id}")).await;
     assert_shown_escaped(&submitted, &all, "the submitted page");
 
-    // The Help Desk amends the phone number, with a hostile reason.
+    // The Help Desk amends the address, with a hostile reason.
     let helpdesk = app.staff(Role::Helpdesk).await;
     let mut desk = sign_in(&app, &helpdesk.email).await;
     let case = desk.get(&format!("/cases/{id}")).await;
@@ -2418,7 +2418,7 @@ async fn script_markup_in_every_text_field_is_shown_escaped_on_every_page_that_s
         .submit(
             &case
                 .form(&format!("/cases/{id}/amendments"))
-                .set("personal.phone", &hostile("amendment.phone"))
+                .set("personal.address", &hostile("amendment.address"))
                 .set("reason", &hostile("amendment.reason"))
                 .set("requested_by", &hostile("amendment.requested_by")),
         )
@@ -2427,8 +2427,8 @@ async fn script_markup_in_every_text_field_is_shown_escaped_on_every_page_that_s
     let all: Vec<String> = all
         .into_iter()
         .map(|value| {
-            if value == hostile("personal.phone") {
-                hostile("amendment.phone")
+            if value == hostile("personal.address") {
+                hostile("amendment.address")
             } else {
                 value
             }
@@ -2523,7 +2523,7 @@ async fn script_markup_in_every_text_field_is_shown_escaped_on_every_page_that_s
     let case = desk.get(&format!("/cases/{id}")).await;
     let mut amended: Vec<String> = all
         .iter()
-        .filter(|value| value.starts_with("personal.") || value.starts_with("amendment.phone"))
+        .filter(|value| value.starts_with("personal.") || value.starts_with("amendment.address"))
         .cloned()
         .collect();
     amended.extend(["amendment.reason", "amendment.requested_by"].map(hostile));

@@ -27,6 +27,7 @@ on_both_stores!(
     personal_details_start_with_the_name_and_email_given_at_registration_and_take_an_address_of_lines,
     the_date_of_birth_is_three_fields_and_a_missing_part_is_named_at_the_field,
     job_dates_that_are_no_month_and_year_are_refused_by_the_api_and_the_page_alike,
+    a_phone_number_that_is_no_number_is_refused_by_the_api_and_the_page_alike,
 );
 
 const NEW_PASSWORD: &str = "a brand new long password";
@@ -547,5 +548,51 @@ async fn job_dates_that_are_no_month_and_year_are_refused_by_the_api_and_the_pag
         answer
             .text()
             .contains("must be a month and year written YYYY-MM, such as 2020-09")
+    );
+}
+
+async fn a_phone_number_that_is_no_number_is_refused_by_the_api_and_the_page_alike(app: TestApp) {
+    let applicant = app.applicant().await;
+    let id = app.draft(&applicant).await;
+    for bad in ["call me", "+44 1234", "0800 CALL NOW"] {
+        let (status, body) = app
+            .patch(
+                &format!("/api/applications/{id}"),
+                &applicant,
+                serde_json::json!({"personal": {"phone": bad}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+        assert_eq!(body["problems"][0]["path"], "personal.phone", "{body}");
+    }
+    for good in ["+44 20 7946 0000", "(020) 7946-0000", "0712345"] {
+        let (status, body) = app
+            .patch(
+                &format!("/api/applications/{id}"),
+                &applicant,
+                serde_json::json!({"personal": {"phone": good}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{good}: {body}");
+    }
+
+    let (mut browser, _) = register(&app).await;
+    let id = start_application(&mut browser).await;
+    let form = browser
+        .get(&format!("/applications/{id}?section=personal"))
+        .await
+        .form(&format!("/applications/{id}"))
+        .set("personal.phone", "call me")
+        .set("action", "continue");
+    let answer = browser.submit(&form).await;
+    assert_eq!(answer.error_links(), vec!["#personal_phone".to_string()]);
+    assert!(
+        answer
+            .text()
+            .contains("must be a telephone number of at least 7 digits")
+    );
+    assert!(
+        answer.body.contains("value=\"call me\""),
+        "the typed value is kept"
     );
 }

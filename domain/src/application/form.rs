@@ -111,10 +111,28 @@ impl PersonalField {
                 .ok_or_else(|| {
                     "must be a country by its English short name, such as Kenya".to_string()
                 }),
-            PersonalField::FullName | PersonalField::Phone | PersonalField::Address => {
-                Ok(value.to_string())
-            }
+            PersonalField::Phone => parse_phone(value),
+            PersonalField::FullName | PersonalField::Address => Ok(value.to_string()),
         }
+    }
+}
+
+/// The fewest digits a telephone number has.
+pub const MIN_PHONE_DIGITS: usize = 7;
+
+/// A telephone number: digits, spaces, `+`, brackets and hyphens, with at least [`MIN_PHONE_DIGITS`]
+/// digits, such as `+44 20 7946 0000` or `(020) 7946-0000`.
+pub fn parse_phone(raw: &str) -> Result<String, String> {
+    let value = raw.trim();
+    let allowed = |c: char| c.is_ascii_digit() || matches!(c, ' ' | '+' | '(' | ')' | '-');
+    let digits = value.chars().filter(char::is_ascii_digit).count();
+    if value.chars().all(allowed) && digits >= MIN_PHONE_DIGITS {
+        Ok(value.to_string())
+    } else {
+        Err(format!(
+            "must be a telephone number of at least {MIN_PHONE_DIGITS} digits, like +44 20 7946 0000 \
+             (digits, spaces, +, brackets and hyphens only)"
+        ))
     }
 }
 
