@@ -405,6 +405,19 @@ pub enum PasswordChangeError {
     Database(#[from] sqlx::Error),
 }
 
+/// What is wrong with a new password (a change of password or a reset), if anything: the rule registration
+/// keeps, 12 to 256 characters.
+pub fn new_password_problem(new: &str) -> Option<String> {
+    let chars = new.chars().count();
+    (!(auth::MIN_PASSWORD_CHARS..=auth::MAX_PASSWORD_CHARS).contains(&chars)).then(|| {
+        format!(
+            "the new password must be {} to {} characters",
+            auth::MIN_PASSWORD_CHARS,
+            auth::MAX_PASSWORD_CHARS
+        )
+    })
+}
+
 /// Changes an account's password, given the current one. Every token and every browser session of the
 /// account ends with it, in the same transaction: whoever knew the old password is signed out everywhere.
 pub async fn change_password(
@@ -413,13 +426,8 @@ pub async fn change_password(
     current: &str,
     new: &str,
 ) -> Result<(), PasswordChangeError> {
-    let chars = new.chars().count();
-    if !(auth::MIN_PASSWORD_CHARS..=auth::MAX_PASSWORD_CHARS).contains(&chars) {
-        return Err(PasswordChangeError::Invalid(format!(
-            "the new password must be {} to {} characters",
-            auth::MIN_PASSWORD_CHARS,
-            auth::MAX_PASSWORD_CHARS
-        )));
+    if let Some(problem) = new_password_problem(new) {
+        return Err(PasswordChangeError::Invalid(problem));
     }
     let account = find(db, user_id)
         .await?
@@ -431,10 +439,12 @@ pub async fn change_password(
     const ACCOUNT: &str = "UPDATE accounts SET password_hash = $1, \
                            credentials_version = credentials_version + 1 WHERE id = $2";
     const SESSIONS: &str = "DELETE FROM sessions WHERE user_id = $1";
+    const RESETS: &str = "DELETE FROM password_resets WHERE user_id = $1";
     on_pool!(db, p => {
         let mut tx = p.begin().await?;
         sqlx::query(ACCOUNT).bind(&hash).bind(user_id).execute(&mut *tx).await?;
         sqlx::query(SESSIONS).bind(user_id).execute(&mut *tx).await?;
+        sqlx::query(RESETS).bind(user_id).execute(&mut *tx).await?;
         tx.commit().await?;
     });
     Ok(())
@@ -599,6 +609,7 @@ pub async fn destroy(
     destroyed_on: chrono::NaiveDate,
 ) -> Result<(), sqlx::Error> {
     const SESSIONS: &str = "DELETE FROM sessions WHERE user_id = $1";
+    const RESETS: &str = "DELETE FROM password_resets WHERE user_id = $1";
     const ACCOUNT: &str = "DELETE FROM accounts WHERE id = $1";
     // The key that seals the copies of the account kept elsewhere (a subject access response): erased after
     // the row, which a transaction making that key holds locked until it commits.
@@ -610,6 +621,7 @@ pub async fn destroy(
     on_pool!(db, p => {
         let mut tx = p.begin().await?;
         sqlx::query(SESSIONS).bind(id).execute(&mut *tx).await?;
+        sqlx::query(RESETS).bind(id).execute(&mut *tx).await?;
         sqlx::query(ACCOUNT).bind(id).execute(&mut *tx).await?;
         sqlx::query(KEY).bind(id).execute(&mut *tx).await?;
         sqlx::query(LEDGER).bind(id).bind(destroyed_on).bind(Utc::now()).execute(&mut *tx).await?;

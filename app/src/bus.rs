@@ -62,6 +62,10 @@ pub struct Shared {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The mail server the outcome letters are emailed through (`ETP_SMTP_URL`); `None`: not emailed.
     pub mailer: Option<Arc<crate::letters::Mailer>>,
+    /// The address people reach the service at (`ETP_PUBLIC_URL`), the start of links emailed.
+    pub public_url: Arc<str>,
+    /// How applicants reach the Help Desk (`ETP_HELPDESK_EMAIL`, `ETP_HELPDESK_PHONE`, `ETP_HELPDESK_HOURS`).
+    pub helpdesk: Arc<crate::config::HelpDesk>,
     applications: Arc<Framework<Application>>,
     immigration: Arc<Framework<ImmigrationRecord>>,
     recipients: Arc<Framework<Recipient>>,
@@ -98,6 +102,8 @@ impl AppState {
             trusted_proxies: Arc::new(Vec::new()),
             metrics: Arc::new(crate::metrics::Metrics::new(None)),
             mailer: None,
+            public_url: Arc::from(format!("http://{}", crate::config::DEFAULT_BIND)),
+            helpdesk: Arc::default(),
             applications: Arc::new(applications),
             immigration: Arc::new(immigration),
             recipients: Arc::new(recipients),
@@ -120,6 +126,8 @@ impl AppState {
         settings.trusted_proxies = Arc::new(config.trusted_proxies.clone());
         settings.metrics = Arc::new(crate::metrics::Metrics::new(config.metrics_token.clone()));
         settings.throttle.registrations_per_address = config.registrations_per_address;
+        settings.public_url = Arc::from(config.public_url.as_str());
+        settings.helpdesk = Arc::new(config.helpdesk.clone());
         crate::auth::set_password_queue(config.password_queue);
         if let Some(mail) = &config.mail {
             settings.mailer = Some(Arc::new(crate::letters::Mailer::new(mail)?));

@@ -35,7 +35,7 @@ impl Default for Limits {
 
 /// Every environment variable `etp` reads. The README's Configuration table gives each its default and
 /// meaning; `tests/api/configuration.rs` checks the table, this list and the code against each other.
-pub const VARIABLES: [&str; 18] = [
+pub const VARIABLES: [&str; 22] = [
     "ETP_BIND",
     "ETP_DATABASE_URL",
     "ETP_JWT_SECRET",
@@ -54,6 +54,10 @@ pub const VARIABLES: [&str; 18] = [
     "ETP_MAX_CONNECTIONS",
     "ETP_PASSWORD_QUEUE",
     "ETP_REGISTRATIONS_PER_ADDRESS",
+    "ETP_PUBLIC_URL",
+    "ETP_HELPDESK_EMAIL",
+    "ETP_HELPDESK_PHONE",
+    "ETP_HELPDESK_HOURS",
 ];
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/etp.db";
@@ -114,6 +118,40 @@ pub struct Config {
     /// Registrations allowed from one network address in an hour before the back-off
     /// (`ETP_REGISTRATIONS_PER_ADDRESS`).
     pub registrations_per_address: i64,
+    /// The address people reach the service at, without a trailing `/` (`ETP_PUBLIC_URL`): the start of
+    /// the links emailed to them (a password reset link). Never taken from a request's `Host`, which the
+    /// sender of the request chooses.
+    pub public_url: String,
+    /// How applicants reach the Help Desk (`ETP_HELPDESK_EMAIL`, `ETP_HELPDESK_PHONE`,
+    /// `ETP_HELPDESK_HOURS`), shown on the contact page, after submitting and wherever a page says to
+    /// contact it.
+    pub helpdesk: HelpDesk,
+}
+
+/// How to reach the Help Desk.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct HelpDesk {
+    pub email: String,
+    pub phone: String,
+    pub hours: String,
+}
+
+/// The Help Desk's email address unless `ETP_HELPDESK_EMAIL` says otherwise.
+pub const DEFAULT_HELPDESK_EMAIL: &str = "helpdesk@example.org";
+/// The Help Desk's telephone number unless `ETP_HELPDESK_PHONE` says otherwise.
+pub const DEFAULT_HELPDESK_PHONE: &str = "+44 20 7946 0000";
+/// When the Help Desk answers, unless `ETP_HELPDESK_HOURS` says otherwise.
+pub const DEFAULT_HELPDESK_HOURS: &str =
+    "Monday to Friday, 9am to 5pm (UK time), except bank holidays";
+
+impl Default for HelpDesk {
+    fn default() -> Self {
+        Self {
+            email: DEFAULT_HELPDESK_EMAIL.to_string(),
+            phone: DEFAULT_HELPDESK_PHONE.to_string(),
+            hours: DEFAULT_HELPDESK_HOURS.to_string(),
+        }
+    }
 }
 
 /// The mail server that sends the outcome letters, and the address they come from.
@@ -149,6 +187,10 @@ pub struct Environment {
     pub max_connections: Option<String>,
     pub password_queue: Option<String>,
     pub registrations_per_address: Option<String>,
+    pub public_url: Option<String>,
+    pub helpdesk_email: Option<String>,
+    pub helpdesk_phone: Option<String>,
+    pub helpdesk_hours: Option<String>,
 }
 
 impl Environment {
@@ -172,6 +214,10 @@ impl Environment {
             max_connections: read("ETP_MAX_CONNECTIONS"),
             password_queue: read("ETP_PASSWORD_QUEUE"),
             registrations_per_address: read("ETP_REGISTRATIONS_PER_ADDRESS"),
+            public_url: read("ETP_PUBLIC_URL"),
+            helpdesk_email: read("ETP_HELPDESK_EMAIL"),
+            helpdesk_phone: read("ETP_HELPDESK_PHONE"),
+            helpdesk_hours: read("ETP_HELPDESK_HOURS"),
         }
     }
 }
@@ -270,7 +316,34 @@ impl Config {
             env.registrations_per_address.as_deref(),
             REGISTRATIONS_PER_ADDRESS as u64,
         )? as i64;
+        let public_url = match env.public_url.as_deref().map(str::trim) {
+            None => format!("http://{bind}"),
+            Some(url) => parse_public_url(url)?,
+        };
+        let helpdesk = HelpDesk {
+            email: match env.helpdesk_email.as_deref().map(str::trim) {
+                None => DEFAULT_HELPDESK_EMAIL.to_string(),
+                Some(email) => email
+                    .parse::<lettre::Address>()
+                    .map(|_| email.to_string())
+                    .map_err(|_| {
+                        anyhow::anyhow!(
+                            "ETP_HELPDESK_EMAIL must be an email address, such as helpdesk@example.org"
+                        )
+                    })?,
+            },
+            phone: env
+                .helpdesk_phone
+                .map(|phone| phone.trim().to_string())
+                .unwrap_or_else(|| DEFAULT_HELPDESK_PHONE.to_string()),
+            hours: env
+                .helpdesk_hours
+                .map(|hours| hours.trim().to_string())
+                .unwrap_or_else(|| DEFAULT_HELPDESK_HOURS.to_string()),
+        };
         Ok(Config {
+            public_url,
+            helpdesk,
             connections,
             password_queue,
             registrations_per_address,
@@ -290,6 +363,28 @@ impl Config {
     pub fn master_key(&self) -> MasterKey {
         MasterKey::from_hex(self.master_key.expose())
             .expect("checked when the configuration was loaded")
+    }
+}
+
+/// `ETP_PUBLIC_URL`: `http://` or `https://`, a host, perhaps a port and a path; kept without the trailing `/`.
+pub fn parse_public_url(raw: &str) -> anyhow::Result<String> {
+    let url = raw.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(rest)
+            if !rest.is_empty()
+                && !rest.starts_with('/')
+                && rest
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-._~:/[]".contains(c)) =>
+        {
+            Ok(url.to_string())
+        }
+        _ => bail!(
+            "ETP_PUBLIC_URL must be the address people reach the service at, such as https://apply.example.org"
+        ),
     }
 }
 
@@ -443,6 +538,22 @@ impl MailSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_public_url_is_an_http_address_kept_without_its_last_slash() {
+        assert_eq!(
+            parse_public_url("https://apply.example.org/").unwrap(),
+            "https://apply.example.org"
+        );
+        assert_eq!(
+            parse_public_url("http://127.0.0.1:8080").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert!(parse_public_url("apply.example.org").is_err());
+        assert!(parse_public_url("javascript:alert(1)").is_err());
+        assert!(parse_public_url("https://").is_err());
+        assert!(parse_public_url("https://a.example/?x=<b>").is_err());
+    }
 
     #[test]
     fn postgres_without_secrets_is_refused() {

@@ -380,6 +380,29 @@ impl Mailer {
     }
 }
 
+impl Mailer {
+    /// Sends a short message of plain text (a password reset link); the reason it could not, in words that
+    /// name no one.
+    pub async fn send_text(&self, to: &str, subject: &str, text: &str) -> Result<(), String> {
+        let address: Address = to
+            .trim()
+            .parse()
+            .map_err(|_| "the account's email address cannot be written to".to_string())?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(Mailbox::new(None, address))
+            .subject(subject)
+            .header(ContentType::TEXT_PLAIN)
+            .body(text.to_string())
+            .map_err(|_| "the message could not be made into an email".to_string())?;
+        self.transport
+            .send(message)
+            .await
+            .map(|_| ())
+            .map_err(|error| reason_of(&error))
+    }
+}
+
 /// Why the mail server did not take a letter. Only the kind of failure and the server's reply code: the
 /// reply's text can quote the address.
 fn reason_of(error: &lettre::transport::smtp::Error) -> String {

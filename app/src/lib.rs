@@ -16,6 +16,7 @@ pub mod labels;
 pub mod letters;
 pub mod metrics;
 pub mod notice;
+pub mod password_reset;
 pub mod pdf;
 pub mod readable;
 pub mod responses;

@@ -22,6 +22,8 @@ static TEMPLATES: LazyLock<Handlebars<'static>> = LazyLock::new(|| {
         .register_embed_templates_with_extension::<TemplateFiles>(".hbs")
         .expect("the embedded templates compile");
     registry.register_helper("eq", Box::new(EqHelper));
+    registry.register_helper("posted_value", Box::new(PostedHelper("values")));
+    registry.register_helper("posted_error", Box::new(PostedHelper("errors")));
     registry.register_helper("long_date", Box::new(date_helper));
     registry.register_helper("in_words", Box::new(words_helper));
     registry.register_helper("short_reference", Box::new(reference_helper));
@@ -53,6 +55,40 @@ impl handlebars::HelperDef for EqHelper {
         Ok(handlebars::ScopedJson::Derived(serde_json::Value::Bool(
             value(0) == value(1),
         )))
+    }
+}
+
+/// `(posted_value @root.posted id value)` and `(posted_error @root.posted id error)`: what a refused form
+/// posted in the field of that id, and the field's message, when the page was answered again with them
+/// (`posted: {values: {id: …}, errors: {id: …}}`); otherwise the value or error the template gives, and
+/// nothing when it gives none. The `field` and `textarea` partials read them, so that every form keeps what
+/// was typed and shows each message beside its field.
+struct PostedHelper(&'static str);
+
+impl handlebars::HelperDef for PostedHelper {
+    fn call_inner<'reg: 'rc, 'rc>(
+        &self,
+        helper: &handlebars::Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc handlebars::Context,
+        _: &mut handlebars::RenderContext<'reg, 'rc>,
+    ) -> Result<handlebars::ScopedJson<'rc>, handlebars::RenderError> {
+        let param = |index: usize| {
+            helper
+                .param(index)
+                .map(|param| param.value().clone())
+                .unwrap_or(serde_json::Value::Null)
+        };
+        let posted = param(0);
+        let id = param(1);
+        let found = id
+            .as_str()
+            .and_then(|id| posted.get(self.0).and_then(|by_id| by_id.get(id)))
+            .filter(|value| !value.is_null())
+            .cloned();
+        Ok(handlebars::ScopedJson::Derived(
+            found.unwrap_or_else(|| param(2)),
+        ))
     }
 }
 

@@ -575,6 +575,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             if let Err(error) = crate::accounts::sweep_revoked_tokens(&db).await {
                 tracing::warn!(cause = %error, "expired revoked tokens could not be removed");
             }
+            if let Err(error) = crate::password_reset::sweep(&db).await {
+                tracing::warn!(cause = %error, "expired password reset links could not be removed");
+            }
             if let Err(error) = crate::throttle::sweep(&db).await {
                 tracing::warn!(cause = %error, "old failed sign-ins could not be removed");
             }

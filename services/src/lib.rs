@@ -10,8 +10,8 @@ pub mod server;
 /// The application layer (the `app` crate) under the paths the server's modules use.
 pub use app::{
     accounts, auth, awards, backup, bus, conclusion, config, drafts, error, labels, letters,
-    metrics, notice, pdf, readable, responses, retention, rights, selection, templates, throttle,
-    words,
+    metrics, notice, password_reset, pdf, readable, responses, retention, rights, selection,
+    templates, throttle, words,
 };
 /// The event store and the sealing of personal data live in their own crate, the only one that reads and
 /// writes the `events` and `stream_keys` tables.

@@ -10,6 +10,7 @@ pub mod award;
 pub mod case_page;
 pub mod committee;
 pub mod letters;
+pub mod password_reset;
 pub mod public;
 pub mod requests;
 pub mod retention;
@@ -38,6 +39,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(public::router())
         .merge(admin::router())
+        .merge(password_reset::router())
         .merge(applicant::router())
         .merge(staff::router())
         .merge(award::router())
@@ -47,6 +49,31 @@ pub fn router() -> Router<AppState> {
         .merge(retention::router())
         .merge(selection::router())
         .merge(templates::assets_router())
+        .layer(axum::middleware::from_fn(remember_path))
+}
+
+tokio::task_local! {
+    /// The path of the page being answered, for the menu to mark the section it is in.
+    static CURRENT_PATH: String;
+}
+
+/// Keeps the request's path while its page is made ([`CURRENT_PATH`]).
+async fn remember_path(request: Request, next: axum::middleware::Next) -> Response {
+    let path = request.uri().path().to_string();
+    CURRENT_PATH.scope(path, next.run(request)).await
+}
+
+/// The menu entry of the section a path is in: the longest entry the path is, or is under.
+fn current_section<'a>(nav: &[(&'a str, &str)], path: &str) -> Option<&'a str> {
+    nav.iter()
+        .map(|(href, _)| *href)
+        .filter(|href| {
+            path == *href
+                || path
+                    .strip_prefix(href)
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+        .max_by_key(|href| href.len())
 }
 
 /// One entry of the error summary at the top of a page, linking to its field.
@@ -93,6 +120,9 @@ pub struct Page<'a> {
     pub status: StatusCode,
     /// The CSRF token of a form shown before sign-in.
     pub anonymous_csrf: Option<String>,
+    /// What a refused form posted, by the id of each field, shown again in its fields with each message
+    /// beside its field (the `field` and `textarea` partials read `posted`).
+    pub posted: Option<Map<String, Value>>,
 }
 
 impl<'a> Page<'a> {
@@ -110,7 +140,21 @@ impl<'a> Page<'a> {
             notice: None,
             status: StatusCode::OK,
             anonymous_csrf: None,
+            posted: None,
         }
+    }
+
+    /// Keeps what a refused form posted: each field's value under the id `{form}_{name}` (as
+    /// [`field_id`] makes it), so that the page shows it again, and each message of the error summary
+    /// beside its field.
+    pub fn posted(mut self, form_name: &str, form: &[(String, String)]) -> Self {
+        let values = form
+            .iter()
+            .filter(|(name, _)| !matches!(name.as_str(), "csrf_token" | "action" | "confirmed"))
+            .map(|(name, value)| (field_id(&format!("{form_name}_{name}")), json!(value)))
+            .collect();
+        self.posted = Some(values);
+        self
     }
 
     pub fn data(mut self, data: Value) -> Self {
@@ -148,6 +192,17 @@ impl<'a> Page<'a> {
         if !self.errors.is_empty() {
             context.insert("error_summary".into(), json!(self.errors));
         }
+        if let Some(values) = &self.posted {
+            let errors: Map<String, Value> = self
+                .errors
+                .iter()
+                .filter_map(|item| {
+                    let id = item.href.strip_prefix('#')?;
+                    Some((id.to_string(), json!(item.message)))
+                })
+                .collect();
+            context.insert("posted".into(), json!({"values": values, "errors": errors}));
+        }
         if let Some(notice) = &self.notice {
             context.insert("notice".into(), json!(notice));
         }
@@ -171,7 +226,10 @@ impl IntoResponse for Page<'_> {
 pub fn navigation(role: Role) -> Vec<(&'static str, &'static str)> {
     match role {
         Role::Applicant => vec![("/applications", "Your applications")],
-        Role::Helpdesk => vec![("/cases", "Cases")],
+        Role::Helpdesk => vec![
+            ("/cases", "Cases"),
+            ("/helpdesk/password-reset", "Password reset links"),
+        ],
         Role::ProgrammeOfficer => vec![
             ("/cases", "Cases"),
             ("/selection", "Selection"),
@@ -194,10 +252,13 @@ pub fn navigation(role: Role) -> Vec<(&'static str, &'static str)> {
 
 fn user_context(session: &Session) -> Value {
     let nav = navigation(session.actor.role);
+    let path = CURRENT_PATH.try_with(Clone::clone).unwrap_or_default();
+    let current = current_section(&nav, &path);
     json!({
         "role": session.actor.role.as_str(),
         "home": nav.first().map(|(href, _)| *href).unwrap_or("/"),
-        "nav": nav.iter().map(|(href, label)| json!({"href": href, "label": label})).collect::<Vec<_>>(),
+        "nav": nav.iter().map(|(href, label)| json!({"href": href, "label": label, "current": current == Some(*href)})).collect::<Vec<_>>(),
+        "account_current": path == "/account",
     })
 }
 
@@ -488,6 +549,18 @@ mod tests {
         assert_eq!(field_id("personal.full_name"), "personal_full_name");
         assert_eq!(field_id("courses[0].level"), "courses_0_level");
         assert_eq!(field_id("referees[1]"), "referees_1");
+    }
+
+    #[test]
+    fn the_menu_marks_the_section_a_page_is_in() {
+        let nav = navigation(Role::ProgrammeOfficer);
+        assert_eq!(current_section(&nav, "/cases"), Some("/cases"));
+        assert_eq!(
+            current_section(&nav, "/cases/abc/administration"),
+            Some("/cases")
+        );
+        assert_eq!(current_section(&nav, "/casesx"), None);
+        assert_eq!(current_section(&nav, "/account"), None);
     }
 
     #[test]

@@ -345,6 +345,13 @@ async fn every_page_of_every_role_passes_axe_and_the_html_checker() {
         "decided applicant",
     )
     .await;
+    walk.visit(
+        &browser,
+        "/applications/{id}/submitted",
+        &format!("/applications/{decided}/submitted"),
+        "decided applicant",
+    )
+    .await;
     sign_out(&browser).await;
 
     // The programme officer.
@@ -387,6 +394,25 @@ async fn every_page_of_every_role_passes_axe_and_the_html_checker() {
     )
     .await;
     screenshots(&browser, "helpdesk-case").await;
+    walk.visit(
+        &browser,
+        "/helpdesk/password-reset",
+        "/helpdesk/password-reset",
+        "helpdesk",
+    )
+    .await;
+    refused(&browser).await;
+    walk.check(&browser, "helpdesk: reset link refused").await;
+    browser.goto(&format!("/cases/{awarded}")).await;
+    browser.click("#amendments button[type=submit]").await;
+    browser
+        .client
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css(".error-summary"))
+        .await
+        .expect("the amendment refused");
+    walk.check(&browser, "helpdesk: amendment refused").await;
     sign_out(&browser).await;
 
     // The committee member.

@@ -1961,7 +1961,7 @@ async fn a_body_of_the_wrong_shape_is_invalid_on_every_route_and_changes_nothing
         (
             at(&id, "/amendments"),
             &helpdesk,
-            json!({"changes": {"personal.phone": "+000 1"}, "reason": " "}),
+            json!({"changes": {"personal.phone": "+000 0000 001"}, "reason": " "}),
             Some("reason"),
         ),
         (

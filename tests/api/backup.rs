@@ -291,7 +291,7 @@ async fn marked_application(server: &Server, marker: &str) -> (String, String) {
         "full_name": marker,
         "date_of_birth": "1971-03-17",
         "email": format!("{marker}@example.test"),
-        "phone": format!("+000 {marker}"),
+        "phone": "+000 0000 0000",
         "address": format!("1 {marker} Street"),
         "nationality": "Kenya",
         "country_of_residence": "Kenya"

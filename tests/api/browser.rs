@@ -505,16 +505,20 @@ async fn an_applicant_registers_fills_in_every_section_and_submits() {
         .wait_for_location(&format!("/applications/{id}?section=personal"))
         .await;
     assert_eq!(browser.heading().await, "Personal details");
+    // The name and email given at registration are already filled in.
+    assert_eq!(
+        browser.value("personal_full_name").await,
+        "Test Browser Applicant"
+    );
+    assert_eq!(browser.value("personal_email").await, email);
     browser
         .fill("personal_full_name", "Test Browser Applicant")
         .await;
-    // A date field takes the digits in the browser's order (en-US: month, day, year).
-    browser.fill("personal_date_of_birth", "04121998").await;
-    assert_eq!(
-        browser.value("personal_date_of_birth").await,
-        "1998-04-12",
-        "the date of birth field did not take the typed date"
-    );
+    // The date of birth in three fields, day, month and year, whatever the browser's language.
+    browser.fill("personal_date_of_birth", "12").await;
+    browser.fill("personal_date_of_birth-month", "4").await;
+    browser.fill("personal_date_of_birth-year", "1998").await;
+    assert_eq!(browser.value("personal_date_of_birth-month").await, "4");
     browser
         .fill("personal_email", "test.browser.applicant@example.test")
         .await;
@@ -743,8 +747,31 @@ async fn an_applicant_registers_fills_in_every_section_and_submits() {
     );
     browser.screenshot("07-check-answers").await;
 
-    // Submit: the status, and how to correct personal details from now on.
+    // Submit: the confirmation, with the application's reference, what happens next and how to reach
+    // the Help Desk.
     browser.click("form[action$='/submit'] button").await;
+    browser
+        .wait_for_exact_location(&format!("/applications/{id}/submitted"))
+        .await;
+    assert_eq!(browser.heading().await, "Application submitted");
+    assert_eq!(
+        browser.text("#reference").await,
+        services::letters::short_reference(&id)
+    );
+    let main = browser.text("main").await;
+    assert!(main.contains("What happens next"), "{main}");
+    let helpdesk = services::config::HelpDesk::default();
+    assert!(
+        browser
+            .text("#helpdesk-contact")
+            .await
+            .contains(&helpdesk.email),
+        "the Help Desk's contact details"
+    );
+    browser.screenshot("08-application-confirmation").await;
+
+    // Then the status, and how to correct personal details from now on.
+    browser.click("#view-application").await;
     browser
         .wait_for_exact_location(&format!("/applications/{id}"))
         .await;
@@ -783,6 +810,89 @@ async fn an_applicant_registers_fills_in_every_section_and_submits() {
     browser.goto("/privacy").await;
     assert_eq!(browser.heading().await, "Privacy notice");
     browser.screenshot("14-privacy").await;
+
+    browser.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forgotten_password_is_reset_through_the_emailed_link() {
+    let sink = crate::helpers::smtp::SmtpSink::start().await;
+    let app = spawn_app(Backend::Sqlite)
+        .await
+        .with_mail_server(&sink.url())
+        .await;
+    let applicant = app.applicant().await;
+    let browser = Browser::start(&app.address).await;
+    let new_password = "a brand new browser password";
+
+    // From the sign-in page to the form that asks for a link.
+    browser.goto("/login").await;
+    browser.click_link("Forgotten your password?").await;
+    browser.wait_for_exact_location("/password-reset").await;
+    assert_eq!(browser.heading().await, "Reset your password");
+    browser.fill("email", &applicant.email).await;
+    browser.screenshot("15-password-reset").await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for_exact_location("/password-reset").await;
+    browser.wait_for_text("h1", "Check your email").await;
+    assert!(
+        browser
+            .text("#reset-sent")
+            .await
+            .starts_with("If an account uses that address, we have sent a link to it.")
+    );
+
+    // The email's link opens the page that sets a new password.
+    let mails = sink.wait_for(1).await;
+    assert_eq!(mails[0].to, vec![applicant.email.clone()]);
+    let body = mails[0].data.replace("=\r\n", "").replace("=3D", "=");
+    let start = body.find(&app.address).expect("the link in the email");
+    let link = body[start..].split_whitespace().next().unwrap().to_string();
+    let path = link.strip_prefix(&app.address).unwrap().to_string();
+    browser.goto(&path).await;
+    assert_eq!(browser.heading().await, "Choose a new password");
+    browser.fill("new_password", "too short").await;
+    browser.click("main form button[type=submit]").await;
+    let started = Instant::now();
+    while browser.find_all(".error-summary").await.is_empty() {
+        assert!(started.elapsed() < PATIENCE, "{}", browser.describe().await);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        browser.error_summary().await,
+        vec![(
+            "The new password must be 12 to 256 characters".to_string(),
+            "#new_password".to_string()
+        )]
+    );
+    browser.fill("new_password", new_password).await;
+    browser.click("main form button[type=submit]").await;
+    browser
+        .wait_for_exact_location("/login?password_reset=1")
+        .await;
+    assert_eq!(
+        browser.text(".notice").await,
+        "Your password has been changed: sign in with the new one."
+    );
+
+    // The new password signs in; the link is spent.
+    browser.fill("email", &applicant.email).await;
+    browser.fill("password", new_password).await;
+    browser.click("main form button[type=submit]").await;
+    browser.wait_for_location("/applications").await;
+    assert_eq!(browser.heading().await, "Your applications");
+    browser.goto(&path).await;
+    assert_eq!(browser.heading().await, "This link has expired");
+    assert_eq!(
+        browser
+            .find("#ask-again")
+            .await
+            .attr("href")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("/password-reset")
+    );
 
     browser.finish().await;
 }
@@ -1403,6 +1513,77 @@ async fn an_administrator_sets_a_cycles_terms_and_adds_a_staff_account() {
     );
     assert!(accounts.contains("Help Desk"), "{accounts}");
     browser.screenshot("admin-users").await;
+    browser.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_help_desks_amendment_without_a_reason_keeps_what_was_typed_and_says_what_is_missing() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let applicant = app.applicant().await;
+    let id = app.submitted(&applicant).await;
+    let helpdesk = app.staff(Role::Helpdesk).await;
+    let browser = Browser::start(&app.address).await;
+    browser.sign_in(&helpdesk.email, "/cases").await;
+    browser.goto(&format!("/cases/{id}")).await;
+    browser
+        .fill("amendments_personal_address", "2 New Street\nNew Town")
+        .await;
+    browser
+        .fill("amendments_requested_by", "The applicant, by phone")
+        .await;
+    browser.click("#amendments button[type=submit]").await;
+    browser
+        .client
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css(".error-summary"))
+        .await
+        .expect("the amendment refused with an error summary");
+
+    // The summary links to the field, the message stands beside it, and nothing typed is lost.
+    assert_eq!(
+        browser.error_summary().await,
+        vec![(
+            "Enter the reason for the amendment".to_string(),
+            "#amendments_reason".to_string()
+        )]
+    );
+    assert_eq!(
+        browser.text_content("#amendments_reason-error").await,
+        "Error: Enter the reason for the amendment"
+    );
+    let reason = browser.find("#amendments_reason").await;
+    assert_eq!(
+        reason.attr("aria-invalid").await.unwrap().as_deref(),
+        Some("true")
+    );
+    assert!(
+        reason
+            .attr("aria-describedby")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+            .contains("amendments_reason-error")
+    );
+    assert_eq!(
+        browser.value("amendments_personal_address").await,
+        "2 New Street\nNew Town",
+        "the new address is kept"
+    );
+    assert_eq!(
+        browser.value("amendments_requested_by").await,
+        "The applicant, by phone"
+    );
+    browser.screenshot("helpdesk-amendment-refused").await;
+
+    // With the reason, it is recorded.
+    browser.fill("amendments_reason", "Moved house").await;
+    browser.click("#amendments button[type=submit]").await;
+    browser
+        .wait_for_location(&format!("/cases/{id}?done="))
+        .await;
+    let view = app.expect_ok(app.get(&format!("/api/applications/{id}"), &helpdesk).await);
+    assert_eq!(view["personal"]["address"], "2 New Street\nNew Town");
     browser.finish().await;
 }
 

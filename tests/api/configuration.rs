@@ -93,4 +93,16 @@ fn every_variable_the_service_reads_is_listed_and_documented_with_its_default_an
     };
     assert_eq!(default_of("ETP_BIND"), DEFAULT_BIND);
     assert_eq!(default_of("ETP_DATABASE_URL"), DEFAULT_DATABASE_URL);
+    assert_eq!(
+        default_of("ETP_HELPDESK_EMAIL"),
+        services::config::DEFAULT_HELPDESK_EMAIL
+    );
+    assert_eq!(
+        default_of("ETP_HELPDESK_PHONE"),
+        services::config::DEFAULT_HELPDESK_PHONE
+    );
+    assert_eq!(
+        default_of("ETP_HELPDESK_HOURS"),
+        services::config::DEFAULT_HELPDESK_HOURS
+    );
 }

@@ -273,6 +273,8 @@ async fn serve_with(
         "http://{}",
         listener.local_addr().expect("the bound address")
     );
+    // The links emailed (a password reset) lead to this server, as `ETP_PUBLIC_URL` would have it.
+    state.settings_mut().public_url = Arc::from(address.as_str());
     let router = services::http::router(state.clone());
     let server = tokio::spawn(async move {
         axum::serve(

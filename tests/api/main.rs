@@ -34,6 +34,7 @@ mod notice;
 mod openapi;
 mod page_matrix;
 mod pages;
+mod password_reset;
 mod proxy;
 mod ranking;
 mod recheck;

@@ -30,7 +30,7 @@ use domain::Role;
 on_both_stores!(every_page_answers_everyone_as_their_role_allows);
 
 /// Every page route the router registers: method and path as written in `.route(…)`.
-pub(crate) const PAGE_ROUTES: [(&str, &str); 62] = [
+pub(crate) const PAGE_ROUTES: [(&str, &str); 71] = [
     // admin.rs
     ("GET", "/admin"),
     ("GET", "/cycles"),
@@ -41,6 +41,8 @@ pub(crate) const PAGE_ROUTES: [(&str, &str); 62] = [
     // public.rs
     ("GET", "/"),
     ("GET", "/privacy"),
+    ("GET", "/contact"),
+    ("GET", "/accessibility"),
     ("GET", "/register"),
     ("POST", "/register"),
     ("GET", "/login"),
@@ -48,6 +50,13 @@ pub(crate) const PAGE_ROUTES: [(&str, &str); 62] = [
     ("POST", "/logout"),
     ("GET", "/account"),
     ("POST", "/account/password"),
+    // password_reset.rs
+    ("GET", "/password-reset"),
+    ("POST", "/password-reset"),
+    ("GET", "/password-reset/{token}"),
+    ("POST", "/password-reset/{token}"),
+    ("GET", "/helpdesk/password-reset"),
+    ("POST", "/helpdesk/password-reset"),
     // applicant.rs
     ("GET", "/applications"),
     ("POST", "/applications"),
@@ -55,6 +64,7 @@ pub(crate) const PAGE_ROUTES: [(&str, &str); 62] = [
     ("POST", "/applications/{id}"),
     ("GET", "/applications/{id}/check"),
     ("POST", "/applications/{id}/submit"),
+    ("GET", "/applications/{id}/submitted"),
     ("POST", "/applications/{id}/withdraw"),
     ("POST", "/applications/{id}/offer"),
     ("GET", "/applications/{id}/letters/{number}"),
@@ -107,7 +117,7 @@ pub(crate) const PAGE_ROUTES: [(&str, &str); 62] = [
 ];
 
 /// The pages the contract's Pages section names.
-const CONTRACT_PAGES: [(&str, &str); 15] = [
+const CONTRACT_PAGES: [(&str, &str); 20] = [
     ("GET", "/"),
     ("GET", "/register"),
     ("POST", "/register"),
@@ -123,6 +133,11 @@ const CONTRACT_PAGES: [(&str, &str); 15] = [
     ("GET", "/requests"),
     ("GET", "/requests/{id}"),
     ("GET", "/privacy"),
+    ("GET", "/accessibility"),
+    ("GET", "/contact"),
+    ("GET", "/password-reset"),
+    ("POST", "/password-reset"),
+    ("GET", "/applications/{id}/submitted"),
 ];
 
 /// The name on every complete application of the fixtures, and the requester on every request: a refusal
@@ -370,6 +385,8 @@ fn rows() -> Vec<Row> {
         // Anyone.
         get("/", Case::None).public(Page(200)),
         get("/privacy", Case::None).public(Page(200)),
+        get("/contact", Case::None).public(Page(200)),
+        get("/accessibility", Case::None).public(Page(200)),
         get("/alumni/open-book", Case::Awarded).public(Page(200)),
         get("/alumni/open-book.csv", Case::Awarded).public(File("text/csv")),
         get("/assets/style.css", Case::None).public(File("text/css")),
@@ -392,6 +409,25 @@ fn rows() -> Vec<Row> {
             .before_sign_in()
             .form(&[("email", "{email}"), ("password", PASSWORD)])
             .public(Home),
+        // A forgotten password: anyone may ask for a link, and is answered the same whatever the email.
+        get("/password-reset", Case::None)
+            .allow(&[Anonymous], Page(200))
+            .allow(&SIGNED_IN, To("/account")),
+        post("/password-reset", Case::None)
+            .before_sign_in()
+            .form(&[("email", "{email}")])
+            .public(Page(200)),
+        // A link that was never issued: the page saying it has expired.
+        get("/password-reset/{missing}", Case::None).public(Page(410)),
+        post("/password-reset/{missing}", Case::None)
+            .before_sign_in()
+            .form(&[("new_password", "a long new test password")])
+            .public(Page(410)),
+        get("/helpdesk/password-reset", Case::None).allow(&[Helpdesk], Page(200)),
+        // The Help Desk's own address is no applicant's: heard, and told so.
+        post("/helpdesk/password-reset", Case::None)
+            .form(&[("email", "{email}")])
+            .allow(&[Helpdesk], Page(422)),
         // Every signed-in person.
         get("/account", Case::None).allow(&SIGNED_IN, Page(200)),
         // A wrong current password: every signed-in person is heard and refused, nobody's password changes.
@@ -424,6 +460,9 @@ fn rows() -> Vec<Row> {
         get("/applications/{id}/check", Case::Submitted)
             .allow(&[Owner], To("/applications/{id}")),
         post("/applications/{id}/submit", Case::CompleteDraft)
+            .allow(&[Owner], To("/applications/{id}/submitted")),
+        get("/applications/{id}/submitted", Case::Submitted).allow(&[Owner], Page(200)),
+        get("/applications/{id}/submitted", Case::Draft)
             .allow(&[Owner], To("/applications/{id}")),
         post("/applications/{id}/withdraw", Case::Submitted)
             .form(&[("confirm", "yes")])

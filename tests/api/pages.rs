@@ -87,7 +87,7 @@ impl Browser {
         self.send(request).await
     }
 
-    async fn post(&mut self, path: &str, fields: &[(String, String)]) -> Answer {
+    pub(crate) async fn post(&mut self, path: &str, fields: &[(String, String)]) -> Answer {
         let request = self
             .client
             .post(format!("{}{path}", self.address))
@@ -143,7 +143,7 @@ impl Browser {
 }
 
 impl Answer {
-    fn header(&self, name: &str) -> &str {
+    pub(crate) fn header(&self, name: &str) -> &str {
         self.headers
             .get(name)
             .and_then(|value| value.to_str().ok())
@@ -214,7 +214,7 @@ impl Answer {
     }
 
     /// Where the entries of the error summary link to.
-    fn error_links(&self) -> Vec<String> {
+    pub(crate) fn error_links(&self) -> Vec<String> {
         let Some(start) = self.body.find("class=\"error-summary\"") else {
             return Vec::new();
         };
@@ -509,7 +509,7 @@ async fn register_named(app: &TestApp, full_name: &str) -> (Browser, String) {
     (browser, email)
 }
 
-async fn register(app: &TestApp) -> (Browser, String) {
+pub(crate) async fn register(app: &TestApp) -> (Browser, String) {
     register_named(app, "Page Tester Alpha").await
 }
 
@@ -549,7 +549,7 @@ async fn staff_named(app: &TestApp, role: Role, full_name: &str) -> User {
 }
 
 /// Starts an application from `/applications` in the first cycle offered; answers its id.
-async fn start_application(browser: &mut Browser) -> String {
+pub(crate) async fn start_application(browser: &mut Browser) -> String {
     let page = browser.get("/applications").await;
     assert_eq!(page.status, StatusCode::OK);
     let form = page.form("/applications");
@@ -604,7 +604,7 @@ async fn field_on_page(browser: &mut Browser, id: &str, slug: &str, name: &str) 
 }
 
 /// Presses "Submit your application" on the check page.
-async fn submit_application(browser: &mut Browser, id: &str) -> Answer {
+pub(crate) async fn submit_application(browser: &mut Browser, id: &str) -> Answer {
     let page = browser.get(&format!("/applications/{id}/check")).await;
     assert_eq!(page.status, StatusCode::OK, "{}", excerpt(&page.body));
     let form = page.form(&format!("/applications/{id}/submit"));
@@ -637,9 +637,11 @@ fn answers(hostile: bool) -> Vec<(&'static str, Vec<(String, String)>)> {
             "personal",
             vec![
                 text("personal.full_name", "Page Tester Alpha"),
-                fixed("personal.date_of_birth", "1997-03-09"),
+                fixed("personal.date_of_birth-day", "9"),
+                fixed("personal.date_of_birth-month", "3"),
+                fixed("personal.date_of_birth-year", "1997"),
                 fixed("personal.email", "page.tester@example.test"),
-                text("personal.phone", "+000 1111 2222"),
+                fixed("personal.phone", "+000 1111 2222"),
                 text("personal.address", "2 Test Lane, Testville"),
                 fixed("personal.nationality", "Kenya"),
                 fixed("personal.country_of_residence", "Kenya"),
@@ -659,8 +661,8 @@ fn answers(hostile: bool) -> Vec<(&'static str, Vec<(String, String)>)> {
             vec![
                 text("employment[0].employer", "Test Works"),
                 text("employment[0].role", "Tester"),
-                text("employment[0].from", "2019-10"),
-                text("employment[0].to", "2021-06"),
+                fixed("employment[0].from", "2019-10"),
+                fixed("employment[0].to", "2021-06"),
             ],
         ),
         (
@@ -693,7 +695,7 @@ fn answers(hostile: bool) -> Vec<(&'static str, Vec<(String, String)>)> {
 }
 
 /// Fills in every section through its form; the last save leads to the check page.
-async fn complete_through_pages(browser: &mut Browser, id: &str, hostile: bool) {
+pub(crate) async fn complete_through_pages(browser: &mut Browser, id: &str, hostile: bool) {
     for (slug, values) in answers(hostile) {
         let answer = save_section(browser, id, slug, &values).await;
         assert_eq!(
@@ -1150,9 +1152,9 @@ async fn submitting_an_incomplete_application_lists_every_missing_item_as_a_link
         answer.status
     );
     assert!(answer.body.contains("Check your answers"));
+    // The email address given at registration filled its field, and was saved with the name.
     let expected: BTreeSet<String> = [
         ("personal", "personal_date_of_birth"),
-        ("personal", "personal_email"),
         ("personal", "personal_phone"),
         ("personal", "personal_address"),
         ("personal", "personal_nationality"),
@@ -1207,7 +1209,7 @@ async fn a_complete_application_submitted_through_the_pages_becomes_read_only(ap
         }
     }
     let answer = submit_application(&mut browser, &id).await;
-    assert_eq!(answer.location(), format!("/applications/{id}"));
+    assert_eq!(answer.location(), format!("/applications/{id}/submitted"));
 
     let page = browser.get(&format!("/applications/{id}")).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -1415,7 +1417,7 @@ async fn a_form_with_a_forged_missing_or_borrowed_csrf_token_is_refused_and_chan
     // The real form still works.
     assert_eq!(
         owner.submit(&submit).await.location(),
-        format!("/applications/{id}")
+        format!("/applications/{id}/submitted")
     );
 
     // Sign out.
@@ -2268,15 +2270,23 @@ async fn an_applicant_withdraws_through_the_page_and_a_stale_form_then_answers_a
         .form(&format!("/applications/{id}/submit"));
     submit_application(&mut browser, &id).await.location();
 
-    // Withdrawing needs the box ticked: without it, the page asks again.
+    // Withdrawing needs the box ticked: without it, the page again with the message at the tick box.
     let page = browser.get(&format!("/applications/{id}")).await;
     let withdraw = page.form(&format!("/applications/{id}/withdraw"));
     assert_eq!(withdraw.value("confirm"), None, "the box starts unticked");
     let answer = browser.submit(&withdraw).await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(answer.error_links(), vec!["#confirm".to_string()]);
     assert!(
         answer
-            .location()
-            .starts_with(&format!("/applications/{id}"))
+            .text()
+            .contains("Tick the box to confirm you want to withdraw")
+    );
+    assert!(
+        answer.body.contains("id=\"confirm-error\"")
+            && answer.body.contains("aria-describedby=\"confirm-error\"")
+            && answer.body.contains("aria-invalid=\"true\""),
+        "the message is at the tick box"
     );
     assert_eq!(
         api_application(&app, &email, &id).await["status"],
@@ -2445,7 +2455,8 @@ async fn script_markup_in_every_text_field_is_shown_escaped_on_every_page_that_s
         .flat_map(|(_, values)| values.iter().map(|(_, value)| value.clone()))
         .filter(is_free_text)
         .collect();
-    assert_eq!(all.len(), 20, "every free-text field of the form");
+    // The phone number and the job dates are no free text (a number; months, YYYY-MM).
+    assert_eq!(all.len(), 17, "every free-text field of the form");
 
     let check = browser.get(&format!("/applications/{id}/check")).await;
     assert_shown_escaped(&check, &all, "the check page");
@@ -2453,7 +2464,7 @@ async fn script_markup_in_every_text_field_is_shown_escaped_on_every_page_that_s
     let submitted = browser.get(&format!("/applications/{id}")).await;
     assert_shown_escaped(&submitted, &all, "the submitted page");
 
-    // The Help Desk amends the phone number, with a hostile reason.
+    // The Help Desk amends the address, with a hostile reason.
     let helpdesk = app.staff(Role::Helpdesk).await;
     let mut desk = sign_in(&app, &helpdesk.email).await;
     let case = desk.get(&format!("/cases/{id}")).await;
@@ -2477,7 +2488,7 @@ async fn script_markup_in_every_text_field_is_shown_escaped_on_every_page_that_s
         .submit(
             &case
                 .form(&format!("/cases/{id}/amendments"))
-                .set("personal.phone", &hostile("amendment.phone"))
+                .set("personal.address", &hostile("amendment.address"))
                 .set("reason", &hostile("amendment.reason"))
                 .set("requested_by", &hostile("amendment.requested_by")),
         )
@@ -2486,8 +2497,8 @@ async fn script_markup_in_every_text_field_is_shown_escaped_on_every_page_that_s
     let all: Vec<String> = all
         .into_iter()
         .map(|value| {
-            if value == hostile("personal.phone") {
-                hostile("amendment.phone")
+            if value == hostile("personal.address") {
+                hostile("amendment.address")
             } else {
                 value
             }
@@ -2582,7 +2593,7 @@ async fn script_markup_in_every_text_field_is_shown_escaped_on_every_page_that_s
     let case = whole_case(&mut desk, &id).await;
     let mut amended: Vec<String> = all
         .iter()
-        .filter(|value| value.starts_with("personal.") || value.starts_with("amendment.phone"))
+        .filter(|value| value.starts_with("personal.") || value.starts_with("amendment.address"))
         .cloned()
         .collect();
     amended.extend(["amendment.reason", "amendment.requested_by"].map(hostile));

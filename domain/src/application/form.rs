@@ -91,7 +91,9 @@ impl PersonalField {
     /// Checks a value for this field and returns it in its canonical form: trimmed text, a real date of
     /// birth written `YYYY-MM-DD`, an email address, a country by its English short name.
     pub fn parse_value(self, raw: &str) -> Result<String, String> {
-        let value = raw.trim();
+        // A line break as a browser sends it from a text area (CR LF) is kept as one line feed.
+        let lines = raw.replace("\r\n", "\n");
+        let value = lines.trim();
         if value.is_empty() {
             return Err("must not be empty".into());
         }
@@ -111,10 +113,28 @@ impl PersonalField {
                 .ok_or_else(|| {
                     "must be a country by its English short name, such as Kenya".to_string()
                 }),
-            PersonalField::FullName | PersonalField::Phone | PersonalField::Address => {
-                Ok(value.to_string())
-            }
+            PersonalField::Phone => parse_phone(value),
+            PersonalField::FullName | PersonalField::Address => Ok(value.to_string()),
         }
+    }
+}
+
+/// The fewest digits a telephone number has.
+pub const MIN_PHONE_DIGITS: usize = 7;
+
+/// A telephone number: digits, spaces, `+`, brackets and hyphens, with at least [`MIN_PHONE_DIGITS`]
+/// digits, such as `+44 20 7946 0000` or `(020) 7946-0000`.
+pub fn parse_phone(raw: &str) -> Result<String, String> {
+    let value = raw.trim();
+    let allowed = |c: char| c.is_ascii_digit() || matches!(c, ' ' | '+' | '(' | ')' | '-');
+    let digits = value.chars().filter(char::is_ascii_digit).count();
+    if value.chars().all(allowed) && digits >= MIN_PHONE_DIGITS {
+        Ok(value.to_string())
+    } else {
+        Err(format!(
+            "must be a telephone number of at least {MIN_PHONE_DIGITS} digits, like +44 20 7946 0000 \
+             (digits, spaces, +, brackets and hyphens only)"
+        ))
     }
 }
 
@@ -420,5 +440,27 @@ impl Form {
         if let Some(return_home) = changes.return_home {
             self.return_home = Some(return_home);
         }
+    }
+}
+
+#[cfg(test)]
+mod line_break_tests {
+    use super::*;
+
+    #[test]
+    fn an_address_from_a_text_area_keeps_its_lines_and_a_lone_carriage_return_is_refused() {
+        assert_eq!(
+            PersonalField::Address.parse_value("2 New Street\r\nNew Town\r\n"),
+            Ok("2 New Street\nNew Town".to_string())
+        );
+        assert_eq!(
+            PersonalField::Address.parse_value("2 New Street\nNew Town"),
+            Ok("2 New Street\nNew Town".to_string())
+        );
+        assert!(
+            PersonalField::Address
+                .parse_value("2 New Street\rNew Town")
+                .is_err()
+        );
     }
 }

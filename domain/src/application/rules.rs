@@ -44,6 +44,7 @@ pub fn check_draft_changes(changes: &DraftChanges) -> Result<DraftChanges, Vec<F
     }
     if let Some(entries) = &checked.employment {
         check_history("employment", entries, &mut problems);
+        job_dates_are_months(entries, &mut problems);
     }
     if let Some(courses) = checked.courses.as_mut() {
         if courses.len() > MAX_COURSE_CHOICES {
@@ -112,6 +113,40 @@ pub fn check_draft_changes(changes: &DraftChanges) -> Result<DraftChanges, Vec<F
     } else {
         Err(problems)
     }
+}
+
+/// A job's dates (`from`, `to`) are a month and year, written `YYYY-MM`; a date left out is no problem.
+fn job_dates_are_months(entries: &[HistoryEntry], problems: &mut Vec<FieldProblem>) {
+    for (i, entry) in entries.iter().enumerate() {
+        for key in ["from", "to"] {
+            let fine = match entry.get(key) {
+                None | Some(Value::Null) => true,
+                Some(Value::String(text)) => is_month_and_year(text.trim()),
+                Some(_) => false,
+            };
+            if !fine {
+                problems.push(FieldProblem::new(
+                    format!("employment[{i}].{key}"),
+                    "must be a month and year written YYYY-MM, such as 2020-09",
+                ));
+            }
+        }
+    }
+}
+
+/// `YYYY-MM`: a year of four digits from 1900, a month from 01 to 12.
+pub fn is_month_and_year(text: &str) -> bool {
+    let Some((year, month)) = text.split_once('-') else {
+        return false;
+    };
+    let digits =
+        |part: &str, len: usize| part.len() == len && part.bytes().all(|b| b.is_ascii_digit());
+    digits(year, 4)
+        && digits(month, 2)
+        && year.parse::<u32>().is_ok_and(|year| year >= 1900)
+        && month
+            .parse::<u32>()
+            .is_ok_and(|month| (1..=12).contains(&month))
 }
 
 fn check_text(path: &str, value: &str, limit: usize, problems: &mut Vec<FieldProblem>) {
@@ -262,5 +297,29 @@ pub fn letter_fits_outcome(
         Ok(())
     } else {
         Err(super::error::ApplicationError::LetterDoesNotFit { kind, status })
+    }
+}
+
+#[cfg(test)]
+mod month_tests {
+    use super::*;
+
+    #[test]
+    fn a_job_date_is_a_month_and_year() {
+        assert!(is_month_and_year("2020-09"));
+        assert!(is_month_and_year("1999-12"));
+        for bad in [
+            "2020-9",
+            "2020-13",
+            "2020-00",
+            "Sept 2020",
+            "09/2020",
+            "2020",
+            "1899-01",
+            "2020-09-01",
+            "",
+        ] {
+            assert!(!is_month_and_year(bad), "{bad}");
+        }
     }
 }

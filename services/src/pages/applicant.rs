@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{Datelike, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use domain::Role;
@@ -37,6 +37,7 @@ pub fn router() -> Router<AppState> {
         .route("/applications/{id}", get(show).post(save))
         .route("/applications/{id}/check", get(check))
         .route("/applications/{id}/submit", post(submit))
+        .route("/applications/{id}/submitted", get(confirmation))
         .route("/applications/{id}/withdraw", post(withdraw))
         .route("/applications/{id}/offer", post(reply_to_offer))
         .route("/applications/{id}/letters/{number}", get(letter))
@@ -214,7 +215,24 @@ async fn show(
                 .ok_or(PageError::NotFound)?
                 .1;
             let form = form_json(&view);
-            let groups = section_groups(slug, &|path| value_at(&form, path), &Map::new());
+            // The name and email given at registration fill the personal details until the applicant
+            // answers them (WCAG 2.2 3.3.7, Redundant Entry).
+            let account = if slug == "personal" {
+                crate::accounts::find(&state.db, &session.actor.user_id).await?
+            } else {
+                None
+            };
+            let known = |path: &str| {
+                value_at(&form, path).or_else(|| {
+                    let account = account.as_ref()?;
+                    match path {
+                        "personal.full_name" => Some(account.full_name.clone()),
+                        "personal.email" => Some(account.email.clone()),
+                        _ => None,
+                    }
+                })
+            };
+            let groups = section_groups(slug, &known, &Map::new());
             Ok(
                 section_page(&session, &view, slug, title, groups, Vec::new(), notice)
                     .into_response(),
@@ -334,16 +352,14 @@ fn section_groups(
                         PersonalField::FullName => {
                             ("text", "As it appears on your passport.", "name")
                         }
-                        PersonalField::DateOfBirth => (
-                            "date",
-                            "Year, month and day, for example 1998-04-27.",
-                            "bday",
-                        ),
+                        PersonalField::DateOfBirth => ("text", "For example, 27 4 1998", "bday"),
                         PersonalField::Email => ("email", "We will write to you here.", "email"),
                         PersonalField::Phone => ("tel", "Include the country code.", "tel"),
-                        PersonalField::Address => {
-                            ("text", "Where we can send letters.", "address-line1")
-                        }
+                        PersonalField::Address => (
+                            "text",
+                            "Where we can send letters: each part of the address on its own line.",
+                            "street-address",
+                        ),
                         PersonalField::Nationality => (
                             "text",
                             "The country you are a citizen of, such as Kenya.",
@@ -356,6 +372,13 @@ fn section_groups(
                     spec["type"] = json!(kind);
                     spec["hint"] = json!(hint);
                     spec["autocomplete"] = json!(autocomplete);
+                    if *field == PersonalField::DateOfBirth {
+                        spec["date"] = date_parts(&path, value);
+                    }
+                    if *field == PersonalField::Address {
+                        spec["textarea"] = json!(true);
+                        spec["rows"] = json!(4);
+                    }
                     spec
                 })
                 .collect();
@@ -446,6 +469,56 @@ fn section_groups(
     }
 }
 
+/// The day, month and year of a date field: from the date kept (`YYYY-MM-DD`), or as they were posted
+/// (`{path}-day`, `-month`, `-year`) when the page is shown again with an error.
+fn date_parts(path: &str, value: &dyn Fn(&str) -> Option<String>) -> Value {
+    if let Some(date) = value(path)
+        .as_deref()
+        .and_then(|text| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+    {
+        return json!({"day": date.day(), "month": date.month(), "year": date.year()});
+    }
+    json!({
+        "day": value(&format!("{path}-day")),
+        "month": value(&format!("{path}-month")),
+        "year": value(&format!("{path}-year")),
+    })
+}
+
+/// A date posted as the three fields of a GOV.UK date input (`{path}-day`, `-month`, `-year`): `Ok(None)`
+/// when all are empty, the date as the contract writes it (`YYYY-MM-DD`) when they make one, and otherwise
+/// what is wrong in the GOV.UK's words, to follow the field's label ("must include a month", "must be a
+/// real date"). Whether the date is one the rules accept is the domain's to say.
+pub fn posted_date(form: &[(String, String)], path: &str) -> Result<Option<String>, String> {
+    let part = |name: &str| {
+        field(form, &format!("{path}-{name}"))
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (day, month, year) = (part("day"), part("month"), part("year"));
+    let missing: Vec<&str> = [("day", &day), ("month", &month), ("year", &year)]
+        .iter()
+        .filter(|(_, value)| value.is_empty())
+        .map(|(name, _)| *name)
+        .collect();
+    match missing.len() {
+        3 => return Ok(None),
+        0 => {}
+        1 => return Err(format!("must include a {}", missing[0])),
+        _ => return Err(format!("must include a {} and {}", missing[0], missing[1])),
+    }
+    let number = |text: &str| text.parse::<u32>().ok();
+    match (number(&day), number(&month), number(&year)) {
+        (Some(d), Some(m), Some(y)) if year.len() == 4 => {
+            chrono::NaiveDate::from_ymd_opt(y as i32, m, d)
+                .map(|date| Some(date.format("%Y-%m-%d").to_string()))
+                .ok_or_else(|| "must be a real date".to_string())
+        }
+        _ => Err("must be a real date".to_string()),
+    }
+}
+
 /// The change a posted section makes. Every field of the section is posted, so an empty one clears it.
 pub fn changes_from(slug: &str, form: &[(String, String)]) -> Option<DraftChanges> {
     let text = |name: &str| {
@@ -471,7 +544,11 @@ pub fn changes_from(slug: &str, form: &[(String, String)]) -> Option<DraftChange
     match slug {
         "personal" => {
             for field in PersonalField::ALL {
-                changes.personal.insert(field, text(&field.path()));
+                let value = match field {
+                    PersonalField::DateOfBirth => posted_date(form, &field.path()).ok().flatten(),
+                    _ => text(&field.path()),
+                };
+                changes.personal.insert(field, value);
             }
         }
         "education" => {
@@ -547,7 +624,7 @@ async fn save(
         .map(|(i, (_, title))| (i, *title))
         .ok_or(PageError::NotFound)?;
     let changes = changes_from(&slug, &form).ok_or(PageError::NotFound)?;
-    let saved = match unknown_countries_of_study(&slug, &form) {
+    let saved = match page_problems(&slug, &form) {
         problems if !problems.is_empty() => {
             Err(ApiError::invalid("some values are not valid", problems))
         }
@@ -604,6 +681,19 @@ async fn save(
         }
         Err(error) => Err(error.into()),
     }
+}
+
+/// What the page finds wrong before the rules are asked: a date of birth whose three fields make no
+/// date, a country of study that names no country.
+fn page_problems(slug: &str, form: &[(String, String)]) -> Vec<FieldProblem> {
+    let mut problems = unknown_countries_of_study(slug, form);
+    if slug == "personal" {
+        let path = PersonalField::DateOfBirth.path();
+        if let Err(problem) = posted_date(form, &path) {
+            problems.insert(0, FieldProblem::new(path, problem));
+        }
+    }
+    problems
 }
 
 /// The course choices' countries of study that name no country (an empty one is the United Kingdom).
@@ -765,7 +855,7 @@ async fn submit(
         .await
         .map_err(ApiError::from)
     {
-        Ok(()) => Ok(see_other(&format!("/applications/{id}"), &[])),
+        Ok(()) => Ok(see_other(&format!("/applications/{id}/submitted"), &[])),
         Err(error) if error.code == "incomplete" => {
             let missing: Vec<String> = error
                 .extra
@@ -825,6 +915,43 @@ async fn submit(
     }
 }
 
+/// What the confirmation after submitting shows.
+#[derive(Serialize)]
+struct Confirmation<'a> {
+    id: &'a str,
+    reference: String,
+    cycle: &'a str,
+    submitted_on: String,
+    helpdesk: &'a crate::config::HelpDesk,
+}
+
+/// The confirmation after submitting: the application's reference, what happens next and how to reach the
+/// Help Desk. An application not yet submitted has none: its own page instead.
+async fn confirmation(
+    State(state): State<AppState>,
+    session: Session,
+    PagePath(id): PagePath<String>,
+) -> Result<Response, PageError> {
+    let view = own_application(&state, &session, &id).await?;
+    let Some(submitted_at) = view.submitted_at else {
+        return Ok(see_other(&format!("/applications/{id}"), &[]));
+    };
+    let data = Confirmation {
+        id: &view.id,
+        reference: crate::letters::short_reference(&view.id),
+        cycle: &view.cycle,
+        submitted_on: submitted_at.format("%-d %B %Y").to_string(),
+        helpdesk: &state.helpdesk,
+    };
+    Ok(Page::new(
+        "application_confirmation",
+        "Application submitted",
+        Some(&session),
+    )
+    .data(serde_json::to_value(data).unwrap_or_default())
+    .into_response())
+}
+
 async fn withdraw(
     State(state): State<AppState>,
     session: Session,
@@ -832,12 +959,20 @@ async fn withdraw(
     PageForm(form): PageForm,
 ) -> Result<Response, PageError> {
     session.check_csrf(&form)?;
-    own_application(&state, &session, &id).await?;
+    let view = own_application(&state, &session, &id).await?;
     if field(&form, "confirm").is_none() {
-        return Ok(see_other(
-            &format!("/applications/{id}?confirm_withdraw=1"),
-            &[],
-        ));
+        let errors = vec![ErrorItem::new(
+            "confirm",
+            "Tick the box to confirm you want to withdraw",
+        )];
+        return submitted_page_with(
+            &state,
+            &session,
+            &view,
+            errors,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     match state
         .execute_application(&id, &session.actor, ApplicationCommand::WithdrawApplication)
@@ -901,7 +1036,12 @@ async fn letter(
     PagePath((id, number)): PagePath<(String, String)>,
 ) -> Result<Response, PageError> {
     let view = own_application(&state, &session, &id).await?;
-    super::letters::document(&view, &number)
+    super::letters::document(
+        &view,
+        &number,
+        session.actor.role,
+        (&format!("/applications/{id}"), "Back to your application"),
+    )
 }
 
 async fn submitted_page(
@@ -1038,6 +1178,10 @@ async fn submitted_page_with(
         }
     }
     let can_withdraw = !view.status.is_decided() && view.status != Status::Withdrawn;
+    let withdraw_error = errors
+        .iter()
+        .find(|error| error.href == "#confirm")
+        .map(|error| error.message.clone());
     Ok(
         Page::new("application_submitted", "Your application", Some(session))
             .data(json!({
@@ -1047,6 +1191,7 @@ async fn submitted_page_with(
                 "timeline": timeline,
                 "sections": answers(view, false),
                 "can_withdraw": can_withdraw,
+                "withdraw_error": withdraw_error,
                 "letters": super::letters::listed(view, &format!("/applications/{}", view.id)),
                 "offer": offer_panel(view),
                 "reports_due": reports_due(view),
@@ -1055,4 +1200,44 @@ async fn submitted_page_with(
             .status(status)
             .into_response(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(day: &str, month: &str, year: &str) -> Result<Option<String>, String> {
+        let form: Vec<(String, String)> = [("day", day), ("month", month), ("year", year)]
+            .iter()
+            .map(|(part, value)| (format!("personal.date_of_birth-{part}"), value.to_string()))
+            .collect();
+        posted_date(&form, "personal.date_of_birth")
+    }
+
+    #[test]
+    fn a_date_is_posted_as_day_month_and_year_and_told_wrong_the_govuk_way() {
+        assert_eq!(date("9", "3", "1997"), Ok(Some("1997-03-09".to_string())));
+        assert_eq!(
+            date(" 27 ", "04", "1998"),
+            Ok(Some("1998-04-27".to_string()))
+        );
+        assert_eq!(date("", "", ""), Ok(None));
+        assert_eq!(
+            date("9", "", "1997"),
+            Err("must include a month".to_string())
+        );
+        assert_eq!(
+            date("", "", "1997"),
+            Err("must include a day and month".to_string())
+        );
+        assert_eq!(
+            date("31", "2", "1997"),
+            Err("must be a real date".to_string())
+        );
+        assert_eq!(
+            date("9", "March", "1997"),
+            Err("must be a real date".to_string())
+        );
+        assert_eq!(date("9", "3", "97"), Err("must be a real date".to_string()));
+    }
 }

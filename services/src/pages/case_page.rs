@@ -192,6 +192,43 @@ pub async fn render(
     status: StatusCode,
     as_of: Option<DateTime<Utc>>,
 ) -> Result<Response, PageError> {
+    Ok(
+        page(state, session, view, tab, errors, notice, status, as_of)
+            .await?
+            .into_response(),
+    )
+}
+
+/// The case page answered again after the form `action` was refused: what it posted kept in its fields,
+/// and each message beside its field.
+pub async fn refused(
+    state: &AppState,
+    session: &Session,
+    view: &ApplicationView,
+    action: &str,
+    form: &[(String, String)],
+    errors: Vec<ErrorItem>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
+    let tab = Tab::of_action(action);
+    Ok(page(state, session, view, tab, errors, None, status, None)
+        .await?
+        .posted(action, form)
+        .into_response())
+}
+
+/// The case page, on the panel `tab`, to render.
+#[expect(clippy::too_many_arguments, reason = "the page's parts, each named")]
+async fn page<'a>(
+    state: &AppState,
+    session: &'a Session,
+    view: &ApplicationView,
+    tab: Tab,
+    errors: Vec<ErrorItem>,
+    notice: Option<String>,
+    status: StatusCode,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<Page<'a>, PageError> {
     projections::access_log::record(
         &state.db,
         &[view.id.as_str()],
@@ -267,8 +304,7 @@ pub async fn render(
     .data(serde_json::to_value(&page).map_err(ApiError::internal)?)
     .errors(errors)
     .notice(notice)
-    .status(status)
-    .into_response())
+    .status(status))
 }
 
 /// The case page's context: the case's header and summary, its flags, the sub-navigation and the panel.
@@ -483,6 +519,8 @@ async fn application_panel(shown: &Shown<'_>) -> Result<Value, PageError> {
                 "name": field.path(),
                 "label": label_for(&field.path()),
                 "value": view.form.personal.get(*field),
+                // A postal address is written on several lines, as the applicant gives it.
+                "multiline": *field == PersonalField::Address,
             })
         })
         .collect();

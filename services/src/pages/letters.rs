@@ -5,6 +5,7 @@
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::{Value, json};
 
+use domain::Role;
 use domain::application::LetterKind;
 use projections::application_view::{ApplicationView, LetterEmail, LetterView};
 
@@ -56,8 +57,16 @@ pub(crate) fn listed(view: &ApplicationView, base: &str) -> Vec<Value> {
         .collect()
 }
 
-/// The n-th letter (from 1) as it was issued: the HTML document rendered from the template when it was.
-pub(crate) fn document(view: &ApplicationView, number: &str) -> Result<Response, PageError> {
+/// The n-th letter (from 1) as it was issued: the HTML document rendered from the template when it was,
+/// with the site's header and a link back (`back`: where, and its words) put in before the letter, so the
+/// reader is never left on a page with no way on. The letter itself is unchanged (and its PDF is made from
+/// it alone).
+pub(crate) fn document(
+    view: &ApplicationView,
+    number: &str,
+    role: Role,
+    back: (&str, &str),
+) -> Result<Response, PageError> {
     let letter = number
         .parse::<usize>()
         .ok()
@@ -65,5 +74,45 @@ pub(crate) fn document(view: &ApplicationView, number: &str) -> Result<Response,
         .and_then(|i| view.letters.get(i))
         .ok_or(PageError::NotFound)?;
     let body = letter.body.clone().ok_or(PageError::NotFound)?;
-    Ok(Html(body).into_response())
+    let nav: Vec<Value> = super::navigation(role)
+        .iter()
+        .map(|(href, label)| json!({"href": href, "label": label}))
+        .collect();
+    let header = crate::templates::render(
+        "letter_header",
+        &json!({"nav": nav, "back": {"href": back.0, "label": back.1}}),
+    )
+    .map_err(|error| {
+        tracing::error!(cause = %error, "a letter's header could not be rendered");
+        PageError::Internal
+    })?;
+    Ok(Html(with_header(&body, &header)).into_response())
+}
+
+/// The letter's document with `header` just inside its `<body>`, and its `<main>` the skip link's target.
+fn with_header(body: &str, header: &str) -> String {
+    match body.find("<body>") {
+        Some(at) => {
+            let (head, rest) = body.split_at(at + "<body>".len());
+            let rest = rest.replacen("<main class=", "<main id=\"main\" class=", 1);
+            format!("{head}\n{header}{rest}")
+        }
+        None => body.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_header_goes_just_inside_the_body_and_the_letter_is_unchanged() {
+        let letter = "<html><head></head><body>\n<main class=\"container letter\"><p>Dear Test,</p></main></body></html>";
+        let shown = with_header(letter, "<header>H</header>");
+        assert!(shown.starts_with("<html><head></head><body>\n<header>H</header>"));
+        assert!(
+            shown.contains("<main id=\"main\" class=\"container letter\"><p>Dear Test,</p></main>")
+        );
+        assert_eq!(with_header("no body", "<header>H</header>"), "no body");
+    }
 }

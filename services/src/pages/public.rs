@@ -1,11 +1,12 @@
-//! Pages anyone may see: the start page, the privacy notice, registration, sign-in and sign-out.
+//! Pages anyone may see: the start page, the privacy notice, the contact page and the accessibility
+//! statement, registration, sign-in and sign-out.
 
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{AppendHeaders, IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use domain::Role;
@@ -24,6 +25,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/privacy", get(privacy))
+        .route("/contact", get(contact))
+        .route("/accessibility", get(accessibility))
         .route("/register", get(register_page).post(register))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
@@ -119,6 +122,47 @@ async fn privacy(MaybeSession(session): MaybeSession) -> Response {
         .into_response()
 }
 
+/// What the contact page shows: the Help Desk's details, from the configuration.
+#[derive(Serialize)]
+struct ContactPage<'a> {
+    helpdesk: &'a crate::config::HelpDesk,
+}
+
+async fn contact(State(state): State<AppState>, MaybeSession(session): MaybeSession) -> Response {
+    let data = ContactPage {
+        helpdesk: &state.helpdesk,
+    };
+    Page::new("contact", "Contact the Help Desk", session.as_ref())
+        .data(serde_json::to_value(data).unwrap_or_default())
+        .into_response()
+}
+
+/// When the accessibility statement was prepared, and last reviewed: change these with its text.
+const STATEMENT_PREPARED_ON: &str = "6 December 2026";
+const STATEMENT_REVIEWED_ON: &str = "6 December 2026";
+
+#[derive(Serialize)]
+struct AccessibilityPage<'a> {
+    helpdesk: &'a crate::config::HelpDesk,
+    prepared_on: &'static str,
+    reviewed_on: &'static str,
+}
+
+/// The accessibility statement, in the form UK public sector bodies publish.
+async fn accessibility(
+    State(state): State<AppState>,
+    MaybeSession(session): MaybeSession,
+) -> Response {
+    let data = AccessibilityPage {
+        helpdesk: &state.helpdesk,
+        prepared_on: STATEMENT_PREPARED_ON,
+        reviewed_on: STATEMENT_REVIEWED_ON,
+    };
+    Page::new("accessibility", "Accessibility statement", session.as_ref())
+        .data(serde_json::to_value(data).unwrap_or_default())
+        .into_response()
+}
+
 /// The CSRF token of a form shown before sign-in: the browser's, or a new one set with the page.
 fn anonymous_token(state: &AppState, headers: &HeaderMap) -> (String, Option<String>) {
     match session::read_cookie(headers, session::ANONYMOUS_CSRF_COOKIE) {
@@ -132,7 +176,11 @@ fn anonymous_token(state: &AppState, headers: &HeaderMap) -> (String, Option<Str
 }
 
 /// An anonymous form page, with its CSRF cookie where the browser has none yet.
-fn anonymous_page(state: &AppState, headers: &HeaderMap, mut page: Page<'_>) -> Response {
+pub(super) fn anonymous_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    mut page: Page<'_>,
+) -> Response {
     let (token, cookie) = anonymous_token(state, headers);
     page.anonymous_csrf = Some(token);
     let cookies: Vec<(header::HeaderName, String)> = cookie
@@ -236,6 +284,7 @@ struct LoginQuery {
     next: Option<String>,
     signed_out: Option<String>,
     password_changed: Option<String>,
+    password_reset: Option<String>,
 }
 
 async fn login_page(
@@ -252,12 +301,12 @@ async fn login_page(
         .as_deref()
         .and_then(safe_next)
         .map(str::to_string);
-    let notice = match (query.signed_out, query.password_changed) {
-        (_, Some(_)) => {
-            Some("Your password has been changed: sign in with the new one.".to_string())
-        }
-        (Some(_), None) => Some("You have signed out.".to_string()),
-        (None, None) => None,
+    let notice = if query.password_changed.is_some() || query.password_reset.is_some() {
+        Some("Your password has been changed: sign in with the new one.".to_string())
+    } else if query.signed_out.is_some() {
+        Some("You have signed out.".to_string())
+    } else {
+        None
     };
     let page = Page::new("login", "Sign in", None)
         .data(json!({"values": {}, "errors": {}, "next": next}))

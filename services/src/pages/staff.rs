@@ -404,7 +404,12 @@ async fn letter(
         projections::access_log::Through::CasePage,
     )
     .await?;
-    super::letters::document(&view, &number)
+    super::letters::document(
+        &view,
+        &number,
+        session.actor.role,
+        (&format!("/cases/{id}"), "Back to the case"),
+    )
 }
 
 pub(crate) fn short_id(id: &str) -> String {
@@ -472,8 +477,7 @@ async fn act(
         Ok(()) => Ok(see_other(&format!("/cases/{id}?done={action}"), &[])),
         Err(Refused::Shown(errors, status)) => {
             let view = super::application_or_gone(&state.db, &id).await?;
-            let tab = Tab::of_action(&action);
-            case_page::render(&state, &session, &view, tab, errors, None, status, None).await
+            case_page::refused(&state, &session, &view, &action, &form, errors, status).await
         }
         Err(Refused::Page(error)) => Err(error),
     }
@@ -629,7 +633,11 @@ fn refusal(action: &str, error: impl Into<ApiError>) -> Refused {
                 .map(|(path, problem)| {
                     ErrorItem::new(
                         &format!("{action}_{path}"),
-                        format!("{} {problem}", label_for(path)),
+                        field_message(action, path)
+                            .map(str::to_string)
+                            .unwrap_or_else(|| {
+                                super::capitalise(&format!("{} {problem}", label_for(path)))
+                            }),
                     )
                 })
                 .collect();
@@ -651,6 +659,30 @@ fn refusal(action: &str, error: impl Into<ApiError>) -> Refused {
         }
         _ => Refused::Page(error.into()),
     }
+}
+
+/// What a case form says when a field is refused, in the words of the GOV.UK pattern ("Enter the reason for
+/// the amendment"), one message per field of each form; a field not named here is described by its label
+/// and the rule's own words.
+fn field_message(action: &str, path: &str) -> Option<&'static str> {
+    Some(match (action, path) {
+        ("amendments", "reason") => "Enter the reason for the amendment",
+        ("amendments", "requested_by") => "Enter who asked for the amendment",
+        ("eligibility", "reason") => "Enter the reason for the eligibility decision",
+        ("screening", "reason") => "Enter the reason for overriding the screening",
+        ("preferences", "reason") => "Enter what the scholar told you about their choices",
+        ("recheck", "note") => "Enter what you checked and found",
+        ("disclosures", "purpose") => "Enter why the data is shared, in at most 500 characters",
+        ("disclosures", "fields") => "Select the data to share",
+        ("disclosures", "recipient_id") => "Select the recipient",
+        ("award", "institution") => "Enter the institution",
+        ("award", "course") => "Enter the course",
+        ("award", "level") => "Enter the level of study",
+        ("award", "country") => "Enter the country of study by its English short name",
+        ("immigration_records", "kind") => "Enter the kind of record, for example visa",
+        ("immigration_records", "reference") => "Enter the record's reference",
+        _ => return None,
+    })
 }
 
 fn text(form: &[(String, String)], name: &str) -> String {
