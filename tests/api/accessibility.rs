@@ -271,6 +271,19 @@ async fn every_page_of_every_role_passes_axe_and_the_html_checker() {
     screenshots(&browser, "visitor-home").await;
     walk.visit(&browser, "/privacy", "/privacy", "visitor")
         .await;
+    walk.visit(&browser, "/contact", "/contact", "visitor")
+        .await;
+    walk.visit(&browser, "/accessibility", "/accessibility", "visitor")
+        .await;
+    walk.visit(&browser, "/password-reset", "/password-reset", "visitor")
+        .await;
+    walk.visit(
+        &browser,
+        "/password-reset/{token}",
+        "/password-reset/not-a-link-we-sent",
+        "visitor",
+    )
+    .await;
     walk.visit(&browser, "/register", "/register", "visitor")
         .await;
     refused(&browser).await;

@@ -1488,8 +1488,11 @@ async fn every_page_answers_everyone_as_their_role_allows(app: TestApp) {
 /// `app::letters::tests::every_letter_renders_with_its_typed_context_in_strict_mode`, the reminder by
 /// `app::awards::tests::the_reminder_renders_with_its_typed_context_in_strict_mode`, the FOI refusal by
 /// `rights::an_foi_refusal_names_the_section_why_and_for_a_qualified_exemption_the_public_interest` and the
-/// rights letter by `rights::a_rights_letter_gives_dates_as_people_write_them_one_reference_and_invites_a_statement_once`.
-const LETTER_TEMPLATES: [&str; 10] = [
+/// rights letter by `rights::a_rights_letter_gives_dates_as_people_write_them_one_reference_and_invites_a_statement_once`,
+/// and the page of a valid password-reset link (which this matrix cannot hold: it is emailed) by
+/// `password_reset::a_forgotten_password_is_reset_once_by_the_emailed_link_and_every_session_of_the_account_ends`.
+const LETTER_TEMPLATES: [&str; 11] = [
+    "password_reset_new",
     "letters/selected",
     "letters/reserve",
     "letters/unsuccessful",

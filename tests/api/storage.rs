@@ -134,7 +134,7 @@ async fn parallel_edits_of_one_application_lose_nothing(app: TestApp) {
         let applicant = &applicant;
         let path = &path;
         async move {
-            let body = json!({"essays": {"leadership": format!("edit number {i}")}, "personal": {"phone": format!("+000 {i}")}});
+            let body = json!({"essays": {"leadership": format!("edit number {i}")}, "personal": {"phone": format!("+44 20 7946 {i:04}")}});
             app.patch(path, applicant, body).await
         }
     });
