@@ -90,7 +90,7 @@ impl Walk {
             .execute_async(&script, Vec::new())
             .await
             .unwrap_or_else(|error| panic!("axe did not run on {name}: {error}"));
-        let violations = answer
+        let violations: Vec<String> = answer
             .as_array()
             .map(|items| {
                 items
@@ -99,6 +99,33 @@ impl Walk {
                     .collect()
             })
             .unwrap_or_default();
+        // On a phone's width nothing makes the page scroll sideways: a wide table scrolls in its own box.
+        browser
+            .client
+            .set_window_size(375, HEIGHT)
+            .await
+            .expect("a phone's width");
+        let overflow = browser
+            .client
+            .execute(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+                Vec::new(),
+            )
+            .await
+            .ok()
+            .and_then(|value| value.as_i64())
+            .unwrap_or(0);
+        browser
+            .client
+            .set_window_size(WIDTH, HEIGHT)
+            .await
+            .expect("the desktop width again");
+        let mut violations = violations;
+        if overflow > 0 {
+            violations.push(format!(
+                "at 375 px wide the page scrolls sideways by {overflow} px"
+            ));
+        }
         let source = browser.client.source().await.expect("the page's HTML");
         let html = if source.trim_start().to_lowercase().starts_with("<!doctype") {
             source
