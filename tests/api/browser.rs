@@ -358,7 +358,11 @@ impl Browser {
     async fn wait_for_text(&self, css: &str, expected: &str) {
         let started = Instant::now();
         loop {
-            let text = self.text(css).await;
+            // While the next page loads, the element found may be gone before its text is read: look again.
+            let text = match self.client.find(Locator::Css(css)).await {
+                Ok(element) => element.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
             if text == expected {
                 return;
             }
