@@ -15,6 +15,7 @@ use domain::Role;
 use services::accounts::{self, NewAccount};
 
 on_both_stores!(
+    the_requests_desk_names_the_requester_and_the_kind_in_words_and_explains_its_dates,
     an_administrator_changes_a_staff_role_disables_an_account_and_cannot_change_their_own,
     registering_through_the_page_signs_the_applicant_in_with_an_http_only_same_site_cookie,
     a_password_change_signs_every_browser_out_and_a_shut_sign_in_page_says_when_to_come_back,
@@ -4135,4 +4136,51 @@ async fn an_administrator_changes_a_staff_role_disables_an_account_and_cannot_ch
             .text()
             .contains("An account already uses this email address")
     );
+}
+
+async fn the_requests_desk_names_the_requester_and_the_kind_in_words_and_explains_its_dates(
+    app: TestApp,
+) {
+    let information = app.staff(Role::InformationOfficer).await;
+    let (status, logged) = app
+        .post(
+            "/api/information-requests",
+            &information,
+            serde_json::json!({
+                "kind": "sar", "received_on": "2025-12-19",
+                "requester": {"name": "Test Desk Requester", "email": "test-desk@example.test"},
+                "subject_email": "test-desk@example.test", "description": "Test: a request",
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{logged}");
+    let id = logged["id"].as_str().unwrap();
+    let mut desk = sign_in(&app, &information.email).await;
+    let page = desk.get("/requests").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let text = page.text();
+    assert!(
+        text.contains("Test Desk Requester"),
+        "the requester is named"
+    );
+    assert!(text.contains("Subject access request"), "the kind in words");
+    assert!(!text.contains(">sar<"), "no code");
+    assert!(
+        text.contains(&services::responses::reference(id)),
+        "the reference"
+    );
+    assert!(text.contains("Answer by"));
+    assert!(
+        text.contains("one calendar month from receipt"),
+        "the dates explained"
+    );
+    // Received just before the Christmas holidays: the law's month may come before our 20 working days.
+    let due = logged["due_on"].as_str().unwrap();
+    let statutory = logged["statutory_due_on"].as_str().unwrap();
+    if statutory != due {
+        assert!(
+            text.contains("Statutory date:"),
+            "the law's date shown beneath"
+        );
+    }
 }

@@ -68,6 +68,55 @@ async fn requests(
     .await
 }
 
+/// A request as the desk lists it: its reference and requester, in words, with the day it is to be
+/// answered by our promise and, where it differs, the day the law sets.
+#[derive(serde::Serialize)]
+struct DeskRow {
+    id: String,
+    reference: String,
+    requester: String,
+    kind: String,
+    received_on: String,
+    due_on: String,
+    /// The statutory date, where it differs from the day we promise.
+    statutory_due_on: Option<String>,
+    /// The statutory date comes first: it is the one to meet.
+    statutory_first: bool,
+    overdue: bool,
+    status: String,
+    clock_stopped: bool,
+}
+
+impl DeskRow {
+    fn of(request: &serde_json::Value) -> Self {
+        let text = |key: &str| request[key].as_str().unwrap_or_default().to_string();
+        let day = |key: &str| {
+            request[key]
+                .as_str()
+                .and_then(|raw| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok())
+        };
+        let long = |day: NaiveDate| day.format("%-d %B %Y").to_string();
+        let (due, statutory) = (day("due_on"), day("statutory_due_on"));
+        let id = text("id");
+        Self {
+            reference: crate::responses::reference(&id),
+            requester: request["requester"]["name"]
+                .as_str()
+                .unwrap_or("Not recorded")
+                .to_string(),
+            kind: crate::words::in_words(&text("kind")),
+            received_on: day("received_on").map(long).unwrap_or_default(),
+            due_on: due.map(long).unwrap_or_default(),
+            statutory_due_on: statutory.filter(|s| Some(*s) != due).map(long),
+            statutory_first: matches!((statutory, due), (Some(s), Some(d)) if s < d),
+            overdue: request["overdue"] == json!(true),
+            status: super::capitalise(&crate::words::in_words(&text("status"))),
+            clock_stopped: request["clock_stopped"] == json!(true),
+            id,
+        }
+    }
+}
+
 async fn desk(
     state: &AppState,
     session: &Session,
@@ -75,7 +124,7 @@ async fn desk(
     notice: Option<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let requests = ordered(state).await?;
+    let requests: Vec<DeskRow> = ordered(state).await?.iter().map(DeskRow::of).collect();
     let kinds: Vec<_> = RequestKind::ALL
         .iter()
         .map(|k| json!({"value": k.as_str()}))
