@@ -525,6 +525,21 @@ async fn every_page_of_every_role_passes_axe_and_the_html_checker() {
         .await
         .expect("the staff account refused");
     walk.check(&browser, "admin: staff account refused").await;
+    browser
+        .click(&format!(
+            "form[action='/users/{}'] button[value=reset]",
+            helpdesk.id
+        ))
+        .await;
+    browser
+        .client
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css("#reset-link"))
+        .await
+        .expect("the password link shown");
+    walk.check(&browser, "admin: a password link shown once")
+        .await;
     walk.visit(&browser, "/recipients", "/recipients", "admin")
         .await;
     refused(&browser).await;

@@ -4136,6 +4136,60 @@ async fn an_administrator_changes_a_staff_role_disables_an_account_and_cannot_ch
             .text()
             .contains("An account already uses this email address")
     );
+
+    // The new member of staff has no password until they set one by a link the administrator gives them
+    // (no mail server here: the link is shown once, and no cache keeps the page).
+    let new_staff = accounts::find_by_email(app.db(), "test-new-staff@example.test")
+        .await
+        .unwrap()
+        .expect("the account was added");
+    let page = office.get("/users").await;
+    let issued = office
+        .submit(
+            &page
+                .form(&format!("/users/{}", new_staff.id))
+                .set("action", "reset"),
+        )
+        .await;
+    assert_eq!(issued.status, StatusCode::OK);
+    assert_eq!(issued.header("cache-control"), "no-store");
+    let shown = &issued.body[issued
+        .body
+        .find("id=\"reset-link\"")
+        .expect("the link shown")..];
+    let from = shown.find("/password-reset/").expect("a reset path");
+    let path: String = shown[from..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '<')
+        .collect();
+    let mut newcomer = Browser::new(&app);
+    let form = newcomer.get(&path).await.form(&path);
+    let set = newcomer
+        .submit(&form.set("new_password", "a new staff passphrase"))
+        .await;
+    assert_eq!(set.status, StatusCode::SEE_OTHER);
+    let (status, body) = app
+        .login("test-new-staff@example.test", "a new staff passphrase")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["role"], "committee_member");
+
+    // A disabled account gets no link.
+    let page = office.get("/users").await;
+    let refused = office
+        .submit(
+            &page
+                .form("/users")
+                .posted_to(&format!("/users/{}", helpdesk.id))
+                .set("action", "reset"),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .text()
+            .contains("A disabled account gets no password link")
+    );
 }
 
 async fn the_requests_desk_names_the_requester_and_the_kind_in_words_and_explains_its_dates(

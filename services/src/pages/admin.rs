@@ -37,6 +37,14 @@ const STAFF_ROLES: [(Role, &str); 5] = [
     (Role::Admin, "Administrator"),
 ];
 
+/// A password-reset link an administrator issued for a member of staff, shown once where no mail server
+/// is set up (to pass on by a way the administrator trusts), with whose it is.
+#[derive(Serialize)]
+struct ResetShown {
+    full_name: String,
+    link: String,
+}
+
 fn role_in_words(role: Role) -> &'static str {
     STAFF_ROLES
         .iter()
@@ -348,8 +356,9 @@ async fn users_page(
 ) -> Result<Response, PageError> {
     session.require(&[Role::Admin])?;
     let notice = done.done.map(|done| match done.as_str() {
-        "added" => "The staff account has been added. Ask them to set their password with \
-                    \u{201c}Forgotten your password?\u{201d} on the sign-in page."
+        "added" => "The staff account has been added. It has no password yet: give them a link to set \
+                    one with \u{201c}Password link\u{201d}, or ask them to use \u{201c}Forgotten your \
+                    password?\u{201d} on the sign-in page."
             .to_string(),
         "disabled" => "The account has been disabled: it was signed out everywhere.".to_string(),
         _ => {
@@ -377,6 +386,18 @@ async fn render_users(
     errors: Vec<ErrorItem>,
     notice: Option<String>,
 ) -> Result<Response, PageError> {
+    render_users_with(state, session, form, role, errors, notice, None).await
+}
+
+async fn render_users_with(
+    state: &AppState,
+    session: &Session,
+    form: UserForm,
+    role: Option<Role>,
+    errors: Vec<ErrorItem>,
+    notice: Option<String>,
+    reset: Option<ResetShown>,
+) -> Result<Response, PageError> {
     let long = |at: chrono::DateTime<chrono::Utc>| at.format("%-d %B %Y").to_string();
     let users: Vec<UserRow> = accounts::staff_accounts(&state.db)
         .await
@@ -403,18 +424,34 @@ async fn render_users(
         users: Vec<UserRow>,
         form: UserForm,
         roles: Vec<RoleOption>,
+        reset: Option<ResetShown>,
     }
+    let shows_link = reset.is_some();
     let data = UsersPage {
         users,
         form,
         roles: role_options(role),
+        reset,
     };
-    Ok(Page::new("users", "Staff accounts", Some(session))
+    let mut response = Page::new("users", "Staff accounts", Some(session))
         .data(serde_json::to_value(data).unwrap_or_default())
         .errors(errors)
         .notice(notice)
         .status(status)
-        .into_response())
+        .into_response();
+    if shows_link {
+        // The link opens the account: no cache keeps the page, and no link followed from it is told of it.
+        let headers = response.headers_mut();
+        headers.insert(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        );
+        headers.insert(
+            axum::http::header::REFERRER_POLICY,
+            axum::http::HeaderValue::from_static("no-referrer"),
+        );
+    }
+    Ok(response)
 }
 
 async fn add_user(
@@ -490,6 +527,9 @@ async fn change_user(
 ) -> Result<Response, PageError> {
     session.check_csrf(&form)?;
     let actor = session.require(&[Role::Admin])?.clone();
+    if field(&form, "action") == Some("reset") {
+        return reset_link(&state, &session, &id).await;
+    }
     let (role, done) = match field(&form, "action") {
         Some("disable") => (None, "disabled"),
         _ => match field(&form, "role").and_then(Role::parse) {
@@ -516,5 +556,65 @@ async fn change_user(
             render_users(&state, &session, UserForm::default(), None, errors, None).await
         }
         Err(StaffChangeError::Store(error)) => Err(AppError::from(error).into()),
+    }
+}
+
+/// A password-reset link for a member of staff: emailed to the account's address where a mail server is set
+/// up, otherwise shown once on the page. The link is the one the sign-in page's "Forgotten your password?"
+/// sends (single-use, expiring: `app/src/password_reset.rs`). A disabled account gets none.
+async fn reset_link(state: &AppState, session: &Session, id: &str) -> Result<Response, PageError> {
+    let account = accounts::find(&state.db, id)
+        .await
+        .map_err(AppError::from)?
+        .filter(|account| account.role != Role::Applicant)
+        .ok_or(PageError::NotFound)?;
+    if accounts::is_disabled(&state.db, &account.id)
+        .await
+        .map_err(AppError::from)?
+    {
+        let errors = vec![ErrorItem::elsewhere(
+            "#staff-accounts".to_string(),
+            "A disabled account gets no password link: it signs in no more",
+        )];
+        return render_users(state, session, UserForm::default(), None, errors, None).await;
+    }
+    let token = crate::password_reset::issue(&state.db, &account.id)
+        .await
+        .map_err(AppError::from)?;
+    let link = crate::password_reset::link_of(state, &token);
+    tracing::info!(account = %account.id, "a password link was issued for a staff account");
+    match &state.mailer {
+        Some(mailer) => {
+            crate::password_reset::send_link(mailer.clone(), account.email.clone(), link);
+            let notice = format!(
+                "A link to set a new password was emailed to {}. It works once, within an hour.",
+                account.email
+            );
+            render_users(
+                state,
+                session,
+                UserForm::default(),
+                None,
+                Vec::new(),
+                Some(notice),
+            )
+            .await
+        }
+        None => {
+            let shown = ResetShown {
+                full_name: account.full_name,
+                link,
+            };
+            render_users_with(
+                state,
+                session,
+                UserForm::default(),
+                None,
+                Vec::new(),
+                None,
+                Some(shown),
+            )
+            .await
+        }
     }
 }
