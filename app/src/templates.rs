@@ -123,20 +123,44 @@ fn in_words(value: &serde_json::Value) -> String {
         .unwrap_or_default()
 }
 
-/// The templates rendered without error in this process, by name (partials are part of their page).
-static RENDERED: LazyLock<Mutex<BTreeSet<String>>> = LazyLock::new(Mutex::default);
+/// The templates rendered without error in this process, by name (partials are part of their page), each
+/// with the Rust types of the contexts it was given.
+static RENDERED: LazyLock<Mutex<BTreeMap<String, BTreeSet<&'static str>>>> =
+    LazyLock::new(Mutex::default);
 
 /// Renders a template with its data. Values are HTML-escaped. In strict mode: a value the template names
 /// and the data lacks is an error.
-pub fn render(name: &str, data: &impl Serialize) -> Result<String, handlebars::RenderError> {
+pub fn render<T: Serialize>(name: &str, data: &T) -> Result<String, handlebars::RenderError> {
+    render_as(name, std::any::type_name::<T>(), data)
+}
+
+/// Renders a template with data already put into the form a layout needs, naming the type the data was
+/// built from (a page's typed context, which the layout merges with the title, the user and the form's
+/// posted values), so that [`rendered_with`] tells a typed context from an untyped one.
+pub fn render_as<T: Serialize>(
+    name: &str,
+    context_type: &'static str,
+    data: &T,
+) -> Result<String, handlebars::RenderError> {
     let html = TEMPLATES.render(name, data)?;
     let mut rendered = RENDERED
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if !rendered.contains(name) {
-        rendered.insert(name.to_string());
+    match rendered.get_mut(name) {
+        Some(types) => {
+            types.insert(context_type);
+        }
+        None => {
+            rendered.insert(name.to_string(), BTreeSet::from([context_type]));
+        }
     }
     Ok(html)
+}
+
+/// Whether a context type is untyped: JSON built by hand (`json!`), whose misspelt or missing key only
+/// the template's render finds.
+pub fn is_untyped(context_type: &str) -> bool {
+    context_type.starts_with("serde_json::")
 }
 
 /// The partials a template includes: `{{> name …}}` and `{{#> name}}…{{/name}}`.
@@ -156,6 +180,11 @@ fn included_partials(text: &str) -> BTreeSet<String> {
 
 /// The names of the templates this process has rendered without error so far.
 pub fn rendered() -> BTreeSet<String> {
+    rendered_with().into_keys().collect()
+}
+
+/// The templates this process has rendered without error so far, each with the types of its contexts.
+pub fn rendered_with() -> BTreeMap<String, BTreeSet<&'static str>> {
     RENDERED
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())

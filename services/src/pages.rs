@@ -113,7 +113,10 @@ pub fn field_id(path: &str) -> String {
 pub struct Page<'a> {
     pub template: &'static str,
     pub title: String,
+    /// The page's own context, from a typed struct of its handler (`data`), merged into the layout's.
     pub data: Value,
+    /// The Rust type `data` was built from, so that the tests can tell a typed context from `json!`.
+    pub data_type: &'static str,
     pub session: Option<&'a Session>,
     pub errors: Vec<ErrorItem>,
     pub notice: Option<String>,
@@ -135,6 +138,7 @@ impl<'a> Page<'a> {
             template,
             title: title.into(),
             data: json!({}),
+            data_type: "()",
             session,
             errors: Vec::new(),
             notice: None,
@@ -157,8 +161,18 @@ impl<'a> Page<'a> {
         self
     }
 
-    pub fn data(mut self, data: Value) -> Self {
-        self.data = data;
+    /// The page's own context: a struct of the handler's that derives `Serialize`, whose fields are the
+    /// names its template uses (strict mode makes a missing one an error).
+    pub fn data<T: serde::Serialize>(mut self, data: T) -> Self {
+        match serde_json::to_value(&data) {
+            Ok(value) => {
+                self.data = value;
+                self.data_type = std::any::type_name::<T>();
+            }
+            Err(error) => {
+                tracing::error!(template = self.template, cause = %error, "a page's context could not be built");
+            }
+        }
         self
     }
 
@@ -212,7 +226,7 @@ impl<'a> Page<'a> {
 
 impl IntoResponse for Page<'_> {
     fn into_response(self) -> Response {
-        match templates::render(self.template, &self.context()) {
+        match templates::render_as(self.template, self.data_type, &self.context()) {
             Ok(html) => (self.status, Html(html)).into_response(),
             Err(error) => {
                 tracing::error!(template = self.template, cause = %error, "a page could not be rendered");
@@ -411,14 +425,15 @@ impl IntoResponse for PageError {
                 None,
             ),
         };
-        let data = json!({
-            "heading": heading,
-            "message": message,
-            "next_step": next_step.map(|(href, label)| json!({"href": href, "label": label})),
-        });
         // An error page does not know who asked: it offers neither signing in nor registering, which would
         // mislead someone signed in, only the way on.
-        let context = json!({ "title": heading, "heading": data["heading"], "message": data["message"], "next_step": data["next_step"], "error_page": true });
+        let context = ErrorPage {
+            title: heading,
+            heading,
+            message,
+            next_step: next_step.map(|(href, label)| Link { href, label }),
+            error_page: true,
+        };
         let mut response = match templates::render("error", &context) {
             Ok(html) => (status, Html(html)).into_response(),
             Err(_) => (status, heading).into_response(),
@@ -430,6 +445,115 @@ impl IntoResponse for PageError {
             );
         }
         response
+    }
+}
+
+/// The three fields of a GOV.UK date input (the `date_input` partial): from the date kept (`YYYY-MM-DD`),
+/// or as they were posted (`{name}-day`, `-month`, `-year`) when the page is shown again with an error.
+#[derive(Debug, Default, PartialEq, serde::Serialize)]
+pub struct DateParts {
+    pub day: Option<String>,
+    pub month: Option<String>,
+    pub year: Option<String>,
+}
+
+impl DateParts {
+    /// The parts of `kept` when it is a date, otherwise each part as `posted` gives it.
+    pub fn of(kept: Option<&str>, posted: impl Fn(&str) -> Option<String>) -> Self {
+        use chrono::Datelike;
+        if let Some(date) =
+            kept.and_then(|text| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+        {
+            return Self {
+                day: Some(date.day().to_string()),
+                month: Some(date.month().to_string()),
+                year: Some(date.year().to_string()),
+            };
+        }
+        Self {
+            day: posted("day"),
+            month: posted("month"),
+            year: posted("year"),
+        }
+    }
+
+    /// The parts a refused form posted for the date input named `name`.
+    pub fn posted(form: &[(String, String)], name: &str) -> Self {
+        Self::of(None, |part| {
+            form.iter()
+                .find(|(key, _)| *key == format!("{name}-{part}"))
+                .map(|(_, value)| value.clone())
+        })
+    }
+}
+
+/// A date posted as the three fields of a GOV.UK date input (`{name}-day`, `-month`, `-year`): `Ok(None)`
+/// when all are empty, the date as the contract writes it (`YYYY-MM-DD`) when they make one, and otherwise
+/// what is wrong in the GOV.UK's words, to follow the field's label ("must include a month", "must be a
+/// real date"). Whether the date is one the rules accept is the domain's to say.
+pub fn posted_date(form: &[(String, String)], name: &str) -> Result<Option<String>, String> {
+    let part = |part: &str| {
+        form.iter()
+            .find(|(key, _)| *key == format!("{name}-{part}"))
+            .map(|(_, value)| value.trim().to_string())
+            .unwrap_or_default()
+    };
+    let (day, month, year) = (part("day"), part("month"), part("year"));
+    let missing: Vec<&str> = [("day", &day), ("month", &month), ("year", &year)]
+        .iter()
+        .filter(|(_, value)| value.is_empty())
+        .map(|(name, _)| *name)
+        .collect();
+    match missing.len() {
+        3 => return Ok(None),
+        0 => {}
+        1 => return Err(format!("must include a {}", missing[0])),
+        _ => return Err(format!("must include a {} and {}", missing[0], missing[1])),
+    }
+    let number = |text: &str| text.parse::<u32>().ok();
+    match (number(&day), number(&month), number(&year)) {
+        (Some(d), Some(m), Some(y)) if year.len() == 4 => {
+            chrono::NaiveDate::from_ymd_opt(y as i32, m, d)
+                .map(|date| Some(date.format("%Y-%m-%d").to_string()))
+                .ok_or_else(|| "must be a real date".to_string())
+        }
+        _ => Err("must be a real date".to_string()),
+    }
+}
+
+/// The context of `error.hbs`: what went wrong and the way on.
+#[derive(serde::Serialize)]
+struct ErrorPage<'a> {
+    title: &'a str,
+    heading: &'a str,
+    message: &'a str,
+    next_step: Option<Link<'a>>,
+    /// The layout shows neither "Sign in" nor "Register" on an error page.
+    error_page: bool,
+}
+
+/// A link: where it goes and what it says.
+#[derive(serde::Serialize)]
+pub struct Link<'a> {
+    pub href: &'a str,
+    pub label: &'a str,
+}
+
+/// A choice of a select or radio group: its value, its label and whether it is chosen.
+#[derive(serde::Serialize)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+impl Choice {
+    pub fn new(value: impl Into<String>, label: impl Into<String>, selected: bool) -> Self {
+        Self {
+            value: value.into(),
+            label: label.into(),
+            selected,
+        }
     }
 }
 

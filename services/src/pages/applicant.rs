@@ -472,52 +472,12 @@ fn section_groups(
 /// The day, month and year of a date field: from the date kept (`YYYY-MM-DD`), or as they were posted
 /// (`{path}-day`, `-month`, `-year`) when the page is shown again with an error.
 fn date_parts(path: &str, value: &dyn Fn(&str) -> Option<String>) -> Value {
-    if let Some(date) = value(path)
-        .as_deref()
-        .and_then(|text| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
-    {
-        return json!({"day": date.day(), "month": date.month(), "year": date.year()});
-    }
-    json!({
-        "day": value(&format!("{path}-day")),
-        "month": value(&format!("{path}-month")),
-        "year": value(&format!("{path}-year")),
-    })
+    json!(super::DateParts::of(value(path).as_deref(), |part| value(
+        &format!("{path}-{part}")
+    )))
 }
 
-/// A date posted as the three fields of a GOV.UK date input (`{path}-day`, `-month`, `-year`): `Ok(None)`
-/// when all are empty, the date as the contract writes it (`YYYY-MM-DD`) when they make one, and otherwise
-/// what is wrong in the GOV.UK's words, to follow the field's label ("must include a month", "must be a
-/// real date"). Whether the date is one the rules accept is the domain's to say.
-pub fn posted_date(form: &[(String, String)], path: &str) -> Result<Option<String>, String> {
-    let part = |name: &str| {
-        field(form, &format!("{path}-{name}"))
-            .map(str::trim)
-            .unwrap_or_default()
-            .to_string()
-    };
-    let (day, month, year) = (part("day"), part("month"), part("year"));
-    let missing: Vec<&str> = [("day", &day), ("month", &month), ("year", &year)]
-        .iter()
-        .filter(|(_, value)| value.is_empty())
-        .map(|(name, _)| *name)
-        .collect();
-    match missing.len() {
-        3 => return Ok(None),
-        0 => {}
-        1 => return Err(format!("must include a {}", missing[0])),
-        _ => return Err(format!("must include a {} and {}", missing[0], missing[1])),
-    }
-    let number = |text: &str| text.parse::<u32>().ok();
-    match (number(&day), number(&month), number(&year)) {
-        (Some(d), Some(m), Some(y)) if year.len() == 4 => {
-            chrono::NaiveDate::from_ymd_opt(y as i32, m, d)
-                .map(|date| Some(date.format("%Y-%m-%d").to_string()))
-                .ok_or_else(|| "must be a real date".to_string())
-        }
-        _ => Err("must be a real date".to_string()),
-    }
-}
+pub use super::posted_date;
 
 /// The change a posted section makes. Every field of the section is posted, so an empty one clears it.
 pub fn changes_from(slug: &str, form: &[(String, String)]) -> Option<DraftChanges> {

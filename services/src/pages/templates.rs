@@ -9,7 +9,7 @@ use rust_embed::RustEmbed;
 
 use crate::bus::AppState;
 
-pub use crate::templates::{exists, render};
+pub use crate::templates::{exists, render, render_as};
 
 #[derive(RustEmbed)]
 #[folder = "assets/"]
