@@ -5,7 +5,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use cqrs_es::{Aggregate, AggregateError, CqrsFramework};
 
-use domain::application::{Application, ApplicationCommand, ApplicationServices, LetterKind};
+use domain::application::{Application, ApplicationCommand, ApplicationServices};
 use domain::cycle::{Cycle, CycleCommand};
 use domain::immigration::{ImmigrationCommand, ImmigrationRecord};
 use domain::recipient::{Recipient, RecipientCommand};
@@ -61,7 +61,7 @@ pub struct Shared {
     /// What `GET /metrics` publishes of this process, and who may read it.
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The mail server the outcome letters are emailed through (`ETP_SMTP_URL`); `None`: not emailed.
-    pub mailer: Option<Arc<crate::letters::Mailer>>,
+    pub mailer: Option<Arc<crate::mail::Mailer>>,
     /// The address people reach the service at (`ETP_PUBLIC_URL`), the start of links emailed.
     pub public_url: Arc<str>,
     /// How applicants reach the Help Desk (`ETP_HELPDESK_EMAIL`, `ETP_HELPDESK_PHONE`, `ETP_HELPDESK_HOURS`).
@@ -130,27 +130,13 @@ impl AppState {
         settings.helpdesk = Arc::new(config.helpdesk.clone());
         crate::auth::set_password_queue(config.password_queue);
         if let Some(mail) = &config.mail {
-            settings.mailer = Some(Arc::new(crate::letters::Mailer::new(mail)?));
+            settings.mailer = Some(Arc::new(crate::mail::Mailer::new(mail)?));
         }
         Ok(state)
     }
 
-    /// Carries out a command on an application. Another command committing first on the same application
-    /// makes this one run again on the new state, a few times, before it is refused with 409 `conflict`.
-    /// A decision or an award is then told to the applicant by letter (`letters.rs`).
-    pub async fn execute_application(
-        &self,
-        id: &str,
-        by: &Actor,
-        command: ApplicationCommand,
-    ) -> Result<(), AppError> {
-        let letter = LetterKind::due_after(&command);
-        self.record_application(id, by, command).await?;
-        if let Some(kind) = letter {
-            crate::letters::after(self, id, by, kind).await;
-        }
-        Ok(())
-    }
+    // `execute_application`, a command and the letter it owes, is in `letters.rs`: the letters are a service
+    // over this bus, which knows nothing of them.
 
     /// Carries out a command on an application, and nothing after it.
     pub(crate) async fn record_application(

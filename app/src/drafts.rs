@@ -299,7 +299,7 @@ pub fn items(response: &Value) -> Vec<(String, String)> {
             _ => {}
         }
     }
-    let resolved = crate::responses::resolve(response.clone());
+    let resolved = crate::readable::resolve(response.clone());
     let mut pointers = Vec::new();
     if let Some(records) = resolved.get("records").and_then(Value::as_object) {
         for (kind, value) in records {

@@ -14,6 +14,7 @@ pub mod drafts;
 pub mod error;
 pub mod labels;
 pub mod letters;
+pub mod mail;
 pub mod metrics;
 pub mod notice;
 pub mod password_reset;

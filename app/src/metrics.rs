@@ -29,7 +29,6 @@ use domain::retention::RecordKind;
 use projections::{Db, on_pool};
 
 use crate::config::Secret;
-use crate::retention::SweepReport;
 
 /// The upper bounds of the request latency buckets, in seconds: from a cached read to the request timeout.
 const LATENCY_BUCKETS: [f64; 12] = [
@@ -221,9 +220,9 @@ impl Metrics {
             .inc();
     }
 
-    /// A retention sweep that is not a dry run ended: its report, or `None` where it failed.
-    pub fn sweep_ended(&self, report: Option<&SweepReport>) {
-        let Some(report) = report else {
+    /// A retention sweep that is not a dry run ended: its figures, or `None` where it failed.
+    pub fn sweep_ended(&self, figures: Option<&SweepFigures<'_>>) {
+        let Some(figures) = figures else {
             self.sweeps
                 .get_or_create(&OutcomeLabels { outcome: "failed" })
                 .inc();
@@ -236,26 +235,16 @@ impl Metrics {
             .inc();
         self.last_sweep.set(Utc::now().timestamp());
         self.last_sweep_failures
-            .set(i64::try_from(report.failed.len()).unwrap_or(i64::MAX));
-        for failure in &report.failed {
+            .set(i64::try_from(figures.failed.len()).unwrap_or(i64::MAX));
+        for (rule, source) in &figures.failed {
             self.failures
                 .get_or_create(&FailureLabels {
-                    kind: record_kind(&failure.rule),
-                    source: failure.source,
+                    kind: record_kind(rule),
+                    source,
                 })
                 .inc();
         }
-        let rules = report
-            .destroyed
-            .iter()
-            .map(|line| (line.rule.as_str(), "schedule"))
-            .chain(
-                report
-                    .reapplied
-                    .iter()
-                    .map(|line| (line.rule.as_str(), "ledger")),
-            );
-        for (rule, source) in rules {
+        for (rule, source) in &figures.destroyed {
             self.destroyed
                 .get_or_create(&DestroyedLabels {
                     kind: record_kind(rule),
@@ -269,6 +258,14 @@ impl Metrics {
     fn encode_process(&self, into: &mut String) -> std::fmt::Result {
         encode_registry(into, &self.registry)
     }
+}
+
+/// What a sweep that ended did, as the figures count it: each record it failed on and each it destroyed, by
+/// the retention rule (`unsuccessful-application`, …) and where the sweep met it (`schedule`, `ledger`,
+/// `account`). The sweep's report makes them (`retention::SweepReport::figures`).
+pub struct SweepFigures<'a> {
+    pub failed: Vec<(&'a str, &'static str)>,
+    pub destroyed: Vec<(&'a str, &'static str)>,
 }
 
 /// How a command ended, for `etp_commands_total`.

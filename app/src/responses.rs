@@ -56,48 +56,7 @@ fn copy_of(aggregate_type: &str, id: &str, value: Value) -> Value {
     json!({ COPY_TAG: {"stream": crate::store::stream_name(aggregate_type, id), "value": value} })
 }
 
-/// A response as it is read and shown: each copy it keeps is the value copied, or, where the stream it was
-/// copied from has been destroyed since the response was issued, a note that it was. A destroyed name is
-/// left out of the subject's names.
-pub fn resolve(mut response: Value) -> Value {
-    fn walk(value: &mut Value) {
-        match value {
-            Value::Object(map) if map.len() == 1 && map.contains_key(COPY_TAG) => {
-                let copy = map.remove(COPY_TAG).unwrap_or(Value::Null);
-                *value = match copy.get("value") {
-                    Some(copied) => copied.clone(),
-                    None => {
-                        let stream = copy.get("stream").and_then(Value::as_str).unwrap_or("");
-                        let record = match stream.split_once('/') {
-                            Some(("Application", id)) => format!("application {id}"),
-                            Some(("ImmigrationRecord", id)) => format!("immigration record {id}"),
-                            Some(("InformationRequest", id)) => format!("information request {id}"),
-                            Some(("Account", _)) => "your account".to_string(),
-                            _ => "a record".to_string(),
-                        };
-                        json!({"destroyed": true, "record": record,
-                               "note": "destroyed under the retention schedule after this response was issued"})
-                    }
-                };
-                walk(value);
-            }
-            Value::Object(map) => map.values_mut().for_each(walk),
-            Value::Array(items) => items.iter_mut().for_each(walk),
-            _ => {}
-        }
-    }
-    walk(&mut response);
-    if let Some(names) = response
-        .get_mut("subject")
-        .and_then(|subject| subject.get_mut("names"))
-        .and_then(Value::as_array_mut)
-    {
-        names.retain(Value::is_string);
-        let mut seen = std::collections::BTreeSet::new();
-        names.retain(|name| seen.insert(name.to_string()));
-    }
-    response
-}
+pub use crate::readable::resolve;
 
 /// The response issued for a request, read from the request's own stream (never a copy kept in a view):
 /// `None` where none was issued. Copies of records destroyed since read as destroyed.

@@ -190,6 +190,28 @@ pub struct SweepReport {
 }
 
 impl SweepReport {
+    /// What the figures count of this sweep (`GET /metrics`): each failure and each destruction by rule,
+    /// from the schedule or, after a restore, from the ledger.
+    pub fn figures(&self) -> crate::metrics::SweepFigures<'_> {
+        crate::metrics::SweepFigures {
+            failed: self
+                .failed
+                .iter()
+                .map(|failure| (failure.rule.as_str(), failure.source))
+                .collect(),
+            destroyed: self
+                .destroyed
+                .iter()
+                .map(|line| (line.rule.as_str(), "schedule"))
+                .chain(
+                    self.reapplied
+                        .iter()
+                        .map(|line| (line.rule.as_str(), "ledger")),
+                )
+                .collect(),
+        }
+    }
+
     pub fn summary(&self) -> String {
         let mut summary = format!(
             "{}destroyed {}, held {}, re-destroyed from the ledger {}, next due {}",
@@ -726,7 +748,9 @@ pub async fn sweep_at_most(
 ) -> anyhow::Result<SweepReport> {
     let outcome = sweep_due(state, ledger, as_of, dry_run, limit, progress).await;
     if !dry_run {
-        state.metrics.sweep_ended(outcome.as_ref().ok());
+        state
+            .metrics
+            .sweep_ended(outcome.as_ref().ok().map(SweepReport::figures).as_ref());
     }
     outcome
 }

@@ -32,7 +32,7 @@ static TEMPLATES: LazyLock<Handlebars<'static>> = LazyLock::new(|| {
 
 handlebars::handlebars_helper!(date_helper: |value: Json| long_date(value));
 handlebars::handlebars_helper!(words_helper: |value: Json| in_words(value));
-handlebars::handlebars_helper!(reference_helper: |id: str| crate::letters::short_reference(id));
+handlebars::handlebars_helper!(reference_helper: |id: str| crate::words::short_reference(id));
 
 /// `(eq a b)`: whether two values are equal, a value the context lacks counting as null (a form's posted
 /// values are optional), so that `{{#if (eq posted.source "supervisor")}}` needs no guard in strict mode.

@@ -165,6 +165,16 @@ pub fn in_words(code: &str) -> String {
         .unwrap_or_else(|| code.replace(['_', '-'], " "))
 }
 
+/// The reference a letter about an information request gives, short enough to quote on the telephone: the
+/// last eight letters and digits of the request's id, in capitals (`5F3A9C21`).
+pub fn short_reference(id: &str) -> String {
+    let kept: Vec<char> = id.chars().filter(char::is_ascii_alphanumeric).collect();
+    kept[kept.len().saturating_sub(8)..]
+        .iter()
+        .collect::<String>()
+        .to_uppercase()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -122,7 +122,7 @@ struct LoginBody {
 struct SignedIn {
     /// Send it as `Authorization: Bearer <token>`.
     token: String,
-    role: super::openapi::RoleName,
+    role: RoleName,
     user_id: String,
     /// Seconds until the token expires.
     expires_in: i64,
@@ -285,4 +285,17 @@ pub fn too_many_password_attempts(retry_after: u64) -> ApiError {
         ),
     )
     .with("retry_after", retry_after)
+}
+
+/// A person's role, as the API names it.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum RoleName {
+    Applicant,
+    Helpdesk,
+    ProgrammeOfficer,
+    CommitteeMember,
+    InformationOfficer,
+    Admin,
 }

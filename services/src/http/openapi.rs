@@ -88,19 +88,6 @@ pub async fn serve() -> impl IntoResponse {
 #[openapi(paths(serve))]
 struct Service;
 
-/// A person's role, as the API names it.
-#[derive(utoipa::ToSchema)]
-#[schema(rename_all = "snake_case")]
-#[allow(dead_code)]
-pub enum RoleName {
-    Applicant,
-    Helpdesk,
-    ProgrammeOfficer,
-    CommitteeMember,
-    InformationOfficer,
-    Admin,
-}
-
 /// What every route shares, added to each operation after the modules have described their own.
 struct Conventions;
 
