@@ -209,11 +209,166 @@ async fn send(request: reqwest::RequestBuilder) -> anyhow::Result<(reqwest::Stat
     Ok((status, body))
 }
 
-/// An applicant with a draft: their token and the draft's id.
+/// An applicant with a draft: their email, their token and the draft's id.
 #[derive(Clone)]
 struct Draft {
+    email: String,
     token: String,
     id: String,
+}
+
+/// The password every bench applicant registers with.
+const BENCH_PASSWORD: &str = "a bench password, not a secret";
+
+/// A bench applicant signed in through the pages, as a browser is: the session cookie, the form token its
+/// pages carry, and the address of their draft's form.
+struct PageSession {
+    cookie: reqwest::header::HeaderValue,
+    csrf_token: String,
+    form: reqwest::Url,
+}
+
+/// The value of a cookie an answer sets.
+fn set_cookie(answer: &reqwest::Response, name: &str) -> Option<String> {
+    answer
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(|cookie| {
+            let (pair, _) = cookie.split_once(';').unwrap_or((cookie, ""));
+            let (key, value) = pair.split_once('=')?;
+            (key.trim() == name && !value.is_empty()).then(|| value.to_string())
+        })
+}
+
+/// The CSRF token of a page's form (`<input type="hidden" name="csrf_token" value="…">`).
+fn csrf_token_of(html: &str) -> Option<String> {
+    let at = html.find(r#"name="csrf_token""#)?;
+    let rest = &html[at..];
+    let value = rest.find(r#"value=""#)? + r#"value=""#.len();
+    let end = rest[value..].find('"')?;
+    Some(rest[value..value + end].to_string())
+}
+
+/// A form's fields, URL-encoded as a browser posts them.
+fn form_body(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(name, value)| {
+            format!(
+                "{}={}",
+                services::pages::encode_query(name),
+                services::pages::encode_query(value)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Signs a bench applicant in through the sign-in page (its anonymous CSRF cookie and token), then reads
+/// their draft's first section for the session's form token. `client` follows no redirects, so that the
+/// session cookie of the sign-in's answer is seen.
+async fn sign_in_to_pages(
+    client: &reqwest::Client,
+    base: &str,
+    draft: &Draft,
+) -> anyhow::Result<PageSession> {
+    let answer = client.get(format!("{base}/login")).send().await?;
+    let anonymous = set_cookie(&answer, services::pages::session::ANONYMOUS_CSRF_COOKIE)
+        .context("the sign-in page sets its CSRF cookie")?;
+    let token = csrf_token_of(&answer.text().await?).context("the sign-in form's token")?;
+    let answer = client
+        .post(format!("{base}/login"))
+        .header(
+            reqwest::header::COOKIE,
+            format!(
+                "{}={anonymous}",
+                services::pages::session::ANONYMOUS_CSRF_COOKIE
+            ),
+        )
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .body(form_body(&[
+            ("csrf_token", &token),
+            ("email", &draft.email),
+            ("password", BENCH_PASSWORD),
+        ]))
+        .send()
+        .await?;
+    anyhow::ensure!(
+        answer.status().is_redirection(),
+        "signing a bench applicant in through the pages: {}",
+        answer.status()
+    );
+    let session = set_cookie(&answer, services::pages::session::SESSION_COOKIE)
+        .context("the sign-in sets the session cookie")?;
+    let mut cookie = reqwest::header::HeaderValue::from_str(&format!(
+        "{}={session}",
+        services::pages::session::SESSION_COOKIE
+    ))?;
+    cookie.set_sensitive(true);
+    let form = reqwest::Url::parse(&format!("{base}/applications/{}", draft.id))?;
+    let answer = client
+        .get(format!("{form}?section=personal"))
+        .header(reqwest::header::COOKIE, cookie.clone())
+        .send()
+        .await?;
+    anyhow::ensure!(
+        answer.status().is_success(),
+        "a bench applicant's first section: {}",
+        answer.status()
+    );
+    let csrf_token = csrf_token_of(&answer.text().await?).context("the section form's token")?;
+    Ok(PageSession {
+        cookie,
+        csrf_token,
+        form,
+    })
+}
+
+/// One step of an applicant's journey through the pages: the personal section saved (a new telephone
+/// number), then the page it leads to (the next section, rendered in full), as a browser follows it.
+async fn save_section_and_follow(
+    client: &reqwest::Client,
+    base: &str,
+    session: &PageSession,
+    phone: &str,
+) -> bool {
+    let saved = client
+        .post(session.form.clone())
+        .header(reqwest::header::COOKIE, session.cookie.clone())
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
+        .body(form_body(&[
+            ("csrf_token", &session.csrf_token),
+            ("section", "personal"),
+            ("personal.phone", phone),
+        ]))
+        .send()
+        .await;
+    let next = match saved {
+        Ok(answer) if answer.status() == reqwest::StatusCode::SEE_OTHER => answer
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|location| location.to_str().ok())
+            .map(str::to_string),
+        _ => None,
+    };
+    let Some(next) = next else { return false };
+    match client
+        .get(format!("{base}{next}"))
+        .header(reqwest::header::COOKIE, session.cookie.clone())
+        .send()
+        .await
+    {
+        Ok(answer) if answer.status().is_success() => answer.bytes().await.is_ok(),
+        _ => false,
+    }
 }
 
 /// A draft's address and its applicant's `Authorization` header, ready to send.
@@ -240,7 +395,7 @@ async fn make_draft(
     cycle: &str,
 ) -> anyhow::Result<Draft> {
     let email = format!("bench-{run}-{i:05}@example.test");
-    let password = "a bench password, not a secret";
+    let password = BENCH_PASSWORD;
     let (status, body) = send(
         client.post(format!("{base}/api/auth/register")).json(
             &json!({"email": email, "password": password, "full_name": format!("Bench Applicant {i:05}")}),
@@ -274,7 +429,7 @@ async fn make_draft(
         "starting a bench draft: {status} {body}"
     );
     let id = body["id"].as_str().context("an id")?.to_string();
-    Ok(Draft { token, id })
+    Ok(Draft { email, token, id })
 }
 
 /// Runs `clients` loops of `one` for `seconds`, each loop given its client number and a counter.
@@ -662,6 +817,35 @@ pub async fn http(config: &Config, bench: &HttpBench) -> anyhow::Result<HttpRepo
                 .await,
             );
         }
+    }
+    {
+        // The page path: each client signed in through the pages (a session cookie, the forms' CSRF token),
+        // saving a section and reading the page it leads to, as an applicant's browser does.
+        let pages = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(bench.clients * 2)
+            .build()?;
+        let mut sessions = Vec::new();
+        for draft in drafts.iter().step_by(bench.drafts_per_client.max(1)) {
+            sessions.push(sign_in_to_pages(&pages, &base, draft).await?);
+        }
+        let (sessions, base) = (Arc::new(sessions), base.clone());
+        phases.push(
+            phase(
+                "section saved, next page (POST+GET)",
+                bench.clients,
+                read_seconds,
+                move |c, k| {
+                    let (pages, sessions, base) =
+                        (pages.clone(), Arc::clone(&sessions), base.clone());
+                    async move {
+                        let phone = format!("+000 {c:02}{k:08}");
+                        save_section_and_follow(&pages, &base, &sessions[c], &phone).await
+                    }
+                },
+            )
+            .await,
+        );
     }
     let peak_memory_mib = server.peak_memory_mib();
     drop(server);

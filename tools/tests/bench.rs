@@ -282,6 +282,7 @@ fn bench_http_drives_a_server_of_the_store_and_reports_beside_the_raw_limit() {
         "draft edits (PATCH)",
         "one application (GET)",
         "case list, 50 a page (GET)",
+        "section saved, next page (POST+GET)",
         "raw limit: ",
         "just before the draft edits and ",
         "draft edits / raw limit: ",
@@ -291,7 +292,7 @@ fn bench_http_drives_a_server_of_the_store_and_reports_beside_the_raw_limit() {
     }
     assert!(
         text.lines()
-            .filter(|l| l.contains("(PATCH)") || l.contains("(GET)"))
+            .filter(|l| l.contains("(PATCH)") || l.contains("GET)"))
             .all(|l| l.ends_with(", 0 errors")),
         "no request failed: {text}"
     );
