@@ -1522,11 +1522,6 @@ const UNTYPED_YET: &[&str] = &[
     "privacy",
     "register",
     "section",
-    // the case page and the case list
-    "award",
-    "case",
-    "case_confirm",
-    "cases",
     // the desk, retention, sharing, selection and administration
     "admin",
     "cycles",

@@ -3,14 +3,15 @@
 //! `/cases/{id}/administration/{action}`; a refusal shows the page again with the message at the field and the
 //! values typed kept.
 
+use std::collections::BTreeMap;
+
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{NaiveDate, Utc};
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
 
 use domain::Role;
 use domain::application::award::{
@@ -75,7 +76,7 @@ async fn award_page(
         &view,
         &reference,
         Vec::new(),
-        &Map::new(),
+        &Posted::new(),
         notice,
         StatusCode::OK,
     )
@@ -89,13 +90,109 @@ async fn reference_of(state: &AppState, view: &ApplicationView) -> Result<String
         .map_err(crate::http::error::ApiError::from)?)
 }
 
+/// What a refused form posted, by the form's action and then by each field's name, to show it again.
+type Posted = BTreeMap<String, BTreeMap<String, String>>;
+
+/// The award page's context: the case it is about, and each part of the award's administration with the
+/// form that changes it; a refused form's values and the message at each field.
+#[derive(Serialize)]
+struct AwardPage<'a> {
+    application: Case<'a>,
+    status: &'static str,
+    offer: Option<OfferRow>,
+    can_offer: bool,
+    awarded: bool,
+    supervisor: Option<&'a Supervisor>,
+    supervisor_history: Vec<SupervisorRow>,
+    schedule: Vec<DueRow>,
+    /// How many progress reports are outstanding.
+    outstanding: usize,
+    reports: Vec<ReportRow>,
+    result: Option<ResultRow<'a>>,
+    can_complete: bool,
+    /// The completion's outcome, from the result released; the officer may write another.
+    completion_outcome: Option<String>,
+    completed: Option<Completed<'a>>,
+    ratings: Vec<RatingChoice>,
+    posted: &'a Posted,
+    /// Each field's message, by the field's id.
+    field_errors: BTreeMap<String, String>,
+}
+
+/// The case the page is about, named at its top.
+#[derive(Serialize)]
+struct Case<'a> {
+    id: &'a str,
+    cycle: &'a str,
+    name: &'a Option<String>,
+    reference: &'a str,
+}
+
+/// The offer made, in words.
+#[derive(Serialize)]
+struct OfferRow {
+    reply_by: String,
+    state: &'static str,
+    answered_on: Option<String>,
+}
+
+/// A change of supervisor (`None` where destroyed).
+#[derive(Serialize)]
+struct SupervisorRow {
+    on: String,
+    name: Option<String>,
+    institution: Option<String>,
+}
+
+/// A day a progress report falls due, and whether it came.
+#[derive(Serialize)]
+struct DueRow {
+    due_on: String,
+    state: &'static str,
+    overdue: bool,
+}
+
+/// A progress report recorded (`None` where its text was destroyed).
+#[derive(Serialize)]
+struct ReportRow {
+    recorded_on: String,
+    period: Option<String>,
+    rating: Option<&'static str>,
+    source: &'static str,
+    text: Option<String>,
+    due_on: Option<String>,
+}
+
+/// The result the institution released.
+#[derive(Serialize)]
+struct ResultRow<'a> {
+    qualification: &'a str,
+    result: &'a str,
+    released_on: String,
+    released_by: &'a str,
+}
+
+/// The award's completion, in words.
+#[derive(Serialize)]
+struct Completed<'a> {
+    on: String,
+    outcome: &'a Option<String>,
+}
+
+/// A rating of a progress report, as a radio button.
+#[derive(Serialize)]
+struct RatingChoice {
+    value: &'static str,
+    label: &'static str,
+}
+
 /// The award page, with the errors of a refused form and the values posted in it.
 fn page<'a>(
     session: &'a Session,
     view: &ApplicationView,
     reference: &str,
     errors: Vec<ErrorItem>,
-    posted: &Map<String, Value>,
+    posted: &Posted,
     notice: Option<String>,
     status: StatusCode,
 ) -> Page<'a> {
@@ -103,7 +200,7 @@ fn page<'a>(
     let terms = view.award.as_ref().and_then(|award| award.terms.as_ref());
     let today = Utc::now().date_naive();
     let outstanding = administration.outstanding(terms);
-    let schedule: Vec<Value> = administration
+    let schedule: Vec<DueRow> = administration
         .schedule(terms)
         .into_iter()
         .map(|due| {
@@ -116,88 +213,95 @@ fn page<'a>(
                 None if due < today => "Overdue",
                 None => "Due",
             };
-            json!({"due_on": long_date(due), "state": state, "overdue": report.is_none() && due < today})
+            DueRow {
+                due_on: long_date(due),
+                state,
+                overdue: report.is_none() && due < today,
+            }
         })
         .collect();
-    let reports: Vec<Value> = administration
+    let reports: Vec<ReportRow> = administration
         .reports
         .iter()
         .map(|recorded| {
             let report = recorded.report.as_ref();
-            json!({
-                "recorded_on": long_date(recorded.recorded_at.date_naive()),
-                "period": report.map(|r| r.period.clone()),
-                "rating": report.map(|r| r.rating.in_words()),
-                "source": recorded.source.in_words(),
-                "text": report.map(|r| r.text.clone()),
-                "due_on": recorded.due_on.map(long_date),
-            })
+            ReportRow {
+                recorded_on: long_date(recorded.recorded_at.date_naive()),
+                period: report.map(|r| r.period.clone()),
+                rating: report.map(|r| r.rating.in_words()),
+                source: recorded.source.in_words(),
+                text: report.map(|r| r.text.clone()),
+                due_on: recorded.due_on.map(long_date),
+            }
         })
         .collect();
-    let offer = administration.offer.as_ref().map(|offer| {
-        json!({
-            "reply_by": long_date(offer.reply_by),
-            "state": offer_text(offer.state),
-            "answered_on": offer.answered_on.map(long_date),
-        })
+    let offer = administration.offer.as_ref().map(|offer| OfferRow {
+        reply_by: long_date(offer.reply_by),
+        state: offer_text(offer.state),
+        answered_on: offer.answered_on.map(long_date),
     });
-    let awarded = matches!(view.status, Status::Awarded | Status::Alumni);
-    let supervisor = administration.supervisor.as_ref().map(|s| json!(s));
-    let history: Vec<Value> = administration
+    let history: Vec<SupervisorRow> = administration
         .supervisor_history
         .iter()
-        .map(|change| {
-            json!({
-                "on": long_date(change.recorded_at.date_naive()),
-                "name": change.supervisor.as_ref().map(|s| s.name.clone()),
-                "institution": change.supervisor.as_ref().map(|s| s.institution.clone()),
-            })
+        .map(|change| SupervisorRow {
+            on: long_date(change.recorded_at.date_naive()),
+            name: change.supervisor.as_ref().map(|s| s.name.clone()),
+            institution: change.supervisor.as_ref().map(|s| s.institution.clone()),
         })
         .collect();
-    let result = administration
+    let released = administration
         .result
         .as_ref()
-        .and_then(|r| r.result.as_ref())
-        .map(|r| {
-            json!({"qualification": r.qualification, "result": r.result,
-                   "released_on": long_date(r.released_on), "released_by": r.released_by})
-        });
-    // Each field's error, by its id, to show beside it.
-    let mut field_errors = Map::new();
-    for error in &errors {
-        if let Some(id) = error.href.strip_prefix('#') {
-            field_errors.insert(id.to_string(), json!(error.message));
-        }
-    }
-    let ratings: Vec<Value> = ProgressRating::ALL
+        .and_then(|r| r.result.as_ref());
+    let field_errors = errors
         .iter()
-        .map(|rating| json!({"value": rating.as_str(), "label": rating.in_words()}))
+        .filter_map(|error| {
+            let id = error.href.strip_prefix('#')?;
+            Some((id.to_string(), error.message.clone()))
+        })
         .collect();
+    let context = AwardPage {
+        application: Case {
+            id: &view.id,
+            cycle: &view.cycle,
+            name: &view.form.personal.full_name,
+            reference,
+        },
+        status: status_text(view.status),
+        offer,
+        can_offer: view.status == Status::Selected && administration.offer.is_none(),
+        awarded: matches!(view.status, Status::Awarded | Status::Alumni),
+        supervisor: administration.supervisor.as_ref(),
+        supervisor_history: history,
+        schedule,
+        outstanding: outstanding.len(),
+        reports,
+        result: released.map(|r| ResultRow {
+            qualification: &r.qualification,
+            result: &r.result,
+            released_on: long_date(r.released_on),
+            released_by: &r.released_by,
+        }),
+        can_complete: view.status == Status::Awarded,
+        completion_outcome: released.map(|r| r.outcome()),
+        completed: view.award.as_ref().and_then(|award| {
+            award.completed_on.map(|on| Completed {
+                on: long_date(on),
+                outcome: &award.completion_outcome,
+            })
+        }),
+        ratings: ProgressRating::ALL
+            .iter()
+            .map(|rating| RatingChoice {
+                value: rating.as_str(),
+                label: rating.in_words(),
+            })
+            .collect(),
+        posted,
+        field_errors,
+    };
     Page::new("award", "Award administration", Some(session))
-        .data(json!({
-            "application": {"id": view.id, "cycle": view.cycle, "name": view.form.personal.full_name, "reference": reference},
-            "status": status_text(view.status),
-            "offer": offer,
-            "can_offer": view.status == Status::Selected && administration.offer.is_none(),
-            "awarded": awarded,
-            "supervisor": supervisor,
-            "supervisor_history": history,
-            "schedule": schedule,
-            "outstanding": outstanding.len(),
-            "reports": reports,
-            "result": result,
-            // The completion's outcome comes from the result released; the officer may write another.
-            "can_complete": view.status == Status::Awarded,
-            "completion_outcome": administration.result.as_ref()
-                .and_then(|r| r.result.as_ref())
-                .map(|r| r.outcome()),
-            "completed": view.award.as_ref().and_then(|award| award.completed_on.map(|on| json!({
-                "on": long_date(on), "outcome": award.completion_outcome,
-            }))),
-            "ratings": ratings,
-            "posted": posted,
-            "field_errors": field_errors,
-        }))
+        .data(context)
         .errors(errors)
         .notice(notice)
         .status(status)
@@ -391,12 +495,12 @@ async fn act(
         )),
         Some((errors, status)) => {
             let view = super::application_or_gone(&state.db, &id).await?;
-            let mut posted = Map::new();
-            let mut values = Map::new();
-            for (name, value) in form.iter().filter(|(name, _)| name != "csrf_token") {
-                values.insert(name.clone(), json!(value));
-            }
-            posted.insert(action.clone(), Value::Object(values));
+            let values = form
+                .iter()
+                .filter(|(name, _)| name != "csrf_token")
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect();
+            let posted = Posted::from([(action.clone(), values)]);
             let reference = reference_of(&state, &view).await?;
             Ok(page(&session, &view, &reference, errors, &posted, None, status).into_response())
         }
