@@ -22,7 +22,10 @@ use projections::application_view::ApplicationView;
 
 use super::applicant::{problems_of, status_text};
 use super::session::field;
-use super::{ErrorItem, Page, PageError, PageForm, PagePath, PageQuery, Session, see_other};
+use super::staff::parse_date;
+use super::{
+    DateParts, ErrorItem, Page, PageError, PageForm, PagePath, PageQuery, Session, see_other,
+};
 use crate::bus::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -115,8 +118,36 @@ struct AwardPage<'a> {
     completed: Option<Completed<'a>>,
     ratings: Vec<RatingChoice>,
     posted: &'a Posted,
+    /// The date inputs' parts, as a refused form posted them.
+    dates: Dates,
     /// Each field's message, by the field's id.
     field_errors: BTreeMap<String, String>,
+}
+
+/// The three parts of each date input of the page, by the field's id.
+#[derive(Serialize)]
+struct Dates {
+    offer_reply_by: DateParts,
+    result_released_on: DateParts,
+    complete_completed_on: DateParts,
+}
+
+impl Dates {
+    fn posted(posted: &Posted) -> Self {
+        let parts = |action: &str, name: &str| {
+            DateParts::of(None, |part| {
+                posted
+                    .get(action)
+                    .and_then(|values| values.get(&format!("{name}-{part}")))
+                    .cloned()
+            })
+        };
+        Self {
+            offer_reply_by: parts("offer", "reply_by"),
+            result_released_on: parts("result", "released_on"),
+            complete_completed_on: parts("complete", "completed_on"),
+        }
+    }
 }
 
 /// The case the page is about, named at its top.
@@ -298,6 +329,7 @@ fn page<'a>(
             })
             .collect(),
         posted,
+        dates: Dates::posted(posted),
         field_errors,
     };
     Page::new("award", "Award administration", Some(session))
@@ -311,26 +343,6 @@ fn text(form: &[(String, String)], name: &str) -> String {
     field(form, name).unwrap_or_default().trim().to_string()
 }
 
-/// The date a date field holds, or an error at the field.
-fn date(
-    form: &[(String, String)],
-    name: &str,
-    id: &str,
-    label: &str,
-    errors: &mut Vec<ErrorItem>,
-) -> Option<NaiveDate> {
-    match NaiveDate::parse_from_str(&text(form, name), "%Y-%m-%d") {
-        Ok(date) => Some(date),
-        Err(_) => {
-            errors.push(ErrorItem::new(
-                id,
-                format!("Enter the {label} as a real date"),
-            ));
-            None
-        }
-    }
-}
-
 /// The command a form asks for, or the errors to show at its fields.
 async fn command_of(
     state: &AppState,
@@ -340,16 +352,11 @@ async fn command_of(
     let mut errors = Vec::new();
     let command = match action {
         "offer" => {
-            let reply_by = if text(form, "reply_by").is_empty() {
+            // Left empty, the offer is to be answered by the tenth UK working day after today.
+            let reply_by = if super::posted_date(form, "reply_by") == Ok(None) {
                 crate::awards::default_reply_by(state, Utc::now().date_naive()).await?
             } else {
-                match date(
-                    form,
-                    "reply_by",
-                    "offer_reply_by",
-                    "reply-by date",
-                    &mut errors,
-                ) {
+                match parse_date(form, "reply_by", "offer", "Reply-by date", &mut errors) {
                     Some(date) => date,
                     None => return Ok(Err(errors)),
                 }
@@ -412,13 +419,9 @@ async fn command_of(
             }
         }
         "result" => {
-            let Some(released_on) = date(
-                form,
-                "released_on",
-                "result_released_on",
-                "date the result was released",
-                &mut errors,
-            ) else {
+            let Some(released_on) =
+                parse_date(form, "released_on", "result", "Date released", &mut errors)
+            else {
                 return Ok(Err(errors));
             };
             ApplicationCommand::RecordResult {
@@ -431,11 +434,11 @@ async fn command_of(
             }
         }
         "complete" => {
-            let Some(completed_on) = date(
+            let Some(completed_on) = parse_date(
                 form,
                 "completed_on",
-                "complete_completed_on",
-                "date the studies were completed",
+                "complete",
+                "Date completed",
                 &mut errors,
             ) else {
                 return Ok(Err(errors));

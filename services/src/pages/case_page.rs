@@ -23,7 +23,7 @@ use projections::application_view::ApplicationView;
 use projections::{immigration_records, recipients};
 
 use super::applicant::{label_for, shown_answers};
-use super::{ErrorItem, Page, PageError, Session};
+use super::{DateParts, ErrorItem, Page, PageError, Session};
 use crate::accounts;
 use crate::bus::AppState;
 use crate::http::error::ApiError;
@@ -137,9 +137,35 @@ struct Shown<'a> {
     shown: View,
     as_of: Option<DateTime<Utc>>,
     names: HashMap<String, String>,
+    /// What a refused form posted, shown again in its date inputs (empty otherwise).
+    posted: &'a [(String, String)],
+    /// The messages of a refused form, each shown at its field.
+    errors: Vec<ErrorItem>,
+}
+
+/// A date input of a form (the `date_input` partial): its three parts as a refused form posted them, and
+/// the message at it.
+#[derive(Serialize)]
+struct DateField {
+    date: DateParts,
+    error: Option<String>,
 }
 
 impl Shown<'_> {
+    /// The date input `name` of a form, whose day field has the id `id`: empty, or as a refused form
+    /// posted it with the message at it.
+    fn date_field(&self, id: &str, name: &str) -> DateField {
+        let href = format!("#{id}");
+        DateField {
+            date: DateParts::posted(self.posted, name),
+            error: self
+                .errors
+                .iter()
+                .find(|error| error.href == href)
+                .map(|error| error.message.clone()),
+        }
+    }
+
     fn role(&self) -> Role {
         self.session.actor.role
     }
@@ -192,11 +218,19 @@ pub async fn render(
     status: StatusCode,
     as_of: Option<DateTime<Utc>>,
 ) -> Result<Response, PageError> {
-    Ok(
-        page(state, session, view, tab, errors, notice, status, as_of)
-            .await?
-            .into_response(),
+    Ok(page(
+        state,
+        session,
+        view,
+        tab,
+        errors,
+        notice,
+        status,
+        as_of,
+        &[],
     )
+    .await?
+    .into_response())
 }
 
 /// The case page answered again after the form `action` was refused: what it posted kept in its fields,
@@ -211,13 +245,15 @@ pub async fn refused(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let tab = Tab::of_action(action);
-    Ok(page(state, session, view, tab, errors, None, status, None)
-        .await?
-        .posted(action, form)
-        .into_response())
+    Ok(
+        page(state, session, view, tab, errors, None, status, None, form)
+            .await?
+            .posted(action, form)
+            .into_response(),
+    )
 }
 
-/// The case page, on the panel `tab`, to render.
+/// The case page, on the panel `tab`, to render; `posted` is what a refused form posted.
 #[expect(clippy::too_many_arguments, reason = "the page's parts, each named")]
 async fn page<'a>(
     state: &AppState,
@@ -228,6 +264,7 @@ async fn page<'a>(
     notice: Option<String>,
     status: StatusCode,
     as_of: Option<DateTime<Utc>>,
+    posted: &[(String, String)],
 ) -> Result<Page<'a>, PageError> {
     projections::access_log::record(
         &state.db,
@@ -248,6 +285,8 @@ async fn page<'a>(
         shown: view_of(role, false),
         as_of,
         names,
+        posted,
+        errors: errors.clone(),
     };
     let tab = if tab.is_for(role, &shown.shown) {
         tab
@@ -269,7 +308,7 @@ async fn page<'a>(
     let panel = match tab {
         Tab::Application => Panel::Application(application_panel(&shown).await?),
         Tab::Committee => Panel::Committee(committee_panel(&shown).await?),
-        Tab::Award => Panel::Award(award_panel(&shown).await?),
+        Tab::Award => Panel::Award(Box::new(award_panel(&shown).await?)),
         Tab::Disclosures => Panel::Disclosures(disclosures_panel(&shown).await?),
         Tab::History => Panel::History(history_panel(&shown, &events)),
     };
@@ -518,7 +557,7 @@ fn alerts(shown: &Shown<'_>) -> Alerts {
 enum Panel<'a> {
     Application(ApplicationPanel<'a>),
     Committee(CommitteePanel),
-    Award(AwardPanel<'a>),
+    Award(Box<AwardPanel<'a>>),
     Disclosures(DisclosuresPanel),
     History(HistoryPanel),
 }
@@ -849,6 +888,10 @@ struct AwardPanel<'a> {
     /// The outcome the institution's result gives, filled in on the completion form.
     complete_outcome: Option<String>,
     record_immigration: bool,
+    /// The date inputs of the award, completion and immigration forms.
+    start_date: DateField,
+    completed_on: DateField,
+    issued_on: DateField,
 }
 
 /// The award as made: its terms (dates as the contract writes them, for `long_date`), and its completion.
@@ -950,6 +993,9 @@ async fn award_panel<'a>(shown: &Shown<'a>) -> Result<AwardPanel<'a>, PageError>
             .and_then(|r| r.result.as_ref())
             .map(|r| r.outcome()),
         record_immigration: po && view.status == Status::Awarded,
+        start_date: shown.date_field("award_start_date", "start_date"),
+        completed_on: shown.date_field("complete_completed_on", "completed_on"),
+        issued_on: shown.date_field("immigration_records_issued_on", "issued_on"),
     })
 }
 

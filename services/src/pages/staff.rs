@@ -763,20 +763,31 @@ fn text(form: &[(String, String)], name: &str) -> String {
     field(form, name).unwrap_or_default().trim().to_string()
 }
 
-fn parse_date(
+/// The day posted in the date input `name` of the form `action` (`{name}-day`, `-month`, `-year`), or the
+/// message at its field in the GOV.UK's words after its label: "Start date must include a month", "Enter
+/// the start date".
+pub(super) fn parse_date(
     form: &[(String, String)],
     name: &str,
     action: &str,
+    label: &str,
     errors: &mut Vec<ErrorItem>,
 ) -> Option<NaiveDate> {
-    let parsed = NaiveDate::parse_from_str(&text(form, name), "%Y-%m-%d").ok();
-    if parsed.is_none() {
-        errors.push(ErrorItem::new(
-            &format!("{action}_{name}"),
-            "Enter a date written YYYY-MM-DD",
-        ));
+    let id = format!("{action}_{name}");
+    match super::posted_date(form, name) {
+        Ok(Some(day)) => NaiveDate::parse_from_str(&day, "%Y-%m-%d").ok(),
+        Ok(None) => {
+            errors.push(ErrorItem::new(
+                &id,
+                format!("Enter the {}", label.to_lowercase()),
+            ));
+            None
+        }
+        Err(problem) => {
+            errors.push(ErrorItem::new(&id, format!("{label} {problem}")));
+            None
+        }
     }
-    parsed
 }
 
 fn parse_action(
@@ -840,7 +851,7 @@ fn parse_action(
             }
         },
         "award" => {
-            let start_date = parse_date(form, "start_date", action, &mut errors);
+            let start_date = parse_date(form, "start_date", action, "Start date", &mut errors);
             let terms = [
                 ("institution", "Institution"),
                 ("course", "Course"),
@@ -886,7 +897,8 @@ fn parse_action(
             })
         }
         "complete" => {
-            let completed_on = parse_date(form, "completed_on", action, &mut errors);
+            let completed_on =
+                parse_date(form, "completed_on", action, "Date completed", &mut errors);
             let outcome = text(form, "outcome");
             // Left empty, the outcome is the result the institution released, where one is recorded.
             let released = view
@@ -921,7 +933,8 @@ fn parse_action(
             })
         }
         "immigration-records" => {
-            let Some(issued_on) = parse_date(form, "issued_on", action, &mut errors) else {
+            let Some(issued_on) = parse_date(form, "issued_on", action, "Date issued", &mut errors)
+            else {
                 return Err(Refused::Shown(errors, StatusCode::UNPROCESSABLE_ENTITY));
             };
             Command::Immigration(ImmigrationCommand::RecordImmigrationDocument {
