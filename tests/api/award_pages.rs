@@ -15,6 +15,7 @@ on_both_stores!(
     a_refused_award_form_shows_the_message_at_the_field_and_keeps_what_was_typed,
     the_applicant_accepts_or_declines_the_offer_on_their_page,
     the_completion_takes_its_outcome_from_the_result_released,
+    the_result_is_released_on_a_day_typed_as_day_month_and_year,
 );
 
 async fn the_officer_offers_records_a_supervisor_and_a_report_on_the_award_page(app: TestApp) {
@@ -39,7 +40,7 @@ async fn the_officer_offers_records_a_supervisor_and_a_report_on_the_award_page(
     let reply_by = Utc::now().date_naive() + Days::new(14);
     let form = page
         .form(&format!("/cases/{id}/administration/offer"))
-        .set("reply_by", &reply_by.to_string());
+        .set_date("reply_by", &reply_by.to_string());
     let done = desk.submit(&form).await;
     assert_eq!(
         done.location(),
@@ -278,7 +279,7 @@ async fn the_completion_takes_its_outcome_from_the_result_released(app: TestApp)
     // A completion date to come is refused at its field, what was typed kept.
     let tomorrow = today + Days::new(1);
     let refused = desk
-        .submit(&form.clone().set("completed_on", &tomorrow.to_string()))
+        .submit(&form.clone().set_date("completed_on", &tomorrow.to_string()))
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     let text = refused.text();
@@ -288,7 +289,7 @@ async fn the_completion_takes_its_outcome_from_the_result_released(app: TestApp)
     );
     assert!(text.contains("MSc Test Studies: Distinction"), "{text}");
     let done = desk
-        .submit(&form.set("completed_on", &today.to_string()))
+        .submit(&form.set_date("completed_on", &today.to_string()))
         .await;
     assert_eq!(
         done.location(),
@@ -303,5 +304,58 @@ async fn the_completion_takes_its_outcome_from_the_result_released(app: TestApp)
             today.format("%-d %B %Y")
         )),
         "{text}"
+    );
+}
+
+async fn the_result_is_released_on_a_day_typed_as_day_month_and_year(app: TestApp) {
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let id = app.awarded(&officer).await;
+    let mut desk = sign_in(&app, &officer.email).await;
+    let page = desk.get(&format!("/cases/{id}/administration")).await;
+    let form = page
+        .form(&format!("/cases/{id}/administration/result"))
+        .set("qualification", "MSc Test Studies")
+        .set("result", "Merit")
+        .set("released_by", "Test Registry")
+        .set("released_on-day", "3")
+        .set("released_on-month", "7");
+    // A part left out is refused at the field, in the GOV.UK's words, with what was typed kept.
+    let refused = desk.submit(&form).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        refused.error_links(),
+        vec!["#result_released_on".to_string()]
+    );
+    let text = refused.text();
+    assert!(
+        text.contains("id=\"result_released_on-error\"")
+            && text.contains("Date released must include a year"),
+        "{text}"
+    );
+    assert!(
+        text.contains("id=\"result_released_on\" name=\"released_on-day\" type=\"text\" inputmode=\"numeric\" value=\"3\""),
+        "the day typed is kept: {text}"
+    );
+    assert!(
+        text.contains("name=\"released_on-month\" type=\"text\" inputmode=\"numeric\" value=\"7\""),
+        "the month typed is kept: {text}"
+    );
+    assert!(text.contains("MSc Test Studies"), "{text}");
+    // Whole, the day is recorded as the contract writes it.
+    // Last year's: a result is never released on a day to come.
+    let year = (Utc::now().date_naive() - Days::new(366))
+        .format("%Y")
+        .to_string();
+    let done = desk.submit(&form.set("released_on-year", &year)).await;
+    assert_eq!(
+        done.location(),
+        format!("/cases/{id}/administration?done=result")
+    );
+    let page = desk.get(done.location()).await;
+    assert!(
+        page.text()
+            .contains(&format!("3 July {year} by Test Registry")),
+        "{}",
+        page.text()
     );
 }

@@ -18,6 +18,7 @@ on_both_stores!(
     on_an_awarded_case_no_form_of_an_earlier_stage_is_offered,
     a_search_for_a_reference_opens_its_case,
     references_are_counted_within_the_cycle_year_and_kept_by_a_rebuild,
+    the_award_and_immigration_dates_are_typed_as_day_month_and_year,
 );
 
 /// A case under review whose one member has scored it.
@@ -235,7 +236,7 @@ async fn on_an_awarded_case_no_form_of_an_earlier_stage_is_offered(app: TestApp)
     let form = award
         .form(&format!("/cases/{id}/complete"))
         .set("outcome", "MSc with merit")
-        .set("completed_on", &today);
+        .set_date("completed_on", &today);
     let confirm = po.submit(&form).await;
     assert_eq!(confirm.status, StatusCode::OK, "{}", excerpt(&confirm.body));
     assert!(confirm.text().contains("Complete this award?"));
@@ -307,4 +308,101 @@ async fn references_are_counted_within_the_cycle_year_and_kept_by_a_rebuild(app:
     app.state.repo.rebuild_projections().await.unwrap();
     assert_eq!(reference_of(&app, &a).await, ra);
     assert_eq!(reference_of(&app, &b).await, rb);
+}
+
+/// The value a field of the page holds, found by its id.
+fn value_of(page: &crate::pages::Answer, id: &str) -> Option<String> {
+    let text = page.text();
+    let (_, rest) = text.split_once(&format!("id=\"{id}\""))?;
+    let tag = &rest[..rest.find('>')?];
+    let (_, value) = tag.split_once("value=\"")?;
+    Some(value[..value.find('"')?].to_string())
+}
+
+async fn the_award_and_immigration_dates_are_typed_as_day_month_and_year(app: TestApp) {
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let id = app.decided(&officer, "selected").await;
+    let mut po = sign_in(&app, &officer.email).await;
+    let page = po.get(&format!("/cases/{id}?tab=award")).await;
+    assert!(
+        page.text().contains("For example, 20 9 2027"),
+        "the hint gives an example: {}",
+        excerpt(&page.body)
+    );
+    let award = page
+        .form(&format!("/cases/{id}/award"))
+        .set("institution", "Test Institute")
+        .set("course", "MSc Testing")
+        .set("level", "masters")
+        .set("start_date-day", "20")
+        .set("start_date-month", "9");
+    // A part left out is refused at the field, in the GOV.UK's words, with what was typed kept.
+    let refused = po.submit(&award).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.error_links(), vec!["#award_start_date".to_string()]);
+    let text = refused.text();
+    assert!(
+        text.contains("id=\"award_start_date-error\"")
+            && text.contains("Start date must include a year"),
+        "{}",
+        excerpt(&text)
+    );
+    assert_eq!(
+        value_of(&refused, "award_start_date").as_deref(),
+        Some("20")
+    );
+    assert_eq!(
+        value_of(&refused, "award_start_date-month").as_deref(),
+        Some("9")
+    );
+    assert_eq!(
+        value_of(&refused, "award_start_date-year").as_deref(),
+        Some("")
+    );
+    // Whole, the date is confirmed and recorded as the contract writes it.
+    let confirm = po.submit(&award.set("start_date-year", "2027")).await;
+    assert_eq!(confirm.status, StatusCode::OK, "{}", excerpt(&confirm.body));
+    assert!(confirm.text().contains("starting 20 September 2027"));
+    let answer = po
+        .submit(&confirm.form(&format!("/cases/{id}/award")))
+        .await;
+    assert_eq!(answer.location(), format!("/cases/{id}?done=award"));
+    let (_, view) = app.get(&format!("/api/applications/{id}"), &officer).await;
+    assert_eq!(view["award"]["start_date"], "2027-09-20", "{view}");
+
+    // The immigration document's date, likewise.
+    let page = po.get(&format!("/cases/{id}?tab=award")).await;
+    let today = chrono::Utc::now().date_naive();
+    let record = page
+        .form(&format!("/cases/{id}/immigration-records"))
+        .set("kind", "visa")
+        .set("reference", "TEST-VISA-0002")
+        .set("issued_on-day", "1")
+        .set("issued_on-month", "13")
+        .set("issued_on-year", "2026");
+    let refused = po.submit(&record).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.text().contains("Date issued must be a real date"),
+        "{}",
+        excerpt(&refused.body)
+    );
+    assert_eq!(
+        value_of(&refused, "immigration_records_issued_on-month").as_deref(),
+        Some("13")
+    );
+    let answer = po
+        .submit(&record.set_date("issued_on", &today.to_string()))
+        .await;
+    assert_eq!(
+        answer.location(),
+        format!("/cases/{id}?done=immigration-records")
+    );
+    let (_, records) = app
+        .get(
+            &format!("/api/applications/{id}/immigration-records"),
+            &officer,
+        )
+        .await;
+    assert_eq!(records[0]["issued_on"], today.to_string(), "{records}");
 }

@@ -348,16 +348,34 @@ impl Row {
     }
 }
 
+/// A date (`YYYY-MM-DD`) as the three fields of the date input `name` post it.
+fn date_parts(name: &str, date: &str) -> Vec<(String, String)> {
+    use chrono::Datelike;
+    let date = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap();
+    [
+        ("day", date.day().to_string()),
+        ("month", date.month().to_string()),
+        ("year", date.year().to_string()),
+    ]
+    .into_iter()
+    .map(|(part, value)| (format!("{name}-{part}"), value))
+    .collect()
+}
+
 fn rows() -> Vec<Row> {
     use Caller::*;
     use Want::*;
     let today = chrono::Utc::now().date_naive().to_string();
     let today = today.as_str();
     let award = award_terms();
-    let mut award: Vec<(String, String)> = ["institution", "course", "level", "start_date"]
+    let mut award: Vec<(String, String)> = ["institution", "course", "level"]
         .iter()
         .map(|key| (key.to_string(), award[key].as_str().unwrap().to_string()))
         .collect();
+    award.extend(date_parts(
+        "start_date",
+        award_terms()["start_date"].as_str().unwrap(),
+    ));
     award.push(("confirmed".to_string(), "yes".to_string()));
     // The help desk's form carries every personal field as it stands; only the phone number changes.
     let personal = complete_form()["personal"].clone();
@@ -509,11 +527,8 @@ fn rows() -> Vec<Row> {
             .allow(&[Officer], To("/cases/{id}/administration?done=supervisor")),
         post("/cases/{id}/administration/unknown", Case::Awarded).allow(&[Officer], NotFound),
         post("/cases/{id}/complete", Case::Awarded)
-            .form(&[
-                ("outcome", "Merit"),
-                ("completed_on", today),
-                ("confirmed", "yes"),
-            ])
+            .form(&[("outcome", "Merit"), ("confirmed", "yes")])
+            .fields(date_parts("completed_on", today))
             .allow(&[Officer], To("/cases/{id}?done=complete")),
         post("/cases/{id}/preferences", Case::Submitted)
             .form(&[
@@ -522,11 +537,8 @@ fn rows() -> Vec<Row> {
             ])
             .allow(&[Officer], To("/cases/{id}?done=preferences")),
         post("/cases/{id}/immigration-records", Case::Awarded)
-            .form(&[
-                ("kind", "visa"),
-                ("reference", "TEST-VISA-0001"),
-                ("issued_on", today),
-            ])
+            .form(&[("kind", "visa"), ("reference", "TEST-VISA-0001")])
+            .fields(date_parts("issued_on", today))
             .allow(&[Officer], To("/cases/{id}?done=immigration-records")),
         post("/cases/{id}/disclosures", Case::Submitted)
             .form(&[
@@ -1522,11 +1534,6 @@ const UNTYPED_YET: &[&str] = &[
     "privacy",
     "register",
     "section",
-    // the case page and the case list
-    "award",
-    "case",
-    "case_confirm",
-    "cases",
     // the desk, retention, sharing, selection and administration
     "admin",
     "cycles",

@@ -238,6 +238,16 @@ impl Form {
         self
     }
 
+    /// A date (`YYYY-MM-DD`) typed in the three fields of the date input `name` (`{name}-day`, `-month`,
+    /// `-year`), as a person types it: 20, 9 and 2027.
+    pub(crate) fn set_date(self, name: &str, date: &str) -> Self {
+        use chrono::Datelike;
+        let date = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").expect("a date");
+        self.set(&format!("{name}-day"), &date.day().to_string())
+            .set(&format!("{name}-month"), &date.month().to_string())
+            .set(&format!("{name}-year"), &date.year().to_string())
+    }
+
     /// The same fields posted to another action (a request the page does not offer).
     pub(crate) fn posted_to(mut self, action: &str) -> Self {
         self.action = action.to_string();
@@ -3125,7 +3135,7 @@ async fn the_award_form_takes_the_country_of_study_and_a_joint_sponsor_of_the_re
             .set("institution", "Test Institute")
             .set("course", "MSc Testing")
             .set("level", "masters")
-            .set("start_date", "2027-09-20")
+            .set_date("start_date", "2027-09-20")
             .set("country", country)
             .set("joint_sponsor_id", sponsor)
     };

@@ -3,14 +3,15 @@
 //! `/cases/{id}/administration/{action}`; a refusal shows the page again with the message at the field and the
 //! values typed kept.
 
+use std::collections::BTreeMap;
+
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{NaiveDate, Utc};
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
 
 use domain::Role;
 use domain::application::award::{
@@ -21,7 +22,10 @@ use projections::application_view::ApplicationView;
 
 use super::applicant::{problems_of, status_text};
 use super::session::field;
-use super::{ErrorItem, Page, PageError, PageForm, PagePath, PageQuery, Session, see_other};
+use super::staff::parse_date;
+use super::{
+    DateParts, ErrorItem, Page, PageError, PageForm, PagePath, PageQuery, Session, see_other,
+};
 use crate::bus::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -75,7 +79,7 @@ async fn award_page(
         &view,
         &reference,
         Vec::new(),
-        &Map::new(),
+        &Posted::new(),
         notice,
         StatusCode::OK,
     )
@@ -89,13 +93,137 @@ async fn reference_of(state: &AppState, view: &ApplicationView) -> Result<String
         .map_err(crate::http::error::ApiError::from)?)
 }
 
+/// What a refused form posted, by the form's action and then by each field's name, to show it again.
+type Posted = BTreeMap<String, BTreeMap<String, String>>;
+
+/// The award page's context: the case it is about, and each part of the award's administration with the
+/// form that changes it; a refused form's values and the message at each field.
+#[derive(Serialize)]
+struct AwardPage<'a> {
+    application: Case<'a>,
+    status: &'static str,
+    offer: Option<OfferRow>,
+    can_offer: bool,
+    awarded: bool,
+    supervisor: Option<&'a Supervisor>,
+    supervisor_history: Vec<SupervisorRow>,
+    schedule: Vec<DueRow>,
+    /// How many progress reports are outstanding.
+    outstanding: usize,
+    reports: Vec<ReportRow>,
+    result: Option<ResultRow<'a>>,
+    can_complete: bool,
+    /// The completion's outcome, from the result released; the officer may write another.
+    completion_outcome: Option<String>,
+    completed: Option<Completed<'a>>,
+    ratings: Vec<RatingChoice>,
+    posted: &'a Posted,
+    /// The date inputs' parts, as a refused form posted them.
+    dates: Dates,
+    /// Each field's message, by the field's id.
+    field_errors: BTreeMap<String, String>,
+}
+
+/// The three parts of each date input of the page, by the field's id.
+#[derive(Serialize)]
+struct Dates {
+    offer_reply_by: DateParts,
+    result_released_on: DateParts,
+    complete_completed_on: DateParts,
+}
+
+impl Dates {
+    fn posted(posted: &Posted) -> Self {
+        let parts = |action: &str, name: &str| {
+            DateParts::of(None, |part| {
+                posted
+                    .get(action)
+                    .and_then(|values| values.get(&format!("{name}-{part}")))
+                    .cloned()
+            })
+        };
+        Self {
+            offer_reply_by: parts("offer", "reply_by"),
+            result_released_on: parts("result", "released_on"),
+            complete_completed_on: parts("complete", "completed_on"),
+        }
+    }
+}
+
+/// The case the page is about, named at its top.
+#[derive(Serialize)]
+struct Case<'a> {
+    id: &'a str,
+    cycle: &'a str,
+    name: &'a Option<String>,
+    reference: &'a str,
+}
+
+/// The offer made, in words.
+#[derive(Serialize)]
+struct OfferRow {
+    reply_by: String,
+    state: &'static str,
+    answered_on: Option<String>,
+}
+
+/// A change of supervisor (`None` where destroyed).
+#[derive(Serialize)]
+struct SupervisorRow {
+    on: String,
+    name: Option<String>,
+    institution: Option<String>,
+}
+
+/// A day a progress report falls due, and whether it came.
+#[derive(Serialize)]
+struct DueRow {
+    due_on: String,
+    state: &'static str,
+    overdue: bool,
+}
+
+/// A progress report recorded (`None` where its text was destroyed).
+#[derive(Serialize)]
+struct ReportRow {
+    recorded_on: String,
+    period: Option<String>,
+    rating: Option<&'static str>,
+    source: &'static str,
+    text: Option<String>,
+    due_on: Option<String>,
+}
+
+/// The result the institution released.
+#[derive(Serialize)]
+struct ResultRow<'a> {
+    qualification: &'a str,
+    result: &'a str,
+    released_on: String,
+    released_by: &'a str,
+}
+
+/// The award's completion, in words.
+#[derive(Serialize)]
+struct Completed<'a> {
+    on: String,
+    outcome: &'a Option<String>,
+}
+
+/// A rating of a progress report, as a radio button.
+#[derive(Serialize)]
+struct RatingChoice {
+    value: &'static str,
+    label: &'static str,
+}
+
 /// The award page, with the errors of a refused form and the values posted in it.
 fn page<'a>(
     session: &'a Session,
     view: &ApplicationView,
     reference: &str,
     errors: Vec<ErrorItem>,
-    posted: &Map<String, Value>,
+    posted: &Posted,
     notice: Option<String>,
     status: StatusCode,
 ) -> Page<'a> {
@@ -103,7 +231,7 @@ fn page<'a>(
     let terms = view.award.as_ref().and_then(|award| award.terms.as_ref());
     let today = Utc::now().date_naive();
     let outstanding = administration.outstanding(terms);
-    let schedule: Vec<Value> = administration
+    let schedule: Vec<DueRow> = administration
         .schedule(terms)
         .into_iter()
         .map(|due| {
@@ -116,88 +244,96 @@ fn page<'a>(
                 None if due < today => "Overdue",
                 None => "Due",
             };
-            json!({"due_on": long_date(due), "state": state, "overdue": report.is_none() && due < today})
+            DueRow {
+                due_on: long_date(due),
+                state,
+                overdue: report.is_none() && due < today,
+            }
         })
         .collect();
-    let reports: Vec<Value> = administration
+    let reports: Vec<ReportRow> = administration
         .reports
         .iter()
         .map(|recorded| {
             let report = recorded.report.as_ref();
-            json!({
-                "recorded_on": long_date(recorded.recorded_at.date_naive()),
-                "period": report.map(|r| r.period.clone()),
-                "rating": report.map(|r| r.rating.in_words()),
-                "source": recorded.source.in_words(),
-                "text": report.map(|r| r.text.clone()),
-                "due_on": recorded.due_on.map(long_date),
-            })
+            ReportRow {
+                recorded_on: long_date(recorded.recorded_at.date_naive()),
+                period: report.map(|r| r.period.clone()),
+                rating: report.map(|r| r.rating.in_words()),
+                source: recorded.source.in_words(),
+                text: report.map(|r| r.text.clone()),
+                due_on: recorded.due_on.map(long_date),
+            }
         })
         .collect();
-    let offer = administration.offer.as_ref().map(|offer| {
-        json!({
-            "reply_by": long_date(offer.reply_by),
-            "state": offer_text(offer.state),
-            "answered_on": offer.answered_on.map(long_date),
-        })
+    let offer = administration.offer.as_ref().map(|offer| OfferRow {
+        reply_by: long_date(offer.reply_by),
+        state: offer_text(offer.state),
+        answered_on: offer.answered_on.map(long_date),
     });
-    let awarded = matches!(view.status, Status::Awarded | Status::Alumni);
-    let supervisor = administration.supervisor.as_ref().map(|s| json!(s));
-    let history: Vec<Value> = administration
+    let history: Vec<SupervisorRow> = administration
         .supervisor_history
         .iter()
-        .map(|change| {
-            json!({
-                "on": long_date(change.recorded_at.date_naive()),
-                "name": change.supervisor.as_ref().map(|s| s.name.clone()),
-                "institution": change.supervisor.as_ref().map(|s| s.institution.clone()),
-            })
+        .map(|change| SupervisorRow {
+            on: long_date(change.recorded_at.date_naive()),
+            name: change.supervisor.as_ref().map(|s| s.name.clone()),
+            institution: change.supervisor.as_ref().map(|s| s.institution.clone()),
         })
         .collect();
-    let result = administration
+    let released = administration
         .result
         .as_ref()
-        .and_then(|r| r.result.as_ref())
-        .map(|r| {
-            json!({"qualification": r.qualification, "result": r.result,
-                   "released_on": long_date(r.released_on), "released_by": r.released_by})
-        });
-    // Each field's error, by its id, to show beside it.
-    let mut field_errors = Map::new();
-    for error in &errors {
-        if let Some(id) = error.href.strip_prefix('#') {
-            field_errors.insert(id.to_string(), json!(error.message));
-        }
-    }
-    let ratings: Vec<Value> = ProgressRating::ALL
+        .and_then(|r| r.result.as_ref());
+    let field_errors = errors
         .iter()
-        .map(|rating| json!({"value": rating.as_str(), "label": rating.in_words()}))
+        .filter_map(|error| {
+            let id = error.href.strip_prefix('#')?;
+            Some((id.to_string(), error.message.clone()))
+        })
         .collect();
+    let context = AwardPage {
+        application: Case {
+            id: &view.id,
+            cycle: &view.cycle,
+            name: &view.form.personal.full_name,
+            reference,
+        },
+        status: status_text(view.status),
+        offer,
+        can_offer: view.status == Status::Selected && administration.offer.is_none(),
+        awarded: matches!(view.status, Status::Awarded | Status::Alumni),
+        supervisor: administration.supervisor.as_ref(),
+        supervisor_history: history,
+        schedule,
+        outstanding: outstanding.len(),
+        reports,
+        result: released.map(|r| ResultRow {
+            qualification: &r.qualification,
+            result: &r.result,
+            released_on: long_date(r.released_on),
+            released_by: &r.released_by,
+        }),
+        can_complete: view.status == Status::Awarded,
+        completion_outcome: released.map(|r| r.outcome()),
+        completed: view.award.as_ref().and_then(|award| {
+            award.completed_on.map(|on| Completed {
+                on: long_date(on),
+                outcome: &award.completion_outcome,
+            })
+        }),
+        ratings: ProgressRating::ALL
+            .iter()
+            .map(|rating| RatingChoice {
+                value: rating.as_str(),
+                label: rating.in_words(),
+            })
+            .collect(),
+        posted,
+        dates: Dates::posted(posted),
+        field_errors,
+    };
     Page::new("award", "Award administration", Some(session))
-        .data(json!({
-            "application": {"id": view.id, "cycle": view.cycle, "name": view.form.personal.full_name, "reference": reference},
-            "status": status_text(view.status),
-            "offer": offer,
-            "can_offer": view.status == Status::Selected && administration.offer.is_none(),
-            "awarded": awarded,
-            "supervisor": supervisor,
-            "supervisor_history": history,
-            "schedule": schedule,
-            "outstanding": outstanding.len(),
-            "reports": reports,
-            "result": result,
-            // The completion's outcome comes from the result released; the officer may write another.
-            "can_complete": view.status == Status::Awarded,
-            "completion_outcome": administration.result.as_ref()
-                .and_then(|r| r.result.as_ref())
-                .map(|r| r.outcome()),
-            "completed": view.award.as_ref().and_then(|award| award.completed_on.map(|on| json!({
-                "on": long_date(on), "outcome": award.completion_outcome,
-            }))),
-            "ratings": ratings,
-            "posted": posted,
-            "field_errors": field_errors,
-        }))
+        .data(context)
         .errors(errors)
         .notice(notice)
         .status(status)
@@ -205,26 +341,6 @@ fn page<'a>(
 
 fn text(form: &[(String, String)], name: &str) -> String {
     field(form, name).unwrap_or_default().trim().to_string()
-}
-
-/// The date a date field holds, or an error at the field.
-fn date(
-    form: &[(String, String)],
-    name: &str,
-    id: &str,
-    label: &str,
-    errors: &mut Vec<ErrorItem>,
-) -> Option<NaiveDate> {
-    match NaiveDate::parse_from_str(&text(form, name), "%Y-%m-%d") {
-        Ok(date) => Some(date),
-        Err(_) => {
-            errors.push(ErrorItem::new(
-                id,
-                format!("Enter the {label} as a real date"),
-            ));
-            None
-        }
-    }
 }
 
 /// The command a form asks for, or the errors to show at its fields.
@@ -236,16 +352,11 @@ async fn command_of(
     let mut errors = Vec::new();
     let command = match action {
         "offer" => {
-            let reply_by = if text(form, "reply_by").is_empty() {
+            // Left empty, the offer is to be answered by the tenth UK working day after today.
+            let reply_by = if super::posted_date(form, "reply_by") == Ok(None) {
                 crate::awards::default_reply_by(state, Utc::now().date_naive()).await?
             } else {
-                match date(
-                    form,
-                    "reply_by",
-                    "offer_reply_by",
-                    "reply-by date",
-                    &mut errors,
-                ) {
+                match parse_date(form, "reply_by", "offer", "Reply-by date", &mut errors) {
                     Some(date) => date,
                     None => return Ok(Err(errors)),
                 }
@@ -308,13 +419,9 @@ async fn command_of(
             }
         }
         "result" => {
-            let Some(released_on) = date(
-                form,
-                "released_on",
-                "result_released_on",
-                "date the result was released",
-                &mut errors,
-            ) else {
+            let Some(released_on) =
+                parse_date(form, "released_on", "result", "Date released", &mut errors)
+            else {
                 return Ok(Err(errors));
             };
             ApplicationCommand::RecordResult {
@@ -327,11 +434,11 @@ async fn command_of(
             }
         }
         "complete" => {
-            let Some(completed_on) = date(
+            let Some(completed_on) = parse_date(
                 form,
                 "completed_on",
-                "complete_completed_on",
-                "date the studies were completed",
+                "complete",
+                "Date completed",
                 &mut errors,
             ) else {
                 return Ok(Err(errors));
@@ -391,12 +498,12 @@ async fn act(
         )),
         Some((errors, status)) => {
             let view = super::application_or_gone(&state.db, &id).await?;
-            let mut posted = Map::new();
-            let mut values = Map::new();
-            for (name, value) in form.iter().filter(|(name, _)| name != "csrf_token") {
-                values.insert(name.clone(), json!(value));
-            }
-            posted.insert(action.clone(), Value::Object(values));
+            let values = form
+                .iter()
+                .filter(|(name, _)| name != "csrf_token")
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect();
+            let posted = Posted::from([(action.clone(), values)]);
             let reference = reference_of(&state, &view).await?;
             Ok(page(&session, &view, &reference, errors, &posted, None, status).into_response())
         }

@@ -23,7 +23,7 @@ use projections::application_view::ApplicationView;
 use projections::{immigration_records, recipients};
 
 use super::applicant::{label_for, shown_answers};
-use super::{ErrorItem, Page, PageError, Session};
+use super::{DateParts, ErrorItem, Page, PageError, Session};
 use crate::accounts;
 use crate::bus::AppState;
 use crate::http::error::ApiError;
@@ -137,9 +137,35 @@ struct Shown<'a> {
     shown: View,
     as_of: Option<DateTime<Utc>>,
     names: HashMap<String, String>,
+    /// What a refused form posted, shown again in its date inputs (empty otherwise).
+    posted: &'a [(String, String)],
+    /// The messages of a refused form, each shown at its field.
+    errors: Vec<ErrorItem>,
+}
+
+/// A date input of a form (the `date_input` partial): its three parts as a refused form posted them, and
+/// the message at it.
+#[derive(Serialize)]
+struct DateField {
+    date: DateParts,
+    error: Option<String>,
 }
 
 impl Shown<'_> {
+    /// The date input `name` of a form, whose day field has the id `id`: empty, or as a refused form
+    /// posted it with the message at it.
+    fn date_field(&self, id: &str, name: &str) -> DateField {
+        let href = format!("#{id}");
+        DateField {
+            date: DateParts::posted(self.posted, name),
+            error: self
+                .errors
+                .iter()
+                .find(|error| error.href == href)
+                .map(|error| error.message.clone()),
+        }
+    }
+
     fn role(&self) -> Role {
         self.session.actor.role
     }
@@ -192,11 +218,19 @@ pub async fn render(
     status: StatusCode,
     as_of: Option<DateTime<Utc>>,
 ) -> Result<Response, PageError> {
-    Ok(
-        page(state, session, view, tab, errors, notice, status, as_of)
-            .await?
-            .into_response(),
+    Ok(page(
+        state,
+        session,
+        view,
+        tab,
+        errors,
+        notice,
+        status,
+        as_of,
+        &[],
     )
+    .await?
+    .into_response())
 }
 
 /// The case page answered again after the form `action` was refused: what it posted kept in its fields,
@@ -211,13 +245,15 @@ pub async fn refused(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let tab = Tab::of_action(action);
-    Ok(page(state, session, view, tab, errors, None, status, None)
-        .await?
-        .posted(action, form)
-        .into_response())
+    Ok(
+        page(state, session, view, tab, errors, None, status, None, form)
+            .await?
+            .posted(action, form)
+            .into_response(),
+    )
 }
 
-/// The case page, on the panel `tab`, to render.
+/// The case page, on the panel `tab`, to render; `posted` is what a refused form posted.
 #[expect(clippy::too_many_arguments, reason = "the page's parts, each named")]
 async fn page<'a>(
     state: &AppState,
@@ -228,6 +264,7 @@ async fn page<'a>(
     notice: Option<String>,
     status: StatusCode,
     as_of: Option<DateTime<Utc>>,
+    posted: &[(String, String)],
 ) -> Result<Page<'a>, PageError> {
     projections::access_log::record(
         &state.db,
@@ -248,6 +285,8 @@ async fn page<'a>(
         shown: view_of(role, false),
         as_of,
         names,
+        posted,
+        errors: errors.clone(),
     };
     let tab = if tab.is_for(role, &shown.shown) {
         tab
@@ -267,11 +306,11 @@ async fn page<'a>(
         })
         .collect();
     let panel = match tab {
-        Tab::Application => application_panel(&shown).await?,
-        Tab::Committee => committee_panel(&shown).await?,
-        Tab::Award => award_panel(&shown).await?,
-        Tab::Disclosures => disclosures_panel(&shown).await?,
-        Tab::History => history_panel(&shown, &events),
+        Tab::Application => Panel::Application(application_panel(&shown).await?),
+        Tab::Committee => Panel::Committee(committee_panel(&shown).await?),
+        Tab::Award => Panel::Award(Box::new(award_panel(&shown).await?)),
+        Tab::Disclosures => Panel::Disclosures(disclosures_panel(&shown).await?),
+        Tab::History => Panel::History(history_panel(&shown, &events)),
     };
     let name = view
         .form
@@ -291,7 +330,7 @@ async fn page<'a>(
         flags: flags(&shown).await?,
         alerts: alerts(&shown),
         tabs,
-        tab: json!({ tab.as_str(): true }),
+        tab: TabShown::of(tab),
         tab_label: tab.label(),
         panel,
         as_of: as_of.map(time),
@@ -301,7 +340,7 @@ async fn page<'a>(
         format!("{reference} – {}", tab.label()),
         Some(session),
     )
-    .data(serde_json::to_value(&page).map_err(ApiError::internal)?)
+    .data(page)
     .errors(errors)
     .notice(notice)
     .status(status))
@@ -313,12 +352,12 @@ struct CasePage<'a> {
     application: Header<'a>,
     summary: Vec<SummaryRow>,
     flags: Vec<Flag>,
-    alerts: Value,
+    alerts: Alerts,
     tabs: Vec<TabLink>,
-    /// The panel shown, as `{"history": true}` for the template to choose it.
-    tab: Value,
+    /// The panel shown, for the template to choose it.
+    tab: TabShown,
     tab_label: &'static str,
-    panel: Value,
+    panel: Panel<'a>,
     as_of: Option<String>,
 }
 
@@ -488,8 +527,15 @@ fn recheck_fields(fields: &[PersonalField]) -> String {
         .join(" and ")
 }
 
+/// What needs the officer's attention above the panels.
+#[derive(Serialize)]
+struct Alerts {
+    /// The days progress reports fell due and none was recorded, in words; `None` when there are none.
+    reports_fallen_due: Option<Vec<String>>,
+}
+
 /// What needs the officer's attention, above the panels: reports fallen due.
-fn alerts(shown: &Shown<'_>) -> Value {
+fn alerts(shown: &Shown<'_>) -> Alerts {
     let view = shown.view;
     let reports_fallen_due = (shown.officer_acting() && view.status == Status::Awarded)
         .then(|| {
@@ -502,50 +548,150 @@ fn alerts(shown: &Shown<'_>) -> Value {
                 .collect::<Vec<_>>()
         })
         .filter(|dates| !dates.is_empty());
-    json!({ "reports_fallen_due": reports_fallen_due })
+    Alerts { reports_fallen_due }
+}
+
+/// The panel shown, one of five: the template chooses it by [`TabShown`], and reads its fields.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Panel<'a> {
+    Application(ApplicationPanel<'a>),
+    Committee(CommitteePanel),
+    Award(Box<AwardPanel<'a>>),
+    Disclosures(DisclosuresPanel),
+    History(HistoryPanel),
+}
+
+/// Which panel is shown, for the template to choose it (`{{#if tab.history}}`).
+#[derive(Serialize, Default)]
+struct TabShown {
+    application: bool,
+    committee: bool,
+    award: bool,
+    disclosures: bool,
+    history: bool,
+}
+
+impl TabShown {
+    fn of(tab: Tab) -> Self {
+        let mut shown = Self::default();
+        *match tab {
+            Tab::Application => &mut shown.application,
+            Tab::Committee => &mut shown.committee,
+            Tab::Award => &mut shown.award,
+            Tab::Disclosures => &mut shown.disclosures,
+            Tab::History => &mut shown.history,
+        } = true;
+        shown
+    }
+}
+
+/// The Application panel: the answers as submitted, the amendments and the applicant's statements, and
+/// the forms of the actions on them, each `None` (or `false`) where it is not offered.
+#[derive(Serialize)]
+struct ApplicationPanel<'a> {
+    /// The sections of the application this role sees, as the `answers` partial reads them.
+    sections: Vec<Value>,
+    amendments: Vec<AmendmentRow<'a>>,
+    statements: Vec<StatementRow<'a>>,
+    recheck: Option<Recheck>,
+    /// The Help Desk's form to amend personal data: a field per personal item, as it stands.
+    amend: Option<Vec<PersonalInput<'a>>>,
+    /// The screening rules a programme officer may waive for a draft.
+    screening: Option<Vec<RuleChoice>>,
+    eligibility: bool,
+    /// The scholar's preferences as they stand, with the form to change them.
+    preferences: Option<domain::application::form::Preferences>,
+}
+
+/// An amendment of personal data, as the table of amendments lists it.
+#[derive(Serialize)]
+struct AmendmentRow<'a> {
+    fields: String,
+    reason: &'a Option<String>,
+    requested_by: &'a Option<String>,
+    by: String,
+    at: String,
+}
+
+/// A statement of dispute kept with the case (`None` once destroyed).
+#[derive(Serialize)]
+struct StatementRow<'a> {
+    request_id: &'a str,
+    statement: &'a Option<String>,
+    recorded_at: String,
+}
+
+/// An amendment after eligibility that asks for the case to be checked again.
+#[derive(Serialize)]
+struct Recheck {
+    fields: String,
+    plural: bool,
+    since: String,
+    can_record: bool,
+}
+
+/// A personal field of the amendment form, as the `field` and `textarea` partials read it.
+#[derive(Serialize)]
+struct PersonalInput<'a> {
+    id: String,
+    name: String,
+    label: String,
+    value: Option<&'a String>,
+    /// A postal address is written on several lines, as the applicant gives it.
+    multiline: bool,
+}
+
+/// A screening rule as a checkbox of the override form.
+#[derive(Serialize)]
+struct RuleChoice {
+    value: &'static str,
+    label: &'static str,
+    id: String,
 }
 
 /// The application as submitted, its amendments, the applicant's statements, and the actions on it:
 /// amending personal data (the Help Desk), waiving screening rules, deciding eligibility, checking again
 /// after an amendment, and the scholar's preferences (a programme officer).
-async fn application_panel(shown: &Shown<'_>) -> Result<Value, PageError> {
+async fn application_panel<'a>(shown: &Shown<'a>) -> Result<ApplicationPanel<'a>, PageError> {
     let view = shown.view;
     let po = shown.officer_acting();
-    let personal: Vec<Value> = PersonalField::ALL
+    let personal: Vec<PersonalInput<'a>> = PersonalField::ALL
         .iter()
-        .map(|field| {
-            json!({
-                "id": super::field_id(&format!("amendments_{}", field.path())),
-                "name": field.path(),
-                "label": label_for(&field.path()),
-                "value": view.form.personal.get(*field),
-                // A postal address is written on several lines, as the applicant gives it.
-                "multiline": *field == PersonalField::Address,
-            })
+        .map(|field| PersonalInput {
+            id: super::field_id(&format!("amendments_{}", field.path())),
+            name: field.path(),
+            label: label_for(&field.path()),
+            value: view.form.personal.get(*field),
+            multiline: *field == PersonalField::Address,
         })
         .collect();
-    let amendments: Vec<Value> = view
-        .amendments
-        .iter()
-        .map(|amendment| {
-            json!({
-                "fields": amendment.fields.iter().map(|f| label_for(&f.path())).collect::<Vec<_>>().join(", "),
-                "reason": amendment.reason,
-                "requested_by": amendment.requested_by,
-                "by": shown.name(&amendment.recorded_by),
-                "at": time(amendment.at),
+    let amendments: Vec<AmendmentRow<'a>> = if shown.shown.shows(Section::Amendments) {
+        view.amendments
+            .iter()
+            .map(|amendment| AmendmentRow {
+                fields: amendment
+                    .fields
+                    .iter()
+                    .map(|f| label_for(&f.path()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                reason: &amendment.reason,
+                requested_by: &amendment.requested_by,
+                by: shown.name(&amendment.recorded_by),
+                at: time(amendment.at),
             })
-        })
-        .collect();
-    let statements: Vec<Value> = if shown.shown.shows(Section::StatementsOfDispute) {
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let statements: Vec<StatementRow<'a>> = if shown.shown.shows(Section::StatementsOfDispute) {
         view.statements_of_dispute
             .iter()
-            .map(|s| {
-                json!({
-                    "request_id": s.request_id,
-                    "statement": s.statement,
-                    "recorded_at": time(s.recorded_at),
-                })
+            .map(|s| StatementRow {
+                request_id: &s.request_id,
+                statement: &s.statement,
+                recorded_at: time(s.recorded_at),
             })
             .collect()
     } else {
@@ -555,51 +701,111 @@ async fn application_panel(shown: &Shown<'_>) -> Result<Value, PageError> {
         .recheck
         .as_ref()
         .filter(|_| shown.shown.shows(Section::Recheck))
-        .map(|r| {
-            json!({
-                "fields": recheck_fields(&r.fields),
-                "plural": r.fields.len() > 1,
-                "since": time(r.since),
-                "can_record": po,
-            })
+        .map(|r| Recheck {
+            fields: recheck_fields(&r.fields),
+            plural: r.fields.len() > 1,
+            since: time(r.since),
+            can_record: po,
         });
-    Ok(json!({
-        "sections": shown_answers(view, &shown.shown),
-        "amendments": if shown.shown.shows(Section::Amendments) { amendments } else { Vec::new() },
-        "statements": statements,
-        "recheck": recheck,
-        "amend": (shown.as_of.is_none() && shown.role() == Role::Helpdesk && view.submitted_at.is_some())
-            .then_some(personal),
-        "screening": (po && view.status == Status::Draft).then(|| {
+    Ok(ApplicationPanel {
+        sections: shown_answers(view, &shown.shown),
+        amendments,
+        statements,
+        recheck,
+        amend: (shown.as_of.is_none()
+            && shown.role() == Role::Helpdesk
+            && view.submitted_at.is_some())
+        .then_some(personal),
+        screening: (po && view.status == Status::Draft).then(|| {
             domain::screening::ScreeningRule::ALL
                 .iter()
-                .map(|rule| json!({
-                    "value": rule.as_str(),
-                    "label": super::staff::screening_rule_label(*rule),
-                    "id": super::field_id(&format!("screening_{}", rule.as_str())),
-                }))
-                .collect::<Vec<_>>()
+                .map(|rule| RuleChoice {
+                    value: rule.as_str(),
+                    label: super::staff::screening_rule_label(*rule),
+                    id: super::field_id(&format!("screening_{}", rule.as_str())),
+                })
+                .collect()
         }),
-        "eligibility": po && view.status == Status::Submitted,
-        "preferences": (po && view.status != Status::Withdrawn).then_some(view.form.preferences),
-    }))
+        eligibility: po && view.status == Status::Submitted,
+        preferences: (po && view.status != Status::Withdrawn).then_some(view.form.preferences),
+    })
+}
+
+/// The Committee panel: the case record (screening overrides, eligibility, mean score, decision), the
+/// members and their marks, and the forms to assign a member and to record the decision.
+#[derive(Serialize)]
+struct CommitteePanel {
+    screening_overrides: Vec<OverrideRow>,
+    eligibility: Option<Recorded>,
+    committee: Vec<MemberRow>,
+    /// The mean of the counted marks, to one decimal place.
+    mean_score: Option<String>,
+    decision: Option<DecisionRow>,
+    /// A member declared a conflict: another is to be assigned.
+    reassign: bool,
+    /// The committee members who may be assigned, when assigning is offered.
+    assign: Option<Vec<MemberChoice>>,
+    decide: bool,
+}
+
+/// A waiver of screening rules, with its reason.
+#[derive(Serialize)]
+struct OverrideRow {
+    rules: String,
+    reason: Option<String>,
+    by: String,
+    at: String,
+}
+
+/// The eligibility decided, with its reason.
+#[derive(Serialize)]
+struct Recorded {
+    eligible: bool,
+    reason: Option<String>,
+    by: String,
+    at: String,
+}
+
+/// A committee member and their marks; `conflict` is the reason they declared one, if they did.
+#[derive(Serialize)]
+struct MemberRow {
+    name: String,
+    conflict: Option<String>,
+    scores: Option<domain::application::events::Scores>,
+    total: Option<u32>,
+}
+
+/// The decision recorded, in words.
+#[derive(Serialize)]
+struct DecisionRow {
+    outcome: &'static str,
+    by: String,
+    at: String,
+}
+
+/// A committee member who may be assigned.
+#[derive(Serialize)]
+struct MemberChoice {
+    id: String,
+    name: String,
 }
 
 /// Eligibility, screening overrides, the committee's marks and the decision; assigning members and
 /// recording the decision (confirmed first: it sends a letter).
-async fn committee_panel(shown: &Shown<'_>) -> Result<Value, PageError> {
+async fn committee_panel(shown: &Shown<'_>) -> Result<CommitteePanel, PageError> {
     let view = shown.view;
     let po = shown.officer_acting();
-    let committee: Vec<Value> = if shown.shown.shows(Section::Committee) {
+    let committee: Vec<MemberRow> = if shown.shown.shows(Section::Committee) {
         view.committee
             .iter()
-            .map(|member| {
-                json!({
-                    "name": shown.name(&member.member_id),
-                    "conflict": member.conflict.as_ref().map(|c| c.reason.clone().unwrap_or_default()),
-                    "scores": member.scores,
-                    "total": member.scores.as_ref().map(|s| s.total()),
-                })
+            .map(|member| MemberRow {
+                name: shown.name(&member.member_id),
+                conflict: member
+                    .conflict
+                    .as_ref()
+                    .map(|c| c.reason.clone().unwrap_or_default()),
+                scores: member.scores.clone(),
+                total: member.scores.as_ref().map(|s| s.total()),
             })
             .collect()
     } else {
@@ -610,45 +816,127 @@ async fn committee_panel(shown: &Shown<'_>) -> Result<Value, PageError> {
         let members = accounts::with_role(&shown.state.db, Role::CommitteeMember).await?;
         Some(
             members
-                .iter()
+                .into_iter()
                 .filter(|m| !view.committee.iter().any(|c| c.member_id == m.id))
-                .map(|m| json!({"id": m.id, "name": m.full_name}))
-                .collect::<Vec<_>>(),
+                .map(|m| MemberChoice {
+                    id: m.id,
+                    name: m.full_name,
+                })
+                .collect(),
         )
     } else {
         None
     };
-    Ok(json!({
-        "screening_overrides": view.screening_overrides.iter().filter(|_| shown.shown.shows(Section::ScreeningOverrides)).map(|o| json!({
-            "rules": o.rules.iter().map(|r| super::staff::screening_rule_label(*r)).collect::<Vec<_>>().join(", "),
-            "reason": o.reason, "by": shown.name(&o.overridden_by), "at": time(o.overridden_at),
-        })).collect::<Vec<_>>(),
-        "eligibility": view.eligibility.as_ref().map(|e| json!({
-            "eligible": e.eligible, "reason": e.reason, "by": shown.name(&e.determined_by), "at": time(e.determined_at),
-        })),
-        "committee": committee,
-        "mean_score": view.mean_score().filter(|_| shown.shown.shows(Section::MeanScore)).map(|m| format!("{m:.1}")),
-        "decision": view.decision.as_ref().map(|d| json!({
-            "outcome": words::outcome(d.outcome), "by": shown.name(&d.decided_by), "at": time(d.decided_at),
-        })),
-        "reassign": po && reviewing && view.committee.iter().any(|member| member.conflict.is_some()),
-        "assign": assign,
-        "decide": po && matches!(view.status, Status::UnderReview | Status::Reserve),
-    }))
+    Ok(CommitteePanel {
+        screening_overrides: view
+            .screening_overrides
+            .iter()
+            .filter(|_| shown.shown.shows(Section::ScreeningOverrides))
+            .map(|o| OverrideRow {
+                rules: o
+                    .rules
+                    .iter()
+                    .map(|r| super::staff::screening_rule_label(*r))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                reason: o.reason.clone(),
+                by: shown.name(&o.overridden_by),
+                at: time(o.overridden_at),
+            })
+            .collect(),
+        eligibility: view.eligibility.as_ref().map(|e| Recorded {
+            eligible: e.eligible,
+            reason: e.reason.clone(),
+            by: shown.name(&e.determined_by),
+            at: time(e.determined_at),
+        }),
+        committee,
+        mean_score: view
+            .mean_score()
+            .filter(|_| shown.shown.shows(Section::MeanScore))
+            .map(|m| format!("{m:.1}")),
+        decision: view.decision.as_ref().map(|d| DecisionRow {
+            outcome: words::outcome(d.outcome),
+            by: shown.name(&d.decided_by),
+            at: time(d.decided_at),
+        }),
+        reassign: po
+            && reviewing
+            && view
+                .committee
+                .iter()
+                .any(|member| member.conflict.is_some()),
+        assign,
+        decide: po && matches!(view.status, Status::UnderReview | Status::Reserve),
+    })
+}
+
+/// The Award panel: the award made and its corrections, the immigration records, and the forms to make
+/// the award, complete it and record an immigration document.
+#[derive(Serialize)]
+struct AwardPanel<'a> {
+    award: Option<AwardRecord<'a>>,
+    corrections: Vec<CorrectionRow>,
+    /// Whether to link to the award administration page.
+    award_page: bool,
+    show_immigration: bool,
+    immigration: Vec<immigration_records::ImmigrationRecordView>,
+    make: bool,
+    /// The joint sponsors of the register, for the award form.
+    sponsors: Vec<RecipientChoice>,
+    complete: bool,
+    /// The outcome the institution's result gives, filled in on the completion form.
+    complete_outcome: Option<String>,
+    record_immigration: bool,
+    /// The date inputs of the award, completion and immigration forms.
+    start_date: DateField,
+    completed_on: DateField,
+    issued_on: DateField,
+}
+
+/// The award as made: its terms (dates as the contract writes them, for `long_date`), and its completion.
+#[derive(Serialize)]
+struct AwardRecord<'a> {
+    terms: &'a Option<AwardTerms>,
+    country: Option<domain::country::Country>,
+    joint_sponsor_id: &'a Option<String>,
+    awarded_at: String,
+    completed_on: Option<chrono::NaiveDate>,
+    outcome: &'a Option<String>,
+}
+
+/// A correction of the award's terms or of its completion outcome.
+#[derive(Serialize)]
+struct CorrectionRow {
+    what: &'static str,
+    reason: String,
+    by: String,
+    at: String,
+}
+
+/// A recipient of the register, as an option of a form: a joint sponsor of the award, or a recipient a
+/// disclosure may go to.
+#[derive(Serialize)]
+struct RecipientChoice {
+    id: String,
+    label: String,
 }
 
 /// The award, its corrections and immigration records; making the award and completing it (both
 /// confirmed first), and recording an immigration document.
-async fn award_panel(shown: &Shown<'_>) -> Result<Value, PageError> {
+async fn award_panel<'a>(shown: &Shown<'a>) -> Result<AwardPanel<'a>, PageError> {
     let view = shown.view;
     let po = shown.officer_acting();
     let sees = shown.shown.shows(Section::Award);
-    let corrections: Vec<Value> = if sees && view.award.is_some() {
+    let corrections: Vec<CorrectionRow> = if sees && view.award.is_some() {
         super::staff::award_corrections(shown.state, &view.id, shown.as_of)
             .await?
             .into_iter()
-            .map(|(what, reason, by, at)| {
-                json!({"what": what, "reason": reason, "by": shown.name(&by), "at": time(at)})
+            .map(|(what, reason, by, at)| CorrectionRow {
+                what,
+                reason,
+                by: shown.name(&by),
+                at: time(at),
             })
             .collect()
     } else {
@@ -665,96 +953,180 @@ async fn award_panel(shown: &Shown<'_>) -> Result<Value, PageError> {
             .await?
             .iter()
             .filter(|r| r.kind == RecipientKind::JointSponsor)
-            .map(|r| json!({"id": r.id, "label": format!("{} ({})", r.name, r.country)}))
-            .collect::<Vec<_>>()
+            .map(|r| RecipientChoice {
+                id: r.id.clone(),
+                label: format!("{} ({})", r.name, r.country),
+            })
+            .collect()
     } else {
         Vec::new()
     };
-    let award = view.award.as_ref().filter(|_| sees).map(|award| {
-        json!({
-            "terms": award.terms,
-            "country": award.terms.as_ref().map(AwardTerms::country_of_study),
-            "joint_sponsor_id": award.joint_sponsor_id,
-            "awarded_at": time(award.awarded_at),
-            "completed_on": award.completed_on,
-            "outcome": award.completion_outcome,
-        })
-    });
-    Ok(json!({
-        "award": award,
-        "corrections": corrections,
-        "award_page": officer
-            && (matches!(view.status, Status::Selected | Status::Awarded | Status::Alumni)
-                || view.administration.offer.is_some()),
-        "show_immigration": officer,
-        "immigration": immigration,
-        "make": po && view.status == Status::Selected,
-        "sponsors": sponsors,
-        "complete": po && view.status == Status::Awarded,
-        "complete_outcome": view.administration.result.as_ref()
+    let award = view
+        .award
+        .as_ref()
+        .filter(|_| sees)
+        .map(|award| AwardRecord {
+            terms: &award.terms,
+            country: award.terms.as_ref().map(AwardTerms::country_of_study),
+            joint_sponsor_id: &award.joint_sponsor_id,
+            awarded_at: time(award.awarded_at),
+            completed_on: award.completed_on,
+            outcome: &award.completion_outcome,
+        });
+    Ok(AwardPanel {
+        award,
+        corrections,
+        award_page: officer
+            && (matches!(
+                view.status,
+                Status::Selected | Status::Awarded | Status::Alumni
+            ) || view.administration.offer.is_some()),
+        show_immigration: officer,
+        immigration,
+        make: po && view.status == Status::Selected,
+        sponsors,
+        complete: po && view.status == Status::Awarded,
+        complete_outcome: view
+            .administration
+            .result
+            .as_ref()
             .and_then(|r| r.result.as_ref())
             .map(|r| r.outcome()),
-        "record_immigration": po && view.status == Status::Awarded,
-    }))
+        record_immigration: po && view.status == Status::Awarded,
+        start_date: shown.date_field("award_start_date", "start_date"),
+        completed_on: shown.date_field("complete_completed_on", "completed_on"),
+        issued_on: shown.date_field("immigration_records_issued_on", "issued_on"),
+    })
+}
+
+/// The Disclosures panel: what was shared with whom and what was refused, the corrections to pass on,
+/// and the disclosure form.
+#[derive(Serialize)]
+struct DisclosuresPanel {
+    sees_disclosures: bool,
+    disclosures: Vec<DisclosureRow>,
+    refusals: Vec<RefusalRow>,
+    notices: Vec<NoticeRow>,
+    can_mark_notices: bool,
+    disclose: Option<DiscloseForm>,
+}
+
+/// A disclosure made.
+#[derive(Serialize)]
+struct DisclosureRow {
+    at: String,
+    recipient: String,
+    kind: &'static str,
+    purpose: Option<String>,
+    fields: String,
+    by: String,
+}
+
+/// A disclosure the sharing rule refused.
+#[derive(Serialize)]
+struct RefusalRow {
+    at: String,
+    recipient: String,
+    reason: String,
+    by: String,
+}
+
+/// A recipient to tell of a correction of data they were sent; `open` until they are told.
+#[derive(Serialize)]
+struct NoticeRow {
+    recipient_id: String,
+    recipient: String,
+    fields: String,
+    raised_at: String,
+    sent_at: Option<String>,
+    open: bool,
+}
+
+/// The disclosure form: its id, the recipients the sharing rule permits, and the fields to tick.
+#[derive(Serialize)]
+struct DiscloseForm {
+    disclosure_id: String,
+    /// Whether the register holds any recipient at all (to say why none is offered).
+    registered: bool,
+    recipients: Vec<RecipientChoice>,
+    fields: Vec<FieldChoice>,
+}
+
+/// A disclosable field, as a checkbox of the disclosure form.
+#[derive(Serialize)]
+struct FieldChoice {
+    value: &'static str,
+    label: String,
+    id: String,
 }
 
 /// What was shared with whom, what was refused, the corrections to pass on, and the disclosure form.
-async fn disclosures_panel(shown: &Shown<'_>) -> Result<Value, PageError> {
+async fn disclosures_panel(shown: &Shown<'_>) -> Result<DisclosuresPanel, PageError> {
     let view = shown.view;
     let po = shown.officer_acting();
-    let disclosures: Vec<Value> = view
+    let fields_in_words = |fields: &[String]| {
+        fields
+            .iter()
+            .map(|f| disclosable_label(f))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let disclosures: Vec<DisclosureRow> = view
         .disclosures
         .iter()
-        .map(|d| {
-            json!({
-                "at": time(d.at),
-                "recipient": d.recipient_name,
-                "kind": words::recipient_kind(d.kind),
-                "purpose": d.purpose,
-                "fields": d.fields.iter().map(|f| disclosable_label(f)).collect::<Vec<_>>().join(", "),
-                "by": shown.name(&d.disclosed_by),
-            })
+        .map(|d| DisclosureRow {
+            at: time(d.at),
+            recipient: d.recipient_name.clone(),
+            kind: words::recipient_kind(d.kind),
+            purpose: d.purpose.clone(),
+            fields: fields_in_words(&d.fields),
+            by: shown.name(&d.disclosed_by),
         })
         .collect();
-    let refusals: Vec<Value> = view
+    let refusals: Vec<RefusalRow> = view
         .refused_disclosures
         .iter()
-        .map(|r| {
-            json!({
-                "at": time(r.at),
-                "recipient": r.recipient_name,
-                "reason": r.reason,
-                "by": shown.name(&r.asked_by),
-            })
+        .map(|r| RefusalRow {
+            at: time(r.at),
+            recipient: r.recipient_name.clone(),
+            reason: r.reason.clone(),
+            by: shown.name(&r.asked_by),
         })
         .collect();
-    let notices: Vec<Value> = view
+    let notices: Vec<NoticeRow> = view
         .rectification_notices
         .iter()
         .filter(|_| shown.shown.shows(Section::RectificationNotices))
-        .map(|n| {
-            json!({
-                "recipient_id": n.recipient_id,
-                "recipient": n.recipient_name,
-                "fields": n.fields.iter().map(|f| disclosable_label(f)).collect::<Vec<_>>().join(", "),
-                "raised_at": time(n.raised_at),
-                "sent_at": n.sent_at.map(time),
-                "open": n.sent_at.is_none(),
-            })
+        .map(|n| NoticeRow {
+            recipient_id: n.recipient_id.clone(),
+            recipient: n.recipient_name.clone(),
+            fields: fields_in_words(&n.fields),
+            raised_at: time(n.raised_at),
+            sent_at: n.sent_at.map(time),
+            open: n.sent_at.is_none(),
         })
         .collect();
     let disclose = if po && !matches!(view.status, Status::Draft | Status::Withdrawn) {
         let register = recipients::list(&shown.state.db).await?;
-        Some(json!({
-            "disclosure_id": uuid::Uuid::now_v7().to_string(),
-            "registered": !register.is_empty(),
-            "recipients": crate::http::sharing::permitted_recipients(view, &register).iter().map(|r| json!({
-                "id": r.id, "label": recipient_label(r),
-            })).collect::<Vec<_>>(),
-            "fields": DISCLOSABLE_FIELDS.iter().map(|f| json!({
-                "value": f, "label": disclosable_label(f), "id": super::field_id(&format!("disclose_{f}")),
-            })).collect::<Vec<_>>(),
-        }))
+        Some(DiscloseForm {
+            disclosure_id: uuid::Uuid::now_v7().to_string(),
+            registered: !register.is_empty(),
+            recipients: crate::http::sharing::permitted_recipients(view, &register)
+                .iter()
+                .map(|r| RecipientChoice {
+                    id: r.id.clone(),
+                    label: recipient_label(r),
+                })
+                .collect(),
+            fields: DISCLOSABLE_FIELDS
+                .iter()
+                .map(|f| FieldChoice {
+                    value: f,
+                    label: disclosable_label(f),
+                    id: super::field_id(&format!("disclose_{f}")),
+                })
+                .collect(),
+        })
     } else {
         None
     };
@@ -762,14 +1134,71 @@ async fn disclosures_panel(shown: &Shown<'_>) -> Result<Value, PageError> {
         shown.role(),
         Role::ProgrammeOfficer | Role::InformationOfficer
     );
-    Ok(json!({
-        "sees_disclosures": sees,
-        "disclosures": disclosures,
-        "refusals": refusals,
-        "notices": notices,
-        "can_mark_notices": po,
-        "disclose": disclose,
-    }))
+    Ok(DisclosuresPanel {
+        sees_disclosures: sees,
+        disclosures,
+        refusals,
+        notices,
+        can_mark_notices: po,
+        disclose,
+    })
+}
+
+/// The History panel: the events in words, newest first, the letters sent, and the moment the case is
+/// seen as it stood at, if it is.
+#[derive(Serialize)]
+struct HistoryPanel {
+    timeline: Vec<TimelineRow>,
+    /// The letters, as `letters::listed` gives them to the table of letters.
+    letters: Vec<Value>,
+    /// The time-travel field's value (`2026-05-01T12:00`).
+    as_of_value: Option<String>,
+}
+
+/// An event of the history: when, what, who (and their role), and the reason or note given.
+#[derive(Serialize)]
+struct TimelineRow {
+    at: String,
+    what: String,
+    who: String,
+    role: &'static str,
+    detail: Option<String>,
+}
+
+/// The history in words, newest first, with who acted (their role, and their name) and why; the letters
+/// sent; and the form to see the case as it stood at another time.
+fn history_panel(shown: &Shown<'_>, events: &[CaseEvent]) -> HistoryPanel {
+    let whole = shown.shown.shows(Section::Timeline);
+    let timeline: Vec<TimelineRow> = if whole || shown.shown.shows(Section::Amendments) {
+        events
+            .iter()
+            .filter(|e| whole || e.event_type == "PersonalDataAmended")
+            .rev()
+            .map(|e| TimelineRow {
+                at: time(e.at),
+                what: words::event(&e.event_type)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| words::in_words(&e.event_type)),
+                who: shown.name(&e.actor.user_id),
+                role: words::role(e.actor.role),
+                detail: e.detail.clone(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let view = shown.view;
+    HistoryPanel {
+        timeline,
+        letters: if shown.shown.shows(Section::Letters) {
+            super::letters::listed(view, &format!("/cases/{}", view.id))
+        } else {
+            Vec::new()
+        },
+        as_of_value: shown
+            .as_of
+            .map(|at| at.format("%Y-%m-%dT%H:%M").to_string()),
+    }
 }
 
 /// One event of the case, with what the history says of it.
@@ -859,41 +1288,6 @@ fn detail_of(event: &ApplicationEvent) -> Option<String> {
         _ => None,
     }
     .filter(|detail| !detail.trim().is_empty())
-}
-
-/// The history in words, newest first, with who acted (their role, and their name) and why; the letters
-/// sent; and the form to see the case as it stood at another time.
-fn history_panel(shown: &Shown<'_>, events: &[CaseEvent]) -> Value {
-    let whole = shown.shown.shows(Section::Timeline);
-    let timeline: Vec<Value> = if whole || shown.shown.shows(Section::Amendments) {
-        events
-            .iter()
-            .filter(|e| whole || e.event_type == "PersonalDataAmended")
-            .rev()
-            .map(|e| {
-                json!({
-                    "at": time(e.at),
-                    "what": words::event(&e.event_type).map(str::to_string)
-                        .unwrap_or_else(|| words::in_words(&e.event_type)),
-                    "who": shown.name(&e.actor.user_id),
-                    "role": words::role(e.actor.role),
-                    "detail": e.detail,
-                })
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let view = shown.view;
-    json!({
-        "timeline": timeline,
-        "letters": if shown.shown.shows(Section::Letters) {
-            super::letters::listed(view, &format!("/cases/{}", view.id))
-        } else {
-            Default::default()
-        },
-        "as_of_value": shown.as_of.map(|at| at.format("%Y-%m-%dT%H:%M").to_string()),
-    })
 }
 
 /// The names of the people who acted on a case, by account id.
@@ -1009,7 +1403,7 @@ pub async fn confirmation(
         button,
     };
     Ok(Page::new("case_confirm", heading, Some(session))
-        .data(serde_json::to_value(&page).map_err(ApiError::internal)?)
+        .data(page)
         .into_response())
 }
 

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use domain::access::{Section, view_of};
@@ -26,7 +26,8 @@ use super::applicant::{label_for, problems_of};
 use super::case_page::{self, Tab};
 use super::session::field;
 use super::{
-    ErrorItem, Page, PageError, PageForm, PagePath, PageQuery, Session, encode_query, see_other,
+    Choice, ErrorItem, Page, PageError, PageForm, PagePath, PageQuery, Session, encode_query,
+    see_other,
 };
 use crate::bus::AppState;
 use crate::http::error::ApiError;
@@ -176,25 +177,35 @@ async fn cases(
     )
     .await?;
     let references = projections::references::of_many(&state.db, &read).await?;
-    let rows: Vec<Value> = rows
+    let rows: Vec<CaseRow> = rows
         .iter()
-        .map(|case| {
-            json!({
-                "id": case.id,
-                "reference": references.get(&case.id),
-                "name": case.full_name.clone().unwrap_or_else(|| "(no name yet)".to_string()),
-                "cycle": case.cycle,
-                "status": words::in_words(&case.status),
-                "country": case.country_of_residence,
-                "submitted": date(case.submitted_at),
-                "mean_score": case.mean_score.filter(|_| shown.shows(Section::MeanScore)).map(|m| format!("{m:.1}")),
-                "recheck": case.recheck_due && shown.shows(Section::Recheck),
-            })
+        .map(|case| CaseRow {
+            id: &case.id,
+            reference: references.get(&case.id).cloned(),
+            name: case
+                .full_name
+                .clone()
+                .unwrap_or_else(|| "(no name yet)".to_string()),
+            cycle: &case.cycle,
+            status: words::in_words(&case.status),
+            country: &case.country_of_residence,
+            submitted: date(case.submitted_at),
+            mean_score: case
+                .mean_score
+                .filter(|_| shown.shows(Section::MeanScore))
+                .map(|m| format!("{m:.1}")),
+            recheck: case.recheck_due && shown.shows(Section::Recheck),
         })
         .collect();
-    let statuses: Vec<Value> = Status::ALL
+    let statuses: Vec<Choice> = Status::ALL
         .iter()
-        .map(|s| json!({"value": s.as_str(), "label": words::status(*s), "selected": filter.status.as_deref() == Some(s.as_str())}))
+        .map(|s| {
+            Choice::new(
+                s.as_str(),
+                words::status(*s),
+                filter.status.as_deref() == Some(s.as_str()),
+            )
+        })
         .collect();
     let keep = format!(
         "cycle={}&status={}&country={}&min_score={}&q={}",
@@ -227,46 +238,109 @@ async fn cases(
     };
     // The officer's desk lists the progress reports overdue and those falling due within 30 days.
     let today = Utc::now().date_naive();
-    let reports_due: Vec<Value> = if session.actor.role == Role::ProgrammeOfficer {
+    let reports_due: Vec<ReportDue> = if session.actor.role == Role::ProgrammeOfficer {
         let due =
             projections::awards::reports_due_by(&state.db, today + chrono::Days::new(30)).await?;
         let ids: Vec<&str> = due.iter().map(|d| d.application_id.as_str()).collect();
         let references = projections::references::of_many(&state.db, &ids).await?;
         due.iter()
-            .map(|due| {
-                json!({
-                    "id": due.application_id,
-                    "short_id": references.get(&due.application_id).cloned()
-                        .unwrap_or_else(|| short_id(&due.application_id)),
-                    "due_on": due.due_on.format("%-d %B %Y").to_string(),
-                    "overdue": due.due_on < today,
-                    "today": due.due_on == today,
-                })
+            .map(|due| ReportDue {
+                id: due.application_id.clone(),
+                short_id: references
+                    .get(&due.application_id)
+                    .cloned()
+                    .unwrap_or_else(|| short_id(&due.application_id)),
+                due_on: due.due_on.format("%-d %B %Y").to_string(),
+                overdue: due.due_on < today,
+                today: due.due_on == today,
             })
             .collect()
     } else {
         Vec::new()
     };
+    let min_score = clean(&query.min_score);
+    let context = CasesPage {
+        reports_due,
+        filter: Filter {
+            cycle: filter.cycle.as_deref(),
+            country: filter.country.as_deref(),
+            q: filter.text.as_deref(),
+            min_score: min_score.as_deref(),
+        },
+        statuses,
+        cases: rows,
+        total: page.total.count,
+        total_exact: page.total.exact,
+        total_shown: with_thousands(page.total.count),
+        previous: page
+            .previous
+            .as_ref()
+            .map(|c| format!("/cases?{keep}&cursor={}", c.encode())),
+        next: page
+            .next
+            .as_ref()
+            .map(|c| format!("/cases?{keep}&cursor={}", c.encode())),
+        conclude_cycle,
+        shows_marks: shown.shows(Section::MeanScore),
+    };
     Ok(Page::new("cases", "Cases", Some(&session))
-        .data(json!({
-            "reports_due": reports_due,
-            "filter": {
-                "cycle": filter.cycle, "country": filter.country, "q": filter.text,
-                "min_score": clean(&query.min_score),
-            },
-            "statuses": statuses,
-            "cases": rows,
-            "total": page.total.count,
-            "total_exact": page.total.exact,
-            "total_shown": with_thousands(page.total.count),
-            "previous": page.previous.as_ref().map(|c| format!("/cases?{keep}&cursor={}", c.encode())),
-            "next": page.next.as_ref().map(|c| format!("/cases?{keep}&cursor={}", c.encode())),
-            "conclude_cycle": conclude_cycle,
-            "shows_marks": shown.shows(Section::MeanScore),
-        }))
+        .data(context)
         .errors(errors)
         .status(status)
         .into_response())
+}
+
+/// The case list's context: the reports due (a programme officer's), the filter as it stands, a page of
+/// the cases it finds with their count, and the links to the pages before and after.
+#[derive(Serialize)]
+struct CasesPage<'a> {
+    reports_due: Vec<ReportDue>,
+    filter: Filter<'a>,
+    statuses: Vec<Choice>,
+    cases: Vec<CaseRow<'a>>,
+    total: i64,
+    /// Whether `total` is the count, not a bound it exceeds.
+    total_exact: bool,
+    total_shown: String,
+    previous: Option<String>,
+    next: Option<String>,
+    /// The cycle of the filter, while it is still to be concluded (a programme officer's).
+    conclude_cycle: Option<String>,
+    shows_marks: bool,
+}
+
+/// The filter's fields as they were given.
+#[derive(Serialize)]
+struct Filter<'a> {
+    cycle: Option<&'a str>,
+    country: Option<&'a str>,
+    q: Option<&'a str>,
+    min_score: Option<&'a str>,
+}
+
+/// A case of the list.
+#[derive(Serialize)]
+struct CaseRow<'a> {
+    id: &'a str,
+    reference: Option<String>,
+    name: String,
+    cycle: &'a str,
+    status: String,
+    country: &'a Option<String>,
+    submitted: Option<String>,
+    mean_score: Option<String>,
+    /// Amended after eligibility: to be checked again.
+    recheck: bool,
+}
+
+/// A progress report overdue or falling due soon, on the officer's desk.
+#[derive(Serialize)]
+struct ReportDue {
+    id: String,
+    short_id: String,
+    due_on: String,
+    overdue: bool,
+    today: bool,
 }
 
 /// The case a search names by its reference, if the search is a reference and names one. Kept apart from
@@ -689,20 +763,31 @@ fn text(form: &[(String, String)], name: &str) -> String {
     field(form, name).unwrap_or_default().trim().to_string()
 }
 
-fn parse_date(
+/// The day posted in the date input `name` of the form `action` (`{name}-day`, `-month`, `-year`), or the
+/// message at its field in the GOV.UK's words after its label: "Start date must include a month", "Enter
+/// the start date".
+pub(super) fn parse_date(
     form: &[(String, String)],
     name: &str,
     action: &str,
+    label: &str,
     errors: &mut Vec<ErrorItem>,
 ) -> Option<NaiveDate> {
-    let parsed = NaiveDate::parse_from_str(&text(form, name), "%Y-%m-%d").ok();
-    if parsed.is_none() {
-        errors.push(ErrorItem::new(
-            &format!("{action}_{name}"),
-            "Enter a date written YYYY-MM-DD",
-        ));
+    let id = format!("{action}_{name}");
+    match super::posted_date(form, name) {
+        Ok(Some(day)) => NaiveDate::parse_from_str(&day, "%Y-%m-%d").ok(),
+        Ok(None) => {
+            errors.push(ErrorItem::new(
+                &id,
+                format!("Enter the {}", label.to_lowercase()),
+            ));
+            None
+        }
+        Err(problem) => {
+            errors.push(ErrorItem::new(&id, format!("{label} {problem}")));
+            None
+        }
     }
-    parsed
 }
 
 fn parse_action(
@@ -766,7 +851,7 @@ fn parse_action(
             }
         },
         "award" => {
-            let start_date = parse_date(form, "start_date", action, &mut errors);
+            let start_date = parse_date(form, "start_date", action, "Start date", &mut errors);
             let terms = [
                 ("institution", "Institution"),
                 ("course", "Course"),
@@ -812,7 +897,8 @@ fn parse_action(
             })
         }
         "complete" => {
-            let completed_on = parse_date(form, "completed_on", action, &mut errors);
+            let completed_on =
+                parse_date(form, "completed_on", action, "Date completed", &mut errors);
             let outcome = text(form, "outcome");
             // Left empty, the outcome is the result the institution released, where one is recorded.
             let released = view
@@ -847,7 +933,8 @@ fn parse_action(
             })
         }
         "immigration-records" => {
-            let Some(issued_on) = parse_date(form, "issued_on", action, &mut errors) else {
+            let Some(issued_on) = parse_date(form, "issued_on", action, "Date issued", &mut errors)
+            else {
                 return Err(Refused::Shown(errors, StatusCode::UNPROCESSABLE_ENTITY));
             };
             Command::Immigration(ImmigrationCommand::RecordImmigrationDocument {
