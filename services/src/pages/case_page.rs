@@ -721,7 +721,7 @@ async fn application_panel<'a>(shown: &Shown<'a>) -> Result<ApplicationPanel<'a>
                 .iter()
                 .map(|rule| RuleChoice {
                     value: rule.as_str(),
-                    label: super::staff::screening_rule_label(*rule),
+                    label: screening_rule_label(*rule),
                     id: super::field_id(&format!("screening_{}", rule.as_str())),
                 })
                 .collect()
@@ -836,7 +836,7 @@ async fn committee_panel(shown: &Shown<'_>) -> Result<CommitteePanel, PageError>
                 rules: o
                     .rules
                     .iter()
-                    .map(|r| super::staff::screening_rule_label(*r))
+                    .map(|r| screening_rule_label(*r))
                     .collect::<Vec<_>>()
                     .join(", "),
                 reason: o.reason.clone(),
@@ -929,7 +929,7 @@ async fn award_panel<'a>(shown: &Shown<'a>) -> Result<AwardPanel<'a>, PageError>
     let po = shown.officer_acting();
     let sees = shown.shown.shows(Section::Award);
     let corrections: Vec<CorrectionRow> = if sees && view.award.is_some() {
-        super::staff::award_corrections(shown.state, &view.id, shown.as_of)
+        award_corrections(shown.state, &view.id, shown.as_of)
             .await?
             .into_iter()
             .map(|(what, reason, by, at)| CorrectionRow {
@@ -1427,3 +1427,55 @@ struct Carried<'a> {
     name: &'a str,
     value: &'a str,
 }
+
+/// The corrections of an award's terms and of its completion outcome, oldest first, up to `as_of`: what was
+/// corrected, the reason given, who corrected it and when. Read from the application's events, where the
+/// reasons are kept (sealed with its personal data).
+pub(super) async fn award_corrections(
+    state: &AppState,
+    id: &str,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<Vec<(&'static str, String, String, DateTime<Utc>)>, ApiError> {
+    use cqrs_es::persist::PersistedEventRepository;
+    use domain::application::{Application, ApplicationEvent};
+    let events = state
+        .repo
+        .get_events::<Application>(id)
+        .await
+        .map_err(ApiError::internal)?;
+    let mut corrections = Vec::new();
+    for event in events {
+        let what = match event.event_type.as_str() {
+            "AwardTermsCorrected" => "Award terms",
+            "CompletionOutcomeCorrected" => "Completion outcome",
+            _ => continue,
+        };
+        let Some(metadata) = projections::EventMetadata::from_json(&json!(event.metadata)) else {
+            continue;
+        };
+        if as_of.is_some_and(|as_of| metadata.at > as_of) {
+            continue;
+        }
+        let reason = match serde_json::from_value::<ApplicationEvent>(event.payload) {
+            Ok(ApplicationEvent::AwardTermsCorrected { reason, .. })
+            | Ok(ApplicationEvent::CompletionOutcomeCorrected { reason, .. }) => {
+                reason.known().cloned().unwrap_or_default()
+            }
+            _ => continue,
+        };
+        corrections.push((what, reason, metadata.actor_id, metadata.at));
+    }
+    Ok(corrections)
+}
+
+/// A rule of the screening as the case page names it.
+pub(super) fn screening_rule_label(rule: domain::screening::ScreeningRule) -> &'static str {
+    use domain::screening::ScreeningRule as R;
+    match rule {
+        R::EligibleNationality => "An eligible nationality",
+        R::UndergraduateDegree => "An undergraduate degree",
+        R::WorkExperience => "Enough work experience",
+        R::ReturnHomeCommitment => "The commitment to return home",
+    }
+}
+

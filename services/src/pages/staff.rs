@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use domain::access::{Section, view_of};
 use domain::application::aggregate::Outcome;
@@ -50,45 +50,6 @@ pub fn router() -> Router<AppState> {
         .route("/cases/{id}/letters/{number}", get(letter))
 }
 
-/// The corrections of an award's terms and of its completion outcome, oldest first, up to `as_of`: what was
-/// corrected, the reason given, who corrected it and when. Read from the application's events, where the
-/// reasons are kept (sealed with its personal data).
-pub(super) async fn award_corrections(
-    state: &AppState,
-    id: &str,
-    as_of: Option<DateTime<Utc>>,
-) -> Result<Vec<(&'static str, String, String, DateTime<Utc>)>, ApiError> {
-    use cqrs_es::persist::PersistedEventRepository;
-    use domain::application::{Application, ApplicationEvent};
-    let events = state
-        .repo
-        .get_events::<Application>(id)
-        .await
-        .map_err(ApiError::internal)?;
-    let mut corrections = Vec::new();
-    for event in events {
-        let what = match event.event_type.as_str() {
-            "AwardTermsCorrected" => "Award terms",
-            "CompletionOutcomeCorrected" => "Completion outcome",
-            _ => continue,
-        };
-        let Some(metadata) = projections::EventMetadata::from_json(&json!(event.metadata)) else {
-            continue;
-        };
-        if as_of.is_some_and(|as_of| metadata.at > as_of) {
-            continue;
-        }
-        let reason = match serde_json::from_value::<ApplicationEvent>(event.payload) {
-            Ok(ApplicationEvent::AwardTermsCorrected { reason, .. })
-            | Ok(ApplicationEvent::CompletionOutcomeCorrected { reason, .. }) => {
-                reason.known().cloned().unwrap_or_default()
-            }
-            _ => continue,
-        };
-        corrections.push((what, reason, metadata.actor_id, metadata.at));
-    }
-    Ok(corrections)
-}
 
 /// A count written with a comma between each three digits: 10,000.
 fn with_thousands(count: i64) -> String {
@@ -975,13 +936,3 @@ fn parse_action(
     Ok(command)
 }
 
-/// A rule of the screening as the case page names it.
-pub(super) fn screening_rule_label(rule: domain::screening::ScreeningRule) -> &'static str {
-    use domain::screening::ScreeningRule as R;
-    match rule {
-        R::EligibleNationality => "An eligible nationality",
-        R::UndergraduateDegree => "An undergraduate degree",
-        R::WorkExperience => "Enough work experience",
-        R::ReturnHomeCommitment => "The commitment to return home",
-    }
-}
