@@ -411,6 +411,8 @@ struct FormField {
     checked: bool,
     /// The day, month and year of a date asked as a GOV.UK date input.
     date: Option<DateParts>,
+    /// The month and year of a month asked as a GOV.UK date input without the day.
+    month_year: Option<MonthParts>,
 }
 
 fn text_field(path: &str, label: &str, value: Option<String>, errors: &FieldErrors) -> FormField {
@@ -509,7 +511,18 @@ fn section_groups(
             "Qualification",
             &EDUCATION_KEYS,
         ),
-        "employment" => rows(EMPLOYMENT_ROWS, "employment", "Job", &EMPLOYMENT_KEYS),
+        "employment" => {
+            let mut groups = rows(EMPLOYMENT_ROWS, "employment", "Job", &EMPLOYMENT_KEYS);
+            for spec in groups.iter_mut().flat_map(|group| group.fields.iter_mut()) {
+                if JOB_DATES.iter().any(|key| spec.name.ends_with(&format!(".{key}"))) {
+                    spec.hint = Some("For example, 9 2020");
+                    spec.month_year = Some(MonthParts::of(spec.value.as_deref(), |part| {
+                        value(&format!("{}-{part}", spec.name))
+                    }));
+                }
+            }
+            groups
+        }
         "courses" => {
             let mut groups = rows(
                 COURSE_ROWS,
@@ -580,6 +593,109 @@ fn section_groups(
     }
 }
 
+/// The keys of a job's dates, each a month and year (`YYYY-MM`).
+const JOB_DATES: [&str; 2] = ["from", "to"];
+
+/// The two fields of a GOV.UK month-and-year input (the `month_input` partial): from the month kept
+/// (`YYYY-MM`), or as they were posted (`{name}-month`, `-year`) when the page is shown again with an error.
+#[derive(Debug, Default, PartialEq, Serialize)]
+pub struct MonthParts {
+    pub month: Option<String>,
+    pub year: Option<String>,
+}
+
+impl MonthParts {
+    /// The parts of `kept` when it is a month; a kept value that is not one is shown whole in the year, so
+    /// that nothing kept disappears from the form; otherwise each part as `posted` gives it.
+    pub fn of(kept: Option<&str>, posted: impl Fn(&str) -> Option<String>) -> Self {
+        match kept {
+            Some(text) => match kept_month(text) {
+                Some((year, month)) => Self {
+                    month: Some(month.to_string()),
+                    year: Some(year.to_string()),
+                },
+                None => Self {
+                    month: None,
+                    year: Some(text.to_string()),
+                },
+            },
+            None => Self {
+                month: posted("month"),
+                year: posted("year"),
+            },
+        }
+    }
+}
+
+/// The year and month of a month as the contract writes it (`YYYY-MM`).
+fn kept_month(text: &str) -> Option<(i32, u32)> {
+    use chrono::Datelike;
+    let date =
+        chrono::NaiveDate::parse_from_str(&format!("{}-01", text.trim()), "%Y-%m-%d").ok()?;
+    Some((date.year(), date.month()))
+}
+
+/// A month posted as the two fields of a GOV.UK month-and-year input (`{name}-month`, `-year`): `Ok(None)`
+/// when both are empty, the month as the contract writes it (`YYYY-MM`) when they make one, and otherwise
+/// what is wrong in the GOV.UK's words, to follow the field's label ("must include a year", "must be a
+/// real month"). The month is a number from 1 to 12 or its English name (`September`, `Sep`, `Sept`); the
+/// year has four digits and is not before 1900, which the rules ask of a job's dates.
+pub fn posted_month(form: &[(String, String)], name: &str) -> Result<Option<String>, String> {
+    let part = |part: &str| {
+        field(form, &format!("{name}-{part}"))
+            .map(str::trim)
+            .unwrap_or_default()
+    };
+    let (month, year) = (part("month"), part("year"));
+    match (month.is_empty(), year.is_empty()) {
+        (true, true) => return Ok(None),
+        (true, false) => return Err("must include a month".to_string()),
+        (false, true) => return Err("must include a year".to_string()),
+        (false, false) => {}
+    }
+    let real = || "must be a real month".to_string();
+    let month = month_number(month).ok_or_else(real)?;
+    if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(real());
+    }
+    let year: u32 = year.parse().map_err(|_| real())?;
+    if year < 1900 {
+        return Err("must be in 1900 or later".to_string());
+    }
+    Ok(Some(format!("{year:04}-{month:02}")))
+}
+
+/// A month typed as a number from 1 to 12, or as its English name or the name's first three letters
+/// (`Sept` too).
+fn month_number(text: &str) -> Option<u32> {
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse().ok().filter(|month| (1..=12).contains(month));
+    }
+    const NAMES: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    let typed = text.to_lowercase();
+    NAMES
+        .iter()
+        .position(|name| {
+            *name == typed
+                || (typed.len() == 3 && name.starts_with(&typed))
+                || (typed == "sept" && *name == "september")
+        })
+        .and_then(|index| u32::try_from(index + 1).ok())
+}
+
 /// The day, month and year of a date field: from the date kept (`YYYY-MM-DD`), or as they were posted
 /// (`{path}-day`, `-month`, `-year`) when the page is shown again with an error.
 fn date_parts(path: &str, value: &dyn Fn(&str) -> Option<String>) -> DateParts {
@@ -599,13 +715,20 @@ pub fn changes_from(slug: &str, form: &[(String, String)]) -> Option<DraftChange
             .map(str::to_string)
     };
     let mut changes = DraftChanges::default();
+    // A job's dates are posted as a month and a year each.
     let entries = |prefix: &str, count: usize, keys: &[(&str, &str)]| -> Vec<HistoryEntry> {
         (0..count)
             .filter_map(|i| {
                 let entry: HistoryEntry = keys
                     .iter()
                     .filter_map(|(key, _)| {
-                        text(&format!("{prefix}[{i}].{key}")).map(|v| (key.to_string(), json!(v)))
+                        let name = format!("{prefix}[{i}].{key}");
+                        let value = if prefix == "employment" && JOB_DATES.contains(key) {
+                            posted_month(form, &name).ok().flatten()
+                        } else {
+                            text(&name)
+                        };
+                        value.map(|v| (key.to_string(), json!(v)))
                     })
                     .collect();
                 (!entry.is_empty()).then_some(entry)
@@ -750,13 +873,23 @@ async fn save(
 }
 
 /// What the page finds wrong before the rules are asked: a date of birth whose three fields make no
-/// date, a country of study that names no country.
+/// date, a job's date whose two fields make no month, a country of study that names no country.
 fn page_problems(slug: &str, form: &[(String, String)]) -> Vec<FieldProblem> {
     let mut problems = unknown_countries_of_study(slug, form);
     if slug == "personal" {
         let path = PersonalField::DateOfBirth.path();
         if let Err(problem) = posted_date(form, &path) {
             problems.insert(0, FieldProblem::new(path, problem));
+        }
+    }
+    if slug == "employment" {
+        for i in 0..EMPLOYMENT_ROWS {
+            for key in JOB_DATES {
+                let path = format!("employment[{i}].{key}");
+                if let Err(problem) = posted_month(form, &path) {
+                    problems.push(FieldProblem::new(path, problem));
+                }
+            }
         }
     }
     problems
@@ -837,14 +970,14 @@ pub(crate) fn answers(view: &ApplicationView, with_change_links: bool) -> Vec<An
                         .map(move |spec| (legend.clone(), spec))
                 })
                 .filter_map(|(legend, spec)| {
-                    let label = match legend {
-                        Some(legend) => format!("{legend}: {}", spec.label.to_lowercase()),
-                        None => spec.label,
-                    };
                     let value = if spec.checkbox {
                         if spec.checked { "Yes" } else { "No" }.to_string()
                     } else {
-                        spec.value?
+                        in_words(&spec, spec.value.clone()?)
+                    };
+                    let label = match legend {
+                        Some(legend) => format!("{legend}: {}", spec.label.to_lowercase()),
+                        None => spec.label,
                     };
                     let words = spec.textarea.then(|| word_count(&value));
                     Some(AnswerRow {
@@ -865,6 +998,23 @@ pub(crate) fn answers(view: &ApplicationView, with_change_links: bool) -> Vec<An
             }
         })
         .collect()
+}
+
+/// A field's value as the answers show it: a date as "27 April 1998", a month as "April 2020"; a value
+/// that is not one is shown as it is.
+fn in_words(spec: &FormField, value: String) -> String {
+    if spec.date.is_some() {
+        chrono::NaiveDate::parse_from_str(&value, "%Y-%m-%d")
+            .map(|date| date.format("%-d %B %Y").to_string())
+            .unwrap_or(value)
+    } else if spec.month_year.is_some() {
+        kept_month(&value)
+            .and_then(|(year, month)| chrono::NaiveDate::from_ymd_opt(year, month, 1))
+            .map(|date| date.format("%B %Y").to_string())
+            .unwrap_or(value)
+    } else {
+        value
+    }
 }
 
 /// The answers as a reader with this view may see them (`domain::access`): only the sections it shows,
@@ -1372,5 +1522,128 @@ mod tests {
             Err("must be a real date".to_string())
         );
         assert_eq!(date("9", "3", "97"), Err("must be a real date".to_string()));
+    }
+
+    fn month(month: &str, year: &str) -> Result<Option<String>, String> {
+        let form: Vec<(String, String)> = [("month", month), ("year", year)]
+            .iter()
+            .map(|(part, value)| (format!("employment[0].from-{part}"), value.to_string()))
+            .collect();
+        posted_month(&form, "employment[0].from")
+    }
+
+    #[test]
+    fn a_job_date_is_posted_as_month_and_year_and_kept_as_the_contract_writes_it() {
+        assert_eq!(month("9", "2020"), Ok(Some("2020-09".to_string())));
+        assert_eq!(month(" 09 ", " 2020 "), Ok(Some("2020-09".to_string())));
+        assert_eq!(month("12", "1999"), Ok(Some("1999-12".to_string())));
+        assert_eq!(month("September", "2020"), Ok(Some("2020-09".to_string())));
+        assert_eq!(month("sept", "2020"), Ok(Some("2020-09".to_string())));
+        assert_eq!(month("Jan", "2021"), Ok(Some("2021-01".to_string())));
+        assert_eq!(month("", ""), Ok(None));
+        assert_eq!(month("  ", " "), Ok(None));
+    }
+
+    #[test]
+    fn each_refusal_of_a_job_date_is_told_the_govuk_way() {
+        assert_eq!(month("9", ""), Err("must include a year".to_string()));
+        assert_eq!(month("", "2020"), Err("must include a month".to_string()));
+        for (bad_month, bad_year) in [
+            ("13", "2020"),
+            ("0", "2020"),
+            ("-1", "2020"),
+            ("Septembre", "2020"),
+            ("Se", "2020"),
+            ("9", "20"),
+            ("9", "20200"),
+            ("9", "two thousand"),
+            ("9.5", "2020"),
+        ] {
+            assert_eq!(
+                month(bad_month, bad_year),
+                Err("must be a real month".to_string()),
+                "{bad_month} {bad_year}"
+            );
+        }
+        assert_eq!(
+            month("9", "1899"),
+            Err("must be in 1900 or later".to_string())
+        );
+    }
+
+    #[test]
+    fn a_job_date_kept_fills_its_two_fields_and_one_posted_is_shown_again_as_typed() {
+        let none = |_: &str| None;
+        assert_eq!(
+            MonthParts::of(Some("2020-09"), none),
+            MonthParts {
+                month: Some("9".to_string()),
+                year: Some("2020".to_string())
+            }
+        );
+        assert_eq!(
+            MonthParts::of(None, |part| Some(format!("typed {part}"))),
+            MonthParts {
+                month: Some("typed month".to_string()),
+                year: Some("typed year".to_string())
+            }
+        );
+        // Nothing kept disappears from the form, even a value that is no month.
+        assert_eq!(
+            MonthParts::of(Some("Sept 2020"), none),
+            MonthParts {
+                month: None,
+                year: Some("Sept 2020".to_string())
+            }
+        );
+    }
+
+    #[test]
+    fn the_answers_give_dates_and_months_in_words() {
+        let date = FormField {
+            date: Some(DateParts::default()),
+            ..FormField::default()
+        };
+        let month = FormField {
+            month_year: Some(MonthParts::default()),
+            ..FormField::default()
+        };
+        let words = |spec: &FormField, value: &str| in_words(spec, value.to_string());
+        assert_eq!(words(&date, "1998-04-27"), "27 April 1998");
+        assert_eq!(words(&month, "2020-04"), "April 2020");
+        assert_eq!(words(&month, "not a month"), "not a month");
+        assert_eq!(words(&FormField::default(), "2020-04"), "2020-04");
+    }
+
+    #[test]
+    fn the_employment_section_asks_each_job_date_as_a_month_and_a_year() {
+        let kept = |path: &str| (path == "employment[0].from").then(|| "2019-10".to_string());
+        let groups = section_groups("employment", &kept, &FieldErrors::new());
+        let from = &groups[0].fields[2];
+        assert_eq!(from.id, "employment_0_from");
+        assert_eq!(
+            from.month_year,
+            Some(MonthParts {
+                month: Some("10".to_string()),
+                year: Some("2019".to_string())
+            })
+        );
+        let employer = &groups[0].fields[0];
+        assert_eq!(employer.month_year, None);
+        let form: Vec<(String, String)> = [
+            ("employment[0].employer", "Test Works"),
+            ("employment[0].from-month", "10"),
+            ("employment[0].from-year", "2019"),
+            ("employment[0].to-month", ""),
+            ("employment[0].to-year", ""),
+        ]
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect();
+        let changes = changes_from("employment", &form).unwrap();
+        let entries = changes.employment.unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].get("from"), Some(&json!("2019-10")));
+        assert_eq!(entries[0].get("to"), None);
     }
 }
