@@ -561,7 +561,8 @@ async fn an_applicant_registers_fills_in_every_section_and_submits() {
         .fill("employment_0_employer", "Test Employer Ltd")
         .await;
     browser.fill("employment_0_role", "Test Analyst").await;
-    browser.fill("employment_0_from", "2020-09").await;
+    browser.fill("employment_0_from", "9").await;
+    browser.fill("employment_0_from-year", "2020").await;
     browser.click("button[value=continue]").await;
 
     // Course choices, then "save and come back later".
@@ -708,7 +709,7 @@ async fn an_applicant_registers_fills_in_every_section_and_submits() {
     let main = browser.text("main").await;
     for expected in [
         "Test Browser Applicant",
-        "1998-04-12",
+        "12 April 1998",
         "test.browser.applicant@example.test",
         "+000 0000 0000",
         "1 Test Street, Testtown",
@@ -718,7 +719,7 @@ async fn an_applicant_registers_fills_in_every_section_and_submits() {
         "2020",
         "Test Employer Ltd",
         "Test Analyst",
-        "2020-09",
+        "September 2020",
         "Test Institute",
         "MSc Test Data Science",
         "masters",

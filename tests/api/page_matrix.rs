@@ -1514,26 +1514,6 @@ async fn every_page_answers_everyone_as_their_role_allows(app: TestApp) {
 
 /// Templates whose handlers still build their context with `json!` (issue 27 types them one by one).
 const UNTYPED_YET: &[&str] = &[
-    // the applicant's and the public pages
-    "accessibility",
-    "account",
-    "application_confirmation",
-    "application_overview",
-    "application_submitted",
-    "applications",
-    "check",
-    "committee",
-    "committee_application",
-    "contact",
-    "helpdesk_password_reset",
-    "letter_header",
-    "login",
-    "password_reset",
-    "password_reset_expired",
-    "password_reset_sent",
-    "privacy",
-    "register",
-    "section",
     // the desk, retention, sharing, selection and administration
     "admin",
     "cycles",

@@ -27,6 +27,7 @@ on_both_stores!(
     personal_details_start_with_the_name_and_email_given_at_registration_and_take_an_address_of_lines,
     the_date_of_birth_is_three_fields_and_a_missing_part_is_named_at_the_field,
     job_dates_that_are_no_month_and_year_are_refused_by_the_api_and_the_page_alike,
+    a_job_date_is_a_month_and_a_year_shown_again_as_typed_when_refused_and_in_words_on_the_check_page,
     a_phone_number_that_is_no_number_is_refused_by_the_api_and_the_page_alike,
 );
 
@@ -540,15 +541,92 @@ async fn job_dates_that_are_no_month_and_year_are_refused_by_the_api_and_the_pag
         .await
         .form(&format!("/applications/{id}"))
         .set("employment[0].employer", "Test Employer")
-        .set("employment[0].from", "last year")
+        .set("employment[0].from-month", "last")
+        .set("employment[0].from-year", "year")
         .set("action", "continue");
     let answer = browser.submit(&form).await;
     assert_eq!(answer.error_links(), vec!["#employment_0_from".to_string()]);
     assert!(
         answer
             .text()
-            .contains("must be a month and year written YYYY-MM, such as 2020-09")
+            .contains("Job 1: from (month and year) must be a real month")
     );
+}
+
+async fn a_job_date_is_a_month_and_a_year_shown_again_as_typed_when_refused_and_in_words_on_the_check_page(
+    app: TestApp,
+) {
+    let (mut browser, email) = register(&app).await;
+    let id = start_application(&mut browser).await;
+    let page = browser
+        .get(&format!("/applications/{id}?section=employment"))
+        .await;
+    assert!(page.body.contains("name=\"employment[0].from-month\""));
+    assert!(page.body.contains("name=\"employment[0].to-year\""));
+    let form = page
+        .form(&format!("/applications/{id}"))
+        .set("employment[0].employer", "Test Employer")
+        .set("employment[0].from-month", "13")
+        .set("employment[0].from-year", "2019")
+        .set("employment[0].to-month", "6")
+        .set("employment[0].to-year", "")
+        .set("action", "continue");
+    let answer = browser.submit(&form).await;
+    assert_eq!(answer.status, StatusCode::OK, "the section again");
+    assert_eq!(
+        answer.error_links(),
+        vec![
+            "#employment_0_from".to_string(),
+            "#employment_0_to".to_string()
+        ]
+    );
+    let text = answer.text();
+    assert!(
+        text.contains("Job 1: from (month and year) must be a real month"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Job 1: to (month and year, or blank if current) must include a year"),
+        "{text}"
+    );
+    // Each message at its field, and what was typed in the fields again.
+    assert!(answer.body.contains("id=\"employment_0_from-error\""));
+    assert!(answer.body.contains("id=\"employment_0_to-error\""));
+    let again = answer.form(&format!("/applications/{id}"));
+    assert_eq!(again.value("employment[0].from-month"), Some("13"));
+    assert_eq!(again.value("employment[0].from-year"), Some("2019"));
+    assert_eq!(again.value("employment[0].to-month"), Some("6"));
+    assert_eq!(again.value("employment[0].employer"), Some("Test Employer"));
+
+    let saved = browser
+        .submit(
+            &form
+                .set("employment[0].from-month", "10")
+                .set("employment[0].to-year", "2021"),
+        )
+        .await;
+    assert_eq!(
+        saved.location(),
+        format!("/applications/{id}?section=courses&saved=1")
+    );
+    let user = app.sign_in(&email).await;
+    let (_, body) = app.get(&format!("/api/applications/{id}"), &user).await;
+    assert_eq!(body["employment"][0]["from"], "2019-10", "the API's form");
+    assert_eq!(body["employment"][0]["to"], "2021-06", "the API's form");
+    let shown = browser
+        .get(&format!("/applications/{id}?section=employment"))
+        .await
+        .form(&format!("/applications/{id}"));
+    assert_eq!(shown.value("employment[0].from-month"), Some("10"));
+    assert_eq!(shown.value("employment[0].to-year"), Some("2021"));
+
+    let check = browser.get(&format!("/applications/{id}/check")).await;
+    assert_eq!(check.status, StatusCode::OK);
+    let text = check.text();
+    assert!(text.contains("Job 1: from (month and year)"), "{text}");
+    assert!(text.contains("October 2019"), "{text}");
+    assert!(text.contains("June 2021"), "{text}");
+    assert!(!text.contains("2019-10"), "{text}");
 }
 
 async fn a_phone_number_that_is_no_number_is_refused_by_the_api_and_the_page_alike(app: TestApp) {

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{Datelike, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use domain::Role;
 use domain::application::form::{
@@ -21,10 +21,11 @@ use domain::country::Country;
 use domain::cycle::CycleName;
 use projections::application_view::{self, ApplicationView};
 
+use super::letters::LetterRow;
 use super::session::field;
 use super::{
-    ErrorItem, Page, PageError, PageForm, PagePath, PageQuery, Session, capitalise, field_id,
-    see_other,
+    DateParts, ErrorItem, Page, PageError, PageForm, PagePath, PageQuery, Session, capitalise,
+    field_id, see_other,
 };
 use crate::bus::AppState;
 use crate::http::error::ApiError;
@@ -139,18 +140,48 @@ pub(crate) fn status_text(status: Status) -> &'static str {
     }
 }
 
+/// What the applicant's list shows: their applications, and the cycles they may still start one in.
+#[derive(Serialize)]
+struct ApplicationsPage<'a> {
+    applications: Vec<ApplicationRow<'a>>,
+    cycles: Vec<String>,
+}
+
+/// One of the applicant's applications: its cycle, its status in words and whether it is still a draft.
+#[derive(Serialize)]
+struct ApplicationRow<'a> {
+    id: &'a str,
+    cycle: &'a str,
+    status: &'static str,
+    draft: bool,
+}
+
+/// The application a page is about: its id (for its addresses) and its cycle (for the caption).
+#[derive(Serialize)]
+struct ApplicationRef<'a> {
+    id: &'a str,
+    cycle: &'a str,
+}
+
+impl<'a> ApplicationRef<'a> {
+    fn of(view: &'a ApplicationView) -> Self {
+        Self {
+            id: &view.id,
+            cycle: &view.cycle,
+        }
+    }
+}
+
 async fn list(State(state): State<AppState>, session: Session) -> Result<Response, PageError> {
     session.require(&[Role::Applicant])?;
     let views = application_view::list_for_applicant(&state.db, &session.actor.user_id).await?;
-    let applications: Vec<Value> = views
+    let applications = views
         .iter()
-        .map(|view| {
-            json!({
-                "id": view.id,
-                "cycle": view.cycle,
-                "status": status_text(view.status),
-                "draft": view.status == Status::Draft,
-            })
+        .map(|view| ApplicationRow {
+            id: &view.id,
+            cycle: &view.cycle,
+            status: status_text(view.status),
+            draft: view.status == Status::Draft,
         })
         .collect();
     let taken: Vec<&str> = views.iter().map(|view| view.cycle.as_str()).collect();
@@ -160,7 +191,10 @@ async fn list(State(state): State<AppState>, session: Session) -> Result<Respons
         .collect();
     Ok(
         Page::new("applications", "Your applications", Some(&session))
-            .data(json!({ "applications": applications, "cycles": cycles }))
+            .data(ApplicationsPage {
+                applications,
+                cycles,
+            })
             .into_response(),
     )
 }
@@ -232,7 +266,7 @@ async fn show(
                     }
                 })
             };
-            let groups = section_groups(slug, &known, &Map::new());
+            let groups = section_groups(slug, &known, &FieldErrors::new());
             Ok(
                 section_page(&session, &view, slug, title, groups, Vec::new(), notice)
                     .into_response(),
@@ -243,21 +277,60 @@ async fn show(
 
 fn overview<'a>(session: &'a Session, view: &ApplicationView, notice: Option<String>) -> Page<'a> {
     let missing = domain::application::rules::missing_for_submission(&view.form);
-    let sections: Vec<Value> = SECTIONS
+    let sections = SECTIONS
         .iter()
-        .map(|(slug, title)| {
-            let optional = *slug == "employment" || *slug == "preferences";
-            let complete = !optional && !missing.iter().any(|path| section_of(path) == *slug);
-            json!({"slug": slug, "title": title, "complete": complete, "optional": optional})
+        .map(|&(slug, title)| {
+            let optional = slug == "employment" || slug == "preferences";
+            let complete = !optional && !missing.iter().any(|path| section_of(path) == slug);
+            Task {
+                slug,
+                title,
+                complete,
+                optional,
+            }
         })
         .collect();
     Page::new("application_overview", "Your application", Some(session))
-        .data(json!({
-            "application": {"id": view.id, "cycle": view.cycle},
-            "sections": sections,
-            "ready": missing.is_empty(),
-        }))
+        .data(OverviewPage {
+            application: ApplicationRef::of(view),
+            sections,
+            ready: missing.is_empty(),
+        })
         .notice(notice)
+}
+
+/// What the overview of a draft shows: the task list of its sections, and whether it is ready to submit.
+#[derive(Serialize)]
+struct OverviewPage<'a> {
+    application: ApplicationRef<'a>,
+    sections: Vec<Task>,
+    ready: bool,
+}
+
+/// A section in the task list: where it is, its title, and whether it is complete or optional.
+#[derive(Serialize)]
+struct Task {
+    slug: &'static str,
+    title: &'static str,
+    complete: bool,
+    optional: bool,
+}
+
+/// What a section's page shows: its form, group by group, with the values kept or posted and their
+/// problems; `essays` marks the essays' page (its word counts).
+#[derive(Serialize)]
+struct SectionPage<'a> {
+    application: ApplicationRef<'a>,
+    section: SectionRef<'a>,
+    groups: Vec<FieldGroup>,
+    essays: bool,
+}
+
+/// The section a page is: its slug in the address and its title.
+#[derive(Serialize)]
+struct SectionRef<'a> {
+    slug: &'a str,
+    title: &'a str,
 }
 
 fn section_page<'a>(
@@ -265,17 +338,17 @@ fn section_page<'a>(
     view: &ApplicationView,
     slug: &str,
     title: &str,
-    groups: Vec<Value>,
+    groups: Vec<FieldGroup>,
     errors: Vec<ErrorItem>,
     notice: Option<String>,
 ) -> Page<'a> {
     Page::new("section", title.to_string(), Some(session))
-        .data(json!({
-            "application": {"id": view.id, "cycle": view.cycle},
-            "section": {"slug": slug, "title": title},
-            "groups": groups,
-            "essays": slug == "essays",
-        }))
+        .data(SectionPage {
+            application: ApplicationRef::of(view),
+            section: SectionRef { slug, title },
+            groups,
+            essays: slug == "essays",
+        })
         .errors(errors)
         .notice(notice)
 }
@@ -306,44 +379,93 @@ fn value_at(form: &Value, path: &str) -> Option<String> {
     }
 }
 
-fn text_field(
-    path: &str,
-    label: &str,
+/// The problems of a posted section, in words, by the contract path of their field.
+type FieldErrors = std::collections::HashMap<String, String>;
+
+/// A group of a section's form: a fieldset with its legend (an entry of a list), or the fields alone.
+#[derive(Serialize)]
+struct FieldGroup {
+    legend: Option<String>,
+    fields: Vec<FormField>,
+}
+
+/// A field of a section's form, as the `field`, `textarea`, `checkbox` and `date_input` partials read it:
+/// its id and name (the contract path), its label and hint, its value and problem, and what kind of input
+/// it is.
+#[derive(Serialize, Default)]
+struct FormField {
+    id: String,
+    name: String,
+    label: String,
     value: Option<String>,
-    errors: &Map<String, Value>,
-) -> Value {
-    json!({
-        "id": field_id(path),
-        "name": path,
-        "label": label,
-        "value": value,
-        "error": errors.get(path),
-    })
+    error: Option<String>,
+    /// The input's `type` (text where there is none).
+    #[serde(rename = "type")]
+    kind: Option<&'static str>,
+    hint: Option<&'static str>,
+    autocomplete: Option<&'static str>,
+    textarea: bool,
+    rows: Option<u32>,
+    word_limit: Option<usize>,
+    checkbox: bool,
+    checked: bool,
+    /// The day, month and year of a date asked as a GOV.UK date input.
+    date: Option<DateParts>,
+    /// The month and year of a month asked as a GOV.UK date input without the day.
+    month_year: Option<MonthParts>,
+}
+
+fn text_field(path: &str, label: &str, value: Option<String>, errors: &FieldErrors) -> FormField {
+    FormField {
+        id: field_id(path),
+        name: path.to_string(),
+        label: label.to_string(),
+        value,
+        error: errors.get(path).cloned(),
+        ..FormField::default()
+    }
+}
+
+fn checkbox(path: &str, label: String, checked: bool) -> FormField {
+    FormField {
+        id: field_id(path),
+        name: path.to_string(),
+        label,
+        checkbox: true,
+        checked,
+        ..FormField::default()
+    }
 }
 
 /// The fields of a section, grouped, with their values and errors.
 fn section_groups(
     slug: &str,
     value: &dyn Fn(&str) -> Option<String>,
-    errors: &Map<String, Value>,
-) -> Vec<Value> {
-    let rows = |count: usize, prefix: &str, noun: &str, keys: &[(&str, &str)]| -> Vec<Value> {
+    errors: &FieldErrors,
+) -> Vec<FieldGroup> {
+    let rows = |count: usize, prefix: &str, noun: &str, keys: &[(&str, &str)]| -> Vec<FieldGroup> {
         (0..count)
-            .map(|i| {
-                let fields: Vec<Value> = keys
+            .map(|i| FieldGroup {
+                legend: Some(format!("{noun} {}", i + 1)),
+                fields: keys
                     .iter()
                     .map(|(key, label)| {
                         let path = format!("{prefix}[{i}].{key}");
                         text_field(&path, label, value(&path), errors)
                     })
-                    .collect();
-                json!({"legend": format!("{noun} {}", i + 1), "fields": fields})
+                    .collect(),
             })
             .collect()
     };
+    let alone = |fields: Vec<FormField>| {
+        vec![FieldGroup {
+            legend: None,
+            fields,
+        }]
+    };
     match slug {
-        "personal" => {
-            let fields: Vec<Value> = PersonalField::ALL
+        "personal" => alone(
+            PersonalField::ALL
                 .iter()
                 .map(|field| {
                     let path = field.path();
@@ -369,28 +491,38 @@ fn section_groups(
                             ("text", "The country you live in now.", "country-name")
                         }
                     };
-                    spec["type"] = json!(kind);
-                    spec["hint"] = json!(hint);
-                    spec["autocomplete"] = json!(autocomplete);
+                    spec.kind = Some(kind);
+                    spec.hint = Some(hint);
+                    spec.autocomplete = Some(autocomplete);
                     if *field == PersonalField::DateOfBirth {
-                        spec["date"] = date_parts(&path, value);
+                        spec.date = Some(date_parts(&path, value));
                     }
                     if *field == PersonalField::Address {
-                        spec["textarea"] = json!(true);
-                        spec["rows"] = json!(4);
+                        spec.textarea = true;
+                        spec.rows = Some(4);
                     }
                     spec
                 })
-                .collect();
-            vec![json!({"fields": fields})]
-        }
+                .collect(),
+        ),
         "education" => rows(
             EDUCATION_ROWS,
             "education",
             "Qualification",
             &EDUCATION_KEYS,
         ),
-        "employment" => rows(EMPLOYMENT_ROWS, "employment", "Job", &EMPLOYMENT_KEYS),
+        "employment" => {
+            let mut groups = rows(EMPLOYMENT_ROWS, "employment", "Job", &EMPLOYMENT_KEYS);
+            for spec in groups.iter_mut().flat_map(|group| group.fields.iter_mut()) {
+                if JOB_DATES.iter().any(|key| spec.name.ends_with(&format!(".{key}"))) {
+                    spec.hint = Some("For example, 9 2020");
+                    spec.month_year = Some(MonthParts::of(spec.value.as_deref(), |part| {
+                        value(&format!("{}-{part}", spec.name))
+                    }));
+                }
+            }
+            groups
+        }
         "courses" => {
             let mut groups = rows(
                 COURSE_ROWS,
@@ -406,19 +538,17 @@ fn section_groups(
                     ),
                 ],
             );
-            groups.push(json!({
-                "legend": "After your studies",
-                "fields": [{
-                    "id": field_id("return_home"),
-                    "name": "return_home",
-                    "label": format!(
+            groups.push(FieldGroup {
+                legend: Some("After your studies".to_string()),
+                fields: vec![checkbox(
+                    "return_home",
+                    format!(
                         "I commit to return to my home country for at least {} years after my award",
                         domain::screening::RETURN_HOME_YEARS
                     ),
-                    "checkbox": true,
-                    "checked": value("return_home").as_deref() == Some("true"),
-                }],
-            }));
+                    value("return_home").as_deref() == Some("true"),
+                )],
+            });
             groups
         }
         "referees" => rows(
@@ -427,8 +557,8 @@ fn section_groups(
             "Referee",
             &[("name", "Full name"), ("email", "Email address")],
         ),
-        "essays" => {
-            let fields: Vec<Value> = Essay::ALL
+        "essays" => alone(
+            Essay::ALL
                 .iter()
                 .map(|essay| {
                     let path = format!("essays.{}", essay.name());
@@ -438,43 +568,140 @@ fn section_groups(
                         value(&path),
                         errors,
                     );
-                    spec["textarea"] = json!(true);
-                    spec["hint"] = json!(essay_hint(*essay));
-                    spec["word_limit"] = json!(ESSAY_WORD_LIMIT);
+                    spec.textarea = true;
+                    spec.hint = Some(essay_hint(*essay));
+                    spec.word_limit = Some(ESSAY_WORD_LIMIT);
                     spec
                 })
-                .collect();
-            vec![json!({"fields": fields})]
-        }
-        "preferences" => {
-            let fields: Vec<Value> = PREFERENCE_LABELS
+                .collect(),
+        ),
+        "preferences" => vec![FieldGroup {
+            legend: Some(
+                "You can change these at any time before you submit; after that, through your Programme Officer."
+                    .to_string(),
+            ),
+            fields: PREFERENCE_LABELS
                 .iter()
                 .map(|(key, label)| {
                     let path = format!("preferences.{key}");
-                    json!({
-                        "id": field_id(&path),
-                        "name": path,
-                        "label": label,
-                        "checkbox": true,
-                        "checked": value(&path).as_deref() == Some("true"),
-                    })
+                    let checked = value(&path).as_deref() == Some("true");
+                    checkbox(&path, label.to_string(), checked)
                 })
-                .collect();
-            vec![json!({
-                "legend": "You can change these at any time before you submit; after that, through your Programme Officer.",
-                "fields": fields,
-            })]
-        }
+                .collect(),
+        }],
         _ => Vec::new(),
     }
 }
 
+/// The keys of a job's dates, each a month and year (`YYYY-MM`).
+const JOB_DATES: [&str; 2] = ["from", "to"];
+
+/// The two fields of a GOV.UK month-and-year input (the `month_input` partial): from the month kept
+/// (`YYYY-MM`), or as they were posted (`{name}-month`, `-year`) when the page is shown again with an error.
+#[derive(Debug, Default, PartialEq, Serialize)]
+pub struct MonthParts {
+    pub month: Option<String>,
+    pub year: Option<String>,
+}
+
+impl MonthParts {
+    /// The parts of `kept` when it is a month; a kept value that is not one is shown whole in the year, so
+    /// that nothing kept disappears from the form; otherwise each part as `posted` gives it.
+    pub fn of(kept: Option<&str>, posted: impl Fn(&str) -> Option<String>) -> Self {
+        match kept {
+            Some(text) => match kept_month(text) {
+                Some((year, month)) => Self {
+                    month: Some(month.to_string()),
+                    year: Some(year.to_string()),
+                },
+                None => Self {
+                    month: None,
+                    year: Some(text.to_string()),
+                },
+            },
+            None => Self {
+                month: posted("month"),
+                year: posted("year"),
+            },
+        }
+    }
+}
+
+/// The year and month of a month as the contract writes it (`YYYY-MM`).
+fn kept_month(text: &str) -> Option<(i32, u32)> {
+    use chrono::Datelike;
+    let date =
+        chrono::NaiveDate::parse_from_str(&format!("{}-01", text.trim()), "%Y-%m-%d").ok()?;
+    Some((date.year(), date.month()))
+}
+
+/// A month posted as the two fields of a GOV.UK month-and-year input (`{name}-month`, `-year`): `Ok(None)`
+/// when both are empty, the month as the contract writes it (`YYYY-MM`) when they make one, and otherwise
+/// what is wrong in the GOV.UK's words, to follow the field's label ("must include a year", "must be a
+/// real month"). The month is a number from 1 to 12 or its English name (`September`, `Sep`, `Sept`); the
+/// year has four digits and is not before 1900, which the rules ask of a job's dates.
+pub fn posted_month(form: &[(String, String)], name: &str) -> Result<Option<String>, String> {
+    let part = |part: &str| {
+        field(form, &format!("{name}-{part}"))
+            .map(str::trim)
+            .unwrap_or_default()
+    };
+    let (month, year) = (part("month"), part("year"));
+    match (month.is_empty(), year.is_empty()) {
+        (true, true) => return Ok(None),
+        (true, false) => return Err("must include a month".to_string()),
+        (false, true) => return Err("must include a year".to_string()),
+        (false, false) => {}
+    }
+    let real = || "must be a real month".to_string();
+    let month = month_number(month).ok_or_else(real)?;
+    if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(real());
+    }
+    let year: u32 = year.parse().map_err(|_| real())?;
+    if year < 1900 {
+        return Err("must be in 1900 or later".to_string());
+    }
+    Ok(Some(format!("{year:04}-{month:02}")))
+}
+
+/// A month typed as a number from 1 to 12, or as its English name or the name's first three letters
+/// (`Sept` too).
+fn month_number(text: &str) -> Option<u32> {
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse().ok().filter(|month| (1..=12).contains(month));
+    }
+    const NAMES: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    let typed = text.to_lowercase();
+    NAMES
+        .iter()
+        .position(|name| {
+            *name == typed
+                || (typed.len() == 3 && name.starts_with(&typed))
+                || (typed == "sept" && *name == "september")
+        })
+        .and_then(|index| u32::try_from(index + 1).ok())
+}
+
 /// The day, month and year of a date field: from the date kept (`YYYY-MM-DD`), or as they were posted
 /// (`{path}-day`, `-month`, `-year`) when the page is shown again with an error.
-fn date_parts(path: &str, value: &dyn Fn(&str) -> Option<String>) -> Value {
-    json!(super::DateParts::of(value(path).as_deref(), |part| value(
-        &format!("{path}-{part}")
-    )))
+fn date_parts(path: &str, value: &dyn Fn(&str) -> Option<String>) -> DateParts {
+    DateParts::of(value(path).as_deref(), |part| {
+        value(&format!("{path}-{part}"))
+    })
 }
 
 pub use super::posted_date;
@@ -488,13 +715,20 @@ pub fn changes_from(slug: &str, form: &[(String, String)]) -> Option<DraftChange
             .map(str::to_string)
     };
     let mut changes = DraftChanges::default();
+    // A job's dates are posted as a month and a year each.
     let entries = |prefix: &str, count: usize, keys: &[(&str, &str)]| -> Vec<HistoryEntry> {
         (0..count)
             .filter_map(|i| {
                 let entry: HistoryEntry = keys
                     .iter()
                     .filter_map(|(key, _)| {
-                        text(&format!("{prefix}[{i}].{key}")).map(|v| (key.to_string(), json!(v)))
+                        let name = format!("{prefix}[{i}].{key}");
+                        let value = if prefix == "employment" && JOB_DATES.contains(key) {
+                            posted_month(form, &name).ok().flatten()
+                        } else {
+                            text(&name)
+                        };
+                        value.map(|v| (key.to_string(), json!(v)))
                     })
                     .collect();
                 (!entry.is_empty()).then_some(entry)
@@ -610,14 +844,9 @@ async fn save(
         }
         Err(error) if error.code == "invalid" => {
             let problems = problems_of(&error);
-            let by_path: Map<String, Value> = problems
+            let by_path: FieldErrors = problems
                 .iter()
-                .map(|(path, problem)| {
-                    (
-                        path.clone(),
-                        json!(format!("{} {problem}", label_for(path))),
-                    )
-                })
+                .map(|(path, problem)| (path.clone(), format!("{} {problem}", label_for(path))))
                 .collect();
             let errors: Vec<ErrorItem> = problems
                 .iter()
@@ -644,13 +873,23 @@ async fn save(
 }
 
 /// What the page finds wrong before the rules are asked: a date of birth whose three fields make no
-/// date, a country of study that names no country.
+/// date, a job's date whose two fields make no month, a country of study that names no country.
 fn page_problems(slug: &str, form: &[(String, String)]) -> Vec<FieldProblem> {
     let mut problems = unknown_countries_of_study(slug, form);
     if slug == "personal" {
         let path = PersonalField::DateOfBirth.path();
         if let Err(problem) = posted_date(form, &path) {
             problems.insert(0, FieldProblem::new(path, problem));
+        }
+    }
+    if slug == "employment" {
+        for i in 0..EMPLOYMENT_ROWS {
+            for key in JOB_DATES {
+                let path = format!("employment[{i}].{key}");
+                if let Err(problem) = posted_month(form, &path) {
+                    problems.push(FieldProblem::new(path, problem));
+                }
+            }
         }
     }
     problems
@@ -692,70 +931,111 @@ pub(crate) fn problems_of(error: &ApiError) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
+/// A section of the answers as the `answers` partial shows them: its title, a row per answer, and on the
+/// applicant's check page the link to change them.
+#[derive(Serialize)]
+pub(crate) struct AnswerSection {
+    slug: &'static str,
+    title: &'static str,
+    rows: Vec<AnswerRow>,
+    change: Option<String>,
+    change_label: String,
+}
+
+/// An answer: its label (with the entry of a list it belongs to), its value in words, the words of an
+/// essay, and the id of its field.
+#[derive(Serialize)]
+pub(crate) struct AnswerRow {
+    label: String,
+    value: String,
+    words: Option<usize>,
+    id: String,
+}
+
 /// Every answer of the form, section by section, as label and value.
-pub(crate) fn answers(view: &ApplicationView, with_change_links: bool) -> Vec<Value> {
+pub(crate) fn answers(view: &ApplicationView, with_change_links: bool) -> Vec<AnswerSection> {
     let form = form_json(view);
     SECTIONS
         .iter()
-        .map(|(slug, title)| {
-            let groups = section_groups(slug, &|path| value_at(&form, path), &Map::new());
-            let rows: Vec<Value> = groups
-                .iter()
+        .map(|&(slug, title)| {
+            let groups = section_groups(slug, &|path| value_at(&form, path), &FieldErrors::new());
+            let rows = groups
+                .into_iter()
                 .flat_map(|group| {
                     // Rows of a list say which entry they belong to: "Referee 2: email address".
-                    let legend = group["legend"].as_str().filter(|_| *slug != "preferences").map(str::to_string);
-                    group["fields"]
-                        .as_array()
-                        .cloned()
-                        .unwrap_or_default()
+                    let legend = group.legend.filter(|_| slug != "preferences");
+                    group
+                        .fields
                         .into_iter()
                         .map(move |spec| (legend.clone(), spec))
                 })
                 .filter_map(|(legend, spec)| {
-                    let label = match legend {
-                        Some(legend) => format!("{legend}: {}", spec["label"].as_str()?.to_lowercase()),
-                        None => spec["label"].as_str()?.to_string(),
-                    };
-                    let value = if spec["checkbox"] == json!(true) {
-                        Some(if spec["checked"] == json!(true) { "Yes".to_string() } else { "No".to_string() })
+                    let value = if spec.checkbox {
+                        if spec.checked { "Yes" } else { "No" }.to_string()
                     } else {
-                        spec["value"].as_str().map(str::to_string)
+                        in_words(&spec, spec.value.clone()?)
                     };
-                    let value = value?;
-                    let words = (spec["textarea"] == json!(true)).then(|| word_count(&value));
-                    Some(json!({"label": label, "value": value, "words": words, "id": spec["id"]}))
+                    let label = match legend {
+                        Some(legend) => format!("{legend}: {}", spec.label.to_lowercase()),
+                        None => spec.label,
+                    };
+                    let words = spec.textarea.then(|| word_count(&value));
+                    Some(AnswerRow {
+                        label,
+                        value,
+                        words,
+                        id: spec.id,
+                    })
                 })
                 .collect();
-            json!({
-                "slug": slug,
-                "title": title,
-                "rows": rows,
-                "change": with_change_links.then(|| format!("/applications/{}?section={slug}", view.id)),
-                "change_label": lowercase_first(title),
-            })
+            AnswerSection {
+                slug,
+                title,
+                rows,
+                change: with_change_links
+                    .then(|| format!("/applications/{}?section={slug}", view.id)),
+                change_label: lowercase_first(title),
+            }
         })
         .collect()
 }
 
+/// A field's value as the answers show it: a date as "27 April 1998", a month as "April 2020"; a value
+/// that is not one is shown as it is.
+fn in_words(spec: &FormField, value: String) -> String {
+    if spec.date.is_some() {
+        chrono::NaiveDate::parse_from_str(&value, "%Y-%m-%d")
+            .map(|date| date.format("%-d %B %Y").to_string())
+            .unwrap_or(value)
+    } else if spec.month_year.is_some() {
+        kept_month(&value)
+            .and_then(|(year, month)| chrono::NaiveDate::from_ymd_opt(year, month, 1))
+            .map(|date| date.format("%B %Y").to_string())
+            .unwrap_or(value)
+    } else {
+        value
+    }
+}
+
 /// The answers as a reader with this view may see them (`domain::access`): only the sections it shows,
 /// and of the personal details only the fields it shows.
-pub(crate) fn shown_answers(view: &ApplicationView, shown: &domain::access::View) -> Vec<Value> {
+pub(crate) fn shown_answers(
+    view: &ApplicationView,
+    shown: &domain::access::View,
+) -> Vec<AnswerSection> {
     use domain::access::Section;
     answers(view, false)
         .into_iter()
         .filter(|section| {
             Section::ALL
                 .iter()
-                .any(|s| section["slug"] == json!(s.name()) && shown.shows(*s))
+                .any(|s| section.slug == s.name() && shown.shows(*s))
         })
         .map(|mut section| {
-            if section["slug"] == json!("personal")
-                && let Some(rows) = section["rows"].as_array_mut()
-            {
-                rows.retain(|row| {
+            if section.slug == "personal" {
+                section.rows.retain(|row| {
                     PersonalField::ALL.iter().any(|field| {
-                        shown.shows_field(*field)
-                            && row["id"] == json!(super::field_id(&field.path()))
+                        shown.shows_field(*field) && row.id == super::field_id(&field.path())
                     })
                 });
             }
@@ -776,6 +1056,15 @@ async fn check(
     Ok(check_page(&session, &view, Vec::new(), StatusCode::OK).into_response())
 }
 
+/// What the check page shows: every answer with its change link, and the declaration naming the privacy
+/// notice's date.
+#[derive(Serialize)]
+struct CheckPage<'a> {
+    application: ApplicationRef<'a>,
+    sections: Vec<AnswerSection>,
+    notice_updated_on: String,
+}
+
 fn check_page<'a>(
     session: &'a Session,
     view: &ApplicationView,
@@ -787,11 +1076,11 @@ fn check_page<'a>(
         "Check your answers before submitting",
         Some(session),
     )
-    .data(json!({
-        "application": {"id": view.id, "cycle": view.cycle},
-        "sections": answers(view, true),
-        "notice_updated_on": crate::notice::updated_on_in_words(),
-    }))
+    .data(CheckPage {
+        application: ApplicationRef::of(view),
+        sections: answers(view, true),
+        notice_updated_on: crate::notice::updated_on_in_words(),
+    })
     .errors(errors)
     .status(status)
 }
@@ -908,7 +1197,7 @@ async fn confirmation(
         "Application submitted",
         Some(&session),
     )
-    .data(serde_json::to_value(data).unwrap_or_default())
+    .data(data)
     .into_response())
 }
 
@@ -1012,27 +1301,38 @@ async fn submitted_page(
     submitted_page_with(state, session, view, Vec::new(), StatusCode::OK).await
 }
 
+/// The offer as the applicant sees it: whether it is still open (with the buttons to answer it), the date
+/// to answer by, and once it is closed, how.
+#[derive(Serialize)]
+struct OfferPanel {
+    open: bool,
+    reply_by: String,
+    answer: Option<String>,
+}
+
 /// The offer as the applicant sees it, and what they can do about it.
-fn offer_panel(view: &ApplicationView) -> Value {
+fn offer_panel(view: &ApplicationView) -> Option<OfferPanel> {
     use domain::application::award::OfferState;
     let long = |date: chrono::NaiveDate| date.format("%-d %B %Y").to_string();
-    match &view.administration.offer {
-        None => Value::Null,
-        Some(offer) => {
-            let today = chrono::Utc::now().date_naive();
-            let open = offer.state == OfferState::Open && today <= offer.reply_by;
-            json!({
-                "open": open,
-                "reply_by": long(offer.reply_by),
-                "answer": match offer.state {
-                    OfferState::Open if open => None,
-                    OfferState::Open | OfferState::Lapsed => Some("The offer lapsed: it was not answered by its reply-by date.".to_string()),
-                    OfferState::Accepted => offer.answered_on.map(|on| format!("You accepted the offer on {}.", long(on))),
-                    OfferState::Declined => offer.answered_on.map(|on| format!("You declined the offer on {}.", long(on))),
-                },
-            })
-        }
-    }
+    let offer = view.administration.offer.as_ref()?;
+    let today = chrono::Utc::now().date_naive();
+    let open = offer.state == OfferState::Open && today <= offer.reply_by;
+    Some(OfferPanel {
+        open,
+        reply_by: long(offer.reply_by),
+        answer: match offer.state {
+            OfferState::Open if open => None,
+            OfferState::Open | OfferState::Lapsed => {
+                Some("The offer lapsed: it was not answered by its reply-by date.".to_string())
+            }
+            OfferState::Accepted => offer
+                .answered_on
+                .map(|on| format!("You accepted the offer on {}.", long(on))),
+            OfferState::Declined => offer
+                .answered_on
+                .map(|on| format!("You declined the offer on {}.", long(on))),
+        },
+    })
 }
 
 /// The dates the scholar's progress reports fall due and are not yet in.
@@ -1107,6 +1407,29 @@ async fn reply_to_offer(
     }
 }
 
+/// What an application shows once submitted: its status and progress, any offer to answer, the reports
+/// due, its letters, the answers as submitted, and the form to withdraw it while it is undecided.
+#[derive(Serialize)]
+struct SubmittedPage<'a> {
+    application: ApplicationRef<'a>,
+    status: &'static str,
+    submitted_at: Option<String>,
+    timeline: Vec<Step>,
+    sections: Vec<AnswerSection>,
+    can_withdraw: bool,
+    withdraw_error: Option<String>,
+    letters: Vec<LetterRow<'a>>,
+    offer: Option<OfferPanel>,
+    reports_due: Vec<String>,
+}
+
+/// A step of the application's progress: what happened, and on which day.
+#[derive(Serialize)]
+struct Step {
+    text: &'static str,
+    at: String,
+}
+
 async fn submitted_page_with(
     state: &AppState,
     session: &Session,
@@ -1122,19 +1445,17 @@ async fn submitted_page_with(
         )
         .await
         .map_err(ApiError::from)?;
-    let mut timeline: Vec<Value> = Vec::new();
+    let mut timeline: Vec<Step> = Vec::new();
     for entry in history {
         if let Some(text) = timeline_entry(&entry.event_type) {
             // The committee's review is one step, however many members take part.
-            if timeline
-                .last()
-                .is_some_and(|last| last["text"] == json!(text))
-            {
+            if timeline.last().is_some_and(|last| last.text == text) {
                 continue;
             }
-            timeline.push(
-                json!({"text": text, "at": entry.metadata.at.format("%-d %B %Y").to_string()}),
-            );
+            timeline.push(Step {
+                text,
+                at: entry.metadata.at.format("%-d %B %Y").to_string(),
+            });
         }
     }
     let can_withdraw = !view.status.is_decided() && view.status != Status::Withdrawn;
@@ -1144,18 +1465,20 @@ async fn submitted_page_with(
         .map(|error| error.message.clone());
     Ok(
         Page::new("application_submitted", "Your application", Some(session))
-            .data(json!({
-                "application": {"id": view.id, "cycle": view.cycle},
-                "status": status_text(view.status),
-                "submitted_at": view.submitted_at.map(|at| at.format("%-d %B %Y").to_string()),
-                "timeline": timeline,
-                "sections": answers(view, false),
-                "can_withdraw": can_withdraw,
-                "withdraw_error": withdraw_error,
-                "letters": super::letters::listed(view, &format!("/applications/{}", view.id)),
-                "offer": offer_panel(view),
-                "reports_due": reports_due(view),
-            }))
+            .data(SubmittedPage {
+                application: ApplicationRef::of(view),
+                status: status_text(view.status),
+                submitted_at: view
+                    .submitted_at
+                    .map(|at| at.format("%-d %B %Y").to_string()),
+                timeline,
+                sections: answers(view, false),
+                can_withdraw,
+                withdraw_error,
+                letters: super::letters::listed(view, &format!("/applications/{}", view.id)),
+                offer: offer_panel(view),
+                reports_due: reports_due(view),
+            })
             .errors(errors)
             .status(status)
             .into_response(),
@@ -1199,5 +1522,128 @@ mod tests {
             Err("must be a real date".to_string())
         );
         assert_eq!(date("9", "3", "97"), Err("must be a real date".to_string()));
+    }
+
+    fn month(month: &str, year: &str) -> Result<Option<String>, String> {
+        let form: Vec<(String, String)> = [("month", month), ("year", year)]
+            .iter()
+            .map(|(part, value)| (format!("employment[0].from-{part}"), value.to_string()))
+            .collect();
+        posted_month(&form, "employment[0].from")
+    }
+
+    #[test]
+    fn a_job_date_is_posted_as_month_and_year_and_kept_as_the_contract_writes_it() {
+        assert_eq!(month("9", "2020"), Ok(Some("2020-09".to_string())));
+        assert_eq!(month(" 09 ", " 2020 "), Ok(Some("2020-09".to_string())));
+        assert_eq!(month("12", "1999"), Ok(Some("1999-12".to_string())));
+        assert_eq!(month("September", "2020"), Ok(Some("2020-09".to_string())));
+        assert_eq!(month("sept", "2020"), Ok(Some("2020-09".to_string())));
+        assert_eq!(month("Jan", "2021"), Ok(Some("2021-01".to_string())));
+        assert_eq!(month("", ""), Ok(None));
+        assert_eq!(month("  ", " "), Ok(None));
+    }
+
+    #[test]
+    fn each_refusal_of_a_job_date_is_told_the_govuk_way() {
+        assert_eq!(month("9", ""), Err("must include a year".to_string()));
+        assert_eq!(month("", "2020"), Err("must include a month".to_string()));
+        for (bad_month, bad_year) in [
+            ("13", "2020"),
+            ("0", "2020"),
+            ("-1", "2020"),
+            ("Septembre", "2020"),
+            ("Se", "2020"),
+            ("9", "20"),
+            ("9", "20200"),
+            ("9", "two thousand"),
+            ("9.5", "2020"),
+        ] {
+            assert_eq!(
+                month(bad_month, bad_year),
+                Err("must be a real month".to_string()),
+                "{bad_month} {bad_year}"
+            );
+        }
+        assert_eq!(
+            month("9", "1899"),
+            Err("must be in 1900 or later".to_string())
+        );
+    }
+
+    #[test]
+    fn a_job_date_kept_fills_its_two_fields_and_one_posted_is_shown_again_as_typed() {
+        let none = |_: &str| None;
+        assert_eq!(
+            MonthParts::of(Some("2020-09"), none),
+            MonthParts {
+                month: Some("9".to_string()),
+                year: Some("2020".to_string())
+            }
+        );
+        assert_eq!(
+            MonthParts::of(None, |part| Some(format!("typed {part}"))),
+            MonthParts {
+                month: Some("typed month".to_string()),
+                year: Some("typed year".to_string())
+            }
+        );
+        // Nothing kept disappears from the form, even a value that is no month.
+        assert_eq!(
+            MonthParts::of(Some("Sept 2020"), none),
+            MonthParts {
+                month: None,
+                year: Some("Sept 2020".to_string())
+            }
+        );
+    }
+
+    #[test]
+    fn the_answers_give_dates_and_months_in_words() {
+        let date = FormField {
+            date: Some(DateParts::default()),
+            ..FormField::default()
+        };
+        let month = FormField {
+            month_year: Some(MonthParts::default()),
+            ..FormField::default()
+        };
+        let words = |spec: &FormField, value: &str| in_words(spec, value.to_string());
+        assert_eq!(words(&date, "1998-04-27"), "27 April 1998");
+        assert_eq!(words(&month, "2020-04"), "April 2020");
+        assert_eq!(words(&month, "not a month"), "not a month");
+        assert_eq!(words(&FormField::default(), "2020-04"), "2020-04");
+    }
+
+    #[test]
+    fn the_employment_section_asks_each_job_date_as_a_month_and_a_year() {
+        let kept = |path: &str| (path == "employment[0].from").then(|| "2019-10".to_string());
+        let groups = section_groups("employment", &kept, &FieldErrors::new());
+        let from = &groups[0].fields[2];
+        assert_eq!(from.id, "employment_0_from");
+        assert_eq!(
+            from.month_year,
+            Some(MonthParts {
+                month: Some("10".to_string()),
+                year: Some("2019".to_string())
+            })
+        );
+        let employer = &groups[0].fields[0];
+        assert_eq!(employer.month_year, None);
+        let form: Vec<(String, String)> = [
+            ("employment[0].employer", "Test Works"),
+            ("employment[0].from-month", "10"),
+            ("employment[0].from-year", "2019"),
+            ("employment[0].to-month", ""),
+            ("employment[0].to-year", ""),
+        ]
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect();
+        let changes = changes_from("employment", &form).unwrap();
+        let entries = changes.employment.unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].get("from"), Some(&json!("2019-10")));
+        assert_eq!(entries[0].get("to"), None);
     }
 }

@@ -7,8 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
 
 use domain::Role;
 use domain::access::view_of;
@@ -18,7 +17,7 @@ use domain::application::{ApplicationCommand, Status};
 use projections::application_view::{self, ApplicationView};
 use projections::case_list::{self, CaseFilter};
 
-use super::applicant::{problems_of, shown_answers};
+use super::applicant::{AnswerSection, problems_of, shown_answers};
 use super::session::field;
 use super::{ErrorItem, Page, PageError, PageForm, PagePath, PageQuery, Session, see_other};
 use crate::bus::AppState;
@@ -37,6 +36,24 @@ const CRITERIA: [(&str, &str); 4] = [
     ("study_plan", "Study plan"),
     ("career_plan", "Career plan"),
 ];
+
+/// What a member's list of assignments shows: the applications assigned to them.
+#[derive(Serialize)]
+struct AssignmentsPage<'a> {
+    cases: Vec<Assignment<'a>>,
+}
+
+/// An application assigned to the member: its applicant's name where the member may see it (otherwise its
+/// reference), its cycle, its status in words and whether the member has scored it.
+#[derive(Serialize)]
+struct Assignment<'a> {
+    id: &'a str,
+    name: Option<&'a str>,
+    cycle: &'a str,
+    reference: Option<&'a String>,
+    status: String,
+    scored: bool,
+}
 
 async fn assignments(
     State(state): State<AppState>,
@@ -66,14 +83,14 @@ async fn assignments(
         if name.is_some() {
             read.push(case.id.as_str());
         }
-        rows.push(json!({
-            "id": case.id,
-            "name": name,
-            "cycle": case.cycle,
-            "reference": references.get(&case.id),
-            "status": crate::words::in_words(&case.status),
-            "scored": scored,
-        }));
+        rows.push(Assignment {
+            id: &case.id,
+            name: name.map(String::as_str),
+            cycle: &case.cycle,
+            reference: references.get(&case.id),
+            status: crate::words::in_words(&case.status),
+            scored,
+        });
     }
     projections::access_log::record(
         &state.db,
@@ -83,7 +100,7 @@ async fn assignments(
     )
     .await?;
     Ok(Page::new("committee", "Your assignments", Some(&session))
-        .data(json!({ "cases": rows }))
+        .data(AssignmentsPage { cases: rows })
         .into_response())
 }
 
@@ -161,6 +178,46 @@ async fn seen_as(state: &AppState, view: &ApplicationView) -> Result<(bool, Stri
     Ok((blind, reference))
 }
 
+/// What the scoring page shows: the application as a member may see it, the scoring form with the member's
+/// marks and comment (as kept, or as posted when refused), and whether it may still be scored.
+#[derive(Serialize)]
+struct ScoringPage<'a> {
+    application: Scored<'a>,
+    sections: Vec<AnswerSection>,
+    criteria: Vec<Criterion>,
+    comment: Option<&'a str>,
+    scored: bool,
+    can_score: bool,
+    /// Read-only once decided.
+    decided: bool,
+}
+
+/// The application being scored: its id and cycle, the applicant's name where the member may see it, and
+/// its reference (how a blind member names it).
+#[derive(Serialize)]
+struct Scored<'a> {
+    id: &'a str,
+    cycle: &'a str,
+    name: Option<&'a str>,
+    reference: &'a str,
+}
+
+/// A criterion of the scoring form: its select's name and id, its label and its marks from 0 to 10.
+#[derive(Serialize)]
+struct Criterion {
+    key: &'static str,
+    id: String,
+    label: &'static str,
+    options: Vec<Mark>,
+}
+
+/// A mark of a criterion's select, and whether it is the one chosen.
+#[derive(Serialize)]
+struct Mark {
+    value: u8,
+    selected: bool,
+}
+
 fn application_page(
     session: &Session,
     view: &ApplicationView,
@@ -171,22 +228,29 @@ fn application_page(
     status: StatusCode,
 ) -> Response {
     let own = own_scores(view, &session.actor.user_id);
-    let criteria: Vec<Value> = CRITERIA
+    let criteria = CRITERIA
         .iter()
-        .map(|(key, label)| {
+        .map(|&(key, label)| {
             let current = match posted {
                 Some(form) => field(form, key).and_then(|v| v.parse::<u8>().ok()),
-                None => own.map(|s| match *key {
+                None => own.map(|s| match key {
                     "leadership" => s.leadership,
                     "networking" => s.networking,
                     "study_plan" => s.study_plan,
                     _ => s.career_plan,
                 }),
             };
-            let options: Vec<Value> = (0..=10)
-                .map(|mark| json!({"value": mark, "selected": current == Some(mark)}))
-                .collect();
-            json!({"key": key, "id": format!("scores_{key}"), "label": label, "options": options})
+            Criterion {
+                key,
+                id: format!("scores_{key}"),
+                label,
+                options: (0..=10)
+                    .map(|mark| Mark {
+                        value: mark,
+                        selected: current == Some(mark),
+                    })
+                    .collect(),
+            }
         })
         .collect();
     let comment = match posted {
@@ -208,16 +272,20 @@ fn application_page(
         "Score an application",
         Some(session),
     )
-    .data(json!({
-        "application": {"id": view.id, "cycle": view.cycle, "name": name, "reference": reference},
-        "sections": sections,
-        "criteria": criteria,
-        "comment": comment,
-        "scored": own.is_some(),
-        "can_score": view.status == Status::UnderReview,
-        // Read-only once decided.
-        "decided": view.decision.is_some(),
-    }))
+    .data(ScoringPage {
+        application: Scored {
+            id: &view.id,
+            cycle: &view.cycle,
+            name,
+            reference: &reference,
+        },
+        sections,
+        criteria,
+        comment: comment.as_deref(),
+        scored: own.is_some(),
+        can_score: view.status == Status::UnderReview,
+        decided: view.decision.is_some(),
+    })
     .errors(errors)
     .notice(notice)
     .status(status)

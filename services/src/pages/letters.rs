@@ -3,13 +3,13 @@
 //! letter, oldest first).
 
 use axum::response::{Html, IntoResponse, Response};
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use domain::Role;
 use domain::application::LetterKind;
 use projections::application_view::{ApplicationView, LetterEmail, LetterView};
 
-use super::PageError;
+use super::{Link, PageError};
 
 /// What a letter tells of, in words.
 fn kind_text(kind: LetterKind) -> &'static str {
@@ -40,21 +40,37 @@ fn email_text(letter: &LetterView) -> String {
     }
 }
 
+/// A letter in the table of an application's letters: where it opens, its subject, what it tells of, when
+/// it was issued and where its email stands.
+#[derive(Serialize)]
+pub(crate) struct LetterRow<'a> {
+    href: String,
+    subject: Option<&'a str>,
+    kind: &'static str,
+    issued_on: String,
+    email: String,
+}
+
 /// The application's letters for a page, each with its address under `base` (`/applications/{id}`).
-pub(crate) fn listed(view: &ApplicationView, base: &str) -> Vec<Value> {
+pub(crate) fn listed<'a>(view: &'a ApplicationView, base: &str) -> Vec<LetterRow<'a>> {
     view.letters
         .iter()
         .enumerate()
-        .map(|(i, letter)| {
-            json!({
-                "href": format!("{base}/letters/{}", i + 1),
-                "subject": letter.subject,
-                "kind": kind_text(letter.kind),
-                "issued_on": letter.issued_at.format("%-d %B %Y").to_string(),
-                "email": email_text(letter),
-            })
+        .map(|(i, letter)| LetterRow {
+            href: format!("{base}/letters/{}", i + 1),
+            subject: letter.subject.as_deref(),
+            kind: kind_text(letter.kind),
+            issued_on: letter.issued_at.format("%-d %B %Y").to_string(),
+            email: email_text(letter),
         })
         .collect()
+}
+
+/// What the header put before a letter shows: the menu of the reader's role and the link back.
+#[derive(Serialize)]
+struct LetterHeader<'a> {
+    nav: Vec<Link<'a>>,
+    back: Link<'a>,
 }
 
 /// The n-th letter (from 1) as it was issued: the HTML document rendered from the template when it was,
@@ -74,15 +90,18 @@ pub(crate) fn document(
         .and_then(|i| view.letters.get(i))
         .ok_or(PageError::NotFound)?;
     let body = letter.body.clone().ok_or(PageError::NotFound)?;
-    let nav: Vec<Value> = super::navigation(role)
-        .iter()
-        .map(|(href, label)| json!({"href": href, "label": label}))
-        .collect();
-    let header = crate::templates::render(
-        "letter_header",
-        &json!({"nav": nav, "back": {"href": back.0, "label": back.1}}),
-    )
-    .map_err(|error| {
+    let nav = super::navigation(role);
+    let context = LetterHeader {
+        nav: nav
+            .iter()
+            .map(|&(href, label)| Link { href, label })
+            .collect(),
+        back: Link {
+            href: back.0,
+            label: back.1,
+        },
+    };
+    let header = crate::templates::render("letter_header", &context).map_err(|error| {
         tracing::error!(cause = %error, "a letter's header could not be rendered");
         PageError::Internal
     })?;

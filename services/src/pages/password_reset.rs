@@ -10,7 +10,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
-use serde_json::json;
 
 use domain::Role;
 
@@ -33,27 +32,46 @@ fn hours() -> i64 {
     LINK_LIFETIME.num_hours()
 }
 
+/// What the page that asks for a link shows: the email address typed, and the message when it was refused.
 #[derive(Serialize, Default)]
 struct AskPage {
     values: Values,
     errors: Errors,
 }
 
+/// What was typed in the email address field, shown again when it is refused.
 #[derive(Serialize, Default)]
 struct Values {
     email: String,
 }
 
+/// The forms' messages by field.
 #[derive(Serialize, Default)]
 struct Errors {
-    #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     new_password: Option<String>,
 }
 
-fn value_of(data: impl Serialize) -> serde_json::Value {
-    serde_json::to_value(data).unwrap_or_default()
+/// What the page that tells of a link sent, or of a link expired, shows: how long a link works, and for a
+/// link sent, how to reach the Help Desk.
+#[derive(Serialize)]
+struct LinkSentPage<'a> {
+    hours: i64,
+    helpdesk: &'a crate::config::HelpDesk,
+}
+
+/// What the page a used, expired or unknown link opens shows: how long a link works.
+#[derive(Serialize)]
+struct ExpiredPage {
+    hours: i64,
+}
+
+/// What the page a valid link opens shows: the form for the new password, where it posts, and the
+/// password's problem when it was refused.
+#[derive(Serialize)]
+struct NewPasswordPage {
+    action: String,
+    errors: Errors,
 }
 
 async fn ask_page(
@@ -64,8 +82,7 @@ async fn ask_page(
     if session.is_some() {
         return see_other("/account", &[]);
     }
-    let page =
-        Page::new("password_reset", "Reset your password", None).data(value_of(AskPage::default()));
+    let page = Page::new("password_reset", "Reset your password", None).data(AskPage::default());
     anonymous_page(&state, &headers, page)
 }
 
@@ -85,7 +102,7 @@ async fn ask(
             "Enter an email address in the correct format, like name@example.com"
         };
         let page = Page::new("password_reset", "Reset your password", None)
-            .data(value_of(AskPage {
+            .data(AskPage {
                 values: Values {
                     email: email.to_string(),
                 },
@@ -93,7 +110,7 @@ async fn ask(
                     email: Some(message.to_string()),
                     ..Errors::default()
                 },
-            }))
+            })
             .errors(vec![ErrorItem::new("email", message)])
             .status(StatusCode::UNPROCESSABLE_ENTITY);
         return Ok(anonymous_page(&state, &headers, page));
@@ -102,7 +119,10 @@ async fn ask(
         crate::http::extract::client_address(&state.trusted_proxies, &headers, &extensions);
     match password_reset::request(&state, email, address).await? {
         Requested::Heard => Ok(Page::new("password_reset_sent", "Check your email", None)
-            .data(json!({"hours": hours(), "helpdesk": *state.helpdesk}))
+            .data(LinkSentPage {
+                hours: hours(),
+                helpdesk: &state.helpdesk,
+            })
             .into_response()),
         Requested::Throttled { retry_after } => {
             let message = format!(
@@ -110,7 +130,7 @@ async fn ask(
                 crate::throttle::seconds(retry_after)
             );
             let page = Page::new("password_reset", "Reset your password", None)
-                .data(value_of(AskPage {
+                .data(AskPage {
                     values: Values {
                         email: email.to_string(),
                     },
@@ -118,7 +138,7 @@ async fn ask(
                         email: Some(message.clone()),
                         ..Errors::default()
                     },
-                }))
+                })
                 .errors(vec![ErrorItem::new("email", message)])
                 .status(StatusCode::TOO_MANY_REQUESTS);
             let mut response = anonymous_page(&state, &headers, page);
@@ -134,7 +154,7 @@ async fn ask(
 fn expired_page() -> Response {
     no_referrer(
         Page::new("password_reset_expired", "This link has expired", None)
-            .data(json!({"hours": hours()}))
+            .data(ExpiredPage { hours: hours() })
             .status(StatusCode::GONE)
             .into_response(),
     )
@@ -155,10 +175,14 @@ fn new_password_form(
     token: &str,
     error: Option<String>,
 ) -> Response {
-    let mut page = Page::new("password_reset_new", "Choose a new password", None).data(json!({
-        "action": password_reset::path_of(token),
-        "errors": Errors { new_password: error.clone(), ..Errors::default() },
-    }));
+    let mut page =
+        Page::new("password_reset_new", "Choose a new password", None).data(NewPasswordPage {
+            action: password_reset::path_of(token),
+            errors: Errors {
+                new_password: error.clone(),
+                ..Errors::default()
+            },
+        });
     if let Some(message) = error {
         page = page
             .errors(vec![ErrorItem::new("new_password", message)])
@@ -207,15 +231,15 @@ async fn use_link(
     }
 }
 
+/// What the Help Desk's page shows: whether links are emailed, how long one works, the form, and after a
+/// link is given, the account's address and the link itself where it is shown rather than emailed.
 #[derive(Serialize)]
 struct HelpdeskPage {
     mail: bool,
     hours: i64,
     values: Values,
     errors: Errors,
-    #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     link: Option<String>,
     emailed: bool,
 }
@@ -240,7 +264,7 @@ async fn desk(State(state): State<AppState>, session: Session) -> Result<Respons
     session.require(&[Role::Helpdesk])?;
     Ok(
         Page::new("helpdesk_password_reset", HELPDESK_TITLE, Some(&session))
-            .data(value_of(HelpdeskPage::new(&state)))
+            .data(HelpdeskPage::new(&state))
             .into_response(),
     )
 }
@@ -274,7 +298,7 @@ async fn give(
         data.errors.email = Some(message.to_string());
         return Ok(
             Page::new("helpdesk_password_reset", HELPDESK_TITLE, Some(&session))
-                .data(value_of(data))
+                .data(data)
                 .errors(vec![ErrorItem::new("email", message)])
                 .status(StatusCode::UNPROCESSABLE_ENTITY)
                 .into_response(),
@@ -291,7 +315,7 @@ async fn give(
         None => data.link = Some(link),
     }
     let mut response = Page::new("helpdesk_password_reset", HELPDESK_TITLE, Some(&session))
-        .data(value_of(data))
+        .data(data)
         .into_response();
     response
         .headers_mut()

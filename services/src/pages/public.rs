@@ -7,7 +7,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{AppendHeaders, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use domain::Role;
 use domain::retention::SCHEDULE;
@@ -34,9 +33,34 @@ pub fn router() -> Router<AppState> {
         .route("/account/password", post(change_password))
 }
 
+/// What the account page shows: the password form, with the message at each field it refused.
+#[derive(Serialize, Default)]
+struct AccountPage {
+    errors: AccountErrors,
+}
+
+/// The password form's message by field.
+#[derive(Serialize, Default)]
+struct AccountErrors {
+    current_password: Option<String>,
+    new_password: Option<String>,
+}
+
+impl AccountPage {
+    /// The page with `message` at the field `path` (`current_password` or `new_password`).
+    fn refused(path: &str, message: String) -> Self {
+        let mut errors = AccountErrors::default();
+        match path {
+            "current_password" => errors.current_password = Some(message),
+            _ => errors.new_password = Some(message),
+        }
+        Self { errors }
+    }
+}
+
 async fn account(session: Session) -> Response {
     Page::new("account", "Your account", Some(&session))
-        .data(json!({"errors": {}}))
+        .data(AccountPage::default())
         .into_response()
 }
 
@@ -66,7 +90,7 @@ async fn change_password(
                 crate::throttle::seconds(retry_after)
             );
             let mut response = Page::new("account", "Your account", Some(&session))
-                .data(json!({"errors": {"current_password": message.clone()}}))
+                .data(AccountPage::refused("current_password", message.clone()))
                 .errors(vec![ErrorItem::new("current_password", message)])
                 .status(StatusCode::TOO_MANY_REQUESTS)
                 .into_response();
@@ -102,7 +126,7 @@ async fn change_password(
             Err(accounts::PasswordChangeError::Database(error)) => return Err(error.into()),
         };
     Ok(Page::new("account", "Your account", Some(&session))
-        .data(json!({"errors": {path: message.clone()}}))
+        .data(AccountPage::refused(path, message.clone()))
         .errors(vec![ErrorItem::new(path, message)])
         .status(StatusCode::UNPROCESSABLE_ENTITY)
         .into_response())
@@ -112,13 +136,33 @@ async fn home(MaybeSession(session): MaybeSession) -> Response {
     Page::new("home", "Apply for an EtP Scholarship", session.as_ref()).into_response()
 }
 
+/// What the privacy notice shows: when it was last updated and how long each record is kept.
+#[derive(Serialize)]
+struct PrivacyPage {
+    retention: Vec<RetentionRow>,
+    updated_on: String,
+}
+
+/// A row of the privacy notice's retention table: the record and how long it is kept, in words.
+#[derive(Serialize)]
+struct RetentionRow {
+    record: &'static str,
+    period: String,
+}
+
 async fn privacy(MaybeSession(session): MaybeSession) -> Response {
-    let retention: Vec<_> = SCHEDULE
+    let retention = SCHEDULE
         .iter()
-        .map(|rule| json!({"record": rule.describes, "period": rule.period_in_words()}))
+        .map(|rule| RetentionRow {
+            record: rule.describes,
+            period: rule.period_in_words(),
+        })
         .collect();
     Page::new("privacy", "Privacy notice", session.as_ref())
-        .data(json!({ "retention": retention, "updated_on": crate::notice::updated_on_in_words() }))
+        .data(PrivacyPage {
+            retention,
+            updated_on: crate::notice::updated_on_in_words(),
+        })
         .into_response()
 }
 
@@ -133,7 +177,7 @@ async fn contact(State(state): State<AppState>, MaybeSession(session): MaybeSess
         helpdesk: &state.helpdesk,
     };
     Page::new("contact", "Contact the Help Desk", session.as_ref())
-        .data(serde_json::to_value(data).unwrap_or_default())
+        .data(data)
         .into_response()
 }
 
@@ -159,7 +203,7 @@ async fn accessibility(
         reviewed_on: STATEMENT_REVIEWED_ON,
     };
     Page::new("accessibility", "Accessibility statement", session.as_ref())
-        .data(serde_json::to_value(data).unwrap_or_default())
+        .data(data)
         .into_response()
 }
 
@@ -201,7 +245,7 @@ async fn register_page(
     anonymous_page(
         &state,
         &headers,
-        Page::new("register", "Register to apply", None).data(json!({"values": {}, "errors": {}})),
+        Page::new("register", "Register to apply", None).data(RegisterPage::default()),
     )
 }
 
@@ -215,7 +259,7 @@ async fn register(
     let email = field(&form, "email").unwrap_or_default();
     let full_name = field(&form, "full_name").unwrap_or_default();
     let password = field(&form, "password").unwrap_or_default();
-    let values = json!({"email": email, "full_name": full_name});
+    let values = RegisterValues { email, full_name };
     let address =
         crate::http::extract::client_address(&state.trusted_proxies, &headers, &extensions);
     if let Some(retry_after) = state.throttle.registration(&state.db, address).await? {
@@ -224,7 +268,13 @@ async fn register(
             crate::throttle::seconds(retry_after)
         );
         let page = Page::new("register", "Register to apply", None)
-            .data(json!({"values": values, "errors": {"email": message.clone()}}))
+            .data(RegisterPage {
+                values,
+                errors: RegisterErrors {
+                    email: Some(message.clone()),
+                    ..RegisterErrors::default()
+                },
+            })
             .errors(vec![ErrorItem::new("email", message)])
             .status(StatusCode::TOO_MANY_REQUESTS);
         let mut response = anonymous_page(&state, &headers, page);
@@ -259,15 +309,45 @@ async fn register(
         .iter()
         .map(|(field, message)| ErrorItem::new(field, message.clone()))
         .collect();
-    let by_field: serde_json::Map<String, serde_json::Value> = problems
-        .into_iter()
-        .map(|(field, message)| (field, json!(message)))
-        .collect();
+    let mut by_field = RegisterErrors::default();
+    for (field, message) in problems {
+        match field.as_str() {
+            "email" => by_field.email = Some(message),
+            "full_name" => by_field.full_name = Some(message),
+            _ => by_field.password = Some(message),
+        }
+    }
     let page = Page::new("register", "Register to apply", None)
-        .data(json!({"values": values, "errors": by_field}))
+        .data(RegisterPage {
+            values,
+            errors: by_field,
+        })
         .errors(errors)
         .status(StatusCode::UNPROCESSABLE_ENTITY);
     Ok(anonymous_page(&state, &headers, page))
+}
+
+/// What the registration page shows: the form, with what was typed (never the password) and the message
+/// at each field it refused.
+#[derive(Serialize, Default)]
+struct RegisterPage<'a> {
+    values: RegisterValues<'a>,
+    errors: RegisterErrors,
+}
+
+/// What was typed in the registration form, shown again when it is refused.
+#[derive(Serialize, Default)]
+struct RegisterValues<'a> {
+    email: &'a str,
+    full_name: &'a str,
+}
+
+/// The registration form's message by field.
+#[derive(Serialize, Default)]
+struct RegisterErrors {
+    email: Option<String>,
+    full_name: Option<String>,
+    password: Option<String>,
 }
 
 fn field_label(field: &str) -> &'static str {
@@ -285,6 +365,41 @@ struct LoginQuery {
     signed_out: Option<String>,
     password_changed: Option<String>,
     password_reset: Option<String>,
+}
+
+/// What the sign-in page shows: the form, with the email address typed and the message when it was refused,
+/// and where to go after signing in.
+#[derive(Serialize, Default)]
+struct LoginPage<'a> {
+    values: LoginValues<'a>,
+    errors: LoginErrors<'a>,
+    next: Option<&'a str>,
+}
+
+/// What was typed in the sign-in form, shown again when it is refused (never the password).
+#[derive(Serialize, Default)]
+struct LoginValues<'a> {
+    email: &'a str,
+}
+
+/// The sign-in form's message by field: always at the email address, which never says which was wrong.
+#[derive(Serialize, Default)]
+struct LoginErrors<'a> {
+    email: Option<&'a str>,
+    password: Option<&'a str>,
+}
+
+impl<'a> LoginPage<'a> {
+    fn refused(email: &'a str, message: &'a str, next: Option<&'a str>) -> Self {
+        Self {
+            values: LoginValues { email },
+            errors: LoginErrors {
+                email: Some(message),
+                password: None,
+            },
+            next,
+        }
+    }
 }
 
 async fn login_page(
@@ -309,7 +424,10 @@ async fn login_page(
         None
     };
     let page = Page::new("login", "Sign in", None)
-        .data(json!({"values": {}, "errors": {}, "next": next}))
+        .data(LoginPage {
+            next: next.as_deref(),
+            ..LoginPage::default()
+        })
         .notice(notice);
     anonymous_page(&state, &headers, page)
 }
@@ -336,7 +454,7 @@ async fn login(
             crate::throttle::seconds(retry_after)
         );
         let page = Page::new("login", "Sign in", None)
-            .data(json!({"values": {"email": email}, "errors": {"email": message}, "next": next}))
+            .data(LoginPage::refused(email, &message, next.as_deref()))
             .errors(vec![ErrorItem::new("email", message.clone())])
             .status(StatusCode::TOO_MANY_REQUESTS);
         let mut response = anonymous_page(&state, &headers, page);
@@ -361,7 +479,7 @@ async fn login(
     }
     let message = "Enter the email address and password of your account";
     let page = Page::new("login", "Sign in", None)
-        .data(json!({"values": {"email": email}, "errors": {"email": message}, "next": next}))
+        .data(LoginPage::refused(email, message, next.as_deref()))
         .errors(vec![ErrorItem::new("email", message)])
         .status(StatusCode::UNAUTHORIZED);
     Ok(anonymous_page(&state, &headers, page))
