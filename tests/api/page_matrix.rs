@@ -1527,17 +1527,6 @@ const UNTYPED_YET: &[&str] = &[
     "case",
     "case_confirm",
     "cases",
-    // the desk, retention, sharing, selection and administration
-    "admin",
-    "cycles",
-    "open_book",
-    "recipients",
-    "request",
-    "requests",
-    "retention",
-    "selection",
-    "selection_check",
-    "users",
 ];
 
 /// The templates of letters and emails, which no page route of this matrix renders. Each is rendered in

@@ -71,6 +71,8 @@ async fn overview(State(state): State<AppState>, session: Session) -> Result<Res
         .await
         .map_err(AppError::from)?
         .len();
+    /// The context of `admin.hbs`: how many cycles have terms, how many staff accounts are open and how
+    /// many disabled, and how many recipients are registered.
     #[derive(Serialize)]
     struct Overview {
         cycles: usize,
@@ -79,15 +81,12 @@ async fn overview(State(state): State<AppState>, session: Session) -> Result<Res
         recipients: usize,
     }
     Ok(Page::new("admin", "Administration", Some(&session))
-        .data(
-            serde_json::to_value(Overview {
-                cycles,
-                staff: active,
-                disabled: staff.len() - active,
-                recipients,
-            })
-            .unwrap_or_default(),
-        )
+        .data(Overview {
+            cycles,
+            staff: active,
+            disabled: staff.len() - active,
+            recipients,
+        })
         .into_response())
 }
 
@@ -182,13 +181,14 @@ async fn render_cycles(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    /// The context of `cycles.hbs`: each cycle's terms, and the form to set them.
     #[derive(Serialize)]
     struct CyclesPage {
         cycles: Vec<CycleRow>,
         form: TermsForm,
     }
     Ok(Page::new("cycles", "Cycles", Some(session))
-        .data(serde_json::to_value(CyclesPage { cycles: rows, form }).unwrap_or_default())
+        .data(CyclesPage { cycles: rows, form })
         .errors(errors)
         .notice(notice)
         .status(status)
@@ -419,6 +419,8 @@ async fn render_users_with(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    /// The context of `users.hbs`: the staff accounts, the form to add one with the roles to choose from,
+    /// and a password link shown once.
     #[derive(Serialize)]
     struct UsersPage {
         users: Vec<UserRow>,
@@ -434,7 +436,7 @@ async fn render_users_with(
         reset,
     };
     let mut response = Page::new("users", "Staff accounts", Some(session))
-        .data(serde_json::to_value(data).unwrap_or_default())
+        .data(data)
         .errors(errors)
         .notice(notice)
         .status(status)

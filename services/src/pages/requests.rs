@@ -8,8 +8,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{NaiveDate, Utc};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use domain::Role;
 use domain::application::form::PersonalField;
@@ -21,7 +20,9 @@ use domain::request::{
 use projections::information_requests::{self, RequestView};
 
 use super::session::field;
-use super::{ErrorItem, Page, PageError, PageForm, PagePath, PageQuery, Session, see_other};
+use super::{
+    Choice, ErrorItem, Page, PageError, PageForm, PagePath, PageQuery, Session, see_other,
+};
 use crate::bus::AppState;
 use crate::http::error::ApiError;
 use crate::http::requests::{ordered, render};
@@ -70,7 +71,7 @@ async fn requests(
 
 /// A request as the desk lists it: its reference and requester, in words, with the day it is to be
 /// answered by our promise and, where it differs, the day the law sets.
-#[derive(serde::Serialize)]
+#[derive(Serialize)]
 struct DeskRow {
     id: String,
     reference: String,
@@ -109,11 +110,33 @@ impl DeskRow {
             due_on: due.map(long).unwrap_or_default(),
             statutory_due_on: statutory.filter(|s| Some(*s) != due).map(long),
             statutory_first: matches!((statutory, due), (Some(s), Some(d)) if s < d),
-            overdue: request["overdue"] == json!(true),
+            overdue: request["overdue"].as_bool() == Some(true),
             status: super::capitalise(&crate::words::in_words(&text("status"))),
-            clock_stopped: request["clock_stopped"] == json!(true),
+            clock_stopped: request["clock_stopped"].as_bool() == Some(true),
             id,
         }
+    }
+}
+
+/// The context of `requests.hbs`: the requests by due date, the form to log one with the kinds to choose
+/// from, and the form to add a proclaimed bank holiday with the regions.
+#[derive(Serialize)]
+struct Desk {
+    requests: Vec<DeskRow>,
+    kinds: Vec<Code>,
+    regions: Vec<Code>,
+    today: String,
+}
+
+/// A choice a template names by its code (`{{in_words value}}` gives its words).
+#[derive(Serialize)]
+struct Code {
+    value: &'static str,
+}
+
+impl Code {
+    fn of(value: &'static str) -> Self {
+        Self { value }
     }
 }
 
@@ -125,21 +148,16 @@ async fn desk(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let requests: Vec<DeskRow> = ordered(state).await?.iter().map(DeskRow::of).collect();
-    let kinds: Vec<_> = RequestKind::ALL
-        .iter()
-        .map(|k| json!({"value": k.as_str()}))
-        .collect();
-    let regions: Vec<_> = Region::ALL
-        .iter()
-        .map(|r| json!({"value": r.as_str()}))
-        .collect();
     Ok(Page::new("requests", "Information requests", Some(session))
-        .data(json!({
-            "requests": requests,
-            "kinds": kinds,
-            "regions": regions,
-            "today": Utc::now().date_naive().to_string(),
-        }))
+        .data(Desk {
+            requests,
+            kinds: RequestKind::ALL
+                .iter()
+                .map(|k| Code::of(k.as_str()))
+                .collect(),
+            regions: Region::ALL.iter().map(|r| Code::of(r.as_str())).collect(),
+            today: Utc::now().date_naive().to_string(),
+        })
         .errors(errors)
         .notice(notice)
         .status(status)
@@ -304,173 +322,340 @@ async fn request_page(
 ) -> Result<Response, PageError> {
     let calendar = projections::calendar::working_days(&state.db).await?;
     let request = render(view, &calendar, Utc::now().date_naive());
-    let reasons: Vec<_> = [
+    let reasons: Vec<Code> = [
         ClockReason::Fee,
         ClockReason::Clarification,
         ClockReason::Identity,
     ]
     .into_iter()
     .filter(|r| view.kind.allows(*r))
-    .map(|r| json!({"value": r.as_str()}))
+    .map(|r| Code::of(r.as_str()))
     .collect();
     let open = view.responded_on.is_none();
+    let decide = open && !view.decided();
     // The subject's applications, for choosing the one a rectification corrects.
-    let cases: Vec<_> = match (&view.subject_email, view.kind) {
-        (Some(email), RequestKind::Rectification) if open => {
-            let mut cases = Vec::new();
+    let rectification = if decide && view.kind == RequestKind::Rectification {
+        let mut cases = Vec::new();
+        if let Some(email) = &view.subject_email {
             for id in crate::rights::subject_applications(&state.db, email).await? {
                 if let Some(case) = projections::application_view::find(&state.db, &id).await? {
-                    cases.push(json!({
-                        "id": case.id,
-                        "label": format!("{} · {} · {}", case.cycle, case.status.as_str(), case.id),
-                    }));
+                    cases.push(CaseOption {
+                        label: format!("{} · {} · {}", case.cycle, case.status.as_str(), case.id),
+                        id: case.id,
+                    });
                 }
             }
-            cases
         }
-        _ => Vec::new(),
-    };
-    let personal: Vec<_> = PersonalField::ALL
-        .iter()
-        .map(|field| {
-            json!({
-                "id": super::field_id(&format!("rectification_{}", field.path())),
-                "name": field.path(),
-                "label": super::applicant::label_for(&field.path()),
+        let personal = PersonalField::ALL
+            .iter()
+            .map(|field| PersonalInput {
+                id: super::field_id(&format!("rectification_{}", field.path())),
+                label: super::applicant::label_for(&field.path()),
+                name: field.path(),
             })
-        })
-        .collect();
-    let uses: Vec<_> = ObjectedUse::ALL
-        .iter()
-        .map(|u| json!({"value": u.as_str(), "label": super::capitalise(u.describe()), "id": format!("objection_{}", u.as_str())}))
-        .collect();
-    let decide = open && !view.decided();
+            .collect();
+        Some(RectificationForm { cases, personal })
+    } else {
+        None
+    };
+    let objection = (decide && view.kind == RequestKind::Objection).then(|| {
+        ObjectedUse::ALL
+            .iter()
+            .map(|u| UseOption {
+                value: u.as_str(),
+                label: super::capitalise(u.describe()),
+                id: format!("objection_{}", u.as_str()),
+            })
+            .collect()
+    });
+    let refusal = (decide && view.kind == RequestKind::Foi).then(|| {
+        FoiGround::ALL
+            .iter()
+            .map(|g| GroundOption {
+                value: g.as_str(),
+                label: format!("{}: {}", g.section(), g.describe()),
+                qualified: g.is_qualified(),
+            })
+            .collect()
+    });
     // The draft response, while there is one: what is withheld so far, and the forms to withhold, note and
     // issue.
     let draft = match view.drafted_on {
         Some(_) if open => crate::drafts::stored(state, &view.id).await?.map(|draft| {
             let composed = crate::responses::resolve(draft.composed());
             let sar = matches!(view.kind, RequestKind::Sar | RequestKind::Portability);
-            json!({
-                "drafted_on": draft.drafted_on,
-                "withheld": composed["withheld"],
-                "note": draft.note,
-                "held_elsewhere": draft.held_elsewhere,
-                "withhold": sar.then(|| json!({
-                    "items": crate::drafts::items(&draft.response)
+            DraftShown {
+                drafted_on: draft.drafted_on.to_string(),
+                withheld: composed["withheld"].clone(),
+                withhold: sar.then(|| WithholdForm {
+                    items: crate::drafts::items(&draft.response)
                         .into_iter()
-                        .filter(|(item, _)| !draft.withheld.iter().any(|w| item == &w.item || item.starts_with(&format!("{}/", w.item))))
-                        .map(|(value, label)| json!({"value": value, "label": label}))
-                        .collect::<Vec<_>>(),
-                    "grounds": WithholdingGround::ALL.iter().map(|g| json!({
-                        "value": g.as_str(),
-                        "label": format!("{}: {}", g.provision(), g.describe()),
-                    })).collect::<Vec<_>>(),
-                })),
-            })
+                        .filter(|(item, _)| {
+                            !draft.withheld.iter().any(|w| {
+                                item == &w.item || item.starts_with(&format!("{}/", w.item))
+                            })
+                        })
+                        .map(|(value, label)| Labelled { value, label })
+                        .collect(),
+                    grounds: WithholdingGround::ALL
+                        .iter()
+                        .map(|g| Labelled {
+                            value: g.as_str().to_string(),
+                            label: format!("{}: {}", g.provision(), g.describe()),
+                        })
+                        .collect(),
+                }),
+                note: draft.note,
+                held_elsewhere: draft.held_elsewhere,
+            }
         }),
         _ => None,
     };
     Ok(Page::new("request", "Information request", Some(session))
-        .data(json!({
-            "request": request,
-            "decide": {
-                "erasure": decide && view.kind == RequestKind::Erasure,
-                "rectification": (decide && view.kind == RequestKind::Rectification).then_some(json!({"cases": cases, "personal": personal})),
-                "restriction": decide && view.kind == RequestKind::Restriction,
-                "objection": (decide && view.kind == RequestKind::Objection).then_some(uses),
-                "refusal": (decide && view.kind == RequestKind::Foi).then(|| {
-                    FoiGround::ALL
-                        .iter()
-                        .map(|g| json!({
-                            "value": g.as_str(),
-                            "label": format!("{}: {}", g.section(), g.describe()),
-                            "qualified": g.is_qualified(),
-                        }))
-                        .collect::<Vec<_>>()
-                }),
+        .data(RequestPage {
+            request,
+            decide: Decisions {
+                erasure: decide && view.kind == RequestKind::Erasure,
+                rectification,
+                restriction: decide && view.kind == RequestKind::Restriction,
+                objection,
+                refusal,
             },
-            "compose": (decide && view.kind == RequestKind::Foi).then(|| compose_options(entered)),
-            "reasons": reasons,
-            "draft": draft,
-            "open": view.responded_on.is_none(),
-            "can_extend": view.responded_on.is_none() && view.extension.is_none(),
-            "foi": view.kind.is_foi(),
-            "answerable": matches!(view.kind, RequestKind::Foi | RequestKind::Sar | RequestKind::Portability),
-            "today": Utc::now().date_naive().to_string(),
-        }))
+            compose: (decide && view.kind == RequestKind::Foi).then(|| compose_options(entered)),
+            reasons,
+            draft,
+            open,
+            can_extend: open && view.extension.is_none(),
+            foi: view.kind.is_foi(),
+            answerable: matches!(
+                view.kind,
+                RequestKind::Foi | RequestKind::Sar | RequestKind::Portability
+            ),
+            today: Utc::now().date_naive().to_string(),
+        })
         .errors(errors)
         .notice(notice)
         .status(status)
         .into_response())
 }
 
+/// The context of `request.hbs`: the request with its clock, the forms of what can be done with it now
+/// (stop or resume the clock, extend, decide a right, compose an FOI answer, work on the draft, respond),
+/// and its response once answered.
+#[derive(Serialize)]
+struct RequestPage {
+    /// The request as the API shows it (`http::requests::render`): its dates, requester, decisions and
+    /// clock.
+    request: serde_json::Value,
+    decide: Decisions,
+    compose: Option<ComposeForm>,
+    /// Why the clock may stop for this kind of request.
+    reasons: Vec<Code>,
+    draft: Option<DraftShown>,
+    /// Not answered yet.
+    open: bool,
+    can_extend: bool,
+    foi: bool,
+    /// A kind of request the system produces a response for.
+    answerable: bool,
+    today: String,
+}
+
+/// The form to decide the right the request asks for, where it is still to be decided: one of them at
+/// most.
+#[derive(Serialize)]
+struct Decisions {
+    erasure: bool,
+    rectification: Option<RectificationForm>,
+    restriction: bool,
+    /// The uses an objection can be to.
+    objection: Option<Vec<UseOption>>,
+    /// The grounds an FOI request can be refused on.
+    refusal: Option<Vec<GroundOption>>,
+}
+
+/// The form to decide a rectification: the subject's applications to correct, and a field for each
+/// personal detail.
+#[derive(Serialize)]
+struct RectificationForm {
+    cases: Vec<CaseOption>,
+    personal: Vec<PersonalInput>,
+}
+
+/// An application of the subject: its cycle, status and id.
+#[derive(Serialize)]
+struct CaseOption {
+    id: String,
+    label: String,
+}
+
+/// A field for the corrected value of a personal detail (the `field` partial).
+#[derive(Serialize)]
+struct PersonalInput {
+    id: String,
+    name: String,
+    label: String,
+}
+
+/// A use an objection can be to, as a checkbox.
+#[derive(Serialize)]
+struct UseOption {
+    value: &'static str,
+    label: String,
+    id: String,
+}
+
+/// An FOI exemption: its section and what it covers, and whether it is qualified (a public interest test).
+#[derive(Serialize)]
+struct GroundOption {
+    value: &'static str,
+    label: String,
+    qualified: bool,
+}
+
+/// The draft response: when it was made, what is withheld from it so far, its note, and for a subject
+/// access or portability request the form to withhold an item.
+#[derive(Serialize)]
+struct DraftShown {
+    drafted_on: String,
+    /// The items withheld, as the composed response lists them.
+    withheld: serde_json::Value,
+    note: String,
+    held_elsewhere: String,
+    withhold: Option<WithholdForm>,
+}
+
+/// The items of the draft still to withhold, and the exemptions to withhold them under.
+#[derive(Serialize)]
+struct WithholdForm {
+    items: Vec<Labelled>,
+    grounds: Vec<Labelled>,
+}
+
+/// An option of a select: its value and its label.
+#[derive(Serialize)]
+struct Labelled {
+    value: String,
+    label: String,
+}
+
 /// How many refused parts the form to compose an FOI answer offers.
 const REFUSED_PARTS: usize = 3;
 
+/// The form an information officer composes an FOI answer with, with what was entered.
+#[derive(Serialize)]
+struct ComposeForm {
+    held: Vec<Tick>,
+    group_by: Vec<Tick>,
+    statuses: Vec<StatusOption>,
+    parts: Vec<RefusedPart>,
+    answer: String,
+    cycles: String,
+    country: String,
+}
+
+/// A radio button or checkbox: its value, label and id, and whether it is ticked.
+#[derive(Serialize)]
+struct Tick {
+    value: &'static str,
+    label: &'static str,
+    id: String,
+    checked: bool,
+}
+
+/// A status to count applications of.
+#[derive(Serialize)]
+struct StatusOption {
+    value: &'static str,
+    selected: bool,
+}
+
+/// A part withheld from an FOI answer: what, under which section, why, and the public interest.
+#[derive(Serialize)]
+struct RefusedPart {
+    index: usize,
+    number: usize,
+    grounds: Vec<Choice>,
+    part: String,
+    reason: String,
+    public_interest: String,
+}
+
 /// The choices of the form an information officer composes an FOI answer with.
-fn compose_options(entered: &[(String, String)]) -> serde_json::Value {
+fn compose_options(entered: &[(String, String)]) -> ComposeForm {
     use crate::responses::{GROUP_BY, Held};
     let value = |name: &str| field(entered, name).unwrap_or_default().to_string();
     let chosen = |name: &str, value: &str| entered.iter().any(|(n, v)| n == name && v == value);
-    let held: Vec<_> = Held::ALL
+    let held = Held::ALL
         .iter()
         .enumerate()
-        .map(|(i, h)| {
-            json!({
-                "value": h.as_str(),
-                "label": h.in_words(),
-                // The first choice carries the id an error about `held` links to.
-                "id": if i == 0 { "request_held".to_string() } else { format!("request_held_{}", h.as_str()) },
-                "checked": chosen("held", h.as_str()),
-            })
+        .map(|(i, h)| Tick {
+            value: h.as_str(),
+            label: h.in_words(),
+            // The first choice carries the id an error about `held` links to.
+            id: if i == 0 {
+                "request_held".to_string()
+            } else {
+                format!("request_held_{}", h.as_str())
+            },
+            checked: chosen("held", h.as_str()),
         })
         .collect();
-    let group_by: Vec<_> = GROUP_BY
+    let group_by = GROUP_BY
         .iter()
         .enumerate()
-        .map(|(i, key)| {
-            json!({
-                "value": key,
-                "label": match *key {
-                    "country" => "country of residence",
-                    "level" => "level of study (the award's, else the first course choice)",
-                    "institution" => "institution (the award's, else the first course choice)",
-                    other => other,
-                },
-                "id": if i == 0 { "request_statistics_group_by".to_string() } else { format!("request_statistics_group_by_{key}") },
-                "checked": chosen("group_by", key),
-            })
+        .map(|(i, key)| Tick {
+            value: key,
+            label: match *key {
+                "country" => "country of residence",
+                "level" => "level of study (the award's, else the first course choice)",
+                "institution" => "institution (the award's, else the first course choice)",
+                other => other,
+            },
+            id: if i == 0 {
+                "request_statistics_group_by".to_string()
+            } else {
+                format!("request_statistics_group_by_{key}")
+            },
+            checked: chosen("group_by", key),
         })
         .collect();
-    let statuses: Vec<_> = domain::application::Status::ALL
+    let statuses = domain::application::Status::ALL
         .iter()
         .filter(|s| **s != domain::application::Status::Draft)
-        .map(|s| json!({"value": s.as_str(), "selected": chosen("status", s.as_str())}))
-        .collect();
-    let parts: Vec<_> = (0..REFUSED_PARTS)
-        .map(|i| {
-            let grounds: Vec<_> = FoiGround::ALL
-                .iter()
-                .map(|g| {
-                    json!({"value": g.as_str(), "label": g.section(),
-                                "selected": chosen(&format!("refusal_section_{i}"), g.as_str())})
-                })
-                .collect();
-            json!({
-                "index": i,
-                "number": i + 1,
-                "grounds": grounds,
-                "part": value(&format!("refusal_part_{i}")),
-                "reason": value(&format!("refusal_reason_{i}")),
-                "public_interest": value(&format!("refusal_public_interest_{i}")),
-            })
+        .map(|s| StatusOption {
+            value: s.as_str(),
+            selected: chosen("status", s.as_str()),
         })
         .collect();
-    json!({
-        "held": held, "group_by": group_by, "statuses": statuses, "parts": parts,
-        "answer": value("answer"), "cycles": value("cycles"), "country": value("country"),
-    })
+    let parts = (0..REFUSED_PARTS)
+        .map(|i| RefusedPart {
+            index: i,
+            number: i + 1,
+            grounds: FoiGround::ALL
+                .iter()
+                .map(|g| {
+                    Choice::new(
+                        g.as_str(),
+                        g.section(),
+                        chosen(&format!("refusal_section_{i}"), g.as_str()),
+                    )
+                })
+                .collect(),
+            part: value(&format!("refusal_part_{i}")),
+            reason: value(&format!("refusal_reason_{i}")),
+            public_interest: value(&format!("refusal_public_interest_{i}")),
+        })
+        .collect();
+    ComposeForm {
+        held,
+        group_by,
+        statuses,
+        parts,
+        answer: value("answer"),
+        cycles: value("cycles"),
+        country: value("country"),
+    }
 }
 
 /// The FOI answer composed on the request's page, as the API takes it.
