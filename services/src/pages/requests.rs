@@ -21,7 +21,8 @@ use projections::information_requests::{self, RequestView};
 
 use super::session::field;
 use super::{
-    Choice, ErrorItem, Page, PageError, PageForm, PagePath, PageQuery, Session, see_other,
+    Choice, DateParts, ErrorItem, Page, PageError, PageForm, PagePath, PageQuery, Session,
+    posted_date, see_other,
 };
 use crate::bus::AppState;
 use crate::http::error::ApiError;
@@ -62,11 +63,67 @@ async fn requests(
     desk(
         &state,
         &session,
-        Vec::new(),
+        Refused::none(),
         notice.done.map(|done| format!("Done: {done}.")),
-        StatusCode::OK,
     )
     .await
+}
+
+/// A refused form of the desk or of a request's page: its name (the prefix of its fields' ids), what it
+/// posted and what was wrong, each message linking to its field.
+struct Refused<'f> {
+    form_name: &'static str,
+    form: &'f [(String, String)],
+    errors: Vec<ErrorItem>,
+}
+
+impl<'f> Refused<'f> {
+    /// Nothing refused: the page as it is.
+    fn none() -> Self {
+        Self {
+            form_name: "",
+            form: &[],
+            errors: Vec::new(),
+        }
+    }
+
+    fn new(form_name: &'static str, form: &'f [(String, String)], errors: Vec<ErrorItem>) -> Self {
+        Self {
+            form_name,
+            form,
+            errors,
+        }
+    }
+
+    /// The date input `name` of the form `form_name`: as it was posted when that form was refused,
+    /// otherwise today.
+    fn date(&self, form_name: &str, name: &str) -> DateParts {
+        if self.form_name == form_name {
+            DateParts::posted(self.form, name)
+        } else {
+            let today = Utc::now().date_naive().to_string();
+            DateParts::of(Some(&today), |_| None)
+        }
+    }
+
+    /// The message of the field with this id, if it was refused.
+    fn message_at(&self, id: &str) -> Option<String> {
+        self.errors
+            .iter()
+            .find(|item| item.href.strip_prefix('#') == Some(id))
+            .map(|item| item.message.clone())
+    }
+
+    /// The page, with the form's values kept and its messages at its fields, answered 422; as it is
+    /// when nothing was refused.
+    fn applied<'a>(&self, page: Page<'a>) -> Page<'a> {
+        if self.errors.is_empty() {
+            return page;
+        }
+        page.posted(self.form_name, self.form)
+            .errors(self.errors.clone())
+            .status(StatusCode::UNPROCESSABLE_ENTITY)
+    }
 }
 
 /// A request as the desk lists it: its reference and requester, in words, with the day it is to be
@@ -123,9 +180,13 @@ impl DeskRow {
 #[derive(Serialize)]
 struct Desk {
     requests: Vec<DeskRow>,
-    kinds: Vec<Code>,
-    regions: Vec<Code>,
-    today: String,
+    kinds: Vec<Choice>,
+    /// The day the request was received: today, or as a refused form posted it.
+    received_on: DateParts,
+    received_on_error: Option<String>,
+    regions: Vec<Choice>,
+    holiday_date: DateParts,
+    holiday_date_error: Option<String>,
 }
 
 /// A choice a template names by its code (`{{in_words value}}` gives its words).
@@ -143,29 +204,40 @@ impl Code {
 async fn desk(
     state: &AppState,
     session: &Session,
-    errors: Vec<ErrorItem>,
+    refused: Refused<'_>,
     notice: Option<String>,
-    status: StatusCode,
 ) -> Result<Response, PageError> {
     let requests: Vec<DeskRow> = ordered(state).await?.iter().map(DeskRow::of).collect();
-    Ok(Page::new("requests", "Information requests", Some(session))
+    let posted = |form_name: &str, name: &str| {
+        (refused.form_name == form_name)
+            .then(|| field(refused.form, name))
+            .flatten()
+    };
+    let kind = posted("request", "kind");
+    let region = posted("holiday", "region");
+    let choices = |codes: Vec<&'static str>, chosen: Option<&str>| -> Vec<Choice> {
+        codes
+            .into_iter()
+            .map(|code| Choice::new(code, crate::words::in_words(code), chosen == Some(code)))
+            .collect()
+    };
+    let page = Page::new("requests", "Information requests", Some(session))
         .data(Desk {
             requests,
-            kinds: RequestKind::ALL
-                .iter()
-                .map(|k| Code::of(k.as_str()))
-                .collect(),
-            regions: Region::ALL.iter().map(|r| Code::of(r.as_str())).collect(),
-            today: Utc::now().date_naive().to_string(),
+            kinds: choices(RequestKind::ALL.iter().map(|k| k.as_str()).collect(), kind),
+            received_on: refused.date("request", "received_on"),
+            received_on_error: refused.message_at("request_received_on"),
+            regions: choices(Region::ALL.iter().map(|r| r.as_str()).collect(), region),
+            holiday_date: refused.date("holiday", "date"),
+            holiday_date_error: refused.message_at("holiday_date"),
         })
-        .errors(errors)
-        .notice(notice)
-        .status(status)
-        .into_response())
+        .notice(notice);
+    Ok(refused.applied(page).into_response())
 }
 
-/// A refusal of the rules, shown on the page it came from; anything else is an error page.
-fn shown(error: impl Into<ApiError>) -> Result<Vec<ErrorItem>, PageError> {
+/// A refusal of the rules, shown on the page it came from with each message at its field of the form
+/// `form_name`; anything else is an error page.
+fn shown(error: impl Into<ApiError>, form_name: &str) -> Result<Vec<ErrorItem>, PageError> {
     let error: ApiError = error.into();
     match error.status {
         StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT => {
@@ -178,20 +250,22 @@ fn shown(error: impl Into<ApiError>) -> Result<Vec<ErrorItem>, PageError> {
                         .iter()
                         .filter_map(|p| {
                             let path = p["path"].as_str()?;
-                            Some(ErrorItem::new(
-                                &format!("request_{path}"),
-                                format!(
-                                    "{} {}",
-                                    path.replace(['.', '_'], " "),
-                                    p["problem"].as_str()?
-                                ),
-                            ))
+                            let message = field_message(form_name, path)
+                                .map(str::to_string)
+                                .unwrap_or_else(|| {
+                                    super::capitalise(&format!(
+                                        "{} {}",
+                                        path.replace(['.', '_'], " "),
+                                        p["problem"].as_str().unwrap_or_default()
+                                    ))
+                                });
+                            Some(ErrorItem::new(&format!("{form_name}_{path}"), message))
                         })
                         .collect()
                 })
                 .unwrap_or_default();
             if items.is_empty() {
-                items.push(ErrorItem::new("request", super::capitalise(&error.message)));
+                items.push(ErrorItem::new(form_name, super::capitalise(&error.message)));
             }
             Ok(items)
         }
@@ -199,8 +273,53 @@ fn shown(error: impl Into<ApiError>) -> Result<Vec<ErrorItem>, PageError> {
     }
 }
 
-fn day(form: &[(String, String)], name: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(field(form, name).unwrap_or_default().trim(), "%Y-%m-%d").ok()
+/// What a form of the desk or of a request's page says when a field is refused, in the words of the GOV.UK
+/// pattern; a field not named here is described by its path and the rule's own words.
+fn field_message(form_name: &str, path: &str) -> Option<&'static str> {
+    Some(match (form_name, path) {
+        ("request", "requester.name") => "Enter the requester's name",
+        ("request", "requester.email") => {
+            "Enter the requester's email address in the correct format, like name@example.org"
+        }
+        ("request", "subject_email") => {
+            "Enter the email address of the person the data is about in the correct format, like name@example.org"
+        }
+        ("request", "description") => "Enter what was asked, in at most 2,000 characters",
+        ("request", "received_on") => {
+            "The date the request was received must be today or in the past"
+        }
+        ("request", "note") => "Enter a note of at most 2,000 characters",
+        ("extension", "reason") => "Enter the reason for the extension",
+        ("erasure" | "rectification" | "restriction" | "objection" | "refusal", "decision") => {
+            "Select whether to grant or refuse the request"
+        }
+        ("erasure" | "rectification" | "restriction" | "objection", "reason") => {
+            "Enter the reason, which is given to the requester"
+        }
+        ("refusal", "reason") => "Enter why the exemption applies",
+        ("refusal", "public_interest") => {
+            "Enter the public interest reasons for a qualified exemption"
+        }
+        ("objection", "uses") => "Select the uses objected to",
+        _ => return None,
+    })
+}
+
+/// A date posted as the three fields of a date input: the day, or the message at its field (`label` begins
+/// it: "The date the request was received must include a month").
+fn date_of(
+    form: &[(String, String)],
+    name: &str,
+    label: &str,
+    missing: &str,
+) -> Result<NaiveDate, String> {
+    match posted_date(form, name) {
+        Ok(Some(day)) => {
+            NaiveDate::parse_from_str(&day, "%Y-%m-%d").map_err(|_| missing.to_string())
+        }
+        Ok(None) => Err(missing.to_string()),
+        Err(problem) => Err(format!("{label} {problem}")),
+    }
 }
 
 async fn log(
@@ -210,20 +329,32 @@ async fn log(
 ) -> Result<Response, PageError> {
     session.check_csrf(&form)?;
     let actor = session.require(&[Role::InformationOfficer])?.clone();
-    let (Some(kind), Some(received_on)) = (
-        RequestKind::parse(field(&form, "kind").unwrap_or_default()),
-        day(&form, "received_on"),
-    ) else {
-        let errors = vec![ErrorItem::new(
-            "request_received_on",
-            "Choose the kind and enter the day it was received, as YYYY-MM-DD",
-        )];
+    let mut errors = Vec::new();
+    let kind = RequestKind::parse(field(&form, "kind").unwrap_or_default());
+    if kind.is_none() {
+        errors.push(ErrorItem::new("request_kind", "Select the kind of request"));
+    }
+    let received_on = date_of(
+        &form,
+        "received_on",
+        "The date the request was received",
+        "Enter the date the request was received",
+    )
+    .map_err(|message| errors.push(ErrorItem::new("request_received_on", message)))
+    .ok();
+    let text = |name: &str| field(&form, name).unwrap_or_default().to_string();
+    if text("requester_name").trim().is_empty() {
+        errors.push(ErrorItem::new(
+            "request_requester_name",
+            "Enter the requester's name",
+        ));
+    }
+    let (Some(kind), Some(received_on), true) = (kind, received_on, errors.is_empty()) else {
         return desk(
             &state,
             &session,
-            errors,
+            Refused::new("request", &form, errors),
             None,
-            StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
     };
@@ -232,26 +363,21 @@ async fn log(
         kind,
         received_on,
         requester: Requester {
-            name: field(&form, "requester_name")
-                .unwrap_or_default()
-                .to_string(),
-            email: field(&form, "requester_email")
-                .unwrap_or_default()
-                .to_string(),
+            name: text("requester_name"),
+            email: text("requester_email"),
         },
         subject_email: field(&form, "subject_email").map(str::to_string),
-        description: field(&form, "description").unwrap_or_default().to_string(),
+        description: text("description"),
     };
     match state.execute_request(&id, &actor, command).await {
         Ok(()) => Ok(see_other(&format!("/requests/{id}"), &[])),
         Err(error) => {
-            let errors = shown(error)?;
+            let errors = shown(error, "request")?;
             desk(
                 &state,
                 &session,
-                errors,
+                Refused::new("request", &form, errors),
                 None,
-                StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
         }
@@ -265,13 +391,29 @@ async fn add_holiday(
 ) -> Result<Response, PageError> {
     session.check_csrf(&form)?;
     let actor = session.require(&[Role::InformationOfficer])?;
-    let holiday = day(&form, "date").ok_or(("date", "")).and_then(|date| {
-        BankHoliday::proclaimed(
-            date,
-            field(&form, "region").unwrap_or_default(),
-            field(&form, "name").unwrap_or_default(),
-        )
-    });
+    let date = date_of(
+        &form,
+        "date",
+        "The day of the bank holiday",
+        "Enter the day of the bank holiday",
+    );
+    let holiday = date
+        .map_err(|message| vec![ErrorItem::new("holiday_date", message)])
+        .and_then(|date| {
+            BankHoliday::proclaimed(
+                date,
+                field(&form, "region").unwrap_or_default(),
+                field(&form, "name").unwrap_or_default(),
+            )
+            .map_err(|(path, _)| {
+                let message = match path {
+                    "date" => "The day of the bank holiday must be in a year from 2015 to 2100",
+                    "region" => "Select the region",
+                    _ => "Enter the name of the bank holiday, in at most 200 characters",
+                };
+                vec![ErrorItem::new(&format!("holiday_{path}"), message)]
+            })
+        });
     match holiday {
         Ok(holiday) => {
             projections::calendar::add_holiday(&state.db, &holiday, &actor.user_id).await?;
@@ -280,17 +422,12 @@ async fn add_holiday(
                 &[],
             ))
         }
-        Err(_) => {
-            let errors = vec![ErrorItem::new(
-                "holiday_date",
-                "Enter the day as YYYY-MM-DD (2015 to 2100), choose the region and give the holiday's name",
-            )];
+        Err(errors) => {
             desk(
                 &state,
                 &session,
-                errors,
+                Refused::new("holiday", &form, errors),
                 None,
-                StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
         }
@@ -315,10 +452,8 @@ async fn request_page(
     state: &AppState,
     session: &Session,
     view: &RequestView,
-    errors: Vec<ErrorItem>,
+    refused: Refused<'_>,
     notice: Option<String>,
-    status: StatusCode,
-    entered: &[(String, String)],
 ) -> Result<Response, PageError> {
     let calendar = projections::calendar::working_days(&state.db).await?;
     let request = render(view, &calendar, Utc::now().date_naive());
@@ -411,7 +546,12 @@ async fn request_page(
         }),
         _ => None,
     };
-    Ok(Page::new("request", "Information request", Some(session))
+    let entered = if refused.form_name == "request" {
+        refused.form
+    } else {
+        &[]
+    };
+    let page = Page::new("request", "Information request", Some(session))
         .data(RequestPage {
             request,
             decide: Decisions {
@@ -423,6 +563,8 @@ async fn request_page(
             },
             compose: (decide && view.kind == RequestKind::Foi).then(|| compose_options(entered)),
             reasons,
+            clock_on: refused.date("request", "on"),
+            clock_on_error: refused.message_at("request_on"),
             draft,
             open,
             can_extend: open && view.extension.is_none(),
@@ -431,12 +573,9 @@ async fn request_page(
                 view.kind,
                 RequestKind::Foi | RequestKind::Sar | RequestKind::Portability
             ),
-            today: Utc::now().date_naive().to_string(),
         })
-        .errors(errors)
-        .notice(notice)
-        .status(status)
-        .into_response())
+        .notice(notice);
+    Ok(refused.applied(page).into_response())
 }
 
 /// The context of `request.hbs`: the request with its clock, the forms of what can be done with it now
@@ -451,6 +590,9 @@ struct RequestPage {
     compose: Option<ComposeForm>,
     /// Why the clock may stop for this kind of request.
     reasons: Vec<Code>,
+    /// The day the clock stops or resumes: today, or as a refused form posted it.
+    clock_on: DateParts,
+    clock_on_error: Option<String>,
     draft: Option<DraftShown>,
     /// Not answered yet.
     open: bool,
@@ -458,7 +600,6 @@ struct RequestPage {
     foi: bool,
     /// A kind of request the system produces a response for.
     answerable: bool,
-    today: String,
 }
 
 /// The form to decide the right the request asks for, where it is still to be decided: one of them at
@@ -720,21 +861,21 @@ async fn request(
         &state,
         &session,
         &view,
-        Vec::new(),
+        Refused::none(),
         notice.done.map(|d| format!("Done: {d}.")),
-        StatusCode::OK,
-        &[],
     )
     .await
 }
 
-/// Runs an action on a request; a refusal is shown on its page.
+/// Runs an action on a request; a refusal is shown on its page, with what the form `form_name` posted
+/// kept and each message at its field.
 async fn act(
     state: &AppState,
     session: &Session,
     id: &str,
     command: Result<RequestCommand, Vec<ErrorItem>>,
     done: &str,
+    (form_name, form): (&'static str, &[(String, String)]),
 ) -> Result<Response, PageError> {
     let errors = match command {
         Ok(command) => match state.execute_request(id, &session.actor, command).await {
@@ -744,7 +885,7 @@ async fn act(
                     &[],
                 ));
             }
-            Err(error) => shown(error)?,
+            Err(error) => shown(error, form_name)?,
         },
         Err(errors) => errors,
     };
@@ -753,10 +894,8 @@ async fn act(
         state,
         session,
         &view,
-        errors,
+        Refused::new(form_name, form, errors),
         None,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &[],
     )
     .await
 }
@@ -770,27 +909,48 @@ async fn clock(
     session.check_csrf(&form)?;
     load(&state, &session, &id).await?;
     let note = field(&form, "note").unwrap_or_default().to_string();
-    let command = match (field(&form, "action"), day(&form, "on")) {
-        (_, None) => Err(vec![ErrorItem::new(
-            "request_on",
-            "Enter the day as YYYY-MM-DD",
-        )]),
-        (Some("stop"), Some(on)) => {
-            match ClockReason::parse(field(&form, "reason").unwrap_or_default()) {
-                Some(reason) => Ok(RequestCommand::StopClock { on, reason, note }),
-                None => Err(vec![ErrorItem::new(
+    let mut errors = Vec::new();
+    let on = date_of(
+        &form,
+        "on",
+        "The date the clock stops or resumes",
+        "Enter the date the clock stops or resumes",
+    )
+    .map_err(|message| errors.push(ErrorItem::new("request_on", message)))
+    .ok();
+    let command = match field(&form, "action") {
+        Some("stop") => match ClockReason::parse(field(&form, "reason").unwrap_or_default()) {
+            Some(reason) => on.map(|on| RequestCommand::StopClock { on, reason, note }),
+            None => {
+                errors.push(ErrorItem::new(
                     "request_reason",
-                    "Choose why the clock stops",
-                )]),
+                    "Select why the clock stops",
+                ));
+                None
             }
+        },
+        Some("resume") => on.map(|on| RequestCommand::ResumeClock { on, note }),
+        _ => {
+            errors.push(ErrorItem::new(
+                "request_action",
+                "Select whether the clock stops or resumes",
+            ));
+            None
         }
-        (Some("resume"), Some(on)) => Ok(RequestCommand::ResumeClock { on, note }),
-        _ => Err(vec![ErrorItem::new(
-            "request",
-            "Choose whether the clock stops or resumes",
-        )]),
     };
-    act(&state, &session, &id, command, "the clock was changed").await
+    let command = match command {
+        Some(command) if errors.is_empty() => Ok(command),
+        _ => Err(errors),
+    };
+    act(
+        &state,
+        &session,
+        &id,
+        command,
+        "the clock was changed",
+        ("request", &form),
+    )
+    .await
 }
 
 async fn extend(
@@ -817,6 +977,7 @@ async fn extend(
         &id,
         Ok(RequestCommand::ExtendDeadline { extension, reason }),
         "the time limit was extended",
+        ("extension", &form),
     )
     .await
 }
@@ -834,15 +995,13 @@ async fn respond(
         match crate::responses::answer_foi(&state, &composed(&form)).await {
             Err(error) => {
                 // Refused: the page again, with what was entered.
-                let errors = shown(error)?;
+                let errors = shown(error, "request")?;
                 return request_page(
                     &state,
                     &session,
                     &view,
-                    errors,
+                    Refused::new("request", &form, errors),
                     None,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    &form,
                 )
                 .await;
             }
@@ -861,14 +1020,14 @@ async fn respond(
     let command = match produced {
         Ok(response) if draft => Ok(RequestCommand::DraftResponse { response }),
         Ok(response) => Ok(RequestCommand::IssueResponse { response }),
-        Err(error) => Err(shown(error)?),
+        Err(error) => Err(shown(error, "request")?),
     };
     let done = if draft {
         "the draft response was made: read it, withhold what must be withheld, then issue it"
     } else {
         "the response was produced"
     };
-    act(&state, &session, &id, command, done).await
+    act(&state, &session, &id, command, done, ("request", &form)).await
 }
 
 /// A step on the draft response, done through the same calls as the API: back to the request with what was
@@ -879,6 +1038,7 @@ async fn on_draft(
     view: &RequestView,
     outcome: Result<(), impl Into<ApiError>>,
     done: &str,
+    (form_name, form): (&'static str, &[(String, String)]),
 ) -> Result<Response, PageError> {
     let errors = match outcome {
         Ok(()) => {
@@ -887,7 +1047,7 @@ async fn on_draft(
                 &[],
             ));
         }
-        Err(error) => shown(error)?,
+        Err(error) => shown(error, "request")?,
     };
     let errors = errors
         .into_iter()
@@ -911,10 +1071,8 @@ async fn on_draft(
         state,
         session,
         &view,
-        errors,
+        Refused::new(form_name, form, errors),
         None,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &[],
     )
     .await
 }
@@ -943,6 +1101,7 @@ async fn withhold(
         &view,
         outcome,
         "the item was withheld from the draft",
+        ("withhold", &form),
     )
     .await
 }
@@ -970,6 +1129,7 @@ async fn annotate(
         &view,
         outcome,
         "the note was added to the draft",
+        ("draft", &form),
     )
     .await
 }
@@ -983,7 +1143,15 @@ async fn issue(
     session.check_csrf(&form)?;
     let view = load(&state, &session, &id).await?;
     let outcome = crate::drafts::issue(&state, &view, &session.actor).await;
-    on_draft(&state, &session, &view, outcome, "the response was issued").await
+    on_draft(
+        &state,
+        &session,
+        &view,
+        outcome,
+        "the response was issued",
+        ("issue", &form),
+    )
+    .await
 }
 
 /// The letter the draft would send, marked as a draft.
@@ -1044,6 +1212,7 @@ async fn decided(
     id: &str,
     outcome: Result<(), ApiError>,
     done: &str,
+    (form_name, form): (&'static str, &[(String, String)]),
 ) -> Result<Response, PageError> {
     let errors = match outcome {
         Ok(()) => {
@@ -1052,17 +1221,15 @@ async fn decided(
                 &[],
             ));
         }
-        Err(error) => shown(error)?,
+        Err(error) => shown(error, form_name)?,
     };
     let view = load(state, session, id).await?;
     request_page(
         state,
         session,
         &view,
-        errors,
+        Refused::new(form_name, form, errors),
         None,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &[],
     )
     .await
 }
@@ -1100,6 +1267,7 @@ async fn erasure(
         &id,
         outcome,
         "the erasure request was decided and answered",
+        ("erasure", &form),
     )
     .await
 }
@@ -1144,6 +1312,7 @@ async fn rectification(
         &id,
         outcome,
         "the rectification request was decided and answered",
+        ("rectification", &form),
     )
     .await
 }
@@ -1171,6 +1340,7 @@ async fn restriction(
         &id,
         outcome,
         "the restriction request was decided and answered",
+        ("restriction", &form),
     )
     .await
 }
@@ -1205,6 +1375,7 @@ async fn objection(
         &id,
         outcome,
         "the objection was decided and answered",
+        ("objection", &form),
     )
     .await
 }
@@ -1237,6 +1408,7 @@ async fn refusal(
         &id,
         outcome,
         "the refusal notice was issued",
+        ("refusal", &form),
     )
     .await
 }

@@ -18,7 +18,7 @@ use domain::ranking::Quotas;
 
 use super::session::field;
 use super::staff::short_id;
-use super::{ErrorItem, Page, PageError, PageForm, PageQuery, Session};
+use super::{DateParts, ErrorItem, Page, PageError, PageForm, PageQuery, Session};
 use crate::bus::AppState;
 use crate::http::error::ApiError;
 use crate::selection::{self, BulkRequest};
@@ -85,12 +85,15 @@ struct Values {
     reserve: String,
     unsuccessful_rest: bool,
     hold_disagreements: bool,
-    on: String,
+    /// The day of the conclusion, in the three fields of a date input.
+    on: DateParts,
+    on_error: Option<String>,
 }
 
 impl Values {
-    /// The values a form posted, the defaults for the fields it does not have.
-    fn of(form: &[(String, String)]) -> Self {
+    /// The values a form posted, the defaults for the fields it does not have, and the message of the
+    /// conclusion's day among `errors`.
+    fn of(form: &[(String, String)], errors: &[ErrorItem]) -> Self {
         let text = |name: &str| field(form, name).map(str::to_string);
         Self {
             members_per_application: text("members_per_application").unwrap_or_else(|| "2".into()),
@@ -98,7 +101,15 @@ impl Values {
             reserve: text("reserve").unwrap_or_default(),
             unsuccessful_rest: field(form, "unsuccessful_rest").is_some(),
             hold_disagreements: field(form, "hold_disagreements").is_some(),
-            on: text("on").unwrap_or_else(|| chrono::Utc::now().date_naive().to_string()),
+            on: if form.iter().any(|(name, _)| name.starts_with("on-")) {
+                DateParts::posted(form, "on")
+            } else {
+                DateParts::of(Some(&chrono::Utc::now().date_naive().to_string()), |_| None)
+            },
+            on_error: errors
+                .iter()
+                .find(|item| item.href == "#on")
+                .map(|item| item.message.clone()),
         }
     }
 }
@@ -221,7 +232,9 @@ async fn render(
         cycles,
         ranking,
         reserve,
-        values: outcome.values.unwrap_or_else(|| Values::of(&[])),
+        values: outcome
+            .values
+            .unwrap_or_else(|| Values::of(&[], &outcome.errors)),
         conclusion,
         automatic_conclusion_on: long_date(domain::cycle::automatic_conclusion_day(cycle)),
     })
@@ -474,12 +487,19 @@ async fn conclude(
         Ok(cycle) => cycle,
         Err(errors) => return invalid(&state, &session, errors, &form).await,
     };
-    let raw = field(&form, "on").unwrap_or_default().trim();
-    let Ok(on) = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d") else {
-        let errors = vec![ErrorItem::new(
-            "on",
-            "Enter the day of the conclusion as year, month and day, for example 2027-07-31",
-        )];
+    let on = match super::posted_date(&form, "on") {
+        Ok(Some(day)) => chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d").ok(),
+        Ok(None) => None,
+        Err(problem) => {
+            let errors = vec![ErrorItem::new(
+                "on",
+                format!("The day of the conclusion {problem}"),
+            )];
+            return invalid(&state, &session, errors, &form).await;
+        }
+    };
+    let Some(on) = on else {
+        let errors = vec![ErrorItem::new("on", "Enter the day of the conclusion")];
         return invalid(&state, &session, errors, &form).await;
     };
     let confirmed = field(&form, "confirm") == Some("yes");
@@ -589,8 +609,8 @@ async fn invalid(
         .or_else(|_| cycle_of(None))
         .map_err(|_| PageError::NotFound)?;
     let outcome = Outcome {
+        values: Some(Values::of(form, &errors)),
         errors,
-        values: Some(Values::of(form)),
         status: StatusCode::UNPROCESSABLE_ENTITY,
         ..Outcome::default()
     };
