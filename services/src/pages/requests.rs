@@ -189,7 +189,7 @@ struct Desk {
     holiday_date_error: Option<String>,
 }
 
-/// A choice a template names by its code (`{{in_words value}}` gives its words).
+/// A choice a template shows by its code.
 #[derive(Serialize)]
 struct Code {
     value: &'static str,
