@@ -1444,8 +1444,12 @@ async fn an_administrator_sets_a_cycles_terms_and_adds_a_staff_account() {
     browser.click_link("Cycles").await;
     browser.wait_for_text("h1", "Cycles").await;
     browser.fill("cycle", "2031-32").await;
-    browser.fill("opens_on", "1 October").await;
-    browser.fill("closes_on", "2032-01-31").await;
+    browser.fill("opens_on", "1").await;
+    browser.fill("opens_on-month", "October").await;
+    browser.fill("opens_on-year", "2031").await;
+    browser.fill("closes_on", "31").await;
+    browser.fill("closes_on-month", "1").await;
+    browser.fill("closes_on-year", "2032").await;
     browser.click("#blind_review").await;
     browser
         .click("form[action='/cycles'] button[type=submit]")
@@ -1461,8 +1465,7 @@ async fn an_administrator_sets_a_cycles_terms_and_adds_a_staff_account() {
     assert_eq!(
         summary,
         vec![(
-            "Enter the day the cycle opens as year, month and day, for example 2027-10-01"
-                .to_string(),
+            "The day the cycle opens must be a real date".to_string(),
             "#opens_on".to_string()
         )]
     );
@@ -1470,15 +1473,16 @@ async fn an_administrator_sets_a_cycles_terms_and_adds_a_staff_account() {
         browser
             .text("#opens_on-error")
             .await
-            .contains("Enter the day the cycle opens")
+            .contains("The day the cycle opens must be a real date")
     );
     assert_eq!(
         browser.value("cycle").await,
         "2031-32",
         "what was typed is kept"
     );
-    assert_eq!(browser.value("opens_on").await, "1 October");
-    browser.fill("opens_on", "2031-10-01").await;
+    assert_eq!(browser.value("opens_on-month").await, "October");
+    assert_eq!(browser.value("closes_on").await, "31");
+    browser.fill("opens_on-month", "10").await;
     browser
         .click("form[action='/cycles'] button[type=submit]")
         .await;

@@ -1999,13 +1999,25 @@ async fn on_the_selection_page_an_officer_previews_then_confirms_the_cycles_conc
         .submit(
             &form
                 .clone()
-                .set("on", "next Tuesday")
+                .set("on-day", "next")
+                .set("on-month", "Tuesday")
                 .set("confirm", "yes")
                 .set("action", "record"),
         )
         .await;
     assert_eq!(bad_day.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad_day.text().contains("Enter the day of the conclusion"));
+    assert!(
+        bad_day
+            .text()
+            .contains("The day of the conclusion must be a real date")
+    );
+    let shown_again = bad_day.form("/selection/conclusion");
+    assert_eq!(
+        shown_again.value("on-month"),
+        Some("Tuesday"),
+        "what was typed is kept"
+    );
+    assert_eq!(bad_day.error_links(), vec!["#on".to_string()]);
     let view = app.expect_ok(
         app.get(&format!("/api/applications/{live}"), &officer)
             .await,
@@ -3542,7 +3554,198 @@ async fn the_alumni_open_book_is_printed_and_exported_dated_and_without_those_wh
 on_both_stores!(
     the_information_officer_logs_a_request_stops_its_clock_and_produces_the_response_from_the_desk,
     the_information_officer_decides_rights_requests_from_the_desk,
+    the_desks_refused_forms_keep_what_was_typed_with_each_message_at_its_field,
+    a_cycles_days_are_set_from_the_three_fields_of_a_date_input,
 );
+
+async fn a_cycles_days_are_set_from_the_three_fields_of_a_date_input(app: TestApp) {
+    let admin = app.staff(Role::Admin).await;
+    let mut browser = sign_in(&app, &admin.email).await;
+    let page = browser.get("/cycles").await;
+    let form = page
+        .form("/cycles")
+        .set("cycle", "2031-32")
+        .set("opens_on-day", "1")
+        .set("opens_on-month", "10")
+        .set("opens_on-year", "2031")
+        .set("closes_on-day", "31")
+        .set("closes_on-month", "1")
+        .set("closes_on-year", "");
+    let refused = browser.submit(&form).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .text()
+            .contains("The day the cycle closes must include a year"),
+        "{}",
+        excerpt(&refused.body)
+    );
+    assert_eq!(refused.error_links(), vec!["#closes_on".to_string()]);
+    let kept = refused.form("/cycles");
+    assert_eq!(kept.value("opens_on-month"), Some("10"));
+    assert_eq!(kept.value("closes_on-day"), Some("31"));
+    let set = browser.submit(&kept.set("closes_on-year", "2032")).await;
+    assert_eq!(set.location(), "/cycles?done=2031-32");
+    let terms = app.expect_ok(app.get("/api/cycles/2031-32", &admin).await);
+    assert_eq!(terms["opens_on"], "2031-10-01");
+    assert_eq!(terms["closes_on"], "2032-01-31");
+}
+
+async fn the_desks_refused_forms_keep_what_was_typed_with_each_message_at_its_field(app: TestApp) {
+    let officer_user =
+        staff_named(&app, Role::InformationOfficer, "Test Information Officer").await;
+    let mut officer = sign_in(&app, &officer_user.email).await;
+    let page = officer.get("/requests").await;
+
+    // Logging: no requester's name and a date without its month.
+    let refused = officer
+        .submit(
+            &page
+                .form("/requests")
+                .set("kind", "sar")
+                .set("received_on-day", "2")
+                .set("received_on-month", "")
+                .set("received_on-year", "2025")
+                .set("requester_name", "")
+                .set("requester_email", "requester@example.test")
+                .set("description", "Test: everything about me"),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let text = refused.text();
+    assert!(text.contains("Enter the requester's name"), "{text}");
+    assert!(
+        text.contains("The date the request was received must include a month"),
+        "{text}"
+    );
+    assert_eq!(
+        refused.error_links(),
+        vec![
+            "#request_received_on".to_string(),
+            "#request_requester_name".to_string()
+        ]
+    );
+    assert!(refused.body.contains("id=\"request_requester_name-error\""));
+    let kept = refused.form("/requests");
+    assert_eq!(kept.value("kind"), Some("sar"));
+    assert_eq!(kept.value("received_on-day"), Some("2"));
+    assert_eq!(kept.value("received_on-year"), Some("2025"));
+    assert_eq!(
+        kept.value("requester_email"),
+        Some("requester@example.test")
+    );
+    assert_eq!(kept.value("description"), Some("Test: everything about me"));
+
+    // Without any date: the GOV.UK message, at the field.
+    let refused = officer
+        .submit(
+            &page
+                .form("/requests")
+                .set("received_on-day", "")
+                .set("received_on-month", "")
+                .set("received_on-year", "")
+                .set("requester_name", "Test Requester")
+                .set("requester_email", "requester@example.test")
+                .set("description", "Test: statistics"),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .text()
+            .contains("Enter the date the request was received")
+    );
+    assert_eq!(
+        refused.form("/requests").value("requester_name"),
+        Some("Test Requester")
+    );
+
+    // A bank holiday: recorded from the three parts; a part that makes no date refused at its field.
+    let refused = officer
+        .submit(
+            &page
+                .form("/requests/holidays")
+                .set("date-day", "31")
+                .set("date-month", "2")
+                .set("date-year", "2031")
+                .set("region", "scotland")
+                .set("name", "Test: a proclaimed day"),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .text()
+            .contains("The day of the bank holiday must be a real date")
+    );
+    assert_eq!(refused.error_links(), vec!["#holiday_date".to_string()]);
+    let kept = refused.form("/requests/holidays");
+    assert_eq!(kept.value("date-day"), Some("31"));
+    assert_eq!(kept.value("region"), Some("scotland"));
+    assert_eq!(kept.value("name"), Some("Test: a proclaimed day"));
+    let added = officer.submit(&kept.set("date-day", "28")).await;
+    assert!(
+        added.location().starts_with("/requests?done="),
+        "{}",
+        excerpt(&added.body)
+    );
+
+    // The clock of a request: a day without its year is refused with the note kept.
+    let location = log_from_the_desk(&mut officer, "foi", "requester@example.test").await;
+    let page = officer.get(&location).await;
+    let refused = officer
+        .submit(
+            &page
+                .form(&format!("{location}/clock"))
+                .set("on-year", "")
+                .set("note", "Test: fee notice sent"),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .text()
+            .contains("The date the clock stops or resumes must include a year")
+    );
+    assert_eq!(refused.error_links(), vec!["#request_on".to_string()]);
+    let kept = refused.form(&format!("{location}/clock"));
+    assert_eq!(kept.value("note"), Some("Test: fee notice sent"));
+    let today = chrono::Utc::now().date_naive();
+    assert_eq!(
+        kept.value("on-day"),
+        Some(today.format("%-d").to_string().as_str())
+    );
+    let stopped = officer
+        .submit(&kept.set("on-year", &today.format("%Y").to_string()))
+        .await;
+    assert!(
+        stopped.location().starts_with(&location),
+        "{}",
+        excerpt(&stopped.body)
+    );
+
+    // A decision without a choice: the message at the decision, the reason kept.
+    let location = log_from_the_desk(&mut officer, "erasure", "requester@example.test").await;
+    let page = officer.get(&location).await;
+    let refused = officer
+        .submit(
+            &page
+                .form(&format!("{location}/erasure"))
+                .set("reason", "Test: a reason"),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .text()
+            .contains("Select whether to grant or refuse the request")
+    );
+    assert_eq!(refused.error_links(), vec!["#erasure_decision".to_string()]);
+    assert_eq!(
+        refused.form(&format!("{location}/erasure")).value("reason"),
+        Some("Test: a reason")
+    );
+}
 
 async fn the_information_officer_logs_a_request_stops_its_clock_and_produces_the_response_from_the_desk(
     app: TestApp,
@@ -3558,7 +3761,9 @@ async fn the_information_officer_logs_a_request_stops_its_clock_and_produces_the
     let form = page
         .form("/requests")
         .set("kind", "sar")
-        .set("received_on", "2025-06-02")
+        .set("received_on-day", "2")
+        .set("received_on-month", "6")
+        .set("received_on-year", "2025")
         .set("requester_name", "Test Requester")
         .set("requester_email", &applicant.email)
         .set("subject_email", &applicant.email)
@@ -3577,7 +3782,9 @@ async fn the_information_officer_logs_a_request_stops_its_clock_and_produces_the
     let form = page
         .form(&format!("{location}/clock"))
         .set("reason", "clarification")
-        .set("on", "2025-06-09")
+        .set("on-day", "9")
+        .set("on-month", "6")
+        .set("on-year", "2025")
         .set("note", "Test: which cycle?");
     assert!(
         officer
@@ -3590,7 +3797,9 @@ async fn the_information_officer_logs_a_request_stops_its_clock_and_produces_the
     assert!(page.text().contains("The clock is stopped"));
     let form = page
         .form(&format!("{location}/clock"))
-        .set("on", "2025-06-13");
+        .set("on-day", "13")
+        .set("on-month", "6")
+        .set("on-year", "2025");
     officer.submit(&form).await.location();
     let page = officer.get(&location).await;
     assert!(
@@ -3632,7 +3841,6 @@ async fn log_from_the_desk(officer: &mut Browser, kind: &str, subject: &str) -> 
     let form = page
         .form("/requests")
         .set("kind", kind)
-        .set("received_on", &chrono::Utc::now().date_naive().to_string())
         .set("requester_name", "Test Requester")
         .set("requester_email", subject)
         .set("subject_email", subject)
@@ -3663,7 +3871,9 @@ async fn the_information_officer_decides_rights_requests_from_the_desk(app: Test
         .await;
     assert_eq!(unchosen.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        unchosen.text().contains("grant the request or refuse it"),
+        unchosen
+            .text()
+            .contains("Select whether to grant or refuse the request"),
         "{}",
         excerpt(&unchosen.body)
     );

@@ -14,7 +14,10 @@ use domain::Role;
 use domain::cycle::{CycleCommand, CycleName};
 
 use super::session::field;
-use super::{ErrorItem, Page, PageError, PageForm, PagePath, PageQuery, Session, see_other};
+use super::{
+    DateParts, ErrorItem, Page, PageError, PageForm, PagePath, PageQuery, Session, posted_date,
+    see_other,
+};
 use crate::accounts::{self, NewAccount, StaffChangeError};
 use crate::bus::AppState;
 use crate::error::AppError;
@@ -71,6 +74,8 @@ async fn overview(State(state): State<AppState>, session: Session) -> Result<Res
         .await
         .map_err(AppError::from)?
         .len();
+    /// The context of `admin.hbs`: how many cycles have terms, how many staff accounts are open and how
+    /// many disabled, and how many recipients are registered.
     #[derive(Serialize)]
     struct Overview {
         cycles: usize,
@@ -79,15 +84,12 @@ async fn overview(State(state): State<AppState>, session: Session) -> Result<Res
         recipients: usize,
     }
     Ok(Page::new("admin", "Administration", Some(&session))
-        .data(
-            serde_json::to_value(Overview {
-                cycles,
-                staff: active,
-                disabled: staff.len() - active,
-                recipients,
-            })
-            .unwrap_or_default(),
-        )
+        .data(Overview {
+            cycles,
+            staff: active,
+            disabled: staff.len() - active,
+            recipients,
+        })
         .into_response())
 }
 
@@ -106,8 +108,8 @@ struct CycleRow {
 #[derive(Serialize, Default)]
 struct TermsForm {
     cycle: String,
-    opens_on: String,
-    closes_on: String,
+    opens_on: DateParts,
+    closes_on: DateParts,
     blind_review: bool,
     eligible_nationalities: String,
     undergraduate_degree: bool,
@@ -182,13 +184,14 @@ async fn render_cycles(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    /// The context of `cycles.hbs`: each cycle's terms, and the form to set them.
     #[derive(Serialize)]
     struct CyclesPage {
         cycles: Vec<CycleRow>,
         form: TermsForm,
     }
     Ok(Page::new("cycles", "Cycles", Some(session))
-        .data(serde_json::to_value(CyclesPage { cycles: rows, form }).unwrap_or_default())
+        .data(CyclesPage { cycles: rows, form })
         .errors(errors)
         .notice(notice)
         .status(status)
@@ -199,12 +202,8 @@ async fn render_cycles(
 fn terms_message(path: &str) -> &'static str {
     match path {
         "cycle" => "Enter the cycle as two years, for example 2027-28",
-        "opens_on" => {
-            "Enter the day the cycle opens as year, month and day, for example 2027-10-01"
-        }
-        "closes_on" => {
-            "Enter the day the cycle closes as year, month and day, for example 2028-01-31"
-        }
+        "opens_on" => "Enter the day the cycle opens",
+        "closes_on" => "Enter the day the cycle closes",
         "minimum_work_years" => "Enter the years of work as a whole number from 0 to 40",
         _ if path.starts_with("eligible_nationalities") => {
             "Enter each nationality by its English short name, one on each line, for example Kenya"
@@ -224,8 +223,8 @@ async fn set_terms(
     let ticked = |name: &str| field(&form, name) == Some("yes");
     let typed = TermsForm {
         cycle: text("cycle"),
-        opens_on: text("opens_on"),
-        closes_on: text("closes_on"),
+        opens_on: DateParts::posted(&form, "opens_on"),
+        closes_on: DateParts::posted(&form, "closes_on"),
         blind_review: ticked("blind_review"),
         eligible_nationalities: text("eligible_nationalities"),
         undergraduate_degree: ticked("undergraduate_degree"),
@@ -234,6 +233,18 @@ async fn set_terms(
         errors: Default::default(),
     };
     let mut problems: Vec<String> = Vec::new();
+    // A date whose parts do not make one has its own message, "The day the cycle opens must include a
+    // month"; an empty one is the terms' to refuse.
+    let mut date_messages = std::collections::BTreeMap::new();
+    let mut date = |name: &str, label: &str| match posted_date(&form, name) {
+        Ok(day) => day.unwrap_or_default(),
+        Err(problem) => {
+            date_messages.insert(name.to_string(), format!("{label} {problem}"));
+            String::new()
+        }
+    };
+    let opens_on = date("opens_on", "The day the cycle opens");
+    let closes_on = date("closes_on", "The day the cycle closes");
     let cycle = CycleName::parse(&typed.cycle).map_err(|_| problems.push("cycle".to_string()));
     let years = if typed.minimum_work_years.is_empty() {
         Ok(None)
@@ -257,8 +268,8 @@ async fn set_terms(
         .map(str::to_string)
         .collect();
     let body = TermsBody {
-        opens_on: typed.opens_on.clone(),
-        closes_on: typed.closes_on.clone(),
+        opens_on,
+        closes_on,
         blind_review: typed.blind_review,
         eligible_nationalities: (!nationalities.is_empty()).then_some(nationalities),
         undergraduate_degree: typed.undergraduate_degree,
@@ -277,8 +288,10 @@ async fn set_terms(
             }
         }
     });
+    let mut closes_before_opening = false;
     if let (Ok(cycle), Ok(terms), true) = (cycle, terms, problems.is_empty()) {
         if terms.closes_on < terms.opens_on {
+            closes_before_opening = true;
             problems.push("closes_on".to_string());
         } else {
             state
@@ -296,16 +309,15 @@ async fn set_terms(
     let mut typed = typed;
     let mut errors = Vec::new();
     for path in problems {
-        let message = if path == "closes_on" && !typed.closes_on.is_empty() {
-            match chrono::NaiveDate::parse_from_str(&typed.closes_on, "%Y-%m-%d") {
-                Ok(_) => "The day the cycle closes must be on or after the day it opens",
-                Err(_) => terms_message(&path),
+        let message = match date_messages.remove(&path) {
+            Some(message) => message,
+            None if path == "closes_on" && closes_before_opening => {
+                "The day the cycle closes must be on or after the day it opens".to_string()
             }
-        } else {
-            terms_message(&path)
+            None => terms_message(&path).to_string(),
         };
-        errors.push(ErrorItem::new(&path, message));
-        typed.errors.insert(path, message.to_string());
+        errors.push(ErrorItem::new(&path, message.clone()));
+        typed.errors.insert(path, message);
     }
     render_cycles(&state, &session, typed, errors, None).await
 }
@@ -419,6 +431,8 @@ async fn render_users_with(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
+    /// The context of `users.hbs`: the staff accounts, the form to add one with the roles to choose from,
+    /// and a password link shown once.
     #[derive(Serialize)]
     struct UsersPage {
         users: Vec<UserRow>,
@@ -434,7 +448,7 @@ async fn render_users_with(
         reset,
     };
     let mut response = Page::new("users", "Staff accounts", Some(session))
-        .data(serde_json::to_value(data).unwrap_or_default())
+        .data(data)
         .errors(errors)
         .notice(notice)
         .status(status)

@@ -8,8 +8,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{NaiveDate, Utc};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 use domain::Role;
 use domain::application::form::PersonalField;
@@ -21,7 +20,10 @@ use domain::request::{
 use projections::information_requests::{self, RequestView};
 
 use super::session::field;
-use super::{ErrorItem, Page, PageError, PageForm, PagePath, PageQuery, Session, see_other};
+use super::{
+    Choice, DateParts, ErrorItem, Page, PageError, PageForm, PagePath, PageQuery, Session,
+    posted_date, see_other,
+};
 use crate::bus::AppState;
 use crate::http::error::ApiError;
 use crate::http::requests::{ordered, render};
@@ -61,16 +63,72 @@ async fn requests(
     desk(
         &state,
         &session,
-        Vec::new(),
+        Refused::none(),
         notice.done.map(|done| format!("Done: {done}.")),
-        StatusCode::OK,
     )
     .await
 }
 
+/// A refused form of the desk or of a request's page: its name (the prefix of its fields' ids), what it
+/// posted and what was wrong, each message linking to its field.
+struct Refused<'f> {
+    form_name: &'static str,
+    form: &'f [(String, String)],
+    errors: Vec<ErrorItem>,
+}
+
+impl<'f> Refused<'f> {
+    /// Nothing refused: the page as it is.
+    fn none() -> Self {
+        Self {
+            form_name: "",
+            form: &[],
+            errors: Vec::new(),
+        }
+    }
+
+    fn new(form_name: &'static str, form: &'f [(String, String)], errors: Vec<ErrorItem>) -> Self {
+        Self {
+            form_name,
+            form,
+            errors,
+        }
+    }
+
+    /// The date input `name` of the form `form_name`: as it was posted when that form was refused,
+    /// otherwise today.
+    fn date(&self, form_name: &str, name: &str) -> DateParts {
+        if self.form_name == form_name {
+            DateParts::posted(self.form, name)
+        } else {
+            let today = Utc::now().date_naive().to_string();
+            DateParts::of(Some(&today), |_| None)
+        }
+    }
+
+    /// The message of the field with this id, if it was refused.
+    fn message_at(&self, id: &str) -> Option<String> {
+        self.errors
+            .iter()
+            .find(|item| item.href.strip_prefix('#') == Some(id))
+            .map(|item| item.message.clone())
+    }
+
+    /// The page, with the form's values kept and its messages at its fields, answered 422; as it is
+    /// when nothing was refused.
+    fn applied<'a>(&self, page: Page<'a>) -> Page<'a> {
+        if self.errors.is_empty() {
+            return page;
+        }
+        page.posted(self.form_name, self.form)
+            .errors(self.errors.clone())
+            .status(StatusCode::UNPROCESSABLE_ENTITY)
+    }
+}
+
 /// A request as the desk lists it: its reference and requester, in words, with the day it is to be
 /// answered by our promise and, where it differs, the day the law sets.
-#[derive(serde::Serialize)]
+#[derive(Serialize)]
 struct DeskRow {
     id: String,
     reference: String,
@@ -109,45 +167,77 @@ impl DeskRow {
             due_on: due.map(long).unwrap_or_default(),
             statutory_due_on: statutory.filter(|s| Some(*s) != due).map(long),
             statutory_first: matches!((statutory, due), (Some(s), Some(d)) if s < d),
-            overdue: request["overdue"] == json!(true),
+            overdue: request["overdue"].as_bool() == Some(true),
             status: super::capitalise(&crate::words::in_words(&text("status"))),
-            clock_stopped: request["clock_stopped"] == json!(true),
+            clock_stopped: request["clock_stopped"].as_bool() == Some(true),
             id,
         }
+    }
+}
+
+/// The context of `requests.hbs`: the requests by due date, the form to log one with the kinds to choose
+/// from, and the form to add a proclaimed bank holiday with the regions.
+#[derive(Serialize)]
+struct Desk {
+    requests: Vec<DeskRow>,
+    kinds: Vec<Choice>,
+    /// The day the request was received: today, or as a refused form posted it.
+    received_on: DateParts,
+    received_on_error: Option<String>,
+    regions: Vec<Choice>,
+    holiday_date: DateParts,
+    holiday_date_error: Option<String>,
+}
+
+/// A choice a template shows by its code.
+#[derive(Serialize)]
+struct Code {
+    value: &'static str,
+}
+
+impl Code {
+    fn of(value: &'static str) -> Self {
+        Self { value }
     }
 }
 
 async fn desk(
     state: &AppState,
     session: &Session,
-    errors: Vec<ErrorItem>,
+    refused: Refused<'_>,
     notice: Option<String>,
-    status: StatusCode,
 ) -> Result<Response, PageError> {
     let requests: Vec<DeskRow> = ordered(state).await?.iter().map(DeskRow::of).collect();
-    let kinds: Vec<_> = RequestKind::ALL
-        .iter()
-        .map(|k| json!({"value": k.as_str()}))
-        .collect();
-    let regions: Vec<_> = Region::ALL
-        .iter()
-        .map(|r| json!({"value": r.as_str()}))
-        .collect();
-    Ok(Page::new("requests", "Information requests", Some(session))
-        .data(json!({
-            "requests": requests,
-            "kinds": kinds,
-            "regions": regions,
-            "today": Utc::now().date_naive().to_string(),
-        }))
-        .errors(errors)
-        .notice(notice)
-        .status(status)
-        .into_response())
+    let posted = |form_name: &str, name: &str| {
+        (refused.form_name == form_name)
+            .then(|| field(refused.form, name))
+            .flatten()
+    };
+    let kind = posted("request", "kind");
+    let region = posted("holiday", "region");
+    let choices = |codes: Vec<&'static str>, chosen: Option<&str>| -> Vec<Choice> {
+        codes
+            .into_iter()
+            .map(|code| Choice::new(code, crate::words::in_words(code), chosen == Some(code)))
+            .collect()
+    };
+    let page = Page::new("requests", "Information requests", Some(session))
+        .data(Desk {
+            requests,
+            kinds: choices(RequestKind::ALL.iter().map(|k| k.as_str()).collect(), kind),
+            received_on: refused.date("request", "received_on"),
+            received_on_error: refused.message_at("request_received_on"),
+            regions: choices(Region::ALL.iter().map(|r| r.as_str()).collect(), region),
+            holiday_date: refused.date("holiday", "date"),
+            holiday_date_error: refused.message_at("holiday_date"),
+        })
+        .notice(notice);
+    Ok(refused.applied(page).into_response())
 }
 
-/// A refusal of the rules, shown on the page it came from; anything else is an error page.
-fn shown(error: impl Into<ApiError>) -> Result<Vec<ErrorItem>, PageError> {
+/// A refusal of the rules, shown on the page it came from with each message at its field of the form
+/// `form_name`; anything else is an error page.
+fn shown(error: impl Into<ApiError>, form_name: &str) -> Result<Vec<ErrorItem>, PageError> {
     let error: ApiError = error.into();
     match error.status {
         StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT => {
@@ -160,20 +250,22 @@ fn shown(error: impl Into<ApiError>) -> Result<Vec<ErrorItem>, PageError> {
                         .iter()
                         .filter_map(|p| {
                             let path = p["path"].as_str()?;
-                            Some(ErrorItem::new(
-                                &format!("request_{path}"),
-                                format!(
-                                    "{} {}",
-                                    path.replace(['.', '_'], " "),
-                                    p["problem"].as_str()?
-                                ),
-                            ))
+                            let message = field_message(form_name, path)
+                                .map(str::to_string)
+                                .unwrap_or_else(|| {
+                                    super::capitalise(&format!(
+                                        "{} {}",
+                                        path.replace(['.', '_'], " "),
+                                        p["problem"].as_str().unwrap_or_default()
+                                    ))
+                                });
+                            Some(ErrorItem::new(&format!("{form_name}_{path}"), message))
                         })
                         .collect()
                 })
                 .unwrap_or_default();
             if items.is_empty() {
-                items.push(ErrorItem::new("request", super::capitalise(&error.message)));
+                items.push(ErrorItem::new(form_name, super::capitalise(&error.message)));
             }
             Ok(items)
         }
@@ -181,8 +273,53 @@ fn shown(error: impl Into<ApiError>) -> Result<Vec<ErrorItem>, PageError> {
     }
 }
 
-fn day(form: &[(String, String)], name: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(field(form, name).unwrap_or_default().trim(), "%Y-%m-%d").ok()
+/// What a form of the desk or of a request's page says when a field is refused, in the words of the GOV.UK
+/// pattern; a field not named here is described by its path and the rule's own words.
+fn field_message(form_name: &str, path: &str) -> Option<&'static str> {
+    Some(match (form_name, path) {
+        ("request", "requester.name") => "Enter the requester's name",
+        ("request", "requester.email") => {
+            "Enter the requester's email address in the correct format, like name@example.org"
+        }
+        ("request", "subject_email") => {
+            "Enter the email address of the person the data is about in the correct format, like name@example.org"
+        }
+        ("request", "description") => "Enter what was asked, in at most 2,000 characters",
+        ("request", "received_on") => {
+            "The date the request was received must be today or in the past"
+        }
+        ("request", "note") => "Enter a note of at most 2,000 characters",
+        ("extension", "reason") => "Enter the reason for the extension",
+        ("erasure" | "rectification" | "restriction" | "objection" | "refusal", "decision") => {
+            "Select whether to grant or refuse the request"
+        }
+        ("erasure" | "rectification" | "restriction" | "objection", "reason") => {
+            "Enter the reason, which is given to the requester"
+        }
+        ("refusal", "reason") => "Enter why the exemption applies",
+        ("refusal", "public_interest") => {
+            "Enter the public interest reasons for a qualified exemption"
+        }
+        ("objection", "uses") => "Select the uses objected to",
+        _ => return None,
+    })
+}
+
+/// A date posted as the three fields of a date input: the day, or the message at its field (`label` begins
+/// it: "The date the request was received must include a month").
+fn date_of(
+    form: &[(String, String)],
+    name: &str,
+    label: &str,
+    missing: &str,
+) -> Result<NaiveDate, String> {
+    match posted_date(form, name) {
+        Ok(Some(day)) => {
+            NaiveDate::parse_from_str(&day, "%Y-%m-%d").map_err(|_| missing.to_string())
+        }
+        Ok(None) => Err(missing.to_string()),
+        Err(problem) => Err(format!("{label} {problem}")),
+    }
 }
 
 async fn log(
@@ -192,20 +329,32 @@ async fn log(
 ) -> Result<Response, PageError> {
     session.check_csrf(&form)?;
     let actor = session.require(&[Role::InformationOfficer])?.clone();
-    let (Some(kind), Some(received_on)) = (
-        RequestKind::parse(field(&form, "kind").unwrap_or_default()),
-        day(&form, "received_on"),
-    ) else {
-        let errors = vec![ErrorItem::new(
-            "request_received_on",
-            "Choose the kind and enter the day it was received, as YYYY-MM-DD",
-        )];
+    let mut errors = Vec::new();
+    let kind = RequestKind::parse(field(&form, "kind").unwrap_or_default());
+    if kind.is_none() {
+        errors.push(ErrorItem::new("request_kind", "Select the kind of request"));
+    }
+    let received_on = date_of(
+        &form,
+        "received_on",
+        "The date the request was received",
+        "Enter the date the request was received",
+    )
+    .map_err(|message| errors.push(ErrorItem::new("request_received_on", message)))
+    .ok();
+    let text = |name: &str| field(&form, name).unwrap_or_default().to_string();
+    if text("requester_name").trim().is_empty() {
+        errors.push(ErrorItem::new(
+            "request_requester_name",
+            "Enter the requester's name",
+        ));
+    }
+    let (Some(kind), Some(received_on), true) = (kind, received_on, errors.is_empty()) else {
         return desk(
             &state,
             &session,
-            errors,
+            Refused::new("request", &form, errors),
             None,
-            StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
     };
@@ -214,26 +363,21 @@ async fn log(
         kind,
         received_on,
         requester: Requester {
-            name: field(&form, "requester_name")
-                .unwrap_or_default()
-                .to_string(),
-            email: field(&form, "requester_email")
-                .unwrap_or_default()
-                .to_string(),
+            name: text("requester_name"),
+            email: text("requester_email"),
         },
         subject_email: field(&form, "subject_email").map(str::to_string),
-        description: field(&form, "description").unwrap_or_default().to_string(),
+        description: text("description"),
     };
     match state.execute_request(&id, &actor, command).await {
         Ok(()) => Ok(see_other(&format!("/requests/{id}"), &[])),
         Err(error) => {
-            let errors = shown(error)?;
+            let errors = shown(error, "request")?;
             desk(
                 &state,
                 &session,
-                errors,
+                Refused::new("request", &form, errors),
                 None,
-                StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
         }
@@ -247,13 +391,29 @@ async fn add_holiday(
 ) -> Result<Response, PageError> {
     session.check_csrf(&form)?;
     let actor = session.require(&[Role::InformationOfficer])?;
-    let holiday = day(&form, "date").ok_or(("date", "")).and_then(|date| {
-        BankHoliday::proclaimed(
-            date,
-            field(&form, "region").unwrap_or_default(),
-            field(&form, "name").unwrap_or_default(),
-        )
-    });
+    let date = date_of(
+        &form,
+        "date",
+        "The day of the bank holiday",
+        "Enter the day of the bank holiday",
+    );
+    let holiday = date
+        .map_err(|message| vec![ErrorItem::new("holiday_date", message)])
+        .and_then(|date| {
+            BankHoliday::proclaimed(
+                date,
+                field(&form, "region").unwrap_or_default(),
+                field(&form, "name").unwrap_or_default(),
+            )
+            .map_err(|(path, _)| {
+                let message = match path {
+                    "date" => "The day of the bank holiday must be in a year from 2015 to 2100",
+                    "region" => "Select the region",
+                    _ => "Enter the name of the bank holiday, in at most 200 characters",
+                };
+                vec![ErrorItem::new(&format!("holiday_{path}"), message)]
+            })
+        });
     match holiday {
         Ok(holiday) => {
             projections::calendar::add_holiday(&state.db, &holiday, &actor.user_id).await?;
@@ -262,17 +422,12 @@ async fn add_holiday(
                 &[],
             ))
         }
-        Err(_) => {
-            let errors = vec![ErrorItem::new(
-                "holiday_date",
-                "Enter the day as YYYY-MM-DD (2015 to 2100), choose the region and give the holiday's name",
-            )];
+        Err(errors) => {
             desk(
                 &state,
                 &session,
-                errors,
+                Refused::new("holiday", &form, errors),
                 None,
-                StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
         }
@@ -297,180 +452,351 @@ async fn request_page(
     state: &AppState,
     session: &Session,
     view: &RequestView,
-    errors: Vec<ErrorItem>,
+    refused: Refused<'_>,
     notice: Option<String>,
-    status: StatusCode,
-    entered: &[(String, String)],
 ) -> Result<Response, PageError> {
     let calendar = projections::calendar::working_days(&state.db).await?;
     let request = render(view, &calendar, Utc::now().date_naive());
-    let reasons: Vec<_> = [
+    let reasons: Vec<Code> = [
         ClockReason::Fee,
         ClockReason::Clarification,
         ClockReason::Identity,
     ]
     .into_iter()
     .filter(|r| view.kind.allows(*r))
-    .map(|r| json!({"value": r.as_str()}))
+    .map(|r| Code::of(r.as_str()))
     .collect();
     let open = view.responded_on.is_none();
+    let decide = open && !view.decided();
     // The subject's applications, for choosing the one a rectification corrects.
-    let cases: Vec<_> = match (&view.subject_email, view.kind) {
-        (Some(email), RequestKind::Rectification) if open => {
-            let mut cases = Vec::new();
+    let rectification = if decide && view.kind == RequestKind::Rectification {
+        let mut cases = Vec::new();
+        if let Some(email) = &view.subject_email {
             for id in crate::rights::subject_applications(&state.db, email).await? {
                 if let Some(case) = projections::application_view::find(&state.db, &id).await? {
-                    cases.push(json!({
-                        "id": case.id,
-                        "label": format!("{} · {} · {}", case.cycle, case.status.as_str(), case.id),
-                    }));
+                    cases.push(CaseOption {
+                        label: format!("{} · {} · {}", case.cycle, case.status.as_str(), case.id),
+                        id: case.id,
+                    });
                 }
             }
-            cases
         }
-        _ => Vec::new(),
-    };
-    let personal: Vec<_> = PersonalField::ALL
-        .iter()
-        .map(|field| {
-            json!({
-                "id": super::field_id(&format!("rectification_{}", field.path())),
-                "name": field.path(),
-                "label": super::applicant::label_for(&field.path()),
+        let personal = PersonalField::ALL
+            .iter()
+            .map(|field| PersonalInput {
+                id: super::field_id(&format!("rectification_{}", field.path())),
+                label: super::applicant::label_for(&field.path()),
+                name: field.path(),
             })
-        })
-        .collect();
-    let uses: Vec<_> = ObjectedUse::ALL
-        .iter()
-        .map(|u| json!({"value": u.as_str(), "label": super::capitalise(u.describe()), "id": format!("objection_{}", u.as_str())}))
-        .collect();
-    let decide = open && !view.decided();
+            .collect();
+        Some(RectificationForm { cases, personal })
+    } else {
+        None
+    };
+    let objection = (decide && view.kind == RequestKind::Objection).then(|| {
+        ObjectedUse::ALL
+            .iter()
+            .map(|u| UseOption {
+                value: u.as_str(),
+                label: super::capitalise(u.describe()),
+                id: format!("objection_{}", u.as_str()),
+            })
+            .collect()
+    });
+    let refusal = (decide && view.kind == RequestKind::Foi).then(|| {
+        FoiGround::ALL
+            .iter()
+            .map(|g| GroundOption {
+                value: g.as_str(),
+                label: format!("{}: {}", g.section(), g.describe()),
+                qualified: g.is_qualified(),
+            })
+            .collect()
+    });
     // The draft response, while there is one: what is withheld so far, and the forms to withhold, note and
     // issue.
     let draft = match view.drafted_on {
         Some(_) if open => crate::drafts::stored(state, &view.id).await?.map(|draft| {
             let composed = crate::responses::resolve(draft.composed());
             let sar = matches!(view.kind, RequestKind::Sar | RequestKind::Portability);
-            json!({
-                "drafted_on": draft.drafted_on,
-                "withheld": composed["withheld"],
-                "note": draft.note,
-                "held_elsewhere": draft.held_elsewhere,
-                "withhold": sar.then(|| json!({
-                    "items": crate::drafts::items(&draft.response)
+            DraftShown {
+                drafted_on: draft.drafted_on.to_string(),
+                withheld: composed["withheld"].clone(),
+                withhold: sar.then(|| WithholdForm {
+                    items: crate::drafts::items(&draft.response)
                         .into_iter()
-                        .filter(|(item, _)| !draft.withheld.iter().any(|w| item == &w.item || item.starts_with(&format!("{}/", w.item))))
-                        .map(|(value, label)| json!({"value": value, "label": label}))
-                        .collect::<Vec<_>>(),
-                    "grounds": WithholdingGround::ALL.iter().map(|g| json!({
-                        "value": g.as_str(),
-                        "label": format!("{}: {}", g.provision(), g.describe()),
-                    })).collect::<Vec<_>>(),
-                })),
-            })
+                        .filter(|(item, _)| {
+                            !draft.withheld.iter().any(|w| {
+                                item == &w.item || item.starts_with(&format!("{}/", w.item))
+                            })
+                        })
+                        .map(|(value, label)| Labelled { value, label })
+                        .collect(),
+                    grounds: WithholdingGround::ALL
+                        .iter()
+                        .map(|g| Labelled {
+                            value: g.as_str().to_string(),
+                            label: format!("{}: {}", g.provision(), g.describe()),
+                        })
+                        .collect(),
+                }),
+                note: draft.note,
+                held_elsewhere: draft.held_elsewhere,
+            }
         }),
         _ => None,
     };
-    Ok(Page::new("request", "Information request", Some(session))
-        .data(json!({
-            "request": request,
-            "decide": {
-                "erasure": decide && view.kind == RequestKind::Erasure,
-                "rectification": (decide && view.kind == RequestKind::Rectification).then_some(json!({"cases": cases, "personal": personal})),
-                "restriction": decide && view.kind == RequestKind::Restriction,
-                "objection": (decide && view.kind == RequestKind::Objection).then_some(uses),
-                "refusal": (decide && view.kind == RequestKind::Foi).then(|| {
-                    FoiGround::ALL
-                        .iter()
-                        .map(|g| json!({
-                            "value": g.as_str(),
-                            "label": format!("{}: {}", g.section(), g.describe()),
-                            "qualified": g.is_qualified(),
-                        }))
-                        .collect::<Vec<_>>()
-                }),
+    let entered = if refused.form_name == "request" {
+        refused.form
+    } else {
+        &[]
+    };
+    let page = Page::new("request", "Information request", Some(session))
+        .data(RequestPage {
+            request,
+            decide: Decisions {
+                erasure: decide && view.kind == RequestKind::Erasure,
+                rectification,
+                restriction: decide && view.kind == RequestKind::Restriction,
+                objection,
+                refusal,
             },
-            "compose": (decide && view.kind == RequestKind::Foi).then(|| compose_options(entered)),
-            "reasons": reasons,
-            "draft": draft,
-            "open": view.responded_on.is_none(),
-            "can_extend": view.responded_on.is_none() && view.extension.is_none(),
-            "foi": view.kind.is_foi(),
-            "answerable": matches!(view.kind, RequestKind::Foi | RequestKind::Sar | RequestKind::Portability),
-            "today": Utc::now().date_naive().to_string(),
-        }))
-        .errors(errors)
-        .notice(notice)
-        .status(status)
-        .into_response())
+            compose: (decide && view.kind == RequestKind::Foi).then(|| compose_options(entered)),
+            reasons,
+            clock_on: refused.date("request", "on"),
+            clock_on_error: refused.message_at("request_on"),
+            draft,
+            open,
+            can_extend: open && view.extension.is_none(),
+            foi: view.kind.is_foi(),
+            answerable: matches!(
+                view.kind,
+                RequestKind::Foi | RequestKind::Sar | RequestKind::Portability
+            ),
+        })
+        .notice(notice);
+    Ok(refused.applied(page).into_response())
+}
+
+/// The context of `request.hbs`: the request with its clock, the forms of what can be done with it now
+/// (stop or resume the clock, extend, decide a right, compose an FOI answer, work on the draft, respond),
+/// and its response once answered.
+#[derive(Serialize)]
+struct RequestPage {
+    /// The request as the API shows it (`http::requests::render`): its dates, requester, decisions and
+    /// clock.
+    request: serde_json::Value,
+    decide: Decisions,
+    compose: Option<ComposeForm>,
+    /// Why the clock may stop for this kind of request.
+    reasons: Vec<Code>,
+    /// The day the clock stops or resumes: today, or as a refused form posted it.
+    clock_on: DateParts,
+    clock_on_error: Option<String>,
+    draft: Option<DraftShown>,
+    /// Not answered yet.
+    open: bool,
+    can_extend: bool,
+    foi: bool,
+    /// A kind of request the system produces a response for.
+    answerable: bool,
+}
+
+/// The form to decide the right the request asks for, where it is still to be decided: one of them at
+/// most.
+#[derive(Serialize)]
+struct Decisions {
+    erasure: bool,
+    rectification: Option<RectificationForm>,
+    restriction: bool,
+    /// The uses an objection can be to.
+    objection: Option<Vec<UseOption>>,
+    /// The grounds an FOI request can be refused on.
+    refusal: Option<Vec<GroundOption>>,
+}
+
+/// The form to decide a rectification: the subject's applications to correct, and a field for each
+/// personal detail.
+#[derive(Serialize)]
+struct RectificationForm {
+    cases: Vec<CaseOption>,
+    personal: Vec<PersonalInput>,
+}
+
+/// An application of the subject: its cycle, status and id.
+#[derive(Serialize)]
+struct CaseOption {
+    id: String,
+    label: String,
+}
+
+/// A field for the corrected value of a personal detail (the `field` partial).
+#[derive(Serialize)]
+struct PersonalInput {
+    id: String,
+    name: String,
+    label: String,
+}
+
+/// A use an objection can be to, as a checkbox.
+#[derive(Serialize)]
+struct UseOption {
+    value: &'static str,
+    label: String,
+    id: String,
+}
+
+/// An FOI exemption: its section and what it covers, and whether it is qualified (a public interest test).
+#[derive(Serialize)]
+struct GroundOption {
+    value: &'static str,
+    label: String,
+    qualified: bool,
+}
+
+/// The draft response: when it was made, what is withheld from it so far, its note, and for a subject
+/// access or portability request the form to withhold an item.
+#[derive(Serialize)]
+struct DraftShown {
+    drafted_on: String,
+    /// The items withheld, as the composed response lists them.
+    withheld: serde_json::Value,
+    note: String,
+    held_elsewhere: String,
+    withhold: Option<WithholdForm>,
+}
+
+/// The items of the draft still to withhold, and the exemptions to withhold them under.
+#[derive(Serialize)]
+struct WithholdForm {
+    items: Vec<Labelled>,
+    grounds: Vec<Labelled>,
+}
+
+/// An option of a select: its value and its label.
+#[derive(Serialize)]
+struct Labelled {
+    value: String,
+    label: String,
 }
 
 /// How many refused parts the form to compose an FOI answer offers.
 const REFUSED_PARTS: usize = 3;
 
+/// The form an information officer composes an FOI answer with, with what was entered.
+#[derive(Serialize)]
+struct ComposeForm {
+    held: Vec<Tick>,
+    group_by: Vec<Tick>,
+    statuses: Vec<StatusOption>,
+    parts: Vec<RefusedPart>,
+    answer: String,
+    cycles: String,
+    country: String,
+}
+
+/// A radio button or checkbox: its value, label and id, and whether it is ticked.
+#[derive(Serialize)]
+struct Tick {
+    value: &'static str,
+    label: &'static str,
+    id: String,
+    checked: bool,
+}
+
+/// A status to count applications of.
+#[derive(Serialize)]
+struct StatusOption {
+    value: &'static str,
+    selected: bool,
+}
+
+/// A part withheld from an FOI answer: what, under which section, why, and the public interest.
+#[derive(Serialize)]
+struct RefusedPart {
+    index: usize,
+    number: usize,
+    grounds: Vec<Choice>,
+    part: String,
+    reason: String,
+    public_interest: String,
+}
+
 /// The choices of the form an information officer composes an FOI answer with.
-fn compose_options(entered: &[(String, String)]) -> serde_json::Value {
+fn compose_options(entered: &[(String, String)]) -> ComposeForm {
     use crate::responses::{GROUP_BY, Held};
     let value = |name: &str| field(entered, name).unwrap_or_default().to_string();
     let chosen = |name: &str, value: &str| entered.iter().any(|(n, v)| n == name && v == value);
-    let held: Vec<_> = Held::ALL
+    let held = Held::ALL
         .iter()
         .enumerate()
-        .map(|(i, h)| {
-            json!({
-                "value": h.as_str(),
-                "label": h.in_words(),
-                // The first choice carries the id an error about `held` links to.
-                "id": if i == 0 { "request_held".to_string() } else { format!("request_held_{}", h.as_str()) },
-                "checked": chosen("held", h.as_str()),
-            })
+        .map(|(i, h)| Tick {
+            value: h.as_str(),
+            label: h.in_words(),
+            // The first choice carries the id an error about `held` links to.
+            id: if i == 0 {
+                "request_held".to_string()
+            } else {
+                format!("request_held_{}", h.as_str())
+            },
+            checked: chosen("held", h.as_str()),
         })
         .collect();
-    let group_by: Vec<_> = GROUP_BY
+    let group_by = GROUP_BY
         .iter()
         .enumerate()
-        .map(|(i, key)| {
-            json!({
-                "value": key,
-                "label": match *key {
-                    "country" => "country of residence",
-                    "level" => "level of study (the award's, else the first course choice)",
-                    "institution" => "institution (the award's, else the first course choice)",
-                    other => other,
-                },
-                "id": if i == 0 { "request_statistics_group_by".to_string() } else { format!("request_statistics_group_by_{key}") },
-                "checked": chosen("group_by", key),
-            })
+        .map(|(i, key)| Tick {
+            value: key,
+            label: match *key {
+                "country" => "country of residence",
+                "level" => "level of study (the award's, else the first course choice)",
+                "institution" => "institution (the award's, else the first course choice)",
+                other => other,
+            },
+            id: if i == 0 {
+                "request_statistics_group_by".to_string()
+            } else {
+                format!("request_statistics_group_by_{key}")
+            },
+            checked: chosen("group_by", key),
         })
         .collect();
-    let statuses: Vec<_> = domain::application::Status::ALL
+    let statuses = domain::application::Status::ALL
         .iter()
         .filter(|s| **s != domain::application::Status::Draft)
-        .map(|s| json!({"value": s.as_str(), "selected": chosen("status", s.as_str())}))
-        .collect();
-    let parts: Vec<_> = (0..REFUSED_PARTS)
-        .map(|i| {
-            let grounds: Vec<_> = FoiGround::ALL
-                .iter()
-                .map(|g| {
-                    json!({"value": g.as_str(), "label": g.section(),
-                                "selected": chosen(&format!("refusal_section_{i}"), g.as_str())})
-                })
-                .collect();
-            json!({
-                "index": i,
-                "number": i + 1,
-                "grounds": grounds,
-                "part": value(&format!("refusal_part_{i}")),
-                "reason": value(&format!("refusal_reason_{i}")),
-                "public_interest": value(&format!("refusal_public_interest_{i}")),
-            })
+        .map(|s| StatusOption {
+            value: s.as_str(),
+            selected: chosen("status", s.as_str()),
         })
         .collect();
-    json!({
-        "held": held, "group_by": group_by, "statuses": statuses, "parts": parts,
-        "answer": value("answer"), "cycles": value("cycles"), "country": value("country"),
-    })
+    let parts = (0..REFUSED_PARTS)
+        .map(|i| RefusedPart {
+            index: i,
+            number: i + 1,
+            grounds: FoiGround::ALL
+                .iter()
+                .map(|g| {
+                    Choice::new(
+                        g.as_str(),
+                        g.section(),
+                        chosen(&format!("refusal_section_{i}"), g.as_str()),
+                    )
+                })
+                .collect(),
+            part: value(&format!("refusal_part_{i}")),
+            reason: value(&format!("refusal_reason_{i}")),
+            public_interest: value(&format!("refusal_public_interest_{i}")),
+        })
+        .collect();
+    ComposeForm {
+        held,
+        group_by,
+        statuses,
+        parts,
+        answer: value("answer"),
+        cycles: value("cycles"),
+        country: value("country"),
+    }
 }
 
 /// The FOI answer composed on the request's page, as the API takes it.
@@ -535,21 +861,21 @@ async fn request(
         &state,
         &session,
         &view,
-        Vec::new(),
+        Refused::none(),
         notice.done.map(|d| format!("Done: {d}.")),
-        StatusCode::OK,
-        &[],
     )
     .await
 }
 
-/// Runs an action on a request; a refusal is shown on its page.
+/// Runs an action on a request; a refusal is shown on its page, with what the form `form_name` posted
+/// kept and each message at its field.
 async fn act(
     state: &AppState,
     session: &Session,
     id: &str,
     command: Result<RequestCommand, Vec<ErrorItem>>,
     done: &str,
+    (form_name, form): (&'static str, &[(String, String)]),
 ) -> Result<Response, PageError> {
     let errors = match command {
         Ok(command) => match state.execute_request(id, &session.actor, command).await {
@@ -559,7 +885,7 @@ async fn act(
                     &[],
                 ));
             }
-            Err(error) => shown(error)?,
+            Err(error) => shown(error, form_name)?,
         },
         Err(errors) => errors,
     };
@@ -568,10 +894,8 @@ async fn act(
         state,
         session,
         &view,
-        errors,
+        Refused::new(form_name, form, errors),
         None,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &[],
     )
     .await
 }
@@ -585,27 +909,48 @@ async fn clock(
     session.check_csrf(&form)?;
     load(&state, &session, &id).await?;
     let note = field(&form, "note").unwrap_or_default().to_string();
-    let command = match (field(&form, "action"), day(&form, "on")) {
-        (_, None) => Err(vec![ErrorItem::new(
-            "request_on",
-            "Enter the day as YYYY-MM-DD",
-        )]),
-        (Some("stop"), Some(on)) => {
-            match ClockReason::parse(field(&form, "reason").unwrap_or_default()) {
-                Some(reason) => Ok(RequestCommand::StopClock { on, reason, note }),
-                None => Err(vec![ErrorItem::new(
+    let mut errors = Vec::new();
+    let on = date_of(
+        &form,
+        "on",
+        "The date the clock stops or resumes",
+        "Enter the date the clock stops or resumes",
+    )
+    .map_err(|message| errors.push(ErrorItem::new("request_on", message)))
+    .ok();
+    let command = match field(&form, "action") {
+        Some("stop") => match ClockReason::parse(field(&form, "reason").unwrap_or_default()) {
+            Some(reason) => on.map(|on| RequestCommand::StopClock { on, reason, note }),
+            None => {
+                errors.push(ErrorItem::new(
                     "request_reason",
-                    "Choose why the clock stops",
-                )]),
+                    "Select why the clock stops",
+                ));
+                None
             }
+        },
+        Some("resume") => on.map(|on| RequestCommand::ResumeClock { on, note }),
+        _ => {
+            errors.push(ErrorItem::new(
+                "request_action",
+                "Select whether the clock stops or resumes",
+            ));
+            None
         }
-        (Some("resume"), Some(on)) => Ok(RequestCommand::ResumeClock { on, note }),
-        _ => Err(vec![ErrorItem::new(
-            "request",
-            "Choose whether the clock stops or resumes",
-        )]),
     };
-    act(&state, &session, &id, command, "the clock was changed").await
+    let command = match command {
+        Some(command) if errors.is_empty() => Ok(command),
+        _ => Err(errors),
+    };
+    act(
+        &state,
+        &session,
+        &id,
+        command,
+        "the clock was changed",
+        ("request", &form),
+    )
+    .await
 }
 
 async fn extend(
@@ -632,6 +977,7 @@ async fn extend(
         &id,
         Ok(RequestCommand::ExtendDeadline { extension, reason }),
         "the time limit was extended",
+        ("extension", &form),
     )
     .await
 }
@@ -649,15 +995,13 @@ async fn respond(
         match crate::responses::answer_foi(&state, &composed(&form)).await {
             Err(error) => {
                 // Refused: the page again, with what was entered.
-                let errors = shown(error)?;
+                let errors = shown(error, "request")?;
                 return request_page(
                     &state,
                     &session,
                     &view,
-                    errors,
+                    Refused::new("request", &form, errors),
                     None,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    &form,
                 )
                 .await;
             }
@@ -676,14 +1020,14 @@ async fn respond(
     let command = match produced {
         Ok(response) if draft => Ok(RequestCommand::DraftResponse { response }),
         Ok(response) => Ok(RequestCommand::IssueResponse { response }),
-        Err(error) => Err(shown(error)?),
+        Err(error) => Err(shown(error, "request")?),
     };
     let done = if draft {
         "the draft response was made: read it, withhold what must be withheld, then issue it"
     } else {
         "the response was produced"
     };
-    act(&state, &session, &id, command, done).await
+    act(&state, &session, &id, command, done, ("request", &form)).await
 }
 
 /// A step on the draft response, done through the same calls as the API: back to the request with what was
@@ -694,6 +1038,7 @@ async fn on_draft(
     view: &RequestView,
     outcome: Result<(), impl Into<ApiError>>,
     done: &str,
+    (form_name, form): (&'static str, &[(String, String)]),
 ) -> Result<Response, PageError> {
     let errors = match outcome {
         Ok(()) => {
@@ -702,7 +1047,7 @@ async fn on_draft(
                 &[],
             ));
         }
-        Err(error) => shown(error)?,
+        Err(error) => shown(error, "request")?,
     };
     let errors = errors
         .into_iter()
@@ -726,10 +1071,8 @@ async fn on_draft(
         state,
         session,
         &view,
-        errors,
+        Refused::new(form_name, form, errors),
         None,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &[],
     )
     .await
 }
@@ -758,6 +1101,7 @@ async fn withhold(
         &view,
         outcome,
         "the item was withheld from the draft",
+        ("withhold", &form),
     )
     .await
 }
@@ -785,6 +1129,7 @@ async fn annotate(
         &view,
         outcome,
         "the note was added to the draft",
+        ("draft", &form),
     )
     .await
 }
@@ -798,7 +1143,15 @@ async fn issue(
     session.check_csrf(&form)?;
     let view = load(&state, &session, &id).await?;
     let outcome = crate::drafts::issue(&state, &view, &session.actor).await;
-    on_draft(&state, &session, &view, outcome, "the response was issued").await
+    on_draft(
+        &state,
+        &session,
+        &view,
+        outcome,
+        "the response was issued",
+        ("issue", &form),
+    )
+    .await
 }
 
 /// The letter the draft would send, marked as a draft.
@@ -859,6 +1212,7 @@ async fn decided(
     id: &str,
     outcome: Result<(), ApiError>,
     done: &str,
+    (form_name, form): (&'static str, &[(String, String)]),
 ) -> Result<Response, PageError> {
     let errors = match outcome {
         Ok(()) => {
@@ -867,17 +1221,15 @@ async fn decided(
                 &[],
             ));
         }
-        Err(error) => shown(error)?,
+        Err(error) => shown(error, form_name)?,
     };
     let view = load(state, session, id).await?;
     request_page(
         state,
         session,
         &view,
-        errors,
+        Refused::new(form_name, form, errors),
         None,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &[],
     )
     .await
 }
@@ -915,6 +1267,7 @@ async fn erasure(
         &id,
         outcome,
         "the erasure request was decided and answered",
+        ("erasure", &form),
     )
     .await
 }
@@ -959,6 +1312,7 @@ async fn rectification(
         &id,
         outcome,
         "the rectification request was decided and answered",
+        ("rectification", &form),
     )
     .await
 }
@@ -986,6 +1340,7 @@ async fn restriction(
         &id,
         outcome,
         "the restriction request was decided and answered",
+        ("restriction", &form),
     )
     .await
 }
@@ -1020,6 +1375,7 @@ async fn objection(
         &id,
         outcome,
         "the objection was decided and answered",
+        ("objection", &form),
     )
     .await
 }
@@ -1052,6 +1408,7 @@ async fn refusal(
         &id,
         outcome,
         "the refusal notice was issued",
+        ("refusal", &form),
     )
     .await
 }

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
-use serde_json::json;
+use serde::Serialize;
 
 use domain::Role;
 use projections::retention;
@@ -49,91 +49,179 @@ fn failure_source(source: &str) -> &'static str {
     }
 }
 
+/// The context of `retention.hbs`: each cycle's conclusion, the records due and soon due, the holds that keep
+/// records (and the open requests past their statutory date among them), the records the sweep failed on, and
+/// the records destroyed.
+#[derive(Serialize)]
+struct RetentionPage<'a> {
+    cycles: Vec<CycleLine>,
+    today: String,
+    overdue: Vec<DueLine<'a>>,
+    upcoming: Vec<DueLine<'a>>,
+    past_statutory_date: Vec<PastDueRequest<'a>>,
+    held: Vec<HeldLine<'a>>,
+    failures: Vec<FailureLine>,
+    destroyed: Vec<DestroyedLine>,
+}
+
+/// A cycle: the day it was concluded (and whether by the sweep), or the day the sweep concludes it.
+#[derive(Serialize)]
+struct CycleLine {
+    cycle: String,
+    concluded_on: Option<String>,
+    automatic: bool,
+    automatic_conclusion_on: String,
+}
+
+/// A record due for destruction: what it is, its id (linked where it is an application) and its day.
+#[derive(Serialize)]
+struct DueLine<'a> {
+    what: &'static str,
+    id: &'a str,
+    application: bool,
+    due_on: String,
+}
+
+impl<'a> DueLine<'a> {
+    fn of(record: &'a retention::DueRecord) -> Self {
+        Self {
+            what: describe(record.rule.as_str()),
+            id: &record.aggregate_id,
+            application: record.aggregate_type == "Application",
+            due_on: record.due_on.to_string(),
+        }
+    }
+}
+
+/// An open request past its statutory date, which keeps the records it holds: once each.
+#[derive(Serialize)]
+struct PastDueRequest<'a> {
+    id: &'a str,
+    kind: &'static str,
+    received_on: String,
+    statutory_due_on: String,
+    days_past: i64,
+    records: usize,
+}
+
+/// A hold keeping a record: a legal hold, or an open request about the person.
+#[derive(Serialize)]
+struct HeldLine<'a> {
+    what: &'static str,
+    id: &'a str,
+    application: bool,
+    legal_hold: bool,
+    request_id: Option<&'a str>,
+    past_statutory_date: bool,
+    reason: &'a str,
+    since: String,
+    age_days: i64,
+}
+
+/// A record the sweep could not destroy: where it met it, why, since when and how often.
+#[derive(Serialize)]
+struct FailureLine {
+    what: &'static str,
+    id: String,
+    application: bool,
+    rule: &'static str,
+    source: &'static str,
+    cause: String,
+    since: String,
+    attempts: i64,
+}
+
+/// A record destroyed, under which rule and on which day.
+#[derive(Serialize)]
+struct DestroyedLine {
+    what: &'static str,
+    id: String,
+    on: String,
+}
+
 async fn overview(State(state): State<AppState>, session: Session) -> Result<Response, PageError> {
     session.require(&[Role::InformationOfficer])?;
     let today = Utc::now().date_naive();
-    let line = |record: &retention::DueRecord| {
-        json!({
-            "what": describe(record.rule.as_str()),
-            "id": record.aggregate_id,
-            "application": record.aggregate_type == "Application",
-            "due_on": record.due_on.to_string(),
-        })
-    };
-    let overdue: Vec<_> = retention::due_by(&state.db, today)
-        .await?
-        .iter()
-        .map(line)
-        .collect();
-    let upcoming: Vec<_> = retention::upcoming(&state.db, today, 100)
-        .await?
-        .iter()
-        .map(line)
-        .collect();
+    let overdue_records = retention::due_by(&state.db, today).await?;
+    let upcoming_records = retention::upcoming(&state.db, today, 100).await?;
     let holds = crate::retention::standing_holds(&state, today)
         .await
         .map_err(crate::http::error::ApiError::internal)?;
-    let past_statutory_date = crate::retention::requests_past_statutory_date(&holds, today);
-    let held: Vec<_> = holds
+    let mut seen = std::collections::BTreeSet::new();
+    let past_statutory_date: Vec<PastDueRequest> = holds
         .iter()
-        .map(|hold| {
-            json!({
-                "what": stream_kind(&hold.aggregate_type),
-                "id": hold.aggregate_id,
-                "application": hold.aggregate_type == "Application",
-                "legal_hold": hold.kind == "legal_hold",
-                "request_id": hold.request.as_ref().map(|request| request.id.clone()),
-                "past_statutory_date": hold.request.as_ref().is_some_and(|request| request.past_statutory_date),
-                "reason": hold.reason,
-                "since": hold.since.to_string(),
-                "age_days": hold.age_days,
-            })
+        .filter_map(|hold| hold.request.as_ref())
+        .filter(|request| request.past_statutory_date && seen.insert(request.id.as_str()))
+        .map(|request| PastDueRequest {
+            id: &request.id,
+            kind: request.kind,
+            received_on: request.received_on.to_string(),
+            statutory_due_on: request.statutory_due_on.to_string(),
+            days_past: (today - request.statutory_due_on).num_days(),
+            records: request.records,
         })
         .collect();
-    let failures: Vec<_> = retention::failures(&state.db)
-        .await?
-        .into_iter()
-        .map(|failure| {
-            json!({
-                "what": stream_kind(&failure.aggregate_type),
-                "id": failure.aggregate_id,
-                "application": failure.aggregate_type == "Application",
-                "rule": describe(&failure.rule),
-                "source": failure_source(&failure.source),
-                "cause": failure.cause,
-                "since": failure.first_failed_at.format("%-d %b %Y").to_string(),
-                "attempts": failure.attempts,
-            })
+    let held: Vec<HeldLine> = holds
+        .iter()
+        .map(|hold| HeldLine {
+            what: stream_kind(&hold.aggregate_type),
+            id: &hold.aggregate_id,
+            application: hold.aggregate_type == "Application",
+            legal_hold: hold.kind == "legal_hold",
+            request_id: hold.request.as_ref().map(|request| request.id.as_str()),
+            past_statutory_date: hold
+                .request
+                .as_ref()
+                .is_some_and(|request| request.past_statutory_date),
+            reason: &hold.reason,
+            since: hold.since.to_string(),
+            age_days: hold.age_days,
         })
         .collect();
-    let destroyed: Vec<_> = retention::destroyed(&state.db, 100)
+    let failures: Vec<FailureLine> = retention::failures(&state.db)
         .await?
         .into_iter()
-        .map(|d| json!({"what": describe(&d.rule), "id": d.aggregate_id, "on": d.destroyed_on.to_string()}))
+        .map(|failure| FailureLine {
+            what: stream_kind(&failure.aggregate_type),
+            application: failure.aggregate_type == "Application",
+            rule: describe(&failure.rule),
+            source: failure_source(&failure.source),
+            since: failure.first_failed_at.format("%-d %b %Y").to_string(),
+            attempts: failure.attempts,
+            id: failure.aggregate_id,
+            cause: failure.cause,
+        })
+        .collect();
+    let destroyed: Vec<DestroyedLine> = retention::destroyed(&state.db, 100)
+        .await?
+        .into_iter()
+        .map(|d| DestroyedLine {
+            what: describe(&d.rule),
+            id: d.aggregate_id,
+            on: d.destroyed_on.to_string(),
+        })
         .collect();
     let long = |day: chrono::NaiveDate| day.format("%-d %B %Y").to_string();
-    let cycles: Vec<_> = crate::conclusion::cycles(&state)
+    let cycles: Vec<CycleLine> = crate::conclusion::cycles(&state)
         .await?
         .into_iter()
-        .map(|c| {
-            json!({
-                "cycle": c.cycle,
-                "concluded_on": c.concluded_on.map(long),
-                "automatic": c.concluded_automatically.unwrap_or(false),
-                "automatic_conclusion_on": long(c.automatic_conclusion_on),
-            })
+        .map(|c| CycleLine {
+            concluded_on: c.concluded_on.map(long),
+            automatic: c.concluded_automatically.unwrap_or(false),
+            automatic_conclusion_on: long(c.automatic_conclusion_on),
+            cycle: c.cycle,
         })
         .collect();
     Ok(Page::new("retention", "Retention", Some(&session))
-        .data(json!({
-            "cycles": cycles,
-            "today": today.to_string(),
-            "overdue": overdue,
-            "upcoming": upcoming,
-            "past_statutory_date": past_statutory_date,
-            "held": held,
-            "failures": failures,
-            "destroyed": destroyed,
-        }))
+        .data(RetentionPage {
+            cycles,
+            today: today.to_string(),
+            overdue: overdue_records.iter().map(DueLine::of).collect(),
+            upcoming: upcoming_records.iter().map(DueLine::of).collect(),
+            past_statutory_date,
+            held,
+            failures,
+            destroyed,
+        })
         .into_response())
 }

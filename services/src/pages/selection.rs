@@ -11,7 +11,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use domain::Role;
 use domain::cycle::CycleName;
@@ -19,7 +18,7 @@ use domain::ranking::Quotas;
 
 use super::session::field;
 use super::staff::short_id;
-use super::{ErrorItem, Page, PageError, PageForm, PageQuery, Session};
+use super::{DateParts, ErrorItem, Page, PageError, PageForm, PageQuery, Session};
 use crate::bus::AppState;
 use crate::http::error::ApiError;
 use crate::selection::{self, BulkRequest};
@@ -69,22 +68,100 @@ async fn selection_page(
 }
 
 /// What the last form did: something recorded, or what was wrong with it.
+#[derive(Default)]
 struct Outcome {
     notice: Option<String>,
     errors: Vec<ErrorItem>,
-    values: Value,
+    values: Option<Values>,
     status: StatusCode,
 }
 
-impl Default for Outcome {
-    fn default() -> Self {
+/// What the selection forms show in their fields: what was typed when a form was refused, otherwise the
+/// defaults (two members for each application, the conclusion today).
+#[derive(Serialize)]
+struct Values {
+    members_per_application: String,
+    selected: String,
+    reserve: String,
+    unsuccessful_rest: bool,
+    hold_disagreements: bool,
+    /// The day of the conclusion, in the three fields of a date input.
+    on: DateParts,
+    on_error: Option<String>,
+}
+
+impl Values {
+    /// The values a form posted, the defaults for the fields it does not have, and the message of the
+    /// conclusion's day among `errors`.
+    fn of(form: &[(String, String)], errors: &[ErrorItem]) -> Self {
+        let text = |name: &str| field(form, name).map(str::to_string);
         Self {
-            notice: None,
-            errors: Vec::new(),
-            values: json!({}),
-            status: StatusCode::OK,
+            members_per_application: text("members_per_application").unwrap_or_else(|| "2".into()),
+            selected: text("selected").unwrap_or_default(),
+            reserve: text("reserve").unwrap_or_default(),
+            unsuccessful_rest: field(form, "unsuccessful_rest").is_some(),
+            hold_disagreements: field(form, "hold_disagreements").is_some(),
+            on: if form.iter().any(|(name, _)| name.starts_with("on-")) {
+                DateParts::posted(form, "on")
+            } else {
+                DateParts::of(Some(&chrono::Utc::now().date_naive().to_string()), |_| None)
+            },
+            on_error: errors
+                .iter()
+                .find(|item| item.href == "#on")
+                .map(|item| item.message.clone()),
         }
     }
+}
+
+/// The context of `selection.hbs`: the cycle and the others to choose, the ranking, the reserve list, the
+/// forms to assign the committee, decide down the ranking and conclude the cycle, and its conclusion.
+#[derive(Serialize)]
+struct SelectionPage<'a> {
+    cycle: &'a str,
+    cycles: Vec<CycleOption>,
+    ranking: Vec<RankingRow>,
+    reserve: Vec<ReserveRow>,
+    values: Values,
+    conclusion: Option<Conclusion>,
+    automatic_conclusion_on: String,
+}
+
+/// A cycle to choose, and whether it is the one shown.
+#[derive(Serialize)]
+struct CycleOption {
+    name: String,
+    selected: bool,
+}
+
+/// A scored application in the ranking, its means out of 40 to one decimal place.
+#[derive(Serialize)]
+struct RankingRow {
+    id: String,
+    short_id: String,
+    rank: u32,
+    country: Option<String>,
+    country_rank: u32,
+    members: u32,
+    raw_mean: String,
+    normalised_mean: String,
+    disagreement: bool,
+}
+
+/// An application on the reserve list: its place, in the order places are offered, and its rank.
+#[derive(Serialize)]
+struct ReserveRow {
+    id: String,
+    short_id: String,
+    place: Option<u64>,
+    rank: Option<u64>,
+}
+
+/// The cycle's conclusion: its day, and whether the retention sweep made it.
+#[derive(Serialize)]
+struct Conclusion {
+    on: String,
+    automatic: bool,
 }
 
 async fn render(
@@ -94,23 +171,21 @@ async fn render(
     outcome: Outcome,
 ) -> Result<Response, PageError> {
     let ranked = selection::ranked(state, cycle).await?;
-    let ranking: Vec<Value> = ranked
+    let ranking: Vec<RankingRow> = ranked
         .iter()
-        .map(|r| {
-            json!({
-                "id": r.application_id,
-                "short_id": short_id(&r.application_id),
-                "rank": r.rank,
-                "country": r.country,
-                "country_rank": r.country_rank,
-                "members": r.members,
-                "raw_mean": format!("{:.1}", r.raw_mean),
-                "normalised_mean": format!("{:.1}", r.normalised_mean),
-                "disagreement": r.disagreement,
-            })
+        .map(|r| RankingRow {
+            id: r.application_id.clone(),
+            short_id: short_id(&r.application_id),
+            rank: r.rank,
+            country: r.country.clone(),
+            country_rank: r.country_rank,
+            members: r.members,
+            raw_mean: format!("{:.1}", r.raw_mean),
+            normalised_mean: format!("{:.1}", r.normalised_mean),
+            disagreement: r.disagreement,
         })
         .collect();
-    let reserve: Vec<Value> = selection::reserve_list(state, cycle)
+    let reserve: Vec<ReserveRow> = selection::reserve_list(state, cycle)
         .await?
         .into_iter()
         .map(|entry| {
@@ -118,12 +193,12 @@ async fn render(
                 .as_str()
                 .unwrap_or_default()
                 .to_string();
-            json!({
-                "id": id,
-                "short_id": short_id(&id),
-                "place": entry["place"],
-                "rank": entry["rank"],
-            })
+            ReserveRow {
+                short_id: short_id(&id),
+                id,
+                place: entry["place"].as_u64(),
+                rank: entry["rank"].as_u64(),
+            }
         })
         .collect();
     let mut cycles = super::applicant::open_cycles();
@@ -134,34 +209,35 @@ async fn render(
     }
     cycles.sort();
     cycles.reverse();
-    let cycles: Vec<Value> = cycles
-        .iter()
-        .map(|name| json!({"name": name, "selected": name == cycle.as_str()}))
+    let cycles: Vec<CycleOption> = cycles
+        .into_iter()
+        .map(|name| CycleOption {
+            selected: name == cycle.as_str(),
+            name,
+        })
         .collect();
-    let mut values = outcome.values;
-    if values.get("members_per_application").is_none() {
-        values["members_per_application"] = json!("2");
-    }
-    if values.get("on").is_none() {
-        values["on"] = json!(chrono::Utc::now().date_naive().to_string());
-    }
     let conclusion = projections::cycles::conclusion(&state.db, cycle.as_str())
         .await?
-        .map(|c| json!({"on": long_date(c.concluded_on), "automatic": c.automatic}));
+        .map(|c| Conclusion {
+            on: long_date(c.concluded_on),
+            automatic: c.automatic,
+        });
     Ok(Page::new(
         "selection",
         format!("Selection {}", cycle.as_str()),
         Some(session),
     )
-    .data(json!({
-        "cycle": cycle.as_str(),
-        "cycles": cycles,
-        "ranking": ranking,
-        "reserve": reserve,
-        "values": values,
-        "conclusion": conclusion,
-        "automatic_conclusion_on": long_date(domain::cycle::automatic_conclusion_day(cycle)),
-    }))
+    .data(SelectionPage {
+        cycle: cycle.as_str(),
+        cycles,
+        ranking,
+        reserve,
+        values: outcome
+            .values
+            .unwrap_or_else(|| Values::of(&[], &outcome.errors)),
+        conclusion,
+        automatic_conclusion_on: long_date(domain::cycle::automatic_conclusion_day(cycle)),
+    })
     .errors(outcome.errors)
     .notice(outcome.notice)
     .status(outcome.status)
@@ -200,16 +276,6 @@ fn refused(error: impl Into<ApiError>, field_of: &str) -> Result<Vec<ErrorItem>,
         field_of,
         super::capitalise(&error.message),
     )])
-}
-
-/// The form's values, to show again with the page.
-fn values_of(form: &[(String, String)]) -> Value {
-    Value::Object(
-        form.iter()
-            .filter(|(name, _)| name != "csrf_token")
-            .map(|(name, value)| (name.clone(), json!(value)))
-            .collect(),
-    )
 }
 
 async fn assign(
@@ -421,12 +487,19 @@ async fn conclude(
         Ok(cycle) => cycle,
         Err(errors) => return invalid(&state, &session, errors, &form).await,
     };
-    let raw = field(&form, "on").unwrap_or_default().trim();
-    let Ok(on) = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d") else {
-        let errors = vec![ErrorItem::new(
-            "on",
-            "Enter the day of the conclusion as year, month and day, for example 2027-07-31",
-        )];
+    let on = match super::posted_date(&form, "on") {
+        Ok(Some(day)) => chrono::NaiveDate::parse_from_str(&day, "%Y-%m-%d").ok(),
+        Ok(None) => None,
+        Err(problem) => {
+            let errors = vec![ErrorItem::new(
+                "on",
+                format!("The day of the conclusion {problem}"),
+            )];
+            return invalid(&state, &session, errors, &form).await;
+        }
+    };
+    let Some(on) = on else {
+        let errors = vec![ErrorItem::new("on", "Enter the day of the conclusion")];
         return invalid(&state, &session, errors, &form).await;
     };
     let confirmed = field(&form, "confirm") == Some("yes");
@@ -536,8 +609,8 @@ async fn invalid(
         .or_else(|_| cycle_of(None))
         .map_err(|_| PageError::NotFound)?;
     let outcome = Outcome {
+        values: Some(Values::of(form, &errors)),
         errors,
-        values: values_of(form),
         status: StatusCode::UNPROCESSABLE_ENTITY,
         ..Outcome::default()
     };
@@ -610,9 +683,8 @@ impl CheckPage {
         errors: Vec<ErrorItem>,
     ) -> Response {
         let title = self.heading.clone();
-        let data = serde_json::to_value(&self).unwrap_or_default();
         Page::new("selection_check", title, Some(session))
-            .data(data)
+            .data(self)
             .errors(errors)
             .status(status)
             .into_response()

@@ -7,8 +7,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 use domain::Role;
 use domain::country::Country;
@@ -16,7 +16,9 @@ use domain::recipient::{RecipientCommand, RecipientKind};
 use projections::{publishing, recipients};
 
 use super::session::field;
-use super::{ErrorItem, MaybeSession, Page, PageError, PageForm, PageQuery, Session, see_other};
+use super::{
+    Choice, ErrorItem, MaybeSession, Page, PageError, PageForm, PageQuery, Session, see_other,
+};
 use crate::bus::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -50,58 +52,91 @@ async fn register_page(
         &state,
         &session,
         Vec::new(),
-        json!({}),
+        RecipientValues::default(),
         notice,
         StatusCode::OK,
     )
     .await
 }
 
+/// The context of `recipients.hbs`: the register, and for an administrator the form to add to it with what
+/// was typed and each field's message.
+#[derive(Serialize)]
+struct RecipientsPage<'a> {
+    recipients: Vec<RecipientRow>,
+    kinds: Vec<Choice>,
+    can_register: bool,
+    values: &'a RecipientValues,
+    /// Each refused field's message, by the field's name.
+    errors: BTreeMap<String, String>,
+}
+
+/// A registered recipient, and whether it was registered before recipients said whom they represent and
+/// where they stand (it then receives nothing).
+#[derive(Serialize)]
+struct RecipientRow {
+    name: String,
+    kind: &'static str,
+    country: String,
+    represents: Option<String>,
+    located_in: Option<String>,
+    receives_nothing: bool,
+}
+
+/// What was typed in the form to register a recipient.
+#[derive(Serialize, Default)]
+struct RecipientValues {
+    name: String,
+    kind: String,
+    country: String,
+    represents: String,
+    located_in: String,
+}
+
 async fn recipients_page(
     state: &AppState,
     session: &Session,
     errors: Vec<ErrorItem>,
-    values: serde_json::Value,
+    values: RecipientValues,
     notice: Option<String>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let list: Vec<_> = recipients::list(&state.db)
+    let list: Vec<RecipientRow> = recipients::list(&state.db)
         .await?
         .into_iter()
-        .map(|r| {
-            json!({
-                "name": r.name,
-                "kind": r.kind.describe(),
-                "country": r.country,
-                "represents": r.represents,
-                "located_in": r.located_in,
-                "receives_nothing": (r.kind == RecipientKind::StudyCountryEmbassy && r.represents.is_none())
-                    || (r.kind == RecipientKind::HomeCountryMission && r.located_in.is_none()),
-            })
+        .map(|r| RecipientRow {
+            receives_nothing: (r.kind == RecipientKind::StudyCountryEmbassy
+                && r.represents.is_none())
+                || (r.kind == RecipientKind::HomeCountryMission && r.located_in.is_none()),
+            kind: r.kind.describe(),
+            name: r.name,
+            country: r.country,
+            represents: r.represents,
+            located_in: r.located_in,
         })
         .collect();
-    let kinds: Vec<_> = RecipientKind::ALL
+    let kinds: Vec<Choice> = RecipientKind::ALL
         .iter()
-        .map(|kind| json!({"value": kind.as_str(), "label": kind.describe(), "selected": values["kind"] == json!(kind.as_str())}))
+        .map(|kind| Choice::new(kind.as_str(), kind.describe(), values.kind == kind.as_str()))
         .collect();
-    let by_field: serde_json::Map<String, serde_json::Value> = errors
+    let by_field: BTreeMap<String, String> = errors
         .iter()
         .map(|e| {
             (
                 e.href.trim_start_matches("#recipient_").to_string(),
-                json!(e.message),
+                e.message.clone(),
             )
         })
         .collect();
     Ok(
         Page::new("recipients", "Recipients of personal data", Some(session))
-            .data(json!({
-                "recipients": list,
-                "kinds": kinds,
-                "can_register": session.actor.role == Role::Admin,
-                "values": values,
-                "errors": by_field,
-            }))
+            .data(RecipientsPage {
+                recipients: list,
+                kinds,
+                can_register: session.actor.role == Role::Admin,
+                values: &values,
+                errors: by_field,
+            })
             .errors(errors)
             .notice(notice)
             .status(status)
@@ -121,13 +156,13 @@ async fn register(
     let country_name = field(&form, "country").unwrap_or_default();
     let represents_name = field(&form, "represents").unwrap_or_default().trim();
     let located_in_name = field(&form, "located_in").unwrap_or_default().trim();
-    let values = json!({
-        "name": name,
-        "kind": kind_name,
-        "country": country_name,
-        "represents": represents_name,
-        "located_in": located_in_name,
-    });
+    let values = RecipientValues {
+        name: name.clone(),
+        kind: kind_name.to_string(),
+        country: country_name.to_string(),
+        represents: represents_name.to_string(),
+        located_in: located_in_name.to_string(),
+    };
     let mut errors = Vec::new();
     let mut optional_country = |id: &str, raw: &str| -> Option<Country> {
         if raw.is_empty() {
@@ -211,6 +246,13 @@ async fn register(
     }
 }
 
+/// The context of `open_book.hbs`: the alumni the policy lets us publish, and the day the list was made.
+#[derive(Serialize)]
+struct OpenBook {
+    entries: Vec<publishing::OpenBookEntry>,
+    as_at: String,
+}
+
 /// The Alumni Open Book, for reading and printing, as it stands now.
 async fn open_book(
     State(state): State<AppState>,
@@ -219,10 +261,10 @@ async fn open_book(
     let entries = publishing::open_book(&state.db).await?;
     let today = Utc::now().date_naive();
     Ok(Page::new("open_book", "Alumni Open Book", session.as_ref())
-        .data(json!({
-            "entries": entries,
-            "as_at": today.format("%-d %B %Y").to_string(),
-        }))
+        .data(OpenBook {
+            entries,
+            as_at: today.format("%-d %B %Y").to_string(),
+        })
         .into_response())
 }
 
