@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use domain::access::{Section, View, view_of};
 use domain::application::aggregate::DISCLOSABLE_FIELDS;
@@ -559,7 +559,7 @@ enum Panel<'a> {
     Committee(CommitteePanel),
     Award(Box<AwardPanel<'a>>),
     Disclosures(DisclosuresPanel),
-    History(HistoryPanel),
+    History(HistoryPanel<'a>),
 }
 
 /// Which panel is shown, for the template to choose it (`{{#if tab.history}}`).
@@ -591,7 +591,7 @@ impl TabShown {
 #[derive(Serialize)]
 struct ApplicationPanel<'a> {
     /// The sections of the application this role sees, as the `answers` partial reads them.
-    sections: Vec<Value>,
+    sections: Vec<super::applicant::AnswerSection>,
     amendments: Vec<AmendmentRow<'a>>,
     statements: Vec<StatementRow<'a>>,
     recheck: Option<Recheck>,
@@ -1147,10 +1147,10 @@ async fn disclosures_panel(shown: &Shown<'_>) -> Result<DisclosuresPanel, PageEr
 /// The History panel: the events in words, newest first, the letters sent, and the moment the case is
 /// seen as it stood at, if it is.
 #[derive(Serialize)]
-struct HistoryPanel {
+struct HistoryPanel<'a> {
     timeline: Vec<TimelineRow>,
     /// The letters, as `letters::listed` gives them to the table of letters.
-    letters: Vec<Value>,
+    letters: Vec<super::letters::LetterRow<'a>>,
     /// The time-travel field's value (`2026-05-01T12:00`).
     as_of_value: Option<String>,
 }
@@ -1167,7 +1167,7 @@ struct TimelineRow {
 
 /// The history in words, newest first, with who acted (their role, and their name) and why; the letters
 /// sent; and the form to see the case as it stood at another time.
-fn history_panel(shown: &Shown<'_>, events: &[CaseEvent]) -> HistoryPanel {
+fn history_panel<'a>(shown: &Shown<'a>, events: &[CaseEvent]) -> HistoryPanel<'a> {
     let whole = shown.shown.shows(Section::Timeline);
     let timeline: Vec<TimelineRow> = if whole || shown.shown.shows(Section::Amendments) {
         events
@@ -1478,4 +1478,3 @@ pub(super) fn screening_rule_label(rule: domain::screening::ScreeningRule) -> &'
         R::ReturnHomeCommitment => "The commitment to return home",
     }
 }
-

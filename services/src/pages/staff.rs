@@ -50,7 +50,6 @@ pub fn router() -> Router<AppState> {
         .route("/cases/{id}/letters/{number}", get(letter))
 }
 
-
 /// A count written with a comma between each three digits: 10,000.
 fn with_thousands(count: i64) -> String {
     let digits = count.unsigned_abs().to_string();
@@ -935,4 +934,3 @@ fn parse_action(
     };
     Ok(command)
 }
-
