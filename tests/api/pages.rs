@@ -3636,6 +3636,32 @@ async fn the_desks_refused_forms_keep_what_was_typed_with_each_message_at_its_fi
     );
     assert_eq!(kept.value("description"), Some("Test: everything about me"));
 
+    // A kind the list does not hold (a stale page, a hand-made post): the message beside the select too.
+    let refused = officer
+        .submit(
+            &page
+                .form("/requests")
+                .set("kind", "not-a-kind")
+                .set("received_on-day", "2")
+                .set("received_on-month", "3")
+                .set("received_on-year", "2025")
+                .set("requester_name", "Test Requester")
+                .set("requester_email", "requester@example.test")
+                .set("description", "Test: everything about me"),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.error_links(), vec!["#request_kind".to_string()]);
+    assert!(
+        refused.body.contains(
+            "id=\"request_kind\" name=\"kind\" aria-invalid=\"true\" aria-describedby=\"request_kind-error\""
+        ),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("id=\"request_kind-error\""));
+    assert!(refused.text().contains("Select the kind of request"));
+
     // Without any date: the GOV.UK message, at the field.
     let refused = officer
         .submit(
