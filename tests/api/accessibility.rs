@@ -417,6 +417,20 @@ async fn every_page_of_every_role_passes_axe_and_the_html_checker() {
         "officer",
     )
     .await;
+    // A refused date on the case page: the award tab's immigration record sent without its date.
+    browser.goto(&format!("/cases/{awarded}?tab=award")).await;
+    browser
+        .click("#immigration_records button[type=submit]")
+        .await;
+    browser
+        .client
+        .wait()
+        .at_most(PATIENCE)
+        .for_element(Locator::Css(".error-summary"))
+        .await
+        .expect("the immigration record refused");
+    walk.check(&browser, "officer: immigration record refused")
+        .await;
     walk.visit(&browser, "/selection", "/selection", "officer")
         .await;
     walk.visit(&browser, "/recipients", "/recipients", "officer")

@@ -90,11 +90,16 @@ async fn forty_wrong_guesses_and_the_right_one_sent_at_once_are_refused_past_the
         .count();
     let free = services::throttle::ACCOUNT_FREE_FAILURES as usize;
     assert_eq!(checked + refused, 41, "{answers:?}");
+    // The right password, where it reached the check among the free attempts, signs in and forgets the
+    // account's count (as any success does): the guesses behind it then start from nothing again, so they may
+    // have the free ones once more. Whichever way the burst arrived, the rest were refused.
+    let signed_in = answers.contains(&StatusCode::OK);
+    let allowed = free + extra_checks_within(elapsed) + if signed_in { free + 1 } else { 0 };
     assert!(
-        checked <= free + extra_checks_within(elapsed),
+        checked <= allowed,
         "{checked} of 41 passwords were checked in {elapsed:?}: {answers:?}"
     );
-    assert!(refused >= 41 - free - extra_checks_within(elapsed));
+    assert!(refused >= 41 - allowed, "{answers:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
