@@ -187,6 +187,9 @@ pub struct SweepReport {
     /// Records the sweep could not destroy, each with its cause; the next sweep tries them again.
     pub failed: Vec<SweepFailure>,
     pub next_due: Option<NaiveDate>,
+    /// What the scrub after the destruction wrote anew (none after a dry run, or when nothing changed).
+    #[serde(skip)]
+    pub scrubbed: Option<ScrubReport>,
 }
 
 impl SweepReport {
@@ -924,7 +927,7 @@ async fn sweep_due(
     }
     let changed = !report.destroyed.is_empty() || !report.reapplied.is_empty();
     if changed && !dry_run {
-        scrub(&state.db).await?;
+        report.scrubbed = Some(scrub(&state.db).await?);
     }
     if !dry_run {
         keep_failures(&state.db, &report, limit.is_none()).await?;
@@ -994,9 +997,10 @@ async fn keep_failures(db: &Db, report: &SweepReport, whole: bool) -> anyhow::Re
     Ok(())
 }
 
-/// The tables whose rows hold data keys or personal data.
-const TABLES_WITH_PERSONAL_DATA: [&str; 17] = [
-    "stream_keys",
+/// The tables whose rows hold personal data, written anew whole by the scrub on PostgreSQL. The data keys are
+/// not among them: `stream_keys` is in partitions, and only those that held a destroyed key are written anew
+/// (`scrub_pending`, noted by a trigger as each key is erased; migration 0025, decision 0013).
+const TABLES_WITH_PERSONAL_DATA: [&str; 16] = [
     "application_views",
     "case_list",
     "case_assignments",
@@ -1015,8 +1019,19 @@ const TABLES_WITH_PERSONAL_DATA: [&str; 17] = [
     "personal_data_reads",
 ];
 
+/// What a scrub wrote anew, and the longest any reader or writer could have waited on it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScrubReport {
+    /// Partitions of the data keys written anew: those that held a key erased since the last scrub.
+    pub key_partitions: usize,
+    /// Whole tables written anew.
+    pub tables: usize,
+    /// The longest one table or partition was locked against every reader and writer.
+    pub longest_lock: std::time::Duration,
+}
+
 /// Leaves nothing readable of deleted rows in the store's files.
-pub async fn scrub(db: &Db) -> anyhow::Result<()> {
+pub async fn scrub(db: &Db) -> anyhow::Result<ScrubReport> {
     match db {
         Db::Sqlite(pool) => {
             // Deleted content was overwritten as it was deleted (secure_delete); copy the WAL into the database
@@ -1026,37 +1041,72 @@ pub async fn scrub(db: &Db) -> anyhow::Result<()> {
                     .fetch_one(pool)
                     .await?;
                 if busy == 0 {
-                    return Ok(());
+                    return Ok(ScrubReport::default());
                 }
                 tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             }
             anyhow::bail!("the SQLite WAL could not be truncated: the database stayed busy")
         }
         Db::Postgres(pool) => {
-            // Each table is written anew with only its live rows, and its old files are dropped. Not VACUUM
-            // FULL: it copies the deleted rows that another session's open snapshot could still see.
-            // TRUNCATE waits for every session reading the table and leaves no old row version behind.
-            for table in TABLES_WITH_PERSONAL_DATA {
+            let mut report = ScrubReport::default();
+            let pending: Vec<String> =
+                sqlx::query_scalar("SELECT DISTINCT relation FROM scrub_pending ORDER BY relation")
+                    .fetch_all(pool)
+                    .await?;
+            for partition in pending {
+                // A name the trigger wrote from the catalogue; checked all the same before it is spliced in.
+                if !is_key_partition(&partition) {
+                    anyhow::bail!("scrub_pending names a relation that is not a key partition");
+                }
+                let started = std::time::Instant::now();
                 let mut tx = pool.begin().await?;
-                sqlx::query(&format!("LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(&format!(
-                    "CREATE TEMP TABLE etp_kept ON COMMIT DROP AS SELECT * FROM {table}"
-                ))
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(&format!("TRUNCATE {table}"))
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(&format!("INSERT INTO {table} SELECT * FROM etp_kept"))
+                rewrite(&mut tx, &partition).await?;
+                sqlx::query("DELETE FROM scrub_pending WHERE relation = $1")
+                    .bind(&partition)
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;
+                report.key_partitions += 1;
+                report.longest_lock = report.longest_lock.max(started.elapsed());
             }
-            Ok(())
+            for table in TABLES_WITH_PERSONAL_DATA {
+                let started = std::time::Instant::now();
+                let mut tx = pool.begin().await?;
+                rewrite(&mut tx, table).await?;
+                tx.commit().await?;
+                report.tables += 1;
+                report.longest_lock = report.longest_lock.max(started.elapsed());
+            }
+            Ok(report)
         }
     }
+}
+
+/// `stream_keys_` and three digits: a partition of the data keys (migration 0025).
+fn is_key_partition(name: &str) -> bool {
+    name.strip_prefix("stream_keys_")
+        .is_some_and(|digits| digits.len() == 3 && digits.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Writes a table (or one partition) anew with only its live rows, and drops its old files. Not VACUUM FULL:
+/// it copies the deleted rows that another session's open snapshot could still see. TRUNCATE waits for every
+/// session reading the table and leaves no old row version behind.
+async fn rewrite(tx: &mut sqlx::PgConnection, table: &str) -> anyhow::Result<()> {
+    sqlx::query(&format!("LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(&format!(
+        "CREATE TEMP TABLE etp_kept ON COMMIT DROP AS SELECT * FROM {table}"
+    ))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(&format!("TRUNCATE {table}"))
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(&format!("INSERT INTO {table} SELECT * FROM etp_kept"))
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
 }
 
 pub use crate::config::ledger_path;

@@ -4,6 +4,7 @@
 //! before a sweep is destroyed again from the ledger. Records made today fall due 24 months on, so each test
 //! sweeps as of the day before that, then as of that day.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -1641,6 +1642,106 @@ async fn on_postgresql_no_row_of_a_destroyed_stream_is_left_in_the_relation_file
         .expect("the relation files of the test server, which runs on this machine");
     assert_present(&files, &[("the wrapped key".to_string(), kept_key)]);
     assert_absent(&files, &needles);
+}
+
+/// The partitions of the data keys on PostgreSQL, each with the file it is stored in now.
+async fn key_partition_files(db: &Db) -> BTreeMap<String, i64> {
+    let Db::Postgres(pool) = db else {
+        panic!("the data keys are in partitions on PostgreSQL only");
+    };
+    sqlx::query_as::<_, (String, i64)>(
+        "SELECT c.relname::text, c.relfilenode::bigint FROM pg_inherits i \
+         JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'stream_keys'::regclass",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect()
+}
+
+/// Every data key on PostgreSQL, with the partition that holds it.
+async fn keys_by_partition(db: &Db) -> BTreeMap<(String, String), String> {
+    let Db::Postgres(pool) = db else {
+        panic!("the data keys are in partitions on PostgreSQL only");
+    };
+    sqlx::query_as::<_, (String, String, String)>(
+        "SELECT aggregate_type, aggregate_id, tableoid::regclass::text FROM stream_keys",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|(kind, id, partition)| ((kind, id), partition))
+    .collect()
+}
+
+/// The scrub's cost follows what was destroyed: after a sweep, only the partitions of the data keys that held
+/// a destroyed stream's key are written anew (a new file each); every other partition keeps its file, so
+/// nobody reading or writing a key there waited on the sweep. Nothing is left noted for the next scrub.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_the_scrub_writes_anew_only_the_key_partitions_that_held_a_destroyed_key() {
+    let app = crate::helpers::spawn_app(Backend::Postgres).await;
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let (owner, gone) = marked_applicant(&app, "GONE-F", GONE_DATE_OF_BIRTH).await;
+    for path in ["/submit", "/withdraw"] {
+        answered(
+            app.post(&at(&gone, path), &owner, json!({})).await,
+            StatusCode::OK,
+            path,
+        );
+    }
+    let award = app.awarded(&officer).await;
+    let files_before = key_partition_files(app.db()).await;
+    assert_eq!(
+        files_before.len(),
+        256,
+        "the data keys are in 256 partitions"
+    );
+    let keys_before = keys_by_partition(app.db()).await;
+    assert!(
+        keys_before.contains_key(&("Application".to_string(), gone.clone())),
+        "the withdrawn application has a data key before the sweep"
+    );
+
+    let report = Sweeper::new().sweep(&app, due()).await;
+    assert!(
+        ids(&report.destroyed, "Application").contains(&gone),
+        "{report:?}"
+    );
+
+    let keys_after = keys_by_partition(app.db()).await;
+    assert!(
+        keys_after.contains_key(&("Application".to_string(), award.clone())),
+        "the award keeps its data key"
+    );
+    let held_an_erased_key: BTreeSet<&String> = keys_before
+        .iter()
+        .filter(|(stream, _)| !keys_after.contains_key(*stream))
+        .map(|(_, partition)| partition)
+        .collect();
+    assert!(
+        held_an_erased_key.contains(&keys_before[&("Application".to_string(), gone.clone())]),
+        "the destroyed application's key was erased"
+    );
+    let files_after = key_partition_files(app.db()).await;
+    let written_anew: BTreeSet<&String> = files_before
+        .iter()
+        .filter(|(partition, file)| files_after.get(*partition) != Some(*file))
+        .map(|(partition, _)| partition)
+        .collect();
+    assert_eq!(
+        written_anew, held_an_erased_key,
+        "exactly the partitions that held an erased key are written anew"
+    );
+    let Db::Postgres(pool) = app.db() else {
+        unreachable!()
+    };
+    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM scrub_pending")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(pending, 0, "nothing is left for the next scrub");
 }
 
 // ---------------------------------------------------------------------------------------------------------

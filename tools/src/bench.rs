@@ -1259,17 +1259,33 @@ pub async fn retention(
     let due_now = projections::retention::due_by(&state.db, as_of)
         .await?
         .len();
+    // Beside the sweep, a reader asks for one kept application and the case list's first page, over and
+    // over, as the service would for its users: how long the slowest of its requests waited is what a user
+    // would notice of the sweep.
+    let kept: Option<String> = projections::on_pool!(&state.db, p => sqlx::query_scalar(
+        "SELECT id FROM case_list WHERE status IN ('awarded', 'alumni') ORDER BY id LIMIT 1",
+    ).fetch_optional(p).await?);
+    let sweeping = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let reader = tokio::spawn(read_beside(state.db.clone(), kept, Arc::clone(&sweeping)));
     let started = Instant::now();
-    let report =
+    let swept =
         services::retention::sweep_at_most(&state, &ledger, as_of, false, Some(due), &|_, _| {})
-            .await?;
+            .await;
     let seconds = started.elapsed().as_secs_f64();
+    sweeping.store(false, std::sync::atomic::Ordering::Relaxed);
+    let waits = reader
+        .await
+        .context("the reader beside the sweep stopped")??;
+    let report = swept?;
     let scrub_started = Instant::now();
     services::retention::scrub(&state.db).await?;
     let scrub = scrub_started.elapsed().as_secs_f64();
+    let scrubbed = report.scrubbed.clone().unwrap_or_default();
     Ok(format!(
         "retention sweep as of {as_of}: {} destroyed ({} of them accounts) of {due_now} streams due, \
-         in a store of {streams} streams: {seconds:.2} s, {:.1} ms a record; the scrub alone {scrub:.2} s\n",
+         in a store of {streams} streams: {seconds:.2} s, {:.1} ms a record; the sweep's scrub wrote anew {} key partitions and {} tables, the longest locked {:.1} ms; \
+         a scrub with nothing destroyed since {scrub:.2} s; \
+         a reader beside the sweep: {} requests, p50 {:.1} ms, p99 {:.1} ms, the slowest {:.1} ms\n",
         report.destroyed.len(),
         report
             .destroyed
@@ -1277,7 +1293,41 @@ pub async fn retention(
             .filter(|line| line.aggregate_type == "Account")
             .count(),
         seconds * 1000.0 / report.destroyed.len().max(1) as f64,
+        scrubbed.key_partitions,
+        scrubbed.tables,
+        scrubbed.longest_lock.as_secs_f64() * 1000.0,
+        waits.len(),
+        ms(percentile(&waits, 0.50)),
+        ms(percentile(&waits, 0.99)),
+        ms(waits.last().copied().unwrap_or_default()),
     ))
+}
+
+/// Reads one application's view and the case list's first page in turn until the sweep ends; each request's
+/// time, sorted.
+async fn read_beside(
+    db: projections::Db,
+    application: Option<String>,
+    sweeping: Arc<std::sync::atomic::AtomicBool>,
+) -> anyhow::Result<Vec<Duration>> {
+    let mut waits = Vec::new();
+    let first_page = projections::case_list::CaseFilter {
+        limit: 50,
+        ..Default::default()
+    };
+    while sweeping.load(std::sync::atomic::Ordering::Relaxed) {
+        let started = Instant::now();
+        if let Some(id) = &application {
+            projections::application_view::find(&db, id).await?;
+        }
+        waits.push(started.elapsed());
+        let started = Instant::now();
+        projections::case_list::search(&db, &first_page).await?;
+        waits.push(started.elapsed());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    waits.sort();
+    Ok(waits)
 }
 
 /// Answers subject access for up to `subjects` applicants of the store and reports the time each took

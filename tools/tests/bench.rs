@@ -193,6 +193,50 @@ fn bench_sar_answers_for_applicants_of_a_seeded_store_and_reports_the_times() {
 }
 
 #[test]
+fn bench_retention_sweeps_with_a_reader_beside_it_and_reports_the_scrub_and_the_readers_waits() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let url = sqlite_url(dir.path());
+    assert_success(
+        &run(
+            etp(dir.path(), &url, &["demo", "seed", "--applications", "12"]),
+            None,
+        ),
+        "etp demo seed",
+    );
+    let output = run(
+        tools(dir.path(), &url, &["bench", "retention", "--due", "100"]),
+        None,
+    );
+    assert_success(&output, "etp-tools bench retention");
+    let text = stdout(&output);
+    let destroyed: usize = text
+        .strip_prefix("retention sweep as of ")
+        .and_then(|rest| rest.split(": ").nth(1))
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|count| count.parse().ok())
+        .unwrap_or_else(|| panic!("the line starts with what was destroyed: {text}"));
+    assert!(
+        destroyed > 0,
+        "a seeded store has streams due 25 months on: {text}"
+    );
+    assert!(
+        text.contains("the sweep's scrub wrote anew 0 key partitions and 0 tables"),
+        "SQLite overwrites as it deletes, so its scrub writes nothing anew: {text}"
+    );
+    let requests: usize = text
+        .split("a reader beside the sweep: ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|count| count.parse().ok())
+        .unwrap_or_else(|| panic!("the reader's requests are counted: {text}"));
+    assert!(requests > 0, "the reader read while the sweep ran: {text}");
+    assert!(
+        text.contains(" ms, p99 ") && text.contains(" ms, the slowest "),
+        "{text}"
+    );
+}
+
+#[test]
 fn bench_rebuild_rebuilds_the_views_each_round_and_reports_beside_the_raw_limit() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let url = sqlite_url(dir.path());
