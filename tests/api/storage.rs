@@ -720,3 +720,26 @@ async fn a_token_signed_out_on_one_server_is_refused_by_another_within_a_second(
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// The service's PostgreSQL connections plan without the JIT: its statements are short, and at a million
+/// applications the planner's cost of some of them would set it compiling for longer than they run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_the_services_connections_do_not_compile_statements_with_the_jit() {
+    let app = crate::helpers::spawn_app(Backend::Postgres).await;
+    let Db::Postgres(pool) = app.db() else {
+        unreachable!("a PostgreSQL app")
+    };
+    let mut settings = Vec::new();
+    // More than one connection of the pool, each asked in turn.
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut conn = pool.acquire().await.unwrap();
+        let jit: String = sqlx::query_scalar("SHOW jit")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        settings.push(jit);
+        held.push(conn);
+    }
+    assert_eq!(settings, ["off", "off", "off"]);
+}
