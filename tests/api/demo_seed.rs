@@ -47,6 +47,19 @@ async fn seeding_in_bulk_leaves_the_store_the_commands_leave(app: TestApp) {
         assert_eq!(made, expected, "a stream written in bulk");
     }
 
+    // Sealed as the store seals: no applicant's name or address in clear in the table.
+    const CLEAR: &str = "SELECT COUNT(*) FROM events WHERE CAST(payload AS TEXT) LIKE '%Demo Applicant%' \
+                         OR CAST(payload AS TEXT) LIKE '%Demo Street%' \
+                         OR CAST(payload AS TEXT) LIKE '%demo-applicant-%'";
+    for store in [&app, &bulk] {
+        let clear: i64 =
+            on_pool!(store.db(), p => sqlx::query_scalar(CLEAR).fetch_one(p).await).unwrap();
+        assert_eq!(
+            clear, 0,
+            "events with an applicant's personal data in clear"
+        );
+    }
+
     let (commands_views, bulk_views) = (views(app.db()).await, views(bulk.db()).await);
     for ((table, made), (_, expected)) in bulk_views.iter().zip(&commands_views) {
         assert!(

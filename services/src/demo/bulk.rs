@@ -157,8 +157,10 @@ pub async fn seed_in_bulk(
             }
         };
         if let Err(error) = state.repo.write_bulk(&batch.write).await {
-            written =
-                Err(anyhow::Error::new(error).context("writing a batch of demo applications"));
+            written = Err(anyhow::Error::new(error).context(
+                "writing a batch of demo applications (the batches written before it are kept; \
+                 `etp projections rebuild` brings the views up to date with them)",
+            ));
             break;
         }
         let made = batch.made.len();
