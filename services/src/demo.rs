@@ -37,7 +37,12 @@ use domain::{Actor, Role};
 
 use crate::accounts::{self, NewAccount};
 use crate::bus::AppState;
+use crate::error::AppError;
 use crate::pages::session::random_token;
+
+mod bulk;
+
+pub use bulk::{BULK_FROM, Way, seed_as};
 
 /// Where applicants come from, with a weight each: the programme draws most from a few countries and some
 /// from many.
@@ -235,6 +240,21 @@ pub struct SeedReport {
 }
 
 impl SeedReport {
+    /// Counts what one application made.
+    fn add(&mut self, made: Made) {
+        self.disclosures += made.disclosures;
+        self.immigration_records += made.immigration_records;
+        self.amendments += made.amendments;
+        self.requests += made.requests;
+        if self
+            .applicant
+            .as_ref()
+            .is_none_or(|(first, _)| made.applicant.0 < *first)
+        {
+            self.applicant = Some(made.applicant);
+        }
+    }
+
     pub fn summary(&self) -> String {
         let stages: Vec<String> = self
             .by_stage
@@ -277,6 +297,19 @@ async fn account(
     label: &str,
     name: &str,
 ) -> anyhow::Result<(Actor, String)> {
+    let (account, email) = new_account(password, role, label, name)?;
+    let id = accounts::create_hashed(&state.db, &account, hash).await?;
+    Ok((Actor::new(id, role), email))
+}
+
+/// A demo account's details: an address at example.test made of its label and a random part, checked as
+/// every new account is; and the address as it was made, to sign in with.
+fn new_account(
+    password: &str,
+    role: Role,
+    label: &str,
+    name: &str,
+) -> anyhow::Result<(NewAccount, String)> {
     let email = format!("demo-{label}-{}@example.test", &random_token()[..12]);
     let account = NewAccount::parse(&email, name, role, password).map_err(|problems| {
         let problems: Vec<String> = problems
@@ -285,8 +318,7 @@ async fn account(
             .collect();
         anyhow::anyhow!("a demo account is not valid: {}", problems.join("; "))
     })?;
-    let id = accounts::create_hashed(&state.db, &account, hash).await?;
-    Ok((Actor::new(id, role), email))
+    Ok((account, email))
 }
 
 async fn staff(state: &AppState, password: Option<&str>) -> anyhow::Result<Staff> {
@@ -508,7 +540,8 @@ pub async fn seed(
     seed_with_password(state, count, cycle, None, progress).await
 }
 
-/// [`seed`], every demo account signing in with `password` when it is given.
+/// [`seed`], every demo account signing in with `password` when it is given: each application through the
+/// command bus, one command at a time (several applications at once), as people's commands go.
 pub async fn seed_with_password(
     state: &AppState,
     count: usize,
@@ -518,57 +551,76 @@ pub async fn seed_with_password(
 ) -> anyhow::Result<SeedReport> {
     let cycle = CycleName::parse(cycle).map_err(|problem| anyhow::anyhow!(problem))?;
     let staff = Arc::new(staff(state, password).await?);
-    let limit = Arc::new(Semaphore::new(if state.db.is_postgres() { 8 } else { 3 }));
-    let done = Arc::new(AtomicUsize::new(0));
-    // Seeding a store again goes on from its last number, so that no two made-up people share a name.
-    let before: i64 = projections::on_pool!(&state.db, p =>
-        sqlx::query_scalar("SELECT COUNT(*) FROM case_list").fetch_one(p).await)?;
-    let first = usize::try_from(before).unwrap_or(0) + 1;
-    let mut tasks = tokio::task::JoinSet::new();
+    let first = first_number(state).await?;
     let mut report = SeedReport::default();
-    let finished = |report: &mut SeedReport, made: Made| {
-        report.disclosures += made.disclosures;
-        report.immigration_records += made.immigration_records;
-        report.amendments += made.amendments;
-        report.requests += made.requests;
-        if report
-            .applicant
-            .as_ref()
-            .is_none_or(|(first, _)| made.applicant.0 < *first)
-        {
-            report.applicant = Some(made.applicant);
-        }
-        progress(done.fetch_add(1, Ordering::Relaxed) + 1, count);
-    };
-    for n in first..first + count {
-        let permit = Arc::clone(&limit)
-            .acquire_owned()
-            .await
-            .context("the seeding was stopped")?;
-        let state = state.clone();
-        let staff = Arc::clone(&staff);
-        let cycle = cycle.clone();
-        tasks.spawn(async move {
-            let result = seed_one(&state, n, cycle, &staff).await;
-            drop(permit);
-            result
-        });
-        *report.by_stage.entry(stage(n).as_str()).or_default() += 1;
-        while let Some(joined) = tasks.try_join_next() {
-            finished(&mut report, joined.context("a seeding task stopped")??);
-        }
+    let applications: Vec<(usize, String)> = (first..first + count)
+        .map(|n| (n, uuid::Uuid::now_v7().to_string()))
+        .collect();
+    for (n, _) in &applications {
+        *report.by_stage.entry(stage(*n).as_str()).or_default() += 1;
     }
-    while let Some(joined) = tasks.join_next().await {
-        finished(&mut report, joined.context("a seeding task stopped")??);
-    }
+    let done = AtomicUsize::new(0);
+    seed_through_commands(state, applications, &cycle, &staff, &mut report, &|made| {
+        progress(done.fetch_add(made, Ordering::Relaxed) + made, count)
+    })
+    .await?;
     report.applications = count;
     report.staff = staff.sign_in.clone();
     Ok(report)
 }
 
-async fn seed_one(
+/// The number of the first application to seed: seeding a store again goes on from its last number, so that
+/// no two made-up people share a name.
+async fn first_number(state: &AppState) -> anyhow::Result<usize> {
+    let before: i64 = projections::on_pool!(&state.db, p =>
+        sqlx::query_scalar("SELECT COUNT(*) FROM case_list").fetch_one(p).await)?;
+    Ok(usize::try_from(before).unwrap_or(0) + 1)
+}
+
+/// Seeds each numbered application, with the id given, through the command bus, a few at a time;
+/// `finished` is told of each one done (1).
+async fn seed_through_commands(
+    state: &AppState,
+    applications: Vec<(usize, String)>,
+    cycle: &CycleName,
+    staff: &Arc<Staff>,
+    report: &mut SeedReport,
+    finished: &(dyn Fn(usize) + Sync),
+) -> anyhow::Result<()> {
+    let limit = Arc::new(Semaphore::new(if state.db.is_postgres() { 8 } else { 3 }));
+    let mut tasks = tokio::task::JoinSet::new();
+    let take = |report: &mut SeedReport, made: Made| {
+        report.add(made);
+        finished(1);
+    };
+    for (n, id) in applications {
+        let permit = Arc::clone(&limit)
+            .acquire_owned()
+            .await
+            .context("the seeding was stopped")?;
+        let state = state.clone();
+        let staff = Arc::clone(staff);
+        let cycle = cycle.clone();
+        tasks.spawn(async move {
+            let result = seed_one_by_commands(&state, n, id, cycle, &staff).await;
+            drop(permit);
+            result
+        });
+        while let Some(joined) = tasks.try_join_next() {
+            take(report, joined.context("a seeding task stopped")??);
+        }
+    }
+    while let Some(joined) = tasks.join_next().await {
+        take(report, joined.context("a seeding task stopped")??);
+    }
+    Ok(())
+}
+
+/// One application through the command bus: its applicant's account, then its commands.
+async fn seed_one_by_commands(
     state: &AppState,
     n: usize,
+    id: String,
     cycle: CycleName,
     staff: &Staff,
 ) -> anyhow::Result<Made> {
@@ -576,28 +628,122 @@ async fn seed_one(
         state,
         (&staff.password, &staff.password_hash),
         Role::Applicant,
-        &format!("applicant-{n:06}"),
-        &format!("Demo Applicant {n:06}"),
+        &applicant_label(n),
+        &applicant_name(n),
     )
     .await?;
+    seed_one(
+        &mut Runner::Commands(state),
+        n,
+        &id,
+        (applicant, sign_in),
+        cycle,
+        staff,
+    )
+    .await
+}
+
+/// The label in a demo applicant's account email address.
+fn applicant_label(n: usize) -> String {
+    format!("applicant-{n:06}")
+}
+
+/// A demo applicant's name.
+fn applicant_name(n: usize) -> String {
+    format!("Demo Applicant {n:06}")
+}
+
+/// How a seeded application's commands are carried out.
+enum Runner<'a> {
+    /// Through the command bus, as people's commands are (`execute_application` and the letters it owes).
+    Commands(&'a AppState),
+    /// Decided in memory on the aggregates, as the bus would decide them, for a bulk write.
+    Memory(&'a mut bulk::Deciding),
+}
+
+impl Runner<'_> {
+    /// Carries out an application's command and issues the letter it is owed.
+    async fn application(
+        &mut self,
+        n: usize,
+        id: &str,
+        by: &Actor,
+        command: ApplicationCommand,
+    ) -> anyhow::Result<()> {
+        let done = match self {
+            Runner::Commands(state) => state.execute_application(id, by, command).await,
+            Runner::Memory(deciding) => deciding.application(id, by, command).await,
+        };
+        done.map_err(|error: AppError| {
+            anyhow::anyhow!("demo application {n}: {error} ({})", error.code())
+        })
+    }
+
+    async fn immigration(
+        &mut self,
+        n: usize,
+        by: &Actor,
+        command: ImmigrationCommand,
+    ) -> anyhow::Result<()> {
+        let id = uuid::Uuid::now_v7().to_string();
+        let done = match self {
+            Runner::Commands(state) => state.execute_immigration(&id, by, command).await,
+            Runner::Memory(deciding) => deciding.immigration(&id, by, command).await,
+        };
+        done.map_err(|error| anyhow::anyhow!("demo immigration record {n}: {error}"))
+    }
+}
+
+/// The information requests the applicant of application `n` makes once it is submitted: for one in forty
+/// a subject access request, for one in a hundred an FOI request for statistics.
+fn requests_planned(n: usize) -> [(bool, RequestKind); 2] {
+    [
+        (pick(n, 30).is_multiple_of(40), RequestKind::Sar),
+        (pick(n, 31).is_multiple_of(100), RequestKind::Foi),
+    ]
+}
+
+/// Whether application `n` is submitted and its applicant makes an information request: its response is
+/// produced from the store as it then stands (the subject's records, or the programme's statistics), so
+/// such an application is seeded through the commands even by the bulk path.
+fn asks_for_information(n: usize) -> bool {
+    let submitted = match stage(n) {
+        Stage::Draft => false,
+        Stage::Withdrawn => !pick(n, 25).is_multiple_of(2),
+        _ => true,
+    };
+    submitted && requests_planned(n).iter().any(|(wanted, _)| *wanted)
+}
+
+async fn seed_one(
+    runner: &mut Runner<'_>,
+    n: usize,
+    id: &str,
+    (applicant, sign_in): (Actor, String),
+    cycle: CycleName,
+    staff: &Staff,
+) -> anyhow::Result<Made> {
     let mut made = Made {
         applicant: (n, sign_in),
         ..Made::default()
     };
-    let id = uuid::Uuid::now_v7().to_string();
-    let run = async |by: &Actor, command: ApplicationCommand| {
-        state
-            .execute_application(&id, by, command)
-            .await
-            .map_err(|error| anyhow::anyhow!("demo application {n}: {error} ({})", error.code()))
-    };
     let start_year = cycle.first_year();
-    run(&applicant, ApplicationCommand::StartApplication { cycle }).await?;
-    run(
-        &applicant,
-        ApplicationCommand::SaveDraft { changes: form(n) },
-    )
-    .await?;
+    runner
+        .application(
+            n,
+            id,
+            &applicant,
+            ApplicationCommand::StartApplication { cycle },
+        )
+        .await?;
+    runner
+        .application(
+            n,
+            id,
+            &applicant,
+            ApplicationCommand::SaveDraft { changes: form(n) },
+        )
+        .await?;
     // About one applicant in six opts out of something.
     if pick(n, 12).is_multiple_of(6) {
         let preferences = Preferences {
@@ -606,63 +752,88 @@ async fn seed_one(
             alumni_book_opt_out: pick(n, 15).is_multiple_of(3),
             images_opt_out: true,
         };
-        run(
-            &applicant,
-            ApplicationCommand::SetPreferences {
-                preferences,
-                reason: None,
-            },
-        )
-        .await?;
+        runner
+            .application(
+                n,
+                id,
+                &applicant,
+                ApplicationCommand::SetPreferences {
+                    preferences,
+                    reason: None,
+                },
+            )
+            .await?;
     }
     let stage = stage(n);
     if stage == Stage::Draft {
         return Ok(made);
     }
     if stage == Stage::Withdrawn && pick(n, 25).is_multiple_of(2) {
-        run(&applicant, ApplicationCommand::WithdrawApplication).await?;
+        runner
+            .application(n, id, &applicant, ApplicationCommand::WithdrawApplication)
+            .await?;
         return Ok(made);
     }
-    run(
-        &applicant,
-        ApplicationCommand::SubmitApplication { notice: None },
-    )
-    .await?;
+    runner
+        .application(
+            n,
+            id,
+            &applicant,
+            ApplicationCommand::SubmitApplication { notice: None },
+        )
+        .await?;
     if stage == Stage::Withdrawn {
-        run(&applicant, ApplicationCommand::WithdrawApplication).await?;
+        runner
+            .application(n, id, &applicant, ApplicationCommand::WithdrawApplication)
+            .await?;
         return Ok(made);
     }
     // One submitted application in twenty-five has its phone number corrected through the Help Desk.
     if pick(n, 16).is_multiple_of(25) {
-        run(
-            &staff.helpdesk,
-            ApplicationCommand::AmendPersonalData {
-                changes: vec![("personal.phone".into(), format!("+000 9{n:07}"))],
-                reason: "the applicant gave a new number by phone".into(),
-                requested_by: "the applicant".into(),
-            },
-        )
-        .await?;
+        runner
+            .application(
+                n,
+                id,
+                &staff.helpdesk,
+                ApplicationCommand::AmendPersonalData {
+                    changes: vec![("personal.phone".into(), format!("+000 9{n:07}"))],
+                    reason: "the applicant gave a new number by phone".into(),
+                    requested_by: "the applicant".into(),
+                },
+            )
+            .await?;
         made.amendments += 1;
     }
     let email = format!("demo-applicant-{n:06}@example.test");
-    made.requests += information_requests(state, n, &email, staff).await?;
+    match runner {
+        Runner::Commands(state) => {
+            made.requests += information_requests(state, n, &email, staff).await?;
+        }
+        Runner::Memory(_) if asks_for_information(n) => anyhow::bail!(
+            "demo application {n} makes an information request, which is answered from the store: \
+             it is seeded through the commands"
+        ),
+        Runner::Memory(_) => {}
+    }
     if stage == Stage::Submitted {
         return Ok(made);
     }
     let eligible = stage != Stage::Ineligible;
-    run(
-        &staff.officer,
-        ApplicationCommand::DetermineEligibility {
-            eligible,
-            reason: if eligible {
-                "meets the published criteria".into()
-            } else {
-                "fewer than two years of work experience".into()
+    runner
+        .application(
+            n,
+            id,
+            &staff.officer,
+            ApplicationCommand::DetermineEligibility {
+                eligible,
+                reason: if eligible {
+                    "meets the published criteria".into()
+                } else {
+                    "fewer than two years of work experience".into()
+                },
             },
-        },
-    )
-    .await?;
+        )
+        .await?;
     if matches!(stage, Stage::Ineligible | Stage::Eligible) {
         return Ok(made);
     }
@@ -670,13 +841,16 @@ async fn seed_one(
     let reviewers = 2 + pick(n, 17) % 2;
     for i in 0..reviewers {
         let member = &staff.members[(n + i * 2) % staff.members.len()];
-        run(
-            &staff.officer,
-            ApplicationCommand::AssignCommitteeMember {
-                member_id: member.user_id.clone(),
-            },
-        )
-        .await?;
+        runner
+            .application(
+                n,
+                id,
+                &staff.officer,
+                ApplicationCommand::AssignCommitteeMember {
+                    member_id: member.user_id.clone(),
+                },
+            )
+            .await?;
         // Under review: the last member has not scored yet.
         if stage == Stage::UnderReview && i + 1 == reviewers {
             continue;
@@ -694,7 +868,14 @@ async fn seed_one(
             career_plan: mark(23),
             comment: "a made-up opinion of the application".into(),
         };
-        run(member, ApplicationCommand::ScoreApplication { scores }).await?;
+        runner
+            .application(
+                n,
+                id,
+                member,
+                ApplicationCommand::ScoreApplication { scores },
+            )
+            .await?;
     }
     let outcome = match stage {
         Stage::UnderReview => return Ok(made),
@@ -702,14 +883,17 @@ async fn seed_one(
         Stage::Reserve => Outcome::Reserve,
         _ => Outcome::Selected,
     };
-    run(
-        &staff.officer,
-        ApplicationCommand::RecordDecision {
-            outcome,
-            reserve_position: None,
-        },
-    )
-    .await?;
+    runner
+        .application(
+            n,
+            id,
+            &staff.officer,
+            ApplicationCommand::RecordDecision {
+                outcome,
+                reserve_position: None,
+            },
+        )
+        .await?;
     if matches!(
         stage,
         Stage::Unsuccessful | Stage::Reserve | Stage::Selected
@@ -726,14 +910,17 @@ async fn seed_one(
     };
     let joint_sponsor_id =
         (pick(n, 18).is_multiple_of(4)).then(|| staff.sponsors[n % staff.sponsors.len()].clone());
-    run(
-        &staff.officer,
-        ApplicationCommand::MakeAward {
-            terms,
-            joint_sponsor_id,
-        },
-    )
-    .await?;
+    runner
+        .application(
+            n,
+            id,
+            &staff.officer,
+            ApplicationCommand::MakeAward {
+                terms,
+                joint_sponsor_id,
+            },
+        )
+        .await?;
     // The scholar's details go to the British mission where they live, for their visa.
     let residence = form(n)
         .personal
@@ -742,53 +929,56 @@ async fn seed_one(
         .flatten()
         .unwrap_or_default();
     if let Some(mission) = staff.missions.get(residence.as_str()) {
-        run(
-            &staff.officer,
-            ApplicationCommand::DiscloseData {
-                disclosure_id: uuid::Uuid::now_v7().to_string(),
-                recipient: mission.clone(),
-                purpose: "a letter supporting the scholar's visa application".into(),
-                fields: vec![
-                    "personal.full_name".into(),
-                    "personal.date_of_birth".into(),
-                    "award.institution".into(),
-                    "award.start_date".into(),
-                ],
-            },
-        )
-        .await?;
+        runner
+            .application(
+                n,
+                id,
+                &staff.officer,
+                ApplicationCommand::DiscloseData {
+                    disclosure_id: uuid::Uuid::now_v7().to_string(),
+                    recipient: mission.clone(),
+                    purpose: "a letter supporting the scholar's visa application".into(),
+                    fields: vec![
+                        "personal.full_name".into(),
+                        "personal.date_of_birth".into(),
+                        "award.institution".into(),
+                        "award.start_date".into(),
+                    ],
+                },
+            )
+            .await?;
         made.disclosures += 1;
     }
     let applicant_id = applicant.user_id.clone();
     let issued_on = (Utc::now().date_naive() - Duration::days((pick(n, 19) % 90) as i64))
         .min(NaiveDate::from_ymd_opt(start_year, 8, 1).unwrap_or_default());
     let record = ImmigrationCommand::RecordImmigrationDocument {
-        application_id: id.clone(),
+        application_id: id.to_string(),
         applicant_id,
         application_status: domain::application::Status::Awarded,
         kind: "visa".into(),
         reference: format!("DEMO-VISA-{n:06}"),
         issued_on,
     };
-    state
-        .execute_immigration(&uuid::Uuid::now_v7().to_string(), &staff.officer, record)
-        .await
-        .map_err(|error| anyhow::anyhow!("demo immigration record {n}: {error}"))?;
+    runner.immigration(n, &staff.officer, record).await?;
     made.immigration_records += 1;
     if stage == Stage::Awarded {
         return Ok(made);
     }
-    run(
-        &staff.officer,
-        ApplicationCommand::CompleteAward {
-            outcome: ["Distinction", "Merit", "Pass"][pick(n, 24) % 3].into(),
-            // Studies are completed on a day that has come: the end of the course year, or today.
-            completed_on: NaiveDate::from_ymd_opt(start_year + 1, 9, 30)
-                .unwrap_or_default()
-                .min(chrono::Utc::now().date_naive()),
-        },
-    )
-    .await?;
+    runner
+        .application(
+            n,
+            id,
+            &staff.officer,
+            ApplicationCommand::CompleteAward {
+                outcome: ["Distinction", "Merit", "Pass"][pick(n, 24) % 3].into(),
+                // Studies are completed on a day that has come: the end of the course year, or today.
+                completed_on: NaiveDate::from_ymd_opt(start_year + 1, 9, 30)
+                    .unwrap_or_default()
+                    .min(chrono::Utc::now().date_naive()),
+            },
+        )
+        .await?;
     Ok(made)
 }
 
@@ -802,11 +992,7 @@ async fn information_requests(
 ) -> anyhow::Result<usize> {
     let mut made = 0;
     let today = Utc::now().date_naive();
-    let plan = [
-        (pick(n, 30).is_multiple_of(40), RequestKind::Sar),
-        (pick(n, 31).is_multiple_of(100), RequestKind::Foi),
-    ];
-    for (wanted, kind) in plan {
+    for (wanted, kind) in requests_planned(n) {
         if !wanted {
             continue;
         }

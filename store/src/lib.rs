@@ -6,6 +6,7 @@
 //! the log. Two commands on one stream race on the primary key `(aggregate_type, aggregate_id, sequence)`:
 //! the loser's transaction rolls back whole and cqrs-es reports `AggregateConflict`.
 
+pub mod bulk;
 pub mod cached;
 pub mod crypto;
 mod group;

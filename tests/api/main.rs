@@ -24,6 +24,7 @@ mod conflicts;
 mod crash;
 mod cycles;
 mod decisions;
+mod demo_seed;
 mod event_corpus;
 mod fuzzing;
 mod hardening;
