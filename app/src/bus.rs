@@ -20,7 +20,8 @@ use crate::crypto::MasterKey;
 use crate::error::AppError;
 use crate::metrics::CommandOutcome;
 use crate::store::EventRepository;
-use crate::store::cached::CachedEventStore;
+use crate::store::cached::{CachedEventStore, Decided};
+use cqrs_es::persist::SerializedEvent;
 
 type Framework<A> = CqrsFramework<A, CachedEventStore<A>>;
 
@@ -71,6 +72,12 @@ pub struct Shared {
     recipients: Arc<Framework<Recipient>>,
     requests: Arc<Framework<InformationRequest>>,
     cycles: Arc<Framework<Cycle>>,
+    /// The event stores the frameworks above decide on (sharing their kept aggregates), and the services
+    /// an application's commands are decided with: for commands decided together ([`Destruction`]).
+    application_store: CachedEventStore<Application>,
+    immigration_store: CachedEventStore<ImmigrationRecord>,
+    request_store: CachedEventStore<InformationRequest>,
+    application_services: ApplicationServices,
 }
 
 impl AppState {
@@ -85,11 +92,13 @@ impl AppState {
             staff: Arc::new(AccountDirectory::new(db.clone())),
             cycles: Arc::new(projections::cycles::CycleCalendar::new(db.clone())),
         };
-        let applications =
-            CqrsFramework::new(CachedEventStore::new(repo.clone()), vec![], services);
-        let immigration = CqrsFramework::new(CachedEventStore::new(repo.clone()), vec![], ());
+        let application_store = CachedEventStore::new(repo.clone());
+        let immigration_store = CachedEventStore::new(repo.clone());
+        let request_store = CachedEventStore::new(repo.clone());
+        let applications = CqrsFramework::new(application_store.clone(), vec![], services.clone());
+        let immigration = CqrsFramework::new(immigration_store.clone(), vec![], ());
         let recipients = CqrsFramework::new(CachedEventStore::new(repo.clone()), vec![], ());
-        let requests = CqrsFramework::new(CachedEventStore::new(repo.clone()), vec![], ());
+        let requests = CqrsFramework::new(request_store.clone(), vec![], ());
         let cycles = CqrsFramework::new(CachedEventStore::new(repo.clone()), vec![], ());
         Self(Arc::new(Shared {
             db,
@@ -109,6 +118,10 @@ impl AppState {
             recipients: Arc::new(recipients),
             requests: Arc::new(requests),
             cycles: Arc::new(cycles),
+            application_store,
+            immigration_store,
+            request_store,
+            application_services: services,
         }))
     }
 
@@ -181,6 +194,168 @@ impl AppState {
         command: ImmigrationCommand,
     ) -> Result<(), AppError> {
         execute(&self.metrics, &self.immigration, id, by, command).await
+    }
+}
+
+/// A command that destroys a stream's personal data (or destroys it again), as the retention sweep sends
+/// it: commands like these are decided together and their events appended in one transaction
+/// ([`AppState::decide_destructions`], [`AppState::append_destructions`]). None of them owes a letter.
+#[derive(Clone, Debug)]
+pub enum Destruction {
+    Application(ApplicationCommand),
+    Immigration(ImmigrationCommand),
+    Request(RequestCommand),
+}
+
+/// Destructions decided on their aggregates, their events not yet appended.
+pub struct DecidedDestructions {
+    /// Each command's answer in the order given, with the type of its stream: `Ok` where its events are
+    /// to be appended, its refusal (or the failure to decide it) otherwise.
+    answers: Vec<(&'static str, Result<(), AppError>)>,
+    events: Vec<SerializedEvent>,
+    applications: Vec<Decided<Application>>,
+    immigration: Vec<Decided<ImmigrationRecord>>,
+    requests: Vec<Decided<InformationRequest>>,
+}
+
+impl DecidedDestructions {
+    /// The streams whose events are to be appended, as `(aggregate type, aggregate id)`.
+    pub fn streams(&self) -> Vec<(String, String)> {
+        let mut streams: Vec<(String, String)> = self
+            .events
+            .iter()
+            .map(|event| (event.aggregate_type.clone(), event.aggregate_id.clone()))
+            .collect();
+        streams.dedup();
+        streams
+    }
+}
+
+/// Decides one command on the aggregate as [`execute`] does, and gathers its events.
+async fn decide_one<A, C>(
+    store: &CachedEventStore<A>,
+    services: &A::Services,
+    id: &str,
+    authored: Authored<C>,
+    metadata: &std::collections::HashMap<String, String>,
+    events: &mut Vec<SerializedEvent>,
+    decided: &mut Vec<Decided<A>>,
+) -> Result<(), AppError>
+where
+    A: Aggregate<Command = Authored<C>> + Clone,
+    A::Error: Into<AppError>,
+{
+    let one = store
+        .decide(id, authored, services, metadata.clone())
+        .await
+        .map_err(AppError::from)?;
+    events.extend_from_slice(one.events());
+    decided.push(one);
+    Ok(())
+}
+
+impl AppState {
+    /// Decides each destruction on its stream's aggregate as a command through the bus is decided (loaded
+    /// through the same event store and its kept aggregates, handled with the same `Authored` wrapper and
+    /// metadata, by `by`), without appending anything. A refusal is that command's own answer and does not
+    /// stop the others.
+    pub async fn decide_destructions(
+        &self,
+        by: &Actor,
+        batch: Vec<(String, Destruction)>,
+    ) -> DecidedDestructions {
+        let at = Utc::now();
+        let metadata = EventMetadata::new(by, at).to_map();
+        let mut decided = DecidedDestructions {
+            answers: Vec::with_capacity(batch.len()),
+            events: Vec::new(),
+            applications: Vec::new(),
+            immigration: Vec::new(),
+            requests: Vec::new(),
+        };
+        for (id, destruction) in batch {
+            let DecidedDestructions {
+                events,
+                applications,
+                immigration,
+                requests,
+                ..
+            } = &mut decided;
+            let answer = match destruction {
+                Destruction::Application(command) => (
+                    Application::TYPE,
+                    decide_one(
+                        &self.application_store,
+                        &self.application_services,
+                        &id,
+                        Authored::new(by.clone(), at, command),
+                        &metadata,
+                        events,
+                        applications,
+                    )
+                    .await,
+                ),
+                Destruction::Immigration(command) => (
+                    ImmigrationRecord::TYPE,
+                    decide_one(
+                        &self.immigration_store,
+                        &(),
+                        &id,
+                        Authored::new(by.clone(), at, command),
+                        &metadata,
+                        events,
+                        immigration,
+                    )
+                    .await,
+                ),
+                Destruction::Request(command) => (
+                    InformationRequest::TYPE,
+                    decide_one(
+                        &self.request_store,
+                        &(),
+                        &id,
+                        Authored::new(by.clone(), at, command),
+                        &metadata,
+                        events,
+                        requests,
+                    )
+                    .await,
+                ),
+            };
+            decided.answers.push(answer);
+        }
+        decided
+    }
+
+    /// Appends the events of decided destructions in one transaction, and gives each command's answer in
+    /// the order they were given: `Ok` where its events were appended, its refusal otherwise. `Err` where
+    /// the append failed (another writer wrote to one of the streams after it was read, or the store
+    /// failed): nothing of the batch was kept, and each command must be carried out again on its own.
+    /// Each command is counted in the metrics as [`execute`] counts it, once the batch is committed.
+    pub async fn append_destructions(
+        &self,
+        decided: DecidedDestructions,
+    ) -> Result<Vec<Result<(), AppError>>, AppError> {
+        self.repo
+            .append_together(&decided.events)
+            .await
+            .map_err(AppError::from)?;
+        self.application_store.appended(decided.applications);
+        self.immigration_store.appended(decided.immigration);
+        self.request_store.appended(decided.requests);
+        Ok(decided
+            .answers
+            .into_iter()
+            .map(|(aggregate_type, answer)| {
+                let outcome = match &answer {
+                    Ok(()) => CommandOutcome::Accepted,
+                    Err(error) if error.is_failure() => CommandOutcome::Failed,
+                    Err(_) => CommandOutcome::Refused,
+                };
+                self.metrics.command(aggregate_type, outcome);
+                answer
+            })
+            .collect())
     }
 }
 

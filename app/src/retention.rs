@@ -27,7 +27,7 @@ use projections::retention::{self, DueRecord};
 use projections::{Db, on_pool};
 
 use crate::accounts;
-use crate::bus::AppState;
+use crate::bus::{AppState, Destruction};
 use crate::error::AppError;
 
 /// The actor the sweep records on the events it appends.
@@ -66,6 +66,14 @@ impl Ledger {
     }
 
     pub fn append(&self, line: &LedgerLine) -> anyhow::Result<()> {
+        self.append_all(std::slice::from_ref(line))
+    }
+
+    /// Appends the lines in one write, made durable by one sync (nothing to do for none).
+    pub fn append_all(&self, lines: &[LedgerLine]) -> anyhow::Result<()> {
+        if lines.is_empty() {
+            return Ok(());
+        }
         if let Some(folder) = self.path.parent().filter(|f| !f.as_os_str().is_empty()) {
             std::fs::create_dir_all(folder)
                 .with_context(|| format!("cannot create {}", folder.display()))?;
@@ -75,8 +83,11 @@ impl Ledger {
             .append(true)
             .open(&self.path)
             .with_context(|| format!("cannot open the ledger {}", self.path.display()))?;
-        let mut text = serde_json::to_string(line)?;
-        text.push('\n');
+        let mut text = String::new();
+        for line in lines {
+            text.push_str(&serde_json::to_string(line)?);
+            text.push('\n');
+        }
         file.write_all(text.as_bytes())?;
         file.sync_data().context("cannot write the ledger to disk")
     }
@@ -122,6 +133,23 @@ impl Ledger {
     }
 
     /// A line for a stream of the store `store` destroyed under `rule` on `on`.
+    fn line(
+        store: &str,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        rule: &str,
+        on: NaiveDate,
+    ) -> LedgerLine {
+        LedgerLine {
+            store: Some(store.to_string()),
+            aggregate_type: aggregate_type.to_string(),
+            aggregate_id: aggregate_id.to_string(),
+            rule: rule.to_string(),
+            destroyed_on: on,
+        }
+    }
+
+    /// Writes the line for a stream of the store `store` destroyed under `rule` on `on`.
     fn write(
         &self,
         store: &str,
@@ -130,13 +158,7 @@ impl Ledger {
         rule: &str,
         on: NaiveDate,
     ) -> anyhow::Result<()> {
-        self.append(&LedgerLine {
-            store: Some(store.to_string()),
-            aggregate_type: aggregate_type.to_string(),
-            aggregate_id: aggregate_id.to_string(),
-            rule: rule.to_string(),
-            destroyed_on: on,
-        })
+        self.append(&Self::line(store, aggregate_type, aggregate_id, rule, on))
     }
 }
 
@@ -302,54 +324,174 @@ async fn destroy(
     again: bool,
 ) -> Result<bool, AppError> {
     let actor = sweep_actor();
-    let result = match record.aggregate_type.as_str() {
-        "Application" => {
-            let command = if again {
-                ApplicationCommand::ReapplyDestruction {
-                    rule: record.rule,
-                    destroyed_on: as_of,
-                }
-            } else {
-                ApplicationCommand::DestroyPersonalData {
-                    rule: record.rule,
-                    destroyed_on: as_of,
-                }
-            };
-            state
-                .execute_application(&record.aggregate_id, &actor, command)
-                .await
+    let id = &record.aggregate_id;
+    let result = match destruction(record, as_of, again) {
+        Ok(Destruction::Application(command)) => {
+            state.execute_application(id, &actor, command).await
         }
-        "ImmigrationRecord" => {
-            let command = ImmigrationCommand::DestroyPersonalData {
-                destroyed_on: as_of,
-            };
-            state
-                .execute_immigration(&record.aggregate_id, &actor, command)
-                .await
+        Ok(Destruction::Immigration(command)) => {
+            state.execute_immigration(id, &actor, command).await
         }
-        "InformationRequest" => {
-            let command = if again {
-                RequestCommand::ReapplyDestruction {
-                    destroyed_on: as_of,
-                }
-            } else {
-                RequestCommand::DestroyPersonalData {
-                    destroyed_on: as_of,
-                }
-            };
-            state
-                .execute_request(&record.aggregate_id, &actor, command)
-                .await
-        }
-        other => Err(AppError::internal(format!(
-            "the sweep cannot destroy a stream of type {other}"
-        ))),
+        Ok(Destruction::Request(command)) => state.execute_request(id, &actor, command).await,
+        Err(error) => Err(error),
     };
     match result {
         Ok(()) => Ok(true),
         Err(error) if error.is_destroyed() => Ok(false),
         Err(error) => Err(error),
     }
+}
+
+/// The command that destroys the stream's personal data under its rule as of `as_of` (`again`: destroys it
+/// again, as [`destroy`] says), or why the sweep cannot destroy a stream of its type.
+fn destruction(record: &DueRecord, as_of: NaiveDate, again: bool) -> Result<Destruction, AppError> {
+    match record.aggregate_type.as_str() {
+        "Application" => Ok(Destruction::Application(if again {
+            ApplicationCommand::ReapplyDestruction {
+                rule: record.rule,
+                destroyed_on: as_of,
+            }
+        } else {
+            ApplicationCommand::DestroyPersonalData {
+                rule: record.rule,
+                destroyed_on: as_of,
+            }
+        })),
+        "ImmigrationRecord" => Ok(Destruction::Immigration(
+            ImmigrationCommand::DestroyPersonalData {
+                destroyed_on: as_of,
+            },
+        )),
+        "InformationRequest" => Ok(Destruction::Request(if again {
+            RequestCommand::ReapplyDestruction {
+                destroyed_on: as_of,
+            }
+        } else {
+            RequestCommand::DestroyPersonalData {
+                destroyed_on: as_of,
+            }
+        })),
+        other => Err(AppError::internal(format!(
+            "the sweep cannot destroy a stream of type {other}"
+        ))),
+    }
+}
+
+/// Destroys one due record on its own, by a command through the bus, and writes its ledger line once it is
+/// destroyed: the report says it was destroyed, or why it could not be (nothing for a record already
+/// destroyed).
+async fn destroy_alone(
+    state: &AppState,
+    ledger: &Ledger,
+    store: &str,
+    as_of: NaiveDate,
+    record: &DueRecord,
+    line: SweepLine,
+    report: &mut SweepReport,
+) -> anyhow::Result<()> {
+    match destroy(state, record, as_of, false).await {
+        Ok(true) => {
+            ledger.write(
+                store,
+                &line.aggregate_type,
+                &line.aggregate_id,
+                &line.rule,
+                as_of,
+            )?;
+            report.destroyed.push(line);
+        }
+        Ok(false) => {}
+        Err(error) => {
+            let cause = cause_of(state, record, &error).await;
+            report.failed.push(schedule_failure(record, cause));
+        }
+    }
+    Ok(())
+}
+
+/// A due record of the schedule the sweep could not destroy, and why.
+fn schedule_failure(record: &DueRecord, cause: String) -> SweepFailure {
+    SweepFailure {
+        aggregate_type: record.aggregate_type.clone(),
+        aggregate_id: record.aggregate_id.clone(),
+        rule: record.rule.as_str().to_string(),
+        source: "schedule",
+        cause,
+    }
+}
+
+/// Destroys a batch of due records together: each record's command decided on its aggregate as the bus
+/// decides it, the events of all of them appended in one transaction, then their ledger lines written with
+/// one sync. A record the domain refuses (its rule no longer fits it, say) is reported with its cause, as
+/// on its own, and the others go on. If the append fails (someone wrote to one of the streams after the
+/// batch read it, or the store failed), nothing of the batch was kept, and each record is destroyed again
+/// on its own, so that each gets its own answer.
+async fn destroy_batch(
+    state: &AppState,
+    ledger: &Ledger,
+    store: &str,
+    as_of: NaiveDate,
+    batch: Vec<(&DueRecord, SweepLine)>,
+    before_append: Option<&BeforeAppend<'_>>,
+    report: &mut SweepReport,
+) -> anyhow::Result<()> {
+    let mut together = Vec::with_capacity(batch.len());
+    let mut commands = Vec::with_capacity(batch.len());
+    for (record, line) in batch {
+        match destruction(record, as_of, false) {
+            Ok(command) => {
+                commands.push((record.aggregate_id.clone(), command));
+                together.push((record, line));
+            }
+            // Not a stream the sweep destroys: answered on its own, as before.
+            Err(_) => destroy_alone(state, ledger, store, as_of, record, line, report).await?,
+        }
+    }
+    if commands.is_empty() {
+        return Ok(());
+    }
+    let decided = state.decide_destructions(&sweep_actor(), commands).await;
+    if let Some(before_append) = before_append {
+        before_append(decided.streams()).await;
+    }
+    let answers = match state.append_destructions(decided).await {
+        Ok(answers) => answers,
+        Err(error) => {
+            tracing::warn!(
+                records = together.len(),
+                error = error.code(),
+                "a batch of the retention sweep could not be appended, and nothing of it was kept; its records are destroyed one at a time"
+            );
+            for (record, line) in together {
+                destroy_alone(state, ledger, store, as_of, record, line, report).await?;
+            }
+            return Ok(());
+        }
+    };
+    let mut written = Vec::new();
+    let mut destroyed = Vec::new();
+    for ((record, line), answer) in together.into_iter().zip(answers) {
+        match answer {
+            Ok(()) => {
+                written.push(Ledger::line(
+                    store,
+                    &line.aggregate_type,
+                    &line.aggregate_id,
+                    &line.rule,
+                    as_of,
+                ));
+                destroyed.push(line);
+            }
+            Err(error) if error.is_destroyed() => {}
+            Err(error) => {
+                let cause = cause_of(state, record, &error).await;
+                report.failed.push(schedule_failure(record, cause));
+            }
+        }
+    }
+    ledger.append_all(&written)?;
+    report.destroyed.extend(destroyed);
+    Ok(())
 }
 
 /// Why destroying the stream failed, in words with no personal data. A failure of the store says only
@@ -749,7 +891,49 @@ pub async fn sweep_at_most(
     limit: Option<usize>,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> anyhow::Result<SweepReport> {
-    let outcome = sweep_due(state, ledger, as_of, dry_run, limit, progress).await;
+    let batching = Batching::default();
+    sweep_in_batches(state, ledger, as_of, dry_run, limit, &batching, progress).await
+}
+
+/// How many due records a sweep destroys together: their commands decided one by one, their events appended
+/// in one transaction, their ledger lines written with one sync.
+pub const SWEEP_BATCH: usize = 250;
+
+/// What runs between deciding a batch's destructions and appending them, given the streams the batch is to
+/// append to (tests use it to write to one of them meanwhile).
+pub type BeforeAppend<'a> = dyn Fn(
+        Vec<(String, String)>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'a>>
+    + Sync
+    + 'a;
+
+/// How a sweep destroys due records in batches.
+pub struct Batching<'a> {
+    /// How many records a batch holds ([`SWEEP_BATCH`]; at least one).
+    pub size: usize,
+    pub before_append: Option<&'a BeforeAppend<'a>>,
+}
+
+impl Default for Batching<'_> {
+    fn default() -> Self {
+        Self {
+            size: SWEEP_BATCH,
+            before_append: None,
+        }
+    }
+}
+
+/// [`sweep_at_most`] with batches of `batching.size` records.
+pub async fn sweep_in_batches(
+    state: &AppState,
+    ledger: &Ledger,
+    as_of: NaiveDate,
+    dry_run: bool,
+    limit: Option<usize>,
+    batching: &Batching<'_>,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> anyhow::Result<SweepReport> {
+    let outcome = sweep_due(state, ledger, as_of, dry_run, limit, batching, progress).await;
     if !dry_run {
         state
             .metrics
@@ -764,6 +948,7 @@ async fn sweep_due(
     as_of: NaiveDate,
     dry_run: bool,
     limit: Option<usize>,
+    batching: &Batching<'_>,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> anyhow::Result<SweepReport> {
     let mut report = SweepReport {
@@ -820,51 +1005,47 @@ async fn sweep_due(
         }
     }
     let total = due.len();
-    for (done, record) in due.iter().enumerate() {
-        let line = SweepLine {
-            aggregate_type: record.aggregate_type.clone(),
-            aggregate_id: record.aggregate_id.clone(),
-            rule: record.rule.as_str().to_string(),
-            due_on: record.due_on,
-            held_because: holds
-                .get(&(record.aggregate_type.clone(), record.aggregate_id.clone()))
-                .cloned(),
-        };
-        let failure = |cause: String| SweepFailure {
-            aggregate_type: record.aggregate_type.clone(),
-            aggregate_id: record.aggregate_id.clone(),
-            rule: record.rule.as_str().to_string(),
-            source: "schedule",
-            cause,
-        };
-        if line.held_because.is_some() {
-            report.held.push(line);
-        } else if dry_run {
-            let ended = ended_by_conclusion.contains(&record.aggregate_id);
-            match foreseen_failure(state, record, ended).await? {
-                Some(cause) => report.failed.push(failure(cause)),
-                None => report.destroyed.push(line),
-            }
-        } else {
-            match destroy(state, record, as_of, false).await {
-                Ok(true) => {
-                    ledger.write(
-                        &store,
-                        &line.aggregate_type,
-                        &line.aggregate_id,
-                        &line.rule,
-                        as_of,
-                    )?;
-                    report.destroyed.push(line);
+    let mut done = 0;
+    for chunk in due.chunks(batching.size.max(1)) {
+        let mut batch = Vec::new();
+        for record in chunk {
+            let line = SweepLine {
+                aggregate_type: record.aggregate_type.clone(),
+                aggregate_id: record.aggregate_id.clone(),
+                rule: record.rule.as_str().to_string(),
+                due_on: record.due_on,
+                held_because: holds
+                    .get(&(record.aggregate_type.clone(), record.aggregate_id.clone()))
+                    .cloned(),
+            };
+            if line.held_because.is_some() {
+                report.held.push(line);
+            } else if dry_run {
+                let ended = ended_by_conclusion.contains(&record.aggregate_id);
+                match foreseen_failure(state, record, ended).await? {
+                    Some(cause) => report.failed.push(schedule_failure(record, cause)),
+                    None => report.destroyed.push(line),
                 }
-                Ok(false) => {}
-                Err(error) => {
-                    let cause = cause_of(state, record, &error).await;
-                    report.failed.push(failure(cause));
-                }
+            } else {
+                batch.push((record, line));
             }
         }
-        progress(done + 1, total);
+        if !batch.is_empty() {
+            destroy_batch(
+                state,
+                ledger,
+                &store,
+                as_of,
+                batch,
+                batching.before_append,
+                &mut report,
+            )
+            .await?;
+        }
+        for _ in chunk {
+            done += 1;
+            progress(done, total);
+        }
     }
     // Applicant accounts: two years after the last sign-in, once no application of theirs is kept. A dry
     // run counts as gone the applications it would have destroyed.

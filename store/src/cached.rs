@@ -22,7 +22,12 @@ use std::num::NonZeroUsize;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use cqrs_es::persist::{EventStoreAggregateContext, PersistedEventRepository, PersistedEventStore};
+use std::sync::Arc;
+
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::persist::{
+    EventStoreAggregateContext, PersistedEventRepository, PersistedEventStore, SerializedEvent,
+};
 use cqrs_es::{Aggregate, AggregateError, EventEnvelope, EventStore};
 use lru::LruCache;
 
@@ -83,22 +88,140 @@ struct Kept<A> {
     at: Instant,
 }
 
-/// cqrs-es's event store with the aggregates of recent commands kept in memory.
+/// cqrs-es's event store with the aggregates of recent commands kept in memory. A clone shares the kept
+/// aggregates: the bus's framework holds one, and whoever decides commands outside it (a batch of
+/// destructions, [`CachedEventStore::decide`]) another.
 pub struct CachedEventStore<A: Aggregate> {
-    inner: PersistedEventStore<EventRepository, A>,
+    inner: Arc<PersistedEventStore<EventRepository, A>>,
     repo: EventRepository,
-    kept: Mutex<LruCache<String, Kept<A>>>,
+    kept: Arc<Mutex<LruCache<String, Kept<A>>>>,
+}
+
+impl<A: Aggregate> Clone for CachedEventStore<A> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            repo: self.repo.clone(),
+            kept: Arc::clone(&self.kept),
+        }
+    }
+}
+
+/// A command decided on its aggregate by [`CachedEventStore::decide`], its events not yet appended.
+pub struct Decided<A: Aggregate> {
+    aggregate_id: String,
+    /// The command's events as the store appends them, at the sequences after the one decided on.
+    events: Vec<SerializedEvent>,
+    /// The aggregate with those events applied, and its sequence then.
+    aggregate: A,
+    sequence: usize,
+}
+
+impl<A: Aggregate> Decided<A> {
+    pub fn aggregate_id(&self) -> &str {
+        &self.aggregate_id
+    }
+
+    /// The events to append: none where the command changed nothing.
+    pub fn events(&self) -> &[SerializedEvent] {
+        &self.events
+    }
 }
 
 impl<A: Aggregate + Clone> CachedEventStore<A> {
     pub fn new(repo: EventRepository) -> Self {
         Self {
-            inner: PersistedEventStore::new_event_store(repo.clone()),
+            inner: Arc::new(PersistedEventStore::new_event_store(repo.clone())),
             repo,
-            kept: Mutex::new(LruCache::new(
+            kept: Arc::new(Mutex::new(LruCache::new(
                 NonZeroUsize::new(CAPACITY).expect("capacity is not zero"),
-            )),
+            ))),
         }
+    }
+
+    /// Decides a command as the bus's framework does (`CqrsFramework::execute_with_metadata`), but appends
+    /// nothing: the aggregate is loaded as a command loads it outside [`deciding`] (the kept copy brought up
+    /// to date by reading the events after it, or the stream read whole), the command handled, and its
+    /// events numbered after the stream's last and given `metadata`. The caller appends the events of many
+    /// decisions together (`EventRepository::append_together`): if anyone wrote to the stream after it was
+    /// read, that append fails on the events' primary key and keeps nothing. Once the append is committed,
+    /// [`Self::appended`] keeps the aggregates as they now stand.
+    pub async fn decide(
+        &self,
+        aggregate_id: &str,
+        command: A::Command,
+        services: &A::Services,
+        metadata: HashMap<String, String>,
+    ) -> Result<Decided<A>, AggregateError<A::Error>> {
+        let context = self.load_read(aggregate_id).await?;
+        let mut aggregate = context.aggregate;
+        let sink = EventSink::default();
+        aggregate
+            .handle(command, services, &sink)
+            .await
+            .map_err(AggregateError::UserError)?;
+        let mut events = Vec::new();
+        let mut sequence = context.current_sequence;
+        for payload in sink.collect().await {
+            sequence += 1;
+            let envelope = EventEnvelope::<A> {
+                aggregate_id: aggregate_id.to_owned(),
+                sequence,
+                payload,
+                metadata: metadata.clone(),
+            };
+            events.push(SerializedEvent::try_from(&envelope)?);
+        }
+        Ok(Decided {
+            aggregate_id: aggregate_id.to_owned(),
+            events,
+            aggregate,
+            sequence,
+        })
+    }
+
+    /// Keeps the aggregates of decisions whose events were committed, as the commit left them.
+    pub fn appended(&self, decided: impl IntoIterator<Item = Decided<A>>) {
+        let mut kept = self.kept();
+        for decided in decided {
+            if decided.events.is_empty() {
+                continue;
+            }
+            kept.put(
+                decided.aggregate_id,
+                Kept {
+                    aggregate: decided.aggregate,
+                    sequence: decided.sequence,
+                    at: Instant::now(),
+                },
+            );
+        }
+    }
+
+    /// The aggregate as stored: the kept copy with the events after it applied, or the stream read whole.
+    async fn load_read(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<EventStoreAggregateContext<A>, AggregateError<A::Error>> {
+        let Some((mut aggregate, mut sequence)) = self.take_copy(aggregate_id) else {
+            return self.inner.load_aggregate(aggregate_id).await;
+        };
+        let newer = self
+            .repo
+            .get_last_events::<A>(aggregate_id, sequence)
+            .await?;
+        for event in newer {
+            let payload: A::Event = serde_json::from_value(event.payload)
+                .map_err(|error| AggregateError::DeserializationError(Box::new(error)))?;
+            aggregate.apply(payload);
+            sequence = event.sequence;
+        }
+        Ok(EventStoreAggregateContext {
+            aggregate_id: aggregate_id.to_owned(),
+            aggregate,
+            current_sequence: sequence,
+            current_snapshot: None,
+        })
     }
 
     fn kept(&self) -> std::sync::MutexGuard<'_, LruCache<String, Kept<A>>> {
@@ -134,10 +257,10 @@ impl<A: Aggregate + Clone> EventStore<A> for CachedEventStore<A> {
         &self,
         aggregate_id: &str,
     ) -> Result<EventStoreAggregateContext<A>, AggregateError<A::Error>> {
-        let Some((mut aggregate, mut sequence)) = self.take_copy(aggregate_id) else {
-            return self.inner.load_aggregate(aggregate_id).await;
-        };
         if TRUST.try_with(|trust| trust.get().allowed).unwrap_or(false) {
+            let Some((aggregate, sequence)) = self.take_copy(aggregate_id) else {
+                return self.inner.load_aggregate(aggregate_id).await;
+            };
             note(|trust| trust.taken_on_trust = true);
             return Ok(EventStoreAggregateContext {
                 aggregate_id: aggregate_id.to_owned(),
@@ -146,22 +269,7 @@ impl<A: Aggregate + Clone> EventStore<A> for CachedEventStore<A> {
                 current_snapshot: None,
             });
         }
-        let newer = self
-            .repo
-            .get_last_events::<A>(aggregate_id, sequence)
-            .await?;
-        for event in newer {
-            let payload: A::Event = serde_json::from_value(event.payload)
-                .map_err(|error| AggregateError::DeserializationError(Box::new(error)))?;
-            aggregate.apply(payload);
-            sequence = event.sequence;
-        }
-        Ok(EventStoreAggregateContext {
-            aggregate_id: aggregate_id.to_owned(),
-            aggregate,
-            current_sequence: sequence,
-            current_snapshot: None,
-        })
+        self.load_read(aggregate_id).await
     }
 
     async fn commit(

@@ -285,6 +285,14 @@ impl EventRepository {
         }))
     }
 
+    /// Appends the events of many commands, on many streams, in one transaction (on SQLite, one job of the
+    /// group writer), each sealed and projected as a command's are (a stream's key is erased by its
+    /// `PersonalDataDestroyed`). All or nothing: if any event cannot be appended (another writer took its
+    /// sequence first, or the store failed), nothing of them is kept and the error says why.
+    pub async fn append_together(&self, events: &[SerializedEvent]) -> Result<(), StoreError> {
+        self.append(events).await.map(|_| ())
+    }
+
     /// Appends a command's events and brings every view up to date, in one transaction; gives the
     /// application views the events left.
     async fn append(&self, events: &[SerializedEvent]) -> Result<Vec<ApplicationView>, StoreError> {

@@ -52,5 +52,6 @@ mod sharing;
 mod storage;
 mod subject;
 mod sweep;
+mod sweep_batches;
 mod time_travel;
 mod views;
