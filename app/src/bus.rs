@@ -125,6 +125,20 @@ impl AppState {
         }))
     }
 
+    /// Records that `reader` read the personal data of the applications shown (`access_log`), durably,
+    /// before they are shown; a read by the applicant is not recorded.
+    pub async fn record_reads(
+        &self,
+        application_ids: &[&str],
+        reader: &Actor,
+        through: projections::access_log::Through,
+    ) -> Result<(), AppError> {
+        Ok(self
+            .repo
+            .record_reads(application_ids, reader, through)
+            .await?)
+    }
+
     pub async fn from_config(config: &Config) -> anyhow::Result<Self> {
         let db = crate::store::connect(&config.database_url).await?;
         crate::store::migrate(&db).await?;

@@ -1231,13 +1231,9 @@ pub async fn produce(
                 .flatten()
                 .filter_map(|application| application["id"].as_str())
                 .collect();
-            access_log::record(
-                &state.db,
-                &ids,
-                reader,
-                access_log::Through::SubjectAccessResponse,
-            )
-            .await?;
+            state
+                .record_reads(&ids, reader, access_log::Through::SubjectAccessResponse)
+                .await?;
             let mut response = response;
             let withheld = withheld_automatically(&shown);
             if !withheld.is_empty() {

@@ -70,6 +70,9 @@ pub fn is_recorded(reader: &Actor) -> bool {
 /// Records that `reader` read the personal data of the applications, now, in one insert however many
 /// they are (a list or a search records every application it shows). A read by the applicant is not
 /// recorded.
+///
+/// The service records through its store (`EventRepository::record_reads`), which on SQLite writes in the
+/// turn of this process's group commit rather than beside it; this is for tools and tests.
 pub async fn record(
     db: &Db,
     application_ids: &[&str],
@@ -79,8 +82,42 @@ pub async fn record(
     if !is_recorded(reader) || application_ids.is_empty() {
         return Ok(());
     }
+    match db {
+        Db::Sqlite(pool) => {
+            let mut conn = pool.acquire().await?;
+            record_on(
+                &mut Conn::Sqlite(&mut conn),
+                application_ids,
+                reader,
+                through,
+            )
+            .await
+        }
+        Db::Postgres(pool) => {
+            let mut conn = pool.acquire().await?;
+            record_on(
+                &mut Conn::Postgres(&mut conn),
+                application_ids,
+                reader,
+                through,
+            )
+            .await
+        }
+    }
+}
+
+/// As [`record`], on a connection or transaction already held.
+pub async fn record_on(
+    conn: &mut Conn<'_>,
+    application_ids: &[&str],
+    reader: &Actor,
+    through: Through,
+) -> Result<(), sqlx::Error> {
+    if !is_recorded(reader) || application_ids.is_empty() {
+        return Ok(());
+    }
     let at = Utc::now();
-    on_pool!(db, p => {
+    on_conn!(conn, c => {
         let mut insert = sqlx::QueryBuilder::new(
             "INSERT INTO personal_data_reads (id, application_id, reader_id, reader_role, what, at) ",
         );
@@ -92,7 +129,7 @@ pub async fn record(
                 .push_bind(through.as_str())
                 .push_bind(at);
         });
-        insert.build().execute(p).await?.rows_affected()
+        insert.build().execute(&mut *c).await?.rows_affected()
     });
     Ok(())
 }

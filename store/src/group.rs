@@ -8,6 +8,11 @@
 //! alone — and commits them together. Nothing is acknowledged before that commit returns, and if it fails
 //! every append in it is refused. The writer waits for nothing to fill a group: a lone command is committed
 //! at once.
+//!
+//! The records of staff's reads of personal data (`access_log`) are written the same way: a case list
+//! records the fifty applications it shows, and written beside the group, each such insert waited in
+//! SQLite's busy handler for the writer's lock (a second and more, under load); in the group it is one more
+//! savepoint, made durable by the group's commit, and the read is shown only after that commit.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,6 +20,8 @@ use std::sync::Arc;
 use cqrs_es::persist::SerializedEvent;
 use tokio::sync::{mpsc, oneshot};
 
+use domain::Actor;
+use projections::access_log::{self, Through};
 use projections::application_view::ApplicationView;
 use projections::{Conn, Db};
 
@@ -27,10 +34,31 @@ const GROUP: usize = 64;
 /// What an append knows of its streams' keys (see `keys`), handed to the writer and back.
 pub type KnownKeys = HashMap<String, Option<Arc<DataKey>>>;
 
-struct Job {
-    events: Vec<SerializedEvent>,
-    known: KnownKeys,
-    reply: oneshot::Sender<(Result<Vec<ApplicationView>, StoreError>, KnownKeys)>,
+type AppendReply = oneshot::Sender<(Result<Vec<ApplicationView>, StoreError>, KnownKeys)>;
+
+enum Job {
+    Append {
+        events: Vec<SerializedEvent>,
+        known: KnownKeys,
+        reply: AppendReply,
+    },
+    Reads {
+        reads: Reads,
+        reply: oneshot::Sender<Result<(), StoreError>>,
+    },
+}
+
+/// Reads of personal data by one person, through one screen or answer, to be recorded.
+pub struct Reads {
+    pub application_ids: Vec<String>,
+    pub reader: Actor,
+    pub through: Through,
+}
+
+/// What became of one job in the group's transaction.
+enum Outcome {
+    Appended(Result<Vec<ApplicationView>, StoreError>),
+    Recorded(Result<(), StoreError>),
 }
 
 /// Where this process's appends queue for the writer.
@@ -51,7 +79,7 @@ impl Queue {
         known: KnownKeys,
     ) -> (Result<Vec<ApplicationView>, StoreError>, KnownKeys) {
         let (reply, answer) = oneshot::channel();
-        let job = Job {
+        let job = Job::Append {
             events,
             known,
             reply,
@@ -62,6 +90,15 @@ impl Queue {
         answer
             .await
             .unwrap_or_else(|_| (Err(StoreError::WriterStopped), HashMap::new()))
+    }
+
+    /// Records reads of personal data in the next group; answers once they are durable.
+    pub async fn record_reads(&self, reads: Reads) -> Result<(), StoreError> {
+        let (reply, answer) = oneshot::channel();
+        if self.0.send(Job::Reads { reads, reply }).await.is_err() {
+            return Err(StoreError::WriterStopped);
+        }
+        answer.await.unwrap_or(Err(StoreError::WriterStopped))
     }
 }
 
@@ -78,21 +115,31 @@ async fn commit_group(repo: &EventRepository, mut jobs: Vec<Job>) {
     let Db::Sqlite(pool) = repo.db() else {
         unreachable!("only an SQLite store commits in groups")
     };
-    let mut outcomes: Vec<Result<Vec<ApplicationView>, StoreError>> =
-        Vec::with_capacity(jobs.len());
+    let mut outcomes: Vec<Outcome> = Vec::with_capacity(jobs.len());
     let committed = async {
         // IMMEDIATE takes the write lock at once, so another process's writer queues instead of failing.
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
         for job in &mut jobs {
             sqlx::query("SAVEPOINT command").execute(&mut *tx).await?;
-            let done = repo
-                .append_on(&mut Conn::Sqlite(&mut tx), &job.events, &mut job.known)
-                .await;
-            if done.is_err() {
+            let mut conn = Conn::Sqlite(&mut tx);
+            let outcome = match job {
+                Job::Append { events, known, .. } => {
+                    Outcome::Appended(repo.append_on(&mut conn, events, known).await)
+                }
+                Job::Reads { reads, .. } => {
+                    let ids: Vec<&str> = reads.application_ids.iter().map(String::as_str).collect();
+                    let done = access_log::record_on(&mut conn, &ids, &reads.reader, reads.through);
+                    Outcome::Recorded(done.await.map_err(StoreError::from))
+                }
+            };
+            if matches!(
+                outcome,
+                Outcome::Appended(Err(_)) | Outcome::Recorded(Err(_))
+            ) {
                 sqlx::query("ROLLBACK TO command").execute(&mut *tx).await?;
             }
             sqlx::query("RELEASE command").execute(&mut *tx).await?;
-            outcomes.push(done);
+            outcomes.push(outcome);
         }
         tx.commit().await
     }
@@ -100,16 +147,34 @@ async fn commit_group(repo: &EventRepository, mut jobs: Vec<Job>) {
     match committed {
         Ok(()) => {
             for (job, outcome) in jobs.into_iter().zip(outcomes) {
-                let _ = job.reply.send((outcome, job.known));
+                match (job, outcome) {
+                    (Job::Append { known, reply, .. }, Outcome::Appended(done)) => {
+                        let _ = reply.send((done, known));
+                    }
+                    (Job::Reads { reply, .. }, Outcome::Recorded(done)) => {
+                        let _ = reply.send(done);
+                    }
+                    (Job::Append { reply, .. }, Outcome::Recorded(_)) => {
+                        let _ = reply.send((Err(StoreError::GroupFailed), HashMap::new()));
+                    }
+                    (Job::Reads { reply, .. }, Outcome::Appended(_)) => {
+                        let _ = reply.send(Err(StoreError::GroupFailed));
+                    }
+                }
             }
         }
         Err(error) => {
-            // Nothing in the group was kept: every append in it is refused (and may be tried again).
-            tracing::error!(%error, appends = jobs.len(), "a group commit failed");
+            // Nothing in the group was kept: every job in it is refused (and may be tried again).
+            tracing::error!(%error, jobs = jobs.len(), "a group commit failed");
             for job in jobs {
-                let _ = job
-                    .reply
-                    .send((Err(StoreError::GroupFailed), HashMap::new()));
+                match job {
+                    Job::Append { reply, .. } => {
+                        let _ = reply.send((Err(StoreError::GroupFailed), HashMap::new()));
+                    }
+                    Job::Reads { reply, .. } => {
+                        let _ = reply.send(Err(StoreError::GroupFailed));
+                    }
+                }
             }
         }
     }

@@ -285,6 +285,37 @@ impl EventRepository {
         }))
     }
 
+    /// Records that `reader` read the personal data of the applications (`access_log`). On SQLite the rows
+    /// go in this process's next group commit, so they never wait beside it for the writer's lock; on
+    /// PostgreSQL they are inserted at once. Answers once they are durable: a read that cannot be recorded
+    /// is not to be shown.
+    pub async fn record_reads(
+        &self,
+        application_ids: &[&str],
+        reader: &domain::Actor,
+        through: projections::access_log::Through,
+    ) -> Result<(), StoreError> {
+        if !projections::access_log::is_recorded(reader) || application_ids.is_empty() {
+            return Ok(());
+        }
+        match &self.db {
+            Db::Sqlite(_) => {
+                let queue = self.group.get_or_init(|| group::start(self.for_group()));
+                let reads = group::Reads {
+                    application_ids: application_ids.iter().map(|id| id.to_string()).collect(),
+                    reader: reader.clone(),
+                    through,
+                };
+                queue.record_reads(reads).await
+            }
+            Db::Postgres(_) => {
+                projections::access_log::record(&self.db, application_ids, reader, through)
+                    .await
+                    .map_err(StoreError::from)
+            }
+        }
+    }
+
     /// Appends the events of many commands, on many streams, in one transaction (on SQLite, one job of the
     /// group writer), each sealed and projected as a command's are (a stream's key is erased by its
     /// `PersonalDataDestroyed`). All or nothing: if any event cannot be appended (another writer took its

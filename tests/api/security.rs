@@ -11,6 +11,8 @@ use domain::Role;
 on_both_stores!(
     every_staff_read_of_an_application_is_recorded_and_listed_for_the_information_officer,
     a_subject_access_response_says_when_staff_read_the_subjects_data,
+    staff_listing_cases_beside_draft_edits_are_each_answered_and_each_read_recorded,
+    a_read_that_cannot_be_recorded_is_not_shown_and_the_edits_beside_it_are_kept,
 );
 
 async fn reads(app: &TestApp, information: &User, id: &str) -> Vec<Value> {
@@ -87,6 +89,160 @@ async fn every_staff_read_of_an_application_is_recorded_and_listed_for_the_infor
             .await
             .0,
         StatusCode::NOT_FOUND
+    );
+}
+
+/// Many staff listing the cases at once, beside applicants editing their drafts: every list is answered,
+/// and every application each list showed is recorded as read by that list, once.
+async fn staff_listing_cases_beside_draft_edits_are_each_answered_and_each_read_recorded(
+    app: TestApp,
+) {
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let information = app.staff(Role::InformationOfficer).await;
+    let mut submitted = Vec::new();
+    for _ in 0..3 {
+        let applicant = app.applicant().await;
+        submitted.push(app.submitted(&applicant).await);
+    }
+    let mut editors = Vec::new();
+    for _ in 0..4 {
+        let applicant = app.applicant().await;
+        let draft = app.draft(&applicant).await;
+        editors.push((applicant, draft));
+    }
+    let before = reads(&app, &information, &submitted[0]).await.len();
+
+    const LISTS: usize = 24;
+    let lists = (0..LISTS).map(|_| app.get("/api/applications?limit=50", &officer));
+    let app = &app;
+    let edits = editors
+        .iter()
+        .enumerate()
+        .map(|(i, (applicant, draft))| async move {
+            app.patch(
+                &format!("/api/applications/{draft}"),
+                applicant,
+                json!({"personal": {"phone": format!("+000 {i:04}")}}),
+            )
+            .await
+        });
+    let (lists, edits) = tokio::join!(
+        futures::future::join_all(lists),
+        futures::future::join_all(edits)
+    );
+    for (status, body) in &edits {
+        assert_eq!(*status, StatusCode::OK, "{body}");
+    }
+    for (status, body) in &lists {
+        assert_eq!(*status, StatusCode::OK, "{body}");
+        let shown: Vec<&str> = body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|case| case["id"].as_str().unwrap())
+            .collect();
+        for id in &submitted {
+            assert!(shown.contains(&id.as_str()), "{id} is on the list");
+        }
+    }
+    for id in &submitted {
+        let recorded = reads(&app, &information, id).await;
+        let by_lists = recorded
+            .iter()
+            .filter(|read| read["through"] == "case_list")
+            .count();
+        assert_eq!(
+            by_lists, LISTS,
+            "one read of {id} for each list: {recorded:?}"
+        );
+    }
+    assert_eq!(
+        reads(&app, &information, &submitted[0]).await.len(),
+        before + LISTS
+    );
+}
+
+/// When the store cannot record that staff read an application, the application is not shown to them (the
+/// record of who looked is the price of looking); an applicant's edit beside it is kept all the same.
+async fn a_read_that_cannot_be_recorded_is_not_shown_and_the_edits_beside_it_are_kept(
+    app: TestApp,
+) {
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let information = app.staff(Role::InformationOfficer).await;
+    let applicant = app.applicant().await;
+    let id = app.submitted(&applicant).await;
+    let editor = app.applicant().await;
+    let draft = app.draft(&editor).await;
+    let refuse = match app.db() {
+        projections::Db::Sqlite(pool) => sqlx::query(
+            "CREATE TRIGGER refuse_reads BEFORE INSERT ON personal_data_reads \
+             BEGIN SELECT RAISE(ABORT, 'reads refused by the test'); END",
+        )
+        .execute(pool)
+        .await
+        .map(|_| ()),
+        projections::Db::Postgres(pool) => sqlx::raw_sql(
+            "CREATE FUNCTION refuse_reads() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'reads refused by the test'; END $$; \
+             CREATE TRIGGER refuse_reads BEFORE INSERT ON personal_data_reads \
+             FOR EACH ROW EXECUTE FUNCTION refuse_reads();",
+        )
+        .execute(pool)
+        .await
+        .map(|_| ()),
+    };
+    refuse.unwrap();
+
+    let path = format!("/api/applications/{id}");
+    let draft_path = format!("/api/applications/{draft}");
+    let edit = app.patch(
+        &draft_path,
+        &editor,
+        json!({"personal": {"phone": "+000 1234"}}),
+    );
+    let ((status, body), (listed, list), edited) = tokio::join!(
+        app.get(&path, &officer),
+        app.get("/api/applications?limit=50", &officer),
+        edit
+    );
+    for (status, body) in [(status, &body), (listed, &list)] {
+        assert!(status.is_server_error(), "{status} {body}");
+        assert!(body["error"].is_string(), "a JSON error: {body}");
+        assert!(
+            !body.to_string().contains("Test Applicant"),
+            "nothing of the application is shown: {body}"
+        );
+    }
+    assert_eq!(edited.0, StatusCode::OK, "{}", edited.1);
+    // The applicant reads their own without a record, and sees their edit kept.
+    let (status, own) = app
+        .get(&format!("/api/applications/{draft}"), &editor)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{own}");
+    assert_eq!(own["personal"]["phone"], "+000 1234", "{own}");
+
+    let allow = match app.db() {
+        projections::Db::Sqlite(pool) => sqlx::query("DROP TRIGGER refuse_reads")
+            .execute(pool)
+            .await
+            .map(|_| ()),
+        projections::Db::Postgres(pool) => {
+            sqlx::raw_sql("DROP TRIGGER refuse_reads ON personal_data_reads")
+                .execute(pool)
+                .await
+                .map(|_| ())
+        }
+    };
+    allow.unwrap();
+    assert_eq!(app.get(&path, &officer).await.0, StatusCode::OK);
+    let recorded = reads(&app, &information, &id).await;
+    assert_eq!(
+        recorded
+            .iter()
+            .filter(|read| read["through"] == "api" && read["reader_id"] == officer.id.as_str())
+            .count(),
+        1,
+        "only the read that was shown is recorded: {recorded:?}"
     );
 }
 

@@ -161,7 +161,9 @@ async fn shown(
     actor: &Actor,
 ) -> Result<Response, ApiError> {
     let audience = audience(state, actor, view).await?;
-    access_log::record(&state.db, &[view.id.as_str()], actor, Through::Api).await?;
+    state
+        .record_reads(&[view.id.as_str()], actor, Through::Api)
+        .await?;
     Ok(Json(Shown {
         view,
         audience: &audience,
@@ -345,7 +347,7 @@ async fn list(
         .filter(|(_, personal)| *personal)
         .map(|(case, _)| case["id"].as_str().unwrap_or_default())
         .collect();
-    access_log::record(&state.db, &read, &actor, Through::CaseList).await?;
+    state.record_reads(&read, &actor, Through::CaseList).await?;
     let items: Vec<Value> = items.into_iter().map(|(case, _)| case).collect();
     Ok(Json(json!({
         "items": items,
@@ -441,7 +443,9 @@ async fn as_it_stood(
                 "the application had not been started at that time",
             )
         })?;
-    access_log::record(&state.db, &[view.id.as_str()], actor, Through::Api).await?;
+    state
+        .record_reads(&[view.id.as_str()], actor, Through::Api)
+        .await?;
     let mut body = render(&view, &audience);
     if let Value::Object(map) = &mut body {
         map.insert("as_of".into(), json!(as_of));
@@ -1053,13 +1057,9 @@ async fn list_immigration(
     let actor = user.require(&[Role::ProgrammeOfficer])?;
     load(&state, &id).await?;
     let records = immigration_records::for_application(&state.db, &id).await?;
-    access_log::record(
-        &state.db,
-        &[id.as_str()],
-        actor,
-        Through::ImmigrationRecords,
-    )
-    .await?;
+    state
+        .record_reads(&[id.as_str()], actor, Through::ImmigrationRecords)
+        .await?;
     Ok(Json(json!(records)))
 }
 

@@ -7,7 +7,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use domain::Role;
-use projections::access_log::{self, Through};
+use projections::access_log::Through;
 
 use super::applications::{audience, load};
 use super::error::{ApiError, ErrorBody};
@@ -62,7 +62,9 @@ async fn letters(
     {
         return Err(ApiError::forbidden());
     }
-    access_log::record(&state.db, &[view.id.as_str()], actor, Through::Api).await?;
+    state
+        .record_reads(&[view.id.as_str()], actor, Through::Api)
+        .await?;
     Ok(Json(json!(
         view.letters.iter().map(render_letter).collect::<Vec<_>>()
     )))

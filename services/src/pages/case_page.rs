@@ -266,13 +266,13 @@ async fn page<'a>(
     as_of: Option<DateTime<Utc>>,
     posted: &[(String, String)],
 ) -> Result<Page<'a>, PageError> {
-    projections::access_log::record(
-        &state.db,
-        &[view.id.as_str()],
-        &session.actor,
-        projections::access_log::Through::CasePage,
-    )
-    .await?;
+    state
+        .record_reads(
+            &[view.id.as_str()],
+            &session.actor,
+            projections::access_log::Through::CasePage,
+        )
+        .await?;
     let events = events_of(state, &view.id, as_of).await?;
     let mut people: Vec<String> = events.iter().map(|e| e.actor.user_id.clone()).collect();
     people.extend(view.committee.iter().map(|m| m.member_id.clone()));

@@ -92,13 +92,13 @@ async fn assignments(
             scored,
         });
     }
-    projections::access_log::record(
-        &state.db,
-        &read,
-        &session.actor,
-        projections::access_log::Through::CommitteeList,
-    )
-    .await?;
+    state
+        .record_reads(
+            &read,
+            &session.actor,
+            projections::access_log::Through::CommitteeList,
+        )
+        .await?;
     Ok(Page::new("committee", "Your assignments", Some(&session))
         .data(AssignmentsPage { cases: rows })
         .into_response())
@@ -130,13 +130,13 @@ async fn assigned(
             .await?
             .is_none();
     if open {
-        projections::access_log::record(
-            &state.db,
-            &[view.id.as_str()],
-            &session.actor,
-            projections::access_log::Through::CommitteePage,
-        )
-        .await?;
+        state
+            .record_reads(
+                &[view.id.as_str()],
+                &session.actor,
+                projections::access_log::Through::CommitteePage,
+            )
+            .await?;
         Ok(view)
     } else {
         Err(PageError::NotFound)

@@ -129,13 +129,13 @@ async fn cases(
     // Every case the page names is a read of its applicant's personal data.
     let shown = view_of(session.actor.role, false);
     let read: Vec<&str> = rows.iter().map(|case| case.id.as_str()).collect();
-    projections::access_log::record(
-        &state.db,
-        &read,
-        &session.actor,
-        projections::access_log::Through::CasesPage,
-    )
-    .await?;
+    state
+        .record_reads(
+            &read,
+            &session.actor,
+            projections::access_log::Through::CasesPage,
+        )
+        .await?;
     let references = projections::references::of_many(&state.db, &read).await?;
     let rows: Vec<CaseRow> = rows
         .iter()
@@ -431,13 +431,13 @@ async fn letter(
         return Err(PageError::Forbidden);
     }
     let view = super::application_or_gone(&state.db, &id).await?;
-    projections::access_log::record(
-        &state.db,
-        &[view.id.as_str()],
-        &session.actor,
-        projections::access_log::Through::CasePage,
-    )
-    .await?;
+    state
+        .record_reads(
+            &[view.id.as_str()],
+            &session.actor,
+            projections::access_log::Through::CasePage,
+        )
+        .await?;
     super::letters::document(
         &view,
         &number,
