@@ -602,6 +602,55 @@ pub async fn applicants_inactive_since_with_applications(
     on_pool!(db, p => sqlx::query_scalar(SQL).bind(before).fetch_all(p).await)
 }
 
+/// Deletes many accounts and their sessions, and records that each was destroyed, in one transaction (the
+/// retention sweep's batches): all or none of them.
+pub async fn destroy_many(
+    db: &Db,
+    ids: &[&str],
+    destroyed_on: chrono::NaiveDate,
+) -> Result<(), sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let at = Utc::now();
+    // Each statement names the batch's ids as a list of placeholders ($1 … $n), which both stores read.
+    let list = (1..=ids.len())
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let deletes = [
+        format!("DELETE FROM sessions WHERE user_id IN ({list})"),
+        format!("DELETE FROM password_resets WHERE user_id IN ({list})"),
+        format!("DELETE FROM accounts WHERE id IN ({list})"),
+        format!(
+            "DELETE FROM stream_keys WHERE aggregate_type = 'Account' AND aggregate_id IN ({list})"
+        ),
+    ];
+    on_pool!(db, p => {
+        let mut tx = p.begin().await?;
+        for delete in &deletes {
+            let mut query = sqlx::query(delete);
+            for id in ids {
+                query = query.bind(*id);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        let mut ledger = sqlx::QueryBuilder::new(
+            "INSERT INTO destroyed_streams (aggregate_type, aggregate_id, rule, destroyed_on, destroyed_at) ",
+        );
+        ledger.push_values(ids, |mut row, id| {
+            row.push_bind("Account")
+                .push_bind(*id)
+                .push_bind("applicant_account")
+                .push_bind(destroyed_on)
+                .push_bind(at);
+        });
+        ledger.push(" ON CONFLICT (aggregate_type, aggregate_id) DO NOTHING");
+        ledger.build().execute(&mut *tx).await?;
+        tx.commit().await
+    })
+}
+
 /// Deletes an account and its sessions, and records that it was destroyed, in one transaction.
 pub async fn destroy(
     db: &Db,

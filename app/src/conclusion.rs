@@ -85,8 +85,12 @@ pub async fn conclude(
     })
 }
 
-/// Concludes each live application of a concluded cycle, each by its own command in a task of its own (a
-/// request that goes away does not cut the work short).
+/// How many applications are concluded at once: their commands share commits on SQLite (group commit) and
+/// connections on PostgreSQL, where one at a time each waited for a commit of its own.
+const CONCLUDED_AT_ONCE: usize = 16;
+
+/// Concludes each live application of a concluded cycle, each by its own command, several at once, in tasks
+/// of their own (a request that goes away does not cut the work short).
 async fn conclude_applications(
     state: &AppState,
     actor: &Actor,
@@ -97,29 +101,55 @@ async fn conclude_applications(
     tokio::spawn(async move {
         let mut concluded = 0;
         let mut refused = Vec::new();
-        for (id, _) in ids {
-            let (outcome, views) = crate::store::with_projected(state.execute_application(
-                &id,
-                &actor,
-                ApplicationCommand::ConcludeWithCycle,
-            ))
-            .await;
+        let mut running = tokio::task::JoinSet::new();
+        let mut ids = ids.into_iter();
+        loop {
+            while running.len() < CONCLUDED_AT_ONCE {
+                let Some((id, _)) = ids.next() else { break };
+                let (state, actor) = (state.clone(), actor.clone());
+                running.spawn(async move {
+                    let outcome = conclude_one(&state, &actor, &id).await;
+                    (id, outcome)
+                });
+            }
+            let Some(done) = running.join_next().await else {
+                break;
+            };
+            let (id, outcome) = done.map_err(|_| AppError::unavailable())?;
             match outcome {
-                // Ended now (not by an earlier pass): the applicant is told by letter, as of a decision.
-                Ok(()) if !views.is_empty() => {
-                    concluded += 1;
-                    crate::letters::after(&state, &id, &actor, LetterKind::Unsuccessful).await;
-                }
-                Ok(()) => {}
-                // Destroyed meanwhile (an erasure): nothing is left to conclude.
-                Err(error) if error.is_destroyed() => {}
-                Err(error) => refused.push((id, error.code().to_string())),
+                Ok(true) => concluded += 1,
+                Ok(false) => {}
+                Err(code) => refused.push((id, code)),
             }
         }
-        (concluded, refused)
+        // In the order of the ids, as one at a time gave them.
+        refused.sort();
+        Ok((concluded, refused))
     })
     .await
-    .map_err(|_| AppError::unavailable())
+    .map_err(|_| AppError::unavailable())?
+}
+
+/// Concludes one application: `true` when it was ended now (and its letter issued), `false` when an earlier
+/// pass had ended it or it was destroyed meanwhile; the code of the refusal otherwise.
+async fn conclude_one(state: &AppState, actor: &Actor, id: &str) -> Result<bool, String> {
+    let (outcome, views) = crate::store::with_projected(state.execute_application(
+        id,
+        actor,
+        ApplicationCommand::ConcludeWithCycle,
+    ))
+    .await;
+    match outcome {
+        // Ended now (not by an earlier pass): the applicant is told by letter, as of a decision.
+        Ok(()) if !views.is_empty() => {
+            crate::letters::after(state, id, actor, LetterKind::Unsuccessful).await;
+            Ok(true)
+        }
+        Ok(()) => Ok(false),
+        // Destroyed meanwhile (an erasure): nothing is left to conclude.
+        Err(error) if error.is_destroyed() => Ok(false),
+        Err(error) => Err(error.code().to_string()),
+    }
 }
 
 /// A cycle the sweep concluded (or, on a dry run, would conclude).

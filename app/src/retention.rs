@@ -450,11 +450,21 @@ async fn destroy_batch(
     if commands.is_empty() {
         return Ok(());
     }
+    let started = std::time::Instant::now();
     let decided = state.decide_destructions(&sweep_actor(), commands).await;
+    let decided_in = started.elapsed();
     if let Some(before_append) = before_append {
         before_append(decided.streams()).await;
     }
-    let answers = match state.append_destructions(decided).await {
+    let appending = std::time::Instant::now();
+    let appended = state.append_destructions(decided).await;
+    tracing::debug!(
+        records = together.len(),
+        decided_ms = decided_in.as_millis() as u64,
+        appended_ms = appending.elapsed().as_millis() as u64,
+        "a batch of the retention sweep"
+    );
+    let answers = match appended {
         Ok(answers) => answers,
         Err(error) => {
             tracing::warn!(
@@ -957,7 +967,13 @@ async fn sweep_due(
         ..SweepReport::default()
     };
     let store = crate::store::identity::id(&state.db).await?;
+    let phase = std::time::Instant::now();
     reapply_ledger(state, ledger, &store, dry_run, &mut report).await?;
+    tracing::debug!(
+        ms = phase.elapsed().as_millis() as u64,
+        "the sweep reapplied the ledger"
+    );
+    let phase = std::time::Instant::now();
     report.concluded =
         crate::conclusion::conclude_due_cycles(state, &sweep_actor(), as_of, dry_run)
             .await
@@ -968,6 +984,11 @@ async fn sweep_due(
     report.report_reminders = crate::awards::remind_reports(state, &sweep_actor(), as_of, dry_run)
         .await
         .map_err(|error| anyhow::anyhow!("reminders could not be sent: {error}"))?;
+    tracing::debug!(
+        ms = phase.elapsed().as_millis() as u64,
+        "the sweep concluded cycles, lapsed offers, sent reminders"
+    );
+    let phase = std::time::Instant::now();
     let mut holds: BTreeMap<(String, String), String> = retention::holds(&state.db)
         .await?
         .into_iter()
@@ -1005,6 +1026,11 @@ async fn sweep_due(
         }
     }
     let total = due.len();
+    tracing::debug!(
+        ms = phase.elapsed().as_millis() as u64,
+        due = total,
+        "the sweep read the holds and what is due"
+    );
     let mut done = 0;
     for chunk in due.chunks(batching.size.max(1)) {
         let mut batch = Vec::new();
@@ -1075,6 +1101,7 @@ async fn sweep_due(
         } else {
             accounts::applicants_inactive_since(&state.db, last_active_on).await?
         };
+        let mut batch: Vec<SweepLine> = Vec::new();
         for id in inactive {
             let line = SweepLine {
                 aggregate_type: "Account".to_string(),
@@ -1085,26 +1112,16 @@ async fn sweep_due(
             };
             if line.held_because.is_some() {
                 report.held.push(line);
-                continue;
-            }
-            if !dry_run {
-                if let Err(error) = accounts::destroy(&state.db, &id, as_of).await {
-                    tracing::warn!(cause = %error, "an applicant account could not be destroyed");
-                    report.failed.push(SweepFailure {
-                        aggregate_type: "Account".to_string(),
-                        aggregate_id: id,
-                        rule: rule.as_str().to_string(),
-                        source: "account",
-                        cause: "the store failed while deleting the account (the log says more)"
-                            .to_string(),
-                    });
-                    continue;
+            } else if dry_run {
+                report.destroyed.push(line);
+            } else {
+                batch.push(line);
+                if batch.len() >= batching.size.max(1) {
+                    destroy_accounts(state, ledger, &store, as_of, &mut batch, &mut report).await?;
                 }
-                state.standings.forget_account(&id);
-                ledger.write(&store, "Account", &id, rule.as_str(), as_of)?;
             }
-            report.destroyed.push(line);
         }
+        destroy_accounts(state, ledger, &store, as_of, &mut batch, &mut report).await?;
     }
     let changed = !report.destroyed.is_empty() || !report.reapplied.is_empty();
     if changed && !dry_run {
@@ -1128,6 +1145,61 @@ async fn sweep_due(
         .first()
         .map(|d| d.due_on);
     Ok(report)
+}
+
+/// Destroys a batch of inactive applicants' accounts in one transaction, and writes their ledger lines with
+/// one sync after it commits; if the batch cannot be destroyed together, each account is tried alone, and
+/// one that still fails is reported (the next sweep tries it again). Empties the batch.
+async fn destroy_accounts(
+    state: &AppState,
+    ledger: &Ledger,
+    store: &str,
+    as_of: NaiveDate,
+    batch: &mut Vec<SweepLine>,
+    report: &mut SweepReport,
+) -> anyhow::Result<()> {
+    let lines = std::mem::take(batch);
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let rule = RecordKind::ApplicantAccount.as_str();
+    let ids: Vec<&str> = lines
+        .iter()
+        .map(|line| line.aggregate_id.as_str())
+        .collect();
+    let destroyed: Vec<SweepLine> = match accounts::destroy_many(&state.db, &ids, as_of).await {
+        Ok(()) => lines,
+        Err(error) => {
+            tracing::warn!(cause = %error, accounts = lines.len(), "a batch of applicant accounts could not be destroyed together; trying each alone");
+            let mut alone = Vec::with_capacity(lines.len());
+            for line in lines {
+                if let Err(error) = accounts::destroy(&state.db, &line.aggregate_id, as_of).await {
+                    tracing::warn!(cause = %error, "an applicant account could not be destroyed");
+                    report.failed.push(SweepFailure {
+                        aggregate_type: "Account".to_string(),
+                        aggregate_id: line.aggregate_id,
+                        rule: rule.to_string(),
+                        source: "account",
+                        cause: "the store failed while deleting the account (the log says more)"
+                            .to_string(),
+                    });
+                } else {
+                    alone.push(line);
+                }
+            }
+            alone
+        }
+    };
+    let entries: Vec<LedgerLine> = destroyed
+        .iter()
+        .map(|line| Ledger::line(store, "Account", &line.aggregate_id, rule, as_of))
+        .collect();
+    for line in &destroyed {
+        state.standings.forget_account(&line.aggregate_id);
+    }
+    ledger.append_all(&entries)?;
+    report.destroyed.extend(destroyed);
+    Ok(())
 }
 
 /// Keeps in `retention_failures` what this sweep failed on, and forgets what no longer fails: a record it

@@ -146,7 +146,7 @@ async fn staff_listing_cases_beside_draft_edits_are_each_answered_and_each_read_
         }
     }
     for id in &submitted {
-        let recorded = reads(&app, &information, id).await;
+        let recorded = reads(app, &information, id).await;
         let by_lists = recorded
             .iter()
             .filter(|read| read["through"] == "case_list")
@@ -157,7 +157,7 @@ async fn staff_listing_cases_beside_draft_edits_are_each_answered_and_each_read_
         );
     }
     assert_eq!(
-        reads(&app, &information, &submitted[0]).await.len(),
+        reads(app, &information, &submitted[0]).await.len(),
         before + LISTS
     );
 }
