@@ -181,11 +181,7 @@ pub async fn of_applications(db: &Db, application_ids: &[&str]) -> Result<Vec<Re
 }
 
 /// The reads of an application whose personal data is destroyed go with it.
-pub(crate) async fn forget(
-    conn: &mut Conn<'_>,
-    application_id: &str,
-) -> Result<(), ProjectionError> {
-    on_conn!(conn, c => sqlx::query("DELETE FROM personal_data_reads WHERE application_id = $1")
-        .bind(application_id).execute(&mut *c).await?.rows_affected());
+pub(crate) async fn forget(conn: &mut Conn<'_>, ids: &[&str]) -> Result<(), ProjectionError> {
+    crate::db::delete_many(conn, "personal_data_reads", "application_id", None, ids).await?;
     Ok(())
 }

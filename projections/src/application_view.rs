@@ -1095,9 +1095,8 @@ pub(crate) async fn insert_many(
 }
 
 /// Deletes the view of one application.
-pub(crate) async fn forget(conn: &mut Conn<'_>, id: &str) -> Result<(), ProjectionError> {
-    on_conn!(conn, c => sqlx::query("DELETE FROM application_views WHERE id = $1")
-        .bind(id).execute(&mut *c).await?.rows_affected());
+pub(crate) async fn forget(conn: &mut Conn<'_>, ids: &[&str]) -> Result<(), ProjectionError> {
+    crate::db::delete_many(conn, "application_views", "id", None, ids).await?;
     Ok(())
 }
 

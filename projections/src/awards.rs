@@ -66,7 +66,7 @@ pub(crate) async fn project(
     if was == now {
         return Ok(());
     }
-    forget(conn, &view.id).await?;
+    forget(conn, &[&view.id]).await?;
     insert(conn, &view.id, &now).await
 }
 
@@ -93,9 +93,8 @@ pub(crate) async fn insert_many(
 }
 
 /// Deletes an application's dates.
-pub(crate) async fn forget(conn: &mut Conn<'_>, id: &str) -> Result<(), ProjectionError> {
-    on_conn!(conn, c => sqlx::query("DELETE FROM award_dates WHERE application_id = $1")
-        .bind(id).execute(&mut *c).await?.rows_affected());
+pub(crate) async fn forget(conn: &mut Conn<'_>, ids: &[&str]) -> Result<(), ProjectionError> {
+    crate::db::delete_many(conn, "award_dates", "application_id", None, ids).await?;
     Ok(())
 }
 

@@ -383,11 +383,9 @@ async fn upsert(conn: &mut Conn<'_>, row: &CaseSummary) -> Result<(), Projection
 }
 
 /// Deletes an application from the case list and its assignments.
-pub(crate) async fn forget(conn: &mut Conn<'_>, id: &str) -> Result<(), ProjectionError> {
-    on_conn!(conn, c => {
-        sqlx::query("DELETE FROM case_assignments WHERE application_id = $1").bind(id).execute(&mut *c).await?;
-        sqlx::query("DELETE FROM case_list WHERE id = $1").bind(id).execute(&mut *c).await?.rows_affected()
-    });
+pub(crate) async fn forget(conn: &mut Conn<'_>, ids: &[&str]) -> Result<(), ProjectionError> {
+    crate::db::delete_many(conn, "case_assignments", "application_id", None, ids).await?;
+    crate::db::delete_many(conn, "case_list", "id", None, ids).await?;
     Ok(())
 }
 

@@ -136,9 +136,8 @@ pub(crate) async fn insert_many(
 }
 
 /// Deletes an application's rows.
-pub(crate) async fn forget(conn: &mut Conn<'_>, id: &str) -> Result<(), ProjectionError> {
-    on_conn!(conn, c => sqlx::query("DELETE FROM committee_scores WHERE application_id = $1")
-        .bind(id).execute(&mut *c).await?.rows_affected());
+pub(crate) async fn forget(conn: &mut Conn<'_>, ids: &[&str]) -> Result<(), ProjectionError> {
+    crate::db::delete_many(conn, "committee_scores", "application_id", None, ids).await?;
     Ok(())
 }
 

@@ -124,3 +124,34 @@ impl<'q, T: serde::Serialize> sqlx::Encode<'q, sqlx::Sqlite> for JsonText<T> {
         <String as sqlx::Encode<'q, sqlx::Sqlite>>::encode(text, buf)
     }
 }
+
+/// How many ids one `DELETE … IN (…)` names: well under both stores' limits on bound values.
+pub const IDS_A_STATEMENT: usize = 500;
+
+/// Deletes the rows of `table` whose `column` is one of `ids` (and, where `and` names one, whose other
+/// column has that value), many ids to a statement. `table` and the columns are ours, never typed by anyone.
+pub async fn delete_many(
+    conn: &mut Conn<'_>,
+    table: &str,
+    column: &str,
+    and: Option<(&str, &str)>,
+    ids: &[&str],
+) -> Result<u64, sqlx::Error> {
+    let mut deleted = 0;
+    for chunk in ids.chunks(IDS_A_STATEMENT) {
+        deleted += on_conn!(conn, c => {
+            let mut delete = sqlx::QueryBuilder::new(format!("DELETE FROM {table} WHERE "));
+            if let Some((other, value)) = and {
+                delete.push(format!("{other} = ")).push_bind(value).push(" AND ");
+            }
+            delete.push(format!("{column} IN ("));
+            let mut ids = delete.separated(", ");
+            for id in chunk {
+                ids.push_bind(*id);
+            }
+            delete.push(")");
+            delete.build().execute(&mut *c).await?.rows_affected()
+        });
+    }
+    Ok(deleted)
+}

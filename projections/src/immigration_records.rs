@@ -48,10 +48,15 @@ pub(crate) async fn project(
                 .rows_affected());
         }
         ImmigrationEvent::PersonalDataDestroyed { .. } => {
-            const SQL: &str = "DELETE FROM immigration_records WHERE record_id = $1";
-            on_conn!(conn, c => sqlx::query(SQL).bind(&event.aggregate_id).execute(&mut *c).await?.rows_affected());
+            forget(conn, &[&event.aggregate_id]).await?;
         }
     }
+    Ok(())
+}
+
+/// Takes destroyed immigration records off the list, many to a statement.
+pub(crate) async fn forget(conn: &mut Conn<'_>, ids: &[&str]) -> Result<(), ProjectionError> {
+    crate::db::delete_many(conn, "immigration_records", "record_id", None, ids).await?;
     Ok(())
 }
 

@@ -121,15 +121,89 @@ async fn destroy_application(
     rule: domain::retention::RecordKind,
     destroyed_on: chrono::NaiveDate,
 ) -> Result<(), ProjectionError> {
-    application_view::forget(conn, &event.aggregate_id).await?;
-    access_log::forget(conn, &event.aggregate_id).await?;
-    case_list::forget(conn, &event.aggregate_id).await?;
-    committee_scores::forget(conn, &event.aggregate_id).await?;
-    awards::forget(conn, &event.aggregate_id).await?;
-    publishing::forget(conn, &event.aggregate_id).await?;
-    referees::forget(conn, &event.aggregate_id).await?;
-    supervisors::forget(conn, &event.aggregate_id).await?;
-    retention::project_destroyed(conn, event, rule, destroyed_on).await
+    destroy_applications(
+        conn,
+        &[(
+            event.aggregate_id.as_str(),
+            rule,
+            destroyed_on,
+            event.metadata.at,
+        )],
+    )
+    .await
+}
+
+/// What one destruction leaves: the stream, the rule it was destroyed under, the day and the moment.
+type Destroyed<'a> = (
+    &'a str,
+    domain::retention::RecordKind,
+    chrono::NaiveDate,
+    chrono::DateTime<chrono::Utc>,
+);
+
+/// Applications whose personal data is destroyed leave every view that held them, a few statements for
+/// them all (a batch of the retention sweep); the fact that each was destroyed, and under which rule, stays.
+async fn destroy_applications(
+    conn: &mut Conn<'_>,
+    destroyed: &[Destroyed<'_>],
+) -> Result<(), ProjectionError> {
+    let ids: Vec<&str> = destroyed.iter().map(|(id, ..)| *id).collect();
+    application_view::forget(conn, &ids).await?;
+    access_log::forget(conn, &ids).await?;
+    case_list::forget(conn, &ids).await?;
+    committee_scores::forget(conn, &ids).await?;
+    awards::forget(conn, &ids).await?;
+    publishing::forget(conn, &ids).await?;
+    referees::forget(conn, &ids).await?;
+    supervisors::forget(conn, &ids).await?;
+    retention::project_destroyed_many(conn, Application::TYPE, destroyed).await
+}
+
+/// Brings every view up to date with many destructions, each the only event of its stream here, in the
+/// order given: what [`project`] does with each, with the applications and immigration records taken
+/// together, a few statements for all of them rather than a dozen for each (the retention sweep's
+/// batches). Any other event is projected on its own.
+pub async fn project_destructions(
+    conn: &mut Conn<'_>,
+    events: &[RecordedEvent],
+    committed: &application_view::CommittedViews,
+) -> Result<(), ProjectionError> {
+    let mut applications = Vec::new();
+    let mut immigration = Vec::new();
+    for event in events {
+        let at = event.metadata.at;
+        let id = event.aggregate_id.as_str();
+        match event.aggregate_type.as_str() {
+            Application::TYPE => {
+                if let ApplicationEvent::PersonalDataDestroyed { rule, destroyed_on } =
+                    ApplicationEvent::deserialize(&event.payload)?
+                {
+                    committed.forget(id);
+                    applications.push((id, rule, destroyed_on, at));
+                    continue;
+                }
+            }
+            ImmigrationRecord::TYPE => {
+                if let ImmigrationEvent::PersonalDataDestroyed { rule, destroyed_on } =
+                    ImmigrationEvent::deserialize(&event.payload)?
+                {
+                    immigration.push((id, rule, destroyed_on, at));
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        project(conn, event, committed).await?;
+    }
+    if !applications.is_empty() {
+        destroy_applications(conn, &applications).await?;
+    }
+    if !immigration.is_empty() {
+        let ids: Vec<&str> = immigration.iter().map(|(id, ..)| *id).collect();
+        immigration_records::forget(conn, &ids).await?;
+        retention::project_destroyed_many(conn, ImmigrationRecord::TYPE, &immigration).await?;
+    }
+    Ok(())
 }
 
 /// Empties every view, before a rebuild replays the log into them. The applications' references stay:

@@ -67,9 +67,9 @@ const TABLES: [&str; 4] = [
 ];
 
 /// Takes an application off every list.
-pub(crate) async fn forget(conn: &mut Conn<'_>, id: &str) -> Result<(), ProjectionError> {
+pub(crate) async fn forget(conn: &mut Conn<'_>, ids: &[&str]) -> Result<(), ProjectionError> {
     for table in TABLES {
-        delete_from(conn, table, id).await?;
+        crate::db::delete_many(conn, table, "application_id", None, ids).await?;
     }
     Ok(())
 }

@@ -197,6 +197,25 @@ pub(crate) async fn project_destroyed(
     .await
 }
 
+/// Many streams of one type destroyed at once, as [`project_destroyed`] takes each: off the schedule, onto
+/// the list of destroyed streams; a few statements for them all.
+pub(crate) async fn project_destroyed_many(
+    conn: &mut Conn<'_>,
+    aggregate_type: &str,
+    destroyed: &[(&str, RecordKind, NaiveDate, DateTime<Utc>)],
+) -> Result<(), ProjectionError> {
+    let ids: Vec<&str> = destroyed.iter().map(|(id, ..)| *id).collect();
+    crate::db::delete_many(
+        conn,
+        "retention_schedule",
+        "aggregate_id",
+        Some(("aggregate_type", aggregate_type)),
+        &ids,
+    )
+    .await?;
+    record_destroyed_many(conn, aggregate_type, destroyed).await
+}
+
 /// Enters a stream in the list of destroyed streams (the first destruction counts).
 pub(crate) async fn record_destroyed(
     conn: &mut Conn<'_>,

@@ -76,9 +76,8 @@ pub(crate) async fn insert_many(
 }
 
 /// An application whose personal data is destroyed leaves the index.
-pub(crate) async fn forget(conn: &mut Conn<'_>, id: &str) -> Result<(), ProjectionError> {
-    on_conn!(conn, c => sqlx::query("DELETE FROM supervisor_index WHERE application_id = $1")
-        .bind(id).execute(&mut *c).await?.rows_affected());
+pub(crate) async fn forget(conn: &mut Conn<'_>, ids: &[&str]) -> Result<(), ProjectionError> {
+    crate::db::delete_many(conn, "supervisor_index", "application_id", None, ids).await?;
     Ok(())
 }
 

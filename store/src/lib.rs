@@ -387,6 +387,9 @@ impl EventRepository {
         events: &[SerializedEvent],
         known: &mut HashMap<String, Option<Arc<DataKey>>>,
     ) -> Result<Vec<ApplicationView>, StoreError> {
+        if let Some(destroyed) = destructions_only(events) {
+            return self.append_destructions_on(conn, destroyed, known).await;
+        }
         let mut views: Vec<ApplicationView> = Vec::new();
         for event in events {
             let stream = stream_name(&event.aggregate_type, &event.aggregate_id);
@@ -428,6 +431,46 @@ impl EventRepository {
             }
         }
         Ok(views)
+    }
+
+    /// Appends destructions of many streams, one event each, as [`Self::append_on`] appends each: the
+    /// events, then every view brought up to date and the streams' keys erased, a few statements for the
+    /// whole batch rather than a dozen for each stream (the retention sweep's batches).
+    async fn append_destructions_on(
+        &self,
+        conn: &mut Conn<'_>,
+        events: &[SerializedEvent],
+        known: &mut HashMap<String, Option<Arc<DataKey>>>,
+    ) -> Result<Vec<ApplicationView>, StoreError> {
+        let mut recorded_events = Vec::with_capacity(events.len());
+        for event in events {
+            insert_event(conn, event, &event.payload).await?;
+            recorded_events.push(recorded(event)?);
+        }
+        projections::project_destructions(conn, &recorded_events, &self.committed_views).await?;
+        let mut by_type: HashMap<&str, Vec<&str>> = HashMap::new();
+        for event in events {
+            known.insert(
+                stream_name(&event.aggregate_type, &event.aggregate_id),
+                None,
+            );
+            by_type
+                .entry(event.aggregate_type.as_str())
+                .or_default()
+                .push(event.aggregate_id.as_str());
+        }
+        // Erasing the keys is what destroys the streams' personal data (see `append_on`).
+        for (aggregate_type, ids) in by_type {
+            projections::db::delete_many(
+                conn,
+                "stream_keys",
+                "aggregate_id",
+                Some(("aggregate_type", aggregate_type)),
+                &ids,
+            )
+            .await?;
+        }
+        Ok(Vec::new())
     }
 
     /// On PostgreSQL, a command of one application event whose projection is only the view and its case-list
@@ -715,6 +758,24 @@ fn recorded(event: &SerializedEvent) -> Result<RecordedEvent, StoreError> {
         payload: event.payload.clone(),
         metadata,
     })
+}
+
+/// The events, where they are destructions of more than one stream, one event each, none of them carrying
+/// personal data or copies of it: what [`EventRepository::append_destructions_on`] appends together.
+fn destructions_only(events: &[SerializedEvent]) -> Option<&[SerializedEvent]> {
+    if events.len() < 2 {
+        return None;
+    }
+    let mut streams = std::collections::HashSet::with_capacity(events.len());
+    events
+        .iter()
+        .all(|event| {
+            event.event_type == PERSONAL_DATA_DESTROYED
+                && !crypto::has_personal_data(&event.payload)
+                && crypto::copy_sources(&event.payload).is_empty()
+                && streams.insert(stream_name(&event.aggregate_type, &event.aggregate_id))
+        })
+        .then_some(events)
 }
 
 async fn erase_key(

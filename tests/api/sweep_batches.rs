@@ -89,14 +89,30 @@ async fn has_key(db: &Db, aggregate_type: &str, id: &str) -> bool {
 async fn has_views(db: &Db, aggregate_type: &str, id: &str) -> bool {
     match aggregate_type {
         "Application" => {
-            const CASES: &str = "SELECT COUNT(*) FROM case_list WHERE id = $1";
-            let cases: i64 =
-                on_pool!(db, p => sqlx::query_scalar(CASES).bind(id).fetch_one(p).await.unwrap());
-            projections::application_view::find(db, id)
-                .await
-                .unwrap()
-                .is_some()
-                || cases > 0
+            // Every table that holds rows of an application, by the column naming it.
+            const TABLES: [(&str, &str); 13] = [
+                ("application_views", "id"),
+                ("case_list", "id"),
+                ("case_assignments", "application_id"),
+                ("committee_scores", "application_id"),
+                ("personal_data_reads", "application_id"),
+                ("award_dates", "application_id"),
+                ("scholar_directory", "application_id"),
+                ("alumni_networking", "application_id"),
+                ("alumni_open_book", "application_id"),
+                ("media_consents", "application_id"),
+                ("referee_index", "application_id"),
+                ("supervisor_index", "application_id"),
+                ("retention_schedule", "aggregate_id"),
+            ];
+            let mut rows = 0;
+            for (table, column) in TABLES {
+                let sql = format!("SELECT COUNT(*) FROM {table} WHERE {column} = $1");
+                let count: i64 = on_pool!(db, p => sqlx::query_scalar(&sql).bind(id)
+                    .fetch_one(p).await.unwrap());
+                rows += count;
+            }
+            rows > 0
         }
         "ImmigrationRecord" => {
             const SQL: &str = "SELECT COUNT(*) FROM immigration_records WHERE record_id = $1";
@@ -162,6 +178,13 @@ async fn a_sweep_of_several_batches_destroys_every_due_record_with_one_ledger_li
         kinds.contains("Application") && kinds.contains("ImmigrationRecord"),
         "applications and immigration records are due: {kinds:?}"
     );
+    for record in &due {
+        let (kind, id) = (record.aggregate_type.as_str(), record.aggregate_id.as_str());
+        assert!(
+            has_views(app.db(), kind, id).await,
+            "{kind} {id} is shown before the sweep"
+        );
+    }
     let size = due.len() * 2 / 5;
     let batches = Mutex::new(Vec::new());
     let hook = noting!(batches);
