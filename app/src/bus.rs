@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use cqrs_es::{Aggregate, AggregateError, CqrsFramework};
+use futures::StreamExt;
 
 use domain::application::{Application, ApplicationCommand, ApplicationServices};
 use domain::cycle::{Cycle, CycleCommand};
@@ -245,28 +246,16 @@ impl DecidedDestructions {
     }
 }
 
-/// Decides one command on the aggregate as [`execute`] does, and gathers its events.
-async fn decide_one<A, C>(
-    store: &CachedEventStore<A>,
-    services: &A::Services,
-    id: &str,
-    authored: Authored<C>,
-    metadata: &std::collections::HashMap<String, String>,
-    events: &mut Vec<SerializedEvent>,
-    decided: &mut Vec<Decided<A>>,
-) -> Result<(), AppError>
-where
-    A: Aggregate<Command = Authored<C>> + Clone,
-    A::Error: Into<AppError>,
-{
-    let one = store
-        .decide(id, authored, services, metadata.clone())
-        .await
-        .map_err(AppError::from)?;
-    events.extend_from_slice(one.events());
-    decided.push(one);
-    Ok(())
+/// One destruction decided on its stream's aggregate, whichever kind of stream it is.
+enum DecidedOne {
+    Application(Box<Decided<Application>>),
+    Immigration(Decided<ImmigrationRecord>),
+    Request(Decided<InformationRequest>),
 }
+
+/// How many destructions of a batch are decided at once: each reads its stream, and the reads of several
+/// overlap, where one at a time each waited for its own.
+const DECIDED_AT_ONCE: usize = 8;
 
 impl AppState {
     /// Decides each destruction on its stream's aggregate as a command through the bus is decided (loaded
@@ -287,56 +276,75 @@ impl AppState {
             immigration: Vec::new(),
             requests: Vec::new(),
         };
-        for (id, destruction) in batch {
-            let DecidedDestructions {
-                events,
-                applications,
-                immigration,
-                requests,
-                ..
-            } = &mut decided;
-            let answer = match destruction {
-                Destruction::Application(command) => (
-                    Application::TYPE,
-                    decide_one(
-                        &self.application_store,
-                        &self.application_services,
-                        &id,
-                        Authored::new(by.clone(), at, command),
-                        &metadata,
-                        events,
-                        applications,
-                    )
-                    .await,
-                ),
-                Destruction::Immigration(command) => (
-                    ImmigrationRecord::TYPE,
-                    decide_one(
-                        &self.immigration_store,
-                        &(),
-                        &id,
-                        Authored::new(by.clone(), at, command),
-                        &metadata,
-                        events,
-                        immigration,
-                    )
-                    .await,
-                ),
-                Destruction::Request(command) => (
-                    InformationRequest::TYPE,
-                    decide_one(
-                        &self.request_store,
-                        &(),
-                        &id,
-                        Authored::new(by.clone(), at, command),
-                        &metadata,
-                        events,
-                        requests,
-                    )
-                    .await,
-                ),
-            };
-            decided.answers.push(answer);
+        let services = &self.application_services;
+        let decisions: Vec<(&'static str, Result<DecidedOne, AppError>)> =
+            futures::stream::iter(batch)
+                .map(|(id, destruction)| {
+                    let metadata = metadata.clone();
+                    async move {
+                        match destruction {
+                            Destruction::Application(command) => (
+                                Application::TYPE,
+                                self.application_store
+                                    .decide(
+                                        &id,
+                                        Authored::new(by.clone(), at, command),
+                                        services,
+                                        metadata,
+                                    )
+                                    .await
+                                    .map(|one| DecidedOne::Application(Box::new(one)))
+                                    .map_err(AppError::from),
+                            ),
+                            Destruction::Immigration(command) => (
+                                ImmigrationRecord::TYPE,
+                                self.immigration_store
+                                    .decide(
+                                        &id,
+                                        Authored::new(by.clone(), at, command),
+                                        &(),
+                                        metadata,
+                                    )
+                                    .await
+                                    .map(DecidedOne::Immigration)
+                                    .map_err(AppError::from),
+                            ),
+                            Destruction::Request(command) => (
+                                InformationRequest::TYPE,
+                                self.request_store
+                                    .decide(
+                                        &id,
+                                        Authored::new(by.clone(), at, command),
+                                        &(),
+                                        metadata,
+                                    )
+                                    .await
+                                    .map(DecidedOne::Request)
+                                    .map_err(AppError::from),
+                            ),
+                        }
+                    }
+                })
+                .buffered(DECIDED_AT_ONCE)
+                .collect()
+                .await;
+        // In the order given, as one at a time gave them.
+        for (aggregate_type, decision) in decisions {
+            let answer = decision.map(|one| match one {
+                DecidedOne::Application(one) => {
+                    decided.events.extend_from_slice(one.events());
+                    decided.applications.push(*one);
+                }
+                DecidedOne::Immigration(one) => {
+                    decided.events.extend_from_slice(one.events());
+                    decided.immigration.push(one);
+                }
+                DecidedOne::Request(one) => {
+                    decided.events.extend_from_slice(one.events());
+                    decided.requests.push(one);
+                }
+            });
+            decided.answers.push((aggregate_type, answer));
         }
         decided
     }
