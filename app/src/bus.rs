@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use cqrs_es::{Aggregate, AggregateError, CqrsFramework};
-use futures::StreamExt;
 
 use domain::application::{Application, ApplicationCommand, ApplicationServices};
 use domain::cycle::{Cycle, CycleCommand};
@@ -253,10 +252,6 @@ enum DecidedOne {
     Request(Decided<InformationRequest>),
 }
 
-/// How many destructions of a batch are decided at once: each reads its stream, and the reads of several
-/// overlap, where one at a time each waited for its own.
-const DECIDED_AT_ONCE: usize = 8;
-
 impl AppState {
     /// Decides each destruction on its stream's aggregate as a command through the bus is decided (loaded
     /// through the same event store and its kept aggregates, handled with the same `Authored` wrapper and
@@ -276,58 +271,53 @@ impl AppState {
             immigration: Vec::new(),
             requests: Vec::new(),
         };
-        let services = &self.application_services;
-        let decisions: Vec<(&'static str, Result<DecidedOne, AppError>)> =
-            futures::stream::iter(batch)
-                .map(|(id, destruction)| {
-                    let metadata = metadata.clone();
-                    async move {
-                        match destruction {
-                            Destruction::Application(command) => (
-                                Application::TYPE,
-                                self.application_store
-                                    .decide(
-                                        &id,
-                                        Authored::new(by.clone(), at, command),
-                                        services,
-                                        metadata,
-                                    )
-                                    .await
-                                    .map(|one| DecidedOne::Application(Box::new(one)))
-                                    .map_err(AppError::from),
-                            ),
-                            Destruction::Immigration(command) => (
-                                ImmigrationRecord::TYPE,
-                                self.immigration_store
-                                    .decide(
-                                        &id,
-                                        Authored::new(by.clone(), at, command),
-                                        &(),
-                                        metadata,
-                                    )
-                                    .await
-                                    .map(DecidedOne::Immigration)
-                                    .map_err(AppError::from),
-                            ),
-                            Destruction::Request(command) => (
-                                InformationRequest::TYPE,
-                                self.request_store
-                                    .decide(
-                                        &id,
-                                        Authored::new(by.clone(), at, command),
-                                        &(),
-                                        metadata,
-                                    )
-                                    .await
-                                    .map(DecidedOne::Request)
-                                    .map_err(AppError::from),
-                            ),
-                        }
-                    }
-                })
-                .buffered(DECIDED_AT_ONCE)
-                .collect()
-                .await;
+        // Each kind of stream decided together: their streams are read a few statements for them all.
+        let mut applications = Vec::new();
+        let mut immigration = Vec::new();
+        let mut requests = Vec::new();
+        let mut order = Vec::with_capacity(batch.len());
+        for (id, destruction) in batch {
+            match destruction {
+                Destruction::Application(command) => {
+                    order.push(Application::TYPE);
+                    applications.push((id, Authored::new(by.clone(), at, command)));
+                }
+                Destruction::Immigration(command) => {
+                    order.push(ImmigrationRecord::TYPE);
+                    immigration.push((id, Authored::new(by.clone(), at, command)));
+                }
+                Destruction::Request(command) => {
+                    order.push(InformationRequest::TYPE);
+                    requests.push((id, Authored::new(by.clone(), at, command)));
+                }
+            }
+        }
+        let mut applications = self
+            .application_store
+            .decide_many(applications, &self.application_services, metadata.clone())
+            .await
+            .into_iter()
+            .map(|one| one.map(|one| DecidedOne::Application(Box::new(one))));
+        let mut immigration = self
+            .immigration_store
+            .decide_many(immigration, &(), metadata.clone())
+            .await
+            .into_iter()
+            .map(|one| one.map(DecidedOne::Immigration));
+        let mut requests = self
+            .request_store
+            .decide_many(requests, &(), metadata)
+            .await
+            .into_iter()
+            .map(|one| one.map(DecidedOne::Request));
+        let decisions = order.into_iter().filter_map(|aggregate_type| {
+            let decision = match aggregate_type {
+                Application::TYPE => applications.next()?.map_err(AppError::from),
+                ImmigrationRecord::TYPE => immigration.next()?.map_err(AppError::from),
+                _ => requests.next()?.map_err(AppError::from),
+            };
+            Some((aggregate_type, decision))
+        });
         // In the order given, as one at a time gave them.
         for (aggregate_type, decision) in decisions {
             let answer = decision.map(|one| match one {

@@ -154,6 +154,52 @@ impl<A: Aggregate + Clone> CachedEventStore<A> {
         metadata: HashMap<String, String>,
     ) -> Result<Decided<A>, AggregateError<A::Error>> {
         let context = self.load_read(aggregate_id).await?;
+        Self::decide_on(context, command, services, metadata).await
+    }
+
+    /// [`Self::decide`] for many commands, each on a stream of its own, in the order given: the streams not
+    /// kept in memory are read together (`EventRepository::read_streams`), a few statements for them all,
+    /// rather than one read each.
+    pub async fn decide_many(
+        &self,
+        commands: Vec<(String, A::Command)>,
+        services: &A::Services,
+        metadata: HashMap<String, String>,
+    ) -> Vec<Result<Decided<A>, AggregateError<A::Error>>> {
+        let unkept: Vec<&str> = {
+            let kept = self.kept();
+            commands
+                .iter()
+                .map(|(id, _)| id.as_str())
+                .filter(|id| !kept.contains(*id))
+                .collect()
+        };
+        // Where the streams cannot be read together, each is read on its own below, and answers for itself.
+        let mut read = self.repo.read_streams(A::TYPE, &unkept).await.ok();
+        let mut decided = Vec::with_capacity(commands.len());
+        for (id, command) in commands {
+            // A stream read together is taken once; any other (kept in memory, or with no events) is
+            // loaded as `decide` loads it.
+            let context = match read.as_mut().and_then(|read| read.remove(&id)) {
+                Some(events) => folded::<A>(&id, events),
+                None => self.load_read(&id).await,
+            };
+            decided.push(match context {
+                Ok(context) => Self::decide_on(context, command, services, metadata.clone()).await,
+                Err(error) => Err(error),
+            });
+        }
+        decided
+    }
+
+    /// Handles the command on the aggregate as loaded, and numbers its events after the stream's last.
+    async fn decide_on(
+        context: EventStoreAggregateContext<A>,
+        command: A::Command,
+        services: &A::Services,
+        metadata: HashMap<String, String>,
+    ) -> Result<Decided<A>, AggregateError<A::Error>> {
+        let aggregate_id = context.aggregate_id.as_str();
         let mut aggregate = context.aggregate;
         let sink = EventSink::default();
         aggregate
@@ -241,6 +287,28 @@ impl<A: Aggregate + Clone> CachedEventStore<A> {
         }
         Some((entry.aggregate.clone(), entry.sequence))
     }
+}
+
+/// The aggregate its stream's events leave, as a load from the store folds them (a stream with no events is
+/// the aggregate's default, at sequence 0).
+fn folded<A: Aggregate>(
+    aggregate_id: &str,
+    events: Vec<SerializedEvent>,
+) -> Result<EventStoreAggregateContext<A>, AggregateError<A::Error>> {
+    let mut aggregate = A::default();
+    let mut sequence = 0;
+    for event in events {
+        let payload: A::Event = serde_json::from_value(event.payload)
+            .map_err(|error| AggregateError::DeserializationError(Box::new(error)))?;
+        aggregate.apply(payload);
+        sequence = event.sequence;
+    }
+    Ok(EventStoreAggregateContext {
+        aggregate_id: aggregate_id.to_owned(),
+        aggregate,
+        current_sequence: sequence,
+        current_snapshot: None,
+    })
 }
 
 impl<A: Aggregate + Clone> EventStore<A> for CachedEventStore<A> {

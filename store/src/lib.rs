@@ -250,6 +250,66 @@ impl EventRepository {
         Ok(events)
     }
 
+    /// The events of many streams of one type, opened, by stream: what [`Self::read_stream`] reads of each,
+    /// a few statements for them all (the retention sweep's batches). A stream with no events is absent.
+    pub async fn read_streams(
+        &self,
+        aggregate_type: &str,
+        aggregate_ids: &[&str],
+    ) -> Result<HashMap<String, Vec<SerializedEvent>>, StoreError> {
+        let ids: Vec<&str> = aggregate_ids
+            .iter()
+            .copied()
+            .filter(|id| projections::db::is_plausible_id(id))
+            .collect();
+        let mut rows: Vec<(StoredRow, Option<Vec<u8>>)> = Vec::new();
+        for chunk in ids.chunks(projections::db::IDS_A_STATEMENT) {
+            on_pool!(&self.db, p => {
+                let mut query = sqlx::QueryBuilder::new(
+                    "SELECT e.aggregate_type, e.aggregate_id, e.sequence, e.event_type, e.event_version, \
+                     e.payload, e.metadata, k.wrapped_key FROM events e LEFT JOIN stream_keys k \
+                     ON k.aggregate_type = e.aggregate_type AND k.aggregate_id = e.aggregate_id \
+                     WHERE e.aggregate_type = ",
+                );
+                query.push_bind(aggregate_type).push(" AND e.aggregate_id IN (");
+                let mut listed = query.separated(", ");
+                for id in chunk {
+                    listed.push_bind(*id);
+                }
+                query.push(") ORDER BY e.aggregate_id, e.sequence");
+                for row in query.build().fetch_all(p).await? {
+                    rows.push((StoredRow::from_row(&row)?, row.try_get("wrapped_key")?));
+                }
+            });
+        }
+        let mut streams: HashMap<String, Vec<SerializedEvent>> = HashMap::new();
+        let mut rows = rows.into_iter().peekable();
+        while let Some((first, wrapped)) = rows.next() {
+            let id = first.aggregate_id.clone();
+            let mut stream = vec![first];
+            while let Some((row, _)) = rows.next_if(|(row, _)| row.aggregate_id == id) {
+                stream.push(row);
+            }
+            let last = stream.last().map_or(0, |row| row.sequence as usize);
+            let key = self
+                .unwrap_key(aggregate_type, &id, wrapped)?
+                .map(Arc::new);
+            self.known_keys
+                .remember(&stream_name(aggregate_type, &id), last, key.clone());
+            let mut events = stream
+                .into_iter()
+                .map(|row| self.open_row(row, key.as_deref()))
+                .collect::<Result<Vec<_>, _>>()?;
+            if HOLDS_COPIES.contains(&aggregate_type) {
+                for event in &mut events {
+                    self.open_copies(event).await?;
+                }
+            }
+            streams.insert(id, events);
+        }
+        Ok(streams)
+    }
+
     fn unwrap_key(
         &self,
         aggregate_type: &str,

@@ -58,6 +58,11 @@ impl EventRepository {
                 }
                 let report = self.replay_all(&mut Conn::Postgres(&mut tx)).await?;
                 tx.commit().await?;
+                // Every view was written anew: fresh statistics for them, so that their queries (the
+                // sweep's deletes of a batch's rows by id among them) walk their indexes from the start
+                // rather than guess at tables PostgreSQL has not sampled (a store just loaded, or a server
+                // without autovacuum). ANALYZE samples a fixed number of rows: seconds at any size.
+                sqlx::query("ANALYZE").execute(pool).await?;
                 Ok(report)
             }
         }
