@@ -262,38 +262,49 @@ impl EventRepository {
             .copied()
             .filter(|id| projections::db::is_plausible_id(id))
             .collect();
-        let mut rows: Vec<(StoredRow, Option<Vec<u8>>)> = Vec::new();
+        // The events, then the keys: a join would make PostgreSQL look in every partition of the keys.
+        let mut rows: Vec<StoredRow> = Vec::new();
+        let mut wrapped_keys: HashMap<String, Vec<u8>> = HashMap::new();
         for chunk in ids.chunks(projections::db::IDS_A_STATEMENT) {
             on_pool!(&self.db, p => {
                 let mut query = sqlx::QueryBuilder::new(
-                    "SELECT e.aggregate_type, e.aggregate_id, e.sequence, e.event_type, e.event_version, \
-                     e.payload, e.metadata, k.wrapped_key FROM events e LEFT JOIN stream_keys k \
-                     ON k.aggregate_type = e.aggregate_type AND k.aggregate_id = e.aggregate_id \
-                     WHERE e.aggregate_type = ",
+                    "SELECT aggregate_type, aggregate_id, sequence, event_type, event_version, payload, \
+                     metadata FROM events WHERE aggregate_type = ",
                 );
-                query.push_bind(aggregate_type).push(" AND e.aggregate_id IN (");
+                query.push_bind(aggregate_type).push(" AND aggregate_id IN (");
                 let mut listed = query.separated(", ");
                 for id in chunk {
                     listed.push_bind(*id);
                 }
-                query.push(") ORDER BY e.aggregate_id, e.sequence");
+                query.push(") ORDER BY aggregate_id, sequence");
                 for row in query.build().fetch_all(p).await? {
-                    rows.push((StoredRow::from_row(&row)?, row.try_get("wrapped_key")?));
+                    rows.push(StoredRow::from_row(&row)?);
+                }
+                let mut query = sqlx::QueryBuilder::new(
+                    "SELECT aggregate_id, wrapped_key FROM stream_keys WHERE aggregate_type = ",
+                );
+                query.push_bind(aggregate_type).push(" AND aggregate_id IN (");
+                let mut listed = query.separated(", ");
+                for id in chunk {
+                    listed.push_bind(*id);
+                }
+                query.push(")");
+                for row in query.build().fetch_all(p).await? {
+                    wrapped_keys.insert(row.try_get("aggregate_id")?, row.try_get("wrapped_key")?);
                 }
             });
         }
         let mut streams: HashMap<String, Vec<SerializedEvent>> = HashMap::new();
         let mut rows = rows.into_iter().peekable();
-        while let Some((first, wrapped)) = rows.next() {
+        while let Some(first) = rows.next() {
             let id = first.aggregate_id.clone();
+            let wrapped = wrapped_keys.remove(&id);
             let mut stream = vec![first];
-            while let Some((row, _)) = rows.next_if(|(row, _)| row.aggregate_id == id) {
+            while let Some(row) = rows.next_if(|row| row.aggregate_id == id) {
                 stream.push(row);
             }
             let last = stream.last().map_or(0, |row| row.sequence as usize);
-            let key = self
-                .unwrap_key(aggregate_type, &id, wrapped)?
-                .map(Arc::new);
+            let key = self.unwrap_key(aggregate_type, &id, wrapped)?.map(Arc::new);
             self.known_keys
                 .remember(&stream_name(aggregate_type, &id), last, key.clone());
             let mut events = stream
