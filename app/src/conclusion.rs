@@ -142,7 +142,8 @@ async fn conclude_one(state: &AppState, actor: &Actor, id: &str) -> Result<bool,
     match outcome {
         // Ended now (not by an earlier pass): the applicant is told by letter, as of a decision.
         Ok(()) if !views.is_empty() => {
-            crate::letters::after(state, id, actor, LetterKind::Unsuccessful).await;
+            let view = views.into_iter().find(|view| view.id == id);
+            crate::letters::after_with(state, id, view, actor, LetterKind::Unsuccessful).await;
             Ok(true)
         }
         Ok(()) => Ok(false),

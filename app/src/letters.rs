@@ -196,7 +196,19 @@ impl AppState {
 /// Issues the letter a command just carried out on the application is owed. The command has been
 /// committed: a letter that cannot be issued is logged (ids only) and does not undo it.
 pub async fn after(state: &AppState, id: &str, by: &Actor, kind: LetterKind) {
-    if let Err(error) = issue(state, id, by, kind).await {
+    after_with(state, id, None, by, kind).await
+}
+
+/// [`after`], given the view the command left where its caller has it (`store::with_projected`), so that it
+/// is not read back.
+pub async fn after_with(
+    state: &AppState,
+    id: &str,
+    view: Option<ApplicationView>,
+    by: &Actor,
+    kind: LetterKind,
+) {
+    if let Err(error) = issue_with(state, id, view, by, kind).await {
         tracing::warn!(
             application_id = %id,
             kind = kind.as_str(),
@@ -213,9 +225,23 @@ pub async fn issue(
     by: &Actor,
     kind: LetterKind,
 ) -> Result<String, AppError> {
-    let view = application_view::find(&state.db, id)
-        .await?
-        .ok_or_else(AppError::not_found)?;
+    issue_with(state, id, None, by, kind).await
+}
+
+/// [`issue`] from the application's view as given, or as read where none is given.
+async fn issue_with(
+    state: &AppState,
+    id: &str,
+    view: Option<ApplicationView>,
+    by: &Actor,
+    kind: LetterKind,
+) -> Result<String, AppError> {
+    let view = match view.filter(|view| view.id == id) {
+        Some(view) => view,
+        None => application_view::find(&state.db, id)
+            .await?
+            .ok_or_else(AppError::not_found)?,
+    };
     let reference = application_reference(&state.db, id).await?;
     let letter =
         render(&view, &reference, kind, Utc::now().date_naive()).map_err(AppError::internal)?;
