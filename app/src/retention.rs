@@ -1025,6 +1025,16 @@ async fn sweep_due(
             }
         }
     }
+    // Batches formed in the order of the partitions that hold the streams' keys (on PostgreSQL), so each
+    // batch's statements on the keys reach one or two partitions rather than most of them.
+    let due = if dry_run {
+        due
+    } else {
+        crate::store::partitions::order_by_key_partition(&state.db, due, |record| {
+            record.aggregate_id.as_str()
+        })
+        .await?
+    };
     let total = due.len();
     tracing::debug!(
         ms = phase.elapsed().as_millis() as u64,
@@ -1099,7 +1109,9 @@ async fn sweep_due(
             }
             ids
         } else {
-            accounts::applicants_inactive_since(&state.db, last_active_on).await?
+            let inactive = accounts::applicants_inactive_since(&state.db, last_active_on).await?;
+            crate::store::partitions::order_by_key_partition(&state.db, inactive, |id| id.as_str())
+                .await?
         };
         let mut batch: Vec<SweepLine> = Vec::new();
         for id in inactive {

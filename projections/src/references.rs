@@ -88,11 +88,23 @@ pub async fn of(db: &Db, application_id: &str) -> Result<Option<String>, sqlx::E
 }
 
 /// The references of many applications, by id; those without one are left out.
+/// A few statements for them all (`crate::db::IDS_A_STATEMENT` ids each).
 pub async fn of_many(db: &Db, ids: &[&str]) -> Result<HashMap<String, String>, sqlx::Error> {
     let mut references = HashMap::new();
-    for id in ids {
-        if let Some(reference) = of(db, id).await? {
-            references.insert((*id).to_string(), reference);
+    for chunk in ids.chunks(crate::db::IDS_A_STATEMENT) {
+        let rows: Vec<(String, i64, i64)> = on_pool!(db, p => {
+            let mut query = sqlx::QueryBuilder::new(
+                "SELECT application_id, year, number FROM application_references WHERE application_id IN (",
+            );
+            let mut listed = query.separated(", ");
+            for id in chunk {
+                listed.push_bind(*id);
+            }
+            query.push(")");
+            query.build_query_as().fetch_all(p).await?
+        });
+        for (id, year, number) in rows {
+            references.insert(id, format(year, number));
         }
     }
     Ok(references)

@@ -1744,6 +1744,54 @@ async fn on_postgresql_the_scrub_writes_anew_only_the_key_partitions_that_held_a
     assert_eq!(pending, 0, "nothing is left for the next scrub");
 }
 
+/// The sweep forms its batches in the order of the partitions that hold the streams' keys, so that each
+/// batch's statements on the keys reach few partitions: the partition it works out for a stream is the one
+/// PostgreSQL put the stream's key in, for every key in the store, and a stream with no key yet is given a
+/// partition too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_the_partition_worked_out_for_a_stream_is_the_one_that_holds_its_key() {
+    let app = crate::helpers::spawn_app(Backend::Postgres).await;
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    app.awarded(&officer).await;
+    marked_applicant(&app, "PART-A", GONE_DATE_OF_BIRTH).await;
+    marked_applicant(&app, "PART-B", GONE_DATE_OF_BIRTH).await;
+    let keys = keys_by_partition(app.db()).await;
+    assert!(keys.len() >= 3, "the store holds several keys: {keys:?}");
+    let ids: Vec<&str> = keys.keys().map(|(_, id)| id.as_str()).collect();
+    let worked_out = services::store::partitions::key_partitions(app.db(), &ids)
+        .await
+        .unwrap()
+        .expect("on PostgreSQL the keys are in partitions");
+    assert_eq!(worked_out.len(), ids.len());
+    for ((stream, partition), number) in keys.iter().zip(&worked_out) {
+        assert_eq!(
+            partition,
+            &format!("stream_keys_{number:03}"),
+            "the key of {stream:?}"
+        );
+    }
+    let ordered = services::store::partitions::order_by_key_partition(
+        app.db(),
+        ids.iter().rev().map(|id| id.to_string()).collect(),
+        |id| id.as_str(),
+    )
+    .await
+    .unwrap();
+    let in_order: Vec<&String> = ordered
+        .iter()
+        .map(|id| keys.iter().find(|((_, of), _)| of == id).unwrap().1)
+        .collect();
+    assert!(
+        in_order.windows(2).all(|pair| pair[0] <= pair[1]),
+        "the streams come in the order of their partitions: {in_order:?}"
+    );
+    let unknown = services::store::partitions::key_partitions(app.db(), &["no-such-stream"])
+        .await
+        .unwrap()
+        .unwrap();
+    assert!((0..256).contains(&unknown[0]));
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Backups
 
