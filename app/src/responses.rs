@@ -716,21 +716,17 @@ fn suppressed(count: i64) -> Value {
 
 /// The FOI response: statistics of applications and awards by cycle and country, from the case list.
 pub async fn freedom_of_information(state: &AppState) -> Result<Value, AppError> {
-    let filter = case_list::CaseFilter {
-        limit: i64::MAX,
-        ..case_list::CaseFilter::default()
-    };
-    let cases = case_list::search(&state.db, &filter).await?.cases;
+    let tallies = case_list::tallies(&state.db, &case_list::CaseFilter::default()).await?;
     let mut counts: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
-    for case in cases.iter().filter(|c| c.status != "draft") {
-        let country = case
+    for tally in tallies.iter().filter(|t| t.status != "draft") {
+        let country = tally
             .country_of_residence
             .clone()
             .unwrap_or_else(|| "not stated".into());
-        let entry = counts.entry((case.cycle.clone(), country)).or_default();
-        entry.0 += 1;
-        if matches!(case.status.as_str(), "awarded" | "alumni") {
-            entry.1 += 1;
+        let entry = counts.entry((tally.cycle.clone(), country)).or_default();
+        entry.0 += tally.count;
+        if matches!(tally.status.as_str(), "awarded" | "alumni") {
+            entry.1 += tally.count;
         }
     }
     let rows: Vec<Value> = counts
@@ -1017,13 +1013,15 @@ fn check_refusals(parts: &[RefusedPartBody]) -> Result<Vec<RefusedPart>, AppErro
         .collect()
 }
 
-/// The value a case has for a group-by key.
-fn key_of(case: &case_list::CaseSummary, key: &str, study: Option<&(String, String)>) -> String {
-    let stated = |value: &Option<String>| value.clone().unwrap_or_else(|| "not stated".into());
+/// The value a case (or a tally of cases) has for a group-by key.
+fn key_of(tally: &case_list::Tally, key: &str, study: Option<&(String, String)>) -> String {
     match key {
-        "cycle" => case.cycle.clone(),
-        "country" => stated(&case.country_of_residence),
-        "status" => case.status.clone(),
+        "cycle" => tally.cycle.clone(),
+        "country" => tally
+            .country_of_residence
+            .clone()
+            .unwrap_or_else(|| "not stated".into()),
+        "status" => tally.status.clone(),
         "level" => study.map_or_else(|| "not stated".into(), |s| s.0.clone()),
         _ => study.map_or_else(|| "not stated".into(), |s| s.1.clone()),
     }
@@ -1046,32 +1044,58 @@ fn study_of(view: &ApplicationView) -> Option<(String, String)> {
 /// and the grouped values are released: no name, email address or id.
 async fn statistics_table(state: &AppState, asked: &Statistics) -> Result<Vec<Value>, AppError> {
     let filter = case_list::CaseFilter {
-        limit: i64::MAX,
         status: asked.status.clone(),
         ..case_list::CaseFilter::default()
     };
-    let cases = case_list::search(&state.db, &filter).await?.cases;
-    let cases: Vec<_> = cases
-        .into_iter()
-        .filter(|c| c.status != "draft")
-        .filter(|c| {
-            asked
+    let passes = |tally: &case_list::Tally| {
+        tally.status != "draft"
+            && asked
                 .cycles
                 .as_ref()
-                .is_none_or(|cycles| cycles.contains(&c.cycle))
-        })
-        .filter(|c| {
-            asked.country.as_ref().is_none_or(|country| {
-                c.country_of_residence
+                .is_none_or(|cycles| cycles.contains(&tally.cycle))
+            && asked.country.as_ref().is_none_or(|country| {
+                tally
+                    .country_of_residence
                     .as_deref()
                     .is_some_and(|r| r.eq_ignore_ascii_case(country))
             })
-        })
-        .collect();
+    };
     let needs_study = asked
         .group_by
         .iter()
         .any(|k| matches!(*k, "level" | "institution"));
+    // Each group's cases: counted by the database where the keys are the case list's own columns; one by
+    // one, each application's view read for level and institution (the case list holds no course), where
+    // they are asked for.
+    let mut counted: Vec<(case_list::Tally, Option<(String, String)>)> = Vec::new();
+    if needs_study {
+        let filter = case_list::CaseFilter {
+            limit: i64::MAX,
+            ..filter
+        };
+        for case in case_list::search(&state.db, &filter).await?.cases {
+            let one = case_list::Tally {
+                cycle: case.cycle,
+                country_of_residence: case.country_of_residence,
+                status: case.status,
+                count: 1,
+            };
+            if !passes(&one) {
+                continue;
+            }
+            let study = application_view::find(&state.db, &case.id)
+                .await?
+                .as_ref()
+                .and_then(study_of);
+            counted.push((one, study));
+        }
+    } else {
+        for tally in case_list::tallies(&state.db, &filter).await? {
+            if passes(&tally) {
+                counted.push((tally, None));
+            }
+        }
+    }
     let mut counts: BTreeMap<Vec<String>, i64> = BTreeMap::new();
     let mut values: Vec<BTreeSet<String>> = asked
         .group_by
@@ -1083,25 +1107,16 @@ async fn statistics_table(state: &AppState, asked: &Statistics) -> Result<Vec<Va
             _ => BTreeSet::new(),
         })
         .collect();
-    for case in &cases {
-        // The case list holds no course: the application's view is read for level and institution.
-        let study = if needs_study {
-            application_view::find(&state.db, &case.id)
-                .await?
-                .as_ref()
-                .and_then(study_of)
-        } else {
-            None
-        };
+    for (tally, study) in &counted {
         let group: Vec<String> = asked
             .group_by
             .iter()
-            .map(|key| key_of(case, key, study.as_ref()))
+            .map(|key| key_of(tally, key, study.as_ref()))
             .collect();
         for (set, value) in values.iter_mut().zip(&group) {
             set.insert(value.clone());
         }
-        *counts.entry(group).or_default() += 1;
+        *counts.entry(group).or_default() += tally.count;
     }
     // Every combination of the values, zero where none was counted.
     let mut groups: Vec<Vec<String>> = vec![Vec::new()];
