@@ -85,7 +85,8 @@ pub async fn remind_reports(
     let mut reminders = Vec::new();
     for due in projections::awards::reports_due_by(&state.db, on).await? {
         let Some(view) =
-            projections::application_view::find(&state.db, &due.application_id).await?
+            projections::application_view::find(&state.db, &state.repo, &due.application_id)
+                .await?
         else {
             continue;
         };

@@ -147,6 +147,15 @@ impl AppState {
             config.master_key(),
             config.jwt_secret.expose().as_bytes(),
         );
+        // A migration that changed how a view is kept (0026 sealed the applications' views) asks for the
+        // views to be rebuilt from the log before anyone reads them.
+        if let Some(report) = state.repo.rebuild_projections_if_asked().await? {
+            tracing::info!(
+                events = report.events,
+                streams = report.streams,
+                "views rebuilt, as a migration asked"
+            );
+        }
         let settings = state.settings_mut();
         settings.secure_cookies = config.secure_cookies;
         settings.retention_ledger = config.retention_ledger.as_deref().map(Arc::from);

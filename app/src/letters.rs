@@ -238,7 +238,7 @@ async fn issue_with(
 ) -> Result<String, AppError> {
     let view = match view.filter(|view| view.id == id) {
         Some(view) => view,
-        None => application_view::find(&state.db, id)
+        None => application_view::find(&state.db, &state.repo, id)
             .await?
             .ok_or_else(AppError::not_found)?,
     };

@@ -231,7 +231,7 @@ pub async fn subject_access(state: &AppState, email: &str) -> Result<Value, AppE
     }
     if account.is_none() {
         for id in found_by.keys() {
-            let Some(view) = application_view::find(db, id).await? else {
+            let Some(view) = application_view::find(db, &state.repo, id).await? else {
                 continue;
             };
             if let Some(owner) = accounts::find(db, &view.applicant_id).await? {
@@ -243,9 +243,9 @@ pub async fn subject_access(state: &AppState, email: &str) -> Result<Value, AppE
         }
     }
     if let Some(account) = &account {
-        for view in application_view::list_for_applicant(db, &account.id).await? {
+        for id in application_view::ids_for_applicant(db, &account.id).await? {
             found_by
-                .entry(view.id)
+                .entry(id)
                 .or_insert("the account's own applications");
         }
     }
@@ -258,7 +258,7 @@ pub async fn subject_access(state: &AppState, email: &str) -> Result<Value, AppE
     let mut letters = Vec::new();
     let mut categories_held = Categories::default();
     for id in &ids {
-        let Some(view) = application_view::find(db, id).await? else {
+        let Some(view) = application_view::find(db, &state.repo, id).await? else {
             continue;
         };
         let copy = |value: Value| copy_of("Application", id, value);
@@ -551,7 +551,7 @@ async fn references(
         if own.contains(&id) {
             continue;
         }
-        let Some(view) = application_view::find(&state.db, &id).await? else {
+        let Some(view) = application_view::find(&state.db, &state.repo, &id).await? else {
             continue;
         };
         for referee in &view.form.referees {
@@ -620,7 +620,7 @@ async fn supervision(
         if own.contains(&id) {
             continue;
         }
-        let Some(view) = application_view::find(&state.db, &id).await? else {
+        let Some(view) = application_view::find(&state.db, &state.repo, &id).await? else {
             continue;
         };
         let administration = &view.administration;
@@ -1083,7 +1083,7 @@ async fn statistics_table(state: &AppState, asked: &Statistics) -> Result<Vec<Va
             if !passes(&one) {
                 continue;
             }
-            let study = application_view::find(&state.db, &case.id)
+            let study = application_view::find(&state.db, &state.repo, &case.id)
                 .await?
                 .as_ref()
                 .and_then(study_of);

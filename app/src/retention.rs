@@ -546,8 +546,28 @@ async fn foreseen_failure(
 ) -> anyhow::Result<Option<String>> {
     let db = &state.db;
     let (aggregate_type, id) = (record.aggregate_type.as_str(), &record.aggregate_id);
+    // The key first: an application's view is sealed under it, so it is read only once the key unwraps.
+    const KEY: &str =
+        "SELECT wrapped_key FROM stream_keys WHERE aggregate_type = $1 AND aggregate_id = $2";
+    let wrapped: Option<Vec<u8>> = on_pool!(db, p => sqlx::query_scalar(KEY)
+        .bind(aggregate_type)
+        .bind(id)
+        .fetch_optional(p)
+        .await?);
+    let stream = crate::store::stream_name(aggregate_type, id);
+    if wrapped.is_some_and(|wrapped| {
+        state
+            .repo
+            .master()
+            .unwrap_data_key(&stream, &wrapped)
+            .is_err()
+    }) {
+        return Ok(Some(
+            "its data key cannot be unwrapped with this ETP_MASTER_KEY".to_string(),
+        ));
+    }
     match aggregate_type {
-        "Application" => match projections::application_view::find(db, id).await? {
+        "Application" => match projections::application_view::find(db, &state.repo, id).await? {
             None if retention::is_destroyed(db, aggregate_type, id).await? => return Ok(None),
             None => return Ok(Some("the store holds no such application".to_string())),
             Some(_) if any_status => {}
@@ -593,23 +613,7 @@ async fn foreseen_failure(
             ));
         }
     }
-    const KEY: &str =
-        "SELECT wrapped_key FROM stream_keys WHERE aggregate_type = $1 AND aggregate_id = $2";
-    let wrapped: Option<Vec<u8>> = on_pool!(db, p => sqlx::query_scalar(KEY)
-        .bind(aggregate_type)
-        .bind(id)
-        .fetch_optional(p)
-        .await?);
-    let stream = crate::store::stream_name(aggregate_type, id);
-    Ok(wrapped
-        .filter(|wrapped| {
-            state
-                .repo
-                .master()
-                .unwrap_data_key(&stream, wrapped)
-                .is_err()
-        })
-        .map(|_| "its data key cannot be unwrapped with this ETP_MASTER_KEY".to_string()))
+    Ok(None)
 }
 
 /// Destroys again every stream of the ledger that the database still holds (a restored backup taken before
@@ -743,9 +747,8 @@ pub async fn request_holds(state: &AppState) -> anyhow::Result<Vec<RequestHold>>
         let mut streams = Vec::new();
         let mut applications: Vec<String> = projections::case_list::with_email(db, email).await?;
         if let Some(account) = accounts::find_by_email(db, email).await? {
-            for view in projections::application_view::list_for_applicant(db, &account.id).await? {
-                applications.push(view.id);
-            }
+            applications
+                .extend(projections::application_view::ids_for_applicant(db, &account.id).await?);
             streams.push(("Account".to_string(), account.id));
         }
         applications.sort();
@@ -1026,15 +1029,12 @@ async fn sweep_due(
         }
     }
     // Batches formed in the order of the partitions that hold the streams' keys (on PostgreSQL), so each
-    // batch's statements on the keys reach one or two partitions rather than most of them.
-    let due = if dry_run {
-        due
-    } else {
-        crate::store::partitions::order_by_key_partition(&state.db, due, |record| {
-            record.aggregate_id.as_str()
-        })
-        .await?
-    };
+    // batch's statements on the keys reach one or two partitions rather than most of them. A dry run lists
+    // them in the same order, so it says what the sweep would do as the sweep would do it.
+    let due = crate::store::partitions::order_by_key_partition(&state.db, due, |record| {
+        record.aggregate_id.as_str()
+    })
+    .await?;
     let total = due.len();
     tracing::debug!(
         ms = phase.elapsed().as_millis() as u64,
@@ -1099,20 +1099,21 @@ async fn sweep_due(
                 accounts::applicants_inactive_since_with_applications(&state.db, last_active_on)
                     .await?
             {
-                let kept = projections::application_view::list_for_applicant(&state.db, &id)
+                let kept = projections::application_view::ids_for_applicant(&state.db, &id)
                     .await?
                     .into_iter()
-                    .any(|view| !destroyed.contains(view.id.as_str()));
+                    .any(|kept| !destroyed.contains(kept.as_str()));
                 if !kept {
                     ids.push(id);
                 }
             }
             ids
         } else {
-            let inactive = accounts::applicants_inactive_since(&state.db, last_active_on).await?;
-            crate::store::partitions::order_by_key_partition(&state.db, inactive, |id| id.as_str())
-                .await?
+            accounts::applicants_inactive_since(&state.db, last_active_on).await?
         };
+        let inactive =
+            crate::store::partitions::order_by_key_partition(&state.db, inactive, |id| id.as_str())
+                .await?;
         let mut batch: Vec<SweepLine> = Vec::new();
         for id in inactive {
             let line = SweepLine {
@@ -1262,11 +1263,12 @@ async fn keep_failures(db: &Db, report: &SweepReport, whole: bool) -> anyhow::Re
     Ok(())
 }
 
-/// The tables whose rows hold personal data, written anew whole by the scrub on PostgreSQL. The data keys are
-/// not among them: `stream_keys` is in partitions, and only those that held a destroyed key are written anew
-/// (`scrub_pending`, noted by a trigger as each key is erased; migration 0025, decision 0013).
-const TABLES_WITH_PERSONAL_DATA: [&str; 16] = [
-    "application_views",
+/// The tables whose rows hold personal data in clear, written anew whole by the scrub on PostgreSQL. The data
+/// keys are not among them: `stream_keys` is in partitions, and only those that held a destroyed key are
+/// written anew (`scrub_pending`, noted by a trigger as each key is erased; migration 0025, decision 0013).
+/// Nor are the views sealed under their stream's key, which erasing the key destroys wherever their bytes
+/// lie: `application_views` (migration 0026).
+const TABLES_WITH_PERSONAL_DATA: [&str; 15] = [
     "case_list",
     "case_assignments",
     "committee_scores",
@@ -1406,7 +1408,7 @@ pub async fn erase(
     let mut erased = Vec::new();
     let mut kept = Vec::new();
     for id in ids {
-        let Some(view) = projections::application_view::find(db, &id).await? else {
+        let Some(view) = projections::application_view::find(db, &state.repo, &id).await? else {
             continue;
         };
         if let Some(reason) = legal_holds.get(&("Application".to_string(), id.clone())) {
@@ -1459,7 +1461,7 @@ pub async fn erase(
         }
     }
     if let Some(account) = account {
-        let still_kept = !projections::application_view::list_for_applicant(db, &account.id)
+        let still_kept = !projections::application_view::ids_for_applicant(db, &account.id)
             .await?
             .is_empty();
         if still_kept {

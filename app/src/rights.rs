@@ -20,7 +20,6 @@ use domain::application::form::PersonalField;
 use domain::request::{
     FoiGround, ObjectedUse, RequestCommand, RequestError, RequestKind, exemptions, opt_outs_for,
 };
-use projections::Db;
 use projections::application_view::{self, ApplicationView};
 use projections::information_requests::RequestView;
 
@@ -30,10 +29,10 @@ use crate::error::AppError;
 pub use crate::subjects::subject_applications;
 
 /// The subject's applications as they now stand, in id order.
-async fn subject_cases(db: &Db, email: &str) -> Result<Vec<ApplicationView>, AppError> {
+async fn subject_cases(state: &AppState, email: &str) -> Result<Vec<ApplicationView>, AppError> {
     let mut views = Vec::new();
-    for id in subject_applications(db, email).await? {
-        if let Some(view) = application_view::find(db, &id).await? {
+    for id in subject_applications(&state.db, email).await? {
+        if let Some(view) = application_view::find(&state.db, &state.repo, &id).await? {
             views.push(view);
         }
     }
@@ -149,7 +148,7 @@ pub async fn decide_rectification(
         // Recorded but not answered: answer from what was recorded.
         let response = match &decided.application_id {
             Some(application_id) if decided.granted => {
-                let case = application_view::find(&state.db, application_id).await?;
+                let case = application_view::find(&state.db, &state.repo, application_id).await?;
                 let told = case
                     .as_ref()
                     .map(|case| recipients_holding(case, &decided.fields))
@@ -164,7 +163,7 @@ pub async fn decide_rectification(
             }
             _ => {
                 let kept = match &view.subject_email {
-                    Some(email) => subject_cases(&state.db, email).await?.iter().any(|case| {
+                    Some(email) => subject_cases(state, email).await?.iter().any(|case| {
                         case.statements_of_dispute
                             .iter()
                             .any(|kept| kept.request_id == id)
@@ -193,7 +192,7 @@ pub async fn decide_rectification(
                 ));
             }
             let email = subject_of(&view)?;
-            let cases = subject_cases(&state.db, &email).await?;
+            let cases = subject_cases(state, &email).await?;
             if cases.is_empty() {
                 // A statement is kept with the subject's applications; with none, it would be kept nowhere.
                 return Err(AppError::invalid_field(
@@ -250,7 +249,7 @@ pub async fn decide_rectification(
             "say why the data is corrected",
         ));
     }
-    let before = application_view::find(&state.db, &application_id)
+    let before = application_view::find(&state.db, &state.repo, &application_id)
         .await?
         .ok_or_else(AppError::not_found)?;
     let amendment = ApplicationCommand::RectifyPersonalData {
@@ -261,7 +260,7 @@ pub async fn decide_rectification(
     state
         .execute_application(&application_id, actor, amendment)
         .await?;
-    let after = application_view::find(&state.db, &application_id)
+    let after = application_view::find(&state.db, &state.repo, &application_id)
         .await?
         .ok_or_else(AppError::not_found)?;
     let fields: Vec<String> = PersonalField::ALL
@@ -388,7 +387,7 @@ pub async fn decide_restriction(
     };
     let response = if granted {
         let mut restricted = Vec::new();
-        for case in subject_cases(&state.db, &subject_of(&view)?).await? {
+        for case in subject_cases(state, &subject_of(&view)?).await? {
             let command = ApplicationCommand::RestrictProcessing {
                 request_id: Some(id.to_string()),
                 reason: reason.clone(),
@@ -448,7 +447,7 @@ pub async fn decide_objection(
         .collect();
     let response = if upheld {
         let mut stopped = Vec::new();
-        for case in subject_cases(&state.db, &subject_of(&view)?).await? {
+        for case in subject_cases(state, &subject_of(&view)?).await? {
             let command = ApplicationCommand::HonourObjection {
                 request_id: id.to_string(),
                 opt_outs: opt_outs_for(&uses),

@@ -61,7 +61,8 @@ async fn reserves(
 ) -> Result<Vec<Value>, AppError> {
     let mut entries = Vec::new();
     for id in ids_at(state, cycle, domain::application::Status::Reserve).await? {
-        let Some(view) = projections::application_view::find(&state.db, &id).await? else {
+        let Some(view) = projections::application_view::find(&state.db, &state.repo, &id).await?
+        else {
             continue;
         };
         let position = view.decision.as_ref().and_then(|d| d.reserve_position);
@@ -267,7 +268,9 @@ pub async fn assign_in_bulk(
     let mut loads: std::collections::BTreeMap<String, u32> = Default::default();
     for status in [Status::Eligible, Status::UnderReview] {
         for id in ids_at(state, cycle, status).await? {
-            let Some(view) = projections::application_view::find(&state.db, &id).await? else {
+            let Some(view) =
+                projections::application_view::find(&state.db, &state.repo, &id).await?
+            else {
                 continue;
             };
             let mut application = AwaitingReview {

@@ -14,9 +14,7 @@ pub async fn subject_applications(db: &Db, email: &str) -> Result<BTreeSet<Strin
         .into_iter()
         .collect();
     if let Some(account) = accounts::find_by_email(db, email).await? {
-        for view in application_view::list_for_applicant(db, &account.id).await? {
-            ids.insert(view.id);
-        }
+        ids.extend(application_view::ids_for_applicant(db, &account.id).await?);
     }
     Ok(ids)
 }

@@ -8,8 +8,6 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, NaiveDate, Utc};
 use lru::LruCache;
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
-use sqlx::types::Json;
 
 use domain::Personal;
 use domain::application::aggregate::Outcome;
@@ -22,6 +20,7 @@ use domain::application::letters::LetterKind;
 use domain::application::{ApplicationEvent, Status};
 use domain::recipient::RecipientKind;
 
+use crate::sealed::{Keyring, SealError, StreamKey, open_doc, seal_doc, view_aad};
 use crate::{Conn, Db, ProjectionError, RecordedEvent, on_conn, on_pool};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -946,18 +945,38 @@ impl CommittedViews {
     }
 }
 
+/// The table the views are kept in, and what binds each sealed document to its row.
+pub const TABLE: &str = "application_views";
+
+/// The view's document as the table keeps it: sealed under the application's own data key
+/// (`crate::sealed`), so that erasing the key destroys it wherever its bytes lie.
+pub fn sealed_doc(view: &ApplicationView, key: &dyn StreamKey) -> Vec<u8> {
+    seal_doc(key, &view_aad(TABLE, &view.id, view.version), view)
+}
+
+fn opened(
+    id: &str,
+    version: i64,
+    doc: &[u8],
+    key: &dyn StreamKey,
+) -> Result<ApplicationView, SealError> {
+    open_doc(key, &view_aad(TABLE, id, version), doc)
+}
+
 /// Brings the application's view up to date with one event, and gives the view as it was before the event
 /// (`None` for a new application) and as it is now; `None` when the application has no view (destroyed).
+/// The view is sealed under `key`, the application's data key.
 pub(crate) async fn project(
     conn: &mut Conn<'_>,
     event: &RecordedEvent,
     payload: &ApplicationEvent,
     committed: &CommittedViews,
+    key: &dyn StreamKey,
 ) -> Result<Option<(Option<ApplicationView>, ApplicationView)>, ProjectionError> {
     if let Some(before) = committed.before(&event.aggregate_id, event.sequence) {
         let mut view = before.clone();
         view.apply(event, payload);
-        if update_from(conn, &view, before.version).await? {
+        if update_from(conn, &view, before.version, key).await? {
             return Ok(Some((Some(before), view)));
         }
         committed.forget(&event.aggregate_id);
@@ -970,13 +989,13 @@ pub(crate) async fn project(
             None,
             ApplicationView::started(event, cycle.as_str(), applicant_id),
         ),
-        _ => match load_in(conn, &event.aggregate_id).await? {
+        _ => match load_in(conn, &event.aggregate_id, key).await? {
             Some(view) => (Some(view.clone()), view),
             None => return Ok(None),
         },
     };
     view.apply(event, payload);
-    save(conn, &view, before.is_none()).await?;
+    save(conn, &view, before.is_none(), key).await?;
     Ok(Some((before, view)))
 }
 
@@ -985,12 +1004,14 @@ async fn update_from(
     conn: &mut Conn<'_>,
     view: &ApplicationView,
     version: i64,
+    key: &dyn StreamKey,
 ) -> Result<bool, ProjectionError> {
     const UPDATE: &str =
         "UPDATE application_views SET version = $1, doc = $2 WHERE id = $3 AND version = $4";
+    let doc = sealed_doc(view, key);
     let updated = on_conn!(conn, c => sqlx::query(UPDATE)
         .bind(view.version)
-        .bind(crate::db::JsonText(view))
+        .bind(&doc)
         .bind(&view.id)
         .bind(version)
         .execute(&mut *c)
@@ -1002,35 +1023,40 @@ async fn update_from(
 pub(crate) async fn load_in(
     conn: &mut Conn<'_>,
     id: &str,
+    key: &dyn StreamKey,
 ) -> Result<Option<ApplicationView>, ProjectionError> {
-    const SQL: &str = "SELECT doc FROM application_views WHERE id = $1";
-    let row = on_conn!(conn, c => sqlx::query(SQL).bind(id).fetch_optional(&mut *c).await?
-        .map(|row| row.try_get::<Json<ApplicationView>, _>("doc")).transpose()?);
-    Ok(row.map(|Json(view)| view))
+    const SQL: &str = "SELECT version, doc FROM application_views WHERE id = $1";
+    let row: Option<(i64, Vec<u8>)> =
+        on_conn!(conn, c => sqlx::query_as(SQL).bind(id).fetch_optional(&mut *c).await?);
+    row.map(|(version, doc)| opened(id, version, &doc, key))
+        .transpose()
+        .map_err(ProjectionError::from)
 }
 
 async fn save(
     conn: &mut Conn<'_>,
     view: &ApplicationView,
     new: bool,
+    key: &dyn StreamKey,
 ) -> Result<(), ProjectionError> {
     const INSERT: &str = "INSERT INTO application_views (id, applicant_id, cycle, version, doc) \
                           VALUES ($1, $2, $3, $4, $5)";
     const UPDATE: &str = "UPDATE application_views SET version = $1, doc = $2 WHERE id = $3";
+    let doc = sealed_doc(view, key);
     let result = if new {
         on_conn!(conn, c => sqlx::query(INSERT)
             .bind(&view.id)
             .bind(&view.applicant_id)
             .bind(&view.cycle)
             .bind(view.version)
-            .bind(crate::db::JsonText(view))
+            .bind(&doc)
             .execute(&mut *c)
             .await
             .map(|done| done.rows_affected()))
     } else {
         on_conn!(conn, c => sqlx::query(UPDATE)
             .bind(view.version)
-            .bind(crate::db::JsonText(view))
+            .bind(&doc)
             .bind(&view.id)
             .execute(&mut *c)
             .await
@@ -1047,25 +1073,25 @@ async fn save(
 /// How many rows a rebuild writes in one statement on SQLite.
 pub(crate) const ROWS_A_STATEMENT: usize = 200;
 
-/// Inserts the views of many applications (a rebuild): on PostgreSQL in one statement, the columns sent as
-/// arrays; on SQLite many rows to a statement.
+/// Inserts the views of many applications (a rebuild), each sealed under its own key: on PostgreSQL in one
+/// statement, the columns sent as arrays; on SQLite many rows to a statement.
 pub(crate) async fn insert_many(
     conn: &mut Conn<'_>,
-    views: &[&ApplicationView],
+    views: &[(&ApplicationView, &dyn StreamKey)],
 ) -> Result<(), ProjectionError> {
     if views.is_empty() {
         return Ok(());
     }
+    let docs: Vec<Vec<u8>> = views.iter().map(|(v, key)| sealed_doc(v, *key)).collect();
     match conn {
         Conn::Postgres(c) => {
             const SQL: &str = "INSERT INTO application_views (id, applicant_id, cycle, version, doc) \
-                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::json[])";
-            let ids: Vec<&str> = views.iter().map(|v| v.id.as_str()).collect();
-            let applicants: Vec<&str> = views.iter().map(|v| v.applicant_id.as_str()).collect();
-            let cycles: Vec<&str> = views.iter().map(|v| v.cycle.as_str()).collect();
-            let versions: Vec<i64> = views.iter().map(|v| v.version).collect();
-            let docs: Vec<crate::db::JsonText<&ApplicationView>> =
-                views.iter().map(|v| crate::db::JsonText(*v)).collect();
+                 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bytea[])";
+            let ids: Vec<&str> = views.iter().map(|(v, _)| v.id.as_str()).collect();
+            let applicants: Vec<&str> =
+                views.iter().map(|(v, _)| v.applicant_id.as_str()).collect();
+            let cycles: Vec<&str> = views.iter().map(|(v, _)| v.cycle.as_str()).collect();
+            let versions: Vec<i64> = views.iter().map(|(v, _)| v.version).collect();
             sqlx::query(SQL)
                 .bind(ids)
                 .bind(applicants)
@@ -1076,16 +1102,17 @@ pub(crate) async fn insert_many(
                 .await?;
         }
         Conn::Sqlite(c) => {
-            for chunk in views.chunks(ROWS_A_STATEMENT) {
+            let rows: Vec<_> = views.iter().zip(&docs).collect();
+            for chunk in rows.chunks(ROWS_A_STATEMENT) {
                 let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO application_views (id, applicant_id, cycle, version, doc) ",
                 );
-                insert.push_values(chunk, |mut row, view| {
+                insert.push_values(chunk, |mut row, ((view, _), doc)| {
                     row.push_bind(&view.id)
                         .push_bind(&view.applicant_id)
                         .push_bind(&view.cycle)
                         .push_bind(view.version)
-                        .push_bind(crate::db::JsonText(*view));
+                        .push_bind(doc.as_slice());
                 });
                 insert.build().execute(&mut **c).await?;
             }
@@ -1105,7 +1132,6 @@ pub(crate) async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
     Ok(())
 }
 
-/// Reads one application as it stands.
 /// The view that one application's events leave, folded in memory (nothing is read or written): what
 /// time travel shows of the application as it stood after the last of them. `None` before it was started
 /// or once its personal data was destroyed.
@@ -1134,14 +1160,40 @@ pub fn replay(events: &[RecordedEvent]) -> Result<Option<ApplicationView>, Proje
     Ok(view)
 }
 
-pub async fn find(db: &Db, id: &str) -> Result<Option<ApplicationView>, sqlx::Error> {
+/// A row of the views as read: its id, version and sealed document, and its stream's wrapped key.
+type SealedRow = (String, i64, Vec<u8>, Option<Vec<u8>>);
+
+/// A row of the views with its stream's wrapped key, opened: the view, or the reason it cannot be read (a
+/// decode error to the caller, as any row that does not decode).
+fn open_row(
+    keys: &dyn Keyring,
+    (id, version, doc, wrapped): SealedRow,
+) -> Result<ApplicationView, sqlx::Error> {
+    let key = wrapped
+        .and_then(|wrapped| keys.unwrap_key(APPLICATION, &id, &wrapped))
+        .ok_or(SealError::NoKey)
+        .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    opened(&id, version, &doc, key.as_ref()).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+const APPLICATION: &str = "Application";
+
+/// One application's view, opened with its key (`keys` unwraps it).
+pub async fn find(
+    db: &Db,
+    keys: &dyn Keyring,
+    id: &str,
+) -> Result<Option<ApplicationView>, sqlx::Error> {
     if !crate::db::is_plausible_id(id) {
         return Ok(None);
     }
-    const SQL: &str = "SELECT doc FROM application_views WHERE id = $1";
-    let row = on_pool!(db, p => sqlx::query(SQL).bind(id).fetch_optional(p).await?
-        .map(|row| row.try_get::<Json<ApplicationView>, _>("doc")).transpose()?);
-    Ok(row.map(|Json(view)| view))
+    // The key is named by the id itself, so PostgreSQL reads one partition of the keys.
+    const SQL: &str = "SELECT v.id, v.version, v.doc, k.wrapped_key FROM application_views v \
+         LEFT JOIN stream_keys k ON k.aggregate_type = 'Application' AND k.aggregate_id = $1 \
+         WHERE v.id = $1";
+    let row: Option<SealedRow> =
+        on_pool!(db, p => sqlx::query_as(SQL).bind(id).fetch_optional(p).await?);
+    row.map(|row| open_row(keys, row)).transpose()
 }
 
 /// The id of the applicant's application in a cycle, if they have one.
@@ -1154,18 +1206,25 @@ pub async fn find_for_applicant(
     on_pool!(db, p => sqlx::query_scalar(SQL).bind(applicant_id).bind(cycle).fetch_optional(p).await)
 }
 
-/// The applicant's applications, newest cycle first.
+/// The ids of the applicant's applications, newest cycle first: nothing sealed is read.
+pub async fn ids_for_applicant(db: &Db, applicant_id: &str) -> Result<Vec<String>, sqlx::Error> {
+    const SQL: &str =
+        "SELECT id FROM application_views WHERE applicant_id = $1 ORDER BY cycle DESC";
+    on_pool!(db, p => sqlx::query_scalar(SQL).bind(applicant_id).fetch_all(p).await)
+}
+
+/// The applicant's applications, newest cycle first, each opened with its key.
 pub async fn list_for_applicant(
     db: &Db,
+    keys: &dyn Keyring,
     applicant_id: &str,
 ) -> Result<Vec<ApplicationView>, sqlx::Error> {
-    const SQL: &str =
-        "SELECT doc FROM application_views WHERE applicant_id = $1 ORDER BY cycle DESC";
-    let rows = on_pool!(db, p => sqlx::query(SQL).bind(applicant_id).fetch_all(p).await?
-        .into_iter()
-        .map(|row| row.try_get::<Json<ApplicationView>, _>("doc"))
-        .collect::<Result<Vec<_>, _>>()?);
-    Ok(rows.into_iter().map(|Json(view)| view).collect())
+    const SQL: &str = "SELECT v.id, v.version, v.doc, k.wrapped_key FROM application_views v \
+         LEFT JOIN stream_keys k ON k.aggregate_type = 'Application' AND k.aggregate_id = v.id \
+         WHERE v.applicant_id = $1 ORDER BY v.cycle DESC";
+    let rows: Vec<SealedRow> =
+        on_pool!(db, p => sqlx::query_as(SQL).bind(applicant_id).fetch_all(p).await?);
+    rows.into_iter().map(|row| open_row(keys, row)).collect()
 }
 
 /// Given an application's events, the view `apply` folds them into: each group of events (the form, the

@@ -23,6 +23,7 @@ pub mod recorded;
 pub mod referees;
 pub mod references;
 pub mod retention;
+pub mod sealed;
 pub mod supervisors;
 
 pub use db::{Conn, Db};
@@ -46,16 +47,20 @@ pub enum ProjectionError {
     Event(#[from] serde_json::Error),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("sealed view: {0}")]
+    Sealed(#[from] sealed::SealError),
 }
 
 /// Brings every view up to date with one event. Called once per event, in commit order, inside the
 /// transaction that recorded it (or inside a rebuild). Gives the application's view as the event left it,
 /// for an event of an application that still has one, so a command can answer with it without reading it
-/// back.
+/// back. `key` is the event's stream's data key: an application's view is sealed under it, so every
+/// application event but the destruction of its personal data comes with one.
 pub async fn project(
     conn: &mut Conn<'_>,
     event: &RecordedEvent,
     committed: &application_view::CommittedViews,
+    key: Option<&dyn sealed::StreamKey>,
 ) -> Result<Option<application_view::ApplicationView>, ProjectionError> {
     match event.aggregate_type.as_str() {
         Application::TYPE => {
@@ -70,8 +75,9 @@ pub async fn project(
             }
             // The lists below copy from the application's view, projected first in this transaction; each
             // writes only where its rows differ between the view before the event and after it.
+            let key = key.ok_or(sealed::SealError::NoKey)?;
             if let Some((before, view)) =
-                application_view::project(conn, event, &payload, committed).await?
+                application_view::project(conn, event, &payload, committed, key).await?
             {
                 let before = before.as_ref();
                 case_list::project(conn, before, &view, &payload).await?;
@@ -162,7 +168,8 @@ async fn destroy_applications(
 /// Brings every view up to date with many destructions, each the only event of its stream here, in the
 /// order given: what [`project`] does with each, with the applications and immigration records taken
 /// together, a few statements for all of them rather than a dozen for each (the retention sweep's
-/// batches). Any other event is projected on its own.
+/// batches). Any other event is projected on its own, with no key: an application's other events do not
+/// come this way.
 pub async fn project_destructions(
     conn: &mut Conn<'_>,
     events: &[RecordedEvent],
@@ -193,7 +200,7 @@ pub async fn project_destructions(
             }
             _ => {}
         }
-        project(conn, event, committed).await?;
+        project(conn, event, committed, None).await?;
     }
     if !applications.is_empty() {
         destroy_applications(conn, &applications).await?;

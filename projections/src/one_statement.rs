@@ -37,6 +37,8 @@ pub struct EventRow<'a> {
 pub struct Plan {
     before_version: i64,
     view: ApplicationView,
+    /// The view's document sealed under the application's key, as the table keeps it.
+    doc: Vec<u8>,
     case_row: Option<CaseSummary>,
 }
 
@@ -45,6 +47,7 @@ pub struct Plan {
 pub fn plan(
     event: &RecordedEvent,
     committed: &CommittedViews,
+    key: &dyn crate::sealed::StreamKey,
 ) -> Result<Option<Plan>, ProjectionError> {
     if event.aggregate_type != <domain::application::Application as cqrs_es::Aggregate>::TYPE {
         return Ok(None);
@@ -77,6 +80,7 @@ pub fn plan(
     let case_row = (CaseSummary::of(&before) != row).then_some(row);
     Ok(Some(Plan {
         before_version: before.version,
+        doc: crate::application_view::sealed_doc(&view, key),
         view,
         case_row,
     }))
@@ -148,7 +152,7 @@ impl Plan {
             .bind(Json(event.payload))
             .bind(Json(event.metadata))
             .bind(self.view.version)
-            .bind(crate::db::JsonText(&self.view))
+            .bind(&self.doc)
             .bind(self.before_version);
         if let Some(row) = &self.case_row {
             query = bind_case_row!(query, row);
@@ -180,7 +184,7 @@ pub async fn write_together(
 ) -> Result<Vec<bool>, sqlx::Error> {
     const SQL: &str = concat!(
         "WITH given AS (SELECT * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], \
-         $6::jsonb[], $7::jsonb[], $8::bigint[], $9::json[], $10::bigint[], $11::bool[], $12::text[], \
+         $6::jsonb[], $7::jsonb[], $8::bigint[], $9::bytea[], $10::bigint[], $11::bool[], $12::text[], \
          $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::timestamptz[], \
          $19::timestamptz[], $20::float8[], $21::bigint[], $22::bool[], $23::text[]) AS g (id, sequence, \
          event_type, event_version, payload, metadata, after, doc, before, with_case_row, cycle, status, \
@@ -238,7 +242,7 @@ pub async fn write_together(
         payloads.push(Json(event.payload));
         metadata.push(Json(event.metadata));
         afters.push(plan.view.version);
-        docs.push(crate::db::JsonText(&plan.view));
+        docs.push(plan.doc.as_slice());
         befores.push(plan.before_version);
         let row = plan.case_row.as_ref();
         with_case_rows.push(row.is_some());
@@ -291,6 +295,7 @@ pub async fn write_together(
 mod tests {
     use super::*;
     use crate::EventMetadata;
+    use crate::sealed::test_keys::XorKey;
     use chrono::Utc;
     use domain::Personal;
     use domain::actor::Role;
@@ -337,9 +342,13 @@ mod tests {
 
     #[test]
     fn a_draft_edit_after_a_committed_view_is_written_in_one_statement_with_its_case_list_row() {
-        let plan = plan(&event(2, &draft_saved()), &committed_after_start())
-            .expect("the event reads")
-            .expect("a draft edit fits in one statement");
+        let plan = plan(
+            &event(2, &draft_saved()),
+            &committed_after_start(),
+            &XorKey(9),
+        )
+        .expect("the event reads")
+        .expect("a draft edit fits in one statement");
         assert_eq!(plan.before_version, 1);
         assert_eq!(plan.view.version, 2);
         assert!(
@@ -353,7 +362,8 @@ mod tests {
         let assigned = ApplicationEvent::CommitteeMemberAssigned {
             member_id: "member-1".into(),
         };
-        let plan = plan(&event(2, &assigned), &committed_after_start()).expect("the event reads");
+        let plan = plan(&event(2, &assigned), &committed_after_start(), &XorKey(9))
+            .expect("the event reads");
         assert!(plan.is_none(), "an assignment also writes case_assignments");
     }
 
@@ -361,15 +371,19 @@ mod tests {
     fn an_event_that_does_not_follow_the_committed_view_takes_the_ordinary_way() {
         let committed = committed_after_start();
         assert!(
-            plan(&event(3, &draft_saved()), &committed)
+            plan(&event(3, &draft_saved()), &committed, &XorKey(9))
                 .expect("the event reads")
                 .is_none(),
             "another writer's event came between"
         );
         assert!(
-            plan(&event(2, &draft_saved()), &CommittedViews::default())
-                .expect("the event reads")
-                .is_none(),
+            plan(
+                &event(2, &draft_saved()),
+                &CommittedViews::default(),
+                &XorKey(9)
+            )
+            .expect("the event reads")
+            .is_none(),
             "a view this process did not commit"
         );
     }

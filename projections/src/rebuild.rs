@@ -10,6 +10,8 @@
 //! what this writes is what the event-by-event projection leaves (the rebuild tests compare the two). The
 //! applications' references are kept, not rewritten: only an application without one is numbered.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 
@@ -21,6 +23,7 @@ use domain::retention::RecordKind;
 use crate::application_view::{self, ApplicationView};
 use crate::immigration_records::{self, ListedRecord};
 use crate::information_requests::{self, RequestView};
+use crate::sealed::StreamKey;
 use crate::{
     Conn, ProjectionError, RecordedEvent, case_list, committee_scores, publishing, referees,
     retention,
@@ -37,6 +40,8 @@ pub trait FoldedStream: Sized + Send + 'static {
     fn apply(&mut self, event: &RecordedEvent) -> Result<(), ProjectionError>;
     /// Folded streams of this type, ready for [`write_folded`].
     fn batch(streams: Vec<Self>) -> FoldedBatch;
+    /// Keeps the stream's data key, for views sealed under it. Streams whose views are not sealed ignore it.
+    fn keep_key(&mut self, _key: Arc<dyn StreamKey>) {}
 }
 
 /// Folded streams of one type, written together.
@@ -72,10 +77,11 @@ async fn record_destructions<'a>(
 }
 
 /// One application stream, folded.
-#[derive(Debug)]
 pub struct ApplicationStream {
     id: String,
     view: Option<ApplicationView>,
+    /// The stream's data key, which its view is sealed under.
+    key: Option<Arc<dyn StreamKey>>,
     /// Committee members assigned, and whether each declared a conflict.
     assignments: Vec<(String, bool)>,
     destroyed: Option<Destruction>,
@@ -88,6 +94,7 @@ impl FoldedStream for ApplicationStream {
         Self {
             id: id.to_owned(),
             view: None,
+            key: None,
             assignments: Vec::new(),
             destroyed: None,
         }
@@ -99,6 +106,10 @@ impl FoldedStream for ApplicationStream {
 
     fn batch(streams: Vec<Self>) -> FoldedBatch {
         FoldedBatch::Applications(streams)
+    }
+
+    fn keep_key(&mut self, key: Arc<dyn StreamKey>) {
+        self.key = Some(key);
     }
 
     fn apply(&mut self, event: &RecordedEvent) -> Result<(), ProjectionError> {
@@ -146,6 +157,27 @@ impl FoldedStream for ApplicationStream {
     }
 }
 
+impl std::fmt::Debug for ApplicationStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApplicationStream")
+            .field("id", &self.id)
+            .field("keyed", &self.key.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ApplicationStream {
+    /// Whether the stream has a view to write but no key to seal it under (a stream whose events held no
+    /// personal data, from before every application had a key): the store makes it one first.
+    pub fn needs_key(&self) -> bool {
+        self.view.is_some() && self.key.is_none()
+    }
+
+    pub fn stream_id(&self) -> &str {
+        &self.id
+    }
+}
+
 /// Writes the views of folded application streams into emptied views, many rows to a statement: the
 /// application views, case list rows, assignments, schedule, published lists and destructions.
 async fn write_application_streams(
@@ -153,7 +185,17 @@ async fn write_application_streams(
     streams: &[ApplicationStream],
 ) -> Result<(), ProjectionError> {
     let views: Vec<&ApplicationView> = streams.iter().filter_map(|s| s.view.as_ref()).collect();
-    application_view::insert_many(conn, &views).await?;
+    let sealed = streams
+        .iter()
+        .filter_map(|s| {
+            let view = s.view.as_ref()?;
+            Some(match &s.key {
+                Some(key) => Ok((view, key.as_ref())),
+                None => Err(crate::sealed::SealError::NoKey),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    application_view::insert_many(conn, &sealed).await?;
     case_list::insert_many(conn, &views).await?;
     let assignments: Vec<(&str, &str, bool)> = streams
         .iter()

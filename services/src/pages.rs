@@ -615,10 +615,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for PageQuery<T> {
 /// The view of an application for a page: a page saying so where its personal data was destroyed (410),
 /// the not-found page where there is none.
 pub async fn application_or_gone(
-    db: &projections::Db,
+    state: &AppState,
     id: &str,
 ) -> Result<projections::application_view::ApplicationView, PageError> {
-    if let Some(view) = projections::application_view::find(db, id).await? {
+    let db = &state.db;
+    if let Some(view) = projections::application_view::find(db, &state.repo, id).await? {
         return Ok(view);
     }
     if projections::retention::is_destroyed(db, "Application", id).await? {

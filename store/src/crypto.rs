@@ -78,6 +78,16 @@ fn wrap_aad(stream: &str) -> String {
 /// The key that seals one stream's personal data.
 pub struct DataKey(Aes256Gcm);
 
+impl projections::sealed::StreamKey for DataKey {
+    fn seal(&self, plain: &[u8], aad: &[u8]) -> Vec<u8> {
+        encrypt(&self.0, plain, aad)
+    }
+
+    fn open(&self, sealed: &[u8], aad: &[u8]) -> Option<Vec<u8>> {
+        decrypt(&self.0, sealed, aad).ok()
+    }
+}
+
 fn encrypt(cipher: &Aes256Gcm, plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
     let nonce = Nonce::generate();
     let sealed = cipher

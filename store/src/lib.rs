@@ -157,6 +157,30 @@ const KEY_SQL: &str =
     "SELECT wrapped_key FROM stream_keys WHERE aggregate_type = $1 AND aggregate_id = $2";
 const INSERT_KEY_SQL: &str = "INSERT INTO stream_keys (aggregate_type, aggregate_id, wrapped_key, created_at) VALUES ($1, $2, $3, $4)";
 
+/// The views sealed under a stream's key are opened with the key unwrapped by the master key.
+impl projections::sealed::Keyring for EventRepository {
+    fn unwrap_key(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+        wrapped: &[u8],
+    ) -> Option<Box<dyn projections::sealed::StreamKey>> {
+        self.master
+            .unwrap_data_key(&stream_name(aggregate_type, aggregate_id), wrapped)
+            .ok()
+            .map(|key| Box::new(key) as Box<dyn projections::sealed::StreamKey>)
+    }
+}
+
+/// Whether the event's stream keeps a view sealed under the stream's key, so that the key is needed to
+/// project it even where the event itself holds no personal data: every application's event but the
+/// destruction of its personal data.
+fn projects_sealed_view(event: &SerializedEvent) -> bool {
+    event.aggregate_type == APPLICATION && event.event_type != PERSONAL_DATA_DESTROYED
+}
+
+const APPLICATION: &str = "Application";
+
 impl EventRepository {
     pub fn new(db: Db, master: Arc<MasterKey>) -> Self {
         Self {
@@ -477,20 +501,30 @@ impl EventRepository {
                 Some(payload)
             };
             let payload = with_copies.as_ref().unwrap_or(&event.payload);
-            let stored_payload = if crypto::has_personal_data(payload) {
+            let personal = crypto::has_personal_data(payload);
+            // The stream's key, made the first time the stream holds personal data or keeps a sealed view.
+            let key = if personal || projects_sealed_view(event) {
                 let key = match known.get(&stream) {
                     Some(Some(key)) => Arc::clone(key),
                     Some(None) => Arc::new(self.new_key(conn, event).await?),
                     None => Arc::new(self.key_for_writing(conn, event).await?),
                 };
                 known.insert(stream.clone(), Some(Arc::clone(&key)));
-                crypto::seal(payload, &key, &aad)
+                Some(key)
             } else {
-                payload.clone()
+                None
+            };
+            let stored_payload = match &key {
+                Some(key) if personal => crypto::seal(payload, key, &aad),
+                _ => payload.clone(),
             };
             insert_event(conn, event, &stored_payload).await?;
             let recorded = recorded(event)?;
-            if let Some(view) = projections::project(conn, &recorded, &self.committed_views).await?
+            let view_key = key
+                .as_deref()
+                .map(|key| key as &dyn projections::sealed::StreamKey);
+            if let Some(view) =
+                projections::project(conn, &recorded, &self.committed_views, view_key).await?
             {
                 views.retain(|kept| kept.id != view.id);
                 views.push(view);
@@ -555,19 +589,23 @@ impl EventRepository {
         let [event] = events else {
             return Ok(None);
         };
-        let Some(plan) =
-            projections::one_statement::plan(&recorded(event)?, &self.committed_views)?
+        let stream = stream_name(&event.aggregate_type, &event.aggregate_id);
+        // The view is sealed under the stream's key, so the key must be known here.
+        let Some(Some(key)) = known.get(&stream) else {
+            return Ok(None);
+        };
+        let Some(plan) = projections::one_statement::plan(
+            &recorded(event)?,
+            &self.committed_views,
+            key.as_ref(),
+        )?
         else {
             return Ok(None);
         };
-        let stream = stream_name(&event.aggregate_type, &event.aggregate_id);
         if !crypto::copy_sources(&event.payload).is_empty() {
             return Ok(None);
         }
         let stored_payload = if crypto::has_personal_data(&event.payload) {
-            let Some(Some(key)) = known.get(&stream) else {
-                return Ok(None);
-            };
             crypto::seal(
                 &event.payload,
                 key,

@@ -13,7 +13,7 @@ use sqlx::types::Json;
 use projections::rebuild::{
     ApplicationStream, FoldedBatch, FoldedStream, ImmigrationStream, RequestStream,
 };
-use projections::{Conn, Db, EventMetadata, RecordedEvent, on_conn};
+use projections::{Conn, Db, EventMetadata, RecordedEvent, on_conn, on_pool};
 
 use super::{EventRepository, StoreError, stream_name};
 use crate::crypto::{self, DataKey};
@@ -27,21 +27,56 @@ pub struct RebuildReport {
     pub streams: u64,
 }
 
+/// Whether a migration asked for the views to be rebuilt (`views_to_rebuild`); clears the ask, in the
+/// rebuild's transaction.
+async fn take_ask(conn: &mut Conn<'_>) -> Result<bool, StoreError> {
+    let asked = on_conn!(conn, c => sqlx::query("DELETE FROM views_to_rebuild")
+        .execute(&mut *c)
+        .await?
+        .rows_affected());
+    Ok(asked > 0)
+}
+
 impl EventRepository {
     pub async fn rebuild_projections(&self) -> Result<RebuildReport, StoreError> {
+        self.rebuild(false)
+            .await
+            .map(|report| report.unwrap_or_default())
+    }
+
+    /// Rebuilds the views where a migration asked for it (one that changed how a view is kept), as the
+    /// server starts; `None` where none did. Of servers starting together, the first rebuilds and the others
+    /// find the ask already answered.
+    pub async fn rebuild_projections_if_asked(&self) -> Result<Option<RebuildReport>, StoreError> {
+        const ASKED: &str = "SELECT count(*) FROM views_to_rebuild";
+        let asked: i64 = on_pool!(self.db(), p => sqlx::query_scalar(ASKED).fetch_one(p).await?);
+        if asked == 0 {
+            return Ok(None);
+        }
+        tracing::info!("a migration asked for the views to be rebuilt");
+        self.rebuild(true).await
+    }
+
+    async fn rebuild(&self, only_if_asked: bool) -> Result<Option<RebuildReport>, StoreError> {
         let _turn = self.sqlite_writer_turn().await;
         match self.db() {
             Db::Sqlite(pool) => {
                 let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                if !take_ask(&mut Conn::Sqlite(&mut tx)).await? && only_if_asked {
+                    return Ok(None);
+                }
                 let report = self.replay_all(&mut Conn::Sqlite(&mut tx)).await?;
                 tx.commit().await?;
-                Ok(report)
+                Ok(Some(report))
             }
             Db::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
                 sqlx::query("LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE")
                     .execute(&mut *tx)
                     .await?;
+                if !take_ask(&mut Conn::Postgres(&mut tx)).await? && only_if_asked {
+                    return Ok(None);
+                }
                 // Fresh statistics, so the pages below walk the primary key instead of sorting the log once a
                 // page (a store just loaded has none yet). Where both tables were analysed since a tenth of
                 // their rows changed (by autovacuum, or the last rebuild), analysing them again would change
@@ -63,7 +98,7 @@ impl EventRepository {
                 // rather than guess at tables PostgreSQL has not sampled (a store just loaded, or a server
                 // without autovacuum). ANALYZE samples a fixed number of rows: seconds at any size.
                 sqlx::query("ANALYZE").execute(pool).await?;
-                Ok(report)
+                Ok(Some(report))
             }
         }
     }
@@ -159,8 +194,10 @@ impl EventRepository {
                     keys.insert(stream.clone(), key);
                     report.streams += 1;
                 }
-                let event = opened(row, &stream, keys[&stream].as_ref())?;
-                projections::project(conn, &event, &self.committed_views).await?;
+                let key = keys[&stream].as_ref();
+                let event = opened(row, &stream, key)?;
+                let view_key = key.map(|key| key as &dyn projections::sealed::StreamKey);
+                projections::project(conn, &event, &self.committed_views, view_key).await?;
                 report.events += 1;
             }
         }
@@ -175,8 +212,26 @@ impl EventRepository {
         mut to_write: tokio::sync::mpsc::Receiver<FoldedBatch>,
     ) -> Result<std::time::Duration, StoreError> {
         let mut writing = std::time::Duration::ZERO;
-        while let Some(batch) = to_write.recv().await {
+        while let Some(mut batch) = to_write.recv().await {
             let t = std::time::Instant::now();
+            if let FoldedBatch::Applications(streams) = &mut batch {
+                // An application whose events held no personal data has no key yet; its view is sealed under
+                // one all the same, made here.
+                for stream in streams.iter_mut().filter(|s| s.needs_key()) {
+                    let (key, wrapped) = self
+                        .master()
+                        .new_data_key(&stream_name(ApplicationStream::TYPE, stream.stream_id()));
+                    on_conn!(conn, c => sqlx::query(super::INSERT_KEY_SQL)
+                        .bind(ApplicationStream::TYPE)
+                        .bind(stream.stream_id())
+                        .bind(wrapped)
+                        .bind(chrono::Utc::now())
+                        .execute(&mut *c)
+                        .await?
+                        .rows_affected());
+                    stream.keep_key(std::sync::Arc::new(key));
+                }
+            }
             projections::rebuild::write_folded(conn, &batch).await?;
             writing += t.elapsed();
         }
@@ -225,7 +280,7 @@ impl EventRepository {
              AND e.aggregate_id >= $2 AND (e.aggregate_id > $2 OR e.sequence > $3) \
              ORDER BY e.aggregate_type, e.aggregate_id, e.sequence LIMIT $4";
         let mut done: Vec<S> = Vec::new();
-        let mut current: Option<(S, Option<DataKey>)> = None;
+        let mut current: Option<(S, Option<std::sync::Arc<DataKey>>)> = None;
         let (mut after_id, mut after_sequence) = (String::new(), 0_i64);
         let t = std::time::Instant::now();
         let mut keys = keys_of(&mut connection.conn(), S::TYPE).await?;
@@ -249,12 +304,18 @@ impl EventRepository {
                     .as_ref()
                     .is_none_or(|(s, _)| s.id() != row.aggregate_id)
                 {
-                    let key = self.unwrap_key(
-                        &row.aggregate_type,
-                        &row.aggregate_id,
-                        keys.remove(&row.aggregate_id),
-                    )?;
-                    if let Some((stream, _)) = current.replace((S::new(&row.aggregate_id), key)) {
+                    let key = self
+                        .unwrap_key(
+                            &row.aggregate_type,
+                            &row.aggregate_id,
+                            keys.remove(&row.aggregate_id),
+                        )?
+                        .map(std::sync::Arc::new);
+                    let mut folding = S::new(&row.aggregate_id);
+                    if let Some(key) = &key {
+                        folding.keep_key(std::sync::Arc::clone(key) as _);
+                    }
+                    if let Some((stream, _)) = current.replace((folding, key)) {
                         done.push(stream);
                     }
                     outcome.streams += 1;
@@ -263,7 +324,7 @@ impl EventRepository {
                     unreachable!("a stream was just started")
                 };
                 let name = stream_name(&row.aggregate_type, &row.aggregate_id);
-                let event = opened(row, &name, key.as_ref())?;
+                let event = opened(row, &name, key.as_deref())?;
                 stream.apply(&event)?;
                 outcome.events += 1;
             }

@@ -429,16 +429,28 @@ struct Views {
     cases: Vec<Vec<Option<String>>>,
 }
 
-async fn views(db: &Db) -> Views {
-    const APPLICATIONS: &str = "SELECT id, CAST(version AS TEXT), CAST(doc AS TEXT) \
-                                FROM application_views ORDER BY id";
+/// The views as they are on disk; the applications' views opened with the store's master key.
+async fn views(store: &Store, db: &Db) -> Views {
     const CASES: &str = "SELECT id, cycle, status, full_name, email, nationality, country_of_residence, \
                          CAST(submitted_at AS TEXT), CAST(updated_at AS TEXT), CAST(mean_score AS TEXT), \
                          CAST(scores AS TEXT) FROM case_list ORDER BY id";
-    let applications: Vec<(String, String, String)> = projections::on_pool!(db, p => sqlx::query_as(APPLICATIONS)
-        .fetch_all(p)
-        .await
-        .expect("read the application views"));
+    let keys = services::store::EventRepository::new(
+        db.clone(),
+        std::sync::Arc::new(
+            services::crypto::MasterKey::from_hex(&store.master).expect("the store's master key"),
+        ),
+    );
+    let applications: Vec<(String, String, String)> =
+        crate::helpers::opened_application_views(db, &keys)
+            .await
+            .into_iter()
+            .map(|row| {
+                let mut parts = row.splitn(3, ' ');
+                let id = parts.next().unwrap_or_default().to_string();
+                let version = parts.next().unwrap_or_default().to_string();
+                (id, version, parts.next().unwrap_or_default().to_string())
+            })
+            .collect();
     let cases: Vec<Vec<Option<String>>> = projections::on_pool!(db, p => sqlx::query(CASES)
         .fetch_all(p)
         .await
@@ -470,7 +482,7 @@ async fn assert_the_views_are_a_replay_of_the_log(
     seen: &[Value],
 ) {
     let db = store.open().await;
-    let kept = views(&db).await;
+    let kept = views(store, &db).await;
     assert_eq!(
         kept.applications.len(),
         applicants.len(),
@@ -478,7 +490,7 @@ async fn assert_the_views_are_a_replay_of_the_log(
     );
     assert_eq!(kept.cases.len(), applicants.len(), "one case per draft");
     store.rebuild_views();
-    let replayed = views(&db).await;
+    let replayed = views(store, &db).await;
     projections::on_pool!(&db, p => p.close().await);
     for (before, after) in kept.applications.iter().zip(&replayed.applications) {
         assert_eq!(

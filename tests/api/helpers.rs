@@ -633,3 +633,26 @@ macro_rules! on_both_stores {
         )*
     };
 }
+
+/// Every application's view as a row of text, opened with its application's key (the table keeps each
+/// sealed, under a fresh nonce every time it is written, so its raw bytes differ between two stores or two
+/// rebuilds that hold the same view): its id, its version and its document, in id order.
+pub async fn opened_application_views(
+    db: &Db,
+    keys: &dyn projections::sealed::Keyring,
+) -> Vec<String> {
+    const IDS: &str = "SELECT id FROM application_views ORDER BY id";
+    let ids: Vec<String> =
+        projections::on_pool!(db, p => sqlx::query_scalar(IDS).fetch_all(p).await)
+            .expect("the views' ids");
+    let mut rows = Vec::with_capacity(ids.len());
+    for id in ids {
+        let view = projections::application_view::find(db, keys, &id)
+            .await
+            .expect("a view opens with its application's key")
+            .expect("the view is there");
+        let doc = serde_json::to_string(&view).expect("a view serialises");
+        rows.push(format!("{id} {} {doc}", view.version));
+    }
+    rows
+}

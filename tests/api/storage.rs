@@ -15,7 +15,8 @@ use domain::Role;
 use projections::{Db, on_pool};
 
 on_both_stores!(
-    the_events_table_holds_no_personal_data_in_clear,
+    neither_the_events_nor_the_applications_views_hold_personal_data_in_clear,
+    the_views_are_rebuilt_when_a_migration_asks_and_only_then,
     parallel_edits_of_one_application_lose_nothing,
     a_rebuild_from_the_log_gives_the_same_views,
     two_servers_on_one_store_keep_the_views_equal_to_a_replay,
@@ -40,7 +41,7 @@ async fn raw_events(db: &Db) -> Vec<String> {
     }).collect())
 }
 
-async fn the_events_table_holds_no_personal_data_in_clear(app: TestApp) {
+async fn neither_the_events_nor_the_applications_views_hold_personal_data_in_clear(app: TestApp) {
     let applicant = app.applicant().await;
     let officer = app.staff(Role::ProgrammeOfficer).await;
     let helpdesk = app.staff(Role::Helpdesk).await;
@@ -122,6 +123,59 @@ async fn the_events_table_holds_no_personal_data_in_clear(app: TestApp) {
     assert!(
         rows.iter().any(|row| row.contains("$sealed")),
         "personal data is sealed, not dropped"
+    );
+
+    // The application's view is sealed whole under the application's key (decision 0013): its row holds no
+    // marker, nor any of the view's field names, yet the service read it back above.
+    const DOCS: &str = "SELECT doc FROM application_views";
+    let docs: Vec<Vec<u8>> =
+        on_pool!(app.db(), p => sqlx::query_scalar(DOCS).fetch_all(p).await.unwrap());
+    assert!(!docs.is_empty(), "the application has a view");
+    for doc in &docs {
+        for marker in markers
+            .iter()
+            .chain(&["full_name", "status", "applicant_id"])
+        {
+            assert!(
+                !doc.windows(marker.len()).any(|w| w == marker.as_bytes()),
+                "{marker:?} is in clear in the applications' views"
+            );
+        }
+    }
+}
+
+/// A migration that changes how a view is kept asks for the views to be rebuilt (`views_to_rebuild`, as
+/// migration 0026 did when it sealed the applications' views): the server rebuilds them as it starts, once.
+async fn the_views_are_rebuilt_when_a_migration_asks_and_only_then(app: TestApp) {
+    let applicant = app.applicant().await;
+    let id = app.complete_draft(&applicant).await;
+    let path = format!("/api/applications/{id}");
+    let (_, before) = app.get(&path, &applicant).await;
+    assert_eq!(
+        app.state.repo.rebuild_projections_if_asked().await.unwrap(),
+        None,
+        "nothing asked"
+    );
+    // As migration 0026 leaves a store: the views emptied, and a rebuild asked for.
+    on_pool!(app.db(), p => {
+        sqlx::query("DELETE FROM application_views").execute(p).await.unwrap();
+        sqlx::query("INSERT INTO views_to_rebuild (asked_by) VALUES ('a test')").execute(p).await.unwrap();
+    });
+    let report = app
+        .state
+        .repo
+        .rebuild_projections_if_asked()
+        .await
+        .unwrap()
+        .expect("a rebuild was asked for");
+    assert!(report.events >= 2, "{report:?}");
+    let (status, after) = app.get(&path, &applicant).await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert_eq!(before, after, "the view is back as the log left it");
+    assert_eq!(
+        app.state.repo.rebuild_projections_if_asked().await.unwrap(),
+        None,
+        "the ask was answered"
     );
 }
 
@@ -216,9 +270,15 @@ const VIEW_TABLES: [&str; 17] = [
 ];
 
 /// Every row of every view table, as JSON text, sorted.
-async fn view_rows(db: &Db) -> Vec<(String, Vec<String>)> {
+async fn view_rows(app: &TestApp) -> Vec<(String, Vec<String>)> {
+    let db = app.db();
     let mut tables = Vec::new();
     for table in VIEW_TABLES {
+        if table == "application_views" {
+            let rows = crate::helpers::opened_application_views(db, &app.state.repo).await;
+            tables.push((table.to_string(), rows));
+            continue;
+        }
         let mut rows: Vec<String> = match db {
             Db::Postgres(pool) => {
                 sqlx::query_scalar(&format!("SELECT row_to_json(t)::text FROM {table} t"))
@@ -265,7 +325,7 @@ async fn a_rebuild_of_a_seeded_programme_leaves_every_view_as_the_commands_left_
         "the sweep destroyed some applications"
     );
 
-    let before = view_rows(app.db()).await;
+    let before = view_rows(&app).await;
     let count = |table: &str| {
         before
             .iter()
@@ -288,13 +348,13 @@ async fn a_rebuild_of_a_seeded_programme_leaves_every_view_as_the_commands_left_
     }
     let report = app.state.repo.rebuild_projections().await.unwrap();
     assert!(report.events > 400, "replayed {report:?}");
-    let after = view_rows(app.db()).await;
+    let after = view_rows(&app).await;
     for ((table, was), (_, is)) in before.iter().zip(&after) {
         assert_eq!(was, is, "{table} after a rebuild");
     }
     app.state.repo.rebuild_projections().await.unwrap();
     assert_eq!(
-        view_rows(app.db()).await,
+        view_rows(&app).await,
         after,
         "a second rebuild changes nothing"
     );

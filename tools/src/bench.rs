@@ -1266,7 +1266,12 @@ pub async fn retention(
         "SELECT id FROM case_list WHERE status IN ('awarded', 'alumni') ORDER BY id LIMIT 1",
     ).fetch_optional(p).await?);
     let sweeping = Arc::new(std::sync::atomic::AtomicBool::new(true));
-    let reader = tokio::spawn(read_beside(state.db.clone(), kept, Arc::clone(&sweeping)));
+    let reader = tokio::spawn(read_beside(
+        state.db.clone(),
+        state.repo.clone(),
+        kept,
+        Arc::clone(&sweeping),
+    ));
     let started = Instant::now();
     let swept =
         services::retention::sweep_at_most(&state, &ledger, as_of, false, Some(due), &|_, _| {})
@@ -1307,6 +1312,7 @@ pub async fn retention(
 /// time, sorted.
 async fn read_beside(
     db: projections::Db,
+    keys: services::store::EventRepository,
     application: Option<String>,
     sweeping: Arc<std::sync::atomic::AtomicBool>,
 ) -> anyhow::Result<Vec<Duration>> {
@@ -1318,7 +1324,7 @@ async fn read_beside(
     while sweeping.load(std::sync::atomic::Ordering::Relaxed) {
         let started = Instant::now();
         if let Some(id) = &application {
-            projections::application_view::find(&db, id).await?;
+            projections::application_view::find(&db, &keys, id).await?;
         }
         waits.push(started.elapsed());
         let started = Instant::now();

@@ -138,7 +138,7 @@ pub(super) async fn audience(
 
 /// The application's view; 410 `destroyed` where its personal data was destroyed, 404 where there is none.
 pub(super) async fn load(state: &AppState, id: &str) -> Result<ApplicationView, ApiError> {
-    if let Some(view) = application_view::find(&state.db, id).await? {
+    if let Some(view) = application_view::find(&state.db, &state.repo, id).await? {
         return Ok(view);
     }
     if projections::retention::is_destroyed(&state.db, "Application", id).await? {
@@ -272,7 +272,8 @@ async fn list(
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     if actor.role == Role::Applicant {
-        let views = application_view::list_for_applicant(&state.db, &actor.user_id).await?;
+        let views =
+            application_view::list_for_applicant(&state.db, &state.repo, &actor.user_id).await?;
         let items: Vec<Value> = views
             .iter()
             .map(|view| render(view, &Audience::owner()))

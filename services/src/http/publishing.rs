@@ -78,7 +78,8 @@ async fn officer_or_current_scholar(state: &AppState, actor: &Actor) -> Result<(
     match actor.role {
         Role::ProgrammeOfficer => Ok(()),
         Role::Applicant => {
-            let own = application_view::list_for_applicant(&state.db, &actor.user_id).await?;
+            let own = application_view::list_for_applicant(&state.db, &state.repo, &actor.user_id)
+                .await?;
             if own.iter().any(|view| view.status == Status::Awarded) {
                 Ok(())
             } else {

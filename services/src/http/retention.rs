@@ -147,7 +147,7 @@ async fn place_hold(
             "say why, in at most 500 characters",
         ));
     }
-    if projections::application_view::find(&state.db, &id)
+    if projections::application_view::find(&state.db, &state.repo, &id)
         .await?
         .is_none()
     {

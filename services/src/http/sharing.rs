@@ -133,7 +133,7 @@ struct DisclosureBody {
 }
 
 async fn load(state: &AppState, id: &str) -> Result<ApplicationView, ApiError> {
-    application_view::find(&state.db, id)
+    application_view::find(&state.db, &state.repo, id)
         .await?
         .ok_or_else(ApiError::not_found)
 }

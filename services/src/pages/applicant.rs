@@ -104,7 +104,7 @@ async fn own_application(
     id: &str,
 ) -> Result<ApplicationView, PageError> {
     session.require(&[Role::Applicant])?;
-    let view = super::application_or_gone(&state.db, id).await?;
+    let view = super::application_or_gone(state, id).await?;
     if view.applicant_id != session.actor.user_id {
         return Err(PageError::NotFound);
     }
@@ -174,7 +174,9 @@ impl<'a> ApplicationRef<'a> {
 
 async fn list(State(state): State<AppState>, session: Session) -> Result<Response, PageError> {
     session.require(&[Role::Applicant])?;
-    let views = application_view::list_for_applicant(&state.db, &session.actor.user_id).await?;
+    let views =
+        application_view::list_for_applicant(&state.db, &state.repo, &session.actor.user_id)
+            .await?;
     let applications = views
         .iter()
         .map(|view| ApplicationRow {

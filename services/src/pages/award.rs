@@ -71,7 +71,7 @@ async fn award_page(
     PageQuery(done): PageQuery<Done>,
 ) -> Result<Response, PageError> {
     session.require(&[Role::ProgrammeOfficer])?;
-    let view = super::application_or_gone(&state.db, &id).await?;
+    let view = super::application_or_gone(&state, &id).await?;
     let notice = done.done.as_deref().and_then(done_text).map(str::to_string);
     let reference = reference_of(&state, &view).await?;
     Ok(page(
@@ -462,7 +462,7 @@ async fn act(
 ) -> Result<Response, PageError> {
     session.check_csrf(&form)?;
     session.require(&[Role::ProgrammeOfficer])?;
-    super::application_or_gone(&state.db, &id).await?;
+    super::application_or_gone(&state, &id).await?;
     let refused = match command_of(&state, &action, &form).await? {
         Err(errors) => Some((errors, StatusCode::UNPROCESSABLE_ENTITY)),
         Ok(command) => match state
@@ -497,7 +497,7 @@ async fn act(
             &[],
         )),
         Some((errors, status)) => {
-            let view = super::application_or_gone(&state.db, &id).await?;
+            let view = super::application_or_gone(&state, &id).await?;
             let values = form
                 .iter()
                 .filter(|(name, _)| name != "csrf_token")

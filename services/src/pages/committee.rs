@@ -71,7 +71,7 @@ async fn assignments(
     let mut rows = Vec::new();
     let mut read = Vec::new();
     for case in &cases {
-        let scored = application_view::find(&state.db, &case.id)
+        let scored = application_view::find(&state.db, &state.repo, &case.id)
             .await?
             .is_some_and(|view| own_scores(&view, &member.user_id).is_some());
         let blind = projections::cycles::is_blind(&state.db, &case.cycle).await?;
@@ -118,7 +118,7 @@ async fn assigned(
     id: &str,
 ) -> Result<ApplicationView, PageError> {
     let member = session.require(&[Role::CommitteeMember])?;
-    let view = application_view::find(&state.db, id)
+    let view = application_view::find(&state.db, &state.repo, id)
         .await?
         .ok_or(PageError::NotFound)?;
     // Assigned, without a conflict, and only until the cycle is concluded.

@@ -473,7 +473,9 @@ async fn request_page(
         let mut cases = Vec::new();
         if let Some(email) = &view.subject_email {
             for id in crate::rights::subject_applications(&state.db, email).await? {
-                if let Some(case) = projections::application_view::find(&state.db, &id).await? {
+                if let Some(case) =
+                    projections::application_view::find(&state.db, &state.repo, &id).await?
+                {
                     cases.push(CaseOption {
                         label: format!("{} · {} · {}", case.cycle, case.status.as_str(), case.id),
                         id: case.id,

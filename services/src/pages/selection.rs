@@ -728,7 +728,7 @@ impl Names {
         if self.blind {
             return Ok("Withheld in a blind cycle".to_string());
         }
-        let view = projections::application_view::find(&state.db, id)
+        let view = projections::application_view::find(&state.db, &state.repo, id)
             .await
             .map_err(crate::error::AppError::from)?;
         Ok(view

@@ -341,7 +341,7 @@ async fn case(
     PageQuery(query): PageQuery<CaseQuery>,
 ) -> Result<Response, PageError> {
     session.require(&CASE_DESK)?;
-    let view = super::application_or_gone(&state.db, &id).await?;
+    let view = super::application_or_gone(&state, &id).await?;
     let done = query.done.as_deref();
     let notice = done.and_then(case_page::done_in_words).map(str::to_string);
     // Back from an action, the panel of its form; else the panel asked for, or the application.
@@ -430,7 +430,7 @@ async fn letter(
     if !view_of(session.actor.role, false).shows(Section::Letters) {
         return Err(PageError::Forbidden);
     }
-    let view = super::application_or_gone(&state.db, &id).await?;
+    let view = super::application_or_gone(&state, &id).await?;
     state
         .record_reads(
             &[view.id.as_str()],
@@ -465,7 +465,7 @@ async fn act(
 ) -> Result<Response, PageError> {
     session.check_csrf(&form)?;
     session.require(&CASE_DESK)?;
-    let view = super::application_or_gone(&state.db, &id).await?;
+    let view = super::application_or_gone(&state, &id).await?;
     let actor = session.actor.clone();
     // Only a programme officer discloses, decides or awards: anyone else is told so before the form is read.
     if matches!(
@@ -510,7 +510,7 @@ async fn act(
     match result {
         Ok(()) => Ok(see_other(&format!("/cases/{id}?done={action}"), &[])),
         Err(Refused::Shown(errors, status)) => {
-            let view = super::application_or_gone(&state.db, &id).await?;
+            let view = super::application_or_gone(&state, &id).await?;
             case_page::refused(&state, &session, &view, &action, &form, errors, status).await
         }
         Err(Refused::Page(error)) => Err(error),
@@ -542,7 +542,7 @@ async fn refused_disclosure(
     id: &str,
     disclosure_id: &str,
 ) -> Result<Result<(), Refused>, PageError> {
-    let view = super::application_or_gone(&state.db, id).await?;
+    let view = super::application_or_gone(state, id).await?;
     Ok(
         match view
             .refused_disclosures
