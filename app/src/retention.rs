@@ -1264,11 +1264,11 @@ async fn keep_failures(db: &Db, report: &SweepReport, whole: bool) -> anyhow::Re
 }
 
 /// The tables whose rows hold personal data in clear, written anew whole by the scrub on PostgreSQL. The data
-/// keys are not among them: `stream_keys` is in partitions, and only those that held a destroyed key are
-/// written anew (`scrub_pending`, noted by a trigger as each key is erased; migration 0025, decision 0013).
-/// Nor are the views sealed under their stream's key, which erasing the key destroys wherever their bytes
+/// keys and the record of reads are not among them: they are in partitions, and only those that held a
+/// deleted row are written anew (`PARTITIONED_TABLES`; migrations 0025 and 0027, decision 0013). Nor are the
+/// views sealed under their stream's key, which erasing the key destroys wherever their bytes
 /// lie: `application_views` (migration 0026).
-const TABLES_WITH_PERSONAL_DATA: [&str; 15] = [
+const TABLES_WITH_PERSONAL_DATA: [&str; 14] = [
     "case_list",
     "case_assignments",
     "committee_scores",
@@ -1283,14 +1283,20 @@ const TABLES_WITH_PERSONAL_DATA: [&str; 15] = [
     "sessions",
     "retention_holds",
     "information_requests",
-    "personal_data_reads",
 ];
+
+/// The tables in hash partitions of the stream's id whose every deletion notes its partition in
+/// `scrub_pending` (a trigger, in the deleting transaction): the scrub writes anew only the partitions noted.
+/// The data keys (256 partitions, migration 0025) and the record of reads of personal data (32, migration
+/// 0027).
+const PARTITIONED_TABLES: [&str; 2] = ["stream_keys", "personal_data_reads"];
 
 /// What a scrub wrote anew, and the longest any reader or writer could have waited on it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ScrubReport {
-    /// Partitions of the data keys written anew: those that held a key erased since the last scrub.
-    pub key_partitions: usize,
+    /// Partitions written anew (of the data keys, and of the record of reads): those that held a row deleted
+    /// since the last scrub.
+    pub partitions: usize,
     /// Whole tables written anew.
     pub tables: usize,
     /// The longest one table or partition was locked against every reader and writer.
@@ -1322,8 +1328,10 @@ pub async fn scrub(db: &Db) -> anyhow::Result<ScrubReport> {
                     .await?;
             for partition in pending {
                 // A name the trigger wrote from the catalogue; checked all the same before it is spliced in.
-                if !is_key_partition(&partition) {
-                    anyhow::bail!("scrub_pending names a relation that is not a key partition");
+                if !is_scrubbed_partition(&partition) {
+                    anyhow::bail!(
+                        "scrub_pending names a relation that is not a partition the scrub writes anew"
+                    );
                 }
                 let started = std::time::Instant::now();
                 let mut tx = pool.begin().await?;
@@ -1333,7 +1341,7 @@ pub async fn scrub(db: &Db) -> anyhow::Result<ScrubReport> {
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;
-                report.key_partitions += 1;
+                report.partitions += 1;
                 report.longest_lock = report.longest_lock.max(started.elapsed());
             }
             for table in TABLES_WITH_PERSONAL_DATA {
@@ -1343,6 +1351,11 @@ pub async fn scrub(db: &Db) -> anyhow::Result<ScrubReport> {
                 tx.commit().await?;
                 report.tables += 1;
                 report.longest_lock = report.longest_lock.max(started.elapsed());
+                tracing::debug!(
+                    table,
+                    ms = started.elapsed().as_millis() as u64,
+                    "the sweep wrote a table anew in its scrub"
+                );
             }
             Ok(report)
         }
@@ -1350,9 +1363,12 @@ pub async fn scrub(db: &Db) -> anyhow::Result<ScrubReport> {
 }
 
 /// `stream_keys_` and three digits: a partition of the data keys (migration 0025).
-fn is_key_partition(name: &str) -> bool {
-    name.strip_prefix("stream_keys_")
-        .is_some_and(|digits| digits.len() == 3 && digits.bytes().all(|b| b.is_ascii_digit()))
+fn is_scrubbed_partition(name: &str) -> bool {
+    PARTITIONED_TABLES.iter().any(|table| {
+        name.strip_prefix(table)
+            .and_then(|rest| rest.strip_prefix('_'))
+            .is_some_and(|digits| digits.len() == 3 && digits.bytes().all(|b| b.is_ascii_digit()))
+    })
 }
 
 /// Writes a table (or one partition) anew with only its live rows, and drops its old files. Not VACUUM FULL:

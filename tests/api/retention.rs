@@ -1764,6 +1764,108 @@ async fn relation_file(db: &Db, table: &str) -> i64 {
         .unwrap()
 }
 
+/// The record of reads of personal data is in partitions too (migration 0027): a destroyed application's
+/// reads go with it, and the scrub writes anew only the partition that held them (the one its key's partition
+/// falls in, 256 into 32). The reads of an application that is kept stay, and so does their partition's file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_the_scrub_writes_anew_only_the_partitions_of_reads_that_held_a_destroyed_applications_reads()
+ {
+    let app = crate::helpers::spawn_app(Backend::Postgres).await;
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let (owner, gone) = marked_applicant(&app, "GONE-R", GONE_DATE_OF_BIRTH).await;
+    for path in ["/submit", "/withdraw"] {
+        answered(
+            app.post(&at(&gone, path), &owner, json!({})).await,
+            StatusCode::OK,
+            path,
+        );
+    }
+    let award = app.awarded(&officer).await;
+    for id in [&gone, &award] {
+        answered(
+            app.get(&at(id, ""), &officer).await,
+            StatusCode::OK,
+            "a read",
+        );
+    }
+    let reads = reads_by_partition(app.db()).await;
+    let (Some(gone_partition), Some(award_partition)) = (reads.get(&gone), reads.get(&award))
+    else {
+        panic!("the officer's reads of both applications are recorded: {reads:?}")
+    };
+    let number = |partition: &str, prefix: &str| -> u32 {
+        partition.strip_prefix(prefix).unwrap().parse().unwrap()
+    };
+    let key_partition =
+        keys_by_partition(app.db()).await[&("Application".to_string(), gone.clone())].clone();
+    assert_eq!(
+        number(gone_partition, "personal_data_reads_"),
+        number(&key_partition, "stream_keys_") % 32,
+        "an application's reads are in the partition its key's partition falls in"
+    );
+    let files_before = partition_files(app.db(), "personal_data_reads").await;
+    assert_eq!(files_before.len(), 32, "the reads are in 32 partitions");
+
+    let report = Sweeper::new().sweep(&app, due()).await;
+    assert!(
+        ids(&report.destroyed, "Application").contains(&gone),
+        "{report:?}"
+    );
+
+    let after = reads_by_partition(app.db()).await;
+    assert!(
+        !after.contains_key(&gone),
+        "the destroyed application's reads went with it"
+    );
+    assert!(after.contains_key(&award), "the award's reads are kept");
+    let files_after = partition_files(app.db(), "personal_data_reads").await;
+    let written_anew: BTreeSet<&String> = files_before
+        .iter()
+        .filter(|(partition, file)| files_after.get(*partition) != Some(*file))
+        .map(|(partition, _)| partition)
+        .collect();
+    assert_eq!(
+        written_anew,
+        BTreeSet::from([gone_partition]),
+        "only the partition that held the destroyed application's reads is written anew"
+    );
+    if gone_partition != award_partition {
+        assert_eq!(files_before[award_partition], files_after[award_partition]);
+    }
+}
+
+/// Each partition of a partitioned table, with the file PostgreSQL keeps it in.
+async fn partition_files(db: &Db, parent: &str) -> BTreeMap<String, i64> {
+    let Db::Postgres(pool) = db else {
+        panic!("PostgreSQL only")
+    };
+    sqlx::query_as::<_, (String, i64)>(
+        "SELECT c.relname::text, c.relfilenode::bigint FROM pg_inherits i \
+         JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = $1::regclass",
+    )
+    .bind(parent)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect()
+}
+
+/// The partition holding each application's recorded reads.
+async fn reads_by_partition(db: &Db) -> BTreeMap<String, String> {
+    let Db::Postgres(pool) = db else {
+        panic!("PostgreSQL only")
+    };
+    sqlx::query_as::<_, (String, String)>(
+        "SELECT DISTINCT application_id, tableoid::regclass::text FROM personal_data_reads",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect()
+}
+
 /// The sweep forms its batches in the order of the partitions that hold the streams' keys, so that each
 /// batch's statements on the keys reach few partitions: the partition it works out for a stream is the one
 /// PostgreSQL put the stream's key in, for every key in the store, and a stream with no key yet is given a

@@ -1288,7 +1288,7 @@ pub async fn retention(
     let scrubbed = report.scrubbed.clone().unwrap_or_default();
     Ok(format!(
         "retention sweep as of {as_of}: {} destroyed ({} of them accounts) of {due_now} streams due, \
-         in a store of {streams} streams: {seconds:.2} s, {:.1} ms a record; the sweep's scrub wrote anew {} key partitions and {} tables, the longest locked {:.1} ms; \
+         in a store of {streams} streams: {seconds:.2} s, {:.1} ms a record; the sweep's scrub wrote anew {} partitions and {} tables, the longest locked {:.1} ms; \
          a scrub with nothing destroyed since {scrub:.2} s; \
          a reader beside the sweep: {} requests, p50 {:.1} ms, p99 {:.1} ms, the slowest {:.1} ms\n",
         report.destroyed.len(),
@@ -1298,7 +1298,7 @@ pub async fn retention(
             .filter(|line| line.aggregate_type == "Account")
             .count(),
         seconds * 1000.0 / report.destroyed.len().max(1) as f64,
-        scrubbed.key_partitions,
+        scrubbed.partitions,
         scrubbed.tables,
         scrubbed.longest_lock.as_secs_f64() * 1000.0,
         waits.len(),

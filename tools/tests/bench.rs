@@ -220,7 +220,7 @@ fn bench_retention_sweeps_with_a_reader_beside_it_and_reports_the_scrub_and_the_
         "a seeded store has streams due 25 months on: {text}"
     );
     assert!(
-        text.contains("the sweep's scrub wrote anew 0 key partitions and 0 tables"),
+        text.contains("the sweep's scrub wrote anew 0 partitions and 0 tables"),
         "SQLite overwrites as it deletes, so its scrub writes nothing anew: {text}"
     );
     let requests: usize = text
