@@ -1264,14 +1264,13 @@ async fn keep_failures(db: &Db, report: &SweepReport, whole: bool) -> anyhow::Re
 }
 
 /// The tables whose rows hold personal data in clear, written anew whole by the scrub on PostgreSQL. The data
-/// keys and the record of reads are not among them: they are in partitions, and only those that held a
-/// deleted row are written anew (`PARTITIONED_TABLES`; migrations 0025 and 0027, decision 0013). Nor are the
+/// keys, the record of reads and the committee's assignments and scores are not among them: they are in
+/// partitions, and only those that held a deleted row are written anew (`PARTITIONED_TABLES`; migrations
+/// 0025, 0027 and 0028, decision 0013). Nor are the
 /// views sealed under their stream's key, which erasing the key destroys wherever their bytes
 /// lie: `application_views` (migration 0026).
-const TABLES_WITH_PERSONAL_DATA: [&str; 14] = [
+const TABLES_WITH_PERSONAL_DATA: [&str; 12] = [
     "case_list",
-    "case_assignments",
-    "committee_scores",
     "immigration_records",
     "scholar_directory",
     "alumni_networking",
@@ -1287,15 +1286,20 @@ const TABLES_WITH_PERSONAL_DATA: [&str; 14] = [
 
 /// The tables in hash partitions of the stream's id whose every deletion notes its partition in
 /// `scrub_pending` (a trigger, in the deleting transaction): the scrub writes anew only the partitions noted.
-/// The data keys (256 partitions, migration 0025) and the record of reads of personal data (32, migration
-/// 0027).
-const PARTITIONED_TABLES: [&str; 2] = ["stream_keys", "personal_data_reads"];
+/// The data keys (256 partitions, migration 0025), the record of reads of personal data (32, migration 0027),
+/// and the committee's assignments and scores (32 each, migration 0028).
+const PARTITIONED_TABLES: [&str; 4] = [
+    "stream_keys",
+    "personal_data_reads",
+    "case_assignments",
+    "committee_scores",
+];
 
 /// What a scrub wrote anew, and the longest any reader or writer could have waited on it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ScrubReport {
-    /// Partitions written anew (of the data keys, and of the record of reads): those that held a row deleted
-    /// since the last scrub.
+    /// Partitions written anew (of the data keys, the record of reads, the assignments and the scores): those
+    /// that held a row deleted since the last scrub.
     pub partitions: usize,
     /// Whole tables written anew.
     pub tables: usize,
@@ -1362,7 +1366,7 @@ pub async fn scrub(db: &Db) -> anyhow::Result<ScrubReport> {
     }
 }
 
-/// `stream_keys_` and three digits: a partition of the data keys (migration 0025).
+/// The name of a partitioned table, `_` and three digits: one of its partitions (migrations 0025, 0027, 0028).
 fn is_scrubbed_partition(name: &str) -> bool {
     PARTITIONED_TABLES.iter().any(|table| {
         name.strip_prefix(table)

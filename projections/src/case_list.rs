@@ -390,10 +390,8 @@ pub(crate) async fn forget(conn: &mut Conn<'_>, ids: &[&str]) -> Result<(), Proj
 }
 
 pub(crate) async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
-    on_conn!(conn, c => {
-        sqlx::query("DELETE FROM case_assignments").execute(&mut *c).await?;
-        sqlx::query("DELETE FROM case_list").execute(&mut *c).await?.rows_affected()
-    });
+    crate::db::empty_partitioned(conn, "case_assignments").await?;
+    on_conn!(conn, c => sqlx::query("DELETE FROM case_list").execute(&mut *c).await?.rows_affected());
     Ok(())
 }
 

@@ -1834,6 +1834,145 @@ async fn on_postgresql_the_scrub_writes_anew_only_the_partitions_of_reads_that_h
     }
 }
 
+/// The committee's assignments and scores are in partitions too (migration 0028): an unsuccessful application's
+/// rows go with it at the sweep, and the scrub writes anew only the partition of each table that held them,
+/// the one its key's partition falls in. An award's rows stay, and so does their partition's file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_the_scrub_writes_anew_only_the_partitions_of_assignments_and_scores_that_held_a_destroyed_applications()
+ {
+    let app = crate::helpers::spawn_app(Backend::Postgres).await;
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let gone = app.decided(&officer, "unsuccessful").await;
+    let award = app.awarded(&officer).await;
+    let Db::Postgres(pool) = app.db() else {
+        unreachable!()
+    };
+    sqlx::query("DELETE FROM scrub_pending")
+        .execute(pool)
+        .await
+        .unwrap();
+    let key_partition =
+        keys_by_partition(app.db()).await[&("Application".to_string(), gone.clone())].clone();
+    let key_number: u32 = key_partition
+        .strip_prefix("stream_keys_")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut before = BTreeMap::new();
+    for table in ["case_assignments", "committee_scores"] {
+        let rows = partitions_of_rows(app.db(), table).await;
+        let (Some(gone_partition), Some(award_partition)) = (rows.get(&gone), rows.get(&award))
+        else {
+            panic!("both applications have rows in {table}: {rows:?}")
+        };
+        assert_eq!(
+            gone_partition,
+            &format!("{table}_{:03}", key_number % 32),
+            "an application's rows in {table} are in the partition its key's partition falls in"
+        );
+        let files = partition_files(app.db(), table).await;
+        assert_eq!(files.len(), 32, "{table} is in 32 partitions");
+        before.insert(
+            table,
+            (gone_partition.clone(), award_partition.clone(), files),
+        );
+    }
+
+    let report = Sweeper::new().sweep(&app, due()).await;
+    assert!(
+        ids(&report.destroyed, "Application").contains(&gone),
+        "{report:?}"
+    );
+
+    for (table, (gone_partition, award_partition, files_before)) in before {
+        let rows = partitions_of_rows(app.db(), table).await;
+        assert!(
+            !rows.contains_key(&gone),
+            "the destroyed application's rows in {table} went with it"
+        );
+        assert!(
+            rows.contains_key(&award),
+            "the award's rows in {table} stay"
+        );
+        let files_after = partition_files(app.db(), table).await;
+        let written_anew: BTreeSet<&String> = files_before
+            .iter()
+            .filter(|(partition, file)| files_after.get(*partition) != Some(*file))
+            .map(|(partition, _)| partition)
+            .collect();
+        assert_eq!(
+            written_anew,
+            BTreeSet::from([&gone_partition]),
+            "only the partition of {table} that held the destroyed application's rows is written anew"
+        );
+        if gone_partition != award_partition {
+            assert_eq!(
+                files_before[&award_partition],
+                files_after[&award_partition]
+            );
+        }
+    }
+}
+
+/// A rebuild empties the assignments and the scores before it replays the log: it notes each of their
+/// partitions for the scrub once, rather than once for every row it deletes (millions, at a million
+/// applications).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_a_rebuild_notes_each_partition_of_the_assignments_and_scores_once() {
+    let app = crate::helpers::spawn_app(Backend::Postgres).await;
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    for _ in 0..3 {
+        app.decided(&officer, "unsuccessful").await;
+    }
+    let Db::Postgres(pool) = app.db() else {
+        unreachable!()
+    };
+    sqlx::query("DELETE FROM scrub_pending")
+        .execute(pool)
+        .await
+        .unwrap();
+    app.state.repo.rebuild_projections().await.unwrap();
+    for table in ["case_assignments", "committee_scores"] {
+        let notes: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT relation, COUNT(*) FROM scrub_pending WHERE relation LIKE $1 \
+             GROUP BY relation ORDER BY relation",
+        )
+        .bind(format!("{table}\\_%"))
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        assert_eq!(
+            notes.len(),
+            32,
+            "every partition of {table} is noted: {notes:?}"
+        );
+        assert!(
+            notes.iter().all(|(_, count)| *count == 1),
+            "each partition of {table} is noted once: {notes:?}"
+        );
+        assert_eq!(
+            partitions_of_rows(app.db(), table).await.len(),
+            3,
+            "the rebuild wrote {table}'s rows again"
+        );
+    }
+}
+
+/// The partition holding each application's rows in a partitioned table.
+async fn partitions_of_rows(db: &Db, table: &str) -> BTreeMap<String, String> {
+    let Db::Postgres(pool) = db else {
+        panic!("PostgreSQL only")
+    };
+    sqlx::query_as::<_, (String, String)>(&format!(
+        "SELECT DISTINCT application_id, tableoid::regclass::text FROM {table}"
+    ))
+    .fetch_all(pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect()
+}
+
 /// Each partition of a partitioned table, with the file PostgreSQL keeps it in.
 async fn partition_files(db: &Db, parent: &str) -> BTreeMap<String, i64> {
     let Db::Postgres(pool) = db else {
