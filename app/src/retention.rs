@@ -1264,35 +1264,34 @@ async fn keep_failures(db: &Db, report: &SweepReport, whole: bool) -> anyhow::Re
 }
 
 /// The tables whose rows hold personal data in clear, written anew whole by the scrub on PostgreSQL. The data
-/// keys, the record of reads and the committee's assignments and scores are not among them: they are in
-/// partitions, and only those that held a deleted row are written anew (`PARTITIONED_TABLES`; migrations
-/// 0025, 0027 and 0028, decision 0013). Nor are the
+/// keys and every other view kept for each application or record are not among them: they are in partitions,
+/// and only those that held a deleted row are written anew (`PARTITIONED_TABLES`; migrations 0025 and 0027 to
+/// 0030, decision 0013). Nor are the
 /// views sealed under their stream's key, which erasing the key destroys wherever their bytes
 /// lie: `application_views` (migration 0026).
-const TABLES_WITH_PERSONAL_DATA: [&str; 12] = [
-    "case_list",
-    "immigration_records",
-    "scholar_directory",
-    "alumni_networking",
-    "alumni_open_book",
-    "media_consents",
-    "referee_index",
-    "supervisor_index",
-    "accounts",
-    "sessions",
-    "retention_holds",
-    "information_requests",
-];
+const TABLES_WITH_PERSONAL_DATA: [&str; 3] = ["case_list", "sessions", "retention_holds"];
 
 /// The tables in hash partitions of the stream's id whose every deletion notes its partition in
 /// `scrub_pending` (a trigger, in the deleting transaction): the scrub writes anew only the partitions noted.
 /// The data keys (256 partitions, migration 0025), the record of reads of personal data (32, migration 0027),
-/// and the committee's assignments and scores (32 each, migration 0028).
-const PARTITIONED_TABLES: [&str; 4] = [
+/// the committee's assignments and scores (32 each, migration 0028), and the referees' and supervisors'
+/// addresses, the lists published or shared of award holders and their immigration records (32 each, migration
+/// 0029), and the accounts, their addresses and the information requests (32 each, migration 0030).
+const PARTITIONED_TABLES: [&str; 14] = [
     "stream_keys",
     "personal_data_reads",
     "case_assignments",
     "committee_scores",
+    "referee_index",
+    "supervisor_index",
+    "scholar_directory",
+    "alumni_networking",
+    "alumni_open_book",
+    "media_consents",
+    "immigration_records",
+    "accounts",
+    "account_emails",
+    "information_requests",
 ];
 
 /// What a scrub wrote anew, and the longest any reader or writer could have waited on it.
@@ -1366,7 +1365,7 @@ pub async fn scrub(db: &Db) -> anyhow::Result<ScrubReport> {
     }
 }
 
-/// The name of a partitioned table, `_` and three digits: one of its partitions (migrations 0025, 0027, 0028).
+/// The name of a partitioned table, `_` and three digits: one of its partitions (migrations 0025, 0027–0030).
 fn is_scrubbed_partition(name: &str) -> bool {
     PARTITIONED_TABLES.iter().any(|table| {
         name.strip_prefix(table)
@@ -1380,6 +1379,11 @@ fn is_scrubbed_partition(name: &str) -> bool {
 /// session reading the table and leaves no old row version behind.
 async fn rewrite(tx: &mut sqlx::PgConnection, table: &str) -> anyhow::Result<()> {
     sqlx::query(&format!("LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
+        .execute(&mut *tx)
+        .await?;
+    // The rows go back as they were: triggers that keep other tables in step with inserts stand aside
+    // (the accounts' addresses, migration 0030).
+    sqlx::query("SELECT set_config('etp.scrubbing', 'on', true)")
         .execute(&mut *tx)
         .await?;
     sqlx::query(&format!(

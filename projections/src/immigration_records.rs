@@ -97,7 +97,7 @@ pub(crate) async fn insert_many(
 }
 
 pub(crate) async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
-    on_conn!(conn, c => sqlx::query("DELETE FROM immigration_records").execute(&mut *c).await?.rows_affected());
+    crate::db::empty_partitioned(conn, "immigration_records").await?;
     Ok(())
 }
 

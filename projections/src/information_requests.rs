@@ -398,7 +398,7 @@ async fn load_in(conn: &mut Conn<'_>, id: &str) -> Result<Option<RequestView>, P
 }
 
 pub(crate) async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
-    on_conn!(conn, c => sqlx::query("DELETE FROM information_requests").execute(&mut *c).await?.rows_affected());
+    crate::db::empty_partitioned(conn, "information_requests").await?;
     Ok(())
 }
 

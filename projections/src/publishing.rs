@@ -291,8 +291,7 @@ pub(crate) async fn insert_many(
 
 pub(crate) async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
     for table in TABLES {
-        let sql = format!("DELETE FROM {table}");
-        on_conn!(conn, c => sqlx::query(&sql).execute(&mut *c).await?.rows_affected());
+        crate::db::empty_partitioned(conn, table).await?;
     }
     Ok(())
 }

@@ -74,7 +74,7 @@ pub(crate) async fn forget(conn: &mut Conn<'_>, ids: &[&str]) -> Result<(), Proj
 }
 
 pub(crate) async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
-    on_conn!(conn, c => sqlx::query("DELETE FROM referee_index").execute(&mut *c).await?.rows_affected());
+    crate::db::empty_partitioned(conn, "referee_index").await?;
     Ok(())
 }
 

@@ -82,7 +82,7 @@ pub(crate) async fn forget(conn: &mut Conn<'_>, ids: &[&str]) -> Result<(), Proj
 }
 
 pub(crate) async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
-    on_conn!(conn, c => sqlx::query("DELETE FROM supervisor_index").execute(&mut *c).await?.rows_affected());
+    crate::db::empty_partitioned(conn, "supervisor_index").await?;
     Ok(())
 }
 

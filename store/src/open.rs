@@ -161,6 +161,20 @@ pub async fn migrations_current(db: &Db) -> Result<bool, sqlx::Error> {
 /// Applies the migrations the store has not had yet, then fills what a migration added that only etp can
 /// compute (the case list's normalised search text, migration 0023). Safe to run from several processes at
 /// once.
+/// The migrations this binary carries for the store `db` is on: each one's version and the checksum of its
+/// SQL. Two binaries with the same list make the same schema.
+pub fn migrations(postgres: bool) -> Vec<(i64, &'static [u8])> {
+    let migrator = if postgres {
+        &POSTGRES_MIGRATIONS
+    } else {
+        &SQLITE_MIGRATIONS
+    };
+    migrator
+        .iter()
+        .map(|migration| (migration.version, &*migration.checksum))
+        .collect()
+}
+
 pub async fn migrate(db: &Db) -> anyhow::Result<()> {
     match db {
         Db::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await,

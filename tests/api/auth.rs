@@ -11,6 +11,7 @@ use services::auth::{AUDIENCE, Claims, ISSUER, TokenKeys};
 on_both_stores!(
     registering_gives_an_applicant_account_that_can_sign_in,
     an_email_can_register_only_once_whatever_its_case,
+    two_registrations_of_one_email_at_once_make_one_account,
     a_short_password_or_a_bad_email_is_refused_as_invalid,
     a_wrong_password_or_unknown_email_is_refused_alike,
     a_request_without_a_valid_token_is_unauthenticated,
@@ -47,6 +48,39 @@ async fn an_email_can_register_only_once_whatever_its_case(app: TestApp) {
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["error"], "email_taken");
     assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+}
+
+/// The lookup before an account is made cannot see another registration of the same address made at the same
+/// moment: the store itself keeps the addresses unique (on PostgreSQL, in partitions of their own beside the
+/// accounts, migration 0030), and the second is refused as taken.
+async fn two_registrations_of_one_email_at_once_make_one_account(app: TestApp) {
+    let account = |name: &str| services::accounts::NewAccount {
+        email: "at-once@example.test".to_string(),
+        full_name: name.to_string(),
+        role: Role::Applicant,
+        password: PASSWORD.to_string(),
+    };
+    let (one, two) = (account("Test One"), account("Test Two"));
+    let (first, second) = tokio::join!(
+        services::accounts::create_hashed(&app.state.db, &one, "not-a-hash"),
+        services::accounts::create_hashed(&app.state.db, &two, "not-a-hash"),
+    );
+    let made: Vec<_> = [&first, &second]
+        .into_iter()
+        .filter(|r| r.is_ok())
+        .collect();
+    assert_eq!(made.len(), 1, "one account is made: {first:?} {second:?}");
+    let refused = if first.is_ok() { second } else { first };
+    assert!(
+        matches!(refused, Err(services::accounts::AccountError::EmailTaken)),
+        "the other is refused as taken: {refused:?}"
+    );
+    // And one made later, after the first was seen, is refused the same way.
+    assert!(matches!(
+        services::accounts::create_hashed(&app.state.db, &account("Test Three"), "not-a-hash")
+            .await,
+        Err(services::accounts::AccountError::EmailTaken)
+    ));
 }
 
 async fn a_short_password_or_a_bad_email_is_refused_as_invalid(app: TestApp) {

@@ -1958,6 +1958,167 @@ async fn on_postgresql_a_rebuild_notes_each_partition_of_the_assignments_and_sco
     }
 }
 
+/// Every other view kept for each application, account or request is in partitions too (migrations 0029 and
+/// 0030): the referees' and supervisors' addresses, the lists of award holders, the immigration records, the
+/// accounts with their addresses, and the information requests. Whatever deleted their rows (a destruction by
+/// the sweep, an award holder's opt-out the day before), the scrub writes anew exactly the partitions that held
+/// a deleted row, and no other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_the_scrub_writes_anew_only_the_partitions_that_held_a_deleted_row_of_any_view()
+ {
+    const TABLES: [(&str, &str); 10] = [
+        ("referee_index", "application_id"),
+        ("supervisor_index", "application_id"),
+        ("scholar_directory", "application_id"),
+        ("alumni_networking", "application_id"),
+        ("alumni_open_book", "application_id"),
+        ("media_consents", "application_id"),
+        ("immigration_records", "record_id"),
+        ("accounts", "id"),
+        ("account_emails", "account_id"),
+        ("information_requests", "id"),
+    ];
+    let app = crate::helpers::spawn_app(Backend::Postgres).await;
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let (owner, gone) = marked_applicant(&app, "GONE-V", GONE_DATE_OF_BIRTH).await;
+    for path in ["/submit", "/withdraw"] {
+        answered(
+            app.post(&at(&gone, path), &owner, json!({})).await,
+            StatusCode::OK,
+            path,
+        );
+    }
+    let award = app.awarded(&officer).await;
+    let record = immigration_record(&app, &officer, &award, "TEST-VISA-0029").await;
+    let information = app.staff(Role::InformationOfficer).await;
+    let request = answered(
+        app.post(
+            "/api/information-requests",
+            &information,
+            json!({"kind": "foi", "received_on": today().to_string(),
+                   "requester": {"name": "Test FOI Requester", "email": "foi-requester@example.test"},
+                   "description": "Test: how many awards?"}),
+        )
+        .await,
+        StatusCode::CREATED,
+        "log a request",
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    answered(
+        app.post(
+            &format!("/api/information-requests/{request}/response"),
+            &information,
+            json!({}),
+        )
+        .await,
+        StatusCode::CREATED,
+        "answer it",
+    );
+    let Db::Postgres(pool) = app.db() else {
+        unreachable!()
+    };
+    sqlx::query("DELETE FROM scrub_pending")
+        .execute(pool)
+        .await
+        .unwrap();
+    let mut before = Vec::new();
+    for (table, owner_column) in TABLES {
+        let files = partition_files(app.db(), table).await;
+        assert_eq!(files.len(), 32, "{table} is in 32 partitions");
+        before.push((
+            table,
+            owner_column,
+            rows_in_partitions(app.db(), table, owner_column).await,
+            files,
+        ));
+    }
+    // The award holder opts out of the scholars' directory: its row is deleted outside any sweep.
+    answered(
+        app.put(
+            &at(&award, "/preferences"),
+            &officer,
+            marked_preferences("TEST-OPT-OUT-REASON"),
+        )
+        .await,
+        StatusCode::OK,
+        "the holder's opt-out",
+    );
+
+    let report = Sweeper::new().sweep(&app, due()).await;
+    assert!(
+        ids(&report.destroyed, "Application").contains(&gone),
+        "{report:?}"
+    );
+    assert!(
+        ids(&report.destroyed, "ImmigrationRecord").contains(&record),
+        "{report:?}"
+    );
+
+    let mut deleted_somewhere = BTreeSet::new();
+    for (table, owner_column, rows_before, files_before) in before {
+        let rows_after = rows_in_partitions(app.db(), table, owner_column).await;
+        let held_a_deleted_row: BTreeSet<&String> = rows_before
+            .difference(&rows_after)
+            .map(|(_, partition)| partition)
+            .collect();
+        if !held_a_deleted_row.is_empty() {
+            deleted_somewhere.insert(table);
+        }
+        let files_after = partition_files(app.db(), table).await;
+        let written_anew: BTreeSet<&String> = files_before
+            .iter()
+            .filter(|(partition, file)| files_after.get(*partition) != Some(*file))
+            .map(|(partition, _)| partition)
+            .collect();
+        assert_eq!(
+            written_anew, held_a_deleted_row,
+            "exactly the partitions of {table} that held a deleted row are written anew"
+        );
+    }
+    assert!(
+        ids(&report.destroyed, "Account").contains(&owner.id),
+        "{report:?}"
+    );
+    assert!(
+        ids(&report.destroyed, "InformationRequest").contains(&request),
+        "{report:?}"
+    );
+    for table in [
+        "referee_index",
+        "scholar_directory",
+        "immigration_records",
+        "accounts",
+        "account_emails",
+        "information_requests",
+    ] {
+        assert!(
+            deleted_somewhere.contains(table),
+            "a row of {table} was deleted: {deleted_somewhere:?}"
+        );
+    }
+}
+
+/// The rows of a partitioned table, each as its owner's id (an application's or a record's) and its partition.
+async fn rows_in_partitions(
+    db: &Db,
+    table: &str,
+    owner_column: &str,
+) -> BTreeSet<(String, String)> {
+    let Db::Postgres(pool) = db else {
+        panic!("PostgreSQL only")
+    };
+    sqlx::query_as::<_, (String, String)>(&format!(
+        "SELECT {owner_column}, tableoid::regclass::text FROM {table}"
+    ))
+    .fetch_all(pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect()
+}
+
 /// The partition holding each application's rows in a partitioned table.
 async fn partitions_of_rows(db: &Db, table: &str) -> BTreeMap<String, String> {
     let Db::Postgres(pool) = db else {
