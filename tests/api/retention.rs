@@ -2119,6 +2119,75 @@ async fn rows_in_partitions(
     .collect()
 }
 
+/// A transaction that deletes many rows of one partition notes that partition for the scrub once, not once a
+/// row (migration 0031): a sweep's batch deletes thousands of rows, and the scrub reads the notes once for
+/// each partition it writes anew. A transaction rolled back leaves no note, and the next one notes again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgresql_a_transaction_notes_each_partition_it_deleted_from_once() {
+    let app = crate::helpers::spawn_app(Backend::Postgres).await;
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    for _ in 0..4 {
+        app.decided(&officer, "unsuccessful").await;
+    }
+    let Db::Postgres(pool) = app.db() else {
+        unreachable!()
+    };
+    let notes = async || -> Vec<(String, i64)> {
+        sqlx::query_as(
+            "SELECT relation, COUNT(*) FROM scrub_pending GROUP BY relation ORDER BY relation",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap()
+    };
+    sqlx::query("DELETE FROM scrub_pending")
+        .execute(pool)
+        .await
+        .unwrap();
+    let mut rolled_back = pool.begin().await.unwrap();
+    sqlx::query("DELETE FROM referee_index")
+        .execute(&mut *rolled_back)
+        .await
+        .unwrap();
+    rolled_back.rollback().await.unwrap();
+    assert_eq!(notes().await, [], "a rolled-back deletion leaves no note");
+
+    // An application's two referees are in one partition: deleting them is two rows there.
+    let rows: Vec<String> =
+        sqlx::query_scalar("SELECT tableoid::regclass::text FROM referee_index")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    let partitions: BTreeSet<String> = rows.iter().cloned().collect();
+    assert!(
+        rows.len() > partitions.len(),
+        "some partition holds more than one row: {rows:?}"
+    );
+    let mut tx = pool.begin().await.unwrap();
+    for statement in [
+        // Row by row, and then whatever is left at once: every deletion in one transaction.
+        "DELETE FROM referee_index WHERE application_id = (SELECT MIN(application_id) FROM referee_index)",
+        "DELETE FROM referee_index WHERE application_id = (SELECT MAX(application_id) FROM referee_index)",
+        "DELETE FROM referee_index",
+    ] {
+        sqlx::query(statement).execute(&mut *tx).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let noted = notes().await;
+    assert_eq!(
+        noted
+            .iter()
+            .map(|(relation, _)| relation.clone())
+            .collect::<BTreeSet<_>>(),
+        partitions,
+        "each partition that held a deleted row is noted"
+    );
+    assert!(
+        noted.iter().all(|(_, count)| *count == 1),
+        "each once: {noted:?}"
+    );
+}
+
 /// The partition holding each application's rows in a partitioned table.
 async fn partitions_of_rows(db: &Db, table: &str) -> BTreeMap<String, String> {
     let Db::Postgres(pool) = db else {
