@@ -1134,6 +1134,19 @@ async fn marked_applicant(app: &TestApp, tag: &str, date_of_birth: &str) -> (Use
     (owner, id)
 }
 
+/// A marked applicant (as [`marked_applicant`]) who submitted and then withdrew: due two years on.
+async fn withdrawn_marked_applicant(app: &TestApp, tag: &str) -> (User, String) {
+    let (owner, id) = marked_applicant(app, tag, GONE_DATE_OF_BIRTH).await;
+    for path in ["/submit", "/withdraw"] {
+        answered(
+            app.post(&at(&id, path), &owner, json!({})).await,
+            StatusCode::OK,
+            path,
+        );
+    }
+    (owner, id)
+}
+
 fn marked_preferences(reason: &str) -> Value {
     json!({"networking_opt_out": true, "alumni_email_opt_out": true, "alumni_book_opt_out": false,
            "images_opt_out": false, "reason": reason})
@@ -1583,14 +1596,7 @@ async fn on_postgresql_no_row_of_a_destroyed_stream_is_left_in_the_relation_file
  {
     let app = crate::helpers::spawn_app(Backend::Postgres).await;
     let officer = app.staff(Role::ProgrammeOfficer).await;
-    let (owner, id) = marked_applicant(&app, "GONE-E", GONE_DATE_OF_BIRTH).await;
-    for path in ["/submit", "/withdraw"] {
-        answered(
-            app.post(&at(&id, path), &owner, json!({})).await,
-            StatusCode::OK,
-            path,
-        );
-    }
+    let (_, id) = withdrawn_marked_applicant(&app, "GONE-E").await;
     let award = app.awarded(&officer).await;
     let record = immigration_record(
         &app,
@@ -1683,14 +1689,7 @@ async fn keys_by_partition(db: &Db) -> BTreeMap<(String, String), String> {
 async fn on_postgresql_the_scrub_writes_anew_only_the_key_partitions_that_held_a_destroyed_key() {
     let app = crate::helpers::spawn_app(Backend::Postgres).await;
     let officer = app.staff(Role::ProgrammeOfficer).await;
-    let (owner, gone) = marked_applicant(&app, "GONE-F", GONE_DATE_OF_BIRTH).await;
-    for path in ["/submit", "/withdraw"] {
-        answered(
-            app.post(&at(&gone, path), &owner, json!({})).await,
-            StatusCode::OK,
-            path,
-        );
-    }
+    let (_, gone) = withdrawn_marked_applicant(&app, "GONE-F").await;
     let award = app.awarded(&officer).await;
     let files_before = key_partition_files(app.db()).await;
     let views_file_before = relation_file(app.db(), "application_views").await;
@@ -1772,14 +1771,7 @@ async fn on_postgresql_the_scrub_writes_anew_only_the_partitions_of_reads_that_h
  {
     let app = crate::helpers::spawn_app(Backend::Postgres).await;
     let officer = app.staff(Role::ProgrammeOfficer).await;
-    let (owner, gone) = marked_applicant(&app, "GONE-R", GONE_DATE_OF_BIRTH).await;
-    for path in ["/submit", "/withdraw"] {
-        answered(
-            app.post(&at(&gone, path), &owner, json!({})).await,
-            StatusCode::OK,
-            path,
-        );
-    }
+    let (_, gone) = withdrawn_marked_applicant(&app, "GONE-R").await;
     let award = app.awarded(&officer).await;
     for id in [&gone, &award] {
         answered(
@@ -1844,13 +1836,7 @@ async fn on_postgresql_the_scrub_writes_anew_only_the_partitions_of_assignments_
     let officer = app.staff(Role::ProgrammeOfficer).await;
     let gone = app.decided(&officer, "unsuccessful").await;
     let award = app.awarded(&officer).await;
-    let Db::Postgres(pool) = app.db() else {
-        unreachable!()
-    };
-    sqlx::query("DELETE FROM scrub_pending")
-        .execute(pool)
-        .await
-        .unwrap();
+    forget_scrub_notes(app.db()).await;
     let key_partition =
         keys_by_partition(app.db()).await[&("Application".to_string(), gone.clone())].clone();
     let key_number: u32 = key_partition
@@ -1927,10 +1913,7 @@ async fn on_postgresql_a_rebuild_notes_each_partition_of_the_assignments_and_sco
     let Db::Postgres(pool) = app.db() else {
         unreachable!()
     };
-    sqlx::query("DELETE FROM scrub_pending")
-        .execute(pool)
-        .await
-        .unwrap();
+    forget_scrub_notes(app.db()).await;
     app.state.repo.rebuild_projections().await.unwrap();
     for table in ["case_assignments", "committee_scores"] {
         let notes: Vec<(String, i64)> = sqlx::query_as(
@@ -1980,14 +1963,7 @@ async fn on_postgresql_the_scrub_writes_anew_only_the_partitions_that_held_a_del
     ];
     let app = crate::helpers::spawn_app(Backend::Postgres).await;
     let officer = app.staff(Role::ProgrammeOfficer).await;
-    let (owner, gone) = marked_applicant(&app, "GONE-V", GONE_DATE_OF_BIRTH).await;
-    for path in ["/submit", "/withdraw"] {
-        answered(
-            app.post(&at(&gone, path), &owner, json!({})).await,
-            StatusCode::OK,
-            path,
-        );
-    }
+    let (owner, gone) = withdrawn_marked_applicant(&app, "GONE-V").await;
     let award = app.awarded(&officer).await;
     let record = immigration_record(&app, &officer, &award, "TEST-VISA-0029").await;
     let information = app.staff(Role::InformationOfficer).await;
@@ -2016,13 +1992,7 @@ async fn on_postgresql_the_scrub_writes_anew_only_the_partitions_that_held_a_del
         StatusCode::CREATED,
         "answer it",
     );
-    let Db::Postgres(pool) = app.db() else {
-        unreachable!()
-    };
-    sqlx::query("DELETE FROM scrub_pending")
-        .execute(pool)
-        .await
-        .unwrap();
+    forget_scrub_notes(app.db()).await;
     let mut before = Vec::new();
     for (table, owner_column) in TABLES {
         let files = partition_files(app.db(), table).await;
@@ -2140,10 +2110,7 @@ async fn on_postgresql_a_transaction_notes_each_partition_it_deleted_from_once()
         .await
         .unwrap()
     };
-    sqlx::query("DELETE FROM scrub_pending")
-        .execute(pool)
-        .await
-        .unwrap();
+    forget_scrub_notes(app.db()).await;
     let mut rolled_back = pool.begin().await.unwrap();
     sqlx::query("DELETE FROM referee_index")
         .execute(&mut *rolled_back)
@@ -2188,19 +2155,23 @@ async fn on_postgresql_a_transaction_notes_each_partition_it_deleted_from_once()
     );
 }
 
-/// The partition holding each application's rows in a partitioned table.
-async fn partitions_of_rows(db: &Db, table: &str) -> BTreeMap<String, String> {
+/// Empties `scrub_pending`, so that a test sees only the notes of what it does next.
+async fn forget_scrub_notes(db: &Db) {
     let Db::Postgres(pool) = db else {
         panic!("PostgreSQL only")
     };
-    sqlx::query_as::<_, (String, String)>(&format!(
-        "SELECT DISTINCT application_id, tableoid::regclass::text FROM {table}"
-    ))
-    .fetch_all(pool)
-    .await
-    .unwrap()
-    .into_iter()
-    .collect()
+    sqlx::query("DELETE FROM scrub_pending")
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
+/// The partition holding each application's rows in a partitioned table.
+async fn partitions_of_rows(db: &Db, table: &str) -> BTreeMap<String, String> {
+    rows_in_partitions(db, table, "application_id")
+        .await
+        .into_iter()
+        .collect()
 }
 
 /// Each partition of a partitioned table, with the file PostgreSQL keeps it in.
@@ -2222,17 +2193,7 @@ async fn partition_files(db: &Db, parent: &str) -> BTreeMap<String, i64> {
 
 /// The partition holding each application's recorded reads.
 async fn reads_by_partition(db: &Db) -> BTreeMap<String, String> {
-    let Db::Postgres(pool) = db else {
-        panic!("PostgreSQL only")
-    };
-    sqlx::query_as::<_, (String, String)>(
-        "SELECT DISTINCT application_id, tableoid::regclass::text FROM personal_data_reads",
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap()
-    .into_iter()
-    .collect()
+    partitions_of_rows(db, "personal_data_reads").await
 }
 
 /// The sweep forms its batches in the order of the partitions that hold the streams' keys, so that each
