@@ -1266,18 +1266,19 @@ async fn keep_failures(db: &Db, report: &SweepReport, whole: bool) -> anyhow::Re
 /// The tables whose rows hold personal data in clear, written anew whole by the scrub on PostgreSQL. The data
 /// keys and every other view kept for each application or record are not among them: they are in partitions,
 /// and only those that held a deleted row are written anew (`PARTITIONED_TABLES`; migrations 0025 and 0027 to
-/// 0030, decision 0013). Nor are the
+/// 0032, decision 0013). Nor are the
 /// views sealed under their stream's key, which erasing the key destroys wherever their bytes
 /// lie: `application_views` (migration 0026).
-const TABLES_WITH_PERSONAL_DATA: [&str; 3] = ["case_list", "sessions", "retention_holds"];
+const TABLES_WITH_PERSONAL_DATA: [&str; 2] = ["sessions", "retention_holds"];
 
 /// The tables in hash partitions of the stream's id whose every deletion notes its partition in
 /// `scrub_pending` (a trigger, in the deleting transaction): the scrub writes anew only the partitions noted.
 /// The data keys (256 partitions, migration 0025), the record of reads of personal data (32, migration 0027),
 /// the committee's assignments and scores (32 each, migration 0028), and the referees' and supervisors'
 /// addresses, the lists published or shared of award holders and their immigration records (32 each, migration
-/// 0029), and the accounts, their addresses and the information requests (32 each, migration 0030).
-const PARTITIONED_TABLES: [&str; 14] = [
+/// 0029), the accounts, their addresses and the information requests (32 each, migration 0030), and the
+/// case list (32, migration 0032).
+const PARTITIONED_TABLES: [&str; 15] = [
     "stream_keys",
     "personal_data_reads",
     "case_assignments",
@@ -1292,6 +1293,7 @@ const PARTITIONED_TABLES: [&str; 14] = [
     "accounts",
     "account_emails",
     "information_requests",
+    "case_list",
 ];
 
 /// What a scrub wrote anew, and the longest any reader or writer could have waited on it.

@@ -1,8 +1,8 @@
 //! The programme officers' case list: one row per application with the columns they filter by, and the
 //! committee's assignments, so a member's own list is one indexed query. It is searched by any part of a
-//! name or an email address through a normalised copy of both (`search_text`, on an index of trigrams on
-//! each store), paged from the last row shown (a [`Cursor`]), and counted only up to [`COUNT_CAP`]
-//! (docs/decisions/0012).
+//! name or an email address on an index each server holds in memory ([`crate::case_search`]: the database
+//! keeps no copy of the text), paged from the last row shown (a [`Cursor`]), and counted only up to
+//! [`COUNT_CAP`] (docs/decisions/0012, 0013).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -13,14 +13,18 @@ use domain::application::ApplicationEvent;
 use domain::application::form::PersonalField;
 use serde_json::{Map, Value, json};
 
+use std::collections::{HashMap, HashSet};
+
 use crate::application_view::ApplicationView;
+use crate::case_search::{Hit, Wanted};
+pub use crate::case_search::{normalised, search_text_of};
 use crate::{Conn, Db, ProjectionError, on_conn, on_pool};
 
 /// The case list's columns, in the order [`upsert`] binds them.
 macro_rules! case_list_columns {
     () => {
         "id, cycle, status, full_name, email, nationality, country_of_residence, submitted_at, updated_at, \
-         mean_score, scores, recheck_due, search_text"
+         mean_score, scores, recheck_due"
     };
 }
 /// What an upsert of a case-list row does to the row it meets.
@@ -30,7 +34,7 @@ macro_rules! case_list_on_conflict {
          full_name = excluded.full_name, email = excluded.email, nationality = excluded.nationality, \
          country_of_residence = excluded.country_of_residence, submitted_at = excluded.submitted_at, \
          updated_at = excluded.updated_at, mean_score = excluded.mean_score, scores = excluded.scores, \
-         recheck_due = excluded.recheck_due, search_text = excluded.search_text"
+         recheck_due = excluded.recheck_due"
     };
 }
 /// Binds a case-list row's values to a query, in the order of [`case_list_columns`].
@@ -50,7 +54,6 @@ macro_rules! bind_case_row {
             .bind(row.mean_score)
             .bind(row.scores)
             .bind(row.recheck_due)
-            .bind(&row.search_text)
     }};
 }
 pub(crate) use {bind_case_row, case_list_columns, case_list_on_conflict};
@@ -71,9 +74,6 @@ pub struct CaseSummary {
     pub scores: i64,
     /// Nationality or residence was amended after eligibility was decided, not yet checked again.
     pub recheck_due: bool,
-    /// What the list's text search matches: the name and the email address, [`normalised`]. Never shown.
-    #[serde(skip)]
-    pub search_text: String,
 }
 
 /// What the case list is filtered by; every filter is optional.
@@ -151,53 +151,8 @@ impl CaseSummary {
             mean_score: view.mean_score(),
             scores,
             recheck_due: view.recheck.is_some(),
-            search_text: search_text_of(
-                view.form.personal.full_name.as_deref(),
-                view.form.personal.email.as_deref(),
-            ),
         }
     }
-}
-
-/// What the text search of the list matches for an application: its applicant's name and email address,
-/// each [`normalised`], one after the other. (A short reference given to applications would join them
-/// here, and be matched exactly beside the id in [`search`].)
-pub fn search_text_of(full_name: Option<&str>, email: Option<&str>) -> String {
-    [full_name, email]
-        .into_iter()
-        .flatten()
-        .map(normalised)
-        .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// Text as the search compares it: compatibility-decomposed, marks stripped, lower case, and white space
-/// collapsed to single spaces, so that "Zoë Ådler-Núñez" reads "zoe adler-nunez" and a query typed without
-/// its accents (or in capitals, or in full-width letters) finds it. The few Latin letters that decompose
-/// into no base letter are spelled as they are commonly typed without them (ø as o, ß as ss).
-pub fn normalised(text: &str) -> String {
-    use unicode_normalization::UnicodeNormalization;
-    use unicode_normalization::char::is_combining_mark;
-    let mut folded = String::with_capacity(text.len());
-    for c in text
-        .nfkd()
-        .filter(|c| !is_combining_mark(*c) && *c != '\0')
-        .flat_map(char::to_lowercase)
-    {
-        match c {
-            'ø' => folded.push('o'),
-            'ł' => folded.push('l'),
-            'đ' | 'ð' => folded.push('d'),
-            'ı' => folded.push('i'),
-            'æ' => folded.push_str("ae"),
-            'œ' => folded.push_str("oe"),
-            'ß' => folded.push_str("ss"),
-            'þ' => folded.push_str("th"),
-            c => folded.push(c),
-        }
-    }
-    folded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 impl CaseSummary {
@@ -267,7 +222,7 @@ pub(crate) async fn insert_many(
                 case_list_columns!(),
                 ") SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
                  $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[], $10::float8[], $11::bigint[], \
-                 $12::bool[], $13::text[])"
+                 $12::bool[])"
             );
             sqlx::query(SQL)
                 .bind(rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>())
@@ -294,11 +249,6 @@ pub(crate) async fn insert_many(
                 .bind(rows.iter().map(|r| r.mean_score).collect::<Vec<_>>())
                 .bind(rows.iter().map(|r| r.scores).collect::<Vec<_>>())
                 .bind(rows.iter().map(|r| r.recheck_due).collect::<Vec<_>>())
-                .bind(
-                    rows.iter()
-                        .map(|r| r.search_text.as_str())
-                        .collect::<Vec<_>>(),
-                )
                 .execute(&mut **c)
                 .await?;
         }
@@ -321,8 +271,7 @@ pub(crate) async fn insert_many(
                         .push_bind(row.updated_at)
                         .push_bind(row.mean_score)
                         .push_bind(row.scores)
-                        .push_bind(row.recheck_due)
-                        .push_bind(&row.search_text);
+                        .push_bind(row.recheck_due);
                 });
                 insert.build().execute(&mut **c).await?;
             }
@@ -372,7 +321,7 @@ async fn upsert(conn: &mut Conn<'_>, row: &CaseSummary) -> Result<(), Projection
     const SQL: &str = concat!(
         "INSERT INTO case_list (",
         case_list_columns!(),
-        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ",
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ",
         case_list_on_conflict!()
     );
     on_conn!(conn, c => bind_case_row!(sqlx::query(SQL), row)
@@ -391,7 +340,7 @@ pub(crate) async fn forget(conn: &mut Conn<'_>, ids: &[&str]) -> Result<(), Proj
 
 pub(crate) async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
     crate::db::empty_partitioned(conn, "case_assignments").await?;
-    on_conn!(conn, c => sqlx::query("DELETE FROM case_list").execute(&mut *c).await?.rows_affected());
+    crate::db::empty_partitioned(conn, "case_list").await?;
     Ok(())
 }
 
@@ -571,22 +520,80 @@ fn search_words(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn like_pattern(word: &str) -> String {
-    let escaped = word
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
+/// A filter's value as it is compared: without control characters, `None` where empty.
+fn cleaned(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(crate::db::clean_text)
+        .filter(|value| !value.is_empty())
 }
 
-/// The conditions of a filter, without the cursor's.
-fn conditions(db: &Db, filter: &CaseFilter) -> Conditions {
-    let clean = |value: &Option<String>| {
-        value
-            .as_deref()
-            .map(crate::db::clean_text)
-            .filter(|value| !value.is_empty())
-    };
+/// A filter with a text search, as the index in memory is asked it ([`crate::case_search`]).
+struct Searched {
+    /// The text as typed, in lower case: an application's id matched exactly.
+    id: String,
+    words: Vec<String>,
+    cycle: Option<String>,
+    status: Option<String>,
+    country: Option<String>,
+    min_score: Option<f64>,
+    among: Option<HashSet<String>>,
+    concluded: HashSet<String>,
+}
+
+impl Searched {
+    /// The filter's search, or `None` where it has no text to search for.
+    async fn of(db: &Db, filter: &CaseFilter) -> Result<Option<Self>, sqlx::Error> {
+        let Some(text) = cleaned(&filter.text)
+            .map(|text| text.trim().to_string())
+            .filter(|text| !text.is_empty())
+        else {
+            return Ok(None);
+        };
+        let (among, concluded) = match cleaned(&filter.assigned_to) {
+            Some(member) => {
+                const ASSIGNED: &str = "SELECT application_id FROM case_assignments \
+                                        WHERE member_id = $1 AND conflicted = FALSE";
+                const CONCLUDED: &str = "SELECT name FROM cycle_conclusions";
+                let assigned: Vec<String> = on_pool!(db, p => sqlx::query_scalar(ASSIGNED).bind(&member).fetch_all(p).await?);
+                let concluded: Vec<String> =
+                    on_pool!(db, p => sqlx::query_scalar(CONCLUDED).fetch_all(p).await?);
+                (
+                    Some(assigned.into_iter().collect()),
+                    concluded.into_iter().collect(),
+                )
+            }
+            None => (None, HashSet::new()),
+        };
+        Ok(Some(Self {
+            id: text.to_lowercase(),
+            words: search_words(&text),
+            cycle: cleaned(&filter.cycle),
+            status: cleaned(&filter.status),
+            country: cleaned(&filter.country),
+            min_score: filter.min_score,
+            among,
+            concluded,
+        }))
+    }
+
+    fn wanted(&self) -> Wanted<'_> {
+        Wanted {
+            words: &self.words,
+            id: Some(&self.id),
+            cycle: self.cycle.as_deref(),
+            status: self.status.as_deref(),
+            country: self.country.as_deref(),
+            min_score: self.min_score,
+            among: self.among.as_ref(),
+            not_in_cycles: Some(&self.concluded),
+        }
+    }
+}
+
+/// The conditions of a filter without its text (searched in memory) and its cursor.
+fn conditions(filter: &CaseFilter) -> Conditions {
+    let clean = cleaned;
     let mut conditions = Conditions::default();
     if let Some(cycle) = clean(&filter.cycle) {
         conditions.push("cycle = ?", [Bound::Text(cycle)]);
@@ -611,83 +618,31 @@ fn conditions(db: &Db, filter: &CaseFilter) -> Conditions {
         // A committee member's assignments end with their cycle's conclusion.
         conditions.push("cycle NOT IN (SELECT name FROM cycle_conclusions)", []);
     }
-    if let Some(text) = clean(&filter.text)
-        .map(|text| text.trim().to_string())
-        .filter(|text| !text.is_empty())
-    {
-        let words = search_words(&text);
-        // The id is matched exactly, as typed; a short reference would be matched here beside it.
-        let id = conditions.placeholder(Bound::Text(text.to_lowercase()));
-        let mut matched = Vec::new();
-        let (indexed, scanned): (Vec<&String>, Vec<&String>) = match db {
-            // FTS5's trigrams answer words of three characters or more; shorter ones are compared
-            // with the rows the rest leave.
-            Db::Sqlite(_) => words.iter().partition(|word| word.chars().count() >= 3),
-            Db::Postgres(_) => (Vec::new(), words.iter().collect()),
-        };
-        if !indexed.is_empty() {
-            let phrases: Vec<String> = indexed
-                .iter()
-                .map(|word| format!("\"{}\"", word.replace('"', "\"\"")))
-                .collect();
-            let matching = conditions.placeholder(Bound::Text(phrases.join(" AND ")));
-            matched.push(format!(
-                "rowid IN (SELECT rowid FROM case_search WHERE case_search MATCH {matching})"
-            ));
-        }
-        for word in scanned {
-            let pattern = conditions.placeholder(Bound::Text(like_pattern(word)));
-            matched.push(format!("search_text LIKE {pattern} ESCAPE '\\'"));
-        }
-        let words = if matched.is_empty() {
-            "FALSE".to_string()
-        } else {
-            matched.join(" AND ")
-        };
-        conditions.sql.push(format!("(id = {id} OR ({words}))"));
-    }
     conditions
 }
 
 const CASE_COLUMNS: &str = "id, cycle, status, full_name, email, nationality, country_of_residence, \
-     submitted_at, updated_at, mean_score, scores, recheck_due, search_text";
+     submitted_at, updated_at, mean_score, scores, recheck_due";
 
 /// The cases that pass the filter, most recently changed first (the latest id first among rows changed at
 /// the same moment), from the filter's cursor (or its offset, without one); how many pass it, counted up to
 /// [`COUNT_CAP`]; and the cursors of the pages before and after.
 pub async fn search(db: &Db, filter: &CaseFilter) -> Result<CasePage, sqlx::Error> {
     let limit = filter.limit.max(1);
-    let base = conditions(db, filter);
-    let total = count(db, &base).await?;
-    let fetched = |cursor: Option<&Cursor>| {
-        let mut query = conditions(db, filter);
-        let ascending = matches!(cursor, Some(Cursor::Previous { .. }));
-        match cursor {
-            Some(Cursor::Next { updated_at, id }) => query.push(
-                "(updated_at, id) < (?, ?)",
-                [Bound::Time(*updated_at), Bound::Text(id.clone())],
-            ),
-            Some(Cursor::Previous { updated_at, id }) => query.push(
-                "(updated_at, id) > (?, ?)",
-                [Bound::Time(*updated_at), Bound::Text(id.clone())],
-            ),
-            None => {}
+    let hits = match Searched::of(db, filter).await? {
+        Some(searched) => Some(crate::case_search::search(db, &searched.wanted()).await?),
+        None => None,
+    };
+    let hits = hits.as_deref();
+    let total = match hits {
+        Some(hits) => {
+            let passing = i64::try_from(hits.len()).unwrap_or(i64::MAX);
+            Total {
+                count: passing.min(COUNT_CAP),
+                exact: passing <= COUNT_CAP,
+            }
         }
-        let order = if ascending {
-            "updated_at ASC, id ASC"
-        } else {
-            "updated_at DESC, id DESC"
-        };
-        let take = query.placeholder(Bound::Int(limit.saturating_add(1)));
-        let skip = match cursor {
-            None => query.placeholder(Bound::Int(filter.offset.max(0))),
-            Some(_) => query.placeholder(Bound::Int(0)),
-        };
-        let sql = format!(
-            "SELECT {CASE_COLUMNS} FROM case_list{} ORDER BY {order} LIMIT {take} OFFSET {skip}",
-            query.clause()
-        );
-        (sql, query.bound)
+        None => count(db, &conditions(filter)).await?,
     };
     let first_page = |rows: Vec<CaseSummary>| {
         let (cases, more) = split_page(rows, limit);
@@ -701,9 +656,14 @@ pub async fn search(db: &Db, filter: &CaseFilter) -> Result<CasePage, sqlx::Erro
         }
     };
     match &filter.cursor {
-        None => Ok(first_page(rows(db, fetched(None)).await?)),
+        None => Ok(first_page(
+            page_rows(db, filter, hits, None, limit, filter.offset).await?,
+        )),
         Some(cursor @ Cursor::Next { updated_at, id }) => {
-            let (cases, more) = split_page(rows(db, fetched(Some(cursor))).await?, limit);
+            let (cases, more) = split_page(
+                page_rows(db, filter, hits, Some(cursor), limit, 0).await?,
+                limit,
+            );
             let previous = Some(match cases.first() {
                 Some(first) => Cursor::previous_before(first),
                 None => Cursor::Previous {
@@ -719,26 +679,14 @@ pub async fn search(db: &Db, filter: &CaseFilter) -> Result<CasePage, sqlx::Erro
             })
         }
         Some(cursor @ Cursor::Previous { .. }) => {
-            let (mut cases, more) = split_page(rows(db, fetched(Some(cursor))).await?, limit);
+            let (mut cases, more) = split_page(
+                page_rows(db, filter, hits, Some(cursor), limit, 0).await?,
+                limit,
+            );
             if !more {
                 // Back at the start of the list: the first page, whole.
-                let first = CaseFilter {
-                    cursor: None,
-                    offset: 0,
-                    ..filter.clone()
-                };
-                let (sql, bound) = {
-                    let mut query = conditions(db, &first);
-                    let take = query.placeholder(Bound::Int(limit.saturating_add(1)));
-                    (
-                        format!(
-                            "SELECT {CASE_COLUMNS} FROM case_list{} ORDER BY updated_at DESC, id DESC LIMIT {take}",
-                            query.clause()
-                        ),
-                        query.bound,
-                    )
-                };
-                let (cases, more) = split_page(rows(db, (sql, bound)).await?, limit);
+                let (cases, more) =
+                    split_page(page_rows(db, filter, hits, None, limit, 0).await?, limit);
                 return Ok(CasePage {
                     next: more.then(|| cases.last().map(Cursor::next_after)).flatten(),
                     previous: None,
@@ -755,6 +703,89 @@ pub async fn search(db: &Db, filter: &CaseFilter) -> Result<CasePage, sqlx::Erro
             })
         }
     }
+}
+
+/// Up to `limit + 1` rows from a cursor (or, without one, after skipping `skip`): most recently changed
+/// first, or, before a `Previous` cursor, the rows just before it nearest first. From the rows a search in
+/// memory passed (`hits`, in the list's order), or else from the database.
+async fn page_rows(
+    db: &Db,
+    filter: &CaseFilter,
+    hits: Option<&[Hit]>,
+    cursor: Option<&Cursor>,
+    limit: i64,
+    skip: i64,
+) -> Result<Vec<CaseSummary>, sqlx::Error> {
+    let take = usize::try_from(limit.saturating_add(1)).unwrap_or(usize::MAX);
+    if let Some(hits) = hits {
+        let key = |hit: &Hit| (hit.updated_at, hit.id.clone());
+        let ids: Vec<&str> = match cursor {
+            None => hits
+                .iter()
+                .skip(usize::try_from(skip.max(0)).unwrap_or(usize::MAX))
+                .take(take)
+                .map(|hit| &*hit.id)
+                .collect(),
+            Some(Cursor::Next { updated_at, id }) => {
+                let at = (*updated_at, std::sync::Arc::<str>::from(id.as_str()));
+                let from = hits.partition_point(|hit| key(hit) >= at);
+                hits[from..].iter().take(take).map(|hit| &*hit.id).collect()
+            }
+            Some(Cursor::Previous { updated_at, id }) => {
+                let at = (*updated_at, std::sync::Arc::<str>::from(id.as_str()));
+                let to = hits.partition_point(|hit| key(hit) > at);
+                hits[to.saturating_sub(take)..to]
+                    .iter()
+                    .rev()
+                    .map(|hit| &*hit.id)
+                    .collect()
+            }
+        };
+        return rows_in_order(db, &ids).await;
+    }
+    let mut query = conditions(filter);
+    let ascending = matches!(cursor, Some(Cursor::Previous { .. }));
+    match cursor {
+        Some(Cursor::Next { updated_at, id }) => query.push(
+            "(updated_at, id) < (?, ?)",
+            [Bound::Time(*updated_at), Bound::Text(id.clone())],
+        ),
+        Some(Cursor::Previous { updated_at, id }) => query.push(
+            "(updated_at, id) > (?, ?)",
+            [Bound::Time(*updated_at), Bound::Text(id.clone())],
+        ),
+        None => {}
+    }
+    let order = if ascending {
+        "updated_at ASC, id ASC"
+    } else {
+        "updated_at DESC, id DESC"
+    };
+    let take = query.placeholder(Bound::Int(limit.saturating_add(1)));
+    let skip = query.placeholder(Bound::Int(if cursor.is_none() { skip.max(0) } else { 0 }));
+    let sql = format!(
+        "SELECT {CASE_COLUMNS} FROM case_list{} ORDER BY {order} LIMIT {take} OFFSET {skip}",
+        query.clause()
+    );
+    rows(db, (sql, query.bound)).await
+}
+
+/// The rows of these applications, in the order given; one gone meanwhile is left out.
+async fn rows_in_order(db: &Db, ids: &[&str]) -> Result<Vec<CaseSummary>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {CASE_COLUMNS} FROM case_list WHERE id IN ({})",
+        crate::db::placeholders(1, ids.len())
+    );
+    let bound = ids.iter().map(|id| Bound::Text((*id).to_owned())).collect();
+    let mut found: HashMap<String, CaseSummary> = rows(db, (sql, bound))
+        .await?
+        .into_iter()
+        .map(|row| (row.id.clone(), row))
+        .collect();
+    Ok(ids.iter().filter_map(|id| found.remove(*id)).collect())
 }
 
 /// The first `limit` rows, and whether there were more.
@@ -778,7 +809,19 @@ pub struct Tally {
 /// residence and status: the statistics of an FOI response, counted by the database in one statement
 /// rather than read row by row (a million rows of names into memory at a million applications).
 pub async fn tallies(db: &Db, filter: &CaseFilter) -> Result<Vec<Tally>, sqlx::Error> {
-    let conditions = conditions(db, filter);
+    if let Some(searched) = Searched::of(db, filter).await? {
+        let counted = crate::case_search::tally(db, &searched.wanted()).await?;
+        return Ok(counted
+            .into_iter()
+            .map(|(cycle, country, status, count)| Tally {
+                cycle: cycle.to_string(),
+                country_of_residence: country.map(|country| country.to_string()),
+                status: status.to_string(),
+                count,
+            })
+            .collect());
+    }
+    let conditions = conditions(filter);
     let sql = format!(
         "SELECT cycle, country_of_residence, status, COUNT(*) AS counted FROM case_list{} \
          GROUP BY cycle, country_of_residence, status ORDER BY cycle, country_of_residence, status",
@@ -833,39 +876,10 @@ async fn rows(
                     mean_score: row.try_get("mean_score")?,
                     scores: row.try_get("scores")?,
                     recheck_due: row.try_get("recheck_due")?,
-                    search_text: row
-                        .try_get::<Option<String>, _>("search_text")?
-                        .unwrap_or_default(),
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()
     })
-}
-
-/// Fills the search text of the rows written before there was one (migration 0023), a few hundred at a
-/// time; answers how many it filled. Run after the migrations; a row written meanwhile by a command already
-/// has its own and is left as it is.
-pub async fn fill_search_text(db: &Db) -> Result<u64, sqlx::Error> {
-    const UNFILLED: &str = "SELECT id, full_name, email FROM case_list WHERE search_text IS NULL ORDER BY id LIMIT 500";
-    const FILL: &str =
-        "UPDATE case_list SET search_text = $1 WHERE id = $2 AND search_text IS NULL";
-    let mut filled = 0;
-    loop {
-        let rows: Vec<(String, Option<String>, Option<String>)> =
-            on_pool!(db, p => sqlx::query_as(UNFILLED).fetch_all(p).await?);
-        if rows.is_empty() {
-            return Ok(filled);
-        }
-        on_pool!(db, p => {
-            let mut tx = p.begin().await?;
-            for (id, full_name, email) in &rows {
-                let text = search_text_of(full_name.as_deref(), email.as_deref());
-                sqlx::query(FILL).bind(&text).bind(id).execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
-        });
-        filled += rows.len() as u64;
-    }
 }
 
 /// The applications whose personal details give this email address.

@@ -189,3 +189,11 @@ pub async fn empty_partitioned(conn: &mut Conn<'_>, table: &str) -> Result<u64, 
         }
     }
 }
+
+/// `$first, $first + 1, …`: `n` placeholders for a list of values, which both stores read.
+pub(crate) fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|n| format!("${n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -10,6 +10,7 @@ pub mod application_view;
 pub mod awards;
 pub mod calendar;
 pub mod case_list;
+pub mod case_search;
 pub mod committee_scores;
 pub mod cycles;
 pub mod db;

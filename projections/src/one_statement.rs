@@ -134,7 +134,7 @@ impl Plan {
             event_and_view!(),
             ", case_row AS (INSERT INTO case_list (",
             case_list_columns!(),
-            ") SELECT $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23 FROM view ",
+            ") SELECT $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22 FROM view ",
             case_list_on_conflict!(),
             " RETURNING id)",
             written!()
@@ -186,10 +186,10 @@ pub async fn write_together(
         "WITH given AS (SELECT * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], \
          $6::jsonb[], $7::jsonb[], $8::bigint[], $9::bytea[], $10::bigint[], $11::bool[], $12::text[], \
          $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::timestamptz[], \
-         $19::timestamptz[], $20::float8[], $21::bigint[], $22::bool[], $23::text[]) AS g (id, sequence, \
+         $19::timestamptz[], $20::float8[], $21::bigint[], $22::bool[]) AS g (id, sequence, \
          event_type, event_version, payload, metadata, after, doc, before, with_case_row, cycle, status, \
          full_name, email, nationality, country_of_residence, submitted_at, updated_at, mean_score, scores, \
-         recheck_due, search_text)), \
+         recheck_due)), \
          ready AS (SELECT g.* FROM given g JOIN application_views v ON v.id = g.id AND v.version = g.before), \
          event AS (INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
          payload, metadata) SELECT $1, id, sequence, event_type, event_version, payload, metadata \
@@ -200,7 +200,7 @@ pub async fn write_together(
          case_row AS (INSERT INTO case_list (",
         case_list_columns!(),
         ") SELECT r.id, r.cycle, r.status, r.full_name, r.email, r.nationality, r.country_of_residence, \
-         r.submitted_at, r.updated_at, r.mean_score, r.scores, r.recheck_due, r.search_text FROM ready r \
+         r.submitted_at, r.updated_at, r.mean_score, r.scores, r.recheck_due FROM ready r \
          JOIN view w ON w.id = r.id \
          WHERE r.with_case_row ",
         case_list_on_conflict!(),
@@ -233,7 +233,6 @@ pub async fn write_together(
     let mut mean_scores = Vec::with_capacity(n);
     let mut scores = Vec::with_capacity(n);
     let mut rechecks = Vec::with_capacity(n);
-    let mut search_texts = Vec::with_capacity(n);
     for (plan, event) in plans {
         ids.push(event.aggregate_id);
         sequences.push(event.sequence);
@@ -257,7 +256,6 @@ pub async fn write_together(
         mean_scores.push(row.and_then(|r| r.mean_score));
         scores.push(row.map(|r| r.scores));
         rechecks.push(row.map(|r| r.recheck_due));
-        search_texts.push(row.map(|r| r.search_text.as_str()));
     }
     let (written, _): (Vec<String>, i32) = sqlx::query_as(SQL)
         .bind(first.aggregate_type)
@@ -282,7 +280,6 @@ pub async fn write_together(
         .bind(&mean_scores)
         .bind(&scores)
         .bind(&rechecks)
-        .bind(&search_texts)
         .fetch_one(&mut *conn)
         .await?;
     Ok(ids

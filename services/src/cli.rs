@@ -581,6 +581,22 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         );
     }
     tokio::spawn(daily_sweep(state.clone(), ledger));
+    // The case list's search is held in memory (projections/src/case_search.rs): built now, not at the first
+    // search, which would otherwise wait for it (seconds at a million applications).
+    let db = state.db.clone();
+    tokio::spawn(async move {
+        let began = std::time::Instant::now();
+        match projections::case_search::warm(&db).await {
+            Ok(rows) => tracing::info!(
+                rows,
+                seconds = began.elapsed().as_secs_f64(),
+                "the case list's search is ready"
+            ),
+            Err(error) => {
+                tracing::warn!(cause = %error, "the case list's search could not be built yet")
+            }
+        }
+    });
     let db = state.db.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(300));

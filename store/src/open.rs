@@ -181,8 +181,5 @@ pub async fn migrate(db: &Db) -> anyhow::Result<()> {
         Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
     }
     .context("cannot apply the database migrations")?;
-    projections::case_list::fill_search_text(db)
-        .await
-        .context("cannot fill the case list's search text")?;
     Ok(())
 }

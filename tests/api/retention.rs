@@ -1949,7 +1949,8 @@ async fn on_postgresql_a_rebuild_notes_each_partition_of_the_assignments_and_sco
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgresql_the_scrub_writes_anew_only_the_partitions_that_held_a_deleted_row_of_any_view()
  {
-    const TABLES: [(&str, &str); 10] = [
+    const TABLES: [(&str, &str); 11] = [
+        ("case_list", "id"),
         ("referee_index", "application_id"),
         ("supervisor_index", "application_id"),
         ("scholar_directory", "application_id"),
@@ -2056,6 +2057,7 @@ async fn on_postgresql_the_scrub_writes_anew_only_the_partitions_that_held_a_del
         "{report:?}"
     );
     for table in [
+        "case_list",
         "referee_index",
         "scholar_directory",
         "immigration_records",
