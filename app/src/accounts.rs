@@ -621,17 +621,48 @@ pub async fn destroy_many(
     let deletes = [
         format!("DELETE FROM sessions WHERE user_id IN ({list})"),
         format!("DELETE FROM password_resets WHERE user_id IN ({list})"),
-        format!("DELETE FROM accounts WHERE id IN ({list})"),
         format!(
             "DELETE FROM stream_keys WHERE aggregate_type = 'Account' AND aggregate_id IN ({list})"
         ),
     ];
+    let accounts = format!("DELETE FROM accounts WHERE id IN ({list}) RETURNING email");
+    // On PostgreSQL the addresses are kept unique in `account_emails` (migration 0030), by a row trigger
+    // that deletes each one by a statement of its own; the batch deletes them in one statement instead, and
+    // the trigger stands aside for this transaction (migration 0033).
+    let postgres = matches!(db, Db::Postgres(_));
     on_pool!(db, p => {
         let mut tx = p.begin().await?;
         for delete in &deletes {
             let mut query = sqlx::query(delete);
             for id in ids {
                 query = query.bind(*id);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        if postgres {
+            sqlx::query("SELECT set_config('etp.addresses_by_statement', 'on', true)")
+                .execute(&mut *tx)
+                .await?;
+        }
+        let mut query = sqlx::query_scalar::<_, String>(&accounts);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        let emails = query.fetch_all(&mut *tx).await?;
+        if postgres && !emails.is_empty() {
+            let addresses = (ids.len() + 1..=ids.len() + emails.len())
+                .map(|n| format!("${n}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "DELETE FROM account_emails WHERE account_id IN ({list}) AND email IN ({addresses})"
+            );
+            let mut query = sqlx::query(&sql);
+            for id in ids {
+                query = query.bind(*id);
+            }
+            for email in &emails {
+                query = query.bind(email);
             }
             query.execute(&mut *tx).await?;
         }

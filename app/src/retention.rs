@@ -1085,6 +1085,7 @@ async fn sweep_due(
     }
     // Applicant accounts: two years after the last sign-in, once no application of theirs is kept. A dry
     // run counts as gone the applications it would have destroyed.
+    let phase = std::time::Instant::now();
     let rule = RecordKind::ApplicantAccount;
     if let Some(last_active_on) = as_of.checked_sub_months(Months::new(24)) {
         let inactive = if dry_run {
@@ -1136,9 +1137,21 @@ async fn sweep_due(
         }
         destroy_accounts(state, ledger, &store, as_of, &mut batch, &mut report).await?;
     }
+    tracing::debug!(
+        ms = phase.elapsed().as_millis() as u64,
+        "the sweep destroyed the inactive applicants' accounts"
+    );
     let changed = !report.destroyed.is_empty() || !report.reapplied.is_empty();
     if changed && !dry_run {
-        report.scrubbed = Some(scrub(&state.db).await?);
+        let phase = std::time::Instant::now();
+        let scrubbed = scrub(&state.db).await?;
+        tracing::debug!(
+            ms = phase.elapsed().as_millis() as u64,
+            partitions = scrubbed.partitions,
+            tables = scrubbed.tables,
+            "the sweep scrubbed the store"
+        );
+        report.scrubbed = Some(scrubbed);
     }
     if !dry_run {
         keep_failures(&state.db, &report, limit.is_none()).await?;
@@ -1338,6 +1351,9 @@ pub async fn scrub(db: &Db) -> anyhow::Result<ScrubReport> {
                         "scrub_pending names a relation that is not a partition the scrub writes anew"
                     );
                 }
+                // One at a time: two or four at once finished sooner, but a reader of the case list (whose
+                // statement locks its partitions one after another) queued behind several rewrites at once
+                // and waited longer (docs/benchmarks.md, "Where the sweep's time goes at 10,000").
                 let started = std::time::Instant::now();
                 let mut tx = pool.begin().await?;
                 rewrite(&mut tx, &partition).await?;

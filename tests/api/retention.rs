@@ -926,6 +926,24 @@ async fn an_applicant_account_with_no_kept_application_is_destroyed_two_years_af
         assert_eq!(item["destroyed_on"], due().to_string());
     }
     assert!(entry(&schedule, "destroyed", "Account", &scholar.id).is_none());
+
+    // A destroyed account's address is free again (on PostgreSQL the sweep's batch deletes it from the
+    // addresses it keeps unique); a kept account's address is still taken.
+    let (status, body) = app
+        .register(&never_applied.email, "Test Applicant Again")
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "registering anew with a destroyed account's address: {body}"
+    );
+    app.sign_in(&never_applied.email).await;
+    refused(
+        app.register(&scholar.email, "Test Applicant Twice").await,
+        StatusCode::CONFLICT,
+        "email_taken",
+        "registering with a kept account's address",
+    );
 }
 
 // ---------------------------------------------------------------------------------------------------------
