@@ -203,8 +203,14 @@ impl Server {
             child: command.spawn().expect("start etp serve"),
             base: format!("http://127.0.0.1:{port}"),
         };
-        let client = reqwest::Client::new();
-        for _ in 0..200 {
+        // A server on a new PostgreSQL database migrates it first (8 s on an idle two-core machine, three
+        // or four times that with the rest of the suite running beside it): it is given a minute.
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .build()
+            .expect("an HTTP client");
+        let started = std::time::Instant::now();
+        while started.elapsed() < Duration::from_secs(60) {
             if let Ok(response) = client.get(format!("{}/healthz", server.base)).send().await
                 && response.status() == StatusCode::OK
             {
