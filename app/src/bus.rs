@@ -380,6 +380,140 @@ impl AppState {
     }
 }
 
+/// The cycles' terms as the aggregate asks for them, each cycle's conclusion asked of the store once: a
+/// conclusion, once recorded, never changes, so a batch of commands on one cycle's applications need not
+/// ask for it again for each.
+struct ConclusionsAsked {
+    cycles: Arc<dyn domain::cycle::CycleTermsSource>,
+    concluded: std::sync::Mutex<std::collections::HashMap<String, chrono::NaiveDate>>,
+}
+
+#[async_trait::async_trait]
+impl domain::cycle::CycleTermsSource for ConclusionsAsked {
+    async fn terms_of(
+        &self,
+        cycle: &domain::cycle::CycleName,
+    ) -> Result<Option<domain::cycle::CycleTerms>, String> {
+        self.cycles.terms_of(cycle).await
+    }
+
+    async fn concluded_on(
+        &self,
+        cycle: &domain::cycle::CycleName,
+    ) -> Result<Option<chrono::NaiveDate>, String> {
+        let asked = self
+            .concluded
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(cycle.as_str())
+            .copied();
+        if let Some(on) = asked {
+            return Ok(Some(on));
+        }
+        let on = self.cycles.concluded_on(cycle).await?;
+        if let Some(on) = on {
+            self.concluded
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .insert(cycle.to_string(), on);
+        }
+        Ok(on)
+    }
+}
+
+/// Commands on many applications decided together and their events appended in one transaction (a cycle's
+/// conclusion, each application's command followed by its letter): [`AppState::decide_applications`],
+/// [`AppState::decide_application_then`], [`AppState::append_applications`].
+pub struct ApplicationBatch {
+    by: Actor,
+    services: ApplicationServices,
+}
+
+impl AppState {
+    /// Decides each command on its application's aggregate as a command through the bus is decided (the
+    /// streams read together, the command handled with the same `Authored` wrapper and metadata, by `by`),
+    /// without appending anything; each answer in the order given. The batch goes on to
+    /// [`Self::decide_application_then`] and [`Self::append_applications`].
+    pub async fn decide_applications(
+        &self,
+        by: &Actor,
+        commands: Vec<(String, ApplicationCommand)>,
+    ) -> (
+        ApplicationBatch,
+        Vec<Result<Decided<Application>, AppError>>,
+    ) {
+        let batch = ApplicationBatch {
+            by: by.clone(),
+            services: ApplicationServices {
+                staff: Arc::clone(&self.application_services.staff),
+                cycles: Arc::new(ConclusionsAsked {
+                    cycles: Arc::clone(&self.application_services.cycles),
+                    concluded: Default::default(),
+                }),
+            },
+        };
+        let at = Utc::now();
+        let metadata = EventMetadata::new(by, at).to_map();
+        let commands = commands
+            .into_iter()
+            .map(|(id, command)| (id, Authored::new(by.clone(), at, command)))
+            .collect();
+        let decided = self
+            .application_store
+            .decide_many(commands, &batch.services, metadata)
+            .await
+            .into_iter()
+            .map(|one| one.map_err(AppError::from))
+            .collect();
+        (batch, decided)
+    }
+
+    /// Decides a further command on a decided application as its events leave it; a refusal leaves the
+    /// decision as it was.
+    pub async fn decide_application_then(
+        &self,
+        batch: &ApplicationBatch,
+        decided: &mut Decided<Application>,
+        command: ApplicationCommand,
+    ) -> Result<(), AppError> {
+        let at = Utc::now();
+        let metadata = EventMetadata::new(&batch.by, at).to_map();
+        CachedEventStore::decide_then(
+            decided,
+            Authored::new(batch.by.clone(), at, command),
+            &batch.services,
+            metadata,
+        )
+        .await
+        .map_err(AppError::from)
+    }
+
+    /// Appends the events of decided applications in one transaction. `Err` where the append failed
+    /// (another writer wrote to one of the streams after it was read, or the store failed): nothing of the
+    /// batch was kept, and each command must be carried out again on its own. Once committed, each of the
+    /// `commands` the events carry out is counted in the metrics as [`execute`] counts it.
+    pub async fn append_applications(
+        &self,
+        decided: Vec<Decided<Application>>,
+        commands: usize,
+    ) -> Result<(), AppError> {
+        let events: Vec<SerializedEvent> = decided
+            .iter()
+            .flat_map(|one| one.events().iter().cloned())
+            .collect();
+        self.repo
+            .append_together(&events)
+            .await
+            .map_err(AppError::from)?;
+        self.application_store.appended(decided);
+        for _ in 0..commands {
+            self.metrics
+                .command(Application::TYPE, CommandOutcome::Accepted);
+        }
+        Ok(())
+    }
+}
+
 async fn execute<A, C>(
     metrics: &crate::metrics::Metrics,
     framework: &Framework<A>,

@@ -17,6 +17,8 @@ use domain::application::{ApplicationCommand, LetterKind, Status};
 use domain::cycle::{CycleCommand, CycleName, automatic_conclusion_day};
 use domain::retention::{RecordKind, RetentionRule};
 
+use projections::application_view::ApplicationView;
+
 use crate::bus::AppState;
 use crate::error::AppError;
 
@@ -85,12 +87,13 @@ pub async fn conclude(
     })
 }
 
-/// How many applications are concluded at once: their commands share commits on SQLite (group commit) and
-/// connections on PostgreSQL, where one at a time each waited for a commit of its own.
-const CONCLUDED_AT_ONCE: usize = 16;
+/// How many applications are concluded together: their commands decided together, and their events, views
+/// and letters written in one transaction, a few statements for the whole batch (one at a time, each was a
+/// dozen statements and a commit of its own).
+const CONCLUDED_TOGETHER: usize = 250;
 
-/// Concludes each live application of a concluded cycle, each by its own command, several at once, in tasks
-/// of their own (a request that goes away does not cut the work short).
+/// Concludes each live application of a concluded cycle, in batches, in a task of its own (a request that
+/// goes away does not cut the work short).
 async fn conclude_applications(
     state: &AppState,
     actor: &Actor,
@@ -101,25 +104,14 @@ async fn conclude_applications(
     tokio::spawn(async move {
         let mut concluded = 0;
         let mut refused = Vec::new();
-        let mut running = tokio::task::JoinSet::new();
-        let mut ids = ids.into_iter();
-        loop {
-            while running.len() < CONCLUDED_AT_ONCE {
-                let Some((id, _)) = ids.next() else { break };
-                let (state, actor) = (state.clone(), actor.clone());
-                running.spawn(async move {
-                    let outcome = conclude_one(&state, &actor, &id).await;
-                    (id, outcome)
-                });
-            }
-            let Some(done) = running.join_next().await else {
-                break;
-            };
-            let (id, outcome) = done.map_err(|_| AppError::unavailable())?;
-            match outcome {
-                Ok(true) => concluded += 1,
-                Ok(false) => {}
-                Err(code) => refused.push((id, code)),
+        for batch in ids.chunks(CONCLUDED_TOGETHER) {
+            let ids: Vec<String> = batch.iter().map(|(id, _)| id.clone()).collect();
+            for (id, outcome) in conclude_together(&state, &actor, ids).await {
+                match outcome {
+                    Ok(true) => concluded += 1,
+                    Ok(false) => {}
+                    Err(code) => refused.push((id, code)),
+                }
             }
         }
         // In the order of the ids, as one at a time gave them.
@@ -128,6 +120,147 @@ async fn conclude_applications(
     })
     .await
     .map_err(|_| AppError::unavailable())?
+}
+
+/// Concludes a batch of applications together, each as [`conclude_one`] concludes it: the conclusion
+/// decided on its aggregate, the letter rendered from the view it leaves and decided after it, and every
+/// application's events appended in one transaction; each application's outcome. Where
+/// the batch cannot be appended together (another writer wrote to one of its applications after it was
+/// read, or the store failed), nothing of it was kept, and each application is concluded on its own.
+async fn conclude_together(
+    state: &AppState,
+    actor: &Actor,
+    ids: Vec<String>,
+) -> Vec<(String, Result<bool, String>)> {
+    let started = std::time::Instant::now();
+    let commands = ids
+        .iter()
+        .map(|id| (id.clone(), ApplicationCommand::ConcludeWithCycle))
+        .collect();
+    let (batch, decisions) = state.decide_applications(actor, commands).await;
+    let mut outcomes: Vec<(String, Result<bool, String>)> = Vec::with_capacity(ids.len());
+    let mut ended = Vec::new();
+    for (id, decision) in ids.into_iter().zip(decisions) {
+        match decision {
+            // Ended now (not by an earlier pass).
+            Ok(decided) if !decided.events().is_empty() => ended.push((id, decided)),
+            Ok(_) => outcomes.push((id, Ok(false))),
+            Err(error) if error.is_destroyed() => outcomes.push((id, Ok(false))),
+            Err(error) => outcomes.push((id, Err(error.code().to_string()))),
+        }
+    }
+    if ended.is_empty() {
+        return outcomes;
+    }
+    let ended_ids: Vec<&str> = ended.iter().map(|(id, _)| id.as_str()).collect();
+    let read = async {
+        let views =
+            projections::application_view::find_many(&state.db, &state.repo, &ended_ids).await?;
+        let references = projections::references::of_many(&state.db, &ended_ids).await?;
+        Ok::<_, sqlx::Error>((views, references))
+    };
+    let (views, references) = match read.await {
+        Ok(read) => read,
+        Err(error) => {
+            tracing::warn!(error = %error, "a batch of the conclusion could not read its views; its applications are concluded one at a time");
+            return one_at_a_time(state, actor, ended, outcomes).await;
+        }
+    };
+    let mut views: std::collections::HashMap<String, ApplicationView> = views
+        .into_iter()
+        .map(|view| (view.id.clone(), view))
+        .collect();
+    let mut letters = Vec::with_capacity(ended.len());
+    let mut decided = Vec::with_capacity(ended.len());
+    let mut commands = 0;
+    for (id, mut one) in ended {
+        commands += 1;
+        // The letter is rendered from the view as the conclusion leaves it, as the command's own view.
+        let letter = views.remove(&id).and_then(|mut view| {
+            for event in one.events() {
+                let recorded = crate::store::recorded(event).ok()?;
+                let payload = serde_json::from_value(recorded.payload.clone()).ok()?;
+                view.apply(&recorded, &payload);
+            }
+            let reference = references
+                .get(&id)
+                .cloned()
+                .unwrap_or_else(|| crate::letters::short_reference(&id));
+            crate::letters::prepare(state, &view, &reference, LetterKind::Unsuccessful).ok()
+        });
+        match letter {
+            Some(letter) => {
+                match state
+                    .decide_application_then(&batch, &mut one, letter.command.clone())
+                    .await
+                {
+                    Ok(()) => {
+                        commands += 1;
+                        letters.push(letter);
+                    }
+                    Err(error) => tracing::warn!(
+                        application_id = %id,
+                        error = error.code(),
+                        "the outcome letter was not issued"
+                    ),
+                }
+            }
+            None => tracing::warn!(
+                application_id = %id,
+                "the outcome letter was not issued: the application's view could not be read"
+            ),
+        }
+        decided.push((id, one));
+    }
+    let ids: Vec<String> = decided.iter().map(|(id, _)| id.clone()).collect();
+    let events: Vec<_> = decided.into_iter().map(|(_, one)| one).collect();
+    let decided_in = started.elapsed();
+    let appending = std::time::Instant::now();
+    let appended = state.append_applications(events, commands).await;
+    tracing::debug!(
+        applications = ids.len(),
+        decided_ms = decided_in.as_millis() as u64,
+        appended_ms = appending.elapsed().as_millis() as u64,
+        "a batch of the cycle's conclusion"
+    );
+    match appended {
+        Ok(()) => {
+            for letter in letters {
+                letter.send(state);
+            }
+            outcomes.extend(ids.into_iter().map(|id| (id, Ok(true))));
+            outcomes
+        }
+        Err(error) => {
+            tracing::warn!(
+                applications = ids.len(),
+                error = error.code(),
+                "a batch of the conclusion could not be appended, and nothing of it was kept; its applications are concluded one at a time"
+            );
+            for id in ids {
+                let outcome = conclude_one(state, actor, &id).await;
+                outcomes.push((id, outcome));
+            }
+            outcomes
+        }
+    }
+}
+
+/// Concludes each of a batch's applications on its own.
+async fn one_at_a_time(
+    state: &AppState,
+    actor: &Actor,
+    ended: Vec<(
+        String,
+        crate::store::cached::Decided<domain::application::Application>,
+    )>,
+    mut outcomes: Vec<(String, Result<bool, String>)>,
+) -> Vec<(String, Result<bool, String>)> {
+    for (id, _) in ended {
+        let outcome = conclude_one(state, actor, &id).await;
+        outcomes.push((id, outcome));
+    }
+    outcomes
 }
 
 /// Concludes one application: `true` when it was ended now (and its letter issued), `false` when an earlier

@@ -274,6 +274,54 @@ async fn issue_with(
     Ok(letter_id)
 }
 
+/// A letter rendered for an application and not yet issued: the command that issues it, and the email
+/// that sends it once the command is committed (where a mail server is configured). A batch of
+/// applications' commands issues letters this way ([`crate::conclusion`]).
+pub(crate) struct Prepared {
+    pub command: ApplicationCommand,
+    email: Option<(Email, Arc<Mailer>)>,
+}
+
+/// Renders the letter of `kind` from the application's view as its command leaves it.
+pub(crate) fn prepare(
+    state: &AppState,
+    view: &ApplicationView,
+    reference: &str,
+    kind: LetterKind,
+) -> Result<Prepared, AppError> {
+    let letter =
+        render(view, reference, kind, Utc::now().date_naive()).map_err(AppError::internal)?;
+    let letter_id = uuid::Uuid::now_v7().to_string();
+    let mailer = state.mailer.clone();
+    let command = ApplicationCommand::IssueLetter {
+        letter_id: letter_id.clone(),
+        kind,
+        subject: letter.subject.clone(),
+        body: letter.body.clone(),
+        by_email: mailer.is_some(),
+    };
+    let email = mailer.map(|mailer| {
+        let email = Email {
+            application_id: view.id.clone(),
+            letter_id,
+            to: view.form.personal.email.clone(),
+            name: view.form.personal.full_name.clone(),
+            letter,
+        };
+        (email, mailer)
+    });
+    Ok(Prepared { command, email })
+}
+
+impl Prepared {
+    /// Sends the letter by email, once its command is committed.
+    pub(crate) fn send(self, state: &AppState) {
+        if let Some((email, mailer)) = self.email {
+            tokio::spawn(email.send(state.clone(), mailer));
+        }
+    }
+}
+
 /// A letter on its way to the applicant's email address.
 struct Email {
     application_id: String,

@@ -1033,6 +1033,87 @@ pub(crate) async fn load_in(
         .map_err(ProjectionError::from)
 }
 
+/// The views of many applications as the connection sees them, each opened with its stream's key, read a
+/// few statements for them all; an application with no view (destroyed) is left out.
+pub(crate) async fn load_many_in(
+    conn: &mut Conn<'_>,
+    ids: &[(&str, &dyn StreamKey)],
+) -> Result<Vec<ApplicationView>, ProjectionError> {
+    let keys: std::collections::HashMap<&str, &dyn StreamKey> = ids.iter().copied().collect();
+    let mut views = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(crate::db::IDS_A_STATEMENT) {
+        let rows: Vec<(String, i64, Vec<u8>)> = on_conn!(conn, c => {
+            let mut query =
+                sqlx::QueryBuilder::new("SELECT id, version, doc FROM application_views WHERE id IN (");
+            let mut listed = query.separated(", ");
+            for (id, _) in chunk {
+                listed.push_bind(*id);
+            }
+            query.push(")");
+            query.build_query_as().fetch_all(&mut *c).await?
+        });
+        for (id, version, doc) in rows {
+            let Some(key) = keys.get(id.as_str()) else {
+                continue;
+            };
+            views.push(opened(&id, version, &doc, *key)?);
+        }
+    }
+    Ok(views)
+}
+
+/// Updates many views, each sealed under its key, where the table still holds the version given beside it
+/// (the one each was folded from); whether each was updated, in the order given.
+pub(crate) async fn update_many(
+    conn: &mut Conn<'_>,
+    views: &[(&ApplicationView, i64, &dyn StreamKey)],
+) -> Result<Vec<bool>, ProjectionError> {
+    if views.is_empty() {
+        return Ok(Vec::new());
+    }
+    match conn {
+        Conn::Postgres(c) => {
+            const SQL: &str = "UPDATE application_views v SET version = g.after, doc = g.doc \
+                 FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::bigint[]) AS g (id, after, doc, before) \
+                 WHERE v.id = g.id AND v.version = g.before RETURNING v.id";
+            let docs: Vec<Vec<u8>> = views
+                .iter()
+                .map(|(view, _, key)| sealed_doc(view, *key))
+                .collect();
+            let updated: Vec<String> = sqlx::query_scalar(SQL)
+                .bind(
+                    views
+                        .iter()
+                        .map(|(v, ..)| v.id.as_str())
+                        .collect::<Vec<_>>(),
+                )
+                .bind(views.iter().map(|(v, ..)| v.version).collect::<Vec<_>>())
+                .bind(docs)
+                .bind(
+                    views
+                        .iter()
+                        .map(|(_, before, _)| *before)
+                        .collect::<Vec<_>>(),
+                )
+                .fetch_all(&mut **c)
+                .await?;
+            let updated: std::collections::HashSet<String> = updated.into_iter().collect();
+            Ok(views
+                .iter()
+                .map(|(view, ..)| updated.contains(&view.id))
+                .collect())
+        }
+        Conn::Sqlite(_) => {
+            // A statement costs no round trip on SQLite.
+            let mut done = Vec::with_capacity(views.len());
+            for (view, before, key) in views {
+                done.push(update_from(conn, view, *before, *key).await?);
+            }
+            Ok(done)
+        }
+    }
+}
+
 async fn save(
     conn: &mut Conn<'_>,
     view: &ApplicationView,
@@ -1194,6 +1275,53 @@ pub async fn find(
     let row: Option<SealedRow> =
         on_pool!(db, p => sqlx::query_as(SQL).bind(id).fetch_optional(p).await?);
     row.map(|row| open_row(keys, row)).transpose()
+}
+
+/// A row of the views as read: its id, version and sealed document.
+type ViewRow = (String, i64, Vec<u8>);
+
+/// The views of many applications, each opened with its key (`keys` unwraps it), a few statements for them
+/// all; those with no view (destroyed, or never started) are left out.
+pub async fn find_many(
+    db: &Db,
+    keys: &dyn Keyring,
+    ids: &[&str],
+) -> Result<Vec<ApplicationView>, sqlx::Error> {
+    let ids: Vec<&str> = ids
+        .iter()
+        .copied()
+        .filter(|id| crate::db::is_plausible_id(id))
+        .collect();
+    let mut views = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(crate::db::IDS_A_STATEMENT) {
+        // The views, then the keys: a join would make PostgreSQL look in every partition of the keys.
+        let (rows, wrapped): (Vec<ViewRow>, Vec<(String, Vec<u8>)>) = on_pool!(db, p => {
+            let mut query =
+                sqlx::QueryBuilder::new("SELECT id, version, doc FROM application_views WHERE id IN (");
+            let mut listed = query.separated(", ");
+            for id in chunk {
+                listed.push_bind(*id);
+            }
+            query.push(")");
+            let rows = query.build_query_as().fetch_all(p).await?;
+            let mut query = sqlx::QueryBuilder::new(
+                "SELECT aggregate_id, wrapped_key FROM stream_keys WHERE aggregate_type = 'Application' \
+                 AND aggregate_id IN (",
+            );
+            let mut listed = query.separated(", ");
+            for id in chunk {
+                listed.push_bind(*id);
+            }
+            query.push(")");
+            (rows, query.build_query_as().fetch_all(p).await?)
+        });
+        let mut wrapped: std::collections::HashMap<String, Vec<u8>> = wrapped.into_iter().collect();
+        for (id, version, doc) in rows {
+            let key = wrapped.remove(&id);
+            views.push(open_row(keys, (id, version, doc, key))?);
+        }
+    }
+    Ok(views)
 }
 
 /// The id of the applicant's application in a cycle, if they have one.

@@ -212,9 +212,40 @@ pub(crate) async fn insert_many(
     views: &[&ApplicationView],
 ) -> Result<(), ProjectionError> {
     let rows: Vec<CaseSummary> = views.iter().map(|view| CaseSummary::of(view)).collect();
+    write_many(conn, &rows, false).await
+}
+
+/// Writes the rows of applications whose events changed them (a batch of many applications' events), as
+/// [`project`] writes each: only where the row differs between the view before and after.
+pub(crate) async fn upsert_changed(
+    conn: &mut Conn<'_>,
+    views: &[(&ApplicationView, &ApplicationView)],
+) -> Result<(), ProjectionError> {
+    let rows: Vec<CaseSummary> = views
+        .iter()
+        .filter_map(|(before, view)| {
+            let row = CaseSummary::of(view);
+            (CaseSummary::of(before) != row).then_some(row)
+        })
+        .collect();
+    write_many(conn, &rows, true).await
+}
+
+/// Inserts rows (or, with `upsert`, inserts or replaces them): on PostgreSQL in one statement, the columns
+/// sent as arrays; on SQLite many rows to a statement.
+async fn write_many(
+    conn: &mut Conn<'_>,
+    rows: &[CaseSummary],
+    upsert: bool,
+) -> Result<(), ProjectionError> {
     if rows.is_empty() {
         return Ok(());
     }
+    let on_conflict = if upsert {
+        concat!(" ", case_list_on_conflict!())
+    } else {
+        ""
+    };
     match conn {
         Conn::Postgres(c) => {
             const SQL: &str = concat!(
@@ -224,7 +255,8 @@ pub(crate) async fn insert_many(
                  $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[], $10::float8[], $11::bigint[], \
                  $12::bool[])"
             );
-            sqlx::query(SQL)
+            let sql = format!("{SQL}{on_conflict}");
+            sqlx::query(&sql)
                 .bind(rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>())
                 .bind(rows.iter().map(|r| r.cycle.as_str()).collect::<Vec<_>>())
                 .bind(rows.iter().map(|r| r.status.as_str()).collect::<Vec<_>>())
@@ -273,6 +305,7 @@ pub(crate) async fn insert_many(
                         .push_bind(row.scores)
                         .push_bind(row.recheck_due);
                 });
+                insert.push(on_conflict);
                 insert.build().execute(&mut **c).await?;
             }
         }

@@ -231,3 +231,120 @@ pub async fn reset(conn: &mut Conn<'_>) -> Result<(), ProjectionError> {
     information_requests::reset(conn).await?;
     Ok(())
 }
+
+/// One application's events appended in a batch of many applications, and its stream's data key.
+pub struct ApplicationEvents<'a> {
+    pub events: &'a [RecordedEvent],
+    pub key: &'a dyn sealed::StreamKey,
+}
+
+/// Brings the views up to date with the events of many applications appended together (a cycle's
+/// conclusion and its letters), as [`project`] brings them up to date with each event, but in a few
+/// statements for the whole batch: the views the events follow are read together (or taken as this process
+/// committed them), each folded in memory, and written back with their case-list rows and retention schedule
+/// rows many to a statement. An application whose events write anything more (the committee's scores, an
+/// award, a published list, a referee or supervisor index), whose view is not at the version its first
+/// event follows, or whose events start it, destroy it or change its committee's assignments, is projected
+/// event by event as [`project`] does. Gives the views the events left.
+pub async fn project_applications(
+    conn: &mut Conn<'_>,
+    streams: &[ApplicationEvents<'_>],
+    committed: &application_view::CommittedViews,
+) -> Result<Vec<application_view::ApplicationView>, ProjectionError> {
+    use application_view::ApplicationView;
+    let mut alone: Vec<&ApplicationEvents<'_>> = Vec::new();
+    let mut together: Vec<(&ApplicationEvents<'_>, Vec<ApplicationEvent>)> = Vec::new();
+    for stream in streams {
+        let payloads = stream
+            .events
+            .iter()
+            .map(|event| ApplicationEvent::deserialize(&event.payload))
+            .collect::<Result<Vec<_>, _>>()?;
+        let simple = !stream.events.is_empty()
+            && payloads.iter().all(|payload| {
+                !matches!(
+                    payload,
+                    ApplicationEvent::ApplicationStarted { .. }
+                        | ApplicationEvent::PersonalDataDestroyed { .. }
+                        | ApplicationEvent::CommitteeMemberAssigned { .. }
+                        | ApplicationEvent::ConflictDeclared { .. }
+                )
+            });
+        if simple {
+            together.push((stream, payloads));
+        } else {
+            alone.push(stream);
+        }
+    }
+    // The views the events follow: as this process committed them, or read together.
+    let mut befores: std::collections::HashMap<String, ApplicationView> =
+        std::collections::HashMap::new();
+    let mut unread: Vec<(&str, &dyn sealed::StreamKey)> = Vec::new();
+    for (stream, _) in &together {
+        let first = &stream.events[0];
+        match committed.before(&first.aggregate_id, first.sequence) {
+            Some(view) => {
+                befores.insert(view.id.clone(), view);
+            }
+            None => unread.push((first.aggregate_id.as_str(), stream.key)),
+        }
+    }
+    for view in application_view::load_many_in(conn, &unread).await? {
+        befores.insert(view.id.clone(), view);
+    }
+    let mut folded: Vec<(&ApplicationEvents<'_>, ApplicationView, ApplicationView)> = Vec::new();
+    for (stream, payloads) in together {
+        let first = &stream.events[0];
+        let before = befores
+            .remove(&first.aggregate_id)
+            .filter(|view| view.version + 1 == first.sequence);
+        let Some(before) = before else {
+            alone.push(stream);
+            continue;
+        };
+        let mut view = before.clone();
+        for (event, payload) in stream.events.iter().zip(&payloads) {
+            view.apply(event, payload);
+        }
+        let others_unchanged = committee_scores::unchanged(&before, &view)
+            && awards::unchanged(&before, &view)
+            && publishing::unchanged(&before, &view)
+            && referees::unchanged(&before, &view)
+            && supervisors::unchanged(&before, &view);
+        if others_unchanged {
+            folded.push((stream, before, view));
+        } else {
+            alone.push(stream);
+        }
+    }
+    // Each view is updated only where the table still holds the version it was folded from; one that moved
+    // on (a view this process committed may be older than the table's) is projected event by event instead.
+    let sealed: Vec<(&ApplicationView, i64, &dyn sealed::StreamKey)> = folded
+        .iter()
+        .map(|(stream, before, view)| (view, before.version, stream.key))
+        .collect();
+    let updated = application_view::update_many(conn, &sealed).await?;
+    let mut written: Vec<(&ApplicationView, &ApplicationView)> = Vec::new();
+    for ((stream, before, view), done) in folded.iter().zip(&updated) {
+        if *done {
+            written.push((before, view));
+        } else {
+            committed.forget(&view.id);
+            alone.push(stream);
+        }
+    }
+    case_list::upsert_changed(conn, &written).await?;
+    retention::schedule_changed(conn, &written).await?;
+    let mut views: Vec<ApplicationView> = written.iter().map(|(_, view)| (*view).clone()).collect();
+    for stream in alone {
+        let mut last = None;
+        for event in stream.events {
+            last = project(conn, event, committed, Some(stream.key)).await?;
+        }
+        if let Some(view) = last {
+            views.retain(|kept: &ApplicationView| kept.id != view.id);
+            views.push(view);
+        }
+    }
+    Ok(views)
+}

@@ -110,6 +110,65 @@ pub(crate) async fn project_application(
     schedule(conn, "Application", &view.id, due).await
 }
 
+/// Keeps the schedule rows of many applications in step with their views (a batch of many applications'
+/// events), as [`project_application`] keeps each: written only where the due day or rule changed.
+pub(crate) async fn schedule_changed(
+    conn: &mut Conn<'_>,
+    views: &[(&ApplicationView, &ApplicationView)],
+) -> Result<(), ProjectionError> {
+    let changed: Vec<(&str, Option<(RecordKind, NaiveDate)>)> = views
+        .iter()
+        .filter_map(|(before, view)| {
+            let due = application_due(view);
+            (application_due(before) != due).then_some((view.id.as_str(), due))
+        })
+        .collect();
+    match conn {
+        Conn::Postgres(c) => {
+            const UPSERT: &str = "INSERT INTO retention_schedule (aggregate_type, aggregate_id, rule, due_on) \
+                 SELECT 'Application', * FROM unnest($1::text[], $2::text[], $3::date[]) \
+                 ON CONFLICT (aggregate_type, aggregate_id) \
+                 DO UPDATE SET rule = excluded.rule, due_on = excluded.due_on";
+            let due: Vec<(&str, RecordKind, NaiveDate)> = changed
+                .iter()
+                .filter_map(|(id, due)| due.map(|(rule, on)| (*id, rule, on)))
+                .collect();
+            if !due.is_empty() {
+                sqlx::query(UPSERT)
+                    .bind(due.iter().map(|(id, ..)| *id).collect::<Vec<_>>())
+                    .bind(
+                        due.iter()
+                            .map(|(_, rule, _)| rule.as_str())
+                            .collect::<Vec<_>>(),
+                    )
+                    .bind(due.iter().map(|(.., on)| *on).collect::<Vec<_>>())
+                    .execute(&mut **c)
+                    .await?;
+            }
+            let off: Vec<&str> = changed
+                .iter()
+                .filter(|(_, due)| due.is_none())
+                .map(|(id, _)| *id)
+                .collect();
+            crate::db::delete_many(
+                conn,
+                "retention_schedule",
+                "aggregate_id",
+                Some(("aggregate_type", "Application")),
+                &off,
+            )
+            .await?;
+        }
+        Conn::Sqlite(_) => {
+            // A statement costs no round trip on SQLite.
+            for (id, due) in changed {
+                schedule(conn, "Application", id, due).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Enters many applications in the schedule (a rebuild), many to a statement; those not due are left out.
 pub(crate) async fn schedule_applications(
     conn: &mut Conn<'_>,

@@ -226,6 +226,28 @@ impl<A: Aggregate + Clone> CachedEventStore<A> {
         })
     }
 
+    /// Decides a further command on a decision's aggregate as its events leave it, the new events numbered
+    /// after them and appended with them (a conclusion and the letter that tells the applicant). A refusal
+    /// leaves the decision as it was.
+    pub async fn decide_then(
+        decided: &mut Decided<A>,
+        command: A::Command,
+        services: &A::Services,
+        metadata: HashMap<String, String>,
+    ) -> Result<(), AggregateError<A::Error>> {
+        let context = EventStoreAggregateContext {
+            aggregate_id: decided.aggregate_id.clone(),
+            aggregate: decided.aggregate.clone(),
+            current_sequence: decided.sequence,
+            current_snapshot: None,
+        };
+        let then = Self::decide_on(context, command, services, metadata).await?;
+        decided.events.extend(then.events);
+        decided.aggregate = then.aggregate;
+        decided.sequence = then.sequence;
+        Ok(())
+    }
+
     /// Keeps the aggregates of decisions whose events were committed, as the commit left them.
     pub fn appended(&self, decided: impl IntoIterator<Item = Decided<A>>) {
         let mut kept = self.kept();

@@ -486,6 +486,9 @@ impl EventRepository {
         if let Some(destroyed) = destructions_only(events) {
             return self.append_destructions_on(conn, destroyed, known).await;
         }
+        if let Some(streams) = applications_together(events, known) {
+            return self.append_applications_on(conn, events, &streams).await;
+        }
         let mut views: Vec<ApplicationView> = Vec::new();
         for event in events {
             let stream = stream_name(&event.aggregate_type, &event.aggregate_id);
@@ -574,6 +577,51 @@ impl EventRepository {
             .await?;
         }
         Ok(Vec::new())
+    }
+
+    /// Appends the events of several applications' commands, each application's key known, as
+    /// [`Self::append_on`] appends them one by one: each payload sealed under its stream's key, the events
+    /// inserted many to a statement, and the views brought up to date together
+    /// ([`projections::project_applications`]). `streams` gives each stream's events as ranges of `events`.
+    async fn append_applications_on(
+        &self,
+        conn: &mut Conn<'_>,
+        events: &[SerializedEvent],
+        streams: &[(Arc<DataKey>, std::ops::Range<usize>)],
+    ) -> Result<Vec<ApplicationView>, StoreError> {
+        let mut stored = Vec::with_capacity(events.len());
+        for (key, range) in streams {
+            for event in &events[range.clone()] {
+                let payload = if crypto::has_personal_data(&event.payload) {
+                    let stream = stream_name(&event.aggregate_type, &event.aggregate_id);
+                    crypto::seal(
+                        &event.payload,
+                        key,
+                        &crypto::event_aad(&stream, event.sequence),
+                    )
+                } else {
+                    event.payload.clone()
+                };
+                stored.push((event, payload));
+            }
+        }
+        insert_events_as(
+            conn,
+            &stored
+                .iter()
+                .map(|(event, payload)| (*event, payload))
+                .collect::<Vec<_>>(),
+        )
+        .await?;
+        let recorded_events = events.iter().map(recorded).collect::<Result<Vec<_>, _>>()?;
+        let batch: Vec<projections::ApplicationEvents<'_>> = streams
+            .iter()
+            .map(|(key, range)| projections::ApplicationEvents {
+                events: &recorded_events[range.clone()],
+                key: key.as_ref(),
+            })
+            .collect();
+        Ok(projections::project_applications(conn, &batch, &self.committed_views).await?)
     }
 
     /// On PostgreSQL, a command of one application event whose projection is only the view and its case-list
@@ -851,7 +899,7 @@ pub struct HistoryEntry {
 }
 
 /// An event as the projectors take it.
-fn recorded(event: &SerializedEvent) -> Result<RecordedEvent, StoreError> {
+pub fn recorded(event: &SerializedEvent) -> Result<RecordedEvent, StoreError> {
     let metadata = EventMetadata::from_json(&event.metadata).ok_or_else(|| {
         StoreError::Json(serde::de::Error::custom(
             "event metadata lacks actor or time",
@@ -883,6 +931,53 @@ fn destructions_only(events: &[SerializedEvent]) -> Option<&[SerializedEvent]> {
                 && streams.insert(stream_name(&event.aggregate_type, &event.aggregate_id))
         })
         .then_some(events)
+}
+
+/// The event types an application's batch leaves to [`EventRepository::append_on`]: a start makes the
+/// stream's key, a destruction erases it.
+const STARTS_OR_DESTROYS: [&str; 2] = ["ApplicationStarted", PERSONAL_DATA_DESTROYED];
+
+/// The events, where they are several applications' (each stream's events together and in order), none of
+/// them starting or destroying its application or holding copies of another stream's personal data, and
+/// each stream's key known: what [`EventRepository::append_applications_on`] appends together, as each
+/// stream's key and the range of its events.
+fn applications_together(
+    events: &[SerializedEvent],
+    known: &HashMap<String, Option<Arc<DataKey>>>,
+) -> Option<Vec<(Arc<DataKey>, std::ops::Range<usize>)>> {
+    if events.len() < 2 {
+        return None;
+    }
+    let mut streams: Vec<(Arc<DataKey>, std::ops::Range<usize>)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut start = 0;
+    for (at, event) in events.iter().enumerate() {
+        if event.aggregate_type != APPLICATION
+            || STARTS_OR_DESTROYS.contains(&event.event_type.as_str())
+            || !crypto::copy_sources(&event.payload).is_empty()
+        {
+            return None;
+        }
+        let last = events.get(at + 1);
+        let ends_here = last.is_none_or(|next| next.aggregate_id != event.aggregate_id);
+        if let Some(next) = last
+            && next.aggregate_id == event.aggregate_id
+            && next.sequence != event.sequence + 1
+        {
+            return None;
+        }
+        if ends_here {
+            if !seen.insert(event.aggregate_id.as_str()) {
+                return None;
+            }
+            let Some(Some(key)) = known.get(&stream_name(APPLICATION, &event.aggregate_id)) else {
+                return None;
+            };
+            streams.push((Arc::clone(key), start..at + 1));
+            start = at + 1;
+        }
+    }
+    (streams.len() >= 2).then_some(streams)
 }
 
 async fn erase_key(
@@ -939,10 +1034,21 @@ async fn insert_event(
 /// each: on PostgreSQL in statements of many rows, so a batch is not a round trip an event; on SQLite, where a
 /// statement costs no round trip, one at a time (each takes the next global position).
 async fn insert_events(conn: &mut Conn<'_>, events: &[SerializedEvent]) -> Result<(), StoreError> {
+    let rows: Vec<(&SerializedEvent, &Value)> =
+        events.iter().map(|event| (event, &event.payload)).collect();
+    insert_events_as(conn, &rows).await
+}
+
+/// Inserts many events, each with the payload to store for it (sealed where it holds personal data), as
+/// [`insert_event`] inserts each: on PostgreSQL many rows to a statement; on SQLite one at a time.
+async fn insert_events_as(
+    conn: &mut Conn<'_>,
+    events: &[(&SerializedEvent, &Value)],
+) -> Result<(), StoreError> {
     match conn {
         Conn::Sqlite(_) => {
-            for event in events {
-                insert_event(conn, event, &event.payload).await?;
+            for (event, payload) in events {
+                insert_event(conn, event, payload).await?;
             }
         }
         Conn::Postgres(c) => {
@@ -951,13 +1057,13 @@ async fn insert_events(conn: &mut Conn<'_>, events: &[SerializedEvent]) -> Resul
                     "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
                      event_version, payload, metadata) ",
                 );
-                query.push_values(chunk, |mut row, event| {
+                query.push_values(chunk, |mut row, (event, payload)| {
                     row.push_bind(&event.aggregate_type)
                         .push_bind(&event.aggregate_id)
                         .push_bind(event.sequence as i64)
                         .push_bind(&event.event_type)
                         .push_bind(&event.event_version)
-                        .push_bind(Json(&event.payload))
+                        .push_bind(Json(*payload))
                         .push_bind(Json(&event.metadata));
                 });
                 query.build().execute(&mut **c).await?;

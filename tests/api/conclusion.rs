@@ -16,6 +16,7 @@ on_both_stores!(
     a_second_conclusion_changes_nothing,
     nothing_of_a_concluded_cycle_is_submitted_decided_or_awarded_any_more,
     a_conclusion_is_refused_to_other_roles_and_on_days_that_make_no_sense,
+    a_batch_of_conclusions_that_meets_another_writer_keeps_nothing_and_each_is_concluded_once,
 );
 
 const CYCLE: &str = "2026-27";
@@ -347,4 +348,132 @@ async fn a_conclusion_is_refused_to_other_roles_and_on_days_that_make_no_sense(a
     assert_eq!(view["status"], "under_review", "{view}");
     let (_, cycle) = app.get(&format!("/api/cycles/{CYCLE}"), &officer).await;
     assert_eq!(cycle["concluded_on"], Value::Null, "{cycle}");
+}
+
+/// The history's event types of an application, in order.
+async fn history_types(app: &TestApp, officer: &User, id: &str) -> Vec<String> {
+    let (_, history) = app.get(&at(id, "/history"), officer).await;
+    history
+        .as_array()
+        .unwrap_or_else(|| panic!("a history: {history}"))
+        .iter()
+        .filter_map(|e| e["type"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// A batch of conclusions is appended in one transaction: when another command wrote to one of its
+/// applications after the batch read it, nothing of the batch is kept (no event, view, case-list or schedule
+/// row of the others), and the next conclusion ends each live application once, with one letter.
+async fn a_batch_of_conclusions_that_meets_another_writer_keeps_nothing_and_each_is_concluded_once(
+    app: TestApp,
+) {
+    let officer = app.staff(Role::ProgrammeOfficer).await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let applicant = app.applicant().await;
+        ids.push(app.submitted(&applicant).await);
+    }
+    let actor = domain::Actor::new(officer.id.clone(), Role::ProgrammeOfficer);
+    let cycle = domain::cycle::CycleName::parse(CYCLE).unwrap();
+    app.state
+        .execute_cycle(
+            &actor,
+            domain::cycle::CycleCommand::Conclude {
+                cycle,
+                on: today(),
+                automatic: false,
+            },
+        )
+        .await
+        .expect("the cycle's conclusion is recorded");
+
+    let conclude_each = ids
+        .iter()
+        .map(|id| {
+            (
+                id.clone(),
+                domain::application::ApplicationCommand::ConcludeWithCycle,
+            )
+        })
+        .collect();
+    let (_, decided) = app.state.decide_applications(&actor, conclude_each).await;
+    let decided: Vec<_> = decided
+        .into_iter()
+        .map(|one| one.expect("each conclusion is decided"))
+        .collect();
+    assert!(decided.iter().all(|one| !one.events().is_empty()));
+    // Another writer concludes the second application after the batch read it.
+    app.state
+        .execute_application(
+            &ids[1],
+            &actor,
+            domain::application::ApplicationCommand::ConcludeWithCycle,
+        )
+        .await
+        .expect("the second application is concluded on its own");
+    let appended = app.state.append_applications(decided, 3).await;
+    assert!(
+        appended.is_err(),
+        "the batch meets the other writer's event"
+    );
+    for id in [&ids[0], &ids[2]] {
+        let (_, view) = status_of(&app, &officer, id).await;
+        assert_eq!(
+            view["status"], "submitted",
+            "nothing of the batch was kept: {view}"
+        );
+        assert!(
+            !history_types(&app, &officer, id)
+                .await
+                .iter()
+                .any(|t| t == "ConcludedWithCycle"),
+            "no event of the batch was kept"
+        );
+    }
+    let (_, list) = app
+        .get(
+            &format!("/api/applications?cycle={CYCLE}&status=submitted"),
+            &officer,
+        )
+        .await;
+    assert_eq!(list["total"], 2, "the case list kept its rows: {list}");
+
+    // The next conclusion ends the two still live, each once and with one letter.
+    let (status, body) = conclude(&app, &officer, json!({"on": today().to_string()})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["concluded"], 2, "{body}");
+    for id in [&ids[0], &ids[2]] {
+        let (_, view) = status_of(&app, &officer, id).await;
+        assert_eq!(view["status"], "unsuccessful", "{view}");
+        let types = history_types(&app, &officer, id).await;
+        assert_eq!(
+            types.iter().filter(|t| *t == "ConcludedWithCycle").count(),
+            1,
+            "{types:?}"
+        );
+        assert_eq!(
+            types[types.len() - 2..],
+            ["ConcludedWithCycle", "LetterIssued"],
+            "{types:?}"
+        );
+    }
+    let (_, list) = app
+        .get(
+            &format!("/api/applications?cycle={CYCLE}&status=unsuccessful"),
+            &officer,
+        )
+        .await;
+    assert_eq!(list["total"], 3, "the case list's rows follow: {list}");
+    let due = projections::retention::due_by(
+        app.db(),
+        today().checked_add_months(Months::new(24)).unwrap(),
+    )
+    .await
+    .unwrap();
+    for id in &ids {
+        assert!(
+            due.iter().any(|d| &d.aggregate_id == id),
+            "{id} falls due two years after the conclusion"
+        );
+    }
 }

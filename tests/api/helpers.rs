@@ -201,12 +201,26 @@ async fn copy_of_template(admin: &sqlx::PgPool, admin_url: &str, database: &str)
                 .await
                 .expect("migrate the template");
             pool.close().await;
-            sqlx::query(&format!(
-                "ALTER DATABASE \"{building}\" RENAME TO \"{template}\""
-            ))
-            .execute(&mut *conn)
-            .await
-            .expect("name the template");
+            // A closed pool's server processes leave a moment later; until they have, PostgreSQL refuses the
+            // rename with 55006 (the database is being accessed by other users).
+            let mut tries = 0;
+            loop {
+                let renamed = sqlx::query(&format!(
+                    "ALTER DATABASE \"{building}\" RENAME TO \"{template}\""
+                ))
+                .execute(&mut *conn)
+                .await;
+                match renamed {
+                    Ok(_) => break,
+                    Err(sqlx::Error::Database(error))
+                        if error.code().as_deref() == Some("55006") && tries < 200 =>
+                    {
+                        tries += 1;
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    }
+                    Err(error) => panic!("name the template: {error}"),
+                }
+            }
         }
         advisory(&mut conn, "pg_advisory_unlock").await;
     }
