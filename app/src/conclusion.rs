@@ -92,6 +92,11 @@ pub async fn conclude(
 /// dozen statements and a commit of its own).
 const CONCLUDED_TOGETHER: usize = 250;
 
+/// How many batches are concluded at once: while one batch's transaction is in the database, the next is
+/// decided and its letters rendered (one at a time, the two cores were a third idle). The batches' applications
+/// are distinct, so they never write the same rows.
+const BATCHES_AT_ONCE: usize = 2;
+
 /// Concludes each live application of a concluded cycle, in batches, in a task of its own (a request that
 /// goes away does not cut the work short).
 async fn conclude_applications(
@@ -104,9 +109,20 @@ async fn conclude_applications(
     tokio::spawn(async move {
         let mut concluded = 0;
         let mut refused = Vec::new();
-        for batch in ids.chunks(CONCLUDED_TOGETHER) {
-            let ids: Vec<String> = batch.iter().map(|(id, _)| id.clone()).collect();
-            for (id, outcome) in conclude_together(&state, &actor, ids).await {
+        let mut batches = ids
+            .chunks(CONCLUDED_TOGETHER)
+            .map(|batch| batch.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>());
+        let mut running = tokio::task::JoinSet::new();
+        loop {
+            while running.len() < BATCHES_AT_ONCE {
+                let Some(batch) = batches.next() else { break };
+                let (state, actor) = (state.clone(), actor.clone());
+                running.spawn(async move { conclude_together(&state, &actor, batch).await });
+            }
+            let Some(done) = running.join_next().await else {
+                break;
+            };
+            for (id, outcome) in done.map_err(|_| AppError::unavailable())? {
                 match outcome {
                     Ok(true) => concluded += 1,
                     Ok(false) => {}

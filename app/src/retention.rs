@@ -27,7 +27,7 @@ use projections::retention::{self, DueRecord};
 use projections::{Db, on_pool};
 
 use crate::accounts;
-use crate::bus::{AppState, Destruction};
+use crate::bus::{AppState, DecidedDestructions, Destruction};
 use crate::error::AppError;
 
 /// The actor the sweep records on the events it appends.
@@ -420,21 +420,24 @@ fn schedule_failure(record: &DueRecord, cause: String) -> SweepFailure {
     }
 }
 
-/// Destroys a batch of due records together: each record's command decided on its aggregate as the bus
-/// decides it, the events of all of them appended in one transaction, then their ledger lines written with
-/// one sync. A record the domain refuses (its rule no longer fits it, say) is reported with its cause, as
-/// on its own, and the others go on. If the append fails (someone wrote to one of the streams after the
-/// batch read it, or the store failed), nothing of the batch was kept, and each record is destroyed again
-/// on its own, so that each gets its own answer.
-async fn destroy_batch(
+/// A batch of due records whose destructions are decided and not yet appended; and the records of the batch
+/// that are not streams the sweep destroys in a batch, to be destroyed on their own.
+struct DecidedBatch<'r> {
+    alone: Vec<(&'r DueRecord, SweepLine)>,
+    together: Vec<(&'r DueRecord, SweepLine)>,
+    decided: Option<DecidedDestructions>,
+    decided_in: std::time::Duration,
+}
+
+/// Decides a batch of due records together: each record's command decided on its aggregate as the bus
+/// decides it ([`AppState::decide_destructions`]). Nothing is written: [`finish_batch`] appends them. The
+/// sweep decides the next batch while the one before it is being appended.
+async fn decide_batch<'r>(
     state: &AppState,
-    ledger: &Ledger,
-    store: &str,
     as_of: NaiveDate,
-    batch: Vec<(&DueRecord, SweepLine)>,
-    before_append: Option<&BeforeAppend<'_>>,
-    report: &mut SweepReport,
-) -> anyhow::Result<()> {
+    batch: Vec<(&'r DueRecord, SweepLine)>,
+) -> DecidedBatch<'r> {
+    let mut alone = Vec::new();
     let mut together = Vec::with_capacity(batch.len());
     let mut commands = Vec::with_capacity(batch.len());
     for (record, line) in batch {
@@ -444,15 +447,49 @@ async fn destroy_batch(
                 together.push((record, line));
             }
             // Not a stream the sweep destroys: answered on its own, as before.
-            Err(_) => destroy_alone(state, ledger, store, as_of, record, line, report).await?,
+            Err(_) => alone.push((record, line)),
         }
     }
-    if commands.is_empty() {
-        return Ok(());
-    }
     let started = std::time::Instant::now();
-    let decided = state.decide_destructions(&sweep_actor(), commands).await;
-    let decided_in = started.elapsed();
+    let decided = if commands.is_empty() {
+        None
+    } else {
+        Some(state.decide_destructions(&sweep_actor(), commands).await)
+    };
+    DecidedBatch {
+        alone,
+        together,
+        decided,
+        decided_in: started.elapsed(),
+    }
+}
+
+/// Appends a decided batch: the events of all its records in one transaction, then their ledger lines
+/// written with one sync. A record the domain refused (its rule no longer fits it, say) is reported with
+/// its cause, as on its own, and the others go on. If the append fails (someone wrote to one of the streams
+/// after the batch read it, or the store failed), nothing of the batch was kept, and each record is
+/// destroyed again on its own, so that each gets its own answer.
+async fn finish_batch(
+    state: &AppState,
+    ledger: &Ledger,
+    store: &str,
+    as_of: NaiveDate,
+    batch: DecidedBatch<'_>,
+    before_append: Option<&BeforeAppend<'_>>,
+    report: &mut SweepReport,
+) -> anyhow::Result<()> {
+    let DecidedBatch {
+        alone,
+        together,
+        decided,
+        decided_in,
+    } = batch;
+    for (record, line) in alone {
+        destroy_alone(state, ledger, store, as_of, record, line, report).await?;
+    }
+    let Some(decided) = decided else {
+        return Ok(());
+    };
     if let Some(before_append) = before_append {
         before_append(decided.streams()).await;
     }
@@ -1041,7 +1078,11 @@ async fn sweep_due(
         due = total,
         "the sweep read the holds and what is due"
     );
+    // Each batch is decided while the one before it is appended: the deciding is mostly this process's work
+    // (the streams folded), the appending mostly the database's, so the two overlap on two cores. The
+    // batches' streams are distinct, so neither sees the other's writes.
     let mut done = 0;
+    let mut waiting: Option<(DecidedBatch<'_>, usize)> = None;
     for chunk in due.chunks(batching.size.max(1)) {
         let mut batch = Vec::new();
         for record in chunk {
@@ -1066,19 +1107,42 @@ async fn sweep_due(
                 batch.push((record, line));
             }
         }
-        if !batch.is_empty() {
-            destroy_batch(
-                state,
-                ledger,
-                &store,
-                as_of,
-                batch,
-                batching.before_append,
-                &mut report,
-            )
-            .await?;
-        }
-        for _ in chunk {
+        let deciding = decide_batch(state, as_of, batch);
+        let decided = match waiting.take() {
+            Some((before, records)) => {
+                let finishing = finish_batch(
+                    state,
+                    ledger,
+                    &store,
+                    as_of,
+                    before,
+                    batching.before_append,
+                    &mut report,
+                );
+                let (decided, finished) = tokio::join!(deciding, finishing);
+                finished?;
+                for _ in 0..records {
+                    done += 1;
+                    progress(done, total);
+                }
+                decided
+            }
+            None => deciding.await,
+        };
+        waiting = Some((decided, chunk.len()));
+    }
+    if let Some((last, records)) = waiting {
+        finish_batch(
+            state,
+            ledger,
+            &store,
+            as_of,
+            last,
+            batching.before_append,
+            &mut report,
+        )
+        .await?;
+        for _ in 0..records {
             done += 1;
             progress(done, total);
         }

@@ -1295,7 +1295,7 @@ pub async fn find_many(
     let mut views = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(crate::db::IDS_A_STATEMENT) {
         // The views, then the keys: a join would make PostgreSQL look in every partition of the keys.
-        let (rows, wrapped): (Vec<ViewRow>, Vec<(String, Vec<u8>)>) = on_pool!(db, p => {
+        let rows: Vec<ViewRow> = on_pool!(db, p => {
             let mut query =
                 sqlx::QueryBuilder::new("SELECT id, version, doc FROM application_views WHERE id IN (");
             let mut listed = query.separated(", ");
@@ -1303,19 +1303,9 @@ pub async fn find_many(
                 listed.push_bind(*id);
             }
             query.push(")");
-            let rows = query.build_query_as().fetch_all(p).await?;
-            let mut query = sqlx::QueryBuilder::new(
-                "SELECT aggregate_id, wrapped_key FROM stream_keys WHERE aggregate_type = 'Application' \
-                 AND aggregate_id IN (",
-            );
-            let mut listed = query.separated(", ");
-            for id in chunk {
-                listed.push_bind(*id);
-            }
-            query.push(")");
-            (rows, query.build_query_as().fetch_all(p).await?)
+            query.build_query_as().fetch_all(p).await?
         });
-        let mut wrapped: std::collections::HashMap<String, Vec<u8>> = wrapped.into_iter().collect();
+        let mut wrapped = crate::db::wrapped_keys(db, APPLICATION, chunk).await?;
         for (id, version, doc) in rows {
             let key = wrapped.remove(&id);
             views.push(open_row(keys, (id, version, doc, key))?);

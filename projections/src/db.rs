@@ -197,3 +197,47 @@ pub(crate) fn placeholders(first: usize, n: usize) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+/// The wrapped data keys of many streams of one type, by id; streams with no key are left out.
+///
+/// On PostgreSQL each id is looked up in the index of its own partition of the keys (a lateral subquery
+/// the executor prunes to one partition a row): a list of ids in `IN (…)` had each of the partitions it
+/// reached planned and read whole, which cost more as the partitions grew (15 ms for 250 ids at 100,000
+/// applications, against 5 ms this way). On SQLite, `IN (…)` on the primary key.
+pub async fn wrapped_keys(
+    db: &Db,
+    aggregate_type: &str,
+    ids: &[&str],
+) -> Result<std::collections::HashMap<String, Vec<u8>>, sqlx::Error> {
+    let mut keys = std::collections::HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(IDS_A_STATEMENT) {
+        let rows: Vec<(String, Vec<u8>)> = match db {
+            Db::Postgres(p) => {
+                const SQL: &str = "SELECT g.id, k.wrapped_key FROM unnest($2::text[]) AS g (id), \
+                     LATERAL (SELECT wrapped_key FROM stream_keys s \
+                     WHERE s.aggregate_type = $1 AND s.aggregate_id = g.id LIMIT 1) AS k";
+                sqlx::query_as(SQL)
+                    .bind(aggregate_type)
+                    .bind(chunk)
+                    .fetch_all(p)
+                    .await?
+            }
+            Db::Sqlite(p) => {
+                let mut query = sqlx::QueryBuilder::new(
+                    "SELECT aggregate_id, wrapped_key FROM stream_keys WHERE aggregate_type = ",
+                );
+                query
+                    .push_bind(aggregate_type)
+                    .push(" AND aggregate_id IN (");
+                let mut listed = query.separated(", ");
+                for id in chunk {
+                    listed.push_bind(*id);
+                }
+                query.push(")");
+                query.build_query_as().fetch_all(p).await?
+            }
+        };
+        keys.extend(rows);
+    }
+    Ok(keys)
+}

@@ -305,19 +305,9 @@ impl EventRepository {
                 for row in query.build().fetch_all(p).await? {
                     rows.push(StoredRow::from_row(&row)?);
                 }
-                let mut query = sqlx::QueryBuilder::new(
-                    "SELECT aggregate_id, wrapped_key FROM stream_keys WHERE aggregate_type = ",
-                );
-                query.push_bind(aggregate_type).push(" AND aggregate_id IN (");
-                let mut listed = query.separated(", ");
-                for id in chunk {
-                    listed.push_bind(*id);
-                }
-                query.push(")");
-                for row in query.build().fetch_all(p).await? {
-                    wrapped_keys.insert(row.try_get("aggregate_id")?, row.try_get("wrapped_key")?);
-                }
             });
+            wrapped_keys
+                .extend(projections::db::wrapped_keys(&self.db, aggregate_type, chunk).await?);
         }
         let mut streams: HashMap<String, Vec<SerializedEvent>> = HashMap::new();
         let mut rows = rows.into_iter().peekable();

@@ -13,6 +13,11 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+/// The allocator `etp` runs with (services/src/main.rs), so that what the tools measure of the service's code
+/// (a sweep, a rebuild, subject access) is measured as the service would run it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use services::bus::AppState;
 use services::config::{Config, Environment};
 
