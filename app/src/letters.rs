@@ -243,34 +243,18 @@ async fn issue_with(
             .ok_or_else(AppError::not_found)?,
     };
     let reference = application_reference(&state.db, id).await?;
-    let letter =
-        render(&view, &reference, kind, Utc::now().date_naive()).map_err(AppError::internal)?;
+    let letter = prepare(state, &view, &reference, kind)?;
     // A letter owed after the applicant's own act (accepting an offer) is issued by the service.
     let by = if by.role == Role::Applicant {
         &mailer_actor()
     } else {
         by
     };
-    let letter_id = uuid::Uuid::now_v7().to_string();
-    let mailer = state.mailer.clone();
-    let command = ApplicationCommand::IssueLetter {
-        letter_id: letter_id.clone(),
-        kind,
-        subject: letter.subject.clone(),
-        body: letter.body.clone(),
-        by_email: mailer.is_some(),
-    };
-    state.record_application(id, by, command).await?;
-    if let Some(mailer) = mailer {
-        let email = Email {
-            application_id: id.to_string(),
-            letter_id: letter_id.clone(),
-            to: view.form.personal.email.clone(),
-            name: view.form.personal.full_name.clone(),
-            letter,
-        };
-        tokio::spawn(email.send(state.clone(), mailer));
-    }
+    state
+        .record_application(id, by, letter.command.clone())
+        .await?;
+    let letter_id = letter.letter_id.clone();
+    letter.send(state);
     Ok(letter_id)
 }
 
@@ -279,6 +263,7 @@ async fn issue_with(
 /// applications' commands issues letters this way ([`crate::conclusion`]).
 pub(crate) struct Prepared {
     pub command: ApplicationCommand,
+    letter_id: String,
     email: Option<(Email, Arc<Mailer>)>,
 }
 
@@ -303,14 +288,18 @@ pub(crate) fn prepare(
     let email = mailer.map(|mailer| {
         let email = Email {
             application_id: view.id.clone(),
-            letter_id,
+            letter_id: letter_id.clone(),
             to: view.form.personal.email.clone(),
             name: view.form.personal.full_name.clone(),
             letter,
         };
         (email, mailer)
     });
-    Ok(Prepared { command, email })
+    Ok(Prepared {
+        command,
+        letter_id,
+        email,
+    })
 }
 
 impl Prepared {

@@ -947,7 +947,7 @@ pub async fn sweep_at_most(
 
 /// How many due records a sweep destroys together: their commands decided one by one, their events appended
 /// in one transaction, their ledger lines written with one sync.
-pub const SWEEP_BATCH: usize = 250;
+pub const SWEEP_BATCH: usize = 500;
 
 /// What runs between deciding a batch's destructions and appending them, given the streams the batch is to
 /// append to (tests use it to write to one of them meanwhile).

@@ -582,17 +582,8 @@ impl EventRepository {
         let mut stored = Vec::with_capacity(events.len());
         for (key, range) in streams {
             for event in &events[range.clone()] {
-                let payload = if crypto::has_personal_data(&event.payload) {
-                    let stream = stream_name(&event.aggregate_type, &event.aggregate_id);
-                    crypto::seal(
-                        &event.payload,
-                        key,
-                        &crypto::event_aad(&stream, event.sequence),
-                    )
-                } else {
-                    event.payload.clone()
-                };
-                stored.push((event, payload));
+                let stream = stream_name(&event.aggregate_type, &event.aggregate_id);
+                stored.push((event, sealed_if_personal(event, key, &stream)));
             }
         }
         insert_events_as(
@@ -643,15 +634,7 @@ impl EventRepository {
         if !crypto::copy_sources(&event.payload).is_empty() {
             return Ok(None);
         }
-        let stored_payload = if crypto::has_personal_data(&event.payload) {
-            crypto::seal(
-                &event.payload,
-                key,
-                &crypto::event_aad(&stream, event.sequence),
-            )
-        } else {
-            event.payload.clone()
-        };
+        let stored_payload = sealed_if_personal(event, key, &stream);
         let queue = self
             .together
             .get_or_init(|| together::start(pool.clone(), Arc::clone(&self.together_counts)));
@@ -903,6 +886,20 @@ pub fn recorded(event: &SerializedEvent) -> Result<RecordedEvent, StoreError> {
         payload: event.payload.clone(),
         metadata,
     })
+}
+
+/// The payload of an event of `stream` as the log stores it: sealed under the stream's key where it holds
+/// personal data, as it is otherwise.
+fn sealed_if_personal(event: &SerializedEvent, key: &DataKey, stream: &str) -> Value {
+    if crypto::has_personal_data(&event.payload) {
+        crypto::seal(
+            &event.payload,
+            key,
+            &crypto::event_aad(stream, event.sequence),
+        )
+    } else {
+        event.payload.clone()
+    }
 }
 
 /// The events, where they are destructions of more than one stream, one event each, none of them carrying
