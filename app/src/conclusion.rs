@@ -161,8 +161,23 @@ async fn conclude_together(
             // Ended now (not by an earlier pass).
             Ok(decided) if !decided.events().is_empty() => ended.push((id, decided)),
             Ok(_) => outcomes.push((id, Ok(false))),
-            Err(error) if error.is_destroyed() => outcomes.push((id, Ok(false))),
-            Err(error) => outcomes.push((id, Err(error.code().to_string()))),
+            Err(error) => {
+                // Counted as the bus counts a command it refuses or fails on.
+                let outcome = if error.is_failure() {
+                    crate::metrics::CommandOutcome::Failed
+                } else {
+                    crate::metrics::CommandOutcome::Refused
+                };
+                state.metrics.command(
+                    <domain::application::Application as cqrs_es::Aggregate>::TYPE,
+                    outcome,
+                );
+                if error.is_destroyed() {
+                    outcomes.push((id, Ok(false)));
+                } else {
+                    outcomes.push((id, Err(error.code().to_string())));
+                }
+            }
         }
     }
     if ended.is_empty() {

@@ -92,6 +92,15 @@ impl Ledger {
         file.sync_data().context("cannot write the ledger to disk")
     }
 
+    /// [`Self::append_all`] on a thread of its own, so that the sync does not hold up the async work beside it
+    /// (the sweep decides its next batch while it writes the lines of the one before).
+    pub async fn append_all_apart(&self, lines: Vec<LedgerLine>) -> anyhow::Result<()> {
+        let ledger = self.clone();
+        tokio::task::spawn_blocking(move || ledger.append_all(&lines))
+            .await
+            .context("the ledger's writer stopped")?
+    }
+
     /// Every line, whichever store it names.
     pub fn lines(&self) -> anyhow::Result<Vec<LedgerLine>> {
         match std::fs::read_to_string(&self.path) {
@@ -536,7 +545,7 @@ async fn finish_batch(
             }
         }
     }
-    ledger.append_all(&written)?;
+    ledger.append_all_apart(written).await?;
     report.destroyed.extend(destroyed);
     Ok(())
 }
@@ -1180,6 +1189,7 @@ async fn sweep_due(
             crate::store::partitions::order_by_key_partition(&state.db, inactive, |id| id.as_str())
                 .await?;
         let mut batch: Vec<SweepLine> = Vec::new();
+        let mut full: Vec<Vec<SweepLine>> = Vec::new();
         for id in inactive {
             let line = SweepLine {
                 aggregate_type: "Account".to_string(),
@@ -1195,11 +1205,17 @@ async fn sweep_due(
             } else {
                 batch.push(line);
                 if batch.len() >= batching.size.max(1) {
-                    destroy_accounts(state, ledger, &store, as_of, &mut batch, &mut report).await?;
+                    full.push(std::mem::take(&mut batch));
+                    if full.len() >= account_batches_at_once(&state.db) {
+                        let batches = std::mem::take(&mut full);
+                        destroy_accounts(state, ledger, &store, as_of, batches, &mut report)
+                            .await?;
+                    }
                 }
             }
         }
-        destroy_accounts(state, ledger, &store, as_of, &mut batch, &mut report).await?;
+        full.push(batch);
+        destroy_accounts(state, ledger, &store, as_of, full, &mut report).await?;
     }
     tracing::debug!(
         ms = phase.elapsed().as_millis() as u64,
@@ -1237,26 +1253,70 @@ async fn sweep_due(
     Ok(report)
 }
 
-/// Destroys a batch of inactive applicants' accounts in one transaction, and writes their ledger lines with
-/// one sync after it commits; if the batch cannot be destroyed together, each account is tried alone, and
-/// one that still fails is reported (the next sweep tries it again). Empties the batch.
+/// How many batches of accounts are deleted at once: on PostgreSQL two, each its own transaction on its own
+/// connection, so that their round trips and commits overlap (the batches' accounts are distinct); on SQLite
+/// one, as the store has one writer at a time.
+fn account_batches_at_once(db: &Db) -> usize {
+    match db {
+        Db::Postgres(_) => 2,
+        Db::Sqlite(_) => 1,
+    }
+}
+
+/// Destroys batches of inactive applicants' accounts, each in one transaction, several at once; then writes
+/// their ledger lines, one batch after another, each with one sync. A batch that cannot be destroyed together
+/// has each account tried alone, and one that still fails is reported (the next sweep tries it again).
 async fn destroy_accounts(
     state: &AppState,
     ledger: &Ledger,
     store: &str,
     as_of: NaiveDate,
-    batch: &mut Vec<SweepLine>,
+    batches: Vec<Vec<SweepLine>>,
     report: &mut SweepReport,
 ) -> anyhow::Result<()> {
-    let lines = std::mem::take(batch);
-    if lines.is_empty() {
-        return Ok(());
+    let mut deleting = tokio::task::JoinSet::new();
+    for (at, lines) in batches.into_iter().enumerate() {
+        if lines.is_empty() {
+            continue;
+        }
+        let state = state.clone();
+        deleting.spawn(async move { (at, delete_accounts(&state, as_of, lines).await) });
     }
+    let mut deleted = Vec::new();
+    while let Some(one) = deleting.join_next().await {
+        deleted.push(one.context("a batch of applicant accounts stopped")?);
+    }
+    // In the order of the batches, as one at a time wrote them.
+    deleted.sort_by_key(|(at, _)| *at);
+    let rule = RecordKind::ApplicantAccount.as_str();
+    for (_, (destroyed, failed)) in deleted {
+        let entries: Vec<LedgerLine> = destroyed
+            .iter()
+            .map(|line| Ledger::line(store, "Account", &line.aggregate_id, rule, as_of))
+            .collect();
+        for line in &destroyed {
+            state.standings.forget_account(&line.aggregate_id);
+        }
+        ledger.append_all_apart(entries).await?;
+        report.destroyed.extend(destroyed);
+        report.failed.extend(failed);
+    }
+    Ok(())
+}
+
+/// Deletes a batch of accounts in one transaction, or, where that fails, each alone: the accounts
+/// destroyed, and those that could not be.
+async fn delete_accounts(
+    state: &AppState,
+    as_of: NaiveDate,
+    lines: Vec<SweepLine>,
+) -> (Vec<SweepLine>, Vec<SweepFailure>) {
     let rule = RecordKind::ApplicantAccount.as_str();
     let ids: Vec<&str> = lines
         .iter()
         .map(|line| line.aggregate_id.as_str())
         .collect();
+    let mut failed = Vec::new();
     let destroyed: Vec<SweepLine> = match accounts::destroy_many(&state.db, &ids, as_of).await {
         Ok(()) => lines,
         Err(error) => {
@@ -1265,7 +1325,7 @@ async fn destroy_accounts(
             for line in lines {
                 if let Err(error) = accounts::destroy(&state.db, &line.aggregate_id, as_of).await {
                     tracing::warn!(cause = %error, "an applicant account could not be destroyed");
-                    report.failed.push(SweepFailure {
+                    failed.push(SweepFailure {
                         aggregate_type: "Account".to_string(),
                         aggregate_id: line.aggregate_id,
                         rule: rule.to_string(),
@@ -1280,16 +1340,7 @@ async fn destroy_accounts(
             alone
         }
     };
-    let entries: Vec<LedgerLine> = destroyed
-        .iter()
-        .map(|line| Ledger::line(store, "Account", &line.aggregate_id, rule, as_of))
-        .collect();
-    for line in &destroyed {
-        state.standings.forget_account(&line.aggregate_id);
-    }
-    ledger.append_all(&entries)?;
-    report.destroyed.extend(destroyed);
-    Ok(())
+    (destroyed, failed)
 }
 
 /// Keeps in `retention_failures` what this sweep failed on, and forgets what no longer fails: a record it
